@@ -1,0 +1,377 @@
+//! The JS boundary: the only module that knows about wasm-bindgen.
+//!
+//! [`Core`] wraps a [`Tracer`] behind calls that take and return numbers and strings, so starting
+//! and ending a span costs a few cheap boundary crossings. No method throws: failures return `0`,
+//! `false` or `undefined`, and the error is kept once, as a string, for [`Core::last_error`], so
+//! the JS layer can warn without a try/catch on the hot path.
+
+use wasm_bindgen::prelude::*;
+
+use crate::attribute::AttrValue;
+use crate::clock::Clock;
+use crate::config::{attr_from_json, Config};
+use crate::error::Error;
+use crate::id::RandomIds;
+use crate::otlp::Format;
+use crate::propagation::parse_traceparent;
+use crate::span::{SpanType, StatusCode};
+use crate::trace::TraceUpdate;
+use crate::tracer::{Parent, Tracer};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+}
+
+/// Wall-clock time from JS `Date.now()` (ms), in ns.
+struct JsClock;
+
+impl Clock for JsClock {
+    fn now_ns(&self) -> u64 {
+        (date_now() * 1e6) as u64
+    }
+}
+
+/// The tracer, as JS sees it.
+#[wasm_bindgen]
+pub struct Core {
+    t: Tracer,
+    last_error: Option<String>,
+    last_spans: u32,
+    last_oversize: bool,
+}
+
+impl Core {
+    fn fail(&mut self, e: Error) {
+        self.last_error = Some(e.to_string());
+    }
+
+    fn ok(&mut self, r: Result<(), Error>) -> bool {
+        match r {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail(e);
+                false
+            }
+        }
+    }
+
+    fn handle(&mut self, r: Result<u32, Error>) -> u32 {
+        r.unwrap_or_else(|e| {
+            self.fail(e);
+            0
+        })
+    }
+
+    fn text<T: ToString>(&mut self, r: Result<T, Error>) -> Option<String> {
+        match r {
+            Ok(v) => Some(v.to_string()),
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Core {
+    /// A tracer configured from JSON (see `Config::from_json`). Throws on invalid configuration:
+    /// this is the one call made at `init()`, where a clear error is wanted.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str) -> Result<Core, JsError> {
+        let config = Config::from_json(config_json).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Core {
+            t: Tracer::new(config, Box::new(JsClock), Box::new(RandomIds::default())),
+            last_error: None,
+            last_spans: 0,
+            last_oversize: false,
+        })
+    }
+
+    /// Starts a span in context `ctx` under open span `parent`, or under the top of `ctx`'s stack
+    /// when `parent` is 0. Returns its handle, or 0 on failure.
+    pub fn start(&mut self, ctx: u32, parent: u32, name: &str, span_type: &str) -> u32 {
+        let p = if parent == 0 {
+            Parent::Current
+        } else {
+            Parent::Span(parent)
+        };
+        let r = self.t.start_span(ctx, p, name, SpanType::parse(span_type));
+        self.handle(r)
+    }
+
+    /// Starts a span at `start_ms` (JS epoch milliseconds, fractions kept). 0 on failure.
+    pub fn start_at(
+        &mut self,
+        ctx: u32,
+        parent: u32,
+        name: &str,
+        span_type: &str,
+        start_ms: f64,
+    ) -> u32 {
+        let p = if parent == 0 {
+            Parent::Current
+        } else {
+            Parent::Span(parent)
+        };
+        let r = self
+            .t
+            .start_span_at(ctx, p, name, SpanType::parse(span_type), ms_to_ns(start_ms));
+        self.handle(r)
+    }
+
+    /// Starts a new trace's root span. 0 on failure.
+    pub fn start_root(&mut self, ctx: u32, name: &str, span_type: &str) -> u32 {
+        let r = self
+            .t
+            .start_span(ctx, Parent::Root, name, SpanType::parse(span_type));
+        self.handle(r)
+    }
+
+    /// Starts a span continuing the trace of an incoming `traceparent`. 0 when the header is
+    /// invalid (then the caller may start a root instead).
+    pub fn start_remote(
+        &mut self,
+        ctx: u32,
+        traceparent: &str,
+        name: &str,
+        span_type: &str,
+    ) -> u32 {
+        let r = parse_traceparent(traceparent).and_then(|p| {
+            self.t
+                .start_span(ctx, Parent::Remote(p), name, SpanType::parse(span_type))
+        });
+        self.handle(r)
+    }
+
+    /// Ends a span now; false if it was not open.
+    pub fn end(&mut self, h: u32) -> bool {
+        let r = self.t.end_span(h);
+        self.ok(r)
+    }
+
+    /// Ends a span at `end_ms` (JS epoch milliseconds); false if it was not open.
+    pub fn end_at(&mut self, h: u32, end_ms: f64) -> bool {
+        let r = self.t.end_span_at(h, ms_to_ns(end_ms));
+        self.ok(r)
+    }
+
+    /// Sets inputs (JSON text).
+    pub fn set_inputs(&mut self, h: u32, json: &str) -> bool {
+        let r = self.t.set_inputs(h, json);
+        self.ok(r)
+    }
+
+    /// Sets outputs (JSON text).
+    pub fn set_outputs(&mut self, h: u32, json: &str) -> bool {
+        let r = self.t.set_outputs(h, json);
+        self.ok(r)
+    }
+
+    /// Sets a string attribute.
+    pub fn set_str(&mut self, h: u32, key: &str, value: &str) -> bool {
+        let r = self
+            .t
+            .set_attribute(h, key, AttrValue::Str(value.to_owned()));
+        self.ok(r)
+    }
+
+    /// Sets a number attribute (integral values within ±2^53 are written as integers).
+    pub fn set_num(&mut self, h: u32, key: &str, value: f64) -> bool {
+        let v = if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+            AttrValue::Int(value as i64)
+        } else {
+            AttrValue::Double(value)
+        };
+        let r = self.t.set_attribute(h, key, v);
+        self.ok(r)
+    }
+
+    /// Sets a boolean attribute.
+    pub fn set_bool(&mut self, h: u32, key: &str, value: bool) -> bool {
+        let r = self.t.set_attribute(h, key, AttrValue::Bool(value));
+        self.ok(r)
+    }
+
+    /// Sets an attribute whose value is JSON text (objects, arrays).
+    pub fn set_json(&mut self, h: u32, key: &str, json: &str) -> bool {
+        let r = self
+            .t
+            .set_attribute(h, key, AttrValue::Json(json.to_owned()));
+        self.ok(r)
+    }
+
+    /// Renames a span.
+    pub fn set_name(&mut self, h: u32, name: &str) -> bool {
+        let r = self.t.set_name(h, name);
+        self.ok(r)
+    }
+
+    /// Changes a span's type.
+    pub fn set_type(&mut self, h: u32, span_type: &str) -> bool {
+        let r = self.t.set_span_type(h, SpanType::parse(span_type));
+        self.ok(r)
+    }
+
+    /// Sets the status: 0 unset, 1 ok, 2 error.
+    pub fn set_status(&mut self, h: u32, code: i32, message: &str) -> bool {
+        let r = self.t.set_status(h, StatusCode::from_i32(code), message);
+        self.ok(r)
+    }
+
+    /// Records an exception event and sets ERROR status.
+    pub fn record_exception(&mut self, h: u32, kind: &str, message: &str, stack: &str) -> bool {
+        let r = self.t.record_exception(h, kind, message, stack);
+        self.ok(r)
+    }
+
+    /// Adds an event; `attrs_json` is a JSON object (or empty).
+    pub fn add_event(&mut self, h: u32, name: &str, attrs_json: &str) -> bool {
+        let attrs = match parse_object(attrs_json) {
+            Ok(a) => a,
+            Err(e) => {
+                self.fail(e);
+                return false;
+            }
+        };
+        let r = self.t.add_event(h, name, attrs);
+        self.ok(r)
+    }
+
+    /// Merges a trace update (JSON: tags, metadata, sessionId, userId, clientRequestId,
+    /// requestPreview, responsePreview) into span `h`'s trace.
+    pub fn update_trace(&mut self, h: u32, json: &str) -> bool {
+        let r = serde_json::from_str::<TraceUpdate>(json)
+            .map_err(|e| Error::Decode(format!("trace update: {e}")))
+            .and_then(|u| self.t.update_trace(h, u));
+        self.ok(r)
+    }
+
+    /// The span's trace id as 32 hex digits.
+    pub fn trace_id(&mut self, h: u32) -> Option<String> {
+        let r = self.t.trace_id(h);
+        self.text(r)
+    }
+
+    /// The span's id as 16 hex digits.
+    pub fn span_id(&mut self, h: u32) -> Option<String> {
+        let r = self.t.span_id(h);
+        self.text(r)
+    }
+
+    /// The `traceparent` header for a request made inside span `h`.
+    pub fn traceparent(&mut self, h: u32) -> Option<String> {
+        let r = self.t.traceparent(h);
+        self.text(r)
+    }
+
+    /// Whether span `h` is open.
+    pub fn is_open(&self, h: u32) -> bool {
+        self.t.is_open(h)
+    }
+
+    /// Opens a context (one concurrent flow).
+    pub fn open_context(&mut self) -> u32 {
+        self.t.open_context()
+    }
+
+    /// Closes a context.
+    pub fn close_context(&mut self, ctx: u32) -> bool {
+        let r = self.t.close_context(ctx);
+        self.ok(r)
+    }
+
+    /// The span on top of `ctx`'s stack, 0 if none.
+    pub fn current(&mut self, ctx: u32) -> u32 {
+        let r = self.t.current_span(ctx).map(|h| h.unwrap_or(0));
+        self.handle(r)
+    }
+
+    /// The next export body (protobuf when `protobuf`, else JSON), or undefined when nothing
+    /// waits. `last_batch_spans` and `last_batch_oversize` describe it.
+    pub fn take_batch(&mut self, protobuf: bool) -> Option<Vec<u8>> {
+        let f = if protobuf {
+            Format::Protobuf
+        } else {
+            Format::Json
+        };
+        let p = self.t.take_batch(f)?;
+        self.last_spans = p.spans as u32;
+        self.last_oversize = p.oversize;
+        Some(p.body)
+    }
+
+    /// Spans in the body last returned by `take_batch`.
+    pub fn last_batch_spans(&self) -> u32 {
+        self.last_spans
+    }
+
+    /// Whether that body holds one span bigger than `maxExportBytes`.
+    pub fn last_batch_oversize(&self) -> bool {
+        self.last_oversize
+    }
+
+    /// Spans waiting for export.
+    pub fn queued(&self) -> u32 {
+        self.t.queued() as u32
+    }
+
+    /// Spans open now.
+    pub fn open_spans(&self) -> u32 {
+        self.t.open_spans() as u32
+    }
+
+    /// Whether a full batch waits.
+    pub fn batch_ready(&self) -> bool {
+        self.t.batch_ready()
+    }
+
+    /// Counts spans the transport gave up on.
+    pub fn report_export_failed(&mut self, spans: u32) {
+        self.t.report_export_failed(u64::from(spans));
+    }
+
+    /// The counters, as a plain object.
+    pub fn stats(&self) -> JsValue {
+        let s = self.t.stats();
+        let d = &s.dropped;
+        let obj = serde_json::json!({
+            "started": s.started, "ended": s.ended, "exported": s.exported, "queued": self.t.queued(),
+            "open": self.t.open_spans(),
+            "dropped": { "queueFull": d.queue_full, "queueBytes": d.queue_bytes,
+                         "sampledOut": d.sampled_out, "exportFailed": d.export_failed, "total": d.total() },
+            "unknownHandles": s.unknown_handles, "outOfOrderEnds": s.out_of_order_ends,
+            "truncatedValues": s.truncated_values, "droppedAttributes": s.dropped_attributes,
+            "droppedEvents": s.dropped_events,
+        });
+        let ser = serde_wasm_bindgen::Serializer::json_compatible();
+        serde::Serialize::serialize(&obj, &ser).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// The last error, taken (cleared) by this call.
+    pub fn last_error(&mut self) -> Option<String> {
+        self.last_error.take()
+    }
+}
+
+fn ms_to_ns(ms: f64) -> u64 {
+    if ms.is_finite() && ms > 0.0 {
+        (ms * 1e6) as u64
+    } else {
+        0
+    }
+}
+
+fn parse_object(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| Error::Decode(format!("event attributes: {e}")))?;
+    Ok(map
+        .iter()
+        .map(|(k, v)| (k.clone(), attr_from_json(v)))
+        .collect())
+}

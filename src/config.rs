@@ -1,0 +1,161 @@
+//! The tracer's configuration, and its JSON form as `init()` passes it.
+//!
+//! Every option has a default, written next to it. Unknown keys are refused, so a typo does not
+//! silently fall back to a default.
+
+use serde::Deserialize;
+
+use crate::attribute::{AttrValue, Limits};
+use crate::batch::BatchConfig;
+use crate::error::Error;
+use crate::otlp::Resource;
+
+/// Everything the tracer is configured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Value, attribute and event limits. Default: [`Limits::default`].
+    pub limits: Limits,
+    /// Queue and request limits. Default: [`BatchConfig::default`].
+    pub batch: BatchConfig,
+    /// `service.name` and resource attributes. Default: service `edgetrace`, no attributes.
+    pub resource: Resource,
+    /// Fraction of new traces kept, 0.0 to 1.0, decided from the trace id. Default: 1.0.
+    pub sample_ratio: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            limits: Limits::default(),
+            batch: BatchConfig::default(),
+            resource: Resource::default(),
+            sample_ratio: 1.0,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct ConfigJson {
+    service_name: Option<String>,
+    resource_attributes: serde_json::Map<String, serde_json::Value>,
+    sample_ratio: Option<f64>,
+    max_queue_spans: Option<usize>,
+    max_queue_bytes: Option<usize>,
+    max_batch_spans: Option<usize>,
+    max_export_bytes: Option<usize>,
+    max_value_bytes: Option<usize>,
+    max_attributes: Option<usize>,
+    max_events: Option<usize>,
+    max_name_bytes: Option<usize>,
+}
+
+/// A JSON value as an attribute: strings, booleans and numbers as themselves, the rest as JSON.
+pub fn attr_from_json(v: &serde_json::Value) -> AttrValue {
+    use serde_json::Value as J;
+    match v {
+        J::String(s) => AttrValue::Str(s.clone()),
+        J::Bool(b) => AttrValue::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => AttrValue::Int(i),
+            None => AttrValue::Double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        other => AttrValue::Json(other.to_string()),
+    }
+}
+
+impl Config {
+    /// Reads the JSON form (camelCase keys, all optional):
+    /// `serviceName`, `resourceAttributes`, `sampleRatio`, `maxQueueSpans`, `maxQueueBytes`,
+    /// `maxBatchSpans`, `maxExportBytes`, `maxValueBytes`, `maxAttributes`, `maxEvents`,
+    /// `maxNameBytes`.
+    ///
+    /// ```
+    /// let c = edgetrace::config::Config::from_json(r#"{"serviceName":"chat","maxExportBytes":30000}"#).unwrap();
+    /// assert_eq!(c.resource.service_name, "chat");
+    /// assert_eq!(c.batch.max_export_bytes, 30000);
+    /// assert!(edgetrace::config::Config::from_json(r#"{"maxExportByte":1}"#).is_err());
+    /// ```
+    pub fn from_json(text: &str) -> Result<Config, Error> {
+        let j: ConfigJson = if text.trim().is_empty() {
+            ConfigJson::default()
+        } else {
+            serde_json::from_str(text).map_err(|e| Error::InvalidConfig(e.to_string()))?
+        };
+        let mut c = Config::default();
+        // `serviceName` wins; failing it, a string `service.name` among the resource attributes
+        // (the encoder writes `service.name` from `service_name` only, so it would be lost).
+        let from_attributes = j
+            .resource_attributes
+            .get("service.name")
+            .and_then(|v| v.as_str());
+        if let Some(s) = j.service_name.as_deref().or(from_attributes) {
+            c.resource.service_name = s.to_owned();
+        }
+        c.resource.attributes = j
+            .resource_attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), attr_from_json(v)))
+            .collect();
+        if let Some(r) = j.sample_ratio {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(Error::InvalidConfig(format!(
+                    "sampleRatio {r} is not between 0 and 1"
+                )));
+            }
+            c.sample_ratio = r;
+        }
+        let positive = |name: &str, v: Option<usize>, slot: &mut usize| -> Result<(), Error> {
+            match v {
+                Some(0) => Err(Error::InvalidConfig(format!("{name} must be at least 1"))),
+                Some(n) => {
+                    *slot = n;
+                    Ok(())
+                }
+                None => Ok(()),
+            }
+        };
+        positive(
+            "maxQueueSpans",
+            j.max_queue_spans,
+            &mut c.batch.max_queue_spans,
+        )?;
+        positive(
+            "maxQueueBytes",
+            j.max_queue_bytes,
+            &mut c.batch.max_queue_bytes,
+        )?;
+        positive(
+            "maxBatchSpans",
+            j.max_batch_spans,
+            &mut c.batch.max_batch_spans,
+        )?;
+        positive(
+            "maxExportBytes",
+            j.max_export_bytes,
+            &mut c.batch.max_export_bytes,
+        )?;
+        positive(
+            "maxValueBytes",
+            j.max_value_bytes,
+            &mut c.limits.max_value_bytes,
+        )?;
+        positive(
+            "maxAttributes",
+            j.max_attributes,
+            &mut c.limits.max_attributes,
+        )?;
+        positive("maxEvents", j.max_events, &mut c.limits.max_events)?;
+        positive(
+            "maxNameBytes",
+            j.max_name_bytes,
+            &mut c.limits.max_name_bytes,
+        )?;
+        if c.limits.max_value_bytes < 64 || c.limits.max_name_bytes < 64 {
+            return Err(Error::InvalidConfig(
+                "maxValueBytes and maxNameBytes must be at least 64".into(),
+            ));
+        }
+        Ok(c)
+    }
+}

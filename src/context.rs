@@ -1,0 +1,138 @@
+//! The context table: many independent flows, each with its stack of open spans.
+//!
+//! A context stands for one concurrent flow of control (a request, an async task, the page's
+//! synchronous code). Its stack says which span a new span nests under when no parent is given.
+//! Context [`ContextTable::DEFAULT`] always exists. Ending a span that is not on top of its stack
+//! takes it out from where it is; the spans above it stay open and keep their parent links.
+
+use std::collections::HashMap;
+
+use crate::error::Error;
+
+/// Where a span was found when it was taken off its stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// It was on top (the usual, well-nested case).
+    WasTop,
+    /// It was below `above` other open spans (ended out of order).
+    OutOfOrder {
+        /// How many spans were above it.
+        above: usize,
+    },
+    /// It was on no stack (its context was closed).
+    NotOnStack,
+}
+
+/// Stacks of open span handles, keyed by context id.
+#[derive(Debug)]
+pub struct ContextTable {
+    stacks: HashMap<u32, Vec<u32>>,
+    next: u32,
+}
+
+impl Default for ContextTable {
+    fn default() -> Self {
+        let mut stacks = HashMap::new();
+        stacks.insert(Self::DEFAULT, Vec::new());
+        ContextTable { stacks, next: 1 }
+    }
+}
+
+impl ContextTable {
+    /// The context that always exists.
+    pub const DEFAULT: u32 = 0;
+
+    /// Opens a new, empty context.
+    pub fn open(&mut self) -> u32 {
+        loop {
+            let id = self.next;
+            self.next = self.next.wrapping_add(1).max(1);
+            if let std::collections::hash_map::Entry::Vacant(e) = self.stacks.entry(id) {
+                e.insert(Vec::new());
+                return id;
+            }
+        }
+    }
+
+    /// Closes a context and returns the handles still open on it (they stay open, off any stack).
+    /// The default context cannot be closed; closing it only empties it.
+    pub fn close(&mut self, ctx: u32) -> Result<Vec<u32>, Error> {
+        if ctx == Self::DEFAULT {
+            let s = self.stacks.get_mut(&ctx).map(std::mem::take);
+            return Ok(s.unwrap_or_default());
+        }
+        self.stacks.remove(&ctx).ok_or(Error::UnknownContext(ctx))
+    }
+
+    /// The span on top of `ctx`'s stack.
+    pub fn top(&self, ctx: u32) -> Result<Option<u32>, Error> {
+        self.stacks
+            .get(&ctx)
+            .map(|s| s.last().copied())
+            .ok_or(Error::UnknownContext(ctx))
+    }
+
+    /// Pushes a span onto `ctx`'s stack.
+    pub fn push(&mut self, ctx: u32, handle: u32) -> Result<(), Error> {
+        self.stacks
+            .get_mut(&ctx)
+            .ok_or(Error::UnknownContext(ctx))?
+            .push(handle);
+        Ok(())
+    }
+
+    /// Takes a span off `ctx`'s stack, wherever it is.
+    pub fn remove(&mut self, ctx: u32, handle: u32) -> Removal {
+        let Some(stack) = self.stacks.get_mut(&ctx) else {
+            return Removal::NotOnStack;
+        };
+        match stack.iter().rposition(|h| *h == handle) {
+            Some(i) => {
+                let above = stack.len() - 1 - i;
+                stack.remove(i);
+                if above == 0 {
+                    Removal::WasTop
+                } else {
+                    Removal::OutOfOrder { above }
+                }
+            }
+            None => Removal::NotOnStack,
+        }
+    }
+
+    /// How many spans are open on `ctx`.
+    pub fn depth(&self, ctx: u32) -> usize {
+        self.stacks.get(&ctx).map_or(0, Vec::len)
+    }
+
+    /// How many contexts are open (the default included).
+    pub fn len(&self) -> usize {
+        self.stacks.len()
+    }
+
+    /// Never true: the default context always exists.
+    pub fn is_empty(&self) -> bool {
+        self.stacks.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_order_removal_is_reported_and_keeps_the_rest() {
+        let mut t = ContextTable::default();
+        let c = t.open();
+        for h in [1, 2, 3] {
+            t.push(c, h).unwrap();
+        }
+        assert_eq!(t.remove(c, 1), Removal::OutOfOrder { above: 2 });
+        assert_eq!(t.top(c).unwrap(), Some(3));
+        assert_eq!(t.remove(c, 3), Removal::WasTop);
+        assert_eq!(t.remove(c, 9), Removal::NotOnStack);
+        assert_eq!(t.close(c).unwrap(), vec![2]);
+        assert_eq!(t.close(c), Err(Error::UnknownContext(c)));
+        assert_eq!(t.top(c), Err(Error::UnknownContext(c)));
+    }
+}

@@ -1,0 +1,42 @@
+//! The core's one error type.
+//!
+//! Every fallible core operation returns [`Error`]; the bindings turn it into a JS value exactly
+//! once. No API path panics on input from JS.
+
+use std::fmt;
+
+/// What can go wrong in the core.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// An id string or byte slice was not a valid, non-zero trace or span id.
+    InvalidId(&'static str),
+    /// A span handle that is not open: never issued, or already ended.
+    UnknownSpan(u32),
+    /// A context id that is not open.
+    UnknownContext(u32),
+    /// A `traceparent` header that does not follow W3C trace context.
+    InvalidTraceparent,
+    /// A configuration value that cannot be used.
+    InvalidConfig(String),
+    /// Input bytes that could not be decoded (JSON, protobuf, SSE).
+    Decode(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidId(why) => write!(f, "invalid id: {why}"),
+            Error::UnknownSpan(h) => write!(
+                f,
+                "span handle {h} is not open (never started or already ended)"
+            ),
+            Error::UnknownContext(c) => write!(f, "context {c} is not open"),
+            Error::InvalidTraceparent => f.write_str("invalid traceparent header"),
+            Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
+            Error::Decode(why) => write!(f, "cannot decode: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,38 @@
+//! edgetrace: a tracing runtime for LLM applications in browsers, on Cloudflare Workers and in
+//! Node, delivering traces to MLflow.
+//!
+//! This crate is the core that the npm package runs as WebAssembly. It is pure Rust with no JS
+//! types, so it is tested and measured natively; [`bindings`] (wasm32 only) is the one module
+//! that knows about JS.
+//!
+//! The primitives:
+//! - [`id`]: 16-byte trace ids and 8-byte span ids, hex and MLflow (`tr-…`) forms.
+//! - [`clock`]: the injected clock.
+//! - [`config`]: the configuration and its JSON form.
+//! - [`span`]: MLflow's span model: types, status, events, finished [`span::SpanData`].
+//! - [`attribute`]: attribute values and the limits that bound them.
+//! - [`trace`]: trace-level info (tags, metadata, session, user).
+//! - [`context`]: the context table, one stack of open spans per concurrent flow.
+//! - [`tracer`]: live spans by handle, tying the rest together.
+//! - [`batch`]: the bounded queue and its batches.
+//! - [`otlp`]: OTLP/HTTP JSON and protobuf encoders, following MLflow's attribute conventions.
+//! - [`propagation`]: W3C `traceparent`.
+#![warn(missing_docs)]
+
+pub mod attribute;
+pub mod batch;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod id;
+pub mod otlp;
+pub mod propagation;
+pub mod span;
+pub mod trace;
+pub mod tracer;
+
+#[cfg(target_arch = "wasm32")]
+pub mod bindings;
+
+pub use error::Error;

@@ -1,0 +1,209 @@
+//! The data model of a span, as MLflow tracing defines it.
+//!
+//! [`SpanData`] is a finished span: plain data handed to the batch queue and the encoders, which
+//! know nothing about contexts or handles. Live spans live in [`crate::context`].
+
+use std::fmt;
+
+use crate::attribute::AttrValue;
+use crate::id::{SpanId, TraceId};
+
+/// What kind of work a span stands for. MLflow's eleven named types, or any custom string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SpanType {
+    /// A call to a completion-style language model.
+    Llm,
+    /// A call to a chat model.
+    ChatModel,
+    /// A chain of steps.
+    Chain,
+    /// An agent's turn.
+    Agent,
+    /// A tool call.
+    Tool,
+    /// A retrieval step.
+    Retriever,
+    /// An embedding call.
+    Embedding,
+    /// A parser.
+    Parser,
+    /// A reranker.
+    Reranker,
+    /// A memory read or write.
+    Memory,
+    /// Not known (MLflow's default).
+    Unknown,
+    /// Any other type, kept as given.
+    Custom(String),
+}
+
+impl SpanType {
+    /// The eleven named types, in MLflow's spelling.
+    pub const NAMED: [&'static str; 11] = [
+        "LLM",
+        "CHAT_MODEL",
+        "CHAIN",
+        "AGENT",
+        "TOOL",
+        "RETRIEVER",
+        "EMBEDDING",
+        "PARSER",
+        "RERANKER",
+        "MEMORY",
+        "UNKNOWN",
+    ];
+
+    /// Parses MLflow's spelling; an empty string is `UNKNOWN`, anything else unnamed is custom.
+    ///
+    /// ```
+    /// use edgetrace::span::SpanType;
+    /// assert_eq!(SpanType::parse("CHAT_MODEL"), SpanType::ChatModel);
+    /// assert_eq!(SpanType::parse("GUARDRAIL").as_str(), "GUARDRAIL");
+    /// ```
+    pub fn parse(s: &str) -> SpanType {
+        match s {
+            "LLM" => SpanType::Llm,
+            "CHAT_MODEL" => SpanType::ChatModel,
+            "CHAIN" => SpanType::Chain,
+            "AGENT" => SpanType::Agent,
+            "TOOL" => SpanType::Tool,
+            "RETRIEVER" => SpanType::Retriever,
+            "EMBEDDING" => SpanType::Embedding,
+            "PARSER" => SpanType::Parser,
+            "RERANKER" => SpanType::Reranker,
+            "MEMORY" => SpanType::Memory,
+            "UNKNOWN" | "" => SpanType::Unknown,
+            other => SpanType::Custom(other.to_owned()),
+        }
+    }
+
+    /// MLflow's spelling, written as the plain string value of `mlflow.spanType`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SpanType::Llm => "LLM",
+            SpanType::ChatModel => "CHAT_MODEL",
+            SpanType::Chain => "CHAIN",
+            SpanType::Agent => "AGENT",
+            SpanType::Tool => "TOOL",
+            SpanType::Retriever => "RETRIEVER",
+            SpanType::Embedding => "EMBEDDING",
+            SpanType::Parser => "PARSER",
+            SpanType::Reranker => "RERANKER",
+            SpanType::Memory => "MEMORY",
+            SpanType::Unknown => "UNKNOWN",
+            SpanType::Custom(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for SpanType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The status code of a span, numbered as in OTLP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusCode {
+    /// Not set (OTLP 0).
+    #[default]
+    Unset = 0,
+    /// Succeeded (OTLP 1).
+    Ok = 1,
+    /// Failed (OTLP 2).
+    Error = 2,
+}
+
+impl StatusCode {
+    /// From the OTLP number; unknown numbers are `Unset`.
+    pub fn from_i32(n: i32) -> StatusCode {
+        match n {
+            1 => StatusCode::Ok,
+            2 => StatusCode::Error,
+            _ => StatusCode::Unset,
+        }
+    }
+}
+
+/// A span's status: a code and, for errors, a message.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Status {
+    /// The code.
+    pub code: StatusCode,
+    /// A description, meaningful for `Error`.
+    pub message: String,
+}
+
+/// Something that happened at a point in a span's life, such as an exception.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The event's name (`exception` for exceptions, as in OpenTelemetry).
+    pub name: String,
+    /// When, in ns since the Unix epoch.
+    pub time_ns: u64,
+    /// Its attributes (`exception.type`, `exception.message`, `exception.stacktrace`, …).
+    pub attributes: Vec<(String, AttrValue)>,
+}
+
+/// A finished span: everything the encoders need, nothing they do not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanData {
+    /// The trace it belongs to.
+    pub trace_id: TraceId,
+    /// Its own id.
+    pub span_id: SpanId,
+    /// Its parent, `None` for a trace's root.
+    pub parent_span_id: Option<SpanId>,
+    /// Its name.
+    pub name: String,
+    /// Its MLflow span type.
+    pub span_type: SpanType,
+    /// Start, ns since the Unix epoch.
+    pub start_ns: u64,
+    /// End, ns since the Unix epoch.
+    pub end_ns: u64,
+    /// Inputs as JSON text (`mlflow.spanInputs`).
+    pub inputs: Option<String>,
+    /// Outputs as JSON text (`mlflow.spanOutputs`).
+    pub outputs: Option<String>,
+    /// Other attributes, in the order first set; a key appears once.
+    pub attributes: Vec<(String, AttrValue)>,
+    /// Events, in order.
+    pub events: Vec<Event>,
+    /// Its status.
+    pub status: Status,
+}
+
+impl SpanData {
+    /// The value of attribute `key`, if set.
+    pub fn attribute(&self, key: &str) -> Option<&AttrValue> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Whether this span is its trace's root.
+    pub fn is_root(&self) -> bool {
+        self.parent_span_id.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_type_round_trips() {
+        for name in SpanType::NAMED {
+            let t = SpanType::parse(name);
+            assert!(!matches!(t, SpanType::Custom(_)), "{name}");
+            assert_eq!(t.as_str(), name);
+        }
+        assert_eq!(SpanType::parse(""), SpanType::Unknown);
+        assert_eq!(
+            SpanType::parse("chat_model"),
+            SpanType::Custom("chat_model".into())
+        );
+    }
+}

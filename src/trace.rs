@@ -1,0 +1,98 @@
+//! Trace-level information: tags, metadata, session and user.
+//!
+//! MLflow 3.17.2's OTLP route builds a trace's info from its spans: `mlflow.traceTag.<key>` root
+//! attributes become tags, `session.id` and `user.id` become the `mlflow.trace.session` and
+//! `mlflow.trace.user` metadata, and the request and response previews come from the root's
+//! inputs and outputs. [`TraceInfo::root_attributes`] writes a trace's info in that form; the
+//! tracer stamps it onto the root span when the root ends.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::attribute::AttrValue;
+
+/// Attribute prefix MLflow turns into trace tags.
+pub const TAG_PREFIX: &str = "mlflow.traceTag.";
+/// Attribute prefix for other trace metadata (kept on the root span; MLflow 3.17.2 does not
+/// promote it through OTLP).
+pub const METADATA_PREFIX: &str = "mlflow.traceMetadata.";
+
+/// What is known about a trace beyond its spans.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceInfo {
+    /// Tags (`mlflow.traceTag.*`).
+    pub tags: BTreeMap<String, String>,
+    /// Metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// Session id (`session.id`).
+    pub session_id: Option<String>,
+    /// User id (`user.id`).
+    pub user_id: Option<String>,
+    /// The client's own id for this request.
+    pub client_request_id: Option<String>,
+    /// A preview of the request, overriding the one MLflow derives from the root's inputs.
+    pub request_preview: Option<String>,
+    /// A preview of the response, overriding the one MLflow derives from the root's outputs.
+    pub response_preview: Option<String>,
+}
+
+/// A change to a trace's info, as `updateCurrentTrace` sends it (JSON, camelCase keys).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TraceUpdate {
+    /// Tags to add or replace.
+    pub tags: BTreeMap<String, String>,
+    /// Metadata to add or replace.
+    pub metadata: BTreeMap<String, String>,
+    /// Session id.
+    pub session_id: Option<String>,
+    /// User id.
+    pub user_id: Option<String>,
+    /// Client request id.
+    pub client_request_id: Option<String>,
+    /// Request preview.
+    pub request_preview: Option<String>,
+    /// Response preview.
+    pub response_preview: Option<String>,
+}
+
+impl TraceInfo {
+    /// Merges an update: maps are extended, given fields replace old ones.
+    pub fn apply(&mut self, update: TraceUpdate) {
+        self.tags.extend(update.tags);
+        self.metadata.extend(update.metadata);
+        let keep = |old: &mut Option<String>, new: Option<String>| {
+            if new.is_some() {
+                *old = new;
+            }
+        };
+        keep(&mut self.session_id, update.session_id);
+        keep(&mut self.user_id, update.user_id);
+        keep(&mut self.client_request_id, update.client_request_id);
+        keep(&mut self.request_preview, update.request_preview);
+        keep(&mut self.response_preview, update.response_preview);
+    }
+
+    /// The root-span attributes that carry this info to MLflow.
+    pub fn root_attributes(&self) -> Vec<(String, AttrValue)> {
+        let mut out = Vec::new();
+        for (k, v) in &self.tags {
+            out.push((format!("{TAG_PREFIX}{k}"), AttrValue::Str(v.clone())));
+        }
+        for (k, v) in &self.metadata {
+            out.push((format!("{METADATA_PREFIX}{k}"), AttrValue::Str(v.clone())));
+        }
+        let mut put = |key: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                out.push((key.to_owned(), AttrValue::Str(v.clone())));
+            }
+        };
+        put("session.id", &self.session_id);
+        put("user.id", &self.user_id);
+        put("mlflow.clientRequestId", &self.client_request_id);
+        put("mlflow.requestPreview", &self.request_preview);
+        put("mlflow.responsePreview", &self.response_preview);
+        out
+    }
+}

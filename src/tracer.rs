@@ -1,0 +1,581 @@
+//! The tracer: live spans, their contexts and traces, and the queue they end into.
+//!
+//! Spans are addressed by `u32` handles so the bindings pass only numbers and strings. Handle `0`
+//! is never issued. Every operation on a handle that is not open (never issued, or already ended)
+//! returns [`Error::UnknownSpan`] and changes nothing else.
+//!
+//! ```
+//! use edgetrace::{clock::ManualClock, id::SequentialIds, span::SpanType,
+//!                 tracer::{Config, Parent, Tracer}, otlp::Format};
+//! let clock = ManualClock::new(1_000);
+//! let mut t = Tracer::new(Config::default(), Box::new(clock.clone()), Box::new(SequentialIds::default()));
+//! let root = t.start_span(0, Parent::Current, "agent", SpanType::Agent).unwrap();
+//! let tool = t.start_span(0, Parent::Current, "search", SpanType::Tool).unwrap();
+//! clock.advance(500);
+//! t.end_span(tool).unwrap();
+//! t.end_span(root).unwrap();
+//! let batch = t.take_batch(Format::Json).unwrap();
+//! assert_eq!(batch.spans, 2);
+//! ```
+
+use std::collections::HashMap;
+
+use crate::attribute::{AttrValue, Limits};
+use crate::batch::{BatchQueue, DropCounts, DropReason};
+use crate::clock::Clock;
+pub use crate::config::Config;
+use crate::context::{ContextTable, Removal};
+use crate::error::Error;
+use crate::id::{IdGenerator, SpanId, TraceId};
+use crate::otlp::{Encoder, Format, Payload};
+use crate::propagation::{format_traceparent, RemoteParent};
+use crate::span::{Event, SpanData, SpanType, Status, StatusCode};
+use crate::trace::{TraceInfo, TraceUpdate};
+
+/// What a new span nests under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent {
+    /// The span on top of the context's stack; a new trace when the stack is empty.
+    Current,
+    /// An open span, by handle (any context).
+    Span(u32),
+    /// A span in another process (from `traceparent`).
+    Remote(RemoteParent),
+    /// None: start a new trace.
+    Root,
+}
+
+/// Counters of the tracer's life, for `getStats()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Spans started.
+    pub started: u64,
+    /// Spans ended.
+    pub ended: u64,
+    /// Spans handed to the exporter in batches.
+    pub exported: u64,
+    /// Spans dropped, by reason.
+    pub dropped: DropCounts,
+    /// Calls with a handle that was not open (unknown, or ended twice).
+    pub unknown_handles: u64,
+    /// Spans ended while spans started after them on the same stack were still open.
+    pub out_of_order_ends: u64,
+    /// Values cut to `max_value_bytes` (or names to `max_name_bytes`).
+    pub truncated_values: u64,
+    /// Attributes dropped past `max_attributes`.
+    pub dropped_attributes: u64,
+    /// Events dropped past `max_events`.
+    pub dropped_events: u64,
+}
+
+#[derive(Debug)]
+struct Live {
+    data: SpanData,
+    ctx: u32,
+    sampled: bool,
+    dropped_attributes: u32,
+    dropped_events: u32,
+}
+
+#[derive(Debug)]
+struct TraceState {
+    info: TraceInfo,
+    open: u32,
+    root: Option<u32>,
+}
+
+/// The tracer. Single-threaded, like the JS event loop that drives it.
+pub struct Tracer {
+    config: Config,
+    clock: Box<dyn Clock>,
+    ids: Box<dyn IdGenerator>,
+    contexts: ContextTable,
+    live: HashMap<u32, Live>,
+    traces: HashMap<TraceId, TraceState>,
+    queue: BatchQueue,
+    json: Encoder,
+    proto: Encoder,
+    next_handle: u32,
+    stats: Stats,
+}
+
+impl std::fmt::Debug for Tracer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer")
+            .field("open_spans", &self.live.len())
+            .field("queued", &self.queue.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tracer {
+    /// A tracer with this configuration, clock and id source.
+    pub fn new(config: Config, clock: Box<dyn Clock>, ids: Box<dyn IdGenerator>) -> Tracer {
+        Tracer {
+            queue: BatchQueue::new(config.batch.clone()),
+            json: Encoder::new(Format::Json, &config.resource),
+            proto: Encoder::new(Format::Protobuf, &config.resource),
+            config,
+            clock,
+            ids,
+            contexts: ContextTable::default(),
+            live: HashMap::new(),
+            traces: HashMap::new(),
+            next_handle: 1,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Now, by the injected clock.
+    pub fn now_ns(&self) -> u64 {
+        self.clock.now_ns()
+    }
+
+    /// Opens a new context (one concurrent flow) and returns its id.
+    pub fn open_context(&mut self) -> u32 {
+        self.contexts.open()
+    }
+
+    /// Closes a context; spans still open on it stay open and can still be ended by handle.
+    pub fn close_context(&mut self, ctx: u32) -> Result<(), Error> {
+        self.contexts.close(ctx).map(|_| ())
+    }
+
+    /// The span on top of `ctx`'s stack, if any.
+    pub fn current_span(&self, ctx: u32) -> Result<Option<u32>, Error> {
+        self.contexts.top(ctx)
+    }
+
+    fn sampled(&self, trace_id: &TraceId) -> bool {
+        let r = self.config.sample_ratio;
+        if r >= 1.0 {
+            return true;
+        }
+        if r.is_nan() || r <= 0.0 {
+            return false;
+        }
+        let b = trace_id.as_bytes();
+        let mut low = [0u8; 8];
+        low.copy_from_slice(&b[8..]);
+        (u64::from_be_bytes(low) >> 11) < (r * (1u64 << 53) as f64) as u64
+    }
+
+    fn issue_handle(&mut self) -> u32 {
+        loop {
+            let h = self.next_handle;
+            self.next_handle = self.next_handle.wrapping_add(1).max(1);
+            if !self.live.contains_key(&h) {
+                return h;
+            }
+        }
+    }
+
+    /// Starts a span now. See [`Tracer::start_span_at`].
+    pub fn start_span(
+        &mut self,
+        ctx: u32,
+        parent: Parent,
+        name: &str,
+        span_type: SpanType,
+    ) -> Result<u32, Error> {
+        let now = self.clock.now_ns();
+        self.start_span_at(ctx, parent, name, span_type, now)
+    }
+
+    /// Starts a span at `start_ns` in context `ctx` under `parent`, pushes it on `ctx`'s stack and
+    /// returns its handle. Fails, starting nothing, for an unknown context or parent handle.
+    pub fn start_span_at(
+        &mut self,
+        ctx: u32,
+        parent: Parent,
+        name: &str,
+        span_type: SpanType,
+        start_ns: u64,
+    ) -> Result<u32, Error> {
+        let top = self.contexts.top(ctx)?;
+        let parent = match parent {
+            Parent::Current => top.map_or(Parent::Root, Parent::Span),
+            p => p,
+        };
+        let (trace_id, parent_span_id, sampled) = match parent {
+            Parent::Span(h) => {
+                let p = self.live.get(&h).ok_or_else(|| {
+                    self.stats.unknown_handles += 1;
+                    Error::UnknownSpan(h)
+                })?;
+                (p.data.trace_id, Some(p.data.span_id), p.sampled)
+            }
+            Parent::Remote(r) => (
+                r.trace_id,
+                Some(r.span_id),
+                r.sampled && self.sampled(&r.trace_id),
+            ),
+            Parent::Root | Parent::Current => {
+                let t = self.ids.trace_id();
+                let s = self.sampled(&t);
+                (t, None, s)
+            }
+        };
+        let handle = self.issue_handle();
+        let mut name = name.to_owned();
+        if self.config.limits.bound_name(&mut name) {
+            self.stats.truncated_values += 1;
+        }
+        let data = SpanData {
+            trace_id,
+            span_id: self.ids.span_id(),
+            parent_span_id,
+            name,
+            span_type,
+            start_ns,
+            end_ns: 0,
+            inputs: None,
+            outputs: None,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            status: Status::default(),
+        };
+        let state = self.traces.entry(trace_id).or_insert_with(|| TraceState {
+            info: TraceInfo::default(),
+            open: 0,
+            root: None,
+        });
+        state.open += 1;
+        // The trace's info is stamped onto its root; a trace continued from another process has
+        // no root here, so its first local span (the one under the remote parent) stands in.
+        if parent_span_id.is_none() || (matches!(parent, Parent::Remote(_)) && state.root.is_none())
+        {
+            state.root = Some(handle);
+        }
+        self.contexts.push(ctx, handle)?;
+        self.live.insert(
+            handle,
+            Live {
+                data,
+                ctx,
+                sampled,
+                dropped_attributes: 0,
+                dropped_events: 0,
+            },
+        );
+        self.stats.started += 1;
+        Ok(handle)
+    }
+
+    fn live_mut(&mut self, h: u32) -> Result<&mut Live, Error> {
+        match self.live.get_mut(&h) {
+            Some(l) => Ok(l),
+            None => {
+                self.stats.unknown_handles += 1;
+                Err(Error::UnknownSpan(h))
+            }
+        }
+    }
+
+    /// Ends a span now. See [`Tracer::end_span_at`].
+    pub fn end_span(&mut self, h: u32) -> Result<(), Error> {
+        let now = self.clock.now_ns();
+        self.end_span_at(h, now)
+    }
+
+    /// Ends a span at `end_ns` (never before its start) and queues it for export; a status still
+    /// unset becomes OK, as in MLflow. Ending a span
+    /// that is not on top of its stack takes it out from where it is and counts it. When a trace's
+    /// root ends, the trace's info is written onto the root (for a trace continued from a remote
+    /// parent, onto its first local span, the one under the remote parent).
+    pub fn end_span_at(&mut self, h: u32, end_ns: u64) -> Result<(), Error> {
+        let mut live = match self.live.remove(&h) {
+            Some(l) => l,
+            None => {
+                self.stats.unknown_handles += 1;
+                return Err(Error::UnknownSpan(h));
+            }
+        };
+        if let Removal::OutOfOrder { .. } = self.contexts.remove(live.ctx, h) {
+            self.stats.out_of_order_ends += 1;
+        }
+        live.data.end_ns = end_ns.max(live.data.start_ns);
+        if live.data.status.code == StatusCode::Unset {
+            // As MLflow does: a span that ends without a status succeeded.
+            live.data.status.code = StatusCode::Ok;
+        }
+        self.stats.ended += 1;
+        if let Some(state) = self.traces.get_mut(&live.data.trace_id) {
+            state.open = state.open.saturating_sub(1);
+            if state.root == Some(h) {
+                let extra = state.info.root_attributes();
+                state.root = None;
+                for (k, v) in extra {
+                    set_attr(&mut live, &self.config.limits, &mut self.stats, k, v);
+                }
+            }
+            if state.open == 0 && state.root.is_none() {
+                self.traces.remove(&live.data.trace_id);
+            }
+        }
+        if live.dropped_attributes > 0 {
+            let n = i64::from(live.dropped_attributes);
+            live.data
+                .attributes
+                .push(("edgetrace.dropped_attributes".into(), AttrValue::Int(n)));
+        }
+        if live.dropped_events > 0 {
+            let n = i64::from(live.dropped_events);
+            live.data
+                .attributes
+                .push(("edgetrace.dropped_events".into(), AttrValue::Int(n)));
+        }
+        if !live.sampled {
+            self.queue.count_dropped(DropReason::SampledOut, 1);
+            return Ok(());
+        }
+        let _ = self.queue.push(live.data);
+        Ok(())
+    }
+
+    /// Sets the span's inputs (JSON text; invalid JSON is kept as a JSON string).
+    pub fn set_inputs(&mut self, h: u32, json: &str) -> Result<(), Error> {
+        self.live_mut(h)?;
+        let text = self.bounded_json(json);
+        self.live_mut(h)?.data.inputs = Some(text);
+        Ok(())
+    }
+
+    /// Sets the span's outputs (JSON text; invalid JSON is kept as a JSON string).
+    pub fn set_outputs(&mut self, h: u32, json: &str) -> Result<(), Error> {
+        self.live_mut(h)?;
+        let text = self.bounded_json(json);
+        self.live_mut(h)?.data.outputs = Some(text);
+        Ok(())
+    }
+
+    fn bounded_json(&mut self, json: &str) -> String {
+        let mut text = if serde_json::from_str::<serde::de::IgnoredAny>(json).is_ok() {
+            json.to_owned()
+        } else {
+            serde_json::Value::String(json.to_owned()).to_string()
+        };
+        if self.config.limits.bound_json(&mut text) {
+            self.stats.truncated_values += 1;
+        }
+        text
+    }
+
+    /// Sets (or replaces) an attribute. Past `max_attributes`, new keys are dropped and counted.
+    pub fn set_attribute(&mut self, h: u32, key: &str, value: AttrValue) -> Result<(), Error> {
+        let live = match self.live.get_mut(&h) {
+            Some(l) => l,
+            None => {
+                self.stats.unknown_handles += 1;
+                return Err(Error::UnknownSpan(h));
+            }
+        };
+        set_attr(
+            live,
+            &self.config.limits,
+            &mut self.stats,
+            key.to_owned(),
+            value,
+        );
+        Ok(())
+    }
+
+    /// Renames a span.
+    pub fn set_name(&mut self, h: u32, name: &str) -> Result<(), Error> {
+        self.live_mut(h)?;
+        let mut name = name.to_owned();
+        if self.config.limits.bound_name(&mut name) {
+            self.stats.truncated_values += 1;
+        }
+        self.live_mut(h)?.data.name = name;
+        Ok(())
+    }
+
+    /// Changes a span's type.
+    pub fn set_span_type(&mut self, h: u32, span_type: SpanType) -> Result<(), Error> {
+        self.live_mut(h)?.data.span_type = span_type;
+        Ok(())
+    }
+
+    /// Sets the status. An `Ok` or `Error` status is not overwritten by `Unset`.
+    pub fn set_status(&mut self, h: u32, code: StatusCode, message: &str) -> Result<(), Error> {
+        let live = self.live_mut(h)?;
+        if code == StatusCode::Unset && live.data.status.code != StatusCode::Unset {
+            return Ok(());
+        }
+        live.data.status = Status {
+            code,
+            message: message.to_owned(),
+        };
+        Ok(())
+    }
+
+    /// Adds an event now. Past `max_events`, events are dropped and counted.
+    pub fn add_event(
+        &mut self,
+        h: u32,
+        name: &str,
+        attributes: Vec<(String, AttrValue)>,
+    ) -> Result<(), Error> {
+        let now = self.clock.now_ns();
+        let limits = self.config.limits.clone();
+        let live = match self.live.get_mut(&h) {
+            Some(l) => l,
+            None => {
+                self.stats.unknown_handles += 1;
+                return Err(Error::UnknownSpan(h));
+            }
+        };
+        if live.data.events.len() >= limits.max_events {
+            live.dropped_events += 1;
+            self.stats.dropped_events += 1;
+            return Ok(());
+        }
+        let mut name = name.to_owned();
+        let mut cut = u64::from(limits.bound_name(&mut name));
+        let attributes = attributes
+            .into_iter()
+            .take(limits.max_attributes)
+            .map(|(k, mut v)| {
+                cut += u64::from(limits.bound(&mut v));
+                (k, v)
+            })
+            .collect();
+        self.stats.truncated_values += cut;
+        live.data.events.push(Event {
+            name,
+            time_ns: now,
+            attributes,
+        });
+        Ok(())
+    }
+
+    /// Records an exception: an `exception` event (type, message, stack) and ERROR status.
+    pub fn record_exception(
+        &mut self,
+        h: u32,
+        kind: &str,
+        message: &str,
+        stack: &str,
+    ) -> Result<(), Error> {
+        let mut attrs = vec![
+            ("exception.type".to_owned(), AttrValue::Str(kind.to_owned())),
+            (
+                "exception.message".to_owned(),
+                AttrValue::Str(message.to_owned()),
+            ),
+        ];
+        if !stack.is_empty() {
+            attrs.push((
+                "exception.stacktrace".to_owned(),
+                AttrValue::Str(stack.to_owned()),
+            ));
+        }
+        self.add_event(h, "exception", attrs)?;
+        let status = if kind.is_empty() {
+            message.to_owned()
+        } else {
+            format!("{kind}: {message}")
+        };
+        self.set_status(h, StatusCode::Error, &status)
+    }
+
+    /// Merges `update` into the info of the trace that span `h` belongs to.
+    pub fn update_trace(&mut self, h: u32, update: TraceUpdate) -> Result<(), Error> {
+        let trace_id = self.live_mut(h)?.data.trace_id;
+        if let Some(state) = self.traces.get_mut(&trace_id) {
+            state.info.apply(update);
+        }
+        Ok(())
+    }
+
+    /// The trace id of an open span.
+    pub fn trace_id(&mut self, h: u32) -> Result<TraceId, Error> {
+        Ok(self.live_mut(h)?.data.trace_id)
+    }
+
+    /// The span id of an open span.
+    pub fn span_id(&mut self, h: u32) -> Result<SpanId, Error> {
+        Ok(self.live_mut(h)?.data.span_id)
+    }
+
+    /// The `traceparent` header that makes a request's handler continue this span's trace.
+    pub fn traceparent(&mut self, h: u32) -> Result<String, Error> {
+        let l = self.live_mut(h)?;
+        Ok(format_traceparent(
+            &l.data.trace_id,
+            &l.data.span_id,
+            l.sampled,
+        ))
+    }
+
+    /// Whether span `h` is open.
+    pub fn is_open(&self, h: u32) -> bool {
+        self.live.contains_key(&h)
+    }
+
+    /// Spans open now.
+    pub fn open_spans(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Spans waiting for export.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether a full batch is waiting.
+    pub fn batch_ready(&self) -> bool {
+        self.queue.batch_ready()
+    }
+
+    /// The next export body, or `None` when nothing waits.
+    pub fn take_batch(&mut self, format: Format) -> Option<Payload> {
+        let enc = match format {
+            Format::Json => &self.json,
+            Format::Protobuf => &self.proto,
+        };
+        let p = self.queue.take_batch(enc)?;
+        self.stats.exported += p.spans as u64;
+        Some(p)
+    }
+
+    /// Counts spans the transport gave up on.
+    pub fn report_export_failed(&mut self, spans: u64) {
+        self.queue.count_dropped(DropReason::ExportFailed, spans);
+        self.stats.exported = self.stats.exported.saturating_sub(spans);
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.dropped = self.queue.dropped().clone();
+        s
+    }
+}
+
+fn set_attr(
+    live: &mut Live,
+    limits: &Limits,
+    stats: &mut Stats,
+    key: String,
+    mut value: AttrValue,
+) {
+    if limits.bound(&mut value) {
+        stats.truncated_values += 1;
+    }
+    if let Some(slot) = live.data.attributes.iter_mut().find(|(k, _)| *k == key) {
+        slot.1 = value;
+    } else if live.data.attributes.len() >= limits.max_attributes {
+        live.dropped_attributes += 1;
+        stats.dropped_attributes += 1;
+    } else {
+        live.data.attributes.push((key, value));
+    }
+}
