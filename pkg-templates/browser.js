@@ -1,0 +1,21 @@
+// The browser entry (plain ESM and bundlers alike): the wasm core ships inlined as base64, so no
+// bundler needs a wasm loader and the core starts synchronously on first use.
+import { Core, initSync } from './core/edgetrace.js';
+import wasmBase64 from './core/wasm-inline.js';
+import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, Span, SpanType, SpanStatusCode } from './edgetrace.js';
+
+function decode(b64) {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+_setRuntime({
+  loader: () => {
+    initSync({ module: decode(wasmBase64) });
+    return { Core };
+  },
+});
+
+export { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, Span, SpanType, SpanStatusCode };

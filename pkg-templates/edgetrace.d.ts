@@ -1,0 +1,256 @@
+/**
+ * edgetrace: trace LLM apps in browsers, Cloudflare Workers and Node; see the traces in MLflow.
+ *
+ * ```ts
+ * import { init, trace, SpanType, flush } from 'edgetrace';
+ * init({ endpoint: 'http://127.0.0.1:8787', experimentId: '1' });
+ * const answer = trace(async function answer(q: string) { return q.toUpperCase(); },
+ *                      { spanType: SpanType.AGENT });
+ * await answer('hi');
+ * await flush();
+ * ```
+ * @packageDocumentation
+ */
+
+/** MLflow's span types. Any other string is accepted as a custom type. */
+export declare const SpanType: {
+  readonly LLM: 'LLM';
+  readonly CHAT_MODEL: 'CHAT_MODEL';
+  readonly CHAIN: 'CHAIN';
+  readonly AGENT: 'AGENT';
+  readonly TOOL: 'TOOL';
+  readonly RETRIEVER: 'RETRIEVER';
+  readonly EMBEDDING: 'EMBEDDING';
+  readonly PARSER: 'PARSER';
+  readonly RERANKER: 'RERANKER';
+  readonly MEMORY: 'MEMORY';
+  readonly UNKNOWN: 'UNKNOWN';
+};
+
+/** A span type: one of {@link SpanType} or any custom string. */
+export type SpanTypeName = (typeof SpanType)[keyof typeof SpanType] | (string & {});
+
+/** Span status codes, numbered as in OTLP. */
+export declare const SpanStatusCode: { readonly UNSET: 0; readonly OK: 1; readonly ERROR: 2 };
+
+/** A span status: a {@link SpanStatusCode} number or its name. */
+export type SpanStatus = 0 | 1 | 2 | 'UNSET' | 'OK' | 'ERROR';
+
+/** What the redaction hook is given. */
+export interface RedactionInput {
+  /** Which value this is. */
+  kind: 'inputs' | 'outputs' | 'attribute';
+  /** The value, before it is turned into JSON. */
+  value: unknown;
+  /** The span's name. */
+  spanName?: string;
+}
+
+/** Options of {@link init}. Every option is optional; defaults are given with each. */
+export interface InitOptions {
+  /** Tracing on or off. Default: `true`. When off, every API is a cheap no-op. */
+  enabled?: boolean;
+  /**
+   * Where to send traces: the ingest service's base URL, or an MLflow server (`/v1/traces` is
+   * appended unless present). Default: none; spans are kept in the queue (up to its limits) until
+   * an endpoint is set.
+   */
+  endpoint?: string;
+  /** MLflow experiment id, sent as `x-mlflow-experiment-id`. Default: none. */
+  experimentId?: string | number;
+  /** Public ingest key for the ingest service, sent as `x-edgetrace-key`. Default: none. */
+  ingestKey?: string;
+  /** Extra headers on export requests (for example MLflow auth on a server). Default: none. */
+  headers?: Record<string, string>;
+  /** Body encoding: OTLP `'protobuf'` or `'json'`. Default: `'protobuf'`. */
+  format?: 'protobuf' | 'json';
+  /** `service.name` of the resource. Default: `'edgetrace'`. */
+  serviceName?: string;
+  /** Other resource attributes. Default: none. */
+  resourceAttributes?: Record<string, string | number | boolean>;
+  /** Fraction of traces kept, decided per trace id, 0 to 1. Default: `1`. */
+  sampleRatio?: number;
+  /** Most spans waiting for export; more are dropped and counted. Default: `2048`. */
+  maxQueueSpans?: number;
+  /** Most bytes waiting for export. Default: 8 MiB. */
+  maxQueueBytes?: number;
+  /** Most spans per export request. Default: `512`. */
+  maxBatchSpans?: number;
+  /** Most bytes per export request body (under the 64 KiB keepalive limit). Default: `60000`. */
+  maxExportBytes?: number;
+  /** Longest value (inputs, outputs, attribute) before truncation with a marker. Default: 32 KiB. */
+  maxValueBytes?: number;
+  /** Most attributes per span. Default: `128`. */
+  maxAttributes?: number;
+  /** Most events per span. Default: `128`. */
+  maxEvents?: number;
+  /** How long ended spans wait before a timed export, in ms. Default: `1000`. */
+  flushIntervalMs?: number;
+  /** Timeout of one export request, in ms. Default: `10000`. */
+  exportTimeoutMs?: number;
+  /** Retries of a failed export (network error, 5xx, 429). Default: `5`. */
+  maxRetries?: number;
+  /** First retry delay (exponential, full jitter), in ms. Default: `500`. */
+  initialBackoffMs?: number;
+  /** Longest retry delay, also the cap on `Retry-After`, in ms. Default: `30000`. */
+  maxBackoffMs?: number;
+  /** In browsers, send queued spans with `keepalive` on `pagehide`/hidden. Default: `true`. */
+  flushOnPageHide?: boolean;
+  /** Sees every input, output and attribute value before it is kept; returns what to keep. Default: none. */
+  redact?: (input: RedactionInput) => unknown;
+  /** The fetch used for exports. Default: the global `fetch` at init. */
+  fetch?: typeof fetch;
+  /** Where warnings go. Default: `console`. */
+  logger?: { warn(message: string): void };
+}
+
+/** Options of a span. */
+export interface SpanOptions {
+  /** The span's name. Default: the function's name, or `'span'`. */
+  name?: string;
+  /** The span's type. Default: `UNKNOWN`. */
+  spanType?: SpanTypeName;
+  /** Attributes set at start. */
+  attributes?: Record<string, unknown>;
+  /** Inputs set at start. */
+  inputs?: unknown;
+  /** The parent span. Default: the active span; `null` starts a new trace. */
+  parent?: Span | null;
+  /** A W3C `traceparent` to continue (used when there is no parent span). */
+  traceparent?: string;
+  /** Start time, epoch ms. Default: now. */
+  startTimeMs?: number;
+  /** Do not record the return value as outputs. Default: `false`. */
+  skipOutputs?: boolean;
+}
+
+/** Options of {@link Span.end}. */
+export interface EndOptions {
+  /** Outputs to record. */
+  outputs?: unknown;
+  /** Attributes to set. */
+  attributes?: Record<string, unknown>;
+  /** Status to set. */
+  status?: SpanStatus;
+  /** End time, epoch ms. Default: now. */
+  endTimeMs?: number;
+}
+
+/** A span. Misuse (calls after end, ending twice) warns once and never throws. */
+export declare class Span {
+  private constructor();
+  /** The span's name. */
+  readonly name: string;
+  /** False once ended, or when tracing is off or the trace was sampled out. */
+  readonly isRecording: boolean;
+  /** The trace id, 32 hex digits (`''` when not recording). */
+  readonly traceId: string;
+  /** The span id, 16 hex digits. */
+  readonly spanId: string;
+  /** MLflow's id for this span's trace: `tr-<32 hex>`. */
+  readonly mlflowTraceId: string;
+  /** Records inputs (any value; cycles, BigInt, functions and DOM nodes are made JSON safely). */
+  setInputs(inputs: unknown): this;
+  /** Records outputs. */
+  setOutputs(outputs: unknown): this;
+  /** Sets an attribute: strings, numbers, booleans as themselves, others as JSON. */
+  setAttribute(key: string, value: unknown): this;
+  /** Sets several attributes. */
+  setAttributes(attributes: Record<string, unknown>): this;
+  /** Adds a timed event. */
+  addEvent(name: string, attributes?: Record<string, unknown>): this;
+  /** Records an exception event and sets ERROR status. */
+  recordException(error: unknown): this;
+  /** Sets the status. */
+  setStatus(status: SpanStatus, message?: string): this;
+  /** Changes the span type. */
+  setSpanType(spanType: SpanTypeName): this;
+  /** The W3C `traceparent` for a request made inside this span. */
+  traceparent(): string | undefined;
+  /** Ends the span; a status still unset becomes OK. */
+  end(options?: EndOptions): void;
+}
+
+/** Trace-level information for {@link updateCurrentTrace}. */
+export interface TraceUpdate {
+  /** Tags (become MLflow trace tags). */
+  tags?: Record<string, string>;
+  /** Metadata (kept on the root span as `mlflow.traceMetadata.<key>`). */
+  metadata?: Record<string, string>;
+  /** Session id (MLflow `mlflow.trace.session`). */
+  sessionId?: string;
+  /** User id (MLflow `mlflow.trace.user`). */
+  userId?: string;
+  /** Your own id for this request. */
+  clientRequestId?: string;
+  /** Request preview override. */
+  requestPreview?: string;
+  /** Response preview override. */
+  responsePreview?: string;
+}
+
+/** Configures edgetrace. Throws only on an invalid limit, with a message saying which. */
+export declare function init(options?: InitOptions): void;
+
+/** Wraps a function so each call is a span (sync, async, generator and async generator alike). */
+export declare function trace<F extends (...args: any[]) => any>(fn: F, options?: SpanOptions): F;
+/** With only options: a decorator for class methods (legacy and standard decorators). */
+export declare function trace(options?: SpanOptions): any;
+
+/** Runs `callback` inside a new span that ends when it returns or its promise settles. */
+export declare function withSpan<T>(callback: (span: Span) => T, options?: SpanOptions): T;
+
+/** Starts a span you end yourself. */
+export declare function startSpan(options?: SpanOptions): Span;
+
+/** The active span, if any. */
+export declare function getCurrentActiveSpan(): Span | undefined;
+
+/** Adds trace-level information to the active span's trace. */
+export declare function updateCurrentTrace(update: TraceUpdate): void;
+
+/** MLflow's id (`tr-…`) of the last trace started, if any. */
+export declare function getLastActiveTraceId(): string | undefined;
+
+/** `{ traceparent }` for the active span (or `span`), to continue the trace in a service you call. */
+export declare function getTraceHeaders(span?: Span): Record<string, string>;
+
+/** Sends every queued span; resolves when done. Never rejects. */
+export declare function flush(): Promise<void>;
+
+/** Counters of what edgetrace did. */
+export interface Stats {
+  /** Spans started. */
+  started: number;
+  /** Spans ended. */
+  ended: number;
+  /** Spans handed to the exporter. */
+  exported: number;
+  /** Spans waiting. */
+  queued: number;
+  /** Spans open. */
+  open: number;
+  /** Spans dropped, by reason. */
+  dropped: { queueFull: number; queueBytes: number; sampledOut: number; exportFailed: number; total: number };
+  /** Calls with a span that was not open. */
+  unknownHandles: number;
+  /** Spans ended before spans started after them. */
+  outOfOrderEnds: number;
+  /** Values truncated. */
+  truncatedValues: number;
+  /** Attributes dropped past the limit. */
+  droppedAttributes: number;
+  /** Events dropped past the limit. */
+  droppedEvents: number;
+  /** Export requests made. */
+  requests: number;
+  /** Export retries. */
+  retried: number;
+  /** Export requests given up on. */
+  failedRequests: number;
+  /** The last export error, if any. */
+  lastExportError: string | null;
+}
+
+/** Counters of what edgetrace did. */
+export declare function getStats(): Stats;

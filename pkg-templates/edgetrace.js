@@ -1,0 +1,679 @@
+// edgetrace's public API, the same on every runtime. The entry for each runtime (node.js,
+// browser.js, workerd.js) loads the wasm core its own way and hands this module a loader and,
+// where the runtime has one, AsyncLocalStorage.
+//
+// Hot path: starting a span is one call into wasm (`start`), ending it one (`end`) plus one to
+// ask whether a batch is ready. Inputs and outputs cross as one JSON string each.
+
+import { Exporter } from './exporter.js';
+import { safeStringify } from './safe-json.js';
+
+/** MLflow's span types. Any other string is accepted as a custom type. */
+export const SpanType = Object.freeze({
+  LLM: 'LLM',
+  CHAT_MODEL: 'CHAT_MODEL',
+  CHAIN: 'CHAIN',
+  AGENT: 'AGENT',
+  TOOL: 'TOOL',
+  RETRIEVER: 'RETRIEVER',
+  EMBEDDING: 'EMBEDDING',
+  PARSER: 'PARSER',
+  RERANKER: 'RERANKER',
+  MEMORY: 'MEMORY',
+  UNKNOWN: 'UNKNOWN',
+});
+
+/** Span status codes, numbered as in OTLP. */
+export const SpanStatusCode = Object.freeze({ UNSET: 0, OK: 1, ERROR: 2 });
+
+const DEFAULTS = Object.freeze({
+  enabled: true,
+  endpoint: undefined,
+  experimentId: undefined,
+  ingestKey: undefined,
+  headers: undefined,
+  format: 'protobuf',
+  serviceName: 'edgetrace',
+  resourceAttributes: undefined,
+  sampleRatio: 1,
+  maxQueueSpans: 2048,
+  maxQueueBytes: 8 * 1024 * 1024,
+  maxBatchSpans: 512,
+  maxExportBytes: 60000,
+  maxValueBytes: 32 * 1024,
+  maxAttributes: 128,
+  maxEvents: 128,
+  flushIntervalMs: 1000,
+  exportTimeoutMs: 10000,
+  maxRetries: 5,
+  initialBackoffMs: 500,
+  maxBackoffMs: 30000,
+  flushOnPageHide: true,
+  redact: undefined,
+  fetch: undefined,
+  logger: undefined,
+});
+
+const CORE_KEYS = [
+  'serviceName', 'resourceAttributes', 'sampleRatio', 'maxQueueSpans', 'maxQueueBytes',
+  'maxBatchSpans', 'maxExportBytes', 'maxValueBytes', 'maxAttributes', 'maxEvents',
+];
+
+const state = {
+  loader: null, // () => wasm module exports ({ Core })
+  wasm: null,
+  core: null,
+  options: { ...DEFAULTS },
+  exporter: null,
+  als: null, // AsyncLocalStorage instance, where the runtime has one
+  stack: [], // active spans of the synchronous part of the current task (fallback)
+  lastTraceId: null,
+  warned: new Set(),
+  lifecycleHooked: false,
+};
+
+function warn(msg) {
+  if (state.warned.has(msg)) return;
+  state.warned.add(msg);
+  try {
+    (state.options.logger || console).warn(msg);
+  } catch {
+    /* a logger that throws must not break the app either */
+  }
+}
+
+/** Called by the runtime entry before anything else. @internal */
+export function _setRuntime({ loader, AsyncLocalStorage }) {
+  state.loader = loader;
+  if (AsyncLocalStorage && !state.als) state.als = new AsyncLocalStorage();
+}
+
+function coreConfigJson(o) {
+  const c = {};
+  for (const k of CORE_KEYS) if (o[k] !== undefined) c[k] = o[k];
+  return JSON.stringify(c);
+}
+
+// The core is created lazily, inside a handler: workerd forbids random numbers at top level.
+function core() {
+  if (state.core) return state.core;
+  if (!state.wasm) state.wasm = state.loader();
+  state.core = new state.wasm.Core(coreConfigJson(state.options));
+  state.exporter = new Exporter({ core, options: state.options, warn });
+  return state.core;
+}
+
+function coreOrNull() {
+  try {
+    return core();
+  } catch (e) {
+    warn(`edgetrace: tracing is off, the wasm core failed to load: ${e?.message || e}`);
+    state.options.enabled = false;
+    return null;
+  }
+}
+
+/**
+ * Configures edgetrace. Safe to call more than once; spans started before the first call are
+ * kept (up to the queue limits) and exported once an endpoint is known.
+ * @param {import('./edgetrace').InitOptions} [options]
+ */
+export function init(options = {}) {
+  const o = { ...DEFAULTS };
+  for (const [k, v] of Object.entries(options || {})) {
+    if (!(k in DEFAULTS)) warn(`edgetrace: unknown init option "${k}" is ignored`);
+    else if (v !== undefined) o[k] = v;
+  }
+  state.options = o;
+  if (o.enabled === false) return;
+  // Validate the core configuration now, so a bad option is a clear error at init.
+  if (!state.wasm) state.wasm = state.loader();
+  const fresh = new state.wasm.Core(coreConfigJson(o));
+  const old = state.core;
+  if (old && old.open_spans() > 0) {
+    fresh.free?.();
+    warn('edgetrace: init() while spans are open keeps the earlier limits until they end');
+    state.exporter.o = o;
+  } else {
+    const carried = old && state.exporter ? state.exporter.drain() : [];
+    state.core = fresh;
+    state.exporter = new Exporter({ core, options: o, warn });
+    if (carried.length && state.exporter.url()) {
+      for (const b of carried) state.exporter.inflight.add(state.exporter.send(b, false));
+    }
+    old?.free?.();
+  }
+  hookPageLifecycle();
+}
+
+function hookPageLifecycle() {
+  if (state.lifecycleHooked || !state.options.flushOnPageHide) return;
+  const w = globalThis;
+  if (typeof w.addEventListener !== 'function' || typeof w.document === 'undefined') return;
+  state.lifecycleHooked = true;
+  const exit = () => state.exporter?.flushOnExit();
+  w.addEventListener('pagehide', exit);
+  w.document.addEventListener('visibilitychange', () => {
+    if (w.document.visibilityState === 'hidden') exit();
+  });
+}
+
+function checkCore(ok) {
+  if (!ok) {
+    const err = state.core?.last_error();
+    if (err) warn(`edgetrace: ${err}`);
+  }
+  return ok;
+}
+
+function redact(kind, value, span) {
+  const r = state.options.redact;
+  if (!r) return value;
+  try {
+    return r({ kind, value, spanName: span?.name });
+  } catch (e) {
+    warn(`edgetrace: the redact hook threw (${e?.message || e}); the value is dropped`);
+    return '[redaction failed]';
+  }
+}
+
+/** A span: what `startSpan`, `withSpan` and `trace` give you. Misuse warns; it never throws. */
+export class Span {
+  /** @internal */
+  constructor(handle, ctx, name) {
+    this._h = handle;
+    this._ctx = ctx;
+    this.name = name;
+    this._ended = handle === 0;
+    this._traceId = null;
+    this._spanId = null;
+  }
+
+  /** Whether this span records anything (false when tracing is off or sampling dropped it). */
+  get isRecording() {
+    return !this._ended;
+  }
+
+  /** The trace id, 32 hex digits ('' for a span that records nothing). */
+  get traceId() {
+    if (this._traceId === null && this._h) this._traceId = state.core?.trace_id(this._h) ?? '';
+    return this._traceId ?? '';
+  }
+
+  /** The span id, 16 hex digits. */
+  get spanId() {
+    if (this._spanId === null && this._h) this._spanId = state.core?.span_id(this._h) ?? '';
+    return this._spanId ?? '';
+  }
+
+  /** MLflow's id for this span's trace: `tr-<32 hex>`. */
+  get mlflowTraceId() {
+    return this.traceId ? `tr-${this.traceId}` : '';
+  }
+
+  _live(what) {
+    if (this._ended) {
+      if (this._h) warn(`edgetrace: ${what} on span "${this.name}" after it ended is ignored`);
+      return null;
+    }
+    return state.core;
+  }
+
+  /** Records the span's inputs (any value; made JSON safely). */
+  setInputs(inputs) {
+    const c = this._live('setInputs');
+    if (c) checkCore(c.set_inputs(this._h, safeStringify(redact('inputs', inputs, this), warn)));
+    return this;
+  }
+
+  /** Records the span's outputs. */
+  setOutputs(outputs) {
+    const c = this._live('setOutputs');
+    if (c) checkCore(c.set_outputs(this._h, safeStringify(redact('outputs', outputs, this), warn)));
+    return this;
+  }
+
+  /** Sets one attribute: strings, numbers and booleans as themselves, other values as JSON. */
+  setAttribute(key, value) {
+    const c = this._live('setAttribute');
+    if (!c) return this;
+    const v = redact('attribute', value, this);
+    const k = String(key);
+    switch (typeof v) {
+      case 'string':
+        checkCore(c.set_str(this._h, k, v));
+        break;
+      case 'number':
+        checkCore(c.set_num(this._h, k, v));
+        break;
+      case 'boolean':
+        checkCore(c.set_bool(this._h, k, v));
+        break;
+      default:
+        checkCore(c.set_json(this._h, k, safeStringify(v, warn)));
+    }
+    return this;
+  }
+
+  /** Sets several attributes. */
+  setAttributes(attributes) {
+    if (attributes && typeof attributes === 'object') {
+      for (const [k, v] of Object.entries(attributes)) this.setAttribute(k, v);
+    }
+    return this;
+  }
+
+  /** Adds a timed event. */
+  addEvent(name, attributes) {
+    const c = this._live('addEvent');
+    if (c) checkCore(c.add_event(this._h, String(name), attributes ? safeStringify(attributes, warn) : ''));
+    return this;
+  }
+
+  /** Records an exception event (type, message, stack) and sets ERROR status. */
+  recordException(error) {
+    const c = this._live('recordException');
+    if (!c) return this;
+    const e = error instanceof Error ? error : null;
+    const kind = e ? e.name || e.constructor?.name || 'Error' : typeof error;
+    const message = e ? String(e.message) : safeStringify(error, warn);
+    checkCore(c.record_exception(this._h, kind, message, e?.stack ? String(e.stack) : ''));
+    return this;
+  }
+
+  /** Sets the status: 'OK', 'ERROR', 'UNSET' or a SpanStatusCode number. */
+  setStatus(status, message = '') {
+    const c = this._live('setStatus');
+    if (!c) return this;
+    const code = typeof status === 'number' ? status : SpanStatusCode[String(status).toUpperCase()] ?? 0;
+    checkCore(c.set_status(this._h, code, String(message)));
+    return this;
+  }
+
+  /** Changes the span's type. */
+  setSpanType(spanType) {
+    const c = this._live('setSpanType');
+    if (c) checkCore(c.set_type(this._h, String(spanType)));
+    return this;
+  }
+
+  /** The W3C `traceparent` value for a request made inside this span. */
+  traceparent() {
+    if (this._ended || !state.core) return undefined;
+    return state.core.traceparent(this._h) ?? undefined;
+  }
+
+  /**
+   * Ends the span. A status left unset becomes OK, as in MLflow.
+   * @param {{outputs?: unknown, attributes?: Record<string, unknown>, status?: string|number, endTimeMs?: number}} [o]
+   */
+  end(o) {
+    if (this._ended) {
+      if (this._h) warn(`edgetrace: span "${this.name}" was ended twice; the second end is ignored`);
+      return;
+    }
+    const c = state.core;
+    if (o) {
+      if ('outputs' in o) this.setOutputs(o.outputs);
+      if (o.attributes) this.setAttributes(o.attributes);
+      if (o.status !== undefined) this.setStatus(o.status);
+    }
+    this._traceId = this.traceId;
+    this._ended = true;
+    const ok = o?.endTimeMs ? c.end_at(this._h, o.endTimeMs) : c.end(this._h);
+    checkCore(ok);
+    if (this._ownsContext) c.close_context(this._ctx);
+    state.exporter?.onSpanEnd();
+  }
+}
+
+const NOOP = new Span(0, 0, '');
+
+function isSpan(x) {
+  return x instanceof Span;
+}
+
+/** The span active here, or undefined. */
+export function getCurrentActiveSpan() {
+  const s = active();
+  return s && !s._ended ? s : undefined;
+}
+
+function active() {
+  if (state.als) {
+    const s = state.als.getStore();
+    if (s) return s;
+  }
+  const st = state.stack;
+  return st.length ? st[st.length - 1] : undefined;
+}
+
+function runWith(span, fn) {
+  if (state.als) return state.als.run(span, fn);
+  state.stack.push(span);
+  try {
+    return fn();
+  } finally {
+    const i = state.stack.lastIndexOf(span);
+    if (i >= 0) state.stack.splice(i, 1);
+  }
+}
+
+/**
+ * Starts a span that you end yourself. Its parent is `options.parent` when given, else the active
+ * span, else none (a new trace).
+ * @param {import('./edgetrace').SpanOptions} [options]
+ * @returns {Span}
+ */
+export function startSpan(options = {}) {
+  const o = options || {};
+  const name = String(o.name ?? 'span');
+  if (state.options.enabled === false) return NOOP;
+  const c = coreOrNull();
+  if (!c) return NOOP;
+  let parent = o.parent === undefined ? active() : o.parent;
+  if (parent != null && !isSpan(parent)) {
+    warn('edgetrace: a parent that is not an edgetrace Span is ignored; a new trace is started');
+    parent = null;
+  }
+  if (parent && parent._ended && parent._h) {
+    warn(`edgetrace: parent span "${parent.name}" had already ended; a new trace is started`);
+    parent = null;
+  }
+  const type = String(o.spanType ?? SpanType.UNKNOWN);
+  let h;
+  let ctx;
+  if (parent && parent._h) {
+    ctx = parent._ctx;
+    h = o.startTimeMs ? c.start_at(ctx, parent._h, name, type, o.startTimeMs) : c.start(ctx, parent._h, name, type);
+  } else if (o.traceparent) {
+    ctx = c.open_context();
+    h = c.start_remote(ctx, String(o.traceparent), name, type);
+    if (!h) {
+      checkCore(false);
+      h = c.start_root(ctx, name, type);
+    }
+  } else {
+    // Each trace started here gets its own context in the core, closed when its root ends.
+    ctx = c.open_context();
+    h = o.startTimeMs ? c.start_at(ctx, 0, name, type, o.startTimeMs) : c.start_root(ctx, name, type);
+  }
+  if (!checkCore(h !== 0)) {
+    if (!(parent && parent._h)) c.close_context(ctx);
+    return NOOP;
+  }
+  const span = new Span(h, ctx, name);
+  span._ownsContext = !(parent && parent._h);
+  if (o.inputs !== undefined) span.setInputs(o.inputs);
+  if (o.attributes) span.setAttributes(o.attributes);
+  if (!parent) state.lastTraceId = span.traceId;
+  return span;
+}
+
+function isThenable(x) {
+  return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof x.then === 'function';
+}
+
+/**
+ * Runs `callback(span)` inside a new span, active for the callback (and, where the runtime has
+ * AsyncLocalStorage, for everything it awaits). The span ends when the callback returns or its
+ * promise settles; an exception sets ERROR, is recorded, and is re-thrown unchanged.
+ * @template T
+ * @param {(span: Span) => T} callback
+ * @param {import('./edgetrace').SpanOptions} [options]
+ * @returns {T}
+ */
+export function withSpan(callback, options = {}) {
+  const span = startSpan(options);
+  return runSpan(span, () => callback(span), options);
+}
+
+function runSpan(span, body, options) {
+  let result;
+  try {
+    result = runWith(span, body);
+  } catch (e) {
+    span.recordException(e);
+    span.end();
+    throw e;
+  }
+  if (isThenable(result)) {
+    return result.then(
+      (v) => {
+        if (!options?.skipOutputs && v !== undefined) span.setOutputs(v);
+        span.end();
+        return v;
+      },
+      (e) => {
+        span.recordException(e);
+        span.end();
+        throw e;
+      },
+    );
+  }
+  if (!options?.skipOutputs && result !== undefined) span.setOutputs(result);
+  span.end();
+  return result;
+}
+
+const PARAMS = new WeakMap();
+
+/** Parameter names of a function, or null when they cannot be read simply. */
+function paramNames(fn) {
+  if (PARAMS.has(fn)) return PARAMS.get(fn);
+  let names = null;
+  try {
+    const src = Function.prototype.toString.call(fn);
+    const m = /^[^(=]*\(([^)]*)\)/.exec(src) || /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(src);
+    if (m) {
+      const raw = m[1].replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').split(',').map((p) => p.trim()).filter(Boolean);
+      const ok = raw.every((p) => /^(\.\.\.)?[A-Za-z_$][\w$]*(\s*=.*)?$/.test(p));
+      if (ok) names = raw.map((p) => p.replace(/\s*=.*$/, ''));
+    }
+  } catch {
+    names = null;
+  }
+  PARAMS.set(fn, names);
+  return names;
+}
+
+function inputsOf(fn, args) {
+  const names = paramNames(fn);
+  if (!names) return args.length === 0 ? {} : { args };
+  const out = {};
+  names.forEach((n, i) => {
+    if (n.startsWith('...')) out[n.slice(3)] = args.slice(i);
+    else if (i < args.length) out[n] = args[i];
+  });
+  for (let i = names.length; i < args.length; i++) {
+    if (!names.some((n) => n.startsWith('...'))) out[`arg${i}`] = args[i];
+  }
+  return out;
+}
+
+const GEN = Object.getPrototypeOf(function* () {}).constructor;
+const ASYNC_GEN = Object.getPrototypeOf(async function* () {}).constructor;
+const MAX_YIELDS_RECORDED = 1000;
+
+function wrapFunction(fn, options = {}) {
+  const name = options.name || fn.name || 'anonymous';
+  const spanOpts = { ...options, name };
+  if (fn instanceof GEN || fn instanceof ASYNC_GEN) {
+    const isAsync = fn instanceof ASYNC_GEN;
+    return function tracedGenerator(...args) {
+      const span = startSpan({ ...spanOpts, inputs: inputsOf(fn, args) });
+      let it;
+      try {
+        it = runWith(span, () => fn.apply(this, args));
+      } catch (e) {
+        span.recordException(e);
+        span.end();
+        throw e;
+      }
+      return isAsync ? tracedAsyncIterator(it, span) : tracedIterator(it, span);
+    };
+  }
+  const traced = function (...args) {
+    const span = startSpan({ ...spanOpts, inputs: inputsOf(fn, args) });
+    return runSpan(span, () => fn.apply(this, args), options);
+  };
+  try {
+    Object.defineProperty(traced, 'name', { value: name });
+  } catch {
+    /* non-configurable name: keep the wrapper's */
+  }
+  return traced;
+}
+
+function finishGenerator(span, yielded, error) {
+  if (error !== undefined) span.recordException(error);
+  else span.setOutputs(yielded);
+  span.end();
+}
+
+function tracedIterator(it, span) {
+  const yielded = [];
+  let done = false;
+  const step = (method, arg) => {
+    if (done) return it[method](arg);
+    let r;
+    try {
+      r = runWith(span, () => it[method](arg));
+    } catch (e) {
+      done = true;
+      finishGenerator(span, yielded, e);
+      throw e;
+    }
+    if (r.done) {
+      done = true;
+      finishGenerator(span, r.value === undefined ? yielded : { yielded, returned: r.value });
+    } else if (yielded.length < MAX_YIELDS_RECORDED) yielded.push(r.value);
+    return r;
+  };
+  return {
+    next: (v) => step('next', v),
+    return: (v) => step('return', v),
+    throw: (e) => step('throw', e),
+    [Symbol.iterator]() {
+      return this;
+    },
+  };
+}
+
+function tracedAsyncIterator(it, span) {
+  const yielded = [];
+  let done = false;
+  const step = async (method, arg) => {
+    if (done) return it[method](arg);
+    let r;
+    try {
+      r = await runWith(span, () => it[method](arg));
+    } catch (e) {
+      done = true;
+      finishGenerator(span, yielded, e);
+      throw e;
+    }
+    if (r.done) {
+      done = true;
+      finishGenerator(span, r.value === undefined ? yielded : { yielded, returned: r.value });
+    } else if (yielded.length < MAX_YIELDS_RECORDED) yielded.push(r.value);
+    return r;
+  };
+  return {
+    next: (v) => step('next', v),
+    return: (v) => step('return', v),
+    throw: (e) => step('throw', e),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
+ * Wraps a function (sync, async, generator or async generator) so each call is a span: the
+ * arguments become inputs (named by parameter where they can be read), the result the output.
+ * Called with only options, returns a decorator for class methods (TypeScript's legacy
+ * `experimentalDecorators` and the standard decorators both work).
+ */
+export function trace(fnOrOptions, options) {
+  if (typeof fnOrOptions === 'function') return wrapFunction(fnOrOptions, options);
+  const opts = fnOrOptions || {};
+  return function decorator(target, context, descriptor) {
+    if (descriptor && typeof descriptor.value === 'function') {
+      descriptor.value = wrapFunction(descriptor.value, { name: String(context), ...opts });
+      return descriptor;
+    }
+    if (typeof target === 'function') {
+      const name = context && typeof context === 'object' ? String(context.name) : target.name;
+      return wrapFunction(target, { name, ...opts });
+    }
+    return target;
+  };
+}
+
+/**
+ * Adds tags, metadata, session and user ids, the client request id and previews to the active
+ * span's trace. Written onto the trace's root span when it ends.
+ * @param {import('./edgetrace').TraceUpdate} update
+ */
+export function updateCurrentTrace(update) {
+  const s = getCurrentActiveSpan();
+  if (!s) {
+    warn('edgetrace: updateCurrentTrace() outside any span is ignored');
+    return;
+  }
+  const u = {};
+  const str = (v) => (v == null ? undefined : String(v));
+  const map = (m) =>
+    m && typeof m === 'object' ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined;
+  u.tags = map(update?.tags);
+  u.metadata = map(update?.metadata);
+  u.sessionId = str(update?.sessionId);
+  u.userId = str(update?.userId);
+  u.clientRequestId = str(update?.clientRequestId);
+  u.requestPreview = str(update?.requestPreview);
+  u.responsePreview = str(update?.responsePreview);
+  checkCore(state.core.update_trace(s._h, JSON.stringify(u)));
+}
+
+/** The trace id (`tr-<32 hex>`, MLflow's form) of the last trace started here, or undefined. */
+export function getLastActiveTraceId() {
+  return state.lastTraceId ? `tr-${state.lastTraceId}` : undefined;
+}
+
+/**
+ * Headers to continue the active trace (or `span`'s) in a service you call: `traceparent`.
+ * @param {Span} [span]
+ * @returns {Record<string, string>}
+ */
+export function getTraceHeaders(span) {
+  const s = span ?? getCurrentActiveSpan();
+  const tp = s?.traceparent();
+  return tp ? { traceparent: tp } : {};
+}
+
+/**
+ * Sends every queued span now; resolves when the exports finish (for `ctx.waitUntil(flush())`).
+ * Never rejects.
+ */
+export async function flush() {
+  try {
+    await state.exporter?.flush();
+  } catch (e) {
+    warn(`edgetrace: flush failed: ${e?.message || e}`);
+  }
+}
+
+/** Counters: spans started, ended, exported, queued, dropped (by reason), retries, misuse. */
+export function getStats() {
+  const c = state.core;
+  const core = c ? c.stats() : { started: 0, ended: 0, exported: 0, queued: 0, open: 0, dropped: { total: 0 } };
+  const e = state.exporter?.stats || {};
+  return {
+    ...core,
+    requests: e.requests ?? 0,
+    retried: e.retried ?? 0,
+    failedRequests: e.failedRequests ?? 0,
+    lastExportError: e.lastError ?? null,
+  };
+}

@@ -1,0 +1,147 @@
+// Moving encoded batches from the wasm core to the collector: timers, retries, keepalive.
+//
+// The core holds the bounded queue and encodes each batch (under maxExportBytes, 60,000 by
+// default, so a keepalive request can carry it). This module only sends: on a timer, when a batch
+// is full, on flush(), and in browsers on pagehide / visibilitychange. Failed sends are retried
+// with exponential backoff and full jitter on network errors, 5xx and 429 (honouring
+// Retry-After); a batch that still fails after `maxRetries` is counted as dropped. No timer or
+// I/O is created at module top level (workerd forbids it): only after the first span ends.
+
+const RETRYABLE = (s) => s === 429 || s >= 500;
+
+export class Exporter {
+  /**
+   * @param {object} o
+   * @param {() => any} o.core  returns the wasm Core
+   * @param {object} o.options  resolved init options
+   * @param {(msg: string) => void} o.warn
+   */
+  constructor({ core, options, warn }) {
+    this.core = core;
+    this.o = options;
+    this.warn = warn;
+    this.timer = null;
+    this.inflight = new Set();
+    this.stats = { requests: 0, retried: 0, failedRequests: 0, lastError: null };
+    // The tracer's own exports use the fetch captured at init, never a traced one.
+    this.fetch = options.fetch || globalThis.fetch?.bind(globalThis);
+  }
+
+  url() {
+    const e = this.o.endpoint;
+    if (!e) return null;
+    return /\/v1\/traces\/?$/.test(e) ? e : e.replace(/\/+$/, '') + '/v1/traces';
+  }
+
+  headers(format) {
+    const h = { 'content-type': format === 'json' ? 'application/json' : 'application/x-protobuf' };
+    if (this.o.experimentId != null) h['x-mlflow-experiment-id'] = String(this.o.experimentId);
+    if (this.o.ingestKey) h['x-edgetrace-key'] = this.o.ingestKey;
+    return Object.assign(h, this.o.headers || {});
+  }
+
+  /** Called after a span ends. */
+  onSpanEnd() {
+    if (!this.url()) return;
+    const core = this.core();
+    if (core.batch_ready()) {
+      this.flush().catch(() => {});
+    } else if (this.timer === null && this.o.flushIntervalMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush().catch(() => {});
+      }, this.o.flushIntervalMs);
+      // Never keep a Node process alive just for tracing.
+      this.timer?.unref?.();
+    }
+  }
+
+  /** Takes every queued batch out of the core. */
+  drain() {
+    const core = this.core();
+    const proto = this.o.format !== 'json';
+    const out = [];
+    for (;;) {
+      const body = core.take_batch(proto);
+      if (!body) break;
+      out.push({ body, spans: core.last_batch_spans(), oversize: core.last_batch_oversize() });
+    }
+    return out;
+  }
+
+  /** Sends everything queued and waits for all sends in flight. */
+  async flush() {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (!this.url()) return;
+    for (const b of this.drain()) {
+      const p = this.send(b, false).finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
+    await Promise.all(Array.from(this.inflight));
+  }
+
+  /** Page is going away: send what is queued with keepalive, without waiting. */
+  flushOnExit() {
+    if (!this.url()) return;
+    for (const b of this.drain()) {
+      const p = this.send(b, !b.oversize).finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
+  }
+
+  async send(batch, keepalive) {
+    const url = this.url();
+    const format = this.o.format === 'json' ? 'json' : 'protobuf';
+    let attempt = 0;
+    for (;;) {
+      let status = 0;
+      let retryAfterMs = null;
+      try {
+        this.stats.requests++;
+        const res = await this.fetch(url, {
+          method: 'POST',
+          headers: this.headers(format),
+          body: batch.body,
+          keepalive,
+          signal: timeoutSignal(this.o.exportTimeoutMs),
+        });
+        status = res.status;
+        retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+        // Drain the body so the connection can be reused (MLflow answers an empty protobuf).
+        await res.arrayBuffer().catch(() => {});
+        if (res.ok) return true;
+        this.stats.lastError = `HTTP ${status}`;
+        if (!RETRYABLE(status)) break;
+      } catch (e) {
+        this.stats.lastError = String(e?.message || e);
+      }
+      if (attempt >= this.o.maxRetries) break;
+      attempt++;
+      this.stats.retried++;
+      const backoff = Math.min(this.o.maxBackoffMs, this.o.initialBackoffMs * 2 ** (attempt - 1));
+      const wait = retryAfterMs != null ? Math.min(retryAfterMs, this.o.maxBackoffMs) : Math.random() * backoff;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    this.stats.failedRequests++;
+    this.core().report_export_failed(batch.spans);
+    this.warn(`edgetrace: dropped a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
+    return false;
+  }
+}
+
+function timeoutSignal(ms) {
+  if (!ms || typeof AbortSignal === 'undefined' || typeof AbortSignal.timeout !== 'function') return undefined;
+  return AbortSignal.timeout(ms);
+}
+
+/** Retry-After as seconds or an HTTP date, in ms; null if absent or unreadable. */
+export function parseRetryAfter(v) {
+  if (!v) return null;
+  const s = Number(v);
+  if (Number.isFinite(s) && s >= 0) return s * 1000;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? Math.max(0, t - Date.now()) : null;
+}

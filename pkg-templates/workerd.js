@@ -1,0 +1,15 @@
+// The Cloudflare Workers (workerd) entry: the wasm core imported as a compiled module, as Workers
+// require (they refuse to compile wasm from bytes). Nothing runs at top level but wiring: the core
+// is instantiated on first use, inside a handler.
+import wasmModule from './core/edgetrace_bg.wasm';
+import { Core, initSync } from './core/edgetrace.js';
+import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, Span, SpanType, SpanStatusCode } from './edgetrace.js';
+
+_setRuntime({
+  loader: () => {
+    initSync({ module: wasmModule });
+    return { Core };
+  },
+});
+
+export { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, Span, SpanType, SpanStatusCode };
