@@ -2,7 +2,7 @@
 // bundler needs a wasm loader and the core starts synchronously on first use.
 import { Core, initSync } from './core/edgetrace.js';
 import wasmBase64 from './core/wasm-inline.js';
-import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, Span, SpanType, SpanStatusCode } from './edgetrace.js';
+import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 function decode(b64) {
   const bin = atob(b64);
@@ -16,6 +16,7 @@ _setRuntime({
     initSync({ module: decode(wasmBase64) });
     return { Core };
   },
+  runtime: 'browser',
 });
 
-export { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, Span, SpanType, SpanStatusCode };
+export { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

@@ -88,7 +88,7 @@ export interface InitOptions {
   flushIntervalMs?: number;
   /** Timeout of one export request, in ms. Default: `10000`. */
   exportTimeoutMs?: number;
-  /** Retries of a failed export (network error, 5xx, 429). Default: `5`. */
+  /** Retries of a failed export (network error, 5xx, 429). Default: `8`. */
   maxRetries?: number;
   /** First retry delay (exponential, full jitter), in ms. Default: `500`. */
   initialBackoffMs?: number;
@@ -102,6 +102,14 @@ export interface InitOptions {
   fetch?: typeof fetch;
   /** Where warnings go. Default: `console`. */
   logger?: { warn(message: string): void };
+  /**
+   * The `AsyncLocalStorage` class, for Workers with only the `nodejs_als` flag
+   * (`import { AsyncLocalStorage } from 'node:async_hooks'`). Default: found by itself in Node and
+   * in Workers with `nodejs_compat`; none in browsers.
+   */
+  asyncLocalStorage?: new () => { run<R>(store: unknown, fn: () => R): R; getStore(): unknown };
+  /** Export requests in flight at once; the rest wait in the bounded queue. Default: `4`. */
+  maxConcurrentExports?: number;
 }
 
 /** Options of a span. */
@@ -254,3 +262,26 @@ export interface Stats {
 
 /** Counters of what edgetrace did. */
 export declare function getStats(): Stats;
+
+/** A Worker's module handler object. */
+export interface WorkerHandler<Env = unknown> {
+  /** The fetch handler; edgetrace adds the request's span as a fourth argument. */
+  fetch?(request: Request, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, span: Span): Response | Promise<Response>;
+  [key: string]: unknown;
+}
+
+/** Options of {@link instrumentWorker}: {@link InitOptions} plus the root span's type. */
+export interface WorkerTracingOptions extends InitOptions {
+  /** Type of each request's root span. Default: `CHAIN`. */
+  spanType?: SpanTypeName;
+}
+
+/**
+ * Wraps a Worker's handler: a root span per request (continuing `traceparent`), the response
+ * status recorded, and `ctx.waitUntil` until the export is done, also for streamed bodies (the
+ * span ends when the stream ends, errors or is cancelled). `options` may be a function of `env`.
+ */
+export declare function instrumentWorker<Env = unknown, H extends WorkerHandler<Env> = WorkerHandler<Env>>(
+  handler: H,
+  options?: WorkerTracingOptions | ((env: Env) => WorkerTracingOptions),
+): H;

@@ -45,13 +45,15 @@ const DEFAULTS = Object.freeze({
   maxEvents: 128,
   flushIntervalMs: 1000,
   exportTimeoutMs: 10000,
-  maxRetries: 5,
+  maxRetries: 8,
   initialBackoffMs: 500,
   maxBackoffMs: 30000,
   flushOnPageHide: true,
   redact: undefined,
   fetch: undefined,
   logger: undefined,
+  asyncLocalStorage: undefined,
+  maxConcurrentExports: 4,
 });
 
 const CORE_KEYS = [
@@ -66,7 +68,12 @@ const state = {
   options: { ...DEFAULTS },
   exporter: null,
   als: null, // AsyncLocalStorage instance, where the runtime has one
+  findAls: null, // () => AsyncLocalStorage class or undefined, asked once on first use
+  alsChecked: false,
+  runtime: 'unknown',
   stack: [], // active spans of the synchronous part of the current task (fallback)
+  asyncSpans: new Map(), // handle -> Span: open spans whose async body runs in a named runner
+  v8Stacks: typeof Error.captureStackTrace === 'function',
   lastTraceId: null,
   warned: new Set(),
   lifecycleHooked: false,
@@ -83,9 +90,34 @@ function warn(msg) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, AsyncLocalStorage }) {
+export function _setRuntime({ loader, AsyncLocalStorage, findAsyncLocalStorage, runtime }) {
   state.loader = loader;
+  state.runtime = runtime || 'unknown';
   if (AsyncLocalStorage && !state.als) state.als = new AsyncLocalStorage();
+  state.findAls = findAsyncLocalStorage || null;
+}
+
+// Workers: AsyncLocalStorage exists with nodejs_compat (found here) or nodejs_als (pass it to
+// init). Asked on first use, never at module top level.
+function ensureContext() {
+  if (state.alsChecked) return;
+  state.alsChecked = true;
+  if (state.als) return;
+  let Als;
+  try {
+    Als = state.findAls?.();
+  } catch {
+    Als = undefined;
+  }
+  if (Als) {
+    state.als = new Als();
+  } else if (state.runtime === 'workerd') {
+    warn(
+      'edgetrace: no AsyncLocalStorage in this Worker (enable the nodejs_compat flag, or pass ' +
+        "init({ asyncLocalStorage }) from 'node:async_hooks' with nodejs_als); async nesting falls back " +
+        'to V8 async stack frames and the span handle, as in browsers',
+    );
+  }
 }
 
 function coreConfigJson(o) {
@@ -97,6 +129,7 @@ function coreConfigJson(o) {
 // The core is created lazily, inside a handler: workerd forbids random numbers at top level.
 function core() {
   if (state.core) return state.core;
+  ensureContext();
   if (!state.wasm) state.wasm = state.loader();
   state.core = new state.wasm.Core(coreConfigJson(state.options));
   state.exporter = new Exporter({ core, options: state.options, warn });
@@ -125,6 +158,8 @@ export function init(options = {}) {
     else if (v !== undefined) o[k] = v;
   }
   state.options = o;
+  if (o.asyncLocalStorage && !state.als) state.als = new o.asyncLocalStorage();
+  ensureContext();
   if (o.enabled === false) return;
   // Validate the core configuration now, so a bad option is a clear error at init.
   if (!state.wasm) state.wasm = state.loader();
@@ -138,9 +173,7 @@ export function init(options = {}) {
     const carried = old && state.exporter ? state.exporter.drain() : [];
     state.core = fresh;
     state.exporter = new Exporter({ core, options: o, warn });
-    if (carried.length && state.exporter.url()) {
-      for (const b of carried) state.exporter.inflight.add(state.exporter.send(b, false));
-    }
+    if (state.exporter.url()) for (const b of carried) state.exporter.start(b, false);
     old?.free?.();
   }
   hookPageLifecycle();
@@ -320,6 +353,7 @@ export class Span {
     }
     this._traceId = this.traceId;
     this._ended = true;
+    state.asyncSpans.delete(this._h);
     const ok = o?.endTimeMs ? c.end_at(this._h, o.endTimeMs) : c.end(this._h);
     checkCore(ok);
     if (this._ownsContext) c.close_context(this._ctx);
@@ -340,12 +374,47 @@ export function getCurrentActiveSpan() {
 }
 
 function active() {
-  if (state.als) {
-    const s = state.als.getStore();
-    if (s) return s;
-  }
+  if (state.als) return state.als.getStore() || undefined;
   const st = state.stack;
-  return st.length ? st[st.length - 1] : undefined;
+  if (st.length) return st[st.length - 1];
+  return state.asyncSpans.size ? activeFromAsyncStack() : undefined;
+}
+
+// Without AsyncLocalStorage (browsers, Workers without nodejs_compat): each traced async body
+// runs inside an async runner named `__et_<handle>`. V8 keeps the chain of awaiting async
+// functions in `new Error().stack` ("at async __et_12"), also after awaits, so a span started
+// after an await finds its innermost traced async ancestor there. Paid only when the synchronous
+// stack is empty and a traced async span is open. Not seen: `.then()` callbacks and timers started
+// outside an awaited chain, and engines other than V8 (Firefox, Safari); there, pass the span.
+const RUNNER = /__et_(\d+)/;
+
+function activeFromAsyncStack() {
+  if (!state.v8Stacks) return undefined;
+  const limit = Error.stackTraceLimit;
+  let text = '';
+  try {
+    Error.stackTraceLimit = 100;
+    text = new Error().stack || '';
+  } catch {
+    return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  const m = RUNNER.exec(text);
+  return m ? state.asyncSpans.get(Number(m[1])) : undefined;
+}
+
+function isAsyncFunction(fn) {
+  return typeof fn === 'function' && fn.constructor?.name === 'AsyncFunction';
+}
+
+// Runs an async body so that code after its awaits can still find `span` (see above).
+function runAsyncBody(span, body) {
+  if (state.als || !state.v8Stacks || !span._h) return body();
+  const name = `__et_${span._h}`;
+  const runner = { [name]: async function (f) { return await f(); } }[name];
+  state.asyncSpans.set(span._h, span);
+  return runner(body);
 }
 
 function runWith(span, fn) {
@@ -425,7 +494,8 @@ function isThenable(x) {
  */
 export function withSpan(callback, options = {}) {
   const span = startSpan(options);
-  return runSpan(span, () => callback(span), options);
+  const body = isAsyncFunction(callback) ? () => runAsyncBody(span, () => callback(span)) : () => callback(span);
+  return runSpan(span, body, options);
 }
 
 function runSpan(span, body, options) {
@@ -513,9 +583,11 @@ function wrapFunction(fn, options = {}) {
       return isAsync ? tracedAsyncIterator(it, span) : tracedIterator(it, span);
     };
   }
+  const isAsync = isAsyncFunction(fn);
   const traced = function (...args) {
     const span = startSpan({ ...spanOpts, inputs: inputsOf(fn, args) });
-    return runSpan(span, () => fn.apply(this, args), options);
+    const body = isAsync ? () => runAsyncBody(span, () => fn.apply(this, args)) : () => fn.apply(this, args);
+    return runSpan(span, body, options);
   };
   try {
     Object.defineProperty(traced, 'name', { value: name });
@@ -675,5 +747,97 @@ export function getStats() {
     retried: e.retried ?? 0,
     failedRequests: e.failedRequests ?? 0,
     lastExportError: e.lastError ?? null,
+  };
+}
+
+/**
+ * Wraps a Worker's handler object (`export default instrumentWorker({ fetch }, options)`): each
+ * request runs inside a root span (continuing an incoming `traceparent`), the response status is
+ * recorded, and `ctx.waitUntil` keeps the Worker alive until the spans are exported, also when
+ * the response body is a stream (the span ends when the stream ends, errors or is cancelled).
+ * `options` may be a function of `env`, called on the first request (never at top level).
+ * The handler gets the request's span as a fourth argument: `fetch(request, env, ctx, span)`.
+ */
+export function instrumentWorker(handler, options = {}) {
+  let configured = false;
+  const spanType = (typeof options === 'object' && options?.spanType) || SpanType.CHAIN;
+  return {
+    ...handler,
+    async fetch(request, env, ctx) {
+      if (!configured) {
+        configured = true;
+        try {
+          const { spanType: _ignored, ...o } = (typeof options === 'function' ? options(env) : options) || {};
+          init(o);
+        } catch (e) {
+          warn(`edgetrace: instrumentWorker could not init: ${e?.message || e}`);
+        }
+      }
+      const waitUntil = (p) => {
+        try {
+          ctx?.waitUntil?.(p);
+        } catch {
+          /* not in a request context */
+        }
+      };
+      const url = new URL(request.url);
+      const span = startSpan({
+        name: `${request.method} ${url.pathname}`,
+        spanType,
+        parent: null,
+        traceparent: request.headers.get('traceparent') || undefined,
+        attributes: { 'http.request.method': request.method, 'url.path': url.pathname },
+      });
+      let response;
+      try {
+        response = await runWith(span, () => runAsyncBody(span, () => handler.fetch(request, env, ctx, span)));
+      } catch (e) {
+        span.recordException(e);
+        span.end();
+        waitUntil(flush());
+        throw e;
+      }
+      if (!(response instanceof Response)) {
+        span.end();
+        waitUntil(flush());
+        return response;
+      }
+      span.setAttribute('http.response.status_code', response.status);
+      if (response.status >= 500) span.setStatus('ERROR', `HTTP ${response.status}`);
+      if (!response.body || response.webSocket) {
+        span.end();
+        waitUntil(flush());
+        return response;
+      }
+      let settle;
+      waitUntil(new Promise((r) => (settle = r)));
+      const finish = (how, error) => {
+        if (!span.isRecording) return;
+        span.setAttribute('edgetrace.stream', how);
+        if (error !== undefined) span.recordException(error);
+        span.end();
+        flush().then(settle, settle);
+      };
+      const reader = response.body.getReader();
+      const body = new ReadableStream({
+        async pull(controller) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              controller.close();
+              finish('completed');
+            } else controller.enqueue(value);
+          } catch (e) {
+            controller.error(e);
+            finish('errored', e);
+          }
+        },
+        cancel(reason) {
+          finish('cancelled');
+          return reader.cancel(reason);
+        },
+      });
+      return new Response(body, response);
+    },
   };
 }

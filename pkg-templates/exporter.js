@@ -56,40 +56,52 @@ export class Exporter {
     }
   }
 
+  /** Takes the next encoded batch out of the core, or null. */
+  take() {
+    const core = this.core();
+    const body = core.take_batch(this.o.format !== 'json');
+    return body ? { body, spans: core.last_batch_spans(), oversize: core.last_batch_oversize() } : null;
+  }
+
   /** Takes every queued batch out of the core. */
   drain() {
-    const core = this.core();
-    const proto = this.o.format !== 'json';
     const out = [];
-    for (;;) {
-      const body = core.take_batch(proto);
-      if (!body) break;
-      out.push({ body, spans: core.last_batch_spans(), oversize: core.last_batch_oversize() });
-    }
+    for (let b = this.take(); b; b = this.take()) out.push(b);
     return out;
   }
 
-  /** Sends everything queued and waits for all sends in flight. */
+  start(batch, keepalive) {
+    const p = this.send(batch, keepalive).finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  /**
+   * Sends everything queued and waits for all sends in flight. At most `maxConcurrentExports`
+   * batches are out of the core at once, so while the collector is down spans wait in the core's
+   * bounded queue (and are dropped and counted there), not in unbounded JS memory.
+   */
   async flush() {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     if (!this.url()) return;
-    for (const b of this.drain()) {
-      const p = this.send(b, false).finally(() => this.inflight.delete(p));
-      this.inflight.add(p);
+    const limit = Math.max(1, this.o.maxConcurrentExports | 0);
+    for (;;) {
+      while (this.inflight.size < limit) {
+        const b = this.take();
+        if (!b) break;
+        this.start(b, false);
+      }
+      if (this.inflight.size === 0) return;
+      await Promise.race(this.inflight);
     }
-    await Promise.all(Array.from(this.inflight));
   }
 
   /** Page is going away: send what is queued with keepalive, without waiting. */
   flushOnExit() {
     if (!this.url()) return;
-    for (const b of this.drain()) {
-      const p = this.send(b, !b.oversize).finally(() => this.inflight.delete(p));
-      this.inflight.add(p);
-    }
+    for (const b of this.drain()) this.start(b, !b.oversize);
   }
 
   async send(batch, keepalive) {

@@ -3,13 +3,16 @@
 // is instantiated on first use, inside a handler.
 import wasmModule from './core/edgetrace_bg.wasm';
 import { Core, initSync } from './core/edgetrace.js';
-import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, Span, SpanType, SpanStatusCode } from './edgetrace.js';
+import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 _setRuntime({
   loader: () => {
     initSync({ module: wasmModule });
     return { Core };
   },
+  // With the nodejs_compat flag; asked on first use, inside a handler.
+  findAsyncLocalStorage: () => globalThis.process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage,
+  runtime: 'workerd',
 });
 
-export { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, Span, SpanType, SpanStatusCode };
+export { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

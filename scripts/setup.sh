@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what edgetrace's build, demo and tests need, skipping what is already there:
+#   rust target wasm32-unknown-unknown, wasm-bindgen-cli (the exact version Cargo.toml pins),
+#   npm packages (npm ci), a Python venv with MLflow 3.17.2, and with --browser Debian's
+#   Chromium + ChromeDriver. Prints a line per step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WANT_BROWSER=0
+for a in "$@"; do
+  case "$a" in
+    --browser) WANT_BROWSER=1 ;;
+    *) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '[setup] %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+
+# Rust target.
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rust target wasm32-unknown-unknown: present"
+else
+  say "rust target wasm32-unknown-unknown: installing"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen-cli, exactly the version pinned in Cargo.toml.
+WBG=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WBG" ]; then
+  say "wasm-bindgen-cli $WBG: present"
+else
+  say "wasm-bindgen-cli $WBG: installing with cargo (about 5 minutes on 2 cores)"
+  # No --locked: the registry here lacks one crate version its lockfile names.
+  cargo install wasm-bindgen-cli --version "$WBG"
+fi
+
+# npm packages.
+if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  say "npm packages: present"
+else
+  say "npm packages: npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+# MLflow in a venv.
+MLFLOW_VERSION=3.17.2
+if [ -x .venv/bin/mlflow ] && .venv/bin/python -c "import mlflow, opentelemetry.proto, sys; sys.exit(mlflow.__version__ != '$MLFLOW_VERSION')" 2>/dev/null; then
+  say "MLflow $MLFLOW_VERSION venv: present"
+else
+  say "MLflow $MLFLOW_VERSION venv: installing (about 2 minutes)"
+  python3 -m venv .venv
+  .venv/bin/pip install --progress-bar off -q "mlflow==$MLFLOW_VERSION" opentelemetry-proto
+fi
+
+# Chromium + ChromeDriver, for the browser tests.
+if [ "$WANT_BROWSER" = 1 ]; then
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    say "chromium + chromedriver: present"
+  else
+    say "chromium + chromedriver: installing from Debian (about 1.5 minutes)"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium chromium-driver
+  fi
+fi
+say "done"

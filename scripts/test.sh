@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs every edgetrace test: formatting, clippy (native and wasm32), native unit/integration/doc
+# tests, the golden files checked by an independent protobuf decoder, the package build,
+# wasm-bindgen-test in Node and in headless Chromium, and the node:test suites of the built
+# package (Node, workerd via Miniflare, Chromium via playwright-core, a real MLflow).
+# Installs what is missing first. One MLflow is started for the run and stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+step() { printf '\n[test] === %s ===\n' "$*"; }
+T0=$(date +%s)
+
+step "setup"
+scripts/setup.sh --browser
+
+MLFLOW_PID=""
+RUN_DIR=$(mktemp -d)
+cleanup() {
+  if [ -n "$MLFLOW_PID" ]; then kill -- -"$MLFLOW_PID" 2>/dev/null || true; fi
+  rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT
+
+# MLflow takes a minute to start; start it now and let the Rust steps run meanwhile.
+step "starting MLflow in the background"
+MLFLOW_PORT=$(node scripts/free-port.mjs)
+scripts/mlflow.sh "$RUN_DIR/mlflow" "$MLFLOW_PORT" >"$RUN_DIR/mlflow.env" 2>"$RUN_DIR/mlflow.progress" &
+MLFLOW_STARTER=$!
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native, all targets)"
+cargo clippy --all-targets -- -D warnings
+
+step "clippy (wasm32: lib and tests)"
+cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+
+step "native unit, integration and doc tests"
+cargo test
+
+step "golden files decoded by opentelemetry-proto (Python)"
+.venv/bin/python tests/python/check_golden.py
+
+step "build the npm package"
+node scripts/build.mjs
+
+step "wasm-bindgen-test in Node"
+cargo test --target wasm32-unknown-unknown --test wasm_bindings_in_node
+
+step "wasm-bindgen-test in headless Chromium"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test wasm_bindings_in_chromium
+
+step "waiting for MLflow"
+if ! wait "$MLFLOW_STARTER"; then cat "$RUN_DIR/mlflow.progress" >&2; exit 1; fi
+cat "$RUN_DIR/mlflow.progress" >&2
+# shellcheck disable=SC1090
+. "$RUN_DIR/mlflow.env"
+export MLFLOW_URL="http://127.0.0.1:$MLFLOW_PORT"
+
+step "node:test suites of the built package (Node, workerd, Chromium, MLflow)"
+mapfile -t SUITES < <(find tests/node tests/workerd tests/browser -name '*.test.mjs' 2>/dev/null | sort)
+node --test --test-concurrency=2 "${SUITES[@]}"
+
+if [ -f tests/types/tsconfig.json ]; then
+  step "TypeScript: tsc --noEmit --strict on a usage file"
+  node_modules/.bin/tsc -p tests/types/tsconfig.json
+fi
+
+step "all tests passed in $(($(date +%s) - T0)) s"

@@ -1,0 +1,238 @@
+// The built npm package in Node: nesting, async context, concurrency, generators, errors, misuse,
+// batching under the byte cap, retries. Exports go to a local collector as OTLP JSON.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import {
+  flush, getCurrentActiveSpan, getLastActiveTraceId, getStats, getTraceHeaders, init, SpanType,
+  startSpan, trace, updateCurrentTrace, withSpan,
+} from '../../pkg/node.js';
+import { byTrace, shape, startCollector } from './helpers/collector.mjs';
+
+let col;
+const warnings = [];
+const logger = { warn: (m) => warnings.push(m) };
+
+before(async () => {
+  col = await startCollector();
+});
+after(() => col.close());
+beforeEach(() => {
+  col.requests.length = 0;
+  init({ endpoint: col.url, format: 'json', serviceName: 'node-test', logger, initialBackoffMs: 10, maxBackoffMs: 200 });
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function exported(traceIdHex) {
+  await flush();
+  return col.spans().filter((s) => !traceIdHex || s.traceId === traceIdHex);
+}
+
+test('nested sync calls form one tree with inputs named by parameter and outputs', async () => {
+  const add = trace(function add(a, b) {
+    return a + b;
+  });
+  const calc = trace(function calc(x) {
+    return add(x, 1) * add(x, 2);
+  }, { spanType: SpanType.CHAIN });
+  assert.equal(calc(3), 20);
+  const tid = getLastActiveTraceId().slice(3);
+  const spans = await exported(tid);
+  assert.deepEqual(shape(spans), [['calc', [['add', []], ['add', []]]]]);
+  const root = spans.find((s) => s.name === 'calc');
+  assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
+  assert.equal(root.attributes['mlflow.spanInputs'], '{"x":3}');
+  assert.equal(root.attributes['mlflow.spanOutputs'], '20');
+  const adds = spans.filter((s) => s.name === 'add').map((s) => s.attributes['mlflow.spanInputs']).sort();
+  assert.deepEqual(adds, ['{"a":3,"b":1}', '{"a":3,"b":2}']);
+  assert.equal(root.resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'node-test');
+});
+
+test('nested async calls stay nested across several awaits', async () => {
+  const leaf = trace(async function leaf(n) {
+    await sleep(2);
+    await sleep(1);
+    return n * 2;
+  }, { spanType: SpanType.TOOL });
+  const mid = trace(async function mid(n) {
+    const a = await leaf(n);
+    await sleep(1);
+    const b = await leaf(a);
+    return b;
+  });
+  const top = trace(async function top() {
+    return mid(1);
+  }, { spanType: SpanType.AGENT });
+  assert.equal(await top(), 4);
+  const spans = await exported(getLastActiveTraceId().slice(3));
+  assert.deepEqual(shape(spans), [['top', [['mid', [['leaf', []], ['leaf', []]]]]]]);
+});
+
+test('five concurrent interleaved flows each produce exactly their own tree', async () => {
+  const step = trace(async function step(flow, i) {
+    await sleep(Math.random() * 5);
+    return `${flow}.${i}`;
+  }, { spanType: SpanType.TOOL });
+  const flow = trace(async function flow(id) {
+    const out = [];
+    for (let i = 0; i < 3; i++) out.push(await step(id, i));
+    await Promise.all([step(id, 'p1'), step(id, 'p2')]);
+    return out;
+  }, { spanType: SpanType.AGENT });
+  const results = await Promise.all([0, 1, 2, 3, 4].map((i) => flow(`f${i}`)));
+  assert.equal(results.length, 5);
+  const spans = await exported();
+  const traces = byTrace(spans);
+  assert.equal(traces.size, 5);
+  for (const [, ts] of traces) {
+    assert.equal(ts.length, 6);
+    const root = ts.find((s) => !s.parentSpanId);
+    const flowId = JSON.parse(root.attributes['mlflow.spanInputs']).id;
+    for (const s of ts.filter((x) => x !== root)) {
+      assert.equal(s.parentSpanId, root.spanId);
+      assert.equal(JSON.parse(s.attributes['mlflow.spanInputs']).flow, flowId, 'a step landed in another flow');
+    }
+  }
+});
+
+test('generators: the span ends when the generator finishes and records what it yielded', async () => {
+  const gen = trace(function* count(n) {
+    for (let i = 0; i < n; i++) yield i;
+  });
+  const agen = trace(async function* stream(words) {
+    for (const w of words) {
+      await sleep(1);
+      yield w;
+    }
+  }, { spanType: SpanType.CHAT_MODEL });
+  assert.deepEqual([...gen(3)], [0, 1, 2]);
+  const got = [];
+  for await (const w of agen(['a', 'b'])) got.push(w);
+  assert.deepEqual(got, ['a', 'b']);
+  const spans = await exported();
+  assert.equal(spans.find((s) => s.name === 'count').attributes['mlflow.spanOutputs'], '[0,1,2]');
+  const st = spans.find((s) => s.name === 'stream');
+  assert.equal(st.attributes['mlflow.spanOutputs'], '["a","b"]');
+  assert.equal(st.attributes['mlflow.spanType'], 'CHAT_MODEL');
+});
+
+test('an exception sets ERROR, is recorded as an event, and is re-thrown unchanged', async () => {
+  class MyError extends Error {}
+  const err = new MyError('boom');
+  const fails = trace(async function fails() {
+    await sleep(1);
+    throw err;
+  });
+  await assert.rejects(fails(), (e) => e === err);
+  const failsSync = trace(function failsSync() {
+    throw err;
+  });
+  assert.throws(() => failsSync(), (e) => e === err);
+  const spans = await exported();
+  for (const name of ['fails', 'failsSync']) {
+    const s = spans.find((x) => x.name === name);
+    assert.equal(s.status.code, 2);
+    assert.match(s.status.message, /boom/);
+    const ev = s.events.find((e) => e.name === 'exception');
+    assert.ok(ev, 'exception event');
+    const attrs = Object.fromEntries(ev.attributes.map((a) => [a.key, a.value.stringValue]));
+    assert.equal(attrs['exception.message'], 'boom');
+    assert.match(attrs['exception.stacktrace'], /package_traces_in_node/);
+    assert.equal(attrs['exception.type'], 'Error');
+  }
+});
+
+test('updateCurrentTrace writes tags, session and user onto the root only', async () => {
+  await withSpan(async () => {
+    await withSpan(() => updateCurrentTrace({ tags: { env: 'test' }, sessionId: 's-1', userId: 'u-1' }), { name: 'inner' });
+  }, { name: 'outer' });
+  const spans = await exported(getLastActiveTraceId().slice(3));
+  const outer = spans.find((s) => s.name === 'outer');
+  const inner = spans.find((s) => s.name === 'inner');
+  assert.equal(outer.attributes['mlflow.traceTag.env'], 'test');
+  assert.equal(outer.attributes['session.id'], 's-1');
+  assert.equal(outer.attributes['user.id'], 'u-1');
+  assert.equal(inner.attributes['session.id'], undefined);
+});
+
+test('an explicit parent handle nests a span wherever it is started', async () => {
+  const root = startSpan({ name: 'root', spanType: SpanType.AGENT });
+  await sleep(1);
+  const child = startSpan({ name: 'child', parent: root });
+  setTimeout(() => startSpan({ name: 'late', parent: child }).end(), 0);
+  await sleep(5);
+  child.end();
+  root.end();
+  const spans = await exported(root.traceId);
+  assert.deepEqual(shape(spans), [['root', [['child', [['late', []]]]]]]);
+  assert.equal(getTraceHeaders(root).traceparent, undefined, 'an ended span gives no traceparent');
+});
+
+test('misuse never throws: ended twice, foreign parent, odd inputs, calls after end', async () => {
+  warnings.length = 0;
+  const s = startSpan({ name: 'm' });
+  const cyc = { a: 1 };
+  cyc.self = cyc;
+  s.setInputs({ cyc, big: 12n, fn() {}, sym: Symbol('x'), m: new Map([['k', 1]]) });
+  s.end();
+  s.end();
+  s.setOutputs(1);
+  s.setAttribute('x', 1);
+  const orphan = startSpan({ name: 'orphan', parent: { not: 'a span' } });
+  orphan.end();
+  assert.equal(getCurrentActiveSpan(), undefined);
+  const spans = await exported();
+  const m = spans.find((x) => x.name === 'm');
+  const inputs = JSON.parse(m.attributes['mlflow.spanInputs']);
+  assert.deepEqual(inputs, { cyc: { a: 1, self: '[Circular]' }, big: '12', fn: '[Function fn]', sym: 'Symbol(x)', m: { k: 1 } });
+  assert.ok(!spans.find((x) => x.name === 'orphan').parentSpanId);
+  assert.ok(warnings.some((w) => /ended twice/.test(w)));
+  assert.ok(warnings.some((w) => /not an edgetrace Span/.test(w)));
+});
+
+test('batches stay under maxExportBytes and no span is lost or duplicated', async () => {
+  init({ endpoint: col.url, format: 'json', logger, maxExportBytes: 20000, flushIntervalMs: 0 });
+  const big = 'x'.repeat(3000);
+  for (let i = 0; i < 60; i++) startSpan({ name: `s${i}`, inputs: { big } }).end();
+  await flush();
+  assert.ok(col.requests.length >= 9, `${col.requests.length} requests`);
+  for (const r of col.requests) assert.ok(r.body.length <= 20000, `body of ${r.body.length} bytes`);
+  const names = col.spans().map((s) => s.name).sort();
+  assert.equal(names.length, 60);
+  assert.equal(new Set(names).size, 60);
+});
+
+test('failed exports are retried (503, 429 with Retry-After) and then delivered', async () => {
+  col.failNext(1, 503);
+  col.failNext(1, 429, { 'retry-after': '0' });
+  const before = getStats().retried;
+  startSpan({ name: 'retried' }).end();
+  await flush();
+  assert.equal(getStats().retried - before, 2);
+  assert.equal(col.spans().filter((s) => s.name === 'retried').length, 1);
+});
+
+test('a 4xx other than 429 is not retried and the drop is counted', async () => {
+  col.failNext(1, 400);
+  const before = getStats();
+  startSpan({ name: 'refused' }).end();
+  await flush();
+  const after = getStats();
+  assert.equal(after.retried, before.retried);
+  assert.equal(after.dropped.exportFailed - before.dropped.exportFailed, 1);
+});
+
+test('traceparent headers carry the active span and continue its trace', async () => {
+  let headers;
+  await withSpan(async (s) => {
+    headers = getTraceHeaders();
+    assert.equal(headers.traceparent, `00-${s.traceId}-${s.spanId}-01`);
+  }, { name: 'client' });
+  const server = startSpan({ name: 'server', traceparent: headers.traceparent, parent: null });
+  server.end();
+  const spans = await exported();
+  const c = spans.find((s) => s.name === 'client');
+  const sv = spans.find((s) => s.name === 'server');
+  assert.equal(sv.traceId, c.traceId);
+  assert.equal(sv.parentSpanId, c.spanId);
+});

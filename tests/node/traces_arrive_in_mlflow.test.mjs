@@ -1,0 +1,97 @@
+// The built npm package in Node sends a root with nested children to a real MLflow 3.17.2
+// (SQLite, started here unless MLFLOW_URL names one) at /v1/traces, as OTLP protobuf and as
+// OTLP JSON; the traces are read back through MLflow's REST search and get endpoints.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { flush, getLastActiveTraceId, getStats, init, SpanType, trace, updateCurrentTrace, withSpan } from '../../pkg/node.js';
+import { createExperiment, readSpans, searchTraces, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
+
+let mlflow;
+before(async () => {
+  mlflow = await startMlflow();
+}, { timeout: 300_000 });
+after(async () => {
+  await mlflow?.stop();
+});
+
+async function runAgent(question) {
+  const retrieve = trace(async function retrieve(query, k) {
+    await new Promise((r) => setTimeout(r, 2));
+    return [`doc about ${query}`].slice(0, k);
+  }, { spanType: SpanType.RETRIEVER });
+  const weather = trace(function weather(city) {
+    if (city === 'Atlantis') throw new RangeError(`no such city: ${city}`);
+    return { city, tempC: 21 };
+  }, { spanType: SpanType.TOOL });
+  const answer = trace(async function answer(question) {
+    updateCurrentTrace({ tags: { env: 'test' }, sessionId: 'session-7', userId: 'user-7' });
+    const docs = await retrieve(question, 1);
+    const reply = await withSpan(async (span) => {
+      span.setInputs({ messages: [{ role: 'user', content: question }] });
+      span.setAttribute('mlflow.chat.tokenUsage', { input_tokens: 12, output_tokens: 30, total_tokens: 42 });
+      return { role: 'assistant', content: `Based on ${docs.length} doc(s): MLflow tracks ML.` };
+    }, { name: 'chat', spanType: SpanType.CHAT_MODEL });
+    weather('Paris');
+    try {
+      weather('Atlantis');
+    } catch {
+      /* recorded on the span */
+    }
+    return reply.content;
+  }, { spanType: SpanType.AGENT });
+  const out = await answer(question);
+  return { out, traceId: getLastActiveTraceId() };
+}
+
+for (const format of ['protobuf', 'json']) {
+  test(`a nested trace sent as OTLP ${format} reads back from MLflow with names, types, links, inputs, outputs and status`, async () => {
+    const experimentId = await createExperiment(mlflow.url, `edgetrace-${format}`);
+    init({ endpoint: mlflow.url, experimentId, format, serviceName: `mlflow-test-${format}` });
+    const { out, traceId } = await runAgent('What is MLflow?');
+    await flush();
+    assert.equal(getStats().lastExportError, null);
+    assert.match(traceId, /^tr-[0-9a-f]{32}$/);
+
+    const t = await waitForTrace(mlflow.url, traceId, 5);
+    const spans = readSpans(t);
+    assert.equal(spans.length, 5);
+    const by = (n) => spans.filter((s) => s.name === n);
+    const [root] = by('answer');
+    assert.equal(root.parentId, null);
+    assert.equal(root.type, 'AGENT');
+    assert.deepEqual(root.inputs, { question: 'What is MLflow?' });
+    assert.equal(root.outputs, out);
+    assert.equal(root.status, 'STATUS_CODE_OK');
+    for (const s of spans.filter((x) => x !== root)) assert.equal(s.parentId, root.spanId, `${s.name} under the root`);
+    assert.equal(by('retrieve')[0].type, 'RETRIEVER');
+    assert.deepEqual(by('retrieve')[0].inputs, { query: 'What is MLflow?', k: 1 });
+    assert.deepEqual(by('retrieve')[0].outputs, ['doc about What is MLflow?']);
+    const [chat] = by('chat');
+    assert.equal(chat.type, 'CHAT_MODEL');
+    assert.deepEqual(chat.attributes['mlflow.chat.tokenUsage'], { input_tokens: 12, output_tokens: 30, total_tokens: 42 });
+    const tools = by('weather');
+    assert.equal(tools.length, 2);
+    const failed = tools.find((s) => s.status === 'STATUS_CODE_ERROR');
+    assert.ok(failed, 'the failing tool call has ERROR status');
+    assert.match(failed.statusMessage, /RangeError: no such city: Atlantis/);
+    assert.equal(failed.events[0].name, 'exception');
+    assert.equal(failed.events[0].attributes['exception.type'], 'RangeError');
+    assert.deepEqual(tools.find((s) => s !== failed).outputs, { city: 'Paris', tempC: 21 });
+    for (const s of spans) assert.ok(s.endNs >= s.startNs, `${s.name} ends after it starts`);
+
+    // The trace's info: state, tags, session, user, token usage, previews.
+    const info = t.trace_info;
+    assert.equal(info.trace_id, traceId);
+    assert.equal(info.state, 'OK');
+    assert.equal(info.tags.env, 'test');
+    assert.equal(info.trace_metadata['mlflow.trace.session'], 'session-7');
+    assert.equal(info.trace_metadata['mlflow.trace.user'], 'user-7');
+    assert.deepEqual(JSON.parse(info.trace_metadata['mlflow.trace.tokenUsage']), { input_tokens: 12, output_tokens: 30, total_tokens: 42 });
+    assert.equal(JSON.parse(info.request_preview).question, 'What is MLflow?');
+
+    // And search finds exactly this trace in the experiment.
+    const found = await searchTraces(mlflow.url, experimentId);
+    assert.deepEqual(found.map((x) => x.trace_id), [traceId]);
+    assert.equal(found[0].state, 'OK');
+  });
+}

@@ -1,0 +1,68 @@
+// Exercises every export of the package's types under `tsc --noEmit --strict`.
+import {
+  flush, getCurrentActiveSpan, getLastActiveTraceId, getStats, getTraceHeaders, init, instrumentWorker,
+  Span, SpanStatusCode, SpanType, startSpan, trace, updateCurrentTrace, withSpan,
+} from 'edgetrace';
+import type { InitOptions, SpanOptions, Stats, TraceUpdate, WorkerHandler } from 'edgetrace';
+
+const options: InitOptions = {
+  endpoint: 'http://127.0.0.1:8787',
+  experimentId: 1,
+  format: 'json',
+  serviceName: 'types',
+  resourceAttributes: { region: 'eu', shard: 3, canary: false },
+  sampleRatio: 0.5,
+  maxExportBytes: 60000,
+  redact: ({ kind, value }) => (kind === 'inputs' ? '[hidden]' : value),
+  logger: console,
+};
+init(options);
+
+const add = trace((a: number, b: number): number => a + b, { name: 'add', spanType: SpanType.TOOL });
+const n: number = add(1, 2);
+
+const fetchDocs = trace(async (q: string): Promise<string[]> => [q], { spanType: 'CUSTOM_RETRIEVER' });
+const docs: Promise<string[]> = fetchDocs('x');
+
+class Agent {
+  @trace({ spanType: SpanType.AGENT })
+  async answer(question: string): Promise<string> {
+    return question;
+  }
+}
+
+async function main(): Promise<void> {
+  const d: string[] = await docs;
+  const r: string = await withSpan(async (span: Span) => {
+    span.setInputs({ d }).setOutputs('ok').setAttribute('k', 1).setAttributes({ a: 'b' });
+    span.addEvent('e', { x: 1 }).setStatus('OK').setStatus(SpanStatusCode.ERROR, 'bad').setSpanType(SpanType.LLM);
+    span.recordException(new Error('x'));
+    const tp: string | undefined = span.traceparent();
+    const ids: string = span.traceId + span.spanId + span.mlflowTraceId;
+    return `${tp}${ids}${span.isRecording}`;
+  }, { name: 'w' });
+  const opts: SpanOptions = { name: 's', parent: getCurrentActiveSpan() ?? null, inputs: r, startTimeMs: Date.now() };
+  const s: Span = startSpan(opts);
+  s.end({ outputs: n, status: 'OK', attributes: { z: true }, endTimeMs: Date.now() });
+  const update: TraceUpdate = { tags: { a: 'b' }, metadata: { m: 'n' }, sessionId: 's', userId: 'u', clientRequestId: 'c', requestPreview: 'q', responsePreview: 'a' };
+  updateCurrentTrace(update);
+  const id: string | undefined = getLastActiveTraceId();
+  const h: Record<string, string> = getTraceHeaders(s);
+  await flush();
+  const stats: Stats = getStats();
+  const dropped: number = stats.dropped.queueFull + stats.retried;
+  console.log(id, h, dropped, await new Agent().answer('q'));
+}
+
+interface Env {
+  MLFLOW_URL: string;
+}
+const handler: WorkerHandler<Env> = {
+  async fetch(request, env, ctx, span) {
+    span.setAttribute('url', request.url);
+    ctx.waitUntil(flush());
+    return new Response(env.MLFLOW_URL);
+  },
+};
+export default instrumentWorker(handler, (env: Env) => ({ endpoint: env.MLFLOW_URL, spanType: SpanType.AGENT }));
+void main();

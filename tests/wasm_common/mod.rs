@@ -1,0 +1,80 @@
+//! Checks of the JS boundary shared by the Node and Chromium wasm-bindgen-test files.
+
+use edgetrace::bindings::Core;
+use wasm_bindgen::JsValue;
+
+fn stat(core: &Core, path: &[&str]) -> f64 {
+    let mut v: JsValue = core.stats();
+    for p in path {
+        v = js_sys::Reflect::get(&v, &JsValue::from_str(p)).unwrap();
+    }
+    v.as_f64().unwrap()
+}
+
+pub fn nested_spans_encode_into_one_batch() {
+    let mut c = Core::new(r#"{"serviceName":"wasm-test"}"#).unwrap();
+    let root = c.start_root(0, "root", "AGENT");
+    assert_ne!(root, 0);
+    let child = c.start(0, root, "child", "TOOL");
+    assert_ne!(child, 0);
+    assert!(c.set_inputs(child, r#"{"q":"x"}"#));
+    assert!(c.set_num(child, "n", 3.0));
+    assert!(c.end(child));
+    assert!(c.end(root));
+    let tid = c.trace_id(root);
+    assert!(tid.is_none(), "an ended span has no trace id lookup");
+    let body = c.take_batch(false).expect("a batch");
+    assert_eq!(c.last_batch_spans(), 2);
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains(r#""name":"child""#), "{text}");
+    assert!(
+        text.contains(r#"{"key":"mlflow.spanType","value":{"stringValue":"TOOL"}}"#),
+        "{text}"
+    );
+    assert!(text.contains(r#""intValue":"3""#), "{text}");
+    assert!(c.take_batch(false).is_none());
+    assert_eq!(stat(&c, &["exported"]), 2.0);
+}
+
+pub fn misuse_returns_failure_and_keeps_the_trace() {
+    let mut c = Core::new("").unwrap();
+    let root = c.start_root(0, "root", "CHAIN");
+    assert_eq!(c.start(0, 987_654, "orphan", "TOOL"), 0);
+    assert!(c.last_error().unwrap().contains("987654"));
+    assert!(!c.end(424_242));
+    assert_eq!(c.start_remote(0, "00-zz-yy-01", "remote", "CHAIN"), 0);
+    assert!(c.last_error().unwrap().contains("traceparent"));
+    assert!(!c.update_trace(root, "{not json"));
+    let big = "é".repeat(40_000);
+    assert!(c.set_str(root, "big", &big));
+    assert!(c.end(root));
+    assert!(!c.end(root), "ended twice");
+    let body = c.take_batch(true).expect("the root is kept");
+    assert_eq!(c.last_batch_spans(), 1);
+    assert!(
+        body.len() < 40_000,
+        "the big value was truncated: {}",
+        body.len()
+    );
+    assert_eq!(stat(&c, &["unknownHandles"]), 3.0);
+    assert_eq!(stat(&c, &["truncatedValues"]), 1.0);
+}
+
+pub fn ids_are_random_and_traceparent_continues_a_trace() {
+    let mut c = Core::new("").unwrap();
+    let a = c.start_root(0, "a", "");
+    let b = c.start_root(0, "b", "");
+    let ta = c.trace_id(a).unwrap();
+    assert_eq!(ta.len(), 32);
+    assert_ne!(ta, c.trace_id(b).unwrap());
+    let tp = c.traceparent(a).unwrap();
+    let r = c.start_remote(0, &tp, "remote", "CHAIN");
+    assert_eq!(c.trace_id(r).unwrap(), ta);
+    assert!(c.stats().is_object());
+}
+
+pub fn bad_config_is_a_clear_error() {
+    assert!(Core::new(r#"{"maxExportBytes":0}"#).is_err());
+    assert!(Core::new(r#"{"sampleRatio":2}"#).is_err());
+    assert!(Core::new(r#"{"nope":1}"#).is_err());
+}
