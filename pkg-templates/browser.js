@@ -2,6 +2,7 @@
 // bundler needs a wasm loader and the core starts synchronously on first use.
 import { Core, initSync } from './core/edgetrace.js';
 import wasmBase64 from './core/wasm-inline.js';
+import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 function decode(b64) {
@@ -19,4 +20,4 @@ _setRuntime({
   runtime: 'browser',
 });
 
-export { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
+export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

@@ -367,6 +367,20 @@ function isSpan(x) {
   return x instanceof Span;
 }
 
+/** Hooks for the package's other modules (traceFetch). @internal */
+export const _internal = {
+  core: () => (state.options.enabled === false ? null : coreOrNull()),
+  isExportUrl(url) {
+    const e = state.exporter?.url();
+    return !!e && url.href.split('?')[0] === e;
+  },
+  redactBody(parsed, text, span) {
+    if (!state.options.redact) return text;
+    const v = redact('inputs', parsed ?? text, span);
+    return typeof v === 'string' ? v : safeStringify(v, warn);
+  },
+};
+
 /** The span active here, or undefined. */
 export function getCurrentActiveSpan() {
   const s = active();

@@ -24,7 +24,9 @@ export class Exporter {
     this.inflight = new Set();
     this.stats = { requests: 0, retried: 0, failedRequests: 0, lastError: null };
     // The tracer's own exports use the fetch captured at init, never a traced one.
-    this.fetch = options.fetch || globalThis.fetch?.bind(globalThis);
+    const f = options.fetch || globalThis.fetch;
+    const plain = f?.[Symbol.for('edgetrace.originalFetch')] || f;
+    this.fetch = plain ? (url, init) => plain.call(globalThis, url, init) : null;
   }
 
   url() {

@@ -3,6 +3,7 @@
 // is instantiated on first use, inside a handler.
 import wasmModule from './core/edgetrace_bg.wasm';
 import { Core, initSync } from './core/edgetrace.js';
+import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 _setRuntime({
@@ -15,4 +16,4 @@ _setRuntime({
   runtime: 'workerd',
 });
 
-export { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
+export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

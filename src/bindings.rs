@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::{attr_from_json, Config};
 use crate::error::Error;
 use crate::id::RandomIds;
+use crate::llm::{Format as LlmFormat, StreamEnd};
 use crate::otlp::Format;
 use crate::propagation::parse_traceparent;
 use crate::span::{SpanType, StatusCode};
@@ -348,6 +349,59 @@ impl Core {
         });
         let ser = serde_wasm_bindgen::Serializer::json_compatible();
         serde::Serialize::serialize(&obj, &ser).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// The model API format a request path belongs to (`openai`, `openai-responses`,
+    /// `openai-embeddings`, `anthropic`, `gemini`), or `""` for other requests.
+    pub fn llm_format(&self, path: &str) -> String {
+        match LlmFormat::detect(path) {
+            Some(LlmFormat::OpenAiChat) => "openai",
+            Some(LlmFormat::OpenAiResponses) => "openai-responses",
+            Some(LlmFormat::OpenAiEmbeddings) => "openai-embeddings",
+            Some(LlmFormat::Anthropic) => "anthropic",
+            Some(LlmFormat::Gemini) => "gemini",
+            None => "",
+        }
+        .to_owned()
+    }
+
+    /// Starts following a model API call on span `h` (its request body as text).
+    pub fn llm_start(&mut self, h: u32, format: &str, host: &str, path: &str, body: &str) -> bool {
+        let r = match LlmFormat::parse(format) {
+            Some(f) => self.t.llm_start(h, f, host, path, body),
+            None => Err(Error::InvalidConfig(format!(
+                "unknown model API format {format:?}"
+            ))),
+        };
+        self.ok(r)
+    }
+
+    /// Whether the call on span `h` asked for a stream.
+    pub fn llm_streaming(&self, h: u32) -> bool {
+        self.t.llm_streaming(h)
+    }
+
+    /// Feeds bytes of a streamed response, as they reach the caller.
+    pub fn llm_chunk(&mut self, h: u32, bytes: &[u8]) -> bool {
+        let r = self.t.llm_chunk(h, bytes);
+        self.ok(r)
+    }
+
+    /// Ends a streamed call: `end` 0 completed, 1 errored, 2 cancelled.
+    pub fn llm_finish_stream(&mut self, h: u32, end: u8, status: u16) -> bool {
+        let e = match end {
+            0 => StreamEnd::Completed,
+            1 => StreamEnd::Errored,
+            _ => StreamEnd::Cancelled,
+        };
+        let r = self.t.llm_finish_stream(h, e, status);
+        self.ok(r)
+    }
+
+    /// Ends a call with its whole response body.
+    pub fn llm_finish_body(&mut self, h: u32, status: u16, body: &[u8]) -> bool {
+        let r = self.t.llm_finish_body(h, status, body);
+        self.ok(r)
     }
 
     /// The last error, taken (cleared) by this call.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::attribute::{AttrValue, Limits};
 use crate::batch::BatchConfig;
 use crate::error::Error;
+use crate::llm::cost::{Price, PriceTable};
 use crate::otlp::Resource;
 
 /// Everything the tracer is configured with.
@@ -21,6 +22,8 @@ pub struct Config {
     pub resource: Resource,
     /// Fraction of new traces kept, 0.0 to 1.0, decided from the trace id. Default: 1.0.
     pub sample_ratio: f64,
+    /// Model prices for `mlflow.llm.cost`. Default: [`PriceTable::shipped`].
+    pub prices: PriceTable,
 }
 
 impl Default for Config {
@@ -30,6 +33,7 @@ impl Default for Config {
             batch: BatchConfig::default(),
             resource: Resource::default(),
             sample_ratio: 1.0,
+            prices: PriceTable::shipped(),
         }
     }
 }
@@ -48,6 +52,7 @@ struct ConfigJson {
     max_attributes: Option<usize>,
     max_events: Option<usize>,
     max_name_bytes: Option<usize>,
+    prices: std::collections::BTreeMap<String, Price>,
 }
 
 /// A JSON value as an attribute: strings, booleans and numbers as themselves, the rest as JSON.
@@ -68,7 +73,8 @@ impl Config {
     /// Reads the JSON form (camelCase keys, all optional):
     /// `serviceName`, `resourceAttributes`, `sampleRatio`, `maxQueueSpans`, `maxQueueBytes`,
     /// `maxBatchSpans`, `maxExportBytes`, `maxValueBytes`, `maxAttributes`, `maxEvents`,
-    /// `maxNameBytes`.
+    /// `maxNameBytes`, `prices` (`{ "model-prefix": { "input": usd_per_1m, "output": usd_per_1m,
+    /// "cachedInput": usd_per_1m } }`).
     ///
     /// ```
     /// let c = edgetrace::config::Config::from_json(r#"{"serviceName":"chat","maxExportBytes":30000}"#).unwrap();
@@ -79,6 +85,11 @@ impl Config {
     pub fn from_json(text: &str) -> Result<Config, Error> {
         let j: ConfigJson = if text.trim().is_empty() {
             ConfigJson::default()
+        } else if !text.trim_start().starts_with('{') {
+            // serde would read a JSON array positionally into the fields.
+            return Err(Error::InvalidConfig(
+                "the configuration is not a JSON object".into(),
+            ));
         } else {
             serde_json::from_str(text).map_err(|e| Error::InvalidConfig(e.to_string()))?
         };
@@ -97,6 +108,17 @@ impl Config {
             .iter()
             .map(|(k, v)| (k.clone(), attr_from_json(v)))
             .collect();
+        for (model, price) in &j.prices {
+            if !(price.input >= 0.0
+                && price.output >= 0.0
+                && price.cached_input.unwrap_or(0.0) >= 0.0)
+            {
+                return Err(Error::InvalidConfig(format!(
+                    "prices.{model}: prices must be non-negative numbers"
+                )));
+            }
+            c.prices.set(&model.to_ascii_lowercase(), *price);
+        }
         if let Some(r) = j.sample_ratio {
             if !(0.0..=1.0).contains(&r) {
                 return Err(Error::InvalidConfig(format!(

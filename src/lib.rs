@@ -17,6 +17,7 @@
 //! - [`batch`]: the bounded queue and its batches.
 //! - [`otlp`]: OTLP/HTTP JSON and protobuf encoders, following MLflow's attribute conventions.
 //! - [`propagation`]: W3C `traceparent`.
+//! - [`llm`]: model API calls: request, response and SSE parsing, token usage, cost.
 #![warn(missing_docs)]
 
 pub mod attribute;
@@ -26,6 +27,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod id;
+pub mod llm;
 pub mod otlp;
 pub mod propagation;
 pub mod span;

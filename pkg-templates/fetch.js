@@ -1,0 +1,236 @@
+// traceFetch: a fetch that records calls to model APIs as MLflow LLM spans.
+//
+// The request body goes to the wasm core once; each streamed chunk goes to the core as it is
+// handed to the caller (the caller gets exactly the bytes the API sent, with no added delay
+// beyond one copy into wasm memory); non-streamed bodies are read from a clone, so the caller's
+// response is untouched. Headers are never recorded, and only the URL's origin and path are
+// (no query string: Gemini puts API keys there).
+
+import { _internal, startSpan } from './edgetrace.js';
+
+const ORIGINAL = Symbol.for('edgetrace.originalFetch');
+const OPERATION = {
+  openai: 'chat',
+  'openai-responses': 'responses',
+  'openai-embeddings': 'embeddings',
+  anthropic: 'messages',
+  gemini: 'generate_content',
+};
+const registered = [];
+
+/**
+ * Registers a base URL whose requests are model API calls in `format` (for services on custom
+ * paths), with the provider name MLflow should show.
+ * @param {{ baseUrl: string, format?: string, provider?: string }} api
+ */
+export function registerModelApi(api) {
+  if (!api?.baseUrl) return;
+  registered.push({ baseUrl: String(api.baseUrl).replace(/\/+$/, ''), format: api.format || 'openai', provider: api.provider });
+}
+
+function requestInfo(input, init) {
+  const isRequest = typeof Request !== 'undefined' && input instanceof Request;
+  const url = new URL(isRequest ? input.url : String(input instanceof URL ? input.href : input), globalThis.location?.href);
+  const method = (init?.method || (isRequest ? input.method : 'GET')).toUpperCase();
+  return { url, method, isRequest };
+}
+
+function formatOf(core, url) {
+  const full = url.origin + url.pathname;
+  for (const r of registered) {
+    if (full.startsWith(r.baseUrl)) return { format: r.format, provider: r.provider };
+  }
+  const f = core.llm_format(url.pathname);
+  return f ? { format: f } : null;
+}
+
+async function bodyText(input, init, isRequest) {
+  const b = init?.body;
+  if (typeof b === 'string') return b;
+  if (b instanceof Uint8Array || b instanceof ArrayBuffer) return new TextDecoder().decode(b);
+  if (b == null && isRequest && input.body) {
+    try {
+      return await input.clone().text();
+    } catch {
+      return '';
+    }
+  }
+  return '';
+}
+
+/**
+ * Wraps `fetchImpl` (default: the global fetch) so calls to model APIs become CHAT_MODEL /
+ * EMBEDDING spans. Other requests pass through untouched, or as generic spans with `traceAll`.
+ * @param {typeof fetch} [fetchImpl]
+ * @param {{ traceAll?: boolean, includeUsage?: boolean, name?: string }} [options]
+ * @returns {typeof fetch}
+ */
+export function traceFetch(fetchImpl, options = {}) {
+  const base = fetchImpl || globalThis.fetch;
+  // Always call the underlying fetch with the global object as `this` (Workers throw "Illegal
+  // invocation" otherwise); a fetch the user bound keeps its own binding.
+  const call = (input, init) => base.call(globalThis, input, init);
+  const traced = async function tracedFetch(input, init) {
+    let info;
+    let api;
+    let core;
+    try {
+      core = _internal.core();
+      info = core ? requestInfo(input, init) : null;
+      if (info && _internal.isExportUrl(info.url)) info = null;
+      api = info ? formatOf(core, info.url) : null;
+    } catch {
+      info = null;
+    }
+    if (!info || (!api && !options.traceAll)) return call(input, init);
+    return api ? traceModelCall(core, call, input, init, info, api, options) : traceGeneric(call, input, init, info, options);
+  };
+  traced[ORIGINAL] = base[ORIGINAL] || base;
+  return traced;
+}
+
+async function traceGeneric(call, input, init, info, options) {
+  const span = startSpan({
+    name: options.name || `${info.method} ${info.url.host}${info.url.pathname}`,
+    attributes: { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname },
+  });
+  try {
+    const res = await call(input, init);
+    span.setAttribute('http.response.status_code', res.status);
+    if (res.status >= 500) span.setStatus('ERROR', `HTTP ${res.status}`);
+    span.end();
+    return res;
+  } catch (e) {
+    span.recordException(e);
+    span.end();
+    throw e;
+  }
+}
+
+async function traceModelCall(core, call, input, init, info, api, options) {
+  let text = await bodyText(input, init, info.isRequest);
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  // With the user's leave, ask OpenAI to report usage at the end of a stream.
+  if (options.includeUsage && api.format === 'openai' && parsed?.stream === true && !parsed.stream_options && typeof init?.body === 'string') {
+    parsed.stream_options = { include_usage: true };
+    text = JSON.stringify(parsed);
+    init = { ...init, body: text };
+  }
+  const model = parsed?.model || (api.format === 'gemini' ? info.url.pathname.split('/models/')[1]?.split(':')[0] : undefined);
+  const span = startSpan({
+    name: options.name || `${OPERATION[api.format] || 'llm'}${model ? ` ${model}` : ''}`,
+    attributes: { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname },
+  });
+  const h = span._h;
+  const kept = h ? _internal.redactBody(parsed, text, span) : '';
+  if (h) {
+    core.llm_start(h, api.format, info.url.host, info.url.pathname, kept);
+    if (api.provider) span.setAttribute('mlflow.llm.provider', api.provider);
+  }
+  let res;
+  try {
+    res = await call(input, init);
+  } catch (e) {
+    span.recordException(e);
+    span.end();
+    throw e;
+  }
+  if (!h) return res;
+  const type = res.headers.get('content-type') || '';
+  if (res.body && res.ok && (type.includes('text/event-stream') || core.llm_streaming(h))) {
+    return wrapStream(core, span, res);
+  }
+  // Not a stream: read a clone; the caller's body is untouched.
+  let copy;
+  try {
+    copy = res.clone();
+  } catch {
+    core.llm_finish_body(h, res.status, new Uint8Array(0));
+    span.end();
+    return res;
+  }
+  copy
+    .arrayBuffer()
+    .then(
+      (buf) => core.llm_finish_body(h, res.status, new Uint8Array(buf)),
+      (e) => {
+        core.llm_finish_body(h, res.status, new Uint8Array(0));
+        span.recordException(e);
+      },
+    )
+    .finally(() => span.end());
+  return res;
+}
+
+function wrapStream(core, span, res) {
+  const h = span._h;
+  const reader = res.body.getReader();
+  let finished = false;
+  const finish = (how, error) => {
+    if (finished) return;
+    finished = true;
+    try {
+      core.llm_finish_stream(h, how, res.status);
+      if (error !== undefined) span.recordException(error);
+    } finally {
+      span.end();
+    }
+  };
+  const body = new ReadableStream({
+    async pull(controller) {
+      let r;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        finish(1, e);
+        controller.error(e);
+        return;
+      }
+      if (r.done) {
+        finish(0);
+        controller.close();
+        return;
+      }
+      controller.enqueue(r.value);
+      try {
+        core.llm_chunk(h, r.value);
+      } catch {
+        /* tracing never breaks the caller's stream */
+      }
+    },
+    cancel(reason) {
+      finish(2);
+      return reader.cancel(reason);
+    },
+  });
+  const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  try {
+    Object.defineProperty(out, 'url', { value: res.url });
+  } catch {
+    /* keep the default */
+  }
+  return out;
+}
+
+/**
+ * Replaces the global fetch with a traced one. Returns a function that puts the original back.
+ * @param {{ traceAll?: boolean, includeUsage?: boolean }} [options]
+ */
+export function instrumentGlobalFetch(options) {
+  const original = globalThis.fetch;
+  if (!original || original[ORIGINAL]) return () => {};
+  globalThis.fetch = traceFetch(original, options);
+  return () => {
+    globalThis.fetch = original;
+  };
+}
+
+/** The untraced fetch behind a traced one. @internal */
+export function _untraced(f) {
+  return f?.[ORIGINAL] || f;
+}

@@ -1,0 +1,154 @@
+//! Cost of a model call from a price table, as MLflow records it in `mlflow.llm.cost` (USD).
+//!
+//! Prices are USD per million tokens, matched by the longest model-name prefix. The shipped table
+//! ([`PriceTable::shipped`]) holds list prices of common models; users extend or override it with
+//! `init({ prices: { "my-model": { input: 1, output: 2, cachedInput: 0.5 } } })`.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::usage::Usage;
+
+/// Prices of one model, USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Price {
+    /// Input (prompt) tokens.
+    pub input: f64,
+    /// Output (completion) tokens.
+    pub output: f64,
+    /// Cached input tokens; defaults to the input price.
+    #[serde(default)]
+    pub cached_input: Option<f64>,
+}
+
+/// Model-name prefixes and their prices.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PriceTable {
+    entries: Vec<(String, Price)>,
+}
+
+const fn p(input: f64, output: f64, cached: f64) -> Price {
+    Price {
+        input,
+        output,
+        cached_input: Some(cached),
+    }
+}
+
+/// List prices (USD per 1M tokens) shipped with edgetrace.
+const SHIPPED: &[(&str, Price)] = &[
+    ("gpt-4o-mini", p(0.15, 0.60, 0.075)),
+    ("gpt-4o", p(2.50, 10.00, 1.25)),
+    ("gpt-4.1-nano", p(0.10, 0.40, 0.025)),
+    ("gpt-4.1-mini", p(0.40, 1.60, 0.10)),
+    ("gpt-4.1", p(2.00, 8.00, 0.50)),
+    ("gpt-5-nano", p(0.05, 0.40, 0.005)),
+    ("gpt-5-mini", p(0.25, 2.00, 0.025)),
+    ("gpt-5", p(1.25, 10.00, 0.125)),
+    ("o4-mini", p(1.10, 4.40, 0.275)),
+    ("o3-mini", p(1.10, 4.40, 0.55)),
+    ("o3", p(2.00, 8.00, 0.50)),
+    ("gpt-3.5-turbo", p(0.50, 1.50, 0.50)),
+    ("text-embedding-3-small", p(0.02, 0.0, 0.02)),
+    ("text-embedding-3-large", p(0.13, 0.0, 0.13)),
+    ("text-embedding-ada-002", p(0.10, 0.0, 0.10)),
+    ("claude-opus-4", p(15.00, 75.00, 1.50)),
+    ("claude-sonnet-4", p(3.00, 15.00, 0.30)),
+    ("claude-3-7-sonnet", p(3.00, 15.00, 0.30)),
+    ("claude-3-5-sonnet", p(3.00, 15.00, 0.30)),
+    ("claude-3-5-haiku", p(0.80, 4.00, 0.08)),
+    ("claude-haiku-4", p(1.00, 5.00, 0.10)),
+    ("claude-3-haiku", p(0.25, 1.25, 0.03)),
+    ("gemini-2.5-pro", p(1.25, 10.00, 0.31)),
+    ("gemini-2.5-flash", p(0.30, 2.50, 0.075)),
+    ("gemini-2.0-flash", p(0.10, 0.40, 0.025)),
+    ("gemini-1.5-flash", p(0.075, 0.30, 0.01875)),
+    ("gemini-1.5-pro", p(1.25, 5.00, 0.3125)),
+];
+
+impl PriceTable {
+    /// The shipped table.
+    pub fn shipped() -> PriceTable {
+        PriceTable {
+            entries: SHIPPED.iter().map(|(m, p)| ((*m).to_owned(), *p)).collect(),
+        }
+    }
+
+    /// Adds or replaces the price of a model prefix.
+    pub fn set(&mut self, prefix: &str, price: Price) {
+        match self.entries.iter_mut().find(|(m, _)| m == prefix) {
+            Some(slot) => slot.1 = price,
+            None => self.entries.push((prefix.to_owned(), price)),
+        }
+    }
+
+    /// The price of the longest prefix of `model` (provider prefixes such as `openai/` ignored).
+    pub fn lookup(&self, model: &str) -> Option<Price> {
+        let m = model
+            .rsplit('/')
+            .next()
+            .unwrap_or(model)
+            .to_ascii_lowercase();
+        self.entries
+            .iter()
+            .filter(|(prefix, _)| m.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, p)| *p)
+    }
+
+    /// `{"input_cost", "output_cost", "total_cost"}` in USD, or `None` for an unknown model or
+    /// no usage. Cached input tokens (part of the input for OpenAI and Gemini) are priced at the
+    /// cached rate; Anthropic reports them apart from its input tokens.
+    pub fn cost(&self, model: &str, usage: &Usage, cached_is_part_of_input: bool) -> Option<Value> {
+        let price = self.lookup(model)?;
+        if usage.is_empty() {
+            return None;
+        }
+        let input = usage.input.unwrap_or(0) as f64;
+        let cached = usage.cached.unwrap_or(0) as f64;
+        let created = usage.cache_creation.unwrap_or(0) as f64;
+        let cached_rate = price.cached_input.unwrap_or(price.input);
+        let fresh = if cached_is_part_of_input {
+            (input - cached).max(0.0)
+        } else {
+            input
+        };
+        let input_cost =
+            (fresh * price.input + cached * cached_rate + created * price.input * 1.25) / 1e6;
+        let output_cost = usage.output.unwrap_or(0) as f64 * price.output / 1e6;
+        Some(json!({
+            "input_cost": input_cost,
+            "output_cost": output_cost,
+            "total_cost": input_cost + output_cost,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longest_prefix_wins_and_overrides_apply() {
+        let mut t = PriceTable::shipped();
+        assert_eq!(t.lookup("gpt-4o-mini-2024-07-18").unwrap().input, 0.15);
+        assert_eq!(t.lookup("openai/gpt-4o-2024-08-06").unwrap().input, 2.5);
+        assert!(t.lookup("llama3").is_none());
+        t.set(
+            "llama3",
+            Price {
+                input: 1.0,
+                output: 2.0,
+                cached_input: None,
+            },
+        );
+        let u = Usage {
+            input: Some(1_000_000),
+            output: Some(500_000),
+            ..Default::default()
+        };
+        let c = t.cost("llama3:8b", &u, true).unwrap();
+        assert_eq!(c["total_cost"], json!(2.0));
+    }
+}

@@ -1,0 +1,597 @@
+//! Model API calls: recognising them, reading requests, responses and SSE streams, and turning
+//! them into MLflow's LLM span attributes (model, provider, chat format, tools, token usage, cost,
+//! finish reason, time to first token, errors).
+//!
+//! [`LlmCall`] follows one call. It never fails: malformed JSON, garbled or truncated SSE, unknown
+//! events and non-UTF-8 bytes are recorded as parse problems on the span
+//! (`edgetrace.llm.parse_errors`), and what could be read is kept.
+
+pub mod anthropic;
+pub mod cost;
+pub mod gemini;
+pub mod openai;
+pub mod sse;
+pub mod usage;
+
+use serde_json::{json, Value};
+
+use crate::attribute::AttrValue;
+use cost::PriceTable;
+use sse::SseParser;
+use usage::Usage;
+
+/// The wire formats edgetrace reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// OpenAI Chat Completions (and OpenAI-compatible services).
+    OpenAiChat,
+    /// OpenAI Responses.
+    OpenAiResponses,
+    /// OpenAI (or compatible) embeddings.
+    OpenAiEmbeddings,
+    /// Anthropic Messages.
+    Anthropic,
+    /// Google Gemini generateContent / streamGenerateContent.
+    Gemini,
+}
+
+impl Format {
+    /// Recognises a model API call by its URL path. `None` for anything else.
+    ///
+    /// ```
+    /// use edgetrace::llm::Format;
+    /// assert_eq!(Format::detect("/v1/chat/completions"), Some(Format::OpenAiChat));
+    /// assert_eq!(Format::detect("/openai/deployments/x/chat/completions"), Some(Format::OpenAiChat));
+    /// assert_eq!(Format::detect("/v1beta/models/gemini-2.0-flash:streamGenerateContent"), Some(Format::Gemini));
+    /// assert_eq!(Format::detect("/v1/messages"), Some(Format::Anthropic));
+    /// assert_eq!(Format::detect("/v1/users"), None);
+    /// ```
+    pub fn detect(path: &str) -> Option<Format> {
+        let p = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+        if p.ends_with("/chat/completions") {
+            Some(Format::OpenAiChat)
+        } else if p.ends_with("/responses") {
+            Some(Format::OpenAiResponses)
+        } else if p.ends_with("/embeddings") {
+            Some(Format::OpenAiEmbeddings)
+        } else if p.ends_with("/v1/messages") {
+            Some(Format::Anthropic)
+        } else if p.ends_with(":generateContent") || p.ends_with(":streamGenerateContent") {
+            Some(Format::Gemini)
+        } else {
+            None
+        }
+    }
+
+    /// From its name (`openai`, `openai-responses`, `openai-embeddings`, `anthropic`, `gemini`).
+    pub fn parse(name: &str) -> Option<Format> {
+        match name {
+            "openai" | "openai-chat" => Some(Format::OpenAiChat),
+            "openai-responses" => Some(Format::OpenAiResponses),
+            "openai-embeddings" => Some(Format::OpenAiEmbeddings),
+            "anthropic" => Some(Format::Anthropic),
+            "gemini" => Some(Format::Gemini),
+            _ => None,
+        }
+    }
+
+    /// The MLflow span type for calls in this format.
+    pub fn span_type(self) -> &'static str {
+        match self {
+            Format::OpenAiEmbeddings => "EMBEDDING",
+            _ => "CHAT_MODEL",
+        }
+    }
+
+    /// `mlflow.message.format`, which tells MLflow's UI how to render the chat.
+    pub fn message_format(self) -> &'static str {
+        match self {
+            Format::Anthropic => "anthropic",
+            Format::Gemini => "gemini",
+            _ => "openai",
+        }
+    }
+}
+
+/// The provider name MLflow shows (`mlflow.llm.provider`), from the API's host.
+pub fn provider_for_host(host: &str, format: Format) -> &'static str {
+    let h = host.to_ascii_lowercase();
+    let known = [
+        ("openai.azure.com", "azure_openai"),
+        ("api.openai.com", "openai"),
+        ("anthropic.com", "anthropic"),
+        ("googleapis.com", "gemini"),
+        ("openrouter.ai", "openrouter"),
+        ("groq.com", "groq"),
+        ("together.xyz", "together"),
+        ("together.ai", "together"),
+        ("cloudflare.com", "cloudflare"),
+        ("mistral.ai", "mistral"),
+        ("deepseek.com", "deepseek"),
+        ("x.ai", "xai"),
+        (":11434", "ollama"),
+    ];
+    for (suffix, name) in known {
+        if h.ends_with(suffix) || h.contains(&format!("{suffix}:")) {
+            return name;
+        }
+    }
+    match format {
+        Format::Anthropic => "anthropic",
+        Format::Gemini => "gemini",
+        _ => "openai",
+    }
+}
+
+/// What to write onto the span: attributes, outputs, and an error for ERROR status.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Attributes to set.
+    pub attributes: Vec<(String, AttrValue)>,
+    /// Outputs (JSON text).
+    pub outputs: Option<String>,
+    /// When set, the span's status becomes ERROR with this message.
+    pub error: Option<String>,
+}
+
+#[derive(Debug)]
+enum Stream {
+    Chat(openai::ChatStream),
+    Responses(openai::ResponsesStream),
+    Anthropic(anthropic::MessagesStream),
+    Gemini(gemini::GeminiStream),
+    None,
+}
+
+/// How a stream ended, as the JS side saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The body was read to its end.
+    Completed,
+    /// Reading failed (network error, abort).
+    Errored,
+    /// The reader cancelled it.
+    Cancelled,
+}
+
+/// Streams bigger than this stop being parsed (their bytes still reach the caller).
+pub const MAX_PARSED_STREAM_BYTES: u64 = 16 * 1024 * 1024;
+const MAX_PARSE_ERRORS_KEPT: usize = 8;
+
+/// One model API call in flight.
+#[derive(Debug)]
+pub struct LlmCall {
+    format: Format,
+    model: Option<String>,
+    provider: &'static str,
+    streaming: bool,
+    sse: SseParser,
+    stream: Stream,
+    start_ns: u64,
+    first_chunk_ns: Option<u64>,
+    chunks: u64,
+    parse_errors: Vec<String>,
+    parse_error_count: u64,
+    gave_up: bool,
+}
+
+fn model_from_gemini_path(path: &str) -> Option<String> {
+    let after = path.split("/models/").nth(1)?;
+    Some(after.split(':').next()?.to_owned())
+}
+
+impl LlmCall {
+    /// Starts following a call: reads the request body (JSON text) and returns the call with the
+    /// attributes to set at once (model, provider, message format, tools, inputs).
+    pub fn start(
+        format: Format,
+        host: &str,
+        path: &str,
+        body: &str,
+        start_ns: u64,
+    ) -> (LlmCall, Outcome) {
+        let mut call = LlmCall {
+            format,
+            model: None,
+            provider: provider_for_host(host, format),
+            streaming: path.contains(":streamGenerateContent"),
+            sse: SseParser::default(),
+            stream: Stream::None,
+            start_ns,
+            first_chunk_ns: None,
+            chunks: 0,
+            parse_errors: Vec::new(),
+            parse_error_count: 0,
+            gave_up: false,
+        };
+        let mut out = Outcome::default();
+        let req: Option<Value> = if body.trim().is_empty() {
+            None
+        } else {
+            match serde_json::from_str(body) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    call.parse_error(format!("request body is not JSON: {e}"));
+                    None
+                }
+            }
+        };
+        if let Some(r) = &req {
+            call.model = r.get("model").and_then(Value::as_str).map(str::to_owned);
+            call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(false);
+            if let Some(tools) = tool_definitions(format, r) {
+                out.attributes.push((
+                    "mlflow.chat.tools".into(),
+                    AttrValue::Json(tools.to_string()),
+                ));
+            }
+            let params: serde_json::Map<String, Value> = r
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, v)| {
+                    !matches!(
+                        k.as_str(),
+                        "messages" | "input" | "tools" | "system" | "contents" | "model" | "prompt"
+                    ) && (v.is_number() || v.is_boolean() || v.is_string())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !params.is_empty() {
+                out.attributes.push((
+                    "edgetrace.llm.request_params".into(),
+                    AttrValue::Json(Value::Object(params).to_string()),
+                ));
+            }
+        }
+        if call.model.is_none() && format == Format::Gemini {
+            call.model = model_from_gemini_path(path);
+        }
+        out.outputs = None;
+        out.attributes.push((
+            "mlflow.message.format".into(),
+            AttrValue::Str(format.message_format().into()),
+        ));
+        out.attributes.push((
+            "mlflow.llm.provider".into(),
+            AttrValue::Str(call.provider.into()),
+        ));
+        if let Some(m) = &call.model {
+            out.attributes
+                .push(("mlflow.llm.model".into(), AttrValue::Str(m.clone())));
+        }
+        out.attributes.push((
+            "edgetrace.llm.stream".into(),
+            AttrValue::Bool(call.streaming),
+        ));
+        (call, out)
+    }
+
+    /// The model named in the request.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+
+    /// Whether the request asked for a stream.
+    pub fn streaming(&self) -> bool {
+        self.streaming
+    }
+
+    fn parse_error(&mut self, e: String) {
+        self.parse_error_count += 1;
+        if self.parse_errors.len() < MAX_PARSE_ERRORS_KEPT {
+            self.parse_errors.push(e);
+        }
+    }
+
+    /// Feeds bytes of a streamed (SSE) response body as they reach the caller.
+    pub fn on_chunk(&mut self, bytes: &[u8], now_ns: u64) {
+        self.chunks += 1;
+        if self.first_chunk_ns.is_none() && !bytes.is_empty() {
+            self.first_chunk_ns = Some(now_ns);
+        }
+        if self.gave_up {
+            return;
+        }
+        if self.sse.bytes + bytes.len() as u64 > MAX_PARSED_STREAM_BYTES {
+            self.gave_up = true;
+            self.parse_error(format!(
+                "stream larger than {MAX_PARSED_STREAM_BYTES} bytes; the rest was not parsed"
+            ));
+            return;
+        }
+        if matches!(self.stream, Stream::None) {
+            self.stream = match self.format {
+                Format::OpenAiChat | Format::OpenAiEmbeddings => Stream::Chat(Default::default()),
+                Format::OpenAiResponses => Stream::Responses(Default::default()),
+                Format::Anthropic => Stream::Anthropic(Default::default()),
+                Format::Gemini => Stream::Gemini(Default::default()),
+            };
+        }
+        for ev in self.sse.feed(bytes) {
+            self.on_event(ev);
+        }
+    }
+
+    fn on_event(&mut self, ev: sse::SseEvent) {
+        let r = match &mut self.stream {
+            Stream::Chat(s) => s.on_data(&ev.data),
+            Stream::Responses(s) => s.on_event(ev.event.as_deref(), &ev.data),
+            Stream::Anthropic(s) => s.on_event(ev.event.as_deref(), &ev.data),
+            Stream::Gemini(s) => s.on_data(&ev.data),
+            Stream::None => Ok(()),
+        };
+        if let Err(e) = r {
+            self.parse_error(e);
+        }
+    }
+
+    /// Ends a streamed call. Returns what to write onto the span.
+    pub fn finish_stream(
+        &mut self,
+        end: StreamEnd,
+        status: u16,
+        now_ns: u64,
+        prices: &PriceTable,
+    ) -> Outcome {
+        if let Some(ev) = self.sse.finish() {
+            if !self.gave_up {
+                self.on_event(ev);
+            }
+        }
+        if self.sse.invalid_utf8_lines > 0 {
+            let n = self.sse.invalid_utf8_lines;
+            self.parse_error(format!("{n} SSE line(s) were not valid UTF-8"));
+        }
+        let (output, usage, finish, complete, stream_error) = match &self.stream {
+            Stream::Chat(s) => (s.output(), s.usage, s.finish_reason(), s.done, None),
+            Stream::Responses(s) => (
+                s.output(),
+                s.usage,
+                s.finish_reason(),
+                s.done,
+                s.error.clone(),
+            ),
+            Stream::Anthropic(s) => (
+                s.output(),
+                s.usage,
+                s.finish_reason(),
+                s.done,
+                s.error.clone(),
+            ),
+            Stream::Gemini(s) => (
+                s.output(),
+                s.usage,
+                s.finish_reason(),
+                s.finish_reason().is_some(),
+                None,
+            ),
+            Stream::None => (Value::Null, Usage::default(), None, false, None),
+        };
+        let mut out = self.common(status, usage, finish, now_ns, prices);
+        out.attributes.push((
+            "edgetrace.llm.chunks".into(),
+            AttrValue::Int(self.chunks as i64),
+        ));
+        if let Some(t) = self.first_chunk_ns {
+            let ms = (t.saturating_sub(self.start_ns)) as f64 / 1e6;
+            out.attributes.push((
+                "edgetrace.llm.time_to_first_token_ms".into(),
+                AttrValue::Double(ms),
+            ));
+        }
+        let how = match end {
+            StreamEnd::Completed if complete || self.gave_up => "completed",
+            StreamEnd::Completed => {
+                self.parse_error("the stream ended before its final event".into());
+                "truncated"
+            }
+            StreamEnd::Errored => "errored",
+            StreamEnd::Cancelled => "cancelled",
+        };
+        out.attributes.push((
+            "edgetrace.llm.stream_end".into(),
+            AttrValue::Str(how.into()),
+        ));
+        if !output.is_null() {
+            out.outputs = Some(output.to_string());
+        }
+        out.error = out.error.take().or(stream_error).or(match how {
+            "errored" => Some("the response stream failed".into()),
+            "truncated" => Some("the response stream ended before its final event".into()),
+            _ => None,
+        });
+        self.push_parse_errors(&mut out);
+        out
+    }
+
+    /// Ends a non-streamed call with its whole body.
+    pub fn finish_body(
+        &mut self,
+        status: u16,
+        body: &[u8],
+        now_ns: u64,
+        prices: &PriceTable,
+    ) -> Outcome {
+        let text = String::from_utf8_lossy(body);
+        if matches!(text, std::borrow::Cow::Owned(_)) {
+            self.parse_error("response body was not valid UTF-8".into());
+        }
+        let parsed: Option<Value> = match serde_json::from_str(&text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !text.trim().is_empty() {
+                    self.parse_error(format!("response body is not JSON: {e}"));
+                }
+                None
+            }
+        };
+        let (usage, finish) = match &parsed {
+            Some(v) => self.read_response(v),
+            None => (Usage::default(), None),
+        };
+        let mut out = self.common(status, usage, finish, now_ns, prices);
+        out.outputs = Some(match parsed {
+            Some(v) => v.to_string(),
+            None => Value::String(text.into_owned()).to_string(),
+        });
+        if status >= 400 {
+            let msg = out
+                .outputs
+                .as_deref()
+                .and_then(|o| serde_json::from_str::<Value>(o).ok())
+                .and_then(|v| error_message(&v))
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            out.error = Some(format!("HTTP {status}: {msg}"));
+        }
+        self.push_parse_errors(&mut out);
+        out
+    }
+
+    fn read_response(&mut self, v: &Value) -> (Usage, Option<String>) {
+        if self.model.is_none() {
+            self.model = v.get("model").and_then(Value::as_str).map(str::to_owned);
+        }
+        match self.format {
+            Format::OpenAiChat => (
+                v.get("usage").map(openai::chat_usage).unwrap_or_default(),
+                openai::chat_finish_reason(v),
+            ),
+            Format::OpenAiEmbeddings => (
+                v.get("usage").map(openai::chat_usage).unwrap_or_default(),
+                None,
+            ),
+            Format::OpenAiResponses => (
+                v.get("usage")
+                    .map(openai::responses_usage)
+                    .unwrap_or_default(),
+                v.get("status").and_then(Value::as_str).map(str::to_owned),
+            ),
+            Format::Anthropic => (
+                v.get("usage").map(anthropic::usage).unwrap_or_default(),
+                v.get("stop_reason")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            ),
+            Format::Gemini => (
+                v.get("usageMetadata")
+                    .map(gemini::usage)
+                    .unwrap_or_default(),
+                gemini::finish_reason(v),
+            ),
+        }
+    }
+
+    fn common(
+        &self,
+        status: u16,
+        usage: Usage,
+        finish: Option<String>,
+        now_ns: u64,
+        prices: &PriceTable,
+    ) -> Outcome {
+        let mut out = Outcome::default();
+        out.attributes.push((
+            "http.response.status_code".into(),
+            AttrValue::Int(i64::from(status)),
+        ));
+        let ms = (now_ns.saturating_sub(self.start_ns)) as f64 / 1e6;
+        out.attributes
+            .push(("edgetrace.llm.latency_ms".into(), AttrValue::Double(ms)));
+        if let Some(m) = &self.model {
+            out.attributes
+                .push(("mlflow.llm.model".into(), AttrValue::Str(m.clone())));
+        }
+        if let Some(f) = finish {
+            out.attributes
+                .push(("edgetrace.llm.finish_reason".into(), AttrValue::Str(f)));
+        }
+        if !usage.is_empty() {
+            out.attributes.push((
+                "mlflow.chat.tokenUsage".into(),
+                AttrValue::Json(usage.to_mlflow().to_string()),
+            ));
+            if let Some(r) = usage.reasoning {
+                out.attributes.push((
+                    "edgetrace.llm.reasoning_tokens".into(),
+                    AttrValue::Int(r as i64),
+                ));
+            }
+            let cached_in_input = self.format != Format::Anthropic;
+            if let Some(c) = self
+                .model
+                .as_deref()
+                .and_then(|m| prices.cost(m, &usage, cached_in_input))
+            {
+                out.attributes
+                    .push(("mlflow.llm.cost".into(), AttrValue::Json(c.to_string())));
+            }
+        }
+        out
+    }
+
+    fn push_parse_errors(&self, out: &mut Outcome) {
+        if self.parse_error_count > 0 {
+            out.attributes.push((
+                "edgetrace.llm.parse_error_count".into(),
+                AttrValue::Int(self.parse_error_count as i64),
+            ));
+            out.attributes.push((
+                "edgetrace.llm.parse_errors".into(),
+                AttrValue::Json(json!(self.parse_errors).to_string()),
+            ));
+        }
+    }
+}
+
+/// The API's own error message, in the OpenAI, Anthropic or Gemini error shape.
+pub fn error_message(v: &Value) -> Option<String> {
+    let e = v.get("error")?;
+    match e {
+        Value::String(s) => Some(s.clone()),
+        _ => e.get("message").and_then(Value::as_str).map(str::to_owned),
+    }
+}
+
+/// Tool definitions in OpenAI's shape (`[{type: "function", function: {name, description,
+/// parameters}}]`), which MLflow's UI shows, from any format's request.
+fn tool_definitions(format: Format, req: &Value) -> Option<Value> {
+    match format {
+        Format::Anthropic => {
+            let tools = req.get("tools")?.as_array()?;
+            Some(Value::Array(
+                tools
+                    .iter()
+                    .map(|t| {
+                        json!({"type": "function", "function": {"name": t.get("name"), "description": t.get("description"),
+                               "parameters": t.get("input_schema")}})
+                    })
+                    .collect(),
+            ))
+        }
+        Format::Gemini => {
+            let decls: Vec<Value> = req
+                .get("tools")?
+                .as_array()?
+                .iter()
+                .filter_map(|t| t.get("functionDeclarations").and_then(Value::as_array))
+                .flatten()
+                .map(|d| json!({"type": "function", "function": {"name": d.get("name"), "description": d.get("description"), "parameters": d.get("parameters")}}))
+                .collect();
+            Some(Value::Array(decls))
+        }
+        Format::OpenAiResponses => {
+            let tools = req.get("tools")?.as_array()?;
+            Some(Value::Array(
+                tools
+                    .iter()
+                    .map(|t| match t.get("function") {
+                        Some(_) => t.clone(),
+                        None => json!({"type": "function", "function": {"name": t.get("name"), "description": t.get("description"), "parameters": t.get("parameters")}}),
+                    })
+                    .collect(),
+            ))
+        }
+        _ => req.get("tools").filter(|t| t.is_array()).cloned(),
+    }
+}

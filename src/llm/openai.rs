@@ -1,0 +1,265 @@
+//! OpenAI's Chat Completions, Responses and Embeddings formats (and every OpenAI-compatible
+//! service): usage, finish reasons, and stream reassembly.
+
+use serde_json::{json, Map, Value};
+
+use super::usage::{num, Usage};
+
+/// Usage from a Chat Completions or Embeddings `usage` object.
+pub fn chat_usage(u: &Value) -> Usage {
+    Usage {
+        input: num(u, &["prompt_tokens"]),
+        output: num(u, &["completion_tokens"]),
+        total: num(u, &["total_tokens"]),
+        cached: num(u, &["prompt_tokens_details", "cached_tokens"]),
+        cache_creation: None,
+        reasoning: num(u, &["completion_tokens_details", "reasoning_tokens"]),
+    }
+}
+
+/// Usage from a Responses `usage` object.
+pub fn responses_usage(u: &Value) -> Usage {
+    Usage {
+        input: num(u, &["input_tokens"]),
+        output: num(u, &["output_tokens"]),
+        total: num(u, &["total_tokens"]),
+        cached: num(u, &["input_tokens_details", "cached_tokens"]),
+        cache_creation: None,
+        reasoning: num(u, &["output_tokens_details", "reasoning_tokens"]),
+    }
+}
+
+/// Finish reason of the first choice of a chat completion.
+pub fn chat_finish_reason(v: &Value) -> Option<String> {
+    v.pointer("/choices/0/finish_reason")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+#[derive(Debug, Default)]
+struct Choice {
+    role: Option<String>,
+    content: String,
+    has_content: bool,
+    refusal: Option<String>,
+    tool_calls: Vec<Map<String, Value>>,
+    finish_reason: Option<String>,
+}
+
+/// Reassembles a Chat Completions stream into the non-streaming response shape.
+#[derive(Debug, Default)]
+pub struct ChatStream {
+    id: Option<String>,
+    model: Option<String>,
+    created: Option<Value>,
+    fingerprint: Option<Value>,
+    choices: Vec<Choice>,
+    /// Usage, from the final chunk when `stream_options.include_usage` was set.
+    pub usage: Usage,
+    usage_raw: Option<Value>,
+    /// Whether `[DONE]` arrived.
+    pub done: bool,
+}
+
+impl ChatStream {
+    /// Takes one SSE data payload.
+    pub fn on_data(&mut self, data: &str) -> Result<(), String> {
+        if data.trim() == "[DONE]" {
+            self.done = true;
+            return Ok(());
+        }
+        let v: Value = serde_json::from_str(data).map_err(|e| format!("chunk is not JSON: {e}"))?;
+        if let Some(err) = v.get("error") {
+            return Err(format!(
+                "stream error: {}",
+                err.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown")
+            ));
+        }
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        self.id = self.id.take().or_else(|| text("id"));
+        self.model = self.model.take().or_else(|| text("model"));
+        self.created = self.created.take().or_else(|| v.get("created").cloned());
+        self.fingerprint = self
+            .fingerprint
+            .take()
+            .or_else(|| v.get("system_fingerprint").cloned());
+        if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+            self.usage.merge(chat_usage(u));
+            self.usage_raw = Some(u.clone());
+        }
+        for c in v
+            .get("choices")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let i = c.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+            if i > 64 {
+                continue;
+            }
+            while self.choices.len() <= i {
+                self.choices.push(Choice::default());
+            }
+            let ch = &mut self.choices[i];
+            if let Some(r) = c.get("finish_reason").and_then(Value::as_str) {
+                ch.finish_reason = Some(r.to_owned());
+            }
+            let Some(d) = c.get("delta") else { continue };
+            if let Some(r) = d.get("role").and_then(Value::as_str) {
+                ch.role = Some(r.to_owned());
+            }
+            if let Some(t) = d.get("content").and_then(Value::as_str) {
+                ch.content.push_str(t);
+                ch.has_content = true;
+            }
+            if let Some(t) = d.get("refusal").and_then(Value::as_str) {
+                ch.refusal.get_or_insert_with(String::new).push_str(t);
+            }
+            for tc in d
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let ti = tc.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+                if ti > 128 {
+                    continue;
+                }
+                while ch.tool_calls.len() <= ti {
+                    ch.tool_calls.push(Map::new());
+                }
+                let slot = &mut ch.tool_calls[ti];
+                for k in ["id", "type"] {
+                    if let Some(x) = tc.get(k).filter(|x| !x.is_null()) {
+                        slot.insert(k.to_owned(), x.clone());
+                    }
+                }
+                if let Some(f) = tc.get("function") {
+                    let func = slot
+                        .entry("function")
+                        .or_insert_with(|| json!({"name": "", "arguments": ""}));
+                    if let Some(n) = f.get("name").and_then(Value::as_str) {
+                        func["name"] =
+                            json!(format!("{}{}", func["name"].as_str().unwrap_or(""), n));
+                    }
+                    if let Some(a) = f.get("arguments").and_then(Value::as_str) {
+                        func["arguments"] =
+                            json!(format!("{}{}", func["arguments"].as_str().unwrap_or(""), a));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finish reason of the first choice.
+    pub fn finish_reason(&self) -> Option<String> {
+        self.choices.first().and_then(|c| c.finish_reason.clone())
+    }
+
+    /// The reassembled `chat.completion`.
+    pub fn output(&self) -> Value {
+        let choices: Vec<Value> = self
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut msg = json!({
+                    "role": c.role.clone().unwrap_or_else(|| "assistant".into()),
+                    "content": if c.has_content || c.tool_calls.is_empty() { json!(c.content) } else { Value::Null },
+                });
+                if let Some(r) = &c.refusal {
+                    msg["refusal"] = json!(r);
+                }
+                if !c.tool_calls.is_empty() {
+                    msg["tool_calls"] = Value::Array(c.tool_calls.iter().cloned().map(Value::Object).collect());
+                }
+                json!({"index": i, "message": msg, "finish_reason": c.finish_reason})
+            })
+            .collect();
+        let mut out = json!({
+            "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
+            "choices": choices,
+        });
+        if let Some(u) = &self.usage_raw {
+            out["usage"] = u.clone();
+        }
+        if let Some(f) = &self.fingerprint {
+            out["system_fingerprint"] = f.clone();
+        }
+        out
+    }
+}
+
+/// Reassembles a Responses stream: `response.completed` carries the whole response; until it
+/// arrives, the text deltas are kept.
+#[derive(Debug, Default)]
+pub struct ResponsesStream {
+    text: String,
+    response: Option<Value>,
+    /// Usage from the final response.
+    pub usage: Usage,
+    /// Whether a terminal event arrived.
+    pub done: bool,
+    /// The error of a `response.failed` / `error` event.
+    pub error: Option<String>,
+}
+
+impl ResponsesStream {
+    /// Takes one SSE event.
+    pub fn on_event(&mut self, event: Option<&str>, data: &str) -> Result<(), String> {
+        let v: Value = serde_json::from_str(data).map_err(|e| format!("event is not JSON: {e}"))?;
+        let kind = event
+            .or_else(|| v.get("type").and_then(Value::as_str))
+            .unwrap_or("");
+        match kind {
+            "response.output_text.delta" => {
+                if let Some(d) = v.get("delta").and_then(Value::as_str) {
+                    self.text.push_str(d);
+                }
+            }
+            "response.completed" | "response.incomplete" | "response.failed" => {
+                self.done = true;
+                if let Some(r) = v.get("response") {
+                    if let Some(u) = r.get("usage") {
+                        self.usage.merge(responses_usage(u));
+                    }
+                    if let Some(m) = r.pointer("/error/message").and_then(Value::as_str) {
+                        self.error = Some(m.to_owned());
+                    }
+                    self.response = Some(r.clone());
+                }
+            }
+            "error" => {
+                self.done = true;
+                self.error = Some(
+                    v.get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("stream error")
+                        .to_owned(),
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The final response, or the text gathered so far in the response shape.
+    pub fn output(&self) -> Value {
+        self.response.clone().unwrap_or_else(|| {
+            json!({"object": "response", "status": "incomplete", "output": [{"type": "message", "role": "assistant",
+                   "content": [{"type": "output_text", "text": self.text, "annotations": []}]}]})
+        })
+    }
+
+    /// The status of the final response.
+    pub fn finish_reason(&self) -> Option<String> {
+        self.response
+            .as_ref()?
+            .get("status")?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
