@@ -302,11 +302,14 @@ impl PayloadBuilder<'_> {
             }
             Format::Protobuf => self.enc.request(self.proto).encode_to_vec(),
         };
+        // The protobuf size is estimated with some slack, so a lone span taken as oversize may
+        // still fit; only a body that really is over the cap is marked.
+        let oversize = self.oversize && body.len() > self.max_bytes;
         Payload {
             body,
             format: self.enc.format,
             spans: self.spans,
-            oversize: self.oversize,
+            oversize,
         }
     }
 }

@@ -228,13 +228,26 @@ pub struct KeyValue {
 }
 
 /// Any attribute value.
-#[derive(Clone, PartialEq, prost::Message, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, PartialEq, prost::Message, Serialize)]
 pub struct AnyValue {
     /// One of the value kinds, or none.
     #[prost(oneof = "Value", tags = "1, 2, 3, 4, 5, 6, 7")]
     #[serde(flatten)]
     pub value: Option<Value>,
+}
+
+// Written by hand: a flattened `Option` would read a malformed value (`{"intValue":"x"}`, an
+// unknown kind, two kinds at once) as no value at all instead of refusing it.
+impl<'de> Deserialize<'de> for AnyValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        if map.is_empty() {
+            return Ok(AnyValue { value: None });
+        }
+        let value = Value::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(AnyValue { value: Some(value) })
+    }
 }
 
 /// The kinds of [`AnyValue`].
