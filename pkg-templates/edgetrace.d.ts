@@ -76,7 +76,11 @@ export interface InitOptions {
   maxQueueBytes?: number;
   /** Most spans per export request. Default: `512`. */
   maxBatchSpans?: number;
-  /** Most bytes per export request body (under the 64 KiB keepalive limit). Default: `60000`. */
+  /**
+   * Most bytes per export request body. Default: `60000`. On page exit, batches go out with
+   * `keepalive` while their total stays under the browser's 64 KiB budget for all keepalive
+   * requests in flight; the rest stays queued for the next flush (lost if the page is unloaded).
+   */
   maxExportBytes?: number;
   /** Longest value (inputs, outputs, attribute) before truncation with a marker. Default: 32 KiB. */
   maxValueBytes?: number;
@@ -110,6 +114,11 @@ export interface InitOptions {
   asyncLocalStorage?: new () => { run<R>(store: unknown, fn: () => R): R; getStore(): unknown };
   /** Export requests in flight at once; the rest wait in the bounded queue. Default: `4`. */
   maxConcurrentExports?: number;
+  /**
+   * Model prices for `mlflow.llm.cost`, USD per million tokens, by model-name prefix (longest
+   * prefix wins); extends and overrides the shipped table. Default: the shipped table.
+   */
+  prices?: Record<string, { input: number; output: number; cachedInput?: number }>;
 }
 
 /** Options of a span. */
@@ -285,3 +294,45 @@ export declare function instrumentWorker<Env = unknown, H extends WorkerHandler<
   handler: H,
   options?: WorkerTracingOptions | ((env: Env) => WorkerTracingOptions),
 ): H;
+
+/** Options of {@link traceFetch} and {@link instrumentGlobalFetch}. */
+export interface TraceFetchOptions {
+  /** Also trace requests that are not model API calls, as generic spans. Default: `false`. */
+  traceAll?: boolean;
+  /**
+   * For streamed OpenAI Chat Completions without `stream_options`, add
+   * `stream_options: { include_usage: true }` so the stream reports token usage. This changes the
+   * request (one extra final chunk with `choices: []`). Default: `false`.
+   */
+  includeUsage?: boolean;
+  /** Span name. Default: `"<operation> <model>"`, e.g. `"chat gpt-4o-mini"`. */
+  name?: string;
+}
+
+/**
+ * A fetch that records calls to model APIs (OpenAI Chat Completions, Responses and embeddings,
+ * Anthropic Messages, Gemini generateContent, and OpenAI-compatible services) as CHAT_MODEL or
+ * EMBEDDING spans with messages, tools, token usage, cost, finish reason, latency and time to first
+ * token. The caller receives exactly the bytes the API sent. Authorization, API-key and cookie
+ * headers and URL query strings are never recorded. Use with the SDKs:
+ * `new OpenAI({ fetch: traceFetch() })`, `new Anthropic({ fetch: traceFetch() })`.
+ * @param fetchImpl the fetch to wrap. Default: the global fetch (always called with the global
+ *   object as `this`, so Workers never throw "Illegal invocation").
+ */
+export declare function traceFetch(fetchImpl?: typeof fetch, options?: TraceFetchOptions): typeof fetch;
+
+/** Replaces the global fetch with a traced one; returns a function that restores the original. */
+export declare function instrumentGlobalFetch(options?: TraceFetchOptions): () => void;
+
+/** A model API at a custom base URL (for example a self-hosted vLLM or a gateway). */
+export interface ModelApi {
+  /** Requests whose URL starts with this are model API calls. */
+  baseUrl: string;
+  /** Their wire format. Default: `'openai'`. */
+  format?: 'openai' | 'openai-responses' | 'openai-embeddings' | 'anthropic' | 'gemini';
+  /** The provider name MLflow shows (`mlflow.llm.provider`). Default: from the host. */
+  provider?: string;
+}
+
+/** Registers a model API at a custom base URL for {@link traceFetch}. */
+export declare function registerModelApi(api: ModelApi): void;

@@ -54,11 +54,12 @@ const DEFAULTS = Object.freeze({
   logger: undefined,
   asyncLocalStorage: undefined,
   maxConcurrentExports: 4,
+  prices: undefined,
 });
 
 const CORE_KEYS = [
   'serviceName', 'resourceAttributes', 'sampleRatio', 'maxQueueSpans', 'maxQueueBytes',
-  'maxBatchSpans', 'maxExportBytes', 'maxValueBytes', 'maxAttributes', 'maxEvents',
+  'maxBatchSpans', 'maxExportBytes', 'maxValueBytes', 'maxAttributes', 'maxEvents', 'prices',
 ];
 
 const state = {
@@ -170,9 +171,17 @@ export function init(options = {}) {
     warn('edgetrace: init() while spans are open keeps the earlier limits until they end');
     state.exporter.o = o;
   } else {
-    const carried = old && state.exporter ? state.exporter.drain() : [];
+    const prev = state.exporter;
+    const carried = old && prev ? prev.drain() : [];
+    prev?.stop();
     state.core = fresh;
     state.exporter = new Exporter({ core, options: o, warn });
+    // flush() also waits for requests the earlier exporter still has in flight.
+    const next = state.exporter;
+    for (const p of prev?.inflight || []) {
+      const q = p.finally(() => next.inflight.delete(q));
+      next.inflight.add(q);
+    }
     if (state.exporter.url()) for (const b of carried) state.exporter.start(b, false);
     old?.free?.();
   }
@@ -184,7 +193,9 @@ function hookPageLifecycle() {
   const w = globalThis;
   if (typeof w.addEventListener !== 'function' || typeof w.document === 'undefined') return;
   state.lifecycleHooked = true;
-  const exit = () => state.exporter?.flushOnExit();
+  const exit = () => {
+    if (state.options.flushOnPageHide) state.exporter?.flushOnExit();
+  };
   w.addEventListener('pagehide', exit);
   w.document.addEventListener('visibilitychange', () => {
     if (w.document.visibilityState === 'hidden') exit();

@@ -8,6 +8,8 @@
 // I/O is created at module top level (workerd forbids it): only after the first span ends.
 
 const RETRYABLE = (s) => s === 429 || s >= 500;
+// Chromium refuses keepalive requests once their bodies in flight exceed 64 KiB per page.
+const KEEPALIVE_BUDGET = 63 * 1024;
 
 export class Exporter {
   /**
@@ -22,6 +24,7 @@ export class Exporter {
     this.warn = warn;
     this.timer = null;
     this.inflight = new Set();
+    this.keepaliveBytes = 0;
     this.stats = { requests: 0, retried: 0, failedRequests: 0, lastError: null };
     // The tracer's own exports use the fetch captured at init, never a traced one.
     const f = options.fetch || globalThis.fetch;
@@ -100,10 +103,46 @@ export class Exporter {
     }
   }
 
-  /** Page is going away: send what is queued with keepalive, without waiting. */
+  /**
+   * Page is going away: send what is queued with keepalive, without waiting. Browsers allow
+   * 64 KiB of keepalive bodies in flight per page in all (not per request), so batches are sent
+   * only while the total stays under that budget; the rest stays in the core's queue, to be sent
+   * by the next flush if the page lives on (it was only hidden). Spans still queued when a page
+   * is really unloaded are lost: that is the browser's limit, and why `flushIntervalMs` is short.
+   */
   flushOnExit() {
     if (!this.url()) return;
-    for (const b of this.drain()) this.start(b, !b.oversize);
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    for (;;) {
+      const core = this.core();
+      const next = core.queued() > 0 ? this.take() : null;
+      if (!next) break;
+      if (next.oversize || this.keepaliveBytes + next.body.length > KEEPALIVE_BUDGET) {
+        // Over the budget: send it as a normal request (it completes if the page lives on).
+        this.start(next, false);
+        break;
+      }
+      this.keepaliveBytes += next.body.length;
+      const size = next.body.length;
+      const p = this.send(next, true).finally(() => {
+        this.keepaliveBytes -= size;
+        this.inflight.delete(p);
+      });
+      this.inflight.add(p);
+    }
+    // Whatever is left waits for the next flush.
+    if (this.core().queued() > 0) this.onSpanEnd();
+  }
+
+  /** Stops the timer (a newer exporter takes over). */
+  stop() {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
   }
 
   async send(batch, keepalive) {

@@ -1,6 +1,6 @@
 // Exercises every export of the package's types under `tsc --noEmit --strict`.
 import {
-  flush, getCurrentActiveSpan, getLastActiveTraceId, getStats, getTraceHeaders, init, instrumentWorker,
+  flush, getCurrentActiveSpan, instrumentGlobalFetch, registerModelApi, traceFetch, getLastActiveTraceId, getStats, getTraceHeaders, init, instrumentWorker,
   Span, SpanStatusCode, SpanType, startSpan, trace, updateCurrentTrace, withSpan,
 } from 'edgetrace';
 import type { InitOptions, SpanOptions, Stats, TraceUpdate, WorkerHandler } from 'edgetrace';
@@ -15,6 +15,7 @@ const options: InitOptions = {
   maxExportBytes: 60000,
   redact: ({ kind, value }) => (kind === 'inputs' ? '[hidden]' : value),
   logger: console,
+  prices: { 'my-model': { input: 1, output: 2, cachedInput: 0.5 } },
 };
 init(options);
 
@@ -65,4 +66,9 @@ const handler: WorkerHandler<Env> = {
   },
 };
 export default instrumentWorker(handler, (env: Env) => ({ endpoint: env.MLFLOW_URL, spanType: SpanType.AGENT }));
+const tf: typeof fetch = traceFetch(fetch, { includeUsage: true, traceAll: false, name: 'llm' });
+const restore: () => void = instrumentGlobalFetch();
+registerModelApi({ baseUrl: 'http://127.0.0.1:8000/v1', format: 'openai', provider: 'vllm' });
+void tf;
+restore();
 void main();

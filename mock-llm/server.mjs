@@ -1,0 +1,747 @@
+// A local, deterministic stand-in for the OpenAI, Anthropic and Gemini HTTP APIs, for tests and the
+// demo. It speaks the providers' real wire formats (JSON bodies, SSE framing, error shapes) so the
+// official SDKs parse its answers, and it can be told per request to fail, stall or break a stream.
+// Node built-ins only. See README.md beside this file for the routes and the x-mock-* switches.
+//
+//   import { startMockLlm } from './mock-llm/server.mjs';
+//   const llm = await startMockLlm();            // { url, port, close(), requests }
+//
+//   node mock-llm/server.mjs --port 8788        // serves until SIGINT/SIGTERM, prints its URL
+import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/** The fixed `created` / `created_at` timestamp of every answer. */
+export const CREATED = 1700000000;
+/** Content pieces in a stream unless `x-mock-chunks` says otherwise. */
+export const DEFAULT_CHUNKS = 8;
+/** The most content pieces `x-mock-chunks` may ask for. */
+export const MAX_CHUNKS = 100_000;
+/** The arguments of every tool call the mock makes. */
+export const TOOL_ARGUMENTS = '{"city":"Paris"}';
+/** Dimensions of an embedding unless the request's `dimensions` says otherwise. */
+export const EMBEDDING_DIMS = 8;
+
+const FILLER = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic ids, text and token counts
+// ---------------------------------------------------------------------------------------------
+
+const sha = (s) => createHash('sha256').update(s).digest();
+
+function hexId(seed, label, n) {
+  let out = '';
+  for (let i = 0; out.length < n; i++) out += sha(`${label}\0${i}\0${seed}`).toString('hex');
+  return out.slice(0, n);
+}
+
+function alnumId(seed, label, n) {
+  let out = '';
+  for (let i = 0; out.length < n; i++) {
+    for (const b of sha(`${label}\0${i}\0${seed}`)) if (b < 248 && out.length < n) out += ALNUM[b % 62];
+  }
+  return out;
+}
+
+/** Token counts are whitespace-separated words. */
+export const countTokens = (s) => (String(s ?? '').match(/\S+/g) || []).length;
+
+/** The text of a message's content in any provider's shape (string, parts, blocks, tool results). */
+function textOf(c) {
+  if (c == null) return '';
+  if (typeof c === 'string') return c;
+  if (Array.isArray(c)) return c.map(textOf).filter((s) => s !== '').join('\n');
+  if (typeof c === 'object') {
+    if (typeof c.text === 'string') return c.text;
+    if (c.functionResponse) return JSON.stringify(c.functionResponse.response ?? {});
+    if (c.type === 'tool_result') return textOf(c.content);
+    if (c.type === 'function_call_output') return textOf(c.output);
+    if (c.type === 'refusal' && typeof c.refusal === 'string') return c.refusal;
+  }
+  return '';
+}
+
+/** The assistant's answer: `Echo: <text>`, padded with filler words to at least `chunks` characters. */
+export function answerText(userText, chunks = DEFAULT_CHUNKS) {
+  let text = userText === '' ? 'Echo:' : `Echo: ${userText}`;
+  let len = Array.from(text).length;
+  for (let i = 0; len < chunks; i++) {
+    const w = FILLER[i % FILLER.length];
+    text += ` ${w}`;
+    len += w.length + 1;
+  }
+  return text;
+}
+
+/** `text` cut into `n` pieces of near-equal length (in code points; never more pieces than code points). */
+export function splitPieces(text, n) {
+  const cps = Array.from(text);
+  const count = Math.max(1, Math.min(n, cps.length));
+  const base = Math.floor(cps.length / count);
+  const extra = cps.length % count;
+  const out = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const len = base + (i < extra ? 1 : 0);
+    out.push(cps.slice(at, at + len).join(''));
+    at += len;
+  }
+  return out;
+}
+
+function findLast(arr, pred) {
+  for (let i = arr.length - 1; i >= 0; i--) if (pred(arr[i])) return arr[i];
+  return undefined;
+}
+
+/** The tool to call: the one `choice` names if any, else the first; null when there is none or choice is 'none'. */
+function pickTool(tools, choice, nameOf) {
+  if (!Array.isArray(tools) || tools.length === 0 || choice === 'none') return null;
+  const names = tools.map(nameOf).filter((n) => typeof n === 'string' && n);
+  if (choice && names.includes(choice)) return choice;
+  return names[0] ?? null;
+}
+
+const toolTokens = (name) => countTokens(`${name} ${TOOL_ARGUMENTS}`);
+
+// ---------------------------------------------------------------------------------------------
+// Wire encodings
+// ---------------------------------------------------------------------------------------------
+
+const sseData = (obj) => `data: ${JSON.stringify(obj)}\n\n`;
+const sseEvent = (obj) => `event: ${obj.type}\ndata: ${JSON.stringify(obj)}\n\n`;
+
+/** Google's single-line JSON: `"key": value` inside, no space after commas. */
+function googleLine(v) {
+  if (Array.isArray(v)) return `[${v.map(googleLine).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${googleLine(x)}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors, in each provider's shape
+// ---------------------------------------------------------------------------------------------
+
+const OPENAI_ERRORS = {
+  400: ['invalid_request_error', null, 'Invalid request (mock-llm x-mock-status: 400).'],
+  401: ['invalid_request_error', 'invalid_api_key', 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.'],
+  403: ['invalid_request_error', null, 'You are not allowed to make this request.'],
+  404: ['invalid_request_error', 'model_not_found', 'The model does not exist or you do not have access to it.'],
+  429: ['requests', 'rate_limit_exceeded', 'Rate limit reached for requests per min (RPM). Please try again later.'],
+  500: ['server_error', null, 'The server had an error while processing your request. Sorry about that!'],
+  502: ['server_error', null, 'Bad gateway.'],
+  503: ['server_error', null, 'The server is overloaded or not ready yet.'],
+};
+const ANTHROPIC_ERRORS = {
+  400: ['invalid_request_error', 'Invalid request (mock-llm x-mock-status: 400).'],
+  401: ['authentication_error', 'invalid x-api-key'],
+  403: ['permission_error', 'Your API key does not have permission to use the specified resource.'],
+  404: ['not_found_error', 'The requested resource could not be found.'],
+  413: ['request_too_large', 'Request exceeds the maximum allowed number of bytes.'],
+  429: ['rate_limit_error', 'Number of requests has exceeded your per-minute rate limit.'],
+  500: ['api_error', 'Internal server error'],
+  529: ['overloaded_error', 'Overloaded'],
+};
+const GOOGLE_STATUS = {
+  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+};
+
+/** An error answer: `{ status, headers, body }` in the provider's shape. */
+function errorAnswer(provider, status, { message, param = null, code, type } = {}) {
+  if (provider === 'anthropic') {
+    const [t, m] = ANTHROPIC_ERRORS[status] || [status >= 500 ? 'api_error' : 'invalid_request_error', `Error ${status}`];
+    return { status, contentType: 'application/json', body: JSON.stringify({ type: 'error', error: { type: type ?? t, message: message ?? m } }) };
+  }
+  if (provider === 'gemini') {
+    const s = GOOGLE_STATUS[status] || (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION');
+    const m = message ?? (status === 429 ? 'Resource has been exhausted (e.g. check quota).' : status === 401 ? 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.' : `mock-llm error ${status}`);
+    return { status, contentType: 'application/json; charset=UTF-8', body: JSON.stringify({ error: { code: status, message: m, status: s } }, null, 2) + '\n' };
+  }
+  const [t, c, m] = OPENAI_ERRORS[status] || [status >= 500 ? 'server_error' : 'invalid_request_error', null, `Error ${status}`];
+  const error = { message: message ?? m, type: type ?? t, param, code: code === undefined ? c : code };
+  return { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error }, null, 4) + '\n' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenAI Chat Completions
+// ---------------------------------------------------------------------------------------------
+
+function chatCompletions(b, ctx) {
+  if (typeof b.model !== 'string' || !b.model) return errorAnswer('openai', 400, { message: 'you must provide a model parameter' });
+  if (!Array.isArray(b.messages)) return errorAnswer('openai', 400, { message: "Missing required parameter: 'messages'.", param: 'messages', code: 'missing_required_parameter' });
+  if (b.messages.length === 0) return errorAnswer('openai', 400, { message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", param: 'messages', code: 'empty_array' });
+
+  const model = b.model;
+  const promptTokens = b.messages.reduce((n, m) => n + countTokens(textOf(m?.content)), 0);
+  const last = findLast(b.messages, (m) => m && ['user', 'tool', 'function'].includes(m.role));
+  const toolResult = !!last && last.role !== 'user';
+  const choice = b.tool_choice === 'none' ? 'none' : b.tool_choice?.function?.name;
+  const tool = toolResult ? null : pickTool(b.tools, choice, (t) => t?.function?.name);
+  const text = tool ? null : answerText(textOf(last?.content), ctx.chunks);
+  const completionTokens = tool ? toolTokens(tool) : countTokens(text);
+  const id = `chatcmpl-${alnumId(ctx.seed, 'chatcmpl', 29)}`;
+  const callId = `call_${alnumId(ctx.seed, 'call', 24)}`;
+  const fingerprint = `fp_${hexId(model, 'fp', 10)}`;
+  const finish = tool ? 'tool_calls' : 'stop';
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
+  const headers = openaiHeaders(ctx);
+
+  if (!b.stream) {
+    const message = tool
+      ? { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: tool, arguments: TOOL_ARGUMENTS } }], refusal: null, annotations: [] }
+      : { role: 'assistant', content: text, refusal: null, annotations: [] };
+    const out = {
+      id, object: 'chat.completion', created: CREATED, model,
+      choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+      usage, service_tier: 'default', system_fingerprint: fingerprint,
+    };
+    return { status: 200, headers, contentType: 'application/json', body: JSON.stringify(out, null, 2) };
+  }
+
+  const includeUsage = b.stream_options?.include_usage === true;
+  const chunk = (choices, usageValue = null) => ({
+    id, object: 'chat.completion.chunk', created: CREATED, model, service_tier: 'default', system_fingerprint: fingerprint, choices,
+    ...(includeUsage ? { usage: usageValue } : {}),
+  });
+  const choiceDelta = (delta, finishReason = null) => [{ index: 0, delta, logprobs: null, finish_reason: finishReason }];
+  const frames = [];
+  let pieces;
+  if (tool) {
+    frames.push(sseData(chunk(choiceDelta({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: tool, arguments: '' } }], refusal: null }))));
+    pieces = splitPieces(TOOL_ARGUMENTS, ctx.chunks);
+    for (const p of pieces) frames.push(sseData(chunk(choiceDelta({ tool_calls: [{ index: 0, function: { arguments: p } }] }))));
+  } else {
+    frames.push(sseData(chunk(choiceDelta({ role: 'assistant', content: '', refusal: null }))));
+    pieces = splitPieces(text, ctx.chunks);
+    for (const p of pieces) frames.push(sseData(chunk(choiceDelta({ content: p }))));
+  }
+  frames.push(sseData(chunk(choiceDelta({}, finish))));
+  if (includeUsage) frames.push(sseData(chunk([], usage)));
+  frames.push('data: [DONE]\n\n');
+  return { status: 200, headers, contentType: 'text/event-stream; charset=utf-8', frames, firstContent: 1, contentCount: pieces.length };
+}
+
+function openaiHeaders(ctx) {
+  return { 'x-request-id': `req_${hexId(ctx.seed, 'req', 32)}`, 'openai-version': '2020-10-01', 'openai-processing-ms': '1' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenAI Responses
+// ---------------------------------------------------------------------------------------------
+
+function responses(b, ctx) {
+  if (typeof b.model !== 'string' || !b.model) return errorAnswer('openai', 400, { message: "Missing required parameter: 'model'.", param: 'model', code: 'missing_required_parameter' });
+  const items = typeof b.input === 'string' ? [{ role: 'user', content: b.input }] : Array.isArray(b.input) ? b.input : [];
+  const inputTokens = countTokens(b.instructions) + items.reduce((n, it) => n + countTokens(textOf(it?.content ?? it?.output)), 0);
+  const last = findLast(items, (it) => it && (it.role === 'user' || it.type === 'function_call_output'));
+  const toolResult = last?.type === 'function_call_output';
+  const choice = b.tool_choice === 'none' ? 'none' : b.tool_choice?.name;
+  const tool = toolResult ? null : pickTool(b.tools, choice, (t) => (t?.type === 'function' ? t.name : null));
+  const text = tool ? null : answerText(toolResult ? textOf(last.output) : textOf(last?.content), ctx.chunks);
+  const outputTokens = tool ? toolTokens(tool) : countTokens(text);
+  const usage = {
+    input_tokens: inputTokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: outputTokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: inputTokens + outputTokens,
+  };
+  const respId = `resp_${hexId(ctx.seed, 'resp', 50)}`;
+  const itemId = tool ? `fc_${hexId(ctx.seed, 'fc', 50)}` : `msg_${hexId(ctx.seed, 'msg', 50)}`;
+  const callId = `call_${alnumId(ctx.seed, 'call', 24)}`;
+  const part = (t) => ({ type: 'output_text', annotations: [], logprobs: [], text: t });
+  const item = (status, done) => (tool
+    ? { id: itemId, type: 'function_call', status, arguments: done ? TOOL_ARGUMENTS : '', call_id: callId, name: tool }
+    : { id: itemId, type: 'message', status, content: done ? [part(text)] : [], role: 'assistant' });
+  const response = (status, output, u) => ({
+    id: respId, object: 'response', created_at: CREATED, status, background: false, error: null, incomplete_details: null,
+    instructions: b.instructions ?? null, max_output_tokens: b.max_output_tokens ?? null, max_tool_calls: b.max_tool_calls ?? null,
+    model: b.model, output, parallel_tool_calls: b.parallel_tool_calls ?? true, previous_response_id: b.previous_response_id ?? null,
+    prompt_cache_key: b.prompt_cache_key ?? null, reasoning: { effort: b.reasoning?.effort ?? null, summary: b.reasoning?.summary ?? null },
+    safety_identifier: b.safety_identifier ?? null, service_tier: 'default', store: b.store ?? true, temperature: b.temperature ?? 1,
+    text: b.text ?? { format: { type: 'text' }, verbosity: 'medium' }, tool_choice: b.tool_choice ?? 'auto', tools: b.tools ?? [],
+    top_logprobs: b.top_logprobs ?? 0, top_p: b.top_p ?? 1, truncation: b.truncation ?? 'disabled', usage: u, user: b.user ?? null,
+    metadata: b.metadata ?? {},
+  });
+  const headers = openaiHeaders(ctx);
+
+  if (!b.stream) {
+    return { status: 200, headers, contentType: 'application/json', body: JSON.stringify(response('completed', [item('completed', true)], usage), null, 2) };
+  }
+
+  let seq = 0;
+  const ev = (type, fields) => sseEvent({ type, sequence_number: seq++, ...fields });
+  const frames = [
+    ev('response.created', { response: response('in_progress', [], null) }),
+    ev('response.in_progress', { response: response('in_progress', [], null) }),
+    ev('response.output_item.added', { output_index: 0, item: item('in_progress', false) }),
+  ];
+  let pieces;
+  let firstContent;
+  if (tool) {
+    pieces = splitPieces(TOOL_ARGUMENTS, ctx.chunks);
+    firstContent = frames.length;
+    for (const p of pieces) frames.push(ev('response.function_call_arguments.delta', { item_id: itemId, output_index: 0, delta: p }));
+    frames.push(ev('response.function_call_arguments.done', { item_id: itemId, output_index: 0, arguments: TOOL_ARGUMENTS }));
+  } else {
+    frames.push(ev('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: part('') }));
+    pieces = splitPieces(text, ctx.chunks);
+    firstContent = frames.length;
+    for (const p of pieces) frames.push(ev('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: p, logprobs: [] }));
+    frames.push(ev('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }));
+    frames.push(ev('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: part(text) }));
+  }
+  frames.push(ev('response.output_item.done', { output_index: 0, item: item('completed', true) }));
+  frames.push(ev('response.completed', { response: response('completed', [item('completed', true)], usage) }));
+  return { status: 200, headers, contentType: 'text/event-stream; charset=utf-8', frames, firstContent, contentCount: pieces.length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenAI Embeddings
+// ---------------------------------------------------------------------------------------------
+
+/** The mock's embedding of `input` (a string or token array): a deterministic unit vector of float32 values. */
+export function embeddingOf(input, dims = EMBEDDING_DIMS) {
+  const key = typeof input === 'string' ? input : JSON.stringify(input);
+  const bytes = Buffer.from(hexId(key, 'embedding', dims * 4), 'hex');
+  const v = [];
+  for (let i = 0; i < dims; i++) v.push(bytes.readUInt16BE(i * 2) / 32767.5 - 1);
+  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
+  return v.map((x) => Math.fround(x / norm));
+}
+
+function embeddings(b, ctx) {
+  if (typeof b.model !== 'string' || !b.model) return errorAnswer('openai', 400, { message: 'you must provide a model parameter' });
+  const input = b.input;
+  let inputs;
+  if (typeof input === 'string') inputs = [input];
+  else if (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'number')) inputs = [input];
+  else if (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string' || (Array.isArray(x) && x.every((y) => typeof y === 'number')))) inputs = input;
+  else return errorAnswer('openai', 400, { message: "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", param: 'input', code: null });
+  const dims = Number.isInteger(b.dimensions) && b.dimensions > 0 ? Math.min(b.dimensions, 4096) : EMBEDDING_DIMS;
+  const base64 = b.encoding_format === 'base64';
+  const data = inputs.map((x, index) => {
+    const vec = embeddingOf(x, dims);
+    let embedding = vec;
+    if (base64) {
+      const buf = Buffer.alloc(dims * 4);
+      vec.forEach((f, i) => buf.writeFloatLE(f, i * 4));
+      embedding = buf.toString('base64');
+    }
+    return { object: 'embedding', index, embedding };
+  });
+  const tokens = inputs.reduce((n, x) => n + (typeof x === 'string' ? countTokens(x) : x.length), 0);
+  const out = { object: 'list', data, model: b.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  return { status: 200, headers: openaiHeaders(ctx), contentType: 'application/json', body: JSON.stringify(out, null, 2) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anthropic Messages
+// ---------------------------------------------------------------------------------------------
+
+function anthropicInputTokens(b) {
+  return countTokens(textOf(b.system)) + b.messages.reduce((n, m) => n + countTokens(textOf(m?.content)), 0);
+}
+
+function anthropicCheck(b, needMaxTokens) {
+  if (typeof b.model !== 'string' || !b.model) return errorAnswer('anthropic', 400, { message: 'model: Field required' });
+  if (!Array.isArray(b.messages)) return errorAnswer('anthropic', 400, { message: 'messages: Field required' });
+  if (needMaxTokens && typeof b.max_tokens !== 'number') return errorAnswer('anthropic', 400, { message: 'max_tokens: Field required' });
+  if (b.messages.length === 0) return errorAnswer('anthropic', 400, { message: 'messages: at least one message is required' });
+  return null;
+}
+
+function messages(b, ctx) {
+  const bad = anthropicCheck(b, true);
+  if (bad) return bad;
+  const model = b.model;
+  const inputTokens = anthropicInputTokens(b);
+  const last = findLast(b.messages, (m) => m?.role === 'user');
+  const results = Array.isArray(last?.content) ? last.content.filter((c) => c?.type === 'tool_result') : [];
+  const toolResult = results.length > 0;
+  const tc = b.tool_choice;
+  const choice = tc?.type === 'none' ? 'none' : tc?.type === 'tool' ? tc.name : undefined;
+  const tool = toolResult ? null : pickTool(b.tools, choice, (t) => (!t?.type || t.type === 'custom' ? t?.name : null));
+  const text = answerText(toolResult ? textOf(results) : textOf(last?.content), ctx.chunks);
+  const outputTokens = countTokens(text) + (tool ? toolTokens(tool) : 0);
+  const id = `msg_01${alnumId(ctx.seed, 'msg', 22)}`;
+  const toolId = `toolu_01${alnumId(ctx.seed, 'toolu', 22)}`;
+  const stopReason = tool ? 'tool_use' : 'end_turn';
+  const usage = (output) => ({
+    input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0,
+    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 }, output_tokens: output, service_tier: 'standard',
+  });
+  const headers = { 'request-id': `req_011C${alnumId(ctx.seed, 'request-id', 20)}` };
+
+  if (!b.stream) {
+    const content = [{ type: 'text', text }];
+    if (tool) content.push({ type: 'tool_use', id: toolId, name: tool, input: JSON.parse(TOOL_ARGUMENTS) });
+    const out = { id, type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage: usage(outputTokens) };
+    return { status: 200, headers, contentType: 'application/json', body: JSON.stringify(out) };
+  }
+
+  const frames = [
+    sseEvent({ type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: usage(1) } }),
+    sseEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    'event: ping\ndata: {"type": "ping"}\n\n',
+  ];
+  const pieces = splitPieces(text, ctx.chunks);
+  for (const p of pieces) frames.push(sseEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } }));
+  frames.push(sseEvent({ type: 'content_block_stop', index: 0 }));
+  if (tool) {
+    frames.push(sseEvent({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: toolId, name: tool, input: {} } }));
+    frames.push(sseEvent({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '' } }));
+    for (const p of splitPieces(TOOL_ARGUMENTS, ctx.chunks)) frames.push(sseEvent({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: p } }));
+    frames.push(sseEvent({ type: 'content_block_stop', index: 1 }));
+  }
+  frames.push(sseEvent({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
+  frames.push(sseEvent({ type: 'message_stop' }));
+  return { status: 200, headers, contentType: 'text/event-stream; charset=utf-8', frames, firstContent: 3, contentCount: pieces.length };
+}
+
+function countMessageTokens(b, ctx) {
+  const bad = anthropicCheck(b, false);
+  if (bad) return bad;
+  return { status: 200, headers: { 'request-id': `req_011C${alnumId(ctx.seed, 'request-id', 20)}` }, contentType: 'application/json', body: JSON.stringify({ input_tokens: anthropicInputTokens(b) }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Google Gemini
+// ---------------------------------------------------------------------------------------------
+
+function gemini(b, ctx, model, method) {
+  if (!Array.isArray(b.contents) || b.contents.length === 0) {
+    return errorAnswer('gemini', 400, { message: '* GenerateContentRequest.contents: contents is not specified\n' });
+  }
+  const partsText = (c) => textOf((c?.parts || []).filter((p) => typeof p?.text === 'string'));
+  const promptTokens = countTokens(partsText(b.systemInstruction ?? b.system_instruction)) + b.contents.reduce((n, c) => n + countTokens(partsText(c)), 0);
+  const promptDetails = [{ modality: 'TEXT', tokenCount: promptTokens }];
+  if (method === 'countTokens') {
+    return { status: 200, headers: {}, contentType: 'application/json; charset=UTF-8', body: JSON.stringify({ totalTokens: promptTokens, promptTokensDetails: promptDetails }, null, 2) + '\n' };
+  }
+  const last = findLast(b.contents, (c) => c && (c.role === undefined || c.role === 'user' || c.role === 'function'));
+  const responsesParts = (last?.parts || []).filter((p) => p?.functionResponse);
+  const toolResult = responsesParts.length > 0;
+  const decls = (Array.isArray(b.tools) ? b.tools : []).flatMap((t) => t?.functionDeclarations ?? t?.function_declarations ?? []);
+  const fcc = (b.toolConfig ?? b.tool_config)?.functionCallingConfig ?? (b.toolConfig ?? b.tool_config)?.function_calling_config;
+  const choice = fcc?.mode === 'NONE' ? 'none' : (fcc?.allowedFunctionNames ?? fcc?.allowed_function_names)?.[0];
+  const tool = toolResult ? null : pickTool(decls, choice, (d) => d?.name);
+  const text = tool ? null : answerText(toolResult ? textOf(responsesParts) : partsText(last), ctx.chunks);
+  const candidatesTokens = tool ? toolTokens(tool) : countTokens(text);
+  const modelVersion = model;
+  const responseId = alnumId(ctx.seed, 'gemini', 23);
+  const usage = (cand) => ({ promptTokenCount: promptTokens, candidatesTokenCount: cand, totalTokenCount: promptTokens + cand, promptTokensDetails: promptDetails });
+  const candidate = (parts, done) => ({ content: { parts, role: 'model' }, ...(done ? { finishReason: 'STOP' } : {}), index: 0 });
+  const chunk = (parts, done, cand) => ({ candidates: [candidate(parts, done)], usageMetadata: usage(cand), modelVersion, responseId });
+  const toolParts = () => [{ functionCall: { name: tool, args: JSON.parse(TOOL_ARGUMENTS) } }];
+
+  if (method === 'generateContent') {
+    const out = chunk(tool ? toolParts() : [{ text }], true, candidatesTokens);
+    return { status: 200, headers: {}, contentType: 'application/json; charset=UTF-8', body: JSON.stringify(out, null, 2) + '\n' };
+  }
+
+  const chunks = [];
+  if (tool) chunks.push(chunk(toolParts(), true, candidatesTokens));
+  else {
+    const pieces = splitPieces(text, ctx.chunks);
+    let soFar = '';
+    pieces.forEach((p, i) => {
+      soFar += p;
+      const done = i === pieces.length - 1;
+      chunks.push(chunk([{ text: p }], done, done ? candidatesTokens : countTokens(soFar)));
+    });
+  }
+  if (ctx.query.get('alt') === 'sse') {
+    const frames = chunks.map((c) => `data: ${googleLine(c)}\r\n\r\n`);
+    return { status: 200, headers: {}, contentType: 'text/event-stream', frames, firstContent: 0, contentCount: chunks.length, eol: '\r\n\r\n' };
+  }
+  // Without alt=sse the stream is one JSON array, sent element by element.
+  const frames = chunks.map((c, i) => (i === 0 ? '[' : '\n,\r\n') + JSON.stringify(c, null, 2));
+  frames.push('\n]');
+  return { status: 200, headers: {}, contentType: 'application/json; charset=UTF-8', frames, firstContent: 0, contentCount: chunks.length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing and the HTTP server
+// ---------------------------------------------------------------------------------------------
+
+const GEMINI_PATH = /^\/(?:v1|v1beta|v1alpha)\/(?:models|tunedModels)\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
+
+function route(pathname) {
+  switch (pathname) {
+    case '/v1/chat/completions': return { provider: 'openai', handler: chatCompletions };
+    case '/v1/responses': return { provider: 'openai', handler: responses };
+    case '/v1/embeddings': return { provider: 'openai', handler: embeddings };
+    case '/v1/messages': return { provider: 'anthropic', handler: messages };
+    case '/v1/messages/count_tokens': return { provider: 'anthropic', handler: countMessageTokens };
+  }
+  const g = GEMINI_PATH.exec(pathname);
+  if (g) {
+    const model = decodeURIComponent(g[1]);
+    return { provider: 'gemini', handler: (b, ctx) => gemini(b, ctx, model, g[2]) };
+  }
+  return null;
+}
+
+function providerOfPath(pathname) {
+  if (pathname.startsWith('/v1/messages')) return 'anthropic';
+  if (/^\/v1(beta|alpha)?\/(models|tunedModels)\//.test(pathname) && pathname.includes(':')) return 'gemini';
+  return 'openai';
+}
+
+function hasCredentials(provider, req, query) {
+  const bearer = /^Bearer\s+\S+/i.test(req.headers.authorization || '');
+  if (provider === 'anthropic') return bearer || !!req.headers['x-api-key'];
+  if (provider === 'gemini') return bearer || !!req.headers['x-goog-api-key'] || !!query.get('key');
+  return bearer;
+}
+
+const TRUTHY = new Set(['1', 'true', 'yes', 'on']);
+const truthy = (v) => v !== undefined && TRUTHY.has(String(v).toLowerCase());
+const intOf = (v) => (v === undefined || v === '' ? NaN : Number.parseInt(v, 10));
+
+function corsHeaders(req) {
+  const h = {
+    'access-control-allow-origin': '*',
+    'access-control-expose-headers': '*',
+  };
+  if (req.method === 'OPTIONS') {
+    h['access-control-allow-methods'] = 'GET, POST, OPTIONS';
+    // Echo the requested headers: the `*` wildcard does not cover Authorization.
+    h['access-control-allow-headers'] = req.headers['access-control-request-headers'] || '*';
+    h['access-control-max-age'] = '86400';
+    if (req.headers['access-control-request-private-network'] === 'true') h['access-control-allow-private-network'] = 'true';
+  }
+  return h;
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Starts the mock model API.
+ * @param {{ port?: number, host?: string, log?: (line: string) => void }} [options]
+ * @returns {Promise<{ url: string, port: number, close: () => Promise<void>, requests: Array<{ method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[]>, body: any, rawBody: string }>, server: import('node:http').Server }>}
+ */
+export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
+  const requests = [];
+  const sleepers = new Set();
+  let closed = false;
+
+  const sleep = (ms) => new Promise((resolve) => {
+    if (closed) return resolve();
+    const s = { resolve, t: setTimeout(() => { sleepers.delete(s); resolve(); }, ms) };
+    sleepers.add(s);
+  });
+
+  async function write(res, s) {
+    if (res.write(s)) return;
+    await new Promise((resolve) => {
+      const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
+  async function sendStream(res, a, sw) {
+    res.writeHead(a.status, { 'content-type': a.contentType, 'cache-control': 'no-cache', ...a.headers });
+    res.flushHeaders();
+    const delay = Math.max(0, intOf(sw('chunk-delay-ms')) || 0);
+    const truncate = sw('truncate');
+    const truncAt = truncate !== undefined && (truthy(truncate) || truncate === 'reset')
+      ? Math.min(a.frames.length - 1, a.firstContent + Math.floor(a.contentCount / 2))
+      : -1;
+    const garbage = truthy(sw('garbage'));
+    for (let i = 0; i < a.frames.length; i++) {
+      if (i > 0 && delay) await sleep(delay);
+      if (res.destroyed || res.writableEnded) return;
+      const frame = a.frames[i];
+      if (i === truncAt) {
+        const cut = frame.slice(0, Math.max(1, Math.floor(frame.length / 2)));
+        if (truncate === 'reset') res.write(cut, () => res.destroy());
+        else res.end(cut);
+        return;
+      }
+      await write(res, frame);
+      if (garbage && i === a.firstContent) await write(res, garbageFrame(frame, a.eol ?? '\n\n'));
+    }
+    res.end();
+  }
+
+  async function handle(req, res) {
+    res.sendDate = false; // no Date header: identical requests get identical responses
+    const url = new URL(req.url, 'http://mock-llm.invalid');
+    const cors = corsHeaders(req);
+    const rawBody = await readBody(req);
+    let body = null;
+    let badJson = false;
+    if (rawBody.length) {
+      try { body = JSON.parse(rawBody); } catch { badJson = true; }
+    }
+    requests.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: { ...req.headers }, body, rawBody });
+    log?.(`${req.method} ${req.url}`);
+
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors).end();
+      return;
+    }
+    const sw = (name) => {
+      const h = req.headers[`x-mock-${name}`];
+      if (h !== undefined) return Array.isArray(h) ? h[0] : h;
+      return url.searchParams.get(`x-mock-${name}`) ?? url.searchParams.get(`mock-${name}`) ?? undefined;
+    };
+    const send = (a) => {
+      const headers = { ...cors, ...(a.headers || {}) };
+      const retryAfter = sw('retry-after');
+      if (retryAfter !== undefined && a.status >= 400) headers['retry-after'] = String(retryAfter);
+      if (a.frames) return sendStream(res, { ...a, headers }, sw);
+      const buf = Buffer.from(a.body, 'utf8');
+      res.writeHead(a.status, { ...headers, 'content-type': a.contentType, 'content-length': buf.length });
+      res.end(buf);
+    };
+
+    if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/health')) {
+      return send({ status: 200, contentType: 'application/json', body: JSON.stringify({ name: 'mock-llm', ok: true, routes: ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1beta/models/{model}:generateContent', 'POST /v1beta/models/{model}:streamGenerateContent?alt=sse'] }) });
+    }
+
+    const r = route(url.pathname);
+    const provider = r?.provider ?? providerOfPath(url.pathname);
+    const seed = `${url.pathname}\n${rawBody}`;
+    const errorHeaders = provider === 'anthropic'
+      ? { 'request-id': `req_011C${alnumId(seed, 'request-id', 20)}` }
+      : provider === 'openai' ? openaiHeaders({ seed }) : {};
+    const fail = (status, detail) => send({ ...errorAnswer(provider, status, detail), headers: errorHeaders });
+
+    if (!r || req.method !== 'POST') {
+      if (provider === 'openai') return fail(404, { message: `Invalid URL (${req.method} ${url.pathname})`, code: null });
+      if (provider === 'anthropic') return fail(404, { message: `Not found: ${req.method} ${url.pathname}` });
+      return fail(404, { message: `Method not found: ${req.method} ${url.pathname}` });
+    }
+
+    if (truthy(sw('hang'))) return; // accepted, never answered: the socket stays open until the client gives up or close()
+
+    const delay = intOf(sw('delay-ms'));
+    if (delay > 0) {
+      await sleep(delay);
+      if (res.destroyed) return;
+    }
+
+    const forced = intOf(sw('status'));
+    if (forced >= 400 && forced <= 599) return fail(forced);
+
+    if (String(sw('auth') ?? '').toLowerCase() === 'required' && !hasCredentials(provider, req, url.searchParams)) {
+      if (provider === 'anthropic') return fail(401, { message: 'x-api-key header is required' });
+      if (provider === 'gemini') return fail(401);
+      return fail(401, { message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", code: null });
+    }
+
+    if (badJson || !body || typeof body !== 'object' || Array.isArray(body)) {
+      if (provider === 'anthropic') return fail(400, { message: 'There was an error parsing the body of your request.' });
+      if (provider === 'gemini') return fail(400, { message: 'Invalid JSON payload received.' });
+      return fail(400, { message: 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)', code: null });
+    }
+
+    let chunks = intOf(sw('chunks'));
+    chunks = Number.isFinite(chunks) && chunks >= 1 ? Math.min(chunks, MAX_CHUNKS) : DEFAULT_CHUNKS;
+    const answer = r.handler(body, { seed, chunks, query: url.searchParams });
+    if (answer.headers === undefined) answer.headers = errorHeaders;
+    return send(answer);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (res.headersSent) return res.destroy();
+      const body = JSON.stringify({ error: { message: `mock-llm internal error: ${err?.message}`, type: 'server_error', param: null, code: null } });
+      res.writeHead(500, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(body);
+    });
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actualPort = server.address().port;
+  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actualPort}`;
+
+  let closing;
+  return {
+    url,
+    port: actualPort,
+    requests,
+    server,
+    close() {
+      closing ??= new Promise((resolve) => {
+        closed = true;
+        for (const s of sleepers) { clearTimeout(s.t); s.resolve(); }
+        sleepers.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** A copy of an SSE frame whose data JSON is cut in half: an event a parser cannot read. */
+function garbageFrame(frame, eol) {
+  const at = frame.indexOf('data: ');
+  if (at < 0) return '\n,\r\n{"candidates": [{"content": {\n';
+  const end = frame.length - eol.length;
+  const jsonStart = at + 6;
+  return frame.slice(0, jsonStart + Math.max(1, Math.floor((end - jsonStart) / 2))) + eol;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line: node mock-llm/server.mjs [--port 8788] [--host 127.0.0.1] [--log]
+// ---------------------------------------------------------------------------------------------
+
+function runDirectly() {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (runDirectly()) {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', short: 'p', default: process.env.MOCK_LLM_PORT ?? '8788' },
+      host: { type: 'string', default: process.env.MOCK_LLM_HOST ?? '127.0.0.1' },
+      log: { type: 'boolean', default: false },
+    },
+  });
+  const llm = await startMockLlm({
+    port: Number(values.port),
+    host: values.host,
+    log: values.log ? (line) => process.stderr.write(`mock-llm: ${line}\n`) : undefined,
+  });
+  process.stdout.write(`${llm.url}\n`);
+  const stop = async () => {
+    await llm.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

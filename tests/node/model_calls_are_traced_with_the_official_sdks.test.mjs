@@ -1,0 +1,213 @@
+// traceFetch with the real `openai` and `@anthropic-ai/sdk` packages against the local mock model
+// server (speaking the APIs' real JSON and SSE formats): exact token usage, messages, tool calls
+// and cost on the spans; no secret header ever leaves in an export; bad streams never break the
+// caller; and the spans read back from a real MLflow as CHAT_MODEL with token usage.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
+import { startMockLlm } from '../../mock-llm/server.mjs';
+import { startCollector } from './helpers/collector.mjs';
+import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
+
+const OPENAI_KEY = 'sk-test-SECRET-0123456789abcdef';
+const ANTHROPIC_KEY = 'sk-ant-SECRET-fedcba9876543210';
+
+let mock;
+let col;
+let openai;
+let anthropic;
+before(async () => {
+  mock = await startMockLlm();
+  col = await startCollector();
+  openai = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 0 });
+  anthropic = new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: mock.url, fetch: traceFetch(), maxRetries: 0 });
+});
+after(async () => {
+  await mock?.close();
+  await col?.close();
+});
+beforeEach(() => {
+  col.requests.length = 0;
+  init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
+});
+
+async function settled() {
+  await new Promise((r) => setTimeout(r, 20));
+  await flush();
+  return col.spans();
+}
+const attr = (s, k) => {
+  const v = s.attributes[k];
+  try {
+    return typeof v === 'string' ? JSON.parse(v) : v;
+  } catch {
+    return v;
+  }
+};
+
+test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the response, and cost', async () => {
+  const r = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'What is MLflow?' }], temperature: 0.2 });
+  const [span] = await settled();
+  assert.equal(span.attributes['mlflow.spanType'], 'CHAT_MODEL');
+  assert.equal(span.attributes['mlflow.message.format'], 'openai');
+  assert.equal(span.attributes['mlflow.llm.model'], 'gpt-4o-mini');
+  assert.equal(span.attributes['mlflow.llm.provider'], 'openai');
+  assert.deepEqual(attr(span, 'mlflow.spanInputs').messages, [{ role: 'user', content: 'What is MLflow?' }]);
+  assert.equal(attr(span, 'mlflow.spanOutputs').choices[0].message.content, r.choices[0].message.content);
+  const u = attr(span, 'mlflow.chat.tokenUsage');
+  assert.deepEqual(
+    { input_tokens: u.input_tokens, output_tokens: u.output_tokens, total_tokens: u.total_tokens },
+    { input_tokens: r.usage.prompt_tokens, output_tokens: r.usage.completion_tokens, total_tokens: r.usage.total_tokens },
+  );
+  const cached = r.usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const cost = attr(span, 'mlflow.llm.cost');
+  const expected = ((r.usage.prompt_tokens - cached) * 0.15 + cached * 0.075 + r.usage.completion_tokens * 0.6) / 1e6;
+  assert.ok(Math.abs(cost.total_cost - expected) < 1e-12, `${cost.total_cost} vs ${expected}`);
+  assert.equal(attr(span, 'edgetrace.llm.request_params').temperature, 0.2);
+  assert.equal(span.attributes['edgetrace.llm.finish_reason'], r.choices[0].finish_reason);
+});
+
+test('OpenAI streaming: the caller gets every chunk; the span has the reassembled text and usage', async () => {
+  const stream = await openai.chat.completions.create({
+    model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'Stream please' }],
+  });
+  let text = '';
+  let usage;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta?.content ?? '';
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.ok(text.length > 0);
+  const [span] = await settled();
+  assert.equal(attr(span, 'mlflow.spanOutputs').choices[0].message.content, text);
+  assert.equal(attr(span, 'mlflow.chat.tokenUsage').output_tokens, usage.completion_tokens);
+  assert.equal(attr(span, 'mlflow.chat.tokenUsage').input_tokens, usage.prompt_tokens);
+  assert.equal(span.attributes['edgetrace.llm.stream_end'], 'completed');
+  assert.ok(span.attributes['edgetrace.llm.time_to_first_token_ms'] >= 0);
+  assert.equal(span.status.code, 1);
+});
+
+test('OpenAI tools: tool definitions and the tool call are recorded, streamed and not', async () => {
+  const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+  const r = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools });
+  const stream = await openai.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'Weather?' }], tools });
+  for await (const _ of stream); // eslint-disable-line no-unused-vars
+  const spans = await settled();
+  assert.equal(spans.length, 2);
+  for (const span of spans) {
+    assert.deepEqual(attr(span, 'mlflow.chat.tools'), tools);
+    const call = attr(span, 'mlflow.spanOutputs').choices[0].message.tool_calls[0];
+    assert.equal(call.function.name, 'get_weather');
+    assert.deepEqual(JSON.parse(call.function.arguments), JSON.parse(r.choices[0].message.tool_calls[0].function.arguments));
+  }
+});
+
+test('OpenAI Responses and embeddings are recorded as CHAT_MODEL and EMBEDDING', async () => {
+  const resp = await openai.responses.create({ model: 'gpt-4o-mini', input: 'Hello' });
+  const emb = await openai.embeddings.create({ model: 'text-embedding-3-small', input: 'Hello' });
+  const spans = await settled();
+  const r = spans.find((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+  const e = spans.find((s) => s.attributes['mlflow.spanType'] === 'EMBEDDING');
+  assert.equal(attr(r, 'mlflow.chat.tokenUsage').total_tokens, resp.usage.total_tokens);
+  assert.equal(attr(e, 'mlflow.chat.tokenUsage').input_tokens, emb.usage.prompt_tokens);
+});
+
+test('Anthropic messages, streamed and not, with tool_use: usage, content and stop reason', async () => {
+  const tools = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+  const m = await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Hi Claude' }] });
+  const stream = anthropic.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Weather?' }], tools });
+  const final = await stream.finalMessage();
+  const spans = await settled();
+  assert.equal(spans.length, 2);
+  const [plain, streamed] = spans;
+  assert.equal(plain.attributes['mlflow.message.format'], 'anthropic');
+  assert.equal(plain.attributes['mlflow.llm.provider'], 'anthropic');
+  assert.deepEqual(attr(plain, 'mlflow.spanOutputs').content, m.content);
+  assert.equal(attr(plain, 'mlflow.chat.tokenUsage').input_tokens, m.usage.input_tokens);
+  assert.equal(attr(plain, 'mlflow.chat.tokenUsage').output_tokens, m.usage.output_tokens);
+  assert.deepEqual(attr(streamed, 'mlflow.spanOutputs').content, final.content);
+  assert.equal(attr(streamed, 'mlflow.spanOutputs').stop_reason, final.stop_reason);
+  assert.equal(attr(streamed, 'mlflow.chat.tokenUsage').output_tokens, final.usage.output_tokens);
+  assert.equal(attr(streamed, 'mlflow.chat.tools')[0].function.name, 'get_weather');
+  assert.ok(attr(streamed, 'mlflow.llm.cost').total_cost > 0);
+});
+
+test('API errors: ERROR status with the API message; 429 keeps the SDK error class', async () => {
+  await assert.rejects(
+    openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-mock-status': '429', 'x-mock-retry-after': '1' } }),
+    (e) => e instanceof OpenAI.RateLimitError,
+  );
+  await assert.rejects(
+    anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-mock-status': '500' } }),
+    (e) => e instanceof Anthropic.InternalServerError,
+  );
+  const spans = await settled();
+  assert.equal(spans.length, 2);
+  for (const s of spans) {
+    assert.equal(s.status.code, 2);
+    assert.match(s.status.message, /^HTTP (429|500): ./);
+  }
+});
+
+test('garbled and truncated streams reach the caller unchanged and the span says what failed', async () => {
+  const f = traceFetch();
+  const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'x' }] });
+  for (const header of ['x-mock-garbage', 'x-mock-truncate']) {
+    const plain = await (await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', body, headers: { [header]: '1' } })).text();
+    const traced = await (await f(`${mock.url}/v1/chat/completions`, { method: 'POST', body, headers: { [header]: '1' } })).text();
+    assert.equal(traced, plain, `${header}: the caller gets exactly the API's bytes`);
+  }
+  const spans = await settled();
+  const garbled = spans[0];
+  const truncated = spans[1];
+  assert.ok(garbled.attributes['edgetrace.llm.parse_error_count'] >= 1);
+  assert.equal(truncated.attributes['edgetrace.llm.stream_end'], 'truncated');
+  assert.equal(truncated.status.code, 2);
+});
+
+test('no exported payload contains the API keys sent in headers or query strings', async () => {
+  await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
+  await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
+  const f = traceFetch();
+  const gem = await f(`${mock.url}/v1beta/models/gemini-2.0-flash:generateContent?key=${OPENAI_KEY}`, {
+    method: 'POST', headers: { 'x-goog-api-key': ANTHROPIC_KEY, cookie: 'session=SECRET-cookie' },
+    body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }),
+  });
+  await gem.json();
+  const spans = await settled();
+  assert.equal(spans.length, 3);
+  assert.ok(mock.requests.some((r) => (r.headers.authorization || '').includes(OPENAI_KEY)), 'the key did reach the API');
+  for (const r of col.requests) {
+    const text = r.body.toString('latin1');
+    for (const secret of [OPENAI_KEY, ANTHROPIC_KEY, 'SECRET-cookie', 'SECRET']) assert.ok(!text.includes(secret), `payload leaks ${secret}`);
+  }
+});
+
+test('model spans nest under the traced function and arrive in MLflow as CHAT_MODEL with token usage', { timeout: 300_000 }, async () => {
+  const mlflow = await startMlflow();
+  try {
+    const experimentId = await createExperiment(mlflow.url, 'edgetrace-llm');
+    init({ endpoint: mlflow.url, experimentId, serviceName: 'llm-test' });
+    const agent = trace(async function agent(question) {
+      const r = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: question }] });
+      return r.choices[0].message.content;
+    }, { spanType: SpanType.AGENT });
+    await agent('What is MLflow?');
+    const id = getLastActiveTraceId();
+    await settled();
+    const t = await waitForTrace(mlflow.url, id, 2);
+    const spans = readSpans(t);
+    const chat = spans.find((s) => s.type === 'CHAT_MODEL');
+    const root = spans.find((s) => s.parentId === null);
+    assert.equal(chat.parentId, root.spanId);
+    assert.equal(chat.attributes['mlflow.llm.model'], 'gpt-4o-mini');
+    const usage = JSON.parse(t.trace_info.trace_metadata['mlflow.trace.tokenUsage']);
+    assert.equal(usage.total_tokens, chat.attributes['mlflow.chat.tokenUsage'].total_tokens);
+    assert.ok(usage.total_tokens > 0);
+  } finally {
+    await mlflow.stop();
+  }
+});
