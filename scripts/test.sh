@@ -34,8 +34,8 @@ cargo fmt --all -- --check
 step "clippy (native, all targets)"
 cargo clippy --all-targets -- -D warnings
 
-step "clippy (wasm32: lib and tests)"
-cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+step "clippy (wasm32: the lib and the wasm-bindgen tests)"
+cargo clippy --target wasm32-unknown-unknown --lib --test wasm_bindings_in_node --test wasm_bindings_in_chromium -- -D warnings
 
 step "native unit, integration and doc tests"
 cargo test

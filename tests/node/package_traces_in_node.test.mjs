@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import {
-  flush, getCurrentActiveSpan, getLastActiveTraceId, getStats, getTraceHeaders, init, SpanType,
-  startSpan, trace, updateCurrentTrace, withSpan,
+  flush, getCurrentActiveSpan, getLastActiveTraceId, getStats, getTraceHeaders, init, instrumentGlobalFetch,
+  SpanType, startSpan, trace, updateCurrentTrace, withSpan,
 } from '../../pkg/node.js';
 import { byTrace, shape, startCollector } from './helpers/collector.mjs';
 
@@ -235,4 +235,45 @@ test('traceparent headers carry the active span and continue its trace', async (
   const sv = spans.find((s) => s.name === 'server');
   assert.equal(sv.traceId, c.traceId);
   assert.equal(sv.parentSpanId, c.spanId);
+});
+
+test('trace() as a method decorator: legacy (target, key, descriptor) and standard (value, context)', async () => {
+  class Agent {
+    constructor(prefix) {
+      this.prefix = prefix;
+    }
+    async answer(q) {
+      return `${this.prefix}${q}`;
+    }
+    plan(q) {
+      return [q];
+    }
+  }
+  const legacy = trace({ spanType: SpanType.AGENT });
+  const desc = Object.getOwnPropertyDescriptor(Agent.prototype, 'answer');
+  Object.defineProperty(Agent.prototype, 'answer', legacy(Agent.prototype, 'answer', desc));
+  const standard = trace({ spanType: SpanType.CHAIN });
+  Agent.prototype.plan = standard(Agent.prototype.plan, { kind: 'method', name: 'plan' });
+  const a = new Agent('A:');
+  assert.equal(await a.answer('x'), 'A:x', 'this is kept');
+  assert.deepEqual(a.plan('y'), ['y']);
+  const spans = await exported();
+  const ans = spans.find((s) => s.name === 'answer');
+  assert.equal(ans.attributes['mlflow.spanType'], 'AGENT');
+  assert.equal(ans.attributes['mlflow.spanInputs'], '{"q":"x"}');
+  assert.equal(spans.find((s) => s.name === 'plan').attributes['mlflow.spanType'], 'CHAIN');
+});
+
+test("the tracer's own export requests are never traced, even with the global fetch instrumented", async () => {
+  const restore = instrumentGlobalFetch({ traceAll: true });
+  try {
+    init({ endpoint: col.url, format: 'json', logger, flushIntervalMs: 0 });
+    startSpan({ name: 'app-span' }).end();
+    await flush();
+    await flush();
+    const names = col.spans().map((s) => s.name);
+    assert.deepEqual(names, ['app-span'], 'no span for the export POST itself');
+  } finally {
+    restore();
+  }
 });

@@ -394,6 +394,26 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     assert.equal(root.resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'instrumented-worker');
   });
 
+  test('a streamed response: the request span ends when the stream ends, then it is exported', async () => {
+    col.requests.length = 0;
+    const res = await mf.dispatchFetch('http://worker.test/stream');
+    const reader = res.body.getReader();
+    // The handler returns at once; the body takes ~150 ms to produce (Miniflare may buffer it
+    // before handing it over, so the span's own timing is what proves when it ended).
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    assert.equal(text, 'chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n');
+    await waitFor(() => col.spans().some((s) => s.name === 'GET /stream'), { timeoutMs: 10_000, intervalMs: 20, what: 'the stream span' });
+    const span = col.spans().find((s) => s.name === 'GET /stream');
+    assert.equal(span.attributes['edgetrace.stream'], 'completed');
+    const durationMs = Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
+    assert.ok(durationMs >= 120, `the span lasted ${durationMs} ms, as long as the stream (not until the handler returned)`);
+  });
+
   test('a handler that throws: the request span is ERROR with the exception, and the error reaches the runtime', async () => {
     col.requests.length = 0;
     const res = await mf.dispatchFetch('http://worker.test/boom');
