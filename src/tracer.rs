@@ -598,17 +598,21 @@ impl Tracer {
     /// Feeds streamed response bytes of the call on span `h`.
     pub fn llm_chunk(&mut self, h: u32, bytes: &[u8]) -> Result<(), Error> {
         let now = self.clock.now_ns();
-        self.llm
-            .get_mut(&h)
-            .ok_or(Error::UnknownSpan(h))?
-            .on_chunk(bytes, now);
-        Ok(())
+        match self.llm.get_mut(&h) {
+            Some(call) => {
+                call.on_chunk(bytes, now);
+                Ok(())
+            }
+            None => Err(self.unknown(h)),
+        }
     }
 
     /// Ends the streamed call on span `h`: outputs, usage, cost, how the stream ended.
     pub fn llm_finish_stream(&mut self, h: u32, end: StreamEnd, status: u16) -> Result<(), Error> {
         let now = self.clock.now_ns();
-        let mut call = self.llm.remove(&h).ok_or(Error::UnknownSpan(h))?;
+        let Some(mut call) = self.llm.remove(&h) else {
+            return Err(self.unknown(h));
+        };
         let out = call.finish_stream(end, status, now, &self.config.prices);
         self.apply(h, out)
     }
@@ -616,9 +620,16 @@ impl Tracer {
     /// Ends the call on span `h` with its whole response body.
     pub fn llm_finish_body(&mut self, h: u32, status: u16, body: &[u8]) -> Result<(), Error> {
         let now = self.clock.now_ns();
-        let mut call = self.llm.remove(&h).ok_or(Error::UnknownSpan(h))?;
+        let Some(mut call) = self.llm.remove(&h) else {
+            return Err(self.unknown(h));
+        };
         let out = call.finish_body(status, body, now, &self.config.prices);
         self.apply(h, out)
+    }
+
+    fn unknown(&mut self, h: u32) -> Error {
+        self.stats.unknown_handles += 1;
+        Error::UnknownSpan(h)
     }
 
     fn apply(&mut self, h: u32, out: Outcome) -> Result<(), Error> {

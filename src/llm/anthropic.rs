@@ -5,17 +5,13 @@ use serde_json::{json, Value};
 use super::usage::{num, Usage};
 
 /// Usage from a Messages `usage` object. Anthropic's `input_tokens` excludes cache reads and
-/// writes, which are reported apart.
+/// writes, which are reported apart. Anthropic sends no total: it is input + output, computed
+/// when written (a stream's `message_delta` carries only the output count).
 pub fn usage(u: &Value) -> Usage {
-    let input = num(u, &["input_tokens"]);
-    let output = num(u, &["output_tokens"]);
     Usage {
-        input,
-        output,
-        total: match (input, output) {
-            (None, None) => None,
-            (i, o) => Some(i.unwrap_or(0) + o.unwrap_or(0)),
-        },
+        input: num(u, &["input_tokens"]),
+        output: num(u, &["output_tokens"]),
+        total: None,
         cached: num(u, &["cache_read_input_tokens"]),
         cache_creation: num(u, &["cache_creation_input_tokens"]),
         reasoning: None,

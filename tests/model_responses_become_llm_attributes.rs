@@ -1,0 +1,274 @@
+//! Model API requests, responses and SSE streams become MLflow's LLM attributes, and bad input
+//! never does more than mark the span.
+
+use edgetrace::attribute::AttrValue;
+use edgetrace::clock::ManualClock;
+use edgetrace::id::SequentialIds;
+use edgetrace::llm::{cost::PriceTable, Format, LlmCall, Outcome, StreamEnd};
+use serde_json::{json, Value};
+
+fn attr<'a>(o: &'a Outcome, k: &str) -> Option<&'a AttrValue> {
+    o.attributes
+        .iter()
+        .rev()
+        .find(|(key, _)| key == k)
+        .map(|(_, v)| v)
+}
+
+fn json_attr(o: &Outcome, k: &str) -> Value {
+    serde_json::from_str(attr(o, k).and_then(AttrValue::as_str).unwrap_or("null")).unwrap()
+}
+
+fn openai_stream(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let delta = if i == 0 {
+            json!({"role": "assistant", "content": "w0 "})
+        } else {
+            json!({"content": format!("w{i} ")})
+        };
+        s += &format!(
+            "data: {}\n\n",
+            json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": delta, "finish_reason": null}]})
+        );
+    }
+    s += &format!(
+        "data: {}\n\n",
+        json!({"id": "c", "object": "chat.completion.chunk", "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    );
+    s += &format!(
+        "data: {}\n\n",
+        json!({"id": "c", "choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": n, "total_tokens": 7 + n, "prompt_tokens_details": {"cached_tokens": 2}}})
+    );
+    s + "data: [DONE]\n\n"
+}
+
+fn start(format: Format, body: &str) -> LlmCall {
+    LlmCall::start(
+        format,
+        "api.openai.com",
+        "/v1/chat/completions",
+        body,
+        1_000,
+    )
+    .0
+}
+
+#[test]
+fn an_openai_stream_split_at_every_byte_reassembles_the_same() {
+    let body = openai_stream(5);
+    let prices = PriceTable::shipped();
+    let mut reference = None;
+    for split in (0..body.len()).step_by(7) {
+        let mut c = start(
+            Format::OpenAiChat,
+            r#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#,
+        );
+        c.on_chunk(&body.as_bytes()[..split], 2_000);
+        c.on_chunk(&body.as_bytes()[split..], 3_000);
+        let out = c.finish_stream(StreamEnd::Completed, 200, 4_000, &prices);
+        let text: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+        assert_eq!(text["choices"][0]["message"]["content"], "w0 w1 w2 w3 w4 ");
+        assert_eq!(
+            json_attr(&out, "mlflow.chat.tokenUsage"),
+            json!({"input_tokens": 7, "output_tokens": 5, "total_tokens": 12, "cache_read_input_tokens": 2})
+        );
+        assert_eq!(out.error, None);
+        if let Some(r) = &reference {
+            assert_eq!(r, &out.outputs, "split at {split}");
+        }
+        reference = Some(out.outputs.clone());
+    }
+}
+
+#[test]
+fn cost_prices_cached_tokens_at_the_cached_rate() {
+    let mut c = start(
+        Format::OpenAiChat,
+        r#"{"model":"gpt-4o-mini","messages":[]}"#,
+    );
+    let body = json!({"model": "gpt-4o-mini", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+                      "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100, "prompt_tokens_details": {"cached_tokens": 400}}});
+    let out = c.finish_body(
+        200,
+        body.to_string().as_bytes(),
+        5_000,
+        &PriceTable::shipped(),
+    );
+    let cost = json_attr(&out, "mlflow.llm.cost");
+    let expected = (600.0 * 0.15 + 400.0 * 0.075 + 100.0 * 0.6) / 1e6;
+    assert!(
+        (cost["total_cost"].as_f64().unwrap() - expected).abs() < 1e-15,
+        "{cost}"
+    );
+}
+
+#[test]
+fn an_anthropic_stream_with_tool_use_reassembles_content_and_usage() {
+    let events = [
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "usage": {"input_tokens": 11, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        ("ping", json!({"type": "ping"})),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Let me check"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "tu_1", "name": "get_weather", "input": {}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"city\": "}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "\"Paris\"}"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 1}),
+        ),
+        ("brand_new_event", json!({"type": "brand_new_event"})),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": 25}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ];
+    let mut c = LlmCall::start(
+        Format::Anthropic,
+        "api.anthropic.com",
+        "/v1/messages",
+        r#"{"model":"claude-sonnet-4-5","stream":true,"max_tokens":9,"messages":[]}"#,
+        0,
+    )
+    .0;
+    for (e, d) in events {
+        c.on_chunk(format!("event: {e}\ndata: {d}\n\n").as_bytes(), 1);
+    }
+    let out = c.finish_stream(StreamEnd::Completed, 200, 2, &PriceTable::shipped());
+    let msg: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(msg["content"][0]["text"], "Let me check");
+    assert_eq!(msg["content"][1]["input"], json!({"city": "Paris"}));
+    assert_eq!(msg["stop_reason"], "tool_use");
+    assert_eq!(
+        json_attr(&out, "mlflow.chat.tokenUsage"),
+        json!({"input_tokens": 11, "output_tokens": 25, "total_tokens": 36})
+    );
+    assert!(
+        attr(&out, "edgetrace.llm.parse_errors").is_none(),
+        "unknown events are not errors"
+    );
+}
+
+#[test]
+fn garbled_truncated_and_non_utf8_streams_mark_the_span_and_keep_what_was_read() {
+    let prices = PriceTable::shipped();
+    let mut c = start(Format::OpenAiChat, "{not json");
+    let body = openai_stream(3);
+    let cut = &body[..body.find("finish_reason\":\"stop").unwrap()];
+    c.on_chunk(b"data: {garbage\n\ndata: \xff\xfe\n\n", 1);
+    c.on_chunk(cut.as_bytes(), 2);
+    let out = c.finish_stream(StreamEnd::Completed, 200, 3, &prices);
+    let msg: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(msg["choices"][0]["message"]["content"], "w0 w1 w2 ");
+    assert_eq!(
+        attr(&out, "edgetrace.llm.stream_end"),
+        Some(&AttrValue::Str("truncated".into()))
+    );
+    assert!(out.error.is_some());
+    let n = match attr(&out, "edgetrace.llm.parse_error_count") {
+        Some(AttrValue::Int(n)) => *n,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        n >= 4,
+        "request, garbage, non-UTF-8 chunk, UTF-8 line, truncation: {n}"
+    );
+}
+
+#[test]
+fn a_giant_stream_stops_being_parsed_but_the_call_still_finishes() {
+    let mut c = start(Format::OpenAiChat, r#"{"model":"m","stream":true}"#);
+    let line = format!(
+        "data: {}\n\n",
+        json!({"choices": [{"index": 0, "delta": {"content": "x".repeat(60_000)}}]})
+    );
+    let chunk = line.repeat(20); // ~1.2 MB
+    for _ in 0..16 {
+        c.on_chunk(chunk.as_bytes(), 1);
+    }
+    let out = c.finish_stream(StreamEnd::Cancelled, 200, 2, &PriceTable::shipped());
+    assert_eq!(
+        attr(&out, "edgetrace.llm.stream_end"),
+        Some(&AttrValue::Str("cancelled".into()))
+    );
+    let errs = json_attr(&out, "edgetrace.llm.parse_errors").to_string();
+    assert!(errs.contains("was not parsed"), "{errs}");
+}
+
+#[test]
+fn api_errors_set_error_status_with_the_apis_message() {
+    for (format, body) in [
+        (
+            Format::OpenAiChat,
+            json!({"error": {"message": "Rate limit reached", "type": "requests", "param": null, "code": "rate_limit_exceeded"}}),
+        ),
+        (
+            Format::Anthropic,
+            json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limit reached"}}),
+        ),
+        (
+            Format::Gemini,
+            json!({"error": {"code": 429, "message": "Rate limit reached", "status": "RESOURCE_EXHAUSTED"}}),
+        ),
+    ] {
+        let mut c = start(format, r#"{"model":"m"}"#);
+        let out = c.finish_body(429, body.to_string().as_bytes(), 2, &PriceTable::shipped());
+        assert_eq!(
+            out.error.as_deref(),
+            Some("HTTP 429: Rate limit reached"),
+            "{format:?}"
+        );
+    }
+}
+
+#[test]
+fn the_tracer_applies_a_call_to_its_span() {
+    use edgetrace::otlp::Format as Wire;
+    use edgetrace::tracer::{Config, Parent, Tracer};
+    let mut t = Tracer::new(
+        Config::default(),
+        Box::new(ManualClock::new(1)),
+        Box::new(SequentialIds::default()),
+    );
+    let h = t
+        .start_span(0, Parent::Root, "chat", edgetrace::span::SpanType::Unknown)
+        .unwrap();
+    t.llm_start(
+        h,
+        Format::OpenAiEmbeddings,
+        "api.openai.com",
+        "/v1/embeddings",
+        r#"{"model":"text-embedding-3-small","input":"hi"}"#,
+    )
+    .unwrap();
+    t.llm_finish_body(h, 200, br#"{"object":"list","data":[],"model":"text-embedding-3-small","usage":{"prompt_tokens":3,"total_tokens":3}}"#).unwrap();
+    assert!(t.llm_chunk(h, b"x").is_err(), "the call is over");
+    assert_eq!(t.stats().unknown_handles, 1);
+    t.end_span(h).unwrap();
+    let body = String::from_utf8(t.take_batch(Wire::Json).unwrap().body).unwrap();
+    assert!(body.contains(r#""stringValue":"EMBEDDING""#), "{body}");
+    assert!(body.contains("mlflow.chat.tokenUsage"), "{body}");
+}
