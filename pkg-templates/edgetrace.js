@@ -78,7 +78,10 @@ const state = {
   lastTraceId: null,
   warned: new Set(),
   lifecycleHooked: false,
+  pending: new Set(), // spans that end when a response body has been read (traceFetch)
 };
+
+const PENDING_WAIT_MS = 2000;
 
 function warn(msg) {
   if (state.warned.has(msg)) return;
@@ -384,6 +387,11 @@ export const _internal = {
   isExportUrl(url) {
     const e = state.exporter?.url();
     return !!e && url.href.split('?')[0] === e;
+  },
+  /** A span that ends when `p` settles; flush() waits for it (up to 2 s). */
+  track(p) {
+    const q = Promise.resolve(p).finally(() => state.pending.delete(q));
+    state.pending.add(q);
   },
   redactBody(parsed, text, span) {
     if (!state.options.redact) return text;
@@ -755,6 +763,14 @@ export function getTraceHeaders(span) {
  */
 export async function flush() {
   try {
+    if (state.pending.size) {
+      let timer;
+      await Promise.race([
+        Promise.allSettled(Array.from(state.pending)),
+        new Promise((r) => (timer = setTimeout(r, PENDING_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     await state.exporter?.flush();
   } catch (e) {
     warn(`edgetrace: flush failed: ${e?.message || e}`);

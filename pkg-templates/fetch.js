@@ -154,7 +154,7 @@ async function traceModelCall(core, call, input, init, info, api, options) {
     span.end();
     return res;
   }
-  copy
+  const done = copy
     .arrayBuffer()
     .then(
       (buf) => core.llm_finish_body(h, res.status, new Uint8Array(buf)),
@@ -164,6 +164,7 @@ async function traceModelCall(core, call, input, init, info, api, options) {
       },
     )
     .finally(() => span.end());
+  _internal.track(done);
   return res;
 }
 

@@ -1,0 +1,211 @@
+// (a) In headless Chromium, a page importing /pkg/browser.js calls the local mock model server
+// (another origin) through traceFetch() with a streaming OpenAI chat request and exports OTLP JSON
+// to a local collector: a CHAT_MODEL span with the reassembled text and the exact usage, and the
+// API key sent in the Authorization header in no export.
+// (b) One trace across a page and a Worker: the page's AGENT span 'turn' calls a Worker (Miniflare,
+// on a real 127.0.0.1 port, wrapped in instrumentWorker()) with getTraceHeaders(span); the Worker
+// makes a TOOL child. The page exports directly to a real MLflow (cross-origin: MLflow 3.x's
+// default CORS policy allows 127.0.0.1/localhost origins, so no relay is needed), the Worker too;
+// read back through MLflow's REST API, one trace holds all three spans with the right parents.
+import assert from 'node:assert/strict';
+import { createReadStream, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { chromium } from 'playwright-core';
+import { startMockLlm } from '../../mock-llm/server.mjs';
+import { startCollector } from '../node/helpers/collector.mjs';
+import { createExperiment, readSpans, startMlflow, waitForTrace } from '../node/helpers/mlflow.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '../..');
+const pkgDir = join(repo, 'pkg');
+const fixtures = join(here, 'fixtures');
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json' };
+const KEY = 'sk-browser-SECRET-77aa77aa77aa77aa';
+
+/** Serves /pkg/* from pkg/ and everything else from fixtures/, on 127.0.0.1 and a free port. */
+async function startStaticServer() {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (path === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
+    const [base, rel] = path.startsWith('/pkg/') ? [pkgDir, path.slice(5)] : [fixtures, path.slice(1)];
+    const file = normalize(join(base, rel));
+    let ok = file.startsWith(base + sep);
+    try {
+      ok = ok && statSync(file).isFile();
+    } catch {
+      ok = false;
+    }
+    if (!ok || req.method !== 'GET') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close() {
+      server.closeAllConnections?.();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+let site;
+let browser;
+let page;
+const pageErrors = [];
+
+before(async () => {
+  site = await startStaticServer();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
+  await page.goto(`${site.url}/llm.html`);
+  await page.waitForFunction(() => window.llmReady === true, null, { timeout: 30_000 }).catch((e) => {
+    throw new Error(`the page did not load: ${e.message}; page errors: ${JSON.stringify(pageErrors)}`);
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+const attr = (s, k) => {
+  const v = s.attributes[k];
+  try {
+    return typeof v === 'string' ? JSON.parse(v) : v;
+  } catch {
+    return v;
+  }
+};
+
+describe('(a) a page traces a streaming OpenAI chat call with traceFetch()', () => {
+  let llm;
+  let col;
+  before(async () => {
+    llm = await startMockLlm();
+    col = await startCollector();
+  });
+  after(async () => {
+    await llm?.close();
+    await col?.close();
+  });
+
+  test('CHAT_MODEL span with the reassembled text and exact usage; the key is in no export', async () => {
+    const r = await page.evaluate(([l, c, k]) => window.streamChat(l, c, k), [llm.url, col.url, KEY]);
+    assert.equal(r.error, null, r.error);
+    assert.match(r.text, /^Echo: Stream to the browser/);
+    assert.ok(r.usage, 'the mock sent usage');
+    assert.equal(r.openBeforeFlush, 0);
+    assert.equal(r.stats.lastExportError, null);
+    assert.equal(r.stats.failedRequests, 0);
+
+    const post = llm.requests.find((x) => x.method === 'POST');
+    assert.equal(post.headers.authorization, `Bearer ${KEY}`, 'the key reached the API');
+    assert.equal(post.headers.origin, site.url, 'a cross-origin call from the page');
+
+    const spans = col.spans();
+    assert.equal(spans.length, 1);
+    const [span] = spans;
+    assert.equal(span.attributes['mlflow.spanType'], 'CHAT_MODEL');
+    assert.equal(span.attributes['mlflow.llm.model'], 'gpt-4o-mini');
+    assert.equal(span.attributes['mlflow.llm.provider'], 'openai');
+    assert.equal(span.status.code, 1);
+    assert.equal(span.attributes['edgetrace.llm.stream_end'], 'completed');
+    assert.equal(attr(span, 'mlflow.spanOutputs').choices[0].message.content, r.text);
+    const u = attr(span, 'mlflow.chat.tokenUsage');
+    assert.deepEqual(
+      { input_tokens: u.input_tokens, output_tokens: u.output_tokens, total_tokens: u.total_tokens },
+      { input_tokens: r.usage.prompt_tokens, output_tokens: r.usage.completion_tokens, total_tokens: r.usage.total_tokens },
+    );
+    assert.ok(col.requests.length >= 1);
+    for (const req of col.requests) {
+      assert.equal(req.headers.origin, site.url);
+      const raw = req.body.toString('latin1');
+      assert.ok(!raw.includes(KEY), 'an export carries the API key');
+      assert.ok(!raw.includes('SECRET'), 'an export carries part of the API key');
+    }
+  });
+});
+
+describe('(b) a page span and a Worker make one trace in MLflow', () => {
+  let mlflow;
+  let mf;
+  let workerUrl;
+  let experimentId;
+  before(async () => {
+    mlflow = await startMlflow();
+    experimentId = await createExperiment(mlflow.url, 'edgetrace-browser-worker');
+    mf = new Miniflare({
+      modules: true,
+      scriptPath: join(fixtures, 'worker_turn.js'),
+      modulesRoot: repo,
+      modulesRules: [
+        { type: 'ESModule', include: ['**/*.js'] },
+        { type: 'CompiledWasm', include: ['**/*.wasm'] },
+      ],
+      compatibilityDate: '2025-09-01',
+      compatibilityFlags: ['nodejs_compat'],
+      cf: false,
+      host: '127.0.0.1',
+      port: 0,
+      bindings: { MLFLOW_URL: mlflow.url, EXPERIMENT_ID: String(experimentId) },
+    });
+    workerUrl = (await mf.ready).href.replace(/\/$/, '');
+  }, { timeout: 300_000 });
+  after(async () => {
+    await mf?.dispose();
+    await mlflow?.stop();
+  });
+
+  test('the AGENT span, the Worker request span and its TOOL child are one trace with the right parents', { timeout: 120_000 }, async () => {
+    assert.match(workerUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const r = await page.evaluate(([w, m, e]) => window.turn(w, m, e), [workerUrl, mlflow.url, String(experimentId)]);
+    assert.equal(r.error, null, r.error);
+    assert.equal(r.stats.lastExportError, null, 'the page exported to MLflow cross-origin');
+    assert.equal(r.stats.failedRequests, 0);
+    assert.ok(r.stats.requests >= 1);
+    assert.match(r.page.traceId, /^[0-9a-f]{32}$/);
+    // The Worker got the page span's traceparent and continued it.
+    assert.equal(r.sentHeaders.traceparent, `00-${r.page.traceId}-${r.page.spanId}-01`);
+    assert.equal(r.answer.traceparent, r.sentHeaders.traceparent);
+    assert.equal(r.answer.worker.traceId, r.page.traceId);
+    assert.deepEqual(r.answer.docs, ['doc about mlflow']);
+    assert.equal(r.lastTraceId, `tr-${r.page.traceId}`);
+
+    const trace = await waitForTrace(mlflow.url, r.lastTraceId, 3, 60_000);
+    const spans = readSpans(trace);
+    assert.equal(spans.length, 3, JSON.stringify(spans.map((s) => s.name)));
+    const agent = spans.find((s) => s.name === 'turn');
+    const tool = spans.find((s) => s.name === 'lookup');
+    const request = spans.find((s) => s !== agent && s !== tool);
+    assert.ok(agent && tool && request, JSON.stringify(spans.map((s) => s.name)));
+    assert.equal(agent.type, 'AGENT');
+    assert.equal(agent.parentId, null, 'the page span is the root');
+    assert.equal(agent.spanId, r.page.spanId);
+    assert.equal(request.spanId, r.answer.worker.spanId);
+    assert.equal(request.parentId, agent.spanId, 'the Worker request span is a child of the page span that sent the request');
+    assert.equal(tool.type, 'TOOL');
+    assert.equal(tool.spanId, r.answer.worker.toolSpanId);
+    assert.equal(tool.parentId, request.spanId, 'the TOOL span is a child of the Worker request span');
+    assert.deepEqual(typeof tool.inputs === 'string' ? JSON.parse(tool.inputs) : tool.inputs, { q: 'mlflow' });
+    assert.equal(trace.trace_info.trace_location?.mlflow_experiment?.experiment_id, String(experimentId));
+  });
+
+  test('no uncaught errors in the page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
