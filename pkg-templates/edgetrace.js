@@ -393,6 +393,19 @@ export const _internal = {
     const q = Promise.resolve(p).finally(() => state.pending.delete(q));
     state.pending.add(q);
   },
+  /** Passes the outputs the core recorded (a model's response) through the redaction hook. */
+  redactOutputs(span) {
+    if (!state.options.redact || !span._h || !state.core) return;
+    const text = state.core.outputs_of(span._h);
+    if (text == null) return;
+    let value;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+    span.setOutputs(value);
+  },
   redactBody(parsed, text, span) {
     if (!state.options.redact) return text;
     const v = redact('inputs', parsed ?? text, span);

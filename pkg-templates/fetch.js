@@ -157,7 +157,10 @@ async function traceModelCall(core, call, input, init, info, api, options) {
   const done = copy
     .arrayBuffer()
     .then(
-      (buf) => core.llm_finish_body(h, res.status, new Uint8Array(buf)),
+      (buf) => {
+        core.llm_finish_body(h, res.status, new Uint8Array(buf));
+        _internal.redactOutputs(span);
+      },
       (e) => {
         core.llm_finish_body(h, res.status, new Uint8Array(0));
         span.recordException(e);
@@ -177,6 +180,7 @@ function wrapStream(core, span, res) {
     finished = true;
     try {
       core.llm_finish_stream(h, how, res.status);
+      _internal.redactOutputs(span);
       if (error !== undefined) span.recordException(error);
     } finally {
       span.end();

@@ -268,6 +268,11 @@ impl Core {
         self.text(r)
     }
 
+    /// The outputs (JSON text) recorded on open span `h`, for the redaction hook.
+    pub fn outputs_of(&self, h: u32) -> Option<String> {
+        self.t.outputs(h).map(str::to_owned)
+    }
+
     /// Whether span `h` is open.
     pub fn is_open(&self, h: u32) -> bool {
         self.t.is_open(h)

@@ -519,6 +519,11 @@ impl Tracer {
         ))
     }
 
+    /// The outputs (JSON text) recorded on open span `h`, if any.
+    pub fn outputs(&self, h: u32) -> Option<&str> {
+        self.live.get(&h)?.data.outputs.as_deref()
+    }
+
     /// Whether span `h` is open.
     pub fn is_open(&self, h: u32) -> bool {
         self.live.contains_key(&h)

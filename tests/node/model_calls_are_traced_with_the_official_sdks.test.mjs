@@ -211,3 +211,37 @@ test('model spans nest under the traced function and arrive in MLflow as CHAT_MO
     await mlflow.stop();
   }
 });
+
+test('the redaction hook sees request bodies before they are kept', async () => {
+  const seen = [];
+  init({
+    endpoint: col.url, format: 'json', logger: { warn() {} },
+    // Scrubs card numbers from every value it sees: the request, and the response (the mock
+    // echoes the question back, as models often do).
+    redact: ({ kind, value }) => {
+      seen.push(kind);
+      return JSON.parse(JSON.stringify(value ?? null).replace(/\d{4}-\d{4}-\d{4}-\d{4}/g, '[card]'));
+    },
+  });
+  await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'my card is 4111-1111-1111-1111' }] });
+  const [span] = await settled();
+  assert.ok(seen.includes('inputs') && seen.includes('outputs'), JSON.stringify(seen));
+  assert.equal(attr(span, 'mlflow.spanInputs').messages[0].content, 'my card is [card]');
+  for (const r of col.requests) assert.ok(!r.body.toString('latin1').includes('4111-1111'), 'the card number left the process');
+  assert.ok(mock.requests.some((r) => JSON.stringify(r.body).includes('4111-1111-1111-1111')), 'the API itself got the real request');
+});
+
+test('includeUsage asks OpenAI for usage on streams only when allowed', async () => {
+  const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'count' }] });
+  const before = mock.requests.length;
+  for (const includeUsage of [false, true]) {
+    const r = await traceFetch(fetch, { includeUsage })(`${mock.url}/v1/chat/completions`, { method: 'POST', body });
+    await r.text();
+  }
+  const [plain, asked] = mock.requests.slice(before).filter((r) => r.path === '/v1/chat/completions');
+  assert.equal(plain.body.stream_options, undefined, 'not changed without leave');
+  assert.deepEqual(asked.body.stream_options, { include_usage: true });
+  const spans = await settled();
+  assert.equal(spans[0].attributes['mlflow.chat.tokenUsage'], undefined, 'no usage without include_usage');
+  assert.ok(attr(spans[1], 'mlflow.chat.tokenUsage').output_tokens > 0);
+});
