@@ -626,7 +626,7 @@ function wrapFunction(fn, options = {}) {
         span.end();
         throw e;
       }
-      return isAsync ? tracedAsyncIterator(it, span) : tracedIterator(it, span);
+      return tracedIterator(it, span, isAsync);
     };
   }
   const isAsync = isAsyncFunction(fn);
@@ -649,59 +649,38 @@ function finishGenerator(span, yielded, error) {
   span.end();
 }
 
-function tracedIterator(it, span) {
+// Wraps a generator's iterator: each step runs with the span active; the span ends when the
+// generator finishes, throws or is returned early, with what it yielded as outputs.
+function tracedIterator(it, span, isAsync) {
   const yielded = [];
   let done = false;
+  const onResult = (r) => {
+    if (r.done) {
+      done = true;
+      finishGenerator(span, r.value === undefined ? yielded : { yielded, returned: r.value });
+    } else if (yielded.length < MAX_YIELDS_RECORDED) yielded.push(r.value);
+    return r;
+  };
+  const onError = (e) => {
+    done = true;
+    finishGenerator(span, yielded, e);
+    throw e;
+  };
   const step = (method, arg) => {
     if (done) return it[method](arg);
     let r;
     try {
       r = runWith(span, () => it[method](arg));
     } catch (e) {
-      done = true;
-      finishGenerator(span, yielded, e);
-      throw e;
+      return onError(e);
     }
-    if (r.done) {
-      done = true;
-      finishGenerator(span, r.value === undefined ? yielded : { yielded, returned: r.value });
-    } else if (yielded.length < MAX_YIELDS_RECORDED) yielded.push(r.value);
-    return r;
+    return isAsync ? Promise.resolve(r).then(onResult, onError) : onResult(r);
   };
   return {
     next: (v) => step('next', v),
     return: (v) => step('return', v),
     throw: (e) => step('throw', e),
-    [Symbol.iterator]() {
-      return this;
-    },
-  };
-}
-
-function tracedAsyncIterator(it, span) {
-  const yielded = [];
-  let done = false;
-  const step = async (method, arg) => {
-    if (done) return it[method](arg);
-    let r;
-    try {
-      r = await runWith(span, () => it[method](arg));
-    } catch (e) {
-      done = true;
-      finishGenerator(span, yielded, e);
-      throw e;
-    }
-    if (r.done) {
-      done = true;
-      finishGenerator(span, r.value === undefined ? yielded : { yielded, returned: r.value });
-    } else if (yielded.length < MAX_YIELDS_RECORDED) yielded.push(r.value);
-    return r;
-  };
-  return {
-    next: (v) => step('next', v),
-    return: (v) => step('return', v),
-    throw: (e) => step('throw', e),
-    [Symbol.asyncIterator]() {
+    [isAsync ? Symbol.asyncIterator : Symbol.iterator]() {
       return this;
     },
   };
