@@ -7,6 +7,7 @@
 
 import { Exporter } from './exporter.js';
 import { safeStringify } from './safe-json.js';
+import { BODY_END_NAMES, watchBody } from './stream.js';
 
 /** MLflow's span types. Any other string is accepted as a custom type. */
 export const SpanType = Object.freeze({
@@ -844,30 +845,15 @@ export function instrumentWorker(handler, options = {}) {
       }
       let settle;
       waitUntil(new Promise((r) => (settle = r)));
-      const finish = (how, error) => {
-        if (!span.isRecording) return;
-        span.setAttribute('edgetrace.stream', how);
-        if (error !== undefined) span.recordException(error);
-        span.end();
-        flush().then(settle, settle);
-      };
-      const reader = response.body.getReader();
-      const body = new ReadableStream({
-        async pull(controller) {
+      const body = watchBody(response.body, {
+        onEnd(how, error) {
           try {
-            const { done, value } = await reader.read();
-            if (done) {
-              controller.close();
-              finish('completed');
-            } else controller.enqueue(value);
-          } catch (e) {
-            controller.error(e);
-            finish('errored', e);
+            span.setAttribute('edgetrace.stream', BODY_END_NAMES[how]);
+            if (error !== undefined) span.recordException(error);
+            span.end();
+          } finally {
+            flush().then(settle, settle);
           }
-        },
-        cancel(reason) {
-          finish('cancelled');
-          return reader.cancel(reason);
         },
       });
       return new Response(body, response);

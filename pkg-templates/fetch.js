@@ -7,6 +7,7 @@
 // (no query string: Gemini puts API keys there).
 
 import { _internal, startSpan } from './edgetrace.js';
+import { watchBody } from './stream.js';
 
 const ORIGINAL = Symbol.for('edgetrace.originalFetch');
 const OPERATION = {
@@ -173,44 +174,16 @@ async function traceModelCall(core, call, input, init, info, api, options) {
 
 function wrapStream(core, span, res) {
   const h = span._h;
-  const reader = res.body.getReader();
-  let finished = false;
-  const finish = (how, error) => {
-    if (finished) return;
-    finished = true;
-    try {
-      core.llm_finish_stream(h, how, res.status);
-      _internal.redactOutputs(span);
-      if (error !== undefined) span.recordException(error);
-    } finally {
-      span.end();
-    }
-  };
-  const body = new ReadableStream({
-    async pull(controller) {
-      let r;
+  const body = watchBody(res.body, {
+    onChunk: (chunk) => core.llm_chunk(h, chunk),
+    onEnd(how, error) {
       try {
-        r = await reader.read();
-      } catch (e) {
-        finish(1, e);
-        controller.error(e);
-        return;
+        core.llm_finish_stream(h, how, res.status);
+        _internal.redactOutputs(span);
+        if (error !== undefined) span.recordException(error);
+      } finally {
+        span.end();
       }
-      if (r.done) {
-        finish(0);
-        controller.close();
-        return;
-      }
-      controller.enqueue(r.value);
-      try {
-        core.llm_chunk(h, r.value);
-      } catch {
-        /* tracing never breaks the caller's stream */
-      }
-    },
-    cancel(reason) {
-      finish(2);
-      return reader.cancel(reason);
     },
   });
   const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });

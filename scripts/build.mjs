@@ -52,7 +52,7 @@ const size = (p) => {
 const rows = [
   ['core/edgetrace_bg.wasm', size(wasm)],
   ['core/edgetrace.js (wasm-bindgen glue)', size(join(core, 'edgetrace.js'))],
-  ['edgetrace.js + exporter.js + safe-json.js', ['edgetrace.js', 'exporter.js', 'safe-json.js']
+  ['JS layer (edgetrace, exporter, safe-json, stream, fetch)', ['edgetrace.js', 'exporter.js', 'safe-json.js', 'stream.js', 'fetch.js']
     .map((f) => size(join(pkg, f))).reduce((a, b) => ({ raw: a.raw + b.raw, gzip9: a.gzip9 + b.gzip9 }))],
   ['core/wasm-inline.js (browser)', size(join(core, 'wasm-inline.js'))],
 ];

@@ -1,0 +1,59 @@
+// Passing a response body through unchanged while tracing watches it.
+//
+// The caller reads exactly the source's chunks. `onChunk` sees each chunk after it is handed on;
+// `onEnd(how, error)` runs once, before the caller sees the end, with how the stream ended.
+// A fault in either callback never reaches the caller's stream.
+
+/** How a watched body ended (numbers as the wasm core's `llm_finish_stream` takes them). */
+export const BodyEnd = Object.freeze({ COMPLETED: 0, ERRORED: 1, CANCELLED: 2 });
+
+/** The names of {@link BodyEnd} values, for span attributes. */
+export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled']);
+
+/**
+ * @param {ReadableStream<Uint8Array>} source
+ * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void }} watcher
+ * @returns {ReadableStream<Uint8Array>}
+ */
+export function watchBody(source, { onChunk, onEnd }) {
+  const reader = source.getReader();
+  let ended = false;
+  const end = (how, error) => {
+    if (ended) return;
+    ended = true;
+    try {
+      onEnd(how, error);
+    } catch {
+      /* tracing never breaks the caller's stream */
+    }
+  };
+  return new ReadableStream({
+    async pull(controller) {
+      let r;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        end(BodyEnd.ERRORED, e);
+        controller.error(e);
+        return;
+      }
+      if (r.done) {
+        end(BodyEnd.COMPLETED);
+        controller.close();
+        return;
+      }
+      controller.enqueue(r.value);
+      if (onChunk) {
+        try {
+          onChunk(r.value);
+        } catch {
+          /* tracing never breaks the caller's stream */
+        }
+      }
+    },
+    cancel(reason) {
+      end(BodyEnd.CANCELLED);
+      return reader.cancel(reason);
+    },
+  });
+}
