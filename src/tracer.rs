@@ -346,25 +346,32 @@ impl Tracer {
     /// Sets the span's inputs (JSON text; invalid JSON is kept as a JSON string).
     pub fn set_inputs(&mut self, h: u32, json: &str) -> Result<(), Error> {
         self.live_mut(h)?;
-        let text = self.bounded_json(json);
-        self.live_mut(h)?.data.inputs = Some(text);
-        Ok(())
+        let text = as_json(json);
+        self.put_inputs(h, text)
     }
 
     /// Sets the span's outputs (JSON text; invalid JSON is kept as a JSON string).
     pub fn set_outputs(&mut self, h: u32, json: &str) -> Result<(), Error> {
         self.live_mut(h)?;
-        let text = self.bounded_json(json);
+        let text = as_json(json);
+        self.put_outputs(h, text)
+    }
+
+    /// Stores inputs already known to be valid JSON, bounded.
+    fn put_inputs(&mut self, h: u32, text: String) -> Result<(), Error> {
+        let text = self.bounded(text);
+        self.live_mut(h)?.data.inputs = Some(text);
+        Ok(())
+    }
+
+    /// Stores outputs already known to be valid JSON, bounded.
+    fn put_outputs(&mut self, h: u32, text: String) -> Result<(), Error> {
+        let text = self.bounded(text);
         self.live_mut(h)?.data.outputs = Some(text);
         Ok(())
     }
 
-    fn bounded_json(&mut self, json: &str) -> String {
-        let mut text = if serde_json::from_str::<serde::de::IgnoredAny>(json).is_ok() {
-            json.to_owned()
-        } else {
-            serde_json::Value::String(json.to_owned()).to_string()
-        };
+    fn bounded(&mut self, mut text: String) -> String {
         if self.config.limits.bound_json(&mut text) {
             self.stats.truncated_values += 1;
         }
@@ -587,9 +594,6 @@ impl Tracer {
         }
         let (call, out) = LlmCall::start(format, host, path, body, self.clock.now_ns());
         self.set_span_type(h, SpanType::parse(format.span_type()))?;
-        if !body.trim().is_empty() {
-            self.set_inputs(h, body)?;
-        }
         self.apply(h, out)?;
         self.llm.insert(h, call);
         Ok(())
@@ -641,13 +645,26 @@ impl Tracer {
         for (k, v) in out.attributes {
             self.set_attribute(h, &k, v)?;
         }
+        // The call's inputs and outputs are valid JSON by construction: no second parse.
+        if let Some(i) = out.inputs {
+            self.put_inputs(h, i)?;
+        }
         if let Some(o) = out.outputs {
-            self.set_outputs(h, &o)?;
+            self.put_outputs(h, o)?;
         }
         if let Some(e) = out.error {
             self.set_status(h, StatusCode::Error, &e)?;
         }
         Ok(())
+    }
+}
+
+/// `json` if it is valid JSON, else `json` as a JSON string.
+fn as_json(json: &str) -> String {
+    if serde_json::from_str::<serde::de::IgnoredAny>(json).is_ok() {
+        json.to_owned()
+    } else {
+        serde_json::Value::String(json.to_owned()).to_string()
     }
 }
 

@@ -128,7 +128,9 @@ pub fn provider_for_host(host: &str, format: Format) -> &'static str {
 pub struct Outcome {
     /// Attributes to set.
     pub attributes: Vec<(String, AttrValue)>,
-    /// Outputs (JSON text).
+    /// Inputs: valid JSON text (the request when it parsed, else the request as a JSON string).
+    pub inputs: Option<String>,
+    /// Outputs: valid JSON text, as for `inputs`.
     pub outputs: Option<String>,
     /// When set, the span's status becomes ERROR with this message.
     pub error: Option<String>,
@@ -216,6 +218,12 @@ impl LlmCall {
                 }
             }
         };
+        if !body.trim().is_empty() {
+            out.inputs = Some(match req {
+                Some(_) => body.to_owned(),
+                None => Value::String(body.to_owned()).to_string(),
+            });
+        }
         if let Some(r) = &req {
             call.model = r.get("model").and_then(Value::as_str).map(str::to_owned);
             call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(false);
@@ -431,19 +439,18 @@ impl LlmCall {
             None => (Usage::default(), None),
         };
         let mut out = self.common(status, usage, finish, now_ns, prices);
-        out.outputs = Some(match parsed {
-            Some(v) => v.to_string(),
-            None => Value::String(text.into_owned()).to_string(),
-        });
         if status >= 400 {
-            let msg = out
-                .outputs
-                .as_deref()
-                .and_then(|o| serde_json::from_str::<Value>(o).ok())
-                .and_then(|v| error_message(&v))
+            let msg = parsed
+                .as_ref()
+                .and_then(error_message)
                 .unwrap_or_else(|| format!("HTTP {status}"));
             out.error = Some(format!("HTTP {status}: {msg}"));
         }
+        // The body as the API sent it when it is JSON (already checked above), else as a string.
+        out.outputs = Some(match parsed {
+            Some(_) => text.into_owned(),
+            None => Value::String(text.into_owned()).to_string(),
+        });
         self.push_parse_errors(&mut out);
         out
     }
