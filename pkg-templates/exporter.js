@@ -86,10 +86,7 @@ export class Exporter {
    * bounded queue (and are dropped and counted there), not in unbounded JS memory.
    */
   async flush() {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.stop();
     if (!this.url()) return;
     const limit = Math.max(1, this.o.maxConcurrentExports | 0);
     for (;;) {
@@ -112,10 +109,7 @@ export class Exporter {
    */
   flushOnExit() {
     if (!this.url()) return;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.stop();
     for (;;) {
       const core = this.core();
       const next = core.queued() > 0 ? this.take() : null;
