@@ -8,56 +8,19 @@
 // default CORS policy allows 127.0.0.1/localhost origins, so no relay is needed), the Worker too;
 // read back through MLflow's REST API, one trace holds all three spans with the right parents.
 import assert from 'node:assert/strict';
-import { createReadStream, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
-import { chromium } from 'playwright-core';
+import { workerMiniflare } from '../workerd/helpers.mjs';
+import { launchChromium, startStaticServer } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { startCollector } from '../node/helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from '../node/helpers/mlflow.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../..');
-const pkgDir = join(repo, 'pkg');
 const fixtures = join(here, 'fixtures');
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json' };
 const KEY = 'sk-browser-SECRET-77aa77aa77aa77aa';
 
-/** Serves /pkg/* from pkg/ and everything else from fixtures/, on 127.0.0.1 and a free port. */
-async function startStaticServer() {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (path === '/favicon.ico') {
-      res.writeHead(204).end();
-      return;
-    }
-    const [base, rel] = path.startsWith('/pkg/') ? [pkgDir, path.slice(5)] : [fixtures, path.slice(1)];
-    const file = normalize(join(base, rel));
-    let ok = file.startsWith(base + sep);
-    try {
-      ok = ok && statSync(file).isFile();
-    } catch {
-      ok = false;
-    }
-    if (!ok || req.method !== 'GET') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close() {
-      server.closeAllConnections?.();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
 
 let site;
 let browser;
@@ -66,10 +29,7 @@ const pageErrors = [];
 
 before(async () => {
   site = await startStaticServer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
   await page.goto(`${site.url}/llm.html`);
@@ -149,17 +109,8 @@ describe('(b) a page span and a Worker make one trace in MLflow', () => {
   before(async () => {
     mlflow = await startMlflow();
     experimentId = await createExperiment(mlflow.url, 'edgetrace-browser-worker');
-    mf = new Miniflare({
-      modules: true,
-      scriptPath: join(fixtures, 'worker_turn.js'),
-      modulesRoot: repo,
-      modulesRules: [
-        { type: 'ESModule', include: ['**/*.js'] },
-        { type: 'CompiledWasm', include: ['**/*.wasm'] },
-      ],
-      compatibilityDate: '2025-09-01',
+    mf = workerMiniflare(join(fixtures, 'worker_turn.js'), {
       compatibilityFlags: ['nodejs_compat'],
-      cf: false,
       host: '127.0.0.1',
       port: 0,
       bindings: { MLFLOW_URL: mlflow.url, EXPERIMENT_ID: String(experimentId) },

@@ -7,55 +7,12 @@
 // Also: a page that ends spans and navigates away at once still delivers them (pagehide flush with
 // keepalive). Everything listens on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { createReadStream, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { dirname, extname, join, normalize, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, startStaticServer } from './helpers.mjs';
 import { byTrace, shape, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const pkgDir = join(here, '../../pkg');
-const fixtures = join(here, 'fixtures');
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json' };
 
-/** Serves /pkg/* from pkg/ and everything else from fixtures/, on 127.0.0.1 and a free port. */
-async function startStaticServer() {
-  const served = [];
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    served.push(path);
-    if (path === '/favicon.ico') {
-      res.writeHead(204).end();
-      return;
-    }
-    const [base, rel] = path.startsWith('/pkg/') ? [pkgDir, path.slice(5)] : [fixtures, path === '/' ? 'index.html' : path.slice(1)];
-    const file = normalize(join(base, rel));
-    let ok = file.startsWith(base + sep);
-    try {
-      ok = ok && statSync(file).isFile();
-    } catch {
-      ok = false;
-    }
-    if (!ok || req.method !== 'GET') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    served,
-    close() {
-      server.closeAllConnections?.();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
 
 let col;
 let site;
@@ -67,10 +24,7 @@ const consoleErrors = [];
 before(async () => {
   col = await startCollector();
   site = await startStaticServer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
   page.on('console', (m) => {

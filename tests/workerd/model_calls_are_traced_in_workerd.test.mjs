@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
+import { workerMiniflare } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { startCollector } from '../node/helpers/collector.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../..');
 const fixtures = join(here, 'fixtures');
 const KEY = 'sk-workerd-SECRET-5a5a5a5a5a5a5a5a';
 
@@ -23,18 +22,7 @@ let llm;
 const instances = [];
 
 function miniflare(compatibilityFlags) {
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(fixtures, 'worker_llm.js'),
-    modulesRoot: repo,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2025-09-01',
-    compatibilityFlags,
-    cf: false,
-  });
+  const mf = workerMiniflare(join(fixtures, 'worker_llm.js'), { compatibilityFlags });
   instances.push(mf);
   return mf;
 }

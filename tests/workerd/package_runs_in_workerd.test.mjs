@@ -10,33 +10,18 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
+import { workerMiniflare } from './helpers.mjs';
 import { byTrace, shape, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../..');
 const fixtures = join(here, 'fixtures');
 
 let col;
 const instances = [];
 
 function miniflare(script, compatibilityFlags = [], bindings = undefined) {
-  const mf = new Miniflare({
-    bindings,
-    modules: true,
-    scriptPath: join(fixtures, script),
-    // The fixture imports ../../../pkg/workerd.js: module names are taken relative to the repo.
-    modulesRoot: repo,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2025-09-01',
-    compatibilityFlags,
-    // No look-up of the real Request.cf object on workers.cloudflare.com: everything stays local.
-    cf: false,
-  });
+  const mf = workerMiniflare(join(fixtures, script), { bindings, compatibilityFlags });
   instances.push(mf);
   return mf;
 }
