@@ -519,10 +519,14 @@ export function startSpan(options = {}) {
     return NOOP;
   }
   const span = new Span(h, ctx, name);
-  span._ownsContext = !(parent && parent._h);
+  const child = !!(parent && parent._h);
+  span._ownsContext = !child;
+  // A trace's id crosses the boundary once, for its first span here; children take it from their
+  // parent, so ending a span (which keeps the id for later reads) costs no extra call.
+  if (child) span._traceId = parent._traceId;
+  else state.lastTraceId = span.traceId;
   if (o.inputs !== undefined) span.setInputs(o.inputs);
   if (o.attributes) span.setAttributes(o.attributes);
-  if (!parent) state.lastTraceId = span.traceId;
   return span;
 }
 
