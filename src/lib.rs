@@ -18,6 +18,7 @@
 //! - [`otlp`]: OTLP/HTTP JSON and protobuf encoders, following MLflow's attribute conventions.
 //! - [`propagation`]: W3C `traceparent`.
 //! - [`llm`]: model API calls: request, response and SSE parsing, token usage, cost.
+//! - [`ingest`]: the ingest service's core: decode, validate, convert, redact, re-encode.
 #![warn(missing_docs)]
 
 pub mod attribute;
@@ -27,6 +28,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod id;
+pub mod ingest;
 pub mod llm;
 pub mod otlp;
 pub mod propagation;
@@ -36,5 +38,8 @@ pub mod tracer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
+
+#[cfg(all(target_arch = "wasm32", feature = "ingest"))]
+pub mod ingest_bindings;
 
 pub use error::Error;

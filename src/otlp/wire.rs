@@ -307,6 +307,9 @@ impl KeyValue {
     }
 }
 
+/// The message of the JSON decoding error for an id that is not hex of even length.
+pub const BAD_HEX_ID: &str = "a trace or span id is not hex of even length";
+
 fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
@@ -321,8 +324,7 @@ mod hex_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         let mut out = vec![0u8; s.len() / 2];
-        crate::id::decode_hex(&s, &mut out)
-            .ok_or_else(|| D::Error::custom("id is not lowercase hex of even length"))?;
+        crate::id::decode_hex(&s, &mut out).ok_or_else(|| D::Error::custom(super::BAD_HEX_ID))?;
         Ok(out)
     }
 }

@@ -1,0 +1,138 @@
+//! Server-side redaction: secret-looking text replaced, secret attributes dropped, before relay.
+//!
+//! Rules are regular expressions (the `regex-lite` syntax: no look-around, linear time) matched
+//! against every string value (attribute values, nested values, event attributes, span names),
+//! and attribute keys dropped outright (exact, or a prefix ending in `*`). JSON text stays valid
+//! JSON: when a replacement would break it, the whole value becomes the replacement string.
+
+use regex_lite::Regex;
+
+use crate::otlp::wire::{AnyValue, ExportTraceServiceRequest, KeyValue, Value};
+
+/// Patterns applied unless turned off: API keys of the common model providers and clouds, and
+/// bearer tokens.
+pub const DEFAULT_PATTERNS: &[&str] = &[
+    r"sk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}",
+    r"AKIA[0-9A-Z]{16}",
+    r"AIza[0-9A-Za-z_-]{35}",
+    r"gh[pousr]_[A-Za-z0-9]{36,}",
+    r"(?i)bearer\s+[A-Za-z0-9._~+/-]{16,}=*",
+];
+
+/// Attribute keys dropped unless turned off: credential-carrying HTTP headers.
+pub const DEFAULT_DROPPED: &[&str] = &[
+    "http.request.header.authorization",
+    "http.request.header.cookie",
+    "http.request.header.x-api-key",
+    "http.request.header.api-key",
+    "http.response.header.set-cookie",
+];
+
+/// Compiled redaction rules.
+#[derive(Debug, Clone)]
+pub struct Redactor {
+    patterns: Vec<Regex>,
+    dropped: Vec<String>,
+    replacement: String,
+}
+
+impl Redactor {
+    /// Compiles `patterns` and `dropped` keys; an invalid pattern is an error naming it.
+    pub fn new(
+        patterns: &[String],
+        dropped: &[String],
+        replacement: &str,
+    ) -> Result<Redactor, String> {
+        let patterns = patterns
+            .iter()
+            .map(|p| Regex::new(p).map_err(|e| format!("redaction pattern {p:?}: {e}")))
+            .collect::<Result<_, _>>()?;
+        Ok(Redactor {
+            patterns,
+            dropped: dropped.to_vec(),
+            replacement: replacement.to_owned(),
+        })
+    }
+
+    /// Redacts the whole request in place; returns how many values were changed or dropped.
+    pub fn apply(&self, req: &mut ExportTraceServiceRequest) -> usize {
+        let mut n = 0;
+        for rs in &mut req.resource_spans {
+            if let Some(r) = &mut rs.resource {
+                n += self.attrs(&mut r.attributes);
+            }
+            for ss in &mut rs.scope_spans {
+                for span in &mut ss.spans {
+                    n += usize::from(self.text(&mut span.name));
+                    n += self.attrs(&mut span.attributes);
+                    for ev in &mut span.events {
+                        n += self.attrs(&mut ev.attributes);
+                    }
+                    for link in &mut span.links {
+                        n += self.attrs(&mut link.attributes);
+                    }
+                    if let Some(status) = &mut span.status {
+                        n += usize::from(self.text(&mut status.message));
+                    }
+                }
+            }
+        }
+        n
+    }
+
+    fn is_dropped(&self, key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        self.dropped
+            .iter()
+            .any(|rule| match rule.strip_suffix('*') {
+                Some(prefix) => key.starts_with(&prefix.to_ascii_lowercase()),
+                None => key == rule.to_ascii_lowercase(),
+            })
+    }
+
+    fn attrs(&self, attrs: &mut Vec<KeyValue>) -> usize {
+        let before = attrs.len();
+        attrs.retain(|kv| !self.is_dropped(&kv.key));
+        let mut n = before - attrs.len();
+        for kv in attrs {
+            if let Some(v) = &mut kv.value {
+                n += self.value(v);
+            }
+        }
+        n
+    }
+
+    fn value(&self, v: &mut AnyValue) -> usize {
+        match &mut v.value {
+            Some(Value::StringValue(s)) => usize::from(self.text(s)),
+            Some(Value::ArrayValue(a)) => a.values.iter_mut().map(|i| self.value(i)).sum(),
+            Some(Value::KvlistValue(l)) => self.attrs(&mut l.values),
+            _ => 0,
+        }
+    }
+
+    /// Replaces every match in `s`; true when anything matched.
+    fn text(&self, s: &mut String) -> bool {
+        if !self.patterns.iter().any(|re| re.is_match(s)) {
+            return false;
+        }
+        let was_json = is_json(s);
+        let mut out = std::mem::take(s);
+        for re in &self.patterns {
+            if re.is_match(&out) {
+                out = re.replace_all(&out, self.replacement.as_str()).into_owned();
+            }
+        }
+        if was_json && !is_json(&out) {
+            out = serde_json::Value::String(self.replacement.clone()).to_string();
+        }
+        *s = out;
+        true
+    }
+}
+
+/// Whether `s` is a JSON object or array (the JSON text MLflow attributes hold).
+fn is_json(s: &str) -> bool {
+    matches!(s.trim_start().as_bytes().first(), Some(b'{' | b'['))
+        && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
+}

@@ -1,0 +1,326 @@
+//! What the ingest core relays: edgetrace's spans unchanged, other SDKs' spans typed for MLflow,
+//! secrets redacted, long values cut, and payloads split under the cap.
+
+mod common;
+
+use common::{attr, by_name, decode_proto, s, spans, str_attr, tracer, T0};
+use edgetrace::ingest::{Ingest, IngestConfig};
+use edgetrace::otlp::wire::{
+    ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Span, Value,
+};
+use edgetrace::otlp::Format;
+use edgetrace::span::SpanType;
+use edgetrace::tracer::{Config, Parent};
+use prost::Message;
+
+const NOW: u64 = T0 + 60_000_000_000;
+
+fn relayed(ingest: &Ingest, body: &[u8], format: Format) -> Vec<Span> {
+    let a = ingest.process(body, format, NOW).expect("accepted");
+    a.payloads
+        .iter()
+        .flat_map(|p| spans(&decode_proto(p)))
+        .collect()
+}
+
+fn one(attrs: Vec<KeyValue>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: None,
+            scope_spans: vec![ScopeSpans {
+                scope: None,
+                spans: vec![Span {
+                    trace_id: vec![7; 16],
+                    span_id: vec![8; 8],
+                    name: "op".into(),
+                    start_time_unix_nano: T0,
+                    end_time_unix_nano: T0 + 5,
+                    attributes: attrs,
+                    ..Span::default()
+                }],
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
+
+fn int(key: &str, n: i64) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(edgetrace::otlp::wire::AnyValue {
+            value: Some(Value::IntValue(n)),
+        }),
+    }
+}
+
+/// The same small agent trace, encoded in `format` (sequential ids and a manual clock, so both
+/// formats carry identical spans).
+fn agent_trace(format: Format) -> edgetrace::otlp::Payload {
+    let (mut t, clock) = tracer(Config::default());
+    let ctx = t.open_context();
+    let root = t
+        .start_span(ctx, Parent::Root, "agent", SpanType::Agent)
+        .unwrap();
+    t.set_inputs(root, r#"{"question":"hi"}"#).unwrap();
+    let child = t
+        .start_span(ctx, Parent::Current, "llm", SpanType::ChatModel)
+        .unwrap();
+    t.set_attribute(child, "k", s("v")).unwrap();
+    clock.advance(1_000);
+    t.end_span(child).unwrap();
+    t.set_outputs(root, r#""hello""#).unwrap();
+    t.end_span(root).unwrap();
+    t.take_batch(format).unwrap()
+}
+
+#[test]
+fn edgetrace_spans_pass_through_unchanged_from_json_and_protobuf() {
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let (json, pb) = (agent_trace(Format::Json), agent_trace(Format::Protobuf));
+    let from_json = relayed(&ingest, &json.body, Format::Json);
+    let from_pb = relayed(&ingest, &pb.body, Format::Protobuf);
+    assert_eq!(from_json, spans(&common::decode(&json)));
+    assert_eq!(from_pb, spans(&decode_proto(&pb.body)));
+    assert_eq!(from_json, from_pb);
+    let root = by_name(&from_json, "agent");
+    assert_eq!(str_attr(root, "mlflow.spanType"), Some("AGENT"));
+    assert_eq!(
+        str_attr(root, "mlflow.spanInputs"),
+        Some(r#"{"question":"hi"}"#)
+    );
+    assert_eq!(by_name(&from_json, "llm").parent_span_id, root.span_id);
+}
+
+#[test]
+fn gen_ai_spans_get_mlflow_type_inputs_outputs_and_token_usage() {
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let req = one(vec![
+        KeyValue::string("gen_ai.operation.name", "chat"),
+        KeyValue::string("gen_ai.provider.name", "openai"),
+        KeyValue::string(
+            "gen_ai.input.messages",
+            r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#,
+        ),
+        KeyValue::string(
+            "gen_ai.output.messages",
+            r#"[{"role":"assistant","parts":[{"type":"text","content":"yo"}]}]"#,
+        ),
+        int("gen_ai.usage.input_tokens", 12),
+        int("gen_ai.usage.output_tokens", 3),
+    ]);
+    let out = relayed(&ingest, &req.encode_to_vec(), Format::Protobuf);
+    let span = &out[0];
+    assert_eq!(str_attr(span, "mlflow.spanType"), Some("CHAT_MODEL"));
+    let inputs: serde_json::Value =
+        serde_json::from_str(str_attr(span, "mlflow.spanInputs").unwrap()).unwrap();
+    assert_eq!(inputs["messages"][0]["role"], "user");
+    let outputs: serde_json::Value =
+        serde_json::from_str(str_attr(span, "mlflow.spanOutputs").unwrap()).unwrap();
+    assert_eq!(outputs["messages"][0]["parts"][0]["content"], "yo");
+    let usage: serde_json::Value =
+        serde_json::from_str(str_attr(span, "mlflow.chat.tokenUsage").unwrap()).unwrap();
+    assert_eq!(
+        usage,
+        serde_json::json!({"input_tokens":12,"output_tokens":3,"total_tokens":15})
+    );
+    for (op, ty) in [
+        ("embeddings", "EMBEDDING"),
+        ("execute_tool", "TOOL"),
+        ("invoke_agent", "AGENT"),
+        ("text_completion", "LLM"),
+    ] {
+        let req = one(vec![KeyValue::string("gen_ai.operation.name", op)]);
+        let out = relayed(&ingest, &req.encode_to_vec(), Format::Protobuf);
+        assert_eq!(str_attr(&out[0], "mlflow.spanType"), Some(ty), "{op}");
+    }
+}
+
+#[test]
+fn openinference_spans_get_mlflow_type_inputs_outputs_and_token_usage() {
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let req = one(vec![
+        KeyValue::string("openinference.span.kind", "LLM"),
+        KeyValue::string("llm.input_messages.1.message.role", "user"),
+        KeyValue::string("llm.input_messages.1.message.content", "second"),
+        KeyValue::string("llm.input_messages.0.message.role", "system"),
+        KeyValue::string("llm.input_messages.0.message.content", "first"),
+        KeyValue::string("output.value", r#"{"answer":42}"#),
+        KeyValue::string("output.mime_type", "application/json"),
+        int("llm.token_count.prompt", 10),
+        int("llm.token_count.completion", 5),
+        int("llm.token_count.total", 15),
+    ]);
+    let out = relayed(&ingest, &req.encode_to_vec(), Format::Protobuf);
+    let span = &out[0];
+    assert_eq!(str_attr(span, "mlflow.spanType"), Some("CHAT_MODEL"));
+    let inputs: serde_json::Value =
+        serde_json::from_str(str_attr(span, "mlflow.spanInputs").unwrap()).unwrap();
+    assert_eq!(inputs["messages"][0]["content"], "first");
+    assert_eq!(inputs["messages"][1]["role"], "user");
+    assert_eq!(
+        str_attr(span, "mlflow.spanOutputs"),
+        Some(r#"{"answer":42}"#)
+    );
+    assert!(str_attr(span, "mlflow.chat.tokenUsage")
+        .unwrap()
+        .contains(r#""total_tokens":15"#));
+    let retriever = one(vec![
+        KeyValue::string("openinference.span.kind", "RETRIEVER"),
+        KeyValue::string("input.value", "where is it"),
+    ]);
+    let out = relayed(&ingest, &retriever.encode_to_vec(), Format::Protobuf);
+    assert_eq!(str_attr(&out[0], "mlflow.spanType"), Some("RETRIEVER"));
+    assert_eq!(
+        str_attr(&out[0], "mlflow.spanInputs"),
+        Some(r#""where is it""#)
+    );
+}
+
+#[test]
+fn attributes_already_set_are_never_overwritten_and_plain_spans_are_untouched() {
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let req = one(vec![
+        KeyValue::string("mlflow.spanType", "TOOL"),
+        KeyValue::string("gen_ai.operation.name", "chat"),
+    ]);
+    let out = relayed(&ingest, &req.encode_to_vec(), Format::Protobuf);
+    let types: Vec<_> = out[0]
+        .attributes
+        .iter()
+        .filter(|kv| kv.key == "mlflow.spanType")
+        .collect();
+    assert_eq!(types.len(), 1);
+    assert_eq!(str_attr(&out[0], "mlflow.spanType"), Some("TOOL"));
+    let plain = one(vec![KeyValue::string("http.method", "GET")]);
+    let a = ingest
+        .process(&plain.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    assert_eq!(a.typed, 0);
+    assert_eq!(spans(&decode_proto(&a.payloads[0])), spans(&plain));
+}
+
+#[test]
+fn secrets_are_redacted_and_secret_headers_dropped_before_relay() {
+    let config = IngestConfig {
+        redact_patterns: vec![r"\b\d{3}-\d{2}-\d{4}\b".into()],
+        redact_attributes: vec!["app.internal.*".into()],
+        ..IngestConfig::default()
+    };
+    let ingest = Ingest::new(config).unwrap();
+    let key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+    let req = one(vec![
+        KeyValue::string(
+            "mlflow.spanInputs",
+            format!(r#"{{"messages":[{{"content":"my key is {key} and ssn 123-45-6789"}}]}}"#),
+        ),
+        KeyValue::string("http.request.header.authorization", "Bearer abc"),
+        KeyValue::string("app.internal.token", "x"),
+        KeyValue::string(
+            "note",
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig",
+        ),
+    ]);
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    let bytes = &a.payloads[0];
+    for secret in [key, "123-45-6789", "eyJhbGciOiJIUzI1NiJ9", "Bearer abc"] {
+        assert!(
+            bytes.windows(secret.len()).all(|w| w != secret.as_bytes()),
+            "{secret} leaked"
+        );
+    }
+    let out = spans(&decode_proto(bytes));
+    let span = &out[0];
+    assert!(attr(span, "http.request.header.authorization").is_none());
+    assert!(attr(span, "app.internal.token").is_none());
+    let inputs: serde_json::Value =
+        serde_json::from_str(str_attr(span, "mlflow.spanInputs").unwrap()).unwrap();
+    assert_eq!(
+        inputs["messages"][0]["content"],
+        "my key is [REDACTED] and ssn [REDACTED]"
+    );
+    assert_eq!(a.redacted, 4);
+    let off = Ingest::new(IngestConfig {
+        default_redaction: false,
+        ..IngestConfig::default()
+    })
+    .unwrap();
+    let a = off
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    assert_eq!(a.redacted, 0);
+}
+
+#[test]
+fn long_values_are_cut_and_json_stays_json() {
+    let config = IngestConfig {
+        max_attribute_bytes: 200,
+        ..IngestConfig::default()
+    };
+    let ingest = Ingest::new(config).unwrap();
+    let long_json = format!(r#"{{"text":"{}"}}"#, "é".repeat(500));
+    let req = one(vec![
+        KeyValue::string("mlflow.spanInputs", &long_json),
+        KeyValue::string("plain", "x".repeat(1000)),
+    ]);
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    assert_eq!(a.truncated, 2);
+    let out = spans(&decode_proto(&a.payloads[0]));
+    let inputs = str_attr(&out[0], "mlflow.spanInputs").unwrap();
+    assert!(inputs.len() <= 200);
+    assert!(serde_json::from_str::<serde_json::Value>(inputs).is_ok());
+    assert!(str_attr(&out[0], "plain").unwrap().len() <= 200);
+    assert!(str_attr(&out[0], "plain").unwrap().contains("truncated"));
+}
+
+#[test]
+fn big_requests_split_into_payloads_under_the_cap_and_lose_no_span() {
+    let config = IngestConfig {
+        max_payload_bytes: 4_000,
+        ..IngestConfig::default()
+    };
+    let ingest = Ingest::new(config).unwrap();
+    let mut req = one(vec![]);
+    let template = req.resource_spans[0].scope_spans[0].spans[0].clone();
+    req.resource_spans[0].resource = Some(edgetrace::otlp::wire::Resource {
+        attributes: vec![KeyValue::string("service.name", "svc")],
+        dropped_attributes_count: 0,
+    });
+    req.resource_spans[0].scope_spans[0].spans = (0..300u64)
+        .map(|i| {
+            let mut s = template.clone();
+            s.span_id = (i + 1).to_be_bytes().to_vec();
+            s.attributes.push(KeyValue::string(
+                "payload",
+                "p".repeat((i as usize * 7) % 300),
+            ));
+            s
+        })
+        .collect();
+    req.resource_spans.push(req.resource_spans[0].clone());
+    for s in &mut req.resource_spans[1].scope_spans[0].spans {
+        s.span_id[0] = 0xab;
+    }
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    assert!(a.payloads.len() > 10, "{} payloads", a.payloads.len());
+    let mut seen = Vec::new();
+    for p in &a.payloads {
+        assert!(p.len() <= 4_000, "payload of {} bytes", p.len());
+        let d = decode_proto(p);
+        for rs in &d.resource_spans {
+            assert_eq!(rs.resource, req.resource_spans[0].resource);
+        }
+        seen.extend(spans(&d).into_iter().map(|s| s.span_id));
+    }
+    let mut expected: Vec<_> = spans(&req).into_iter().map(|s| s.span_id).collect();
+    assert_eq!(seen.len(), 600);
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+}
