@@ -27,13 +27,14 @@ run('wasm-bindgen', [
   join(root, 'target/wasm32-unknown-unknown/release/edgetrace.wasm'),
 ]);
 
-step('wasm-opt -Oz (binaryen from npm)');
-const wasm = join(core, 'edgetrace_bg.wasm');
-run(join(root, 'node_modules/.bin/wasm-opt'), [
+const wasmOpt = (file) => run(join(root, 'node_modules/.bin/wasm-opt'), [
   '-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
   '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
-  '--strip-debug', '--strip-producers', wasm, '-o', wasm,
+  '--strip-debug', '--strip-producers', file, '-o', file,
 ]);
+step('wasm-opt -Oz (binaryen from npm)');
+const wasm = join(core, 'edgetrace_bg.wasm');
+wasmOpt(wasm);
 
 step('inline wasm for the browser entry');
 const bytes = readFileSync(wasm);
@@ -59,4 +60,20 @@ const rows = [
 step('sizes (bytes, raw / gzip -9):');
 for (const [name, s] of rows) console.log(`  ${name.padEnd(44)} ${String(s.raw).padStart(8)} / ${String(s.gzip9).padStart(7)}`);
 writeFileSync(join(pkg, 'sizes.json'), JSON.stringify(Object.fromEntries(rows), null, 2));
-step(`done: ${pkg} (${statSync(wasm).size} byte wasm)`);
+
+// The ingest service (ingest/): the same crate with the `ingest` feature (its IngestCore class).
+const ingestBuild = join(root, 'ingest', 'build');
+step('cargo build --release --target wasm32-unknown-unknown --features ingest (the ingest service)');
+run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '--lib', '--features', 'ingest']);
+rmSync(ingestBuild, { recursive: true, force: true });
+mkdirSync(ingestBuild, { recursive: true });
+step('wasm-bindgen --target web (ingest)');
+run('wasm-bindgen', [
+  '--target', 'web', '--no-typescript', '--out-dir', ingestBuild, '--out-name', 'edgetrace_ingest',
+  join(root, 'target/wasm32-unknown-unknown/release/edgetrace.wasm'),
+]);
+const ingestWasm = join(ingestBuild, 'edgetrace_ingest_bg.wasm');
+wasmOpt(ingestWasm);
+const ingestSize = size(ingestWasm);
+console.log(`  ${'ingest/build/edgetrace_ingest_bg.wasm'.padEnd(44)} ${String(ingestSize.raw).padStart(8)} / ${String(ingestSize.gzip9).padStart(7)}`);
+step(`done: ${pkg} (${statSync(wasm).size} byte wasm), ${ingestBuild}`);

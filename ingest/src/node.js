@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The Node adapter: the same service on node:http, for the embedded local default and tests.
+// Reads its configuration from the environment (the same names as the Worker's vars/secrets) and
+// listens on HOST:PORT (default 127.0.0.1:4318, OTLP/HTTP's port). No queue here: direct relay,
+// answering 503 + Retry-After when MLflow is unreachable.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { IngestCore, initSync } from '../build/edgetrace_ingest.js';
+import { createService } from './service.js';
+
+initSync({ module: readFileSync(new URL('../build/edgetrace_ingest_bg.wasm', import.meta.url)) });
+
+/**
+ * Starts the service. Resolves to { url, server, close() }.
+ * @param {{env?: object, host?: string, port?: number}} [o]
+ */
+export async function startNodeIngest({ env = process.env, host = '127.0.0.1', port = 4318 } = {}) {
+  const service = createService(IngestCore);
+  const server = createServer(async (req, res) => {
+    try {
+      const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
+      const request = new Request(`http://${req.headers.host || host}${req.url}`, {
+        method: req.method,
+        headers: Object.entries(req.headers).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
+        body: hasBody ? Readable.toWeb(req) : undefined,
+        duplex: 'half',
+      });
+      const response = await service.fetch(request, env);
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      res.end(Buffer.from(await response.arrayBuffer()));
+      // A refused body may be left unread: drop the connection rather than read it.
+      if (!req.complete) req.destroy();
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal', message: String(e?.message || e) }) + '\n');
+    }
+  });
+  await new Promise((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  const url = `http://${host}:${server.address().port}`;
+  return { url, server, service, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { url } = await startNodeIngest({ port: Number(process.env.PORT || 4318), host: process.env.HOST || '127.0.0.1' });
+  console.log(`edgetrace ingest listening on ${url} (POST /v1/traces, GET /healthz), relaying to ${process.env.MLFLOW_TRACKING_URI}`);
+}

@@ -1,0 +1,37 @@
+// Relaying protobuf payloads to MLflow's OTLP endpoint, with retries and backoff.
+
+const RETRYABLE = (s) => s === 429 || s >= 500;
+
+/**
+ * Posts one payload to `{MLFLOW_TRACKING_URI}/v1/traces`.
+ * @returns {Promise<{ok: boolean, status: number, retryable: boolean, error?: string}>}
+ */
+export async function postOnce(config, experimentId, payload, fetchImpl = fetch) {
+  const headers = { 'content-type': 'application/x-protobuf', 'x-mlflow-experiment-id': experimentId };
+  if (config.auth) headers.authorization = config.auth;
+  try {
+    const res = await fetchImpl(`${config.mlflowUri}/v1/traces`, {
+      method: 'POST',
+      headers,
+      body: payload,
+      signal: config.limits.relayTimeoutMs > 0 ? AbortSignal.timeout(config.limits.relayTimeoutMs) : undefined,
+    });
+    // MLflow answers with an empty protobuf body; read it so the connection is reused.
+    await res.arrayBuffer().catch(() => {});
+    if (res.ok) return { ok: true, status: res.status, retryable: false };
+    return { ok: false, status: res.status, retryable: RETRYABLE(res.status), error: `MLflow answered ${res.status}` };
+  } catch (e) {
+    return { ok: false, status: 0, retryable: true, error: `MLflow unreachable: ${e?.name === 'TimeoutError' ? 'timed out' : e?.message || e}` };
+  }
+}
+
+/** Posts with up to `relayAttempts` tries, backing off 100 ms, 200 ms, … with full jitter. */
+export async function relay(config, experimentId, payload, fetchImpl = fetch) {
+  let last;
+  for (let attempt = 0; attempt < config.limits.relayAttempts; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 100 * 2 ** attempt));
+    last = await postOnce(config, experimentId, payload, fetchImpl);
+    if (last.ok || !last.retryable) return last;
+  }
+  return last;
+}

@@ -1,0 +1,248 @@
+// The ingest service: routes, keys, CORS, limits, body reading, the wasm core, relay or queue.
+//
+// `createService(IngestCore)` returns the handlers a Worker exports (`fetch`, `queue`); the same
+// object serves the Node adapter. Order of checks on POST /v1/traces: key (401/403), origin
+// (403), experiment (403), rate limit (429), content type and encoding (415), declared and actual
+// body size (413, before any parsing), gzip output size (413), then the core (400/413). Every
+// refusal is `{"error": code, "message": one line}` and relays nothing.
+
+import { ConfigError, readConfig } from './config.js';
+import { TokenBuckets, limited } from './rate-limit.js';
+import { postOnce, relay } from './relay.js';
+
+const ALLOW_HEADERS = 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent';
+const VERSION = '0.1.0';
+
+class Refusal extends Error {
+  constructor(status, error, message, headers = {}) {
+    super(message);
+    this.status = status;
+    this.error = error;
+    this.headers = headers;
+  }
+}
+
+function json(status, body, headers = {}) {
+  return new Response(JSON.stringify(body) + '\n', {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+/** The CORS headers for `origin` when some live key allows it, else none. */
+function corsHeaders(config, origin) {
+  if (!origin || !(config.anyOrigin || config.allOrigins.has(origin))) return {};
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-expose-headers': 'retry-after',
+    vary: 'Origin',
+  };
+}
+
+/** Reads at most `max` bytes of a stream; throws a 413 refusal past it (the rest is not read). */
+async function readCapped(stream, max, error, what) {
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new Refusal(413, error, `${what} is larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+async function gunzip(bytes, max) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  try {
+    return await readCapped(stream, max, 'decompressed_too_large', 'the gzip-decoded body');
+  } catch (e) {
+    if (e instanceof Refusal) throw e;
+    throw new Refusal(400, 'malformed_gzip', 'Content-Encoding is gzip but the body is not valid gzip');
+  }
+}
+
+function contentFormat(request) {
+  const type = (request.headers.get('content-type') || '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json') return 'json';
+  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
+  throw new Refusal(415, 'unsupported_media_type',
+    `Content-Type must be application/json or application/x-protobuf, got ${JSON.stringify(type || '(none)')}`);
+}
+
+/**
+ * @param {typeof import('../build/edgetrace_ingest.js').IngestCore} IngestCore
+ * @param {{fetch?: typeof fetch, now?: () => number}} [deps]  injected for tests and the Node adapter
+ */
+export function createService(IngestCore, deps = {}) {
+  const fetchImpl = deps.fetch || ((...a) => fetch(...a));
+  const now = deps.now || (() => Date.now());
+  let cached = null; // { env, config, core, buckets } or { env, error }
+  const stats = { requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, queuedPayloads: 0, relayFailures: 0, refused: {} };
+
+  function setup(env) {
+    if (cached && cached.env === env) return cached;
+    try {
+      const config = readConfig(env);
+      const core = new IngestCore(JSON.stringify(config.core));
+      cached = { env, config, core, buckets: new TokenBuckets(config.limits.ratePerMinute, now) };
+    } catch (e) {
+      const message = e instanceof ConfigError ? e.message : `invalid configuration: ${e?.message || e}`;
+      cached = { env, error: message };
+    }
+    return cached;
+  }
+
+  async function accept(request, env, config, core, buckets) {
+    const key = request.headers.get('x-edgetrace-key');
+    if (!key) throw new Refusal(401, 'missing_key', 'send your ingest key in the x-edgetrace-key header');
+    const spec = config.keys.get(key);
+    if (!spec) throw new Refusal(401, 'unknown_key', 'this ingest key is not known');
+    if (spec.revoked) throw new Refusal(403, 'revoked_key', 'this ingest key has been revoked');
+    const origin = request.headers.get('origin');
+    if (origin ? !(spec.origins.includes('*') || spec.origins.includes(origin)) : !config.limits.allowNoOrigin) {
+      throw new Refusal(403, 'origin_not_allowed',
+        origin ? `origin ${origin} is not allowed for this ingest key` : 'requests without an Origin are not allowed');
+    }
+    const asked = request.headers.get('x-mlflow-experiment-id');
+    if (asked !== null && asked !== spec.experimentId) {
+      throw new Refusal(403, 'experiment_mismatch', `this ingest key writes to experiment ${spec.experimentId}, not ${asked}`);
+    }
+    const wait = await limited(env, buckets, key);
+    if (wait > 0) throw new Refusal(429, 'rate_limited', 'too many requests for this ingest key', { 'retry-after': String(wait) });
+    const format = contentFormat(request);
+    const encoding = (request.headers.get('content-encoding') || 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip') {
+      throw new Refusal(415, 'unsupported_encoding', `Content-Encoding must be gzip or absent, got ${JSON.stringify(encoding)}`);
+    }
+    const declared = Number(request.headers.get('content-length'));
+    if (declared > config.limits.maxBodyBytes) {
+      throw new Refusal(413, 'body_too_large', `the body is larger than ${config.limits.maxBodyBytes} bytes`);
+    }
+    let body = await readCapped(request.body, config.limits.maxBodyBytes, 'body_too_large', 'the body');
+    if (encoding === 'gzip') body = await gunzip(body, config.limits.maxDecompressedBytes);
+    let payloads;
+    try {
+      payloads = core.process(body, format === 'json', now());
+    } catch (e) {
+      if (e && typeof e.status === 'number') throw new Refusal(e.status, e.error, e.message);
+      throw e;
+    }
+    const summary = JSON.parse(core.summary());
+    return { spec, payloads, summary, format };
+  }
+
+  async function deliver(env, config, experimentId, payloads) {
+    if (config.queue) {
+      try {
+        for (const p of payloads) await env.TRACE_QUEUE.send({ experimentId, payload: p }, { contentType: 'v8' });
+        stats.queuedPayloads += payloads.length;
+        return null;
+      } catch (e) {
+        stats.relayFailures++;
+        return `the queue refused the batch: ${e?.message || e}`;
+      }
+    }
+    for (const p of payloads) {
+      const r = await relay(config, experimentId, p, fetchImpl);
+      if (!r.ok) {
+        stats.relayFailures++;
+        return r;
+      }
+      stats.relayedPayloads++;
+    }
+    return null;
+  }
+
+  async function handleTraces(request, env, state, cors) {
+    const { config, core, buckets } = state;
+    const { spec, payloads, summary, format } = await accept(request, env, config, core, buckets);
+    const failure = payloads.length ? await deliver(env, config, spec.experimentId, payloads) : null;
+    if (failure) {
+      const retry = String(config.limits.retryAfterSeconds);
+      if (typeof failure === 'object' && !failure.retryable) {
+        // MLflow refused for good (for example an unknown experiment): an operator must act.
+        return json(502, { error: 'mlflow_refused', message: `${failure.error}; check the experiment of this key` }, cors);
+      }
+      const message = typeof failure === 'string' ? failure : failure.error;
+      return json(503, { error: 'mlflow_unavailable', message: `${message}; retry later` }, { ...cors, 'retry-after': retry });
+    }
+    stats.accepted++;
+    stats.acceptedSpans += summary.spans;
+    const headers = { ...cors, 'x-edgetrace-spans': String(summary.spans) };
+    // OTLP/HTTP: an ExportTraceServiceResponse, empty, in the request's encoding.
+    if (format === 'json') return json(200, {}, headers);
+    return new Response(new Uint8Array(0), { status: 200, headers: { ...headers, 'content-type': 'application/x-protobuf' } });
+  }
+
+  async function fetchHandler(request, env = {}) {
+    stats.requests++;
+    const url = new URL(request.url);
+    const state = setup(env);
+    if (url.pathname === '/healthz') {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET' });
+      if (state.error) return json(503, { ok: false, error: 'misconfigured', message: state.error });
+      return json(200, { ok: true, version: VERSION, mode: state.config.queue ? 'queue' : 'direct', stats });
+    }
+    if (state.error) return json(500, { error: 'misconfigured', message: state.error });
+    if (url.pathname !== '/v1/traces') return json(404, { error: 'not_found', message: 'routes: POST /v1/traces, GET /healthz' });
+    const origin = request.headers.get('origin');
+    const cors = corsHeaders(state.config, origin);
+    if (request.method === 'OPTIONS') {
+      if (!cors['access-control-allow-origin']) {
+        return json(403, { error: 'origin_not_allowed', message: `origin ${origin || '(none)'} is not allowed by any ingest key` });
+      }
+      return new Response(null, {
+        status: 204,
+        headers: { ...cors, 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': ALLOW_HEADERS, 'access-control-max-age': '86400' },
+      });
+    }
+    if (request.method !== 'POST') return json(405, { error: 'method_not_allowed', message: 'use POST' }, { ...cors, allow: 'POST, OPTIONS' });
+    try {
+      return await handleTraces(request, env, state, cors);
+    } catch (e) {
+      if (e instanceof Refusal) {
+        stats.refused[e.error] = (stats.refused[e.error] || 0) + 1;
+        return json(e.status, { error: e.error, message: e.message }, { ...cors, ...e.headers });
+      }
+      console.error('edgetrace ingest: unexpected error', e);
+      return json(500, { error: 'internal', message: 'unexpected error; nothing was relayed' }, cors);
+    }
+  }
+
+  /** The Cloudflare Queue consumer: relays each message once, retrying failures with a delay. */
+  async function queueHandler(batch, env = {}) {
+    const state = setup(env);
+    for (const msg of batch.messages) {
+      if (state.error) {
+        msg.retry({ delaySeconds: 60 });
+        continue;
+      }
+      const { experimentId, payload } = msg.body || {};
+      const r = await postOnce(state.config, experimentId, payload, fetchImpl);
+      if (r.ok) {
+        stats.relayedPayloads++;
+        msg.ack();
+      } else {
+        stats.relayFailures++;
+        const base = state.config.limits.queueRetryDelaySeconds;
+        const delaySeconds = base > 0 ? base : Math.min(300, 2 ** Math.min(msg.attempts || 1, 8));
+        msg.retry({ delaySeconds });
+      }
+    }
+  }
+
+  return { fetch: fetchHandler, queue: queueHandler, stats };
+}
