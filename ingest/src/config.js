@@ -83,7 +83,11 @@ export function readConfig(env) {
     }
     const revoked = spec.revoked === true || revokedList.includes(key);
     const experimentId = String(spec.experimentId ?? defaultExperiment);
-    keys.set(key, { origins, experimentId, revoked });
+    const ratePerMinute = spec.ratePerMinute ?? null;
+    if (ratePerMinute !== null && !(Number.isInteger(ratePerMinute) && ratePerMinute >= 0)) {
+      throw new ConfigError(`INGEST_KEYS["${key}"].ratePerMinute must be a non-negative integer`);
+    }
+    keys.set(key, { origins, experimentId, revoked, ratePerMinute });
     if (!revoked) {
       for (const o of origins) o === '*' ? (anyOrigin = true) : allOrigins.add(o);
     }

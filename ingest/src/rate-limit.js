@@ -10,18 +10,22 @@ export class TokenBuckets {
     this.buckets = new Map();
   }
 
-  /** Takes one token for `key`; returns 0 when allowed, else the seconds until one is free. */
-  take(key) {
-    if (this.perMinute <= 0) return 0;
+  /**
+   * Takes one token for `key`; returns 0 when allowed, else the seconds until one is free.
+   * @param {number|null} [perMinute]  this key's own limit, overriding the default
+   */
+  take(key, perMinute = null) {
+    const limit = perMinute ?? this.perMinute;
+    if (limit <= 0) return 0;
     const t = this.now();
-    const rate = this.perMinute / 60_000; // tokens per ms
+    const rate = limit / 60_000; // tokens per ms
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size > 10_000) this.buckets.clear(); // keys are few; bound memory anyway
-      b = { tokens: this.perMinute, at: t };
+      b = { tokens: limit, at: t };
       this.buckets.set(key, b);
     }
-    b.tokens = Math.min(this.perMinute, b.tokens + (t - b.at) * rate);
+    b.tokens = Math.min(limit, b.tokens + (t - b.at) * rate);
     b.at = t;
     if (b.tokens >= 1) {
       b.tokens -= 1;
@@ -32,10 +36,10 @@ export class TokenBuckets {
 }
 
 /** Asks the Cloudflare binding when configured, else the in-isolate buckets. */
-export async function limited(env, buckets, key) {
+export async function limited(env, buckets, key, perMinute = null) {
   if (env.RATE_LIMITER && typeof env.RATE_LIMITER.limit === 'function') {
     const { success } = await env.RATE_LIMITER.limit({ key });
     return success ? 0 : 60;
   }
-  return buckets.take(key);
+  return buckets.take(key, perMinute);
 }

@@ -39,8 +39,28 @@ function corsHeaders(config, origin) {
   };
 }
 
-/** Reads at most `max` bytes of a stream; throws a 413 refusal past it (the rest is not read). */
-async function readCapped(stream, max, error, what) {
+// Past the size limit, up to this many more bytes are read and thrown away (never kept or
+// parsed) so that the sender sees the 413 instead of a reset connection; beyond it, the
+// connection is dropped.
+const DISCARD_BYTES = 16 * 1024 * 1024;
+
+/** Reads and drops up to DISCARD_BYTES of what is left of a stream. */
+async function discard(reader) {
+  let dropped = 0;
+  try {
+    while (dropped < DISCARD_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      dropped += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    /* the sender went away */
+  }
+}
+
+/** Reads at most `max` bytes of a stream; throws a 413 refusal past it (the rest is discarded). */
+async function readCapped(stream, max, error, what, drain = false) {
   if (!stream) return new Uint8Array(0);
   const reader = stream.getReader();
   const chunks = [];
@@ -50,7 +70,8 @@ async function readCapped(stream, max, error, what) {
     if (done) break;
     total += value.byteLength;
     if (total > max) {
-      await reader.cancel().catch(() => {});
+      if (drain) await discard(reader);
+      else await reader.cancel().catch(() => {});
       throw new Refusal(413, error, `${what} is larger than ${max} bytes`);
     }
     chunks.push(value);
@@ -120,7 +141,7 @@ export function createService(IngestCore, deps = {}) {
     if (asked !== null && asked !== spec.experimentId) {
       throw new Refusal(403, 'experiment_mismatch', `this ingest key writes to experiment ${spec.experimentId}, not ${asked}`);
     }
-    const wait = await limited(env, buckets, key);
+    const wait = await limited(env, buckets, key, spec.ratePerMinute);
     if (wait > 0) throw new Refusal(429, 'rate_limited', 'too many requests for this ingest key', { 'retry-after': String(wait) });
     const format = contentFormat(request);
     const encoding = (request.headers.get('content-encoding') || 'identity').trim().toLowerCase();
@@ -129,9 +150,10 @@ export function createService(IngestCore, deps = {}) {
     }
     const declared = Number(request.headers.get('content-length'));
     if (declared > config.limits.maxBodyBytes) {
+      if (declared <= DISCARD_BYTES && request.body) await discard(request.body.getReader());
       throw new Refusal(413, 'body_too_large', `the body is larger than ${config.limits.maxBodyBytes} bytes`);
     }
-    let body = await readCapped(request.body, config.limits.maxBodyBytes, 'body_too_large', 'the body');
+    let body = await readCapped(request.body, config.limits.maxBodyBytes, 'body_too_large', 'the body', true);
     if (encoding === 'gzip') body = await gunzip(body, config.limits.maxDecompressedBytes);
     let payloads;
     try {

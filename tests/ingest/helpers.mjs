@@ -1,0 +1,167 @@
+// Shared by the ingest tests: the ingest Worker in Miniflare (optionally with a queue and an
+// HTTP port), a fake MLflow sink that records what is relayed, OTLP request builders, and an
+// independent protobuf reader for span ids (not the crate's decoder).
+import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+
+export const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The ingest Worker (ingest/src/worker.js) in workerd.
+ * @param {object} vars  Worker vars (strings)
+ * @param {{queue?: boolean, port?: number, maxRetries?: number}} [o]  port: listen on 127.0.0.1 (0 = free)
+ */
+export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100 } = {}) {
+  return new Miniflare({
+    modules: true,
+    scriptPath: join(repo, 'ingest/src/worker.js'),
+    modulesRoot: repo,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
+    compatibilityDate: '2026-04-01',
+    cf: false,
+    bindings: vars,
+    ...(queue
+      ? {
+          queueProducers: { TRACE_QUEUE: { queueName: 'edgetrace-traces' } },
+          queueConsumers: { 'edgetrace-traces': { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries } },
+        }
+      : {}),
+    ...(port !== undefined ? { host: '127.0.0.1', port } : {}),
+  });
+}
+
+/**
+ * A fake MLflow OTLP endpoint on 127.0.0.1: records each relayed payload with its headers and
+ * span ids. `mode` switches it: 'ok', 'fail' (503), 'refuse' (404).
+ */
+export async function startSink() {
+  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0 };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      sink.hits++;
+      if (sink.mode !== 'ok') {
+        res.writeHead(sink.mode === 'refuse' ? 404 : 503, { 'content-type': 'text/plain' });
+        res.end(sink.mode);
+        return;
+      }
+      const body = Buffer.concat(chunks);
+      const ids = protoSpanIds(body);
+      sink.payloads.push({ headers: req.headers, body, ids, url: req.url });
+      for (const id of ids) sink.spanIds.add(id);
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  sink.url = `http://127.0.0.1:${server.address().port}`;
+  sink.close = () => new Promise((r) => server.close(() => r()));
+  return sink;
+}
+
+/** Reads protobuf fields of one message: [{field, wire, value}] (value: Buffer for LEN). */
+function fields(buf) {
+  const out = [];
+  let i = 0;
+  const varint = () => {
+    let n = 0n;
+    let shift = 0n;
+    for (;;) {
+      const b = buf[i++];
+      n |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return n;
+      shift += 7n;
+    }
+  };
+  while (i < buf.length) {
+    const key = Number(varint());
+    const field = key >> 3;
+    const wire = key & 7;
+    if (wire === 0) out.push({ field, wire, value: varint() });
+    else if (wire === 1) (out.push({ field, wire, value: buf.subarray(i, i + 8) }), (i += 8));
+    else if (wire === 5) (out.push({ field, wire, value: buf.subarray(i, i + 4) }), (i += 4));
+    else if (wire === 2) {
+      const len = Number(varint());
+      out.push({ field, wire, value: buf.subarray(i, i + len) });
+      i += len;
+    } else throw new Error(`unexpected wire type ${wire}`);
+  }
+  return out;
+}
+
+/** Span ids (hex) of an ExportTraceServiceRequest, read field by field. */
+export function protoSpanIds(buf) {
+  const ids = [];
+  for (const rs of fields(buf).filter((f) => f.field === 1)) {
+    for (const ss of fields(rs.value).filter((f) => f.field === 2)) {
+      for (const sp of fields(ss.value).filter((f) => f.field === 2)) {
+        const id = fields(sp.value).find((f) => f.field === 2);
+        ids.push(Buffer.from(id.value).toString('hex'));
+      }
+    }
+  }
+  return ids;
+}
+
+/** The attributes (string values only) of each span in a protobuf request: [{spanId, attrs}]. */
+export function protoSpanAttrs(buf) {
+  const out = [];
+  for (const rs of fields(buf).filter((f) => f.field === 1)) {
+    for (const ss of fields(rs.value).filter((f) => f.field === 2)) {
+      for (const sp of fields(ss.value).filter((f) => f.field === 2)) {
+        const fs = fields(sp.value);
+        const attrs = {};
+        for (const kv of fs.filter((f) => f.field === 9)) {
+          const kf = fields(kv.value);
+          const key = Buffer.from(kf.find((f) => f.field === 1).value).toString();
+          const any = kf.find((f) => f.field === 2);
+          const sv = any && fields(any.value).find((f) => f.field === 1);
+          if (sv) attrs[key] = Buffer.from(sv.value).toString();
+        }
+        out.push({ spanId: Buffer.from(fs.find((f) => f.field === 2).value).toString('hex'), attrs });
+      }
+    }
+  }
+  return out;
+}
+
+const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, '0');
+let counter = 1;
+
+/** A fresh OTLP/JSON span (valid ids and times); `over` overrides fields. */
+export function jsonSpan(over = {}) {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const n = counter++;
+  return {
+    traceId: hex(0xabc00000 + n, 16),
+    spanId: hex(0x5000 + n, 8),
+    name: `span-${n}`,
+    kind: 1,
+    startTimeUnixNano: String(now - 1_000_000n),
+    endTimeUnixNano: String(now),
+    attributes: [{ key: 'app.step', value: { stringValue: 'ok' } }],
+    ...over,
+  };
+}
+
+/** An OTLP/JSON request body holding `spans`. */
+export function jsonRequest(spans) {
+  return JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'test' } }] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] });
+}
+
+/** Polls `check` until it returns truthy. */
+export async function until(check, { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {}) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,337 @@
+// The ingest Worker in workerd (Miniflare): every route, every refusal in ingest/README.md's
+// bad-request table (replayed from the table itself), the direct relay with 503 + Retry-After,
+// and the queue path with retries. A fake MLflow sink records what is relayed.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { ingestMiniflare, jsonRequest, jsonSpan, protoSpanAttrs, repo, startSink, until } from './helpers.mjs';
+
+const ORIGIN = 'http://app.test';
+const KEYS = {
+  pk_app: { origins: [ORIGIN], experimentId: '7' },
+  pk_old: { origins: [ORIGIN], experimentId: '7', revoked: true },
+  pk_slow: { origins: [ORIGIN], experimentId: '7', ratePerMinute: 2 },
+};
+
+// --- protobuf builders (hand-rolled, so malformed variants are easy) ---
+const varint = (n) => {
+  const out = [];
+  let v = BigInt(n);
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return Buffer.from(out);
+};
+const len = (field, bytes) => Buffer.concat([varint((field << 3) | 2), varint(bytes.length), Buffer.from(bytes)]);
+const fixed64 = (field, n) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return Buffer.concat([varint((field << 3) | 1), b]);
+};
+function protoSpan({ traceId = Buffer.alloc(16, 0x11), spanId = Buffer.alloc(8, 0x22), name = Buffer.from('proto-span') } = {}) {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return Buffer.concat([len(1, traceId), len(2, spanId), len(5, name), fixed64(7, now - 1000n), fixed64(8, now)]);
+}
+const protoRequest = (spans) => len(1, len(2, Buffer.concat(spans.map((s) => len(2, s)))));
+
+const good = () => ({ 'x-edgetrace-key': 'pk_app', 'content-type': 'application/json', origin: ORIGIN });
+
+/** Every case of the README table: the request that triggers it. */
+const CASES = {
+  'malformed JSON': () => ({ headers: good(), body: '{"resourceSpans": [' }),
+  'JSON that is not an object': () => ({ headers: good(), body: '[1,2,3]' }),
+  'malformed protobuf': () => ({ headers: { ...good(), 'content-type': 'application/x-protobuf' }, body: Buffer.from([0x0a, 0x50, 0x01]) }),
+  'wrong content type': () => ({ headers: { ...good(), 'content-type': 'text/plain' }, body: jsonRequest([jsonSpan()]) }),
+  'unsupported content encoding': () => ({ headers: { ...good(), 'content-encoding': 'br' }, body: jsonRequest([jsonSpan()]) }),
+  'oversized body (declared length)': () => ({ headers: good(), body: 'x'.repeat(300_000) }),
+  'oversized body (streamed, no length)': () => ({
+    headers: good(),
+    body: new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 40; i++) c.enqueue(new Uint8Array(10_000).fill(0x20));
+        c.close();
+      },
+    }),
+    duplex: 'half',
+  }),
+  'gzip bomb': () => ({ headers: { ...good(), 'content-encoding': 'gzip' }, body: gzipSync(Buffer.alloc(50_000_000, 0x20)) }),
+  'corrupt gzip': () => ({ headers: { ...good(), 'content-encoding': 'gzip' }, body: Buffer.from('this is not gzip at all') }),
+  'zero trace id': () => ({ headers: good(), body: jsonRequest([jsonSpan({ traceId: '0'.repeat(32) })]) }),
+  'zero span id': () => ({ headers: good(), body: jsonRequest([jsonSpan({ spanId: '0'.repeat(16) })]) }),
+  'trace id not hex': () => ({ headers: good(), body: jsonRequest([jsonSpan({ traceId: 'z'.repeat(32) })]) }),
+  'span id of the wrong length (protobuf)': () => ({
+    headers: { ...good(), 'content-type': 'application/x-protobuf' },
+    body: protoRequest([protoSpan({ spanId: Buffer.alloc(5, 1) })]),
+  }),
+  'too many spans': () => ({ headers: good(), body: jsonRequest(Array.from({ length: 51 }, () => jsonSpan())) }),
+  'attribute nested too deeply': () => {
+    let v = { stringValue: 'leaf' };
+    for (let i = 0; i < 12; i++) v = { arrayValue: { values: [v] } };
+    return { headers: good(), body: jsonRequest([jsonSpan({ attributes: [{ key: 'deep', value: v }] })]) };
+  },
+  'invalid UTF-8 in JSON': () => {
+    const b = Buffer.from(jsonRequest([jsonSpan({ name: 'BAD!' })]));
+    b[b.indexOf('BAD!')] = 0xff;
+    return { headers: good(), body: b };
+  },
+  'invalid UTF-8 in protobuf': () => ({
+    headers: { ...good(), 'content-type': 'application/x-protobuf' },
+    body: protoRequest([protoSpan({ name: Buffer.from([0x61, 0xff, 0xfe]) })]),
+  }),
+  'timestamps in milliseconds': () => ({ headers: good(), body: jsonRequest([jsonSpan({ startTimeUnixNano: String(Date.now() - 5), endTimeUnixNano: String(Date.now()) })]) }),
+  'span ends before it starts': () => {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    return { headers: good(), body: jsonRequest([jsonSpan({ startTimeUnixNano: String(now), endTimeUnixNano: String(now - 5n) })]) };
+  },
+  'timestamp far in the future': () => {
+    const later = BigInt(Date.now() + 10 * 86_400_000) * 1_000_000n;
+    return { headers: good(), body: jsonRequest([jsonSpan({ startTimeUnixNano: String(later), endTimeUnixNano: String(later + 1n) })]) };
+  },
+  'missing key': () => ({ headers: { ...good(), 'x-edgetrace-key': '' }, body: jsonRequest([jsonSpan()]) }),
+  'unknown key': () => ({ headers: { ...good(), 'x-edgetrace-key': 'pk_nope' }, body: jsonRequest([jsonSpan()]) }),
+  'revoked key': () => ({ headers: { ...good(), 'x-edgetrace-key': 'pk_old' }, body: jsonRequest([jsonSpan()]) }),
+  'disallowed origin': () => ({ headers: { ...good(), origin: 'http://evil.test' }, body: jsonRequest([jsonSpan()]) }),
+  'disallowed origin (preflight)': () => ({
+    method: 'OPTIONS',
+    headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-edgetrace-key' },
+  }),
+  'experiment mismatch': () => ({ headers: { ...good(), 'x-mlflow-experiment-id': '99' }, body: jsonRequest([jsonSpan()]) }),
+  'rate limit exceeded': () => ({ headers: { ...good(), 'x-edgetrace-key': 'pk_slow' }, body: jsonRequest([jsonSpan()]), repeat: 3 }),
+  'wrong method': () => ({ method: 'GET', headers: good() }),
+  'unknown path': () => ({ path: '/v1/metrics', headers: good(), body: '{}' }),
+};
+
+function readTable() {
+  const text = readFileSync(join(repo, 'ingest/README.md'), 'utf8');
+  const block = text.split('<!-- bad-requests:start -->')[1].split('<!-- bad-requests:end -->')[0];
+  return block
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !l.startsWith('|---') && !l.startsWith('| Case'))
+    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()))
+    .map(([name, status, code]) => ({ name, status: Number(status), code: code.replaceAll('`', '') }));
+}
+
+describe('the ingest Worker in workerd', () => {
+  let sink;
+  let mf;
+  const vars = () => ({
+    MLFLOW_TRACKING_URI: sink.url,
+    MLFLOW_TRACKING_TOKEN: 'mlflow-secret-token',
+    INGEST_KEYS: JSON.stringify(KEYS),
+    MAX_BODY_BYTES: '200000',
+    MAX_DECOMPRESSED_BYTES: '1000000',
+    MAX_SPANS_PER_REQUEST: '50',
+    RELAY_ATTEMPTS: '2',
+    RETRY_AFTER_SECONDS: '3',
+  });
+  const post = (headers, body, extra = {}) => mf.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers, body, ...extra });
+
+  before(async () => {
+    sink = await startSink();
+    mf = ingestMiniflare(vars());
+    await mf.ready;
+  });
+  after(async () => {
+    await mf?.dispose();
+    await sink?.close();
+  });
+
+  test('GET /healthz answers ok with the mode and counters', async () => {
+    const res = await mf.dispatchFetch('http://ingest.test/healthz');
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.ok, true);
+    assert.equal(body.mode, 'direct');
+    assert.equal(typeof body.stats.requests, 'number');
+    assert.ok(!JSON.stringify(body).includes('mlflow-secret-token'));
+  });
+
+  test('a preflight from an allowed origin gets exact CORS headers', async () => {
+    const res = await mf.dispatchFetch('http://ingest.test/v1/traces', {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-edgetrace-key' },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
+    assert.match(res.headers.get('access-control-allow-headers'), /x-edgetrace-key/);
+    assert.match(res.headers.get('access-control-allow-methods'), /POST/);
+    assert.equal(res.headers.get('vary'), 'Origin');
+  });
+
+  test('OTLP/JSON, protobuf and gzip bodies are relayed as protobuf with the key\'s experiment and the secret token', async () => {
+    const before = sink.payloads.length;
+    const a = jsonSpan();
+    let res = await post(good(), jsonRequest([a]));
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.deepEqual(await res.json(), {});
+    assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
+    assert.equal(res.headers.get('x-edgetrace-spans'), '1');
+    const b = protoSpan({ spanId: Buffer.alloc(8, 0x33) });
+    res = await post({ ...good(), 'content-type': 'application/x-protobuf' }, protoRequest([b]));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/x-protobuf');
+    assert.equal((await res.arrayBuffer()).byteLength, 0);
+    const c = jsonSpan();
+    res = await post({ ...good(), 'content-encoding': 'gzip' }, gzipSync(jsonRequest([c])));
+    assert.equal(res.status, 200);
+    const got = sink.payloads.slice(before);
+    assert.deepEqual(got.map((p) => p.ids), [[a.spanId], ['33'.repeat(8)], [c.spanId]]);
+    for (const p of got) {
+      assert.equal(p.url, '/v1/traces');
+      assert.equal(p.headers['content-type'], 'application/x-protobuf');
+      assert.equal(p.headers['x-mlflow-experiment-id'], '7');
+      assert.equal(p.headers.authorization, 'Bearer mlflow-secret-token');
+    }
+  });
+
+  test('spans from GenAI-convention SDKs are typed, and secrets redacted, before relay', async () => {
+    const before = sink.payloads.length;
+    const s = jsonSpan({
+      attributes: [
+        { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+        { key: 'gen_ai.usage.input_tokens', value: { intValue: '9' } },
+        { key: 'gen_ai.usage.output_tokens', value: { intValue: 4 } },
+        { key: 'gen_ai.input.messages', value: { stringValue: '[{"role":"user","content":"key sk-abcdefghijklmnopqrstuvwxyz123456"}]' } },
+        { key: 'http.request.header.authorization', value: { stringValue: 'Bearer zzz' } },
+      ],
+    });
+    const res = await post(good(), jsonRequest([s]));
+    assert.equal(res.status, 200);
+    const [span] = protoSpanAttrs(sink.payloads[before].body);
+    assert.equal(span.attrs['mlflow.spanType'], 'CHAT_MODEL');
+    assert.deepEqual(JSON.parse(span.attrs['mlflow.chat.tokenUsage']), { input_tokens: 9, output_tokens: 4, total_tokens: 13 });
+    assert.equal(JSON.parse(span.attrs['mlflow.spanInputs']).messages[0].content, 'key [REDACTED]');
+    assert.equal(span.attrs['http.request.header.authorization'], undefined);
+    assert.ok(!sink.payloads[before].body.includes('sk-abcdefghijklmnopqrstuvwxyz123456'));
+  });
+
+  test('every case of the README bad-request table gets its status and code, relays nothing, and the service keeps serving', async () => {
+    const table = readTable();
+    assert.ok(table.length >= 25, `the table has ${table.length} rows`);
+    assert.deepEqual(table.map((r) => r.name).sort(), Object.keys(CASES).sort(), 'table rows and replayed cases differ');
+    for (const row of table) {
+      const c = CASES[row.name]();
+      const hitsBefore = sink.hits;
+      let res;
+      for (let i = 0; i < (c.repeat || 1); i++) {
+        try {
+          res = await mf.dispatchFetch(`http://ingest.test${c.path || '/v1/traces'}`, {
+            method: c.method || 'POST',
+            headers: c.headers,
+            body: c.body,
+            ...(c.duplex ? { duplex: c.duplex } : {}),
+          });
+        } catch (e) {
+          throw new Error(`${row.name}: ${e.message} (${e.cause?.message || e.cause})`);
+        }
+        if (i < (c.repeat || 1) - 1) {
+          assert.equal(res.status, 200, `${row.name}: warm-up request ${i}`);
+          await res.arrayBuffer();
+        }
+      }
+      const text = await res.text();
+      assert.equal(res.status, row.status, `${row.name}: ${text}`);
+      assert.equal(text.trim().split('\n').length, 1, `${row.name}: one line`);
+      const body = JSON.parse(text);
+      assert.equal(body.error, row.code, `${row.name}: ${text}`);
+      assert.ok(body.message.length > 5, `${row.name}: has a reason`);
+      if (row.code === 'rate_limited') assert.ok(Number(res.headers.get('retry-after')) >= 1);
+      const relayed = sink.hits - hitsBefore - (row.code === 'rate_limited' ? 2 : 0);
+      assert.equal(relayed, 0, `${row.name}: nothing relayed`);
+      // The service goes on serving others.
+      const ok = await post(good(), jsonRequest([jsonSpan()]));
+      assert.equal(ok.status, 200, `after ${row.name}`);
+      await ok.arrayBuffer();
+    }
+  });
+
+  test('MLflow unreachable: 503 with Retry-After and nothing counted as accepted; then the same batch succeeds', async () => {
+    sink.mode = 'fail';
+    const s = jsonSpan();
+    const res = await post(good(), jsonRequest([s]));
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '3');
+    assert.equal((await res.json()).error, 'mlflow_unavailable');
+    sink.mode = 'refuse';
+    const refused = await post(good(), jsonRequest([s]));
+    assert.equal(refused.status, 502);
+    assert.equal((await refused.json()).error, 'mlflow_refused');
+    sink.mode = 'ok';
+    const again = await post(good(), jsonRequest([s]));
+    assert.equal(again.status, 200);
+    assert.ok(sink.spanIds.has(s.spanId));
+  });
+
+  test('a key for any origin ("*") is accepted from any origin, and its CORS answer echoes that origin', async () => {
+    const any = ingestMiniflare({ ...vars(), INGEST_KEYS: JSON.stringify({ pk_any: { origins: ['*'], experimentId: '8' } }) });
+    try {
+      const res = await any.dispatchFetch('http://ingest.test/v1/traces', {
+        method: 'POST',
+        headers: { ...good(), 'x-edgetrace-key': 'pk_any', origin: 'http://elsewhere.test' },
+        body: jsonRequest([jsonSpan()]),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(res.headers.get('access-control-allow-origin'), 'http://elsewhere.test');
+      assert.equal(sink.payloads.at(-1).headers['x-mlflow-experiment-id'], '8');
+    } finally {
+      await any.dispose();
+    }
+  });
+
+  test('an invalid configuration answers 500 misconfigured and /healthz 503, naming the setting', async () => {
+    const bad = ingestMiniflare({ ...vars(), INGEST_KEYS: '{not json' });
+    try {
+      const res = await bad.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers: good(), body: '{}' });
+      assert.equal(res.status, 500);
+      const body = await res.json();
+      assert.equal(body.error, 'misconfigured');
+      assert.match(body.message, /INGEST_KEYS/);
+      const health = await bad.dispatchFetch('http://ingest.test/healthz');
+      assert.equal(health.status, 503);
+    } finally {
+      await bad.dispose();
+    }
+  });
+});
+
+describe('the ingest Worker with a queue binding', () => {
+  test('accepted batches are enqueued, and the consumer retries until MLflow takes every span', async () => {
+    const sink = await startSink();
+    sink.mode = 'fail';
+    const mf = ingestMiniflare(
+      { MLFLOW_TRACKING_URI: sink.url, INGEST_KEYS: JSON.stringify(KEYS), QUEUE_RETRY_DELAY_SECONDS: '1' },
+      { queue: true },
+    );
+    try {
+      const health = await (await mf.dispatchFetch('http://ingest.test/healthz')).json();
+      assert.equal(health.mode, 'queue');
+      const sent = [];
+      for (let i = 0; i < 20; i++) {
+        const spans = Array.from({ length: 5 }, () => jsonSpan());
+        sent.push(...spans.map((s) => s.spanId));
+        const res = await mf.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers: good(), body: jsonRequest(spans) });
+        assert.equal(res.status, 200, 'accepted while MLflow is down');
+        await res.arrayBuffer();
+      }
+      // A body larger than one queue message is split into several messages.
+      const big = Array.from({ length: 40 }, () => jsonSpan({ attributes: [{ key: 'blob', value: { stringValue: 'b'.repeat(6000) } }] }));
+      sent.push(...big.map((s) => s.spanId));
+      const res = await mf.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers: good(), body: jsonRequest(big) });
+      assert.equal(res.status, 200);
+      await until(() => sink.hits >= 3, { what: 'the consumer to try MLflow' });
+      assert.equal(sink.spanIds.size, 0);
+      sink.mode = 'ok';
+      await until(() => sent.every((id) => sink.spanIds.has(id)), { timeoutMs: 60_000, what: 'every span relayed after MLflow came back' });
+      assert.equal(sink.spanIds.size, sent.length);
+      assert.ok(sink.payloads.every((p) => p.body.length <= 100_000 && p.headers['x-mlflow-experiment-id'] === '7'));
+    } finally {
+      await mf.dispose();
+      await sink.close();
+    }
+  });
+});
