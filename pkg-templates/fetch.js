@@ -6,7 +6,7 @@
 // response is untouched. Headers are never recorded, and only the URL's origin and path are
 // (no query string: Gemini puts API keys there).
 
-import { _internal, startSpan } from './edgetrace.js';
+import { _internal, getCurrentActiveSpan, startSpan } from './edgetrace.js';
 import { watchBody } from './stream.js';
 
 const ORIGINAL = Symbol.for('edgetrace.originalFetch');
@@ -84,14 +84,23 @@ export function traceFetch(fetchImpl, options = {}) {
       info = null;
     }
     if (!info || (!api && !options.traceAll)) return call(input, init);
-    return api ? traceModelCall(core, call, input, init, info, api, options) : traceGeneric(call, input, init, info, options);
+    // The parent is taken now, before any await: without AsyncLocalStorage (browsers) the
+    // active span is found from the async stack, which no longer leads here after an await.
+    let parent = null;
+    try {
+      parent = getCurrentActiveSpan() ?? null;
+    } catch {
+      parent = null;
+    }
+    return api ? traceModelCall(core, call, input, init, info, api, options, parent) : traceGeneric(call, input, init, info, options, parent);
   };
   traced[ORIGINAL] = base[ORIGINAL] || base;
   return traced;
 }
 
-async function traceGeneric(call, input, init, info, options) {
+async function traceGeneric(call, input, init, info, options, parent) {
   const span = startSpan({
+    parent,
     name: options.name || `${info.method} ${info.url.host}${info.url.pathname}`,
     attributes: { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname },
   });
@@ -108,7 +117,7 @@ async function traceGeneric(call, input, init, info, options) {
   }
 }
 
-async function traceModelCall(core, call, input, init, info, api, options) {
+async function traceModelCall(core, call, input, init, info, api, options, parent) {
   let text = await bodyText(input, init, info.isRequest);
   let parsed = null;
   try {
@@ -124,6 +133,7 @@ async function traceModelCall(core, call, input, init, info, api, options) {
   }
   const model = parsed?.model || (api.format === 'gemini' ? info.url.pathname.split('/models/')[1]?.split(':')[0] : undefined);
   const span = startSpan({
+    parent,
     name: options.name || `${OPERATION[api.format] || 'llm'}${model ? ` ${model}` : ''}`,
     attributes: { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname },
   });
