@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+export WRANGLER_SEND_METRICS=false
 
 step() { printf '\n[test] === %s ===\n' "$*"; }
 T0=$(date +%s)
@@ -36,6 +37,7 @@ cargo clippy --all-targets -- -D warnings
 
 step "clippy (wasm32: the lib and the wasm-bindgen tests)"
 cargo clippy --target wasm32-unknown-unknown --lib --test wasm_bindings_in_node --test wasm_bindings_in_chromium -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --features ingest -- -D warnings
 
 step "native unit, integration and doc tests"
 cargo test
@@ -59,8 +61,14 @@ cat "$RUN_DIR/mlflow.progress" >&2
 . "$RUN_DIR/mlflow.env"
 export MLFLOW_URL="http://127.0.0.1:$MLFLOW_PORT"
 
-step "node:test suites of the built package (Node, workerd, Chromium, MLflow)"
-mapfile -t SUITES < <(find tests/node tests/workerd tests/browser -name '*.test.mjs' 2>/dev/null | sort)
+step "the ingest Worker bundles for Cloudflare: wrangler deploy --dry-run (direct and queue mode)"
+(cd ingest && ../node_modules/.bin/wrangler deploy --dry-run --outdir "$RUN_DIR/wrangler-direct" >"$RUN_DIR/wrangler.log" 2>&1 \
+  && ../node_modules/.bin/wrangler deploy --dry-run --env queue --outdir "$RUN_DIR/wrangler-queue" >>"$RUN_DIR/wrangler.log" 2>&1) \
+  || { cat "$RUN_DIR/wrangler.log" >&2; exit 1; }
+grep -q "TRACE_QUEUE" "$RUN_DIR/wrangler.log" && ls "$RUN_DIR"/wrangler-direct/*.wasm "$RUN_DIR"/wrangler-queue/worker.js >/dev/null
+
+step "node:test suites of the built package and the ingest service (Node, workerd, Chromium, MLflow)"
+mapfile -t SUITES < <(find tests/node tests/workerd tests/browser tests/ingest -name '*.test.mjs' 2>/dev/null | sort)
 node --test --test-concurrency=2 "${SUITES[@]}"
 
 if [ -f tests/types/tsconfig.json ]; then

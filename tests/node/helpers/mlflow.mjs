@@ -10,13 +10,16 @@ import { freePort, root, waitFor } from './util.mjs';
 export const MLFLOW_BIN = process.env.MLFLOW_BIN || join(root, '.venv/bin/mlflow');
 
 /**
- * Starts MLflow (or reuses MLFLOW_URL). Resolves once GET /health answers.
- * @returns {Promise<{url: string, stop: () => Promise<void>, pid?: number}>}
+ * Starts MLflow (or reuses MLFLOW_URL unless `own`). Resolves once GET /health answers.
+ * With `dir` and `port`, the data folder is kept on stop, so a second start on the same `dir` and
+ * `port` is the same server restarted (the tests that stop MLflow mid-stream use this).
+ * @param {{quiet?: boolean, own?: boolean, dir?: string, port?: number}} [o]
+ * @returns {Promise<{url: string, stop: () => Promise<void>, pid?: number, dir?: string, port?: number}>}
  */
-export async function startMlflow({ quiet = false } = {}) {
-  if (process.env.MLFLOW_URL) return { url: process.env.MLFLOW_URL.replace(/\/$/, ''), stop: async () => {} };
-  const dir = mkdtempSync(join(tmpdir(), 'edgetrace-mlflow-'));
-  const port = await freePort();
+export async function startMlflow({ quiet = false, own = false, dir: keepDir, port: fixedPort } = {}) {
+  if (process.env.MLFLOW_URL && !own) return { url: process.env.MLFLOW_URL.replace(/\/$/, ''), stop: async () => {} };
+  const dir = keepDir || mkdtempSync(join(tmpdir(), 'edgetrace-mlflow-'));
+  const port = fixedPort || (await freePort());
   const child = spawn(
     MLFLOW_BIN,
     ['server', '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--default-artifact-root',
@@ -27,7 +30,7 @@ export async function startMlflow({ quiet = false } = {}) {
   const started = Date.now();
   await waitFor(async () => (await fetch(`${url}/health`)).ok, {
     timeoutMs: 240_000,
-    intervalMs: 1000,
+    intervalMs: 500,
     what: `MLflow at ${url}`,
     progress: () => console.error(`[mlflow] waiting for ${url}/health (${Math.round((Date.now() - started) / 1000)} s)`),
     progressEveryMs: 10_000,
@@ -40,9 +43,9 @@ export async function startMlflow({ quiet = false } = {}) {
       /* already gone */
     }
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
   };
-  return { url, stop, pid: child.pid };
+  return { url, stop, pid: child.pid, dir, port };
 }
 
 async function api(url, path, init) {
@@ -60,6 +63,26 @@ export async function createExperiment(url, name) {
     body: JSON.stringify({ name: `${name}-${Date.now()}-${Math.random().toString(16).slice(2)}` }),
   });
   return r.experiment_id;
+}
+
+/** Every trace info of an experiment, following page tokens (MLflow REST search). */
+export async function searchAllTraces(url, experimentId) {
+  const all = [];
+  let token;
+  do {
+    const r = await api(url, '/api/3.0/mlflow/traces/search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: String(experimentId) } }],
+        max_results: 500,
+        ...(token ? { page_token: token } : {}),
+      }),
+    });
+    all.push(...(r.traces || []));
+    token = r.next_page_token;
+  } while (token);
+  return all;
 }
 
 /** Trace infos of an experiment (MLflow REST search). */
