@@ -24,6 +24,7 @@ export class Exporter {
     this.warn = warn;
     this.timer = null;
     this.inflight = new Set();
+    this.flushing = false;
     this.keepaliveBytes = 0;
     this.stats = { requests: 0, retried: 0, failedRequests: 0, lastError: null };
     // The tracer's own exports use the fetch captured at init, never a traced one.
@@ -50,7 +51,16 @@ export class Exporter {
     if (!this.url()) return;
     const core = this.core();
     if (core.batch_ready()) {
-      this.flush().catch(() => {});
+      // One flush at a time from span ends: in a synchronous burst of spans every end sees a
+      // full batch, and a flush (with its promises) per end would hold memory until the burst
+      // is over. The running flush takes every batch that is ready when it gets to it.
+      if (this.flushing) return;
+      this.flushing = true;
+      this.flush()
+        .catch(() => {})
+        .finally(() => {
+          this.flushing = false;
+        });
     } else if (this.timer === null && this.o.flushIntervalMs > 0) {
       this.timer = setTimeout(() => {
         this.timer = null;

@@ -63,6 +63,10 @@ export async function startCollector() {
     hangNext(n) {
       for (let i = 0; i < n; i++) plan.push({ hang: true });
     },
+    /** Forgets planned failures: answer normally from now on. */
+    clearPlan() {
+      plan.length = 0;
+    },
     close() {
       server.closeAllConnections?.();
       return new Promise((r) => server.close(() => r()));
