@@ -281,6 +281,19 @@ describe('a page that ends spans and navigates away at once', () => {
     assert.equal(spans[0].resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'browser-leave');
   });
 
+  test('fifty traces ended just before navigating away all arrive, each once and whole', async () => {
+    const traces = 50;
+    const n = 3;
+    const { queued, spans } = await leaveAndCollect({ n: String(n), traces: String(traces) });
+    assert.equal(queued, traces * n, 'all spans were still queued when the page left');
+    assert.equal(spans.length, traces * n);
+    assert.equal(new Set(spans.map((s) => s.spanId)).size, traces * n, 'no span sent twice');
+    const roots = spans.filter((s) => !s.parentSpanId);
+    assert.deepEqual(roots.map((s) => s.name).sort(), Array.from({ length: traces }, (_, t) => `leave-root-${t}`).sort());
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, traces);
+    for (const r of roots) assert.equal(spans.filter((s) => s.traceId === r.traceId).length, n, `${r.name} is whole`);
+  });
+
   test('several batches, about 39 KB in all, all arrive on pagehide', async () => {
     const n = 12;
     const { queued, spans, requests } = await leaveAndCollect({ n: String(n), size: '3000', maxExportBytes: '10000' });
