@@ -128,6 +128,7 @@ describe('the ingest Worker in workerd', () => {
     MAX_SPANS_PER_REQUEST: '50',
     RELAY_ATTEMPTS: '2',
     RETRY_AFTER_SECONDS: '3',
+    REDACT_PATTERNS: JSON.stringify(['acct-[0-9]{6}']),
   });
   const post = (headers, body, extra = {}) => mf.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers, body, ...extra });
 
@@ -198,6 +199,7 @@ describe('the ingest Worker in workerd', () => {
         { key: 'gen_ai.usage.output_tokens', value: { intValue: 4 } },
         { key: 'gen_ai.input.messages', value: { stringValue: '[{"role":"user","content":"key sk-abcdefghijklmnopqrstuvwxyz123456"}]' } },
         { key: 'http.request.header.authorization', value: { stringValue: 'Bearer zzz' } },
+        { key: 'app.note', value: { stringValue: 'customer acct-123456 asked' } },
       ],
     });
     const res = await post(good(), jsonRequest([s]));
@@ -207,6 +209,7 @@ describe('the ingest Worker in workerd', () => {
     assert.deepEqual(JSON.parse(span.attrs['mlflow.chat.tokenUsage']), { input_tokens: 9, output_tokens: 4, total_tokens: 13 });
     assert.equal(JSON.parse(span.attrs['mlflow.spanInputs']).messages[0].content, 'key [REDACTED]');
     assert.equal(span.attrs['http.request.header.authorization'], undefined);
+    assert.equal(span.attrs['app.note'], 'customer [REDACTED] asked', 'a configured pattern');
     assert.ok(!sink.payloads[before].body.includes('sk-abcdefghijklmnopqrstuvwxyz123456'));
   });
 
@@ -236,6 +239,7 @@ describe('the ingest Worker in workerd', () => {
       }
       const text = await res.text();
       assert.equal(res.status, row.status, `${row.name}: ${text}`);
+      assert.ok(!text.includes('mlflow-secret-token') && ![...res.headers.values()].some((v) => v.includes('mlflow-secret-token')), `${row.name}: the MLflow token never reaches the sender`);
       assert.equal(text.trim().split('\n').length, 1, `${row.name}: one line`);
       const body = JSON.parse(text);
       assert.equal(body.error, row.code, `${row.name}: ${text}`);
