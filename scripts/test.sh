@@ -71,6 +71,9 @@ step "node:test suites of the built package and the ingest service (Node, worker
 mapfile -t SUITES < <(find tests/node tests/workerd tests/browser tests/ingest -name '*.test.mjs' 2>/dev/null | sort)
 node --test --test-concurrency=2 "${SUITES[@]}"
 
+step "load: the ingest Worker in workerd under bounded load for 60 s (local sink, pass-through baseline, real MLflow)"
+node bench/ingest_load.mjs --duration "${INGEST_LOAD_SECONDS:-60}" --check
+
 if [ -f tests/types/tsconfig.json ]; then
   step "TypeScript: tsc --noEmit --strict on a usage file"
   node_modules/.bin/tsc -p tests/types/tsconfig.json

@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { IngestCore, initSync } from '../build/edgetrace_ingest.js';
 import { createService } from './service.js';
 
-initSync({ module: readFileSync(new URL('../build/edgetrace_ingest_bg.wasm', import.meta.url)) });
+const wasm = initSync({ module: readFileSync(new URL('../build/edgetrace_ingest_bg.wasm', import.meta.url)) });
 
 /**
  * Starts the service. Resolves to { url, server, close() }.
  * @param {{env?: object, host?: string, port?: number}} [o]
  */
 export async function startNodeIngest({ env = process.env, host = '127.0.0.1', port = 4318 } = {}) {
-  const service = createService(IngestCore);
+  const service = createService(IngestCore, { memoryBytes: () => wasm.memory.buffer.byteLength });
   const server = createServer(async (req, res) => {
     try {
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';

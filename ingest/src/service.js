@@ -105,7 +105,8 @@ function contentFormat(request) {
 
 /**
  * @param {typeof import('../build/edgetrace_ingest.js').IngestCore} IngestCore
- * @param {{fetch?: typeof fetch, now?: () => number}} [deps]  injected for tests and the Node adapter
+ * @param {{fetch?: typeof fetch, now?: () => number, memoryBytes?: () => number}} [deps]  injected by the
+ *   entries (the wasm memory size, for /healthz) and by tests
  */
 export function createService(IngestCore, deps = {}) {
   const fetchImpl = deps.fetch || ((...a) => fetch(...a));
@@ -216,7 +217,8 @@ export function createService(IngestCore, deps = {}) {
     if (url.pathname === '/healthz') {
       if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { error: 'method_not_allowed', message: 'use GET' }, { allow: 'GET' });
       if (state.error) return json(503, { ok: false, error: 'misconfigured', message: state.error });
-      return json(200, { ok: true, version: VERSION, mode: state.config.queue ? 'queue' : 'direct', stats });
+      const wasmMemoryBytes = deps.memoryBytes ? deps.memoryBytes() : null;
+      return json(200, { ok: true, version: VERSION, mode: state.config.queue ? 'queue' : 'direct', wasmMemoryBytes, stats });
     }
     if (state.error) return json(500, { error: 'misconfigured', message: state.error });
     if (url.pathname !== '/v1/traces') return json(404, { error: 'not_found', message: 'routes: POST /v1/traces, GET /healthz' });

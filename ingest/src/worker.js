@@ -4,8 +4,8 @@ import wasmModule from '../build/edgetrace_ingest_bg.wasm';
 import { IngestCore, initSync } from '../build/edgetrace_ingest.js';
 import { createService } from './service.js';
 
-initSync({ module: wasmModule });
-const service = createService(IngestCore);
+const wasm = initSync({ module: wasmModule });
+const service = createService(IngestCore, { memoryBytes: () => wasm.memory.buffer.byteLength });
 
 export default {
   fetch: (request, env, ctx) => service.fetch(request, env, ctx),

@@ -52,7 +52,7 @@ export async function startSink() {
         return;
       }
       const body = Buffer.concat(chunks);
-      const ids = protoSpanIds(body);
+      const ids = req.headers['content-type'] === 'application/x-protobuf' ? protoSpanIds(body) : [];
       sink.payloads.push({ headers: req.headers, body, ids, url: req.url });
       for (const id of ids) sink.spanIds.add(id);
       res.writeHead(200, { 'content-type': 'application/x-protobuf' });
