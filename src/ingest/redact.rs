@@ -28,10 +28,71 @@ pub const DEFAULT_DROPPED: &[&str] = &[
     "http.response.header.set-cookie",
 ];
 
+/// A literal every match of a pattern contains, found before running the regex (regex-lite has
+/// no literal optimisations of its own; most strings hold no secret at all).
+#[derive(Debug, Clone)]
+struct Needle {
+    text: String,
+    ignore_case: bool,
+}
+
+impl Needle {
+    /// The literal a pattern starts with, when it has one of 2+ bytes and no top-level `|`.
+    fn of(pattern: &str) -> Option<Needle> {
+        let (ignore_case, rest) = match pattern.strip_prefix("(?i)") {
+            Some(rest) => (true, rest),
+            None => (false, pattern),
+        };
+        let mut depth = 0i32;
+        let mut escaped = false;
+        for c in rest.chars() {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '(') => depth += 1,
+                (false, ')') => depth -= 1,
+                (false, '|') if depth == 0 => return None,
+                _ => {}
+            }
+        }
+        let text: String = rest
+            .chars()
+            .take_while(|c| !"\\.+*?()[]{}^$|".contains(*c))
+            .collect();
+        // A quantifier right after the literal makes its last character optional.
+        let next = rest[text.len()..].chars().next();
+        let text = if matches!(next, Some('*' | '?' | '{')) {
+            let mut t = text;
+            t.pop();
+            t
+        } else {
+            text
+        };
+        (text.len() >= 2).then(|| Needle {
+            text: if ignore_case {
+                text.to_ascii_lowercase()
+            } else {
+                text
+            },
+            ignore_case,
+        })
+    }
+
+    fn found_in(&self, s: &str) -> bool {
+        if !self.ignore_case {
+            return s.contains(&self.text);
+        }
+        let n = self.text.as_bytes();
+        s.as_bytes()
+            .windows(n.len())
+            .any(|w| w.eq_ignore_ascii_case(n))
+    }
+}
+
 /// Compiled redaction rules.
 #[derive(Debug, Clone)]
 pub struct Redactor {
-    patterns: Vec<Regex>,
+    patterns: Vec<(Regex, Option<Needle>)>,
     dropped: Vec<String>,
     replacement: String,
 }
@@ -45,7 +106,11 @@ impl Redactor {
     ) -> Result<Redactor, String> {
         let patterns = patterns
             .iter()
-            .map(|p| Regex::new(p).map_err(|e| format!("redaction pattern {p:?}: {e}")))
+            .map(|p| {
+                Regex::new(p)
+                    .map(|re| (re, Needle::of(p)))
+                    .map_err(|e| format!("redaction pattern {p:?}: {e}"))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Redactor {
             patterns,
@@ -113,13 +178,16 @@ impl Redactor {
 
     /// Replaces every match in `s`; true when anything matched.
     fn text(&self, s: &mut String) -> bool {
-        if !self.patterns.iter().any(|re| re.is_match(s)) {
+        let candidate = |re: &Regex, needle: &Option<Needle>, s: &str| {
+            needle.as_ref().is_none_or(|n| n.found_in(s)) && re.is_match(s)
+        };
+        if !self.patterns.iter().any(|(re, n)| candidate(re, n, s)) {
             return false;
         }
         let was_json = is_json(s);
         let mut out = std::mem::take(s);
-        for re in &self.patterns {
-            if re.is_match(&out) {
+        for (re, needle) in &self.patterns {
+            if candidate(re, needle, &out) {
                 out = re.replace_all(&out, self.replacement.as_str()).into_owned();
             }
         }
@@ -135,4 +203,25 @@ impl Redactor {
 fn is_json(s: &str) -> bool {
     matches!(s.trim_start().as_bytes().first(), Some(b'{' | b'['))
         && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Needle;
+
+    #[test]
+    fn needles_are_the_literal_every_match_starts_with() {
+        let n = |p: &str| Needle::of(p).map(|n| (n.text, n.ignore_case));
+        assert_eq!(n(super::DEFAULT_PATTERNS[0]), Some(("sk-".into(), false)));
+        assert_eq!(n(r"AKIA[0-9A-Z]{16}"), Some(("AKIA".into(), false)));
+        assert_eq!(n(r"(?i)bearer\s+x"), Some(("bearer".into(), true)));
+        assert_eq!(n(r"gh[pousr]_"), Some(("gh".into(), false)));
+        assert_eq!(n(r"abc?d"), Some(("ab".into(), false)));
+        assert_eq!(n(r"ab*"), None);
+        assert_eq!(n(r"foo|bar"), None);
+        assert_eq!(n(r"\b\d{3}"), None);
+        assert!(Needle::of("(?i)bearer")
+            .unwrap()
+            .found_in("Authorization: BEARER x"));
+    }
 }

@@ -237,16 +237,74 @@ pub struct AnyValue {
 }
 
 // Written by hand: a flattened `Option` would read a malformed value (`{"intValue":"x"}`, an
-// unknown kind, two kinds at once) as no value at all instead of refusing it.
+// unknown kind, two kinds at once) as no value at all instead of refusing it. It reads the one key
+// and its value straight from the input (no intermediate `serde_json::Value`): the ingest service
+// decodes every attribute of every span through here.
 impl<'de> Deserialize<'de> for AnyValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-        if map.is_empty() {
-            return Ok(AnyValue { value: None });
+        use serde::de::{Error, IgnoredAny, MapAccess, Visitor};
+
+        #[derive(Deserialize)]
+        #[serde(field_identifier, rename_all = "camelCase")]
+        #[allow(clippy::enum_variant_names)] // the names are OTLP's
+        enum Kind {
+            StringValue,
+            BoolValue,
+            IntValue,
+            DoubleValue,
+            ArrayValue,
+            KvlistValue,
+            BytesValue,
         }
-        let value = Value::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
-        Ok(AnyValue { value: Some(value) })
+        struct I64(i64);
+        impl<'de> Deserialize<'de> for I64 {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                i64_str::deserialize(d).map(I64)
+            }
+        }
+        struct F64(f64);
+        impl<'de> Deserialize<'de> for F64 {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                f64_json::deserialize(d).map(F64)
+            }
+        }
+        struct Bytes(Vec<u8>);
+        impl<'de> Deserialize<'de> for Bytes {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                base64_bytes::deserialize(d).map(Bytes)
+            }
+        }
+
+        struct AnyVisitor;
+        impl<'de> Visitor<'de> for AnyVisitor {
+            type Value = AnyValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an OTLP AnyValue object with one kind")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<AnyValue, A::Error> {
+                let Some(kind) = m.next_key::<Kind>()? else {
+                    return Ok(AnyValue { value: None });
+                };
+                let value = match kind {
+                    Kind::StringValue => Value::StringValue(m.next_value()?),
+                    Kind::BoolValue => Value::BoolValue(m.next_value()?),
+                    Kind::IntValue => Value::IntValue(m.next_value::<I64>()?.0),
+                    Kind::DoubleValue => Value::DoubleValue(m.next_value::<F64>()?.0),
+                    Kind::ArrayValue => Value::ArrayValue(m.next_value()?),
+                    Kind::KvlistValue => Value::KvlistValue(m.next_value()?),
+                    Kind::BytesValue => Value::BytesValue(m.next_value::<Bytes>()?.0),
+                };
+                if m.next_key::<IgnoredAny>()?.is_some() {
+                    return Err(A::Error::custom(
+                        "an AnyValue holds exactly one kind of value",
+                    ));
+                }
+                Ok(AnyValue { value: Some(value) })
+            }
+        }
+        d.deserialize_map(AnyVisitor)
     }
 }
 
