@@ -11,9 +11,10 @@ export const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
  * The ingest Worker (ingest/src/worker.js) in workerd.
  * @param {object} vars  Worker vars (strings)
- * @param {{queue?: boolean, port?: number, maxRetries?: number}} [o]  port: listen on 127.0.0.1 (0 = free)
+ * @param {{queue?: boolean, port?: number, maxRetries?: number, ratelimit?: number}} [o]  port: listen on
+ *   127.0.0.1 (0 = free); ratelimit: bind RATE_LIMITER (Cloudflare's rate limiting) at this many per minute
  */
-export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100 } = {}) {
+export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, ratelimit } = {}) {
   return new Miniflare({
     modules: true,
     scriptPath: join(repo, 'ingest/src/worker.js'),
@@ -31,6 +32,7 @@ export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100 } 
           queueConsumers: { 'edgetrace-traces': { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries } },
         }
       : {}),
+    ...(ratelimit ? { ratelimits: { RATE_LIMITER: { simple: { limit: ratelimit, period: 60 } } } } : {}),
     ...(port !== undefined ? { host: '127.0.0.1', port } : {}),
   });
 }

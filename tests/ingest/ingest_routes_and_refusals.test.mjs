@@ -287,6 +287,21 @@ describe('the ingest Worker in workerd', () => {
     }
   });
 
+  test('with a Cloudflare rate limiting binding, the binding decides instead of the in-isolate buckets', async () => {
+    const limited = ingestMiniflare({ ...vars(), RATE_LIMIT_PER_MINUTE: '0' }, { ratelimit: 3 });
+    try {
+      const codes = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers: good(), body: jsonRequest([jsonSpan()]) });
+        codes.push(res.status);
+        await res.arrayBuffer();
+      }
+      assert.deepEqual(codes, [200, 200, 200, 429, 429]);
+    } finally {
+      await limited.dispose();
+    }
+  });
+
   test('an invalid configuration answers 500 misconfigured and /healthz 503, naming the setting', async () => {
     const bad = ingestMiniflare({ ...vars(), INGEST_KEYS: '{not json' });
     try {
