@@ -51,7 +51,8 @@ test(`MLflow stopped for ${DOWN_MS / 1000} s while ${N} traces per mode are sent
     const d = sender(await url(directMf), 'pk_direct', exp.direct, N, 10);
     senders.push(q.child, d.child);
 
-    await sleep(2000);
+    // The outage starts in the middle: once some traces are in MLflow.
+    await until(async () => (await searchAllTraces(mlflow.url, exp.direct)).length >= 10, { timeoutMs: 60_000, intervalMs: 250, what: 'the first traces in MLflow' });
     const before = { queue: (await searchAllTraces(mlflow.url, exp.queue)).length, direct: (await searchAllTraces(mlflow.url, exp.direct)).length };
     console.error(`[restart] stopping MLflow with ${before.queue} + ${before.direct} traces in`);
     await mlflow.stop();
