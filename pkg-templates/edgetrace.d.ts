@@ -112,6 +112,12 @@ export interface InitOptions {
    * in Workers with `nodejs_compat`; none in browsers.
    */
   asyncLocalStorage?: new () => { run<R>(store: unknown, fn: () => R): R; getStore(): unknown };
+  /**
+   * Called after each recording span ends (and is queued for export), with a summary of it; for
+   * live views such as a panel of a turn's spans. Its exceptions are warned, never thrown.
+   * Default: none.
+   */
+  onSpanEnd?: (span: EndedSpan) => void;
   /** Export requests in flight at once; the rest wait in the bounded queue. Default: `4`. */
   maxConcurrentExports?: number;
   /**
@@ -154,6 +160,17 @@ export interface EndOptions {
 }
 
 /** A span. Misuse (calls after end, ending twice) warns once and never throws. */
+/** What `onSpanEnd` receives about a span that ended. */
+export interface EndedSpan {
+  name: string;
+  /** The MLflow span type it ended with. */
+  spanType: string;
+  traceId: string;
+  spanId: string;
+  /** `tr-<traceId>`, MLflow's trace id. */
+  mlflowTraceId: string;
+}
+
 export declare class Span {
   private constructor();
   /** The span's name. */

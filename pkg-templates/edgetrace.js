@@ -56,6 +56,7 @@ const DEFAULTS = Object.freeze({
   asyncLocalStorage: undefined,
   maxConcurrentExports: 4,
   prices: undefined,
+  onSpanEnd: undefined,
 });
 
 const CORE_KEYS = [
@@ -341,7 +342,10 @@ export class Span {
   /** Changes the span's type. */
   setSpanType(spanType) {
     const c = this._live('setSpanType');
-    if (c) checkCore(c.set_type(this._h, String(spanType)));
+    if (c) {
+      this._type = String(spanType);
+      checkCore(c.set_type(this._h, this._type));
+    }
     return this;
   }
 
@@ -367,16 +371,33 @@ export class Span {
       if (o.status !== undefined) this.setStatus(o.status);
     }
     this._traceId = this.traceId;
+    if (state.options.onSpanEnd) this._spanId = this.spanId; // read while the handle is live
     this._ended = true;
     state.asyncSpans.delete(this._h);
     const ok = o?.endTimeMs ? c.end_at(this._h, o.endTimeMs) : c.end(this._h);
     checkCore(ok);
     if (this._ownsContext) c.close_context(this._ctx);
     state.exporter?.onSpanEnd();
+    if (state.options.onSpanEnd && this._h) notifyEnd(this);
   }
 }
 
 const NOOP = new Span(0, 0, '');
+
+// The `onSpanEnd` hook: a plain summary of the span, after it is queued; its faults are warned.
+function notifyEnd(span) {
+  try {
+    state.options.onSpanEnd({
+      name: span.name,
+      spanType: span._type || SpanType.UNKNOWN,
+      traceId: span._traceId || '',
+      spanId: span.spanId,
+      mlflowTraceId: span._traceId ? `tr-${span._traceId}` : '',
+    });
+  } catch (e) {
+    warn(`edgetrace: the onSpanEnd hook threw: ${e?.message || e}`);
+  }
+}
 
 function isSpan(x) {
   return x instanceof Span;
@@ -519,6 +540,7 @@ export function startSpan(options = {}) {
     return NOOP;
   }
   const span = new Span(h, ctx, name);
+  span._type = type;
   const child = !!(parent && parent._h);
   span._ownsContext = !child;
   // A trace's id crosses the boundary once, for its first span here; children take it from their

@@ -277,3 +277,20 @@ test("the tracer's own export requests are never traced, even with the global fe
     restore();
   }
 });
+
+test('onSpanEnd sees each span as it ends, with its final type and trace, and its faults are only warned', async () => {
+  const ended = [];
+  init({ endpoint: col.url, format: 'json', logger, onSpanEnd: (s) => ended.push(s) });
+  await trace(async function outer() {
+    await withSpan(async (s) => s.setSpanType(SpanType.TOOL), { name: 'tool' });
+  }, { spanType: SpanType.AGENT })();
+  assert.deepEqual(ended.map((s) => [s.name, s.spanType]), [['tool', 'TOOL'], ['outer', 'AGENT']]);
+  assert.equal(ended[0].traceId, ended[1].traceId);
+  assert.equal(ended[1].mlflowTraceId, getLastActiveTraceId());
+  const spans = await exported(ended[0].traceId);
+  assert.deepEqual(spans.map((s) => s.spanId).sort(), ended.map((s) => s.spanId).sort());
+  warnings.length = 0;
+  init({ endpoint: col.url, format: 'json', logger, onSpanEnd: () => { throw new Error('panel broke'); } });
+  assert.equal(trace(function fine() { return 1; })(), 1);
+  assert.ok(warnings.some((w) => /onSpanEnd hook threw: panel broke/.test(w)));
+});
