@@ -141,6 +141,7 @@ async function traceModelCall(core, call, input, init, info, api, options, paren
   const kept = h ? _internal.redactBody(parsed, text, span) : '';
   if (h) {
     core.llm_start(h, api.format, info.url.host, info.url.pathname, kept);
+    span._type = core.span_type(h) ?? span._type; // the core typed it (CHAT_MODEL, EMBEDDING)
     if (api.provider) span.setAttribute('mlflow.llm.provider', api.provider);
   }
   let res;

@@ -381,6 +381,11 @@ impl Core {
         self.ok(r)
     }
 
+    /// The MLflow type of open span `h` (a model call's type is set by `llm_start`).
+    pub fn span_type(&self, h: u32) -> Option<String> {
+        self.t.span_type(h).map(|t| t.as_str().to_owned())
+    }
+
     /// Whether the call on span `h` asked for a stream.
     pub fn llm_streaming(&self, h: u32) -> bool {
         self.t.llm_streaming(h)

@@ -408,7 +408,12 @@ impl Tracer {
         Ok(())
     }
 
-    /// Changes a span's type.
+    /// The type of open span `h`.
+    pub fn span_type(&self, h: u32) -> Option<&SpanType> {
+        self.live.get(&h).map(|s| &s.data.span_type)
+    }
+
+    /// Changes the type of open span `h`.
     pub fn set_span_type(&mut self, h: u32, span_type: SpanType) -> Result<(), Error> {
         self.live_mut(h)?.data.span_type = span_type;
         Ok(())
