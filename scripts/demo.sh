@@ -1,22 +1,39 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds the package, starts MLflow (SQLite under .data/),
-# runs the traced example, prints where to see its traces, and keeps MLflow running until Ctrl-C.
-#   scripts/demo.sh            (MLflow on 127.0.0.1:5000, or MLFLOW_PORT)
+# The main job: installs what is missing, builds the package and the ingest service, starts MLflow
+# (SQLite under .data/), runs the Node example, then the demo stack: the mock model server (or
+# OpenAI when OPENAI_API_KEY is set), the ingest service and the demo Worker in local workerd, and
+# the demo chat page (www/, bundled by Vite). Prints each URL. Ctrl-C (or SIGTERM) stops everything.
+#   scripts/demo.sh
+# Environment: MLFLOW_PORT (default 5000), DEMO_DATA_DIR (default .data), DEMO_SKIP_BUILD=1 to
+# reuse pkg/ as built. The stack's own ports: page 5173, ingest 8787, Worker 8788, model 8790.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${MLFLOW_PORT:-5000}
+DATA=${DEMO_DATA_DIR:-.data}
+export WRANGLER_SEND_METRICS=false
 say() { printf '[demo] %s\n' "$*"; }
 
-scripts/setup.sh
-say "building the npm package"
-node scripts/build.mjs
+if [ "${DEMO_SKIP_BUILD:-}" != 1 ]; then
+  scripts/setup.sh
+  say "building the npm package and the ingest service"
+  node scripts/build.mjs
+fi
 
 MLFLOW_PID=""
+STACK_PID=""
 cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$STACK_PID" ] && kill -0 "$STACK_PID" 2>/dev/null; then
+    kill -TERM "$STACK_PID" 2>/dev/null || true
+    wait "$STACK_PID" 2>/dev/null || true
+  fi
   if [ -n "$MLFLOW_PID" ]; then
     say "stopping MLflow (pid $MLFLOW_PID)"
     kill -- -"$MLFLOW_PID" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 -- -"$MLFLOW_PID" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- -"$MLFLOW_PID" 2>/dev/null || true
   fi
+  say "stopped"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -25,8 +42,8 @@ if curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; then
   say "port $PORT already answers /health; set MLFLOW_PORT to use another port" >&2
   exit 1
 fi
-say "starting MLflow on http://127.0.0.1:$PORT (data in .data/mlflow; first start takes about a minute)"
-eval "$(scripts/mlflow.sh .data/mlflow "$PORT")"
+say "starting MLflow on http://127.0.0.1:$PORT (data in $DATA/mlflow; the first start takes about a minute)"
+eval "$(scripts/mlflow.sh "$DATA/mlflow" "$PORT")"
 
 EXP=$(curl -sf "http://127.0.0.1:$PORT/api/2.0/mlflow/experiments/get-by-name?experiment_name=edgetrace-demo" \
   | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["experiment"]["experiment_id"])' 2>/dev/null || true)
@@ -36,9 +53,10 @@ if [ -z "$EXP" ]; then
 fi
 say "experiment edgetrace-demo: id $EXP"
 
-say "running examples/nested-agent.mjs"
+say "running examples/nested-agent.mjs (a Node app traced straight to MLflow)"
 node examples/nested-agent.mjs "http://127.0.0.1:$PORT" "$EXP"
 
-say "MLflow UI: http://127.0.0.1:$PORT/#/experiments/$EXP/traces"
-say "MLflow is running; press Ctrl-C to stop it"
-while kill -0 "$MLFLOW_PID" 2>/dev/null; do sleep 1; done
+say "starting the demo stack"
+node scripts/demo-stack.mjs "http://127.0.0.1:$PORT" &
+STACK_PID=$!
+wait "$STACK_PID"

@@ -67,8 +67,8 @@ step "the ingest Worker bundles for Cloudflare: wrangler deploy --dry-run (direc
   || { cat "$RUN_DIR/wrangler.log" >&2; exit 1; }
 grep -q "TRACE_QUEUE" "$RUN_DIR/wrangler.log" && ls "$RUN_DIR"/wrangler-direct/*.wasm "$RUN_DIR"/wrangler-queue/worker.js >/dev/null
 
-step "node:test suites of the built package and the ingest service (Node, workerd, Chromium, MLflow)"
-mapfile -t SUITES < <(find tests/node tests/workerd tests/browser tests/ingest -name '*.test.mjs' 2>/dev/null | sort)
+step "node:test suites: the package, the ingest service and the demo (Node, workerd, Chromium, MLflow)"
+mapfile -t SUITES < <(find tests/node tests/workerd tests/browser tests/ingest tests/www -name '*.test.mjs' 2>/dev/null | sort)
 node --test --test-concurrency=2 "${SUITES[@]}"
 
 step "load: the ingest Worker in workerd under bounded load for 60 s (local sink, pass-through baseline, real MLflow)"
