@@ -74,6 +74,9 @@ node --test --test-concurrency=2 "${SUITES[@]}"
 step "load: the ingest Worker in workerd under bounded load for 60 s (local sink, pass-through baseline, real MLflow)"
 node bench/ingest_load.mjs --duration "${INGEST_LOAD_SECONDS:-60}" --check
 
+step "benchmarks: one short round of everything (checks the harness; no timing is asserted)"
+node bench/run.mjs --quick
+
 if [ -f tests/types/tsconfig.json ]; then
   step "TypeScript: tsc --noEmit --strict on a usage file"
   node_modules/.bin/tsc -p tests/types/tsconfig.json

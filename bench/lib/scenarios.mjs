@@ -1,0 +1,75 @@
+// The benchmark scenarios, written once against two small adapters (edgetrace and OpenTelemetry
+// JS) so Node, Chromium and workerd run exactly the same code. Each scenario is one "op" that
+// makes `spans` spans; the runners time many ops and divide.
+export const ATTRS = { 'app.a': 'alpha', 'app.b': 'bravo', 'app.c': 'charlie', 'app.d': 'delta', 'app.e': 'echo' };
+export const DEPTH = 10;
+
+export const SCENARIOS = [
+  { id: 'root5', title: 'root span with 5 string attributes', spans: 1, async: false },
+  { id: 'nested', title: 'root with 10 nested children (sync)', spans: DEPTH + 1, async: false },
+  { id: 'nestedAsync', title: 'root with 10 nested children (async, awaits)', spans: DEPTH + 1, async: true },
+  { id: 'nestedJson', title: '… async, with the OTLP JSON payload built', spans: DEPTH + 1, async: true, export: 'json' },
+  { id: 'nestedProto', title: '… async, with the OTLP protobuf payload built', spans: DEPTH + 1, async: true, export: 'protobuf' },
+];
+
+/** edgetrace: `api` is the package's exports. */
+export function edgetraceOps(api) {
+  const { withSpan } = api;
+  const nestSync = (d) => withSpan((s) => {
+    s.setAttributes(ATTRS);
+    if (d > 0) nestSync(d - 1);
+  }, { name: d === DEPTH ? 'root' : 'child' });
+  const nestAsync = (d) => withSpan(async (s) => {
+    s.setAttributes(ATTRS);
+    await null;
+    if (d > 0) await nestAsync(d - 1);
+  }, { name: d === DEPTH ? 'root' : 'child' });
+  return {
+    root5: () => withSpan((s) => {
+      s.setAttributes(ATTRS);
+    }, { name: 'root' }),
+    nested: () => nestSync(DEPTH),
+    nestedAsync: () => nestAsync(DEPTH),
+    nestedJson: () => nestAsync(DEPTH),
+    nestedProto: () => nestAsync(DEPTH),
+  };
+}
+
+/** OpenTelemetry JS: `tracer` from a provider with a context manager. */
+export function otelOps(tracer) {
+  const nestSync = (d) => tracer.startActiveSpan(d === DEPTH ? 'root' : 'child', (s) => {
+    s.setAttributes(ATTRS);
+    if (d > 0) nestSync(d - 1);
+    s.end();
+  });
+  const nestAsync = (d) => tracer.startActiveSpan(d === DEPTH ? 'root' : 'child', async (s) => {
+    s.setAttributes(ATTRS);
+    await null;
+    if (d > 0) await nestAsync(d - 1);
+    s.end();
+  });
+  return {
+    root5: () => tracer.startActiveSpan('root', (s) => {
+      s.setAttributes(ATTRS);
+      s.end();
+    }),
+    nested: () => nestSync(DEPTH),
+    nestedAsync: () => nestAsync(DEPTH),
+    nestedJson: () => nestAsync(DEPTH),
+    nestedProto: () => nestAsync(DEPTH),
+  };
+}
+
+/** Runs `op` n times (awaiting when async); returns elapsed ms by `now`. */
+export async function timeOps(op, n, isAsync, now) {
+  const t0 = now();
+  if (isAsync) for (let i = 0; i < n; i++) await op();
+  else for (let i = 0; i < n; i++) op();
+  return now() - t0;
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};

@@ -1,0 +1,102 @@
+// Per-span cost in headless Chromium and in workerd, the same scenarios as in Node, each run
+// alternately for edgetrace and OpenTelemetry. Prints one JSON line.
+//   node bench/runtimes.mjs ROUNDS OPS
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { launchChromium } from '../tests/browser/helpers.mjs';
+import { median, SCENARIOS } from './lib/scenarios.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const rounds = Number(process.argv[2] || 5);
+const ops = Number(process.argv[3] || 1000);
+const dir = join(here, 'out', 'rt');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(join(dir, 'node_modules'), { recursive: true });
+mkdirSync(join(dir, 'core'), { recursive: true });
+symlinkSync(join(here, '../pkg'), join(dir, 'node_modules', 'edgetrace'));
+const nodePaths = [join(dir, 'node_modules'), join(here, '../node_modules')];
+const say = (m) => process.stderr.write(`[bench:runtimes] ${m}\n`);
+
+await build({ entryPoints: [join(here, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, 'chromium.js'), nodePaths, logLevel: 'error' });
+writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/chromium.js"></script>');
+await build({
+  entryPoints: [join(here, 'entries/workerd-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'neutral',
+  conditions: ['workerd', 'worker', 'browser'], mainFields: ['browser', 'module', 'main'], outfile: join(dir, 'worker.js'), nodePaths,
+  alias: { async_hooks: join(here, 'entries/shims/async_hooks.js'), events: join(here, 'entries/shims/events.js') },
+  external: [...builtinModules.filter((m) => m !== 'async_hooks' && m !== 'events'), 'node:*', '*.wasm'], logLevel: 'error',
+});
+copyFileSync(join(here, '../pkg/core/edgetrace_bg.wasm'), join(dir, 'core/edgetrace_bg.wasm'));
+
+const results = { rounds, ops, chromium: {}, workerd: {} };
+
+// --- Chromium ---
+const server = createServer(async (req, res) => {
+  const path = new URL(req.url, 'http://x').pathname;
+  try {
+    const body = await readFile(join(dir, path === '/' ? 'index.html' : path.slice(1)));
+    res.writeHead(200, { 'content-type': path.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const browser = await launchChromium();
+try {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30_000 });
+  results.chromiumVersion = browser.version();
+  for (const sc of SCENARIOS) {
+    const r = { edgetrace: [], otel: [] };
+    for (let i = 0; i < rounds + 1; i++) {
+      for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
+        const ms = await page.evaluate((a) => window.runBench(a), { scenario: sc.id, who, ops });
+        if (i > 0) r[who].push((ms * 1e6) / (ops * sc.spans));
+      }
+    }
+    r.ratio = median(r.edgetrace) / median(r.otel);
+    results.chromium[sc.id] = r;
+    say(`chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+// --- workerd ---
+const mf = new Miniflare({
+  modules: true, scriptPath: join(dir, 'worker.js'), modulesRoot: dir,
+  modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
+  compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'], cf: false,
+});
+try {
+  const call = async (q) => {
+    const t0 = performance.now();
+    const res = await mf.dispatchFetch(`http://bench.test/?${new URLSearchParams(q)}`);
+    await res.text();
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < 5; i++) await call({ ops: 0 });
+  for (const sc of SCENARIOS) {
+    const r = { edgetrace: [], otel: [] };
+    for (let i = 0; i < rounds + 1; i++) {
+      for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
+        const empty = median([await call({ ops: 0 }), await call({ ops: 0 }), await call({ ops: 0 })]);
+        const ms = (await call({ scenario: sc.id, who, ops })) - empty;
+        if (i > 0) r[who].push((ms * 1e6) / (ops * sc.spans));
+      }
+    }
+    r.ratio = median(r.edgetrace) / median(r.otel);
+    results.workerd[sc.id] = r;
+    say(`workerd ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
+  }
+} finally {
+  await mf.dispose();
+}
+console.log(JSON.stringify(results));
