@@ -57,7 +57,7 @@ impl Usage {
         let mut v = json!({
             "input_tokens": input,
             "output_tokens": output,
-            "total_tokens": self.total.unwrap_or(input + output),
+            "total_tokens": self.total.unwrap_or(input.saturating_add(output)),
         });
         if let Some(c) = self.cached {
             v["cache_read_input_tokens"] = json!(c);
@@ -66,5 +66,21 @@ impl Usage {
             v["cache_creation_input_tokens"] = json!(c);
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Usage;
+
+    #[test]
+    fn a_total_past_u64_saturates_instead_of_overflowing() {
+        // Found by the llm_response fuzz target (fuzz/regressions/llm_response).
+        let u = Usage {
+            input: Some(u64::MAX),
+            output: Some(2),
+            ..Usage::default()
+        };
+        assert_eq!(u.to_mlflow()["total_tokens"], serde_json::json!(u64::MAX));
     }
 }
