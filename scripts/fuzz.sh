@@ -58,7 +58,7 @@ for target in "${TARGETS[@]}"; do
     echo "[fuzz] $target: no crash in ${runs:-?} runs ($cov; log: $log)"
   else
     FAILED+=("$target")
-    grep -E -A30 "panicked at|ERROR: libFuzzer|ERROR: AddressSanitizer" "$log" | head -60 >&2 || tail -40 "$log" >&2
+    grep -E -m1 -A25 "panicked at|ERROR: libFuzzer|ERROR: AddressSanitizer" "$log" >&2 || tail -40 "$log" >&2
     grep -E "Test unit written to|artifact_prefix" "$log" >&2 || true
     echo "[fuzz] $target FAILED (full log: $log)" >&2
   fi
