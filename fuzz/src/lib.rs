@@ -1,0 +1,52 @@
+//! Helpers shared by the fuzz targets in `fuzz_targets/`: the OTLP decoder under test and its
+//! round-trip checks, a reference SSE parser to compare against, chunk splitting, and the byte
+//! layout of the `llm_response` target's inputs.
+
+pub mod llm;
+pub mod otlp;
+pub mod sse;
+
+/// Splits `data` into chunks whose lengths come from `seed`: empty chunks, single bytes and
+/// longer runs all occur, so every split point is reachable with some seed.
+pub fn chunks(data: &[u8], seed: u8) -> Vec<&[u8]> {
+    let mut state = u32::from(seed).wrapping_mul(0x9E37_79B9) | 1;
+    let mut out = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        // xorshift32
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let len = match state % 8 {
+            0 => 0,
+            1..=3 => 1 + (state >> 8) as usize % 3,
+            4..=6 => 1 + (state >> 8) as usize % 40,
+            _ => 1 + (state >> 8) as usize % 1024,
+        };
+        let (a, b) = rest.split_at(len.min(rest.len()));
+        out.push(a);
+        rest = b;
+    }
+    out
+}
+
+/// Panics unless `text` is one valid JSON value.
+pub fn assert_json(what: &str, text: &str) {
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+        panic!("{what} is not valid JSON ({e}): {text:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_input_in_order() {
+        let data: Vec<u8> = (0..=255).cycle().take(5000).collect();
+        for seed in 0..=255 {
+            let c = chunks(&data, seed);
+            assert_eq!(c.concat(), data, "seed {seed}");
+        }
+    }
+}
