@@ -42,6 +42,10 @@ cargo clippy --target wasm32-unknown-unknown --lib --features ingest -- -D warni
 step "native unit, integration and doc tests"
 cargo test
 
+step "fuzz: every cargo-fuzz target for 10 s, saved regressions replayed first"
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+
 step "golden files decoded by opentelemetry-proto (Python)"
 .venv/bin/python tests/python/check_golden.py
 
