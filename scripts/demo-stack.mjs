@@ -3,6 +3,7 @@
 // service and the demo Worker in local workerd (`wrangler dev`), and the demo page (www/, built by
 // Vite from the edgetrace package) on a small static server that also serves /config.json.
 // scripts/demo.sh runs it; tests/www imports startDemoStack() to run the same stack on free ports.
+//   node scripts/demo-stack.mjs [MLFLOW_URL] [--no-build]    node scripts/demo-stack.mjs --build-only
 // Every process it starts is in its own process group and is stopped by it; Ctrl-C or SIGTERM
 // stops everything.
 import { spawn } from 'node:child_process';
@@ -190,8 +191,10 @@ export async function startDemoStack({ mlflowUrl, experiment = 'edgetrace-demo',
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const mlflowUrl = process.argv[2] || process.env.MLFLOW_URL || 'http://127.0.0.1:5000';
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--build-only')) {
+  await buildPage();
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const mlflowUrl = process.argv.slice(2).find((a) => !a.startsWith('--')) || process.env.MLFLOW_URL || 'http://127.0.0.1:5000';
   const stack = await startDemoStack({ mlflowUrl, build: !process.argv.includes('--no-build') });
   let stopping = false;
   const shutdown = async () => {

@@ -57,6 +57,8 @@ say "running examples/nested-agent.mjs (a Node app traced straight to MLflow)"
 node examples/nested-agent.mjs "http://127.0.0.1:$PORT" "$EXP"
 
 say "starting the demo stack"
-node scripts/demo-stack.mjs "http://127.0.0.1:$PORT" &
+STACK_ARGS=()
+if [ "${DEMO_SKIP_BUILD:-}" = 1 ]; then STACK_ARGS+=(--no-build); fi
+node scripts/demo-stack.mjs "http://127.0.0.1:$PORT" "${STACK_ARGS[@]}" &
 STACK_PID=$!
 wait "$STACK_PID"

@@ -52,6 +52,10 @@ step "golden files decoded by opentelemetry-proto (Python)"
 step "build the npm package"
 node scripts/build.mjs
 
+step "bundle the demo page with Vite (www/ → www/dist, used by the demo tests)"
+node scripts/demo-stack.mjs --build-only
+export DEMO_PAGE_BUILT=1
+
 step "wasm-bindgen-test in Node"
 cargo test --target wasm32-unknown-unknown --test wasm_bindings_in_node
 

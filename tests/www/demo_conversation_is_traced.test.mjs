@@ -21,7 +21,7 @@ let browser;
 
 before(async () => {
   mlflow = await startMlflow();
-  stack = await startDemoStack({ mlflowUrl: mlflow.url, experiment: `demo-e2e-${Date.now()}`, ports: { page: 0, ingest: 0, worker: 0, model: 0 } });
+  stack = await startDemoStack({ mlflowUrl: mlflow.url, experiment: `demo-e2e-${Date.now()}`, ports: { page: 0, ingest: 0, worker: 0, model: 0 }, build: !process.env.DEMO_PAGE_BUILT });
   browser = await launchChromium();
   mkdirSync(artifacts, { recursive: true });
 }, { timeout: 300_000 });
