@@ -73,11 +73,15 @@ test(`MLflow stopped for ${DOWN_MS / 1000} s while ${N} traces per mode are sent
     for (const [mode, s] of [['queue', sq], ['direct', sd]]) {
       const expected = new Set(s.traceIds);
       assert.equal(expected.size, N);
+      // Search pages while traces still arrive can overlap, so compare sets of ids, and only
+      // once every expected trace is there, finished, and nothing else is.
       const found = await until(async () => {
         const t = await searchAllTraces(mlflow.url, exp[mode]);
-        return t.length >= N && t.every((x) => x.state === 'OK') ? t : null;
+        const ids = new Map(t.map((x) => [x.trace_id, x]));
+        const done = [...expected].every((id) => ids.get(id)?.state === 'OK');
+        return done ? [...ids.values()] : null;
       }, { timeoutMs: 180_000, intervalMs: 1000, what: `${N} finished traces in the ${mode} experiment` });
-      assert.equal(found.length, N, `${mode}: exactly ${N} traces`);
+      assert.equal(found.length, N, `${mode}: exactly ${N} traces, no others`);
       assert.deepEqual(new Set(found.map((t) => t.trace_id)), expected, `${mode}: the same traces`);
       let spans = 0;
       for (const t of found) spans += (await getTrace(mlflow.url, t.trace_id)).spans.length;
