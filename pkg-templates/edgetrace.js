@@ -306,8 +306,21 @@ export class Span {
 
   /** Sets several attributes. */
   setAttributes(attributes) {
-    if (attributes && typeof attributes === 'object') {
-      for (const [k, v] of Object.entries(attributes)) this.setAttribute(k, v);
+    if (!attributes || typeof attributes !== 'object') return this;
+    // The hot path: no entry arrays, one liveness check, strings straight into the core. Values
+    // that need the redaction hook or JSON go through setAttribute.
+    const keys = Object.keys(attributes);
+    if (keys.length === 0) return this;
+    const c = this._live('setAttribute');
+    if (!c) return this;
+    const fast = !state.options.redact;
+    const h = this._h;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const v = attributes[k];
+      if (fast && typeof v === 'string') {
+        if (!c.set_str(h, k, v)) checkCore(false);
+      } else this.setAttribute(k, v);
     }
     return this;
   }
@@ -373,7 +386,7 @@ export class Span {
     this._traceId = this.traceId;
     if (state.options.onSpanEnd) this._spanId = this.spanId; // read while the handle is live
     this._ended = true;
-    state.asyncSpans.delete(this._h);
+    if (state.asyncSpans.size) state.asyncSpans.delete(this._h);
     const ok = o?.endTimeMs ? c.end_at(this._h, o.endTimeMs) : c.end(this._h);
     checkCore(ok);
     if (this._ownsContext) c.close_context(this._ctx);
