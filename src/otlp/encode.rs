@@ -236,25 +236,24 @@ impl PayloadBuilder<'_> {
     /// Adds `span` if the body stays within the cap (the first span is always taken).
     /// Returns false, adding nothing, when it would not fit.
     pub fn try_add(&mut self, span: &SpanData) -> bool {
-        let w = span_to_wire(span);
         let added = match self.enc.format {
             Format::Json => {
-                let text = match serde_json::to_vec(&w) {
-                    Ok(t) => t,
-                    Err(_) => return false,
-                };
+                // Written straight into the body, then taken back if it does not fit.
+                let mark = self.json.len();
                 let sep = usize::from(self.spans > 0);
-                let added = text.len() + sep;
-                if !self.fits(added) {
-                    return false;
-                }
                 if sep == 1 {
                     self.json.push(b',');
                 }
-                self.json.extend_from_slice(&text);
+                json::span(&mut self.json, span);
+                let added = self.json.len() - mark;
+                if !self.fits(added) {
+                    self.json.truncate(mark);
+                    return false;
+                }
                 added
             }
             Format::Protobuf => {
+                let w = span_to_wire(span);
                 let len = w.encoded_len();
                 let added = 1 + prost::length_delimiter_len(len) + len;
                 if !self.fits(added) {
@@ -310,6 +309,284 @@ impl PayloadBuilder<'_> {
             format: self.enc.format,
             spans: self.spans,
             oversize,
+        }
+    }
+}
+
+/// OTLP/JSON for one span, written by hand from [`SpanData`]: the same bytes as serializing
+/// [`span_to_wire`]'s message with serde_json (a test below holds them equal), without building
+/// that message and its copies of every string first. Field order and omitted defaults follow the
+/// serde attributes in `wire.rs`.
+mod json {
+    use crate::attribute::AttrValue;
+    use crate::span::SpanData;
+
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+
+    pub(super) fn span(out: &mut Vec<u8>, s: &SpanData) {
+        out.extend_from_slice(b"{\"traceId\":\"");
+        hex(out, s.trace_id.as_bytes());
+        out.extend_from_slice(b"\",\"spanId\":\"");
+        hex(out, s.span_id.as_bytes());
+        out.push(b'"');
+        if let Some(p) = &s.parent_span_id {
+            out.extend_from_slice(b",\"parentSpanId\":\"");
+            hex(out, p.as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b",\"name\":");
+        string(out, &s.name);
+        out.extend_from_slice(b",\"kind\":1,\"startTimeUnixNano\":\"");
+        decimal(out, s.start_ns);
+        out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
+        decimal(out, s.end_ns);
+        out.extend_from_slice(b"\",\"attributes\":[");
+        key_string(out, "mlflow.spanType", s.span_type.as_str());
+        if let Some(i) = &s.inputs {
+            out.push(b',');
+            key_string(out, "mlflow.spanInputs", i);
+        }
+        if let Some(o) = &s.outputs {
+            out.push(b',');
+            key_string(out, "mlflow.spanOutputs", o);
+        }
+        for (k, v) in &s.attributes {
+            out.push(b',');
+            key_value(out, k, v);
+        }
+        out.push(b']');
+        if !s.events.is_empty() {
+            out.extend_from_slice(b",\"events\":[");
+            for (i, e) in s.events.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"timeUnixNano\":\"");
+                decimal(out, e.time_ns);
+                out.extend_from_slice(b"\",\"name\":");
+                string(out, &e.name);
+                if !e.attributes.is_empty() {
+                    out.extend_from_slice(b",\"attributes\":[");
+                    for (j, (k, v)) in e.attributes.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        key_value(out, k, v);
+                    }
+                    out.push(b']');
+                }
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b",\"status\":{");
+        if !s.status.message.is_empty() {
+            out.extend_from_slice(b"\"message\":");
+            string(out, &s.status.message);
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"code\":");
+        decimal(out, s.status.code as i32 as u64);
+        out.extend_from_slice(b"},\"flags\":257}");
+    }
+
+    fn key_string(out: &mut Vec<u8>, key: &str, value: &str) {
+        out.extend_from_slice(b"{\"key\":");
+        string(out, key);
+        out.extend_from_slice(b",\"value\":{\"stringValue\":");
+        string(out, value);
+        out.extend_from_slice(b"}}");
+    }
+
+    fn key_value(out: &mut Vec<u8>, key: &str, value: &AttrValue) {
+        match value {
+            AttrValue::Str(s) | AttrValue::Json(s) => return key_string(out, key, s),
+            _ => {}
+        }
+        out.extend_from_slice(b"{\"key\":");
+        string(out, key);
+        out.extend_from_slice(b",\"value\":{");
+        match value {
+            AttrValue::Int(n) => {
+                out.extend_from_slice(b"\"intValue\":\"");
+                if *n < 0 {
+                    out.push(b'-');
+                }
+                decimal(out, n.unsigned_abs());
+                out.push(b'"');
+            }
+            AttrValue::Double(d) => {
+                out.extend_from_slice(b"\"doubleValue\":");
+                if d.is_finite() {
+                    // serde_json's own float formatting, so the text is exactly what it writes.
+                    if serde_json::to_writer(&mut *out, d).is_err() {
+                        out.push(b'0');
+                    }
+                } else if d.is_nan() {
+                    out.extend_from_slice(b"\"NaN\"");
+                } else if *d > 0.0 {
+                    out.extend_from_slice(b"\"Infinity\"");
+                } else {
+                    out.extend_from_slice(b"\"-Infinity\"");
+                }
+            }
+            AttrValue::Bool(b) => {
+                out.extend_from_slice(if *b {
+                    b"\"boolValue\":true"
+                } else {
+                    b"\"boolValue\":false"
+                });
+            }
+            AttrValue::Str(_) | AttrValue::Json(_) => {}
+        }
+        out.extend_from_slice(b"}}");
+    }
+
+    fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
+        for b in bytes {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+        }
+    }
+
+    fn decimal(out: &mut Vec<u8>, mut n: u64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&buf[i..]);
+    }
+
+    /// A JSON string, escaped as serde_json escapes: `"`, `\` and control characters below
+    /// U+0020 (`\b \t \n \f \r` by name, the rest as `\u00xx`); everything else as is.
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.push(b'"');
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                b'\t' => b"\\t",
+                b'\n' => b"\\n",
+                0x0c => b"\\f",
+                b'\r' => b"\\r",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            out.extend_from_slice(&bytes[start..i]);
+            if esc.is_empty() {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+            } else {
+                out.extend_from_slice(esc);
+            }
+            start = i + 1;
+        }
+        out.extend_from_slice(&bytes[start..]);
+        out.push(b'"');
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::span_to_wire;
+        use crate::attribute::AttrValue;
+        use crate::id::{SpanId, TraceId};
+        use crate::span::{Event, SpanData, SpanType, Status, StatusCode};
+
+        fn sample(parent: bool, text: &str, status: &str, events: bool) -> SpanData {
+            SpanData {
+                trace_id: TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+                span_id: SpanId::from_hex("b7ad6b7169203331").unwrap(),
+                parent_span_id: parent.then(|| SpanId::from_hex("00f067aa0ba902b7").unwrap()),
+                name: text.to_owned(),
+                span_type: SpanType::parse("CHAT_MODEL"),
+                start_ns: 0,
+                end_ns: u64::MAX,
+                inputs: Some(format!(
+                    "{{\"q\":{}}}",
+                    serde_json::to_string(text).unwrap()
+                )),
+                outputs: None,
+                attributes: vec![
+                    ("s".into(), AttrValue::Str(text.to_owned())),
+                    ("j".into(), AttrValue::Json("[1,2]".into())),
+                    ("i".into(), AttrValue::Int(i64::MIN)),
+                    ("i2".into(), AttrValue::Int(42)),
+                    ("d".into(), AttrValue::Double(0.1 + 0.2)),
+                    ("d2".into(), AttrValue::Double(1e300)),
+                    ("d3".into(), AttrValue::Double(-0.0)),
+                    ("nan".into(), AttrValue::Double(f64::NAN)),
+                    ("inf".into(), AttrValue::Double(f64::INFINITY)),
+                    ("-inf".into(), AttrValue::Double(f64::NEG_INFINITY)),
+                    ("b".into(), AttrValue::Bool(true)),
+                    ("b2".into(), AttrValue::Bool(false)),
+                    (text.to_owned(), AttrValue::Int(7)),
+                ],
+                events: if events {
+                    vec![
+                        Event {
+                            name: "exception".into(),
+                            time_ns: 1_700_000_000_123_456_789,
+                            attributes: vec![(
+                                "exception.message".into(),
+                                AttrValue::Str(text.to_owned()),
+                            )],
+                        },
+                        Event {
+                            name: text.to_owned(),
+                            time_ns: 5,
+                            attributes: vec![],
+                        },
+                    ]
+                } else {
+                    vec![]
+                },
+                status: Status {
+                    code: if status.is_empty() {
+                        StatusCode::Ok
+                    } else {
+                        StatusCode::Error
+                    },
+                    message: status.to_owned(),
+                },
+            }
+        }
+
+        #[test]
+        fn hand_written_json_is_byte_for_byte_serde_json() {
+            let all_controls: String = (0u8..0x20).map(char::from).collect();
+            let texts = [
+                "",
+                "plain",
+                "quote \" and \\ backslash /",
+                "é ✓ 🦀 \u{7f} \u{2028}",
+                &all_controls,
+            ];
+            for text in texts {
+                for parent in [false, true] {
+                    for status in ["", "Error: \"boom\"\n"] {
+                        for events in [false, true] {
+                            let span = sample(parent, text, status, events);
+                            let mut mine = Vec::new();
+                            super::span(&mut mine, &span);
+                            let theirs = serde_json::to_vec(&span_to_wire(&span)).unwrap();
+                            assert_eq!(
+                                String::from_utf8(mine).unwrap(),
+                                String::from_utf8(theirs).unwrap()
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 }
