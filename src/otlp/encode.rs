@@ -133,6 +133,8 @@ pub struct Encoder {
     resource: wire::Resource,
     scope: wire::InstrumentationScope,
     json_head: String,
+    resource_pb: Vec<u8>,
+    scope_pb: Vec<u8>,
 }
 
 const JSON_TAIL: &str = "]}]}]}";
@@ -167,6 +169,8 @@ impl Encoder {
         );
         Encoder {
             format,
+            resource_pb: resource.encode_to_vec(),
+            scope_pb: scope.encode_to_vec(),
             resource,
             scope,
             json_head,
@@ -191,6 +195,7 @@ impl Encoder {
             size: base,
             json: Vec::new(),
             proto: Vec::new(),
+            scratch: Vec::new(),
             spans: 0,
             oversize: false,
         }
@@ -227,7 +232,8 @@ pub struct PayloadBuilder<'a> {
     max_bytes: usize,
     size: usize,
     json: Vec<u8>,
-    proto: Vec<wire::Span>,
+    proto: Vec<u8>,
+    scratch: Vec<u8>,
     spans: usize,
     oversize: bool,
 }
@@ -253,13 +259,16 @@ impl PayloadBuilder<'_> {
                 added
             }
             Format::Protobuf => {
-                let w = span_to_wire(span);
-                let len = w.encoded_len();
+                self.scratch.clear();
+                pb::span(&mut self.scratch, span);
+                let len = self.scratch.len();
                 let added = 1 + prost::length_delimiter_len(len) + len;
                 if !self.fits(added) {
                     return false;
                 }
-                self.proto.push(w);
+                // ScopeSpans.spans (field 2), length-delimited.
+                pb::len_field(&mut self.proto, 2, len);
+                self.proto.extend_from_slice(&self.scratch);
                 added
             }
         };
@@ -299,7 +308,7 @@ impl PayloadBuilder<'_> {
                 b.extend_from_slice(JSON_TAIL.as_bytes());
                 b
             }
-            Format::Protobuf => self.enc.request(self.proto).encode_to_vec(),
+            Format::Protobuf => pb::request(&self.enc.resource_pb, &self.enc.scope_pb, &self.proto),
         };
         // The protobuf size is estimated with some slack, so a lone span taken as oversize may
         // still fit; only a body that really is over the cap is marked.
@@ -310,6 +319,188 @@ impl PayloadBuilder<'_> {
             spans: self.spans,
             oversize,
         }
+    }
+}
+
+/// OTLP protobuf for one span and the request around the spans, written by hand from
+/// [`SpanData`]: the same bytes prost writes for [`span_to_wire`]'s message inside
+/// [`Encoder::request`] (a test below holds them equal), without building those messages first.
+/// As prost does, proto3 defaults are left out (empty strings and bytes, zero numbers), while a
+/// set `oneof` value and a present optional message are always written.
+mod pb {
+    use crate::attribute::AttrValue;
+    use crate::span::SpanData;
+
+    const LEN: u32 = 2;
+    const FIXED64: u32 = 1;
+    const FIXED32: u32 = 5;
+    const VARINT: u32 = 0;
+
+    fn varint(out: &mut Vec<u8>, mut n: u64) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    fn varint_len(n: u64) -> usize {
+        prost::encoding::encoded_len_varint(n)
+    }
+
+    fn key(out: &mut Vec<u8>, field: u32, wire_type: u32) {
+        varint(out, u64::from(field << 3 | wire_type));
+    }
+
+    /// The key and length of a length-delimited field.
+    pub(super) fn len_field(out: &mut Vec<u8>, field: u32, len: usize) {
+        key(out, field, LEN);
+        varint(out, len as u64);
+    }
+
+    fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
+        if !b.is_empty() {
+            len_field(out, field, b.len());
+            out.extend_from_slice(b);
+        }
+    }
+
+    fn fixed64_field(out: &mut Vec<u8>, field: u32, n: u64) {
+        if n != 0 {
+            key(out, field, FIXED64);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+
+    /// Length of a string or bytes field with a one-byte key (0 when left out).
+    fn str_len(s: &str) -> usize {
+        if s.is_empty() {
+            0
+        } else {
+            1 + varint_len(s.len() as u64) + s.len()
+        }
+    }
+
+    /// Length of an AnyValue message holding `v`.
+    fn any_len(v: &AttrValue) -> usize {
+        match v {
+            AttrValue::Str(s) | AttrValue::Json(s) => 1 + varint_len(s.len() as u64) + s.len(),
+            AttrValue::Int(n) => 1 + varint_len(*n as u64),
+            AttrValue::Double(_) => 9,
+            AttrValue::Bool(_) => 2,
+        }
+    }
+
+    fn kv_len(k: &str, v: &AttrValue) -> usize {
+        let a = any_len(v);
+        str_len(k) + 1 + varint_len(a as u64) + a
+    }
+
+    /// A KeyValue as a repeated field `field` of its parent.
+    fn kv(out: &mut Vec<u8>, field: u32, k: &str, v: &AttrValue) {
+        len_field(out, field, kv_len(k, v));
+        bytes_field(out, 1, k.as_bytes());
+        len_field(out, 2, any_len(v));
+        match v {
+            AttrValue::Str(s) | AttrValue::Json(s) => {
+                len_field(out, 1, s.len());
+                out.extend_from_slice(s.as_bytes());
+            }
+            AttrValue::Bool(b) => {
+                key(out, 2, VARINT);
+                out.push(u8::from(*b));
+            }
+            AttrValue::Int(n) => {
+                key(out, 3, VARINT);
+                varint(out, *n as u64);
+            }
+            AttrValue::Double(d) => {
+                key(out, 4, FIXED64);
+                out.extend_from_slice(&d.to_bits().to_le_bytes());
+            }
+        }
+    }
+
+    fn kv_str(out: &mut Vec<u8>, field: u32, k: &str, s: &str) {
+        // Same bytes as `kv` with `AttrValue::Str`, without building one.
+        let a = 1 + varint_len(s.len() as u64) + s.len();
+        len_field(out, field, str_len(k) + 1 + varint_len(a as u64) + a);
+        bytes_field(out, 1, k.as_bytes());
+        len_field(out, 2, a);
+        len_field(out, 1, s.len());
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    /// The body of one Span message (without its own key and length).
+    pub(super) fn span(out: &mut Vec<u8>, s: &SpanData) {
+        bytes_field(out, 1, s.trace_id.as_bytes());
+        bytes_field(out, 2, s.span_id.as_bytes());
+        if let Some(p) = &s.parent_span_id {
+            bytes_field(out, 4, p.as_bytes());
+        }
+        bytes_field(out, 5, s.name.as_bytes());
+        key(out, 6, VARINT);
+        out.push(1); // kind: internal
+        fixed64_field(out, 7, s.start_ns);
+        fixed64_field(out, 8, s.end_ns);
+        kv_str(out, 9, "mlflow.spanType", s.span_type.as_str());
+        if let Some(i) = &s.inputs {
+            kv_str(out, 9, "mlflow.spanInputs", i);
+        }
+        if let Some(o) = &s.outputs {
+            kv_str(out, 9, "mlflow.spanOutputs", o);
+        }
+        for (k, v) in &s.attributes {
+            kv(out, 9, k, v);
+        }
+        for e in &s.events {
+            let attrs: usize = e
+                .attributes
+                .iter()
+                .map(|(k, v)| {
+                    let l = kv_len(k, v);
+                    1 + varint_len(l as u64) + l
+                })
+                .sum();
+            let len = if e.time_ns != 0 { 9 } else { 0 } + str_len(&e.name) + attrs;
+            len_field(out, 11, len);
+            fixed64_field(out, 1, e.time_ns);
+            bytes_field(out, 2, e.name.as_bytes());
+            for (k, v) in &e.attributes {
+                kv(out, 3, k, v);
+            }
+        }
+        let code = s.status.code as i32;
+        let status_len = str_len(&s.status.message) + if code != 0 { 2 } else { 0 };
+        len_field(out, 15, status_len);
+        bytes_field(out, 2, s.status.message.as_bytes());
+        if code != 0 {
+            key(out, 3, VARINT);
+            out.push(code as u8);
+        }
+        key(out, 16, FIXED32);
+        out.extend_from_slice(&(0x100u32 | 1).to_le_bytes()); // flags, as in span_to_wire
+    }
+
+    /// ExportTraceServiceRequest { resource_spans: [ResourceSpans { resource, scope_spans:
+    /// [ScopeSpans { scope, spans }] }] }, with `spans` already encoded as ScopeSpans fields.
+    pub(super) fn request(resource: &[u8], scope: &[u8], spans: &[u8]) -> Vec<u8> {
+        let scope_spans = 1 + varint_len(scope.len() as u64) + scope.len() + spans.len();
+        let resource_spans = 1
+            + varint_len(resource.len() as u64)
+            + resource.len()
+            + 1
+            + varint_len(scope_spans as u64)
+            + scope_spans;
+        let mut out = Vec::with_capacity(resource_spans + 8);
+        len_field(&mut out, 1, resource_spans);
+        len_field(&mut out, 1, resource.len());
+        out.extend_from_slice(resource);
+        len_field(&mut out, 2, scope_spans);
+        len_field(&mut out, 1, scope.len());
+        out.extend_from_slice(scope);
+        out.extend_from_slice(spans);
+        out
     }
 }
 
@@ -494,95 +685,130 @@ mod json {
         out.extend_from_slice(&bytes[start..]);
         out.push(b'"');
     }
+}
 
-    #[cfg(test)]
-    mod tests {
-        use super::super::span_to_wire;
-        use crate::attribute::AttrValue;
-        use crate::id::{SpanId, TraceId};
-        use crate::span::{Event, SpanData, SpanType, Status, StatusCode};
+#[cfg(test)]
+mod tests {
+    use super::{json, span_to_wire, Encoder, Format, Resource};
+    use crate::attribute::AttrValue;
+    use prost::Message;
 
-        fn sample(parent: bool, text: &str, status: &str, events: bool) -> SpanData {
-            SpanData {
-                trace_id: TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
-                span_id: SpanId::from_hex("b7ad6b7169203331").unwrap(),
-                parent_span_id: parent.then(|| SpanId::from_hex("00f067aa0ba902b7").unwrap()),
-                name: text.to_owned(),
-                span_type: SpanType::parse("CHAT_MODEL"),
-                start_ns: 0,
-                end_ns: u64::MAX,
-                inputs: Some(format!(
-                    "{{\"q\":{}}}",
-                    serde_json::to_string(text).unwrap()
-                )),
-                outputs: None,
-                attributes: vec![
-                    ("s".into(), AttrValue::Str(text.to_owned())),
-                    ("j".into(), AttrValue::Json("[1,2]".into())),
-                    ("i".into(), AttrValue::Int(i64::MIN)),
-                    ("i2".into(), AttrValue::Int(42)),
-                    ("d".into(), AttrValue::Double(0.1 + 0.2)),
-                    ("d2".into(), AttrValue::Double(1e300)),
-                    ("d3".into(), AttrValue::Double(-0.0)),
-                    ("nan".into(), AttrValue::Double(f64::NAN)),
-                    ("inf".into(), AttrValue::Double(f64::INFINITY)),
-                    ("-inf".into(), AttrValue::Double(f64::NEG_INFINITY)),
-                    ("b".into(), AttrValue::Bool(true)),
-                    ("b2".into(), AttrValue::Bool(false)),
-                    (text.to_owned(), AttrValue::Int(7)),
-                ],
-                events: if events {
-                    vec![
-                        Event {
-                            name: "exception".into(),
-                            time_ns: 1_700_000_000_123_456_789,
-                            attributes: vec![(
-                                "exception.message".into(),
-                                AttrValue::Str(text.to_owned()),
-                            )],
-                        },
-                        Event {
-                            name: text.to_owned(),
-                            time_ns: 5,
-                            attributes: vec![],
-                        },
-                    ]
-                } else {
-                    vec![]
-                },
-                status: Status {
-                    code: if status.is_empty() {
-                        StatusCode::Ok
-                    } else {
-                        StatusCode::Error
-                    },
-                    message: status.to_owned(),
-                },
-            }
+    fn resource() -> Resource {
+        Resource {
+            service_name: "svc".into(),
+            attributes: vec![
+                ("deployment".into(), AttrValue::Str("test".into())),
+                ("n".into(), AttrValue::Int(-3)),
+            ],
         }
+    }
+    use crate::id::{SpanId, TraceId};
+    use crate::span::{Event, SpanData, SpanType, Status, StatusCode};
 
-        #[test]
-        fn hand_written_json_is_byte_for_byte_serde_json() {
-            let all_controls: String = (0u8..0x20).map(char::from).collect();
-            let texts = [
-                "",
-                "plain",
-                "quote \" and \\ backslash /",
-                "é ✓ 🦀 \u{7f} \u{2028}",
-                &all_controls,
-            ];
-            for text in texts {
-                for parent in [false, true] {
-                    for status in ["", "Error: \"boom\"\n"] {
-                        for events in [false, true] {
-                            let span = sample(parent, text, status, events);
-                            let mut mine = Vec::new();
-                            super::span(&mut mine, &span);
-                            let theirs = serde_json::to_vec(&span_to_wire(&span)).unwrap();
-                            assert_eq!(
-                                String::from_utf8(mine).unwrap(),
-                                String::from_utf8(theirs).unwrap()
-                            );
+    fn sample(parent: bool, text: &str, status: &str, events: bool) -> SpanData {
+        SpanData {
+            trace_id: TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+            span_id: SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            parent_span_id: parent.then(|| SpanId::from_hex("00f067aa0ba902b7").unwrap()),
+            name: text.to_owned(),
+            span_type: SpanType::parse("CHAT_MODEL"),
+            start_ns: 0,
+            end_ns: u64::MAX,
+            inputs: Some(format!(
+                "{{\"q\":{}}}",
+                serde_json::to_string(text).unwrap()
+            )),
+            outputs: None,
+            attributes: vec![
+                ("s".into(), AttrValue::Str(text.to_owned())),
+                ("j".into(), AttrValue::Json("[1,2]".into())),
+                ("i".into(), AttrValue::Int(i64::MIN)),
+                ("i2".into(), AttrValue::Int(42)),
+                ("d".into(), AttrValue::Double(0.1 + 0.2)),
+                ("d2".into(), AttrValue::Double(1e300)),
+                ("d3".into(), AttrValue::Double(-0.0)),
+                ("nan".into(), AttrValue::Double(f64::NAN)),
+                ("inf".into(), AttrValue::Double(f64::INFINITY)),
+                ("-inf".into(), AttrValue::Double(f64::NEG_INFINITY)),
+                ("b".into(), AttrValue::Bool(true)),
+                ("b2".into(), AttrValue::Bool(false)),
+                (text.to_owned(), AttrValue::Int(7)),
+            ],
+            events: if events {
+                vec![
+                    Event {
+                        name: "exception".into(),
+                        time_ns: 1_700_000_000_123_456_789,
+                        attributes: vec![(
+                            "exception.message".into(),
+                            AttrValue::Str(text.to_owned()),
+                        )],
+                    },
+                    Event {
+                        name: text.to_owned(),
+                        time_ns: 5,
+                        attributes: vec![],
+                    },
+                ]
+            } else {
+                vec![]
+            },
+            status: Status {
+                code: match status {
+                    "" => StatusCode::Ok,
+                    "unset" => StatusCode::Unset,
+                    _ => StatusCode::Error,
+                },
+                message: if status == "unset" {
+                    String::new()
+                } else {
+                    status.to_owned()
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn hand_written_json_and_protobuf_are_byte_for_byte_serde_json_and_prost() {
+        let all_controls: String = (0u8..0x20).map(char::from).collect();
+        let texts = [
+            "",
+            "plain",
+            "quote \" and \\ backslash /",
+            "é ✓ 🦀 \u{7f} \u{2028}",
+            &all_controls,
+        ];
+        for text in texts {
+            for parent in [false, true] {
+                for status in ["", "unset", "Error: \"boom\"\n"] {
+                    for events in [false, true] {
+                        let span = sample(parent, text, status, events);
+                        let mut mine = Vec::new();
+                        json::span(&mut mine, &span);
+                        let theirs = serde_json::to_vec(&span_to_wire(&span)).unwrap();
+                        assert_eq!(
+                            String::from_utf8(mine).unwrap(),
+                            String::from_utf8(theirs).unwrap()
+                        );
+                        for format in [Format::Protobuf, Format::Json] {
+                            let enc = Encoder::new(format, &resource());
+                            let batch = [span.clone(), sample(!parent, "x", "", !events)];
+                            let mut b = enc.builder(usize::MAX);
+                            assert!(b.try_add(&batch[0]) && b.try_add(&batch[1]));
+                            let body = b.finish().body;
+                            if format == Format::Protobuf {
+                                let wire = enc.request(batch.iter().map(span_to_wire).collect());
+                                assert_eq!(body, wire.encode_to_vec());
+                            } else {
+                                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                                assert_eq!(
+                                    v["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                                        .as_array()
+                                        .unwrap()
+                                        .len(),
+                                    2
+                                );
+                            }
                         }
                     }
                 }
