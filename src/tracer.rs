@@ -337,6 +337,9 @@ impl Tracer {
             self.queue.count_dropped(DropReason::SampledOut, 1);
             return Ok(());
         }
+        // A queued span holds no spare attribute slots (a Vec grows 4, 8, 16…): shrinking in
+        // place is cheap, and it is most of a 5-attribute span's slack.
+        live.data.attributes.shrink_to_fit();
         let _ = self.queue.push(live.data);
         Ok(())
     }
