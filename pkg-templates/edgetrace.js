@@ -467,13 +467,46 @@ function active() {
 // after an await finds its innermost traced async ancestor there. Paid only when the synchronous
 // stack is empty and a traced async span is open. Not seen: `.then()` callbacks and timers started
 // outside an awaited chain, and engines other than V8 (Firefox, Safari); there, pass the span.
+const RUNNER_PREFIX = '__et_';
 const RUNNER = /__et_(\d+)/;
+const asCallSites = (_error, callSites) => callSites;
 
+// The innermost `__et_<handle>` frame, read as V8 call sites rather than as stack text (no
+// formatting of every frame), first from the nearest frames only: the runner of the span that
+// is awaiting is usually a few frames up. The whole chain is read only when those frames end
+// before it.
 function activeFromAsyncStack() {
   if (!state.v8Stacks) return undefined;
   const limit = Error.stackTraceLimit;
+  const prepare = Error.prepareStackTrace;
+  try {
+    Error.prepareStackTrace = asCallSites;
+    for (const depth of [16, 100]) {
+      Error.stackTraceLimit = depth;
+      const holder = {};
+      Error.captureStackTrace(holder, activeFromAsyncStack);
+      const frames = holder.stack;
+      if (!Array.isArray(frames)) return activeFromStackText(limit, prepare);
+      for (const f of frames) {
+        const name = f.getFunctionName?.();
+        if (name && name.startsWith(RUNNER_PREFIX)) return state.asyncSpans.get(Number(name.slice(RUNNER_PREFIX.length)));
+      }
+      if (frames.length < depth) return undefined;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = prepare;
+  }
+  return undefined;
+}
+
+// The same from the stack text, where call sites are not handed out.
+function activeFromStackText(limit, prepare) {
   let text = '';
   try {
+    Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = 100;
     text = new Error().stack || '';
   } catch {
