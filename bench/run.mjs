@@ -86,7 +86,7 @@ const us = (ns) => (ns / 1000).toFixed(2);
 const spread = (xs) => `${us(Math.min(...xs))}–${us(Math.max(...xs))}`;
 const verdict = (ratio, target) => (ratio <= target ? '**met**' : 'missed');
 function spanTable(title, rs, rounds, ops) {
-  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops after a warm-up round, alternating which library goes first. µs per span: median (min–max over rounds).`, '',
+  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first. µs per span: median (min–max over rounds).`, '',
     '| scenario | edgetrace µs/span | OpenTelemetry µs/span | ratio | target ≤ 0.25 |', '|---|---|---|---|---|'];
   for (const sc of SCENARIOS) {
     const r = rs[sc.id];
@@ -122,7 +122,7 @@ const md = [
   '',
   spanTable('Headless Chromium (OpenTelemetry WebTracerProvider, no Zone.js)', rtRes.chromium, rtRes.rounds, rtRes.ops),
   '',
-  'Without Zone.js, OpenTelemetry web loses the active span at the first `await`, so its async rows do less work than edgetrace\'s. edgetrace finds the active span after an await from V8\'s async stack trace, a `new Error().stack` per span started with no synchronous parent. That is most of its cost in the async rows.',
+  'Without Zone.js, OpenTelemetry web loses the active span at the first `await`, so its async rows do less work than edgetrace\'s. edgetrace finds the active span after an await from V8\'s async stack trace: it captures the call sites of the nearest frames (`Error.captureStackTrace`) for each span started with no synchronous parent. That capture is most of its cost in the async rows.',
   '',
   spanTable('workerd via Miniflare (nodejs_compat: AsyncLocalStorage for both)', rtRes.workerd, rtRes.rounds, rtRes.ops),
   '',
@@ -153,7 +153,7 @@ const md = [
   '',
   ...profiles.flatMap((p) => [p.md, '']),
   ...(load
-    ? ['## The ingest service under load', '', ...(loadReused ? [`**Not re-run in this run** (\`--skip-ingest\`): the table is from the last ingest run, on ${load.date?.slice(0, 10) ?? 'an earlier date'}, read from \`bench/out/ingest_load.json\`.`, ''] : []), `\`node bench/ingest_load.mjs --duration 60 --check\`: the ingest Worker in workerd on loopback, 8 connections posting OTLP/JSON requests of 20 fresh spans, 60 s per target. The pass-through Worker is the baseline: the same runtime and load with no checks or decoding.`, '',
+    ? ['## The ingest service under load', '', ...(loadReused ? [`**Not re-run in this run** (\`--skip-ingest\`): the table is from the last ingest run, at ${load.date ? `${load.date.slice(0, 16).replace('T', ' ')} UTC` : 'an earlier date'}, read from \`bench/out/ingest_load.json\`.`, ''] : []), `\`node bench/ingest_load.mjs --duration 60 --check\`: the ingest Worker in workerd on loopback, 8 connections posting OTLP/JSON requests of 20 fresh spans, 60 s per target. The pass-through Worker is the baseline: the same runtime and load with no checks or decoding.`, '',
       '| target | requests/s | spans/s accepted | spans relayed / accepted | p50 ms | p99 ms | answers | workerd RSS after 10 s → max | wasm memory |', '|---|---|---|---|---|---|---|---|---|',
       ...load.results.map((r) => `| ${r.target} | ${r.requestsPerS.toFixed(0)} | ${r.spansAcceptedPerS.toFixed(0)} | ${r.spansRelayed} / ${r.spansAccepted} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(' ')} | ${r.workerdRssMiB.afterWarmup?.toFixed(0)} → ${r.workerdRssMiB.max?.toFixed(0)} MiB | ${r.target.includes('baseline') ? '–' : `${r.wasmMemoryMiB.max.toFixed(2)} MiB`} |`), '']
     : []),
