@@ -3,11 +3,13 @@
 // per function and per layer. The profiled package is a copy of pkg/ whose wasm keeps its name
 // section (built here the way scripts/build.mjs builds it, with wasm-opt -g instead of
 // --strip-debug), so wasm functions show by their Rust names.
-//   node bench/profile.mjs [SCENARIO] [OPS] [ROUNDS] [--no-build]
-// Writes bench/out/profile-<scenario>.md and .json; prints the markdown.
+//   node bench/profile.mjs [SCENARIO] [OPS] [ROUNDS] [--no-build] [--no-als]
+// --no-als runs the package without AsyncLocalStorage, the way browsers run it (the active span
+// after an await is found from V8's async stack). Writes bench/out/profile-<scenario>[-noals].md
+// and .json; prints the markdown.
 import { execFileSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
-import { copyFileSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { edgetraceOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
@@ -37,7 +39,23 @@ if (!process.argv.includes('--no-build') || !existsSync(join(named, 'node.js')))
     '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue', '--strip-producers', wasm, '-o', wasm]);
 }
 
-const et = await import(pathToFileURL(join(named, 'node.js')).href);
+const noAls = process.argv.includes('--no-als');
+const tag = noAls ? `${scenario}-noals` : scenario;
+let et;
+if (noAls) {
+  // The JS layer with the core loaded as the Node entry loads it, but no AsyncLocalStorage.
+  const glue = await import(pathToFileURL(join(named, 'core', 'edgetrace.js')).href);
+  et = await import(pathToFileURL(join(named, 'edgetrace.js')).href);
+  et._setRuntime({
+    loader: () => {
+      glue.initSync({ module: readFileSync(join(named, 'core', 'edgetrace_bg.wasm')) });
+      return { Core: glue.Core };
+    },
+    runtime: 'browser',
+  });
+} else {
+  et = await import(pathToFileURL(join(named, 'node.js')).href);
+}
 const sc = SCENARIOS.find((s) => s.id === scenario);
 if (!sc) throw new Error(`unknown scenario ${scenario}; one of ${SCENARIOS.map((s) => s.id).join(', ')}`);
 const now = () => performance.now();
@@ -104,7 +122,7 @@ const pct = (v) => ((100 * v) / total).toFixed(1);
 const nsPerSpan = (ms * 1e6) / (rounds * ops * sc.spans);
 const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
 const md = [
-  `Scenario \`${scenario}\` (${sc.title}), ${rounds} round${rounds === 1 ? "" : "s"} of ${ops} ops, ${nsPerSpan.toFixed(0)} ns per span while profiled (\`node bench/profile.mjs ${scenario} ${ops} ${rounds}\`).`,
+  `Scenario \`${scenario}\` (${sc.title})${noAls ? ', **without AsyncLocalStorage** (the path browsers take)' : ''}, ${rounds} round${rounds === 1 ? "" : "s"} of ${ops} ops, ${nsPerSpan.toFixed(0)} ns per span while profiled (\`node bench/profile.mjs ${scenario} ${ops} ${rounds}${noAls ? ' --no-als' : ''}\`).`,
   '',
   '| layer | self time % |',
   '|---|---|',
@@ -115,6 +133,6 @@ const md = [
   ...top.map(([k, v]) => `| \`${k.replace(/\|/g, '\\|').slice(0, 110)}\` | ${pct(v)} |`),
 ].join('\n');
 mkdirSync(join(here, 'out'), { recursive: true });
-writeFileSync(join(here, 'out', `profile-${scenario}.md`), md + '\n');
-writeFileSync(join(here, 'out', `profile-${scenario}.json`), JSON.stringify({ scenario, ops, rounds, nsPerSpan, layers: Object.fromEntries([...layers].map(([k, v]) => [k, (100 * v) / total])), top: top.map(([k, v]) => [k, (100 * v) / total]) }));
+writeFileSync(join(here, 'out', `profile-${tag}.md`), md + '\n');
+writeFileSync(join(here, 'out', `profile-${tag}.json`), JSON.stringify({ scenario, noAls, ops, rounds, nsPerSpan, layers: Object.fromEntries([...layers].map(([k, v]) => [k, (100 * v) / total])), top: top.map(([k, v]) => [k, (100 * v) / total]) }));
 console.log(md);

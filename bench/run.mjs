@@ -31,16 +31,17 @@ function node(args, what) {
 }
 
 const t0 = Date.now();
-const nodeRes = JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '9', quick ? '100' : '3000'], 'per-span cost in Node'));
-const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '7', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
+const nodeRes = JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], 'per-span cost in Node'));
+const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
 const mem = ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span (${who})`)));
 const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
 // Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
 // functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
-const PROFILED = ['nested', 'nestedAsync', 'nestedProto'];
-const profiles = PROFILED.map((id, i) => {
-  node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...(i > 0 ? ['--no-build'] : [])], `CPU profile of edgetrace (${id})`);
-  return { id, md: readFileSync(join(here, `out/profile-${id}.md`), 'utf8').trim() };
+// The last one runs without AsyncLocalStorage, the path browsers take (Chromium's async rows).
+const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
+const profiles = PROFILED.map(([id, flag], i) => {
+  node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `CPU profile of edgetrace (${id}${flag ? ` ${flag}` : ''})`);
+  return { id, md: readFileSync(join(here, `out/profile-${id}${flag ? '-noals' : ''}.md`), 'utf8').trim() };
 });
 let load = null;
 let loadReused = false;
@@ -86,7 +87,7 @@ const us = (ns) => (ns / 1000).toFixed(2);
 const spread = (xs) => `${us(Math.min(...xs))}–${us(Math.max(...xs))}`;
 const verdict = (ratio, target) => (ratio <= target ? '**met**' : 'missed');
 function spanTable(title, rs, rounds, ops) {
-  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first. µs per span: median (min–max over rounds).`, '',
+  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first; an even number of rounds, so each library goes first in half of them (whichever goes second in a round pays for the first one's garbage, most visibly in workerd, where no GC can be forced between them). µs per span: median (min–max over rounds).`, '',
     '| scenario | edgetrace µs/span | OpenTelemetry µs/span | ratio | target ≤ 0.25 |', '|---|---|---|---|---|'];
   for (const sc of SCENARIOS) {
     const r = rs[sc.id];
@@ -149,7 +150,7 @@ const md = [
   '',
   '## Where edgetrace\'s time goes',
   '',
-  'CPU profiles of the timed part of three scenarios in Node (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
+  'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
   '',
   ...profiles.flatMap((p) => [p.md, '']),
   ...(load
