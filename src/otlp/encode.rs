@@ -7,8 +7,6 @@
 //! the keepalive limit unless a single span alone is bigger (then it travels alone, marked
 //! [`Payload::oversize`]).
 
-use prost::Message;
-
 use super::wire;
 use crate::attribute::AttrValue;
 use crate::span::SpanData;
@@ -127,53 +125,65 @@ pub fn span_to_wire(span: &SpanData) -> wire::Span {
 }
 
 /// Encodes batches for one resource in one format.
+///
+/// The resource and scope are encoded once, here, by the same hand-written writers as the spans,
+/// so sending needs neither the wire types nor their serde and prost code (which the ingest
+/// service's decoder still uses).
 #[derive(Debug, Clone)]
 pub struct Encoder {
     format: Format,
-    resource: wire::Resource,
-    scope: wire::InstrumentationScope,
     json_head: String,
     resource_pb: Vec<u8>,
     scope_pb: Vec<u8>,
 }
 
 const JSON_TAIL: &str = "]}]}]}";
+const SCOPE_NAME: &str = "edgetrace";
+
+/// The resource's attributes as sent: `service.name` first, then the others (a `service.name`
+/// among them is left out).
+fn resource_attributes(resource: &Resource) -> Vec<(&str, AttrValue)> {
+    let mut attrs = vec![(
+        "service.name",
+        AttrValue::Str(resource.service_name.clone()),
+    )];
+    attrs.extend(
+        resource
+            .attributes
+            .iter()
+            .filter(|(k, _)| k != "service.name")
+            .map(|(k, v)| (k.as_str(), v.clone())),
+    );
+    attrs
+}
 
 impl Encoder {
     /// An encoder for `resource` in `format`.
     pub fn new(format: Format, resource: &Resource) -> Encoder {
-        let mut attrs = vec![wire::KeyValue::string(
-            "service.name",
-            resource.service_name.as_str(),
-        )];
-        attrs.extend(
-            resource
-                .attributes
-                .iter()
-                .filter(|(k, _)| k != "service.name")
-                .map(|(k, v)| key_value(k, v)),
-        );
-        let resource = wire::Resource {
-            attributes: attrs,
-            dropped_attributes_count: 0,
-        };
-        let scope = wire::InstrumentationScope {
-            name: "edgetrace".to_owned(),
-            version: VERSION.to_owned(),
-            ..Default::default()
-        };
-        let json_head = format!(
-            "{{\"resourceSpans\":[{{\"resource\":{},\"scopeSpans\":[{{\"scope\":{},\"spans\":[",
-            serde_json::to_string(&resource).unwrap_or_else(|_| "{}".into()),
-            serde_json::to_string(&scope).unwrap_or_else(|_| "{}".into()),
-        );
+        let attrs = resource_attributes(resource);
+        let mut json_head = br#"{"resourceSpans":[{"resource":{"attributes":["#.to_vec();
+        let mut resource_pb = Vec::new();
+        for (i, (k, v)) in attrs.iter().enumerate() {
+            if i > 0 {
+                json_head.push(b',');
+            }
+            json::key_value(&mut json_head, k, v);
+            pb::key_value(&mut resource_pb, 1, k, v);
+        }
+        json_head.extend_from_slice(br#"]},"scopeSpans":[{"scope":{"name":"#);
+        json::string(&mut json_head, SCOPE_NAME);
+        json_head.extend_from_slice(br#","version":"#);
+        json::string(&mut json_head, VERSION);
+        json_head.extend_from_slice(br#"},"spans":["#);
+        let mut scope_pb = Vec::new();
+        pb::string_field(&mut scope_pb, 1, SCOPE_NAME);
+        pb::string_field(&mut scope_pb, 2, VERSION);
         Encoder {
             format,
-            resource_pb: resource.encode_to_vec(),
-            scope_pb: scope.encode_to_vec(),
-            resource,
-            scope,
-            json_head,
+            // Only whole strings and ASCII punctuation were written.
+            json_head: String::from_utf8(json_head).unwrap_or_default(),
+            resource_pb,
+            scope_pb,
         }
     }
 
@@ -187,7 +197,7 @@ impl Encoder {
         let base = match self.format {
             Format::Json => self.json_head.len() + JSON_TAIL.len(),
             // The empty envelope, plus room for the two enclosing length prefixes to grow.
-            Format::Protobuf => self.request(Vec::new()).encoded_len() + 8,
+            Format::Protobuf => pb::request(&self.resource_pb, &self.scope_pb, &[]).len() + 8,
         };
         PayloadBuilder {
             enc: self,
@@ -208,20 +218,6 @@ impl Encoder {
             b.try_add(s);
         }
         b.finish()
-    }
-
-    fn request(&self, spans: Vec<wire::Span>) -> wire::ExportTraceServiceRequest {
-        wire::ExportTraceServiceRequest {
-            resource_spans: vec![wire::ResourceSpans {
-                resource: Some(self.resource.clone()),
-                scope_spans: vec![wire::ScopeSpans {
-                    scope: Some(self.scope.clone()),
-                    spans,
-                    schema_url: String::new(),
-                }],
-                schema_url: String::new(),
-            }],
-        }
     }
 }
 
@@ -358,6 +354,11 @@ mod pb {
         varint(out, len as u64);
     }
 
+    /// A string field, left out when empty.
+    pub(super) fn string_field(out: &mut Vec<u8>, field: u32, s: &str) {
+        bytes_field(out, field, s.as_bytes());
+    }
+
     fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
         if !b.is_empty() {
             len_field(out, field, b.len());
@@ -397,7 +398,7 @@ mod pb {
     }
 
     /// A KeyValue as a repeated field `field` of its parent.
-    fn kv(out: &mut Vec<u8>, field: u32, k: &str, v: &AttrValue) {
+    pub(super) fn key_value(out: &mut Vec<u8>, field: u32, k: &str, v: &AttrValue) {
         len_field(out, field, kv_len(k, v));
         bytes_field(out, 1, k.as_bytes());
         len_field(out, 2, any_len(v));
@@ -451,7 +452,7 @@ mod pb {
             kv_str(out, 9, "mlflow.spanOutputs", o);
         }
         for (k, v) in &s.attributes {
-            kv(out, 9, k, v);
+            key_value(out, 9, k, v);
         }
         for e in &s.events {
             let attrs: usize = e
@@ -467,7 +468,7 @@ mod pb {
             fixed64_field(out, 1, e.time_ns);
             bytes_field(out, 2, e.name.as_bytes());
             for (k, v) in &e.attributes {
-                kv(out, 3, k, v);
+                key_value(out, 3, k, v);
             }
         }
         let code = s.status.code as i32;
@@ -589,7 +590,7 @@ mod json {
         out.extend_from_slice(b"}}");
     }
 
-    fn key_value(out: &mut Vec<u8>, key: &str, value: &AttrValue) {
+    pub(super) fn key_value(out: &mut Vec<u8>, key: &str, value: &AttrValue) {
         match value {
             AttrValue::Str(s) | AttrValue::Json(s) => return key_string(out, key, s),
             _ => {}
@@ -656,7 +657,7 @@ mod json {
 
     /// A JSON string, escaped as serde_json escapes: `"`, `\` and control characters below
     /// U+0020 (`\b \t \n \f \r` by name, the rest as `\u00xx`); everything else as is.
-    fn string(out: &mut Vec<u8>, s: &str) {
+    pub(super) fn string(out: &mut Vec<u8>, s: &str) {
         out.push(b'"');
         let bytes = s.as_bytes();
         let mut start = 0;
@@ -689,9 +690,70 @@ mod json {
 
 #[cfg(test)]
 mod tests {
-    use super::{json, span_to_wire, Encoder, Format, Resource};
+    use super::{json, key_value, span_to_wire, wire, Encoder, Format, Resource, VERSION};
     use crate::attribute::AttrValue;
     use prost::Message;
+
+    /// The request as the wire types describe it (what the encoders wrote before they were
+    /// written by hand), to hold the hand-written bytes against serde_json's and prost's.
+    fn wire_request(
+        resource: &Resource,
+        spans: Vec<wire::Span>,
+    ) -> wire::ExportTraceServiceRequest {
+        let mut attributes = vec![wire::KeyValue::string(
+            "service.name",
+            resource.service_name.as_str(),
+        )];
+        attributes.extend(
+            resource
+                .attributes
+                .iter()
+                .filter(|(k, _)| k != "service.name")
+                .map(|(k, v)| key_value(k, v)),
+        );
+        wire::ExportTraceServiceRequest {
+            resource_spans: vec![wire::ResourceSpans {
+                resource: Some(wire::Resource {
+                    attributes,
+                    dropped_attributes_count: 0,
+                }),
+                scope_spans: vec![wire::ScopeSpans {
+                    scope: Some(wire::InstrumentationScope {
+                        name: "edgetrace".to_owned(),
+                        version: VERSION.to_owned(),
+                        ..Default::default()
+                    }),
+                    spans,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_empty_envelope_is_what_prost_writes() {
+        for r in [
+            resource(),
+            Resource::default(),
+            Resource {
+                service_name: "a\"b".into(),
+                attributes: vec![("service.name".into(), AttrValue::Str("x".into()))],
+            },
+        ] {
+            let enc = Encoder::new(Format::Protobuf, &r);
+            assert_eq!(
+                super::pb::request(&enc.resource_pb, &enc.scope_pb, &[]),
+                wire_request(&r, Vec::new()).encode_to_vec()
+            );
+            let enc = Encoder::new(Format::Json, &r);
+            let json = format!("{}{}", enc.json_head, super::JSON_TAIL);
+            assert_eq!(
+                json,
+                serde_json::to_string(&wire_request(&r, Vec::new())).unwrap()
+            );
+        }
+    }
 
     fn resource() -> Resource {
         Resource {
@@ -796,17 +858,14 @@ mod tests {
                             let mut b = enc.builder(usize::MAX);
                             assert!(b.try_add(&batch[0]) && b.try_add(&batch[1]));
                             let body = b.finish().body;
+                            let wire =
+                                wire_request(&resource(), batch.iter().map(span_to_wire).collect());
                             if format == Format::Protobuf {
-                                let wire = enc.request(batch.iter().map(span_to_wire).collect());
                                 assert_eq!(body, wire.encode_to_vec());
                             } else {
-                                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
                                 assert_eq!(
-                                    v["resourceSpans"][0]["scopeSpans"][0]["spans"]
-                                        .as_array()
-                                        .unwrap()
-                                        .len(),
-                                    2
+                                    String::from_utf8(body).unwrap(),
+                                    serde_json::to_string(&wire).unwrap()
                                 );
                             }
                         }
