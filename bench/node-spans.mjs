@@ -3,7 +3,7 @@
 //   node --expose-gc bench/node-spans.mjs ROUNDS OPS
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as et from '../pkg/node.js';
-import { edgetraceOps, median, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
+import { edgetraceOps, median, opsFor, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
 import { edgetraceInit, otelNode } from './lib/setups.mjs';
 
 const rounds = Number(process.argv[2] || 7);
@@ -13,6 +13,7 @@ const out = { rounds, ops, scenarios: {}, floors: {} };
 
 for (const sc of SCENARIOS) {
   const res = { edgetrace: [], otel: [], bytesPerSpan: {} };
+  const n = opsFor(sc, ops);
   for (let r = 0; r < rounds + 1; r++) {
     const order = r % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel'];
     for (const who of order) {
@@ -21,20 +22,20 @@ for (const sc of SCENARIOS) {
       if (who === 'edgetrace') {
         const h = edgetraceInit(et, sc.export);
         const op = edgetraceOps(et)[sc.id];
-        ms = await timeOps(op, ops, sc.async, now);
+        ms = await timeOps(op, n, sc.async, now);
         if (sc.export) ms += await (async () => { const t = now(); await h.drain(); return now() - t; })();
         else await h.drain();
-        if (sc.export) res.bytesPerSpan.edgetrace = h.bytes() / (ops * sc.spans);
+        if (sc.export) res.bytesPerSpan.edgetrace = h.bytes() / (n * sc.spans);
       } else {
         const o = otelNode(sc.export);
         const op = otelOps(o.tracer)[sc.id];
-        ms = await timeOps(op, ops, sc.async, now);
+        ms = await timeOps(op, n, sc.async, now);
         if (sc.export) ms += await (async () => { const t = now(); await o.drain(); return now() - t; })();
         else await o.drain();
-        if (sc.export) res.bytesPerSpan.otel = o.bytes() / (ops * sc.spans);
+        if (sc.export) res.bytesPerSpan.otel = o.bytes() / (n * sc.spans);
         await o.close();
       }
-      if (r > 0) res[who].push((ms * 1e6) / (ops * sc.spans)); // round 0 warms up
+      if (r > 0) res[who].push((ms * 1e6) / (n * sc.spans)); // round 0 warms up
     }
   }
   res.ratio = median(res.edgetrace) / median(res.otel);

@@ -6,8 +6,11 @@
 //   node bench/run.mjs            (about 10 minutes on 2 cores)
 //   node bench/run.mjs --quick    (one short round of everything: checks the harness, ~2 minutes;
 //                                  writes bench/out/ only)
+//   --skip-ingest                  (leave out the ingest load; RESULTS.md then shows the table of
+//                                  the last ingest run in bench/out/ingest_load.json, if any, with
+//                                  its date, and says it was not re-run)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +19,7 @@ import { median, SCENARIOS } from './lib/scenarios.mjs';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
 const quick = process.argv.includes('--quick');
+const skipIngest = process.argv.includes('--skip-ingest');
 const say = (m) => console.error(`[bench] ${m}`);
 mkdirSync(join(here, 'out'), { recursive: true });
 
@@ -27,14 +31,27 @@ function node(args, what) {
 }
 
 const t0 = Date.now();
-const nodeRes = JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '9', quick ? '100' : '3000'], 'per-span cost in Node'));
-const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '7', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
+const nodeRes = JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], 'per-span cost in Node'));
+const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
 const mem = ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span (${who})`)));
 const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
+// Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
+// functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
+// The last one runs without AsyncLocalStorage, the path browsers take (Chromium's async rows).
+const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
+const profiles = PROFILED.map(([id, flag], i) => {
+  node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `CPU profile of edgetrace (${id}${flag ? ` ${flag}` : ''})`);
+  return { id, md: readFileSync(join(here, `out/profile-${id}${flag ? '-noals' : ''}.md`), 'utf8').trim() };
+});
 let load = null;
-if (!quick) {
+let loadReused = false;
+if (!quick && !skipIngest) {
   node(['bench/ingest_load.mjs', '--duration', '60', '--check'], 'the ingest service under load');
   load = JSON.parse(readFileSync(join(here, 'out/ingest_load.json'), 'utf8'));
+} else if (!quick && existsSync(join(here, 'out/ingest_load.json'))) {
+  say('ingest load skipped (--skip-ingest): RESULTS.md shows the last run in bench/out/ingest_load.json');
+  load = JSON.parse(readFileSync(join(here, 'out/ingest_load.json'), 'utf8'));
+  loadReused = true;
 }
 
 const version = (p) => {
@@ -62,7 +79,7 @@ const facts = {
     }
   })(),
 };
-const results = { facts, quick, node: nodeRes, runtimes: rtRes, memory: mem, size, load };
+const results = { facts, quick, node: nodeRes, runtimes: rtRes, memory: mem, size, load, loadReused, profiles };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -70,7 +87,7 @@ const us = (ns) => (ns / 1000).toFixed(2);
 const spread = (xs) => `${us(Math.min(...xs))}–${us(Math.max(...xs))}`;
 const verdict = (ratio, target) => (ratio <= target ? '**met**' : 'missed');
 function spanTable(title, rs, rounds, ops) {
-  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops after a warm-up round, alternating which library goes first. µs per span: median (min–max over rounds).`, '',
+  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first; an even number of rounds, so each library goes first in half of them (whichever goes second in a round pays for the first one's garbage, most visibly in workerd, where no GC can be forced between them). µs per span: median (min–max over rounds).`, '',
     '| scenario | edgetrace µs/span | OpenTelemetry µs/span | ratio | target ≤ 0.25 |', '|---|---|---|---|---|'];
   for (const sc of SCENARIOS) {
     const r = rs[sc.id];
@@ -88,7 +105,7 @@ const kb = (b) => (b / 1000).toFixed(1);
 const md = [
   '# Benchmark results',
   '',
-  `Written by \`node bench/run.mjs\` on ${facts.date} at commit ${facts.commit}. Every ratio is edgetrace ÷ OpenTelemetry JS, measured in the same run.`,
+  `Written by \`node bench/run.mjs${skipIngest ? ' --skip-ingest' : ''}\` on ${facts.date} at commit ${facts.commit}. Every ratio is edgetrace ÷ OpenTelemetry JS, measured in the same run.`,
   '',
   `Machine: ${facts.cpu}, ${facts.cores} cores, ${facts.memGiB} GiB. Node ${facts.node}, Chromium ${facts.chromium}, workerd ${facts.workerd} (Miniflare). edgetrace ${facts.edgetrace}; OpenTelemetry JS: ${facts.otel}. The machine was shared with other work while measuring, so spreads are wide; the ratios are from alternating rounds of the same run.`,
   '',
@@ -106,7 +123,7 @@ const md = [
   '',
   spanTable('Headless Chromium (OpenTelemetry WebTracerProvider, no Zone.js)', rtRes.chromium, rtRes.rounds, rtRes.ops),
   '',
-  'Without Zone.js, OpenTelemetry web loses the active span at the first `await`, so its async rows do less work than edgetrace\'s. edgetrace finds the active span after an await from V8\'s async stack trace, a `new Error().stack` per span started with no synchronous parent. That is most of its cost in the async rows.',
+  'Without Zone.js, OpenTelemetry web loses the active span at the first `await`, so its async rows do less work than edgetrace\'s. edgetrace finds the active span after an await from V8\'s async stack trace: it captures the call sites of the nearest frames (`Error.captureStackTrace`) for each span started with no synchronous parent. That capture is most of its cost in the async rows.',
   '',
   spanTable('workerd via Miniflare (nodejs_compat: AsyncLocalStorage for both)', rtRes.workerd, rtRes.rounds, rtRes.ops),
   '',
@@ -129,10 +146,15 @@ const md = [
   '|---|---|---|',
   ...size.map((s) => `| ${s.name}${s.estimate ? ' (computed: the bundle minus the inlined copy, plus the .wasm file)' : ''} | ${kb(s.raw)} KB | ${kb(s.gzip9)} KB |`),
   '',
-  `Target: below OpenTelemetry web with Zone.js (${kb(zone.gzip9)} KB), aiming below it without (${kb(noZone.gzip9)} KB). edgetrace ships ${kb(etSize.gzip9)} KB, so the target is **missed**, by ${(etSize.gzip9 / zone.gzip9).toFixed(1)}×.`,
+  `Target: below OpenTelemetry web with Zone.js (${kb(zone.gzip9)} KB), aiming below it without (${kb(noZone.gzip9)} KB). edgetrace ships ${kb(etSize.gzip9)} KB, so the target is ${etSize.gzip9 < zone.gzip9 ? '**met**' : `**missed**, by ${(etSize.gzip9 / zone.gzip9).toFixed(1)}×`}.`,
   '',
+  '## Where edgetrace\'s time goes',
+  '',
+  'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
+  '',
+  ...profiles.flatMap((p) => [p.md, '']),
   ...(load
-    ? ['## The ingest service under load', '', `\`node bench/ingest_load.mjs --duration 60 --check\`: the ingest Worker in workerd on loopback, 8 connections posting OTLP/JSON requests of 20 fresh spans, 60 s per target. The pass-through Worker is the baseline: the same runtime and load with no checks or decoding.`, '',
+    ? ['## The ingest service under load', '', ...(loadReused ? [`**Not re-run in this run** (\`--skip-ingest\`): the table is from the last ingest run, at ${load.date ? `${load.date.slice(0, 16).replace('T', ' ')} UTC` : 'an earlier date'}, read from \`bench/out/ingest_load.json\`.`, ''] : []), `\`node bench/ingest_load.mjs --duration 60 --check\`: the ingest Worker in workerd on loopback, 8 connections posting OTLP/JSON requests of 20 fresh spans, 60 s per target. The pass-through Worker is the baseline: the same runtime and load with no checks or decoding.`, '',
       '| target | requests/s | spans/s accepted | spans relayed / accepted | p50 ms | p99 ms | answers | workerd RSS after 10 s → max | wasm memory |', '|---|---|---|---|---|---|---|---|---|',
       ...load.results.map((r) => `| ${r.target} | ${r.requestsPerS.toFixed(0)} | ${r.spansAcceptedPerS.toFixed(0)} | ${r.spansRelayed} / ${r.spansAccepted} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(' ')} | ${r.workerdRssMiB.afterWarmup?.toFixed(0)} → ${r.workerdRssMiB.max?.toFixed(0)} MiB | ${r.target.includes('baseline') ? '–' : `${r.wasmMemoryMiB.max.toFixed(2)} MiB`} |`), '']
     : []),

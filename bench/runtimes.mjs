@@ -10,7 +10,7 @@ import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { launchChromium } from '../tests/browser/helpers.mjs';
-import { median, SCENARIOS } from './lib/scenarios.mjs';
+import { median, opsFor, SCENARIOS } from './lib/scenarios.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const rounds = Number(process.argv[2] || 5);
@@ -56,8 +56,9 @@ try {
     const r = { edgetrace: [], otel: [] };
     for (let i = 0; i < rounds + 1; i++) {
       for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
-        const ms = await page.evaluate((a) => window.runBench(a), { scenario: sc.id, who, ops });
-        if (i > 0) r[who].push((ms * 1e6) / (ops * sc.spans));
+        const n = opsFor(sc, ops);
+        const ms = await page.evaluate((a) => window.runBench(a), { scenario: sc.id, who, ops: n });
+        if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans));
       }
     }
     r.ratio = median(r.edgetrace) / median(r.otel);
@@ -88,8 +89,9 @@ try {
     for (let i = 0; i < rounds + 1; i++) {
       for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
         const empty = median([await call({ ops: 0 }), await call({ ops: 0 }), await call({ ops: 0 })]);
-        const ms = (await call({ scenario: sc.id, who, ops })) - empty;
-        if (i > 0) r[who].push((ms * 1e6) / (ops * sc.spans));
+        const n = opsFor(sc, ops);
+        const ms = (await call({ scenario: sc.id, who, ops: n })) - empty;
+        if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans));
       }
     }
     r.ratio = median(r.edgetrace) / median(r.otel);

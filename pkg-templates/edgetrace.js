@@ -75,7 +75,7 @@ const state = {
   alsChecked: false,
   runtime: 'unknown',
   stack: [], // active spans of the synchronous part of the current task (fallback)
-  asyncSpans: new Map(), // handle -> Span: open spans whose async body runs in a named runner
+  asyncSpans: new Map(), // runner slot -> Span (null once ended) whose async body runs in runner `__et_<slot>`
   v8Stacks: typeof Error.captureStackTrace === 'function',
   lastTraceId: null,
   warned: new Set(),
@@ -236,6 +236,7 @@ export class Span {
     this._ended = handle === 0;
     this._traceId = null;
     this._spanId = null;
+    this._slot = undefined; // runner slot of its async body, without AsyncLocalStorage
   }
 
   /** Whether this span records anything (false when tracing is off or sampling dropped it). */
@@ -306,8 +307,21 @@ export class Span {
 
   /** Sets several attributes. */
   setAttributes(attributes) {
-    if (attributes && typeof attributes === 'object') {
-      for (const [k, v] of Object.entries(attributes)) this.setAttribute(k, v);
+    if (!attributes || typeof attributes !== 'object') return this;
+    // The hot path: no entry arrays, one liveness check, strings straight into the core. Values
+    // that need the redaction hook or JSON go through setAttribute.
+    const keys = Object.keys(attributes);
+    if (keys.length === 0) return this;
+    const c = this._live('setAttribute');
+    if (!c) return this;
+    const fast = !state.options.redact;
+    const h = this._h;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const v = attributes[k];
+      if (fast && typeof v === 'string') {
+        if (!c.set_str(h, k, v)) checkCore(false);
+      } else this.setAttribute(k, v);
     }
     return this;
   }
@@ -373,7 +387,8 @@ export class Span {
     this._traceId = this.traceId;
     if (state.options.onSpanEnd) this._spanId = this.spanId; // read while the handle is live
     this._ended = true;
-    state.asyncSpans.delete(this._h);
+    // Its body may still run (a span ended by hand): spans started there no longer nest under it.
+    if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
     const ok = o?.endTimeMs ? c.end_at(this._h, o.endTimeMs) : c.end(this._h);
     checkCore(ok);
     if (this._ownsContext) c.close_context(this._ctx);
@@ -449,18 +464,52 @@ function active() {
 }
 
 // Without AsyncLocalStorage (browsers, Workers without nodejs_compat): each traced async body
-// runs inside an async runner named `__et_<handle>`. V8 keeps the chain of awaiting async
-// functions in `new Error().stack` ("at async __et_12"), also after awaits, so a span started
-// after an await finds its innermost traced async ancestor there. Paid only when the synchronous
-// stack is empty and a traced async span is open. Not seen: `.then()` callbacks and timers started
-// outside an awaited chain, and engines other than V8 (Firefox, Safari); there, pass the span.
+// runs inside an async runner named `__et_<slot>` (see runAsyncBody). V8 keeps the chain of
+// awaiting async functions in `new Error().stack` ("at async __et_12"), also after awaits, so a
+// span started after an await finds its innermost traced async ancestor there. Paid only when the
+// synchronous stack is empty and a traced async span is open. Not seen: `.then()` callbacks and
+// timers started outside an awaited chain, and engines other than V8 (Firefox, Safari); there,
+// pass the span.
+const RUNNER_PREFIX = '__et_';
 const RUNNER = /__et_(\d+)/;
+const asCallSites = (_error, callSites) => callSites;
 
+// The innermost `__et_<slot>` frame, read as V8 call sites rather than as stack text (no
+// formatting of every frame), first from the nearest frames only: the runner of the span that
+// is awaiting is usually a few frames up. The whole chain is read only when those frames end
+// before it.
 function activeFromAsyncStack() {
   if (!state.v8Stacks) return undefined;
   const limit = Error.stackTraceLimit;
+  const prepare = Error.prepareStackTrace;
+  try {
+    Error.prepareStackTrace = asCallSites;
+    for (const depth of [16, 100]) {
+      Error.stackTraceLimit = depth;
+      const holder = {};
+      Error.captureStackTrace(holder, activeFromAsyncStack);
+      const frames = holder.stack;
+      if (!Array.isArray(frames)) return activeFromStackText(limit, prepare);
+      for (const f of frames) {
+        const name = f.getFunctionName?.();
+        if (name && name.startsWith(RUNNER_PREFIX)) return state.asyncSpans.get(Number(name.slice(RUNNER_PREFIX.length))) || undefined;
+      }
+      if (frames.length < depth) return undefined;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = prepare;
+  }
+  return undefined;
+}
+
+// The same from the stack text, where call sites are not handed out.
+function activeFromStackText(limit, prepare) {
   let text = '';
   try {
+    Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = 100;
     text = new Error().stack || '';
   } catch {
@@ -469,20 +518,44 @@ function activeFromAsyncStack() {
     Error.stackTraceLimit = limit;
   }
   const m = RUNNER.exec(text);
-  return m ? state.asyncSpans.get(Number(m[1])) : undefined;
+  return (m && state.asyncSpans.get(Number(m[1]))) || undefined;
 }
 
 function isAsyncFunction(fn) {
   return typeof fn === 'function' && fn.constructor?.name === 'AsyncFunction';
 }
 
-// Runs an async body so that code after its awaits can still find `span` (see above).
+// Runs an async body so that code after its awaits can still find `span` (see above). Runners
+// are reused: runner `__et_<k>` serves one body at a time and its slot `k` is freed when that
+// body settles (after which no stack can hold its frame), so no function is made per span.
+const RUNNERS = [];
+const FREE_SLOTS = [];
+
+function runnerFor(k) {
+  let r = RUNNERS[k];
+  if (!r) {
+    const name = `${RUNNER_PREFIX}${k}`;
+    r = {
+      [name]: async function (f) {
+        try {
+          return await f();
+        } finally {
+          state.asyncSpans.delete(k);
+          FREE_SLOTS.push(k);
+        }
+      },
+    }[name];
+    RUNNERS[k] = r;
+  }
+  return r;
+}
+
 function runAsyncBody(span, body) {
   if (state.als || !state.v8Stacks || !span._h) return body();
-  const name = `__et_${span._h}`;
-  const runner = { [name]: async function (f) { return await f(); } }[name];
-  state.asyncSpans.set(span._h, span);
-  return runner(body);
+  const k = FREE_SLOTS.length ? FREE_SLOTS.pop() : RUNNERS.length;
+  span._slot = k;
+  state.asyncSpans.set(k, span);
+  return runnerFor(k)(body);
 }
 
 function runWith(span, fn) {

@@ -26,6 +26,8 @@ export class Exporter {
     this.inflight = new Set();
     this.flushing = false;
     this.keepaliveBytes = 0;
+    this.urlFor = null;
+    this.urlValue = null;
     this.stats = { requests: 0, retried: 0, failedRequests: 0, lastError: null };
     // The tracer's own exports use the fetch captured at init, never a traced one.
     const f = options.fetch || globalThis.fetch;
@@ -36,7 +38,12 @@ export class Exporter {
   url() {
     const e = this.o.endpoint;
     if (!e) return null;
-    return /\/v1\/traces\/?$/.test(e) ? e : e.replace(/\/+$/, '') + '/v1/traces';
+    // Asked after every span end: computed once per endpoint (init may swap the options).
+    if (e !== this.urlFor) {
+      this.urlFor = e;
+      this.urlValue = /\/v1\/traces\/?$/.test(e) ? e : e.replace(/\/+$/, '') + '/v1/traces';
+    }
+    return this.urlValue;
   }
 
   headers(format) {

@@ -6,8 +6,67 @@
 //! takes it out from where it is; the spans above it stay open and keep their parent links.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::Error;
+
+/// A fast, non-cryptographic hasher (the multiply-rotate scheme of rustc's `FxHasher`) for the
+/// core's own keys: span handles, context ids and trace ids. std's SipHash costs more than the
+/// rest of a map lookup in wasm. The maps keyed this way hold only what is open now (handles and
+/// context ids the core issues itself; trace ids of traces with open spans), so crafted keys
+/// could only slow lookups among a process's own open spans.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+const FX_K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Where a span was found when it was taken off its stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,13 +85,13 @@ pub enum Removal {
 /// Stacks of open span handles, keyed by context id.
 #[derive(Debug)]
 pub struct ContextTable {
-    stacks: HashMap<u32, Vec<u32>>,
+    stacks: FxHashMap<u32, Vec<u32>>,
     next: u32,
 }
 
 impl Default for ContextTable {
     fn default() -> Self {
-        let mut stacks = HashMap::new();
+        let mut stacks = FxHashMap::default();
         stacks.insert(Self::DEFAULT, Vec::new());
         ContextTable { stacks, next: 1 }
     }

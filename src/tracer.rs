@@ -18,13 +18,11 @@
 //! assert_eq!(batch.spans, 2);
 //! ```
 
-use std::collections::HashMap;
-
 use crate::attribute::{AttrValue, Limits};
 use crate::batch::{BatchQueue, DropCounts, DropReason};
 use crate::clock::Clock;
 pub use crate::config::Config;
-use crate::context::{ContextTable, Removal};
+use crate::context::{ContextTable, FxHashMap, Removal};
 use crate::error::Error;
 use crate::id::{IdGenerator, SpanId, TraceId};
 use crate::llm::{Format as LlmFormat, LlmCall, Outcome, StreamEnd};
@@ -91,14 +89,14 @@ pub struct Tracer {
     clock: Box<dyn Clock>,
     ids: Box<dyn IdGenerator>,
     contexts: ContextTable,
-    live: HashMap<u32, Live>,
-    traces: HashMap<TraceId, TraceState>,
+    live: FxHashMap<u32, Live>,
+    traces: FxHashMap<TraceId, TraceState>,
     queue: BatchQueue,
     json: Encoder,
     proto: Encoder,
     next_handle: u32,
     stats: Stats,
-    llm: HashMap<u32, LlmCall>,
+    llm: FxHashMap<u32, LlmCall>,
 }
 
 impl std::fmt::Debug for Tracer {
@@ -122,11 +120,11 @@ impl Tracer {
             clock,
             ids,
             contexts: ContextTable::default(),
-            live: HashMap::new(),
-            traces: HashMap::new(),
+            live: FxHashMap::default(),
+            traces: FxHashMap::default(),
             next_handle: 1,
             stats: Stats::default(),
-            llm: HashMap::new(),
+            llm: FxHashMap::default(),
         }
     }
 
@@ -339,6 +337,9 @@ impl Tracer {
             self.queue.count_dropped(DropReason::SampledOut, 1);
             return Ok(());
         }
+        // A queued span holds no spare attribute slots (a Vec grows 4, 8, 16…): shrinking in
+        // place is cheap, and it is most of a 5-attribute span's slack.
+        live.data.attributes.shrink_to_fit();
         let _ = self.queue.push(live.data);
         Ok(())
     }

@@ -12,6 +12,10 @@ export const SCENARIOS = [
   { id: 'nestedProto', title: '… async, with the OTLP protobuf payload built', spans: DEPTH + 1, async: true, export: 'protobuf' },
 ];
 
+/** Ops per round for `sc`: the lone-root scenario runs 11× as many ops as the others, so every
+ * round makes the same number of spans (and a round of it is not over before GC timing matters). */
+export const opsFor = (sc, ops) => Math.max(1, Math.round((ops * (DEPTH + 1)) / sc.spans));
+
 /** edgetrace: `api` is the package's exports. */
 export function edgetraceOps(api) {
   const { withSpan } = api;

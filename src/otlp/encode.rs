@@ -7,8 +7,6 @@
 //! the keepalive limit unless a single span alone is bigger (then it travels alone, marked
 //! [`Payload::oversize`]).
 
-use prost::Message;
-
 use super::wire;
 use crate::attribute::AttrValue;
 use crate::span::SpanData;
@@ -127,49 +125,65 @@ pub fn span_to_wire(span: &SpanData) -> wire::Span {
 }
 
 /// Encodes batches for one resource in one format.
+///
+/// The resource and scope are encoded once, here, by the same hand-written writers as the spans,
+/// so sending needs neither the wire types nor their serde and prost code (which the ingest
+/// service's decoder still uses).
 #[derive(Debug, Clone)]
 pub struct Encoder {
     format: Format,
-    resource: wire::Resource,
-    scope: wire::InstrumentationScope,
     json_head: String,
+    resource_pb: Vec<u8>,
+    scope_pb: Vec<u8>,
 }
 
 const JSON_TAIL: &str = "]}]}]}";
+const SCOPE_NAME: &str = "edgetrace";
+
+/// The resource's attributes as sent: `service.name` first, then the others (a `service.name`
+/// among them is left out).
+fn resource_attributes(resource: &Resource) -> Vec<(&str, AttrValue)> {
+    let mut attrs = vec![(
+        "service.name",
+        AttrValue::Str(resource.service_name.clone()),
+    )];
+    attrs.extend(
+        resource
+            .attributes
+            .iter()
+            .filter(|(k, _)| k != "service.name")
+            .map(|(k, v)| (k.as_str(), v.clone())),
+    );
+    attrs
+}
 
 impl Encoder {
     /// An encoder for `resource` in `format`.
     pub fn new(format: Format, resource: &Resource) -> Encoder {
-        let mut attrs = vec![wire::KeyValue::string(
-            "service.name",
-            resource.service_name.as_str(),
-        )];
-        attrs.extend(
-            resource
-                .attributes
-                .iter()
-                .filter(|(k, _)| k != "service.name")
-                .map(|(k, v)| key_value(k, v)),
-        );
-        let resource = wire::Resource {
-            attributes: attrs,
-            dropped_attributes_count: 0,
-        };
-        let scope = wire::InstrumentationScope {
-            name: "edgetrace".to_owned(),
-            version: VERSION.to_owned(),
-            ..Default::default()
-        };
-        let json_head = format!(
-            "{{\"resourceSpans\":[{{\"resource\":{},\"scopeSpans\":[{{\"scope\":{},\"spans\":[",
-            serde_json::to_string(&resource).unwrap_or_else(|_| "{}".into()),
-            serde_json::to_string(&scope).unwrap_or_else(|_| "{}".into()),
-        );
+        let attrs = resource_attributes(resource);
+        let mut json_head = br#"{"resourceSpans":[{"resource":{"attributes":["#.to_vec();
+        let mut resource_pb = Vec::new();
+        for (i, (k, v)) in attrs.iter().enumerate() {
+            if i > 0 {
+                json_head.push(b',');
+            }
+            json::key_value(&mut json_head, k, v);
+            pb::key_value(&mut resource_pb, 1, k, v);
+        }
+        json_head.extend_from_slice(br#"]},"scopeSpans":[{"scope":{"name":"#);
+        json::string(&mut json_head, SCOPE_NAME);
+        json_head.extend_from_slice(br#","version":"#);
+        json::string(&mut json_head, VERSION);
+        json_head.extend_from_slice(br#"},"spans":["#);
+        let mut scope_pb = Vec::new();
+        pb::string_field(&mut scope_pb, 1, SCOPE_NAME);
+        pb::string_field(&mut scope_pb, 2, VERSION);
         Encoder {
             format,
-            resource,
-            scope,
-            json_head,
+            // Only whole strings and ASCII punctuation were written.
+            json_head: String::from_utf8(json_head).unwrap_or_default(),
+            resource_pb,
+            scope_pb,
         }
     }
 
@@ -183,7 +197,7 @@ impl Encoder {
         let base = match self.format {
             Format::Json => self.json_head.len() + JSON_TAIL.len(),
             // The empty envelope, plus room for the two enclosing length prefixes to grow.
-            Format::Protobuf => self.request(Vec::new()).encoded_len() + 8,
+            Format::Protobuf => pb::request(&self.resource_pb, &self.scope_pb, &[]).len() + 8,
         };
         PayloadBuilder {
             enc: self,
@@ -191,6 +205,7 @@ impl Encoder {
             size: base,
             json: Vec::new(),
             proto: Vec::new(),
+            scratch: Vec::new(),
             spans: 0,
             oversize: false,
         }
@@ -204,20 +219,6 @@ impl Encoder {
         }
         b.finish()
     }
-
-    fn request(&self, spans: Vec<wire::Span>) -> wire::ExportTraceServiceRequest {
-        wire::ExportTraceServiceRequest {
-            resource_spans: vec![wire::ResourceSpans {
-                resource: Some(self.resource.clone()),
-                scope_spans: vec![wire::ScopeSpans {
-                    scope: Some(self.scope.clone()),
-                    spans,
-                    schema_url: String::new(),
-                }],
-                schema_url: String::new(),
-            }],
-        }
-    }
 }
 
 /// Builds one request body span by span under a byte cap.
@@ -227,7 +228,8 @@ pub struct PayloadBuilder<'a> {
     max_bytes: usize,
     size: usize,
     json: Vec<u8>,
-    proto: Vec<wire::Span>,
+    proto: Vec<u8>,
+    scratch: Vec<u8>,
     spans: usize,
     oversize: bool,
 }
@@ -236,31 +238,33 @@ impl PayloadBuilder<'_> {
     /// Adds `span` if the body stays within the cap (the first span is always taken).
     /// Returns false, adding nothing, when it would not fit.
     pub fn try_add(&mut self, span: &SpanData) -> bool {
-        let w = span_to_wire(span);
         let added = match self.enc.format {
             Format::Json => {
-                let text = match serde_json::to_vec(&w) {
-                    Ok(t) => t,
-                    Err(_) => return false,
-                };
+                // Written straight into the body, then taken back if it does not fit.
+                let mark = self.json.len();
                 let sep = usize::from(self.spans > 0);
-                let added = text.len() + sep;
-                if !self.fits(added) {
-                    return false;
-                }
                 if sep == 1 {
                     self.json.push(b',');
                 }
-                self.json.extend_from_slice(&text);
+                json::span(&mut self.json, span);
+                let added = self.json.len() - mark;
+                if !self.fits(added) {
+                    self.json.truncate(mark);
+                    return false;
+                }
                 added
             }
             Format::Protobuf => {
-                let len = w.encoded_len();
+                self.scratch.clear();
+                pb::span(&mut self.scratch, span);
+                let len = self.scratch.len();
                 let added = 1 + prost::length_delimiter_len(len) + len;
                 if !self.fits(added) {
                     return false;
                 }
-                self.proto.push(w);
+                // ScopeSpans.spans (field 2), length-delimited.
+                pb::len_field(&mut self.proto, 2, len);
+                self.proto.extend_from_slice(&self.scratch);
                 added
             }
         };
@@ -300,7 +304,7 @@ impl PayloadBuilder<'_> {
                 b.extend_from_slice(JSON_TAIL.as_bytes());
                 b
             }
-            Format::Protobuf => self.enc.request(self.proto).encode_to_vec(),
+            Format::Protobuf => pb::request(&self.enc.resource_pb, &self.enc.scope_pb, &self.proto),
         };
         // The protobuf size is estimated with some slack, so a lone span taken as oversize may
         // still fit; only a body that really is over the cap is marked.
@@ -310,6 +314,564 @@ impl PayloadBuilder<'_> {
             format: self.enc.format,
             spans: self.spans,
             oversize,
+        }
+    }
+}
+
+/// OTLP protobuf for one span and the request around the spans, written by hand from
+/// [`SpanData`]: the same bytes prost writes for [`span_to_wire`]'s message inside
+/// [`Encoder::request`] (a test below holds them equal), without building those messages first.
+/// As prost does, proto3 defaults are left out (empty strings and bytes, zero numbers), while a
+/// set `oneof` value and a present optional message are always written.
+mod pb {
+    use crate::attribute::AttrValue;
+    use crate::span::SpanData;
+
+    const LEN: u32 = 2;
+    const FIXED64: u32 = 1;
+    const FIXED32: u32 = 5;
+    const VARINT: u32 = 0;
+
+    fn varint(out: &mut Vec<u8>, mut n: u64) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    fn varint_len(n: u64) -> usize {
+        prost::encoding::encoded_len_varint(n)
+    }
+
+    fn key(out: &mut Vec<u8>, field: u32, wire_type: u32) {
+        varint(out, u64::from(field << 3 | wire_type));
+    }
+
+    /// The key and length of a length-delimited field.
+    pub(super) fn len_field(out: &mut Vec<u8>, field: u32, len: usize) {
+        key(out, field, LEN);
+        varint(out, len as u64);
+    }
+
+    /// A string field, left out when empty.
+    pub(super) fn string_field(out: &mut Vec<u8>, field: u32, s: &str) {
+        bytes_field(out, field, s.as_bytes());
+    }
+
+    fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
+        if !b.is_empty() {
+            len_field(out, field, b.len());
+            out.extend_from_slice(b);
+        }
+    }
+
+    fn fixed64_field(out: &mut Vec<u8>, field: u32, n: u64) {
+        if n != 0 {
+            key(out, field, FIXED64);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+
+    /// Length of a string or bytes field with a one-byte key (0 when left out).
+    fn str_len(s: &str) -> usize {
+        if s.is_empty() {
+            0
+        } else {
+            1 + varint_len(s.len() as u64) + s.len()
+        }
+    }
+
+    /// Length of an AnyValue message holding `v`.
+    fn any_len(v: &AttrValue) -> usize {
+        match v {
+            AttrValue::Str(s) | AttrValue::Json(s) => 1 + varint_len(s.len() as u64) + s.len(),
+            AttrValue::Int(n) => 1 + varint_len(*n as u64),
+            AttrValue::Double(_) => 9,
+            AttrValue::Bool(_) => 2,
+        }
+    }
+
+    fn kv_len(k: &str, v: &AttrValue) -> usize {
+        let a = any_len(v);
+        str_len(k) + 1 + varint_len(a as u64) + a
+    }
+
+    /// A KeyValue as a repeated field `field` of its parent.
+    pub(super) fn key_value(out: &mut Vec<u8>, field: u32, k: &str, v: &AttrValue) {
+        len_field(out, field, kv_len(k, v));
+        bytes_field(out, 1, k.as_bytes());
+        len_field(out, 2, any_len(v));
+        match v {
+            AttrValue::Str(s) | AttrValue::Json(s) => {
+                len_field(out, 1, s.len());
+                out.extend_from_slice(s.as_bytes());
+            }
+            AttrValue::Bool(b) => {
+                key(out, 2, VARINT);
+                out.push(u8::from(*b));
+            }
+            AttrValue::Int(n) => {
+                key(out, 3, VARINT);
+                varint(out, *n as u64);
+            }
+            AttrValue::Double(d) => {
+                key(out, 4, FIXED64);
+                out.extend_from_slice(&d.to_bits().to_le_bytes());
+            }
+        }
+    }
+
+    fn kv_str(out: &mut Vec<u8>, field: u32, k: &str, s: &str) {
+        // Same bytes as `kv` with `AttrValue::Str`, without building one.
+        let a = 1 + varint_len(s.len() as u64) + s.len();
+        len_field(out, field, str_len(k) + 1 + varint_len(a as u64) + a);
+        bytes_field(out, 1, k.as_bytes());
+        len_field(out, 2, a);
+        len_field(out, 1, s.len());
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    /// The body of one Span message (without its own key and length).
+    pub(super) fn span(out: &mut Vec<u8>, s: &SpanData) {
+        bytes_field(out, 1, s.trace_id.as_bytes());
+        bytes_field(out, 2, s.span_id.as_bytes());
+        if let Some(p) = &s.parent_span_id {
+            bytes_field(out, 4, p.as_bytes());
+        }
+        bytes_field(out, 5, s.name.as_bytes());
+        key(out, 6, VARINT);
+        out.push(1); // kind: internal
+        fixed64_field(out, 7, s.start_ns);
+        fixed64_field(out, 8, s.end_ns);
+        kv_str(out, 9, "mlflow.spanType", s.span_type.as_str());
+        if let Some(i) = &s.inputs {
+            kv_str(out, 9, "mlflow.spanInputs", i);
+        }
+        if let Some(o) = &s.outputs {
+            kv_str(out, 9, "mlflow.spanOutputs", o);
+        }
+        for (k, v) in &s.attributes {
+            key_value(out, 9, k, v);
+        }
+        for e in &s.events {
+            let attrs: usize = e
+                .attributes
+                .iter()
+                .map(|(k, v)| {
+                    let l = kv_len(k, v);
+                    1 + varint_len(l as u64) + l
+                })
+                .sum();
+            let len = if e.time_ns != 0 { 9 } else { 0 } + str_len(&e.name) + attrs;
+            len_field(out, 11, len);
+            fixed64_field(out, 1, e.time_ns);
+            bytes_field(out, 2, e.name.as_bytes());
+            for (k, v) in &e.attributes {
+                key_value(out, 3, k, v);
+            }
+        }
+        let code = s.status.code as i32;
+        let status_len = str_len(&s.status.message) + if code != 0 { 2 } else { 0 };
+        len_field(out, 15, status_len);
+        bytes_field(out, 2, s.status.message.as_bytes());
+        if code != 0 {
+            key(out, 3, VARINT);
+            out.push(code as u8);
+        }
+        key(out, 16, FIXED32);
+        out.extend_from_slice(&(0x100u32 | 1).to_le_bytes()); // flags, as in span_to_wire
+    }
+
+    /// ExportTraceServiceRequest { resource_spans: [ResourceSpans { resource, scope_spans:
+    /// [ScopeSpans { scope, spans }] }] }, with `spans` already encoded as ScopeSpans fields.
+    pub(super) fn request(resource: &[u8], scope: &[u8], spans: &[u8]) -> Vec<u8> {
+        let scope_spans = 1 + varint_len(scope.len() as u64) + scope.len() + spans.len();
+        let resource_spans = 1
+            + varint_len(resource.len() as u64)
+            + resource.len()
+            + 1
+            + varint_len(scope_spans as u64)
+            + scope_spans;
+        let mut out = Vec::with_capacity(resource_spans + 8);
+        len_field(&mut out, 1, resource_spans);
+        len_field(&mut out, 1, resource.len());
+        out.extend_from_slice(resource);
+        len_field(&mut out, 2, scope_spans);
+        len_field(&mut out, 1, scope.len());
+        out.extend_from_slice(scope);
+        out.extend_from_slice(spans);
+        out
+    }
+}
+
+/// OTLP/JSON for one span, written by hand from [`SpanData`]: the same bytes as serializing
+/// [`span_to_wire`]'s message with serde_json (a test below holds them equal), without building
+/// that message and its copies of every string first. Field order and omitted defaults follow the
+/// serde attributes in `wire.rs`.
+mod json {
+    use crate::attribute::AttrValue;
+    use crate::span::SpanData;
+
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+
+    pub(super) fn span(out: &mut Vec<u8>, s: &SpanData) {
+        out.extend_from_slice(b"{\"traceId\":\"");
+        hex(out, s.trace_id.as_bytes());
+        out.extend_from_slice(b"\",\"spanId\":\"");
+        hex(out, s.span_id.as_bytes());
+        out.push(b'"');
+        if let Some(p) = &s.parent_span_id {
+            out.extend_from_slice(b",\"parentSpanId\":\"");
+            hex(out, p.as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b",\"name\":");
+        string(out, &s.name);
+        out.extend_from_slice(b",\"kind\":1,\"startTimeUnixNano\":\"");
+        decimal(out, s.start_ns);
+        out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
+        decimal(out, s.end_ns);
+        out.extend_from_slice(b"\",\"attributes\":[");
+        key_string(out, "mlflow.spanType", s.span_type.as_str());
+        if let Some(i) = &s.inputs {
+            out.push(b',');
+            key_string(out, "mlflow.spanInputs", i);
+        }
+        if let Some(o) = &s.outputs {
+            out.push(b',');
+            key_string(out, "mlflow.spanOutputs", o);
+        }
+        for (k, v) in &s.attributes {
+            out.push(b',');
+            key_value(out, k, v);
+        }
+        out.push(b']');
+        if !s.events.is_empty() {
+            out.extend_from_slice(b",\"events\":[");
+            for (i, e) in s.events.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"timeUnixNano\":\"");
+                decimal(out, e.time_ns);
+                out.extend_from_slice(b"\",\"name\":");
+                string(out, &e.name);
+                if !e.attributes.is_empty() {
+                    out.extend_from_slice(b",\"attributes\":[");
+                    for (j, (k, v)) in e.attributes.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        key_value(out, k, v);
+                    }
+                    out.push(b']');
+                }
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b",\"status\":{");
+        if !s.status.message.is_empty() {
+            out.extend_from_slice(b"\"message\":");
+            string(out, &s.status.message);
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"code\":");
+        decimal(out, s.status.code as i32 as u64);
+        out.extend_from_slice(b"},\"flags\":257}");
+    }
+
+    fn key_string(out: &mut Vec<u8>, key: &str, value: &str) {
+        out.extend_from_slice(b"{\"key\":");
+        string(out, key);
+        out.extend_from_slice(b",\"value\":{\"stringValue\":");
+        string(out, value);
+        out.extend_from_slice(b"}}");
+    }
+
+    pub(super) fn key_value(out: &mut Vec<u8>, key: &str, value: &AttrValue) {
+        match value {
+            AttrValue::Str(s) | AttrValue::Json(s) => return key_string(out, key, s),
+            _ => {}
+        }
+        out.extend_from_slice(b"{\"key\":");
+        string(out, key);
+        out.extend_from_slice(b",\"value\":{");
+        match value {
+            AttrValue::Int(n) => {
+                out.extend_from_slice(b"\"intValue\":\"");
+                if *n < 0 {
+                    out.push(b'-');
+                }
+                decimal(out, n.unsigned_abs());
+                out.push(b'"');
+            }
+            AttrValue::Double(d) => {
+                out.extend_from_slice(b"\"doubleValue\":");
+                if d.is_finite() {
+                    // serde_json's own float formatting, so the text is exactly what it writes.
+                    if serde_json::to_writer(&mut *out, d).is_err() {
+                        out.push(b'0');
+                    }
+                } else if d.is_nan() {
+                    out.extend_from_slice(b"\"NaN\"");
+                } else if *d > 0.0 {
+                    out.extend_from_slice(b"\"Infinity\"");
+                } else {
+                    out.extend_from_slice(b"\"-Infinity\"");
+                }
+            }
+            AttrValue::Bool(b) => {
+                out.extend_from_slice(if *b {
+                    b"\"boolValue\":true"
+                } else {
+                    b"\"boolValue\":false"
+                });
+            }
+            AttrValue::Str(_) | AttrValue::Json(_) => {}
+        }
+        out.extend_from_slice(b"}}");
+    }
+
+    fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
+        for b in bytes {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+        }
+    }
+
+    fn decimal(out: &mut Vec<u8>, mut n: u64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&buf[i..]);
+    }
+
+    /// A JSON string, escaped as serde_json escapes: `"`, `\` and control characters below
+    /// U+0020 (`\b \t \n \f \r` by name, the rest as `\u00xx`); everything else as is.
+    pub(super) fn string(out: &mut Vec<u8>, s: &str) {
+        out.push(b'"');
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                b'\t' => b"\\t",
+                b'\n' => b"\\n",
+                0x0c => b"\\f",
+                b'\r' => b"\\r",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            out.extend_from_slice(&bytes[start..i]);
+            if esc.is_empty() {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+            } else {
+                out.extend_from_slice(esc);
+            }
+            start = i + 1;
+        }
+        out.extend_from_slice(&bytes[start..]);
+        out.push(b'"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{json, key_value, span_to_wire, wire, Encoder, Format, Resource, VERSION};
+    use crate::attribute::AttrValue;
+    use prost::Message;
+
+    /// The request as the wire types describe it (what the encoders wrote before they were
+    /// written by hand), to hold the hand-written bytes against serde_json's and prost's.
+    fn wire_request(
+        resource: &Resource,
+        spans: Vec<wire::Span>,
+    ) -> wire::ExportTraceServiceRequest {
+        let mut attributes = vec![wire::KeyValue::string(
+            "service.name",
+            resource.service_name.as_str(),
+        )];
+        attributes.extend(
+            resource
+                .attributes
+                .iter()
+                .filter(|(k, _)| k != "service.name")
+                .map(|(k, v)| key_value(k, v)),
+        );
+        wire::ExportTraceServiceRequest {
+            resource_spans: vec![wire::ResourceSpans {
+                resource: Some(wire::Resource {
+                    attributes,
+                    dropped_attributes_count: 0,
+                }),
+                scope_spans: vec![wire::ScopeSpans {
+                    scope: Some(wire::InstrumentationScope {
+                        name: "edgetrace".to_owned(),
+                        version: VERSION.to_owned(),
+                        ..Default::default()
+                    }),
+                    spans,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_empty_envelope_is_what_prost_writes() {
+        for r in [
+            resource(),
+            Resource::default(),
+            Resource {
+                service_name: "a\"b".into(),
+                attributes: vec![("service.name".into(), AttrValue::Str("x".into()))],
+            },
+        ] {
+            let enc = Encoder::new(Format::Protobuf, &r);
+            assert_eq!(
+                super::pb::request(&enc.resource_pb, &enc.scope_pb, &[]),
+                wire_request(&r, Vec::new()).encode_to_vec()
+            );
+            let enc = Encoder::new(Format::Json, &r);
+            let json = format!("{}{}", enc.json_head, super::JSON_TAIL);
+            assert_eq!(
+                json,
+                serde_json::to_string(&wire_request(&r, Vec::new())).unwrap()
+            );
+        }
+    }
+
+    fn resource() -> Resource {
+        Resource {
+            service_name: "svc".into(),
+            attributes: vec![
+                ("deployment".into(), AttrValue::Str("test".into())),
+                ("n".into(), AttrValue::Int(-3)),
+            ],
+        }
+    }
+    use crate::id::{SpanId, TraceId};
+    use crate::span::{Event, SpanData, SpanType, Status, StatusCode};
+
+    fn sample(parent: bool, text: &str, status: &str, events: bool) -> SpanData {
+        SpanData {
+            trace_id: TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+            span_id: SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            parent_span_id: parent.then(|| SpanId::from_hex("00f067aa0ba902b7").unwrap()),
+            name: text.to_owned(),
+            span_type: SpanType::parse("CHAT_MODEL"),
+            start_ns: 0,
+            end_ns: u64::MAX,
+            inputs: Some(format!(
+                "{{\"q\":{}}}",
+                serde_json::to_string(text).unwrap()
+            )),
+            outputs: None,
+            attributes: vec![
+                ("s".into(), AttrValue::Str(text.to_owned())),
+                ("j".into(), AttrValue::Json("[1,2]".into())),
+                ("i".into(), AttrValue::Int(i64::MIN)),
+                ("i2".into(), AttrValue::Int(42)),
+                ("d".into(), AttrValue::Double(0.1 + 0.2)),
+                ("d2".into(), AttrValue::Double(1e300)),
+                ("d3".into(), AttrValue::Double(-0.0)),
+                ("nan".into(), AttrValue::Double(f64::NAN)),
+                ("inf".into(), AttrValue::Double(f64::INFINITY)),
+                ("-inf".into(), AttrValue::Double(f64::NEG_INFINITY)),
+                ("b".into(), AttrValue::Bool(true)),
+                ("b2".into(), AttrValue::Bool(false)),
+                (text.to_owned(), AttrValue::Int(7)),
+            ],
+            events: if events {
+                vec![
+                    Event {
+                        name: "exception".into(),
+                        time_ns: 1_700_000_000_123_456_789,
+                        attributes: vec![(
+                            "exception.message".into(),
+                            AttrValue::Str(text.to_owned()),
+                        )],
+                    },
+                    Event {
+                        name: text.to_owned(),
+                        time_ns: 5,
+                        attributes: vec![],
+                    },
+                ]
+            } else {
+                vec![]
+            },
+            status: Status {
+                code: match status {
+                    "" => StatusCode::Ok,
+                    "unset" => StatusCode::Unset,
+                    _ => StatusCode::Error,
+                },
+                message: if status == "unset" {
+                    String::new()
+                } else {
+                    status.to_owned()
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn hand_written_json_and_protobuf_are_byte_for_byte_serde_json_and_prost() {
+        let all_controls: String = (0u8..0x20).map(char::from).collect();
+        let texts = [
+            "",
+            "plain",
+            "quote \" and \\ backslash /",
+            "é ✓ 🦀 \u{7f} \u{2028}",
+            &all_controls,
+        ];
+        for text in texts {
+            for parent in [false, true] {
+                for status in ["", "unset", "Error: \"boom\"\n"] {
+                    for events in [false, true] {
+                        let span = sample(parent, text, status, events);
+                        let mut mine = Vec::new();
+                        json::span(&mut mine, &span);
+                        let theirs = serde_json::to_vec(&span_to_wire(&span)).unwrap();
+                        assert_eq!(
+                            String::from_utf8(mine).unwrap(),
+                            String::from_utf8(theirs).unwrap()
+                        );
+                        for format in [Format::Protobuf, Format::Json] {
+                            let enc = Encoder::new(format, &resource());
+                            let batch = [span.clone(), sample(!parent, "x", "", !events)];
+                            let mut b = enc.builder(usize::MAX);
+                            assert!(b.try_add(&batch[0]) && b.try_add(&batch[1]));
+                            let body = b.finish().body;
+                            let wire =
+                                wire_request(&resource(), batch.iter().map(span_to_wire).collect());
+                            if format == Format::Protobuf {
+                                assert_eq!(body, wire.encode_to_vec());
+                            } else {
+                                assert_eq!(
+                                    String::from_utf8(body).unwrap(),
+                                    serde_json::to_string(&wire).unwrap()
+                                );
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
