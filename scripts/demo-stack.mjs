@@ -12,30 +12,11 @@ import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMockLlm } from '../mock-llm/server.mjs';
+import { freePort, waitFor } from '../tests/node/helpers/util.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (m) => console.error(`[demo] ${m}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(what, check, { timeoutMs = 120_000, alive } = {}) {
-  const t0 = Date.now();
-  let lastSaid = 0;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (alive && !alive()) throw new Error(`${what} exited while starting`);
-    const waited = Date.now() - t0;
-    if (waited > timeoutMs) throw new Error(`${what} not ready after ${Math.round(waited / 1000)} s`);
-    if (waited - lastSaid >= 10_000) {
-      lastSaid = waited;
-      say(`waiting for ${what} (${Math.round(waited / 1000)} s)`);
-    }
-    await sleep(250);
-  }
-}
 
 /** Links www/node_modules/edgetrace to pkg/ (what `npm install` of file:../pkg does) and builds the page. */
 export function buildPage() {
@@ -127,7 +108,6 @@ async function experimentId(mlflowUrl, name) {
  * @returns {Promise<{urls: object, experimentId: string, stop: () => Promise<void>}>}
  */
 export async function startDemoStack({ mlflowUrl, experiment = 'edgetrace-demo', ports = {}, build = true }) {
-  const { freePort } = await import('../tests/node/helpers/util.mjs');
   const pick = async (p, fallback) => (p === 0 ? freePort() : p ?? fallback);
   const port = {
     page: await pick(ports.page, 5173),
@@ -175,7 +155,10 @@ export async function startDemoStack({ mlflowUrl, experiment = 'edgetrace-demo',
     stoppers.push(() => worker.stop());
     for (const [p, url] of [[ingest, `${ingestUrl}/healthz`], [worker, `${workerUrl}/healthz`]]) {
       try {
-        await waitUntil(p.name, async () => (await fetch(url)).ok, { alive: p.alive });
+        await waitFor(async () => (await fetch(url)).ok, {
+          timeoutMs: 120_000, intervalMs: 250, what: p.name, alive: p.alive,
+          progress: () => say(`waiting for ${p.name}`), progressEveryMs: 10_000,
+        });
       } catch (e) {
         throw new Error(`${e.message}\n--- ${p.name} output ---\n${p.tail()}`);
       }

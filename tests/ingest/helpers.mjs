@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { waitFor } from '../node/helpers/util.mjs';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -157,13 +158,5 @@ export function jsonRequest(spans) {
   return JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'test' } }] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] });
 }
 
-/** Polls `check` until it returns truthy. */
-export async function until(check, { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {}) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+/** `waitFor` with a 30 s default: polls `check` until it returns something truthy, and returns it. */
+export const until = (check, options = {}) => waitFor(check, { timeoutMs: 30_000, ...options });

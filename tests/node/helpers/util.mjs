@@ -18,13 +18,14 @@ export function freePort() {
   });
 }
 
-/** Polls `check` until it returns true; throws with `what` after `timeoutMs`. */
+/** Polls `check` until it returns something truthy, and returns that; throws with `what` after `timeoutMs`. */
 export async function waitFor(check, { timeoutMs = 10_000, intervalMs = 100, what = 'condition', progress, progressEveryMs = 10_000, alive } = {}) {
   const start = Date.now();
   let lastProgress = start;
   for (;;) {
     try {
-      if (await check()) return;
+      const v = await check();
+      if (v) return v;
     } catch {
       /* not yet */
     }
