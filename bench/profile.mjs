@@ -49,7 +49,7 @@ if (noAls) {
   et._setRuntime({
     loader: () => {
       glue.initSync({ module: readFileSync(join(named, 'core', 'edgetrace_bg.wasm')) });
-      return { Core: glue.Core };
+      return { Core: glue.Core, memory: glue.core_memory };
     },
     runtime: 'browser',
   });

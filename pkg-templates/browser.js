@@ -1,6 +1,6 @@
 // The browser entry (plain ESM and bundlers alike): the wasm core ships inlined as base64, so no
 // bundler needs a wasm loader and the core starts synchronously on first use.
-import { Core, initSync } from './core/edgetrace.js';
+import { Core, core_memory as memory, initSync } from './core/edgetrace.js';
 import wasmBase64 from './core/wasm-inline.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
@@ -15,7 +15,7 @@ function decode(b64) {
 _setRuntime({
   loader: () => {
     initSync({ module: decode(wasmBase64) });
-    return { Core };
+    return { Core, memory };
   },
   runtime: 'browser',
 });

@@ -2,10 +2,12 @@
 // browser.js, workerd.js) loads the wasm core its own way and hands this module a loader and,
 // where the runtime has one, AsyncLocalStorage.
 //
-// Hot path: starting a span is one call into wasm (`start`), ending it one (`end`) plus one to
-// ask whether a batch is ready. Inputs and outputs cross as one JSON string each.
+// Hot path: no call into wasm per span. Starts, attributes, inputs, outputs and ends are recorded
+// into a buffer in the core's memory (recorder.js) that the core applies in one call; every other
+// call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
+import { idHex, makeClock, Recorder } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -68,6 +70,8 @@ const state = {
   loader: null, // () => wasm module exports ({ Core })
   wasm: null,
   core: null,
+  rec: null, // the core's Recorder
+  clock: null,
   options: { ...DEFAULTS },
   exporter: null,
   als: null, // AsyncLocalStorage instance, where the runtime has one
@@ -77,7 +81,7 @@ const state = {
   stack: [], // active spans of the synchronous part of the current task (fallback)
   asyncSpans: new Map(), // runner slot -> Span (null once ended) whose async body runs in runner `__et_<slot>`
   v8Stacks: typeof Error.captureStackTrace === 'function',
-  lastTraceId: null,
+  lastTrace: null, // the root span of the last trace started here
   warned: new Set(),
   lifecycleHooked: false,
   pending: new Set(), // spans that end when a response body has been read (traceFetch)
@@ -133,13 +137,44 @@ function coreConfigJson(o) {
 }
 
 // The core is created lazily, inside a handler: workerd forbids random numbers at top level.
-function core() {
-  if (state.core) return state.core;
-  ensureContext();
+function makeCore(o) {
   if (!state.wasm) state.wasm = state.loader();
-  state.core = new state.wasm.Core(coreConfigJson(state.options));
-  state.exporter = new Exporter({ core, options: state.options, warn });
+  if (!state.clock) state.clock = makeClock();
+  const c = new state.wasm.Core(coreConfigJson(o));
+  c.set_time_origin(state.clock.origin);
+  return c;
+}
+
+function makeRecorder(c) {
+  return new Recorder(c, state.wasm.memory(), (flags) => {
+    warn(`edgetrace: ${c.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed')}`);
+  });
+}
+
+// The recorder, creating the core first if needed (the hot path: nothing is applied).
+function recorder() {
+  if (state.rec) return state.rec;
+  ensureContext();
+  state.core = makeCore(state.options);
+  state.rec = makeRecorder(state.core);
+  state.exporter = new Exporter({ core, options: state.options, warn, rec: () => state.rec });
+  return state.rec;
+}
+
+// The core, with everything recorded so far applied: for every call but the hot path's.
+function core() {
+  recorder().drain();
   return state.core;
+}
+
+function recOrNull() {
+  try {
+    return recorder();
+  } catch (e) {
+    warn(`edgetrace: tracing is off, the wasm core failed to load: ${e?.message || e}`);
+    state.options.enabled = false;
+    return null;
+  }
 }
 
 function coreOrNull() {
@@ -168,9 +203,9 @@ export function init(options = {}) {
   ensureContext();
   if (o.enabled === false) return;
   // Validate the core configuration now, so a bad option is a clear error at init.
-  if (!state.wasm) state.wasm = state.loader();
-  const fresh = new state.wasm.Core(coreConfigJson(o));
+  const fresh = makeCore(o);
   const old = state.core;
+  state.rec?.drain();
   if (old && old.open_spans() > 0) {
     fresh.free?.();
     warn('edgetrace: init() while spans are open keeps the earlier limits until they end');
@@ -180,7 +215,8 @@ export function init(options = {}) {
     const carried = old && prev ? prev.drain() : [];
     prev?.stop();
     state.core = fresh;
-    state.exporter = new Exporter({ core, options: o, warn });
+    state.rec = makeRecorder(fresh);
+    state.exporter = new Exporter({ core, options: o, warn, rec: () => state.rec });
     // flush() also waits for requests the earlier exporter still has in flight.
     const next = state.exporter;
     for (const p of prev?.inflight || []) {
@@ -236,6 +272,9 @@ export class Span {
     this._ended = handle === 0;
     this._traceId = null;
     this._spanId = null;
+    this._s0 = 0; // span id words, when drawn here (recorded spans)
+    this._s1 = 0;
+    this._trace = null; // { w: trace id words, hex }, shared by a recorded trace's spans
     this._slot = undefined; // runner slot of its async body, without AsyncLocalStorage
   }
 
@@ -246,13 +285,20 @@ export class Span {
 
   /** The trace id, 32 hex digits ('' for a span that records nothing). */
   get traceId() {
-    if (this._traceId === null && this._h) this._traceId = state.core?.trace_id(this._h) ?? '';
+    if (this._traceId === null && this._h) {
+      const t = this._trace;
+      if (t) this._traceId = t.hex ?? (t.hex = idHex(t.w));
+      else this._traceId = state.core ? core().trace_id(this._h) ?? '' : '';
+    }
     return this._traceId ?? '';
   }
 
   /** The span id, 16 hex digits. */
   get spanId() {
-    if (this._spanId === null && this._h) this._spanId = state.core?.span_id(this._h) ?? '';
+    if (this._spanId === null && this._h) {
+      if (this._trace) this._spanId = idHex([this._s0, this._s1]);
+      else this._spanId = state.core ? core().span_id(this._h) ?? '' : '';
+    }
     return this._spanId ?? '';
   }
 
@@ -266,41 +312,53 @@ export class Span {
       if (this._h) warn(`edgetrace: ${what} on span "${this.name}" after it ended is ignored`);
       return null;
     }
-    return state.core;
+    return core();
+  }
+
+  _json(what, value, outputs) {
+    if (this._ended) return this._live(what);
+    const text = safeStringify(redact(outputs ? 'outputs' : 'inputs', value, this), warn);
+    if (!state.rec.json(this._h, text, outputs)) {
+      const c = core();
+      checkCore(outputs ? c.set_outputs(this._h, text) : c.set_inputs(this._h, text));
+    }
+    return this;
   }
 
   /** Records the span's inputs (any value; made JSON safely). */
   setInputs(inputs) {
-    const c = this._live('setInputs');
-    if (c) checkCore(c.set_inputs(this._h, safeStringify(redact('inputs', inputs, this), warn)));
+    this._json('setInputs', inputs, false);
     return this;
   }
 
   /** Records the span's outputs. */
   setOutputs(outputs) {
-    const c = this._live('setOutputs');
-    if (c) checkCore(c.set_outputs(this._h, safeStringify(redact('outputs', outputs, this), warn)));
+    this._json('setOutputs', outputs, true);
     return this;
   }
 
   /** Sets one attribute: strings, numbers and booleans as themselves, other values as JSON. */
   setAttribute(key, value) {
-    const c = this._live('setAttribute');
-    if (!c) return this;
+    if (this._ended) {
+      this._live('setAttribute');
+      return this;
+    }
     const v = redact('attribute', value, this);
     const k = String(key);
+    const r = state.rec;
+    const h = this._h;
     switch (typeof v) {
       case 'string':
-        checkCore(c.set_str(this._h, k, v));
+        if (!r.str(h, k, v)) checkCore(core().set_str(h, k, v));
         break;
       case 'number':
-        checkCore(c.set_num(this._h, k, v));
+        if (!r.num(h, k, v)) checkCore(core().set_num(h, k, v));
         break;
       case 'boolean':
-        checkCore(c.set_bool(this._h, k, v));
+        if (!r.bool(h, k, v)) checkCore(core().set_bool(h, k, v));
         break;
       default:
-        checkCore(c.set_json(this._h, k, safeStringify(v, warn)));
+        checkCore(core().set_json(h, k, safeStringify(v, warn)));
     }
     return this;
   }
@@ -312,16 +370,17 @@ export class Span {
     // that need the redaction hook or JSON go through setAttribute.
     const keys = Object.keys(attributes);
     if (keys.length === 0) return this;
-    const c = this._live('setAttribute');
-    if (!c) return this;
+    if (this._ended) {
+      this._live('setAttribute');
+      return this;
+    }
     const fast = !state.options.redact;
     const h = this._h;
+    const r = state.rec;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       const v = attributes[k];
-      if (fast && typeof v === 'string') {
-        if (!c.set_str(h, k, v)) checkCore(false);
-      } else this.setAttribute(k, v);
+      if (!(fast && typeof v === 'string' && r.str(h, k, v))) this.setAttribute(k, v);
     }
     return this;
   }
@@ -366,7 +425,7 @@ export class Span {
   /** The W3C `traceparent` value for a request made inside this span. */
   traceparent() {
     if (this._ended || !state.core) return undefined;
-    return state.core.traceparent(this._h) ?? undefined;
+    return core().traceparent(this._h) ?? undefined;
   }
 
   /**
@@ -378,20 +437,22 @@ export class Span {
       if (this._h) warn(`edgetrace: span "${this.name}" was ended twice; the second end is ignored`);
       return;
     }
-    const c = state.core;
     if (o) {
       if ('outputs' in o) this.setOutputs(o.outputs);
       if (o.attributes) this.setAttributes(o.attributes);
       if (o.status !== undefined) this.setStatus(o.status);
     }
-    this._traceId = this.traceId;
-    if (state.options.onSpanEnd) this._spanId = this.spanId; // read while the handle is live
+    // Ids drawn here are known after the end; the core's own (a remote parent's trace) are read now.
+    if (!this._trace) {
+      this._traceId = this.traceId;
+      if (state.options.onSpanEnd) this._spanId = this.spanId;
+    }
     this._ended = true;
     // Its body may still run (a span ended by hand): spans started there no longer nest under it.
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
-    const ok = o?.endTimeMs ? c.end_at(this._h, o.endTimeMs) : c.end(this._h);
-    checkCore(ok);
-    if (this._ownsContext) c.close_context(this._ctx);
+    const r = state.rec;
+    r.end(this._h, o?.endTimeMs ? o.endTimeMs : state.clock.now());
+    if (this._ownsContext) r.closeContext(this._ctx);
     state.exporter?.onSpanEnd();
     if (state.options.onSpanEnd && this._h) notifyEnd(this);
   }
@@ -405,9 +466,9 @@ function notifyEnd(span) {
     state.options.onSpanEnd({
       name: span.name,
       spanType: span._type || SpanType.UNKNOWN,
-      traceId: span._traceId || '',
+      traceId: span.traceId,
       spanId: span.spanId,
-      mlflowTraceId: span._traceId ? `tr-${span._traceId}` : '',
+      mlflowTraceId: span.mlflowTraceId,
     });
   } catch (e) {
     warn(`edgetrace: the onSpanEnd hook threw: ${e?.message || e}`);
@@ -433,7 +494,7 @@ export const _internal = {
   /** Passes the outputs the core recorded (a model's response) through the redaction hook. */
   redactOutputs(span) {
     if (!state.options.redact || !span._h || !state.core) return;
-    const text = state.core.outputs_of(span._h);
+    const text = core().outputs_of(span._h);
     if (text == null) return;
     let value;
     try {
@@ -579,8 +640,8 @@ export function startSpan(options = {}) {
   const o = options || {};
   const name = String(o.name ?? 'span');
   if (state.options.enabled === false) return NOOP;
-  const c = coreOrNull();
-  if (!c) return NOOP;
+  const r = recOrNull();
+  if (!r) return NOOP;
   let parent = o.parent === undefined ? active() : o.parent;
   if (parent != null && !isSpan(parent)) {
     warn('edgetrace: a parent that is not an edgetrace Span is ignored; a new trace is started');
@@ -590,36 +651,42 @@ export function startSpan(options = {}) {
     warn(`edgetrace: parent span "${parent.name}" had already ended; a new trace is started`);
     parent = null;
   }
-  const type = String(o.spanType ?? SpanType.UNKNOWN);
-  let h;
+  const type = o.spanType === undefined ? SpanType.UNKNOWN : String(o.spanType);
+  const child = !!(parent && parent._h);
+  const span = new Span(0, 0, name);
+  span._ended = false;
+  const t = o.startTimeMs ? o.startTimeMs : state.clock.now();
+  let h = 0;
   let ctx;
-  if (parent && parent._h) {
+  if (child) {
     ctx = parent._ctx;
-    h = o.startTimeMs ? c.start_at(ctx, parent._h, name, type, o.startTimeMs) : c.start(ctx, parent._h, name, type);
+    h = r.start(span, ctx, parent._h, name, type, t);
+    if (h) {
+      span._trace = parent._trace;
+      span._traceId = parent._traceId;
+    } else h = core().start_at(ctx, parent._h, name, type, t);
   } else if (o.traceparent) {
+    const c = core();
     ctx = c.open_context();
     h = c.start_remote(ctx, String(o.traceparent), name, type);
     if (!h) {
       checkCore(false);
-      h = c.start_root(ctx, name, type);
+      h = c.start_at(ctx, 0, name, type, t);
     }
   } else {
     // Each trace started here gets its own context in the core, closed when its root ends.
-    ctx = c.open_context();
-    h = o.startTimeMs ? c.start_at(ctx, 0, name, type, o.startTimeMs) : c.start_root(ctx, name, type);
+    ctx = r.openContext();
+    h = r.start(span, ctx, 0, name, type, t) || core().start_at(ctx, 0, name, type, t);
   }
   if (!checkCore(h !== 0)) {
-    if (!(parent && parent._h)) c.close_context(ctx);
+    if (!child) core().close_context(ctx);
     return NOOP;
   }
-  const span = new Span(h, ctx, name);
+  span._h = h;
+  span._ctx = ctx;
   span._type = type;
-  const child = !!(parent && parent._h);
   span._ownsContext = !child;
-  // A trace's id crosses the boundary once, for its first span here; children take it from their
-  // parent, so ending a span (which keeps the id for later reads) costs no extra call.
-  if (child) span._traceId = parent._traceId;
-  else state.lastTraceId = span.traceId;
+  if (!child) state.lastTrace = span;
   if (o.inputs !== undefined) span.setInputs(o.inputs);
   if (o.attributes) span.setAttributes(o.attributes);
   return span;
@@ -830,12 +897,13 @@ export function updateCurrentTrace(update) {
   u.clientRequestId = str(update?.clientRequestId);
   u.requestPreview = str(update?.requestPreview);
   u.responsePreview = str(update?.responsePreview);
-  checkCore(state.core.update_trace(s._h, JSON.stringify(u)));
+  checkCore(core().update_trace(s._h, JSON.stringify(u)));
 }
 
 /** The trace id (`tr-<32 hex>`, MLflow's form) of the last trace started here, or undefined. */
 export function getLastActiveTraceId() {
-  return state.lastTraceId ? `tr-${state.lastTraceId}` : undefined;
+  const id = state.lastTrace?.traceId;
+  return id ? `tr-${id}` : undefined;
 }
 
 /**
@@ -871,11 +939,11 @@ export async function flush() {
 
 /** Counters: spans started, ended, exported, queued, dropped (by reason), retries, misuse. */
 export function getStats() {
-  const c = state.core;
-  const core = c ? c.stats() : { started: 0, ended: 0, exported: 0, queued: 0, open: 0, dropped: { total: 0 } };
+  const c = state.core ? core() : null;
+  const stats = c ? c.stats() : { started: 0, ended: 0, exported: 0, queued: 0, open: 0, dropped: { total: 0 } };
   const e = state.exporter?.stats || {};
   return {
-    ...core,
+    ...stats,
     requests: e.requests ?? 0,
     retried: e.retried ?? 0,
     failedRequests: e.failedRequests ?? 0,

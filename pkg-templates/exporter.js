@@ -17,9 +17,11 @@ export class Exporter {
    * @param {() => any} o.core  returns the wasm Core
    * @param {object} o.options  resolved init options
    * @param {(msg: string) => void} o.warn
+   * @param {() => any} [o.rec]  returns the core's Recorder
    */
-  constructor({ core, options, warn }) {
+  constructor({ core, options, warn, rec }) {
     this.core = core;
+    this.rec = rec || null;
     this.o = options;
     this.warn = warn;
     this.timer = null;
@@ -56,8 +58,19 @@ export class Exporter {
   /** Called after a span ends. */
   onSpanEnd() {
     if (!this.url()) return;
-    const core = this.core();
-    if (core.batch_ready()) {
+    // Asking the core is a call into wasm, so it is asked only when it may have an answer: it
+    // applied recorded commands since the last ask, or enough spans ended for a batch.
+    const rec = this.rec?.();
+    let ready = false;
+    if (!rec || rec.drained || rec.ends >= Math.min(this.o.maxBatchSpans, 256)) {
+      const core = this.core();
+      if (rec) {
+        rec.drained = false;
+        rec.ends = 0;
+      }
+      ready = core.batch_ready();
+    }
+    if (ready) {
       // One flush at a time from span ends: in a synchronous burst of spans every end sees a
       // full batch, and a flush (with its promises) per end would hold memory until the burst
       // is over. The running flush takes every batch that is ready when it gets to it.

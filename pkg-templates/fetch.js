@@ -1,6 +1,7 @@
 // traceFetch: a fetch that records calls to model APIs as MLflow LLM spans.
 //
-// The request body goes to the wasm core once; each streamed chunk goes to the core as it is
+// The request body goes to the wasm core once (each call through `_internal.core()`, which first
+// applies the recorded span operations); each streamed chunk goes to the core as it is
 // handed to the caller (the caller gets exactly the bytes the API sent, with no added delay
 // beyond one copy into wasm memory); non-streamed bodies are read from a clone, so the caller's
 // response is untouched. Headers are never recorded, and only the URL's origin and path are
@@ -92,7 +93,7 @@ export function traceFetch(fetchImpl, options = {}) {
     } catch {
       parent = null;
     }
-    return api ? traceModelCall(core, call, input, init, info, api, options, parent) : traceGeneric(call, input, init, info, options, parent);
+    return api ? traceModelCall(call, input, init, info, api, options, parent) : traceGeneric(call, input, init, info, options, parent);
   };
   traced[ORIGINAL] = base[ORIGINAL] || base;
   return traced;
@@ -117,7 +118,7 @@ async function traceGeneric(call, input, init, info, options, parent) {
   }
 }
 
-async function traceModelCall(core, call, input, init, info, api, options, parent) {
+async function traceModelCall(call, input, init, info, api, options, parent) {
   let text = await bodyText(input, init, info.isRequest);
   let parsed = null;
   try {
@@ -140,8 +141,8 @@ async function traceModelCall(core, call, input, init, info, api, options, paren
   const h = span._h;
   const kept = h ? _internal.redactBody(parsed, text, span) : '';
   if (h) {
-    core.llm_start(h, api.format, info.url.host, info.url.pathname, kept);
-    span._type = core.span_type(h) ?? span._type; // the core typed it (CHAT_MODEL, EMBEDDING)
+    _internal.core()?.llm_start(h, api.format, info.url.host, info.url.pathname, kept);
+    span._type = _internal.core()?.span_type(h) ?? span._type; // the core typed it (CHAT_MODEL, EMBEDDING)
     if (api.provider) span.setAttribute('mlflow.llm.provider', api.provider);
   }
   let res;
@@ -154,15 +155,15 @@ async function traceModelCall(core, call, input, init, info, api, options, paren
   }
   if (!h) return res;
   const type = res.headers.get('content-type') || '';
-  if (res.body && res.ok && (type.includes('text/event-stream') || core.llm_streaming(h))) {
-    return wrapStream(core, span, res);
+  if (res.body && res.ok && (type.includes('text/event-stream') || _internal.core()?.llm_streaming(h))) {
+    return wrapStream(span, res);
   }
   // Not a stream: read a clone; the caller's body is untouched.
   let copy;
   try {
     copy = res.clone();
   } catch {
-    core.llm_finish_body(h, res.status, new Uint8Array(0));
+    _internal.core()?.llm_finish_body(h, res.status, new Uint8Array(0));
     span.end();
     return res;
   }
@@ -170,11 +171,11 @@ async function traceModelCall(core, call, input, init, info, api, options, paren
     .arrayBuffer()
     .then(
       (buf) => {
-        core.llm_finish_body(h, res.status, new Uint8Array(buf));
+        _internal.core()?.llm_finish_body(h, res.status, new Uint8Array(buf));
         _internal.redactOutputs(span);
       },
       (e) => {
-        core.llm_finish_body(h, res.status, new Uint8Array(0));
+        _internal.core()?.llm_finish_body(h, res.status, new Uint8Array(0));
         span.recordException(e);
       },
     )
@@ -183,13 +184,13 @@ async function traceModelCall(core, call, input, init, info, api, options, paren
   return res;
 }
 
-function wrapStream(core, span, res) {
+function wrapStream(span, res) {
   const h = span._h;
   const body = watchBody(res.body, {
-    onChunk: (chunk) => core.llm_chunk(h, chunk),
+    onChunk: (chunk) => _internal.core()?.llm_chunk(h, chunk),
     onEnd(how, error) {
       try {
-        core.llm_finish_stream(h, how, res.status);
+        _internal.core()?.llm_finish_stream(h, how, res.status);
         _internal.redactOutputs(span);
         if (error !== undefined) span.recordException(error);
       } finally {

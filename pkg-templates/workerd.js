@@ -2,14 +2,14 @@
 // require (they refuse to compile wasm from bytes). Nothing runs at top level but wiring: the core
 // is instantiated on first use, inside a handler.
 import wasmModule from './core/edgetrace_bg.wasm';
-import { Core, initSync } from './core/edgetrace.js';
+import { Core, core_memory as memory, initSync } from './core/edgetrace.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 _setRuntime({
   loader: () => {
     initSync({ module: wasmModule });
-    return { Core };
+    return { Core, memory };
   },
   // With the nodejs_compat flag; asked on first use, inside a handler.
   findAsyncLocalStorage: () => globalThis.process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage,

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::attribute::AttrValue;
 use crate::clock::Clock;
+use crate::commands::{ms_to_ns, number, Recorded};
 use crate::config::{attr_from_json, Config};
 use crate::error::Error;
 use crate::id::RandomIds;
@@ -23,21 +24,43 @@ use crate::tracer::{Parent, Tracer};
 extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
 }
 
-/// Wall-clock time from JS `Date.now()` (ms), in ns.
+thread_local! {
+    /// `performance.timeOrigin`, once the JS layer has given it (0 until then).
+    static TIME_ORIGIN: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Wall-clock time in ns: `performance.timeOrigin + performance.now()` (sub-millisecond, and the
+/// clock the JS layer stamps recorded spans with) once the origin is known, else `Date.now()`.
 struct JsClock;
 
 impl Clock for JsClock {
     fn now_ns(&self) -> u64 {
-        (date_now() * 1e6) as u64
+        let origin = TIME_ORIGIN.with(|o| o.get());
+        let ms = if origin > 0.0 {
+            origin + performance_now()
+        } else {
+            date_now()
+        };
+        ms_to_ns(ms)
     }
+}
+
+/// The wasm instance's memory, where the JS layer writes recorded commands.
+#[wasm_bindgen]
+pub fn core_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 /// The tracer, as JS sees it.
 #[wasm_bindgen]
 pub struct Core {
     t: Tracer,
+    rec: Recorded,
+    cmd: Vec<u8>,
     last_error: Option<String>,
     last_spans: u32,
     last_oversize: bool,
@@ -85,10 +108,50 @@ impl Core {
         let config = Config::from_json(config_json).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(Core {
             t: Tracer::new(config, Box::new(JsClock), Box::new(RandomIds::default())),
+            rec: Recorded::default(),
+            cmd: Vec::new(),
             last_error: None,
             last_spans: 0,
             last_oversize: false,
         })
+    }
+
+    /// Gives the core `performance.timeOrigin` (ms), so its own timestamps use the same clock as
+    /// the JS layer's recorded ones.
+    pub fn set_time_origin(&mut self, origin_ms: f64) {
+        if origin_ms.is_finite() && origin_ms > 0.0 {
+            TIME_ORIGIN.with(|o| o.set(origin_ms));
+        }
+    }
+
+    /// Makes the command buffer (see [`crate::commands`]) `cap` bytes long and returns where it
+    /// is in wasm memory. It does not move until the next call of this method.
+    pub fn cmd_buffer(&mut self, cap: u32) -> u32 {
+        self.cmd = vec![0; cap as usize];
+        self.cmd.as_ptr() as u32
+    }
+
+    /// Applies the first `len` bytes of the command buffer. Returns flags: 1, a batch is ready;
+    /// 2, some commands failed (see `last_error`); 4, the buffer was malformed (a bug).
+    pub fn run(&mut self, len: u32) -> u32 {
+        let len = (len as usize).min(self.cmd.len());
+        let mut flags = 0;
+        if let Err(e) = self.rec.apply(&mut self.t, &self.cmd[..len]) {
+            self.fail(e);
+            flags |= 4;
+        }
+        if self.rec.failed > 0 {
+            if let Some(e) = self.rec.last_error.take() {
+                if flags & 4 == 0 {
+                    self.fail(e);
+                }
+            }
+            flags |= 2;
+        }
+        if self.t.batch_ready() {
+            flags |= 1;
+        }
+        flags
     }
 
     /// Starts a span in context `ctx` under open span `parent`, or under the top of `ctx`'s stack
@@ -181,12 +244,7 @@ impl Core {
 
     /// Sets a number attribute (integral values within ±2^53 are written as integers).
     pub fn set_num(&mut self, h: u32, key: &str, value: f64) -> bool {
-        let v = if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
-            AttrValue::Int(value as i64)
-        } else {
-            AttrValue::Double(value)
-        };
-        let r = self.t.set_attribute(h, key, v);
+        let r = self.t.set_attribute(h, key, number(value));
         self.ok(r)
     }
 
@@ -417,14 +475,6 @@ impl Core {
     /// The last error, taken (cleared) by this call.
     pub fn last_error(&mut self) -> Option<String> {
         self.last_error.take()
-    }
-}
-
-fn ms_to_ns(ms: f64) -> u64 {
-    if ms.is_finite() && ms > 0.0 {
-        (ms * 1e6) as u64
-    } else {
-        0
     }
 }
 

@@ -105,11 +105,22 @@ impl ContextTable {
     pub fn open(&mut self) -> u32 {
         loop {
             let id = self.next;
-            self.next = self.next.wrapping_add(1).max(1);
+            self.next = ((self.next + 1) % crate::tracer::GIVEN_HANDLES).max(1);
             if let std::collections::hash_map::Entry::Vacant(e) = self.stacks.entry(id) {
                 e.insert(Vec::new());
                 return id;
             }
+        }
+    }
+
+    /// Opens a new, empty context under a chosen id; fails if that id is open.
+    pub fn open_as(&mut self, id: u32) -> Result<(), Error> {
+        match self.stacks.entry(id) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Vec::new());
+                Ok(())
+            }
+            std::collections::hash_map::Entry::Occupied(_) => Err(Error::ContextInUse(id)),
         }
     }
 

@@ -15,6 +15,10 @@ pub enum Error {
     UnknownSpan(u32),
     /// A context id that is not open.
     UnknownContext(u32),
+    /// A span handle chosen by the caller that is open already (or not the caller's to choose).
+    HandleInUse(u32),
+    /// A context id chosen by the caller that is open already.
+    ContextInUse(u32),
     /// A `traceparent` header that does not follow W3C trace context.
     InvalidTraceparent,
     /// A configuration value that cannot be used.
@@ -32,6 +36,10 @@ impl fmt::Display for Error {
                 "span handle {h} is not open (never started or already ended)"
             ),
             Error::UnknownContext(c) => write!(f, "context {c} is not open"),
+            Error::HandleInUse(h) => {
+                write!(f, "span handle {h} is in use or not a caller's handle")
+            }
+            Error::ContextInUse(c) => write!(f, "context {c} is open already"),
             Error::InvalidTraceparent => f.write_str("invalid traceparent header"),
             Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
             Error::Decode(why) => write!(f, "cannot decode: {why}"),

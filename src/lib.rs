@@ -14,6 +14,7 @@
 //! - [`trace`]: trace-level info (tags, metadata, session, user).
 //! - [`context`]: the context table, one stack of open spans per concurrent flow.
 //! - [`tracer`]: live spans by handle, tying the rest together.
+//! - [`commands`]: span operations recorded by the JS layer and applied in one call.
 //! - [`batch`]: the bounded queue and its batches.
 //! - [`otlp`]: OTLP/HTTP JSON and protobuf encoders, following MLflow's attribute conventions.
 //! - [`propagation`]: W3C `traceparent`.
@@ -24,6 +25,7 @@
 pub mod attribute;
 pub mod batch;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;

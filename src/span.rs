@@ -4,6 +4,7 @@
 //! know nothing about contexts or handles. Live spans live in [`crate::context`].
 
 use std::fmt;
+use std::rc::Rc;
 
 use crate::attribute::AttrValue;
 use crate::id::{SpanId, TraceId};
@@ -145,6 +146,10 @@ pub struct Event {
     pub attributes: Vec<(String, AttrValue)>,
 }
 
+/// An attribute key. Shared, not copied: the keys the JS layer records are interned once, and
+/// every span that sets one holds the same allocation.
+pub type Key = Rc<str>;
+
 /// A finished span: everything the encoders need, nothing they do not.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanData {
@@ -167,7 +172,7 @@ pub struct SpanData {
     /// Outputs as JSON text (`mlflow.spanOutputs`).
     pub outputs: Option<String>,
     /// Other attributes, in the order first set; a key appears once.
-    pub attributes: Vec<(String, AttrValue)>,
+    pub attributes: Vec<(Key, AttrValue)>,
     /// Events, in order.
     pub events: Vec<Event>,
     /// Its status.
@@ -179,7 +184,7 @@ impl SpanData {
     pub fn attribute(&self, key: &str) -> Option<&AttrValue> {
         self.attributes
             .iter()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| &**k == key)
             .map(|(_, v)| v)
     }
 

@@ -28,8 +28,9 @@ use crate::id::{IdGenerator, SpanId, TraceId};
 use crate::llm::{Format as LlmFormat, LlmCall, Outcome, StreamEnd};
 use crate::otlp::{Encoder, Format, Payload};
 use crate::propagation::{format_traceparent, RemoteParent};
-use crate::span::{Event, SpanData, SpanType, Status, StatusCode};
+use crate::span::{Event, Key, SpanData, SpanType, Status, StatusCode};
 use crate::trace::{TraceInfo, TraceUpdate};
+use std::rc::Rc;
 
 /// What a new span nests under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,19 @@ pub struct Stats {
     pub dropped_attributes: u64,
     /// Events dropped past `max_events`.
     pub dropped_events: u64,
+}
+
+/// Handles (and context ids) from here up are the caller's to choose; the tracer issues its own
+/// below, so the two never meet.
+pub const GIVEN_HANDLES: u32 = 0x8000_0000;
+
+/// Ids the caller drew for a span it starts (see [`Tracer::start_span_given`]).
+#[derive(Debug, Clone, Copy)]
+pub struct GivenIds {
+    /// The span's id.
+    pub span_id: SpanId,
+    /// The trace id, for a root.
+    pub trace_id: Option<TraceId>,
 }
 
 #[derive(Debug)]
@@ -143,6 +157,14 @@ impl Tracer {
         self.contexts.open()
     }
 
+    /// Opens a context under an id the caller chose (at least [`GIVEN_HANDLES`]).
+    pub fn open_context_as(&mut self, ctx: u32) -> Result<(), Error> {
+        if ctx < GIVEN_HANDLES {
+            return Err(Error::UnknownContext(ctx));
+        }
+        self.contexts.open_as(ctx)
+    }
+
     /// Closes a context; spans still open on it stay open and can still be ended by handle.
     pub fn close_context(&mut self, ctx: u32) -> Result<(), Error> {
         self.contexts.close(ctx).map(|_| ())
@@ -170,7 +192,8 @@ impl Tracer {
     fn issue_handle(&mut self) -> u32 {
         loop {
             let h = self.next_handle;
-            self.next_handle = self.next_handle.wrapping_add(1).max(1);
+            self.next_handle = (self.next_handle + 1) % GIVEN_HANDLES;
+            self.next_handle = self.next_handle.max(1);
             if !self.live.contains_key(&h) {
                 return h;
             }
@@ -199,6 +222,49 @@ impl Tracer {
         span_type: SpanType,
         start_ns: u64,
     ) -> Result<u32, Error> {
+        self.start_inner(None, ctx, parent, name, span_type, start_ns, None)
+    }
+
+    /// Starts a span as [`Tracer::start_span_at`] does, under a handle and with ids the caller
+    /// chose: the JS recorder numbers its spans and draws their ids itself, so starting one needs
+    /// no answer from the core. Handles the caller picks must be at least [`GIVEN_HANDLES`] (the
+    /// tracer issues its own below); `trace_id` is used for a root and ignored under a parent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_span_given(
+        &mut self,
+        handle: u32,
+        ctx: u32,
+        parent: Parent,
+        name: &str,
+        span_type: SpanType,
+        start_ns: u64,
+        ids: GivenIds,
+    ) -> Result<u32, Error> {
+        if handle < GIVEN_HANDLES || self.live.contains_key(&handle) {
+            return Err(Error::HandleInUse(handle));
+        }
+        self.start_inner(
+            Some(handle),
+            ctx,
+            parent,
+            name,
+            span_type,
+            start_ns,
+            Some(ids),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_inner(
+        &mut self,
+        handle: Option<u32>,
+        ctx: u32,
+        parent: Parent,
+        name: &str,
+        span_type: SpanType,
+        start_ns: u64,
+        given: Option<GivenIds>,
+    ) -> Result<u32, Error> {
         let top = self.contexts.top(ctx)?;
         let parent = match parent {
             Parent::Current => top.map_or(Parent::Root, Parent::Span),
@@ -218,19 +284,29 @@ impl Tracer {
                 r.sampled && self.sampled(&r.trace_id),
             ),
             Parent::Root | Parent::Current => {
-                let t = self.ids.trace_id();
+                let t = match given.as_ref().and_then(|g| g.trace_id) {
+                    Some(t) => t,
+                    None => self.ids.trace_id(),
+                };
                 let s = self.sampled(&t);
                 (t, None, s)
             }
         };
-        let handle = self.issue_handle();
+        let handle = match handle {
+            Some(h) => h,
+            None => self.issue_handle(),
+        };
+        let span_id = match given {
+            Some(g) => g.span_id,
+            None => self.ids.span_id(),
+        };
         let mut name = name.to_owned();
         if self.config.limits.bound_name(&mut name) {
             self.stats.truncated_values += 1;
         }
         let data = SpanData {
             trace_id,
-            span_id: self.ids.span_id(),
+            span_id,
             parent_span_id,
             name,
             span_type,
@@ -314,7 +390,7 @@ impl Tracer {
                 let extra = state.info.root_attributes();
                 state.root = None;
                 for (k, v) in extra {
-                    set_attr(&mut live, &self.config.limits, &mut self.stats, k, v);
+                    set_attr(&mut live, &self.config.limits, &mut self.stats, k.into(), v);
                 }
             }
             if state.open == 0 && state.root.is_none() {
@@ -381,6 +457,11 @@ impl Tracer {
 
     /// Sets (or replaces) an attribute. Past `max_attributes`, new keys are dropped and counted.
     pub fn set_attribute(&mut self, h: u32, key: &str, value: AttrValue) -> Result<(), Error> {
+        self.set_attribute_key(h, key.into(), value)
+    }
+
+    /// [`Tracer::set_attribute`] with a key that may be shared with other spans.
+    pub fn set_attribute_key(&mut self, h: u32, key: Key, value: AttrValue) -> Result<(), Error> {
         let live = match self.live.get_mut(&h) {
             Some(l) => l,
             None => {
@@ -388,13 +469,7 @@ impl Tracer {
                 return Err(Error::UnknownSpan(h));
             }
         };
-        set_attr(
-            live,
-            &self.config.limits,
-            &mut self.stats,
-            key.to_owned(),
-            value,
-        );
+        set_attr(live, &self.config.limits, &mut self.stats, key, value);
         Ok(())
     }
 
@@ -674,22 +749,24 @@ fn as_json(json: &str) -> String {
     }
 }
 
-fn set_attr(
-    live: &mut Live,
-    limits: &Limits,
-    stats: &mut Stats,
-    key: String,
-    mut value: AttrValue,
-) {
+fn set_attr(live: &mut Live, limits: &Limits, stats: &mut Stats, key: Key, mut value: AttrValue) {
     if limits.bound(&mut value) {
         stats.truncated_values += 1;
     }
-    if let Some(slot) = live.data.attributes.iter_mut().find(|(k, _)| *k == key) {
+    let attrs = &mut live.data.attributes;
+    if let Some(slot) = attrs
+        .iter_mut()
+        .find(|(k, _)| Rc::ptr_eq(k, &key) || **k == *key)
+    {
         slot.1 = value;
-    } else if live.data.attributes.len() >= limits.max_attributes {
+    } else if attrs.len() >= limits.max_attributes {
         live.dropped_attributes += 1;
         stats.dropped_attributes += 1;
     } else {
-        live.data.attributes.push((key, value));
+        if attrs.capacity() == 0 {
+            // Room for a typical span's attributes at once; trimmed when the span ends.
+            attrs.reserve_exact(8);
+        }
+        attrs.push((key, value));
     }
 }

@@ -80,7 +80,7 @@ prop_compose! {
             end_ns,
             inputs,
             outputs,
-            attributes,
+            attributes: attributes.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             events: events
                 .into_iter()
                 .map(|(name, time_ns, attributes)| Event { name, time_ns, attributes })

@@ -794,7 +794,7 @@ mod tests {
                 ("-inf".into(), AttrValue::Double(f64::NEG_INFINITY)),
                 ("b".into(), AttrValue::Bool(true)),
                 ("b2".into(), AttrValue::Bool(false)),
-                (text.to_owned(), AttrValue::Int(7)),
+                (text.into(), AttrValue::Int(7)),
             ],
             events: if events {
                 vec![

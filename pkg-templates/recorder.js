@@ -1,0 +1,259 @@
+// The span hot path: starts, attributes and ends are written as compact commands into a buffer
+// in the wasm core's memory, and the core applies them in one call (`run`) when the buffer fills,
+// when a batch may be due, or before any other call into the core (see src/commands.rs for the
+// format). One call per buffer instead of several per span: crossing into wasm costs more than
+// the span work itself.
+//
+// Handles, context ids and span/trace ids are chosen here, so starting a span needs no answer
+// from the core. Names, span types and attribute keys are interned: sent once, then by number.
+
+const START = 1;
+const STR = 2;
+const NUM = 3;
+const BOOL = 4;
+const END = 5;
+const DEF = 6;
+const CTX_OPEN = 7;
+const CTX_CLOSE = 8;
+const INPUTS = 9;
+const OUTPUTS = 10;
+
+const GIVEN = 0x80000000; // handles and context ids from here up are ours (tracer.rs GIVEN_HANDLES)
+const CAP = 1 << 17;
+const MAX_STRINGS = 65000; // below the core's 65,536
+const MAX_INTERNED = 200; // longer names and keys are not interned (they go the slow way)
+
+/** The clock recorded spans are stamped with, in JS epoch ms with fractions. */
+export function makeClock() {
+  const perf = globalThis.performance;
+  const origin = perf?.timeOrigin;
+  // Some runtimes report no usable origin (or one far from the wall clock): use Date.now there.
+  if (typeof perf?.now === 'function' && origin > 0 && Math.abs(origin + perf.now() - Date.now()) < 1000) {
+    return { origin, now: () => origin + perf.now() };
+  }
+  return { origin: 0, now: Date.now };
+}
+
+export class Recorder {
+  /**
+   * @param {any} core the wasm Core
+   * @param {WebAssembly.Memory} memory its memory
+   * @param {(flags: number) => void} onFailed told when applied commands failed (flags 2 or 4)
+   */
+  constructor(core, memory, onFailed) {
+    this.core = core;
+    this.memory = memory;
+    this.onFailed = onFailed;
+    this.ptr = core.cmd_buffer(CAP);
+    this.pos = 0;
+    this.u8 = null;
+    this.dv = null;
+    this.view();
+    this.strings = new Map();
+    this.nextString = 1;
+    this.nextHandle = 0;
+    this.nextCtx = 0;
+    this.ends = 0; // spans ended since the exporter last asked the core
+    this.drained = false; // whether the core applied commands since then
+    this.ids = new Uint32Array(1024);
+    this.idAt = this.ids.length;
+    this.enc = new TextEncoder();
+  }
+
+  view() {
+    const b = this.memory.buffer;
+    this.u8 = new Uint8Array(b, this.ptr, CAP);
+    this.dv = new DataView(b, this.ptr, CAP);
+  }
+
+  /** Makes room for `n` bytes; false when `n` can never fit (the caller goes the slow way). */
+  room(n) {
+    if (this.u8.length === 0) this.view(); // the memory grew (and moved) in some call since
+    if (this.pos + n <= CAP) return true;
+    this.drain();
+    return n <= CAP;
+  }
+
+  /** Applies everything recorded so far. Returns the core's flags (1: a batch is ready). */
+  drain() {
+    if (this.pos === 0) return 0;
+    const len = this.pos;
+    this.pos = 0;
+    const f = this.core.run(len);
+    this.drained = true;
+    if (this.u8.length === 0) this.view();
+    if (f & 6) this.onFailed(f);
+    return f;
+  }
+
+  rand() {
+    if (this.idAt >= this.ids.length) {
+      fillRandom(this.ids);
+      this.idAt = 0;
+    }
+    return this.ids[this.idAt++];
+  }
+
+  /** The interned number of `s`, defining it first; 0 when `s` is not interned. */
+  sid(s) {
+    let id = this.strings.get(s);
+    if (id !== undefined) return id;
+    if (s.length > MAX_INTERNED || this.nextString >= MAX_STRINGS || !this.room(9 + 3 * s.length)) return 0;
+    id = this.nextString++;
+    this.u8[this.pos] = DEF;
+    this.dv.setUint32(this.pos + 1, id, true);
+    this.pos = this.text(s, this.pos + 5);
+    this.strings.set(s, id);
+    return id;
+  }
+
+  // Writes `s` as a u32 length and UTF-8 at `at` (room for 4 + 3 * length is there); returns
+  // the position after it.
+  text(s, at) {
+    const n = s.length;
+    const u8 = this.u8;
+    const p = at + 4;
+    let w = 0;
+    if (n <= 64) {
+      for (; w < n; w++) {
+        const c = s.charCodeAt(w);
+        if (c >= 0x80) break;
+        u8[p + w] = c;
+      }
+      if (w < n) w += this.enc.encodeInto(s.slice(w), u8.subarray(p + w, p + 3 * n)).written;
+    } else {
+      w = this.enc.encodeInto(s, u8.subarray(p, p + 3 * n)).written;
+    }
+    this.dv.setUint32(at, w, true);
+    return p + w;
+  }
+
+  openContext() {
+    this.room(5);
+    const ctx = GIVEN + 1 + (this.nextCtx = (this.nextCtx + 1) % 0x7ffffffe);
+    this.u8[this.pos] = CTX_OPEN;
+    this.dv.setUint32(this.pos + 1, ctx, true);
+    this.pos += 5;
+    return ctx;
+  }
+
+  closeContext(ctx) {
+    this.room(5);
+    this.u8[this.pos] = CTX_CLOSE;
+    this.dv.setUint32(this.pos + 1, ctx, true);
+    this.pos += 5;
+  }
+
+  /**
+   * Starts `span` (its ids are set on it: `_s0`, `_s1`, and for a root `_trace`) in context `ctx`
+   * under the span with handle `parent` (0: a new trace). Returns its handle, or 0 when the name
+   * or type cannot be interned (the caller starts it the slow way).
+   */
+  start(span, ctx, parent, name, type, t) {
+    const nid = this.sid(name);
+    const tid = nid && this.sid(type);
+    if (!tid || !this.room(59)) return 0;
+    const h = GIVEN + 1 + (this.nextHandle = (this.nextHandle + 1) % 0x7ffffffe);
+    const dv = this.dv;
+    let p = this.pos;
+    this.u8[p] = START;
+    dv.setUint32(p + 1, h, true);
+    dv.setUint32(p + 5, ctx, true);
+    dv.setUint32(p + 9, parent, true);
+    dv.setUint32(p + 13, nid, true);
+    dv.setUint32(p + 17, tid, true);
+    dv.setFloat64(p + 21, t, true);
+    const s0 = this.rand();
+    const s1 = this.rand() || (s0 ? 0 : 1);
+    dv.setUint32(p + 29, s0, false);
+    dv.setUint32(p + 33, s1, false);
+    span._s0 = s0;
+    span._s1 = s1;
+    if (parent === 0) {
+      const w = [this.rand(), this.rand(), this.rand(), this.rand() || 1];
+      this.u8[p + 37] = 1;
+      dv.setUint32(p + 38, w[0], false);
+      dv.setUint32(p + 42, w[1], false);
+      dv.setUint32(p + 46, w[2], false);
+      dv.setUint32(p + 50, w[3], false);
+      span._trace = { w, hex: null };
+      p += 54;
+    } else {
+      this.u8[p + 37] = 0;
+      p += 38;
+    }
+    this.pos = p;
+    return h;
+  }
+
+  /** Sets a string attribute; false when it must go the slow way (a key not interned, a huge value). */
+  str(h, key, value) {
+    const k = this.sid(key);
+    if (!k || !this.room(13 + 3 * value.length)) return false;
+    const p = this.pos;
+    this.u8[p] = STR;
+    this.dv.setUint32(p + 1, h, true);
+    this.dv.setUint32(p + 5, k, true);
+    this.pos = this.text(value, p + 9);
+    return true;
+  }
+
+  num(h, key, value) {
+    const k = this.sid(key);
+    if (!k || !this.room(17)) return false;
+    const p = this.pos;
+    this.u8[p] = NUM;
+    this.dv.setUint32(p + 1, h, true);
+    this.dv.setUint32(p + 5, k, true);
+    this.dv.setFloat64(p + 9, value, true);
+    this.pos = p + 17;
+    return true;
+  }
+
+  bool(h, key, value) {
+    const k = this.sid(key);
+    if (!k || !this.room(10)) return false;
+    const p = this.pos;
+    this.u8[p] = BOOL;
+    this.dv.setUint32(p + 1, h, true);
+    this.dv.setUint32(p + 5, k, true);
+    this.u8[p + 9] = value ? 1 : 0;
+    this.pos = p + 10;
+    return true;
+  }
+
+  /** Inputs (outputs when `outputs`) as JSON text; false when too big to record. */
+  json(h, text, outputs) {
+    if (!this.room(9 + 3 * text.length)) return false;
+    const p = this.pos;
+    this.u8[p] = outputs ? OUTPUTS : INPUTS;
+    this.dv.setUint32(p + 1, h, true);
+    this.pos = this.text(text, p + 5);
+    return true;
+  }
+
+  end(h, t) {
+    this.room(13);
+    const p = this.pos;
+    this.u8[p] = END;
+    this.dv.setUint32(p + 1, h, true);
+    this.dv.setFloat64(p + 5, t, true);
+    this.pos = p + 13;
+    this.ends++;
+  }
+}
+
+function fillRandom(a) {
+  const c = globalThis.crypto;
+  if (typeof c?.getRandomValues === 'function') c.getRandomValues(a);
+  else for (let i = 0; i < a.length; i++) a[i] = (Math.random() * 0x100000000) >>> 0;
+}
+
+const hex8 = (n) => (n >>> 0).toString(16).padStart(8, '0');
+
+/** Lowercase hex of id words (as written: big-endian). */
+export function idHex(words) {
+  let s = '';
+  for (const w of words) s += hex8(w);
+  return s;
+}

@@ -1,0 +1,400 @@
+//! Recorded commands: the span hot path without a call into wasm per operation.
+//!
+//! Calling from JS into wasm costs far more than the work of one span operation (arguments are
+//! converted, strings copied one call at a time, errors checked). So the JS layer does not call
+//! the core for each start, attribute and end. It writes them, in the compact form below, into a
+//! buffer in the core's own memory, and the core applies the whole buffer in one call
+//! ([`Recorded::apply`]) when the buffer fills, when a batch may be due, or before any other
+//! call (so every other call sees every span operation made before it, in order).
+//!
+//! The JS layer chooses span handles and context ids (at least
+//! [`crate::tracer::GIVEN_HANDLES`]) and draws span and trace ids itself, so a start needs no
+//! answer. Names, span types and attribute keys are interned: defined once ([`DEF`]), then
+//! referred to by number.
+//!
+//! Every number is little-endian; ids are raw bytes in wire order. Each command is a one-byte
+//! opcode and its fields:
+//!
+//! | opcode | fields |
+//! |---|---|
+//! | [`START`] | handle u32, ctx u32, parent u32 (0: a root), name u32, type u32, start f64 ms, span id 8 bytes, flags u8 (bit 0: a trace id follows), [trace id 16 bytes] |
+//! | [`STR`] | handle u32, key u32, length u32, UTF-8 bytes |
+//! | [`NUM`] | handle u32, key u32, value f64 |
+//! | [`BOOL`] | handle u32, key u32, value u8 |
+//! | [`END`] | handle u32, end f64 ms |
+//! | [`DEF`] | string number u32, length u32, UTF-8 bytes |
+//! | [`CTX_OPEN`] | ctx u32 |
+//! | [`CTX_CLOSE`] | ctx u32 |
+//! | [`INPUTS`] | handle u32, length u32, JSON text |
+//! | [`OUTPUTS`] | handle u32, length u32, JSON text |
+//!
+//! A command that fails (an unknown handle, say) is counted and its error kept; the rest still
+//! apply. A truncated or unknown command stops the buffer there: it can only come from a bug in
+//! the JS layer, and it is reported as one.
+
+use crate::attribute::AttrValue;
+use crate::error::Error;
+use crate::id::{SpanId, TraceId};
+use crate::span::{Key, SpanType};
+use crate::tracer::{GivenIds, Parent, Tracer};
+
+/// Starts a span.
+pub const START: u8 = 1;
+/// Sets a string attribute.
+pub const STR: u8 = 2;
+/// Sets a number attribute.
+pub const NUM: u8 = 3;
+/// Sets a boolean attribute.
+pub const BOOL: u8 = 4;
+/// Ends a span.
+pub const END: u8 = 5;
+/// Defines an interned string.
+pub const DEF: u8 = 6;
+/// Opens a context.
+pub const CTX_OPEN: u8 = 7;
+/// Closes a context.
+pub const CTX_CLOSE: u8 = 8;
+/// Sets a span's inputs.
+pub const INPUTS: u8 = 9;
+/// Sets a span's outputs.
+pub const OUTPUTS: u8 = 10;
+
+/// The most interned strings kept; the JS layer stops interning before this.
+pub const MAX_STRINGS: usize = 1 << 16;
+
+/// The interned strings and the outcome of the last [`Recorded::apply`].
+#[derive(Debug, Default)]
+pub struct Recorded {
+    strings: Vec<Option<Key>>,
+    /// Commands that failed in the last apply.
+    pub failed: u32,
+    /// The last failure's error.
+    pub last_error: Option<Error>,
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    #[inline]
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(n)?;
+        let s = self.b.get(self.at..end)?;
+        self.at = end;
+        Some(s)
+    }
+    #[inline]
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|s| s[0])
+    }
+    #[inline]
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    }
+    #[inline]
+    fn f64(&mut self) -> Option<f64> {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(self.take(8)?);
+        Some(f64::from_le_bytes(a))
+    }
+    #[inline]
+    fn text(&mut self) -> Option<&'a str> {
+        let n = self.u32()? as usize;
+        std::str::from_utf8(self.take(n)?).ok()
+    }
+}
+
+/// JS epoch milliseconds (fractions kept) to ns; 0 for anything not a positive finite number.
+pub fn ms_to_ns(ms: f64) -> u64 {
+    if ms.is_finite() && ms > 0.0 {
+        (ms * 1e6) as u64
+    } else {
+        0
+    }
+}
+
+/// A JS number as an attribute: integral values within ±2^53 as integers, others as doubles.
+pub fn number(value: f64) -> AttrValue {
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        AttrValue::Int(value as i64)
+    } else {
+        AttrValue::Double(value)
+    }
+}
+
+impl Recorded {
+    fn string(&self, id: u32) -> Result<&Key, Error> {
+        self.strings
+            .get(id as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| Error::Decode(format!("recorded command: string {id} is not defined")))
+    }
+
+    /// Applies every command in `buf` to `t`, in order. `Err` only for a malformed buffer (a bug
+    /// in the writer); the commands before the malformed one are applied.
+    pub fn apply(&mut self, t: &mut Tracer, buf: &[u8]) -> Result<(), Error> {
+        self.failed = 0;
+        let mut r = Reader { b: buf, at: 0 };
+        while r.at < buf.len() {
+            let at = r.at;
+            let Some(result) = self.one(t, &mut r) else {
+                return Err(Error::Decode(format!(
+                    "recorded command at byte {at} of {} is malformed",
+                    buf.len()
+                )));
+            };
+            if let Err(e) = result {
+                self.failed += 1;
+                self.last_error = Some(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// One command: `None` when malformed, else what applying it gave.
+    fn one(&mut self, t: &mut Tracer, r: &mut Reader<'_>) -> Option<Result<(), Error>> {
+        Some(match r.u8()? {
+            START => {
+                let (h, ctx, parent) = (r.u32()?, r.u32()?, r.u32()?);
+                let (name, kind) = (r.u32()?, r.u32()?);
+                let start = ms_to_ns(r.f64()?);
+                let span_id = SpanId::from_slice(r.take(8)?);
+                let trace_id = if r.u8()? & 1 == 1 {
+                    Some(TraceId::from_slice(r.take(16)?))
+                } else {
+                    None
+                };
+                let parent = if parent == 0 {
+                    Parent::Root
+                } else {
+                    Parent::Span(parent)
+                };
+                (|| {
+                    let ids = GivenIds {
+                        span_id: span_id?,
+                        trace_id: trace_id.transpose()?,
+                    };
+                    let kind = SpanType::parse(self.string(kind)?);
+                    t.start_span_given(h, ctx, parent, self.string(name)?, kind, start, ids)
+                        .map(|_| ())
+                })()
+            }
+            STR => {
+                let (h, key) = (r.u32()?, r.u32()?);
+                let value = r.text()?;
+                let value = AttrValue::Str(value.to_owned());
+                self.string(key)
+                    .and_then(|k| t.set_attribute_key(h, k.clone(), value))
+            }
+            NUM => {
+                let (h, key, value) = (r.u32()?, r.u32()?, r.f64()?);
+                self.string(key)
+                    .and_then(|k| t.set_attribute_key(h, k.clone(), number(value)))
+            }
+            BOOL => {
+                let (h, key, value) = (r.u32()?, r.u32()?, r.u8()?);
+                self.string(key)
+                    .and_then(|k| t.set_attribute_key(h, k.clone(), AttrValue::Bool(value != 0)))
+            }
+            END => {
+                let (h, end) = (r.u32()?, r.f64()?);
+                t.end_span_at(h, ms_to_ns(end))
+            }
+            DEF => {
+                let id = r.u32()? as usize;
+                let text = r.text()?;
+                if id >= MAX_STRINGS {
+                    return None;
+                }
+                if self.strings.len() <= id {
+                    self.strings.resize(id + 1, None);
+                }
+                self.strings[id] = Some(Key::from(text));
+                Ok(())
+            }
+            CTX_OPEN => t.open_context_as(r.u32()?),
+            CTX_CLOSE => t.close_context(r.u32()?),
+            INPUTS => {
+                let h = r.u32()?;
+                t.set_inputs(h, r.text()?)
+            }
+            OUTPUTS => {
+                let h = r.u32()?;
+                t.set_outputs(h, r.text()?)
+            }
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::id::SequentialIds;
+    use crate::otlp::Format;
+    use crate::tracer::{Config, GIVEN_HANDLES};
+
+    /// Writes commands as the JS recorder does.
+    #[derive(Default)]
+    struct W(Vec<u8>);
+    impl W {
+        #[inline]
+        fn u32(&mut self, v: u32) -> &mut Self {
+            self.0.extend_from_slice(&v.to_le_bytes());
+            self
+        }
+        #[inline]
+        fn f64(&mut self, v: f64) -> &mut Self {
+            self.0.extend_from_slice(&v.to_le_bytes());
+            self
+        }
+        fn op(&mut self, op: u8) -> &mut Self {
+            self.0.push(op);
+            self
+        }
+        #[inline]
+        fn text(&mut self, s: &str) -> &mut Self {
+            self.u32(s.len() as u32);
+            self.0.extend_from_slice(s.as_bytes());
+            self
+        }
+        fn def(&mut self, id: u32, s: &str) -> &mut Self {
+            self.op(DEF).u32(id).text(s)
+        }
+        fn start(
+            &mut self,
+            h: u32,
+            ctx: u32,
+            parent: u32,
+            span: u8,
+            trace: Option<u8>,
+        ) -> &mut Self {
+            self.op(START)
+                .u32(h)
+                .u32(ctx)
+                .u32(parent)
+                .u32(1)
+                .u32(2)
+                .f64(1000.5);
+            self.0.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, span]);
+            match trace {
+                Some(t) => {
+                    self.0.push(1);
+                    self.0.extend_from_slice(&[t; 16]);
+                }
+                None => self.0.push(0),
+            }
+            self
+        }
+    }
+
+    fn tracer() -> Tracer {
+        Tracer::new(
+            Config::default(),
+            Box::new(ManualClock::new(5)),
+            Box::new(SequentialIds::default()),
+        )
+    }
+
+    const H: u32 = GIVEN_HANDLES;
+
+    #[test]
+    fn recorded_spans_come_out_as_if_called_one_by_one() {
+        let mut t = tracer();
+        let mut rec = Recorded::default();
+        let mut w = W::default();
+        w.def(1, "root").def(2, "AGENT").def(3, "app.a");
+        w.op(CTX_OPEN).u32(H);
+        w.start(H + 1, H, 0, 7, Some(9));
+        w.op(STR).u32(H + 1).u32(3).text("alpha ünï");
+        w.op(NUM).u32(H + 1).u32(3).f64(2.5);
+        w.start(H + 2, H, H + 1, 8, None);
+        w.op(BOOL).u32(H + 2).u32(3).0.push(1);
+        w.op(OUTPUTS).u32(H + 2).text("{\"a\":1}");
+        w.op(END).u32(H + 2).f64(1001.0);
+        w.op(END).u32(H + 1).f64(1002.0);
+        w.op(CTX_CLOSE).u32(H);
+        rec.apply(&mut t, &w.0).unwrap();
+        assert_eq!(rec.failed, 0, "{:?}", rec.last_error);
+        assert_eq!(t.open_spans(), 0);
+        assert_eq!(t.queued(), 2);
+        let body = t.take_batch(Format::Json).unwrap().body;
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let spans = &v["resourceSpans"][0]["scopeSpans"][0]["spans"];
+        let child = &spans[0];
+        let root = &spans[1];
+        assert_eq!(root["traceId"], "09".repeat(16));
+        assert_eq!(root["spanId"], "0000000000000007");
+        assert_eq!(child["traceId"], "09".repeat(16));
+        assert_eq!(child["parentSpanId"], "0000000000000007");
+        assert_eq!(root["startTimeUnixNano"], "1000500000");
+        assert_eq!(root["endTimeUnixNano"], "1002000000");
+        assert_eq!(root["name"], "root");
+        let attr = |s: &serde_json::Value, k: &str| {
+            s["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == k)
+                .map(|a| a["value"].clone())
+        };
+        // The number replaced the string under the same key.
+        assert_eq!(attr(root, "app.a").unwrap()["doubleValue"], 2.5);
+        assert_eq!(attr(child, "app.a").unwrap()["boolValue"], true);
+        assert_eq!(
+            attr(root, "mlflow.spanType").unwrap()["stringValue"],
+            "AGENT"
+        );
+        assert_eq!(
+            attr(child, "mlflow.spanOutputs").unwrap()["stringValue"],
+            "{\"a\":1}"
+        );
+    }
+
+    #[test]
+    fn a_failing_command_is_counted_and_the_rest_apply() {
+        let mut t = tracer();
+        let mut rec = Recorded::default();
+        let mut w = W::default();
+        w.def(1, "s").def(2, "UNKNOWN").def(3, "k");
+        w.op(CTX_OPEN).u32(H);
+        // An unknown parent, then an undefined key, then a good root with an attribute.
+        w.start(H + 1, H, H + 99, 1, None);
+        w.op(STR).u32(H + 1).u32(77).text("x");
+        w.start(H + 2, H, 0, 2, Some(3));
+        w.op(STR).u32(H + 2).u32(3).text("v");
+        w.op(END).u32(H + 2).f64(2000.0);
+        rec.apply(&mut t, &w.0).unwrap();
+        assert_eq!(rec.failed, 2);
+        assert_eq!(t.queued(), 1);
+        // A caller's handle below GIVEN_HANDLES, or reused while open, is refused.
+        let mut w = W::default();
+        w.start(5, H, 0, 4, Some(4));
+        w.start(H + 3, H, 0, 5, Some(5));
+        w.start(H + 3, H, 0, 6, Some(6));
+        rec.apply(&mut t, &w.0).unwrap();
+        assert_eq!(rec.failed, 2);
+        assert_eq!(t.open_spans(), 1);
+    }
+
+    #[test]
+    fn a_malformed_buffer_is_an_error_after_what_came_before() {
+        let mut t = tracer();
+        let mut rec = Recorded::default();
+        let mut w = W::default();
+        w.op(CTX_OPEN).u32(H);
+        w.op(END).u32(H + 1); // truncated: no time
+        let e = rec.apply(&mut t, &w.0).unwrap_err();
+        assert!(e.to_string().contains("byte 5"), "{e}");
+        assert!(
+            t.open_context_as(H).is_err(),
+            "the context was opened before it"
+        );
+        let e = rec.apply(&mut t, &[200]).unwrap_err();
+        assert!(e.to_string().contains("malformed"), "{e}");
+    }
+}
