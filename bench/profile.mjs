@@ -1,8 +1,8 @@
 // Where edgetrace's time goes in one scenario: the V8 CPU profiler over the timed part of each
 // round only (not the set-up or the drain of the buffer-only scenarios), summed into self time
 // per function and per layer. The profiled package is a copy of pkg/ whose wasm keeps its name
-// section (built here the way scripts/build.mjs builds it, with wasm-opt -g instead of
-// --strip-debug), so wasm functions show by their Rust names.
+// section (built here the way scripts/build.mjs builds the Node wasm, release-speed and -O3, with
+// wasm-opt -g instead of --strip-debug), so wasm functions show by their Rust names.
 //   node bench/profile.mjs [SCENARIO] [OPS] [ROUNDS] [--no-build] [--no-als]
 // --no-als runs the package without AsyncLocalStorage, the way browsers run it (the active span
 // after an await is found from V8's async stack). Writes bench/out/profile-<scenario>[-noals].md
@@ -27,15 +27,15 @@ const say = (m) => process.stderr.write(`[bench:profile] ${m}\n`);
 if (!process.argv.includes('--no-build') || !existsSync(join(named, 'node.js'))) {
   say('building the package with the wasm name section kept (bench/out/pkg-names)');
   const run = (cmd, a) => execFileSync(cmd, a, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '--lib']);
+  run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown-unknown', '--lib']);
   rmSync(named, { recursive: true, force: true });
   mkdirSync(named, { recursive: true });
   for (const f of readdirSync(join(root, 'pkg'))) if (f !== 'core') copyFileSync(join(root, 'pkg', f), join(named, f));
   cpSync(join(root, 'pkg', 'core'), join(named, 'core'), { recursive: true });
   run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(named, 'core'), '--out-name', 'edgetrace',
-    join(root, 'target/wasm32-unknown-unknown/release/edgetrace.wasm')]);
+    join(root, 'target/wasm32-unknown-unknown/release-speed/edgetrace.wasm')]);
   const wasm = join(named, 'core', 'edgetrace_bg.wasm');
-  run(join(root, 'node_modules/.bin/wasm-opt'), ['-Oz', '-g', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+  run(join(root, 'node_modules/.bin/wasm-opt'), ['-O3', '-g', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
     '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue', '--strip-producers', wasm, '-o', wasm]);
 }
 

@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { idHex, makeClock, Recorder } from './recorder.js';
+import { makeClock, Recorder, spanIdHex, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -274,7 +274,11 @@ export class Span {
     this._spanId = null;
     this._s0 = 0; // span id words, when drawn here (recorded spans)
     this._s1 = 0;
-    this._trace = null; // { w: trace id words, hex }, shared by a recorded trace's spans
+    this._root = null; // a recorded trace's root span, which holds its trace id words
+    this._w0 = 0;
+    this._w1 = 0;
+    this._w2 = 0;
+    this._w3 = 0;
     this._slot = undefined; // runner slot of its async body, without AsyncLocalStorage
   }
 
@@ -286,8 +290,8 @@ export class Span {
   /** The trace id, 32 hex digits ('' for a span that records nothing). */
   get traceId() {
     if (this._traceId === null && this._h) {
-      const t = this._trace;
-      if (t) this._traceId = t.hex ?? (t.hex = idHex(t.w));
+      const r = this._root;
+      if (r) this._traceId = r === this ? traceIdHex(r._w0, r._w1, r._w2, r._w3) : r.traceId;
       else this._traceId = state.core ? core().trace_id(this._h) ?? '' : '';
     }
     return this._traceId ?? '';
@@ -296,7 +300,7 @@ export class Span {
   /** The span id, 16 hex digits. */
   get spanId() {
     if (this._spanId === null && this._h) {
-      if (this._trace) this._spanId = idHex([this._s0, this._s1]);
+      if (this._s0 || this._s1) this._spanId = spanIdHex(this._s0, this._s1);
       else this._spanId = state.core ? core().span_id(this._h) ?? '' : '';
     }
     return this._spanId ?? '';
@@ -368,8 +372,6 @@ export class Span {
     if (!attributes || typeof attributes !== 'object') return this;
     // The hot path: no entry arrays, one liveness check, strings straight into the core. Values
     // that need the redaction hook or JSON go through setAttribute.
-    const keys = Object.keys(attributes);
-    if (keys.length === 0) return this;
     if (this._ended) {
       this._live('setAttribute');
       return this;
@@ -377,8 +379,16 @@ export class Span {
     const fast = !state.options.redact;
     const h = this._h;
     const r = state.rec;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
+    // for-in makes no array of keys; on a plain object it sees exactly its own keys.
+    const proto = Object.getPrototypeOf(attributes);
+    if (proto === Object.prototype || proto === null) {
+      for (const k in attributes) {
+        const v = attributes[k];
+        if (!(fast && typeof v === 'string' && r.str(h, k, v))) this.setAttribute(k, v);
+      }
+      return this;
+    }
+    for (const k of Object.keys(attributes)) {
       const v = attributes[k];
       if (!(fast && typeof v === 'string' && r.str(h, k, v))) this.setAttribute(k, v);
     }
@@ -443,10 +453,8 @@ export class Span {
       if (o.status !== undefined) this.setStatus(o.status);
     }
     // Ids drawn here are known after the end; the core's own (a remote parent's trace) are read now.
-    if (!this._trace) {
-      this._traceId = this.traceId;
-      if (state.options.onSpanEnd) this._spanId = this.spanId;
-    }
+    if (!this._root) this._traceId = this.traceId;
+    if (!(this._s0 || this._s1) && state.options.onSpanEnd) this._spanId = this.spanId;
     this._ended = true;
     // Its body may still run (a span ended by hand): spans started there no longer nest under it.
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
@@ -625,8 +633,16 @@ function runWith(span, fn) {
   try {
     return fn();
   } finally {
-    const i = state.stack.lastIndexOf(span);
-    if (i >= 0) state.stack.splice(i, 1);
+    popSpan(span);
+  }
+}
+
+function popSpan(span) {
+  const st = state.stack;
+  if (st[st.length - 1] === span) st.pop();
+  else {
+    const i = st.lastIndexOf(span);
+    if (i >= 0) st.splice(i, 1);
   }
 }
 
@@ -661,10 +677,8 @@ export function startSpan(options = {}) {
   if (child) {
     ctx = parent._ctx;
     h = r.start(span, ctx, parent._h, name, type, t);
-    if (h) {
-      span._trace = parent._trace;
-      span._traceId = parent._traceId;
-    } else h = core().start_at(ctx, parent._h, name, type, t);
+    if (h) span._root = parent._root;
+    else h = core().start_at(ctx, parent._h, name, type, t);
   } else if (o.traceparent) {
     const c = core();
     ctx = c.open_context();
@@ -676,7 +690,9 @@ export function startSpan(options = {}) {
   } else {
     // Each trace started here gets its own context in the core, closed when its root ends.
     ctx = r.openContext();
-    h = r.start(span, ctx, 0, name, type, t) || core().start_at(ctx, 0, name, type, t);
+    h = r.start(span, ctx, 0, name, type, t);
+    if (h) span._root = span;
+    else h = core().start_at(ctx, 0, name, type, t);
   }
   if (!checkCore(h !== 0)) {
     if (!child) core().close_context(ctx);
@@ -707,6 +723,33 @@ function isThenable(x) {
  */
 export function withSpan(callback, options = {}) {
   const span = startSpan(options);
+  if (state.als && typeof callback === 'function') {
+    // With AsyncLocalStorage, sync and async callbacks alike run in it; no closure per span.
+    let result;
+    try {
+      result = state.als.run(span, callback, span);
+    } catch (e) {
+      span.recordException(e);
+      span.end();
+      throw e;
+    }
+    return settle(span, result, options);
+  }
+  if (!state.als && typeof callback === 'function' && !isAsyncFunction(callback)) {
+    // Without AsyncLocalStorage, a sync callback runs with the span on the synchronous stack.
+    let result;
+    state.stack.push(span);
+    try {
+      result = callback(span);
+    } catch (e) {
+      popSpan(span);
+      span.recordException(e);
+      span.end();
+      throw e;
+    }
+    popSpan(span);
+    return settle(span, result, options);
+  }
   const body = isAsyncFunction(callback) ? () => runAsyncBody(span, () => callback(span)) : () => callback(span);
   return runSpan(span, body, options);
 }
@@ -720,6 +763,11 @@ function runSpan(span, body, options) {
     span.end();
     throw e;
   }
+  return settle(span, result, options);
+}
+
+// Ends `span` with what its body returned: now, or when a returned promise settles.
+function settle(span, result, options) {
   if (isThenable(result)) {
     return result.then(
       (v) => {

@@ -55,7 +55,7 @@ export class Recorder {
     this.nextCtx = 0;
     this.ends = 0; // spans ended since the exporter last asked the core
     this.drained = false; // whether the core applied commands since then
-    this.ids = new Uint32Array(1024);
+    this.ids = new Uint32Array(4096);
     this.idAt = this.ids.length;
     this.enc = new TextEncoder();
   }
@@ -145,7 +145,7 @@ export class Recorder {
   }
 
   /**
-   * Starts `span` (its ids are set on it: `_s0`, `_s1`, and for a root `_trace`) in context `ctx`
+   * Starts `span` (its ids are set on it: `_s0`, `_s1`, and for a root `_w0`…`_w3`) in context `ctx`
    * under the span with handle `parent` (0: a new trace). Returns its handle, or 0 when the name
    * or type cannot be interned (the caller starts it the slow way).
    */
@@ -170,13 +170,11 @@ export class Recorder {
     span._s0 = s0;
     span._s1 = s1;
     if (parent === 0) {
-      const w = [this.rand(), this.rand(), this.rand(), this.rand() || 1];
       this.u8[p + 37] = 1;
-      dv.setUint32(p + 38, w[0], false);
-      dv.setUint32(p + 42, w[1], false);
-      dv.setUint32(p + 46, w[2], false);
-      dv.setUint32(p + 50, w[3], false);
-      span._trace = { w, hex: null };
+      dv.setUint32(p + 38, (span._w0 = this.rand()), false);
+      dv.setUint32(p + 42, (span._w1 = this.rand()), false);
+      dv.setUint32(p + 46, (span._w2 = this.rand()), false);
+      dv.setUint32(p + 50, (span._w3 = this.rand() || 1), false);
       p += 54;
     } else {
       this.u8[p + 37] = 0;
@@ -251,9 +249,8 @@ function fillRandom(a) {
 
 const hex8 = (n) => (n >>> 0).toString(16).padStart(8, '0');
 
-/** Lowercase hex of id words (as written: big-endian). */
-export function idHex(words) {
-  let s = '';
-  for (const w of words) s += hex8(w);
-  return s;
-}
+/** Lowercase hex of a span id's words (as written: big-endian). */
+export const spanIdHex = (a, b) => hex8(a) + hex8(b);
+
+/** Lowercase hex of a trace id's words. */
+export const traceIdHex = (a, b, c, d) => hex8(a) + hex8(b) + hex8(c) + hex8(d);
