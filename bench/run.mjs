@@ -125,6 +125,8 @@ const md = [
   '',
   'Without Zone.js, OpenTelemetry web loses the active span at the first `await`, so its async rows do less work than edgetrace\'s. edgetrace finds the active span after an await from V8\'s async stack trace: it captures the call sites of the nearest frames (`Error.captureStackTrace`) for each span started with no synchronous parent. That capture is most of its cost in the async rows.',
   '',
+  ...(rtRes.chromiumCaptureFloorNs ? [`Floor in Chromium: one such capture, from an async function awaiting inside a named async runner, costs ${(median(rtRes.chromiumCaptureFloorNs) / 1000).toFixed(2)} µs (min–max ${(Math.min(...rtRes.chromiumCaptureFloorNs) / 1000).toFixed(2)}–${(Math.max(...rtRes.chromiumCaptureFloorNs) / 1000).toFixed(2)}). In the async rows 10 of every 11 spans start after an await, so no library that keeps the parent across \`await\` this way can be below ${((median(rtRes.chromiumCaptureFloorNs) * 10) / 11 / 1000).toFixed(2)} µs per span there; a quarter of OpenTelemetry web's cost is ${(median(rtRes.chromium.nestedAsync.otel) / 4 / 1000).toFixed(2)} µs.`] : []),
+  '',
   spanTable('workerd via Miniflare (nodejs_compat: AsyncLocalStorage for both)', rtRes.workerd, rtRes.rounds, rtRes.ops),
   '',
   'Workers\' clocks do not advance while code runs, so in workerd each request runs the ops and the caller times it. The time of an empty request is subtracted.',

@@ -65,6 +65,10 @@ try {
     results.chromium[sc.id] = r;
     say(`chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
   }
+  const floors = [];
+  for (let i = 0; i < rounds; i++) floors.push(await page.evaluate((n) => window.runCaptureFloor(n), ops * 10));
+  results.chromiumCaptureFloorNs = floors;
+  say(`chromium floor: one V8 async stack capture ${median(floors).toFixed(0)} ns`);
 } finally {
   await browser.close();
   server.close();

@@ -146,7 +146,12 @@ function makeCore(o) {
 }
 
 function makeRecorder(c) {
-  return new Recorder(c, state.wasm.memory(), (flags) => {
+  return new Recorder(c, state.wasm.memory(), (flags, error) => {
+    if (flags & 8) {
+      warn(`edgetrace: tracing is off, the wasm core failed: ${error?.message || error}`);
+      state.options.enabled = false;
+      return;
+    }
     warn(`edgetrace: ${c.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed')}`);
   });
 }

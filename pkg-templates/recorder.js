@@ -38,7 +38,8 @@ export class Recorder {
   /**
    * @param {any} core the wasm Core
    * @param {WebAssembly.Memory} memory its memory
-   * @param {(flags: number) => void} onFailed told when applied commands failed (flags 2 or 4)
+   * @param {(flags: number, error?: unknown) => void} onFailed told when applied commands failed
+   *   (flags 2 or 4) or the core threw (8)
    */
   constructor(core, memory, onFailed) {
     this.core = core;
@@ -79,7 +80,14 @@ export class Recorder {
     if (this.pos === 0) return 0;
     const len = this.pos;
     this.pos = 0;
-    const f = this.core.run(len);
+    let f;
+    try {
+      f = this.core.run(len);
+    } catch (e) {
+      // The core trapped: what was recorded is lost, and the caller's code goes on.
+      this.onFailed(8, e);
+      return 0;
+    }
     this.drained = true;
     if (this.u8.length === 0) this.view();
     if (f & 6) this.onFailed(f);
