@@ -43,7 +43,9 @@ for (const sc of SCENARIOS) {
   process.stderr.write(`[bench:node] ${sc.id}: edgetrace ${median(res.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(res.otel).toFixed(0)} ns/span, ratio ${res.ratio.toFixed(2)}\n`);
 }
 
-// The floors: a plain wrapper call and an empty AsyncLocalStorage.run, per call.
+// The floors: a plain wrapper call and an empty AsyncLocalStorage.run, per call; and the async
+// scenario's shape with no tracing (AsyncLocalStorage.run per level, the same awaits, and a
+// .then per level as withSpan needs to end its span), per span.
 const wrap = (f) => (...a) => f(...a);
 const plain = wrap((x) => x + 1);
 const als = new AsyncLocalStorage();
@@ -52,5 +54,15 @@ for (const [id, op] of [['wrapper', () => plain(1)], ['alsRun', () => als.run(1,
   for (let r = 0; r < rounds; r++) xs.push(((await timeOps(op, ops * 50, false, now)) * 1e6) / (ops * 50));
   out.floors[id] = xs;
   process.stderr.write(`[bench:node] floor ${id}: ${median(xs).toFixed(1)} ns/call\n`);
+}
+const shape = (d) => als.run(d, async () => {
+  await null;
+  if (d > 0) await shape(d - 1);
+}).then((v) => v);
+{
+  const xs = [];
+  for (let r = 0; r < rounds; r++) xs.push(((await timeOps(() => shape(10), ops, true, now)) * 1e6) / (ops * 11));
+  out.floors.asyncShape = xs;
+  process.stderr.write(`[bench:node] floor asyncShape: ${median(xs).toFixed(0)} ns/span\n`);
 }
 console.log(JSON.stringify(out));

@@ -117,7 +117,7 @@ const md = [
   '',
   spanTable('Node (AsyncLocalStorage for both)', nodeRes.scenarios, nodeRes.rounds, nodeRes.ops),
   '',
-  `Floors in Node, per call: a plain wrapper ${median(nodeRes.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(nodeRes.floors.alsRun).toFixed(1)} ns.`,
+  `Floors in Node, per call: a plain wrapper ${median(nodeRes.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(nodeRes.floors.alsRun).toFixed(1)} ns.${nodeRes.floors.asyncShape ? ` The async scenario's shape with no tracing (\`AsyncLocalStorage.run\` per level, the same awaits, a \`.then\` per level): ${(median(nodeRes.floors.asyncShape) / 1000).toFixed(2)} µs per span.` : ''}`,
   '',
   `Payload bytes per span in Node: OTLP JSON, edgetrace ${nodeRes.scenarios.nestedJson.bytesPerSpan.edgetrace?.toFixed(0)} B and OpenTelemetry ${nodeRes.scenarios.nestedJson.bytesPerSpan.otel?.toFixed(0)} B; protobuf, edgetrace ${nodeRes.scenarios.nestedProto.bytesPerSpan.edgetrace?.toFixed(0)} B and OpenTelemetry ${nodeRes.scenarios.nestedProto.bytesPerSpan.otel?.toFixed(0)} B. edgetrace's spans carry MLflow's \`mlflow.spanType\`, inputs and outputs attributes besides the 5.`,
   '',

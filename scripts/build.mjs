@@ -70,7 +70,7 @@ const rows = [
   ['core/edgetrace_bg.wasm (Node, Workers)', size(wasm)],
   ['size-optimized wasm (inlined for browsers)', size(smallWasm)],
   ['core/edgetrace.js (wasm-bindgen glue)', size(join(core, 'edgetrace.js'))],
-  ['JS layer (edgetrace, exporter, safe-json, stream, fetch)', ['edgetrace.js', 'exporter.js', 'safe-json.js', 'stream.js', 'fetch.js']
+  ['JS layer (edgetrace, recorder, exporter, safe-json, stream, fetch)', ['edgetrace.js', 'recorder.js', 'exporter.js', 'safe-json.js', 'stream.js', 'fetch.js']
     .map((f) => size(join(pkg, f))).reduce((a, b) => ({ raw: a.raw + b.raw, gzip9: a.gzip9 + b.gzip9 }))],
   ['core/wasm-inline.js (browser)', size(join(core, 'wasm-inline.js'))],
 ];
