@@ -183,13 +183,7 @@ function recOrNull() {
 }
 
 function coreOrNull() {
-  try {
-    return core();
-  } catch (e) {
-    warn(`edgetrace: tracing is off, the wasm core failed to load: ${e?.message || e}`);
-    state.options.enabled = false;
-    return null;
-  }
+  return recOrNull() && core();
 }
 
 /**
@@ -632,11 +626,12 @@ function runAsyncBody(span, body) {
   return runnerFor(k)(body);
 }
 
-function runWith(span, fn) {
-  if (state.als) return state.als.run(span, fn);
+// Runs `fn(arg)` with `span` active.
+function runWith(span, fn, arg) {
+  if (state.als) return state.als.run(span, fn, arg);
   state.stack.push(span);
   try {
-    return fn();
+    return fn(arg);
   } finally {
     popSpan(span);
   }
@@ -728,41 +723,16 @@ function isThenable(x) {
  */
 export function withSpan(callback, options = {}) {
   const span = startSpan(options);
-  if (state.als && typeof callback === 'function') {
-    // With AsyncLocalStorage, sync and async callbacks alike run in it; no closure per span.
-    let result;
-    try {
-      result = state.als.run(span, callback, span);
-    } catch (e) {
-      span.recordException(e);
-      span.end();
-      throw e;
-    }
-    return settle(span, result, options);
-  }
-  if (!state.als && typeof callback === 'function' && !isAsyncFunction(callback)) {
-    // Without AsyncLocalStorage, a sync callback runs with the span on the synchronous stack.
-    let result;
-    state.stack.push(span);
-    try {
-      result = callback(span);
-    } catch (e) {
-      popSpan(span);
-      span.recordException(e);
-      span.end();
-      throw e;
-    }
-    popSpan(span);
-    return settle(span, result, options);
-  }
-  const body = isAsyncFunction(callback) ? () => runAsyncBody(span, () => callback(span)) : () => callback(span);
-  return runSpan(span, body, options);
+  // Without AsyncLocalStorage an async body runs in a named runner, so code after its awaits finds
+  // the span. Otherwise the callback itself runs, with the span as its argument: no closure.
+  if (!state.als && isAsyncFunction(callback)) return runSpan(span, () => runAsyncBody(span, () => callback(span)), options);
+  return runSpan(span, callback, options, span);
 }
 
-function runSpan(span, body, options) {
+function runSpan(span, body, options, arg) {
   let result;
   try {
-    result = runWith(span, body);
+    result = runWith(span, body, arg);
   } catch (e) {
     span.recordException(e);
     span.end();

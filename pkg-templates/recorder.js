@@ -192,39 +192,40 @@ export class Recorder {
     return h;
   }
 
-  /** Sets a string attribute; false when it must go the slow way (a key not interned, a huge value). */
-  str(h, key, value) {
+  // Writes an attribute command's opcode, handle and interned key, with room for `size` bytes in
+  // all; returns where its value goes, or -1 when it must go the slow way (a key not interned, a
+  // value too big for the buffer).
+  attr(op, h, key, size) {
     const k = this.sid(key);
-    if (!k || !this.room(13 + 3 * value.length)) return false;
+    if (!k || !this.room(size)) return -1;
     const p = this.pos;
-    this.u8[p] = STR;
+    this.u8[p] = op;
     this.dv.setUint32(p + 1, h, true);
     this.dv.setUint32(p + 5, k, true);
-    this.pos = this.text(value, p + 9);
+    return p + 9;
+  }
+
+  /** Sets a string attribute; false when it must go the slow way. */
+  str(h, key, value) {
+    const p = this.attr(STR, h, key, 13 + 3 * value.length);
+    if (p < 0) return false;
+    this.pos = this.text(value, p);
     return true;
   }
 
   num(h, key, value) {
-    const k = this.sid(key);
-    if (!k || !this.room(17)) return false;
-    const p = this.pos;
-    this.u8[p] = NUM;
-    this.dv.setUint32(p + 1, h, true);
-    this.dv.setUint32(p + 5, k, true);
-    this.dv.setFloat64(p + 9, value, true);
-    this.pos = p + 17;
+    const p = this.attr(NUM, h, key, 17);
+    if (p < 0) return false;
+    this.dv.setFloat64(p, value, true);
+    this.pos = p + 8;
     return true;
   }
 
   bool(h, key, value) {
-    const k = this.sid(key);
-    if (!k || !this.room(10)) return false;
-    const p = this.pos;
-    this.u8[p] = BOOL;
-    this.dv.setUint32(p + 1, h, true);
-    this.dv.setUint32(p + 5, k, true);
-    this.u8[p + 9] = value ? 1 : 0;
-    this.pos = p + 10;
+    const p = this.attr(BOOL, h, key, 10);
+    if (p < 0) return false;
+    this.u8[p] = value ? 1 : 0;
+    this.pos = p + 1;
     return true;
   }
 

@@ -184,13 +184,7 @@ impl Ingest {
 /// Encodes `req` as protobuf bodies of at most `max` bytes each (0: one body), splitting by span
 /// and repeating each group's resource and scope. A span bigger than `max` alone travels alone.
 pub fn split(req: ExportTraceServiceRequest, max: usize) -> Vec<Vec<u8>> {
-    let spans: usize = req
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum();
-    if spans == 0 {
+    if validate::span_count(&req) == 0 {
         return Vec::new();
     }
     if max == 0 || req.encoded_len() <= max {

@@ -85,14 +85,18 @@ pub struct Counts {
     pub truncated: usize,
 }
 
-/// Validates `req` in place: refuses bad ids, times, nesting and too many spans; cuts long values.
-pub fn validate(req: &mut ExportTraceServiceRequest, b: &Bounds) -> Result<Counts, Refusal> {
-    let spans: usize = req
-        .resource_spans
+/// How many spans `req` holds, over all its resources and scopes.
+pub fn span_count(req: &ExportTraceServiceRequest) -> usize {
+    req.resource_spans
         .iter()
         .flat_map(|r| &r.scope_spans)
         .map(|s| s.spans.len())
-        .sum();
+        .sum()
+}
+
+/// Validates `req` in place: refuses bad ids, times, nesting and too many spans; cuts long values.
+pub fn validate(req: &mut ExportTraceServiceRequest, b: &Bounds) -> Result<Counts, Refusal> {
+    let spans = span_count(req);
     if spans > b.max_spans {
         return Err(Refusal::new(
             RefusalKind::TooManySpans,

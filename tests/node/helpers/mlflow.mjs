@@ -65,36 +65,34 @@ export async function createExperiment(url, name) {
   return r.experiment_id;
 }
 
+// One page of an experiment's trace infos (MLflow REST search).
+function searchPage(url, experimentId, token) {
+  return api(url, '/api/3.0/mlflow/traces/search', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: String(experimentId) } }],
+      max_results: 500,
+      ...(token ? { page_token: token } : {}),
+    }),
+  });
+}
+
 /** Every trace info of an experiment, following page tokens (MLflow REST search). */
 export async function searchAllTraces(url, experimentId) {
   const all = [];
   let token;
   do {
-    const r = await api(url, '/api/3.0/mlflow/traces/search', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: String(experimentId) } }],
-        max_results: 500,
-        ...(token ? { page_token: token } : {}),
-      }),
-    });
+    const r = await searchPage(url, experimentId, token);
     all.push(...(r.traces || []));
     token = r.next_page_token;
   } while (token);
   return all;
 }
 
-/** Trace infos of an experiment (MLflow REST search). */
+/** Trace infos of an experiment, the first page of 500 (MLflow REST search). */
 export async function searchTraces(url, experimentId) {
-  const r = await api(url, '/api/3.0/mlflow/traces/search', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: String(experimentId) } }],
-      max_results: 500,
-    }),
-  });
+  const r = await searchPage(url, experimentId);
   return r.traces || [];
 }
 
