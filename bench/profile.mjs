@@ -9,7 +9,7 @@
 // and .json; prints the markdown.
 import { execFileSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
-import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { edgetraceOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
@@ -30,8 +30,7 @@ if (!process.argv.includes('--no-build') || !existsSync(join(named, 'node.js')))
   run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown-unknown', '--lib']);
   rmSync(named, { recursive: true, force: true });
   mkdirSync(named, { recursive: true });
-  for (const f of readdirSync(join(root, 'pkg'))) if (f !== 'core') copyFileSync(join(root, 'pkg', f), join(named, f));
-  cpSync(join(root, 'pkg', 'core'), join(named, 'core'), { recursive: true });
+  cpSync(join(root, 'pkg'), named, { recursive: true });
   run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(named, 'core'), '--out-name', 'edgetrace',
     join(root, 'target/wasm32-unknown-unknown/release-speed/edgetrace.wasm')]);
   const wasm = join(named, 'core', 'edgetrace_bg.wasm');

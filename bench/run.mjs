@@ -142,7 +142,7 @@ const md = [
   '',
   '## Shipped size',
   '',
-  'A browser entry that traces a function and exports (`bench/entries/`), bundled by esbuild (bundle, minify, ESM, browser) the same way for each, then gzip -9 (`node bench/size.mjs`).',
+  'A browser entry that traces a function and exports (`bench/entries/`), bundled by esbuild (bundle, minify, ESM, browser) the same way for each, then gzip -9 (`node bench/size.mjs`). edgetrace\'s entry is code-split (`splitting`), as Vite, webpack and Rollup split a dynamic import: its model API parsers are a wasm module of their own, in a chunk that loads on the first model call, so its row is what a page loads up front; the parsers\' chunk is listed on its own.',
   '',
   '| entry | minified | gzip -9 |',
   '|---|---|---|',

@@ -19,6 +19,7 @@ const dir = join(here, 'out', 'rt');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(join(dir, 'node_modules'), { recursive: true });
 mkdirSync(join(dir, 'core'), { recursive: true });
+mkdirSync(join(dir, 'llm'), { recursive: true });
 symlinkSync(join(here, '../pkg'), join(dir, 'node_modules', 'edgetrace'));
 const nodePaths = [join(dir, 'node_modules'), join(here, '../node_modules')];
 const say = (m) => process.stderr.write(`[bench:runtimes] ${m}\n`);
@@ -32,6 +33,7 @@ await build({
   external: [...builtinModules.filter((m) => m !== 'async_hooks' && m !== 'events'), 'node:*', '*.wasm'], logLevel: 'error',
 });
 copyFileSync(join(here, '../pkg/core/edgetrace_bg.wasm'), join(dir, 'core/edgetrace_bg.wasm'));
+copyFileSync(join(here, '../pkg/llm/edgetrace_llm_bg.wasm'), join(dir, 'llm/edgetrace_llm_bg.wasm'));
 
 const results = { rounds, ops, chromium: {}, workerd: {} };
 

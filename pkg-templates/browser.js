@@ -17,6 +17,8 @@ _setRuntime({
     initSync({ module: decode(wasmBase64) });
     return { Core, memory };
   },
+  // The model API parsers load on the first model call, from a chunk of their own.
+  llmLoader: () => import('./llm-browser.js').then((m) => m.load()),
   runtime: 'browser',
 });
 

@@ -63,11 +63,13 @@ const DEFAULTS = Object.freeze({
 
 const CORE_KEYS = [
   'serviceName', 'resourceAttributes', 'sampleRatio', 'maxQueueSpans', 'maxQueueBytes',
-  'maxBatchSpans', 'maxExportBytes', 'maxValueBytes', 'maxAttributes', 'maxEvents', 'prices',
+  'maxBatchSpans', 'maxExportBytes', 'maxValueBytes', 'maxAttributes', 'maxEvents',
 ];
 
 const state = {
   loader: null, // () => wasm module exports ({ Core })
+  llmLoader: null, // () => the model API parsers' class (LlmCalls), or a promise of it
+  llm: null, // promise of the LlmCalls instance for the current prices (null: not loaded yet)
   wasm: null,
   core: null,
   rec: null, // the core's Recorder
@@ -100,8 +102,9 @@ function warn(msg) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, AsyncLocalStorage, findAsyncLocalStorage, runtime }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, runtime }) {
   state.loader = loader;
+  state.llmLoader = llmLoader || null;
   state.runtime = runtime || 'unknown';
   if (AsyncLocalStorage && !state.als) state.als = new AsyncLocalStorage();
   state.findAls = findAsyncLocalStorage || null;
@@ -197,6 +200,8 @@ export function init(options = {}) {
     if (!(k in DEFAULTS)) warn(`edgetrace: unknown init option "${k}" is ignored`);
     else if (v !== undefined) o[k] = v;
   }
+  checkPrices(o.prices);
+  if (o.prices !== state.options.prices) state.llm = null; // the parsers load again with these prices
   state.options = o;
   if (o.asyncLocalStorage && !state.als) state.als = new o.asyncLocalStorage();
   ensureContext();
@@ -486,9 +491,59 @@ function isSpan(x) {
   return x instanceof Span;
 }
 
+// The model API parsers check prices too, but they load on the first model call: a bad price
+// is a clear error here, at init.
+function checkPrices(prices) {
+  if (prices === undefined) return;
+  if (prices === null || typeof prices !== 'object' || Array.isArray(prices)) {
+    throw new Error('edgetrace: invalid configuration: prices must be an object of model prefixes');
+  }
+  const ok = (v) => typeof v === 'number' && v >= 0;
+  for (const [model, p] of Object.entries(prices)) {
+    if (!p || !ok(p.input) || !ok(p.output) || (p.cachedInput !== undefined && !ok(p.cachedInput))) {
+      throw new Error(`edgetrace: invalid configuration: prices.${model}: prices must be non-negative numbers`);
+    }
+  }
+}
+
+// The model API parsers (a wasm module of their own), loaded on the first model call.
+function loadLlm() {
+  if (state.llm) return state.llm;
+  const prices = JSON.stringify(state.options.prices || {});
+  state.llm = Promise.resolve()
+    .then(() => state.llmLoader())
+    .then((LlmCalls) => new LlmCalls(prices))
+    .catch((e) => {
+      warn(`edgetrace: model calls are traced without their responses, the model API parsers failed to load: ${e?.message || e}`);
+      return null;
+    });
+  return state.llm;
+}
+
 /** Hooks for the package's other modules (traceFetch). @internal */
 export const _internal = {
   core: () => (state.options.enabled === false ? null : coreOrNull()),
+  /** The model API parsers (a promise that never rejects; null when they cannot load). */
+  llm: () => (state.llmLoader ? loadLlm() : Promise.resolve(null)),
+  /**
+   * Runs `f`, a call into the parsers, and hands the commands it answers to the core (after
+   * everything recorded so far). A fault is warned about, never thrown. Returns whether it ran.
+   */
+  llmRun(f) {
+    try {
+      const bytes = f();
+      if (bytes?.length) {
+        const c = coreOrNull();
+        if (c && c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || "a model call's attributes were not applied"}`);
+      }
+      return true;
+    } catch (e) {
+      warn(`edgetrace: the model API parsers failed: ${e?.message || e}`);
+      return false;
+    }
+  },
+  /** Now, in epoch ms, by the clock spans are stamped with. */
+  now: () => (state.clock || (state.clock = makeClock())).now(),
   isExportUrl(url) {
     const e = state.exporter?.url();
     return !!e && url.href.split('?')[0] === e;

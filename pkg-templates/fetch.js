@@ -1,11 +1,13 @@
 // traceFetch: a fetch that records calls to model APIs as MLflow LLM spans.
 //
-// The request body goes to the wasm core once (each call through `_internal.core()`, which first
-// applies the recorded span operations); each streamed chunk goes to the core as it is
-// handed to the caller (the caller gets exactly the bytes the API sent, with no added delay
-// beyond one copy into wasm memory); non-streamed bodies are read from a clone, so the caller's
-// response is untouched. Headers are never recorded, and only the URL's origin and path are
-// (no query string: Gemini puts API keys there).
+// The model API parsers are a wasm module of their own (`LlmCalls`), loaded on the first model
+// call (`_internal.llm()`), so pages that trace only their own functions never load them. The
+// request goes to the parsers once, each streamed chunk as it is handed to the caller (the
+// caller gets exactly the bytes the API sent, with no added delay beyond one copy into wasm
+// memory), and a non-streamed body is read from a clone, so the caller's response is untouched.
+// The parsers answer in the core's command format, which `_internal.llmRun` hands to the core.
+// The fetch itself never waits for the parsers to load. Headers are never recorded, and only the
+// URL's origin and path are (no query string: Gemini puts API keys there).
 
 import { _internal, getCurrentActiveSpan, startSpan } from './edgetrace.js';
 import { watchBody } from './stream.js';
@@ -139,31 +141,52 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
     attributes: { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname },
   });
   const h = span._h;
-  const kept = h ? _internal.redactBody(parsed, text, span) : '';
+  // The parsers follow the call from here; they may still be loading (browsers), so the request
+  // is handed to them when they are ready, with the time the call started.
+  let started = null;
   if (h) {
-    _internal.core()?.llm_start(h, api.format, info.url.host, info.url.pathname, kept);
-    span._type = _internal.core()?.span_type(h) ?? span._type; // the core typed it (CHAT_MODEL, EMBEDDING)
-    if (api.provider) span.setAttribute('mlflow.llm.provider', api.provider);
+    const kept = _internal.redactBody(parsed, text, span);
+    const t0 = _internal.now();
+    span._type = api.format === 'openai-embeddings' ? 'EMBEDDING' : 'CHAT_MODEL';
+    started = _internal.llm().then((llm) => {
+      const ok = llm && _internal.llmRun(() => llm.start(h, api.format, info.url.host, info.url.pathname, kept, t0));
+      if (api.provider) span.setAttribute('mlflow.llm.provider', api.provider);
+      return ok ? llm : null;
+    });
+    _internal.track(started);
   }
   let res;
   try {
     res = await call(input, init);
   } catch (e) {
+    const llm = await started;
+    _internal.llmRun(() => llm?.forget(h));
     span.recordException(e);
     span.end();
     throw e;
   }
   if (!h) return res;
+  const llm = await started;
+  if (!llm) {
+    span.setAttribute('http.response.status_code', res.status);
+    span.end();
+    return res;
+  }
   const type = res.headers.get('content-type') || '';
-  if (res.body && res.ok && (type.includes('text/event-stream') || _internal.core()?.llm_streaming(h))) {
-    return wrapStream(span, res);
+  let streaming = type.includes('text/event-stream');
+  _internal.llmRun(() => {
+    streaming ||= llm.streaming(h);
+  });
+  if (res.body && res.ok && streaming) {
+    return wrapStream(llm, span, res);
   }
   // Not a stream: read a clone; the caller's body is untouched.
+  const finish = (body) => _internal.llmRun(() => llm.finish_body(h, res.status, body, _internal.now()));
   let copy;
   try {
     copy = res.clone();
   } catch {
-    _internal.core()?.llm_finish_body(h, res.status, new Uint8Array(0));
+    finish(new Uint8Array(0));
     span.end();
     return res;
   }
@@ -171,11 +194,11 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
     .arrayBuffer()
     .then(
       (buf) => {
-        _internal.core()?.llm_finish_body(h, res.status, new Uint8Array(buf));
+        finish(new Uint8Array(buf));
         _internal.redactOutputs(span);
       },
       (e) => {
-        _internal.core()?.llm_finish_body(h, res.status, new Uint8Array(0));
+        finish(new Uint8Array(0));
         span.recordException(e);
       },
     )
@@ -184,13 +207,13 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
   return res;
 }
 
-function wrapStream(span, res) {
+function wrapStream(llm, span, res) {
   const h = span._h;
   const body = watchBody(res.body, {
-    onChunk: (chunk) => _internal.core()?.llm_chunk(h, chunk),
+    onChunk: (chunk) => llm.chunk(h, chunk, _internal.now()),
     onEnd(how, error) {
       try {
-        _internal.core()?.llm_finish_stream(h, how, res.status);
+        _internal.llmRun(() => llm.finish_stream(h, how, res.status, _internal.now()));
         _internal.redactOutputs(span);
         if (error !== undefined) span.recordException(error);
       } finally {

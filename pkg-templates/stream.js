@@ -4,7 +4,7 @@
 // `onEnd(how, error)` runs once, before the caller sees the end, with how the stream ended.
 // A fault in either callback never reaches the caller's stream.
 
-/** How a watched body ended (numbers as the wasm core's `llm_finish_stream` takes them). */
+/** How a watched body ended (numbers as the model API parsers' `finish_stream` takes them). */
 export const BodyEnd = Object.freeze({ COMPLETED: 0, ERRORED: 1, CANCELLED: 2 });
 
 /** The names of {@link BodyEnd} values, for span attributes. */

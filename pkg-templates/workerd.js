@@ -3,6 +3,8 @@
 // is instantiated on first use, inside a handler.
 import wasmModule from './core/edgetrace_bg.wasm';
 import { Core, core_memory as memory, initSync } from './core/edgetrace.js';
+import llmModule from './llm/edgetrace_llm_bg.wasm';
+import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
@@ -10,6 +12,11 @@ _setRuntime({
   loader: () => {
     initSync({ module: wasmModule });
     return { Core, memory };
+  },
+  // The model API parsers: a second compiled module, instantiated on the first model call.
+  llmLoader: () => {
+    initLlm({ module: llmModule });
+    return LlmCalls;
   },
   // With the nodejs_compat flag; asked on first use, inside a handler.
   findAsyncLocalStorage: () => globalThis.process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage,

@@ -38,6 +38,7 @@ cargo clippy --all-targets -- -D warnings
 step "clippy (wasm32: the lib and the wasm-bindgen tests)"
 cargo clippy --target wasm32-unknown-unknown --lib --test wasm_bindings_in_node --test wasm_bindings_in_chromium -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features ingest -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --features llm-module -- -D warnings
 
 step "native unit, integration and doc tests"
 cargo test

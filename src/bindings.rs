@@ -13,7 +13,7 @@ use crate::commands::{ms_to_ns, number, Recorded};
 use crate::config::{attr_from_json, Config};
 use crate::error::Error;
 use crate::id::RandomIds;
-use crate::llm::{Format as LlmFormat, StreamEnd};
+use crate::llm::Format as LlmFormat;
 use crate::otlp::Format;
 use crate::propagation::parse_traceparent;
 use crate::span::{SpanType, StatusCode};
@@ -135,8 +135,23 @@ impl Core {
     /// 2, some commands failed (see `last_error`); 4, the buffer was malformed (a bug).
     pub fn run(&mut self, len: u32) -> u32 {
         let len = (len as usize).min(self.cmd.len());
+        let cmd = std::mem::take(&mut self.cmd);
+        let flags = self.apply_commands(&cmd[..len]);
+        self.cmd = cmd;
+        flags
+    }
+
+    /// Applies commands from outside the buffer (the model API parsers' output), with the same
+    /// flags as [`Core::run`]. Call it with the buffer drained, so the order holds.
+    pub fn apply(&mut self, commands: &[u8]) -> u32 {
+        self.apply_commands(commands)
+    }
+}
+
+impl Core {
+    fn apply_commands(&mut self, commands: &[u8]) -> u32 {
         let mut flags = 0;
-        if let Err(e) = self.rec.apply(&mut self.t, &self.cmd[..len]) {
+        if let Err(e) = self.rec.apply(&mut self.t, commands) {
             self.fail(e);
             flags |= 4;
         }
@@ -153,7 +168,10 @@ impl Core {
         }
         flags
     }
+}
 
+#[wasm_bindgen]
+impl Core {
     /// Starts a span in context `ctx` under open span `parent`, or under the top of `ctx`'s stack
     /// when `parent` is 0. Returns its handle, or 0 on failure.
     pub fn start(&mut self, ctx: u32, parent: u32, name: &str, span_type: &str) -> u32 {
@@ -428,48 +446,9 @@ impl Core {
         .to_owned()
     }
 
-    /// Starts following a model API call on span `h` (its request body as text).
-    pub fn llm_start(&mut self, h: u32, format: &str, host: &str, path: &str, body: &str) -> bool {
-        let r = match LlmFormat::parse(format) {
-            Some(f) => self.t.llm_start(h, f, host, path, body),
-            None => Err(Error::InvalidConfig(format!(
-                "unknown model API format {format:?}"
-            ))),
-        };
-        self.ok(r)
-    }
-
     /// The MLflow type of open span `h` (a model call's type is set by `llm_start`).
     pub fn span_type(&self, h: u32) -> Option<String> {
         self.t.span_type(h).map(|t| t.as_str().to_owned())
-    }
-
-    /// Whether the call on span `h` asked for a stream.
-    pub fn llm_streaming(&self, h: u32) -> bool {
-        self.t.llm_streaming(h)
-    }
-
-    /// Feeds bytes of a streamed response, as they reach the caller.
-    pub fn llm_chunk(&mut self, h: u32, bytes: &[u8]) -> bool {
-        let r = self.t.llm_chunk(h, bytes);
-        self.ok(r)
-    }
-
-    /// Ends a streamed call: `end` 0 completed, 1 errored, 2 cancelled.
-    pub fn llm_finish_stream(&mut self, h: u32, end: u8, status: u16) -> bool {
-        let e = match end {
-            0 => StreamEnd::Completed,
-            1 => StreamEnd::Errored,
-            _ => StreamEnd::Cancelled,
-        };
-        let r = self.t.llm_finish_stream(h, e, status);
-        self.ok(r)
-    }
-
-    /// Ends a call with its whole response body.
-    pub fn llm_finish_body(&mut self, h: u32, status: u16, body: &[u8]) -> bool {
-        let r = self.t.llm_finish_body(h, status, body);
-        self.ok(r)
     }
 
     /// The last error, taken (cleared) by this call.

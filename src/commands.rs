@@ -27,6 +27,13 @@
 //! | [`CTX_CLOSE`] | ctx u32 |
 //! | [`INPUTS`] | handle u32, length u32, JSON text |
 //! | [`OUTPUTS`] | handle u32, length u32, JSON text |
+//! | [`ATTR`] | handle u32, key (length u32, UTF-8), tag u8 (0 string, 1 integer, 2 double, 3 boolean, 4 JSON), value (text: length u32 + UTF-8; integer i64; double f64; boolean u8) |
+//! | [`TYPE`] | handle u32, span type (length u32, UTF-8) |
+//! | [`STATUS`] | handle u32, code u8 (0 unset, 1 OK, 2 error), message (length u32, UTF-8) |
+//!
+//! [`ATTR`], [`TYPE`] and [`STATUS`] carry their text inline: the model API parsers (a separate
+//! wasm module, see [`crate::llm`]) write them with [`Writer`], and JS hands the bytes to the core
+//! as they are.
 //!
 //! A command that fails (an unknown handle, say) is counted and its error kept; the rest still
 //! apply. A truncated or unknown command stops the buffer there: it can only come from a bug in
@@ -35,7 +42,7 @@
 use crate::attribute::AttrValue;
 use crate::error::Error;
 use crate::id::{SpanId, TraceId};
-use crate::span::{Key, SpanType};
+use crate::span::{Key, SpanType, StatusCode};
 use crate::tracer::{GivenIds, Parent, Tracer};
 
 /// Starts a span.
@@ -58,6 +65,12 @@ pub const CTX_CLOSE: u8 = 8;
 pub const INPUTS: u8 = 9;
 /// Sets a span's outputs.
 pub const OUTPUTS: u8 = 10;
+/// Sets an attribute of any type, its key inline.
+pub const ATTR: u8 = 11;
+/// Sets a span's type.
+pub const TYPE: u8 = 12;
+/// Sets a span's status.
+pub const STATUS: u8 = 13;
 
 /// The most interned strings kept; the JS layer stops interning before this.
 pub const MAX_STRINGS: usize = 1 << 16;
@@ -104,6 +117,91 @@ impl<'a> Reader<'a> {
     fn text(&mut self) -> Option<&'a str> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok()
+    }
+    fn value(&mut self) -> Option<AttrValue> {
+        Some(match self.u8()? {
+            0 => AttrValue::Str(self.text()?.to_owned()),
+            1 => AttrValue::Int(i64::from_le_bytes(self.take(8)?.try_into().ok()?)),
+            2 => AttrValue::Double(self.f64()?),
+            3 => AttrValue::Bool(self.u8()? != 0),
+            4 => AttrValue::Json(self.text()?.to_owned()),
+            _ => return None,
+        })
+    }
+}
+
+/// Writes the commands that carry their text inline ([`ATTR`], [`TYPE`], [`STATUS`]) and
+/// [`INPUTS`] / [`OUTPUTS`]: what a module other than the JS recorder sends to the core.
+#[derive(Debug, Default)]
+pub struct Writer {
+    /// The commands written so far.
+    pub bytes: Vec<u8>,
+}
+
+impl Writer {
+    fn u32(&mut self, n: u32) {
+        self.bytes.extend_from_slice(&n.to_le_bytes());
+    }
+    fn text(&mut self, s: &str) {
+        // Longer than u32::MAX cannot happen in wasm32 (memory is 4 GiB at most).
+        self.u32(s.len() as u32);
+        self.bytes.extend_from_slice(s.as_bytes());
+    }
+    fn head(&mut self, op: u8, h: u32) {
+        self.bytes.push(op);
+        self.u32(h);
+    }
+    /// Sets attribute `key` of span `h`.
+    pub fn attr(&mut self, h: u32, key: &str, value: &AttrValue) {
+        self.head(ATTR, h);
+        self.text(key);
+        match value {
+            AttrValue::Str(s) => {
+                self.bytes.push(0);
+                self.text(s);
+            }
+            AttrValue::Int(i) => {
+                self.bytes.push(1);
+                self.bytes.extend_from_slice(&i.to_le_bytes());
+            }
+            AttrValue::Double(d) => {
+                self.bytes.push(2);
+                self.bytes.extend_from_slice(&d.to_le_bytes());
+            }
+            AttrValue::Bool(b) => {
+                self.bytes.push(3);
+                self.bytes.push(u8::from(*b));
+            }
+            AttrValue::Json(s) => {
+                self.bytes.push(4);
+                self.text(s);
+            }
+        }
+    }
+    /// Sets span `h`'s inputs (valid JSON text).
+    pub fn inputs(&mut self, h: u32, json: &str) {
+        self.head(INPUTS, h);
+        self.text(json);
+    }
+    /// Sets span `h`'s outputs (valid JSON text).
+    pub fn outputs(&mut self, h: u32, json: &str) {
+        self.head(OUTPUTS, h);
+        self.text(json);
+    }
+    /// Sets span `h`'s type.
+    pub fn span_type(&mut self, h: u32, span_type: &str) {
+        self.head(TYPE, h);
+        self.text(span_type);
+    }
+    /// Sets span `h`'s status.
+    pub fn status(&mut self, h: u32, code: StatusCode, message: &str) {
+        self.head(STATUS, h);
+        self.bytes.push(match code {
+            StatusCode::Unset => 0,
+            StatusCode::Ok => 1,
+            StatusCode::Error => 2,
+        });
+        self.text(message);
     }
 }
 
@@ -224,6 +322,25 @@ impl Recorded {
             OUTPUTS => {
                 let h = r.u32()?;
                 t.set_outputs(h, r.text()?)
+            }
+            ATTR => {
+                let (h, key) = (r.u32()?, r.text()?);
+                let value = r.value()?;
+                t.set_attribute(h, key, value)
+            }
+            TYPE => {
+                let h = r.u32()?;
+                t.set_span_type(h, SpanType::parse(r.text()?))
+            }
+            STATUS => {
+                let (h, code) = (r.u32()?, r.u8()?);
+                let code = match code {
+                    0 => StatusCode::Unset,
+                    1 => StatusCode::Ok,
+                    2 => StatusCode::Error,
+                    _ => return None,
+                };
+                t.set_status(h, code, r.text()?)
             }
             _ => return None,
         })

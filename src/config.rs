@@ -8,7 +8,6 @@ use serde::Deserialize;
 use crate::attribute::{AttrValue, Limits};
 use crate::batch::BatchConfig;
 use crate::error::Error;
-use crate::llm::cost::{Price, PriceTable};
 use crate::otlp::Resource;
 
 /// Everything the tracer is configured with.
@@ -22,8 +21,6 @@ pub struct Config {
     pub resource: Resource,
     /// Fraction of new traces kept, 0.0 to 1.0, decided from the trace id. Default: 1.0.
     pub sample_ratio: f64,
-    /// Model prices for `mlflow.llm.cost`. Default: [`PriceTable::shipped`].
-    pub prices: PriceTable,
 }
 
 impl Default for Config {
@@ -33,7 +30,6 @@ impl Default for Config {
             batch: BatchConfig::default(),
             resource: Resource::default(),
             sample_ratio: 1.0,
-            prices: PriceTable::shipped(),
         }
     }
 }
@@ -52,7 +48,6 @@ struct ConfigJson {
     max_attributes: Option<usize>,
     max_events: Option<usize>,
     max_name_bytes: Option<usize>,
-    prices: std::collections::BTreeMap<String, Price>,
 }
 
 /// A JSON value as an attribute: strings, booleans and numbers as themselves, the rest as JSON.
@@ -73,8 +68,8 @@ impl Config {
     /// Reads the JSON form (camelCase keys, all optional):
     /// `serviceName`, `resourceAttributes`, `sampleRatio`, `maxQueueSpans`, `maxQueueBytes`,
     /// `maxBatchSpans`, `maxExportBytes`, `maxValueBytes`, `maxAttributes`, `maxEvents`,
-    /// `maxNameBytes`, `prices` (`{ "model-prefix": { "input": usd_per_1m, "output": usd_per_1m,
-    /// "cachedInput": usd_per_1m } }`).
+    /// `maxNameBytes`. (Model prices belong to the model API parsers:
+    /// [`crate::llm::cost::PriceTable::with_json`].)
     ///
     /// ```
     /// let c = edgetrace::config::Config::from_json(r#"{"serviceName":"chat","maxExportBytes":30000}"#).unwrap();
@@ -108,17 +103,6 @@ impl Config {
             .iter()
             .map(|(k, v)| (k.clone(), attr_from_json(v)))
             .collect();
-        for (model, price) in &j.prices {
-            if !(price.input >= 0.0
-                && price.output >= 0.0
-                && price.cached_input.unwrap_or(0.0) >= 0.0)
-            {
-                return Err(Error::InvalidConfig(format!(
-                    "prices.{model}: prices must be non-negative numbers"
-                )));
-            }
-            c.prices.set(&model.to_ascii_lowercase(), *price);
-        }
         if let Some(r) = j.sample_ratio {
             if !(0.0..=1.0).contains(&r) {
                 return Err(Error::InvalidConfig(format!(

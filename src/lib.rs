@@ -18,7 +18,9 @@
 //! - [`batch`]: the bounded queue and its batches.
 //! - [`otlp`]: OTLP/HTTP JSON and protobuf encoders, following MLflow's attribute conventions.
 //! - [`propagation`]: W3C `traceparent`.
-//! - [`llm`]: model API calls: request, response and SSE parsing, token usage, cost.
+//! - [`llm`]: model API calls: request, response and SSE parsing, token usage, cost. In wasm
+//!   they are a module of their own (`llm_bindings`, cargo feature `llm-module`), loaded on the
+//!   first model call, so the core every page loads does not carry them.
 //! - [`ingest`]: the ingest service's core: decode, validate, convert, redact, re-encode.
 #![warn(missing_docs)]
 
@@ -38,8 +40,11 @@ pub mod span;
 pub mod trace;
 pub mod tracer;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "llm-module")))]
 pub mod bindings;
+
+#[cfg(all(target_arch = "wasm32", feature = "llm-module"))]
+pub mod llm_bindings;
 
 #[cfg(all(target_arch = "wasm32", feature = "ingest"))]
 pub mod ingest_bindings;

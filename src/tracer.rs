@@ -25,7 +25,6 @@ pub use crate::config::Config;
 use crate::context::{ContextTable, FxHashMap, Removal};
 use crate::error::Error;
 use crate::id::{IdGenerator, SpanId, TraceId};
-use crate::llm::{Format as LlmFormat, LlmCall, Outcome, StreamEnd};
 use crate::otlp::{Encoder, Format, Payload};
 use crate::propagation::{format_traceparent, RemoteParent};
 use crate::span::{Event, Key, SpanData, SpanType, Status, StatusCode};
@@ -110,7 +109,6 @@ pub struct Tracer {
     proto: Encoder,
     next_handle: u32,
     stats: Stats,
-    llm: FxHashMap<u32, LlmCall>,
 }
 
 impl std::fmt::Debug for Tracer {
@@ -138,7 +136,6 @@ impl Tracer {
             traces: FxHashMap::default(),
             next_handle: 1,
             stats: Stats::default(),
-            llm: FxHashMap::default(),
         }
     }
 
@@ -374,7 +371,6 @@ impl Tracer {
                 return Err(Error::UnknownSpan(h));
             }
         };
-        self.llm.remove(&h);
         if let Removal::OutOfOrder { .. } = self.contexts.remove(live.ctx, h) {
             self.stats.out_of_order_ends += 1;
         }
@@ -654,89 +650,6 @@ impl Tracer {
         let mut s = self.stats.clone();
         s.dropped = self.queue.dropped().clone();
         s
-    }
-}
-
-/// Model API calls followed on spans (see [`crate::llm`]).
-impl Tracer {
-    /// Starts following a model API call on open span `h`: reads the request and sets the span's
-    /// type (`CHAT_MODEL` or `EMBEDDING`), inputs (the request) and LLM attributes.
-    pub fn llm_start(
-        &mut self,
-        h: u32,
-        format: LlmFormat,
-        host: &str,
-        path: &str,
-        body: &str,
-    ) -> Result<(), Error> {
-        if !self.is_open(h) {
-            self.stats.unknown_handles += 1;
-            return Err(Error::UnknownSpan(h));
-        }
-        let (call, out) = LlmCall::start(format, host, path, body, self.clock.now_ns());
-        self.set_span_type(h, SpanType::parse(format.span_type()))?;
-        self.apply(h, out)?;
-        self.llm.insert(h, call);
-        Ok(())
-    }
-
-    /// Whether the call on span `h` asked for a stream.
-    pub fn llm_streaming(&self, h: u32) -> bool {
-        self.llm.get(&h).is_some_and(LlmCall::streaming)
-    }
-
-    /// Feeds streamed response bytes of the call on span `h`.
-    pub fn llm_chunk(&mut self, h: u32, bytes: &[u8]) -> Result<(), Error> {
-        let now = self.clock.now_ns();
-        match self.llm.get_mut(&h) {
-            Some(call) => {
-                call.on_chunk(bytes, now);
-                Ok(())
-            }
-            None => Err(self.unknown(h)),
-        }
-    }
-
-    /// Ends the streamed call on span `h`: outputs, usage, cost, how the stream ended.
-    pub fn llm_finish_stream(&mut self, h: u32, end: StreamEnd, status: u16) -> Result<(), Error> {
-        let now = self.clock.now_ns();
-        let Some(mut call) = self.llm.remove(&h) else {
-            return Err(self.unknown(h));
-        };
-        let out = call.finish_stream(end, status, now, &self.config.prices);
-        self.apply(h, out)
-    }
-
-    /// Ends the call on span `h` with its whole response body.
-    pub fn llm_finish_body(&mut self, h: u32, status: u16, body: &[u8]) -> Result<(), Error> {
-        let now = self.clock.now_ns();
-        let Some(mut call) = self.llm.remove(&h) else {
-            return Err(self.unknown(h));
-        };
-        let out = call.finish_body(status, body, now, &self.config.prices);
-        self.apply(h, out)
-    }
-
-    fn unknown(&mut self, h: u32) -> Error {
-        self.stats.unknown_handles += 1;
-        Error::UnknownSpan(h)
-    }
-
-    fn apply(&mut self, h: u32, out: Outcome) -> Result<(), Error> {
-        for (k, v) in out.attributes {
-            self.set_attribute(h, &k, v)?;
-        }
-        // The call's inputs and outputs are valid JSON by construction: no second parse.
-        if let Some(i) = out.inputs {
-            self.put_inputs(h, i)?;
-        }
-        if let Some(o) = out.outputs {
-            self.put_outputs(h, o)?;
-        }
-        if let Some(e) = out.error {
-            self.set_status(h, StatusCode::Error, &e)?;
-        }
-        Ok(())
     }
 }
 

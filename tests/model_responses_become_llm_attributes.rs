@@ -245,7 +245,10 @@ fn api_errors_set_error_status_with_the_apis_message() {
 }
 
 #[test]
-fn the_tracer_applies_a_call_to_its_span() {
+fn a_calls_commands_set_its_span_in_the_core() {
+    // The parsers run in a wasm module of their own: what they find reaches the span as commands
+    // (`commands::Writer`), applied by the core as the recorded ones are.
+    use edgetrace::commands::{Recorded, Writer};
     use edgetrace::otlp::Format as Wire;
     use edgetrace::tracer::{Config, Parent, Tracer};
     let mut t = Tracer::new(
@@ -253,22 +256,73 @@ fn the_tracer_applies_a_call_to_its_span() {
         Box::new(ManualClock::new(1)),
         Box::new(SequentialIds::default()),
     );
+    let root = Parent::Root;
     let h = t
-        .start_span(0, Parent::Root, "chat", edgetrace::span::SpanType::Unknown)
+        .start_span(0, root, "embed", edgetrace::span::SpanType::Unknown)
         .unwrap();
-    t.llm_start(
-        h,
+    let (mut call, out) = LlmCall::start(
         Format::OpenAiEmbeddings,
         "api.openai.com",
         "/v1/embeddings",
         r#"{"model":"text-embedding-3-small","input":"hi"}"#,
-    )
-    .unwrap();
-    t.llm_finish_body(h, 200, br#"{"object":"list","data":[],"model":"text-embedding-3-small","usage":{"prompt_tokens":3,"total_tokens":3}}"#).unwrap();
-    assert!(t.llm_chunk(h, b"x").is_err(), "the call is over");
+        1_000,
+    );
+    let mut w = Writer::default();
+    w.span_type(h, Format::OpenAiEmbeddings.span_type());
+    out.write(h, &mut w);
+    let body = br#"{"object":"list","data":[],"model":"text-embedding-3-small","usage":{"prompt_tokens":3,"total_tokens":3}}"#;
+    call.finish_body(200, body, 2_000, &PriceTable::shipped())
+        .write(h, &mut w);
+    // A failed call on a second span: its error becomes the span's status.
+    let h2 = t
+        .start_span(0, root, "chat", edgetrace::span::SpanType::Unknown)
+        .unwrap();
+    let (mut failed, _) = LlmCall::start(
+        Format::OpenAiChat,
+        "api.openai.com",
+        "/v1/chat/completions",
+        "{}",
+        1_000,
+    );
+    failed
+        .finish_body(
+            429,
+            br#"{"error":{"message":"Rate limit reached"}}"#,
+            2_000,
+            &PriceTable::shipped(),
+        )
+        .write(h2, &mut w);
+    // Every value type, and a command for a span that is gone: counted, the rest applied.
+    w.attr(h2, "n.int", &AttrValue::Int(-7));
+    w.attr(h2, "n.double", &AttrValue::Double(0.25));
+    w.attr(h2, "n.bool", &AttrValue::Bool(true));
+    w.attr(h2, "n.json", &AttrValue::Json("[1,2]".into()));
+    w.attr(999, "lost", &AttrValue::Bool(true));
+    w.attr(h2, "n.str", &AttrValue::Str("é".into()));
+
+    let mut rec = Recorded::default();
+    rec.apply(&mut t, &w.bytes).unwrap();
+    assert_eq!(rec.failed, 1, "only the command for span 999 fails");
     assert_eq!(t.stats().unknown_handles, 1);
+    t.end_span(h2).unwrap();
     t.end_span(h).unwrap();
     let body = String::from_utf8(t.take_batch(Wire::Json).unwrap().body).unwrap();
-    assert!(body.contains(r#""stringValue":"EMBEDDING""#), "{body}");
-    assert!(body.contains("mlflow.chat.tokenUsage"), "{body}");
+    for expected in [
+        r#""stringValue":"EMBEDDING""#,
+        "mlflow.chat.tokenUsage",
+        r#"\"input\":\"hi\""#,
+        "Rate limit reached",
+        r#"{"key":"n.int","value":{"intValue":"-7"}}"#,
+        r#"{"key":"n.double","value":{"doubleValue":0.25}}"#,
+        r#"{"key":"n.bool","value":{"boolValue":true}}"#,
+        r#"{"key":"n.json","value":{"stringValue":"[1,2]"}}"#,
+        r#"{"key":"n.str","value":{"stringValue":"é"}}"#,
+        r#""status":{"message":"HTTP 429: Rate limit reached","code":2}"#,
+    ] {
+        assert!(body.contains(expected), "{expected} missing from {body}");
+    }
+    // A truncated command is malformed: reported, not applied.
+    let mut w = Writer::default();
+    w.attr(h, "x", &AttrValue::Str("abc".into()));
+    assert!(rec.apply(&mut t, &w.bytes[..w.bytes.len() - 1]).is_err());
 }

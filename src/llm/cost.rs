@@ -75,6 +75,37 @@ impl PriceTable {
         }
     }
 
+    /// The shipped table extended by `prices` in their JSON form,
+    /// `{ "model-prefix": { "input": usd_per_1m, "output": usd_per_1m, "cachedInput": usd_per_1m } }`
+    /// (`init({ prices })`); empty text is no prices. Prefixes are matched lowercased.
+    ///
+    /// ```
+    /// use edgetrace::llm::cost::PriceTable;
+    /// let t = PriceTable::with_json(r#"{"My-Model":{"input":1,"output":2}}"#).unwrap();
+    /// assert_eq!(t.lookup("my-model-v2").unwrap().output, 2.0);
+    /// assert!(PriceTable::with_json(r#"{"m":{"input":-1,"output":2}}"#).is_err());
+    /// ```
+    pub fn with_json(text: &str) -> Result<PriceTable, crate::Error> {
+        let mut t = PriceTable::shipped();
+        if text.trim().is_empty() {
+            return Ok(t);
+        }
+        let prices: std::collections::BTreeMap<String, Price> = serde_json::from_str(text)
+            .map_err(|e| crate::Error::InvalidConfig(format!("prices: {e}")))?;
+        for (model, price) in &prices {
+            if !(price.input >= 0.0
+                && price.output >= 0.0
+                && price.cached_input.unwrap_or(0.0) >= 0.0)
+            {
+                return Err(crate::Error::InvalidConfig(format!(
+                    "prices.{model}: prices must be non-negative numbers"
+                )));
+            }
+            t.set(&model.to_ascii_lowercase(), *price);
+        }
+        Ok(t)
+    }
+
     /// Adds or replaces the price of a model prefix.
     pub fn set(&mut self, prefix: &str, price: Price) {
         match self.entries.iter_mut().find(|(m, _)| m == prefix) {

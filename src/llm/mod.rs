@@ -136,6 +136,25 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
+impl Outcome {
+    /// Writes the outcome as commands for span `h` (see [`crate::commands`]): the JS layer
+    /// hands them to the core, which applies them as the tracer did when it ran the parsers.
+    pub fn write(&self, h: u32, w: &mut crate::commands::Writer) {
+        for (k, v) in &self.attributes {
+            w.attr(h, k, v);
+        }
+        if let Some(i) = &self.inputs {
+            w.inputs(h, i);
+        }
+        if let Some(o) = &self.outputs {
+            w.outputs(h, o);
+        }
+        if let Some(e) = &self.error {
+            w.status(h, crate::span::StatusCode::Error, e);
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Stream {
     Chat(openai::ChatStream),

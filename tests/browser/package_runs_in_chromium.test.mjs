@@ -88,6 +88,7 @@ describe('edgetrace in headless Chromium (plain ESM, no AsyncLocalStorage)', () 
     assert.ok(site.served.includes('/pkg/core/wasm-inline.js'), 'the inlined wasm');
     assert.ok(!site.served.some((p) => p.endsWith('.wasm')), 'no separate wasm fetch');
     const { body } = await run('sync');
+    assert.ok(!site.served.some((p) => p.includes('llm')), 'a page that calls no model never loads the model API parsers');
     assert.equal(col.requests.length, 1, 'one export request');
     const req = col.requests[0];
     assert.equal(req.headers.origin, site.url, 'a cross-origin request from the page');

@@ -1,0 +1,134 @@
+//! The model API parsers' JS boundary: a wasm module of its own (cargo feature `llm-module`).
+//!
+//! The parsers (OpenAI, Anthropic, Gemini responses and SSE streams, usage, cost) are most of
+//! what a tracer of model calls adds to a tracer of functions, so they are not in the core that
+//! every page loads. The JS layer loads this module on the first model call it sees. It follows
+//! each call by span handle and answers in the core's command format ([`crate::commands`]): the
+//! JS layer hands those bytes to the core (`Core.apply`), which sets the span's type, inputs,
+//! outputs, attributes and status from them.
+//!
+//! No method throws but the constructor: an unknown handle or format answers no commands (or
+//! `false`), and the error is kept for [`LlmCalls::last_error`].
+
+use wasm_bindgen::prelude::*;
+
+use crate::commands::{ms_to_ns, Writer};
+use crate::context::FxHashMap;
+use crate::llm::cost::PriceTable;
+use crate::llm::{Format, LlmCall, StreamEnd};
+
+/// The model calls in flight, by span handle.
+#[wasm_bindgen]
+pub struct LlmCalls {
+    calls: FxHashMap<u32, LlmCall>,
+    prices: PriceTable,
+    last_error: Option<String>,
+}
+
+#[wasm_bindgen]
+impl LlmCalls {
+    /// The parsers, with the shipped prices extended by `prices_json` (`init({ prices })` as JSON,
+    /// or empty). Throws on invalid prices.
+    #[wasm_bindgen(constructor)]
+    pub fn new(prices_json: &str) -> Result<LlmCalls, JsError> {
+        let prices =
+            PriceTable::with_json(prices_json).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(LlmCalls {
+            calls: FxHashMap::default(),
+            prices,
+            last_error: None,
+        })
+    }
+
+    /// Starts following the call on span `h` (`format` as the core's `llm_format` names it, the
+    /// request body as text, the call's start in epoch ms). Answers the commands that set the
+    /// span's type, inputs and request attributes; none for an unknown format.
+    pub fn start(
+        &mut self,
+        h: u32,
+        format: &str,
+        host: &str,
+        path: &str,
+        body: &str,
+        start_ms: f64,
+    ) -> Vec<u8> {
+        let Some(format) = Format::parse(format) else {
+            self.last_error = Some(format!("unknown model API format {format:?}"));
+            return Vec::new();
+        };
+        let (call, out) = LlmCall::start(format, host, path, body, ms_to_ns(start_ms));
+        let mut w = Writer::default();
+        w.span_type(h, format.span_type());
+        out.write(h, &mut w);
+        self.calls.insert(h, call);
+        w.bytes
+    }
+
+    /// Whether the call on span `h` asked for a stream.
+    pub fn streaming(&self, h: u32) -> bool {
+        self.calls.get(&h).is_some_and(LlmCall::streaming)
+    }
+
+    /// Feeds bytes of a streamed response as they reach the caller (`now_ms`: epoch ms).
+    pub fn chunk(&mut self, h: u32, bytes: &[u8], now_ms: f64) -> bool {
+        match self.calls.get_mut(&h) {
+            Some(call) => {
+                call.on_chunk(bytes, ms_to_ns(now_ms));
+                true
+            }
+            None => self.unknown(h),
+        }
+    }
+
+    /// Ends a streamed call (`end` 0 completed, 1 errored, 2 cancelled): the commands that set
+    /// outputs, usage, cost and how the stream ended.
+    pub fn finish_stream(&mut self, h: u32, end: u8, status: u16, now_ms: f64) -> Vec<u8> {
+        let end = match end {
+            0 => StreamEnd::Completed,
+            1 => StreamEnd::Errored,
+            _ => StreamEnd::Cancelled,
+        };
+        let Some(mut call) = self.calls.remove(&h) else {
+            self.unknown(h);
+            return Vec::new();
+        };
+        let out = call.finish_stream(end, status, ms_to_ns(now_ms), &self.prices);
+        let mut w = Writer::default();
+        out.write(h, &mut w);
+        w.bytes
+    }
+
+    /// Ends a call with its whole response body: the commands that set outputs, usage and cost.
+    pub fn finish_body(&mut self, h: u32, status: u16, body: &[u8], now_ms: f64) -> Vec<u8> {
+        let Some(mut call) = self.calls.remove(&h) else {
+            self.unknown(h);
+            return Vec::new();
+        };
+        let out = call.finish_body(status, body, ms_to_ns(now_ms), &self.prices);
+        let mut w = Writer::default();
+        out.write(h, &mut w);
+        w.bytes
+    }
+
+    /// Forgets the call on span `h` (its span ended without a response).
+    pub fn forget(&mut self, h: u32) {
+        self.calls.remove(&h);
+    }
+
+    /// Calls in flight.
+    pub fn in_flight(&self) -> u32 {
+        self.calls.len() as u32
+    }
+
+    /// The last error, taken (cleared) by this call.
+    pub fn last_error(&mut self) -> Option<String> {
+        self.last_error.take()
+    }
+}
+
+impl LlmCalls {
+    fn unknown(&mut self, h: u32) -> bool {
+        self.last_error = Some(format!("no model call is followed on span {h}"));
+        false
+    }
+}
