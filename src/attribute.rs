@@ -158,7 +158,7 @@ pub fn truncate_json(s: &mut String, max: usize) -> bool {
         let mut cut = String::with_capacity(keep + marker.len());
         cut.push_str(&s[..keep]);
         cut.push_str(&marker);
-        let encoded = serde_json::Value::String(cut).to_string();
+        let encoded = crate::json::quote(&cut);
         if encoded.len() <= max || keep == 0 {
             *s = encoded;
             return true;

@@ -320,7 +320,7 @@ impl Core {
     /// Merges a trace update (JSON: tags, metadata, sessionId, userId, clientRequestId,
     /// requestPreview, responsePreview) into span `h`'s trace.
     pub fn update_trace(&mut self, h: u32, json: &str) -> bool {
-        let r = serde_json::from_str::<TraceUpdate>(json)
+        let r = TraceUpdate::from_json(json)
             .map_err(|e| Error::Decode(format!("trace update: {e}")))
             .and_then(|u| self.t.update_trace(h, u));
         self.ok(r)
@@ -419,17 +419,42 @@ impl Core {
     pub fn stats(&self) -> JsValue {
         let s = self.t.stats();
         let d = &s.dropped;
-        let obj = serde_json::json!({
-            "started": s.started, "ended": s.ended, "exported": s.exported, "queued": self.t.queued(),
-            "open": self.t.open_spans(),
-            "dropped": { "queueFull": d.queue_full, "queueBytes": d.queue_bytes,
-                         "sampledOut": d.sampled_out, "exportFailed": d.export_failed, "total": d.total() },
-            "unknownHandles": s.unknown_handles, "outOfOrderEnds": s.out_of_order_ends,
-            "truncatedValues": s.truncated_values, "droppedAttributes": s.dropped_attributes,
-            "droppedEvents": s.dropped_events,
-        });
-        let ser = serde_wasm_bindgen::Serializer::json_compatible();
-        serde::Serialize::serialize(&obj, &ser).unwrap_or(JsValue::UNDEFINED)
+        let obj = js_sys::Object::new();
+        let set = |o: &js_sys::Object, k: &str, v: JsValue| {
+            // Setting a fresh plain object's property cannot fail.
+            let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), &v);
+        };
+        let n = |v: u64| JsValue::from_f64(v as f64);
+        let dropped = js_sys::Object::new();
+        for (k, v) in [
+            ("queueFull", d.queue_full),
+            ("queueBytes", d.queue_bytes),
+            ("sampledOut", d.sampled_out),
+            ("exportFailed", d.export_failed),
+            ("total", d.total()),
+        ] {
+            set(&dropped, k, n(v));
+        }
+        for (k, v) in [
+            ("started", s.started),
+            ("ended", s.ended),
+            ("exported", s.exported),
+            ("queued", self.t.queued() as u64),
+            ("open", self.t.open_spans() as u64),
+        ] {
+            set(&obj, k, n(v));
+        }
+        set(&obj, "dropped", dropped.into());
+        for (k, v) in [
+            ("unknownHandles", s.unknown_handles),
+            ("outOfOrderEnds", s.out_of_order_ends),
+            ("truncatedValues", s.truncated_values),
+            ("droppedAttributes", s.dropped_attributes),
+            ("droppedEvents", s.dropped_events),
+        ] {
+            set(&obj, k, n(v));
+        }
+        obj.into()
     }
 
     /// The model API format a request path belongs to (`openai`, `openai-responses`,
@@ -461,10 +486,19 @@ fn parse_object(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(text).map_err(|e| Error::Decode(format!("event attributes: {e}")))?;
-    Ok(map
-        .iter()
-        .map(|(k, v)| (k.clone(), attr_from_json(v)))
-        .collect())
+    let members = match crate::json::parse(text) {
+        Ok(crate::json::Value::Obj(m)) => m,
+        Ok(_) => return Err(Error::Decode("event attributes: not a JSON object".into())),
+        Err(e) => return Err(Error::Decode(format!("event attributes: {e}"))),
+    };
+    let mut out: Vec<(String, AttrValue)> = Vec::with_capacity(members.len());
+    for (k, v) in &members {
+        let v = attr_from_json(v);
+        // A repeated key keeps its last value, as a JSON object read into a map does.
+        match out.iter_mut().find(|(old, _)| old == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k.clone(), v)),
+        }
+    }
+    Ok(out)
 }

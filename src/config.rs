@@ -3,11 +3,10 @@
 //! Every option has a default, written next to it. Unknown keys are refused, so a typo does not
 //! silently fall back to a default.
 
-use serde::Deserialize;
-
 use crate::attribute::{AttrValue, Limits};
 use crate::batch::BatchConfig;
 use crate::error::Error;
+use crate::json::{self, Value};
 use crate::otlp::Resource;
 
 /// Everything the tracer is configured with.
@@ -34,12 +33,12 @@ impl Default for Config {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-struct ConfigJson {
+/// The JSON form, read field by field.
+#[derive(Default)]
+struct ConfigJson<'a> {
     service_name: Option<String>,
-    resource_attributes: serde_json::Map<String, serde_json::Value>,
-    sample_ratio: Option<f64>,
+    resource_attributes: Vec<(String, Value<'a>)>,
+    sample_ratio: Option<(f64, &'a str)>,
     max_queue_spans: Option<usize>,
     max_queue_bytes: Option<usize>,
     max_batch_spans: Option<usize>,
@@ -50,17 +49,66 @@ struct ConfigJson {
     max_name_bytes: Option<usize>,
 }
 
+const KEYS: &str = "serviceName, resourceAttributes, sampleRatio, maxQueueSpans, maxQueueBytes, \
+                    maxBatchSpans, maxExportBytes, maxValueBytes, maxAttributes, maxEvents, maxNameBytes";
+
+impl<'a> ConfigJson<'a> {
+    fn read(v: Value<'a>) -> Result<ConfigJson<'a>, String> {
+        let Value::Obj(members) = v else {
+            return Err("the configuration is not a JSON object".into());
+        };
+        let mut j = ConfigJson::default();
+        for (key, v) in members {
+            if v == Value::Null {
+                continue;
+            }
+            let size = |v: &Value<'_>| -> Result<Option<usize>, String> {
+                match v {
+                    Value::Num(n) => n
+                        .parse::<usize>()
+                        .map(Some)
+                        .map_err(|_| format!("{key} must be a whole number, not {n}")),
+                    _ => Err(format!("{key} must be a number")),
+                }
+            };
+            match key.as_str() {
+                "serviceName" => match v {
+                    Value::Str(s) => j.service_name = Some(s),
+                    _ => return Err("serviceName must be a string".into()),
+                },
+                "resourceAttributes" => match v {
+                    Value::Obj(m) => j.resource_attributes = m,
+                    _ => return Err("resourceAttributes must be an object".into()),
+                },
+                "sampleRatio" => match v {
+                    Value::Num(n) => j.sample_ratio = Some((v.as_f64().unwrap_or(f64::NAN), n)),
+                    _ => return Err("sampleRatio must be a number".into()),
+                },
+                "maxQueueSpans" => j.max_queue_spans = size(&v)?,
+                "maxQueueBytes" => j.max_queue_bytes = size(&v)?,
+                "maxBatchSpans" => j.max_batch_spans = size(&v)?,
+                "maxExportBytes" => j.max_export_bytes = size(&v)?,
+                "maxValueBytes" => j.max_value_bytes = size(&v)?,
+                "maxAttributes" => j.max_attributes = size(&v)?,
+                "maxEvents" => j.max_events = size(&v)?,
+                "maxNameBytes" => j.max_name_bytes = size(&v)?,
+                other => return Err(format!("unknown field `{other}`, expected one of {KEYS}")),
+            }
+        }
+        Ok(j)
+    }
+}
+
 /// A JSON value as an attribute: strings, booleans and numbers as themselves, the rest as JSON.
-pub fn attr_from_json(v: &serde_json::Value) -> AttrValue {
-    use serde_json::Value as J;
+pub fn attr_from_json(v: &Value<'_>) -> AttrValue {
     match v {
-        J::String(s) => AttrValue::Str(s.clone()),
-        J::Bool(b) => AttrValue::Bool(*b),
-        J::Number(n) => match n.as_i64() {
+        Value::Str(s) => AttrValue::Str(s.clone()),
+        Value::Bool(b) => AttrValue::Bool(*b),
+        Value::Num(_) => match v.as_i64() {
             Some(i) => AttrValue::Int(i),
-            None => AttrValue::Double(n.as_f64().unwrap_or(f64::NAN)),
+            None => AttrValue::Double(v.as_f64().unwrap_or(f64::NAN)),
         },
-        other => AttrValue::Json(other.to_string()),
+        other => AttrValue::Json(other.to_json()),
     }
 }
 
@@ -78,35 +126,37 @@ impl Config {
     /// assert!(edgetrace::config::Config::from_json(r#"{"maxExportByte":1}"#).is_err());
     /// ```
     pub fn from_json(text: &str) -> Result<Config, Error> {
-        let j: ConfigJson = if text.trim().is_empty() {
+        let j = if text.trim().is_empty() {
             ConfigJson::default()
-        } else if !text.trim_start().starts_with('{') {
-            // serde would read a JSON array positionally into the fields.
-            return Err(Error::InvalidConfig(
-                "the configuration is not a JSON object".into(),
-            ));
         } else {
-            serde_json::from_str(text).map_err(|e| Error::InvalidConfig(e.to_string()))?
+            json::parse(text)
+                .and_then(ConfigJson::read)
+                .map_err(Error::InvalidConfig)?
         };
         let mut c = Config::default();
         // `serviceName` wins; failing it, a string `service.name` among the resource attributes
         // (the encoder writes `service.name` from `service_name` only, so it would be lost).
         let from_attributes = j
             .resource_attributes
-            .get("service.name")
-            .and_then(|v| v.as_str());
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "service.name")
+            .and_then(|(_, v)| v.as_str());
         if let Some(s) = j.service_name.as_deref().or(from_attributes) {
             c.resource.service_name = s.to_owned();
         }
-        c.resource.attributes = j
-            .resource_attributes
-            .iter()
-            .map(|(k, v)| (k.clone(), attr_from_json(v)))
-            .collect();
-        if let Some(r) = j.sample_ratio {
+        for (k, v) in &j.resource_attributes {
+            let v = attr_from_json(v);
+            // A repeated key keeps its last value, as a JSON object read into a map does.
+            match c.resource.attributes.iter_mut().find(|(old, _)| old == k) {
+                Some(slot) => slot.1 = v,
+                None => c.resource.attributes.push((k.clone(), v)),
+            }
+        }
+        if let Some((r, text)) = j.sample_ratio {
             if !(0.0..=1.0).contains(&r) {
                 return Err(Error::InvalidConfig(format!(
-                    "sampleRatio {r} is not between 0 and 1"
+                    "sampleRatio {text} is not between 0 and 1"
                 )));
             }
             c.sample_ratio = r;

@@ -9,6 +9,7 @@
 //! - [`id`]: 16-byte trace ids and 8-byte span ids, hex and MLflow (`tr-…`) forms.
 //! - [`clock`]: the injected clock.
 //! - [`config`]: the configuration and its JSON form.
+//! - [`json`]: the core's small JSON reader and string writer (serde_json stays out of the core).
 //! - [`span`]: MLflow's span model: types, status, events, finished [`span::SpanData`].
 //! - [`attribute`]: attribute values and the limits that bound them.
 //! - [`trace`]: trace-level info (tags, metadata, session, user).
@@ -33,6 +34,7 @@ pub mod context;
 pub mod error;
 pub mod id;
 pub mod ingest;
+pub mod json;
 pub mod llm;
 pub mod otlp;
 pub mod propagation;

@@ -8,8 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
 use crate::attribute::AttrValue;
 
 /// Attribute prefix MLflow turns into trace tags.
@@ -38,8 +36,7 @@ pub struct TraceInfo {
 }
 
 /// A change to a trace's info, as `updateCurrentTrace` sends it (JSON, camelCase keys).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceUpdate {
     /// Tags to add or replace.
     pub tags: BTreeMap<String, String>,
@@ -55,6 +52,55 @@ pub struct TraceUpdate {
     pub request_preview: Option<String>,
     /// Response preview.
     pub response_preview: Option<String>,
+}
+
+impl TraceUpdate {
+    /// Reads the JSON form: an object with `tags` and `metadata` (objects of strings) and
+    /// `sessionId`, `userId`, `clientRequestId`, `requestPreview`, `responsePreview` (strings),
+    /// all optional (`null` is absent). Other keys are ignored.
+    ///
+    /// ```
+    /// let u = edgetrace::trace::TraceUpdate::from_json(r#"{"tags":{"a":"b"},"userId":"u1"}"#).unwrap();
+    /// assert_eq!(u.tags["a"], "b");
+    /// assert_eq!(u.user_id.as_deref(), Some("u1"));
+    /// assert!(edgetrace::trace::TraceUpdate::from_json(r#"{"tags":{"a":1}}"#).is_err());
+    /// ```
+    pub fn from_json(text: &str) -> Result<TraceUpdate, String> {
+        use crate::json::Value;
+        let Value::Obj(members) = crate::json::parse(text)? else {
+            return Err("a trace update is a JSON object".into());
+        };
+        let mut u = TraceUpdate::default();
+        for (key, v) in members {
+            let text = |v: Value<'_>| match v {
+                Value::Null => Ok(None),
+                Value::Str(s) => Ok(Some(s)),
+                _ => Err(format!("{key} must be a string")),
+            };
+            let map = |v: Value<'_>, into: &mut BTreeMap<String, String>| match v {
+                Value::Null => Ok(()),
+                Value::Obj(m) => m.into_iter().try_for_each(|(k, v)| match v {
+                    Value::Str(s) => {
+                        into.insert(k, s);
+                        Ok(())
+                    }
+                    _ => Err(format!("{key}.{k} must be a string")),
+                }),
+                _ => Err(format!("{key} must be an object of strings")),
+            };
+            match key.as_str() {
+                "tags" => map(v, &mut u.tags)?,
+                "metadata" => map(v, &mut u.metadata)?,
+                "sessionId" => u.session_id = text(v)?,
+                "userId" => u.user_id = text(v)?,
+                "clientRequestId" => u.client_request_id = text(v)?,
+                "requestPreview" => u.request_preview = text(v)?,
+                "responsePreview" => u.response_preview = text(v)?,
+                _ => {}
+            }
+        }
+        Ok(u)
+    }
 }
 
 impl TraceInfo {

@@ -655,10 +655,10 @@ impl Tracer {
 
 /// `json` if it is valid JSON, else `json` as a JSON string.
 fn as_json(json: &str) -> String {
-    if serde_json::from_str::<serde::de::IgnoredAny>(json).is_ok() {
+    if crate::json::is_valid(json) {
         json.to_owned()
     } else {
-        serde_json::Value::String(json.to_owned()).to_string()
+        crate::json::quote(json)
     }
 }
 

@@ -13,7 +13,7 @@ use edgetrace::trace::TraceUpdate;
 use edgetrace::tracer::{Config, Parent};
 
 fn update(json: &str) -> TraceUpdate {
-    serde_json::from_str(json).unwrap()
+    TraceUpdate::from_json(json).unwrap()
 }
 
 const INFO_KEYS: [&str; 3] = ["session.id", "user.id", "mlflow.traceTag."];

@@ -610,10 +610,9 @@ mod json {
             AttrValue::Double(d) => {
                 out.extend_from_slice(b"\"doubleValue\":");
                 if d.is_finite() {
-                    // serde_json's own float formatting, so the text is exactly what it writes.
-                    if serde_json::to_writer(&mut *out, d).is_err() {
-                        out.push(b'0');
-                    }
+                    // serde_json's own float formatting (zmij), so the text is exactly what
+                    // serde_json writes.
+                    out.extend_from_slice(zmij::Buffer::new().format_finite(*d).as_bytes());
                 } else if d.is_nan() {
                     out.extend_from_slice(b"\"NaN\"");
                 } else if *d > 0.0 {

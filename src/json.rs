@@ -1,0 +1,443 @@
+//! The core's own small JSON reader and string writer.
+//!
+//! The core reads little JSON: the configuration, event attributes, trace updates (small objects
+//! handed over once each), and it checks that inputs and outputs are valid JSON. serde_json
+//! would be a third of the browser core for that, so the core has this instead (the model API
+//! parsers and the ingest service, which read much more, keep serde_json). It follows RFC 8259
+//! strictly, as serde_json does: no trailing commas, no comments, no lone surrogates, at most
+//! [`MAX_DEPTH`] levels. Numbers keep their text, so nothing is lost or reformatted.
+
+/// Nesting deeper than this is refused (serde_json's default limit).
+pub const MAX_DEPTH: usize = 128;
+
+/// A parsed JSON value. Objects keep their keys in order (the last of duplicate keys wins when
+/// read with [`Value::get`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as its text.
+    Num(&'a str),
+    /// A string, unescaped.
+    Str(String),
+    /// An array.
+    Arr(Vec<Value<'a>>),
+    /// An object.
+    Obj(Vec<(String, Value<'a>)>),
+}
+
+impl Value<'_> {
+    /// The value of `key`, for an object.
+    pub fn get(&self, key: &str) -> Option<&Self> {
+        match self {
+            Value::Obj(m) => m.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string, for a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number as an f64 (correctly rounded), for a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => Some(parse_f64(n)),
+            _ => None,
+        }
+    }
+
+    /// The number as an i64, for an integer written without fraction or exponent that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Num(n) => n.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Appends the value as compact JSON.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Num(n) => out.push_str(n),
+            Value::Str(s) => write_str(out, s),
+            Value::Arr(a) => {
+                out.push('[');
+                for (i, v) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
+                }
+                out.push(']');
+            }
+            Value::Obj(m) => {
+                out.push('{');
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_str(out, k);
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// The value as compact JSON text.
+    pub fn to_json(&self) -> String {
+        let mut s = String::new();
+        self.write(&mut s);
+        s
+    }
+}
+
+/// The double nearest a JSON number's text. In wasm, JS's own `parseFloat` (JSON numbers are
+/// JS numbers, and it rounds correctly): Rust's parser carries 10 KB of tables into the core.
+#[cfg(target_arch = "wasm32")]
+fn parse_f64(n: &str) -> f64 {
+    js_sys::parse_float(n)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_f64(n: &str) -> f64 {
+    // The grammar was checked while parsing, so this cannot fail.
+    n.parse().unwrap_or(f64::NAN)
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes it: `"`, `\` and the control
+/// characters below U+0020 (`\b \t \n \f \r` by name, the others as `\u00XX`).
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// `s` as a JSON string.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    write_str(&mut out, s);
+    out
+}
+
+/// Whether `text` is one valid JSON value (surrounding whitespace allowed).
+pub fn is_valid(text: &str) -> bool {
+    parse(text).is_ok()
+}
+
+/// Parses one JSON value; the error says what is wrong and at which byte.
+pub fn parse(text: &str) -> Result<Value<'_>, String> {
+    let mut p = Parser {
+        s: text,
+        b: text.as_bytes(),
+        at: 0,
+    };
+    p.ws();
+    let v = p.value(0)?;
+    p.ws();
+    if p.at < p.b.len() {
+        return Err(p.err("trailing characters"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn err(&self, what: &str) -> String {
+        format!("{what} at byte {}", self.at)
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, lit: &str) -> Result<(), String> {
+        if self.b[self.at..].starts_with(lit.as_bytes()) {
+            self.at += lit.len();
+            Ok(())
+        } else {
+            Err(self.err("expected a value"))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value<'a>, String> {
+        match self.b.get(self.at) {
+            None => Err(self.err("unexpected end")),
+            Some(b'n') => self.eat("null").map(|_| Value::Null),
+            Some(b't') => self.eat("true").map(|_| Value::Bool(true)),
+            Some(b'f') => self.eat("false").map(|_| Value::Bool(false)),
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => Err(self.err("nested too deeply")),
+            Some(b'[') => {
+                self.at += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.b.get(self.at) == Some(&b']') {
+                    self.at += 1;
+                    return Ok(Value::Arr(items));
+                }
+                loop {
+                    self.ws();
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    match self.b.get(self.at) {
+                        Some(b',') => self.at += 1,
+                        Some(b']') => {
+                            self.at += 1;
+                            return Ok(Value::Arr(items));
+                        }
+                        _ => return Err(self.err("expected , or ]")),
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.at += 1;
+                let mut members = Vec::new();
+                self.ws();
+                if self.b.get(self.at) == Some(&b'}') {
+                    self.at += 1;
+                    return Ok(Value::Obj(members));
+                }
+                loop {
+                    self.ws();
+                    if self.b.get(self.at) != Some(&b'"') {
+                        return Err(self.err("expected a key"));
+                    }
+                    let k = self.string()?;
+                    self.ws();
+                    if self.b.get(self.at) != Some(&b':') {
+                        return Err(self.err("expected :"));
+                    }
+                    self.at += 1;
+                    self.ws();
+                    members.push((k, self.value(depth + 1)?));
+                    self.ws();
+                    match self.b.get(self.at) {
+                        Some(b',') => self.at += 1,
+                        Some(b'}') => {
+                            self.at += 1;
+                            return Ok(Value::Obj(members));
+                        }
+                        _ => return Err(self.err("expected , or }")),
+                    }
+                }
+            }
+            Some(_) => Err(self.err("expected a value")),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let from = self.at;
+        while let Some(b'0'..=b'9') = self.b.get(self.at) {
+            self.at += 1;
+        }
+        self.at - from
+    }
+
+    fn number(&mut self) -> Result<Value<'a>, String> {
+        let from = self.at;
+        if self.b[self.at] == b'-' {
+            self.at += 1;
+        }
+        let int_at = self.at;
+        match self.digits() {
+            0 => return Err(self.err("invalid number")),
+            n if n > 1 && self.b[int_at] == b'0' => return Err(self.err("invalid number")),
+            _ => {}
+        }
+        if self.b.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            if self.digits() == 0 {
+                return Err(self.err("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.at) {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.b.get(self.at) {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.err("invalid number"));
+            }
+        }
+        Ok(Value::Num(&self.s[from..self.at]))
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let h = self
+            .s
+            .get(self.at..self.at + 4)
+            .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+            .ok_or_else(|| self.err("invalid \\u escape"))?;
+        self.at += 4;
+        u32::from_str_radix(h, 16).map_err(|_| self.err("invalid \\u escape"))
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.at += 1; // the opening quote
+        let mut out = String::new();
+        let mut run = self.at;
+        loop {
+            let Some(&c) = self.b.get(self.at) else {
+                return Err(self.err("unterminated string"));
+            };
+            match c {
+                b'"' => {
+                    out.push_str(&self.s[run..self.at]);
+                    self.at += 1;
+                    return Ok(out);
+                }
+                0..=0x1f => return Err(self.err("control character in a string")),
+                b'\\' => {
+                    out.push_str(&self.s[run..self.at]);
+                    self.at += 1;
+                    let e = self.b.get(self.at).copied();
+                    self.at += 1;
+                    match e {
+                        Some(b'"') => out.push('"'),
+                        Some(b'\\') => out.push('\\'),
+                        Some(b'/') => out.push('/'),
+                        Some(b'b') => out.push('\u{8}'),
+                        Some(b'f') => out.push('\u{c}'),
+                        Some(b'n') => out.push('\n'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'u') => {
+                            let mut cp = self.hex4()?;
+                            if (0xd800..0xdc00).contains(&cp) {
+                                if !self.b[self.at..].starts_with(b"\\u") {
+                                    return Err(self.err("lone surrogate"));
+                                }
+                                self.at += 2;
+                                let lo = self.hex4()?;
+                                if !(0xdc00..0xe000).contains(&lo) {
+                                    return Err(self.err("lone surrogate"));
+                                }
+                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                            }
+                            out.push(char::from_u32(cp).ok_or_else(|| self.err("lone surrogate"))?);
+                        }
+                        _ => return Err(self.err("invalid escape")),
+                    }
+                    run = self.at;
+                }
+                _ => self.at += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_serde_json_reads_and_refuses_what_it_refuses() {
+        let good = [
+            r#"{"a":[1,-2.5e3,true,false,null,"x\n\u00e9\ud83d\ude00"],"b":{}}"#,
+            " 0 ",
+            "[]",
+            r#""\/\b\f\r\t\"\\""#,
+            "-0.0E+1",
+        ];
+        for t in good {
+            let mine = parse(t).unwrap_or_else(|e| panic!("{t}: {e}"));
+            let theirs: serde_json::Value = serde_json::from_str(t).unwrap();
+            let back: serde_json::Value = serde_json::from_str(&mine.to_json()).unwrap();
+            assert_eq!(back, theirs, "{t}");
+        }
+        let bad = [
+            "",
+            "{",
+            "[1,]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "tru",
+            "\"\\x\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"a\nb\"",
+            "[1] x",
+            "{a:1}",
+            "'a'",
+            "NaN",
+        ];
+        for t in bad {
+            assert!(parse(t).is_err(), "{t:?} was accepted");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(t).is_err(),
+                "{t:?}"
+            );
+        }
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert!(parse(&deep).unwrap_err().contains("deeply"));
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let all: String =
+            (0u32..0x80).filter_map(char::from_u32).collect::<String>() + "é\u{2028}😀";
+        assert_eq!(quote(&all), serde_json::to_string(&all).unwrap());
+    }
+
+    #[test]
+    fn numbers_keep_their_text_and_read_as_integers_or_doubles() {
+        let v = parse(r#"{"i":42,"d":2.50,"big":1e400,"i":7}"#).unwrap();
+        assert_eq!(
+            v.get("i").and_then(Value::as_i64),
+            Some(7),
+            "the last duplicate wins"
+        );
+        assert_eq!(v.get("d").and_then(Value::as_i64), None);
+        assert_eq!(v.get("d").and_then(Value::as_f64), Some(2.5));
+        assert_eq!(v.get("big").and_then(Value::as_f64), Some(f64::INFINITY));
+        assert_eq!(v.to_json(), r#"{"i":42,"d":2.50,"big":1e400,"i":7}"#);
+    }
+}
