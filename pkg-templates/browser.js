@@ -18,7 +18,11 @@ _setRuntime({
     return { Core, memory };
   },
   // The model API parsers load on the first model call, from a chunk of their own.
-  llmLoader: () => import('./llm-browser.js').then((m) => m.load()),
+  llmLoader: () =>
+    import('./llm-browser.js').then((m) => {
+      m.initSync({ module: decode(m.wasmBase64) });
+      return m.LlmCalls;
+    }),
   runtime: 'browser',
 });
 

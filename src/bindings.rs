@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::attribute::AttrValue;
 use crate::clock::Clock;
 use crate::commands::{ms_to_ns, number, Recorded};
-use crate::config::{attr_from_json, Config};
+use crate::config::{attrs_from_json, Config};
 use crate::error::Error;
 use crate::id::RandomIds;
 use crate::llm::Format as LlmFormat;
@@ -471,11 +471,6 @@ impl Core {
         .to_owned()
     }
 
-    /// The MLflow type of open span `h` (a model call's type is set by `llm_start`).
-    pub fn span_type(&self, h: u32) -> Option<String> {
-        self.t.span_type(h).map(|t| t.as_str().to_owned())
-    }
-
     /// The last error, taken (cleared) by this call.
     pub fn last_error(&mut self) -> Option<String> {
         self.last_error.take()
@@ -491,14 +486,5 @@ fn parse_object(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
         Ok(_) => return Err(Error::Decode("event attributes: not a JSON object".into())),
         Err(e) => return Err(Error::Decode(format!("event attributes: {e}"))),
     };
-    let mut out: Vec<(String, AttrValue)> = Vec::with_capacity(members.len());
-    for (k, v) in &members {
-        let v = attr_from_json(v);
-        // A repeated key keeps its last value, as a JSON object read into a map does.
-        match out.iter_mut().find(|(old, _)| old == k) {
-            Some(slot) => slot.1 = v,
-            None => out.push((k.clone(), v)),
-        }
-    }
-    Ok(out)
+    Ok(attrs_from_json(&members))
 }

@@ -196,11 +196,7 @@ impl Writer {
     /// Sets span `h`'s status.
     pub fn status(&mut self, h: u32, code: StatusCode, message: &str) {
         self.head(STATUS, h);
-        self.bytes.push(match code {
-            StatusCode::Unset => 0,
-            StatusCode::Ok => 1,
-            StatusCode::Error => 2,
-        });
+        self.bytes.push(code as u8);
         self.text(message);
     }
 }
@@ -334,13 +330,10 @@ impl Recorded {
             }
             STATUS => {
                 let (h, code) = (r.u32()?, r.u8()?);
-                let code = match code {
-                    0 => StatusCode::Unset,
-                    1 => StatusCode::Ok,
-                    2 => StatusCode::Error,
-                    _ => return None,
-                };
-                t.set_status(h, code, r.text()?)
+                if code > StatusCode::Error as u8 {
+                    return None;
+                }
+                t.set_status(h, StatusCode::from_i32(code.into()), r.text()?)
             }
             _ => return None,
         })

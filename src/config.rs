@@ -99,6 +99,20 @@ impl<'a> ConfigJson<'a> {
     }
 }
 
+/// A JSON object's members as attributes ([`attr_from_json`]). A repeated key keeps its last
+/// value, as a JSON object read into a map does.
+pub fn attrs_from_json(members: &[(String, Value<'_>)]) -> Vec<(String, AttrValue)> {
+    let mut out: Vec<(String, AttrValue)> = Vec::with_capacity(members.len());
+    for (k, v) in members {
+        let v = attr_from_json(v);
+        match out.iter_mut().find(|(old, _)| old == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k.clone(), v)),
+        }
+    }
+    out
+}
+
 /// A JSON value as an attribute: strings, booleans and numbers as themselves, the rest as JSON.
 pub fn attr_from_json(v: &Value<'_>) -> AttrValue {
     match v {
@@ -145,14 +159,7 @@ impl Config {
         if let Some(s) = j.service_name.as_deref().or(from_attributes) {
             c.resource.service_name = s.to_owned();
         }
-        for (k, v) in &j.resource_attributes {
-            let v = attr_from_json(v);
-            // A repeated key keeps its last value, as a JSON object read into a map does.
-            match c.resource.attributes.iter_mut().find(|(old, _)| old == k) {
-                Some(slot) => slot.1 = v,
-                None => c.resource.attributes.push((k.clone(), v)),
-            }
-        }
+        c.resource.attributes = attrs_from_json(&j.resource_attributes);
         if let Some((r, text)) = j.sample_ratio {
             if !(0.0..=1.0).contains(&r) {
                 return Err(Error::InvalidConfig(format!(

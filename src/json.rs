@@ -62,42 +62,42 @@ impl Value<'_> {
     }
 
     /// Appends the value as compact JSON.
-    pub fn write(&self, out: &mut String) {
+    pub fn write(&self, out: &mut Vec<u8>) {
         match self {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Num(n) => out.push_str(n),
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Num(n) => out.extend_from_slice(n.as_bytes()),
             Value::Str(s) => write_str(out, s),
             Value::Arr(a) => {
-                out.push('[');
+                out.push(b'[');
                 for (i, v) in a.iter().enumerate() {
                     if i > 0 {
-                        out.push(',');
+                        out.push(b',');
                     }
                     v.write(out);
                 }
-                out.push(']');
+                out.push(b']');
             }
             Value::Obj(m) => {
-                out.push('{');
+                out.push(b'{');
                 for (i, (k, v)) in m.iter().enumerate() {
                     if i > 0 {
-                        out.push(',');
+                        out.push(b',');
                     }
                     write_str(out, k);
-                    out.push(':');
+                    out.push(b':');
                     v.write(out);
                 }
-                out.push('}');
+                out.push(b'}');
             }
         }
     }
 
     /// The value as compact JSON text.
     pub fn to_json(&self) -> String {
-        let mut s = String::new();
-        self.write(&mut s);
-        s
+        let mut out = Vec::new();
+        self.write(&mut out);
+        text(out)
     }
 }
 
@@ -115,42 +115,49 @@ fn parse_f64(n: &str) -> f64 {
 }
 
 /// Appends `s` as a JSON string, escaped as serde_json escapes it: `"`, `\` and the control
-/// characters below U+0020 (`\b \t \n \f \r` by name, the others as `\u00XX`).
-pub fn write_str(out: &mut String, s: &str) {
-    out.push('"');
+/// characters below U+0020 (`\b \t \n \f \r` by name, the others as `\u00xx`); everything
+/// else as is. The OTLP/JSON encoder writes its strings with it too.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            0x0c => b"\\f",
+            b'\r' => b"\\r",
+            0..=0x1f => b"",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        out.extend_from_slice(&bytes[start..i]);
         if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
         } else {
-            out.push_str(esc);
+            out.extend_from_slice(esc);
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Text written by [`write_str`] and [`Value::write`]: whole UTF-8 strings and ASCII only.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// `s` as a JSON string.
 pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    let mut out = Vec::with_capacity(s.len() + 2);
     write_str(&mut out, s);
-    out
+    text(out)
 }
 
 /// Whether `text` is one valid JSON value (surrounding whitespace allowed).

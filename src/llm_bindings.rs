@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use crate::commands::{ms_to_ns, Writer};
 use crate::context::FxHashMap;
 use crate::llm::cost::PriceTable;
-use crate::llm::{Format, LlmCall, StreamEnd};
+use crate::llm::{Format, LlmCall, Outcome, StreamEnd};
 
 /// The model calls in flight, by span handle.
 #[wasm_bindgen]
@@ -88,26 +88,16 @@ impl LlmCalls {
             1 => StreamEnd::Errored,
             _ => StreamEnd::Cancelled,
         };
-        let Some(mut call) = self.calls.remove(&h) else {
-            self.unknown(h);
-            return Vec::new();
-        };
-        let out = call.finish_stream(end, status, ms_to_ns(now_ms), &self.prices);
-        let mut w = Writer::default();
-        out.write(h, &mut w);
-        w.bytes
+        self.finish(h, |call, prices| {
+            call.finish_stream(end, status, ms_to_ns(now_ms), prices)
+        })
     }
 
     /// Ends a call with its whole response body: the commands that set outputs, usage and cost.
     pub fn finish_body(&mut self, h: u32, status: u16, body: &[u8], now_ms: f64) -> Vec<u8> {
-        let Some(mut call) = self.calls.remove(&h) else {
-            self.unknown(h);
-            return Vec::new();
-        };
-        let out = call.finish_body(status, body, ms_to_ns(now_ms), &self.prices);
-        let mut w = Writer::default();
-        out.write(h, &mut w);
-        w.bytes
+        self.finish(h, |call, prices| {
+            call.finish_body(status, body, ms_to_ns(now_ms), prices)
+        })
     }
 
     /// Forgets the call on span `h` (its span ended without a response).
@@ -127,6 +117,17 @@ impl LlmCalls {
 }
 
 impl LlmCalls {
+    /// Ends the call on span `h` with `f` and answers its outcome as commands.
+    fn finish(&mut self, h: u32, f: impl FnOnce(&mut LlmCall, &PriceTable) -> Outcome) -> Vec<u8> {
+        let Some(mut call) = self.calls.remove(&h) else {
+            self.unknown(h);
+            return Vec::new();
+        };
+        let mut w = Writer::default();
+        f(&mut call, &self.prices).write(h, &mut w);
+        w.bytes
+    }
+
     fn unknown(&mut self, h: u32) -> bool {
         self.last_error = Some(format!("no model call is followed on span {h}"));
         false

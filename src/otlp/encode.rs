@@ -654,37 +654,8 @@ mod json {
         out.extend_from_slice(&buf[i..]);
     }
 
-    /// A JSON string, escaped as serde_json escapes: `"`, `\` and control characters below
-    /// U+0020 (`\b \t \n \f \r` by name, the rest as `\u00xx`); everything else as is.
-    pub(super) fn string(out: &mut Vec<u8>, s: &str) {
-        out.push(b'"');
-        let bytes = s.as_bytes();
-        let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            let esc: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                0x08 => b"\\b",
-                b'\t' => b"\\t",
-                b'\n' => b"\\n",
-                0x0c => b"\\f",
-                b'\r' => b"\\r",
-                0..=0x1f => b"",
-                _ => continue,
-            };
-            out.extend_from_slice(&bytes[start..i]);
-            if esc.is_empty() {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 15)]);
-            } else {
-                out.extend_from_slice(esc);
-            }
-            start = i + 1;
-        }
-        out.extend_from_slice(&bytes[start..]);
-        out.push(b'"');
-    }
+    /// A JSON string, escaped as serde_json escapes it.
+    pub(super) use crate::json::write_str as string;
 }
 
 #[cfg(test)]
