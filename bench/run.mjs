@@ -43,6 +43,12 @@ const profiles = PROFILED.map(([id, flag], i) => {
   node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `CPU profile of edgetrace (${id}${flag ? ` ${flag}` : ''})`);
   return { id, md: readFileSync(join(here, `out/profile-${id}${flag ? '-noals' : ''}.md`), 'utf8').trim() };
 });
+// The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
+const RT_PROFILED = [['chromium', 'nested'], ['workerd', 'nested']];
+const rtProfiles = RT_PROFILED.map(([rt, id]) => {
+  node(['bench/profile-runtimes.mjs', rt, id, quick ? '50' : '1000', quick ? '1' : '8', '--no-build'], `CPU profile of edgetrace in ${rt} (${id})`);
+  return { id, md: readFileSync(join(here, `out/profile-${rt}-${id}.md`), 'utf8').trim() };
+});
 let load = null;
 let loadReused = false;
 if (!quick && !skipIngest) {
@@ -79,7 +85,7 @@ const facts = {
     }
   })(),
 };
-const results = { facts, quick, node: nodeRes, runtimes: rtRes, memory: mem, size, load, loadReused, profiles };
+const results = { facts, quick, node: nodeRes, runtimes: rtRes, memory: mem, size, load, loadReused, profiles, rtProfiles };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -131,6 +137,7 @@ const md = [
   '',
   'Workers\' clocks do not advance while code runs, so in workerd each request runs the ops and the caller times it. The time of an empty request is subtracted.',
   '',
+  ...(rtRes.workerdFloorsNs ? [`Floors in workerd, per call (a request of ${(rtRes.ops * 100).toLocaleString('en')} calls, less an empty request): a plain wrapper ${median(rtRes.workerdFloorsNs.call).toFixed(1)} ns; an empty \`AsyncLocalStorage.run\` with a \`getStore\` inside ${(median(rtRes.workerdFloorsNs.als) / 1000).toFixed(2)} µs (min–max ${spread(rtRes.workerdFloorsNs.als)}). workerd's AsyncLocalStorage is native (an empty `run` in Node, above, costs ${median(nodeRes.floors.alsRun).toFixed(0)} ns). Both libraries make the span active with one \`run\` per span and read it with \`getStore\`, so that floor is in both columns: a quarter of OpenTelemetry's cost in the nested sync row is ${(median(rtRes.workerd.nested.otel) / 4 / 1000).toFixed(2)} µs, which would leave edgetrace ${((median(rtRes.workerd.nested.otel) / 4 - median(rtRes.workerdFloorsNs.als)) / 1000).toFixed(2)} µs per span for everything else it does (its whole cost in Node, AsyncLocalStorage included, is ${us(median(nodeRes.scenarios.nested.edgetrace))} µs).`, ''] : []),
   '## Memory per buffered span',
   '',
   `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`).`,
@@ -155,6 +162,9 @@ const md = [
   'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
   '',
   ...profiles.flatMap((p) => [p.md, '']),
+  'The same profile in headless Chromium (Playwright\'s CDP session) and in workerd (its inspector socket, Miniflare\'s `inspectorPort`), the package loaded unbundled so functions keep their files (`node bench/profile-runtimes.mjs chromium|workerd nested`). Natives have no frames of their own in these profiles: time inside `AsyncLocalStorage.run` and `getStore` shows as self time of the edgetrace function that calls them (`runWith`, `startSpan`).',
+  '',
+  ...rtProfiles.flatMap((p) => [p.md, '']),
   ...(load
     ? ['## The ingest service under load', '', ...(loadReused ? [`**Not re-run in this run** (\`--skip-ingest\`): the table is from the last ingest run, at ${load.date ? `${load.date.slice(0, 16).replace('T', ' ')} UTC` : 'an earlier date'}, read from \`bench/out/ingest_load.json\`.`, ''] : []), `\`node bench/ingest_load.mjs --duration 60 --check\`: the ingest Worker in workerd on loopback, 8 connections posting OTLP/JSON requests of 20 fresh spans, 60 s per target. The pass-through Worker is the baseline: the same runtime and load with no checks or decoding.`, '',
       '| target | requests/s | spans/s accepted | spans relayed / accepted | p50 ms | p99 ms | answers | workerd RSS after 10 s → max | wasm memory |', '|---|---|---|---|---|---|---|---|---|',

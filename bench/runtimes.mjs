@@ -104,6 +104,18 @@ try {
     results.workerd[sc.id] = r;
     say(`workerd ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
   }
+  // Floors, ns per call: a request of n calls, less an empty request.
+  results.workerdFloorsNs = {};
+  for (const kind of ['call', 'als']) {
+    const xs = [];
+    const n = ops * 100;
+    for (let i = 0; i < rounds; i++) {
+      const empty = median([await call({ ops: 0 }), await call({ ops: 0 }), await call({ ops: 0 })]);
+      xs.push(((await call({ floor: kind, ops: n })) - empty) * 1e6 / n);
+    }
+    results.workerdFloorsNs[kind] = xs;
+    say(`workerd floor ${kind}: ${median(xs).toFixed(1)} ns per call`);
+  }
 } finally {
   await mf.dispose();
 }

@@ -3,7 +3,7 @@
 // — in workerd the caller times the request instead, as Workers' clocks stand still while code
 // runs. The OpenTelemetry provider is made by the entry (web or base) through `otelSetup`.
 import * as et from 'edgetrace';
-import { edgetraceOps, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
+import { edgetraceRound, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
 import { BATCH, PayloadExporter } from '../lib/otel-setup.mjs';
 
 export function makeRunner(makeProvider) {
@@ -11,18 +11,9 @@ export function makeRunner(makeProvider) {
     const sc = SCENARIOS.find((s) => s.id === scenario);
     const now = () => performance.now();
     if (who === 'edgetrace') {
-      et.init({
-        endpoint: 'http://bench.invalid', format: sc.export === 'json' ? 'json' : 'protobuf',
-        fetch: async () => new Response(null, { status: 200 }), flushIntervalMs: 3_600_000,
-        maxQueueSpans: 1_000_000, maxQueueBytes: 1 << 30, maxBatchSpans: sc.export ? 512 : 1_000_000,
-        maxExportBytes: sc.export ? 60_000 : 1 << 30, logger: { warn() {} },
-      });
-      const t0 = now();
-      await timeOps(edgetraceOps(et)[scenario], ops, sc.async, now);
-      if (sc.export) await et.flush();
-      const ms = now() - t0;
-      if (!sc.export) await et.flush();
-      return ms;
+      const r = await edgetraceRound(et, scenario, ops, now);
+      await r.drain();
+      return r.ms;
     }
     const exporter = new PayloadExporter(sc.export || 'none');
     const bsp = { ...BATCH, maxExportBatchSize: sc.export ? 512 : BATCH.maxQueueSize };

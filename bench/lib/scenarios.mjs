@@ -16,6 +16,43 @@ export const SCENARIOS = [
  * round makes the same number of spans (and a round of it is not over before GC timing matters). */
 export const opsFor = (sc, ops) => Math.max(1, Math.round((ops * (DEPTH + 1)) / sc.spans));
 
+/** edgetrace set up for one scenario (`exportKind`: null, 'json' or 'protobuf'), the same in every
+ * runtime: a fetch that only counts the bytes it is handed. */
+export function edgetraceInit(api, exportKind) {
+  let bytes = 0;
+  api.init({
+    endpoint: 'http://bench.invalid',
+    format: exportKind === 'json' ? 'json' : 'protobuf',
+    fetch: async (_url, init) => {
+      bytes += init.body.length;
+      return new Response(null, { status: 200 });
+    },
+    flushIntervalMs: 3_600_000,
+    maxQueueSpans: 1_000_000,
+    maxQueueBytes: 1 << 30,
+    maxBatchSpans: exportKind ? 512 : 1_000_000,
+    maxExportBytes: exportKind ? 60_000 : 1 << 30,
+    logger: { warn() {} },
+  });
+  return { drain: () => api.flush(), bytes: () => bytes };
+}
+
+/**
+ * One timed round of edgetrace in `scenarioId`: `ops` ops, and the export when the scenario builds
+ * the payload. Returns the elapsed ms by `now` and `drain`, which the caller runs after timing
+ * (it empties the buffer-only scenarios' queue, unexported while timed). `beforeTiming` runs
+ * after the set-up, just before the clock starts (the profiler starts there).
+ */
+export async function edgetraceRound(api, scenarioId, ops, now, beforeTiming = async () => {}) {
+  const sc = SCENARIOS.find((s) => s.id === scenarioId);
+  const h = edgetraceInit(api, sc.export);
+  await beforeTiming();
+  const t0 = now();
+  await timeOps(edgetraceOps(api)[scenarioId], ops, sc.async, now);
+  if (sc.export) await h.drain();
+  return { ms: now() - t0, drain: sc.export ? async () => {} : h.drain, bytes: h.bytes };
+}
+
 /** edgetrace: `api` is the package's exports. */
 export function edgetraceOps(api) {
   const { withSpan } = api;

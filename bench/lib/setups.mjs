@@ -1,31 +1,13 @@
-// Both libraries set up for one scenario in Node (the same shapes are used in Chromium and
-// workerd by their entries). In the buffer-only scenarios neither exports while timed (queues are
-// big enough and the batch triggers are out of reach); the payload scenarios time the export too.
+// Both libraries set up for one scenario in Node. edgetrace's set-up is the one every runtime
+// uses (scenarios.mjs); OpenTelemetry's web and workerd shapes are made by their entries. In the
+// buffer-only scenarios neither exports while timed (queues are big enough and the batch triggers
+// are out of reach); the payload scenarios time the export too.
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { context, trace } from '@opentelemetry/api';
 import { BATCH, PayloadExporter } from './otel-setup.mjs';
 
-export const NOOP_FETCH = async () => new Response(null, { status: 200 });
-
-export function edgetraceInit(api, exportKind) {
-  let bytes = 0;
-  api.init({
-    endpoint: 'http://bench.invalid',
-    format: exportKind === 'json' ? 'json' : 'protobuf',
-    fetch: async (_url, init) => {
-      bytes += init.body.length;
-      return new Response(null, { status: 200 });
-    },
-    flushIntervalMs: 3_600_000,
-    maxQueueSpans: 1_000_000,
-    maxQueueBytes: 1 << 30,
-    maxBatchSpans: exportKind ? 512 : 1_000_000,
-    maxExportBytes: exportKind ? 60_000 : 1 << 30,
-    logger: { warn() {} },
-  });
-  return { drain: () => api.flush(), bytes: () => bytes };
-}
+export { edgetraceInit } from './scenarios.mjs';
 
 export function otelNode(exportKind) {
   const cm = new AsyncLocalStorageContextManager().enable();

@@ -1,0 +1,34 @@
+// A copy of pkg/ whose wasm keeps its name section, so CPU profiles show wasm functions by their
+// Rust names. Built the way scripts/build.mjs builds the shipped files except that wasm-opt keeps
+// the names (-g instead of --strip-debug): the speed build (release-speed, -O3) as the .wasm file
+// Node and Workers load, and the size build (release, -Oz) inlined for the browser entry.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+export const NAMED_PKG = join(root, 'bench', 'out', 'pkg-names');
+
+/** Builds bench/out/pkg-names (or keeps it when `reuse` and it is there); returns its path. */
+export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
+  if (reuse && existsSync(join(NAMED_PKG, 'core', 'wasm-inline.js'))) return NAMED_PKG;
+  say('building the package with the wasm name section kept (bench/out/pkg-names)');
+  const run = (cmd, a) => execFileSync(cmd, a, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const wasmOpt = (file, level) => run(join(root, 'node_modules/.bin/wasm-opt'), [level, '-g', '--enable-bulk-memory',
+    '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types',
+    '--enable-multivalue', '--strip-producers', file, '-o', file]);
+  rmSync(NAMED_PKG, { recursive: true, force: true });
+  mkdirSync(NAMED_PKG, { recursive: true });
+  cpSync(join(root, 'pkg'), NAMED_PKG, { recursive: true });
+  for (const [profile, out, level] of [['release-speed', 'core', '-O3'], ['release', 'core-size', '-Oz']]) {
+    run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib']);
+    run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(NAMED_PKG, out), '--out-name', 'edgetrace',
+      join(root, `target/wasm32-unknown-unknown/${profile}/edgetrace.wasm`)]);
+    wasmOpt(join(NAMED_PKG, out, 'edgetrace_bg.wasm'), level);
+  }
+  const small = readFileSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm')).toString('base64');
+  writeFileSync(join(NAMED_PKG, 'core', 'wasm-inline.js'), `// bench/lib/named-pkg.mjs: the size build, names kept.\nexport default ${JSON.stringify(small)};\n`);
+  rmSync(join(NAMED_PKG, 'core-size'), { recursive: true });
+  return NAMED_PKG;
+}
