@@ -15,6 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, SCENARIOS } from './lib/scenarios.mjs';
+import { wasmBreakdown } from './lib/wasm-breakdown.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
@@ -49,6 +50,10 @@ const rtProfiles = RT_PROFILED.map(([rt, id]) => {
   node(['bench/profile-runtimes.mjs', rt, id, quick ? '50' : '1000', quick ? '1' : '8', '--no-build'], `CPU profile of edgetrace in ${rt} (${id})`);
   return { id, md: readFileSync(join(here, `out/profile-${rt}-${id}.md`), 'utf8').trim() };
 });
+// Where the shipped bytes go: the up-front bundle by source file (esbuild's metafile, written by
+// bench/size.mjs) and the size-built core wasm by crate (its named copy, built for the profiles).
+const sizeInputs = JSON.parse(readFileSync(join(here, 'out/size-inputs.json'), 'utf8'));
+const wasmBytes = wasmBreakdown(readFileSync(join(here, 'out/pkg-names/core/edgetrace_size_bg.wasm')));
 let load = null;
 let loadReused = false;
 if (!quick && !skipIngest) {
@@ -85,7 +90,7 @@ const facts = {
     }
   })(),
 };
-const results = { facts, quick, node: nodeRes, runtimes: rtRes, memory: mem, size, load, loadReused, profiles, rtProfiles };
+const results = { facts, quick, node: nodeRes, runtimes: rtRes, memory: mem, size, load, loadReused, profiles, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -137,7 +142,7 @@ const md = [
   '',
   'Workers\' clocks do not advance while code runs, so in workerd each request runs the ops and the caller times it. The time of an empty request is subtracted.',
   '',
-  ...(rtRes.workerdFloorsNs ? [`Floors in workerd, per call (a request of ${(rtRes.ops * 100).toLocaleString('en')} calls, less an empty request): a plain wrapper ${median(rtRes.workerdFloorsNs.call).toFixed(1)} ns; an empty \`AsyncLocalStorage.run\` with a \`getStore\` inside ${(median(rtRes.workerdFloorsNs.als) / 1000).toFixed(2)} µs (min–max ${spread(rtRes.workerdFloorsNs.als)}). workerd's AsyncLocalStorage is native (an empty `run` in Node, above, costs ${median(nodeRes.floors.alsRun).toFixed(0)} ns). Both libraries make the span active with one \`run\` per span and read it with \`getStore\`, so that floor is in both columns: a quarter of OpenTelemetry's cost in the nested sync row is ${(median(rtRes.workerd.nested.otel) / 4 / 1000).toFixed(2)} µs, which would leave edgetrace ${((median(rtRes.workerd.nested.otel) / 4 - median(rtRes.workerdFloorsNs.als)) / 1000).toFixed(2)} µs per span for everything else it does (its whole cost in Node, AsyncLocalStorage included, is ${us(median(nodeRes.scenarios.nested.edgetrace))} µs).`, ''] : []),
+  ...(rtRes.workerdFloorsNs ? [`Floors in workerd, per call (a request of ${(rtRes.ops * 100).toLocaleString('en')} calls, less an empty request): a plain wrapper ${median(rtRes.workerdFloorsNs.call).toFixed(1)} ns; an empty \`AsyncLocalStorage.run\` with a \`getStore\` inside ${(median(rtRes.workerdFloorsNs.als) / 1000).toFixed(2)} µs (min–max ${spread(rtRes.workerdFloorsNs.als)}). workerd's AsyncLocalStorage is native (an empty \`run\` in Node, above, costs ${median(nodeRes.floors.alsRun).toFixed(0)} ns). Both libraries make the span active with one \`run\` per span and read it with \`getStore\`, so that floor is in both columns: a quarter of OpenTelemetry's cost in the nested sync row is ${(median(rtRes.workerd.nested.otel) / 4 / 1000).toFixed(2)} µs, which would leave edgetrace ${((median(rtRes.workerd.nested.otel) / 4 - median(rtRes.workerdFloorsNs.als)) / 1000).toFixed(2)} µs per span for everything else it does (its whole cost in Node, AsyncLocalStorage included, is ${us(median(nodeRes.scenarios.nested.edgetrace))} µs).`, ''] : []),
   '## Memory per buffered span',
   '',
   `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`).`,
@@ -156,6 +161,21 @@ const md = [
   ...size.map((s) => `| ${s.name}${s.estimate ? ' (computed: the bundle minus the inlined copy, plus the .wasm file)' : ''} | ${kb(s.raw)} KB | ${kb(s.gzip9)} KB |`),
   '',
   `Target: below OpenTelemetry web with Zone.js (${kb(zone.gzip9)} KB), aiming below it without (${kb(noZone.gzip9)} KB). edgetrace ships ${kb(etSize.gzip9)} KB, so the target is ${etSize.gzip9 < zone.gzip9 ? '**met**' : `**missed**, by ${(etSize.gzip9 / zone.gzip9).toFixed(1)}×`}.`,
+  '',
+  '### Where the bytes go',
+  '',
+  'The up-front bundle by source file (minified bytes, from esbuild\'s metafile):',
+  '',
+  '| source file | minified bytes |',
+  '|---|---|',
+  ...Object.entries(sizeInputs).map(([f, b]) => `| \`${f}\`${f.endsWith('wasm-inline.js') ? ' (the core wasm as base64)' : f.endsWith('core/edgetrace.js') ? ' (wasm-bindgen glue)' : ''} | ${b.toLocaleString('en')} |`),
+  '',
+  `The size-built core wasm by where its code comes from (function bodies summed by crate, and by module for edgetrace itself; read from the module's name section, \`bench/lib/wasm-breakdown.mjs\`). This copy keeps its names, so wasm-opt ran with \`-g\`: it is ${wasmBytes.total.toLocaleString('en')} bytes without the name section, against the shipped module's ${wasmShipped().toLocaleString('en')}.`,
+  '',
+  '| part | bytes | share |',
+  '|---|---|---|',
+  ...wasmBytes.rows.filter((r) => r.bytes >= 200).map((r) => `| ${r.part} | ${r.bytes.toLocaleString('en')} | ${((100 * r.bytes) / wasmBytes.total).toFixed(1)}% |`),
+  `| (${wasmBytes.rows.filter((r) => r.bytes < 200).length} smaller parts) | ${wasmBytes.rows.filter((r) => r.bytes < 200).reduce((a, r) => a + r.bytes, 0).toLocaleString('en')} | |`,
   '',
   '## Where edgetrace\'s time goes',
   '',
@@ -177,6 +197,11 @@ const md = [
 ].join('\n');
 if (!quick) writeFileSync(join(here, 'RESULTS.md'), md + readNote());
 writeFileSync(join(here, 'out/RESULTS.md'), md);
+
+function wasmShipped() {
+  const inline = readFileSync(join(root, 'pkg/core/wasm-inline.js'), 'utf8');
+  return Buffer.from(JSON.parse(/export default (".*");/.exec(inline)[1]), 'base64').length;
+}
 
 function readNote() {
   try {

@@ -3,7 +3,7 @@
 // entry carries its wasm inlined (base64), so its one file is all it ships; the binary-asset
 // variant is what it would ship with the .wasm served as a file.
 import { build } from 'esbuild';
-import { readFileSync, symlinkSync, mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, symlinkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -41,6 +41,15 @@ const initial = reach(entryFile, ['import-statement']);
 const all = reach(entryFile, ['import-statement', 'dynamic-import']);
 const sum = (set) => [...set].reduce((a, f) => ({ raw: a.raw + files.get(f).length, gzip9: a.gzip9 + gz(files.get(f)) }), { raw: 0, gzip9: 0 });
 const rows = [{ name: 'edgetrace (JS + inlined core wasm, loaded up front)', ...sum(initial) }];
+// Where the up-front bytes come from: minified bytes per source file, from esbuild's metafile.
+const byInput = new Map();
+for (const f of initial) {
+  for (const [path, { bytesInOutput }] of Object.entries(meta.get(f).inputs)) {
+    const key = path.replace(/^(.*node_modules\/edgetrace|(\.\.\/)*pkg)\//, 'edgetrace/').replace(/^.*bench\/entries\//, 'entry: ');
+    byInput.set(key, (byInput.get(key) || 0) + bytesInOutput);
+  }
+}
+writeFileSync(join(here, 'out', 'size-inputs.json'), JSON.stringify(Object.fromEntries([...byInput].sort((a, b) => b[1] - a[1]))));
 const lazy = sum(new Set([...all].filter((f) => !initial.has(f))));
 for (const [name, entry] of [['OpenTelemetry web + Zone.js', 'otel-web-zone.js'], ['OpenTelemetry web, no Zone.js', 'otel-web.js']]) {
   const r = await build({ ...common, entryPoints: [join(here, 'entries', entry)] });
