@@ -1,11 +1,11 @@
 // Shipped size of a browser entry that traces a function and exports, built the same way for
 // each (esbuild, bundle, minify, ESM, browser conditions), then gzip -9. edgetrace's browser
-// entry carries its wasm inlined (base64), so its one file is all it ships; the binary-asset
+// entry carries its wasm inlined (a string of its bytes), so its one file is all it ships; the binary-asset
 // variant is what it would ship with the .wasm served as a file.
 import { build } from 'esbuild';
 import { readFileSync, symlinkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -57,9 +57,10 @@ for (const [name, entry] of [['OpenTelemetry web + Zone.js', 'otel-web-zone.js']
   rows.push({ name, raw: js.length, gzip9: gz(js) });
 }
 // The browser entry inlines the size-optimized wasm (pkg/core/edgetrace_bg.wasm is the Node and
-// Workers build): the binary asset is that inlined copy, decoded.
-const inline = readFileSync(join(here, '../pkg/core/wasm-inline.js'));
-const wasm = Buffer.from(JSON.parse(/export default (".*");/.exec(inline.toString('utf8'))[1]), 'base64');
+// Workers build): the binary asset is that inlined copy, decoded (one character per byte).
+const inlinePath = join(here, '../pkg/core/wasm-inline.js');
+const inline = readFileSync(inlinePath);
+const wasm = Buffer.from((await import(pathToFileURL(inlinePath).href)).default, 'latin1');
 const et = rows[0];
 rows.splice(1, 0, {
   name: 'edgetrace, wasm as a binary asset (JS + .wasm)',

@@ -1,5 +1,6 @@
-// The model API parsers for browsers: their glue and their wasm inlined as base64, in a module
-// of its own that the browser entry imports dynamically on the first model call. Bundlers split
-// it into a chunk of its own, so pages that never call a model API never download it.
+// The model API parsers for browsers: their glue and their wasm inlined (a string of its bytes),
+// in a module of its own that the browser entry imports dynamically on the first model call.
+// Bundlers split it into a chunk of its own, so pages that never call a model API never
+// download it.
 export { LlmCalls, initSync } from './llm/edgetrace_llm.js';
-export { default as wasmBase64 } from './llm/wasm-inline.js';
+export { default as wasmText } from './llm/wasm-inline.js';

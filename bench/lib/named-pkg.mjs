@@ -1,11 +1,12 @@
 // A copy of pkg/ whose wasm keeps its name section, so CPU profiles show wasm functions by their
 // Rust names. Built the way scripts/build.mjs builds the shipped files except that wasm-opt keeps
 // the names (-g instead of --strip-debug): the speed build (release-speed, -O3) as the .wasm file
-// Node and Workers load, and the size build (release, -Oz) inlined for the browser entry.
+// Node and Workers load, and the size build (release-browser, -Oz) inlined for the browser entry.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wasmStringLiteral } from '../../scripts/wasm-string.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const NAMED_PKG = join(root, 'bench', 'out', 'pkg-names');
@@ -21,14 +22,14 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
   rmSync(NAMED_PKG, { recursive: true, force: true });
   mkdirSync(NAMED_PKG, { recursive: true });
   cpSync(join(root, 'pkg'), NAMED_PKG, { recursive: true });
-  for (const [profile, out, level] of [['release-speed', 'core', '-O3'], ['release', 'core-size', '-Oz']]) {
+  for (const [profile, out, level] of [['release-speed', 'core', '-O3'], ['release-browser', 'core-size', '-Oz']]) {
     run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib']);
     run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(NAMED_PKG, out), '--out-name', 'edgetrace',
       join(root, `target/wasm32-unknown-unknown/${profile}/edgetrace.wasm`)]);
     wasmOpt(join(NAMED_PKG, out, 'edgetrace_bg.wasm'), level);
   }
-  const small = readFileSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm')).toString('base64');
-  writeFileSync(join(NAMED_PKG, 'core', 'wasm-inline.js'), `// bench/lib/named-pkg.mjs: the size build, names kept.\nexport default ${JSON.stringify(small)};\n`);
+  const small = readFileSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm'));
+  writeFileSync(join(NAMED_PKG, 'core', 'wasm-inline.js'), `// bench/lib/named-pkg.mjs: the size build, names kept.\nexport default ${wasmStringLiteral(small)};\n`);
   // Kept for the size breakdown (bench/lib/wasm-breakdown.mjs).
   renameSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm'), join(NAMED_PKG, 'core', 'edgetrace_size_bg.wasm'));
   rmSync(join(NAMED_PKG, 'core-size'), { recursive: true });
