@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { makeClock, Recorder, spanIdHex, traceIdHex } from './recorder.js';
+import { attrCommand, makeClock, Recorder, spanIdHex, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -247,6 +247,12 @@ function hookPageLifecycle() {
   });
 }
 
+/** Applies one command (bytes built outside the recorder's buffer), after the buffer's. */
+function applyCommand(bytes) {
+  const c = core();
+  if (c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || 'a span operation was not applied'}`);
+}
+
 function checkCore(ok) {
   if (!ok) {
     const err = state.core?.last_error();
@@ -355,18 +361,20 @@ export class Span {
     const k = String(key);
     const r = state.rec;
     const h = this._h;
+    // A key the recorder does not intern, a value too big for its buffer, and JSON values go as
+    // one command with the key inline.
     switch (typeof v) {
       case 'string':
-        if (!r.str(h, k, v)) checkCore(core().set_str(h, k, v));
+        if (!r.str(h, k, v)) applyCommand(attrCommand(h, k, v));
         break;
       case 'number':
-        if (!r.num(h, k, v)) checkCore(core().set_num(h, k, v));
+        if (!r.num(h, k, v)) applyCommand(attrCommand(h, k, v));
         break;
       case 'boolean':
-        if (!r.bool(h, k, v)) checkCore(core().set_bool(h, k, v));
+        if (!r.bool(h, k, v)) applyCommand(attrCommand(h, k, v));
         break;
       default:
-        checkCore(core().set_json(h, k, safeStringify(v, warn)));
+        applyCommand(attrCommand(h, k, safeStringify(v, warn), true));
     }
     return this;
   }
@@ -1015,10 +1023,21 @@ export async function flush() {
   }
 }
 
+const STATS = ['started', 'ended', 'exported', 'queued', 'open', 'dropped.queueFull', 'dropped.queueBytes',
+  'dropped.sampledOut', 'dropped.exportFailed', 'dropped.total', 'unknownHandles', 'outOfOrderEnds',
+  'truncatedValues', 'droppedAttributes', 'droppedEvents'];
+
 /** Counters: spans started, ended, exported, queued, dropped (by reason), retries, misuse. */
 export function getStats() {
   const c = state.core ? core() : null;
-  const stats = c ? c.stats() : { started: 0, ended: 0, exported: 0, queued: 0, open: 0, dropped: { total: 0 } };
+  const stats = { dropped: {} };
+  const v = c?.stats();
+  // The core's counters come as numbers in the order of STATS (src/bindings.rs).
+  STATS.forEach((name, i) => {
+    const [a, b] = name.split('.');
+    if (b) stats.dropped[b] = v ? v[i] : 0;
+    else stats[a] = v ? v[i] : 0;
+  });
   const e = state.exporter?.stats || {};
   return {
     ...stats,

@@ -39,12 +39,15 @@ function requestInfo(input, init) {
   return { url, method, isRequest };
 }
 
+// The formats the core's `llm_format` numbers from 1 (src/bindings.rs).
+const LLM_FORMATS = ['openai', 'openai-responses', 'openai-embeddings', 'anthropic', 'gemini'];
+
 function formatOf(core, url) {
   const full = url.origin + url.pathname;
   for (const r of registered) {
     if (full.startsWith(r.baseUrl)) return { format: r.format, provider: r.provider };
   }
-  const f = core.llm_format(url.pathname);
+  const f = LLM_FORMATS[core.llm_format(url.pathname) - 1];
   return f ? { format: f } : null;
 }
 

@@ -256,6 +256,47 @@ function fillRandom(a) {
   else for (let i = 0; i < a.length; i++) a[i] = (Math.random() * 0x100000000) >>> 0;
 }
 
+const ATTR = 11;
+const utf8 = new TextEncoder();
+
+/**
+ * One attribute command with its key inline (the core's ATTR, src/commands.rs), as bytes of its
+ * own: for what the recorder's buffer does not take (a key it does not intern, a value bigger than
+ * the buffer) and for JSON values (`json`: `value` is JSON text). Numbers follow the core's rule:
+ * integral values within ±2^53 are integers, others doubles.
+ */
+export function attrCommand(h, key, value, json = false) {
+  const k = utf8.encode(key);
+  const text = typeof value === 'string' ? utf8.encode(value) : null;
+  // opcode, handle, key length, key, tag, then the value: text (length, UTF-8) or 8 bytes.
+  const out = new Uint8Array(10 + k.length + (text ? 4 + text.length : 8));
+  const dv = new DataView(out.buffer);
+  out[0] = ATTR;
+  dv.setUint32(1, h, true);
+  dv.setUint32(5, k.length, true);
+  out.set(k, 9);
+  let p = 9 + k.length;
+  if (text) {
+    out[p] = json ? 4 : 0;
+    dv.setUint32(p + 1, text.length, true);
+    out.set(text, p + 5);
+    return out;
+  }
+  if (typeof value === 'boolean') {
+    out[p] = 3;
+    out[p + 1] = value ? 1 : 0;
+    return out.subarray(0, p + 2);
+  }
+  if (Number.isInteger(value) && Math.abs(value) < 2 ** 53) {
+    out[p] = 1;
+    dv.setBigInt64(p + 1, BigInt(value), true);
+  } else {
+    out[p] = 2;
+    dv.setFloat64(p + 1, value, true);
+  }
+  return out;
+}
+
 const hex8 = (n) => (n >>> 0).toString(16).padStart(8, '0');
 
 /** Lowercase hex of a span id's words (as written: big-endian). */

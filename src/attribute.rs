@@ -156,7 +156,9 @@ pub fn truncate_json(s: &mut String, max: usize) -> bool {
     // The loop below only confirms the fit; it shrinks further should the estimate be short.
     loop {
         let mut cut = String::with_capacity(keep + marker.len());
-        cut.push_str(&s[..keep]);
+        // `keep` is a char boundary (char_indices, floor_char_boundary); `get` keeps str's
+        // slicing panic out of the wasm.
+        cut.push_str(s.get(..keep).unwrap_or_default());
         cut.push_str(&marker);
         let encoded = crate::json::quote(&cut);
         if encoded.len() <= max || keep == 0 {

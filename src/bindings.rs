@@ -55,6 +55,25 @@ pub fn core_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
+/// The names of [`Core::stats`]'s numbers, in order (`dropped.*` are the drops by reason).
+pub const STATS: [&str; 15] = [
+    "started",
+    "ended",
+    "exported",
+    "queued",
+    "open",
+    "dropped.queueFull",
+    "dropped.queueBytes",
+    "dropped.sampledOut",
+    "dropped.exportFailed",
+    "dropped.total",
+    "unknownHandles",
+    "outOfOrderEnds",
+    "truncatedValues",
+    "droppedAttributes",
+    "droppedEvents",
+];
+
 /// The tracer, as JS sees it.
 #[wasm_bindgen]
 pub struct Core {
@@ -172,18 +191,6 @@ impl Core {
 
 #[wasm_bindgen]
 impl Core {
-    /// Starts a span in context `ctx` under open span `parent`, or under the top of `ctx`'s stack
-    /// when `parent` is 0. Returns its handle, or 0 on failure.
-    pub fn start(&mut self, ctx: u32, parent: u32, name: &str, span_type: &str) -> u32 {
-        let p = if parent == 0 {
-            Parent::Current
-        } else {
-            Parent::Span(parent)
-        };
-        let r = self.t.start_span(ctx, p, name, SpanType::parse(span_type));
-        self.handle(r)
-    }
-
     /// Starts a span at `start_ms` (JS epoch milliseconds, fractions kept). 0 on failure.
     pub fn start_at(
         &mut self,
@@ -204,14 +211,6 @@ impl Core {
         self.handle(r)
     }
 
-    /// Starts a new trace's root span. 0 on failure.
-    pub fn start_root(&mut self, ctx: u32, name: &str, span_type: &str) -> u32 {
-        let r = self
-            .t
-            .start_span(ctx, Parent::Root, name, SpanType::parse(span_type));
-        self.handle(r)
-    }
-
     /// Starts a span continuing the trace of an incoming `traceparent`. 0 when the header is
     /// invalid (then the caller may start a root instead).
     pub fn start_remote(
@@ -228,18 +227,6 @@ impl Core {
         self.handle(r)
     }
 
-    /// Ends a span now; false if it was not open.
-    pub fn end(&mut self, h: u32) -> bool {
-        let r = self.t.end_span(h);
-        self.ok(r)
-    }
-
-    /// Ends a span at `end_ms` (JS epoch milliseconds); false if it was not open.
-    pub fn end_at(&mut self, h: u32, end_ms: f64) -> bool {
-        let r = self.t.end_span_at(h, ms_to_ns(end_ms));
-        self.ok(r)
-    }
-
     /// Sets inputs (JSON text).
     pub fn set_inputs(&mut self, h: u32, json: &str) -> bool {
         let r = self.t.set_inputs(h, json);
@@ -249,40 +236,6 @@ impl Core {
     /// Sets outputs (JSON text).
     pub fn set_outputs(&mut self, h: u32, json: &str) -> bool {
         let r = self.t.set_outputs(h, json);
-        self.ok(r)
-    }
-
-    /// Sets a string attribute.
-    pub fn set_str(&mut self, h: u32, key: &str, value: &str) -> bool {
-        let r = self
-            .t
-            .set_attribute(h, key, AttrValue::Str(value.to_owned()));
-        self.ok(r)
-    }
-
-    /// Sets a number attribute (integral values within ±2^53 are written as integers).
-    pub fn set_num(&mut self, h: u32, key: &str, value: f64) -> bool {
-        let r = self.t.set_attribute(h, key, number(value));
-        self.ok(r)
-    }
-
-    /// Sets a boolean attribute.
-    pub fn set_bool(&mut self, h: u32, key: &str, value: bool) -> bool {
-        let r = self.t.set_attribute(h, key, AttrValue::Bool(value));
-        self.ok(r)
-    }
-
-    /// Sets an attribute whose value is JSON text (objects, arrays).
-    pub fn set_json(&mut self, h: u32, key: &str, json: &str) -> bool {
-        let r = self
-            .t
-            .set_attribute(h, key, AttrValue::Json(json.to_owned()));
-        self.ok(r)
-    }
-
-    /// Renames a span.
-    pub fn set_name(&mut self, h: u32, name: &str) -> bool {
-        let r = self.t.set_name(h, name);
         self.ok(r)
     }
 
@@ -349,11 +302,6 @@ impl Core {
         self.t.outputs(h).map(str::to_owned)
     }
 
-    /// Whether span `h` is open.
-    pub fn is_open(&self, h: u32) -> bool {
-        self.t.is_open(h)
-    }
-
     /// Opens a context (one concurrent flow).
     pub fn open_context(&mut self) -> u32 {
         self.t.open_context()
@@ -363,12 +311,6 @@ impl Core {
     pub fn close_context(&mut self, ctx: u32) -> bool {
         let r = self.t.close_context(ctx);
         self.ok(r)
-    }
-
-    /// The span on top of `ctx`'s stack, 0 if none.
-    pub fn current(&mut self, ctx: u32) -> u32 {
-        let r = self.t.current_span(ctx).map(|h| h.unwrap_or(0));
-        self.handle(r)
     }
 
     /// The next export body (protobuf when `protobuf`, else JSON), or undefined when nothing
@@ -415,65 +357,131 @@ impl Core {
         self.t.report_export_failed(u64::from(spans));
     }
 
-    /// The counters, as a plain object.
-    pub fn stats(&self) -> JsValue {
+    /// The counters, in the order of [`STATS`] (the JS layer names them: a plain array of
+    /// numbers crosses the boundary with less code on both sides than an object built here).
+    pub fn stats(&self) -> Vec<f64> {
         let s = self.t.stats();
         let d = &s.dropped;
-        let obj = js_sys::Object::new();
-        let set = |o: &js_sys::Object, k: &str, v: JsValue| {
-            // Setting a fresh plain object's property cannot fail.
-            let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), &v);
-        };
-        let n = |v: u64| JsValue::from_f64(v as f64);
-        let dropped = js_sys::Object::new();
-        for (k, v) in [
-            ("queueFull", d.queue_full),
-            ("queueBytes", d.queue_bytes),
-            ("sampledOut", d.sampled_out),
-            ("exportFailed", d.export_failed),
-            ("total", d.total()),
-        ] {
-            set(&dropped, k, n(v));
-        }
-        for (k, v) in [
-            ("started", s.started),
-            ("ended", s.ended),
-            ("exported", s.exported),
-            ("queued", self.t.queued() as u64),
-            ("open", self.t.open_spans() as u64),
-        ] {
-            set(&obj, k, n(v));
-        }
-        set(&obj, "dropped", dropped.into());
-        for (k, v) in [
-            ("unknownHandles", s.unknown_handles),
-            ("outOfOrderEnds", s.out_of_order_ends),
-            ("truncatedValues", s.truncated_values),
-            ("droppedAttributes", s.dropped_attributes),
-            ("droppedEvents", s.dropped_events),
-        ] {
-            set(&obj, k, n(v));
-        }
-        obj.into()
+        [
+            s.started,
+            s.ended,
+            s.exported,
+            self.t.queued() as u64,
+            self.t.open_spans() as u64,
+            d.queue_full,
+            d.queue_bytes,
+            d.sampled_out,
+            d.export_failed,
+            d.total(),
+            s.unknown_handles,
+            s.out_of_order_ends,
+            s.truncated_values,
+            s.dropped_attributes,
+            s.dropped_events,
+        ]
+        .map(|v| v as f64)
+        .to_vec()
     }
 
-    /// The model API format a request path belongs to (`openai`, `openai-responses`,
-    /// `openai-embeddings`, `anthropic`, `gemini`), or `""` for other requests.
-    pub fn llm_format(&self, path: &str) -> String {
+    /// The model API format a request path belongs to: 1 `openai`, 2 `openai-responses`,
+    /// 3 `openai-embeddings`, 4 `anthropic`, 5 `gemini` (the JS layer's `LLM_FORMATS`, in
+    /// `fetch.js`), or 0 for other requests.
+    pub fn llm_format(&self, path: &str) -> u32 {
         match LlmFormat::detect(path) {
-            Some(LlmFormat::OpenAiChat) => "openai",
-            Some(LlmFormat::OpenAiResponses) => "openai-responses",
-            Some(LlmFormat::OpenAiEmbeddings) => "openai-embeddings",
-            Some(LlmFormat::Anthropic) => "anthropic",
-            Some(LlmFormat::Gemini) => "gemini",
-            None => "",
+            Some(LlmFormat::OpenAiChat) => 1,
+            Some(LlmFormat::OpenAiResponses) => 2,
+            Some(LlmFormat::OpenAiEmbeddings) => 3,
+            Some(LlmFormat::Anthropic) => 4,
+            Some(LlmFormat::Gemini) => 5,
+            None => 0,
         }
-        .to_owned()
     }
 
     /// The last error, taken (cleared) by this call.
     pub fn last_error(&mut self) -> Option<String> {
         self.last_error.take()
+    }
+}
+
+/// Direct span calls the JS layer does not use (it records starts, ends, names and attributes as
+/// commands):
+/// kept for Rust callers and the wasm-bindgen tests, and left out of the wasm exports, where each
+/// would cost a shim.
+impl Core {
+    /// Sets a string attribute.
+    pub fn set_str(&mut self, h: u32, key: &str, value: &str) -> bool {
+        let r = self
+            .t
+            .set_attribute(h, key, AttrValue::Str(value.to_owned()));
+        self.ok(r)
+    }
+
+    /// Sets a number attribute (integral values within ±2^53 are written as integers).
+    pub fn set_num(&mut self, h: u32, key: &str, value: f64) -> bool {
+        let r = self.t.set_attribute(h, key, number(value));
+        self.ok(r)
+    }
+
+    /// Sets a boolean attribute.
+    pub fn set_bool(&mut self, h: u32, key: &str, value: bool) -> bool {
+        let r = self.t.set_attribute(h, key, AttrValue::Bool(value));
+        self.ok(r)
+    }
+
+    /// Sets an attribute whose value is JSON text (objects, arrays).
+    pub fn set_json(&mut self, h: u32, key: &str, json: &str) -> bool {
+        let r = self
+            .t
+            .set_attribute(h, key, AttrValue::Json(json.to_owned()));
+        self.ok(r)
+    }
+    /// Starts a span in context `ctx` under open span `parent`, or under the top of `ctx`'s stack
+    /// when `parent` is 0. Returns its handle, or 0 on failure.
+    pub fn start(&mut self, ctx: u32, parent: u32, name: &str, span_type: &str) -> u32 {
+        let p = if parent == 0 {
+            Parent::Current
+        } else {
+            Parent::Span(parent)
+        };
+        let r = self.t.start_span(ctx, p, name, SpanType::parse(span_type));
+        self.handle(r)
+    }
+
+    /// Starts a new trace's root span. 0 on failure.
+    pub fn start_root(&mut self, ctx: u32, name: &str, span_type: &str) -> u32 {
+        let r = self
+            .t
+            .start_span(ctx, Parent::Root, name, SpanType::parse(span_type));
+        self.handle(r)
+    }
+
+    /// Ends a span now; false if it was not open.
+    pub fn end(&mut self, h: u32) -> bool {
+        let r = self.t.end_span(h);
+        self.ok(r)
+    }
+
+    /// Ends a span at `end_ms` (JS epoch milliseconds); false if it was not open.
+    pub fn end_at(&mut self, h: u32, end_ms: f64) -> bool {
+        let r = self.t.end_span_at(h, ms_to_ns(end_ms));
+        self.ok(r)
+    }
+
+    /// Renames a span.
+    pub fn set_name(&mut self, h: u32, name: &str) -> bool {
+        let r = self.t.set_name(h, name);
+        self.ok(r)
+    }
+
+    /// Whether span `h` is open.
+    pub fn is_open(&self, h: u32) -> bool {
+        self.t.is_open(h)
+    }
+
+    /// The span on top of `ctx`'s stack, 0 if none.
+    pub fn current(&mut self, ctx: u32) -> u32 {
+        let r = self.t.current_span(ctx).map(|h| h.unwrap_or(0));
+        self.handle(r)
     }
 }
 

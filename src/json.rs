@@ -308,7 +308,14 @@ impl<'a> Parser<'a> {
                 return Err(self.err("invalid number"));
             }
         }
-        Ok(Value::Num(&self.s[from..self.at]))
+        Ok(Value::Num(self.slice(from)))
+    }
+
+    /// The text from byte `from` to the cursor. Both are at ASCII bytes the parser stopped on, so
+    /// char boundaries; `get` instead of indexing keeps str's slicing panic (and the formatting
+    /// it pulls in, ~4 KB of wasm) out of the module.
+    fn slice(&self, from: usize) -> &'a str {
+        self.s.get(from..self.at).unwrap_or_default()
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
@@ -331,13 +338,13 @@ impl<'a> Parser<'a> {
             };
             match c {
                 b'"' => {
-                    out.push_str(&self.s[run..self.at]);
+                    out.push_str(self.slice(run));
                     self.at += 1;
                     return Ok(out);
                 }
                 0..=0x1f => return Err(self.err("control character in a string")),
                 b'\\' => {
-                    out.push_str(&self.s[run..self.at]);
+                    out.push_str(self.slice(run));
                     self.at += 1;
                     let e = self.b.get(self.at).copied();
                     self.at += 1;

@@ -6,8 +6,6 @@
 //! inputs and outputs. [`TraceInfo::root_attributes`] writes a trace's info in that form; the
 //! tracer stamps it onto the root span when the root ends.
 
-use std::collections::BTreeMap;
-
 use crate::attribute::AttrValue;
 
 /// Attribute prefix MLflow turns into trace tags.
@@ -16,13 +14,65 @@ pub const TAG_PREFIX: &str = "mlflow.traceTag.";
 /// promote it through OTLP).
 pub const METADATA_PREFIX: &str = "mlflow.traceMetadata.";
 
+/// A map of strings kept sorted by key, as a `BTreeMap<String, String>` would be, in one vector:
+/// a trace has a handful of tags, and std's B-tree costs ~4 KB of wasm.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StrMap(Vec<(String, String)>);
+
+impl StrMap {
+    /// Sets `key` to `value`, replacing an old value.
+    pub fn insert(&mut self, key: String, value: String) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    /// The entries, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Extend<(String, String)> for StrMap {
+    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, entries: I) {
+        for (k, v) in entries {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl IntoIterator for StrMap {
+    type Item = (String, String);
+    type IntoIter = std::vec::IntoIter<(String, String)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 /// What is known about a trace beyond its spans.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceInfo {
     /// Tags (`mlflow.traceTag.*`).
-    pub tags: BTreeMap<String, String>,
+    pub tags: StrMap,
     /// Metadata.
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: StrMap,
     /// Session id (`session.id`).
     pub session_id: Option<String>,
     /// User id (`user.id`).
@@ -39,9 +89,9 @@ pub struct TraceInfo {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceUpdate {
     /// Tags to add or replace.
-    pub tags: BTreeMap<String, String>,
+    pub tags: StrMap,
     /// Metadata to add or replace.
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: StrMap,
     /// Session id.
     pub session_id: Option<String>,
     /// User id.
@@ -61,7 +111,7 @@ impl TraceUpdate {
     ///
     /// ```
     /// let u = edgetrace::trace::TraceUpdate::from_json(r#"{"tags":{"a":"b"},"userId":"u1"}"#).unwrap();
-    /// assert_eq!(u.tags["a"], "b");
+    /// assert_eq!(u.tags.get("a"), Some("b"));
     /// assert_eq!(u.user_id.as_deref(), Some("u1"));
     /// assert!(edgetrace::trace::TraceUpdate::from_json(r#"{"tags":{"a":1}}"#).is_err());
     /// ```
@@ -77,7 +127,7 @@ impl TraceUpdate {
                 Value::Str(s) => Ok(Some(s)),
                 _ => Err(format!("{key} must be a string")),
             };
-            let map = |v: Value<'_>, into: &mut BTreeMap<String, String>| match v {
+            let map = |v: Value<'_>, into: &mut StrMap| match v {
                 Value::Null => Ok(()),
                 Value::Obj(m) => m.into_iter().try_for_each(|(k, v)| match v {
                     Value::Str(s) => {
@@ -123,11 +173,14 @@ impl TraceInfo {
     /// The root-span attributes that carry this info to MLflow.
     pub fn root_attributes(&self) -> Vec<(String, AttrValue)> {
         let mut out = Vec::new();
-        for (k, v) in &self.tags {
-            out.push((format!("{TAG_PREFIX}{k}"), AttrValue::Str(v.clone())));
+        for (k, v) in self.tags.iter() {
+            out.push((format!("{TAG_PREFIX}{k}"), AttrValue::Str(v.to_owned())));
         }
-        for (k, v) in &self.metadata {
-            out.push((format!("{METADATA_PREFIX}{k}"), AttrValue::Str(v.clone())));
+        for (k, v) in self.metadata.iter() {
+            out.push((
+                format!("{METADATA_PREFIX}{k}"),
+                AttrValue::Str(v.to_owned()),
+            ));
         }
         let mut put = |key: &str, v: &Option<String>| {
             if let Some(v) = v {

@@ -3,13 +3,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::*;
 use edgetrace::otlp::{wire, Format};
 use edgetrace::propagation::parse_traceparent;
 use edgetrace::span::SpanType;
-use edgetrace::trace::TraceUpdate;
+use edgetrace::trace::{StrMap, TraceUpdate};
 use edgetrace::tracer::{Config, Parent};
 
 fn update(json: &str) -> TraceUpdate {
@@ -86,7 +84,7 @@ fn later_updates_merge_into_earlier_ones() {
     let root = t
         .start_span(0, Parent::Current, "root", SpanType::Agent)
         .unwrap();
-    let mut tags = BTreeMap::new();
+    let mut tags = StrMap::default();
     tags.insert("a".to_owned(), "1".to_owned());
     tags.insert("b".to_owned(), "1".to_owned());
     t.update_trace(

@@ -15,7 +15,8 @@ function leb(buf, at) {
   }
 }
 
-/** Rows `{ part, bytes }`, biggest first; `total` is the module without its name section. */
+/** Rows `{ part, bytes }`, biggest first; `total` is the module without its name section;
+ * `functions`, each function body `{ name, part, bytes }`, biggest first. */
 export function wasmBreakdown(buf) {
   const sections = [];
   let at = 8;
@@ -78,6 +79,7 @@ export function wasmBreakdown(buf) {
     }
   }
   const parts = new Map();
+  const functions = [];
   const add = (part, bytes) => parts.set(part, (parts.get(part) || 0) + bytes);
   let total = 0;
   for (const s of sections) {
@@ -89,13 +91,19 @@ export function wasmBreakdown(buf) {
       add('(section headers, code)', p - s.start + s.header);
       for (let i = 0; i < count; i++) {
         const [len, q] = leb(buf, p);
-        add(partOf(names.get(imported + i) || ''), len + (q - p));
+        const name = names.get(imported + i) || `(function ${imported + i})`;
+        functions.push({ name, part: partOf(name), bytes: len + (q - p) });
+        add(functions.at(-1).part, len + (q - p));
         p = q + len;
       }
     } else if (s.id === 11) add('data (string literals, tables)', bytes);
     else add('imports, exports, types, tables, globals', bytes);
   }
-  return { total, rows: [...parts].map(([part, bytes]) => ({ part, bytes })).sort((a, b) => b.bytes - a.bytes) };
+  return {
+    total,
+    rows: [...parts].map(([part, bytes]) => ({ part, bytes })).sort((a, b) => b.bytes - a.bytes),
+    functions: functions.sort((a, b) => b.bytes - a.bytes),
+  };
 }
 
 // The crate a (demangled) Rust function name comes from: `edgetrace::tracer::…` → `edgetrace::

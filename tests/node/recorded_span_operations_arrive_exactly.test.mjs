@@ -185,3 +185,37 @@ test('timestamps come from one sub-millisecond clock: children inside parents, r
   const spread = new Set(spans.map((s) => s.startTimeUnixNano.slice(-6)));
   assert.ok(spread.size > 1, 'timestamps have sub-millisecond digits');
 });
+
+test('attributes the buffer does not take (keys too long to intern, objects) keep their OTLP types', async () => {
+  const warnings = fresh();
+  const k = (n) => `${'long.'.repeat(50)}${n}`; // 250+ characters: not interned
+  withSpan((s) => {
+    s.setAttributes({
+      [k('int')]: 42, [k('neg')]: -7, [k('zero')]: -0, [k('big')]: 2 ** 53 - 1, [k('past')]: 2 ** 53,
+      [k('double')]: 2.5, [k('inf')]: Infinity, [k('nan')]: NaN, [k('yes')]: true, [k('no')]: false,
+      [k('text')]: 'grüße 🚀', [k('obj')]: { a: [1, 'x'], b: null },
+    });
+    s.setAttribute('short.obj', [1, { c: 'd' }]);
+    s.setAttribute('short.int', 9); // interned: the buffer's NUM command, for comparison
+  }, { name: 'inline-attrs' });
+  await flush();
+  const span = col.requests.flatMap((r) => r.json?.resourceSpans ?? []).flatMap((rs) => rs.scopeSpans)
+    .flatMap((ss) => ss.spans).find((x) => x.name === 'inline-attrs');
+  assert.ok(span, 'the span arrived');
+  const raw = Object.fromEntries(span.attributes.map((kv) => [kv.key, kv.value]));
+  assert.deepEqual(raw[k('int')], { intValue: '42' });
+  assert.deepEqual(raw[k('neg')], { intValue: '-7' });
+  assert.deepEqual(raw[k('zero')], { intValue: '0' });
+  assert.deepEqual(raw[k('big')], { intValue: String(2 ** 53 - 1) });
+  assert.deepEqual(raw[k('past')], { doubleValue: 2 ** 53 });
+  assert.deepEqual(raw[k('double')], { doubleValue: 2.5 });
+  assert.deepEqual(raw[k('inf')], { doubleValue: 'Infinity' });
+  assert.deepEqual(raw[k('nan')], { doubleValue: 'NaN' });
+  assert.deepEqual(raw[k('yes')], { boolValue: true });
+  assert.deepEqual(raw[k('no')], { boolValue: false });
+  assert.deepEqual(raw[k('text')], { stringValue: 'grüße 🚀' });
+  assert.deepEqual(raw[k('obj')], { stringValue: '{"a":[1,"x"],"b":null}' });
+  assert.deepEqual(raw['short.obj'], { stringValue: '[1,{"c":"d"}]' });
+  assert.deepEqual(raw['short.int'], { intValue: '9' });
+  assert.deepEqual(warnings, []);
+});
