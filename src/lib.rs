@@ -52,3 +52,10 @@ pub mod llm_bindings;
 pub mod ingest_bindings;
 
 pub use error::Error;
+
+/// The allocator in wasm: talc instead of Rust's default dlmalloc (a third of the size in the
+/// module, and faster for the small, short-lived allocations of spans; measured in issue 7's
+/// benchmarks, `bench/RESULTS.md`).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
