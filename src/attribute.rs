@@ -5,6 +5,8 @@
 //! missing. JSON values (inputs, outputs, JSON attributes) stay valid JSON when cut: the cut text
 //! becomes a JSON string.
 
+use crate::span::Key;
+
 /// Text appended to a truncated value, followed by the original length.
 pub const TRUNCATION_MARKER: &str = "…[edgetrace: truncated, original bytes: ";
 
@@ -105,6 +107,17 @@ impl Limits {
     /// Bounds a span or event name in place; true when it was cut.
     pub fn bound_name(&self, name: &mut String) -> bool {
         truncate_text(name, self.max_name_bytes)
+    }
+
+    /// Bounds a shared name as [`Limits::bound_name`] does; true when it was cut.
+    pub fn bound_key(&self, name: &mut Key) -> bool {
+        if name.len() <= self.max_name_bytes {
+            return false;
+        }
+        let mut cut = name.to_string();
+        truncate_text(&mut cut, self.max_name_bytes);
+        *name = Key::from(cut);
+        true
     }
 
     /// Bounds JSON text in place, keeping it valid JSON; true when it was cut.

@@ -79,6 +79,9 @@ pub const MAX_STRINGS: usize = 1 << 16;
 #[derive(Debug, Default)]
 pub struct Recorded {
     strings: Vec<Option<Key>>,
+    /// The span type last parsed from an interned string, and that string's number: most spans
+    /// share a few types, so a start rarely parses one.
+    last_type: Option<(u32, SpanType)>,
     /// Commands that failed in the last apply.
     pub failed: u32,
     /// The last failure's error.
@@ -271,7 +274,14 @@ impl Recorded {
                         span_id: span_id?,
                         trace_id: trace_id.transpose()?,
                     };
-                    let kind = SpanType::parse(self.string(kind)?);
+                    let kind = match &self.last_type {
+                        Some((id, ty)) if *id == kind => ty.clone(),
+                        _ => {
+                            let ty = SpanType::parse(self.string(kind)?);
+                            self.last_type = Some((kind, ty.clone()));
+                            ty
+                        }
+                    };
                     t.start_span_given(h, ctx, parent, self.string(name)?, kind, start, ids)
                         .map(|_| ())
                 })()
@@ -305,6 +315,9 @@ impl Recorded {
                 }
                 if self.strings.len() <= id {
                     self.strings.resize(id + 1, None);
+                }
+                if matches!(self.last_type, Some((t, _)) if t as usize == id) {
+                    self.last_type = None;
                 }
                 self.strings[id] = Some(Key::from(text));
                 Ok(())

@@ -86,6 +86,9 @@ pub enum Removal {
 #[derive(Debug)]
 pub struct ContextTable {
     stacks: FxHashMap<u32, Vec<u32>>,
+    /// Emptied stacks of closed contexts, reused by the next opens: every trace the JS layer
+    /// starts opens a context, and this saves an allocation and a free per trace.
+    spare: Vec<Vec<u32>>,
     next: u32,
 }
 
@@ -93,13 +96,19 @@ impl Default for ContextTable {
     fn default() -> Self {
         let mut stacks = FxHashMap::default();
         stacks.insert(Self::DEFAULT, Vec::new());
-        ContextTable { stacks, next: 1 }
+        ContextTable {
+            stacks,
+            spare: Vec::new(),
+            next: 1,
+        }
     }
 }
 
 impl ContextTable {
     /// The context that always exists.
     pub const DEFAULT: u32 = 0;
+    /// The most emptied stacks kept for reuse.
+    const SPARE: usize = 64;
 
     /// Opens a new, empty context.
     pub fn open(&mut self) -> u32 {
@@ -107,7 +116,7 @@ impl ContextTable {
             let id = self.next;
             self.next = ((self.next + 1) % crate::tracer::GIVEN_HANDLES).max(1);
             if let std::collections::hash_map::Entry::Vacant(e) = self.stacks.entry(id) {
-                e.insert(Vec::new());
+                e.insert(self.spare.pop().unwrap_or_default());
                 return id;
             }
         }
@@ -117,7 +126,7 @@ impl ContextTable {
     pub fn open_as(&mut self, id: u32) -> Result<(), Error> {
         match self.stacks.entry(id) {
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(Vec::new());
+                e.insert(self.spare.pop().unwrap_or_default());
                 Ok(())
             }
             std::collections::hash_map::Entry::Occupied(_) => Err(Error::ContextInUse(id)),
@@ -131,7 +140,14 @@ impl ContextTable {
             let s = self.stacks.get_mut(&ctx).map(std::mem::take);
             return Ok(s.unwrap_or_default());
         }
-        self.stacks.remove(&ctx).ok_or(Error::UnknownContext(ctx))
+        let stack = self.stacks.remove(&ctx).ok_or(Error::UnknownContext(ctx))?;
+        if !stack.is_empty() {
+            return Ok(stack);
+        }
+        if self.spare.len() < Self::SPARE && stack.capacity() <= 64 {
+            self.spare.push(stack);
+        }
+        Ok(Vec::new())
     }
 
     /// The span on top of `ctx`'s stack.

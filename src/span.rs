@@ -159,8 +159,8 @@ pub struct SpanData {
     pub span_id: SpanId,
     /// Its parent, `None` for a trace's root.
     pub parent_span_id: Option<SpanId>,
-    /// Its name.
-    pub name: String,
+    /// Its name (shared, like attribute keys: the JS layer's span names are interned).
+    pub name: Key,
     /// Its MLflow span type.
     pub span_type: SpanType,
     /// Start, ns since the Unix epoch.

@@ -219,7 +219,15 @@ impl Tracer {
         span_type: SpanType,
         start_ns: u64,
     ) -> Result<u32, Error> {
-        self.start_inner(None, ctx, parent, name, span_type, start_ns, None)
+        self.start_inner(
+            None,
+            ctx,
+            parent,
+            Key::from(name),
+            span_type,
+            start_ns,
+            None,
+        )
     }
 
     /// Starts a span as [`Tracer::start_span_at`] does, under a handle and with ids the caller
@@ -232,7 +240,7 @@ impl Tracer {
         handle: u32,
         ctx: u32,
         parent: Parent,
-        name: &str,
+        name: &Key,
         span_type: SpanType,
         start_ns: u64,
         ids: GivenIds,
@@ -244,7 +252,7 @@ impl Tracer {
             Some(handle),
             ctx,
             parent,
-            name,
+            name.clone(),
             span_type,
             start_ns,
             Some(ids),
@@ -257,7 +265,7 @@ impl Tracer {
         handle: Option<u32>,
         ctx: u32,
         parent: Parent,
-        name: &str,
+        mut name: Key,
         span_type: SpanType,
         start_ns: u64,
         given: Option<GivenIds>,
@@ -297,8 +305,7 @@ impl Tracer {
             Some(g) => g.span_id,
             None => self.ids.span_id(),
         };
-        let mut name = name.to_owned();
-        if self.config.limits.bound_name(&mut name) {
+        if self.config.limits.bound_key(&mut name) {
             self.stats.truncated_values += 1;
         }
         let data = SpanData {
@@ -472,8 +479,8 @@ impl Tracer {
     /// Renames a span.
     pub fn set_name(&mut self, h: u32, name: &str) -> Result<(), Error> {
         self.live_mut(h)?;
-        let mut name = name.to_owned();
-        if self.config.limits.bound_name(&mut name) {
+        let mut name = Key::from(name);
+        if self.config.limits.bound_key(&mut name) {
             self.stats.truncated_values += 1;
         }
         self.live_mut(h)?.data.name = name;

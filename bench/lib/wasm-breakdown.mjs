@@ -127,6 +127,6 @@ function partOf(name) {
     return 'Rust std: vectors, strings, slices, Rc';
   }
   if (crate === 'hashbrown') return 'hashbrown (HashMap)';
-  if (crate === 'dlmalloc' || crate === '__rdl_alloc' || crate === '__rustc') return 'dlmalloc (the allocator)';
+  if (['talc', 'allocator_api2', 'dlmalloc', '__rdl_alloc', '__rustc'].includes(crate)) return 'the allocator (talc)';
   return crate;
 }

@@ -100,7 +100,7 @@ pub fn span_to_wire(span: &SpanData) -> wire::Span {
             .parent_span_id
             .map(|p| p.as_bytes().to_vec())
             .unwrap_or_default(),
-        name: span.name.clone(),
+        name: span.name.to_string(),
         kind: 1,
         start_time_unix_nano: span.start_ns,
         end_time_unix_nano: span.end_ns,
@@ -742,7 +742,7 @@ mod tests {
             trace_id: TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
             span_id: SpanId::from_hex("b7ad6b7169203331").unwrap(),
             parent_span_id: parent.then(|| SpanId::from_hex("00f067aa0ba902b7").unwrap()),
-            name: text.to_owned(),
+            name: text.into(),
             span_type: SpanType::parse("CHAT_MODEL"),
             start_ns: 0,
             end_ns: u64::MAX,
