@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { attrCommand, makeClock, Recorder, spanIdHex, traceIdHex } from './recorder.js';
+import { attrCommand, makeClock, OP, Recorder, spanIdHex, textCommand, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -247,6 +247,12 @@ function hookPageLifecycle() {
   });
 }
 
+/** Records a command of text fields (see `Recorder.texts`), on its own when too big for the buffer. */
+function record(op, h, texts, code) {
+  const r = state.options.enabled === false ? null : recOrNull();
+  if (r && !r.texts(op, h, texts, code)) applyCommand(textCommand(op, h, texts, code));
+}
+
 /** Applies one command (bytes built outside the recorder's buffer), after the buffer's. */
 function applyCommand(bytes) {
   const c = core();
@@ -321,21 +327,17 @@ export class Span {
     return this.traceId ? `tr-${this.traceId}` : '';
   }
 
-  _live(what) {
-    if (this._ended) {
-      if (this._h) warn(`edgetrace: ${what} on span "${this.name}" after it ended is ignored`);
-      return null;
-    }
-    return core();
+  // Whether the span has ended (then `what` on it is warned about and ignored).
+  _over(what) {
+    if (!this._ended) return false;
+    if (this._h) warn(`edgetrace: ${what} on span "${this.name}" after it ended is ignored`);
+    return true;
   }
 
   _json(what, value, outputs) {
-    if (this._ended) return this._live(what);
+    if (this._over(what)) return this;
     const text = safeStringify(redact(outputs ? 'outputs' : 'inputs', value, this), warn);
-    if (!state.rec.json(this._h, text, outputs)) {
-      const c = core();
-      checkCore(outputs ? c.set_outputs(this._h, text) : c.set_inputs(this._h, text));
-    }
+    record(outputs ? OP.OUTPUTS : OP.INPUTS, this._h, [text]);
     return this;
   }
 
@@ -353,10 +355,7 @@ export class Span {
 
   /** Sets one attribute: strings, numbers and booleans as themselves, other values as JSON. */
   setAttribute(key, value) {
-    if (this._ended) {
-      this._live('setAttribute');
-      return this;
-    }
+    if (this._over('setAttribute')) return this;
     const v = redact('attribute', value, this);
     const k = String(key);
     const r = state.rec;
@@ -384,10 +383,7 @@ export class Span {
     if (!attributes || typeof attributes !== 'object') return this;
     // The hot path: no entry arrays, one liveness check, strings straight into the core. Values
     // that need the redaction hook or JSON go through setAttribute.
-    if (this._ended) {
-      this._live('setAttribute');
-      return this;
-    }
+    if (this._over('setAttribute')) return this;
     const fast = !state.options.redact;
     const h = this._h;
     const r = state.rec;
@@ -409,37 +405,34 @@ export class Span {
 
   /** Adds a timed event. */
   addEvent(name, attributes) {
-    const c = this._live('addEvent');
-    if (c) checkCore(c.add_event(this._h, String(name), attributes ? safeStringify(attributes, warn) : ''));
+    if (!this._over('addEvent')) record(OP.EVENT, this._h, [String(name), attributes ? safeStringify(attributes, warn) : '']);
     return this;
   }
 
   /** Records an exception event (type, message, stack) and sets ERROR status. */
   recordException(error) {
-    const c = this._live('recordException');
-    if (!c) return this;
+    if (this._over('recordException')) return this;
     const e = error instanceof Error ? error : null;
     const kind = e ? e.name || e.constructor?.name || 'Error' : typeof error;
     const message = e ? String(e.message) : safeStringify(error, warn);
-    checkCore(c.record_exception(this._h, kind, message, e?.stack ? String(e.stack) : ''));
+    record(OP.EXCEPTION, this._h, [kind, message, e?.stack ? String(e.stack) : '']);
     return this;
   }
 
   /** Sets the status: 'OK', 'ERROR', 'UNSET' or a SpanStatusCode number. */
   setStatus(status, message = '') {
-    const c = this._live('setStatus');
-    if (!c) return this;
+    if (this._over('setStatus')) return this;
     const code = typeof status === 'number' ? status : SpanStatusCode[String(status).toUpperCase()] ?? 0;
-    checkCore(c.set_status(this._h, code, String(message)));
+    // As the core reads a status number: 1 OK, 2 ERROR, anything else UNSET.
+    record(OP.STATUS, this._h, [String(message)], code === 1 || code === 2 ? code : 0);
     return this;
   }
 
   /** Changes the span's type. */
   setSpanType(spanType) {
-    const c = this._live('setSpanType');
-    if (c) {
+    if (!this._over('setSpanType')) {
       this._type = String(spanType);
-      checkCore(c.set_type(this._h, this._type));
+      record(OP.TYPE, this._h, [this._type]);
     }
     return this;
   }
@@ -983,7 +976,7 @@ export function updateCurrentTrace(update) {
   u.clientRequestId = str(update?.clientRequestId);
   u.requestPreview = str(update?.requestPreview);
   u.responsePreview = str(update?.responsePreview);
-  checkCore(core().update_trace(s._h, JSON.stringify(u)));
+  record(OP.TRACE, s._h, [JSON.stringify(u)]);
 }
 
 /** The trace id (`tr-<32 hex>`, MLflow's form) of the last trace started here, or undefined. */

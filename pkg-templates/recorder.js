@@ -17,6 +17,8 @@ const CTX_OPEN = 7;
 const CTX_CLOSE = 8;
 const INPUTS = 9;
 const OUTPUTS = 10;
+/** The commands of text fields the JS layer records besides the hot path's (src/commands.rs). */
+export const OP = { INPUTS: 9, OUTPUTS: 10, TYPE: 12, STATUS: 13, EVENT: 14, EXCEPTION: 15, TRACE: 16 };
 
 const GIVEN = 0x80000000; // handles and context ids from here up are ours (tracer.rs GIVEN_HANDLES)
 const CAP = 1 << 17;
@@ -229,13 +231,23 @@ export class Recorder {
     return true;
   }
 
-  /** Inputs (outputs when `outputs`) as JSON text; false when too big to record. */
-  json(h, text, outputs) {
-    if (!this.room(9 + 3 * text.length)) return false;
-    const p = this.pos;
-    this.u8[p] = outputs ? OUTPUTS : INPUTS;
+  /**
+   * A command of text fields (one of `OP`): its opcode, handle, the status code byte when `code`
+   * is given (STATUS), then each text as length and UTF-8. False when it can never fit the buffer
+   * (the caller applies `textCommand`'s bytes instead).
+   */
+  texts(op, h, texts, code = -1) {
+    let size = 6;
+    for (const t of texts) size += 4 + 3 * t.length;
+    if (!this.room(size)) return false;
+    const u8 = this.u8;
+    let p = this.pos;
+    u8[p] = op;
     this.dv.setUint32(p + 1, h, true);
-    this.pos = this.text(text, p + 5);
+    p += 5;
+    if (code >= 0) u8[p++] = code;
+    for (const t of texts) p = this.text(t, p);
+    this.pos = p;
     return true;
   }
 
@@ -293,6 +305,23 @@ export function attrCommand(h, key, value, json = false) {
   } else {
     out[p] = 2;
     dv.setFloat64(p + 1, value, true);
+  }
+  return out;
+}
+
+/** `Recorder.texts`'s command as bytes of its own, for one too big for the buffer. */
+export function textCommand(op, h, texts, code = -1) {
+  const parts = texts.map((t) => utf8.encode(t));
+  const out = new Uint8Array(5 + (code >= 0 ? 1 : 0) + parts.reduce((n, b) => n + 4 + b.length, 0));
+  const dv = new DataView(out.buffer);
+  out[0] = op;
+  dv.setUint32(1, h, true);
+  let p = 5;
+  if (code >= 0) out[p++] = code;
+  for (const b of parts) {
+    dv.setUint32(p, b.length, true);
+    out.set(b, p + 4);
+    p += 4 + b.length;
   }
   return out;
 }

@@ -9,15 +9,14 @@ use wasm_bindgen::prelude::*;
 
 use crate::attribute::AttrValue;
 use crate::clock::Clock;
-use crate::commands::{ms_to_ns, number, Recorded};
-use crate::config::{attrs_from_json, Config};
+use crate::commands::{event_attrs, ms_to_ns, number, trace_update, Recorded};
+use crate::config::Config;
 use crate::error::Error;
 use crate::id::RandomIds;
 use crate::llm::Format as LlmFormat;
 use crate::otlp::Format;
 use crate::propagation::parse_traceparent;
 use crate::span::{SpanType, StatusCode};
-use crate::trace::TraceUpdate;
 use crate::tracer::{Parent, Tracer};
 
 #[wasm_bindgen]
@@ -227,58 +226,6 @@ impl Core {
         self.handle(r)
     }
 
-    /// Sets inputs (JSON text).
-    pub fn set_inputs(&mut self, h: u32, json: &str) -> bool {
-        let r = self.t.set_inputs(h, json);
-        self.ok(r)
-    }
-
-    /// Sets outputs (JSON text).
-    pub fn set_outputs(&mut self, h: u32, json: &str) -> bool {
-        let r = self.t.set_outputs(h, json);
-        self.ok(r)
-    }
-
-    /// Changes a span's type.
-    pub fn set_type(&mut self, h: u32, span_type: &str) -> bool {
-        let r = self.t.set_span_type(h, SpanType::parse(span_type));
-        self.ok(r)
-    }
-
-    /// Sets the status: 0 unset, 1 ok, 2 error.
-    pub fn set_status(&mut self, h: u32, code: i32, message: &str) -> bool {
-        let r = self.t.set_status(h, StatusCode::from_i32(code), message);
-        self.ok(r)
-    }
-
-    /// Records an exception event and sets ERROR status.
-    pub fn record_exception(&mut self, h: u32, kind: &str, message: &str, stack: &str) -> bool {
-        let r = self.t.record_exception(h, kind, message, stack);
-        self.ok(r)
-    }
-
-    /// Adds an event; `attrs_json` is a JSON object (or empty).
-    pub fn add_event(&mut self, h: u32, name: &str, attrs_json: &str) -> bool {
-        let attrs = match parse_object(attrs_json) {
-            Ok(a) => a,
-            Err(e) => {
-                self.fail(e);
-                return false;
-            }
-        };
-        let r = self.t.add_event(h, name, attrs);
-        self.ok(r)
-    }
-
-    /// Merges a trace update (JSON: tags, metadata, sessionId, userId, clientRequestId,
-    /// requestPreview, responsePreview) into span `h`'s trace.
-    pub fn update_trace(&mut self, h: u32, json: &str) -> bool {
-        let r = TraceUpdate::from_json(json)
-            .map_err(|e| Error::Decode(format!("trace update: {e}")))
-            .and_then(|u| self.t.update_trace(h, u));
-        self.ok(r)
-    }
-
     /// The span's trace id as 32 hex digits.
     pub fn trace_id(&mut self, h: u32) -> Option<String> {
         let r = self.t.trace_id(h);
@@ -403,11 +350,53 @@ impl Core {
     }
 }
 
-/// Direct span calls the JS layer does not use (it records starts, ends, names and attributes as
-/// commands):
+/// Direct span calls the JS layer does not use (it records every span operation as a command,
+/// see [`crate::commands`]):
 /// kept for Rust callers and the wasm-bindgen tests, and left out of the wasm exports, where each
 /// would cost a shim.
 impl Core {
+    /// Sets inputs (JSON text).
+    pub fn set_inputs(&mut self, h: u32, json: &str) -> bool {
+        let r = self.t.set_inputs(h, json);
+        self.ok(r)
+    }
+
+    /// Sets outputs (JSON text).
+    pub fn set_outputs(&mut self, h: u32, json: &str) -> bool {
+        let r = self.t.set_outputs(h, json);
+        self.ok(r)
+    }
+
+    /// Changes a span's type.
+    pub fn set_type(&mut self, h: u32, span_type: &str) -> bool {
+        let r = self.t.set_span_type(h, SpanType::parse(span_type));
+        self.ok(r)
+    }
+
+    /// Sets the status: 0 unset, 1 ok, 2 error.
+    pub fn set_status(&mut self, h: u32, code: i32, message: &str) -> bool {
+        let r = self.t.set_status(h, StatusCode::from_i32(code), message);
+        self.ok(r)
+    }
+
+    /// Records an exception event and sets ERROR status.
+    pub fn record_exception(&mut self, h: u32, kind: &str, message: &str, stack: &str) -> bool {
+        let r = self.t.record_exception(h, kind, message, stack);
+        self.ok(r)
+    }
+
+    /// Adds an event; `attrs_json` is a JSON object (or empty).
+    pub fn add_event(&mut self, h: u32, name: &str, attrs_json: &str) -> bool {
+        let r = event_attrs(attrs_json).and_then(|a| self.t.add_event(h, name, a));
+        self.ok(r)
+    }
+
+    /// Merges a trace update (JSON: tags, metadata, sessionId, userId, clientRequestId,
+    /// requestPreview, responsePreview) into span `h`'s trace.
+    pub fn update_trace(&mut self, h: u32, json: &str) -> bool {
+        let r = trace_update(json).and_then(|u| self.t.update_trace(h, u));
+        self.ok(r)
+    }
     /// Sets a string attribute.
     pub fn set_str(&mut self, h: u32, key: &str, value: &str) -> bool {
         let r = self
@@ -483,16 +472,4 @@ impl Core {
         let r = self.t.current_span(ctx).map(|h| h.unwrap_or(0));
         self.handle(r)
     }
-}
-
-fn parse_object(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
-    if text.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    let members = match crate::json::parse(text) {
-        Ok(crate::json::Value::Obj(m)) => m,
-        Ok(_) => return Err(Error::Decode("event attributes: not a JSON object".into())),
-        Err(e) => return Err(Error::Decode(format!("event attributes: {e}"))),
-    };
-    Ok(attrs_from_json(&members))
 }

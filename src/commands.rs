@@ -30,19 +30,26 @@
 //! | [`ATTR`] | handle u32, key (length u32, UTF-8), tag u8 (0 string, 1 integer, 2 double, 3 boolean, 4 JSON), value (text: length u32 + UTF-8; integer i64; double f64; boolean u8) |
 //! | [`TYPE`] | handle u32, span type (length u32, UTF-8) |
 //! | [`STATUS`] | handle u32, code u8 (0 unset, 1 OK, 2 error), message (length u32, UTF-8) |
+//! | [`EVENT`] | handle u32, name (length u32, UTF-8), attributes (length u32, a JSON object or nothing) |
+//! | [`EXCEPTION`] | handle u32, type, message, stack trace (each length u32, UTF-8) |
+//! | [`TRACE`] | handle u32, a trace update (length u32, JSON: see [`TraceUpdate::from_json`]) |
 //!
 //! [`ATTR`], [`TYPE`] and [`STATUS`] carry their text inline: the model API parsers (a separate
 //! wasm module, see [`crate::llm`]) write them with [`Writer`], and JS hands the bytes to the core
-//! as they are.
+//! as they are. The JS layer records them too (an attribute whose key it does not intern, a
+//! span's type or status), with [`EVENT`], [`EXCEPTION`] and [`TRACE`]: every span operation is a
+//! command, and the core exports no method per operation.
 //!
 //! A command that fails (an unknown handle, say) is counted and its error kept; the rest still
 //! apply. A truncated or unknown command stops the buffer there: it can only come from a bug in
 //! the JS layer, and it is reported as one.
 
 use crate::attribute::AttrValue;
+use crate::config::attrs_from_json;
 use crate::error::Error;
 use crate::id::{SpanId, TraceId};
 use crate::span::{Key, SpanType, StatusCode};
+use crate::trace::TraceUpdate;
 use crate::tracer::{GivenIds, Parent, Tracer};
 
 /// Starts a span.
@@ -71,6 +78,13 @@ pub const ATTR: u8 = 11;
 pub const TYPE: u8 = 12;
 /// Sets a span's status.
 pub const STATUS: u8 = 13;
+
+/// Adds an event to a span.
+pub const EVENT: u8 = 14;
+/// Records an exception on a span (an event, and ERROR status).
+pub const EXCEPTION: u8 = 15;
+/// Merges an update into a span's trace.
+pub const TRACE: u8 = 16;
 
 /// The most interned strings kept; the JS layer stops interning before this.
 pub const MAX_STRINGS: usize = 1 << 16;
@@ -348,9 +362,39 @@ impl Recorded {
                 }
                 t.set_status(h, StatusCode::from_i32(code.into()), r.text()?)
             }
+            EVENT => {
+                let (h, name, attrs) = (r.u32()?, r.text()?, r.text()?);
+                event_attrs(attrs).and_then(|a| t.add_event(h, name, a))
+            }
+            EXCEPTION => {
+                let h = r.u32()?;
+                let (kind, message, stack) = (r.text()?, r.text()?, r.text()?);
+                t.record_exception(h, kind, message, stack)
+            }
+            TRACE => {
+                let (h, json) = (r.u32()?, r.text()?);
+                trace_update(json).and_then(|u| t.update_trace(h, u))
+            }
             _ => return None,
         })
     }
+}
+
+/// An event's attributes from JSON text: an object, or nothing (empty or blank).
+pub fn event_attrs(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    match crate::json::parse(text) {
+        Ok(crate::json::Value::Obj(m)) => Ok(attrs_from_json(&m)),
+        Ok(_) => Err(Error::Decode("event attributes: not a JSON object".into())),
+        Err(e) => Err(Error::Decode(format!("event attributes: {e}"))),
+    }
+}
+
+/// A trace update from its JSON text, with the error named.
+pub fn trace_update(json: &str) -> Result<TraceUpdate, Error> {
+    TraceUpdate::from_json(json).map_err(|e| Error::Decode(format!("trace update: {e}")))
 }
 
 #[cfg(test)]
@@ -519,5 +563,67 @@ mod tests {
         );
         let e = rec.apply(&mut t, &[200]).unwrap_err();
         assert!(e.to_string().contains("malformed"), "{e}");
+    }
+
+    #[test]
+    fn events_exceptions_status_type_and_trace_updates_are_commands_too() {
+        let mut t = tracer();
+        let mut rec = Recorded::default();
+        let mut w = W::default();
+        w.def(1, "root").def(2, "UNKNOWN");
+        w.op(CTX_OPEN).u32(H);
+        w.start(H + 1, H, 0, 1, Some(2));
+        w.op(TYPE).u32(H + 1).text("TOOL");
+        w.op(EVENT)
+            .u32(H + 1)
+            .text("tick")
+            .text(r#"{"n":3,"ok":true}"#);
+        w.op(EVENT).u32(H + 1).text("bare").text("");
+        w.op(TRACE)
+            .u32(H + 1)
+            .text(r#"{"tags":{"env":"test"},"sessionId":"s1"}"#);
+        w.op(EXCEPTION)
+            .u32(H + 1)
+            .text("TypeError")
+            .text("boom")
+            .text("at f");
+        // Failures: event attributes that are not an object, a trace update that is not JSON.
+        w.op(EVENT).u32(H + 1).text("bad").text("[1]");
+        w.op(TRACE).u32(H + 1).text("{nope");
+        w.op(END).u32(H + 1).f64(1003.0);
+        rec.apply(&mut t, &w.0).unwrap();
+        assert_eq!(rec.failed, 2);
+        assert!(
+            rec.last_error
+                .as_ref()
+                .unwrap()
+                .to_string()
+                .contains("trace update"),
+            "{:?}",
+            rec.last_error
+        );
+        let body = t.take_batch(Format::Json).unwrap().body;
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let span = &v["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        let attr = |k: &str| {
+            span["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == k)
+                .map(|a| a["value"]["stringValue"].clone())
+        };
+        assert_eq!(attr("mlflow.spanType").unwrap(), "TOOL");
+        assert_eq!(attr("mlflow.traceTag.env").unwrap(), "test");
+        assert_eq!(attr("session.id").unwrap(), "s1");
+        let events = span["events"].as_array().unwrap();
+        let names: Vec<_> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["tick", "bare", "exception"]);
+        assert_eq!(events[0]["attributes"][0]["value"]["intValue"], "3");
+        assert_eq!(span["status"]["code"], 2, "an exception sets ERROR");
+        // A status code above ERROR can only come from a broken writer: malformed.
+        let mut w = W::default();
+        w.op(STATUS).u32(H + 1).0.push(3);
+        assert!(rec.apply(&mut t, &w.0).is_err());
     }
 }

@@ -5,7 +5,7 @@
 // of distinct keys, and reads (ids, traceparent) that must see what was recorded before them.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { flush, getStats, init, startSpan, withSpan } from '../../pkg/node.js';
+import { flush, getStats, init, startSpan, updateCurrentTrace, withSpan } from '../../pkg/node.js';
 import { startCollector } from './helpers/collector.mjs';
 
 let col;
@@ -49,7 +49,7 @@ test('a span whose attributes overflow the buffer several times arrives whole, i
 
 test('wasm memory growing while operations wait in the buffer loses none of them', async () => {
   const warnings = fresh();
-  const huge = 'y'.repeat(600_000); // bigger than the buffer: set through a direct call, which grows wasm memory
+  const huge = 'y'.repeat(600_000); // bigger than the buffer: applied as a command of its own, which grows wasm memory
   const names = [];
   for (let t = 0; t < 20; t++) {
     withSpan((s) => {
@@ -217,5 +217,35 @@ test('attributes the buffer does not take (keys too long to intern, objects) kee
   assert.deepEqual(raw[k('obj')], { stringValue: '{"a":[1,"x"],"b":null}' });
   assert.deepEqual(raw['short.obj'], { stringValue: '[1,{"c":"d"}]' });
   assert.deepEqual(raw['short.int'], { intValue: '9' });
+  assert.deepEqual(warnings, []);
+});
+
+test('status, type, events, exceptions and trace updates are recorded in order, in the buffer or on their own', async () => {
+  const warnings = fresh();
+  const big = 'z'.repeat(200_000); // bigger than the 128 KB buffer
+  withSpan((s) => {
+    s.setSpanType('TOOL');
+    s.addEvent('first', { n: 1 });
+    s.setStatus('ERROR', 'small message');
+    s.addEvent('big', { text: big }); // on its own, after the buffer's commands
+    s.setStatus('OK', big);
+    s.recordException(new TypeError('boom'));
+    s.setSpanType('RETRIEVER'); // the last type wins
+    updateCurrentTrace({ tags: { env: 'test' }, sessionId: 's-1' });
+    updateCurrentTrace({ tags: { big } });
+  }, { name: 'texts' });
+  await flush();
+  const span = col.requests.flatMap((r) => r.json?.resourceSpans ?? []).flatMap((rs) => rs.scopeSpans)
+    .flatMap((ss) => ss.spans).find((x) => x.name === 'texts');
+  assert.ok(span, 'the span arrived');
+  const attrs = Object.fromEntries(span.attributes.map((kv) => [kv.key, kv.value.stringValue]));
+  assert.equal(attrs['mlflow.spanType'], 'RETRIEVER');
+  assert.equal(attrs['mlflow.traceTag.env'], 'test');
+  assert.equal(attrs['session.id'], 's-1');
+  assert.ok(attrs['mlflow.traceTag.big'].startsWith('zzz'), 'the big tag arrived (bounded by maxValueBytes)');
+  assert.deepEqual(span.events.map((e) => e.name), ['first', 'big', 'exception']);
+  assert.equal(span.events[1].attributes[0].value.stringValue.length, big.length);
+  // The exception came last and set ERROR after the OK with the big message.
+  assert.equal(span.status.code, 2);
   assert.deepEqual(warnings, []);
 });
