@@ -253,10 +253,11 @@ function record(op, h, texts, code) {
   if (r && !r.texts(op, h, texts, code)) applyCommand(textCommand(op, h, texts, code));
 }
 
-/** Applies one command (bytes built outside the recorder's buffer), after the buffer's. */
-function applyCommand(bytes) {
+/** Applies commands built outside the recorder's buffer, after the buffer's; `failed` is the
+ * warning when the core gives no error of its own. */
+function applyCommand(bytes, failed = 'a span operation was not applied') {
   const c = core();
-  if (c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || 'a span operation was not applied'}`);
+  if (c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || failed}`);
 }
 
 function checkCore(ok) {
@@ -360,21 +361,14 @@ export class Span {
     const k = String(key);
     const r = state.rec;
     const h = this._h;
-    // A key the recorder does not intern, a value too big for its buffer, and JSON values go as
-    // one command with the key inline.
-    switch (typeof v) {
-      case 'string':
-        if (!r.str(h, k, v)) applyCommand(attrCommand(h, k, v));
-        break;
-      case 'number':
-        if (!r.num(h, k, v)) applyCommand(attrCommand(h, k, v));
-        break;
-      case 'boolean':
-        if (!r.bool(h, k, v)) applyCommand(attrCommand(h, k, v));
-        break;
-      default:
-        applyCommand(attrCommand(h, k, safeStringify(v, warn), true));
-    }
+    const t = typeof v;
+    const done = t === 'string' ? r.str(h, k, v) : t === 'number' ? r.num(h, k, v) : t === 'boolean' && r.bool(h, k, v);
+    if (done) return this;
+    // A key the recorder does not intern, and JSON values, go as one command with the key inline;
+    // on their own when too big for the buffer.
+    const primitive = t === 'string' || t === 'number' || t === 'boolean';
+    const x = primitive ? v : safeStringify(v, warn);
+    if (!r.inlineAttr(h, k, x, !primitive)) applyCommand(attrCommand(h, k, x, !primitive));
     return this;
   }
 
@@ -534,8 +528,7 @@ export const _internal = {
     try {
       const bytes = f();
       if (bytes?.length) {
-        const c = coreOrNull();
-        if (c && c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || "a model call's attributes were not applied"}`);
+        if (coreOrNull()) applyCommand(bytes, "a model call's attributes were not applied");
       }
       return true;
     } catch (e) {

@@ -15,8 +15,7 @@ const END = 5;
 const DEF = 6;
 const CTX_OPEN = 7;
 const CTX_CLOSE = 8;
-const INPUTS = 9;
-const OUTPUTS = 10;
+const ATTR = 11;
 /** The commands of text fields the JS layer records besides the hot path's (src/commands.rs). */
 export const OP = { INPUTS: 9, OUTPUTS: 10, TYPE: 12, STATUS: 13, EVENT: 14, EXCEPTION: 15, TRACE: 16 };
 
@@ -60,7 +59,6 @@ export class Recorder {
     this.drained = false; // whether the core applied commands since then
     this.ids = new Uint32Array(4096);
     this.idAt = this.ids.length;
-    this.enc = new TextEncoder();
   }
 
   view() {
@@ -112,30 +110,9 @@ export class Recorder {
     id = this.nextString++;
     this.u8[this.pos] = DEF;
     this.dv.setUint32(this.pos + 1, id, true);
-    this.pos = this.text(s, this.pos + 5);
+    this.pos = putText(this.u8, this.dv, this.pos + 5, s);
     this.strings.set(s, id);
     return id;
-  }
-
-  // Writes `s` as a u32 length and UTF-8 at `at` (room for 4 + 3 * length is there); returns
-  // the position after it.
-  text(s, at) {
-    const n = s.length;
-    const u8 = this.u8;
-    const p = at + 4;
-    let w = 0;
-    if (n <= 64) {
-      for (; w < n; w++) {
-        const c = s.charCodeAt(w);
-        if (c >= 0x80) break;
-        u8[p + w] = c;
-      }
-      if (w < n) w += this.enc.encodeInto(s.slice(w), u8.subarray(p + w, p + 3 * n)).written;
-    } else {
-      w = this.enc.encodeInto(s, u8.subarray(p, p + 3 * n)).written;
-    }
-    this.dv.setUint32(at, w, true);
-    return p + w;
   }
 
   openContext() {
@@ -211,7 +188,7 @@ export class Recorder {
   str(h, key, value) {
     const p = this.attr(STR, h, key, 13 + 3 * value.length);
     if (p < 0) return false;
-    this.pos = this.text(value, p);
+    this.pos = putText(this.u8, this.dv, p, value);
     return true;
   }
 
@@ -237,17 +214,18 @@ export class Recorder {
    * (the caller applies `textCommand`'s bytes instead).
    */
   texts(op, h, texts, code = -1) {
-    let size = 6;
-    for (const t of texts) size += 4 + 3 * t.length;
-    if (!this.room(size)) return false;
-    const u8 = this.u8;
-    let p = this.pos;
-    u8[p] = op;
-    this.dv.setUint32(p + 1, h, true);
-    p += 5;
-    if (code >= 0) u8[p++] = code;
-    for (const t of texts) p = this.text(t, p);
-    this.pos = p;
+    if (!this.room(textsBound(texts))) return false;
+    this.pos = putTexts(this.u8, this.dv, this.pos, op, h, texts, code);
+    return true;
+  }
+
+  /**
+   * An attribute with its key inline (see `attrCommand`): for a key the recorder does not intern
+   * and for JSON values. False when it can never fit the buffer.
+   */
+  inlineAttr(h, key, value, json = false) {
+    if (!this.room(attrBound(key, value))) return false;
+    this.pos = putAttr(this.u8, this.dv, this.pos, h, key, value, json);
     return true;
   }
 
@@ -268,63 +246,85 @@ function fillRandom(a) {
   else for (let i = 0; i < a.length; i++) a[i] = (Math.random() * 0x100000000) >>> 0;
 }
 
-const ATTR = 11;
 const utf8 = new TextEncoder();
 
-/**
- * One attribute command with its key inline (the core's ATTR, src/commands.rs), as bytes of its
- * own: for what the recorder's buffer does not take (a key it does not intern, a value bigger than
- * the buffer) and for JSON values (`json`: `value` is JSON text). Numbers follow the core's rule:
- * integral values within ±2^53 are integers, others doubles.
- */
-export function attrCommand(h, key, value, json = false) {
-  const k = utf8.encode(key);
-  const text = typeof value === 'string' ? utf8.encode(value) : null;
-  // opcode, handle, key length, key, tag, then the value: text (length, UTF-8) or 8 bytes.
-  const out = new Uint8Array(10 + k.length + (text ? 4 + text.length : 8));
-  const dv = new DataView(out.buffer);
-  out[0] = ATTR;
-  dv.setUint32(1, h, true);
-  dv.setUint32(5, k.length, true);
-  out.set(k, 9);
-  let p = 9 + k.length;
-  if (text) {
-    out[p] = json ? 4 : 0;
-    dv.setUint32(p + 1, text.length, true);
-    out.set(text, p + 5);
-    return out;
-  }
-  if (typeof value === 'boolean') {
-    out[p] = 3;
-    out[p + 1] = value ? 1 : 0;
-    return out.subarray(0, p + 2);
-  }
-  if (Number.isInteger(value) && Math.abs(value) < 2 ** 53) {
-    out[p] = 1;
-    dv.setBigInt64(p + 1, BigInt(value), true);
+// Writes `s` as a u32 length and UTF-8 at `at` (room for 4 + 3 * length is there); returns the
+// position after it.
+function putText(u8, dv, at, s) {
+  const n = s.length;
+  const p = at + 4;
+  let w = 0;
+  if (n <= 64) {
+    for (; w < n; w++) {
+      const c = s.charCodeAt(w);
+      if (c >= 0x80) break;
+      u8[p + w] = c;
+    }
+    if (w < n) w += utf8.encodeInto(s.slice(w), u8.subarray(p + w, p + 3 * n)).written;
   } else {
-    out[p] = 2;
-    dv.setFloat64(p + 1, value, true);
+    w = utf8.encodeInto(s, u8.subarray(p, p + 3 * n)).written;
   }
-  return out;
+  dv.setUint32(at, w, true);
+  return p + w;
 }
 
-/** `Recorder.texts`'s command as bytes of its own, for one too big for the buffer. */
-export function textCommand(op, h, texts, code = -1) {
-  const parts = texts.map((t) => utf8.encode(t));
-  const out = new Uint8Array(5 + (code >= 0 ? 1 : 0) + parts.reduce((n, b) => n + 4 + b.length, 0));
-  const dv = new DataView(out.buffer);
-  out[0] = op;
-  dv.setUint32(1, h, true);
-  let p = 5;
-  if (code >= 0) out[p++] = code;
-  for (const b of parts) {
-    dv.setUint32(p, b.length, true);
-    out.set(b, p + 4);
-    p += 4 + b.length;
-  }
-  return out;
+// Bytes `putTexts` may need.
+function textsBound(texts) {
+  let size = 6;
+  for (const t of texts) size += 4 + 3 * t.length;
+  return size;
 }
+
+function putTexts(u8, dv, p, op, h, texts, code) {
+  u8[p] = op;
+  dv.setUint32(p + 1, h, true);
+  p += 5;
+  if (code >= 0) u8[p++] = code;
+  for (const t of texts) p = putText(u8, dv, p, t);
+  return p;
+}
+
+// Bytes `putAttr` may need: opcode, handle, key, tag, then text or 8 bytes.
+const attrBound = (key, value) => 14 + 3 * key.length + (typeof value === 'string' ? 4 + 3 * value.length : 8);
+
+// An ATTR command (src/commands.rs). Numbers follow the core's rule: integral values within
+// ±2^53 are integers, others doubles.
+function putAttr(u8, dv, p, h, key, value, json) {
+  u8[p] = ATTR;
+  dv.setUint32(p + 1, h, true);
+  p = putText(u8, dv, p + 5, key);
+  if (typeof value === 'string') {
+    u8[p] = json ? 4 : 0;
+    return putText(u8, dv, p + 1, value);
+  }
+  if (typeof value === 'boolean') {
+    u8[p] = 3;
+    u8[p + 1] = value ? 1 : 0;
+    return p + 2;
+  }
+  if (Number.isInteger(value) && Math.abs(value) < 2 ** 53) {
+    u8[p] = 1;
+    dv.setBigInt64(p + 1, BigInt(value), true);
+  } else {
+    u8[p] = 2;
+    dv.setFloat64(p + 1, value, true);
+  }
+  return p + 9;
+}
+
+// A command as bytes of its own, for one too big for the recorder's buffer.
+function standalone(bound, put) {
+  const out = new Uint8Array(bound);
+  return out.subarray(0, put(out, new DataView(out.buffer)));
+}
+
+/** `Recorder.inlineAttr`'s command as bytes of its own (`json`: `value` is JSON text). */
+export const attrCommand = (h, key, value, json = false) =>
+  standalone(attrBound(key, value), (u8, dv) => putAttr(u8, dv, 0, h, key, value, json));
+
+/** `Recorder.texts`'s command as bytes of its own. */
+export const textCommand = (op, h, texts, code = -1) =>
+  standalone(textsBound(texts), (u8, dv) => putTexts(u8, dv, 0, op, h, texts, code));
 
 const hex8 = (n) => (n >>> 0).toString(16).padStart(8, '0');
 

@@ -9,14 +9,14 @@ use wasm_bindgen::prelude::*;
 
 use crate::attribute::AttrValue;
 use crate::clock::Clock;
-use crate::commands::{event_attrs, ms_to_ns, number, trace_update, Recorded};
+use crate::commands::{ms_to_ns, number, trace_update, Recorded};
 use crate::config::Config;
 use crate::error::Error;
 use crate::id::RandomIds;
 use crate::llm::Format as LlmFormat;
 use crate::otlp::Format;
 use crate::propagation::parse_traceparent;
-use crate::span::{SpanType, StatusCode};
+use crate::span::SpanType;
 use crate::tracer::{Parent, Tracer};
 
 #[wasm_bindgen]
@@ -350,44 +350,13 @@ impl Core {
     }
 }
 
-/// Direct span calls the JS layer does not use (it records every span operation as a command,
-/// see [`crate::commands`]):
-/// kept for Rust callers and the wasm-bindgen tests, and left out of the wasm exports, where each
-/// would cost a shim.
+/// Direct span calls for the wasm-bindgen tests (`tests/wasm_common`), left out of the wasm
+/// exports, where each would cost a shim: the JS layer records every span operation as a
+/// command (see [`crate::commands`]).
 impl Core {
     /// Sets inputs (JSON text).
     pub fn set_inputs(&mut self, h: u32, json: &str) -> bool {
         let r = self.t.set_inputs(h, json);
-        self.ok(r)
-    }
-
-    /// Sets outputs (JSON text).
-    pub fn set_outputs(&mut self, h: u32, json: &str) -> bool {
-        let r = self.t.set_outputs(h, json);
-        self.ok(r)
-    }
-
-    /// Changes a span's type.
-    pub fn set_type(&mut self, h: u32, span_type: &str) -> bool {
-        let r = self.t.set_span_type(h, SpanType::parse(span_type));
-        self.ok(r)
-    }
-
-    /// Sets the status: 0 unset, 1 ok, 2 error.
-    pub fn set_status(&mut self, h: u32, code: i32, message: &str) -> bool {
-        let r = self.t.set_status(h, StatusCode::from_i32(code), message);
-        self.ok(r)
-    }
-
-    /// Records an exception event and sets ERROR status.
-    pub fn record_exception(&mut self, h: u32, kind: &str, message: &str, stack: &str) -> bool {
-        let r = self.t.record_exception(h, kind, message, stack);
-        self.ok(r)
-    }
-
-    /// Adds an event; `attrs_json` is a JSON object (or empty).
-    pub fn add_event(&mut self, h: u32, name: &str, attrs_json: &str) -> bool {
-        let r = event_attrs(attrs_json).and_then(|a| self.t.add_event(h, name, a));
         self.ok(r)
     }
 
@@ -397,6 +366,7 @@ impl Core {
         let r = trace_update(json).and_then(|u| self.t.update_trace(h, u));
         self.ok(r)
     }
+
     /// Sets a string attribute.
     pub fn set_str(&mut self, h: u32, key: &str, value: &str) -> bool {
         let r = self
@@ -411,19 +381,6 @@ impl Core {
         self.ok(r)
     }
 
-    /// Sets a boolean attribute.
-    pub fn set_bool(&mut self, h: u32, key: &str, value: bool) -> bool {
-        let r = self.t.set_attribute(h, key, AttrValue::Bool(value));
-        self.ok(r)
-    }
-
-    /// Sets an attribute whose value is JSON text (objects, arrays).
-    pub fn set_json(&mut self, h: u32, key: &str, json: &str) -> bool {
-        let r = self
-            .t
-            .set_attribute(h, key, AttrValue::Json(json.to_owned()));
-        self.ok(r)
-    }
     /// Starts a span in context `ctx` under open span `parent`, or under the top of `ctx`'s stack
     /// when `parent` is 0. Returns its handle, or 0 on failure.
     pub fn start(&mut self, ctx: u32, parent: u32, name: &str, span_type: &str) -> u32 {
@@ -448,28 +405,5 @@ impl Core {
     pub fn end(&mut self, h: u32) -> bool {
         let r = self.t.end_span(h);
         self.ok(r)
-    }
-
-    /// Ends a span at `end_ms` (JS epoch milliseconds); false if it was not open.
-    pub fn end_at(&mut self, h: u32, end_ms: f64) -> bool {
-        let r = self.t.end_span_at(h, ms_to_ns(end_ms));
-        self.ok(r)
-    }
-
-    /// Renames a span.
-    pub fn set_name(&mut self, h: u32, name: &str) -> bool {
-        let r = self.t.set_name(h, name);
-        self.ok(r)
-    }
-
-    /// Whether span `h` is open.
-    pub fn is_open(&self, h: u32) -> bool {
-        self.t.is_open(h)
-    }
-
-    /// The span on top of `ctx`'s stack, 0 if none.
-    pub fn current(&mut self, ctx: u32) -> u32 {
-        let r = self.t.current_span(ctx).map(|h| h.unwrap_or(0));
-        self.handle(r)
     }
 }

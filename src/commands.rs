@@ -381,7 +381,7 @@ impl Recorded {
 }
 
 /// An event's attributes from JSON text: an object, or nothing (empty or blank).
-pub fn event_attrs(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
+fn event_attrs(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -393,7 +393,7 @@ pub fn event_attrs(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
 }
 
 /// A trace update from its JSON text, with the error named.
-pub fn trace_update(json: &str) -> Result<TraceUpdate, Error> {
+pub(crate) fn trace_update(json: &str) -> Result<TraceUpdate, Error> {
     TraceUpdate::from_json(json).map_err(|e| Error::Decode(format!("trace update: {e}")))
 }
 

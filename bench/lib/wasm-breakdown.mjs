@@ -92,8 +92,9 @@ export function wasmBreakdown(buf) {
       for (let i = 0; i < count; i++) {
         const [len, q] = leb(buf, p);
         const name = names.get(imported + i) || `(function ${imported + i})`;
-        functions.push({ name, part: partOf(name), bytes: len + (q - p) });
-        add(functions.at(-1).part, len + (q - p));
+        const fn = { name, part: partOf(name), bytes: len + (q - p) };
+        functions.push(fn);
+        add(fn.part, fn.bytes);
         p = q + len;
       }
     } else if (s.id === 11) add('data (string literals, tables)', bytes);
