@@ -18,11 +18,7 @@ _setRuntime({
     return { Core, memory };
   },
   // The model API parsers load on the first model call, from a chunk of their own.
-  llmLoader: () =>
-    import('./llm-browser.js').then((m) => {
-      m.initSync({ module: decode(m.wasmText) });
-      return m.LlmCalls;
-    }),
+  llmLoader: () => import('./llm-browser.js').then((m) => m.loadParsers()),
   runtime: 'browser',
 });
 

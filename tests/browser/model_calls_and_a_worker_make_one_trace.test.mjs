@@ -67,7 +67,7 @@ describe('(a) a page traces a streaming OpenAI chat call with traceFetch()', () 
   test('CHAT_MODEL span with the reassembled text and exact usage; the key is in no export', async () => {
     assert.ok(!site.served.includes('/pkg/llm-browser.js'), 'the model API parsers wait for the first model call');
     const r = await page.evaluate(([l, c, k]) => window.streamChat(l, c, k), [llm.url, col.url, KEY]);
-    assert.ok(site.served.includes('/pkg/llm-browser.js') && site.served.includes('/pkg/llm/wasm-inline.js'), 'the first model call loaded the parsers');
+    assert.ok(site.served.includes('/pkg/llm-browser.js') && site.served.includes('/pkg/llm/wasm-deflate.js'), 'the first model call loaded the parsers');
     assert.equal(r.error, null, r.error);
     assert.match(r.text, /^Echo: Stream to the browser/);
     assert.ok(r.usage, 'the mock sent usage');

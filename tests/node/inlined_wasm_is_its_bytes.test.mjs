@@ -1,13 +1,15 @@
-// The browser entry inlines its wasm as a JS string with one character per byte
+// The browser entry inlines its core wasm as a JS string with one character per byte
 // (scripts/wasm-string.mjs). Every byte value must come back as itself, including the ones a
 // template literal treats specially, and the shipped files must decode to valid modules that are
-// exactly the size-built wasm.
+// exactly the size-built wasm. The model API parsers ship deflated, as base64 (pkg/llm/wasm-deflate.js),
+// and must inflate to their .wasm byte for byte.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { wasmStringLiteral } from '../../scripts/wasm-string.mjs';
 
@@ -61,10 +63,12 @@ test('esbuild re-prints it (minified, as bundles do) to the same bytes', async (
 
 test('the built package inlines valid wasm: the core is the size build, the parsers their own module', async () => {
   const core = Buffer.from((await import(pathToFileURL(join(root, 'pkg/core/wasm-inline.js')).href)).default, 'latin1');
-  const llm = Buffer.from((await import(pathToFileURL(join(root, 'pkg/llm/wasm-inline.js')).href)).default, 'latin1');
+  const deflated = (await import(pathToFileURL(join(root, 'pkg/llm/wasm-deflate.js')).href)).default;
+  assert.match(deflated, /^[A-Za-z0-9+/]+=*$/, 'the parsers are base64');
+  const llm = inflateRawSync(Buffer.from(deflated, 'base64'));
   assert.ok(WebAssembly.validate(core), 'the core decodes to a valid module');
   assert.ok(WebAssembly.validate(llm), 'the parsers decode to a valid module');
-  assert.ok(llm.equals(readFileSync(join(root, 'pkg/llm/edgetrace_llm_bg.wasm'))), 'the parsers are their .wasm, byte for byte');
+  assert.ok(llm.equals(readFileSync(join(root, 'pkg/llm/edgetrace_llm_bg.wasm'))), 'the parsers inflate to their .wasm, byte for byte');
   const small = join(root, 'target/wasm-small/edgetrace_bg.wasm');
   assert.ok(existsSync(small), 'scripts/build.mjs leaves the size build in target/wasm-small');
   assert.ok(core.equals(readFileSync(small)), 'the core is the size build, byte for byte');
