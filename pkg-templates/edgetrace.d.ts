@@ -183,6 +183,8 @@ export declare class Span {
   readonly spanId: string;
   /** MLflow's id for this span's trace: `tr-<32 hex>`. */
   readonly mlflowTraceId: string;
+  /** The span as a JSON value (e.g. when a callback returns it as its outputs): name and ids. */
+  toJSON(): { name: string; traceId: string; spanId: string };
   /** Records inputs (any value; cycles, BigInt, functions and DOM nodes are made JSON safely). */
   setInputs(inputs: unknown): this;
   /** Records outputs. */

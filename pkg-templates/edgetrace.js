@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { attrCommand, makeClock, OP, Recorder, spanIdHex, textCommand, traceIdHex } from './recorder.js';
+import { attrCommand, makeClock, OP, parseTraceparent, Recorder, spanIdHex, textCommand, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -260,14 +260,6 @@ function applyCommand(bytes, failed = 'a span operation was not applied') {
   if (c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || failed}`);
 }
 
-function checkCore(ok) {
-  if (!ok) {
-    const err = state.core?.last_error();
-    if (err) warn(`edgetrace: ${err}`);
-  }
-  return ok;
-}
-
 function redact(kind, value, span) {
   const r = state.options.redact;
   if (!r) return value;
@@ -304,28 +296,29 @@ export class Span {
     return !this._ended;
   }
 
-  /** The trace id, 32 hex digits ('' for a span that records nothing). */
+  /** The trace id, 32 hex digits ('' for a span that records nothing). Its ids are drawn here. */
   get traceId() {
     if (this._traceId === null && this._h) {
       const r = this._root;
-      if (r) this._traceId = r === this ? traceIdHex(r._w0, r._w1, r._w2, r._w3) : r.traceId;
-      else this._traceId = state.core ? core().trace_id(this._h) ?? '' : '';
+      this._traceId = r === this ? traceIdHex(r._w0, r._w1, r._w2, r._w3) : r.traceId;
     }
     return this._traceId ?? '';
   }
 
   /** The span id, 16 hex digits. */
   get spanId() {
-    if (this._spanId === null && this._h) {
-      if (this._s0 || this._s1) this._spanId = spanIdHex(this._s0, this._s1);
-      else this._spanId = state.core ? core().span_id(this._h) ?? '' : '';
-    }
+    if (this._spanId === null && this._h) this._spanId = spanIdHex(this._s0, this._s1);
     return this._spanId ?? '';
   }
 
   /** MLflow's id for this span's trace: `tr-<32 hex>`. */
   get mlflowTraceId() {
     return this.traceId ? `tr-${this.traceId}` : '';
+  }
+
+  /** A span as a value (a callback that returns its span, say): its name and ids, not its internals. */
+  toJSON() {
+    return { name: this.name, traceId: this.traceId, spanId: this.spanId };
   }
 
   // Whether the span has ended (then `what` on it is warned about and ignored).
@@ -721,31 +714,24 @@ export function startSpan(options = {}) {
   const span = new Span(0, 0, name);
   span._ended = false;
   const t = o.startTimeMs ? o.startTimeMs : state.clock.now();
-  let h = 0;
+  let h;
   let ctx;
   if (child) {
     ctx = parent._ctx;
     h = r.start(span, ctx, parent._h, name, type, t);
-    if (h) span._root = parent._root;
-    else h = core().start_at(ctx, parent._h, name, type, t);
-  } else if (o.traceparent) {
-    const c = core();
-    ctx = c.open_context();
-    h = c.start_remote(ctx, String(o.traceparent), name, type);
-    if (!h) {
-      checkCore(false);
-      h = c.start_at(ctx, 0, name, type, t);
-    }
+    span._root = parent._root;
   } else {
+    let remote = null;
+    if (o.traceparent) {
+      remote = parseTraceparent(o.traceparent);
+      if (!remote) warn('edgetrace: an invalid traceparent was ignored; a new trace is started');
+    }
     // Each trace started here gets its own context in the core, closed when its root ends.
     ctx = r.openContext();
-    h = r.start(span, ctx, 0, name, type, t);
-    if (h) span._root = span;
-    else h = core().start_at(ctx, 0, name, type, t);
-  }
-  if (!checkCore(h !== 0)) {
-    if (!child) core().close_context(ctx);
-    return NOOP;
+    h = r.start(span, ctx, 0, name, type, t, remote);
+    // A span continuing a remote trace stands as its local root, with the remote trace id.
+    span._root = span;
+    if (remote) span._traceId = remote.traceId;
   }
   span._h = h;
   span._ctx = ctx;

@@ -22,7 +22,7 @@ export const OP = { INPUTS: 9, OUTPUTS: 10, TYPE: 12, STATUS: 13, EVENT: 14, EXC
 const GIVEN = 0x80000000; // handles and context ids from here up are ours (tracer.rs GIVEN_HANDLES)
 const CAP = 1 << 17;
 const MAX_STRINGS = 65000; // below the core's 65,536
-const MAX_INTERNED = 200; // longer names and keys are not interned (they go the slow way)
+const MAX_INTERNED = 200; // longer names and keys are not interned: they go inline in their command
 
 /** The clock recorded spans are stamped with, in JS epoch ms with fractions. */
 export function makeClock() {
@@ -133,42 +133,37 @@ export class Recorder {
 
   /**
    * Starts `span` (its ids are set on it: `_s0`, `_s1`, and for a root `_w0`…`_w3`) in context `ctx`
-   * under the span with handle `parent` (0: a new trace). Returns its handle, or 0 when the name
-   * or type cannot be interned (the caller starts it the slow way).
+   * under the span with handle `parent`, or, when `parent` is 0, as a new trace's root or as the
+   * child of `remote`, a parent in another process (`parseTraceparent`). Returns its handle. A name
+   * or type that cannot be interned goes inline; a start too big for the buffer (a name of tens
+   * of thousands of characters) is applied as bytes of its own.
    */
-  start(span, ctx, parent, name, type, t) {
+  start(span, ctx, parent, name, type, t, remote = null) {
     const nid = this.sid(name);
     const tid = nid && this.sid(type);
-    if (!tid || !this.room(59)) return 0;
     const h = GIVEN + 1 + (this.nextHandle = (this.nextHandle + 1) % 0x7ffffffe);
-    const dv = this.dv;
-    let p = this.pos;
-    this.u8[p] = START;
-    dv.setUint32(p + 1, h, true);
-    dv.setUint32(p + 5, ctx, true);
-    dv.setUint32(p + 9, parent, true);
-    dv.setUint32(p + 13, nid, true);
-    dv.setUint32(p + 17, tid, true);
-    dv.setFloat64(p + 21, t, true);
-    const s0 = this.rand();
-    const s1 = this.rand() || (s0 ? 0 : 1);
-    dv.setUint32(p + 29, s0, false);
-    dv.setUint32(p + 33, s1, false);
-    span._s0 = s0;
-    span._s1 = s1;
-    if (parent === 0) {
-      this.u8[p + 37] = 1;
-      dv.setUint32(p + 38, (span._w0 = this.rand()), false);
-      dv.setUint32(p + 42, (span._w1 = this.rand()), false);
-      dv.setUint32(p + 46, (span._w2 = this.rand()), false);
-      dv.setUint32(p + 50, (span._w3 = this.rand() || 1), false);
-      p += 54;
+    const inline = tid === 0;
+    const n = startBound(remote, inline, name, type);
+    if (this.room(n)) {
+      this.pos = putStart(this, this.u8, this.dv, this.pos, span, h, ctx, parent, nid, tid, t, remote, inline, name, type);
     } else {
-      this.u8[p + 37] = 0;
-      p += 38;
+      this.applyOwn(standalone(n, (u8, dv) => putStart(this, u8, dv, 0, span, h, ctx, parent, nid, tid, t, remote, inline, name, type)));
     }
-    this.pos = p;
     return h;
+  }
+
+  /** Applies a command built outside the buffer, after everything in the buffer. */
+  applyOwn(bytes) {
+    this.drain();
+    let f;
+    try {
+      f = this.core.apply(bytes);
+    } catch (e) {
+      this.onFailed(8, e);
+      return;
+    }
+    if (this.u8.length === 0) this.view();
+    if (f & 6) this.onFailed(f);
   }
 
   // Writes an attribute command's opcode, handle and interned key, with room for `size` bytes in
@@ -282,6 +277,63 @@ function putTexts(u8, dv, p, op, h, texts, code) {
   if (code >= 0) u8[p++] = code;
   for (const t of texts) p = putText(u8, dv, p, t);
   return p;
+}
+
+// Bytes `putStart` may need: the fixed fields and flags, a root's trace id, a remote parent's ids
+// and flag, and a name and type inline.
+const startBound = (remote, inline, name, type) => 54 + (remote ? 25 : 0) + (inline ? 8 + 3 * (name.length + type.length) : 0);
+
+// A START command (src/commands.rs); `rec` draws the ids, which are set on `span`.
+function putStart(rec, u8, dv, p, span, h, ctx, parent, nid, tid, t, remote, inline, name, type) {
+  u8[p] = START;
+  dv.setUint32(p + 1, h, true);
+  dv.setUint32(p + 5, ctx, true);
+  dv.setUint32(p + 9, parent, true);
+  dv.setUint32(p + 13, nid, true);
+  dv.setUint32(p + 17, tid, true);
+  dv.setFloat64(p + 21, t, true);
+  const s0 = rec.rand();
+  const s1 = rec.rand() || (s0 ? 0 : 1);
+  dv.setUint32(p + 29, s0, false);
+  dv.setUint32(p + 33, s1, false);
+  span._s0 = s0;
+  span._s1 = s1;
+  const root = parent === 0 && !remote;
+  u8[p + 37] = (root ? 1 : 0) | (remote ? 2 : 0) | (inline ? 4 : 0);
+  p += 38;
+  if (root) {
+    dv.setUint32(p, (span._w0 = rec.rand()), false);
+    dv.setUint32(p + 4, (span._w1 = rec.rand()), false);
+    dv.setUint32(p + 8, (span._w2 = rec.rand()), false);
+    dv.setUint32(p + 12, (span._w3 = rec.rand() || 1), false);
+    p += 16;
+  } else if (remote) {
+    u8.set(remote.ids, p);
+    u8[p + 24] = remote.sampled ? 1 : 0;
+    p += 25;
+  }
+  if (inline) {
+    p = putText(u8, dv, p, name);
+    p = putText(u8, dv, p, type);
+  }
+  return p;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZEROS = /^0+$/;
+
+/**
+ * An incoming W3C `traceparent` header read as the core reads it (src/propagation.rs): lowercase
+ * hex ids, not all zeros; version `ff` refused, and version 00 with nothing after the flags.
+ * `{ traceId, ids (trace id then span id, 24 bytes), sampled }`, or null when it is not valid.
+ */
+export function parseTraceparent(header) {
+  const m = TRACEPARENT.exec(String(header).trim());
+  if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined) || ZEROS.test(m[2]) || ZEROS.test(m[3])) return null;
+  const ids = new Uint8Array(24);
+  const hex = m[2] + m[3];
+  for (let i = 0; i < 24; i++) ids[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return { traceId: m[2], ids, sampled: (parseInt(m[4], 16) & 1) === 1 };
 }
 
 // Bytes `putAttr` may need: opcode, handle, key, tag, then text or 8 bytes.

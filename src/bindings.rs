@@ -15,7 +15,6 @@ use crate::error::Error;
 use crate::id::RandomIds;
 use crate::llm::Format as LlmFormat;
 use crate::otlp::Format;
-use crate::propagation::parse_traceparent;
 use crate::span::SpanType;
 use crate::tracer::{Parent, Tracer};
 
@@ -190,54 +189,6 @@ impl Core {
 
 #[wasm_bindgen]
 impl Core {
-    /// Starts a span at `start_ms` (JS epoch milliseconds, fractions kept). 0 on failure.
-    pub fn start_at(
-        &mut self,
-        ctx: u32,
-        parent: u32,
-        name: &str,
-        span_type: &str,
-        start_ms: f64,
-    ) -> u32 {
-        let p = if parent == 0 {
-            Parent::Current
-        } else {
-            Parent::Span(parent)
-        };
-        let r = self
-            .t
-            .start_span_at(ctx, p, name, SpanType::parse(span_type), ms_to_ns(start_ms));
-        self.handle(r)
-    }
-
-    /// Starts a span continuing the trace of an incoming `traceparent`. 0 when the header is
-    /// invalid (then the caller may start a root instead).
-    pub fn start_remote(
-        &mut self,
-        ctx: u32,
-        traceparent: &str,
-        name: &str,
-        span_type: &str,
-    ) -> u32 {
-        let r = parse_traceparent(traceparent).and_then(|p| {
-            self.t
-                .start_span(ctx, Parent::Remote(p), name, SpanType::parse(span_type))
-        });
-        self.handle(r)
-    }
-
-    /// The span's trace id as 32 hex digits.
-    pub fn trace_id(&mut self, h: u32) -> Option<String> {
-        let r = self.t.trace_id(h);
-        self.text(r)
-    }
-
-    /// The span's id as 16 hex digits.
-    pub fn span_id(&mut self, h: u32) -> Option<String> {
-        let r = self.t.span_id(h);
-        self.text(r)
-    }
-
     /// The `traceparent` header for a request made inside span `h`.
     pub fn traceparent(&mut self, h: u32) -> Option<String> {
         let r = self.t.traceparent(h);
@@ -247,17 +198,6 @@ impl Core {
     /// The outputs (JSON text) recorded on open span `h`, for the redaction hook.
     pub fn outputs_of(&self, h: u32) -> Option<String> {
         self.t.outputs(h).map(str::to_owned)
-    }
-
-    /// Opens a context (one concurrent flow).
-    pub fn open_context(&mut self) -> u32 {
-        self.t.open_context()
-    }
-
-    /// Closes a context.
-    pub fn close_context(&mut self, ctx: u32) -> bool {
-        let r = self.t.close_context(ctx);
-        self.ok(r)
     }
 
     /// The next export body (protobuf when `protobuf`, else JSON), or undefined when nothing
@@ -354,6 +294,29 @@ impl Core {
 /// exports, where each would cost a shim: the JS layer records every span operation as a
 /// command (see [`crate::commands`]).
 impl Core {
+    /// The span's trace id as 32 hex digits (the JS layer draws the ids, and knows them).
+    pub fn trace_id(&mut self, h: u32) -> Option<String> {
+        let r = self.t.trace_id(h);
+        self.text(r)
+    }
+
+    /// Starts a span continuing the trace of an incoming `traceparent`; 0 when the header is
+    /// invalid. (The JS layer reads the header itself and records a `START` with the remote
+    /// parent's ids.)
+    pub fn start_remote(
+        &mut self,
+        ctx: u32,
+        traceparent: &str,
+        name: &str,
+        span_type: &str,
+    ) -> u32 {
+        let r = crate::propagation::parse_traceparent(traceparent).and_then(|p| {
+            self.t
+                .start_span(ctx, Parent::Remote(p), name, SpanType::parse(span_type))
+        });
+        self.handle(r)
+    }
+
     /// Sets inputs (JSON text).
     pub fn set_inputs(&mut self, h: u32, json: &str) -> bool {
         let r = self.t.set_inputs(h, json);

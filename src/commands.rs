@@ -17,7 +17,7 @@
 //!
 //! | opcode | fields |
 //! |---|---|
-//! | [`START`] | handle u32, ctx u32, parent u32 (0: a root), name u32, type u32, start f64 ms, span id 8 bytes, flags u8 (bit 0: a trace id follows), [trace id 16 bytes] |
+//! | [`START`] | handle u32, ctx u32, parent u32 (0: a root or a remote parent's child), name u32, type u32, start f64 ms, span id 8 bytes, flags u8, then by flag: bit 0 a trace id (16 bytes); bit 1 a remote parent (trace id 16 bytes, span id 8 bytes, sampled u8); bit 2 the name and the type inline (each length u32, UTF-8; name and type numbers 0) |
 //! | [`STR`] | handle u32, key u32, length u32, UTF-8 bytes |
 //! | [`NUM`] | handle u32, key u32, value f64 |
 //! | [`BOOL`] | handle u32, key u32, value u8 |
@@ -48,6 +48,7 @@ use crate::attribute::AttrValue;
 use crate::config::attrs_from_json;
 use crate::error::Error;
 use crate::id::{SpanId, TraceId};
+use crate::propagation::RemoteParent;
 use crate::span::{Key, SpanType, StatusCode};
 use crate::trace::TraceUpdate;
 use crate::tracer::{GivenIds, Parent, Tracer};
@@ -244,6 +245,18 @@ impl Recorded {
             .ok_or_else(|| Error::Decode(format!("recorded command: string {id} is not defined")))
     }
 
+    /// The span type interned as string `id`, parsed once for a run of spans of one type.
+    fn span_type(&mut self, id: u32) -> Result<SpanType, Error> {
+        if let Some((last, ty)) = &self.last_type {
+            if *last == id {
+                return Ok(ty.clone());
+            }
+        }
+        let ty = SpanType::parse(self.string(id)?);
+        self.last_type = Some((id, ty.clone()));
+        Ok(ty)
+    }
+
     /// Applies every command in `buf` to `t`, in order. `Err` only for a malformed buffer (a bug
     /// in the writer); the commands before the malformed one are applied.
     pub fn apply(&mut self, t: &mut Tracer, buf: &[u8]) -> Result<(), Error> {
@@ -273,30 +286,53 @@ impl Recorded {
                 let (name, kind) = (r.u32()?, r.u32()?);
                 let start = ms_to_ns(r.f64()?);
                 let span_id = SpanId::from_slice(r.take(8)?);
-                let trace_id = if r.u8()? & 1 == 1 {
+                let flags = r.u8()?;
+                let trace_id = if flags & 1 == 1 {
                     Some(TraceId::from_slice(r.take(16)?))
                 } else {
                     None
                 };
-                let parent = if parent == 0 {
-                    Parent::Root
+                let remote = if flags & 2 == 2 {
+                    let (tid, sid) = (r.take(16)?, r.take(8)?);
+                    Some((
+                        TraceId::from_slice(tid),
+                        SpanId::from_slice(sid),
+                        r.u8()? & 1 == 1,
+                    ))
                 } else {
-                    Parent::Span(parent)
+                    None
+                };
+                let inline = if flags & 4 == 4 {
+                    Some((r.text()?, r.text()?))
+                } else {
+                    None
                 };
                 (|| {
+                    let parent = match remote {
+                        Some((trace_id, span_id, sampled)) => Parent::Remote(RemoteParent {
+                            trace_id: trace_id?,
+                            span_id: span_id?,
+                            sampled,
+                        }),
+                        None if parent == 0 => Parent::Root,
+                        None => Parent::Span(parent),
+                    };
                     let ids = GivenIds {
                         span_id: span_id?,
                         trace_id: trace_id.transpose()?,
                     };
-                    let kind = match &self.last_type {
-                        Some((id, ty)) if *id == kind => ty.clone(),
-                        _ => {
-                            let ty = SpanType::parse(self.string(kind)?);
-                            self.last_type = Some((kind, ty.clone()));
-                            ty
+                    let owned;
+                    let (name, kind) = match inline {
+                        Some((name, kind)) => {
+                            owned = Key::from(name);
+                            (&owned, SpanType::parse(kind))
+                        }
+                        None => {
+                            let kind = self.span_type(kind)?;
+                            (self.string(name)?, kind)
                         }
                     };
-                    t.start_span_given(h, ctx, parent, self.string(name)?, kind, start, ids)
+                    t.start_span_given(h, ctx, parent, name, kind, start, ids)
                         .map(|_| ())
                 })()
             }
@@ -457,6 +493,91 @@ mod tests {
             }
             self
         }
+    }
+
+    /// A START with a remote parent (flag bit 1) and/or its name and type inline (bit 2).
+    fn start_flagged(
+        w: &mut W,
+        h: u32,
+        ctx: u32,
+        remote: Option<([u8; 16], [u8; 8], u8)>,
+        inline: Option<(&str, &str)>,
+    ) {
+        let ids = if inline.is_some() { 0 } else { 1 };
+        w.op(START)
+            .u32(h)
+            .u32(ctx)
+            .u32(0)
+            .u32(ids)
+            .u32(ids * 2)
+            .f64(1000.0);
+        w.0.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 5]);
+        let flags = u8::from(remote.is_some()) * 2 + u8::from(inline.is_some()) * 4;
+        w.0.push(flags);
+        if let Some((tid, sid, sampled)) = remote {
+            w.0.extend_from_slice(&tid);
+            w.0.extend_from_slice(&sid);
+            w.0.push(sampled);
+        }
+        if let Some((name, kind)) = inline {
+            w.text(name).text(kind);
+        }
+    }
+
+    #[test]
+    fn a_start_continues_a_remote_parent_and_carries_its_name_inline() {
+        let mut t = tracer();
+        let mut rec = Recorded::default();
+        let mut w = W::default();
+        let long = "n".repeat(300);
+        w.def(1, "server").def(2, "CHAIN");
+        w.op(CTX_OPEN).u32(H);
+        start_flagged(&mut w, H + 1, H, Some(([0xab; 16], [0xcd; 8], 1)), None);
+        w.op(END).u32(H + 1).f64(1001.0);
+        start_flagged(
+            &mut w,
+            H + 2,
+            H,
+            Some(([0xab; 16], [0xcd; 8], 1)),
+            Some((&long, "TOOL")),
+        );
+        w.op(END).u32(H + 2).f64(1001.0);
+        // A remote parent with an all-zero trace id is refused; the rest still applies.
+        start_flagged(&mut w, H + 3, H, Some(([0; 16], [0xcd; 8], 1)), None);
+        // Not sampled upstream: the span is not kept.
+        start_flagged(&mut w, H + 4, H, Some(([0x12; 16], [0x34; 8], 0)), None);
+        w.op(END).u32(H + 4).f64(1001.0);
+        rec.apply(&mut t, &w.0).unwrap();
+        assert_eq!(rec.failed, 1, "only the all-zero trace id fails");
+        assert!(
+            matches!(rec.last_error, Some(Error::InvalidId(_))),
+            "{:?}",
+            rec.last_error
+        );
+        let body = t.take_batch(Format::Json).unwrap().body;
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let spans = v["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap();
+        assert_eq!(spans.len(), 2, "the unsampled remote child is dropped");
+        for s in spans {
+            assert_eq!(s["traceId"], "ab".repeat(16));
+            assert_eq!(s["parentSpanId"], "cd".repeat(8));
+            assert_eq!(s["spanId"], "0000000000000005");
+        }
+        assert_eq!(spans[0]["name"], "server");
+        assert_eq!(spans[1]["name"], long.as_str());
+        let ty = |s: &serde_json::Value| {
+            s["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == "mlflow.spanType")
+                .unwrap()["value"]["stringValue"]
+                .clone()
+        };
+        assert_eq!(ty(&spans[0]), "CHAIN");
+        assert_eq!(ty(&spans[1]), "TOOL");
     }
 
     fn tracer() -> Tracer {

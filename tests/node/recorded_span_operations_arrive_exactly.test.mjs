@@ -158,12 +158,66 @@ test('ids, traceparent and stats read while operations wait in the buffer match 
   assert.notEqual(seen[2].traceId, seen[0].traceId, 'a new root has a new trace id');
 });
 
+test('a remote parent and a name too long to intern are recorded starts too: ids known at once, as exported', async () => {
+  const warnings = fresh();
+  const parentTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const server = startSpan({ name: 'server', traceparent: ` 00-${parentTrace}-00f067aa0ba902b7-01 `, parent: null });
+  assert.equal(server.traceId, parentTrace, 'the remote trace id, before anything reached the core');
+  const longName = `handler-${'x'.repeat(5000)}`;
+  const inner = startSpan({ name: longName, spanType: 'TOOL', parent: server });
+  assert.equal(inner.traceId, parentTrace);
+  // A name bigger than the recorder's whole buffer: its start goes as bytes of its own, in order.
+  const huge = startSpan({ name: `huge-${'h'.repeat(60_000)}`, parent: inner });
+  huge.setAttribute('after', 'start');
+  huge.end();
+  const unsampled = startSpan({ name: 'unsampled', traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-00`, parent: null });
+  unsampled.end();
+  const tp = inner.traceparent();
+  inner.end();
+  server.end();
+  assert.deepEqual(warnings, []);
+  const bad = ['', 'garbage', `ff-${parentTrace}-00f067aa0ba902b7-01`, `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+    `00-${parentTrace.toUpperCase()}-00f067aa0ba902b7-01`, `00-${parentTrace}-00f067aa0ba902b7-01-extra`];
+  const roots = bad.slice(1).map((h, i) => {
+    const s = startSpan({ name: `bad-${i}`, traceparent: h, parent: null });
+    s.end();
+    return s;
+  });
+  assert.deepEqual(warnings, ['edgetrace: an invalid traceparent was ignored; a new trace is started'], 'warned once');
+  await flush();
+  const spans = col.spans();
+  const get = (n) => spans.find((x) => x.name === n);
+  assert.equal(get('server').traceId, parentTrace);
+  assert.equal(get('server').parentSpanId, '00f067aa0ba902b7');
+  assert.equal(get('server').spanId, server.spanId);
+  const long = spans.find((x) => x.name.startsWith('handler-'));
+  assert.ok(long, 'the long-named span arrived');
+  assert.ok(long.name.length <= 1024 && long.name.startsWith(`handler-${'x'.repeat(900)}`), 'its name cut at maxNameBytes');
+  assert.equal(long.attributes['mlflow.spanType'], 'TOOL');
+  assert.equal(long.parentSpanId, server.spanId);
+  assert.equal(long.spanId, inner.spanId);
+  assert.equal(tp, `00-${parentTrace}-${inner.spanId}-01`);
+  const h = spans.find((x) => x.name.startsWith('huge-'));
+  assert.ok(h, 'the span whose start did not fit the buffer arrived');
+  assert.equal(h.parentSpanId, inner.spanId);
+  assert.equal(h.spanId, huge.spanId);
+  assert.equal(h.attributes.after, 'start', 'what was recorded after it applied after it');
+  assert.equal(get('unsampled'), undefined, 'not sampled upstream: not exported');
+  roots.forEach((r, i) => {
+    const got = get(`bad-${i}`);
+    assert.ok(got, `bad-${i} arrived as a new trace`);
+    assert.equal(got.traceId, r.traceId);
+    assert.notEqual(got.traceId, parentTrace);
+    assert.equal(got.parentSpanId, undefined);
+  });
+});
+
 test('timestamps come from one sub-millisecond clock: children inside parents, recorded or not', async () => {
   fresh();
   withSpan((root) => {
     const a = startSpan({ name: 't-a' });
     a.end();
-    // A start with a given time goes through a direct call into the core; its parent was recorded.
+    // A start with a given time is recorded like any other, stamped with that time.
     const b = startSpan({ name: 't-b', startTimeMs: performance.timeOrigin + performance.now() });
     b.end();
     root.setAttribute('x', 1);
