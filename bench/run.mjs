@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { median, SCENARIOS } from './lib/scenarios.mjs';
 import { wasmBreakdown } from './lib/wasm-breakdown.mjs';
 
@@ -53,7 +53,7 @@ const rtProfiles = RT_PROFILED.map(([rt, id]) => {
 // Where the shipped bytes go: the up-front bundle by source file (esbuild's metafile, written by
 // bench/size.mjs) and the size-built core wasm by crate (its named copy, built for the profiles).
 const sizeInputs = JSON.parse(readFileSync(join(here, 'out/size-inputs.json'), 'utf8'));
-const wasmShipped = Buffer.from((await import(pathToFileURL(join(root, 'pkg/core/wasm-inline.js')).href)).default, 'latin1').length;
+const wasmShipped = readFileSync(join(root, 'target/wasm-small/edgetrace_bg.wasm')).length;
 const wasmBytes = wasmBreakdown(readFileSync(join(here, 'out/pkg-names/core/edgetrace_size_bg.wasm')));
 let load = null;
 let loadReused = false;
@@ -171,7 +171,7 @@ const md = [
   '',
   '| source file | minified bytes |',
   '|---|---|',
-  ...Object.entries(sizeInputs).map(([f, b]) => `| \`${f}\`${f.endsWith('wasm-inline.js') ? ' (the core wasm, one character per byte)' : f.endsWith('core/edgetrace.js') ? ' (wasm-bindgen glue)' : ''} | ${b.toLocaleString('en')} |`),
+  ...Object.entries(sizeInputs).map(([f, b]) => `| \`${f}\`${f.endsWith('wasm-deflate.js') ? ' (the core wasm, deflated, as base64)' : f.endsWith('core/edgetrace.js') ? ' (wasm-bindgen glue)' : ''} | ${b.toLocaleString('en')} |`),
   '',
   `The size-built core wasm by where its code comes from (function bodies summed by crate, and by module for edgetrace itself; read from the module's name section, \`bench/lib/wasm-breakdown.mjs\`). This copy keeps its names, so wasm-opt ran with \`-g\`: it is ${wasmBytes.total.toLocaleString('en')} bytes without the name section, against the shipped module's ${wasmShipped.toLocaleString('en')}.`,
   '',

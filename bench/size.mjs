@@ -1,12 +1,12 @@
 // Shipped size of a browser entry that traces a function and exports, built the same way for
 // each (esbuild, bundle, minify, ESM, browser conditions), then gzip -9. edgetrace's browser
-// entry carries its wasm inlined (a string of its bytes), so its one file is all it ships; the binary-asset
+// entry carries its wasm deflated, as base64, so its one file is all it ships; the binary-asset
 // variant is what it would ship with the .wasm served as a file.
 import { build } from 'esbuild';
 import { readFileSync, symlinkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, inflateRawSync } from 'node:zlib';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const out = join(here, 'out', 'size');
@@ -40,7 +40,7 @@ const entryFile = [...files.keys()].find((f) => f.startsWith('edgetrace-web'));
 const initial = reach(entryFile, ['import-statement']);
 const all = reach(entryFile, ['import-statement', 'dynamic-import']);
 const sum = (set) => [...set].reduce((a, f) => ({ raw: a.raw + files.get(f).length, gzip9: a.gzip9 + gz(files.get(f)) }), { raw: 0, gzip9: 0 });
-const rows = [{ name: 'edgetrace (JS + inlined core wasm, loaded up front)', ...sum(initial) }];
+const rows = [{ name: 'edgetrace (JS + deflated core wasm, loaded up front)', ...sum(initial) }];
 // Where the up-front bytes come from: minified bytes per source file, from esbuild's metafile.
 const byInput = new Map();
 for (const f of initial) {
@@ -56,11 +56,11 @@ for (const [name, entry] of [['OpenTelemetry web + Zone.js', 'otel-web-zone.js']
   const js = r.outputFiles[0].contents;
   rows.push({ name, raw: js.length, gzip9: gz(js) });
 }
-// The browser entry inlines the size-optimized wasm (pkg/core/edgetrace_bg.wasm is the Node and
-// Workers build): the binary asset is that inlined copy, decoded (one character per byte).
-const inlinePath = join(here, '../pkg/core/wasm-inline.js');
+// The browser entry carries the size-optimized wasm deflated, as base64 (pkg/core/edgetrace_bg.wasm
+// is the Node and Workers build): the binary asset is that copy, inflated.
+const inlinePath = join(here, '../pkg/core/wasm-deflate.js');
 const inline = readFileSync(inlinePath);
-const wasm = Buffer.from((await import(pathToFileURL(inlinePath).href)).default, 'latin1');
+const wasm = inflateRawSync(Buffer.from((await import(pathToFileURL(inlinePath).href)).default, 'base64'));
 const et = rows[0];
 rows.splice(1, 0, {
   name: 'edgetrace, wasm as a binary asset (JS + .wasm)',

@@ -225,8 +225,14 @@ export interface TraceUpdate {
   responsePreview?: string;
 }
 
-/** Configures edgetrace. Throws only on an invalid limit, with a message saying which. */
-export declare function init(options?: InitOptions): void;
+/**
+ * Configures edgetrace. Throws only on an invalid limit, with a message saying which (in browsers,
+ * where the core compiles asynchronously, the first call cannot check the limits yet: a bad one
+ * is warned about and turns tracing off). Resolves when the core is ready: at once in Node and
+ * Workers; in browsers once it has compiled. Spans recorded before are kept and `flush()` waits
+ * for it; await it where the page may leave in its first moments. Never rejects.
+ */
+export declare function init(options?: InitOptions): Promise<void>;
 
 /** Wraps a function so each call is a span (sync, async, generator and async generator alike). */
 export declare function trace<F extends (...args: any[]) => any>(fn: F, options?: SpanOptions): F;

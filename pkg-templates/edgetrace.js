@@ -67,11 +67,12 @@ const CORE_KEYS = [
 ];
 
 const state = {
-  loader: null, // () => wasm module exports ({ Core })
+  loader: null, // () => the wasm module's exports ({ Core, memory }), or a promise of them (browsers)
   llmLoader: null, // () => the model API parsers' class (LlmCalls), or a promise of it
   llm: null, // promise of the LlmCalls instance for the current prices (null: not loaded yet)
   wasm: null,
-  core: null,
+  wasmLoading: null, // promise of the core while it loads asynchronously (browsers), then null
+  core: null, // the wasm Core (null until the wasm is loaded)
   rec: null, // the core's Recorder
   clock: null,
   options: { ...DEFAULTS },
@@ -139,48 +140,102 @@ function coreConfigJson(o) {
   return JSON.stringify(c);
 }
 
+// The wasm module: loaded synchronously where the runtime can (Node, Workers); in browsers it
+// is inflated and compiled asynchronously, so the first call starts the load and gets null, and
+// spans are recorded meanwhile (see Recorder) and applied once the core exists (attachCore).
+function wasmNow() {
+  if (state.wasm || state.wasmLoading) return state.wasm;
+  const w = state.loader();
+  if (typeof w?.then !== 'function') return (state.wasm = w);
+  state.wasmLoading = w.then(
+    (loaded) => {
+      state.wasm = loaded;
+      state.wasmLoading = null;
+      attachCore();
+      return state.core;
+    },
+    (e) => {
+      state.wasmLoading = null;
+      tracingOff(`the wasm core failed to load: ${e?.message || e}`);
+      return null;
+    },
+  );
+  return null;
+}
+
+function tracingOff(why) {
+  warn(`edgetrace: tracing is off, ${why}`);
+  state.options.enabled = false;
+  state.rec = null;
+  state.core = null;
+}
+
 // The core is created lazily, inside a handler: workerd forbids random numbers at top level.
+// Null while the wasm loads; throws for a configuration the core refuses.
 function makeCore(o) {
-  if (!state.wasm) state.wasm = state.loader();
   if (!state.clock) state.clock = makeClock();
+  if (!wasmNow()) return null;
   const c = new state.wasm.Core(coreConfigJson(o));
   c.set_time_origin(state.clock.origin);
+  c._ratio = o.sampleRatio; // what it samples by (see sampled)
   return c;
 }
 
+// The asynchronously loaded wasm is ready: the core is made with the options of now, and takes
+// over what was recorded while it loaded. A configuration it refuses turns tracing off (init
+// could not throw it: it returned before the core existed).
+function attachCore() {
+  if (state.options.enabled === false || state.core) return;
+  try {
+    state.core = makeCore(state.options);
+  } catch (e) {
+    tracingOff(`${e?.message || e}`);
+    return;
+  }
+  if (!state.rec) return;
+  state.rec.attach(state.core, state.wasm.memory());
+  state.exporter?.onSpanEnd();
+}
+
 function makeRecorder(c) {
-  return new Recorder(c, state.wasm.memory(), (flags, error) => {
+  return new Recorder(c, c && state.wasm.memory(), (flags, error) => {
     if (flags & 8) {
       warn(`edgetrace: tracing is off, the wasm core failed: ${error?.message || error}`);
       state.options.enabled = false;
       return;
     }
-    warn(`edgetrace: ${c.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed')}`);
+    warn(`edgetrace: ${state.core?.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed')}`);
   });
 }
 
-// The recorder, creating the core first if needed (the hot path: nothing is applied).
+// The recorder, creating the core first if it can (the hot path: nothing is applied).
 function recorder() {
   if (state.rec) return state.rec;
   ensureContext();
-  state.core = makeCore(state.options);
+  if (!state.core) state.core = makeCore(state.options);
   state.rec = makeRecorder(state.core);
-  state.exporter = new Exporter({ core, options: state.options, warn, rec: () => state.rec });
+  state.exporter = new Exporter({ core, ready: coreReady, options: state.options, warn, rec: () => state.rec });
   return state.rec;
 }
 
-// The core, with everything recorded so far applied: for every call but the hot path's.
+// The core, with everything recorded so far applied: for every call but the hot path's. Null
+// while the wasm loads.
 function core() {
   recorder().drain();
   return state.core;
+}
+
+/** A promise of the core once it exists (null when tracing is off). */
+function coreReady() {
+  if (state.core || !state.wasmLoading) return Promise.resolve(state.options.enabled === false ? null : state.core);
+  return state.wasmLoading.then(() => (state.options.enabled === false ? null : state.core));
 }
 
 function recOrNull() {
   try {
     return recorder();
   } catch (e) {
-    warn(`edgetrace: tracing is off, the wasm core failed to load: ${e?.message || e}`);
-    state.options.enabled = false;
+    tracingOff(`the wasm core failed to load: ${e?.message || e}`);
     return null;
   }
 }
@@ -191,8 +246,12 @@ function coreOrNull() {
 
 /**
  * Configures edgetrace. Safe to call more than once; spans started before the first call are
- * kept (up to the queue limits) and exported once an endpoint is known.
+ * kept (up to the queue limits) and exported once an endpoint is known. Returns a promise that
+ * resolves when the core is ready: at once in Node and Workers; in browsers, where the core
+ * compiles asynchronously, once it has (spans recorded meanwhile are kept, and flush() waits
+ * for it, but a page that may leave in its first moments should await it). Never rejects.
  * @param {import('./edgetrace').InitOptions} [options]
+ * @returns {Promise<void>}
  */
 export function init(options = {}) {
   const o = { ...DEFAULTS };
@@ -205,9 +264,16 @@ export function init(options = {}) {
   state.options = o;
   if (o.asyncLocalStorage && !state.als) state.als = new o.asyncLocalStorage();
   ensureContext();
-  if (o.enabled === false) return;
-  // Validate the core configuration now, so a bad option is a clear error at init.
+  if (o.enabled === false) return Promise.resolve();
+  // Validate the core configuration now, so a bad option is a clear error at init. (In browsers
+  // the first init starts loading the wasm: the core is made, with the options of then, when it
+  // is ready, and a bad option is warned about then.)
   const fresh = makeCore(o);
+  if (!fresh) {
+    if (state.exporter) state.exporter.o = o;
+    hookPageLifecycle();
+    return coreReady().then(() => {});
+  }
   const old = state.core;
   state.rec?.drain();
   if (old && old.open_spans() > 0) {
@@ -220,7 +286,7 @@ export function init(options = {}) {
     prev?.stop();
     state.core = fresh;
     state.rec = makeRecorder(fresh);
-    state.exporter = new Exporter({ core, options: o, warn, rec: () => state.rec });
+    state.exporter = new Exporter({ core, ready: coreReady, options: o, warn, rec: () => state.rec });
     // flush() also waits for requests the earlier exporter still has in flight.
     const next = state.exporter;
     for (const p of prev?.inflight || []) {
@@ -231,6 +297,7 @@ export function init(options = {}) {
     old?.free?.();
   }
   hookPageLifecycle();
+  return Promise.resolve();
 }
 
 function hookPageLifecycle() {
@@ -257,7 +324,8 @@ function record(op, h, texts, code) {
  * warning when the core gives no error of its own. */
 function applyCommand(bytes, failed = 'a span operation was not applied') {
   const c = core();
-  if (c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || failed}`);
+  if (!c) state.rec?.applyOwn(bytes);
+  else if (c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || failed}`);
 }
 
 function redact(kind, value, span) {
@@ -289,6 +357,8 @@ export class Span {
     this._w2 = 0;
     this._w3 = 0;
     this._slot = undefined; // runner slot of its async body, without AsyncLocalStorage
+    this._remoteSampled = null; // a span continuing a remote trace: whether the remote sampled it
+    this._sampled = null; // a root: whether the core keeps its trace, once asked (traceparent)
   }
 
   /** Whether this span records anything (false when tracing is off or sampling dropped it). */
@@ -426,8 +496,8 @@ export class Span {
 
   /** The W3C `traceparent` value for a request made inside this span. */
   traceparent() {
-    if (this._ended || !state.core) return undefined;
-    return core().traceparent(this._h) ?? undefined;
+    if (this._ended || !this._h) return undefined;
+    return `00-${this.traceId}-${this.spanId}-${sampled(this._root) ? '01' : '00'}`;
   }
 
   /**
@@ -459,6 +529,25 @@ export class Span {
 }
 
 const NOOP = new Span(0, 0, '');
+
+// Whether the core keeps the trace of `root` (a trace's first span here), by the core's rule
+// (src/tracer.rs `sampled`): every trace at ratio 1, none at 0 or below, else those whose trace
+// id's low 64 bits, shifted right by 11, are below ratio × 2^53; a continued trace only if its
+// remote parent was sampled too. The ratio is the one the recording core was made with.
+function sampled(root) {
+  if (root._sampled === null) {
+    const ratio = state.core?._ratio ?? state.options.sampleRatio;
+    const id = root.traceId;
+    let keep = ratio >= 1;
+    if (!keep && ratio > 0) {
+      const hi = parseInt(id.slice(16, 24), 16);
+      const lo = parseInt(id.slice(24, 32), 16);
+      keep = hi * 2 ** 21 + Math.floor(lo / 2 ** 11) < Math.trunc(ratio * 2 ** 53);
+    }
+    root._sampled = keep && root._remoteSampled !== false;
+  }
+  return root._sampled;
+}
 
 // The `onSpanEnd` hook: a plain summary of the span, after it is queued; its faults are warned.
 function notifyEnd(span) {
@@ -511,6 +600,9 @@ function loadLlm() {
 /** Hooks for the package's other modules (traceFetch). @internal */
 export const _internal = {
   core: () => (state.options.enabled === false ? null : coreOrNull()),
+  /** Whether the core is still loading (browsers); `coreReady` waits for it. */
+  loading: () => state.options.enabled !== false && !!(recOrNull() && state.wasmLoading),
+  coreReady,
   /** The model API parsers (a promise that never rejects; null when they cannot load). */
   llm: () => (state.llmLoader ? loadLlm() : Promise.resolve(null)),
   /**
@@ -521,7 +613,7 @@ export const _internal = {
     try {
       const bytes = f();
       if (bytes?.length) {
-        if (coreOrNull()) applyCommand(bytes, "a model call's attributes were not applied");
+        if (recOrNull()) applyCommand(bytes, "a model call's attributes were not applied");
       }
       return true;
     } catch (e) {
@@ -731,7 +823,10 @@ export function startSpan(options = {}) {
     h = r.start(span, ctx, 0, name, type, t, remote);
     // A span continuing a remote trace stands as its local root, with the remote trace id.
     span._root = span;
-    if (remote) span._traceId = remote.traceId;
+    if (remote) {
+      span._traceId = remote.traceId;
+      span._remoteSampled = remote.sampled;
+    }
   }
   span._h = h;
   span._ctx = ctx;

@@ -14,13 +14,15 @@ const KEEPALIVE_BUDGET = 63 * 1024;
 export class Exporter {
   /**
    * @param {object} o
-   * @param {() => any} o.core  returns the wasm Core
+   * @param {() => any} o.core  returns the wasm Core (null while it loads)
+   * @param {() => Promise<any>} [o.ready]  resolves to the core once it exists
    * @param {object} o.options  resolved init options
    * @param {(msg: string) => void} o.warn
    * @param {() => any} [o.rec]  returns the core's Recorder
    */
-  constructor({ core, options, warn, rec }) {
+  constructor({ core, ready, options, warn, rec }) {
     this.core = core;
+    this.ready = ready || (async () => core());
     this.rec = rec || null;
     this.o = options;
     this.warn = warn;
@@ -68,7 +70,7 @@ export class Exporter {
         rec.drained = false;
         rec.ends = 0;
       }
-      ready = core.batch_ready();
+      ready = !!core?.batch_ready();
     }
     if (ready) {
       // One flush at a time from span ends: in a synchronous burst of spans every end sees a
@@ -94,6 +96,7 @@ export class Exporter {
   /** Takes the next encoded batch out of the core, or null. */
   take() {
     const core = this.core();
+    if (!core) return null;
     const body = core.take_batch(this.o.format !== 'json');
     return body ? { body, spans: core.last_batch_spans(), oversize: core.last_batch_oversize() } : null;
   }
@@ -118,6 +121,8 @@ export class Exporter {
   async flush() {
     this.stop();
     if (!this.url()) return;
+    // In browsers the core may still be loading: what was recorded meanwhile is exported with it.
+    if (!this.core()) await this.ready();
     const limit = Math.max(1, this.o.maxConcurrentExports | 0);
     for (;;) {
       while (this.inflight.size < limit) {
@@ -142,7 +147,7 @@ export class Exporter {
     this.stop();
     for (;;) {
       const core = this.core();
-      const next = core.queued() > 0 ? this.take() : null;
+      const next = core?.queued() > 0 ? this.take() : null;
       if (!next) break;
       if (next.oversize || this.keepaliveBytes + next.body.length > KEEPALIVE_BUDGET) {
         // Over the budget: send it as a normal request (it completes if the page lives on).
@@ -158,7 +163,7 @@ export class Exporter {
       this.inflight.add(p);
     }
     // Whatever is left waits for the next flush.
-    if (this.core().queued() > 0) this.onSpanEnd();
+    if (this.core()?.queued() > 0) this.onSpanEnd();
   }
 
   /** Stops the timer (a newer exporter takes over). */
@@ -203,7 +208,7 @@ export class Exporter {
       await new Promise((r) => setTimeout(r, wait));
     }
     this.stats.failedRequests++;
-    this.core().report_export_failed(batch.spans);
+    this.core()?.report_export_failed(batch.spans);
     this.warn(`edgetrace: dropped a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
     return false;
   }

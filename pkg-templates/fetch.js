@@ -81,8 +81,23 @@ export function traceFetch(fetchImpl, options = {}) {
     let info;
     let api;
     let core;
+    // The parent is taken before any await: without AsyncLocalStorage (browsers) the active span
+    // is found from the async stack, which no longer leads here after an await.
+    const active = () => {
+      try {
+        return getCurrentActiveSpan() ?? null;
+      } catch {
+        return null;
+      }
+    };
+    let parent;
     try {
       core = _internal.core();
+      if (!core && _internal.loading()) {
+        // A call in the first moments of a page, while the core compiles: wait for it.
+        parent = active();
+        core = await _internal.coreReady();
+      }
       info = core ? requestInfo(input, init) : null;
       if (info && _internal.isExportUrl(info.url)) info = null;
       api = info ? formatOf(core, info.url) : null;
@@ -90,14 +105,7 @@ export function traceFetch(fetchImpl, options = {}) {
       info = null;
     }
     if (!info || (!api && !options.traceAll)) return call(input, init);
-    // The parent is taken now, before any await: without AsyncLocalStorage (browsers) the
-    // active span is found from the async stack, which no longer leads here after an await.
-    let parent = null;
-    try {
-      parent = getCurrentActiveSpan() ?? null;
-    } catch {
-      parent = null;
-    }
+    if (parent === undefined) parent = active();
     return api ? traceModelCall(call, input, init, info, api, options, parent) : traceGeneric(call, input, init, info, options, parent);
   };
   traced[ORIGINAL] = base[ORIGINAL] || base;

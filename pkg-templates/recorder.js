@@ -37,20 +37,24 @@ export function makeClock() {
 
 export class Recorder {
   /**
-   * @param {any} core the wasm Core
-   * @param {WebAssembly.Memory} memory its memory
+   * @param {any} core the wasm Core, or null while it loads (browsers compile it asynchronously):
+   *   until `attach`, commands are recorded into a buffer of the recorder's own and kept in order
+   * @param {WebAssembly.Memory | null} memory its memory
    * @param {(flags: number, error?: unknown) => void} onFailed told when applied commands failed
    *   (flags 2 or 4) or the core threw (8)
    */
   constructor(core, memory, onFailed) {
-    this.core = core;
-    this.memory = memory;
+    this.core = null;
+    this.memory = null;
     this.onFailed = onFailed;
-    this.ptr = core.cmd_buffer(CAP);
+    this.ptr = 0;
     this.pos = 0;
     this.u8 = null;
     this.dv = null;
-    this.view();
+    this.local = new ArrayBuffer(CAP); // the buffer while there is no core
+    this.waiting = []; // filled buffers and commands of their own, in order, for the core to apply
+    if (core) this.attach(core, memory);
+    else this.view();
     this.strings = new Map();
     this.nextString = 1;
     this.nextHandle = 0;
@@ -61,8 +65,25 @@ export class Recorder {
     this.idAt = this.ids.length;
   }
 
+  /**
+   * Hands the recorder its core: everything recorded while there was none is applied, in order,
+   * and the buffer moves into the core's memory.
+   */
+  attach(core, memory) {
+    const waiting = this.waiting;
+    if (this.pos) waiting.push(this.u8.slice(0, this.pos));
+    this.waiting = [];
+    this.pos = 0;
+    this.core = core;
+    this.memory = memory;
+    this.local = null;
+    this.ptr = core.cmd_buffer(CAP);
+    this.view();
+    for (const bytes of waiting) this.applyOwn(bytes);
+  }
+
   view() {
-    const b = this.memory.buffer;
+    const b = this.core ? this.memory.buffer : this.local;
     this.u8 = new Uint8Array(b, this.ptr, CAP);
     this.dv = new DataView(b, this.ptr, CAP);
   }
@@ -75,11 +96,18 @@ export class Recorder {
     return n <= CAP;
   }
 
-  /** Applies everything recorded so far. Returns the core's flags (1: a batch is ready). */
+  /**
+   * Applies everything recorded so far (without a core yet, keeps it for `attach`). Returns the
+   * core's flags (1: a batch is ready).
+   */
   drain() {
     if (this.pos === 0) return 0;
     const len = this.pos;
     this.pos = 0;
+    if (!this.core) {
+      this.waiting.push(this.u8.slice(0, len));
+      return 0;
+    }
     let f;
     try {
       f = this.core.run(len);
@@ -152,9 +180,13 @@ export class Recorder {
     return h;
   }
 
-  /** Applies a command built outside the buffer, after everything in the buffer. */
+  /** Applies commands built outside the buffer, after everything in the buffer. */
   applyOwn(bytes) {
     this.drain();
+    if (!this.core) {
+      this.waiting.push(bytes);
+      return;
+    }
     let f;
     try {
       f = this.core.apply(bytes);
@@ -162,6 +194,7 @@ export class Recorder {
       this.onFailed(8, e);
       return;
     }
+    this.drained = true;
     if (this.u8.length === 0) this.view();
     if (f & 6) this.onFailed(f);
   }

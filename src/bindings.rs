@@ -189,12 +189,6 @@ impl Core {
 
 #[wasm_bindgen]
 impl Core {
-    /// The `traceparent` header for a request made inside span `h`.
-    pub fn traceparent(&mut self, h: u32) -> Option<String> {
-        let r = self.t.traceparent(h);
-        self.text(r)
-    }
-
     /// The outputs (JSON text) recorded on open span `h`, for the redaction hook.
     pub fn outputs_of(&self, h: u32) -> Option<String> {
         self.t.outputs(h).map(str::to_owned)
@@ -297,6 +291,13 @@ impl Core {
     /// The span's trace id as 32 hex digits (the JS layer draws the ids, and knows them).
     pub fn trace_id(&mut self, h: u32) -> Option<String> {
         let r = self.t.trace_id(h);
+        self.text(r)
+    }
+
+    /// The `traceparent` header for a request made inside span `h` (the JS layer writes it from
+    /// the ids it drew and the core's sampling rule).
+    pub fn traceparent(&mut self, h: u32) -> Option<String> {
+        let r = self.t.traceparent(h);
         self.text(r)
     }
 

@@ -1,12 +1,12 @@
 // A copy of pkg/ whose wasm keeps its name section, so CPU profiles show wasm functions by their
 // Rust names. Built the way scripts/build.mjs builds the shipped files except that wasm-opt keeps
 // the names (-g instead of --strip-debug): the speed build (release-speed, -O3) as the .wasm file
-// Node and Workers load, and the size build (release-browser, -Oz) inlined for the browser entry.
+// Node and Workers load, and the size build (release-browser, -Oz) deflated for the browser entry.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { wasmStringLiteral } from '../../scripts/wasm-string.mjs';
+import { deflateRawSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const NAMED_PKG = join(root, 'bench', 'out', 'pkg-names');
@@ -29,7 +29,7 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
     wasmOpt(join(NAMED_PKG, out, 'edgetrace_bg.wasm'), level);
   }
   const small = readFileSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm'));
-  writeFileSync(join(NAMED_PKG, 'core', 'wasm-inline.js'), `// bench/lib/named-pkg.mjs: the size build, names kept.\nexport default ${wasmStringLiteral(small)};\n`);
+  writeFileSync(join(NAMED_PKG, 'core', 'wasm-deflate.js'), `// bench/lib/named-pkg.mjs: the size build, names kept.\nexport default '${deflateRawSync(small, { level: 9 }).toString('base64')}';\n`);
   // Kept for the size breakdown (bench/lib/wasm-breakdown.mjs).
   renameSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm'), join(NAMED_PKG, 'core', 'edgetrace_size_bg.wasm'));
   rmSync(join(NAMED_PKG, 'core-size'), { recursive: true });

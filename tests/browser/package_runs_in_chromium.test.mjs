@@ -85,7 +85,7 @@ function assertFlows(spans) {
 describe('edgetrace in headless Chromium (plain ESM, no AsyncLocalStorage)', () => {
   test('the page loaded /pkg/browser.js as ESM and exports cross-origin to the collector (CORS)', async () => {
     assert.ok(site.served.includes('/pkg/browser.js'));
-    assert.ok(site.served.includes('/pkg/core/wasm-inline.js'), 'the inlined wasm');
+    assert.ok(site.served.includes('/pkg/core/wasm-deflate.js'), 'the deflated wasm');
     assert.ok(!site.served.some((p) => p.endsWith('.wasm')), 'no separate wasm fetch');
     const { body } = await run('sync');
     assert.ok(!site.served.some((p) => p.includes('llm')), 'a page that calls no model never loads the model API parsers');
@@ -255,6 +255,7 @@ async function leaveAndCollect(params) {
     await leaving.waitForURL(`${site.url}/next.html`, { timeout: 10_000 });
     await leaving.waitForSelector('#arrived');
     const queued = Number(await leaving.evaluate(() => sessionStorage.getItem('edgetrace-queued-before-leaving')));
+    const whileCompiling = await leaving.evaluate(() => sessionStorage.getItem('edgetrace-started-while-compiling'));
     await waitFor(() => col.spans().length > 0, { timeoutMs: 10_000, intervalMs: 20, what: 'spans from the page that left' });
     // Then until nothing more arrives for 500 ms.
     let last = -1;
@@ -265,7 +266,7 @@ async function leaveAndCollect(params) {
       return stable;
     }, { timeoutMs: 10_000, intervalMs: 500, what: 'the exports to stop' });
     assert.deepEqual(errors, []);
-    return { queued, spans: col.spans(), requests: col.requests.slice() };
+    return { queued, whileCompiling, spans: col.spans(), requests: col.requests.slice() };
   } finally {
     await leaving.close();
   }
@@ -303,6 +304,22 @@ describe('a page that ends spans and navigates away at once', () => {
     for (const r of requests) assert.ok(r.body.length <= 10000, `body of ${r.body.length} bytes`);
     assert.equal(spans.length, n);
     assert.equal(new Set(spans.map((s) => s.spanId)).size, n);
+  });
+
+  test('spans recorded while the core still compiles are kept and exported once it is ready', async () => {
+    const traces = 4;
+    const n = 5;
+    const { queued, whileCompiling, spans } = await leaveAndCollect({ n: String(n), traces: String(traces), compiling: '1' });
+    assert.equal(whileCompiling, '0', 'the spans were recorded before the core existed');
+    assert.equal(queued, 0, 'flush() waited for the core and sent them all');
+    assert.equal(spans.length, traces * n);
+    assert.equal(new Set(spans.map((s) => s.spanId)).size, traces * n, 'no span sent twice');
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, traces);
+    for (const t of byTrace(spans).values()) {
+      const root = t.find((s) => !s.parentSpanId);
+      assert.ok(root, 'each trace has its root');
+      assert.ok(t.every((s) => s === root || s.parentSpanId === root.spanId), 'and its children under it');
+    }
   });
 
   test('over 64 KiB queued at pagehide: keepalive stays within the browser budget and what it carries arrives once', async () => {

@@ -1,24 +1,25 @@
 // The browser entry's model API parsers ship deflated, as base64 (pkg/llm/wasm-deflate.js), and
-// pkg/llm-browser.js inflates them with DecompressionStream. Node has the same web APIs, so the
+// pkg/llm-browser.js inflates them with DecompressionStream (pkg/inflate.js). Node has the same web APIs, so the
 // loader runs here as it does in a browser: without DecompressionStream it fails with a clear
 // error (edgetrace then traces model calls without their responses), and with it the parsers
 // it gives parse a real OpenAI response into the core's commands.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { inflateBase64 } from '../../pkg/inflate.js';
 import { loadParsers } from '../../pkg/llm-browser.js';
 
 test('without DecompressionStream the loader says why it cannot load the parsers', async () => {
   const saved = globalThis.DecompressionStream;
   delete globalThis.DecompressionStream;
   try {
-    await assert.rejects(loadParsers(), /no DecompressionStream/);
+    await assert.rejects(loadParsers(inflateBase64), /no DecompressionStream/);
   } finally {
     globalThis.DecompressionStream = saved;
   }
 });
 
 test('the inflated parsers turn an OpenAI chat response into commands for the span', async () => {
-  const LlmCalls = await loadParsers();
+  const LlmCalls = await loadParsers(inflateBase64);
   const calls = new LlmCalls('{}');
   const h = 0x80000001;
   const request = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });

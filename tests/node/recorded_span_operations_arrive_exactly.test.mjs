@@ -212,6 +212,33 @@ test('a remote parent and a name too long to intern are recorded starts too: ids
   });
 });
 
+test("a span's traceparent says sampled exactly for the traces the core keeps", async () => {
+  fresh({ sampleRatio: 0.5 });
+  const flags = new Map();
+  for (let i = 0; i < 400; i++) {
+    const s = startSpan({ name: `sampled-${i}` });
+    const child = startSpan({ name: `sampled-${i}-child`, parent: s });
+    const tp = child.traceparent();
+    assert.equal(tp.slice(0, 52), `00-${s.traceId}-${child.spanId}`);
+    assert.equal(s.traceparent().slice(-2), tp.slice(-2), 'a trace is sampled as a whole');
+    flags.set(s.traceId, tp.slice(-2));
+    child.end();
+    s.end();
+  }
+  const unsampled = startSpan({ name: 'remote-unsampled', traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-00`, parent: null });
+  assert.equal(unsampled.traceparent().slice(-2), '00', 'a remote parent not sampled');
+  unsampled.end();
+  await flush();
+  const exported = new Set(col.spans().map((x) => x.traceId));
+  const kept = [...flags].filter(([, f]) => f === '01').map(([t]) => t);
+  assert.ok(kept.length > 120 && kept.length < 280, `about half kept: ${kept.length}`);
+  assert.deepEqual([...exported].sort(), kept.sort(), 'exported exactly the traces whose traceparent says sampled');
+  fresh({ sampleRatio: 0 });
+  const none = startSpan({ name: 'ratio-0' });
+  assert.equal(none.traceparent().slice(-2), '00');
+  none.end();
+});
+
 test('timestamps come from one sub-millisecond clock: children inside parents, recorded or not', async () => {
   fresh();
   withSpan((root) => {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = (f) => join(root, 'pkg', f);
@@ -14,15 +15,15 @@ test('every method the core exports is one the JS layer calls', async () => {
   const { Core } = await import(pathToFileURL(pkg('core/edgetrace.js')).href);
   const methods = Object.getOwnPropertyNames(Core.prototype).filter((m) => !['constructor', 'free'].includes(m) && !m.startsWith('__')); // free: wasm-bindgen's own
   assert.ok(methods.length > 10, `the glue's Core has its methods (${methods.join(', ')})`);
-  const js = ['edgetrace.js', 'exporter.js', 'fetch.js', 'recorder.js', 'browser.js', 'node.js', 'workerd.js']
+  const js = ['edgetrace.js', 'exporter.js', 'fetch.js', 'recorder.js', 'browser.js', 'node.js', 'workerd.js', 'inflate.js']
     .map((f) => readFileSync(pkg(f), 'utf8')).join('\n');
   const unused = methods.filter((m) => !new RegExp(`\\.${m}\\(`).test(js));
   assert.deepEqual(unused, [], 'exported but never called from pkg/*.js: move them out of #[wasm_bindgen] (src/bindings.rs)');
 });
 
 test("the cores carry no str slicing panic (it links Rust's Debug formatting and Unicode tables)", async () => {
-  const inlined = Buffer.from((await import(pathToFileURL(pkg('core/wasm-inline.js')).href)).default, 'latin1');
-  for (const [name, wasm] of [['the inlined browser core', inlined], ['the Node and Workers core', readFileSync(pkg('core/edgetrace_bg.wasm'))]]) {
+  const browser = inflateRawSync(Buffer.from((await import(pathToFileURL(pkg('core/wasm-deflate.js')).href)).default, 'base64'));
+  for (const [name, wasm] of [['the browser core', browser], ['the Node and Workers core', readFileSync(pkg('core/edgetrace_bg.wasm'))]]) {
     assert.ok(WebAssembly.validate(wasm), `${name} is valid wasm`);
     assert.ok(!wasm.includes('is not a char boundary'), `${name} has str's slicing panic message: a &s[a..b] on a str crept into the core (use s.get(a..b))`);
     assert.ok(wasm.includes('is not open'), `${name} has the core's own messages (the check reads the data section)`);
