@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { attrCommand, makeClock, OP, parseTraceparent, Recorder, spanIdHex, textCommand, traceIdHex } from './recorder.js';
+import { attrCommand, commandBytes, configBytes, eventCommand, makeClock, OP, parseTraceparent, Recorder, spanIdHex, textCommand, traceCommand, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -134,12 +134,6 @@ function ensureContext() {
   }
 }
 
-function coreConfigJson(o) {
-  const c = {};
-  for (const k of CORE_KEYS) if (o[k] !== undefined) c[k] = o[k];
-  return JSON.stringify(c);
-}
-
 // The wasm module: loaded synchronously where the runtime can (Node, Workers); in browsers it
 // is inflated and compiled asynchronously, so the first call starts the load and gets null, and
 // spans are recorded meanwhile (see Recorder) and applied once the core exists (attachCore).
@@ -175,7 +169,7 @@ function tracingOff(why) {
 function makeCore(o) {
   if (!state.clock) state.clock = makeClock();
   if (!wasmNow()) return null;
-  const c = new state.wasm.Core(coreConfigJson(o));
+  const c = new state.wasm.Core(configBytes(o, CORE_KEYS, (v) => safeStringify(v, warn)));
   c.set_time_origin(state.clock.origin);
   c._ratio = o.sampleRatio; // what it samples by (see sampled)
   return c;
@@ -312,6 +306,12 @@ function hookPageLifecycle() {
   w.document.addEventListener('visibilitychange', () => {
     if (w.document.visibilityState === 'hidden') exit();
   });
+}
+
+/** Records a command from a writer (see `Recorder.write`), on its own when too big for the buffer. */
+function recordWrite(cmd) {
+  const r = state.options.enabled === false ? null : recOrNull();
+  if (r && !r.write(cmd)) applyCommand(commandBytes(cmd));
 }
 
 /** Records a command of text fields (see `Recorder.texts`), on its own when too big for the buffer. */
@@ -460,9 +460,19 @@ export class Span {
     return this;
   }
 
-  /** Adds a timed event. */
+  /** Adds a timed event, with attributes (an object: strings, numbers, booleans, others as JSON). */
   addEvent(name, attributes) {
-    if (!this._over('addEvent')) record(OP.EVENT, this._h, [String(name), attributes ? safeStringify(attributes, warn) : '']);
+    if (this._over('addEvent')) return this;
+    let entries = [];
+    if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
+      entries = Object.entries(attributes).map(([k, v]) => {
+        const t = typeof v;
+        return t === 'string' || t === 'number' || t === 'boolean' ? [k, v, false] : [k, safeStringify(v, warn), true];
+      });
+    } else if (attributes != null) {
+      warn('edgetrace: event attributes that are not an object are ignored (the event is kept)');
+    }
+    recordWrite(eventCommand(this._h, String(name), entries));
     return this;
   }
 
@@ -1039,18 +1049,16 @@ export function updateCurrentTrace(update) {
     warn('edgetrace: updateCurrentTrace() outside any span is ignored');
     return;
   }
-  const u = {};
-  const str = (v) => (v == null ? undefined : String(v));
-  const map = (m) =>
-    m && typeof m === 'object' ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined;
-  u.tags = map(update?.tags);
-  u.metadata = map(update?.metadata);
-  u.sessionId = str(update?.sessionId);
-  u.userId = str(update?.userId);
-  u.clientRequestId = str(update?.clientRequestId);
-  u.requestPreview = str(update?.requestPreview);
-  u.responsePreview = str(update?.responsePreview);
-  record(OP.TRACE, s._h, [JSON.stringify(u)]);
+  // As the core reads a trace update (src/commands.rs TRACE): tags, metadata, then the fields.
+  const fields = [];
+  for (const [f, m] of [[0, update?.tags], [1, update?.metadata]]) {
+    if (m && typeof m === 'object') for (const [k, v] of Object.entries(m)) fields.push([f, k, String(v)]);
+  }
+  ['sessionId', 'userId', 'clientRequestId', 'requestPreview', 'responsePreview'].forEach((k, i) => {
+    const v = update?.[k];
+    if (v != null) fields.push([i + 2, '', String(v)]);
+  });
+  recordWrite(traceCommand(s._h, fields));
 }
 
 /** The trace id (`tr-<32 hex>`, MLflow's form) of the last trace started here, or undefined. */

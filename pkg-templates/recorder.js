@@ -17,7 +17,9 @@ const CTX_OPEN = 7;
 const CTX_CLOSE = 8;
 const ATTR = 11;
 /** The commands of text fields the JS layer records besides the hot path's (src/commands.rs). */
-export const OP = { INPUTS: 9, OUTPUTS: 10, TYPE: 12, STATUS: 13, EVENT: 14, EXCEPTION: 15, TRACE: 16 };
+export const OP = { INPUTS: 9, OUTPUTS: 10, TYPE: 12, STATUS: 13, EXCEPTION: 15 };
+const EVENT = 14;
+const TRACE = 16;
 
 const GIVEN = 0x80000000; // handles and context ids from here up are ours (tracer.rs GIVEN_HANDLES)
 const CAP = 1 << 17;
@@ -247,6 +249,13 @@ export class Recorder {
     return true;
   }
 
+  /** A command from a writer (`eventCommand`, `traceCommand`); false when it can never fit. */
+  write([bound, put]) {
+    if (!this.room(bound)) return false;
+    this.pos = put(this.u8, this.dv, this.pos);
+    return true;
+  }
+
   /**
    * An attribute with its key inline (see `attrCommand`): for a key the recorder does not intern
    * and for JSON values. False when it can never fit the buffer.
@@ -369,15 +378,16 @@ export function parseTraceparent(header) {
   return { traceId: m[2], ids, sampled: (parseInt(m[4], 16) & 1) === 1 };
 }
 
-// Bytes `putAttr` may need: opcode, handle, key, tag, then text or 8 bytes.
-const attrBound = (key, value) => 14 + 3 * key.length + (typeof value === 'string' ? 4 + 3 * value.length : 8);
+// Bytes `putValue` may need: a tag, then text or 8 bytes.
+const valueBound = (value) => 1 + (typeof value === 'string' ? 4 + 3 * value.length : 8);
 
-// An ATTR command (src/commands.rs). Numbers follow the core's rule: integral values within
+// Bytes `putAttr` may need: opcode, handle, key, then the value.
+const attrBound = (key, value) => 9 + 3 * key.length + valueBound(value);
+
+// An attribute value as the core reads it (src/commands.rs): a tag (0 text, 1 integer, 2 double,
+// 3 boolean, 4 JSON text), then the value. Numbers follow the core's rule: integral values within
 // ±2^53 are integers, others doubles.
-function putAttr(u8, dv, p, h, key, value, json) {
-  u8[p] = ATTR;
-  dv.setUint32(p + 1, h, true);
-  p = putText(u8, dv, p + 5, key);
+function putValue(u8, dv, p, value, json) {
   if (typeof value === 'string') {
     u8[p] = json ? 4 : 0;
     return putText(u8, dv, p + 1, value);
@@ -397,11 +407,87 @@ function putAttr(u8, dv, p, h, key, value, json) {
   return p + 9;
 }
 
+// An ATTR command (src/commands.rs).
+function putAttr(u8, dv, p, h, key, value, json) {
+  u8[p] = ATTR;
+  dv.setUint32(p + 1, h, true);
+  return putValue(u8, dv, putText(u8, dv, p + 5, key), value, json);
+}
+
+// A list of `[key, value, json]` entries (values: text, numbers, booleans; `json`: the text is
+// JSON) as the core reads them: a count, then each key and value.
+const entriesBound = (entries) => entries.reduce((n, [k, v]) => n + 4 + 3 * k.length + valueBound(v), 4);
+
+function putEntries(u8, dv, p, entries) {
+  dv.setUint32(p, entries.length, true);
+  p += 4;
+  for (const [k, v, json] of entries) p = putValue(u8, dv, putText(u8, dv, p, k), v, json);
+  return p;
+}
+
+/** An EVENT command (name, attribute entries) as a recorder write: `[bound, put]`. */
+export function eventCommand(h, name, entries) {
+  return [9 + 3 * name.length + entriesBound(entries), (u8, dv, p) => {
+    u8[p] = EVENT;
+    dv.setUint32(p + 1, h, true);
+    return putEntries(u8, dv, putText(u8, dv, p + 5, name), entries);
+  }];
+}
+
+/** A TRACE command (`[field, key, value]` fields of a trace update) as a recorder write. */
+export function traceCommand(h, fields) {
+  const bound = fields.reduce((n, [, k, v]) => n + 9 + 3 * (k.length + v.length), 9);
+  return [bound, (u8, dv, p) => {
+    u8[p] = TRACE;
+    dv.setUint32(p + 1, h, true);
+    dv.setUint32(p + 5, fields.length, true);
+    p += 9;
+    for (const [f, k, v] of fields) {
+      u8[p] = f;
+      p = putText(u8, dv, putText(u8, dv, p + 1, k), v);
+    }
+    return p;
+  }];
+}
+
+/**
+ * `init()`'s core options in the core's binary form (src/commands.rs `config_fields`): each
+ * option, and each resource attribute of a plain-object `resourceAttributes`, with its value
+ * (objects and arrays as JSON). The core checks them.
+ */
+export function configBytes(options, keys, json) {
+  const fields = [];
+  for (const k of keys) {
+    const v = options[k];
+    if (v === undefined || v === null) continue;
+    if (k === 'resourceAttributes' && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [rk, rv] of Object.entries(v)) if (rv !== undefined && rv !== null) fields.push([1, rk, rv]);
+    } else fields.push([0, k, v]);
+  }
+  const entries = fields.map(([kind, k, v]) => {
+    const primitive = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+    return [kind, k, primitive ? v : json(v), !primitive];
+  });
+  const bound = entries.reduce((n, [, k, v]) => n + 5 + 3 * k.length + valueBound(v), 4);
+  return standalone(bound, (u8, dv) => {
+    dv.setUint32(0, entries.length, true);
+    let p = 4;
+    for (const [kind, k, v, isJson] of entries) {
+      u8[p] = kind;
+      p = putValue(u8, dv, putText(u8, dv, p + 1, k), v, isJson);
+    }
+    return p;
+  });
+}
+
 // A command as bytes of its own, for one too big for the recorder's buffer.
 function standalone(bound, put) {
   const out = new Uint8Array(bound);
   return out.subarray(0, put(out, new DataView(out.buffer)));
 }
+
+/** A recorder write (`[bound, put]`) as bytes of its own. */
+export const commandBytes = ([bound, put]) => standalone(bound, (u8, dv) => put(u8, dv, 0));
 
 /** `Recorder.inlineAttr`'s command as bytes of its own (`json`: `value` is JSON text). */
 export const attrCommand = (h, key, value, json = false) =>

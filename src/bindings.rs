@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::attribute::AttrValue;
 use crate::clock::Clock;
-use crate::commands::{ms_to_ns, number, trace_update, Recorded};
+use crate::commands::{ms_to_ns, number, Recorded};
 use crate::config::Config;
 use crate::error::Error;
 use crate::id::RandomIds;
@@ -118,19 +118,15 @@ impl Core {
 
 #[wasm_bindgen]
 impl Core {
-    /// A tracer configured from JSON (see `Config::from_json`). Throws on invalid configuration:
-    /// this is the one call made at `init()`, where a clear error is wanted.
+    /// A tracer configured by `init()`'s options in the core's binary form
+    /// ([`crate::commands::config_fields`]). Throws on an invalid configuration: this is the one
+    /// call made at `init()`, where a clear error is wanted.
     #[wasm_bindgen(constructor)]
-    pub fn new(config_json: &str) -> Result<Core, JsError> {
-        let config = Config::from_json(config_json).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Core {
-            t: Tracer::new(config, Box::new(JsClock), Box::new(RandomIds::default())),
-            rec: Recorded::default(),
-            cmd: Vec::new(),
-            last_error: None,
-            last_spans: 0,
-            last_oversize: false,
-        })
+    pub fn new(config: &[u8]) -> Result<Core, JsError> {
+        crate::commands::config_fields(config)
+            .and_then(Config::from_fields)
+            .map(Core::with)
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Gives the core `performance.timeOrigin` (ms), so its own timestamps use the same clock as
@@ -288,6 +284,22 @@ impl Core {
 /// exports, where each would cost a shim: the JS layer records every span operation as a
 /// command (see [`crate::commands`]).
 impl Core {
+    fn with(config: Config) -> Core {
+        Core {
+            t: Tracer::new(config, Box::new(JsClock), Box::new(RandomIds::default())),
+            rec: Recorded::default(),
+            cmd: Vec::new(),
+            last_error: None,
+            last_spans: 0,
+            last_oversize: false,
+        }
+    }
+
+    /// A core configured from JSON ([`Config::from_json`]).
+    pub fn from_json_config(config_json: &str) -> Result<Core, Error> {
+        Config::from_json(config_json).map(Core::with)
+    }
+
     /// The span's trace id as 32 hex digits (the JS layer draws the ids, and knows them).
     pub fn trace_id(&mut self, h: u32) -> Option<String> {
         let r = self.t.trace_id(h);
@@ -327,7 +339,9 @@ impl Core {
     /// Merges a trace update (JSON: tags, metadata, sessionId, userId, clientRequestId,
     /// requestPreview, responsePreview) into span `h`'s trace.
     pub fn update_trace(&mut self, h: u32, json: &str) -> bool {
-        let r = trace_update(json).and_then(|u| self.t.update_trace(h, u));
+        let r = crate::trace::TraceUpdate::from_json(json)
+            .map_err(|e| Error::Decode(format!("trace update: {e}")))
+            .and_then(|u| self.t.update_trace(h, u));
         self.ok(r)
     }
 

@@ -25,14 +25,14 @@
 //! | [`DEF`] | string number u32, length u32, UTF-8 bytes |
 //! | [`CTX_OPEN`] | ctx u32 |
 //! | [`CTX_CLOSE`] | ctx u32 |
-//! | [`INPUTS`] | handle u32, length u32, JSON text |
-//! | [`OUTPUTS`] | handle u32, length u32, JSON text |
+//! | [`INPUTS`] | handle u32, length u32, JSON text (valid JSON: not checked again) |
+//! | [`OUTPUTS`] | handle u32, length u32, JSON text (the same) |
 //! | [`ATTR`] | handle u32, key (length u32, UTF-8), tag u8 (0 string, 1 integer, 2 double, 3 boolean, 4 JSON), value (text: length u32 + UTF-8; integer i64; double f64; boolean u8) |
 //! | [`TYPE`] | handle u32, span type (length u32, UTF-8) |
 //! | [`STATUS`] | handle u32, code u8 (0 unset, 1 OK, 2 error), message (length u32, UTF-8) |
-//! | [`EVENT`] | handle u32, name (length u32, UTF-8), attributes (length u32, a JSON object or nothing) |
+//! | [`EVENT`] | handle u32, name (length u32, UTF-8), count u32, then per attribute: key (length u32, UTF-8) and value (as in [`ATTR`]: tag u8 and value) |
 //! | [`EXCEPTION`] | handle u32, type, message, stack trace (each length u32, UTF-8) |
-//! | [`TRACE`] | handle u32, a trace update (length u32, JSON: see [`TraceUpdate::from_json`]) |
+//! | [`TRACE`] | handle u32, count u32, then per field of a trace update: field u8 (0 a tag, 1 metadata, 2 session id, 3 user id, 4 client request id, 5 request preview, 6 response preview), key and value (each length u32, UTF-8; the key empty but for tags and metadata) |
 //!
 //! [`ATTR`], [`TYPE`] and [`STATUS`] carry their text inline: the model API parsers (a separate
 //! wasm module, see [`crate::llm`]) write them with [`Writer`], and JS hands the bytes to the core
@@ -45,7 +45,7 @@
 //! the JS layer, and it is reported as one.
 
 use crate::attribute::AttrValue;
-use crate::config::attrs_from_json;
+use crate::config::Field;
 use crate::error::Error;
 use crate::id::{SpanId, TraceId};
 use crate::propagation::RemoteParent;
@@ -136,6 +136,20 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok()
     }
+    /// A count u32, then that many items read by `item`.
+    fn fields<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let n = self.u32()? as usize;
+        // Each item takes at least 4 bytes: a count beyond what is left is malformed.
+        if n > (self.b.len() - self.at) / 4 {
+            return None;
+        }
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(item(self)?);
+        }
+        Some(out)
+    }
+
     fn value(&mut self) -> Option<AttrValue> {
         Some(match self.u8()? {
             0 => AttrValue::Str(self.text()?.to_owned()),
@@ -145,6 +159,29 @@ impl<'a> Reader<'a> {
             4 => AttrValue::Json(self.text()?.to_owned()),
             _ => return None,
         })
+    }
+}
+
+/// Reads a configuration in the core's binary form (what `init()` hands `Core::new`): a count
+/// u32, then per field a kind u8 (0 an option, 1 a resource attribute), its key (length u32,
+/// UTF-8) and its value (as in [`ATTR`]). Checked by [`crate::config::Config::from_fields`].
+pub fn config_fields(bytes: &[u8]) -> Result<Vec<Field>, Error> {
+    let mut r = Reader { b: bytes, at: 0 };
+    let fields = r.fields(|r| {
+        let kind = r.u8()?;
+        let key = r.text()?.to_owned();
+        let value = r.value()?;
+        match kind {
+            0 => Some(Field::Option(key, value)),
+            1 => Some(Field::Resource(key, value)),
+            _ => None,
+        }
+    });
+    match fields {
+        Some(f) if r.at == bytes.len() => Ok(f),
+        _ => Err(Error::InvalidConfig(
+            "the configuration is malformed".into(),
+        )),
     }
 }
 
@@ -376,11 +413,11 @@ impl Recorded {
             CTX_CLOSE => t.close_context(r.u32()?),
             INPUTS => {
                 let h = r.u32()?;
-                t.set_inputs(h, r.text()?)
+                t.set_inputs_json(h, r.text()?)
             }
             OUTPUTS => {
                 let h = r.u32()?;
-                t.set_outputs(h, r.text()?)
+                t.set_outputs_json(h, r.text()?)
             }
             ATTR => {
                 let (h, key) = (r.u32()?, r.text()?);
@@ -399,8 +436,9 @@ impl Recorded {
                 t.set_status(h, StatusCode::from_i32(code.into()), r.text()?)
             }
             EVENT => {
-                let (h, name, attrs) = (r.u32()?, r.text()?, r.text()?);
-                event_attrs(attrs).and_then(|a| t.add_event(h, name, a))
+                let (h, name) = (r.u32()?, r.text()?);
+                let attrs = r.fields(|r| Some((r.text()?.to_owned(), r.value()?)))?;
+                t.add_event(h, name, attrs)
             }
             EXCEPTION => {
                 let h = r.u32()?;
@@ -408,29 +446,27 @@ impl Recorded {
                 t.record_exception(h, kind, message, stack)
             }
             TRACE => {
-                let (h, json) = (r.u32()?, r.text()?);
-                trace_update(json).and_then(|u| t.update_trace(h, u))
+                let h = r.u32()?;
+                let mut u = TraceUpdate::default();
+                let fields = r.fields(|r| Some((r.u8()?, r.text()?, r.text()?)))?;
+                for (field, key, value) in fields {
+                    let v = Some(value.to_owned());
+                    match field {
+                        0 => u.tags.insert(key.to_owned(), value.to_owned()),
+                        1 => u.metadata.insert(key.to_owned(), value.to_owned()),
+                        2 => u.session_id = v,
+                        3 => u.user_id = v,
+                        4 => u.client_request_id = v,
+                        5 => u.request_preview = v,
+                        6 => u.response_preview = v,
+                        _ => return None,
+                    }
+                }
+                t.update_trace(h, u)
             }
             _ => return None,
         })
     }
-}
-
-/// An event's attributes from JSON text: an object, or nothing (empty or blank).
-fn event_attrs(text: &str) -> Result<Vec<(String, AttrValue)>, Error> {
-    if text.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    match crate::json::parse(text) {
-        Ok(crate::json::Value::Obj(m)) => Ok(attrs_from_json(&m)),
-        Ok(_) => Err(Error::Decode("event attributes: not a JSON object".into())),
-        Err(e) => Err(Error::Decode(format!("event attributes: {e}"))),
-    }
-}
-
-/// A trace update from its JSON text, with the error named.
-pub(crate) fn trace_update(json: &str) -> Result<TraceUpdate, Error> {
-    TraceUpdate::from_json(json).map_err(|e| Error::Decode(format!("trace update: {e}")))
 }
 
 #[cfg(test)]
@@ -695,31 +731,28 @@ mod tests {
         w.op(CTX_OPEN).u32(H);
         w.start(H + 1, H, 0, 1, Some(2));
         w.op(TYPE).u32(H + 1).text("TOOL");
-        w.op(EVENT)
-            .u32(H + 1)
-            .text("tick")
-            .text(r#"{"n":3,"ok":true}"#);
-        w.op(EVENT).u32(H + 1).text("bare").text("");
-        w.op(TRACE)
-            .u32(H + 1)
-            .text(r#"{"tags":{"env":"test"},"sessionId":"s1"}"#);
+        w.op(EVENT).u32(H + 1).text("tick").u32(2);
+        w.text("n").0.push(1);
+        w.0.extend_from_slice(&3i64.to_le_bytes());
+        w.text("ok").0.extend_from_slice(&[3, 1]);
+        w.op(EVENT).u32(H + 1).text("bare").u32(0);
+        w.op(TRACE).u32(H + 1).u32(2);
+        w.0.push(0);
+        w.text("env").text("test");
+        w.0.push(2);
+        w.text("").text("s1");
         w.op(EXCEPTION)
             .u32(H + 1)
             .text("TypeError")
             .text("boom")
             .text("at f");
-        // Failures: event attributes that are not an object, a trace update that is not JSON.
-        w.op(EVENT).u32(H + 1).text("bad").text("[1]");
-        w.op(TRACE).u32(H + 1).text("{nope");
+        // A failure: an event on a span that is not open; the rest applies.
+        w.op(EVENT).u32(H + 9).text("lost").u32(0);
         w.op(END).u32(H + 1).f64(1003.0);
         rec.apply(&mut t, &w.0).unwrap();
-        assert_eq!(rec.failed, 2);
+        assert_eq!(rec.failed, 1);
         assert!(
-            rec.last_error
-                .as_ref()
-                .unwrap()
-                .to_string()
-                .contains("trace update"),
+            matches!(rec.last_error, Some(Error::UnknownSpan(_))),
             "{:?}",
             rec.last_error
         );
@@ -742,9 +775,54 @@ mod tests {
         assert_eq!(names, ["tick", "bare", "exception"]);
         assert_eq!(events[0]["attributes"][0]["value"]["intValue"], "3");
         assert_eq!(span["status"]["code"], 2, "an exception sets ERROR");
-        // A status code above ERROR can only come from a broken writer: malformed.
+        assert_eq!(events[0]["attributes"][1]["value"]["boolValue"], true);
+        // A status code above ERROR, a trace update field past the last, a count of fields past
+        // the end: each can only come from a broken writer, so malformed.
         let mut w = W::default();
         w.op(STATUS).u32(H + 1).0.push(3);
         assert!(rec.apply(&mut t, &w.0).is_err());
+        let mut w = W::default();
+        w.op(TRACE).u32(H + 1).u32(1).0.push(7);
+        w.text("").text("x");
+        assert!(rec.apply(&mut t, &w.0).is_err());
+        let mut w = W::default();
+        w.op(EVENT).u32(H + 1).text("e").u32(1_000_000);
+        assert!(rec.apply(&mut t, &w.0).is_err());
+    }
+
+    #[test]
+    fn a_configuration_is_read_from_its_binary_form_and_checked() {
+        let field = |w: &mut W, kind: u8, key: &str, value: &AttrValue| {
+            w.0.push(kind);
+            w.text(key);
+            let mut v = Writer::default();
+            v.attr(0, "", value);
+            // ATTR's value part: after opcode, handle and the empty key.
+            w.0.extend_from_slice(&v.bytes[9..]);
+        };
+        let mut w = W::default();
+        w.u32(4);
+        field(&mut w, 0, "serviceName", &AttrValue::from("svc"));
+        field(&mut w, 0, "maxEvents", &AttrValue::Int(7));
+        field(&mut w, 1, "region", &AttrValue::from("eu"));
+        field(&mut w, 1, "region", &AttrValue::from("us"));
+        let c = crate::config::Config::from_fields(config_fields(&w.0).unwrap()).unwrap();
+        assert_eq!(c.resource.service_name, "svc");
+        assert_eq!(c.limits.max_events, 7);
+        assert_eq!(
+            c.resource.attributes,
+            vec![("region".to_owned(), AttrValue::from("us"))]
+        );
+        let mut cut = w.0.clone();
+        cut.pop();
+        assert!(config_fields(&cut).is_err(), "truncated");
+        let mut more = w.0.clone();
+        more.push(0);
+        assert!(config_fields(&more).is_err(), "trailing bytes");
+        let mut w = W::default();
+        w.u32(1);
+        field(&mut w, 0, "maxEvents", &AttrValue::Double(0.5));
+        let e = crate::config::Config::from_fields(config_fields(&w.0).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("maxEvents"), "{e}");
     }
 }

@@ -33,71 +33,20 @@ impl Default for Config {
     }
 }
 
-/// The JSON form, read field by field.
-#[derive(Default)]
-struct ConfigJson<'a> {
-    service_name: Option<String>,
-    resource_attributes: Vec<(String, Value<'a>)>,
-    sample_ratio: Option<(f64, &'a str)>,
-    max_queue_spans: Option<usize>,
-    max_queue_bytes: Option<usize>,
-    max_batch_spans: Option<usize>,
-    max_export_bytes: Option<usize>,
-    max_value_bytes: Option<usize>,
-    max_attributes: Option<usize>,
-    max_events: Option<usize>,
-    max_name_bytes: Option<usize>,
+/// One field of a configuration: an option (`serviceName`, `maxQueueSpans`…) or a resource
+/// attribute, with its value as an attribute value (numbers as integers when whole). The JSON
+/// form ([`Config::from_json`]) and the core's binary form (from `init()`, see
+/// [`crate::commands::config_fields`]) are both read into fields, and checked here alike.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// An option and its value.
+    Option(String, AttrValue),
+    /// A resource attribute.
+    Resource(String, AttrValue),
 }
 
 const KEYS: &str = "serviceName, resourceAttributes, sampleRatio, maxQueueSpans, maxQueueBytes, \
                     maxBatchSpans, maxExportBytes, maxValueBytes, maxAttributes, maxEvents, maxNameBytes";
-
-impl<'a> ConfigJson<'a> {
-    fn read(v: Value<'a>) -> Result<ConfigJson<'a>, String> {
-        let Value::Obj(members) = v else {
-            return Err("the configuration is not a JSON object".into());
-        };
-        let mut j = ConfigJson::default();
-        for (key, v) in members {
-            if v == Value::Null {
-                continue;
-            }
-            let size = |v: &Value<'_>| -> Result<Option<usize>, String> {
-                match v {
-                    Value::Num(n) => n
-                        .parse::<usize>()
-                        .map(Some)
-                        .map_err(|_| format!("{key} must be a whole number, not {n}")),
-                    _ => Err(format!("{key} must be a number")),
-                }
-            };
-            match key.as_str() {
-                "serviceName" => match v {
-                    Value::Str(s) => j.service_name = Some(s),
-                    _ => return Err("serviceName must be a string".into()),
-                },
-                "resourceAttributes" => match v {
-                    Value::Obj(m) => j.resource_attributes = m,
-                    _ => return Err("resourceAttributes must be an object".into()),
-                },
-                "sampleRatio" => match v {
-                    Value::Num(n) => j.sample_ratio = Some((v.as_f64().unwrap_or(f64::NAN), n)),
-                    _ => return Err("sampleRatio must be a number".into()),
-                },
-                "maxQueueSpans" => j.max_queue_spans = size(&v)?,
-                "maxQueueBytes" => j.max_queue_bytes = size(&v)?,
-                "maxBatchSpans" => j.max_batch_spans = size(&v)?,
-                "maxExportBytes" => j.max_export_bytes = size(&v)?,
-                "maxValueBytes" => j.max_value_bytes = size(&v)?,
-                "maxAttributes" => j.max_attributes = size(&v)?,
-                "maxEvents" => j.max_events = size(&v)?,
-                "maxNameBytes" => j.max_name_bytes = size(&v)?,
-                other => return Err(format!("unknown field `{other}`, expected one of {KEYS}")),
-            }
-        }
-        Ok(j)
-    }
-}
 
 /// A JSON object's members as attributes ([`attr_from_json`]). A repeated key keeps its last
 /// value, as a JSON object read into a map does.
@@ -127,7 +76,7 @@ pub fn attr_from_json(v: &Value<'_>) -> AttrValue {
 }
 
 impl Config {
-    /// Reads the JSON form (camelCase keys, all optional):
+    /// Reads the JSON form (camelCase keys, all optional; `null` is absent):
     /// `serviceName`, `resourceAttributes`, `sampleRatio`, `maxQueueSpans`, `maxQueueBytes`,
     /// `maxBatchSpans`, `maxExportBytes`, `maxValueBytes`, `maxAttributes`, `maxEvents`,
     /// `maxNameBytes`. (Model prices belong to the model API parsers:
@@ -140,83 +89,113 @@ impl Config {
     /// assert!(edgetrace::config::Config::from_json(r#"{"maxExportByte":1}"#).is_err());
     /// ```
     pub fn from_json(text: &str) -> Result<Config, Error> {
-        let j = if text.trim().is_empty() {
-            ConfigJson::default()
-        } else {
-            json::parse(text)
-                .and_then(ConfigJson::read)
-                .map_err(Error::InvalidConfig)?
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let v = json::parse(text).map_err(Error::InvalidConfig)?;
+        let Value::Obj(members) = v else {
+            return Err(Error::InvalidConfig(
+                "the configuration is not a JSON object".into(),
+            ));
         };
+        let mut fields = Vec::new();
+        for (key, v) in members {
+            match v {
+                Value::Null => {}
+                Value::Obj(m) if key == "resourceAttributes" => fields.extend(
+                    attrs_from_json(&m)
+                        .into_iter()
+                        .map(|(k, v)| Field::Resource(k, v)),
+                ),
+                v => fields.push(Field::Option(key, attr_from_json(&v))),
+            }
+        }
+        Config::from_fields(fields)
+    }
+
+    /// Reads fields ([`Field`]), checking each option: unknown keys, wrong types, sizes that
+    /// are not whole numbers of at least 1, a `sampleRatio` outside 0 to 1 and value or name
+    /// limits below 64 are refused, with a message naming the option. A resource attribute
+    /// repeated keeps its last value.
+    pub fn from_fields(fields: Vec<Field>) -> Result<Config, Error> {
+        let bad = |m: String| Error::InvalidConfig(m);
         let mut c = Config::default();
+        let mut service_name = None;
+        let mut resource: Vec<(String, AttrValue)> = Vec::new();
+        for field in fields {
+            let (key, v) = match field {
+                Field::Resource(k, v) => {
+                    match resource.iter_mut().find(|(old, _)| *old == k) {
+                        Some(slot) => slot.1 = v,
+                        None => resource.push((k, v)),
+                    }
+                    continue;
+                }
+                Field::Option(k, v) => (k, v),
+            };
+            let size = |slot: &mut usize| -> Result<(), Error> {
+                let n = match v {
+                    AttrValue::Int(n) => n as f64,
+                    AttrValue::Double(d) => d,
+                    _ => return Err(bad(format!("{key} must be a number"))),
+                };
+                if n.fract() != 0.0 || !n.is_finite() {
+                    return Err(bad(format!("{key} must be a whole number")));
+                }
+                if n < 1.0 {
+                    return Err(bad(format!("{key} must be at least 1")));
+                }
+                // Saturates: any size beyond memory means no limit.
+                *slot = n as usize;
+                Ok(())
+            };
+            match key.as_str() {
+                "serviceName" => match v {
+                    AttrValue::Str(s) => service_name = Some(s),
+                    _ => return Err(bad("serviceName must be a string".into())),
+                },
+                "resourceAttributes" => {
+                    return Err(bad("resourceAttributes must be an object".into()))
+                }
+                "sampleRatio" => {
+                    let r = match v {
+                        AttrValue::Int(n) => n as f64,
+                        AttrValue::Double(d) => d,
+                        _ => return Err(bad("sampleRatio must be a number".into())),
+                    };
+                    if !(0.0..=1.0).contains(&r) {
+                        return Err(bad("sampleRatio must be between 0 and 1".into()));
+                    }
+                    c.sample_ratio = r;
+                }
+                "maxQueueSpans" => size(&mut c.batch.max_queue_spans)?,
+                "maxQueueBytes" => size(&mut c.batch.max_queue_bytes)?,
+                "maxBatchSpans" => size(&mut c.batch.max_batch_spans)?,
+                "maxExportBytes" => size(&mut c.batch.max_export_bytes)?,
+                "maxValueBytes" => size(&mut c.limits.max_value_bytes)?,
+                "maxAttributes" => size(&mut c.limits.max_attributes)?,
+                "maxEvents" => size(&mut c.limits.max_events)?,
+                "maxNameBytes" => size(&mut c.limits.max_name_bytes)?,
+                other => {
+                    return Err(bad(format!(
+                        "unknown field `{other}`, expected one of {KEYS}"
+                    )))
+                }
+            }
+        }
         // `serviceName` wins; failing it, a string `service.name` among the resource attributes
         // (the encoder writes `service.name` from `service_name` only, so it would be lost).
-        let from_attributes = j
-            .resource_attributes
+        let from_attributes = resource
             .iter()
-            .rev()
             .find(|(k, _)| k == "service.name")
             .and_then(|(_, v)| v.as_str());
-        if let Some(s) = j.service_name.as_deref().or(from_attributes) {
+        if let Some(s) = service_name.as_deref().or(from_attributes) {
             c.resource.service_name = s.to_owned();
         }
-        c.resource.attributes = attrs_from_json(&j.resource_attributes);
-        if let Some((r, text)) = j.sample_ratio {
-            if !(0.0..=1.0).contains(&r) {
-                return Err(Error::InvalidConfig(format!(
-                    "sampleRatio {text} is not between 0 and 1"
-                )));
-            }
-            c.sample_ratio = r;
-        }
-        let positive = |name: &str, v: Option<usize>, slot: &mut usize| -> Result<(), Error> {
-            match v {
-                Some(0) => Err(Error::InvalidConfig(format!("{name} must be at least 1"))),
-                Some(n) => {
-                    *slot = n;
-                    Ok(())
-                }
-                None => Ok(()),
-            }
-        };
-        positive(
-            "maxQueueSpans",
-            j.max_queue_spans,
-            &mut c.batch.max_queue_spans,
-        )?;
-        positive(
-            "maxQueueBytes",
-            j.max_queue_bytes,
-            &mut c.batch.max_queue_bytes,
-        )?;
-        positive(
-            "maxBatchSpans",
-            j.max_batch_spans,
-            &mut c.batch.max_batch_spans,
-        )?;
-        positive(
-            "maxExportBytes",
-            j.max_export_bytes,
-            &mut c.batch.max_export_bytes,
-        )?;
-        positive(
-            "maxValueBytes",
-            j.max_value_bytes,
-            &mut c.limits.max_value_bytes,
-        )?;
-        positive(
-            "maxAttributes",
-            j.max_attributes,
-            &mut c.limits.max_attributes,
-        )?;
-        positive("maxEvents", j.max_events, &mut c.limits.max_events)?;
-        positive(
-            "maxNameBytes",
-            j.max_name_bytes,
-            &mut c.limits.max_name_bytes,
-        )?;
+        c.resource.attributes = resource;
         if c.limits.max_value_bytes < 64 || c.limits.max_name_bytes < 64 {
-            return Err(Error::InvalidConfig(
-                "maxValueBytes and maxNameBytes must be at least 64".into(),
+            return Err(bad(
+                "maxValueBytes and maxNameBytes must be at least 64".into()
             ));
         }
         Ok(c)

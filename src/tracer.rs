@@ -437,6 +437,19 @@ impl Tracer {
         self.put_outputs(h, text)
     }
 
+    /// Sets the span's inputs from JSON text the caller guarantees valid (the JS layer's
+    /// `JSON.stringify`, the model API parsers' serde_json), so it is not read again.
+    pub fn set_inputs_json(&mut self, h: u32, json: &str) -> Result<(), Error> {
+        self.live_mut(h)?;
+        self.put_inputs(h, json.to_owned())
+    }
+
+    /// Sets the span's outputs from JSON text the caller guarantees valid.
+    pub fn set_outputs_json(&mut self, h: u32, json: &str) -> Result<(), Error> {
+        self.live_mut(h)?;
+        self.put_outputs(h, json.to_owned())
+    }
+
     /// Stores inputs already known to be valid JSON, bounded.
     fn put_inputs(&mut self, h: u32, text: String) -> Result<(), Error> {
         let text = self.bounded(text);

@@ -301,6 +301,67 @@ test('attributes the buffer does not take (keys too long to intern, objects) kee
   assert.deepEqual(warnings, []);
 });
 
+test('event attributes keep their types, and every field of a trace update arrives', async () => {
+  const warnings = fresh();
+  withSpan((s) => {
+    s.addEvent('typed', { text: 'héllo', int: 42, neg: -7, float: 2.5, yes: true, no: false, obj: { a: [1, 'x'] }, list: [1, 2], nil: null, '': 'empty key' });
+    s.addEvent('bare');
+    s.addEvent('not-an-object', 'a string');
+    updateCurrentTrace({
+      tags: { env: 'prod', n: 3 }, metadata: { 'mlflow.source': 'ci' }, sessionId: 'sess', userId: 7,
+      clientRequestId: 'req-1', requestPreview: 'what?', responsePreview: 'that.',
+    });
+    updateCurrentTrace({ tags: { env: 'staging' } }); // a later tag replaces an earlier one
+  }, { name: 'typed-events' });
+  await flush();
+  const span = col.requests.flatMap((r) => r.json?.resourceSpans ?? []).flatMap((rs) => rs.scopeSpans)
+    .flatMap((ss) => ss.spans).find((x) => x.name === 'typed-events');
+  assert.ok(span, 'the span arrived');
+  const ev = Object.fromEntries(span.events.map((e) => [e.name, Object.fromEntries((e.attributes ?? []).map((a) => [a.key, a.value]))]));
+  assert.deepEqual(ev.typed, {
+    text: { stringValue: 'héllo' }, int: { intValue: '42' }, neg: { intValue: '-7' }, float: { doubleValue: 2.5 },
+    yes: { boolValue: true }, no: { boolValue: false }, obj: { stringValue: '{"a":[1,"x"]}' }, list: { stringValue: '[1,2]' },
+    nil: { stringValue: 'null' }, '': { stringValue: 'empty key' },
+  });
+  assert.deepEqual(ev.bare, {});
+  assert.deepEqual(ev['not-an-object'], {}, 'the event is kept without attributes');
+  assert.deepEqual(warnings, ['edgetrace: event attributes that are not an object are ignored (the event is kept)']);
+  const a = Object.fromEntries(span.attributes.map((kv) => [kv.key, kv.value.stringValue]));
+  assert.equal(a['mlflow.traceTag.env'], 'staging');
+  assert.equal(a['mlflow.traceTag.n'], '3');
+  assert.equal(a['mlflow.traceMetadata.mlflow.source'], 'ci');
+  assert.equal(a['session.id'], 'sess');
+  assert.equal(a['user.id'], '7');
+  assert.equal(a['mlflow.clientRequestId'], 'req-1');
+  assert.equal(a['mlflow.requestPreview'], 'what?');
+  assert.equal(a['mlflow.responsePreview'], 'that.');
+});
+
+test('a bad limit is refused by init with a message naming it, and tracing goes on with the earlier one', async () => {
+  fresh();
+  for (const [bad, word] of [[{ maxQueueSpans: 0 }, 'maxQueueSpans'], [{ maxExportBytes: 1.5 }, 'maxExportBytes'],
+    [{ sampleRatio: 2 }, 'sampleRatio'], [{ sampleRatio: Number.NaN }, 'sampleRatio'], [{ maxValueBytes: 10 }, '64'],
+    [{ serviceName: 42 }, 'serviceName'], [{ resourceAttributes: [1, 2] }, 'resourceAttributes'], [{ maxEvents: '5' }, 'maxEvents']]) {
+    assert.throws(() => init({ endpoint: col.url, ...bad }), (e) => e.message.includes(word), JSON.stringify(bad));
+  }
+  const s = startSpan({ name: 'after-bad-init' });
+  assert.ok(s.isRecording, 'tracing is still on');
+  s.end();
+  await flush();
+  col.requests.length = 0;
+  init({ endpoint: col.url, format: 'json', serviceName: 'svc-x', resourceAttributes: { 'deployment.environment': 'test', 'host.count': 2, tags: { a: 1 } }, maxEvents: 1 });
+  withSpan((s) => s.addEvent('one').addEvent('two'), { name: 'configured' });
+  await flush();
+  const rs = col.requests.flatMap((r) => r.json?.resourceSpans ?? []);
+  const res = Object.fromEntries(rs[0].resource.attributes.map((a) => [a.key, a.value]));
+  assert.deepEqual(res['service.name'], { stringValue: 'svc-x' });
+  assert.deepEqual(res['deployment.environment'], { stringValue: 'test' });
+  assert.deepEqual(res['host.count'], { intValue: '2' });
+  assert.deepEqual(res.tags, { stringValue: '{"a":1}' });
+  const span = rs.flatMap((r) => r.scopeSpans).flatMap((ss) => ss.spans).find((x) => x.name === 'configured');
+  assert.equal(span.events.length, 1, 'maxEvents applied');
+});
+
 test('status, type, events, exceptions and trace updates are recorded in order, in the buffer or on their own', async () => {
   const warnings = fresh();
   const big = 'z'.repeat(200_000); // bigger than the 128 KB buffer

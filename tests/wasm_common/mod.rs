@@ -9,7 +9,7 @@ fn stat(core: &Core, path: &[&str]) -> f64 {
 }
 
 pub fn nested_spans_encode_into_one_batch() {
-    let mut c = Core::new(r#"{"serviceName":"wasm-test"}"#).unwrap();
+    let mut c = Core::from_json_config(r#"{"serviceName":"wasm-test"}"#).unwrap();
     let root = c.start_root(0, "root", "AGENT");
     assert_ne!(root, 0);
     let child = c.start(0, root, "child", "TOOL");
@@ -34,7 +34,7 @@ pub fn nested_spans_encode_into_one_batch() {
 }
 
 pub fn misuse_returns_failure_and_keeps_the_trace() {
-    let mut c = Core::new("").unwrap();
+    let mut c = Core::from_json_config("").unwrap();
     let root = c.start_root(0, "root", "CHAIN");
     assert_eq!(c.start(0, 987_654, "orphan", "TOOL"), 0);
     assert!(c.last_error().unwrap().contains("987654"));
@@ -58,7 +58,7 @@ pub fn misuse_returns_failure_and_keeps_the_trace() {
 }
 
 pub fn ids_are_random_and_traceparent_continues_a_trace() {
-    let mut c = Core::new("").unwrap();
+    let mut c = Core::from_json_config("").unwrap();
     let a = c.start_root(0, "a", "");
     let b = c.start_root(0, "b", "");
     let ta = c.trace_id(a).unwrap();
@@ -70,8 +70,32 @@ pub fn ids_are_random_and_traceparent_continues_a_trace() {
     assert_eq!(c.stats().len(), STATS.len());
 }
 
+/// A configuration in the core's binary form, as `init()` writes it: options with number values.
+fn config(fields: &[(&str, f64)]) -> Vec<u8> {
+    let mut out = (fields.len() as u32).to_le_bytes().to_vec();
+    for (key, value) in fields {
+        out.push(0);
+        out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        out.extend_from_slice(key.as_bytes());
+        out.push(2);
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+    out
+}
+
 pub fn bad_config_is_a_clear_error() {
-    assert!(Core::new(r#"{"maxExportBytes":0}"#).is_err());
-    assert!(Core::new(r#"{"sampleRatio":2}"#).is_err());
-    assert!(Core::new(r#"{"nope":1}"#).is_err());
+    assert!(Core::new(&config(&[
+        ("maxExportBytes", 30_000.0),
+        ("sampleRatio", 0.5)
+    ]))
+    .is_ok());
+    assert!(Core::new(&config(&[])).is_ok());
+    assert!(Core::new(&config(&[("maxExportBytes", 0.0)])).is_err());
+    assert!(Core::new(&config(&[("maxExportBytes", 1.5)])).is_err());
+    assert!(Core::new(&config(&[("sampleRatio", 2.0)])).is_err());
+    assert!(Core::new(&config(&[("nope", 1.0)])).is_err());
+    let mut cut = config(&[("maxEvents", 3.0)]);
+    cut.pop();
+    assert!(Core::new(&cut).is_err(), "a truncated configuration");
+    assert!(Core::from_json_config(r#"{"maxExportBytes":0}"#).is_err());
 }
