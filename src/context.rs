@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::Error;
+use crate::keymap::KeyMap;
 
 /// A fast, non-cryptographic hasher (the multiply-rotate scheme of rustc's `FxHasher`) for the
 /// core's own keys: span handles, context ids and trace ids. std's SipHash costs more than the
@@ -85,7 +86,7 @@ pub enum Removal {
 /// Stacks of open span handles, keyed by context id.
 #[derive(Debug)]
 pub struct ContextTable {
-    stacks: FxHashMap<u32, Vec<u32>>,
+    stacks: KeyMap<u32, Vec<u32>>,
     /// Emptied stacks of closed contexts, reused by the next opens: every trace the JS layer
     /// starts opens a context, and this saves an allocation and a free per trace.
     spare: Vec<Vec<u32>>,
@@ -94,8 +95,8 @@ pub struct ContextTable {
 
 impl Default for ContextTable {
     fn default() -> Self {
-        let mut stacks = FxHashMap::default();
-        stacks.insert(Self::DEFAULT, Vec::new());
+        let mut stacks = KeyMap::default();
+        stacks.insert_new(Self::DEFAULT, Vec::new());
         ContextTable {
             stacks,
             spare: Vec::new(),
@@ -115,8 +116,9 @@ impl ContextTable {
         loop {
             let id = self.next;
             self.next = ((self.next + 1) % crate::tracer::GIVEN_HANDLES).max(1);
-            if let std::collections::hash_map::Entry::Vacant(e) = self.stacks.entry(id) {
-                e.insert(self.spare.pop().unwrap_or_default());
+            if !self.stacks.contains_key(&id) {
+                self.stacks
+                    .get_or_insert(id, self.spare.pop().unwrap_or_default());
                 return id;
             }
         }
@@ -124,13 +126,12 @@ impl ContextTable {
 
     /// Opens a new, empty context under a chosen id; fails if that id is open.
     pub fn open_as(&mut self, id: u32) -> Result<(), Error> {
-        match self.stacks.entry(id) {
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(self.spare.pop().unwrap_or_default());
-                Ok(())
-            }
-            std::collections::hash_map::Entry::Occupied(_) => Err(Error::ContextInUse(id)),
+        if self.stacks.contains_key(&id) {
+            return Err(Error::ContextInUse(id));
         }
+        self.stacks
+            .get_or_insert(id, self.spare.pop().unwrap_or_default());
+        Ok(())
     }
 
     /// Closes a context and returns the handles still open on it (they stay open, off any stack).

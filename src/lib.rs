@@ -35,6 +35,7 @@ pub mod error;
 pub mod id;
 pub mod ingest;
 pub mod json;
+pub mod keymap;
 pub mod llm;
 pub mod otlp;
 pub mod propagation;

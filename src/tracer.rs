@@ -22,9 +22,10 @@ use crate::attribute::{AttrValue, Limits};
 use crate::batch::{BatchQueue, DropCounts, DropReason};
 use crate::clock::Clock;
 pub use crate::config::Config;
-use crate::context::{ContextTable, FxHashMap, Removal};
+use crate::context::{ContextTable, Removal};
 use crate::error::Error;
 use crate::id::{IdGenerator, SpanId, TraceId};
+use crate::keymap::KeyMap;
 use crate::otlp::{Encoder, Format, Payload};
 use crate::propagation::{format_traceparent, RemoteParent};
 use crate::span::{Event, Key, SpanData, SpanType, Status, StatusCode};
@@ -102,8 +103,8 @@ pub struct Tracer {
     clock: Box<dyn Clock>,
     ids: Box<dyn IdGenerator>,
     contexts: ContextTable,
-    live: FxHashMap<u32, Live>,
-    traces: FxHashMap<TraceId, TraceState>,
+    live: KeyMap<u32, Live>,
+    traces: KeyMap<TraceId, TraceState>,
     queue: BatchQueue,
     json: Encoder,
     proto: Encoder,
@@ -132,8 +133,8 @@ impl Tracer {
             clock,
             ids,
             contexts: ContextTable::default(),
-            live: FxHashMap::default(),
-            traces: FxHashMap::default(),
+            live: KeyMap::default(),
+            traces: KeyMap::default(),
             next_handle: 1,
             stats: Stats::default(),
         }
@@ -322,11 +323,14 @@ impl Tracer {
             events: Vec::new(),
             status: Status::default(),
         };
-        let state = self.traces.entry(trace_id).or_insert_with(|| TraceState {
-            info: TraceInfo::default(),
-            open: 0,
-            root: None,
-        });
+        let state = self.traces.get_or_insert(
+            trace_id,
+            TraceState {
+                info: TraceInfo::default(),
+                open: 0,
+                root: None,
+            },
+        );
         state.open += 1;
         // The trace's info is stamped onto its root; a trace continued from another process has
         // no root here, so its first local span (the one under the remote parent) stands in.
@@ -335,7 +339,8 @@ impl Tracer {
             state.root = Some(handle);
         }
         self.contexts.push(ctx, handle)?;
-        self.live.insert(
+        // New: a given handle was checked, an issued one is free.
+        self.live.get_or_insert(
             handle,
             Live {
                 data,

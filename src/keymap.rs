@@ -1,0 +1,171 @@
+//! The map the tracer keeps its open spans, traces and contexts in.
+//!
+//! Its keys are the tracer's own (span handles, context ids, trace ids), and it holds only what
+//! is open now, so it is small. Values live in a slab (slots reused through a free list, so a
+//! value is never moved once inserted); a vector of `(key, slot)` kept sorted by key finds them by
+//! binary search. No hashing, and far less code in the wasm than a `HashMap`. Span handles and
+//! context ids are issued in increasing order, so a new key usually goes at the end of the index,
+//! and spans end mostly in reverse order of their starts, so removals are near its end too.
+
+/// A map from `K` to `V`; see the module docs.
+#[derive(Debug)]
+pub struct KeyMap<K, V> {
+    index: Vec<(K, u32)>,
+    slots: Vec<Option<V>>,
+    free: Vec<u32>,
+}
+
+impl<K, V> Default for KeyMap<K, V> {
+    fn default() -> Self {
+        KeyMap {
+            index: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<K: Ord + Copy, V> KeyMap<K, V> {
+    #[inline]
+    fn find(&self, k: &K) -> Result<usize, usize> {
+        // The newest key is the likeliest (the span just started, its context).
+        match self.index.last() {
+            Some((last, _)) if last == k => Ok(self.index.len() - 1),
+            Some((last, _)) if last < k => Err(self.index.len()),
+            _ => self.index.binary_search_by(|(x, _)| x.cmp(k)),
+        }
+    }
+
+    #[inline]
+    fn slot(&self, i: usize) -> Option<&V> {
+        let (_, s) = self.index.get(i)?;
+        self.slots.get(*s as usize)?.as_ref()
+    }
+
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The value under `k`.
+    #[inline]
+    pub fn get(&self, k: &K) -> Option<&V> {
+        self.slot(self.find(k).ok()?)
+    }
+
+    /// The value under `k`, to change.
+    #[inline]
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        let i = self.find(k).ok()?;
+        let (_, s) = self.index.get(i)?;
+        self.slots.get_mut(*s as usize)?.as_mut()
+    }
+
+    /// Whether `k` has a value.
+    pub fn contains_key(&self, k: &K) -> bool {
+        self.find(k).is_ok()
+    }
+
+    /// Puts `v` under `k` if `k` has no value yet, and returns the value under `k`; `v` is
+    /// dropped when there was one.
+    pub fn get_or_insert(&mut self, k: K, v: V) -> &mut V {
+        let s = match self.find(&k) {
+            Ok(i) => self.index.get(i).map_or(0, |e| e.1),
+            Err(i) => {
+                let s = match self.free.pop() {
+                    Some(s) => {
+                        if let Some(slot) = self.slots.get_mut(s as usize) {
+                            *slot = Some(v);
+                        }
+                        s
+                    }
+                    None => {
+                        self.slots.push(Some(v));
+                        (self.slots.len() - 1) as u32
+                    }
+                };
+                self.index.insert(i, (k, s));
+                s
+            }
+        };
+        // The slot was just filled or found under `k`: it holds a value.
+        match self.slots.get_mut(s as usize) {
+            Some(Some(v)) => v,
+            _ => unreachable!("a KeyMap index entry without its value"),
+        }
+    }
+
+    /// Puts `v` under `k`; false (and `v` dropped, the old value kept) when `k` has one.
+    pub fn insert_new(&mut self, k: K, v: V) -> bool {
+        if self.contains_key(&k) {
+            return false;
+        }
+        self.get_or_insert(k, v);
+        true
+    }
+
+    /// Takes the value under `k` out.
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        let i = self.find(k).ok()?;
+        let (_, s) = self.index.remove(i);
+        let v = self.slots.get_mut(s as usize)?.take();
+        if s as usize + 1 == self.slots.len() {
+            self.slots.pop();
+        } else {
+            self.free.push(s);
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Against a BTreeMap, over a long run of inserts and removes in an order that mixes the
+    /// newest, the oldest and the middle keys.
+    #[test]
+    fn behaves_as_a_btree_map() {
+        let mut m: KeyMap<u32, u64> = KeyMap::default();
+        let mut model = BTreeMap::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for step in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = (x % 300) as u32;
+            match x % 5 {
+                0 | 1 => {
+                    let fresh = !model.contains_key(&k);
+                    assert_eq!(m.insert_new(k, step), fresh);
+                    model.entry(k).or_insert(step);
+                }
+                2 => assert_eq!(m.remove(&k), model.remove(&k)),
+                3 => {
+                    if let (Some(a), Some(b)) = (m.get_mut(&k), model.get_mut(&k)) {
+                        *a += 1;
+                        *b += 1;
+                    }
+                }
+                _ => {
+                    let v = *m.get_or_insert(k, step);
+                    assert_eq!(v, *model.entry(k).or_insert(step));
+                }
+            }
+            assert_eq!(m.len(), model.len());
+            assert_eq!(m.get(&k), model.get(&k));
+            assert_eq!(m.contains_key(&k), model.contains_key(&k));
+        }
+        for (k, v) in &model {
+            assert_eq!(m.get(k), Some(v));
+        }
+        // Slots are reused: never more of them than the most keys held at once.
+        assert!(m.slots.len() <= 300, "{}", m.slots.len());
+    }
+}
