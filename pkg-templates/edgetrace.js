@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { attrCommand, commandBytes, configBytes, eventCommand, makeClock, OP, parseTraceparent, Recorder, spanIdHex, textCommand, traceCommand, traceIdHex } from './recorder.js';
+import { attrCommand, commandBytes, configBytes, CORE_AT, eventCommand, makeClock, OP, parseTraceparent, Recorder, spanIdHex, textCommand, traceCommand, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -270,7 +270,7 @@ export function init(options = {}) {
   }
   const old = state.core;
   state.rec?.drain();
-  if (old && old.open_spans() > 0) {
+  if (old && old.stats()[CORE_AT.open] > 0) {
     fresh.free?.();
     warn('edgetrace: init() while spans are open keeps the earlier limits until they end');
     state.exporter.o = o;

@@ -7,6 +7,8 @@
 // Retry-After); a batch that still fails after `maxRetries` is counted as dropped. No timer or
 // I/O is created at module top level (workerd forbids it): only after the first span ends.
 
+import { CORE_AT } from './recorder.js';
+
 const RETRYABLE = (s) => s === 429 || s >= 500;
 // Chromium refuses keepalive requests once their bodies in flight exceed 64 KiB per page.
 const KEEPALIVE_BUDGET = 63 * 1024;
@@ -70,7 +72,7 @@ export class Exporter {
         rec.drained = false;
         rec.ends = 0;
       }
-      ready = !!core?.batch_ready();
+      ready = core?.stats()[CORE_AT.batchReady] === 1;
     }
     if (ready) {
       // One flush at a time from span ends: in a synchronous burst of spans every end sees a
@@ -98,7 +100,9 @@ export class Exporter {
     const core = this.core();
     if (!core) return null;
     const body = core.take_batch(this.o.format !== 'json');
-    return body ? { body, spans: core.last_batch_spans(), oversize: core.last_batch_oversize() } : null;
+    if (!body) return null;
+    const v = core.stats();
+    return { body, spans: v[CORE_AT.lastBatchSpans], oversize: v[CORE_AT.lastBatchOversize] === 1 };
   }
 
   /** Takes every queued batch out of the core. */
@@ -147,7 +151,7 @@ export class Exporter {
     this.stop();
     for (;;) {
       const core = this.core();
-      const next = core?.queued() > 0 ? this.take() : null;
+      const next = core?.stats()[CORE_AT.queued] > 0 ? this.take() : null;
       if (!next) break;
       if (next.oversize || this.keepaliveBytes + next.body.length > KEEPALIVE_BUDGET) {
         // Over the budget: send it as a normal request (it completes if the page lives on).
@@ -163,7 +167,7 @@ export class Exporter {
       this.inflight.add(p);
     }
     // Whatever is left waits for the next flush.
-    if (this.core()?.queued() > 0) this.onSpanEnd();
+    if (this.core()?.stats()[CORE_AT.queued] > 0) this.onSpanEnd();
   }
 
   /** Stops the timer (a newer exporter takes over). */

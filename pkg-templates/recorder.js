@@ -21,6 +21,13 @@ export const OP = { INPUTS: 9, OUTPUTS: 10, TYPE: 12, STATUS: 13, EXCEPTION: 15 
 const EVENT = 14;
 const TRACE = 16;
 
+/**
+ * Where numbers sit in the core's `stats()` (src/bindings.rs STATS, then STATE): the queue, the
+ * open spans, and what the exporter reads: a full batch waits (1), and the spans and oversize
+ * flag (1) of the body `take_batch` last returned.
+ */
+export const CORE_AT = { queued: 3, open: 4, batchReady: 15, lastBatchSpans: 16, lastBatchOversize: 17 };
+
 const GIVEN = 0x80000000; // handles and context ids from here up are ours (tracer.rs GIVEN_HANDLES)
 const CAP = 1 << 17;
 const MAX_STRINGS = 65000; // below the core's 65,536

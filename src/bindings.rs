@@ -72,6 +72,11 @@ pub const STATS: [&str; 15] = [
     "droppedEvents",
 ];
 
+/// The names of the numbers [`Core::stats`] gives after [`STATS`], for the exporter: whether a
+/// full batch waits (1 or 0), and the spans in the body `take_batch` last returned and whether it
+/// holds one span bigger than `maxExportBytes` (1 or 0).
+pub const STATE: [&str; 3] = ["batchReady", "lastBatchSpans", "lastBatchOversize"];
+
 /// The tracer, as JS sees it.
 #[wasm_bindgen]
 pub struct Core {
@@ -204,38 +209,14 @@ impl Core {
         Some(p.body)
     }
 
-    /// Spans in the body last returned by `take_batch`.
-    pub fn last_batch_spans(&self) -> u32 {
-        self.last_spans
-    }
-
-    /// Whether that body holds one span bigger than `maxExportBytes`.
-    pub fn last_batch_oversize(&self) -> bool {
-        self.last_oversize
-    }
-
-    /// Spans waiting for export.
-    pub fn queued(&self) -> u32 {
-        self.t.queued() as u32
-    }
-
-    /// Spans open now.
-    pub fn open_spans(&self) -> u32 {
-        self.t.open_spans() as u32
-    }
-
-    /// Whether a full batch waits.
-    pub fn batch_ready(&self) -> bool {
-        self.t.batch_ready()
-    }
-
     /// Counts spans the transport gave up on.
     pub fn report_export_failed(&mut self, spans: u32) {
         self.t.report_export_failed(u64::from(spans));
     }
 
-    /// The counters, in the order of [`STATS`] (the JS layer names them: a plain array of
-    /// numbers crosses the boundary with less code on both sides than an object built here).
+    /// The counters, in the order of [`STATS`], then the exporter's numbers, in the order of
+    /// [`STATE`] (the JS layer names them: a plain array of numbers crosses the boundary with
+    /// less code on both sides than an object built here, or a method per number).
     pub fn stats(&self) -> Vec<f64> {
         let s = self.t.stats();
         let d = &s.dropped;
@@ -255,6 +236,9 @@ impl Core {
             s.truncated_values,
             s.dropped_attributes,
             s.dropped_events,
+            u64::from(self.t.batch_ready()),
+            u64::from(self.last_spans),
+            u64::from(self.last_oversize),
         ]
         .map(|v| v as f64)
         .to_vec()

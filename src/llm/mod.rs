@@ -45,18 +45,31 @@ impl Format {
     /// assert_eq!(Format::detect("/v1beta/models/gemini-2.0-flash:streamGenerateContent"), Some(Format::Gemini));
     /// assert_eq!(Format::detect("/v1/messages"), Some(Format::Anthropic));
     /// assert_eq!(Format::detect("/v1/users"), None);
+    /// // A query and trailing slashes do not count; a path in the query does not either.
+    /// assert_eq!(Format::detect("/v1/chat/completions/?stream=1"), Some(Format::OpenAiChat));
+    /// assert_eq!(Format::detect("/v1/messages//"), Some(Format::Anthropic));
+    /// assert_eq!(Format::detect("/v1/users?next=/v1/messages"), None);
+    /// assert_eq!(Format::detect(""), None);
     /// ```
     pub fn detect(path: &str) -> Option<Format> {
-        let p = path.split('?').next().unwrap_or(path).trim_end_matches('/');
-        if p.ends_with("/chat/completions") {
+        // On bytes: str's pattern searches (`split`, `trim_end_matches`) cost the core ~1 KB.
+        let mut p = path.as_bytes();
+        if let Some(q) = p.iter().position(|&b| b == b'?') {
+            p = p.get(..q).unwrap_or_default();
+        }
+        while let [rest @ .., b'/'] = p {
+            p = rest;
+        }
+        let ends_with = |s: &str| p.ends_with(s.as_bytes());
+        if ends_with("/chat/completions") {
             Some(Format::OpenAiChat)
-        } else if p.ends_with("/responses") {
+        } else if ends_with("/responses") {
             Some(Format::OpenAiResponses)
-        } else if p.ends_with("/embeddings") {
+        } else if ends_with("/embeddings") {
             Some(Format::OpenAiEmbeddings)
-        } else if p.ends_with("/v1/messages") {
+        } else if ends_with("/v1/messages") {
             Some(Format::Anthropic)
-        } else if p.ends_with(":generateContent") || p.ends_with(":streamGenerateContent") {
+        } else if ends_with(":generateContent") || ends_with(":streamGenerateContent") {
             Some(Format::Gemini)
         } else {
             None

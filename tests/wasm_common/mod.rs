@@ -1,10 +1,14 @@
 //! Checks of the JS boundary shared by the Node and Chromium wasm-bindgen-test files.
 
-use edgetrace::bindings::{Core, STATS};
+use edgetrace::bindings::{Core, STATE, STATS};
 
 fn stat(core: &Core, path: &[&str]) -> f64 {
     let name = path.join(".");
-    let i = STATS.iter().position(|s| *s == name).unwrap();
+    let i = STATS
+        .iter()
+        .chain(STATE.iter())
+        .position(|s| *s == name)
+        .unwrap();
     core.stats()[i]
 }
 
@@ -21,7 +25,7 @@ pub fn nested_spans_encode_into_one_batch() {
     let tid = c.trace_id(root);
     assert!(tid.is_none(), "an ended span has no trace id lookup");
     let body = c.take_batch(false).expect("a batch");
-    assert_eq!(c.last_batch_spans(), 2);
+    assert_eq!(stat(&c, &["lastBatchSpans"]), 2.0);
     let text = String::from_utf8(body).unwrap();
     assert!(text.contains(r#""name":"child""#), "{text}");
     assert!(
@@ -47,7 +51,7 @@ pub fn misuse_returns_failure_and_keeps_the_trace() {
     assert!(c.end(root));
     assert!(!c.end(root), "ended twice");
     let body = c.take_batch(true).expect("the root is kept");
-    assert_eq!(c.last_batch_spans(), 1);
+    assert_eq!(stat(&c, &["lastBatchSpans"]), 1.0);
     assert!(
         body.len() < 40_000,
         "the big value was truncated: {}",
@@ -67,7 +71,7 @@ pub fn ids_are_random_and_traceparent_continues_a_trace() {
     let tp = c.traceparent(a).unwrap();
     let r = c.start_remote(0, &tp, "remote", "CHAIN");
     assert_eq!(c.trace_id(r).unwrap(), ta);
-    assert_eq!(c.stats().len(), STATS.len());
+    assert_eq!(c.stats().len(), STATS.len() + STATE.len());
 }
 
 /// A configuration in the core's binary form, as `init()` writes it: options with number values.
