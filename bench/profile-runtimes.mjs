@@ -1,7 +1,7 @@
 // Where edgetrace's time goes in headless Chromium and in workerd: the same CPU profile as
 // bench/profile.mjs, taken through each runtime's DevTools protocol (Chromium's through
 // Playwright's CDP session, workerd's inspector socket through Miniflare's `inspectorPort`).
-// The package is the named copy (bench/lib/named-pkg.mjs: the size build inlined for Chromium,
+// The package is the named copy (bench/lib/named-pkg.mjs: the size build, deflated, for Chromium,
 // the speed build as workerd's module), loaded unbundled so functions keep their names and files.
 // Only the timed part of a round is profiled; the buffer-only scenarios' queue is drained after.
 //   node bench/profile-runtimes.mjs chromium|workerd [SCENARIO] [OPS] [ROUNDS] [--no-build]

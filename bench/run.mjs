@@ -161,7 +161,7 @@ const md = [
   '',
   '| entry | minified | gzip -9 |',
   '|---|---|---|',
-  ...size.map((s) => `| ${s.name}${s.estimate ? ' (computed: the bundle minus the inlined copy, plus the .wasm file)' : ''} | ${kb(s.raw)} KB | ${kb(s.gzip9)} KB |`),
+  ...size.map((s) => `| ${s.name}${s.estimate ? ' (computed: the bundle minus the deflated copy, plus the .wasm file)' : ''} | ${kb(s.raw)} KB | ${kb(s.gzip9)} KB |`),
   '',
   `Target: below OpenTelemetry web with Zone.js (${kb(zone.gzip9)} KB), aiming below it without (${kb(noZone.gzip9)} KB). edgetrace ships ${kb(etSize.gzip9)} KB, so the target is ${etSize.gzip9 < zone.gzip9 ? '**met**' : `**missed**, by ${(etSize.gzip9 / zone.gzip9).toFixed(1)}×`}.`,
   '',
