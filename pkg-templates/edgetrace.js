@@ -72,6 +72,7 @@ const state = {
   llm: null, // promise of the LlmCalls instance for the current prices (null: not loaded yet)
   wasm: null,
   wasmLoading: null, // promise of the core while it loads asynchronously (browsers), then null
+  wasmFailed: false, // the asynchronous load failed (tracing is off)
   core: null, // the wasm Core (null until the wasm is loaded)
   rec: null, // the core's Recorder
   clock: null,
@@ -138,7 +139,7 @@ function ensureContext() {
 // is inflated and compiled asynchronously, so the first call starts the load and gets null, and
 // spans are recorded meanwhile (see Recorder) and applied once the core exists (attachCore).
 function wasmNow() {
-  if (state.wasm || state.wasmLoading) return state.wasm;
+  if (state.wasm || state.wasmLoading || state.wasmFailed) return state.wasm;
   const w = state.loader();
   if (typeof w?.then !== 'function') return (state.wasm = w);
   state.wasmLoading = w.then(
@@ -150,6 +151,7 @@ function wasmNow() {
     },
     (e) => {
       state.wasmLoading = null;
+      state.wasmFailed = true; // not tried again: tracing is off
       tracingOff(`the wasm core failed to load: ${e?.message || e}`);
       return null;
     },

@@ -272,6 +272,27 @@ async function leaveAndCollect(params) {
   }
 }
 
+test('a browser without DecompressionStream: tracing turns off with one warning and the page runs on', async () => {
+  col.requests.length = 0;
+  const p = await browser.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(String(e)));
+  try {
+    await p.goto(`${site.url}/nodecompress.html?${new URLSearchParams({ collector: col.url })}`);
+    const r = await p.waitForFunction(() => window.result, null, { timeout: 15_000 }).then((h) => h.jsonValue());
+    assert.equal(r.error, null, r.error);
+    assert.equal(r.sum, 5, 'the traced function returned its value');
+    assert.equal(r.later, 'after');
+    assert.equal(r.recording, false, 'spans after the failure record nothing');
+    assert.deepEqual(r.warnings, ['edgetrace: tracing is off, the wasm core failed to load: this runtime has no DecompressionStream to inflate the wasm with']);
+    assert.equal(r.stats.started, 0);
+    assert.deepEqual(errors, []);
+    assert.equal(col.requests.length, 0, 'nothing was sent');
+  } finally {
+    await p.close();
+  }
+});
+
 describe('a page that ends spans and navigates away at once', () => {
   test('delivers them with the pagehide keepalive flush (exactly once each)', async () => {
     const n = 6;
