@@ -30,11 +30,11 @@ rmSync(small, { recursive: true, force: true });
 
 step('wasm-bindgen --target web');
 run('wasm-bindgen', [
-  '--target', 'web', '--no-typescript', '--out-dir', core, '--out-name', 'edgetrace',
+  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', core, '--out-name', 'edgetrace',
   join(root, 'target/wasm32-unknown-unknown/release-speed/edgetrace.wasm'),
 ]);
 run('wasm-bindgen', [
-  '--target', 'web', '--no-typescript', '--out-dir', small, '--out-name', 'edgetrace',
+  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', small, '--out-name', 'edgetrace',
   join(root, 'target/wasm32-unknown-unknown/release-browser/edgetrace.wasm'),
 ]);
 // One glue serves both: the builds have the same exports and imports.
@@ -58,7 +58,7 @@ const llm = join(pkg, 'llm');
 step('cargo build --release --target wasm32-unknown-unknown --features llm-module (the model API parsers)');
 run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '--lib', '--features', 'llm-module']);
 run('wasm-bindgen', [
-  '--target', 'web', '--no-typescript', '--out-dir', llm, '--out-name', 'edgetrace_llm',
+  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', llm, '--out-name', 'edgetrace_llm',
   join(root, 'target/wasm32-unknown-unknown/release/edgetrace.wasm'),
 ]);
 const llmWasm = join(llm, 'edgetrace_llm_bg.wasm');

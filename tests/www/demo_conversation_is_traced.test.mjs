@@ -6,7 +6,7 @@
 // MLflow UI must show the trace. Screenshots of the page and of the trace in the MLflow UI are
 // saved to tests/artifacts/.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDemoStack } from '../../scripts/demo-stack.mjs';
@@ -40,6 +40,12 @@ const parsed = (v) => {
     return v;
   }
 };
+
+test('the bundled page carries no .wasm asset: the package ships its wasm inside its JS, deflated', () => {
+  const assets = readdirSync(join(root, 'www/dist/assets'));
+  assert.ok(assets.some((f) => f.endsWith('.js')), `the bundle is there: ${assets.join(', ')}`);
+  assert.deepEqual(assets.filter((f) => f.endsWith('.wasm')), [], 'Vite emitted a .wasm the page never fetches (wasm-bindgen default module path)');
+});
 
 test('a two-turn conversation in the demo page: each turn is one trace across page and Worker, visible in the MLflow UI', { timeout: 240_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
