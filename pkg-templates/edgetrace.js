@@ -313,21 +313,13 @@ function hookPageLifecycle() {
 /** Records a command from a writer (see `Recorder.write`), on its own when too big for the buffer. */
 function recordWrite(cmd) {
   const r = state.options.enabled === false ? null : recOrNull();
-  if (r && !r.write(cmd)) applyCommand(commandBytes(cmd));
+  if (r && !r.write(cmd)) r.applyOwn(commandBytes(cmd));
 }
 
 /** Records a command of text fields (see `Recorder.texts`), on its own when too big for the buffer. */
 function record(op, h, texts, code) {
   const r = state.options.enabled === false ? null : recOrNull();
-  if (r && !r.texts(op, h, texts, code)) applyCommand(textCommand(op, h, texts, code));
-}
-
-/** Applies commands built outside the recorder's buffer, after the buffer's; `failed` is the
- * warning when the core gives no error of its own. */
-function applyCommand(bytes, failed = 'a span operation was not applied') {
-  const c = core();
-  if (!c) state.rec?.applyOwn(bytes);
-  else if (c.apply(bytes) & 6) warn(`edgetrace: ${c.last_error() || failed}`);
+  if (r && !r.texts(op, h, texts, code)) r.applyOwn(textCommand(op, h, texts, code));
 }
 
 function redact(kind, value, span) {
@@ -433,7 +425,7 @@ export class Span {
     // on their own when too big for the buffer.
     const primitive = t === 'string' || t === 'number' || t === 'boolean';
     const x = primitive ? v : safeStringify(v, warn);
-    if (!r.inlineAttr(h, k, x, !primitive)) applyCommand(attrCommand(h, k, x, !primitive));
+    if (!r.inlineAttr(h, k, x, !primitive)) r.applyOwn(attrCommand(h, k, x, !primitive));
     return this;
   }
 
@@ -624,9 +616,7 @@ export const _internal = {
   llmRun(f) {
     try {
       const bytes = f();
-      if (bytes?.length) {
-        if (recOrNull()) applyCommand(bytes, "a model call's attributes were not applied");
-      }
+      if (bytes?.length) recOrNull()?.applyOwn(bytes);
       return true;
     } catch (e) {
       warn(`edgetrace: the model API parsers failed: ${e?.message || e}`);
