@@ -160,7 +160,7 @@ const md = [
   '',
   '## Shipped size',
   '',
-  'A browser entry that traces a function and exports (`bench/entries/`), bundled by esbuild (bundle, minify, ESM, browser) the same way for each, then gzip -9 (`node bench/size.mjs`). edgetrace\'s entry is code-split (`splitting`), as Vite, webpack and Rollup split a dynamic import: its model API parsers are a wasm module of their own, in a chunk that loads on the first model call, so its row is what a page loads up front; the parsers\' chunk is listed on its own.',
+  'A browser entry that traces a function and exports (`bench/entries/`), bundled by esbuild (bundle, minify, ESM, browser) the same way for each, then gzip -9 (`node bench/size.mjs`). edgetrace\'s entry is code-split (`splitting`), as Vite, webpack and Rollup split a dynamic import: its model API parsers are a wasm module of their own, in a chunk that loads on the first model call, so its row is what a page loads up front; the parsers\' chunk is listed on its own. The entry\'s core writes OTLP/protobuf (the default `format`); a page that calls `init({ format: \'json\' })` loads the core with the OTLP/JSON encoder instead, from a chunk of its own, also listed.',
   '',
   '| entry | minified | gzip -9 |',
   '|---|---|---|',

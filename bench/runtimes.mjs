@@ -50,11 +50,19 @@ const server = createServer(async (req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const browser = await launchChromium();
 try {
-  const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
-  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30_000 });
+  const open = async () => {
+    const p = await browser.newPage();
+    await p.goto(`http://127.0.0.1:${server.address().port}/`);
+    await p.waitForFunction(() => window.benchReady === true, null, { timeout: 30_000 });
+    return p;
+  };
+  // The browser entry's default core writes OTLP/protobuf only; a page whose first init() asks
+  // for JSON loads the core with the JSON encoder instead. The JSON scenario gets such a page of
+  // its own (its first round, discarded, loads that core), as a real page would.
+  const pages = { default: await open(), json: await open() };
   results.chromiumVersion = browser.version();
   for (const sc of SCENARIOS) {
+    const page = sc.export === 'json' ? pages.json : pages.default;
     const r = { edgetrace: [], otel: [] };
     for (let i = 0; i < rounds + 1; i++) {
       for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
@@ -68,7 +76,7 @@ try {
     say(`chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
   }
   const floors = [];
-  for (let i = 0; i < rounds; i++) floors.push(await page.evaluate((n) => window.runCaptureFloor(n), ops * 10));
+  for (let i = 0; i < rounds; i++) floors.push(await pages.default.evaluate((n) => window.runCaptureFloor(n), ops * 10));
   results.chromiumCaptureFloorNs = floors;
   say(`chromium floor: one V8 async stack capture ${median(floors).toFixed(0)} ns`);
 } finally {

@@ -50,7 +50,12 @@ for (const f of initial) {
   }
 }
 writeFileSync(join(here, 'out', 'size-inputs.json'), JSON.stringify(Object.fromEntries([...byInput].sort((a, b) => b[1] - a[1]))));
-const lazy = sum(new Set([...all].filter((f) => !initial.has(f))));
+// The chunks loaded later: the model API parsers, and the core with the OTLP/JSON encoder that
+// loads instead of the entry's own core for init({ format: 'json' }).
+const later = [...all].filter((f) => !initial.has(f));
+const isJsonCore = (f) => Object.keys(meta.get(f).inputs).some((p) => p.endsWith('core/wasm-deflate-json.js'));
+const lazy = sum(new Set(later.filter((f) => !isJsonCore(f))));
+const jsonCore = sum(new Set(later.filter(isJsonCore)));
 for (const [name, entry] of [['OpenTelemetry web + Zone.js', 'otel-web-zone.js'], ['OpenTelemetry web, no Zone.js', 'otel-web.js']]) {
   const r = await build({ ...common, entryPoints: [join(here, 'entries', entry)] });
   const js = r.outputFiles[0].contents;
@@ -67,5 +72,6 @@ rows.splice(1, 0, {
   raw: et.raw - inline.length + wasm.length,
   gzip9: et.gzip9 - gz(inline) + gz(wasm),
   estimate: true,
-}, { name: 'edgetrace model API parsers (a chunk loaded on the first model call, not up front)', ...lazy, lazy: true });
+}, { name: 'edgetrace model API parsers (a chunk loaded on the first model call, not up front)', ...lazy, lazy: true },
+{ name: "edgetrace core with OTLP/JSON (a chunk loaded instead of the entry's core for init({ format: 'json' }))", ...jsonCore, lazy: true });
 console.log(JSON.stringify(rows));

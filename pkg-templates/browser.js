@@ -1,6 +1,8 @@
 // The browser entry (plain ESM and bundlers alike). The wasm core ships in the bundle, deflated
 // as base64 (no bundler needs a wasm loader), and is inflated and compiled asynchronously when
 // tracing starts: spans recorded meanwhile are kept in order and applied when it is ready.
+// That core writes OTLP/protobuf only; for init({ format: 'json' }) the core with the OTLP/JSON
+// encoder loads instead, from a chunk of its own (2.7 KB gzip that protobuf pages do not load).
 import initCore, { Core, core_memory as memory } from './core/edgetrace.js';
 import deflated from './core/wasm-deflate.js';
 import { inflateBase64 } from './inflate.js';
@@ -8,9 +10,12 @@ import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js'
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 _setRuntime({
-  loader: async () => {
-    await initCore({ module_or_path: await inflateBase64(deflated) });
-    return { Core, memory };
+  // The options of the first init() (or the defaults, when a span comes first) choose the core.
+  loader: async (options) => {
+    const json = options?.format === 'json';
+    const text = json ? (await import('./core/wasm-deflate-json.js')).default : deflated;
+    await initCore({ module_or_path: await inflateBase64(text) });
+    return { Core, memory, json };
   },
   // The model API parsers load on the first model call, from a chunk of their own.
   llmLoader: () => import('./llm-browser.js').then((m) => m.loadParsers(inflateBase64)),

@@ -62,7 +62,13 @@ export interface InitOptions {
   ingestKey?: string;
   /** Extra headers on export requests (for example MLflow auth on a server). Default: none. */
   headers?: Record<string, string>;
-  /** Body encoding: OTLP `'protobuf'` or `'json'`. Default: `'protobuf'`. */
+  /**
+   * Body encoding: OTLP `'protobuf'` or `'json'`. Default: `'protobuf'`. In browsers the entry's
+   * core writes protobuf only; `'json'` loads the core with the JSON encoder instead (a chunk of its
+   * own), so it takes effect when the first `init()` that sets it comes before the first span.
+   * A span earlier than that has loaded the default core already, and the export stays protobuf
+   * (with a warning).
+   */
   format?: 'protobuf' | 'json';
   /** `service.name` of the resource. Default: `'edgetrace'`. */
   serviceName?: string;

@@ -140,7 +140,7 @@ function ensureContext() {
 // spans are recorded meanwhile (see Recorder) and applied once the core exists (attachCore).
 function wasmNow() {
   if (state.wasm || state.wasmLoading || state.wasmFailed) return state.wasm;
-  const w = state.loader();
+  const w = state.loader(state.options);
   if (typeof w?.then !== 'function') return (state.wasm = w);
   state.wasmLoading = w.then(
     (loaded) => {
@@ -210,9 +210,14 @@ function recorder() {
   ensureContext();
   if (!state.core) state.core = makeCore(state.options);
   state.rec = makeRecorder(state.core);
-  state.exporter = new Exporter({ core, ready: coreReady, options: state.options, warn, rec: () => state.rec });
+  state.exporter = newExporter(state.options);
   return state.rec;
 }
+
+// The loaded core writes OTLP/JSON unless it says it does not (the browser's default core).
+const newExporter = (options) => new Exporter({
+  core, ready: coreReady, options, warn, rec: () => state.rec, json: () => state.wasm?.json !== false,
+});
 
 // The core, with everything recorded so far applied: for every call but the hot path's. Null
 // while the wasm loads.
@@ -282,7 +287,7 @@ export function init(options = {}) {
     prev?.stop();
     state.core = fresh;
     state.rec = makeRecorder(fresh);
-    state.exporter = new Exporter({ core, ready: coreReady, options: o, warn, rec: () => state.rec });
+    state.exporter = newExporter(o);
     // flush() also waits for requests the earlier exporter still has in flight.
     const next = state.exporter;
     for (const p of prev?.inflight || []) {

@@ -22,8 +22,9 @@ export class Exporter {
    * @param {(msg: string) => void} o.warn
    * @param {() => any} [o.rec]  returns the core's Recorder
    */
-  constructor({ core, ready, options, warn, rec }) {
+  constructor({ core, ready, options, warn, rec, json }) {
     this.core = core;
+    this.json = json || (() => true);
     this.ready = ready || (async () => core());
     this.rec = rec || null;
     this.o = options;
@@ -99,10 +100,19 @@ export class Exporter {
   take() {
     const core = this.core();
     if (!core) return null;
-    const body = core.take_batch(this.o.format !== 'json');
+    let format = this.o.format === 'json' ? 'json' : 'protobuf';
+    if (format === 'json' && !this.json()) {
+      // A browser core loaded before init({ format: 'json' }) has no JSON encoder.
+      if (!this.warnedJson) {
+        this.warnedJson = true;
+        this.warn("edgetrace: format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf");
+      }
+      format = 'protobuf';
+    }
+    const body = core.take_batch(format === 'protobuf');
     if (!body) return null;
     const v = core.stats();
-    return { body, spans: v[CORE_AT.lastBatchSpans], oversize: v[CORE_AT.lastBatchOversize] === 1 };
+    return { body, format, spans: v[CORE_AT.lastBatchSpans], oversize: v[CORE_AT.lastBatchOversize] === 1 };
   }
 
   /** Takes every queued batch out of the core. */
@@ -180,7 +190,7 @@ export class Exporter {
 
   async send(batch, keepalive) {
     const url = this.url();
-    const format = this.o.format === 'json' ? 'json' : 'protobuf';
+    const format = batch.format;
     let attempt = 0;
     for (;;) {
       let status = 0;

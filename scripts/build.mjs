@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Builds the npm package in pkg/: the Rust core compiled to wasm32 twice (the size-optimized
-// `release-browser` profile, shipped in the browser entry deflated as base64, and the speed-optimized
+// Builds the npm package in pkg/: the Rust core compiled to wasm32 three times (the size-optimized
+// `release-browser` profile, shipped in the browser entry deflated as base64, once OTLP/protobuf
+// only and once with the OTLP/JSON encoder too, and the speed-optimized
 // `release-speed` profile, the .wasm file Node and Workers load), wasm-bindgen (web target),
 // wasm-opt from the npm `binaryen` package, and the hand-written JS entries and types from
-// pkg-templates/. The model API parsers are a third build (cargo feature `llm-module`), a wasm
+// pkg-templates/. The model API parsers are a fourth build (cargo feature `llm-module`), a wasm
 // module of their own in pkg/llm/ that the JS layer loads on the first model call.
 // Prints each step and the shipped sizes (raw and gzip -9).
 import { execFileSync } from 'node:child_process';
@@ -18,28 +19,31 @@ const core = join(pkg, 'core');
 const step = (msg) => console.log(`[build] ${msg}`);
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
 
-step('cargo build --profile release-browser --target wasm32-unknown-unknown (size-optimized, for browsers)');
-run('cargo', ['build', '--profile', 'release-browser', '--target', 'wasm32-unknown-unknown', '--lib']);
-step('cargo build --profile release-speed --target wasm32-unknown-unknown (for Node and Workers)');
-run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown-unknown', '--lib']);
-
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(core, { recursive: true });
+// The browser's two size-optimized cores: the default one, OTLP/protobuf only (cargo feature
+// `protobuf-only`), in target/wasm-small, and the one with the OTLP/JSON encoder too, loaded
+// instead for init({ format: 'json' }), in target/wasm-small-json.
 const small = join(root, 'target', 'wasm-small');
-rmSync(small, { recursive: true, force: true });
-
+const smallJson = join(root, 'target', 'wasm-small-json');
+const bindgen = (wasmFile, outDir) => run('wasm-bindgen', [
+  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', outDir, '--out-name', 'edgetrace', wasmFile,
+]);
+for (const [features, dir, what] of [[['--features', 'protobuf-only'], small, 'OTLP/protobuf only'], [[], smallJson, 'with OTLP/JSON']]) {
+  step(`cargo build --profile release-browser --target wasm32-unknown-unknown ${features.join(' ')} (size-optimized, for browsers: ${what})`);
+  run('cargo', ['build', '--profile', 'release-browser', '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
+  rmSync(dir, { recursive: true, force: true });
+  bindgen(join(root, 'target/wasm32-unknown-unknown/release-browser/edgetrace.wasm'), dir);
+}
+step('cargo build --profile release-speed --target wasm32-unknown-unknown (for Node and Workers)');
+run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown-unknown', '--lib']);
 step('wasm-bindgen --target web');
-run('wasm-bindgen', [
-  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', core, '--out-name', 'edgetrace',
-  join(root, 'target/wasm32-unknown-unknown/release-speed/edgetrace.wasm'),
-]);
-run('wasm-bindgen', [
-  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', small, '--out-name', 'edgetrace',
-  join(root, 'target/wasm32-unknown-unknown/release-browser/edgetrace.wasm'),
-]);
-// One glue serves both: the builds have the same exports and imports.
-if (readFileSync(join(small, 'edgetrace.js'), 'utf8') !== readFileSync(join(core, 'edgetrace.js'), 'utf8')) {
-  throw new Error('the size- and speed-optimized builds have different wasm-bindgen glue');
+bindgen(join(root, 'target/wasm32-unknown-unknown/release-speed/edgetrace.wasm'), core);
+// One glue serves all three: the builds have the same exports and imports.
+for (const dir of [small, smallJson]) {
+  if (readFileSync(join(dir, 'edgetrace.js'), 'utf8') !== readFileSync(join(core, 'edgetrace.js'), 'utf8')) {
+    throw new Error(`the size-optimized build in ${dir} and the speed-optimized build have different wasm-bindgen glue`);
+  }
 }
 
 const wasmOpt = (file, level = '-Oz') => run(join(root, 'node_modules/.bin/wasm-opt'), [
@@ -52,6 +56,8 @@ const wasm = join(core, 'edgetrace_bg.wasm');
 wasmOpt(wasm, '-O3');
 const smallWasm = join(small, 'edgetrace_bg.wasm');
 wasmOpt(smallWasm);
+const smallJsonWasm = join(smallJson, 'edgetrace_bg.wasm');
+wasmOpt(smallJsonWasm);
 
 // Size-optimized for every runtime: it runs once per model call, not per span.
 const llm = join(pkg, 'llm');
@@ -81,8 +87,9 @@ const deflated = (wasmFile, out) => {
 };
 deflated(llmWasm, join(llm, 'wasm-deflate.js'));
 
-step('deflate the size-optimized wasm for the browser entry');
+step('deflate the size-optimized wasm for the browser entry (and the one with OTLP/JSON)');
 deflated(smallWasm, join(core, 'wasm-deflate.js'));
+deflated(smallJsonWasm, join(core, 'wasm-deflate-json.js'));
 
 step('copy pkg-templates/');
 for (const f of readdirSync(join(root, 'pkg-templates'))) copyFileSync(join(root, 'pkg-templates', f), join(pkg, f));
@@ -98,6 +105,8 @@ const rows = [
   ['JS layer (edgetrace, recorder, exporter, safe-json, stream, fetch)', ['edgetrace.js', 'recorder.js', 'exporter.js', 'safe-json.js', 'stream.js', 'fetch.js']
     .map((f) => size(join(pkg, f))).reduce((a, b) => ({ raw: a.raw + b.raw, gzip9: a.gzip9 + b.gzip9 }))],
   ['core/wasm-deflate.js (browser)', size(join(core, 'wasm-deflate.js'))],
+  ['size-optimized wasm with OTLP/JSON', size(smallJsonWasm)],
+  ['core/wasm-deflate-json.js (browser, format json)', size(join(core, 'wasm-deflate-json.js'))],
   ['llm/edgetrace_llm_bg.wasm (model API parsers)', size(llmWasm)],
   ['llm/wasm-deflate.js (browser)', size(join(llm, 'wasm-deflate.js'))],
 ];

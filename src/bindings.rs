@@ -196,12 +196,17 @@ impl Core {
     }
 
     /// The next export body (protobuf when `protobuf`, else JSON), or undefined when nothing
-    /// waits. `last_batch_spans` and `last_batch_oversize` describe it.
+    /// waits. `last_batch_spans` and `last_batch_oversize` describe it. A core built without the
+    /// JSON encoder (the browser's default, cargo feature `protobuf-only`) gives undefined for
+    /// JSON, with a `last_error` that says so.
     pub fn take_batch(&mut self, protobuf: bool) -> Option<Vec<u8>> {
         let f = if protobuf {
             Format::Protobuf
-        } else {
+        } else if crate::otlp::encode::JSON {
             Format::Json
+        } else {
+            self.last_error = Some("this core was built without the OTLP/JSON encoder".into());
+            return None;
         };
         let p = self.t.take_batch(f)?;
         self.last_spans = p.spans as u32;

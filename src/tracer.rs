@@ -653,9 +653,11 @@ impl Tracer {
         self.queue.batch_ready()
     }
 
-    /// The next export body, or `None` when nothing waits.
+    /// The next export body, or `None` when nothing waits (and, in a build without the JSON
+    /// encoder, [`crate::otlp::encode::JSON`], for JSON).
     pub fn take_batch(&mut self, format: Format) -> Option<Payload> {
         let enc = match format {
+            Format::Json if !crate::otlp::encode::JSON => return None,
             Format::Json => &self.json,
             Format::Protobuf => &self.proto,
         };

@@ -1,7 +1,8 @@
 // A copy of pkg/ whose wasm keeps its name section, so CPU profiles show wasm functions by their
 // Rust names. Built the way scripts/build.mjs builds the shipped files except that wasm-opt keeps
 // the names (-g instead of --strip-debug): the speed build (release-speed, -O3) as the .wasm file
-// Node and Workers load, and the size build (release-browser, -Oz) deflated for the browser entry.
+// Node and Workers load, and the size builds (release-browser, -Oz; OTLP/protobuf only, and with
+// OTLP/JSON) deflated for the browser entry.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,16 +23,24 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
   rmSync(NAMED_PKG, { recursive: true, force: true });
   mkdirSync(NAMED_PKG, { recursive: true });
   cpSync(join(root, 'pkg'), NAMED_PKG, { recursive: true });
-  for (const [profile, out, level] of [['release-speed', 'core', '-O3'], ['release-browser', 'core-size', '-Oz']]) {
-    run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib']);
+  // The browser's two cores: OTLP/protobuf only (the entry's default) and with OTLP/JSON.
+  for (const [profile, out, level, features] of [
+    ['release-speed', 'core', '-O3', []],
+    ['release-browser', 'core-size', '-Oz', ['--features', 'protobuf-only']],
+    ['release-browser', 'core-size-json', '-Oz', []],
+  ]) {
+    run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
     run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(NAMED_PKG, out), '--out-name', 'edgetrace',
       join(root, `target/wasm32-unknown-unknown/${profile}/edgetrace.wasm`)]);
     wasmOpt(join(NAMED_PKG, out, 'edgetrace_bg.wasm'), level);
   }
-  const small = readFileSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm'));
-  writeFileSync(join(NAMED_PKG, 'core', 'wasm-deflate.js'), `// bench/lib/named-pkg.mjs: the size build, names kept.\nexport default '${deflateRawSync(small, { level: 9 }).toString('base64')}';\n`);
-  // Kept for the size breakdown (bench/lib/wasm-breakdown.mjs).
+  for (const [dir, file] of [['core-size', 'wasm-deflate.js'], ['core-size-json', 'wasm-deflate-json.js']]) {
+    const small = readFileSync(join(NAMED_PKG, dir, 'edgetrace_bg.wasm'));
+    writeFileSync(join(NAMED_PKG, 'core', file), `// bench/lib/named-pkg.mjs: the size build, names kept.\nexport default '${deflateRawSync(small, { level: 9 }).toString('base64')}';\n`);
+  }
+  // The default core kept for the size breakdown (bench/lib/wasm-breakdown.mjs).
   renameSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm'), join(NAMED_PKG, 'core', 'edgetrace_size_bg.wasm'));
   rmSync(join(NAMED_PKG, 'core-size'), { recursive: true });
+  rmSync(join(NAMED_PKG, 'core-size-json'), { recursive: true });
   return NAMED_PKG;
 }

@@ -14,6 +14,12 @@ use crate::span::SpanData;
 /// The version written into the instrumentation scope.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Whether this build writes OTLP/JSON. The browser entry's default core leaves the JSON encoder
+/// out (cargo feature `protobuf-only`: 2.7 KB of its gzip size), and loads the core built with it
+/// only for `init({ format: 'json' })`. Asked for JSON, that build's [`crate::tracer::Tracer::take_batch`]
+/// gives nothing.
+pub const JSON: bool = !cfg!(feature = "protobuf-only");
+
 /// The two OTLP/HTTP body encodings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -164,17 +170,21 @@ impl Encoder {
         let mut json_head = br#"{"resourceSpans":[{"resource":{"attributes":["#.to_vec();
         let mut resource_pb = Vec::new();
         for (i, (k, v)) in attrs.iter().enumerate() {
-            if i > 0 {
-                json_head.push(b',');
+            if JSON {
+                if i > 0 {
+                    json_head.push(b',');
+                }
+                json::key_value(&mut json_head, k, v);
             }
-            json::key_value(&mut json_head, k, v);
             pb::key_value(&mut resource_pb, 1, k, v);
         }
-        json_head.extend_from_slice(br#"]},"scopeSpans":[{"scope":{"name":"#);
-        json::string(&mut json_head, SCOPE_NAME);
-        json_head.extend_from_slice(br#","version":"#);
-        json::string(&mut json_head, VERSION);
-        json_head.extend_from_slice(br#"},"spans":["#);
+        if JSON {
+            json_head.extend_from_slice(br#"]},"scopeSpans":[{"scope":{"name":"#);
+            json::string(&mut json_head, SCOPE_NAME);
+            json_head.extend_from_slice(br#","version":"#);
+            json::string(&mut json_head, VERSION);
+            json_head.extend_from_slice(br#"},"spans":["#);
+        }
         let mut scope_pb = Vec::new();
         pb::string_field(&mut scope_pb, 1, SCOPE_NAME);
         pb::string_field(&mut scope_pb, 2, VERSION);
@@ -195,9 +205,9 @@ impl Encoder {
     /// A builder for one body of at most `max_bytes` (one oversize span excepted).
     pub fn builder(&self, max_bytes: usize) -> PayloadBuilder<'_> {
         let base = match self.format {
-            Format::Json => self.json_head.len() + JSON_TAIL.len(),
+            Format::Json if JSON => self.json_head.len() + JSON_TAIL.len(),
             // The empty envelope, plus room for the two enclosing length prefixes to grow.
-            Format::Protobuf => pb::request(&self.resource_pb, &self.scope_pb, &[]).len() + 8,
+            _ => pb::request(&self.resource_pb, &self.scope_pb, &[]).len() + 8,
         };
         PayloadBuilder {
             enc: self,
@@ -239,7 +249,7 @@ impl PayloadBuilder<'_> {
     /// Returns false, adding nothing, when it would not fit.
     pub fn try_add(&mut self, span: &SpanData) -> bool {
         let added = match self.enc.format {
-            Format::Json => {
+            Format::Json if JSON => {
                 // Written straight into the body, then taken back if it does not fit.
                 let mark = self.json.len();
                 let sep = usize::from(self.spans > 0);
@@ -254,7 +264,7 @@ impl PayloadBuilder<'_> {
                 }
                 added
             }
-            Format::Protobuf => {
+            _ => {
                 self.scratch.clear();
                 pb::span(&mut self.scratch, span);
                 let len = self.scratch.len();
@@ -297,14 +307,14 @@ impl PayloadBuilder<'_> {
     /// The finished body.
     pub fn finish(self) -> Payload {
         let body = match self.enc.format {
-            Format::Json => {
+            Format::Json if JSON => {
                 let mut b = Vec::with_capacity(self.size);
                 b.extend_from_slice(self.enc.json_head.as_bytes());
                 b.extend_from_slice(&self.json);
                 b.extend_from_slice(JSON_TAIL.as_bytes());
                 b
             }
-            Format::Protobuf => pb::request(&self.enc.resource_pb, &self.enc.scope_pb, &self.proto),
+            _ => pb::request(&self.enc.resource_pb, &self.enc.scope_pb, &self.proto),
         };
         // The protobuf size is estimated with some slack, so a lone span taken as oversize may
         // still fit; only a body that really is over the cap is marked.

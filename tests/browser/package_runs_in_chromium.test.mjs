@@ -87,7 +87,9 @@ describe('edgetrace in headless Chromium (plain ESM, no AsyncLocalStorage)', () 
     assert.ok(site.served.includes('/pkg/browser.js'));
     assert.ok(site.served.includes('/pkg/core/wasm-deflate.js'), 'the deflated wasm');
     assert.ok(!site.served.some((p) => p.endsWith('.wasm')), 'no separate wasm fetch');
+    assert.ok(!site.served.includes('/pkg/core/wasm-deflate-json.js'), 'nothing loads the core with the OTLP/JSON encoder before init()');
     const { body } = await run('sync');
+    assert.ok(site.served.includes('/pkg/core/wasm-deflate-json.js'), "init({ format: 'json' }) loaded the core with the OTLP/JSON encoder");
     assert.ok(!site.served.some((p) => p.includes('llm')), 'a page that calls no model never loads the model API parsers');
     assert.equal(col.requests.length, 1, 'one export request');
     const req = col.requests[0];
@@ -288,6 +290,29 @@ test('a browser without DecompressionStream: tracing turns off with one warning 
     assert.equal(r.stats.started, 0);
     assert.deepEqual(errors, []);
     assert.equal(col.requests.length, 0, 'nothing was sent');
+  } finally {
+    await p.close();
+  }
+});
+
+test("a span before init({ format: 'json' }): the default core was loading already, so the export is OTLP/protobuf, with one warning, and nothing is lost", async () => {
+  col.requests.length = 0;
+  const p = await browser.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(String(e)));
+  try {
+    await p.goto(`${site.url}/latejson.html?${new URLSearchParams({ collector: col.url })}`);
+    const r = await p.waitForFunction(() => window.result, null, { timeout: 15_000 }).then((h) => h.jsonValue());
+    assert.equal(r.error, null, r.error);
+    assert.equal(r.early, 'early');
+    assert.deepEqual(r.warnings, ["edgetrace: format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf"]);
+    assert.equal(r.stats.exported, 2);
+    assert.equal(r.stats.failedRequests, 0);
+    assert.deepEqual(errors, []);
+    assert.equal(col.requests.length, 1);
+    const [req] = col.requests;
+    assert.equal(req.headers['content-type'], 'application/x-protobuf', 'the body and its content type agree');
+    assert.ok(req.body.includes('before-init') && req.body.includes('after-init'), 'both spans are in the protobuf body');
   } finally {
     await p.close();
   }

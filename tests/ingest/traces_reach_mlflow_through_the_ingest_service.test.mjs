@@ -110,6 +110,8 @@ describe('the edgetrace SDK through the ingest service', () => {
       assert.equal(r.error, null, r.error);
       assert.deepEqual(errors, []);
       assert.equal(r.stats.lastExportError, null, JSON.stringify(r));
+      assert.ok(site.served.includes('/pkg/core/wasm-deflate.js'), 'the page loaded the default core');
+      assert.ok(!site.served.includes('/pkg/core/wasm-deflate-json.js'), 'an OTLP/protobuf page does not load the core with the JSON encoder');
       const spans = readSpans(await waitForTrace(mlflow.url, r.traceId, 3));
       assert.equal(spans.length, 3);
       const root = spans.find((s) => s.parentId === null);

@@ -22,8 +22,12 @@ test('every method the core exports is one the JS layer calls', async () => {
 });
 
 test("the cores carry no str slicing panic (it links Rust's Debug formatting and Unicode tables)", async () => {
-  const browser = inflateRawSync(Buffer.from((await import(pathToFileURL(pkg('core/wasm-deflate.js')).href)).default, 'base64'));
-  for (const [name, wasm] of [['the browser core', browser], ['the Node and Workers core', readFileSync(pkg('core/edgetrace_bg.wasm'))]]) {
+  const browser = async (f) => inflateRawSync(Buffer.from((await import(pathToFileURL(pkg(f)).href)).default, 'base64'));
+  for (const [name, wasm] of [
+    ['the browser core', await browser('core/wasm-deflate.js')],
+    ['the browser core with OTLP/JSON', await browser('core/wasm-deflate-json.js')],
+    ['the Node and Workers core', readFileSync(pkg('core/edgetrace_bg.wasm'))],
+  ]) {
     assert.ok(WebAssembly.validate(wasm), `${name} is valid wasm`);
     assert.ok(!wasm.includes('is not a char boundary'), `${name} has str's slicing panic message: a &s[a..b] on a str crept into the core (use s.get(a..b))`);
     assert.ok(wasm.includes('is not open'), `${name} has the core's own messages (the check reads the data section)`);

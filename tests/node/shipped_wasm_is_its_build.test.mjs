@@ -1,7 +1,7 @@
 // The browser entry's wasm modules ship deflated, as base64 (scripts/build.mjs), and are inflated
 // with DecompressionStream (pkg/inflate.js). Each must inflate, by Node's zlib and by the
-// package's own inflater, to exactly the module it was built from: the core to the size build,
-// the model API parsers to their .wasm.
+// package's own inflater, to exactly the module it was built from: the two cores (OTLP/protobuf
+// only, and with OTLP/JSON) to their size builds, the model API parsers to their .wasm.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,11 +22,13 @@ test('the package inflater gives back every byte value, and an empty module', as
   await assert.rejects(inflateBase64(Buffer.from('not deflate data').toString('base64')));
 });
 
-test('the built package ships valid wasm: the core is the size build, the parsers their own module', async () => {
+test('the built package ships valid wasm: the cores are the size builds, the parsers their own module', async () => {
   const small = join(root, 'target/wasm-small/edgetrace_bg.wasm');
-  assert.ok(existsSync(small), 'scripts/build.mjs leaves the size build in target/wasm-small');
+  const smallJson = join(root, 'target/wasm-small-json/edgetrace_bg.wasm');
+  assert.ok(existsSync(small) && existsSync(smallJson), 'scripts/build.mjs leaves the size builds in target/wasm-small and target/wasm-small-json');
   const modules = [
     ['core/wasm-deflate.js', readFileSync(small)],
+    ['core/wasm-deflate-json.js', readFileSync(smallJson)],
     ['llm/wasm-deflate.js', readFileSync(join(root, 'pkg/llm/edgetrace_llm_bg.wasm'))],
   ];
   for (const [file, built] of modules) {

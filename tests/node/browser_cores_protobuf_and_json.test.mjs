@@ -1,0 +1,99 @@
+// The browser entry ships two size-built cores (scripts/build.mjs): the default one writes
+// OTLP/protobuf only (cargo feature `protobuf-only`, without the JSON encoder), the other, loaded
+// instead for init({ format: 'json' }), writes both. The same recorded spans must come out of the
+// two byte for byte in protobuf, and as the same JSON from the JSON core as from the Node core;
+// asked for JSON, the protobuf-only core gives nothing and says why.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
+import { Recorder, configBytes, eventCommand, OP } from '../../pkg/recorder.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const pkg = (f) => join(root, 'pkg', f);
+const deflated = async (f) => inflateRawSync(Buffer.from((await import(pathToFileURL(pkg(f)).href)).default, 'base64'));
+
+// Each core gets a glue module of its own (the glue keeps its instance in module state).
+let loaded = 0;
+async function coreFrom(wasm) {
+  const glue = await import(`${pathToFileURL(pkg('core/edgetrace.js')).href}?core=${loaded++}`);
+  glue.initSync({ module: wasm });
+  return glue;
+}
+
+// The same spans into `glue`'s core, with ids drawn from a counter rather than at random and the
+// core's own clock (it stamps events) stopped, so two cores given them must write the same
+// bytes. Returns the core, its buffer applied.
+function record(glue) {
+  const now = performance.now;
+  performance.now = () => 12.5;
+  try {
+    return recordSpans(glue);
+  } finally {
+    performance.now = now;
+  }
+}
+
+function recordSpans(glue) {
+  const core = new glue.Core(configBytes({ serviceName: 'cores', resourceAttributes: { 'deployment.environment': 'test', n: 3 } },
+    ['serviceName', 'resourceAttributes'], JSON.stringify));
+  core.set_time_origin(1_700_000_000_000);
+  const failures = [];
+  const rec = new Recorder(core, glue.core_memory(), (flags) => failures.push(flags));
+  let next = 1;
+  rec.rand = () => next++;
+  const ctx = rec.openContext();
+  const span = (name, type, parent, t) => {
+    const s = {};
+    return { s, h: rec.start(s, ctx, parent, name, type, t) };
+  };
+  const a = span('root ✓ "quoted"', 'CHAIN', 0, 1_700_000_000_001.25);
+  rec.str(a.h, 'text', 'line\nbreak and ünïcode');
+  rec.num(a.h, 'whole', 42);
+  rec.num(a.h, 'fraction', 0.1);
+  rec.bool(a.h, 'flag', true);
+  rec.texts(OP.INPUTS, a.h, ['{"q":"hi","n":[1,2.5,null]}']);
+  const b = span('child', 'LLM', a.h, 1_700_000_000_002.5);
+  rec.write(eventCommand(b.h, 'chunk', [['index', 1], ['ok', false], ['piece', 'a'], ['ratio', 1.5]]));
+  rec.texts(OP.STATUS, b.h, ['model refused'], 2);
+  rec.end(b.h, 1_700_000_000_010);
+  rec.texts(OP.OUTPUTS, a.h, ['"done"']);
+  rec.end(a.h, 1_700_000_000_020.75);
+  rec.closeContext(ctx);
+  rec.drain();
+  assert.deepEqual(failures, [], 'every command applied');
+  return core;
+}
+
+test('the browser cores write the same protobuf, and only the JSON one writes JSON (as the Node core does)', async () => {
+  const protobufOnly = await deflated('core/wasm-deflate.js');
+  const withJson = await deflated('core/wasm-deflate-json.js');
+  assert.ok(withJson.length > protobufOnly.length + 4000, `the JSON encoder is left out of the default core (${protobufOnly.length} against ${withJson.length} bytes)`);
+
+  const bodies = {};
+  for (const [name, wasm] of [['protobuf-only', protobufOnly], ['with JSON', withJson], ['Node', readFileSync(pkg('core/edgetrace_bg.wasm'))]]) {
+    const glue = await coreFrom(wasm);
+    const pb = record(glue).take_batch(true);
+    const js = record(glue);
+    const json = js.take_batch(false);
+    bodies[name] = { pb: Buffer.from(pb), json: json && Buffer.from(json).toString('utf8'), error: json ? null : js.last_error(), left: js.stats()[3] };
+  }
+  const { 'protobuf-only': po, 'with JSON': wj, Node: node } = bodies;
+  assert.ok(po.pb.length > 100, 'a protobuf body');
+  if (!po.pb.equals(wj.pb)) console.log(po.pb.toString('hex'), '\n', wj.pb.toString('hex'), '\n', node.pb.toString('hex'));
+  assert.ok(po.pb.equals(wj.pb), 'both browser cores write the same protobuf, byte for byte');
+  assert.ok(po.pb.equals(node.pb), 'as the Node core does');
+
+  assert.equal(po.json, undefined, 'the protobuf-only core gives no JSON body');
+  assert.match(po.error, /without the OTLP\/JSON encoder/);
+  assert.equal(po.left, 2, 'and keeps the spans queued');
+
+  assert.equal(wj.json, node.json, 'the JSON core writes the JSON the Node core writes');
+  const spans = JSON.parse(wj.json).resourceSpans[0].scopeSpans[0].spans;
+  assert.deepEqual(spans.map((s) => s.name), ['child', 'root ✓ "quoted"']);
+  assert.equal(spans[0].parentSpanId, spans[1].spanId);
+  assert.equal(spans[0].events[0].name, 'chunk');
+  assert.equal(spans[0].status.code, 2);
+});
