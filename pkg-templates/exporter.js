@@ -160,8 +160,7 @@ export class Exporter {
     if (!this.url()) return;
     this.stop();
     for (;;) {
-      const core = this.core();
-      const next = core?.stats()[CORE_AT.queued] > 0 ? this.take() : null;
+      const next = this.take();
       if (!next) break;
       if (next.oversize || this.keepaliveBytes + next.body.length > KEEPALIVE_BUDGET) {
         // Over the budget: send it as a normal request (it completes if the page lives on).

@@ -96,7 +96,7 @@ pub struct ContextTable {
 impl Default for ContextTable {
     fn default() -> Self {
         let mut stacks = KeyMap::default();
-        stacks.insert_new(Self::DEFAULT, Vec::new());
+        let _ = stacks.insert_new(Self::DEFAULT, Vec::new());
         ContextTable {
             stacks,
             spare: Vec::new(),
@@ -116,22 +116,21 @@ impl ContextTable {
         loop {
             let id = self.next;
             self.next = ((self.next + 1) % crate::tracer::GIVEN_HANDLES).max(1);
-            if !self.stacks.contains_key(&id) {
-                self.stacks
-                    .get_or_insert(id, self.spare.pop().unwrap_or_default());
-                return id;
+            let stack = self.spare.pop().unwrap_or_default();
+            match self.stacks.insert_new(id, stack) {
+                Ok(()) => return id,
+                Err(stack) => self.spare.push(stack),
             }
         }
     }
 
     /// Opens a new, empty context under a chosen id; fails if that id is open.
     pub fn open_as(&mut self, id: u32) -> Result<(), Error> {
-        if self.stacks.contains_key(&id) {
-            return Err(Error::ContextInUse(id));
-        }
-        self.stacks
-            .get_or_insert(id, self.spare.pop().unwrap_or_default());
-        Ok(())
+        let stack = self.spare.pop().unwrap_or_default();
+        self.stacks.insert_new(id, stack).map_err(|stack| {
+            self.spare.push(stack);
+            Error::ContextInUse(id)
+        })
     }
 
     /// Closes a context and returns the handles still open on it (they stay open, off any stack).

@@ -76,22 +76,7 @@ impl<K: Ord + Copy, V> KeyMap<K, V> {
     pub fn get_or_insert(&mut self, k: K, v: V) -> &mut V {
         let s = match self.find(&k) {
             Ok(i) => self.index.get(i).map_or(0, |e| e.1),
-            Err(i) => {
-                let s = match self.free.pop() {
-                    Some(s) => {
-                        if let Some(slot) = self.slots.get_mut(s as usize) {
-                            *slot = Some(v);
-                        }
-                        s
-                    }
-                    None => {
-                        self.slots.push(Some(v));
-                        (self.slots.len() - 1) as u32
-                    }
-                };
-                self.index.insert(i, (k, s));
-                s
-            }
+            Err(i) => self.insert_at(i, k, v),
         };
         // The slot was just filled or found under `k`: it holds a value.
         match self.slots.get_mut(s as usize) {
@@ -100,13 +85,33 @@ impl<K: Ord + Copy, V> KeyMap<K, V> {
         }
     }
 
-    /// Puts `v` under `k`; false (and `v` dropped, the old value kept) when `k` has one.
-    pub fn insert_new(&mut self, k: K, v: V) -> bool {
-        if self.contains_key(&k) {
-            return false;
+    /// Puts `v` under `k`, or gives it back when `k` has a value (which is kept). One search.
+    pub fn insert_new(&mut self, k: K, v: V) -> Result<(), V> {
+        match self.find(&k) {
+            Ok(_) => Err(v),
+            Err(i) => {
+                self.insert_at(i, k, v);
+                Ok(())
+            }
         }
-        self.get_or_insert(k, v);
-        true
+    }
+
+    /// Puts `v` in a free slot (or a new one) and its key at index position `i`; returns the slot.
+    fn insert_at(&mut self, i: usize, k: K, v: V) -> u32 {
+        let s = match self.free.pop() {
+            Some(s) => {
+                if let Some(slot) = self.slots.get_mut(s as usize) {
+                    *slot = Some(v);
+                }
+                s
+            }
+            None => {
+                self.slots.push(Some(v));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(i, (k, s));
+        s
     }
 
     /// Takes the value under `k` out.
@@ -143,7 +148,10 @@ mod tests {
             match x % 5 {
                 0 | 1 => {
                     let fresh = !model.contains_key(&k);
-                    assert_eq!(m.insert_new(k, step), fresh);
+                    assert_eq!(
+                        m.insert_new(k, step),
+                        if fresh { Ok(()) } else { Err(step) }
+                    );
                     model.entry(k).or_insert(step);
                 }
                 2 => assert_eq!(m.remove(&k), model.remove(&k)),

@@ -430,50 +430,51 @@ impl Tracer {
 
     /// Sets the span's inputs (JSON text; invalid JSON is kept as a JSON string).
     pub fn set_inputs(&mut self, h: u32, json: &str) -> Result<(), Error> {
-        self.live_mut(h)?;
-        let text = as_json(json);
-        self.put_inputs(h, text)
+        self.put_inputs(h, as_json(json))
     }
 
     /// Sets the span's outputs (JSON text; invalid JSON is kept as a JSON string).
     pub fn set_outputs(&mut self, h: u32, json: &str) -> Result<(), Error> {
-        self.live_mut(h)?;
-        let text = as_json(json);
-        self.put_outputs(h, text)
+        self.put_outputs(h, as_json(json))
     }
 
     /// Sets the span's inputs from JSON text the caller guarantees valid (the JS layer's
     /// `JSON.stringify`, the model API parsers' serde_json), so it is not read again.
     pub fn set_inputs_json(&mut self, h: u32, json: &str) -> Result<(), Error> {
-        self.live_mut(h)?;
         self.put_inputs(h, json.to_owned())
     }
 
     /// Sets the span's outputs from JSON text the caller guarantees valid.
     pub fn set_outputs_json(&mut self, h: u32, json: &str) -> Result<(), Error> {
-        self.live_mut(h)?;
         self.put_outputs(h, json.to_owned())
     }
 
     /// Stores inputs already known to be valid JSON, bounded.
     fn put_inputs(&mut self, h: u32, text: String) -> Result<(), Error> {
-        let text = self.bounded(text);
-        self.live_mut(h)?.data.inputs = Some(text);
-        Ok(())
+        self.put_io(h, text, false)
     }
 
     /// Stores outputs already known to be valid JSON, bounded.
     fn put_outputs(&mut self, h: u32, text: String) -> Result<(), Error> {
-        let text = self.bounded(text);
-        self.live_mut(h)?.data.outputs = Some(text);
-        Ok(())
+        self.put_io(h, text, true)
     }
 
-    fn bounded(&mut self, mut text: String) -> String {
+    /// Inputs or outputs into span `h`, bounded, with one lookup of the span.
+    fn put_io(&mut self, h: u32, mut text: String, outputs: bool) -> Result<(), Error> {
+        let Some(live) = self.live.get_mut(&h) else {
+            self.stats.unknown_handles += 1;
+            return Err(Error::UnknownSpan(h));
+        };
         if self.config.limits.bound_json(&mut text) {
             self.stats.truncated_values += 1;
         }
-        text
+        let slot = if outputs {
+            &mut live.data.outputs
+        } else {
+            &mut live.data.inputs
+        };
+        *slot = Some(text);
+        Ok(())
     }
 
     /// Sets (or replaces) an attribute. Past `max_attributes`, new keys are dropped and counted.
