@@ -171,8 +171,7 @@ function tracingOff(why) {
 function makeCore(o) {
   if (!state.clock) state.clock = makeClock();
   if (!wasmNow()) return null;
-  const c = new state.wasm.Core(configBytes(o, CORE_KEYS, (v) => safeStringify(v, warn)));
-  c.set_time_origin(state.clock.origin);
+  const c = new state.wasm.Core(configBytes(o, CORE_KEYS, (v) => safeStringify(v, warn)), state.clock.origin);
   c._ratio = o.sampleRatio; // what it samples by (see sampled)
   return c;
 }

@@ -39,15 +39,29 @@ function requestInfo(input, init) {
   return { url, method, isRequest };
 }
 
-// The formats the core's `llm_format` numbers from 1 (src/bindings.rs).
-const LLM_FORMATS = ['openai', 'openai-responses', 'openai-embeddings', 'anthropic', 'gemini'];
+// Model API paths by their ending, after any query and trailing slashes: the rule of the Rust
+// `llm::Format::detect` (src/llm/mod.rs), kept out of the wasm core every page loads.
+const LLM_PATHS = [
+  ['/chat/completions', 'openai'], ['/responses', 'openai-responses'], ['/embeddings', 'openai-embeddings'],
+  ['/v1/messages', 'anthropic'], [':generateContent', 'gemini'], [':streamGenerateContent', 'gemini'],
+];
 
-function formatOf(core, url) {
+/** The model API format a request path is in (`openai`, `anthropic`…), or undefined. */
+export function llmFormatOf(path) {
+  const q = path.indexOf('?');
+  let end = q < 0 ? path.length : q;
+  while (end > 0 && path.charCodeAt(end - 1) === 47) end--; // '/'
+  const p = path.slice(0, end);
+  for (const [suffix, format] of LLM_PATHS) if (p.endsWith(suffix)) return format;
+  return undefined;
+}
+
+function formatOf(url) {
   const full = url.origin + url.pathname;
   for (const r of registered) {
     if (full.startsWith(r.baseUrl)) return { format: r.format, provider: r.provider };
   }
-  const f = LLM_FORMATS[core.llm_format(url.pathname) - 1];
+  const f = llmFormatOf(url.pathname);
   return f ? { format: f } : null;
 }
 
@@ -100,7 +114,7 @@ export function traceFetch(fetchImpl, options = {}) {
       }
       info = core ? requestInfo(input, init) : null;
       if (info && _internal.isExportUrl(info.url)) info = null;
-      api = info ? formatOf(core, info.url) : null;
+      api = info ? formatOf(info.url) : null;
     } catch {
       info = null;
     }

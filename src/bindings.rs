@@ -13,7 +13,6 @@ use crate::commands::{ms_to_ns, number, Recorded};
 use crate::config::Config;
 use crate::error::Error;
 use crate::id::RandomIds;
-use crate::llm::Format as LlmFormat;
 use crate::otlp::Format;
 use crate::span::SpanType;
 use crate::tracer::{Parent, Tracer};
@@ -26,20 +25,18 @@ extern "C" {
     fn performance_now() -> f64;
 }
 
-thread_local! {
-    /// `performance.timeOrigin`, once the JS layer has given it (0 until then).
-    static TIME_ORIGIN: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
-}
-
 /// Wall-clock time in ns: `performance.timeOrigin + performance.now()` (sub-millisecond, and the
-/// clock the JS layer stamps recorded spans with) once the origin is known, else `Date.now()`.
-struct JsClock;
+/// clock the JS layer stamps recorded spans with) when the JS layer gave the origin, else
+/// `Date.now()`.
+struct JsClock {
+    /// `performance.timeOrigin` in ms, or 0 when unknown.
+    origin: f64,
+}
 
 impl Clock for JsClock {
     fn now_ns(&self) -> u64 {
-        let origin = TIME_ORIGIN.with(|o| o.get());
-        let ms = if origin > 0.0 {
-            origin + performance_now()
+        let ms = if self.origin > 0.0 {
+            self.origin + performance_now()
         } else {
             date_now()
         };
@@ -124,22 +121,16 @@ impl Core {
 #[wasm_bindgen]
 impl Core {
     /// A tracer configured by `init()`'s options in the core's binary form
-    /// ([`crate::commands::config_fields`]). Throws on an invalid configuration: this is the one
-    /// call made at `init()`, where a clear error is wanted.
+    /// ([`crate::commands::config_fields`]), stamping what it times itself (events) by
+    /// `performance.timeOrigin` (`origin_ms`) plus `performance.now()`, the JS layer's clock
+    /// (by `Date.now()` when `origin_ms` is not a positive number). Throws on an invalid
+    /// configuration: this is the one call made at `init()`, where a clear error is wanted.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &[u8]) -> Result<Core, JsError> {
+    pub fn new(config: &[u8], origin_ms: f64) -> Result<Core, JsError> {
         crate::commands::config_fields(config)
             .and_then(Config::from_fields)
-            .map(Core::with)
+            .map(|c| Core::with(c, origin_ms))
             .map_err(|e| JsError::new(&e.to_string()))
-    }
-
-    /// Gives the core `performance.timeOrigin` (ms), so its own timestamps use the same clock as
-    /// the JS layer's recorded ones.
-    pub fn set_time_origin(&mut self, origin_ms: f64) {
-        if origin_ms.is_finite() && origin_ms > 0.0 {
-            TIME_ORIGIN.with(|o| o.set(origin_ms));
-        }
     }
 
     /// Makes the command buffer (see [`crate::commands`]) `cap` bytes long and returns where it
@@ -249,20 +240,6 @@ impl Core {
         .to_vec()
     }
 
-    /// The model API format a request path belongs to: 1 `openai`, 2 `openai-responses`,
-    /// 3 `openai-embeddings`, 4 `anthropic`, 5 `gemini` (the JS layer's `LLM_FORMATS`, in
-    /// `fetch.js`), or 0 for other requests.
-    pub fn llm_format(&self, path: &str) -> u32 {
-        match LlmFormat::detect(path) {
-            Some(LlmFormat::OpenAiChat) => 1,
-            Some(LlmFormat::OpenAiResponses) => 2,
-            Some(LlmFormat::OpenAiEmbeddings) => 3,
-            Some(LlmFormat::Anthropic) => 4,
-            Some(LlmFormat::Gemini) => 5,
-            None => 0,
-        }
-    }
-
     /// The last error, taken (cleared) by this call.
     pub fn last_error(&mut self) -> Option<String> {
         self.last_error.take()
@@ -273,9 +250,18 @@ impl Core {
 /// exports, where each would cost a shim: the JS layer records every span operation as a
 /// command (see [`crate::commands`]).
 impl Core {
-    fn with(config: Config) -> Core {
+    fn with(config: Config, origin_ms: f64) -> Core {
+        let origin = if origin_ms.is_finite() && origin_ms > 0.0 {
+            origin_ms
+        } else {
+            0.0
+        };
         Core {
-            t: Tracer::new(config, Box::new(JsClock), Box::new(RandomIds::default())),
+            t: Tracer::new(
+                config,
+                Box::new(JsClock { origin }),
+                Box::new(RandomIds::default()),
+            ),
             rec: Recorded::default(),
             cmd: Vec::new(),
             last_error: None,
@@ -284,9 +270,9 @@ impl Core {
         }
     }
 
-    /// A core configured from JSON ([`Config::from_json`]).
+    /// A core configured from JSON ([`Config::from_json`]), on `Date.now()`.
     pub fn from_json_config(config_json: &str) -> Result<Core, Error> {
-        Config::from_json(config_json).map(Core::with)
+        Config::from_json(config_json).map(|c| Core::with(c, 0.0))
     }
 
     /// The span's trace id as 32 hex digits (the JS layer draws the ids, and knows them).

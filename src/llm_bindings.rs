@@ -40,7 +40,7 @@ impl LlmCalls {
         })
     }
 
-    /// Starts following the call on span `h` (`format` as the core's `llm_format` names it, the
+    /// Starts following the call on span `h` (`format` as `fetch.js`'s `llmFormatOf` names it, the
     /// request body as text, the call's start in epoch ms). Answers the commands that set the
     /// span's type, inputs and request attributes; none for an unknown format.
     pub fn start(

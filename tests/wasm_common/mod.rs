@@ -88,18 +88,18 @@ fn config(fields: &[(&str, f64)]) -> Vec<u8> {
 }
 
 pub fn bad_config_is_a_clear_error() {
-    assert!(Core::new(&config(&[
-        ("maxExportBytes", 30_000.0),
-        ("sampleRatio", 0.5)
-    ]))
+    assert!(Core::new(
+        &config(&[("maxExportBytes", 30_000.0), ("sampleRatio", 0.5)]),
+        0.0
+    )
     .is_ok());
-    assert!(Core::new(&config(&[])).is_ok());
-    assert!(Core::new(&config(&[("maxExportBytes", 0.0)])).is_err());
-    assert!(Core::new(&config(&[("maxExportBytes", 1.5)])).is_err());
-    assert!(Core::new(&config(&[("sampleRatio", 2.0)])).is_err());
-    assert!(Core::new(&config(&[("nope", 1.0)])).is_err());
+    assert!(Core::new(&config(&[]), 0.0).is_ok());
+    assert!(Core::new(&config(&[("maxExportBytes", 0.0)]), 0.0).is_err());
+    assert!(Core::new(&config(&[("maxExportBytes", 1.5)]), 0.0).is_err());
+    assert!(Core::new(&config(&[("sampleRatio", 2.0)]), 0.0).is_err());
+    assert!(Core::new(&config(&[("nope", 1.0)]), 0.0).is_err());
     let mut cut = config(&[("maxEvents", 3.0)]);
     cut.pop();
-    assert!(Core::new(&cut).is_err(), "a truncated configuration");
+    assert!(Core::new(&cut, 0.0).is_err(), "a truncated configuration");
     assert!(Core::from_json_config(r#"{"maxExportBytes":0}"#).is_err());
 }
