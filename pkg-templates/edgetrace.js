@@ -638,10 +638,18 @@ export const _internal = {
     const q = Promise.resolve(p).finally(() => state.pending.delete(q));
     state.pending.add(q);
   },
-  /** Passes the outputs the core recorded (a model's response) through the redaction hook. */
-  redactOutputs(span) {
-    if (!state.options.redact || !span._h || !state.core) return;
-    const text = core().outputs_of(span._h);
+  /**
+   * Passes a model's response, as the parsers (`llm`) made it the span's outputs, through the
+   * redaction hook, and records what the hook gives back instead.
+   */
+  redactOutputs(span, llm) {
+    if (!state.options.redact || !span._h) return;
+    let text;
+    try {
+      text = llm?.take_outputs(span._h);
+    } catch {
+      return;
+    }
     if (text == null) return;
     let value;
     try {

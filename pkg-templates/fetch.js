@@ -220,7 +220,7 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
     .then(
       (buf) => {
         finish(new Uint8Array(buf));
-        _internal.redactOutputs(span);
+        _internal.redactOutputs(span, llm);
       },
       (e) => {
         finish(new Uint8Array(0));
@@ -239,7 +239,7 @@ function wrapStream(llm, span, res) {
     onEnd(how, error) {
       try {
         _internal.llmRun(() => llm.finish_stream(h, how, res.status, _internal.now()));
-        _internal.redactOutputs(span);
+        _internal.redactOutputs(span, llm);
         if (error !== undefined) span.recordException(error);
       } finally {
         span.end();

@@ -181,11 +181,6 @@ impl Core {
 
 #[wasm_bindgen]
 impl Core {
-    /// The outputs (JSON text) recorded on open span `h`, for the redaction hook.
-    pub fn outputs_of(&self, h: u32) -> Option<String> {
-        self.t.outputs(h).map(str::to_owned)
-    }
-
     /// The next export body (protobuf when `protobuf`, else JSON), or undefined when nothing
     /// waits. `last_batch_spans` and `last_batch_oversize` describe it. A core built without the
     /// JSON encoder (the browser's default, cargo feature `protobuf-only`) gives undefined for

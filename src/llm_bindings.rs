@@ -23,6 +23,8 @@ pub struct LlmCalls {
     calls: FxHashMap<u32, LlmCall>,
     prices: PriceTable,
     last_error: Option<String>,
+    /// The span and outputs of the last call finished, for the redaction hook.
+    outputs: Option<(u32, String)>,
 }
 
 #[wasm_bindgen]
@@ -37,6 +39,7 @@ impl LlmCalls {
             calls: FxHashMap::default(),
             prices,
             last_error: None,
+            outputs: None,
         })
     }
 
@@ -105,6 +108,15 @@ impl LlmCalls {
         self.calls.remove(&h);
     }
 
+    /// The outputs (JSON text) of the call on span `h`, when it was the last one finished: what
+    /// the JS layer's redaction hook sees before it replaces them. Taken by this call.
+    pub fn take_outputs(&mut self, h: u32) -> Option<String> {
+        match self.outputs.take() {
+            Some((k, o)) if k == h => Some(o),
+            _ => None,
+        }
+    }
+
     /// Calls in flight.
     pub fn in_flight(&self) -> u32 {
         self.calls.len() as u32
@@ -124,7 +136,9 @@ impl LlmCalls {
             return Vec::new();
         };
         let mut w = Writer::default();
-        f(&mut call, &self.prices).write(h, &mut w);
+        let out = f(&mut call, &self.prices);
+        out.write(h, &mut w);
+        self.outputs = out.outputs.map(|o| (h, o));
         w.bytes
     }
 

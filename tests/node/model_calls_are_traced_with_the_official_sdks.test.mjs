@@ -231,6 +231,27 @@ test('the redaction hook sees request bodies before they are kept', async () => 
   assert.ok(mock.requests.some((r) => JSON.stringify(r.body).includes('4111-1111-1111-1111')), 'the API itself got the real request');
 });
 
+test('the redaction hook sees a streamed response, reassembled, before it is kept', async () => {
+  const seen = [];
+  init({
+    endpoint: col.url, format: 'json', logger: { warn() {} },
+    redact: ({ kind, value }) => {
+      seen.push(kind);
+      return JSON.parse(JSON.stringify(value ?? null).replace(/\d{4}-\d{4}-\d{4}-\d{4}/g, '[card]'));
+    },
+  });
+  const stream = await openai.chat.completions.create({
+    model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'my card is 4111-1111-1111-1111' }],
+  });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  assert.ok(text.includes('4111-1111-1111-1111'), 'the caller gets the real stream (the mock echoes the question)');
+  const [span] = await settled();
+  assert.deepEqual(seen.filter((k) => k === 'outputs'), ['outputs'], JSON.stringify(seen));
+  assert.equal(attr(span, 'mlflow.spanOutputs').choices[0].message.content, text.replaceAll('4111-1111-1111-1111', '[card]'));
+  for (const r of col.requests) assert.ok(!r.body.toString('latin1').includes('4111-1111'), 'the card number left the process');
+});
+
 test('includeUsage asks OpenAI for usage on streams only when allowed', async () => {
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'count' }] });
   const before = mock.requests.length;
