@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { attrCommand, commandBytes, configBytes, CORE_AT, eventCommand, makeClock, OP, parseTraceparent, Recorder, spanIdHex, textCommand, traceCommand, traceIdHex } from './recorder.js';
+import { attrCommand, commandBytes, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, spanIdHex, textCommand, traceCommand, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -171,7 +171,9 @@ function tracingOff(why) {
 function makeCore(o) {
   if (!state.clock) state.clock = makeClock();
   if (!wasmNow()) return null;
-  const c = new state.wasm.Core(configBytes(o, CORE_KEYS, (v) => safeStringify(v, warn)), state.clock.origin);
+  // Every span's ids are drawn here (Recorder.rand); the seed is for a start that carries none.
+  const seed = fillRandom(new Uint32Array(2));
+  const c = new state.wasm.Core(configBytes(o, CORE_KEYS, (v) => safeStringify(v, warn)), state.clock.origin, seed[0], seed[1]);
   c._ratio = o.sampleRatio; // what it samples by (see sampled)
   return c;
 }

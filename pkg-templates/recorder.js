@@ -284,10 +284,12 @@ export class Recorder {
   }
 }
 
-function fillRandom(a) {
+/** Fills `a` (a Uint32Array) with random words, crypto.getRandomValues else Math.random; returns it. */
+export function fillRandom(a) {
   const c = globalThis.crypto;
   if (typeof c?.getRandomValues === 'function') c.getRandomValues(a);
   else for (let i = 0; i < a.length; i++) a[i] = (Math.random() * 0x100000000) >>> 0;
+  return a;
 }
 
 const utf8 = new TextEncoder();

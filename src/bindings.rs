@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::commands::{ms_to_ns, number, Recorded};
 use crate::config::Config;
 use crate::error::Error;
-use crate::id::RandomIds;
+use crate::id::SeededIds;
 use crate::otlp::Format;
 use crate::span::SpanType;
 use crate::tracer::{Parent, Tracer};
@@ -123,13 +123,16 @@ impl Core {
     /// A tracer configured by `init()`'s options in the core's binary form
     /// ([`crate::commands::config_fields`]), stamping what it times itself (events) by
     /// `performance.timeOrigin` (`origin_ms`) plus `performance.now()`, the JS layer's clock
-    /// (by `Date.now()` when `origin_ms` is not a positive number). Throws on an invalid
-    /// configuration: this is the one call made at `init()`, where a clear error is wanted.
+    /// (by `Date.now()` when `origin_ms` is not a positive number). The JS layer draws every
+    /// span's ids; `seed_hi` and `seed_lo`, two random words from it, seed the ids of a start
+    /// that carries none ([`SeededIds`]). Throws on an invalid configuration: this is the one
+    /// call made at `init()`, where a clear error is wanted.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &[u8], origin_ms: f64) -> Result<Core, JsError> {
+    pub fn new(config: &[u8], origin_ms: f64, seed_hi: u32, seed_lo: u32) -> Result<Core, JsError> {
+        let seed = u64::from(seed_hi) << 32 | u64::from(seed_lo);
         crate::commands::config_fields(config)
             .and_then(Config::from_fields)
-            .map(|c| Core::with(c, origin_ms))
+            .map(|c| Core::with(c, origin_ms, seed))
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
@@ -245,7 +248,7 @@ impl Core {
 /// exports, where each would cost a shim: the JS layer records every span operation as a
 /// command (see [`crate::commands`]).
 impl Core {
-    fn with(config: Config, origin_ms: f64) -> Core {
+    fn with(config: Config, origin_ms: f64, seed: u64) -> Core {
         let origin = if origin_ms.is_finite() && origin_ms > 0.0 {
             origin_ms
         } else {
@@ -255,7 +258,7 @@ impl Core {
             t: Tracer::new(
                 config,
                 Box::new(JsClock { origin }),
-                Box::new(RandomIds::default()),
+                Box::new(SeededIds::new(seed)),
             ),
             rec: Recorded::default(),
             cmd: Vec::new(),
@@ -265,9 +268,10 @@ impl Core {
         }
     }
 
-    /// A core configured from JSON ([`Config::from_json`]), on `Date.now()`.
-    pub fn from_json_config(config_json: &str) -> Result<Core, Error> {
-        Config::from_json(config_json).map(|c| Core::with(c, 0.0))
+    /// A core configured from JSON ([`Config::from_json`]), on `Date.now()`, its ids seeded by
+    /// `seed`.
+    pub fn from_json_config(config_json: &str, seed: u64) -> Result<Core, Error> {
+        Config::from_json(config_json).map(|c| Core::with(c, 0.0, seed))
     }
 
     /// The span's trace id as 32 hex digits (the JS layer draws the ids, and knows them).

@@ -38,7 +38,7 @@ function record(glue) {
 
 function recordSpans(glue) {
   const core = new glue.Core(configBytes({ serviceName: 'cores', resourceAttributes: { 'deployment.environment': 'test', n: 3 } },
-    ['serviceName', 'resourceAttributes'], JSON.stringify), 1_700_000_000_000);
+    ['serviceName', 'resourceAttributes'], JSON.stringify), 1_700_000_000_000, 0, 1);
   const failures = [];
   const rec = new Recorder(core, glue.core_memory(), (flags) => failures.push(flags));
   let next = 1;

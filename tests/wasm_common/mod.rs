@@ -13,7 +13,7 @@ fn stat(core: &Core, path: &[&str]) -> f64 {
 }
 
 pub fn nested_spans_encode_into_one_batch() {
-    let mut c = Core::from_json_config(r#"{"serviceName":"wasm-test"}"#).unwrap();
+    let mut c = Core::from_json_config(r#"{"serviceName":"wasm-test"}"#, 1).unwrap();
     let root = c.start_root(0, "root", "AGENT");
     assert_ne!(root, 0);
     let child = c.start(0, root, "child", "TOOL");
@@ -38,7 +38,7 @@ pub fn nested_spans_encode_into_one_batch() {
 }
 
 pub fn misuse_returns_failure_and_keeps_the_trace() {
-    let mut c = Core::from_json_config("").unwrap();
+    let mut c = Core::from_json_config("", 2).unwrap();
     let root = c.start_root(0, "root", "CHAIN");
     assert_eq!(c.start(0, 987_654, "orphan", "TOOL"), 0);
     assert!(c.last_error().unwrap().contains("987654"));
@@ -62,7 +62,7 @@ pub fn misuse_returns_failure_and_keeps_the_trace() {
 }
 
 pub fn ids_are_random_and_traceparent_continues_a_trace() {
-    let mut c = Core::from_json_config("").unwrap();
+    let mut c = Core::from_json_config("", 2).unwrap();
     let a = c.start_root(0, "a", "");
     let b = c.start_root(0, "b", "");
     let ta = c.trace_id(a).unwrap();
@@ -90,16 +90,21 @@ fn config(fields: &[(&str, f64)]) -> Vec<u8> {
 pub fn bad_config_is_a_clear_error() {
     assert!(Core::new(
         &config(&[("maxExportBytes", 30_000.0), ("sampleRatio", 0.5)]),
-        0.0
+        0.0,
+        0,
+        1
     )
     .is_ok());
-    assert!(Core::new(&config(&[]), 0.0).is_ok());
-    assert!(Core::new(&config(&[("maxExportBytes", 0.0)]), 0.0).is_err());
-    assert!(Core::new(&config(&[("maxExportBytes", 1.5)]), 0.0).is_err());
-    assert!(Core::new(&config(&[("sampleRatio", 2.0)]), 0.0).is_err());
-    assert!(Core::new(&config(&[("nope", 1.0)]), 0.0).is_err());
+    assert!(Core::new(&config(&[]), 0.0, 0, 1).is_ok());
+    assert!(Core::new(&config(&[("maxExportBytes", 0.0)]), 0.0, 0, 1).is_err());
+    assert!(Core::new(&config(&[("maxExportBytes", 1.5)]), 0.0, 0, 1).is_err());
+    assert!(Core::new(&config(&[("sampleRatio", 2.0)]), 0.0, 0, 1).is_err());
+    assert!(Core::new(&config(&[("nope", 1.0)]), 0.0, 0, 1).is_err());
     let mut cut = config(&[("maxEvents", 3.0)]);
     cut.pop();
-    assert!(Core::new(&cut, 0.0).is_err(), "a truncated configuration");
-    assert!(Core::from_json_config(r#"{"maxExportBytes":0}"#).is_err());
+    assert!(
+        Core::new(&cut, 0.0, 0, 1).is_err(),
+        "a truncated configuration"
+    );
+    assert!(Core::from_json_config(r#"{"maxExportBytes":0}"#, 3).is_err());
 }
