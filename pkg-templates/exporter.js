@@ -7,7 +7,7 @@
 // Retry-After); a batch that still fails after `maxRetries` is counted as dropped. No timer or
 // I/O is created at module top level (workerd forbids it): only after the first span ends.
 
-import { CORE_AT } from './recorder.js';
+import { CORE_AT, exportFailedCommand } from './recorder.js';
 
 const RETRYABLE = (s) => s === 429 || s >= 500;
 // Chromium refuses keepalive requests once their bodies in flight exceed 64 KiB per page.
@@ -221,7 +221,7 @@ export class Exporter {
       await new Promise((r) => setTimeout(r, wait));
     }
     this.stats.failedRequests++;
-    this.core()?.report_export_failed(batch.spans);
+    this.rec?.()?.applyOwn(exportFailedCommand(batch.spans));
     this.warn(`edgetrace: dropped a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
     return false;
   }

@@ -20,6 +20,7 @@ const ATTR = 11;
 export const OP = { INPUTS: 9, OUTPUTS: 10, TYPE: 12, STATUS: 13, EXCEPTION: 15 };
 const EVENT = 14;
 const TRACE = 16;
+const EXPORT_FAILED = 17;
 
 /**
  * Where numbers sit in the core's `stats()` (src/bindings.rs STATS, then STATE): the queue, the
@@ -196,15 +197,20 @@ export class Recorder {
       this.waiting.push(bytes);
       return;
     }
+    // Through the (drained) buffer, made bigger for a command longer than it, then put back.
     let f;
     try {
-      f = this.core.apply(bytes);
+      const big = bytes.length > CAP;
+      if (big) this.ptr = this.core.cmd_buffer(bytes.length);
+      new Uint8Array(this.memory.buffer, this.ptr, bytes.length).set(bytes);
+      f = this.core.run(bytes.length);
+      if (big) this.ptr = this.core.cmd_buffer(CAP);
     } catch (e) {
       this.onFailed(8, e);
       return;
     }
     this.drained = true;
-    if (this.u8.length === 0) this.view();
+    this.view();
     if (f & 6) this.onFailed(f);
   }
 
@@ -497,6 +503,13 @@ function standalone(bound, put) {
 
 /** A recorder write (`[bound, put]`) as bytes of its own. */
 export const commandBytes = ([bound, put]) => standalone(bound, (u8, dv) => put(u8, dv, 0));
+
+/** The exporter's report of a batch of `spans` it gave up on, as a command of its own. */
+export const exportFailedCommand = (spans) => standalone(5, (u8, dv) => {
+  u8[0] = EXPORT_FAILED;
+  dv.setUint32(1, spans, true);
+  return 5;
+});
 
 /** `Recorder.inlineAttr`'s command as bytes of its own (`json`: `value` is JSON text). */
 export const attrCommand = (h, key, value, json = false) =>

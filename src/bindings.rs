@@ -152,12 +152,6 @@ impl Core {
         self.cmd = cmd;
         flags
     }
-
-    /// Applies commands from outside the buffer (the model API parsers' output), with the same
-    /// flags as [`Core::run`]. Call it with the buffer drained, so the order holds.
-    pub fn apply(&mut self, commands: &[u8]) -> u32 {
-        self.apply_commands(commands)
-    }
 }
 
 impl Core {
@@ -201,11 +195,6 @@ impl Core {
         self.last_spans = p.spans as u32;
         self.last_oversize = p.oversize;
         Some(p.body)
-    }
-
-    /// Counts spans the transport gave up on.
-    pub fn report_export_failed(&mut self, spans: u32) {
-        self.t.report_export_failed(u64::from(spans));
     }
 
     /// The counters, in the order of [`STATS`], then the exporter's numbers, in the order of

@@ -33,12 +33,14 @@
 //! | [`EVENT`] | handle u32, name (length u32, UTF-8), count u32, then per attribute: key (length u32, UTF-8) and value (as in [`ATTR`]: tag u8 and value) |
 //! | [`EXCEPTION`] | handle u32, type, message, stack trace (each length u32, UTF-8) |
 //! | [`TRACE`] | handle u32, count u32, then per field of a trace update: field u8 (0 a tag, 1 metadata, 2 session id, 3 user id, 4 client request id, 5 request preview, 6 response preview), key and value (each length u32, UTF-8; the key empty but for tags and metadata) |
+//! | [`EXPORT_FAILED`] | spans u32: a batch the transport gave up on, counted as dropped |
 //!
 //! [`ATTR`], [`TYPE`] and [`STATUS`] carry their text inline: the model API parsers (a separate
 //! wasm module, see [`crate::llm`]) write them with [`Writer`], and JS hands the bytes to the core
 //! as they are. The JS layer records them too (an attribute whose key it does not intern, a
 //! span's type or status), with [`EVENT`], [`EXCEPTION`] and [`TRACE`]: every span operation is a
-//! command, and the core exports no method per operation.
+//! command, and the core exports no method per operation. So is the exporter's one report back,
+//! [`EXPORT_FAILED`].
 //!
 //! A command that fails (an unknown handle, say) is counted and its error kept; the rest still
 //! apply. A truncated or unknown command stops the buffer there: it can only come from a bug in
@@ -86,6 +88,8 @@ pub const EVENT: u8 = 14;
 pub const EXCEPTION: u8 = 15;
 /// Merges an update into a span's trace.
 pub const TRACE: u8 = 16;
+/// Counts the spans of a batch the transport gave up on ([`Tracer::report_export_failed`]).
+pub const EXPORT_FAILED: u8 = 17;
 
 /// The most interned strings kept; the JS layer stops interning before this.
 pub const MAX_STRINGS: usize = 1 << 16;
@@ -464,6 +468,10 @@ impl Recorded {
                 }
                 t.update_trace(h, u)
             }
+            EXPORT_FAILED => {
+                t.report_export_failed(u64::from(r.u32()?));
+                Ok(())
+            }
             _ => return None,
         })
     }
@@ -788,6 +796,27 @@ mod tests {
         let mut w = W::default();
         w.op(EVENT).u32(H + 1).text("e").u32(1_000_000);
         assert!(rec.apply(&mut t, &w.0).is_err());
+    }
+
+    #[test]
+    fn a_failed_export_is_a_command_that_counts_its_spans_as_dropped() {
+        let mut t = tracer();
+        let mut rec = Recorded::default();
+        let mut w = W::default();
+        w.def(1, "root").def(2, "UNKNOWN");
+        w.op(CTX_OPEN).u32(H);
+        w.start(H + 1, H, 0, 1, Some(2));
+        w.op(END).u32(H + 1).f64(1003.0);
+        rec.apply(&mut t, &w.0).unwrap();
+        let batch = t.take_batch(Format::Protobuf).unwrap();
+        assert_eq!((batch.spans, t.stats().exported), (1, 1));
+        let mut w = W::default();
+        w.op(EXPORT_FAILED).u32(1);
+        rec.apply(&mut t, &w.0).unwrap();
+        let s = t.stats();
+        assert_eq!((s.exported, s.dropped.export_failed), (0, 1));
+        // Its count cut short is malformed.
+        assert!(rec.apply(&mut t, &[EXPORT_FAILED, 1, 0]).is_err());
     }
 
     #[test]
