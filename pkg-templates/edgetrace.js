@@ -174,6 +174,10 @@ function makeCore(o) {
   // Every span's ids are drawn here (Recorder.rand); the seed is for a start that carries none.
   const seed = fillRandom(new Uint32Array(2));
   const c = new state.wasm.Core(configBytes(o, CORE_KEYS, (v) => safeStringify(v, warn)), state.clock.origin, seed[0], seed[1]);
+  // The core's counters (src/bindings.rs STATS, then STATE), read where it writes them: a view
+  // over wasm memory, valid until the next call into the core.
+  const memory = state.wasm.memory;
+  c.stats = () => new Float64Array(memory().buffer, c.write_stats(), STATS_LEN);
   c._ratio = o.sampleRatio; // what it samples by (see sampled)
   return c;
 }
@@ -1104,6 +1108,7 @@ export async function flush() {
   }
 }
 
+const STATS_LEN = 18; // STATS, then the exporter's three (recorder.js CORE_AT)
 const STATS = ['started', 'ended', 'exported', 'queued', 'open', 'dropped.queueFull', 'dropped.queueBytes',
   'dropped.sampledOut', 'dropped.exportFailed', 'dropped.total', 'unknownHandles', 'outOfOrderEnds',
   'truncatedValues', 'droppedAttributes', 'droppedEvents'];

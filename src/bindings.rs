@@ -50,7 +50,7 @@ pub fn core_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// The names of [`Core::stats`]'s numbers, in order (`dropped.*` are the drops by reason).
+/// The names of [`Core::write_stats`]'s numbers, in order (`dropped.*` are the drops by reason).
 pub const STATS: [&str; 15] = [
     "started",
     "ended",
@@ -69,10 +69,13 @@ pub const STATS: [&str; 15] = [
     "droppedEvents",
 ];
 
-/// The names of the numbers [`Core::stats`] gives after [`STATS`], for the exporter: whether a
+/// The names of the numbers [`Core::write_stats`] writes after [`STATS`], for the exporter: whether a
 /// full batch waits (1 or 0), and the spans in the body `take_batch` last returned and whether it
 /// holds one span bigger than `maxExportBytes` (1 or 0).
 pub const STATE: [&str; 3] = ["batchReady", "lastBatchSpans", "lastBatchOversize"];
+
+/// How many numbers [`Core::write_stats`] writes.
+pub const STATS_LEN: usize = STATS.len() + STATE.len();
 
 /// The tracer, as JS sees it.
 #[wasm_bindgen]
@@ -83,6 +86,8 @@ pub struct Core {
     last_error: Option<String>,
     last_spans: u32,
     last_oversize: bool,
+    /// What [`Core::write_stats`] wrote.
+    counts: [f64; STATS_LEN],
 }
 
 impl Core {
@@ -197,13 +202,15 @@ impl Core {
         Some(p.body)
     }
 
-    /// The counters, in the order of [`STATS`], then the exporter's numbers, in the order of
-    /// [`STATE`] (the JS layer names them: a plain array of numbers crosses the boundary with
-    /// less code on both sides than an object built here, or a method per number).
-    pub fn stats(&self) -> Vec<f64> {
+    /// Writes the counters, in the order of [`STATS`], then the exporter's numbers, in the order
+    /// of [`STATE`], as f64s into a table in wasm memory, and returns where it is (the JS layer
+    /// names them and reads them before its next call into the core: no array crosses the
+    /// boundary, which takes less code on both sides than an array, an object or a method per
+    /// number).
+    pub fn write_stats(&mut self) -> u32 {
         let s = self.t.stats();
         let d = &s.dropped;
-        [
+        self.counts = [
             s.started,
             s.ended,
             s.exported,
@@ -223,8 +230,8 @@ impl Core {
             u64::from(self.last_spans),
             u64::from(self.last_oversize),
         ]
-        .map(|v| v as f64)
-        .to_vec()
+        .map(|v| v as f64);
+        self.counts.as_ptr() as u32
     }
 
     /// The last error, taken (cleared) by this call.
@@ -254,7 +261,14 @@ impl Core {
             last_error: None,
             last_spans: 0,
             last_oversize: false,
+            counts: [0.0; STATS_LEN],
         }
+    }
+
+    /// The numbers [`Core::write_stats`] writes, as an array.
+    pub fn counts(&mut self) -> [f64; STATS_LEN] {
+        self.write_stats();
+        self.counts
     }
 
     /// A core configured from JSON ([`Config::from_json`]), on `Date.now()`, its ids seeded by

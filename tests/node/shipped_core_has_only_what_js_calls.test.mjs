@@ -14,7 +14,7 @@ const pkg = (f) => join(root, 'pkg', f);
 test('every method the core exports is one the JS layer calls', async () => {
   const { Core } = await import(pathToFileURL(pkg('core/edgetrace.js')).href);
   const methods = Object.getOwnPropertyNames(Core.prototype).filter((m) => !['constructor', 'free'].includes(m) && !m.startsWith('__')); // free: wasm-bindgen's own
-  assert.ok(['run', 'cmd_buffer', 'take_batch', 'stats'].every((m) => methods.includes(m)), `the glue's Core has its methods (${methods.join(', ')})`);
+  assert.ok(['run', 'cmd_buffer', 'take_batch', 'write_stats'].every((m) => methods.includes(m)), `the glue's Core has its methods (${methods.join(', ')})`);
   const js = ['edgetrace.js', 'exporter.js', 'fetch.js', 'recorder.js', 'browser.js', 'node.js', 'workerd.js', 'inflate.js']
     .map((f) => readFileSync(pkg(f), 'utf8')).join('\n');
   const unused = methods.filter((m) => !new RegExp(`\\.${m}\\(`).test(js));

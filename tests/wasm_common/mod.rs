@@ -2,14 +2,14 @@
 
 use edgetrace::bindings::{Core, STATE, STATS};
 
-fn stat(core: &Core, path: &[&str]) -> f64 {
+fn stat(core: &mut Core, path: &[&str]) -> f64 {
     let name = path.join(".");
     let i = STATS
         .iter()
         .chain(STATE.iter())
         .position(|s| *s == name)
         .unwrap();
-    core.stats()[i]
+    core.counts()[i]
 }
 
 pub fn nested_spans_encode_into_one_batch() {
@@ -25,7 +25,7 @@ pub fn nested_spans_encode_into_one_batch() {
     let tid = c.trace_id(root);
     assert!(tid.is_none(), "an ended span has no trace id lookup");
     let body = c.take_batch(false).expect("a batch");
-    assert_eq!(stat(&c, &["lastBatchSpans"]), 2.0);
+    assert_eq!(stat(&mut c, &["lastBatchSpans"]), 2.0);
     let text = String::from_utf8(body).unwrap();
     assert!(text.contains(r#""name":"child""#), "{text}");
     assert!(
@@ -34,7 +34,7 @@ pub fn nested_spans_encode_into_one_batch() {
     );
     assert!(text.contains(r#""intValue":"3""#), "{text}");
     assert!(c.take_batch(false).is_none());
-    assert_eq!(stat(&c, &["exported"]), 2.0);
+    assert_eq!(stat(&mut c, &["exported"]), 2.0);
 }
 
 pub fn misuse_returns_failure_and_keeps_the_trace() {
@@ -51,14 +51,14 @@ pub fn misuse_returns_failure_and_keeps_the_trace() {
     assert!(c.end(root));
     assert!(!c.end(root), "ended twice");
     let body = c.take_batch(true).expect("the root is kept");
-    assert_eq!(stat(&c, &["lastBatchSpans"]), 1.0);
+    assert_eq!(stat(&mut c, &["lastBatchSpans"]), 1.0);
     assert!(
         body.len() < 40_000,
         "the big value was truncated: {}",
         body.len()
     );
-    assert_eq!(stat(&c, &["unknownHandles"]), 3.0);
-    assert_eq!(stat(&c, &["truncatedValues"]), 1.0);
+    assert_eq!(stat(&mut c, &["unknownHandles"]), 3.0);
+    assert_eq!(stat(&mut c, &["truncatedValues"]), 1.0);
 }
 
 pub fn ids_are_random_and_traceparent_continues_a_trace() {
@@ -71,7 +71,7 @@ pub fn ids_are_random_and_traceparent_continues_a_trace() {
     let tp = c.traceparent(a).unwrap();
     let r = c.start_remote(0, &tp, "remote", "CHAIN");
     assert_eq!(c.trace_id(r).unwrap(), ta);
-    assert_eq!(c.stats().len(), STATS.len() + STATE.len());
+    assert_eq!(c.counts().len(), STATS.len() + STATE.len());
 }
 
 /// A configuration in the core's binary form, as `init()` writes it: options with number values.
