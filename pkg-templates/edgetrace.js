@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { attrCommand, commandBytes, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, spanIdHex, textCommand, traceCommand, traceIdHex } from './recorder.js';
+import { attrCommand, commandBytes, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, spanIdHex, STATS_LEN, textCommand, traceCommand, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -1108,7 +1108,6 @@ export async function flush() {
   }
 }
 
-const STATS_LEN = 18; // STATS, then the exporter's three (recorder.js CORE_AT)
 const STATS = ['started', 'ended', 'exported', 'queued', 'open', 'dropped.queueFull', 'dropped.queueBytes',
   'dropped.sampledOut', 'dropped.exportFailed', 'dropped.total', 'unknownHandles', 'outOfOrderEnds',
   'truncatedValues', 'droppedAttributes', 'droppedEvents'];

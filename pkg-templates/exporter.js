@@ -25,6 +25,7 @@ export class Exporter {
   constructor({ core, ready, options, warn, rec, json }) {
     this.core = core;
     this.json = json || (() => true);
+    this.warnedJson = false;
     this.ready = ready || (async () => core());
     this.rec = rec || null;
     this.o = options;

@@ -28,6 +28,8 @@ const EXPORT_FAILED = 17;
  * flag (1) of the body `take_batch` last returned.
  */
 export const CORE_AT = { queued: 3, open: 4, batchReady: 15, lastBatchSpans: 16, lastBatchOversize: 17 };
+/** How many numbers the core's `stats()` gives. */
+export const STATS_LEN = CORE_AT.lastBatchOversize + 1;
 
 const GIVEN = 0x80000000; // handles and context ids from here up are ours (tracer.rs GIVEN_HANDLES)
 const CAP = 1 << 17;
@@ -210,7 +212,7 @@ export class Recorder {
       return;
     }
     this.drained = true;
-    this.view();
+    if (this.u8.length === 0 || this.u8.byteOffset !== this.ptr) this.view(); // memory grew, or the buffer moved
     if (f & 6) this.onFailed(f);
   }
 

@@ -129,13 +129,19 @@ fn fallback_fill(buf: &mut [u8]) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static STATE: AtomicU64 = AtomicU64::new(0x9E37_79B9_7F4A_7C15);
     for chunk in buf.chunks_mut(8) {
-        // splitmix64
-        let mut z = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        let z = splitmix64(STATE.fetch_add(SPLITMIX_STEP, Ordering::Relaxed));
         chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
     }
+}
+
+/// SplitMix64's increment between states.
+const SPLITMIX_STEP: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output for state `z`.
+fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 impl IdGenerator for RandomIds {
@@ -169,11 +175,8 @@ impl SeededIds {
 
     fn next(&mut self) -> u64 {
         loop {
-            self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
+            self.state = self.state.wrapping_add(SPLITMIX_STEP);
+            let z = splitmix64(self.state);
             if z != 0 {
                 return z;
             }

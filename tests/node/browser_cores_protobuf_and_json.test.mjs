@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
-import { Recorder, configBytes, eventCommand, OP } from '../../pkg/recorder.js';
+import { Recorder, STATS_LEN, configBytes, eventCommand, OP } from '../../pkg/recorder.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = (f) => join(root, 'pkg', f);
@@ -77,7 +77,7 @@ test('the browser cores write the same protobuf, and only the JSON one writes JS
     const pb = record(glue).take_batch(true);
     const js = record(glue);
     const json = js.take_batch(false);
-    bodies[name] = { pb: Buffer.from(pb), json: json && Buffer.from(json).toString('utf8'), error: json ? null : js.last_error(), left: new Float64Array(glue.core_memory().buffer, js.write_stats(), 18)[3] };
+    bodies[name] = { pb: Buffer.from(pb), json: json && Buffer.from(json).toString('utf8'), error: json ? null : js.last_error(), left: new Float64Array(glue.core_memory().buffer, js.write_stats(), STATS_LEN)[3] };
   }
   const { 'protobuf-only': po, 'with JSON': wj, Node: node } = bodies;
   assert.ok(po.pb.length > 100, 'a protobuf body');
