@@ -274,48 +274,46 @@ async function leaveAndCollect(params) {
   }
 }
 
-test('a browser without DecompressionStream: tracing turns off with one warning and the page runs on', async () => {
+// A fixture page of its own (`<name>.html`, exporting to the collector), run until it reports
+// `window.result`: that result and the page's uncaught errors.
+async function runFixturePage(name) {
   col.requests.length = 0;
   const p = await browser.newPage();
   const errors = [];
   p.on('pageerror', (e) => errors.push(String(e)));
   try {
-    await p.goto(`${site.url}/nodecompress.html?${new URLSearchParams({ collector: col.url })}`);
+    await p.goto(`${site.url}/${name}.html?${new URLSearchParams({ collector: col.url })}`);
     const r = await p.waitForFunction(() => window.result, null, { timeout: 15_000 }).then((h) => h.jsonValue());
-    assert.equal(r.error, null, r.error);
-    assert.equal(r.sum, 5, 'the traced function returned its value');
-    assert.equal(r.later, 'after');
-    assert.equal(r.recording, false, 'spans after the failure record nothing');
-    assert.deepEqual(r.warnings, ['edgetrace: tracing is off, the wasm core failed to load: this runtime has no DecompressionStream to inflate the wasm with']);
-    assert.equal(r.stats.started, 0);
-    assert.deepEqual(errors, []);
-    assert.equal(col.requests.length, 0, 'nothing was sent');
+    return { r, errors };
   } finally {
     await p.close();
   }
+}
+
+test('a browser without DecompressionStream: tracing turns off with one warning and the page runs on', async () => {
+  const { r, errors } = await runFixturePage('nodecompress');
+  assert.equal(r.error, null, r.error);
+  assert.equal(r.sum, 5, 'the traced function returned its value');
+  assert.equal(r.later, 'after');
+  assert.equal(r.recording, false, 'spans after the failure record nothing');
+  assert.deepEqual(r.warnings, ['edgetrace: tracing is off, the wasm core failed to load: this runtime has no DecompressionStream to inflate the wasm with']);
+  assert.equal(r.stats.started, 0);
+  assert.deepEqual(errors, []);
+  assert.equal(col.requests.length, 0, 'nothing was sent');
 });
 
 test("a span before init({ format: 'json' }): the default core was loading already, so the export is OTLP/protobuf, with one warning, and nothing is lost", async () => {
-  col.requests.length = 0;
-  const p = await browser.newPage();
-  const errors = [];
-  p.on('pageerror', (e) => errors.push(String(e)));
-  try {
-    await p.goto(`${site.url}/latejson.html?${new URLSearchParams({ collector: col.url })}`);
-    const r = await p.waitForFunction(() => window.result, null, { timeout: 15_000 }).then((h) => h.jsonValue());
-    assert.equal(r.error, null, r.error);
-    assert.equal(r.early, 'early');
-    assert.deepEqual(r.warnings, ["edgetrace: format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf"]);
-    assert.equal(r.stats.exported, 2);
-    assert.equal(r.stats.failedRequests, 0);
-    assert.deepEqual(errors, []);
-    assert.equal(col.requests.length, 1);
-    const [req] = col.requests;
-    assert.equal(req.headers['content-type'], 'application/x-protobuf', 'the body and its content type agree');
-    assert.ok(req.body.includes('before-init') && req.body.includes('after-init'), 'both spans are in the protobuf body');
-  } finally {
-    await p.close();
-  }
+  const { r, errors } = await runFixturePage('latejson');
+  assert.equal(r.error, null, r.error);
+  assert.equal(r.early, 'early');
+  assert.deepEqual(r.warnings, ["edgetrace: format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf"]);
+  assert.equal(r.stats.exported, 2);
+  assert.equal(r.stats.failedRequests, 0);
+  assert.deepEqual(errors, []);
+  assert.equal(col.requests.length, 1);
+  const [req] = col.requests;
+  assert.equal(req.headers['content-type'], 'application/x-protobuf', 'the body and its content type agree');
+  assert.ok(req.body.includes('before-init') && req.body.includes('after-init'), 'both spans are in the protobuf body');
 });
 
 describe('a page that ends spans and navigates away at once', () => {

@@ -212,17 +212,22 @@ test('model spans nest under the traced function and arrive in MLflow as CHAT_MO
   }
 });
 
-test('the redaction hook sees request bodies before they are kept', async () => {
+// A redaction hook that scrubs card numbers from every value it sees: the request, and the
+// response (the mock echoes the question back, as models often do). Returns the kinds it saw.
+function initScrubbingCards() {
   const seen = [];
   init({
     endpoint: col.url, format: 'json', logger: { warn() {} },
-    // Scrubs card numbers from every value it sees: the request, and the response (the mock
-    // echoes the question back, as models often do).
     redact: ({ kind, value }) => {
       seen.push(kind);
       return JSON.parse(JSON.stringify(value ?? null).replace(/\d{4}-\d{4}-\d{4}-\d{4}/g, '[card]'));
     },
   });
+  return seen;
+}
+
+test('the redaction hook sees request bodies before they are kept', async () => {
+  const seen = initScrubbingCards();
   await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'my card is 4111-1111-1111-1111' }] });
   const [span] = await settled();
   assert.ok(seen.includes('inputs') && seen.includes('outputs'), JSON.stringify(seen));
@@ -232,14 +237,7 @@ test('the redaction hook sees request bodies before they are kept', async () => 
 });
 
 test('the redaction hook sees a streamed response, reassembled, before it is kept', async () => {
-  const seen = [];
-  init({
-    endpoint: col.url, format: 'json', logger: { warn() {} },
-    redact: ({ kind, value }) => {
-      seen.push(kind);
-      return JSON.parse(JSON.stringify(value ?? null).replace(/\d{4}-\d{4}-\d{4}-\d{4}/g, '[card]'));
-    },
-  });
+  const seen = initScrubbingCards();
   const stream = await openai.chat.completions.create({
     model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'my card is 4111-1111-1111-1111' }],
   });
