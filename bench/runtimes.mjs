@@ -1,15 +1,14 @@
 // Per-span cost in headless Chromium and in workerd, the same scenarios as in Node, each run
-// alternately for edgetrace and OpenTelemetry. Prints one JSON line.
+// alternately for edgetrace and OpenTelemetry. Prints one JSON line. Chromium's pages run their
+// plan themselves with no DevTools session attached (bench/lib/page-runner.mjs says why).
 //   node bench/runtimes.mjs ROUNDS OPS
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { launchChromium } from '../tests/browser/helpers.mjs';
+import { chromiumVersion, runPage } from './lib/page-runner.mjs';
 import { median, opsFor, SCENARIOS } from './lib/scenarios.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -37,52 +36,14 @@ copyFileSync(join(here, '../pkg/llm/edgetrace_llm_bg.wasm'), join(dir, 'llm/edge
 
 const results = { rounds, ops, chromium: {}, workerd: {} };
 
-// --- Chromium ---
-const server = createServer(async (req, res) => {
-  const path = new URL(req.url, 'http://x').pathname;
-  try {
-    const body = await readFile(join(dir, path === '/' ? 'index.html' : path.slice(1)));
-    res.writeHead(200, { 'content-type': path.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const browser = await launchChromium();
-try {
-  const open = async () => {
-    const p = await browser.newPage();
-    await p.goto(`http://127.0.0.1:${server.address().port}/`);
-    await p.waitForFunction(() => window.benchReady === true, null, { timeout: 30_000 });
-    return p;
-  };
-  // The browser entry's default core writes OTLP/protobuf only; a page whose first init() asks
-  // for JSON loads the core with the JSON encoder instead. The JSON scenario gets such a page of
-  // its own (its first round, discarded, loads that core), as a real page would.
-  const pages = { default: await open(), json: await open() };
-  results.chromiumVersion = browser.version();
-  for (const sc of SCENARIOS) {
-    const page = sc.export === 'json' ? pages.json : pages.default;
-    const r = { edgetrace: [], otel: [] };
-    for (let i = 0; i < rounds + 1; i++) {
-      for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
-        const n = opsFor(sc, ops);
-        const ms = await page.evaluate((a) => window.runBench(a), { scenario: sc.id, who, ops: n });
-        if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans));
-      }
-    }
-    r.ratio = median(r.edgetrace) / median(r.otel);
-    results.chromium[sc.id] = r;
-    say(`chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
-  }
-  const floors = [];
-  for (let i = 0; i < rounds; i++) floors.push(await pages.default.evaluate((n) => window.runCaptureFloor(n), ops * 10));
-  results.chromiumCaptureFloorNs = floors;
-  say(`chromium floor: one V8 async stack capture ${median(floors).toFixed(0)} ns`);
-} finally {
-  await browser.close();
-  server.close();
+// --- Chromium --- (pages that run their own plan, no DevTools session: bench/lib/page-runner.mjs)
+results.chromiumVersion = await chromiumVersion();
+for (const set of ['default', 'json']) {
+  const r = await runPage(dir, `?set=${set}&rounds=${rounds}&ops=${ops}`, { say });
+  Object.assign(results.chromium, r.scenarios);
+  if (r.captureFloorNs) results.chromiumCaptureFloorNs = r.captureFloorNs;
 }
+results.chromium = Object.fromEntries(SCENARIOS.map((sc) => [sc.id, results.chromium[sc.id]]));
 
 // --- workerd ---
 const mf = new Miniflare({

@@ -4,6 +4,7 @@
 import { trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 import { makeRunner } from './runtime-bench.js';
+import { median, opsFor, SCENARIOS } from '../lib/scenarios.mjs';
 
 window.runBench = makeRunner((exporter, bsp) => {
   trace.disable();
@@ -42,4 +43,47 @@ window.runCaptureFloor = async (n) => {
     return (ms * 1e6) / n;
   });
 };
-window.benchReady = true;
+
+const post = (path, body) => fetch(path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+// The page runs its own plan (bench/lib/page-runner.mjs opens it with no DevTools session):
+// `?set=default|json&rounds=&ops=`. The default page runs every scenario but the JSON one, and the
+// capture floor; the JSON scenario gets a page of its own, whose first init() asks for JSON and so
+// loads the core with the JSON encoder (its first round, discarded, loads it), as a real page would.
+// Rounds alternate which library goes first; between runs the page yields to its event loop.
+async function runPlan() {
+  const q = new URLSearchParams(location.search);
+  const set = q.get('set');
+  const rounds = Number(q.get('rounds'));
+  const ops = Number(q.get('ops'));
+  const out = { scenarios: {} };
+  const idle = () => new Promise((r) => setTimeout(r, 0));
+  for (const sc of SCENARIOS.filter((s) => (s.export === 'json') === (set === 'json'))) {
+    const r = { edgetrace: [], otel: [] };
+    for (let i = 0; i < rounds + 1; i++) {
+      for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
+        await idle();
+        const n = opsFor(sc, ops);
+        const ms = await window.runBench({ scenario: sc.id, who, ops: n });
+        if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans));
+      }
+    }
+    r.ratio = median(r.edgetrace) / median(r.otel);
+    out.scenarios[sc.id] = r;
+    await post('/progress', `chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
+  }
+  if (set !== 'json') {
+    out.captureFloorNs = [];
+    for (let i = 0; i < rounds; i++) {
+      await idle();
+      out.captureFloorNs.push(await window.runCaptureFloor(ops * 10));
+    }
+    await post('/progress', `chromium floor: one V8 async stack capture ${median(out.captureFloorNs).toFixed(0)} ns`);
+  }
+  return out;
+}
+
+if (new URLSearchParams(location.search).has('set')) {
+  runPlan().then((r) => post('/result', r), (e) => post('/result', { error: String(e?.stack || e) }));
+}
+
