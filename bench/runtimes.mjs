@@ -1,7 +1,7 @@
 // Per-span cost in headless Chromium and in workerd, the same scenarios as in Node, each run
 // alternately for edgetrace and OpenTelemetry. Prints one JSON line. Chromium's pages run their
 // plan themselves with no DevTools session attached (bench/lib/page-runner.mjs says why).
-//   node bench/runtimes.mjs ROUNDS OPS
+//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only]
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +12,10 @@ import { chromiumVersion, runPage } from './lib/page-runner.mjs';
 import { median, opsFor, SCENARIOS } from './lib/scenarios.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const rounds = Number(process.argv[2] || 5);
-const ops = Number(process.argv[3] || 1000);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const rounds = Number(args[0] || 5);
+const ops = Number(args[1] || 1000);
+const chromiumOnly = process.argv.includes('--chromium-only');
 const dir = join(here, 'out', 'rt');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(join(dir, 'node_modules'), { recursive: true });
@@ -46,6 +48,10 @@ for (const set of ['default', 'json']) {
 results.chromium = Object.fromEntries(SCENARIOS.map((sc) => [sc.id, results.chromium[sc.id]]));
 
 // --- workerd ---
+if (chromiumOnly) {
+  console.log(JSON.stringify(results));
+  process.exit(0);
+}
 const mf = new Miniflare({
   modules: true, scriptPath: join(dir, 'worker.js'), modulesRoot: dir,
   modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],

@@ -83,6 +83,7 @@ const state = {
   alsChecked: false,
   runtime: 'unknown',
   stack: [], // active spans of the synchronous part of the current task (fallback)
+  captureDepth: 8, // frames taken by the first async-stack capture (activeFromAsyncStack)
   asyncSpans: new Map(), // runner slot -> Span (null once ended) whose async body runs in runner `__et_<slot>`
   v8Stacks: typeof Error.captureStackTrace === 'function',
   lastTrace: null, // the root span of the last trace started here
@@ -698,25 +699,35 @@ const asCallSites = (_error, callSites) => callSites;
 
 // The innermost `__et_<slot>` frame, read as V8 call sites rather than as stack text (no
 // formatting of every frame), first from the nearest frames only: the runner of the span that
-// is awaiting is usually a few frames up. The whole chain is read only when those frames end
-// before it.
+// is awaiting is usually a few frames up. Each frame captured costs (async ones most), so the
+// first capture takes a few frames more than the runner needed last time (`captureDepth`, which
+// grows at once and shrinks one frame per capture); the whole chain is read only when those
+// frames end before it.
+const MIN_DEPTH = 4;
+
 function activeFromAsyncStack() {
   if (!state.v8Stacks) return undefined;
   const limit = Error.stackTraceLimit;
   const prepare = Error.prepareStackTrace;
   try {
     Error.prepareStackTrace = asCallSites;
-    for (const depth of [16, 100]) {
+    let depth = state.captureDepth;
+    for (;;) {
       Error.stackTraceLimit = depth;
       const holder = {};
       Error.captureStackTrace(holder, activeFromAsyncStack);
       const frames = holder.stack;
       if (!Array.isArray(frames)) return activeFromStackText(limit, prepare);
-      for (const f of frames) {
-        const name = f.getFunctionName?.();
-        if (name && name.startsWith(RUNNER_PREFIX)) return state.asyncSpans.get(Number(name.slice(RUNNER_PREFIX.length))) || undefined;
+      for (let i = 0; i < frames.length; i++) {
+        const name = frames[i].getFunctionName?.();
+        if (name && name.startsWith(RUNNER_PREFIX)) {
+          const want = Math.max(MIN_DEPTH, i + 3);
+          state.captureDepth = want >= state.captureDepth ? want : state.captureDepth - 1;
+          return state.asyncSpans.get(Number(name.slice(RUNNER_PREFIX.length))) || undefined;
+        }
       }
-      if (frames.length < depth) return undefined;
+      if (frames.length < depth || depth >= 100) return undefined;
+      depth = 100;
     }
   } catch {
     return undefined;
@@ -724,7 +735,6 @@ function activeFromAsyncStack() {
     Error.stackTraceLimit = limit;
     Error.prepareStackTrace = prepare;
   }
-  return undefined;
 }
 
 // The same from the stack text, where call sites are not handed out.
@@ -749,7 +759,9 @@ function isAsyncFunction(fn) {
 
 // Runs an async body so that code after its awaits can still find `span` (see above). Runners
 // are reused: runner `__et_<k>` serves one body at a time and its slot `k` is freed when that
-// body settles (after which no stack can hold its frame), so no function is made per span.
+// body settles (after which no stack can hold its frame), so no function is made per span. The
+// runner also ends the span (with the body's result as outputs, or its error), so an async span
+// costs one promise of its own and no `.then` (see settle).
 const RUNNERS = [];
 const FREE_SLOTS = [];
 
@@ -758,10 +770,17 @@ function runnerFor(k) {
   if (!r) {
     const name = `${RUNNER_PREFIX}${k}`;
     r = {
-      [name]: async function (f) {
+      // `options` is null for a body whose span the caller ends itself.
+      [name]: async function (f, arg, span, options) {
         try {
-          return await f();
+          const v = await f(arg);
+          if (options && !options.skipOutputs && v !== undefined) span.setOutputs(v);
+          return v;
+        } catch (e) {
+          if (options) span.recordException(e);
+          throw e;
         } finally {
+          if (options) span.end();
           state.asyncSpans.delete(k);
           FREE_SLOTS.push(k);
         }
@@ -772,12 +791,21 @@ function runnerFor(k) {
   return r;
 }
 
-function runAsyncBody(span, body) {
-  if (state.als || !state.v8Stacks || !span._h) return body();
+/** Whether async bodies run in named runners (no AsyncLocalStorage, a V8 engine, a live span). */
+const usesRunners = (span) => !state.als && state.v8Stacks && !!span._h;
+
+// Runs `f(arg)`, an async body, in a runner for `span`, with `span` on the synchronous stack
+// until it first awaits. With `options` (not null) the runner ends the span as settle would.
+function runAsyncBody(span, f, arg, options) {
   const k = FREE_SLOTS.length ? FREE_SLOTS.pop() : RUNNERS.length;
   span._slot = k;
   state.asyncSpans.set(k, span);
-  return runnerFor(k)(body);
+  state.stack.push(span);
+  try {
+    return runnerFor(k)(f, arg, span, options);
+  } finally {
+    popSpan(span);
+  }
 }
 
 // Runs `fn(arg)` with `span` active.
@@ -875,7 +903,7 @@ export function withSpan(callback, options = {}) {
   const span = startSpan(options);
   // Without AsyncLocalStorage an async body runs in a named runner, so code after its awaits finds
   // the span. Otherwise the callback itself runs, with the span as its argument: no closure.
-  if (!state.als && isAsyncFunction(callback)) return runSpan(span, () => runAsyncBody(span, () => callback(span)), options);
+  if (isAsyncFunction(callback) && usesRunners(span)) return runAsyncBody(span, callback, span, options);
   return runSpan(span, callback, options, span);
 }
 
@@ -972,8 +1000,8 @@ function wrapFunction(fn, options = {}) {
   const isAsync = isAsyncFunction(fn);
   const traced = function (...args) {
     const span = startSpan({ ...spanOpts, inputs: inputsOf(fn, args) });
-    const body = isAsync ? () => runAsyncBody(span, () => fn.apply(this, args)) : () => fn.apply(this, args);
-    return runSpan(span, body, options);
+    const body = () => fn.apply(this, args);
+    return isAsync && usesRunners(span) ? runAsyncBody(span, body, undefined, options) : runSpan(span, body, options);
   };
   try {
     Object.defineProperty(traced, 'name', { value: name });
@@ -1173,7 +1201,8 @@ export function instrumentWorker(handler, options = {}) {
       });
       let response;
       try {
-        response = await runWith(span, () => runAsyncBody(span, () => handler.fetch(request, env, ctx, span)));
+        const body = () => handler.fetch(request, env, ctx, span);
+        response = await (usesRunners(span) ? runAsyncBody(span, body, undefined, null) : runWith(span, body));
       } catch (e) {
         span.recordException(e);
         span.end();

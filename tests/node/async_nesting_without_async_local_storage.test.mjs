@@ -100,3 +100,52 @@ test('documented limit: a .then() callback or a detached timer does not see the 
   assert.notEqual(detached.traceId, tid);
   assert.deepEqual(shape(all.filter((s) => s.traceId === tid)), [['outer', [['with-handle', []]]]]);
 });
+
+// Calls `f` from `n` synchronous frames down, so the span's runner is that far up the stack.
+const deep = (n, f) => (n === 0 ? f() : deep(n - 1, f) + 0);
+
+test('a parent found many frames up, then a few, then many again: the capture depth adapts both ways', async () => {
+  const order = ['deep-30', 'near-1', 'near-2', 'near-3', 'near-4', 'near-5', 'near-6', 'deep-45', 'near-7', 'deep-90'];
+  await withSpan(async () => {
+    for (const name of order) {
+      await sleep(0);
+      const frames = name.startsWith('deep-') ? Number(name.slice(5)) : 0;
+      deep(frames, () => {
+        startSpan({ name }).end();
+        return 0;
+      });
+    }
+  }, { name: 'parent' });
+  const spans = await spansOf(getLastActiveTraceId().slice(3));
+  assert.deepEqual(shape(spans), [['parent', [...order].sort().map((n) => [n, []])]]);
+});
+
+test('an async body run without AsyncLocalStorage: its result becomes outputs, its error is recorded and rethrown', async () => {
+  let tid;
+  await withSpan(async (root) => {
+    tid = root.traceId;
+    const v = await withSpan(async () => {
+      await sleep(1);
+      return { answer: 42 };
+    }, { name: 'returns' });
+    assert.deepEqual(v, { answer: 42 });
+    const boom = new Error('boom');
+    await assert.rejects(withSpan(async () => {
+      await sleep(1);
+      throw boom;
+    }, { name: 'throws' }), (e) => e === boom);
+    // The runner the failed body used is free again; a span after it still nests.
+    await withSpan(async () => {
+      await sleep(1);
+      startSpan({ name: 'after' }).end();
+    }, { name: 'later' });
+  }, { name: 'root' });
+  const spans = await spansOf(tid);
+  assert.deepEqual(shape(spans), [['root', [['later', [['after', []]]], ['returns', []], ['throws', []]]]]);
+  const returns = spans.find((s) => s.name === 'returns');
+  assert.deepEqual(JSON.parse(returns.attributes['mlflow.spanOutputs']), { answer: 42 });
+  const throws = spans.find((s) => s.name === 'throws');
+  assert.equal(throws.status?.code, 2);
+  assert.ok(throws.events.some((e) => e.name === 'exception'), 'the exception is an event of the span');
+  assert.ok(spans.every((s) => s.endTimeUnixNano), 'every span ended');
+});
