@@ -17,7 +17,7 @@ const TYPES = { '.js': 'text/javascript', '.html': 'text/html; charset=utf-8', '
 /**
  * Serves `dir` on 127.0.0.1 (a free port), opens `/${page}` in a fresh headless Chromium
  * and resolves with what the page POSTs to /result. `say` gets each /progress line. Chromium is
- * stopped by its process id, whatever happens; it fails after `timeoutMs` with no result.
+ * stopped by its process group's id, whatever happens; it fails after `timeoutMs` with no result.
  */
 export async function runPage(dir, page, { say = () => {}, timeoutMs = 600_000 } = {}) {
   let settle;
@@ -57,7 +57,19 @@ export async function runPage(dir, page, { say = () => {}, timeoutMs = 600_000 }
   const child = spawn('/usr/bin/chromium', [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-extensions', `--user-data-dir=${profile}`, url,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // Chromium and its renderers are a process group of their own (detached), stopped together by
+  // the group's id, also when this process exits or is interrupted first.
+  const stop = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+  };
+  const onSignal = (sig) => {
+    stop();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.on('exit', stop).on('SIGINT', onSignal).on('SIGTERM', onSignal);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   child.on('exit', (code) => settle.reject(new Error(`Chromium exited (${code}) before the page reported: ${stderr.trim().slice(-800)}`)));
@@ -66,15 +78,18 @@ export async function runPage(dir, page, { say = () => {}, timeoutMs = 600_000 }
     return await done;
   } finally {
     clearTimeout(timer);
+    process.off('exit', stop).off('SIGINT', onSignal).off('SIGTERM', onSignal);
     if (child.exitCode === null) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {}
+      stop();
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
     }
     server.closeAllConnections?.();
     await new Promise((r) => server.close(r));
-    rmSync(profile, { recursive: true, force: true });
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch {
+      /* a renderer still closing its files: the OS's temp dir keeps it */
+    }
   }
 }
 
