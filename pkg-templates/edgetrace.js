@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { attrCommand, commandBytes, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, spanIdHex, STATS_LEN, textCommand, traceCommand, traceIdHex } from './recorder.js';
+import { attrCommand, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, spanIdHex, STATS_LEN, textsCommand, traceCommand, traceIdHex } from './recorder.js';
 import { safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -324,14 +324,11 @@ function hookPageLifecycle() {
 /** Records a command from a writer (see `Recorder.write`), on its own when too big for the buffer. */
 function recordWrite(cmd) {
   const r = state.options.enabled === false ? null : recOrNull();
-  if (r && !r.write(cmd)) r.applyOwn(commandBytes(cmd));
+  r?.write(cmd);
 }
 
-/** Records a command of text fields (see `Recorder.texts`), on its own when too big for the buffer. */
-function record(op, h, texts, code) {
-  const r = state.options.enabled === false ? null : recOrNull();
-  if (r && !r.texts(op, h, texts, code)) r.applyOwn(textCommand(op, h, texts, code));
-}
+/** Records a command of text fields (see `textsCommand`). */
+const record = (op, h, texts, code) => recordWrite(textsCommand(op, h, texts, code));
 
 function redact(kind, value, span) {
   const r = state.options.redact;
@@ -436,7 +433,7 @@ export class Span {
     // on their own when too big for the buffer.
     const primitive = t === 'string' || t === 'number' || t === 'boolean';
     const x = primitive ? v : safeStringify(v, warn);
-    if (!r.inlineAttr(h, k, x, !primitive)) r.applyOwn(attrCommand(h, k, x, !primitive));
+    r.write(attrCommand(h, k, x, !primitive));
     return this;
   }
 

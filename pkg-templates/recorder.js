@@ -254,31 +254,13 @@ export class Recorder {
   }
 
   /**
-   * A command of text fields (one of `OP`): its opcode, handle, the status code byte when `code`
-   * is given (STATUS), then each text as length and UTF-8. False when it can never fit the buffer
-   * (the caller applies `textCommand`'s bytes instead).
+   * Records a command from a writer (`[bound, put]`: `textsCommand`, `attrCommand`,
+   * `eventCommand`, `traceCommand`) into the buffer, or, when it can never fit there, applies it as
+   * bytes of its own after everything recorded before it.
    */
-  texts(op, h, texts, code = -1) {
-    if (!this.room(textsBound(texts))) return false;
-    this.pos = putTexts(this.u8, this.dv, this.pos, op, h, texts, code);
-    return true;
-  }
-
-  /** A command from a writer (`eventCommand`, `traceCommand`); false when it can never fit. */
   write([bound, put]) {
-    if (!this.room(bound)) return false;
-    this.pos = put(this.u8, this.dv, this.pos);
-    return true;
-  }
-
-  /**
-   * An attribute with its key inline (see `attrCommand`): for a key the recorder does not intern
-   * and for JSON values. False when it can never fit the buffer.
-   */
-  inlineAttr(h, key, value, json = false) {
-    if (!this.room(attrBound(key, value))) return false;
-    this.pos = putAttr(this.u8, this.dv, this.pos, h, key, value, json);
-    return true;
+    if (this.room(bound)) this.pos = put(this.u8, this.dv, this.pos);
+    else this.applyOwn(standalone(bound, (u8, dv) => put(u8, dv, 0)));
   }
 
   end(h, t) {
@@ -337,6 +319,12 @@ function putTexts(u8, dv, p, op, h, texts, code) {
   for (const t of texts) p = putText(u8, dv, p, t);
   return p;
 }
+
+/**
+ * A command of text fields (one of `OP`) as a recorder write: its opcode, handle, the status code
+ * byte when `code` is given (STATUS), then each text as length and UTF-8.
+ */
+export const textsCommand = (op, h, texts, code = -1) => [textsBound(texts), (u8, dv, p) => putTexts(u8, dv, p, op, h, texts, code)];
 
 // Bytes `putStart` may need: the fixed fields and flags, a root's trace id, a remote parent's ids
 // and flag, and a name and type inline.
@@ -431,6 +419,12 @@ function putAttr(u8, dv, p, h, key, value, json) {
   return putValue(u8, dv, putText(u8, dv, p + 5, key), value, json);
 }
 
+/**
+ * An attribute with its key inline as a recorder write: for a key the recorder does not intern,
+ * and for JSON values (`json`: `value` is JSON text).
+ */
+export const attrCommand = (h, key, value, json = false) => [attrBound(key, value), (u8, dv, p) => putAttr(u8, dv, p, h, key, value, json)];
+
 // A list of `[key, value, json]` entries (values: text, numbers, booleans; `json`: the text is
 // JSON) as the core reads them: a count, then each key and value.
 const entriesBound = (entries) => entries.reduce((n, [k, v]) => n + 4 + 3 * k.length + valueBound(v), 4);
@@ -503,23 +497,12 @@ function standalone(bound, put) {
   return out.subarray(0, put(out, new DataView(out.buffer)));
 }
 
-/** A recorder write (`[bound, put]`) as bytes of its own. */
-export const commandBytes = ([bound, put]) => standalone(bound, (u8, dv) => put(u8, dv, 0));
-
 /** The exporter's report of a batch of `spans` it gave up on, as a command of its own. */
 export const exportFailedCommand = (spans) => standalone(5, (u8, dv) => {
   u8[0] = EXPORT_FAILED;
   dv.setUint32(1, spans, true);
   return 5;
 });
-
-/** `Recorder.inlineAttr`'s command as bytes of its own (`json`: `value` is JSON text). */
-export const attrCommand = (h, key, value, json = false) =>
-  standalone(attrBound(key, value), (u8, dv) => putAttr(u8, dv, 0, h, key, value, json));
-
-/** `Recorder.texts`'s command as bytes of its own. */
-export const textCommand = (op, h, texts, code = -1) =>
-  standalone(textsBound(texts), (u8, dv) => putTexts(u8, dv, 0, op, h, texts, code));
 
 const hex8 = (n) => (n >>> 0).toString(16).padStart(8, '0');
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
-import { Recorder, STATS_LEN, configBytes, eventCommand, OP } from '../../pkg/recorder.js';
+import { Recorder, STATS_LEN, configBytes, eventCommand, OP, textsCommand } from '../../pkg/recorder.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = (f) => join(root, 'pkg', f);
@@ -53,12 +53,12 @@ function recordSpans(glue) {
   rec.num(a.h, 'whole', 42);
   rec.num(a.h, 'fraction', 0.1);
   rec.bool(a.h, 'flag', true);
-  rec.texts(OP.INPUTS, a.h, ['{"q":"hi","n":[1,2.5,null]}']);
+  rec.write(textsCommand(OP.INPUTS, a.h, ['{"q":"hi","n":[1,2.5,null]}']));
   const b = span('child', 'LLM', a.h, 1_700_000_000_002.5);
   rec.write(eventCommand(b.h, 'chunk', [['index', 1], ['ok', false], ['piece', 'a'], ['ratio', 1.5]]));
-  rec.texts(OP.STATUS, b.h, ['model refused'], 2);
+  rec.write(textsCommand(OP.STATUS, b.h, ['model refused'], 2));
   rec.end(b.h, 1_700_000_000_010);
-  rec.texts(OP.OUTPUTS, a.h, ['"done"']);
+  rec.write(textsCommand(OP.OUTPUTS, a.h, ['"done"']));
   rec.end(a.h, 1_700_000_000_020.75);
   rec.closeContext(ctx);
   rec.drain();
