@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, w
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, inflateRawSync } from 'node:zlib';
+import { browserWasm } from './browser-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -21,6 +22,9 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio
 
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(core, { recursive: true });
+
+const { browserStd, browserBuild } = browserWasm(root, run);
+step(`the browser's wasm: ${browserStd}`);
 // The browser's two size-optimized cores: the default one, OTLP/protobuf only (cargo feature
 // `protobuf-only`), in target/wasm-small, and the one with the OTLP/JSON encoder too, loaded
 // instead for init({ format: 'json' }), in target/wasm-small-json.
@@ -30,10 +34,10 @@ const bindgen = (wasmFile, outDir) => run('wasm-bindgen', [
   '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', outDir, '--out-name', 'edgetrace', wasmFile,
 ]);
 for (const [features, dir, what] of [[['--features', 'protobuf-only'], small, 'OTLP/protobuf only'], [[], smallJson, 'with OTLP/JSON']]) {
-  step(`cargo build --profile release-browser --target wasm32-unknown-unknown ${features.join(' ')} (size-optimized, for browsers: ${what})`);
-  run('cargo', ['build', '--profile', 'release-browser', '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
+  step(`cargo build --profile release-browser --target wasm32-unknown-unknown ${features.join(' ')} (size-optimized, for browsers: ${what}; ${browserStd})`);
+  const built = browserBuild('release-browser', features);
   rmSync(dir, { recursive: true, force: true });
-  bindgen(join(root, 'target/wasm32-unknown-unknown/release-browser/edgetrace.wasm'), dir);
+  bindgen(built, dir);
 }
 step('cargo build --profile release-speed --target wasm32-unknown-unknown (for Node and Workers)');
 run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown-unknown', '--lib']);
@@ -61,11 +65,10 @@ wasmOpt(smallJsonWasm);
 
 // Size-optimized for every runtime: it runs once per model call, not per span.
 const llm = join(pkg, 'llm');
-step('cargo build --release --target wasm32-unknown-unknown --features llm-module (the model API parsers)');
-run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '--lib', '--features', 'llm-module']);
+step(`cargo build --release --target wasm32-unknown-unknown --features llm-module (the model API parsers; ${browserStd})`);
+const llmBuilt = browserBuild('release', ['--features', 'llm-module']);
 run('wasm-bindgen', [
-  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', llm, '--out-name', 'edgetrace_llm',
-  join(root, 'target/wasm32-unknown-unknown/release/edgetrace.wasm'),
+  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', llm, '--out-name', 'edgetrace_llm', llmBuilt,
 ]);
 const llmWasm = join(llm, 'edgetrace_llm_bg.wasm');
 wasmOpt(llmWasm);
@@ -110,9 +113,9 @@ const rows = [
   ['llm/edgetrace_llm_bg.wasm (model API parsers)', size(llmWasm)],
   ['llm/wasm-deflate.js (browser)', size(join(llm, 'wasm-deflate.js'))],
 ];
-step('sizes (bytes, raw / gzip -9):');
+step(`sizes (bytes, raw / gzip -9; the browser's wasm: ${browserStd}):`);
 for (const [name, s] of rows) console.log(`  ${name.padEnd(44)} ${String(s.raw).padStart(8)} / ${String(s.gzip9).padStart(7)}`);
-writeFileSync(join(pkg, 'sizes.json'), JSON.stringify(Object.fromEntries(rows), null, 2));
+writeFileSync(join(pkg, 'sizes.json'), JSON.stringify({ browserStd, ...Object.fromEntries(rows) }, null, 2));
 
 // The ingest service (ingest/): the same crate with the `ingest` feature (its IngestCore class).
 const ingestBuild = join(root, 'ingest', 'build');

@@ -26,6 +26,21 @@ else
   rustup target add wasm32-unknown-unknown
 fi
 
+# The standard library's source for the nightly toolchain, when the machine has one: the build
+# rebuilds std with panics that abort at once for the wasm the browser loads (scripts/build.mjs),
+# and builds with the stable toolchain's std when it cannot (no nightly, or no way to fetch this).
+if rustc +nightly --version >/dev/null 2>&1; then
+  if [ -d "$(rustc +nightly --print sysroot)/lib/rustlib/src/rust/library/core" ]; then
+    say "rust-src for the nightly toolchain: present"
+  else
+    say "rust-src for the nightly toolchain: installing"
+    rustup component add rust-src --toolchain nightly \
+      || say "rust-src could not be installed: the browser's wasm is built with the stable std (about 3.5 KB bigger)"
+  fi
+else
+  say "no nightly toolchain: the browser's wasm is built with the stable std (about 3.5 KB bigger)"
+fi
+
 # wasm-bindgen-cli, exactly the version pinned in Cargo.toml.
 WBG=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WBG" ]; then

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeF
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
+import { browserWasm } from '../../scripts/browser-wasm.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const NAMED_PKG = join(root, 'bench', 'out', 'pkg-names');
@@ -16,7 +17,8 @@ export const NAMED_PKG = join(root, 'bench', 'out', 'pkg-names');
 export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
   if (reuse && existsSync(join(NAMED_PKG, 'core', 'edgetrace_size_bg.wasm'))) return NAMED_PKG;
   say('building the package with the wasm name section kept (bench/out/pkg-names)');
-  const run = (cmd, a) => execFileSync(cmd, a, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const run = (cmd, a, opts = {}) => execFileSync(cmd, a, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], ...opts });
+  const { browserBuild } = browserWasm(root, run);
   const wasmOpt = (file, level) => run(join(root, 'node_modules/.bin/wasm-opt'), [level, '-g', '--enable-bulk-memory',
     '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types',
     '--enable-multivalue', '--strip-producers', file, '-o', file]);
@@ -29,9 +31,10 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
     ['release-browser', 'core-size', '-Oz', ['--features', 'protobuf-only']],
     ['release-browser', 'core-size-json', '-Oz', []],
   ]) {
-    run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
-    run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(NAMED_PKG, out), '--out-name', 'edgetrace',
-      join(root, `target/wasm32-unknown-unknown/${profile}/edgetrace.wasm`)]);
+    let built = join(root, `target/wasm32-unknown-unknown/${profile}/edgetrace.wasm`);
+    if (out === 'core') run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
+    else built = browserBuild(profile, features); // as scripts/build.mjs builds the browser's cores
+    run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(NAMED_PKG, out), '--out-name', 'edgetrace', built]);
     wasmOpt(join(NAMED_PKG, out, 'edgetrace_bg.wasm'), level);
   }
   for (const [dir, file] of [['core-size', 'wasm-deflate.js'], ['core-size-json', 'wasm-deflate-json.js']]) {

@@ -1,0 +1,41 @@
+// How the wasm the browser loads (its two cores and the model API parsers) is built; shared by
+// scripts/build.mjs and bench/lib/named-pkg.mjs.
+//
+// Where the machine's nightly toolchain has the standard library's source (scripts/setup.sh adds
+// it), std is rebuilt so that a panic aborts at once (`-Cpanic=immediate-abort`, `-Zbuild-std`):
+// no panic message is formatted or kept, which in wasm32-unknown-unknown could never be printed
+// anyway, and a panic is the same trap either way. About 3.5 KB less deflated for the default
+// core, 9 KB for the parsers. Elsewhere (or with EDGETRACE_BROWSER_STD=stable) the stable
+// toolchain's std. Node's and Workers' core is always built with stable.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * `{ browserStd, browserBuild(profile, features) }`: which std the browser's wasm gets, and a
+ * build of the lib for wasm32 that way, returning the .wasm's path. `run(cmd, args, opts)` runs.
+ */
+export function browserWasm(root, run) {
+  const nightly = (() => {
+    if (process.env.EDGETRACE_BROWSER_STD === 'stable') return false;
+    try {
+      const sysroot = execFileSync('rustc', ['+nightly', '--print', 'sysroot'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      return existsSync(join(sysroot, 'lib/rustlib/src/rust/library/core'));
+    } catch {
+      return false;
+    }
+  })();
+  const browserStd = nightly ? 'nightly, std rebuilt with panic=immediate-abort' : 'stable std';
+  function browserBuild(profile, features) {
+    if (!nightly) {
+      run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
+      return join(root, 'target/wasm32-unknown-unknown', profile, 'edgetrace.wasm');
+    }
+    run('cargo', ['+nightly', 'build', '-Zbuild-std=std,panic_abort', '--profile', profile, '--target', 'wasm32-unknown-unknown',
+      '--target-dir', join(root, 'target/nightly'), '--lib', ...features], {
+      env: { ...process.env, RUSTFLAGS: `${process.env.RUSTFLAGS || ''} -Zunstable-options -Cpanic=immediate-abort`.trim() },
+    });
+    return join(root, 'target/nightly/wasm32-unknown-unknown', profile, 'edgetrace.wasm');
+  }
+  return { browserStd, browserBuild };
+}
