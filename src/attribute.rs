@@ -6,6 +6,7 @@
 //! becomes a JSON string.
 
 use crate::span::Key;
+use crate::text::{cat, dec};
 
 /// Text appended to a truncated value, followed by the original length.
 pub const TRUNCATION_MARKER: &str = "…[edgetrace: truncated, original bytes: ";
@@ -114,7 +115,7 @@ impl Limits {
         if name.len() <= self.max_name_bytes {
             return false;
         }
-        let mut cut = name.to_string();
+        let mut cut = String::from(&**name);
         truncate_text(&mut cut, self.max_name_bytes);
         *name = Key::from(cut);
         true
@@ -139,7 +140,7 @@ pub fn truncate_text(s: &mut String, max: usize) -> bool {
     if s.len() <= max {
         return false;
     }
-    let marker = format!("{TRUNCATION_MARKER}{}]", s.len());
+    let marker = cat(&[TRUNCATION_MARKER, &dec(s.len()), "]"]);
     let keep = floor_char_boundary(s, max.saturating_sub(marker.len()));
     s.truncate(keep);
     s.push_str(&marker);
@@ -153,7 +154,7 @@ pub fn truncate_json(s: &mut String, max: usize) -> bool {
         return false;
     }
     let total = s.len();
-    let marker = format!("{TRUNCATION_MARKER}{total}]");
+    let marker = cat(&[TRUNCATION_MARKER, &dec(total), "]"]);
     // Escaping grows the kept text (up to 6x for `\u00XX`), so keep the longest prefix whose
     // escaped form fits next to the marker and the two quotes. The marker needs no escaping.
     let budget = max.saturating_sub(marker.len() + 2);

@@ -92,7 +92,7 @@ pub struct Core {
 
 impl Core {
     fn fail(&mut self, e: Error) {
-        self.last_error = Some(e.to_string());
+        self.last_error = Some(e.message());
     }
 
     fn ok(&mut self, r: Result<(), Error>) -> bool {
@@ -112,9 +112,9 @@ impl Core {
         })
     }
 
-    fn text<T: ToString>(&mut self, r: Result<T, Error>) -> Option<String> {
+    fn text(&mut self, r: Result<String, Error>) -> Option<String> {
         match r {
-            Ok(v) => Some(v.to_string()),
+            Ok(v) => Some(v),
             Err(e) => {
                 self.fail(e);
                 None
@@ -138,7 +138,7 @@ impl Core {
         crate::commands::config_fields(config)
             .and_then(Config::from_fields)
             .map(|c| Core::with(c, origin_ms, seed))
-            .map_err(|e| JsError::new(&e.to_string()))
+            .map_err(|e| JsError::new(&e.message()))
     }
 
     /// Makes the command buffer (see [`crate::commands`]) `cap` bytes long and returns where it
@@ -279,7 +279,7 @@ impl Core {
 
     /// The span's trace id as 32 hex digits (the JS layer draws the ids, and knows them).
     pub fn trace_id(&mut self, h: u32) -> Option<String> {
-        let r = self.t.trace_id(h);
+        let r = self.t.trace_id(h).map(|id| id.to_hex());
         self.text(r)
     }
 
@@ -317,7 +317,7 @@ impl Core {
     /// requestPreview, responsePreview) into span `h`'s trace.
     pub fn update_trace(&mut self, h: u32, json: &str) -> bool {
         let r = crate::trace::TraceUpdate::from_json(json)
-            .map_err(|e| Error::Decode(format!("trace update: {e}")))
+            .map_err(|e| Error::Decode(crate::text::cat(&["trace update: ", &e])))
             .and_then(|u| self.t.update_trace(h, u));
         self.ok(r)
     }

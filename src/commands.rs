@@ -52,6 +52,7 @@ use crate::error::Error;
 use crate::id::{SpanId, TraceId};
 use crate::propagation::RemoteParent;
 use crate::span::{Key, SpanType, StatusCode};
+use crate::text::{cat, dec};
 use crate::trace::TraceUpdate;
 use crate::tracer::{GivenIds, Parent, Tracer};
 
@@ -283,7 +284,13 @@ impl Recorded {
         self.strings
             .get(id as usize)
             .and_then(Option::as_ref)
-            .ok_or_else(|| Error::Decode(format!("recorded command: string {id} is not defined")))
+            .ok_or_else(|| {
+                Error::Decode(cat(&[
+                    "recorded command: string ",
+                    &dec(id as usize),
+                    " is not defined",
+                ]))
+            })
     }
 
     /// The span type interned as string `id`, parsed once for a run of spans of one type.
@@ -306,10 +313,13 @@ impl Recorded {
         while r.at < buf.len() {
             let at = r.at;
             let Some(result) = self.one(t, &mut r) else {
-                return Err(Error::Decode(format!(
-                    "recorded command at byte {at} of {} is malformed",
-                    buf.len()
-                )));
+                return Err(Error::Decode(cat(&[
+                    "recorded command at byte ",
+                    &dec(at),
+                    " of ",
+                    &dec(buf.len()),
+                    " is malformed",
+                ])));
             };
             if let Err(e) = result {
                 self.failed += 1;

@@ -8,6 +8,7 @@ use crate::batch::BatchConfig;
 use crate::error::Error;
 use crate::json::{self, Value};
 use crate::otlp::Resource;
+use crate::text::cat;
 
 /// Everything the tracer is configured with.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,13 +138,13 @@ impl Config {
                 let n = match v {
                     AttrValue::Int(n) => n as f64,
                     AttrValue::Double(d) => d,
-                    _ => return Err(bad(format!("{key} must be a number"))),
+                    _ => return Err(bad(cat(&[&key, " must be a number"]))),
                 };
                 if n.fract() != 0.0 || !n.is_finite() {
-                    return Err(bad(format!("{key} must be a whole number")));
+                    return Err(bad(cat(&[&key, " must be a whole number"])));
                 }
                 if n < 1.0 {
-                    return Err(bad(format!("{key} must be at least 1")));
+                    return Err(bad(cat(&[&key, " must be at least 1"])));
                 }
                 // Saturates: any size beyond memory means no limit.
                 *slot = n as usize;
@@ -177,9 +178,12 @@ impl Config {
                 "maxEvents" => size(&mut c.limits.max_events)?,
                 "maxNameBytes" => size(&mut c.limits.max_name_bytes)?,
                 other => {
-                    return Err(bad(format!(
-                        "unknown field `{other}`, expected one of {KEYS}"
-                    )))
+                    return Err(bad(cat(&[
+                        "unknown field `",
+                        other,
+                        "`, expected one of ",
+                        KEYS,
+                    ])))
                 }
             }
         }

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::text::{cat, dec};
+
 /// What can go wrong in the core.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,23 +29,32 @@ pub enum Error {
     Decode(String),
 }
 
+impl Error {
+    /// The message, as `Display` writes it (built without `core::fmt`, see [`crate::text`]).
+    pub fn message(&self) -> String {
+        let n = |v: &u32| dec(*v as usize);
+        match self {
+            Error::InvalidId(why) => cat(&["invalid id: ", why]),
+            Error::UnknownSpan(h) => cat(&[
+                "span handle ",
+                &n(h),
+                " is not open (never started or already ended)",
+            ]),
+            Error::UnknownContext(c) => cat(&["context ", &n(c), " is not open"]),
+            Error::HandleInUse(h) => {
+                cat(&["span handle ", &n(h), " is in use or not a caller's handle"])
+            }
+            Error::ContextInUse(c) => cat(&["context ", &n(c), " is open already"]),
+            Error::InvalidTraceparent => "invalid traceparent header".into(),
+            Error::InvalidConfig(why) => cat(&["invalid configuration: ", why]),
+            Error::Decode(why) => cat(&["cannot decode: ", why]),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidId(why) => write!(f, "invalid id: {why}"),
-            Error::UnknownSpan(h) => write!(
-                f,
-                "span handle {h} is not open (never started or already ended)"
-            ),
-            Error::UnknownContext(c) => write!(f, "context {c} is not open"),
-            Error::HandleInUse(h) => {
-                write!(f, "span handle {h} is in use or not a caller's handle")
-            }
-            Error::ContextInUse(c) => write!(f, "context {c} is open already"),
-            Error::InvalidTraceparent => f.write_str("invalid traceparent header"),
-            Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
-            Error::Decode(why) => write!(f, "cannot decode: {why}"),
-        }
+        f.write_str(&self.message())
     }
 }
 

@@ -84,7 +84,7 @@ impl TraceId {
     /// assert_eq!(id.to_mlflow(), "tr-0af7651916cd43dd8448eb211c80319c");
     /// ```
     pub fn to_mlflow(&self) -> String {
-        format!("tr-{}", self.to_hex())
+        crate::text::cat(&["tr-", &self.to_hex()])
     }
 }
 

@@ -189,7 +189,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn err(&self, what: &str) -> String {
-        format!("{what} at byte {}", self.at)
+        crate::text::cat(&[what, " at byte ", &crate::text::dec(self.at)])
     }
 
     fn ws(&mut self) {

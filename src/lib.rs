@@ -40,6 +40,7 @@ pub mod llm;
 pub mod otlp;
 pub mod propagation;
 pub mod span;
+pub mod text;
 pub mod trace;
 pub mod tracer;
 

@@ -27,10 +27,13 @@ pub struct RemoteParent {
 /// assert_eq!(parse_traceparent(&h).unwrap().span_id, s);
 /// ```
 pub fn format_traceparent(trace_id: &TraceId, span_id: &SpanId, sampled: bool) -> String {
-    format!(
-        "00-{trace_id}-{span_id}-{}",
-        if sampled { "01" } else { "00" }
-    )
+    crate::text::cat(&[
+        "00-",
+        &trace_id.to_hex(),
+        "-",
+        &span_id.to_hex(),
+        if sampled { "-01" } else { "-00" },
+    ])
 }
 
 /// Parses a `traceparent` header value. Future versions (not `ff`) are read by their first four

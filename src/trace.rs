@@ -7,6 +7,7 @@
 //! tracer stamps it onto the root span when the root ends.
 
 use crate::attribute::AttrValue;
+use crate::text::cat;
 
 /// Attribute prefix MLflow turns into trace tags.
 pub const TAG_PREFIX: &str = "mlflow.traceTag.";
@@ -115,7 +116,7 @@ impl TraceUpdate {
             let text = |v: Value<'_>| match v {
                 Value::Null => Ok(None),
                 Value::Str(s) => Ok(Some(s)),
-                _ => Err(format!("{key} must be a string")),
+                _ => Err(cat(&[&key, " must be a string"])),
             };
             let map = |v: Value<'_>, into: &mut StrMap| match v {
                 Value::Null => Ok(()),
@@ -124,9 +125,9 @@ impl TraceUpdate {
                         into.insert(k, s);
                         Ok(())
                     }
-                    _ => Err(format!("{key}.{k} must be a string")),
+                    _ => Err(cat(&[&key, ".", &k, " must be a string"])),
                 }),
-                _ => Err(format!("{key} must be an object of strings")),
+                _ => Err(cat(&[&key, " must be an object of strings"])),
             };
             match key.as_str() {
                 "tags" => map(v, &mut u.tags)?,
@@ -164,13 +165,10 @@ impl TraceInfo {
     pub fn root_attributes(&self) -> Vec<(String, AttrValue)> {
         let mut out = Vec::new();
         for (k, v) in self.tags.iter() {
-            out.push((format!("{TAG_PREFIX}{k}"), AttrValue::Str(v.to_owned())));
+            out.push((cat(&[TAG_PREFIX, k]), AttrValue::Str(v.to_owned())));
         }
         for (k, v) in self.metadata.iter() {
-            out.push((
-                format!("{METADATA_PREFIX}{k}"),
-                AttrValue::Str(v.to_owned()),
-            ));
+            out.push((cat(&[METADATA_PREFIX, k]), AttrValue::Str(v.to_owned())));
         }
         let mut put = |key: &str, v: &Option<String>| {
             if let Some(v) = v {

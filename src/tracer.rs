@@ -595,7 +595,7 @@ impl Tracer {
         let status = if kind.is_empty() {
             message.to_owned()
         } else {
-            format!("{kind}: {message}")
+            crate::text::cat(&[kind, ": ", message])
         };
         self.set_status(h, StatusCode::Error, &status)
     }

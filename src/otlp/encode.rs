@@ -106,7 +106,7 @@ pub fn span_to_wire(span: &SpanData) -> wire::Span {
             .parent_span_id
             .map(|p| p.as_bytes().to_vec())
             .unwrap_or_default(),
-        name: span.name.to_string(),
+        name: String::from(&*span.name),
         kind: 1,
         start_time_unix_nano: span.start_ns,
         end_time_unix_nano: span.end_ns,
