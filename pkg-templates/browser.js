@@ -3,7 +3,7 @@
 // tracing starts: spans recorded meanwhile are kept in order and applied when it is ready.
 // That core writes OTLP/protobuf only; for init({ format: 'json' }) the core with the OTLP/JSON
 // encoder loads instead, from a chunk of its own (2.7 KB gzip that protobuf pages do not load).
-import initCore, { Core, core_memory as memory } from './core/edgetrace.js';
+import { Core, core_memory as memory, initSync } from './core/edgetrace.js';
 import deflated from './core/wasm-deflate.js';
 import { inflateBase64 } from './inflate.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
@@ -14,7 +14,9 @@ _setRuntime({
   loader: async (options) => {
     const json = options?.format === 'json';
     const text = json ? (await import('./core/wasm-deflate-json.js')).default : deflated;
-    await initCore({ module_or_path: await inflateBase64(text) });
+    // Compiled asynchronously, then instantiated with the glue's initSync: its async loader (fetch,
+    // streaming compile, content-type checks) is code this entry never runs, so it is left out.
+    initSync({ module: await WebAssembly.compile(await inflateBase64(text)) });
     return { Core, memory, json };
   },
   // The model API parsers load on the first model call, from a chunk of their own.

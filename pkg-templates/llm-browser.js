@@ -1,7 +1,7 @@
 // The model API parsers for browsers: their glue and their wasm (deflated, see inflate.js), in a
 // module of its own that the browser entry imports dynamically on the first model call. Bundlers
 // split it into a chunk of its own, so pages that never call a model API never download it.
-import initParsers, { LlmCalls } from './llm/edgetrace_llm.js';
+import { initSync, LlmCalls } from './llm/edgetrace_llm.js';
 import deflated from './llm/wasm-deflate.js';
 
 /**
@@ -9,6 +9,6 @@ import deflated from './llm/wasm-deflate.js';
  * chunk), compiles and instantiates the parsers; resolves to their class.
  */
 export async function loadParsers(inflate) {
-  await initParsers({ module_or_path: await inflate(deflated) });
+  initSync({ module: await WebAssembly.compile(await inflate(deflated)) });
   return LlmCalls;
 }
