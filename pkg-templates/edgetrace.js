@@ -175,6 +175,12 @@ function makeCore(o) {
   // Every span's ids are drawn here (Recorder.rand); the seed is for a start that carries none.
   const seed = fillRandom(new Uint32Array(2));
   const c = new state.wasm.Core(configBytes(o, CORE_KEYS, (v) => safeStringify(v, warn)), state.clock.origin, seed[0], seed[1]);
+  // A configuration the core refuses: it says why (src/bindings.rs Core::new), and init() throws it.
+  const refused = c.last_error();
+  if (refused != null) {
+    c.free();
+    throw new Error(refused);
+  }
   // The core's counters (src/bindings.rs STATS, then STATE), read where it writes them: a view
   // over wasm memory, valid until the next call into the core.
   const memory = state.wasm.memory;

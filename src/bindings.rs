@@ -130,15 +130,21 @@ impl Core {
     /// `performance.timeOrigin` (`origin_ms`) plus `performance.now()`, the JS layer's clock
     /// (by `Date.now()` when `origin_ms` is not a positive number). The JS layer draws every
     /// span's ids; `seed_hi` and `seed_lo`, two random words from it, seed the ids of a start
-    /// that carries none ([`SeededIds`]). Throws on an invalid configuration: this is the one
-    /// call made at `init()`, where a clear error is wanted.
+    /// that carries none ([`SeededIds`]). An invalid configuration does not throw (a JS
+    /// exception across the boundary would need wasm-bindgen's table of JS values, which nothing
+    /// else in the core uses): the core is made with the defaults and says why in
+    /// [`Core::last_error`], which the JS layer reads at once and throws (`init()`).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &[u8], origin_ms: f64, seed_hi: u32, seed_lo: u32) -> Result<Core, JsError> {
+    pub fn new(config: &[u8], origin_ms: f64, seed_hi: u32, seed_lo: u32) -> Core {
         let seed = u64::from(seed_hi) << 32 | u64::from(seed_lo);
-        crate::commands::config_fields(config)
-            .and_then(Config::from_fields)
-            .map(|c| Core::with(c, origin_ms, seed))
-            .map_err(|e| JsError::new(&e.message()))
+        match crate::commands::config_fields(config).and_then(Config::from_fields) {
+            Ok(c) => Core::with(c, origin_ms, seed),
+            Err(e) => {
+                let mut core = Core::with(Config::default(), origin_ms, seed);
+                core.fail(e);
+                core
+            }
+        }
     }
 
     /// Makes the command buffer (see [`crate::commands`]) `cap` bytes long and returns where it

@@ -88,23 +88,35 @@ fn config(fields: &[(&str, f64)]) -> Vec<u8> {
 }
 
 pub fn bad_config_is_a_clear_error() {
-    assert!(Core::new(
-        &config(&[("maxExportBytes", 30_000.0), ("sampleRatio", 0.5)]),
-        0.0,
-        0,
-        1
-    )
-    .is_ok());
-    assert!(Core::new(&config(&[]), 0.0, 0, 1).is_ok());
-    assert!(Core::new(&config(&[("maxExportBytes", 0.0)]), 0.0, 0, 1).is_err());
-    assert!(Core::new(&config(&[("maxExportBytes", 1.5)]), 0.0, 0, 1).is_err());
-    assert!(Core::new(&config(&[("sampleRatio", 2.0)]), 0.0, 0, 1).is_err());
-    assert!(Core::new(&config(&[("nope", 1.0)]), 0.0, 0, 1).is_err());
+    // The constructor never throws: a refused configuration is in last_error, read at once.
+    let refused = |bytes: &[u8]| Core::new(bytes, 0.0, 0, 1).last_error();
+    assert_eq!(
+        refused(&config(&[
+            ("maxExportBytes", 30_000.0),
+            ("sampleRatio", 0.5)
+        ])),
+        None
+    );
+    assert_eq!(refused(&config(&[])), None);
+    for (key, value, says) in [
+        ("maxExportBytes", 0.0, "maxExportBytes must be at least 1"),
+        (
+            "maxExportBytes",
+            1.5,
+            "maxExportBytes must be a whole number",
+        ),
+        ("sampleRatio", 2.0, "sampleRatio must be between 0 and 1"),
+        ("nope", 1.0, "unknown field `nope`"),
+    ] {
+        let e = refused(&config(&[(key, value)])).expect("refused");
+        assert!(
+            e.starts_with("invalid configuration: ") && e.contains(says),
+            "{e}"
+        );
+    }
     let mut cut = config(&[("maxEvents", 3.0)]);
     cut.pop();
-    assert!(
-        Core::new(&cut, 0.0, 0, 1).is_err(),
-        "a truncated configuration"
-    );
+    let e = refused(&cut).expect("a truncated configuration is refused");
+    assert_eq!(e, "invalid configuration: the configuration is malformed");
     assert!(Core::from_json_config(r#"{"maxExportBytes":0}"#, 3).is_err());
 }
