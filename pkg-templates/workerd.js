@@ -2,7 +2,7 @@
 // require (they refuse to compile wasm from bytes). Nothing runs at top level but wiring: the core
 // is instantiated on first use, inside a handler.
 import wasmModule from './core/edgetrace_bg.wasm';
-import { Core, core_memory as memory, initSync } from './core/edgetrace.js';
+import { Core, initSync } from './core/edgetrace.js';
 import llmModule from './llm/edgetrace_llm_bg.wasm';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
@@ -10,8 +10,8 @@ import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, up
 
 _setRuntime({
   loader: () => {
-    initSync({ module: wasmModule });
-    return { Core, memory };
+    const exports = initSync({ module: wasmModule });
+    return { Core, memory: () => exports.memory };
   },
   // The model API parsers: a second compiled module, instantiated on the first model call.
   llmLoader: () => {

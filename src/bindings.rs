@@ -44,12 +44,6 @@ impl Clock for JsClock {
     }
 }
 
-/// The wasm instance's memory, where the JS layer writes recorded commands.
-#[wasm_bindgen]
-pub fn core_memory() -> JsValue {
-    wasm_bindgen::memory()
-}
-
 /// The names of [`Core::write_stats`]'s numbers, in order (`dropped.*` are the drops by reason).
 pub const STATS: [&str; 15] = [
     "started",

@@ -19,8 +19,8 @@ const deflated = async (f) => inflateRawSync(Buffer.from((await import(pathToFil
 let loaded = 0;
 async function coreFrom(wasm) {
   const glue = await import(`${pathToFileURL(pkg('core/edgetrace.js')).href}?core=${loaded++}`);
-  glue.initSync({ module: wasm });
-  return glue;
+  const exports = glue.initSync({ module: wasm });
+  return { Core: glue.Core, memory: exports.memory };
 }
 
 // The same spans into `glue`'s core, with ids drawn from a counter rather than at random and the
@@ -40,7 +40,7 @@ function recordSpans(glue) {
   const core = new glue.Core(configBytes({ serviceName: 'cores', resourceAttributes: { 'deployment.environment': 'test', n: 3 } },
     ['serviceName', 'resourceAttributes'], JSON.stringify), 1_700_000_000_000, 0, 1);
   const failures = [];
-  const rec = new Recorder(core, glue.core_memory(), (flags) => failures.push(flags));
+  const rec = new Recorder(core, glue.memory, (flags) => failures.push(flags));
   let next = 1;
   rec.rand = () => next++;
   const ctx = rec.openContext();
@@ -77,7 +77,7 @@ test('the browser cores write the same protobuf, and only the JSON one writes JS
     const pb = record(glue).take_batch(true);
     const js = record(glue);
     const json = js.take_batch(false);
-    bodies[name] = { pb: Buffer.from(pb), json: json && Buffer.from(json).toString('utf8'), error: json ? null : js.last_error(), left: new Float64Array(glue.core_memory().buffer, js.write_stats(), STATS_LEN)[3] };
+    bodies[name] = { pb: Buffer.from(pb), json: json && Buffer.from(json).toString('utf8'), error: json ? null : js.last_error(), left: new Float64Array(glue.memory.buffer, js.write_stats(), STATS_LEN)[3] };
   }
   const { 'protobuf-only': po, 'with JSON': wj, Node: node } = bodies;
   assert.ok(po.pb.length > 100, 'a protobuf body');

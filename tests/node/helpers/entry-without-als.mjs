@@ -1,12 +1,12 @@
 // The package wired as in a browser or a Worker without nodejs_compat: no AsyncLocalStorage.
 import { readFileSync } from 'node:fs';
-import { Core, core_memory as memory, initSync } from '../../../pkg/core/edgetrace.js';
+import { Core, initSync } from '../../../pkg/core/edgetrace.js';
 import { _setRuntime } from '../../../pkg/edgetrace.js';
 
 _setRuntime({
   loader: () => {
-    initSync({ module: readFileSync(new URL('../../../pkg/core/edgetrace_bg.wasm', import.meta.url)) });
-    return { Core, memory };
+    const exports = initSync({ module: readFileSync(new URL('../../../pkg/core/edgetrace_bg.wasm', import.meta.url)) });
+    return { Core, memory: () => exports.memory };
   },
   runtime: 'browser',
 });
