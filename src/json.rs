@@ -101,14 +101,21 @@ impl Value<'_> {
     }
 }
 
-/// The double nearest a JSON number's text. In wasm, JS's own `parseFloat` (JSON numbers are
-/// JS numbers, and it rounds correctly): Rust's parser carries 10 KB of tables into the core.
-#[cfg(target_arch = "wasm32")]
+/// The double nearest a JSON number's text. In the wasm modules that read JSON (the model API
+/// parsers, the ingest service), JS's own `parseFloat` (JSON numbers are JS numbers, and it rounds
+/// correctly): Rust's parser carries 10 KB of tables. The core's wasm reads no JSON.
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "ingest", feature = "llm-module")
+))]
 fn parse_f64(n: &str) -> f64 {
     js_sys::parse_float(n)
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(feature = "ingest", feature = "llm-module")
+)))]
 fn parse_f64(n: &str) -> f64 {
     // The grammar was checked while parsing, so this cannot fail.
     n.parse().unwrap_or(f64::NAN)
