@@ -53,7 +53,7 @@ for (const dir of [small, smallJson]) {
 const wasmOpt = (file, level = '-Oz') => run(join(root, 'node_modules/.bin/wasm-opt'), [
   level, '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
   '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
-  '--strip-debug', '--strip-producers', file, '-o', file,
+  '--strip-debug', '--strip-producers', '--strip-target-features', file, '-o', file,
 ]);
 step('wasm-opt -O3 / -Oz (binaryen from npm)');
 const wasm = join(core, 'edgetrace_bg.wasm');

@@ -46,6 +46,18 @@ pub enum Field {
     Resource(String, AttrValue),
 }
 
+/// The options that are sizes (whole numbers, at least 1): see [`Config::size_mut`].
+const SIZES: [&str; 8] = [
+    "maxQueueSpans",
+    "maxQueueBytes",
+    "maxBatchSpans",
+    "maxExportBytes",
+    "maxValueBytes",
+    "maxAttributes",
+    "maxEvents",
+    "maxNameBytes",
+];
+
 const KEYS: &str = "serviceName, resourceAttributes, sampleRatio, maxQueueSpans, maxQueueBytes, \
                     maxBatchSpans, maxExportBytes, maxValueBytes, maxAttributes, maxEvents, maxNameBytes";
 
@@ -77,6 +89,20 @@ pub fn attr_from_json(v: &Value<'_>) -> AttrValue {
 }
 
 impl Config {
+    /// The setting of size option `SIZES[i]`.
+    fn size_mut(&mut self, i: usize) -> &mut usize {
+        match i {
+            0 => &mut self.batch.max_queue_spans,
+            1 => &mut self.batch.max_queue_bytes,
+            2 => &mut self.batch.max_batch_spans,
+            3 => &mut self.batch.max_export_bytes,
+            4 => &mut self.limits.max_value_bytes,
+            5 => &mut self.limits.max_attributes,
+            6 => &mut self.limits.max_events,
+            _ => &mut self.limits.max_name_bytes,
+        }
+    }
+
     /// Reads the JSON form (camelCase keys, all optional; `null` is absent):
     /// `serviceName`, `resourceAttributes`, `sampleRatio`, `maxQueueSpans`, `maxQueueBytes`,
     /// `maxBatchSpans`, `maxExportBytes`, `maxValueBytes`, `maxAttributes`, `maxEvents`,
@@ -169,22 +195,17 @@ impl Config {
                     }
                     c.sample_ratio = r;
                 }
-                "maxQueueSpans" => size(&mut c.batch.max_queue_spans)?,
-                "maxQueueBytes" => size(&mut c.batch.max_queue_bytes)?,
-                "maxBatchSpans" => size(&mut c.batch.max_batch_spans)?,
-                "maxExportBytes" => size(&mut c.batch.max_export_bytes)?,
-                "maxValueBytes" => size(&mut c.limits.max_value_bytes)?,
-                "maxAttributes" => size(&mut c.limits.max_attributes)?,
-                "maxEvents" => size(&mut c.limits.max_events)?,
-                "maxNameBytes" => size(&mut c.limits.max_name_bytes)?,
-                other => {
-                    return Err(bad(cat(&[
-                        "unknown field `",
-                        other,
-                        "`, expected one of ",
-                        KEYS,
-                    ])))
-                }
+                other => match SIZES.iter().position(|k| *k == other) {
+                    Some(i) => size(c.size_mut(i))?,
+                    None => {
+                        return Err(bad(cat(&[
+                            "unknown field `",
+                            other,
+                            "`, expected one of ",
+                            KEYS,
+                        ])))
+                    }
+                },
             }
         }
         // `serviceName` wins; failing it, a string `service.name` among the resource attributes

@@ -11,19 +11,17 @@ pub fn cat(parts: &[&str]) -> String {
 }
 
 /// The decimal digits of `n`.
-pub fn dec(n: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n as u64;
+pub fn dec(mut n: usize) -> String {
+    let mut digits = Vec::with_capacity(20);
     loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
+        digits.push(b'0' + (n % 10) as u8);
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    digits[at..].iter().map(|&d| char::from(d)).collect()
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 #[cfg(test)]
