@@ -76,24 +76,9 @@ pub struct TraceInfo {
     pub response_preview: Option<String>,
 }
 
-/// A change to a trace's info, as `updateCurrentTrace` sends it (JSON, camelCase keys).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TraceUpdate {
-    /// Tags to add or replace.
-    pub tags: StrMap,
-    /// Metadata to add or replace.
-    pub metadata: StrMap,
-    /// Session id.
-    pub session_id: Option<String>,
-    /// User id.
-    pub user_id: Option<String>,
-    /// Client request id.
-    pub client_request_id: Option<String>,
-    /// Request preview.
-    pub request_preview: Option<String>,
-    /// Response preview.
-    pub response_preview: Option<String>,
-}
+/// A change to a trace's info, as `updateCurrentTrace` sends it (JSON, camelCase keys): the
+/// same fields, merged into the info by [`TraceInfo::apply`] (maps extended, given fields replace).
+pub type TraceUpdate = TraceInfo;
 
 impl TraceUpdate {
     /// Reads the JSON form: an object with `tags` and `metadata` (objects of strings) and
