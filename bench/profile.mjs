@@ -32,8 +32,8 @@ if (noAls) {
   et = await import(pathToFileURL(join(named, 'edgetrace.js')).href);
   et._setRuntime({
     loader: () => {
-      glue.initSync({ module: readFileSync(join(named, 'core', 'edgetrace_bg.wasm')) });
-      return { Core: glue.Core, memory: glue.core_memory };
+      const exports = glue.initSync({ module: readFileSync(join(named, 'core', 'edgetrace_bg.wasm')) });
+      return { Core: glue.Core, memory: () => exports.memory };
     },
     runtime: 'browser',
   });
