@@ -644,6 +644,16 @@ mod tests {
 
     const H: u32 = GIVEN_HANDLES;
 
+    /// A tracer, its recorder, and commands that open context `H` and start root span `H + 1`
+    /// ("root", UNKNOWN) in it, not yet applied.
+    fn with_open_root() -> (Tracer, Recorded, W) {
+        let mut w = W::default();
+        w.def(1, "root").def(2, "UNKNOWN");
+        w.op(CTX_OPEN).u32(H);
+        w.start(H + 1, H, 0, 1, Some(2));
+        (tracer(), Recorded::default(), w)
+    }
+
     #[test]
     fn recorded_spans_come_out_as_if_called_one_by_one() {
         let mut t = tracer();
@@ -742,12 +752,7 @@ mod tests {
 
     #[test]
     fn events_exceptions_status_type_and_trace_updates_are_commands_too() {
-        let mut t = tracer();
-        let mut rec = Recorded::default();
-        let mut w = W::default();
-        w.def(1, "root").def(2, "UNKNOWN");
-        w.op(CTX_OPEN).u32(H);
-        w.start(H + 1, H, 0, 1, Some(2));
+        let (mut t, mut rec, mut w) = with_open_root();
         w.op(TYPE).u32(H + 1).text("TOOL");
         w.op(EVENT).u32(H + 1).text("tick").u32(2);
         w.text("n").0.push(1);
@@ -810,12 +815,7 @@ mod tests {
 
     #[test]
     fn a_failed_export_is_a_command_that_counts_its_spans_as_dropped() {
-        let mut t = tracer();
-        let mut rec = Recorded::default();
-        let mut w = W::default();
-        w.def(1, "root").def(2, "UNKNOWN");
-        w.op(CTX_OPEN).u32(H);
-        w.start(H + 1, H, 0, 1, Some(2));
+        let (mut t, mut rec, mut w) = with_open_root();
         w.op(END).u32(H + 1).f64(1003.0);
         rec.apply(&mut t, &w.0).unwrap();
         let batch = t.take_batch(Format::Protobuf).unwrap();
