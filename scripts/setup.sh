@@ -34,7 +34,7 @@ if rustc +nightly --version >/dev/null 2>&1; then
     say "rust-src for the nightly toolchain: present"
   else
     say "rust-src for the nightly toolchain: installing"
-    rustup component add rust-src --toolchain nightly \
+    timeout 300 rustup component add rust-src --toolchain nightly \
       || say "rust-src could not be installed: the browser's wasm is built with the stable std (about 3.5 KB bigger)"
   fi
 else
