@@ -33,7 +33,7 @@ const smallJson = join(root, 'target', 'wasm-small-json');
 const bindgen = (wasmFile, outDir) => run('wasm-bindgen', [
   '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', outDir, '--out-name', 'edgetrace', wasmFile,
 ]);
-for (const [features, dir, what] of [[['--features', 'protobuf-only'], small, 'OTLP/protobuf only'], [[], smallJson, 'with OTLP/JSON']]) {
+for (const [features, dir, what] of [[['--features', 'size,protobuf-only'], small, 'OTLP/protobuf only'], [['--features', 'size'], smallJson, 'with OTLP/JSON']]) {
   step(`cargo build --profile release-browser --target wasm32-unknown-unknown ${features.join(' ')} (size-optimized, for browsers: ${what}; ${browserStd})`);
   const built = browserBuild('release-browser', features);
   rmSync(dir, { recursive: true, force: true });

@@ -158,15 +158,18 @@ pub fn truncate_json(s: &mut String, max: usize) -> bool {
     // Escaping grows the kept text (up to 6x for `\u00XX`), so keep the longest prefix whose
     // escaped form fits next to the marker and the two quotes. The marker needs no escaping.
     let budget = max.saturating_sub(marker.len() + 2);
+    // By bytes (a character of several bytes escapes as itself, a byte each), then back to the
+    // last whole character: the same prefix as counting by characters, without decoding them.
     let mut used = 0;
     let mut keep = 0;
-    for (i, c) in s.char_indices() {
-        used += json_escaped_len(c);
+    for &b in s.as_bytes() {
+        used += json_escaped_len(b);
         if used > budget {
             break;
         }
-        keep = i + c.len_utf8();
+        keep += 1;
     }
+    keep = floor_char_boundary(s, keep);
     // The loop below only confirms the fit; it shrinks further should the estimate be short.
     loop {
         let mut cut = String::with_capacity(keep + marker.len());
@@ -184,12 +187,12 @@ pub fn truncate_json(s: &mut String, max: usize) -> bool {
     }
 }
 
-/// Bytes `c` takes inside a JSON string as serde_json writes it.
-fn json_escaped_len(c: char) -> usize {
-    match c {
-        '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
-        c if u32::from(c) < 0x20 => 6,
-        c => c.len_utf8(),
+/// Bytes that byte `b` of UTF-8 text takes inside a JSON string as serde_json writes it.
+fn json_escaped_len(b: u8) -> usize {
+    match b {
+        b'"' | b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' => 2,
+        0..=0x1f => 6,
+        _ => 1,
     }
 }
 

@@ -136,7 +136,8 @@ impl<'a> Reader<'a> {
         a.copy_from_slice(self.take(8)?);
         Some(f64::from_le_bytes(a))
     }
-    #[inline]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline)]
     fn text(&mut self) -> Option<&'a str> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok()

@@ -11,17 +11,17 @@ pub fn cat(parts: &[&str]) -> String {
 }
 
 /// The decimal digits of `n`.
-pub fn dec(mut n: usize) -> String {
-    let mut digits = Vec::with_capacity(20);
-    loop {
-        digits.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn dec(n: usize) -> String {
+    let mut s = String::new();
+    let mut unit = 1;
+    while n / unit >= 10 {
+        unit *= 10;
     }
-    digits.reverse();
-    String::from_utf8(digits).unwrap_or_default()
+    while unit > 0 {
+        s.push(char::from(b'0' + (n / unit % 10) as u8));
+        unit /= 10;
+    }
+    s
 }
 
 #[cfg(test)]

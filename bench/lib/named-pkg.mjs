@@ -28,8 +28,8 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
   // The browser's two cores: OTLP/protobuf only (the entry's default) and with OTLP/JSON.
   for (const [profile, out, level, features] of [
     ['release-speed', 'core', '-O3', []],
-    ['release-browser', 'core-size', '-Oz', ['--features', 'protobuf-only']],
-    ['release-browser', 'core-size-json', '-Oz', []],
+    ['release-browser', 'core-size', '-Oz', ['--features', 'size,protobuf-only']],
+    ['release-browser', 'core-size-json', '-Oz', ['--features', 'size']],
   ]) {
     let built = join(root, `target/wasm32-unknown-unknown/${profile}/edgetrace.wasm`);
     if (out === 'core') run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
