@@ -183,7 +183,7 @@ const md = [
   '',
   '| source file | minified bytes |',
   '|---|---|',
-  ...Object.entries(sizeInputs).map(([f, b]) => `| \`${f}\`${f.endsWith('wasm-deflate.js') ? ' (the core wasm, deflated, as base64)' : f.endsWith('core/edgetrace.js') ? ' (wasm-bindgen glue)' : ''} | ${b.toLocaleString('en')} |`),
+  ...Object.entries(sizeInputs).map(([f, b]) => `| \`${f}\`${f.endsWith('wasm-deflate.js') ? ' (the core wasm, deflated, as base64)' : f.endsWith('core/edgetrace.js') ? ' (wasm-bindgen glue)' : f.endsWith('core-abi.js') ? " (the core's loader, in place of wasm-bindgen's glue)" : ''} | ${b.toLocaleString('en')} |`),
   '',
   `The size-built core wasm by where its code comes from (function bodies summed by crate, and by module for edgetrace itself; read from the module's name section, \`bench/lib/wasm-breakdown.mjs\`). This copy keeps its names, so wasm-opt ran with \`-g\`: it is ${wasmBytes.total.toLocaleString('en')} bytes without the name section, against the shipped module's ${wasmShipped.toLocaleString('en')}.`,
   '',

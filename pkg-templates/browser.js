@@ -3,7 +3,7 @@
 // tracing starts: spans recorded meanwhile are kept in order and applied when it is ready.
 // That core writes OTLP/protobuf only; for init({ format: 'json' }) the core with the OTLP/JSON
 // encoder loads instead, from a chunk of its own (2.7 KB gzip that protobuf pages do not load).
-import { Core, initSync } from './core/edgetrace.js';
+import { instantiateCore } from './core-abi.js';
 import deflated from './core/wasm-deflate.js';
 import { inflateBase64 } from './inflate.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
@@ -14,12 +14,9 @@ _setRuntime({
   loader: async (options) => {
     const json = options?.format === 'json';
     const text = json ? (await import('./core/wasm-deflate-json.js')).default : deflated;
-    // Compiled asynchronously, then instantiated with the glue's initSync: its async loader (fetch,
-    // streaming compile, content-type checks) is code this entry never runs, so it is left out.
-    // The memory comes from the instance's exports (initSync returns them), not through a call
-    // into the core that hands it over as a JS value.
-    const exports = initSync({ module: await WebAssembly.compile(await inflateBase64(text)) });
-    return { Core, memory: () => exports.memory, json };
+    // Compiled asynchronously; its exports are plain functions (src/abi.rs), wrapped by
+    // core-abi.js instead of wasm-bindgen's glue.
+    return { ...instantiateCore(await WebAssembly.compile(await inflateBase64(text))), json };
   },
   // The model API parsers load on the first model call, from a chunk of their own.
   llmLoader: () => import('./llm-browser.js').then((m) => m.loadParsers(inflateBase64)),

@@ -2,9 +2,10 @@
 // Builds the npm package in pkg/: the Rust core compiled to wasm32 three times (the size-optimized
 // `release-browser` profile, shipped in the browser entry deflated as base64, once OTLP/protobuf
 // only and once with the OTLP/JSON encoder too, and the speed-optimized
-// `release-speed` profile, the .wasm file Node and Workers load), wasm-bindgen (web target),
-// wasm-opt from the npm `binaryen` package, and the hand-written JS entries and types from
-// pkg-templates/. The model API parsers are a fourth build (cargo feature `llm-module`), a wasm
+// `release-speed` profile, the .wasm file Node and Workers load), wasm-bindgen (web target) for
+// Node's and Workers' core (the browser's cores export plain functions, cargo feature `c-abi`,
+// loaded by pkg-templates/core-abi.js), wasm-opt from the npm `binaryen` package, and the
+// hand-written JS entries and types from pkg-templates/. The model API parsers are a fourth build (cargo feature `llm-module`), a wasm
 // module of their own in pkg/llm/ that the JS layer loads on the first model call.
 // Prints each step and the shipped sizes (raw and gzip -9).
 import { execFileSync } from 'node:child_process';
@@ -33,22 +34,18 @@ const smallJson = join(root, 'target', 'wasm-small-json');
 const bindgen = (wasmFile, outDir) => run('wasm-bindgen', [
   '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', outDir, '--out-name', 'edgetrace', wasmFile,
 ]);
-for (const [features, dir, what] of [[['--features', 'size,protobuf-only'], small, 'OTLP/protobuf only'], [['--features', 'size'], smallJson, 'with OTLP/JSON']]) {
+// Their exports are plain functions (cargo feature `c-abi`): no wasm-bindgen step.
+for (const [features, dir, what] of [[['--features', 'size,protobuf-only,c-abi'], small, 'OTLP/protobuf only'], [['--features', 'size,c-abi'], smallJson, 'with OTLP/JSON']]) {
   step(`cargo build --profile release-browser --target wasm32-unknown-unknown ${features.join(' ')} (size-optimized, for browsers: ${what}; ${browserStd})`);
   const built = browserBuild('release-browser', features);
   rmSync(dir, { recursive: true, force: true });
-  bindgen(built, dir);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(built, join(dir, 'edgetrace_bg.wasm'));
 }
 step('cargo build --profile release-speed --target wasm32-unknown-unknown (for Node and Workers)');
 run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown-unknown', '--lib']);
 step('wasm-bindgen --target web');
 bindgen(join(root, 'target/wasm32-unknown-unknown/release-speed/edgetrace.wasm'), core);
-// One glue serves all three: the builds have the same exports and imports.
-for (const dir of [small, smallJson]) {
-  if (readFileSync(join(dir, 'edgetrace.js'), 'utf8') !== readFileSync(join(core, 'edgetrace.js'), 'utf8')) {
-    throw new Error(`the size-optimized build in ${dir} and the speed-optimized build have different wasm-bindgen glue`);
-  }
-}
 
 const wasmOpt = (file, level = '-Oz') => run(join(root, 'node_modules/.bin/wasm-opt'), [
   level, '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
@@ -104,7 +101,8 @@ const size = (p) => {
 const rows = [
   ['core/edgetrace_bg.wasm (Node, Workers)', size(wasm)],
   ['size-optimized wasm (for browsers)', size(smallWasm)],
-  ['core/edgetrace.js (wasm-bindgen glue)', size(join(core, 'edgetrace.js'))],
+  ['core/edgetrace.js (wasm-bindgen glue, Node and Workers)', size(join(core, 'edgetrace.js'))],
+  ["core-abi.js (the browser cores' loader)", size(join(pkg, 'core-abi.js'))],
   ['JS layer (edgetrace, recorder, exporter, safe-json, stream, fetch)', ['edgetrace.js', 'recorder.js', 'exporter.js', 'safe-json.js', 'stream.js', 'fetch.js']
     .map((f) => size(join(pkg, f))).reduce((a, b) => ({ raw: a.raw + b.raw, gzip9: a.gzip9 + b.gzip9 }))],
   ['core/wasm-deflate.js (browser)', size(join(core, 'wasm-deflate.js'))],
@@ -114,7 +112,7 @@ const rows = [
   ['llm/wasm-deflate.js (browser)', size(join(llm, 'wasm-deflate.js'))],
 ];
 step(`sizes (bytes, raw / gzip -9; the browser's wasm: ${browserStd}):`);
-for (const [name, s] of rows) console.log(`  ${name.padEnd(44)} ${String(s.raw).padStart(8)} / ${String(s.gzip9).padStart(7)}`);
+for (const [name, s] of rows) console.log(`  ${name.padEnd(56)} ${String(s.raw).padStart(8)} / ${String(s.gzip9).padStart(7)}`);
 writeFileSync(join(pkg, 'sizes.json'), JSON.stringify({ browserStd, ...Object.fromEntries(rows) }, null, 2));
 
 // The ingest service (ingest/): the same crate with the `ingest` feature (its IngestCore class).

@@ -35,10 +35,13 @@ cargo fmt --all -- --check
 step "clippy (native, all targets)"
 cargo clippy --all-targets -- -D warnings
 
-step "clippy (wasm32: the lib and the wasm-bindgen tests)"
+step "clippy (wasm32: the lib, the wasm-bindgen tests, each feature set the build uses)"
 cargo clippy --target wasm32-unknown-unknown --lib --test wasm_bindings_in_node --test wasm_bindings_in_chromium -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features ingest -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features llm-module -- -D warnings
+# The browser's two cores: plain exports (src/abi.rs) instead of wasm-bindgen.
+cargo clippy --target wasm32-unknown-unknown --lib --features size,protobuf-only,c-abi -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --features size,c-abi -- -D warnings
 
 step "native unit, integration and doc tests"
 cargo test

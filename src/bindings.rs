@@ -1,10 +1,15 @@
 //! The JS boundary: the only module that knows about wasm-bindgen.
 //!
+//! Node and Workers get [`Core`] through wasm-bindgen. The browser's cores (cargo feature
+//! `c-abi`) export the same methods as plain wasm functions instead ([`crate::abi`]): wasm-bindgen's
+//! generated glue is a fifth of what the browser entry's JS would weigh, for six calls.
+//!
 //! [`Core`] wraps a [`Tracer`] behind calls that take and return numbers and strings, so starting
 //! and ending a span costs a few cheap boundary crossings. No method throws: failures return `0`,
 //! `false` or `undefined`, and the error is kept once, as a string, for [`Core::last_error`], so
 //! the JS layer can warn without a try/catch on the hot path.
 
+#[cfg(not(feature = "c-abi"))]
 use wasm_bindgen::prelude::*;
 
 use crate::attribute::AttrValue;
@@ -17,12 +22,36 @@ use crate::otlp::Format;
 use crate::span::SpanType;
 use crate::tracer::{Parent, Tracer};
 
+#[cfg(not(feature = "c-abi"))]
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
+}
+
+// The browser's cores import the two clocks as plain functions of module `et`
+// (pkg-templates/core-abi.js).
+#[cfg(feature = "c-abi")]
+#[link(wasm_import_module = "et")]
+extern "C" {
+    #[link_name = "date_now"]
+    fn et_date_now() -> f64;
+    #[link_name = "performance_now"]
+    fn et_performance_now() -> f64;
+}
+
+#[cfg(feature = "c-abi")]
+fn date_now() -> f64 {
+    // SAFETY: an import that takes nothing and returns a number.
+    unsafe { et_date_now() }
+}
+
+#[cfg(feature = "c-abi")]
+fn performance_now() -> f64 {
+    // SAFETY: an import that takes nothing and returns a number.
+    unsafe { et_performance_now() }
 }
 
 /// Wall-clock time in ns: `performance.timeOrigin + performance.now()` (sub-millisecond, and the
@@ -72,7 +101,7 @@ pub const STATE: [&str; 3] = ["batchReady", "lastBatchSpans", "lastBatchOversize
 pub const STATS_LEN: usize = STATS.len() + STATE.len();
 
 /// The tracer, as JS sees it.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "c-abi"), wasm_bindgen)]
 pub struct Core {
     t: Tracer,
     rec: Recorded,
@@ -117,7 +146,7 @@ impl Core {
     }
 }
 
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "c-abi"), wasm_bindgen)]
 impl Core {
     /// A tracer configured by `init()`'s options in the core's binary form
     /// ([`crate::commands::config_fields`]), stamping what it times itself (events) by
@@ -128,7 +157,7 @@ impl Core {
     /// exception across the boundary would need wasm-bindgen's table of JS values, which nothing
     /// else in the core uses): the core is made with the defaults and says why in
     /// [`Core::last_error`], which the JS layer reads at once and throws (`init()`).
-    #[wasm_bindgen(constructor)]
+    #[cfg_attr(not(feature = "c-abi"), wasm_bindgen(constructor))]
     pub fn new(config: &[u8], origin_ms: f64, seed_hi: u32, seed_lo: u32) -> Core {
         let seed = u64::from(seed_hi) << 32 | u64::from(seed_lo);
         match crate::commands::config_fields(config).and_then(Config::from_fields) {
@@ -181,7 +210,7 @@ impl Core {
     }
 }
 
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "c-abi"), wasm_bindgen)]
 impl Core {
     /// The next export body (protobuf when `protobuf`, else JSON), or undefined when nothing
     /// waits. `last_batch_spans` and `last_batch_oversize` describe it. A core built without the

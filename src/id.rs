@@ -96,12 +96,16 @@ pub trait IdGenerator {
     fn span_id(&mut self) -> SpanId;
 }
 
-/// Ids from the platform's secure random source (`crypto.getRandomValues` in wasm).
+/// Ids from the platform's secure random source (`crypto.getRandomValues` in wasm). Not in the
+/// browser's cores (cargo feature `c-abi`): there the JS layer draws every id, and linking
+/// getrandom would link wasm-bindgen and js-sys with it, whose exports no glue would strip.
+#[cfg(not(all(target_arch = "wasm32", feature = "c-abi")))]
 #[derive(Debug, Default)]
 pub struct RandomIds {
     pool: Vec<u8>,
 }
 
+#[cfg(not(all(target_arch = "wasm32", feature = "c-abi")))]
 impl RandomIds {
     const POOL: usize = 512;
 
@@ -125,6 +129,7 @@ impl RandomIds {
     }
 }
 
+#[cfg(not(all(target_arch = "wasm32", feature = "c-abi")))]
 fn fallback_fill(buf: &mut [u8]) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static STATE: AtomicU64 = AtomicU64::new(0x9E37_79B9_7F4A_7C15);
@@ -144,6 +149,7 @@ fn splitmix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+#[cfg(not(all(target_arch = "wasm32", feature = "c-abi")))]
 impl IdGenerator for RandomIds {
     fn trace_id(&mut self) -> TraceId {
         let mut b = [0u8; 16];

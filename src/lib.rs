@@ -47,6 +47,9 @@ pub mod tracer;
 #[cfg(all(target_arch = "wasm32", not(feature = "llm-module")))]
 pub mod bindings;
 
+#[cfg(all(target_arch = "wasm32", feature = "c-abi", not(feature = "llm-module")))]
+pub mod abi;
+
 #[cfg(all(target_arch = "wasm32", feature = "llm-module"))]
 pub mod llm_bindings;
 

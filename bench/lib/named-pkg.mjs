@@ -28,13 +28,18 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
   // The browser's two cores: OTLP/protobuf only (the entry's default) and with OTLP/JSON.
   for (const [profile, out, level, features] of [
     ['release-speed', 'core', '-O3', []],
-    ['release-browser', 'core-size', '-Oz', ['--features', 'size,protobuf-only']],
-    ['release-browser', 'core-size-json', '-Oz', ['--features', 'size']],
+    ['release-browser', 'core-size', '-Oz', ['--features', 'size,protobuf-only,c-abi']],
+    ['release-browser', 'core-size-json', '-Oz', ['--features', 'size,c-abi']],
   ]) {
-    let built = join(root, `target/wasm32-unknown-unknown/${profile}/edgetrace.wasm`);
-    if (out === 'core') run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
-    else built = browserBuild(profile, features); // as scripts/build.mjs builds the browser's cores
-    run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(NAMED_PKG, out), '--out-name', 'edgetrace', built]);
+    if (out === 'core') {
+      run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
+      run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', join(NAMED_PKG, out), '--out-name', 'edgetrace',
+        join(root, `target/wasm32-unknown-unknown/${profile}/edgetrace.wasm`)]);
+    } else {
+      // As scripts/build.mjs builds the browser's cores: plain exports, no wasm-bindgen.
+      mkdirSync(join(NAMED_PKG, out), { recursive: true });
+      cpSync(browserBuild(profile, features), join(NAMED_PKG, out, 'edgetrace_bg.wasm'));
+    }
     wasmOpt(join(NAMED_PKG, out, 'edgetrace_bg.wasm'), level);
   }
   for (const [dir, file] of [['core-size', 'wasm-deflate.js'], ['core-size-json', 'wasm-deflate-json.js']]) {

@@ -115,6 +115,8 @@ function partOf(name) {
   // `<T as wasm_bindgen::…>::f`: the trait's crate when the type is a generic or a primitive.
   const as = /^(\S+?)(?:<.*?>)? as ([<&\s]*)(.*)$/.exec(n);
   if (as) n = /^([A-Z]|[a-z0-9]+|\[.*\]|dyn)$/.test(as[1]) ? as[3] : as[1];
+  // The browser's cores export plain functions (src/abi.rs, `et_*`); Node's, wasm-bindgen shims.
+  if (/^(et_[a-z_]+)$/.test(n)) return 'exports: the plain exports (src/abi.rs) and the Rust code inlined into them';
   if (/^(__wbg|__wbindgen|__externref|core_[a-z_]+\b)/.test(n)) return 'exports: wasm-bindgen shims and the Rust code inlined into them';
   const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:::([A-Za-z_][A-Za-z0-9_]*))?/.exec(n);
   if (!m) return 'Rust std: vectors, strings, slices, Rc';

@@ -15,9 +15,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = (f) => join(root, 'pkg', f);
 const deflated = async (f) => inflateRawSync(Buffer.from((await import(pathToFileURL(pkg(f)).href)).default, 'base64'));
 
-// Each core gets a glue module of its own (the glue keeps its instance in module state).
+// The browser's cores export plain functions, loaded by core-abi.js; the Node core goes through
+// wasm-bindgen's glue (a module of its own for each core: the glue keeps its instance in module
+// state).
 let loaded = 0;
-async function coreFrom(wasm) {
+async function coreFrom(wasm, browser) {
+  if (browser) {
+    const { instantiateCore } = await import(pathToFileURL(pkg('core-abi.js')).href);
+    const { Core, memory } = instantiateCore(new WebAssembly.Module(wasm));
+    return { Core, memory: memory() };
+  }
   const glue = await import(`${pathToFileURL(pkg('core/edgetrace.js')).href}?core=${loaded++}`);
   const exports = glue.initSync({ module: wasm });
   return { Core: glue.Core, memory: exports.memory };
@@ -73,7 +80,7 @@ test('the browser cores write the same protobuf, and only the JSON one writes JS
 
   const bodies = {};
   for (const [name, wasm] of [['protobuf-only', protobufOnly], ['with JSON', withJson], ['Node', readFileSync(pkg('core/edgetrace_bg.wasm'))]]) {
-    const glue = await coreFrom(wasm);
+    const glue = await coreFrom(wasm, name !== 'Node');
     const pb = record(glue).take_batch(true);
     const js = record(glue);
     const json = js.take_batch(false);
@@ -95,4 +102,35 @@ test('the browser cores write the same protobuf, and only the JSON one writes JS
   assert.equal(spans[0].parentSpanId, spans[1].spanId);
   assert.equal(spans[0].events[0].name, 'chunk');
   assert.equal(spans[0].status.code, 2);
+});
+
+test("the browser cores' plain exports behave as the wasm-bindgen Core: errors, empty takes, several cores, free", async () => {
+  for (const file of ['core/wasm-deflate.js', 'core/wasm-deflate-json.js']) {
+    const wasm = await deflated(file);
+    const imports = WebAssembly.Module.imports(new WebAssembly.Module(wasm)).map((i) => `${i.module}.${i.name}`);
+    assert.deepEqual(imports.sort(), ['et.date_now', 'et.performance_now'], `${file} imports only the two clocks, no wasm-bindgen`);
+    const { Core, memory } = await coreFrom(wasm, true);
+    const refused = new Core(configBytes({ maxQueueSpans: 0, serviceName: 'ünï' }, ['maxQueueSpans', 'serviceName'], JSON.stringify), 0, 1, 2);
+    assert.match(refused.last_error() ?? '', /maxQueueSpans/, `${file}: a refused configuration says why`);
+    assert.equal(refused.last_error(), undefined, 'and says it once');
+    refused.free();
+    refused.free(); // a second free does nothing
+    // Two cores in one instance keep their own spans.
+    const a = new Core(configBytes({ serviceName: 'a ✓' }, ['serviceName'], JSON.stringify), 0, 1, 2);
+    const b = new Core(configBytes({ serviceName: 'b' }, ['serviceName'], JSON.stringify), 0, 3, 4);
+    assert.equal(a.last_error(), undefined);
+    assert.equal(a.take_batch(true), undefined, 'nothing queued: no body');
+    const rec = new Recorder(a, memory, () => assert.fail('a command failed'));
+    const ctx = rec.openContext();
+    rec.end(rec.start({}, ctx, 0, 'only in a', 'CHAIN', 1_700_000_000_000), 1_700_000_000_001);
+    rec.closeContext(ctx);
+    rec.drain();
+    assert.equal(b.take_batch(true), undefined, 'the other core has nothing');
+    const body = Buffer.from(a.take_batch(true));
+    assert.ok(body.includes('only in a') && body.includes('a ✓'), 'the body holds the span and its service');
+    assert.equal(new Float64Array(memory.buffer, a.write_stats(), STATS_LEN)[0], 1, 'one span started');
+    assert.equal(a.take_batch(true), undefined, 'taken once');
+    a.free();
+    b.free();
+  }
 });

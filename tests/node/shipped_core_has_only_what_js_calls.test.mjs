@@ -21,6 +21,17 @@ test('every method the core exports is one the JS layer calls', async () => {
   assert.deepEqual(unused, [], 'exported but never called from pkg/*.js: move them out of #[wasm_bindgen] (src/bindings.rs)');
 });
 
+test("the browser cores export what core-abi.js calls, and nothing else", async () => {
+  const glue = readFileSync(pkg('core-abi.js'), 'utf8');
+  const called = [...new Set(glue.match(/\bx\.(et_\w+)/g).map((m) => m.slice(2)))].sort();
+  assert.ok(called.includes('et_run') && called.includes('et_new'), `core-abi.js calls the core (${called.join(', ')})`);
+  for (const f of ['core/wasm-deflate.js', 'core/wasm-deflate-json.js']) {
+    const wasm = inflateRawSync(Buffer.from((await import(pathToFileURL(pkg(f)).href)).default, 'base64'));
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name).filter((n) => n !== 'memory').sort();
+    assert.deepEqual(exports, called, `${f} exports exactly the functions core-abi.js calls`);
+  }
+});
+
 test("the cores carry no str slicing panic (it links Rust's Debug formatting and Unicode tables)", async () => {
   const browser = async (f) => inflateRawSync(Buffer.from((await import(pathToFileURL(pkg(f)).href)).default, 'base64'));
   for (const [name, wasm] of [

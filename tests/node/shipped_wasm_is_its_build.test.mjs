@@ -41,5 +41,5 @@ test('the built package ships valid wasm: the cores are the size builds, the par
   }
   const core = inflateRawSync(Buffer.from(await shipped('core/wasm-deflate.js'), 'base64'));
   const exports = WebAssembly.Module.exports(new WebAssembly.Module(core)).map((e) => e.name);
-  assert.ok(exports.includes('core_run') && exports.includes('core_new'), 'the core exports the Core class');
+  assert.ok(exports.includes('et_run') && exports.includes('et_new'), "the core exports Core's methods as plain functions (src/abi.rs)");
 });

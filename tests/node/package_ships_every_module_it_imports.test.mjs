@@ -1,0 +1,45 @@
+// `npm install edgetrace` gets what `npm pack` puts in the tarball, which is what package.json's
+// "files" lists, not what pkg/ holds. Every module an entry imports (statically, dynamically, or as
+// a file next to it), followed from each entry in "exports", must be in it: a chunk left out
+// (the core with the OTLP/JSON encoder once was) fails only on the page that loads it.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const pkg = fileURLToPath(new URL('../../pkg/', import.meta.url));
+
+// Relative specifiers in a module: `from './x'`, `import './x'`, `import('./x')`, `new URL('./x', import.meta.url)`.
+const SPECIFIERS = /(?:\bfrom\s*|\bimport\s*\(?\s*|\bnew URL\(\s*)(['"])(\.{1,2}\/[^'"]+)\1/g;
+
+function reachable(entry) {
+  const seen = new Set();
+  const walk = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!file.endsWith('.js')) return;
+    // Without comments: JSDoc's `import('./edgetrace')` types name no file.
+    const src = readFileSync(join(pkg, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const [, , spec] of src.matchAll(SPECIFIERS)) walk(normalize(join(dirname(file), spec)));
+  };
+  walk(entry);
+  return seen;
+}
+
+test('the packed package holds every module its entries reach', () => {
+  const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg, stdio: ['ignore', 'pipe', 'ignore'] }))[0].files.map((f) => f.path);
+  const entries = [...new Set(Object.values(manifest.exports['.']).map((p) => normalize(p)))];
+  assert.ok(entries.includes('browser.js') && entries.includes('node.js') && entries.includes('workerd.js'), `the entries (${entries.join(', ')})`);
+  const all = new Set();
+  for (const entry of entries) for (const f of reachable(entry)) all.add(f);
+  // The walk finds the pieces it must: both browser cores, their loader, the parsers' chunk.
+  for (const f of ['core-abi.js', 'core/wasm-deflate.js', 'core/wasm-deflate-json.js', 'llm-browser.js', 'core/edgetrace_bg.wasm']) {
+    assert.ok(all.has(f), `the import walk reaches ${f}`);
+  }
+  const missing = [...all].filter((f) => !packed.includes(f));
+  assert.deepEqual(missing, [], 'reached from an entry but left out of the tarball: add them to pkg-templates/package.json "files"');
+  for (const f of all) assert.ok(existsSync(join(pkg, f)), `${f} exists in pkg/`);
+});
