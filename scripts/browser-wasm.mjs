@@ -34,7 +34,9 @@ export function browserWasm(root, run) {
     }
     run('cargo', ['+nightly', 'build', '-Zbuild-std=std,panic_abort', '--profile', profile, '--target', 'wasm32-unknown-unknown',
       '--target-dir', join(root, 'target/nightly'), '--lib', ...features], {
-      env: { ...process.env, RUSTFLAGS: `${process.env.RUSTFLAGS || ''} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none`.trim() },
+      // Legacy symbol names, as stable's: the nightly's v0 names would not read back in profiles
+      // (bench/lib/demangle.mjs); the shipped modules keep no names either way.
+      env: { ...process.env, RUSTFLAGS: `${process.env.RUSTFLAGS || ''} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Csymbol-mangling-version=legacy`.trim() },
     });
     return join(root, 'target/nightly/wasm32-unknown-unknown', profile, 'edgetrace.wasm');
   }

@@ -1,6 +1,7 @@
 // Sums V8 CPU profiles (the Profiler domain's `Profile`, from node:inspector, Chromium's or
 // workerd's DevTools protocol) into self time per function and per layer, and renders the tables
 // RESULTS.md shows.
+import { demangle } from './demangle.mjs';
 
 /**
  * @param {string} runtimeLayer what the rest is called (e.g. 'Node and V8 (…)')
@@ -33,7 +34,7 @@ export function profileSummer(runtimeLayer, skip = () => false) {
     profile.samples.forEach((id, i) => {
       const f = byId.get(id).callFrame;
       if (f.functionName === '(idle)' || f.functionName === '(program)' || underSkip(id)) return;
-      const name = (f.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '').replace(/\[[0-9a-f]{16}\]/g, '');
+      const name = demangle(f.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '').replace(/\[[0-9a-f]{16}\]/g, '');
       const file = !f.url ? '' : f.url.endsWith('/core/edgetrace.js') ? 'glue' : /\.m?js$/.test(f.url) ? f.url.split('/').pop() : f.url.startsWith('node:') ? f.url : 'wasm';
       const caller = parent.has(id) ? byId.get(parent.get(id)).callFrame.functionName : '';
       const key = file ? `${name} (${file})` : caller && !name.startsWith('(') ? `${name} (native, from ${caller})` : name;

@@ -3,6 +3,7 @@
 // the Rust crate (and, for edgetrace itself, the module) the function comes from. Data segments,
 // imports/exports/tables and the rest of the module are rows of their own; the name section is
 // left out (the shipped module has none).
+import { demangle } from './demangle.mjs';
 
 function leb(buf, at) {
   let v = 0;
@@ -71,7 +72,7 @@ export function wasmBreakdown(buf) {
         for (let i = 0; i < count; i++) {
           const [idx, r1] = leb(buf, r);
           const [nl, r2] = leb(buf, r1);
-          names.set(idx, buf.subarray(r2, r2 + nl).toString('utf8'));
+          names.set(idx, demangle(buf.subarray(r2, r2 + nl).toString('utf8')));
           r = r2 + nl;
         }
       }
