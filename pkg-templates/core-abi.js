@@ -23,20 +23,26 @@ export function instantiateCore(module) {
       new Uint8Array(x.memory.buffer, at, config.length).set(config);
       this.p = x.et_new(at, config.length, originMs, seedHi, seedLo);
     }
+    // The core's address; a freed core throws, as wasm-bindgen's does, rather than hand the core
+    // address 0, which in wasm is memory like any other.
+    at() {
+      if (!this.p) throw new Error('edgetrace: this core was freed');
+      return this.p;
+    }
     cmd_buffer(cap) {
-      return x.et_cmd_buffer(this.p, cap) >>> 0;
+      return x.et_cmd_buffer(this.at(), cap) >>> 0;
     }
     run(len) {
-      return x.et_run(this.p, len) >>> 0;
+      return x.et_run(this.at(), len) >>> 0;
     }
     take_batch(protobuf) {
-      return taken(x.et_take_batch(this.p, protobuf ? 1 : 0));
+      return taken(x.et_take_batch(this.at(), protobuf ? 1 : 0));
     }
     write_stats() {
-      return x.et_write_stats(this.p) >>> 0;
+      return x.et_write_stats(this.at()) >>> 0;
     }
     last_error() {
-      const b = taken(x.et_last_error(this.p));
+      const b = taken(x.et_last_error(this.at()));
       return b && decoder.decode(b);
     }
     free() {

@@ -115,6 +115,8 @@ test("the browser cores' plain exports behave as the wasm-bindgen Core: errors, 
     assert.equal(refused.last_error(), undefined, 'and says it once');
     refused.free();
     refused.free(); // a second free does nothing
+    assert.throws(() => refused.run(0), /this core was freed/, 'a freed core throws rather than run on address 0');
+    assert.throws(() => refused.cmd_buffer(16), /this core was freed/);
     // Two cores in one instance keep their own spans.
     const a = new Core(configBytes({ serviceName: 'a ✓' }, ['serviceName'], JSON.stringify), 0, 1, 2);
     const b = new Core(configBytes({ serviceName: 'b' }, ['serviceName'], JSON.stringify), 0, 3, 4);
