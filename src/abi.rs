@@ -19,7 +19,12 @@ pub struct Boundary {
 
 impl Boundary {
     fn give(&mut self, bytes: Option<Vec<u8>>) -> u32 {
-        let Some(b) = bytes else { return 0 };
+        // Nothing to hand back: the last bytes (an export body of up to `maxExportBytes`) are
+        // freed, so a drained queue keeps no body alive.
+        let Some(b) = bytes else {
+            self.out = Vec::new();
+            return 0;
+        };
         self.out = b;
         self.at = [self.out.as_ptr() as u32, self.out.len() as u32];
         self.at.as_ptr() as u32

@@ -2,7 +2,7 @@
 //!
 //! Node and Workers get [`Core`] through wasm-bindgen. The browser's cores (cargo feature
 //! `c-abi`) export the same methods as plain wasm functions instead ([`crate::abi`]): wasm-bindgen's
-//! generated glue is a fifth of what the browser entry's JS would weigh, for six calls.
+//! generated glue and shims were 2.4 KB of the browser entry's gzip size, for six calls.
 //!
 //! [`Core`] wraps a [`Tracer`] behind calls that take and return numbers and strings, so starting
 //! and ending a span costs a few cheap boundary crossings. No method throws: failures return `0`,
