@@ -1,6 +1,7 @@
 // Memory per buffered span: N ended spans (roots with 10 nested children, 5 string attributes
 // each) held un-exported, in a fresh process per library; RSS and JS heap before and after, after
 // a forced GC. Prints one JSON line.   node --expose-gc bench/memory.mjs edgetrace|otel N
+import * as otelApi from '@opentelemetry/api';
 import * as et from '../pkg/node.js';
 import { edgetraceOps, otelOps } from './lib/scenarios.mjs';
 import { edgetraceInit, otelNode } from './lib/setups.mjs';
@@ -19,7 +20,7 @@ if (who === 'edgetrace') {
   edgetraceInit(et, null);
   op = edgetraceOps(et).nested;
 } else {
-  op = otelOps(otelNode(null).tracer).nested;
+  op = otelOps(otelNode(null).tracer, otelApi).nested;
 }
 op(); // load everything before the baseline
 const before = measure();

@@ -1,6 +1,7 @@
 // Per-span cost in Node, edgetrace against OpenTelemetry JS, run alternately round by round.
 // Prints one JSON line: for each scenario, ns per span of each round for both, plus the floors.
 //   node --expose-gc bench/node-spans.mjs ROUNDS OPS
+import * as otelApi from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as et from '../pkg/node.js';
 import { edgetraceOps, median, opsFor, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
@@ -28,7 +29,7 @@ for (const sc of SCENARIOS) {
         if (sc.export) res.bytesPerSpan.edgetrace = h.bytes() / (n * sc.spans);
       } else {
         const o = otelNode(sc.export);
-        const op = otelOps(o.tracer)[sc.id];
+        const op = otelOps(o.tracer, otelApi)[sc.id];
         ms = await timeOps(op, n, sc.async, now);
         if (sc.export) ms += await (async () => { const t = now(); await o.drain(); return now() - t; })();
         else await o.drain();

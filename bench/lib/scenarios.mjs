@@ -8,6 +8,9 @@ export const SCENARIOS = [
   { id: 'root5', title: 'root span with 5 string attributes', spans: 1, async: false },
   { id: 'nested', title: 'root with 10 nested children (sync)', spans: DEPTH + 1, async: false },
   { id: 'nestedAsync', title: 'root with 10 nested children (async, awaits)', spans: DEPTH + 1, async: true },
+  // Each child is given its parent: both libraries then keep it across `await` with no context
+  // lookup (OpenTelemetry web without Zone.js, and edgetrace without AsyncLocalStorage, included).
+  { id: 'nestedAsyncParent', title: '… async, each child given its parent explicitly', spans: DEPTH + 1, async: true },
   { id: 'nestedJson', title: '… async, with the OTLP JSON payload built', spans: DEPTH + 1, async: true, export: 'json' },
   { id: 'nestedProto', title: '… async, with the OTLP protobuf payload built', spans: DEPTH + 1, async: true, export: 'protobuf' },
 ];
@@ -65,19 +68,26 @@ export function edgetraceOps(api) {
     await null;
     if (d > 0) await nestAsync(d - 1);
   }, { name: d === DEPTH ? 'root' : 'child' });
+  const nestAsyncParent = (d, parent) => withSpan(async (s) => {
+    s.setAttributes(ATTRS);
+    await null;
+    if (d > 0) await nestAsyncParent(d - 1, s);
+  }, { name: d === DEPTH ? 'root' : 'child', parent });
   return {
     root5: () => withSpan((s) => {
       s.setAttributes(ATTRS);
     }, { name: 'root' }),
     nested: () => nestSync(DEPTH),
     nestedAsync: () => nestAsync(DEPTH),
+    nestedAsyncParent: () => nestAsyncParent(DEPTH, null),
     nestedJson: () => nestAsync(DEPTH),
     nestedProto: () => nestAsync(DEPTH),
   };
 }
 
-/** OpenTelemetry JS: `tracer` from a provider with a context manager. */
-export function otelOps(tracer) {
+/** OpenTelemetry JS: `tracer` from a provider with a context manager; `api`, `@opentelemetry/api`
+ * (its `trace` and `ROOT_CONTEXT`, for the explicit-parent scenario). */
+export function otelOps(tracer, api) {
   const nestSync = (d) => tracer.startActiveSpan(d === DEPTH ? 'root' : 'child', (s) => {
     s.setAttributes(ATTRS);
     if (d > 0) nestSync(d - 1);
@@ -89,6 +99,12 @@ export function otelOps(tracer) {
     if (d > 0) await nestAsync(d - 1);
     s.end();
   });
+  const nestAsyncParent = (d, ctx) => tracer.startActiveSpan(d === DEPTH ? 'root' : 'child', {}, ctx, async (s) => {
+    s.setAttributes(ATTRS);
+    await null;
+    if (d > 0) await nestAsyncParent(d - 1, api.trace.setSpan(ctx, s));
+    s.end();
+  });
   return {
     root5: () => tracer.startActiveSpan('root', (s) => {
       s.setAttributes(ATTRS);
@@ -96,6 +112,7 @@ export function otelOps(tracer) {
     }),
     nested: () => nestSync(DEPTH),
     nestedAsync: () => nestAsync(DEPTH),
+    nestedAsyncParent: () => nestAsyncParent(DEPTH, api.ROOT_CONTEXT),
     nestedJson: () => nestAsync(DEPTH),
     nestedProto: () => nestAsync(DEPTH),
   };
