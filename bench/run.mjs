@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, SCENARIOS } from './lib/scenarios.mjs';
 import { wasmBreakdown } from './lib/wasm-breakdown.mjs';
+import { renderChart } from './lib/chart.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
@@ -222,40 +223,7 @@ function readNote() {
   }
 }
 
-// ---- chart.svg: ratio per scenario and runtime, with the target and parity lines ----
-const groups = [['Node', nodeRes.scenarios], ['Chromium', rtRes.chromium], ['workerd', rtRes.workerd]];
-const W = 860;
-const H = 360;
-const left = 60;
-const top = 40;
-const plotH = 230;
-const maxR = Math.max(2, ...groups.flatMap(([, g]) => SCENARIOS.map((s) => g[s.id].ratio)));
-const y = (r) => top + plotH - (Math.min(r, maxR) / maxR) * plotH;
-const colors = ['#0b6bcb', '#2da44e', '#bf8700', '#8250df', '#cf222e'];
-const groupW = (W - left - 20) / groups.length;
-const barW = (groupW - 40) / SCENARIOS.length;
-let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`;
-svg += `<rect width="${W}" height="${H}" fill="#fff"/><text x="${left}" y="22" font-size="15" font-weight="600">Per-span CPU, edgetrace ÷ OpenTelemetry JS (lower is better; ${facts.date})</text>`;
-for (const r of [0, 0.25, 0.5, 1, 1.5, 2, 3, 4].filter((v) => v <= maxR)) {
-  svg += `<line x1="${left}" x2="${W - 20}" y1="${y(r)}" y2="${y(r)}" stroke="${r === 1 ? '#57606a' : r === 0.25 ? '#cf222e' : '#eaeef2'}" ${r === 0.25 ? 'stroke-dasharray="5,4"' : ''}/>`;
-  svg += `<text x="${left - 8}" y="${y(r) + 4}" text-anchor="end" fill="#57606a">${r}</text>`;
-}
-svg += `<text x="${W - 22}" y="${y(0.25) - 4}" text-anchor="end" fill="#cf222e">target 0.25</text><text x="${W - 22}" y="${y(1) - 4}" text-anchor="end" fill="#57606a">parity</text>`;
-groups.forEach(([name, g], gi) => {
-  const gx = left + gi * groupW + 20;
-  SCENARIOS.forEach((s, si) => {
-    const r = g[s.id].ratio;
-    const x = gx + si * barW;
-    svg += `<rect x="${x}" y="${y(r)}" width="${barW - 4}" height="${top + plotH - y(r)}" fill="${colors[si]}"><title>${s.title}: ${r.toFixed(2)}</title></rect>`;
-    svg += `<text x="${x + (barW - 4) / 2}" y="${y(r) - 3}" text-anchor="middle" font-size="10">${r.toFixed(2)}</text>`;
-  });
-  svg += `<text x="${gx + (groupW - 40) / 2}" y="${top + plotH + 18}" text-anchor="middle" font-weight="600">${name}</text>`;
-});
-SCENARIOS.forEach((s, si) => {
-  const lx = left + (si % 3) * 260;
-  const ly = top + plotH + 42 + Math.floor(si / 3) * 18;
-  svg += `<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colors[si]}"/><text x="${lx + 18}" y="${ly}">${s.title}</text>`;
-});
-svg += '</svg>\n';
+// ---- chart.svg ----
+const svg = renderChart([['Node', nodeRes.scenarios], ['Chromium', rtRes.chromium], ['workerd', rtRes.workerd]], facts.date);
 writeFileSync(join(here, quick ? 'out/chart.svg' : 'chart.svg'), svg);
 say(`done in ${Math.round((Date.now() - t0) / 1000)} s: ${quick ? 'bench/out/RESULTS.md, bench/out/chart.svg' : 'bench/RESULTS.md, bench/chart.svg'}, bench/out/results.json`);
