@@ -367,6 +367,9 @@ export class Span {
     this._slot = undefined; // runner slot of its async body, without AsyncLocalStorage
     this._remoteSampled = null; // a span continuing a remote trace: whether the remote sampled it
     this._sampled = null; // a root: whether the core keeps its trace, once asked (traceparent)
+    // Set by startSpan; declared here so every span has the constructor's shape.
+    this._type = undefined;
+    this._ownsContext = false;
   }
 
   /** Whether this span records anything (false when tracing is off or sampling dropped it). */
@@ -906,7 +909,7 @@ export function withSpan(callback, options = {}) {
   const span = startSpan(options);
   // Without AsyncLocalStorage an async body runs in a named runner, so code after its awaits finds
   // the span. Otherwise the callback itself runs, with the span as its argument: no closure.
-  if (isAsyncFunction(callback) && usesRunners(span)) return runAsyncBody(span, callback, span, options);
+  if (usesRunners(span) && isAsyncFunction(callback)) return runAsyncBody(span, callback, span, options);
   return runSpan(span, callback, options, span);
 }
 
