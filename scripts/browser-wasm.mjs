@@ -13,6 +13,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
+ * The browser's two cores, as `cargo build --features` takes them: the entry's default, OTLP/protobuf
+ * only, and the one with OTLP/JSON that loads instead for init({ format: 'json' }). Both are
+ * size-built (`size`) and export plain functions (`c-abi`, loaded by pkg-templates/core-abi.js).
+ * scripts/build.mjs ships them; bench/lib/named-pkg.mjs builds the same with names kept.
+ */
+export const BROWSER_CORES = {
+  protobuf: ['--features', 'size,protobuf-only,c-abi'],
+  json: ['--features', 'size,c-abi'],
+};
+
+/**
  * `{ browserStd, browserBuild(profile, features) }`: which std the browser's wasm gets, and a
  * build of the lib for wasm32 that way, returning the .wasm's path. `run(cmd, args, opts)` runs.
  */

@@ -5,15 +5,16 @@
 // `release-speed` profile, the .wasm file Node and Workers load), wasm-bindgen (web target) for
 // Node's and Workers' core (the browser's cores export plain functions, cargo feature `c-abi`,
 // loaded by pkg-templates/core-abi.js), wasm-opt from the npm `binaryen` package, and the
-// hand-written JS entries and types from pkg-templates/. The model API parsers are a fourth build (cargo feature `llm-module`), a wasm
-// module of their own in pkg/llm/ that the JS layer loads on the first model call.
+// hand-written JS entries and types from pkg-templates/. The model API parsers are a fourth build
+// (cargo feature `llm-module`), a wasm module of their own in pkg/llm/ that the JS layer loads on
+// the first model call.
 // Prints each step and the shipped sizes (raw and gzip -9).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, inflateRawSync } from 'node:zlib';
-import { browserWasm } from './browser-wasm.mjs';
+import { BROWSER_CORES, browserWasm } from './browser-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -35,7 +36,7 @@ const bindgen = (wasmFile, outDir) => run('wasm-bindgen', [
   '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', outDir, '--out-name', 'edgetrace', wasmFile,
 ]);
 // Their exports are plain functions (cargo feature `c-abi`): no wasm-bindgen step.
-for (const [features, dir, what] of [[['--features', 'size,protobuf-only,c-abi'], small, 'OTLP/protobuf only'], [['--features', 'size,c-abi'], smallJson, 'with OTLP/JSON']]) {
+for (const [features, dir, what] of [[BROWSER_CORES.protobuf, small, 'OTLP/protobuf only'], [BROWSER_CORES.json, smallJson, 'with OTLP/JSON']]) {
   step(`cargo build --profile release-browser --target wasm32-unknown-unknown ${features.join(' ')} (size-optimized, for browsers: ${what}; ${browserStd})`);
   const built = browserBuild('release-browser', features);
   rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeF
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
-import { browserWasm } from '../../scripts/browser-wasm.mjs';
+import { BROWSER_CORES, browserWasm } from '../../scripts/browser-wasm.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const NAMED_PKG = join(root, 'bench', 'out', 'pkg-names');
@@ -28,8 +28,8 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
   // The browser's two cores: OTLP/protobuf only (the entry's default) and with OTLP/JSON.
   for (const [profile, out, level, features] of [
     ['release-speed', 'core', '-O3', []],
-    ['release-browser', 'core-size', '-Oz', ['--features', 'size,protobuf-only,c-abi']],
-    ['release-browser', 'core-size-json', '-Oz', ['--features', 'size,c-abi']],
+    ['release-browser', 'core-size', '-Oz', BROWSER_CORES.protobuf],
+    ['release-browser', 'core-size-json', '-Oz', BROWSER_CORES.json],
   ]) {
     if (out === 'core') {
       run('cargo', ['build', '--profile', profile, '--target', 'wasm32-unknown-unknown', '--lib', ...features]);
