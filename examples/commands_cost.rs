@@ -14,7 +14,8 @@
 //! and dropping a span once exported ~970 more (freeing them).
 //!
 //! One trace is a root with 10 nested children, each with 5 string attributes (the benchmarks'
-//! nested scenario); the queue is emptied (protobuf) every 100 traces, as an exporter would.
+//! nested scenario), or with `root5` after the count, a lone root with 5 (`commands_cost 20000
+//! root5`); the queue is emptied (protobuf) every 100 traces, as an exporter would.
 //! Prints ns per span and the spans applied.
 
 use std::time::Instant;
@@ -67,12 +68,13 @@ fn definitions(w: &mut W) {
     }
 }
 
-/// One trace's commands; `n` makes its handles, context and ids unique.
-fn trace(w: &mut W, n: u32) {
+/// One trace's commands, a root and `children` nested children; `n` makes its handles, context
+/// and ids unique.
+fn trace(w: &mut W, n: u32, children: u32) {
     let ctx = GIVEN_HANDLES + 1 + n;
-    let base = GIVEN_HANDLES + 1 + n * (CHILDREN + 1);
+    let base = GIVEN_HANDLES + 1 + n * (children + 1);
     w.u8(CTX_OPEN).u32(ctx);
-    for i in 0..=CHILDREN {
+    for i in 0..=children {
         let h = base + i;
         let parent = if i == 0 { 0 } else { h - 1 };
         let t = 1_700_000_000_000.0 + f64::from(i);
@@ -94,17 +96,20 @@ fn trace(w: &mut W, n: u32) {
             w.u8(STR).u32(h).u32(4 + k as u32).text(v);
         }
     }
-    for i in (0..=CHILDREN).rev() {
+    for i in (0..=children).rev() {
         w.u8(END).u32(base + i).f64(1_700_000_000_100.0);
     }
     w.u8(CTX_CLOSE).u32(ctx);
 }
 
 fn main() {
-    let traces: u32 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20_000);
+    let mut args = std::env::args().skip(1);
+    let traces: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    // `root5`: each trace is a lone root (the benchmarks' root5 scenario).
+    let children = match args.next().as_deref() {
+        Some("root5") => 0,
+        _ => CHILDREN,
+    };
     let mut t = Tracer::new(
         Config::default(),
         Box::new(SystemClock),
@@ -119,7 +124,7 @@ fn main() {
     for b in 0..traces.div_ceil(100) {
         let mut w = W::default();
         for n in b * 100..(b * 100 + 100).min(traces) {
-            trace(&mut w, n);
+            trace(&mut w, n, children);
         }
         buffers.push(w.0);
     }
@@ -129,7 +134,7 @@ fn main() {
         assert_eq!(rec.failed, 0, "{:?}", rec.last_error);
         while t.take_batch(Format::Protobuf).is_some() {}
     }
-    let spans = u64::from(traces) * u64::from(CHILDREN + 1);
+    let spans = u64::from(traces) * u64::from(children + 1);
     let ns = t0.elapsed().as_nanos() as f64 / spans as f64;
     assert_eq!(t.stats().ended, spans);
     println!("{ns:.0} ns per span (applied and encoded to protobuf), {spans} spans");
