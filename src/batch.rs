@@ -112,7 +112,8 @@ pub fn approx_size(span: &SpanData) -> usize {
 #[derive(Debug, Default)]
 pub struct BatchQueue {
     cfg: BatchConfig,
-    spans: VecDeque<(SpanData, usize)>,
+    /// Boxed: queueing a span moves a pointer (see `Live` in src/tracer.rs).
+    spans: VecDeque<(Box<SpanData>, usize)>,
     bytes: usize,
     dropped: DropCounts,
 }
@@ -126,13 +127,20 @@ impl BatchQueue {
         }
     }
 
+    /// The queued spans, oldest first.
+    #[cfg(test)]
+    pub(crate) fn spans(&self) -> impl Iterator<Item = &SpanData> {
+        self.spans.iter().map(|(s, _)| &**s)
+    }
+
     /// The limits.
     pub fn config(&self) -> &BatchConfig {
         &self.cfg
     }
 
     /// Queues a finished span, or drops and counts it.
-    pub fn push(&mut self, span: SpanData) -> Result<(), DropReason> {
+    pub fn push(&mut self, span: impl Into<Box<SpanData>>) -> Result<(), DropReason> {
+        let span = span.into();
         let size = approx_size(&span);
         let reason = if self.spans.len() >= self.cfg.max_queue_spans {
             Some(DropReason::QueueFull)

@@ -175,10 +175,13 @@ impl ContextTable {
         match stack.iter().rposition(|h| *h == handle) {
             Some(i) => {
                 let above = stack.len() - 1 - i;
-                stack.remove(i);
                 if above == 0 {
+                    // Not `remove`: it shifts the (empty) rest all the same, and in wasm that
+                    // is a `memory.copy`, a call out of the module in V8.
+                    stack.pop();
                     Removal::WasTop
                 } else {
+                    stack.remove(i);
                     Removal::OutOfOrder { above }
                 }
             }

@@ -141,7 +141,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             0..=0x1f => b"",
             _ => continue,
         };
-        out.extend_from_slice(&bytes[start..i]);
+        crate::text::put(out, &bytes[start..i]);
         if esc.is_empty() {
             out.extend_from_slice(b"\\u00");
             out.push(HEX[usize::from(b >> 4)]);
@@ -151,7 +151,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         }
         start = i + 1;
     }
-    out.extend_from_slice(&bytes[start..]);
+    crate::text::put(out, &bytes[start..]);
     out.push(b'"');
 }
 

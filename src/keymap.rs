@@ -74,12 +74,11 @@ impl<K: Ord + Copy, V> KeyMap<K, V> {
         self.find(k).is_ok()
     }
 
-    /// Puts `v` under `k` if `k` has no value yet, and returns the value under `k`; `v` is
-    /// dropped when there was one.
-    pub fn get_or_insert(&mut self, k: K, v: V) -> &mut V {
+    /// The value under `k`, put there by `v` first if `k` has none.
+    pub fn get_or_insert_with(&mut self, k: K, v: impl FnOnce() -> V) -> &mut V {
         let s = match self.find(&k) {
             Ok(i) => self.index.get(i).map_or(0, |e| e.1),
-            Err(i) => self.insert_at(i, k, v),
+            Err(i) => self.insert_at(i, k, v()),
         };
         // The slot was just filled or found under `k`: it holds a value.
         match self.slots.get_mut(s as usize) {
@@ -119,15 +118,47 @@ impl<K: Ord + Copy, V> KeyMap<K, V> {
 
     /// Takes the value under `k` out.
     pub fn remove(&mut self, k: &K) -> Option<V> {
-        let i = self.find(k).ok()?;
-        let (_, s) = self.index.remove(i);
+        let s = self.unindex(k)?;
         let v = self.slots.get_mut(s as usize)?.take();
+        self.release(s);
+        v
+    }
+
+    /// Drops the value under `k` where it is (no move out: in wasm, moving a large value is a
+    /// call out of the module); whether there was one.
+    pub fn delete(&mut self, k: &K) -> bool {
+        let Some(s) = self.unindex(k) else {
+            return false;
+        };
+        let had = self.slots.get_mut(s as usize).is_some_and(|v| {
+            let had = v.is_some();
+            *v = None;
+            had
+        });
+        self.release(s);
+        had
+    }
+
+    /// Takes `k` out of the index; its slot.
+    fn unindex(&mut self, k: &K) -> Option<u32> {
+        let i = self.find(k).ok()?;
+        // The last key is the likeliest; `remove` would shift the (empty) rest all the same, and
+        // in wasm that is a `memory.copy`, a call out of the module in V8.
+        let e = if i + 1 == self.index.len() {
+            self.index.pop()
+        } else {
+            Some(self.index.remove(i))
+        };
+        e.map(|(_, s)| s)
+    }
+
+    /// Frees slot `s`.
+    fn release(&mut self, s: u32) {
         if s as usize + 1 == self.slots.len() {
-            self.slots.pop();
+            self.slots.truncate(s as usize);
         } else {
             self.free.push(s);
         }
-        v
     }
 }
 
@@ -148,7 +179,7 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let k = (x % 300) as u32;
-            match x % 5 {
+            match x % 6 {
                 0 | 1 => {
                     let fresh = !model.contains_key(&k);
                     assert_eq!(
@@ -164,8 +195,9 @@ mod tests {
                         *b += 1;
                     }
                 }
+                4 => assert_eq!(m.delete(&k), model.remove(&k).is_some()),
                 _ => {
-                    let v = *m.get_or_insert(k, step);
+                    let v = *m.get_or_insert_with(k, || step);
                     assert_eq!(v, *model.entry(k).or_insert(step));
                 }
             }

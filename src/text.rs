@@ -10,6 +10,54 @@ pub fn cat(parts: &[&str]) -> String {
     s
 }
 
+/// Appends `b` to `out`. At most 32 bytes (most attribute values, keys and names) are copied by
+/// a few fixed-size moves: a copy of a length known only at run time is a `memory.copy` in wasm,
+/// which V8 runs as a call out of the module, dearer than such a short copy itself. One copy of
+/// it in the browser's size build (cargo feature `size`).
+#[cfg_attr(feature = "size", inline(never))]
+#[cfg_attr(not(feature = "size"), inline)]
+pub fn put(out: &mut Vec<u8>, b: &[u8]) {
+    let n = b.len();
+    if n == 0 || n > 32 {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.reserve(n);
+    let len = out.len();
+    let from = b.as_ptr();
+    // SAFETY: `out` has room for `n` more bytes after its `len` and `b` holds `n`. Each branch
+    // writes every byte of `len..len + n` from the same place in `b` (its two moves overlap in the
+    // middle, or it writes the first, middle and last byte of 1 to 3), so all are initialized
+    // before `set_len`.
+    unsafe {
+        let to = out.as_mut_ptr().add(len);
+        let pair = |k: usize| {
+            std::ptr::copy_nonoverlapping(from, to, k);
+            std::ptr::copy_nonoverlapping(from.add(n - k), to.add(n - k), k);
+        };
+        match n {
+            16.. => pair(16),
+            8.. => pair(8),
+            4.. => pair(4),
+            _ => {
+                to.write(*from);
+                to.add(n / 2).write(*from.add(n / 2));
+                to.add(n - 1).write(*from.add(n - 1));
+            }
+        }
+        out.set_len(len + n);
+    }
+}
+
+/// `s` as a `String`, of capacity its length, copied by [`put`].
+#[inline]
+pub fn owned(s: &str) -> String {
+    let mut v = Vec::with_capacity(s.len());
+    put(&mut v, s.as_bytes());
+    // SAFETY: `v` holds `s`'s bytes, which are UTF-8.
+    unsafe { String::from_utf8_unchecked(v) }
+}
+
 /// The decimal digits of `n`.
 pub fn dec(n: usize) -> String {
     let mut s = String::new();
@@ -27,6 +75,28 @@ pub fn dec(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn put_and_owned_copy_text_of_every_length() {
+        let text = "aé✓𝄞bcdefghijklmnopqrstuvwxyz0123456789";
+        for from in 0..text.len() {
+            for to in from..=text.len() {
+                if let Some(s) = text.get(from..to) {
+                    let o = owned(s);
+                    assert_eq!(o, s);
+                    assert_eq!(o.capacity(), s.len());
+                    // After what is there already, full or not.
+                    for before in [&b""[..], b"xyz", &[7u8; 40]] {
+                        let mut v = before.to_vec();
+                        v.reserve_exact(3);
+                        put(&mut v, s.as_bytes());
+                        assert_eq!(&v[..before.len()], before);
+                        assert_eq!(&v[before.len()..], s.as_bytes());
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn joins_and_writes_numbers_as_format_would() {

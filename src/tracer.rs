@@ -83,7 +83,10 @@ pub struct GivenIds {
 
 #[derive(Debug)]
 struct Live {
-    data: SpanData,
+    /// Boxed, so that starting, ending and queueing the span move a pointer, not the span: in
+    /// wasm each move of a value this large is a `memory.copy`, which V8 runs as a call out of
+    /// the module (see examples/commands_cost.rs).
+    data: Box<SpanData>,
     ctx: u32,
     sampled: bool,
     dropped_attributes: u32,
@@ -92,7 +95,9 @@ struct Live {
 
 #[derive(Debug)]
 struct TraceState {
-    info: TraceInfo,
+    /// What `update_trace` set, boxed and only once set: most traces have none, and the state
+    /// stays small to insert (see `Live`).
+    info: Option<Box<TraceInfo>>,
     open: u32,
     root: Option<u32>,
 }
@@ -110,6 +115,9 @@ pub struct Tracer {
     proto: Encoder,
     next_handle: u32,
     stats: Stats,
+    /// How many attributes the last queued span held: a span's first attribute reserves that
+    /// many slots, so spans shaped alike (most are) are not trimmed again when they end.
+    attr_slots: usize,
 }
 
 impl std::fmt::Debug for Tracer {
@@ -136,6 +144,7 @@ impl Tracer {
             live: KeyMap::default(),
             traces: KeyMap::default(),
             next_handle: 1,
+            attr_slots: 8,
             stats: Stats::default(),
         }
     }
@@ -309,7 +318,7 @@ impl Tracer {
         if self.config.limits.bound_key(&mut name) {
             self.stats.truncated_values += 1;
         }
-        let data = SpanData {
+        let data = Box::new(SpanData {
             trace_id,
             span_id,
             parent_span_id,
@@ -322,15 +331,12 @@ impl Tracer {
             attributes: Vec::new(),
             events: Vec::new(),
             status: Status::default(),
-        };
-        let state = self.traces.get_or_insert(
-            trace_id,
-            TraceState {
-                info: TraceInfo::default(),
-                open: 0,
-                root: None,
-            },
-        );
+        });
+        let state = self.traces.get_or_insert_with(trace_id, || TraceState {
+            info: None,
+            open: 0,
+            root: None,
+        });
         state.open += 1;
         // The trace's info is stamped onto its root; a trace continued from another process has
         // no root here, so its first local span (the one under the remote parent) stands in.
@@ -340,16 +346,13 @@ impl Tracer {
         }
         self.contexts.push(ctx, handle)?;
         // New: a given handle was checked, an issued one is free.
-        self.live.get_or_insert(
-            handle,
-            Live {
-                data,
-                ctx,
-                sampled,
-                dropped_attributes: 0,
-                dropped_events: 0,
-            },
-        );
+        self.live.get_or_insert_with(handle, || Live {
+            data,
+            ctx,
+            sampled,
+            dropped_attributes: 0,
+            dropped_events: 0,
+        });
         self.stats.started += 1;
         Ok(handle)
     }
@@ -395,14 +398,21 @@ impl Tracer {
         if let Some(state) = self.traces.get_mut(&live.data.trace_id) {
             state.open = state.open.saturating_sub(1);
             if state.root == Some(h) {
-                let extra = state.info.root_attributes();
+                let extra = state.info.as_ref().map(|i| i.root_attributes());
                 state.root = None;
-                for (k, v) in extra {
-                    set_attr(&mut live, &self.config.limits, &mut self.stats, k.into(), v);
+                for (k, v) in extra.into_iter().flatten() {
+                    set_attr(
+                        &mut live,
+                        &self.config.limits,
+                        &mut self.stats,
+                        self.attr_slots,
+                        k.into(),
+                        v,
+                    );
                 }
             }
             if state.open == 0 && state.root.is_none() {
-                self.traces.remove(&live.data.trace_id);
+                self.traces.delete(&live.data.trace_id);
             }
         }
         if live.dropped_attributes > 0 {
@@ -421,8 +431,9 @@ impl Tracer {
             self.queue.count_dropped(DropReason::SampledOut, 1);
             return Ok(());
         }
-        // A queued span holds no spare attribute slots (a Vec grows 4, 8, 16…): shrinking in
-        // place is cheap, and it is most of a 5-attribute span's slack.
+        // A queued span holds no spare attribute slots. The next span reserves as many as this
+        // one held, so when it is shaped alike there is nothing to trim.
+        self.attr_slots = live.data.attributes.len().max(1);
         live.data.attributes.shrink_to_fit();
         let _ = self.queue.push(live.data);
         Ok(())
@@ -491,7 +502,14 @@ impl Tracer {
                 return Err(Error::UnknownSpan(h));
             }
         };
-        set_attr(live, &self.config.limits, &mut self.stats, key, value);
+        set_attr(
+            live,
+            &self.config.limits,
+            &mut self.stats,
+            self.attr_slots,
+            key,
+            value,
+        );
         Ok(())
     }
 
@@ -604,7 +622,7 @@ impl Tracer {
     pub fn update_trace(&mut self, h: u32, update: TraceUpdate) -> Result<(), Error> {
         let trace_id = self.live_mut(h)?.data.trace_id;
         if let Some(state) = self.traces.get_mut(&trace_id) {
-            state.info.apply(update);
+            state.info.get_or_insert_with(Box::default).apply(update);
         }
         Ok(())
     }
@@ -690,7 +708,14 @@ fn as_json(json: &str) -> String {
     }
 }
 
-fn set_attr(live: &mut Live, limits: &Limits, stats: &mut Stats, key: Key, mut value: AttrValue) {
+fn set_attr(
+    live: &mut Live,
+    limits: &Limits,
+    stats: &mut Stats,
+    slots: usize,
+    key: Key,
+    mut value: AttrValue,
+) {
     if limits.bound(&mut value) {
         stats.truncated_values += 1;
     }
@@ -705,9 +730,49 @@ fn set_attr(live: &mut Live, limits: &Limits, stats: &mut Stats, key: Key, mut v
         stats.dropped_attributes += 1;
     } else {
         if attrs.capacity() == 0 {
-            // Room for a typical span's attributes at once; trimmed when the span ends.
-            attrs.reserve_exact(8);
+            // Room for as many as the last queued span held, at once; trimmed when the span ends.
+            attrs.reserve_exact(slots);
         }
         attrs.push((key, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::id::SequentialIds;
+
+    #[test]
+    fn queued_spans_hold_every_attribute_and_no_spare_slot_whatever_came_before() {
+        let mut t = Tracer::new(
+            Config::default(),
+            Box::new(ManualClock::new(1)),
+            Box::new(SequentialIds::default()),
+        );
+        let ctx = t.open_context();
+        // Each span reserves as many slots as the one before it held: fewer, as many and more.
+        let shapes = [5, 5, 2, 9, 0, 1, 3];
+        for n in shapes {
+            let h = t
+                .start_span(ctx, Parent::Root, "s", SpanType::Unknown)
+                .unwrap();
+            for i in 0..n {
+                let key = crate::text::cat(&["k", &crate::text::dec(i)]);
+                t.set_attribute(h, &key, AttrValue::Int(i as i64)).unwrap();
+            }
+            t.end_span(h).unwrap();
+        }
+        let queued: Vec<_> = t.queue.spans().collect();
+        assert_eq!(queued.len(), shapes.len());
+        for (span, n) in queued.iter().zip(shapes) {
+            let attrs = &span.attributes;
+            assert_eq!(attrs.len(), n);
+            assert_eq!(attrs.capacity(), n, "no spare slot");
+            for (i, (k, v)) in attrs.iter().enumerate() {
+                assert_eq!(&**k, crate::text::cat(&["k", &crate::text::dec(i)]));
+                assert_eq!(*v, AttrValue::Int(i as i64));
+            }
+        }
     }
 }

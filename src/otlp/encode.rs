@@ -336,6 +336,7 @@ impl PayloadBuilder<'_> {
 mod pb {
     use crate::attribute::AttrValue;
     use crate::span::SpanData;
+    use crate::text::put;
 
     const LEN: u32 = 2;
     const FIXED64: u32 = 1;
@@ -372,7 +373,7 @@ mod pb {
     fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
         if !b.is_empty() {
             len_field(out, field, b.len());
-            out.extend_from_slice(b);
+            put(out, b);
         }
     }
 
@@ -415,7 +416,7 @@ mod pb {
         match v {
             AttrValue::Str(s) | AttrValue::Json(s) => {
                 len_field(out, 1, s.len());
-                out.extend_from_slice(s.as_bytes());
+                put(out, s.as_bytes());
             }
             AttrValue::Bool(b) => {
                 key(out, 2, VARINT);
@@ -439,7 +440,7 @@ mod pb {
         bytes_field(out, 1, k.as_bytes());
         len_field(out, 2, a);
         len_field(out, 1, s.len());
-        out.extend_from_slice(s.as_bytes());
+        put(out, s.as_bytes());
     }
 
     /// The body of one Span message (without its own key and length).
