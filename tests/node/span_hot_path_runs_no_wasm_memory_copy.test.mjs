@@ -1,0 +1,31 @@
+// In V8 every wasm `memory.copy` is a call out of the module into C, dearer than the short copies
+// the span hot path makes (issue 7): a value's few bytes, a span moved into its slot. The Node
+// core's copies are counted (bench/lib/wasm-copies.mjs: each becomes a counting import) while
+// the benchmarks' buffering scenarios run, and the payload ones, whose encoders copy each span's
+// bytes into the body once.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { copiesPerSpan, countingPackage } from '../../bench/lib/wasm-copies.mjs';
+
+const pkg = fileURLToPath(new URL('../../pkg', import.meta.url));
+
+test('starting, attributing and ending spans runs no memory.copy; encoding one per span', async () => {
+  const counting = countingPackage(pkg);
+  try {
+    assert.ok(counting.sites.length > 0, 'the core has memory.copy sites to count');
+    const api = await counting.load();
+    for (const id of ['root5', 'nested', 'nestedAsync', 'nestedAsyncParent']) {
+      const r = await copiesPerSpan(counting, api, id, 200);
+      assert.ok(r.perSpan < 0.1, `${id}: ${r.perSpan.toFixed(2)} memory.copy per span; the most: ${JSON.stringify(r.bySite.slice(0, 3))}`);
+    }
+    // With the OTLP payload built: the span's encoded bytes into the body, and little else.
+    for (const id of ['nestedProto', 'nestedJson']) {
+      const r = await copiesPerSpan(counting, api, id, 200);
+      assert.ok(r.perSpan >= 0.9, `${id}: the encoder's copies are counted (${r.perSpan.toFixed(2)} per span)`);
+      assert.ok(r.perSpan < 2.5, `${id}: ${r.perSpan.toFixed(2)} memory.copy per span; the most: ${JSON.stringify(r.bySite.slice(0, 3))}`);
+    }
+  } finally {
+    counting.remove();
+  }
+});
