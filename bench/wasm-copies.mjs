@@ -1,9 +1,10 @@
-// `memory.copy` instructions the Node core runs per span, by call site (bench/lib/wasm-copies.mjs).
+// `memory.copy` instructions the Node core runs per span in each scenario, and the browser's
+// default core for lone roots, by call site (bench/lib/wasm-copies.mjs).
 //   node bench/wasm-copies.mjs [SCENARIO,...] [OPS] [--pkg DIR]
 // DIR defaults to bench/out/pkg-names, built here when missing (bench/lib/named-pkg.mjs), so the
 // sites show by their Rust function; with pkg/ they show as numbers.
 import { NAMED_PKG, buildNamedPkg } from './lib/named-pkg.mjs';
-import { copiesPerSpan, countingPackage } from './lib/wasm-copies.mjs';
+import { browserCoreCopiesPerSpan, copiesPerSpan, countingPackage } from './lib/wasm-copies.mjs';
 
 const argv = process.argv.slice(2);
 const at = argv.indexOf('--pkg');
@@ -20,3 +21,6 @@ try {
 } finally {
   counting.remove();
 }
+const b = await browserCoreCopiesPerSpan(pkgDir, 3000);
+console.log(`the browser's default core, lone roots with 5 attributes: ${b.perSpan.toFixed(2)} memory.copy per span (${b.spans} spans)`);
+for (const [site, per, bytes] of b.bySite.slice(0, 8)) console.log(`  ${per.toFixed(2)} per span, ${bytes.toFixed(0)} B on average: ${site.slice(0, 120)}`);
