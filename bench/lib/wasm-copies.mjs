@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { edgetraceRound, opsFor, SCENARIOS } from './scenarios.mjs';
+import { ATTRS, edgetraceRound, opsFor, SCENARIOS } from './scenarios.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = (t) => join(root, 'node_modules/.bin', t);
@@ -54,6 +54,19 @@ function counter(memory) {
 }
 
 /**
+ * `{ spans, perSpan, bySite: [[function #site, copies per span, average bytes]] }` (most first)
+ * from `counts`, `[site, [copies, bytes]]` pairs, over `spans` spans.
+ */
+function perSpan(counts, sites, spans) {
+  let total = 0;
+  const bySite = [...counts].map(([site, [c, bytes]]) => {
+    total += c;
+    return [`${sites[site]} #${site}`, c / spans, bytes / c];
+  }).sort((a, b) => b[1] - a[1]);
+  return { spans, perSpan: total / spans, bySite };
+}
+
+/**
  * The browser's default core (the deflated, size-built one in `pkgDir`, with plain exports, as
  * pkg-templates/core-abi.js loads it) driven by the JS recorder with `spans` lone roots of five
  * string attributes, as the root5 scenario records them, after as many to warm up. Returns
@@ -84,12 +97,11 @@ export async function browserCoreCopiesPerSpan(pkgDir, spans) {
     const core = new loaded.Core(configBytes(options, Object.keys(options), JSON.stringify), Date.now(), 0, 1);
     const failed = [];
     const rec = new Recorder(core, loaded.memory(), (flags) => failed.push(flags));
-    const attrs = { 'app.a': 'alpha', 'app.b': 'bravo', 'app.c': 'charlie', 'app.d': 'delta', 'app.e': 'echo' };
     const round = () => {
       for (let i = 0; i < spans; i++) {
         const ctx = rec.openContext();
         const h = rec.start({}, ctx, 0, 'root', 'UNKNOWN', 1_700_000_000_000 + i);
-        for (const k in attrs) rec.str(h, k, attrs[k]);
+        for (const k in ATTRS) rec.str(h, k, ATTRS[k]);
         rec.end(h, 1_700_000_000_001 + i);
         rec.closeContext(ctx);
       }
@@ -99,12 +111,7 @@ export async function browserCoreCopiesPerSpan(pkgDir, spans) {
     count.tally.clear();
     round();
     if (failed.length) throw new Error(`the core refused recorded commands (${failed.join(', ')})`);
-    let total = 0;
-    const bySite = [...count.tally].map(([site, [c, bytes]]) => {
-      total += c;
-      return [`${sites[site]} #${site}`, c / spans, bytes / c];
-    }).sort((a, b) => b[1] - a[1]);
-    return { spans, perSpan: total / spans, bySite };
+    return perSpan(count.tally, sites, spans);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -160,11 +167,5 @@ export async function copiesPerSpan(counting, api, scenarioId, ops) {
   const round = await edgetraceRound(api, scenarioId, n, () => performance.now());
   const counts = counting.counts();
   await round.drain();
-  const spans = n * sc.spans;
-  let total = 0;
-  const bySite = Object.entries(counts).map(([site, [c, bytes]]) => {
-    total += c;
-    return [`${counting.sites[site]} #${site}`, c / spans, bytes / c];
-  }).sort((a, b) => b[1] - a[1]);
-  return { spans, perSpan: total / spans, bySite };
+  return perSpan(Object.entries(counts), counting.sites, n * sc.spans);
 }
