@@ -31,7 +31,10 @@ export const CORE_AT = { queued: 3, open: 4, batchReady: 15, lastBatchSpans: 16,
 /** How many numbers the core's `stats()` gives. */
 export const STATS_LEN = CORE_AT.lastBatchOversize + 1;
 
-const GIVEN = 0x80000000; // handles and context ids from here up are ours (tracer.rs GIVEN_HANDLES)
+// Handles and context ids from here up are ours (tracer.rs GIVEN_HANDLES), and below 2^30, so V8
+// keeps each as a small integer on its span, not as a heap number allocated per span.
+const GIVEN = 0x20000000;
+const GIVEN_SPAN = GIVEN - 2; // how many of them there are
 const CAP = 1 << 17;
 const MAX_STRINGS = 65000; // below the core's 65,536
 const MAX_INTERNED = 200; // longer names and keys are not interned: they go inline in their command
@@ -157,7 +160,7 @@ export class Recorder {
 
   openContext() {
     this.room(5);
-    const ctx = GIVEN + 1 + (this.nextCtx = (this.nextCtx + 1) % 0x7ffffffe);
+    const ctx = GIVEN + 1 + (this.nextCtx = (this.nextCtx + 1) % GIVEN_SPAN);
     this.u8[this.pos] = CTX_OPEN;
     this.dv.setUint32(this.pos + 1, ctx, true);
     this.pos += 5;
@@ -181,7 +184,7 @@ export class Recorder {
   start(span, ctx, parent, name, type, t, remote = null) {
     const nid = this.sid(name);
     const tid = nid && this.sid(type);
-    const h = GIVEN + 1 + (this.nextHandle = (this.nextHandle + 1) % 0x7ffffffe);
+    const h = GIVEN + 1 + (this.nextHandle = (this.nextHandle + 1) % GIVEN_SPAN);
     const inline = tid === 0;
     const n = startBound(remote, inline, name, type);
     if (this.room(n)) {

@@ -69,8 +69,10 @@ pub struct Stats {
 }
 
 /// Handles (and context ids) from here up are the caller's to choose; the tracer issues its own
-/// below, so the two never meet.
-pub const GIVEN_HANDLES: u32 = 0x8000_0000;
+/// below, so the two never meet. 2^29: the JS recorder chooses them below 2^30, so in V8 each is a
+/// small integer (a Smi, 31 bits with pointer compression) on the span that holds it, not a heap
+/// number allocated per span.
+pub const GIVEN_HANDLES: u32 = 0x2000_0000;
 
 /// Ids the caller drew for a span it starts (see [`Tracer::start_span_given`]).
 #[derive(Debug, Clone, Copy)]

@@ -21,7 +21,7 @@ test('without DecompressionStream the loader says why it cannot load the parsers
 test('the inflated parsers turn an OpenAI chat response into commands for the span', async () => {
   const LlmCalls = await loadParsers(inflateBase64);
   const calls = new LlmCalls('{}');
-  const h = 0x80000001;
+  const h = 0x20000001; // a handle the JS recorder chooses (tracer.rs GIVEN_HANDLES and up)
   const request = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
   calls.start(h, 'openai', 'api.openai.com', '/v1/chat/completions', request, 1000);
   assert.equal(calls.in_flight(), 1);
