@@ -2,8 +2,10 @@
 // move by ±25 % from run to run, instruction counts by about 1 %. Node runs a scenario's rounds
 // (bench/lib/rounds.mjs) under `valgrind --tool=callgrind` twice, for a few rounds and for more;
 // the difference, over the spans of the extra rounds, leaves out start-up and compilation. Each
-// round's drain (the export of the buffer-only scenarios) is counted too.
-//   node bench/instructions.mjs DIR [DIR…] [--scenario root5] [--ops 1000] [--rounds 2,8]
+// round's drain (the export of the buffer-only scenarios, untimed in the benchmarks) is counted
+// too, unless `--timed-only`: then the queue is kept (it grows over the rounds) and only what the
+// benchmarks time is counted.
+//   node bench/instructions.mjs DIR [DIR…] [--scenario root5] [--ops 1000] [--rounds 2,8] [--timed-only]
 // DIR is a built package (pkg/, or a copy of it from another commit). Needs valgrind.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +19,11 @@ const opt = (name, dflt) => {
 const id = opt('scenario', 'root5');
 const ops = Number(opt('ops', '1000'));
 const [few, more] = opt('rounds', '2,8').split(',').map(Number);
-const dirs = argv;
+const timedOnly = argv.includes('--timed-only');
+const dirs = argv.filter((a) => a !== '--timed-only');
 const sc = SCENARIOS.find((s) => s.id === id);
 if (!dirs.length || !sc || !(more > few)) {
-  console.error('usage: node bench/instructions.mjs DIR [DIR…] [--scenario root5] [--ops 1000] [--rounds 2,8]');
+  console.error('usage: node bench/instructions.mjs DIR [DIR…] [--scenario root5] [--ops 1000] [--rounds 2,8] [--timed-only]');
   process.exit(2);
 }
 try {
@@ -33,7 +36,7 @@ const rounds = fileURLToPath(new URL('./lib/rounds.mjs', import.meta.url));
 const count = (dir, n) => {
   process.stderr.write(`[bench:instructions] ${dir}: ${id}, ${n} rounds under callgrind\n`);
   const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null',
-    process.execPath, '--single-threaded', rounds, dir, id, String(ops), String(n)], { encoding: 'utf8' });
+    process.execPath, '--single-threaded', '--no-liftoff', rounds, dir, id, String(ops), String(n), ...(timedOnly ? ['timed-only'] : [])], { encoding: 'utf8' });
   const m = /Collected\s*:\s*(\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`callgrind run failed (${r.status}): ${r.stderr.slice(-500)}`);
   return Number(m[1]);
@@ -41,5 +44,5 @@ const count = (dir, n) => {
 const spans = (more - few) * opsFor(sc, ops) * sc.spans;
 for (const dir of dirs) {
   const per = (count(dir, more) - count(dir, few)) / spans;
-  console.log(`${dir}: ${id}, ${Math.round(per)} instructions per span (${more} rounds less ${few}, ${spans} spans)`);
+  console.log(`${dir}: ${id}, ${Math.round(per)} instructions per span (${more} rounds less ${few}, ${spans} spans${timedOnly ? ', timed part only' : ''})`);
 }
