@@ -772,8 +772,14 @@ function activeFromStackText(limit, prepare) {
   return (m && state.asyncSpans.get(Number(m[1]))) || undefined;
 }
 
+const AsyncFunction = (async () => {}).constructor;
+
+// Compared by identity first: reading the constructor's `name` is a getter call. A function from
+// another realm (an iframe) has that realm's constructors, and is known by the name.
 function isAsyncFunction(fn) {
-  return typeof fn === 'function' && fn.constructor?.name === 'AsyncFunction';
+  if (typeof fn !== 'function') return false;
+  const c = fn.constructor;
+  return c === AsyncFunction || (c !== Function && c?.name === 'AsyncFunction');
 }
 
 // Runs an async body so that code after its awaits can still find `span` (see above). Runners

@@ -149,3 +149,18 @@ test('an async body run without AsyncLocalStorage: its result becomes outputs, i
   assert.ok(throws.events.some((e) => e.name === 'exception'), 'the exception is an event of the span');
   assert.ok(spans.every((s) => s.endTimeUnixNano), 'every span ended');
 });
+
+test('an async callback made in another realm (an iframe, here a vm context) nests as one made here', async () => {
+  const { runInNewContext } = await import('node:vm');
+  // Its constructor is that realm's AsyncFunction, not this one's: it is known by the name.
+  const foreign = runInNewContext(
+    '(sleep, withSpan) => async () => { await sleep(1); await sleep(1); withSpan(() => {}, { name: "after awaits" }); }',
+  )(sleep, withSpan);
+  assert.notEqual(foreign.constructor, (async () => {}).constructor);
+  await withSpan(async () => {
+    await sleep(1);
+    await withSpan(foreign, { name: 'foreign' });
+  }, { name: 'root' });
+  const spans = await spansOf(getLastActiveTraceId().slice(3));
+  assert.deepEqual(shape(spans), [['root', [['foreign', [['after awaits', []]]]]]]);
+});
