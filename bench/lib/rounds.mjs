@@ -15,3 +15,5 @@ for (let r = 0; r < Number(rounds); r++) {
   const round = await edgetraceRound(api, id, opsFor(sc, Number(ops)), () => performance.now());
   if (only !== 'timed-only') await round.drain();
 }
+// A last collection, so bench/garbage.mjs sees what the last round allocated (with --expose-gc).
+globalThis.gc?.();
