@@ -12,10 +12,16 @@ use crate::text::{cat, dec};
 pub const TRUNCATION_MARKER: &str = "…[edgetrace: truncated, original bytes: ";
 
 /// An attribute value.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Strings of up to [`SHORT`] bytes are best made with [`AttrValue::text`], which keeps them
+/// inline ([`AttrValue::Short`]): most attribute values are that short, and a span's values then
+/// cost no allocation of their own. A `Short` and a `Str` of the same text are equal.
+#[derive(Debug, Clone)]
 pub enum AttrValue {
     /// A string.
     Str(String),
+    /// A string of at most [`SHORT`] bytes, held inline.
+    Short(ShortText),
     /// A 64-bit integer.
     Int(i64),
     /// A 64-bit float.
@@ -27,10 +33,30 @@ pub enum AttrValue {
 }
 
 impl AttrValue {
+    /// A string value: inline when it has at most [`SHORT`] bytes, else a `String`. One copy of
+    /// it in the browser's size build (cargo feature `size`).
+    #[cfg_attr(feature = "size", inline(never))]
+    pub fn text(s: &str) -> AttrValue {
+        match ShortText::new(s) {
+            Some(t) => AttrValue::Short(t),
+            None => AttrValue::Str(crate::text::owned(s)),
+        }
+    }
+
     /// The value as a string slice, for string and JSON values.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             AttrValue::Str(s) | AttrValue::Json(s) => Some(s),
+            AttrValue::Short(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The text of a string value (not JSON).
+    fn string(&self) -> Option<&str> {
+        match self {
+            AttrValue::Str(s) => Some(s),
+            AttrValue::Short(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -38,9 +64,106 @@ impl AttrValue {
     fn apply(&mut self, limits: &Limits) -> bool {
         match self {
             AttrValue::Str(s) => truncate_text(s, limits.max_value_bytes),
+            AttrValue::Short(t) if t.len() > limits.max_value_bytes => {
+                let mut s = t.as_str().to_owned();
+                let cut = truncate_text(&mut s, limits.max_value_bytes);
+                *self = AttrValue::Str(s);
+                cut
+            }
             AttrValue::Json(s) => truncate_json(s, limits.max_value_bytes),
             _ => false,
         }
+    }
+}
+
+impl PartialEq for AttrValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (AttrValue::Int(a), AttrValue::Int(b)) => a == b,
+            (AttrValue::Double(a), AttrValue::Double(b)) => a == b,
+            (AttrValue::Bool(a), AttrValue::Bool(b)) => a == b,
+            (AttrValue::Json(a), AttrValue::Json(b)) => a == b,
+            (a, b) => matches!((a.string(), b.string()), (Some(a), Some(b)) if a == b),
+        }
+    }
+}
+
+/// The most bytes a string value held inline ([`AttrValue::Short`]) has: with its length and the
+/// enum's tag, it takes the 16 bytes an `AttrValue` takes anyway in wasm32.
+pub const SHORT: usize = 14;
+
+/// A string of at most [`SHORT`] bytes, held inline.
+#[derive(Clone, Copy)]
+pub struct ShortText {
+    len: u8,
+    bytes: [u8; SHORT],
+}
+
+impl ShortText {
+    /// `s` held inline, or `None` when it is longer than [`SHORT`] bytes.
+    pub fn new(s: &str) -> Option<ShortText> {
+        let b = s.as_bytes();
+        let n = b.len();
+        if n > SHORT {
+            return None;
+        }
+        let mut bytes = [0u8; SHORT];
+        let (from, to) = (b.as_ptr(), bytes.as_mut_ptr());
+        // Moves of a fixed size, overlapping in the middle: a copy of a length known only at run
+        // time is a `memory.copy` in wasm, a call out of the module in V8 (see `text::put`).
+        // SAFETY: `b` holds `n` bytes and `bytes` room for SHORT >= n; each branch reads and
+        // writes only offsets below `n` (for 8..=14: 0..8 and n-8..n; for 4..8: 0..4 and n-4..n;
+        // for 1..4: 0, n/2 and n-1), and covers all of them.
+        unsafe {
+            let pair = |k: usize| {
+                core::ptr::copy_nonoverlapping(from, to, k);
+                core::ptr::copy_nonoverlapping(from.add(n - k), to.add(n - k), k);
+            };
+            match n {
+                8.. => pair(8),
+                4.. => pair(4),
+                1.. => {
+                    *to = *from;
+                    *to.add(n / 2) = *from.add(n / 2);
+                    *to.add(n - 1) = *from.add(n - 1);
+                }
+                0 => {}
+            }
+        }
+        Some(ShortText {
+            len: n as u8,
+            bytes,
+        })
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        let b = &self.bytes[..self.len as usize];
+        // SAFETY: `bytes[..len]` is a copy of all of a `&str` (`new`), so it is UTF-8.
+        unsafe { core::str::from_utf8_unchecked(b) }
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl core::ops::Deref for ShortText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl core::fmt::Debug for ShortText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -209,6 +332,52 @@ mod tests {
         let mut short = String::from("ok");
         assert!(!truncate_text(&mut short, 80));
         assert_eq!(short, "ok");
+    }
+
+    #[test]
+    fn short_text_is_held_inline_whole_and_equals_the_same_text_as_a_string() {
+        let mixed = "aé✓b🦀cdefghijklmnopq";
+        for end in (0..=mixed.len()).filter(|&i| mixed.is_char_boundary(i)) {
+            for start in (0..=end).filter(|&i| mixed.is_char_boundary(i)) {
+                let s = &mixed[start..end];
+                let v = AttrValue::text(s);
+                assert_eq!(matches!(v, AttrValue::Short(_)), s.len() <= SHORT, "{s:?}");
+                assert_eq!(v.as_str(), Some(s));
+                assert_eq!(v, AttrValue::Str(s.to_owned()));
+                assert_eq!(AttrValue::Str(s.to_owned()), v);
+                assert_ne!(
+                    v,
+                    AttrValue::Json(s.to_owned()),
+                    "JSON text is another value"
+                );
+                assert_ne!(v, AttrValue::text(&[s, "x"].concat()));
+            }
+        }
+        assert_eq!(
+            std::mem::size_of::<AttrValue>(),
+            if cfg!(target_pointer_width = "32") {
+                16
+            } else {
+                32
+            }
+        );
+    }
+
+    #[test]
+    fn short_text_past_the_limit_is_cut_as_a_string_would_be() {
+        let limits = Limits {
+            max_value_bytes: 6,
+            ..Limits::default()
+        };
+        let text = "été 12 bytes";
+        let mut short = AttrValue::text(text);
+        let mut long = AttrValue::Str(text.to_owned());
+        assert!(matches!(short, AttrValue::Short(_)));
+        assert_eq!(limits.bound(&mut short), limits.bound(&mut long));
+        assert_eq!(short, long);
+        let mut fits = AttrValue::text("été");
+        assert!(!limits.bound(&mut fits), "5 bytes fit in 6");
+        assert_eq!(fits.as_str(), Some("été"));
     }
 
     #[test]

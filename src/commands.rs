@@ -52,7 +52,7 @@ use crate::error::Error;
 use crate::id::{SpanId, TraceId};
 use crate::propagation::RemoteParent;
 use crate::span::{Key, SpanType, StatusCode};
-use crate::text::{cat, dec, owned};
+use crate::text::{cat, dec};
 use crate::trace::TraceUpdate;
 use crate::tracer::{GivenIds, Parent, Tracer};
 
@@ -166,7 +166,7 @@ impl<'a> Reader<'a> {
 
     fn value(&mut self) -> Option<AttrValue> {
         Some(match self.u8()? {
-            0 => AttrValue::Str(owned(self.text()?)),
+            0 => AttrValue::text(self.text()?),
             1 => AttrValue::Int(i64::from_le_bytes(self.take(8)?.try_into().ok()?)),
             2 => AttrValue::Double(self.f64()?),
             3 => AttrValue::Bool(self.u8()? != 0),
@@ -226,6 +226,10 @@ impl Writer {
         self.text(key);
         match value {
             AttrValue::Str(s) => {
+                self.bytes.push(0);
+                self.text(s);
+            }
+            AttrValue::Short(s) => {
                 self.bytes.push(0);
                 self.text(s);
             }
@@ -399,7 +403,7 @@ impl Recorded {
             STR => {
                 let (h, key) = (r.u32()?, r.u32()?);
                 let value = r.text()?;
-                let value = AttrValue::Str(owned(value));
+                let value = AttrValue::text(value);
                 self.string(key)
                     .and_then(|k| t.set_attribute_key(h, k.clone(), value))
             }

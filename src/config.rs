@@ -167,6 +167,7 @@ impl Config {
             match key.as_str() {
                 "serviceName" => match v {
                     AttrValue::Str(s) => service_name = Some(s),
+                    AttrValue::Short(s) => service_name = Some(s.as_str().to_owned()),
                     _ => return Err(bad("serviceName must be a string".into())),
                 },
                 "resourceAttributes" => {

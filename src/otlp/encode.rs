@@ -75,6 +75,7 @@ pub fn key_value(key: &str, value: &AttrValue) -> wire::KeyValue {
     use wire::Value as V;
     let v = match value {
         AttrValue::Str(s) | AttrValue::Json(s) => V::StringValue(s.clone()),
+        AttrValue::Short(s) => V::StringValue(s.as_str().to_owned()),
         AttrValue::Int(n) => V::IntValue(*n),
         AttrValue::Double(n) => V::DoubleValue(*n),
         AttrValue::Bool(b) => V::BoolValue(*b),
@@ -397,6 +398,7 @@ mod pb {
     fn any_len(v: &AttrValue) -> usize {
         match v {
             AttrValue::Str(s) | AttrValue::Json(s) => 1 + varint_len(s.len() as u64) + s.len(),
+            AttrValue::Short(s) => 1 + varint_len(s.len() as u64) + s.len(),
             AttrValue::Int(n) => 1 + varint_len(*n as u64),
             AttrValue::Double(_) => 9,
             AttrValue::Bool(_) => 2,
@@ -415,6 +417,10 @@ mod pb {
         len_field(out, 2, any_len(v));
         match v {
             AttrValue::Str(s) | AttrValue::Json(s) => {
+                len_field(out, 1, s.len());
+                put(out, s.as_bytes());
+            }
+            AttrValue::Short(s) => {
                 len_field(out, 1, s.len());
                 put(out, s.as_bytes());
             }
@@ -604,6 +610,7 @@ mod json {
     pub(super) fn key_value(out: &mut Vec<u8>, key: &str, value: &AttrValue) {
         match value {
             AttrValue::Str(s) | AttrValue::Json(s) => return key_string(out, key, s),
+            AttrValue::Short(s) => return key_string(out, key, s),
             _ => {}
         }
         out.extend_from_slice(b"{\"key\":");
@@ -639,7 +646,7 @@ mod json {
                     b"\"boolValue\":false"
                 });
             }
-            AttrValue::Str(_) | AttrValue::Json(_) => {}
+            AttrValue::Str(_) | AttrValue::Short(_) | AttrValue::Json(_) => {}
         }
         out.extend_from_slice(b"}}");
     }
@@ -764,6 +771,8 @@ mod tests {
             outputs: None,
             attributes: vec![
                 ("s".into(), AttrValue::Str(text.to_owned())),
+                // Held inline when it is short (`""`, `"plain"`), else a `String`.
+                ("t".into(), AttrValue::text(text)),
                 ("j".into(), AttrValue::Json("[1,2]".into())),
                 ("i".into(), AttrValue::Int(i64::MIN)),
                 ("i2".into(), AttrValue::Int(42)),
@@ -782,10 +791,10 @@ mod tests {
                     Event {
                         name: "exception".into(),
                         time_ns: 1_700_000_000_123_456_789,
-                        attributes: vec![(
-                            "exception.message".into(),
-                            AttrValue::Str(text.to_owned()),
-                        )],
+                        attributes: vec![
+                            ("exception.message".into(), AttrValue::Str(text.to_owned())),
+                            ("exception.type".into(), AttrValue::text(text)),
+                        ],
                     },
                     Event {
                         name: text.to_owned(),
