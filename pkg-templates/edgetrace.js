@@ -357,11 +357,13 @@ export class Span {
     this._ended = handle === 0;
     this._traceId = null;
     this._spanId = null;
-    // Where its ids are (recorded spans): a page of random words and the offset of its span id,
-    // followed, for a root, by its trace id (Recorder.draw). Let go once they are read.
-    this._ids = null;
-    this._at = 0;
-    this._root = null; // a recorded trace's root span, which holds its trace id
+    this._s0 = 0; // span id words, when drawn here (recorded spans)
+    this._s1 = 0;
+    this._root = null; // a recorded trace's root span, which holds its trace id words
+    this._w0 = 0;
+    this._w1 = 0;
+    this._w2 = 0;
+    this._w3 = 0;
     this._slot = undefined; // runner slot of its async body, without AsyncLocalStorage
     this._remoteSampled = null; // a span continuing a remote trace: whether the remote sampled it
     this._sampled = null; // a root: whether the core keeps its trace, once asked (traceparent)
@@ -379,30 +381,15 @@ export class Span {
   get traceId() {
     if (this._traceId === null && this._h) {
       const r = this._root;
-      if (r === this) {
-        const w = this._ids;
-        const a = this._at;
-        this._traceId = traceIdHex(w[a + 2], w[a + 3], w[a + 4], w[a + 5]);
-        this._letIdsGo();
-      } else {
-        this._traceId = r.traceId;
-      }
+      this._traceId = r === this ? traceIdHex(r._w0, r._w1, r._w2, r._w3) : r.traceId;
     }
     return this._traceId ?? '';
   }
 
   /** The span id, 16 hex digits. */
   get spanId() {
-    if (this._spanId === null && this._h) {
-      this._spanId = spanIdHex(this._ids[this._at], this._ids[this._at + 1]);
-      this._letIdsGo();
-    }
+    if (this._spanId === null && this._h) this._spanId = spanIdHex(this._s0, this._s1);
     return this._spanId ?? '';
-  }
-
-  // Once its own ids are read (for a root, both), the span no longer holds their page.
-  _letIdsGo() {
-    if (this._spanId !== null && (this._root !== this || this._traceId !== null)) this._ids = null;
   }
 
   /** MLflow's id for this span's trace: `tr-<32 hex>`. */
@@ -550,7 +537,7 @@ export class Span {
     }
     // Ids drawn here are known after the end; the core's own (a remote parent's trace) are read now.
     if (!this._root) this._traceId = this.traceId;
-    if (!this._ids && state.options.onSpanEnd) this._spanId = this.spanId;
+    if (!(this._s0 || this._s1) && state.options.onSpanEnd) this._spanId = this.spanId;
     this._ended = true;
     // Its body may still run (a span ended by hand): spans started there no longer nest under it.
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);

@@ -36,8 +36,6 @@ export const STATS_LEN = CORE_AT.lastBatchOversize + 1;
 const GIVEN = 0x20000000;
 const GIVEN_SPAN = GIVEN - 2; // how many of them there are
 const CAP = 1 << 17;
-const ID_PAGE = 1024; // random words drawn at once for span ids (4 KB: 170 roots, 512 children)
-const NO_IDS = new Uint32Array(0);
 const MAX_STRINGS = 65000; // below the core's 65,536
 const MAX_INTERNED = 200; // longer names and keys are not interned: they go inline in their command
 
@@ -78,9 +76,8 @@ export class Recorder {
     this.nextCtx = 0;
     this.ends = 0; // spans ended since the exporter last asked the core
     this.drained = false; // whether the core applied commands since then
-    this.ids = NO_IDS; // the page span ids are drawn from (see draw)
-    this.idAt = 0;
-    this.fillIds = fillRandom; // fills a new page (tests make it predictable)
+    this.ids = new Uint32Array(4096);
+    this.idAt = this.ids.length;
   }
 
   /**
@@ -140,21 +137,12 @@ export class Recorder {
     return f;
   }
 
-  /**
-   * Reserves `n` random words for one span's ids and returns where they start in `this.ids`. The
-   * span keeps that page (`_ids`, `_at`) and reads its ids from it only when asked for them, so
-   * no id is a number of its own on the span (a heap number in V8 for half of all 32-bit words).
-   * A used-up page is never refilled: a new one is drawn, and the old one lives on only while a
-   * span that has not yet read its ids holds it.
-   */
-  draw(n) {
-    if (this.idAt + n > this.ids.length) {
-      this.ids = this.fillIds(new Uint32Array(ID_PAGE));
+  rand() {
+    if (this.idAt >= this.ids.length) {
+      fillRandom(this.ids);
       this.idAt = 0;
     }
-    const at = this.idAt;
-    this.idAt = at + n;
-    return at;
+    return this.ids[this.idAt++];
   }
 
   /** The interned number of `s`, defining it first; 0 when `s` is not interned. */
@@ -187,7 +175,7 @@ export class Recorder {
   }
 
   /**
-   * Starts `span` (where its ids are is set on it: `_ids`, `_at`, see `draw`) in context `ctx`
+   * Starts `span` (its ids are set on it: `_s0`, `_s1`, and for a root `_w0`…`_w3`) in context `ctx`
    * under the span with handle `parent`, or, when `parent` is 0, as a new trace's root or as the
    * child of `remote`, a parent in another process (`parseTraceparent`). Returns its handle. A name
    * or type that cannot be interned goes inline; a start too big for the buffer (a name of tens
@@ -354,23 +342,20 @@ function putStart(rec, u8, dv, p, span, h, ctx, parent, nid, tid, t, remote, inl
   dv.setUint32(p + 13, nid, true);
   dv.setUint32(p + 17, tid, true);
   dv.setFloat64(p + 21, t, true);
+  const s0 = rec.rand();
+  const s1 = rec.rand() || (s0 ? 0 : 1);
+  dv.setUint32(p + 29, s0, false);
+  dv.setUint32(p + 33, s1, false);
+  span._s0 = s0;
+  span._s1 = s1;
   const root = parent === 0 && !remote;
-  // The span id, and for a root its trace id after it; neither may be all zeros.
-  const at = rec.draw(root ? 6 : 2);
-  const w = rec.ids;
-  if ((w[at] | w[at + 1]) === 0) w[at + 1] = 1;
-  span._ids = w;
-  span._at = at;
-  dv.setUint32(p + 29, w[at], false);
-  dv.setUint32(p + 33, w[at + 1], false);
   u8[p + 37] = (root ? 1 : 0) | (remote ? 2 : 0) | (inline ? 4 : 0);
   p += 38;
   if (root) {
-    if (w[at + 5] === 0) w[at + 5] = 1;
-    dv.setUint32(p, w[at + 2], false);
-    dv.setUint32(p + 4, w[at + 3], false);
-    dv.setUint32(p + 8, w[at + 4], false);
-    dv.setUint32(p + 12, w[at + 5], false);
+    dv.setUint32(p, (span._w0 = rec.rand()), false);
+    dv.setUint32(p + 4, (span._w1 = rec.rand()), false);
+    dv.setUint32(p + 8, (span._w2 = rec.rand()), false);
+    dv.setUint32(p + 12, (span._w3 = rec.rand() || 1), false);
     p += 16;
   } else if (remote) {
     u8.set(remote.ids, p);
