@@ -108,27 +108,11 @@ impl ShortText {
             return None;
         }
         let mut bytes = [0u8; SHORT];
-        let (from, to) = (b.as_ptr(), bytes.as_mut_ptr());
-        // Moves of a fixed size, overlapping in the middle: a copy of a length known only at run
-        // time is a `memory.copy` in wasm, a call out of the module in V8 (see `text::put`).
-        // SAFETY: `b` holds `n` bytes and `bytes` room for SHORT >= n; each branch reads and
-        // writes only offsets below `n` (for 8..=14: 0..8 and n-8..n; for 4..8: 0..4 and n-4..n;
-        // for 1..4: 0, n/2 and n-1), and covers all of them.
-        unsafe {
-            let pair = |k: usize| {
-                core::ptr::copy_nonoverlapping(from, to, k);
-                core::ptr::copy_nonoverlapping(from.add(n - k), to.add(n - k), k);
-            };
-            match n {
-                8.. => pair(8),
-                4.. => pair(4),
-                1.. => {
-                    *to = *from;
-                    *to.add(n / 2) = *from.add(n / 2);
-                    *to.add(n - 1) = *from.add(n - 1);
-                }
-                0 => {}
-            }
+        if n > 0 {
+            // By fixed-size moves: a copy of a length known only at run time is a `memory.copy`
+            // in wasm, a call out of the module in V8.
+            // SAFETY: `b` holds `n` bytes, `bytes` has room for SHORT >= n, and n is 1..=14.
+            unsafe { crate::text::copy_short(b.as_ptr(), bytes.as_mut_ptr(), n) };
         }
         Some(ShortText {
             len: n as u8,

@@ -24,13 +24,26 @@ pub fn put(out: &mut Vec<u8>, b: &[u8]) {
     }
     out.reserve(n);
     let len = out.len();
-    let from = b.as_ptr();
-    // SAFETY: `out` has room for `n` more bytes after its `len` and `b` holds `n`. Each branch
-    // writes every byte of `len..len + n` from the same place in `b` (its two moves overlap in the
-    // middle, or it writes the first, middle and last byte of 1 to 3), so all are initialized
-    // before `set_len`.
+    // SAFETY: `out` has room for `n` more bytes after its `len` and `b` holds `n`, 1 to 32 of
+    // them; `copy_short` writes every byte of `len..len + n`, so all are initialized before
+    // `set_len`.
     unsafe {
-        let to = out.as_mut_ptr().add(len);
+        copy_short(b.as_ptr(), out.as_mut_ptr().add(len), n);
+        out.set_len(len + n);
+    }
+}
+
+/// Copies `n` bytes, 1 to 32, from `from` to `to` by a few fixed-size moves (see [`put`]): two
+/// that overlap in the middle, or for 1 to 3 bytes the first, middle and last.
+///
+/// # Safety
+/// `from` must be valid for reading and `to` for writing `n` bytes, the two must not overlap, and
+/// `n` must be in `1..=32`.
+#[inline]
+pub unsafe fn copy_short(from: *const u8, to: *mut u8, n: usize) {
+    debug_assert!((1..=32).contains(&n));
+    // SAFETY: every offset read or written is below `n`, as the caller guarantees room for.
+    unsafe {
         let pair = |k: usize| {
             std::ptr::copy_nonoverlapping(from, to, k);
             std::ptr::copy_nonoverlapping(from.add(n - k), to.add(n - k), k);
@@ -45,7 +58,6 @@ pub fn put(out: &mut Vec<u8>, b: &[u8]) {
                 to.add(n - 1).write(*from.add(n - 1));
             }
         }
-        out.set_len(len + n);
     }
 }
 
