@@ -7,27 +7,12 @@
 // collector: V8's allocation is a pointer bump, but every collection costs.
 //   node bench/garbage.mjs DIR [DIR…] [--scenario root5] [--ops 3000] [--rounds 2,8]
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { opsFor, SCENARIOS } from './lib/scenarios.mjs';
+import { ROUNDS_SCRIPT, roundsArgs } from './lib/rounds-cli.mjs';
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv.splice(i, 2)[1] : dflt;
-};
-const id = opt('scenario', 'root5');
-const ops = Number(opt('ops', '3000'));
-const [few, more] = opt('rounds', '2,8').split(',').map(Number);
-const dirs = argv;
-const sc = SCENARIOS.find((s) => s.id === id);
-if (!dirs.length || !sc || !(more > few)) {
-  console.error('usage: node bench/garbage.mjs DIR [DIR…] [--scenario root5] [--ops 3000] [--rounds 2,8]');
-  process.exit(2);
-}
-const rounds = fileURLToPath(new URL('./lib/rounds.mjs', import.meta.url));
+const { id, ops, few, more, dirs, spans } = roundsArgs('garbage', 3000);
 const count = (dir, n) => {
   process.stderr.write(`[bench:garbage] ${dir}: ${id}, ${n} rounds\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', '--trace-gc-nvp', rounds, dir, id, String(ops), String(n), 'timed-only'],
+  const r = spawnSync(process.execPath, ['--expose-gc', '--trace-gc-nvp', ROUNDS_SCRIPT, dir, id, String(ops), String(n), 'timed-only'],
     { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`rounds failed (${r.status}): ${r.stderr.slice(-500)}`);
   let bytes = 0;
@@ -40,7 +25,6 @@ const count = (dir, n) => {
   }
   return { bytes, scavenges };
 };
-const spans = (more - few) * opsFor(sc, ops) * sc.spans;
 for (const dir of dirs) {
   const [a, b] = [count(dir, few), count(dir, more)];
   const perSpan = (b.bytes - a.bytes) / spans;

@@ -8,40 +8,24 @@
 //   node bench/instructions.mjs DIR [DIR…] [--scenario root5] [--ops 1000] [--rounds 2,8] [--timed-only]
 // DIR is a built package (pkg/, or a copy of it from another commit). Needs valgrind.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { opsFor, SCENARIOS } from './lib/scenarios.mjs';
+import { ROUNDS_SCRIPT, roundsArgs } from './lib/rounds-cli.mjs';
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv.splice(i, 2)[1] : dflt;
-};
-const id = opt('scenario', 'root5');
-const ops = Number(opt('ops', '1000'));
-const [few, more] = opt('rounds', '2,8').split(',').map(Number);
-const timedOnly = argv.includes('--timed-only');
-const dirs = argv.filter((a) => a !== '--timed-only');
-const sc = SCENARIOS.find((s) => s.id === id);
-if (!dirs.length || !sc || !(more > few)) {
-  console.error('usage: node bench/instructions.mjs DIR [DIR…] [--scenario root5] [--ops 1000] [--rounds 2,8] [--timed-only]');
-  process.exit(2);
-}
+const { id, ops, few, more, dirs, flags, spans } = roundsArgs('instructions', 1000, ['--timed-only']);
+const timedOnly = flags.has('--timed-only');
 try {
   execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
 } catch {
   console.error('bench/instructions.mjs needs valgrind (apt-get install valgrind)');
   process.exit(2);
 }
-const rounds = fileURLToPath(new URL('./lib/rounds.mjs', import.meta.url));
 const count = (dir, n) => {
   process.stderr.write(`[bench:instructions] ${dir}: ${id}, ${n} rounds under callgrind\n`);
   const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null',
-    process.execPath, '--single-threaded', '--no-liftoff', rounds, dir, id, String(ops), String(n), ...(timedOnly ? ['timed-only'] : [])], { encoding: 'utf8' });
+    process.execPath, '--single-threaded', '--no-liftoff', ROUNDS_SCRIPT, dir, id, String(ops), String(n), ...(timedOnly ? ['timed-only'] : [])], { encoding: 'utf8' });
   const m = /Collected\s*:\s*(\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`callgrind run failed (${r.status}): ${r.stderr.slice(-500)}`);
   return Number(m[1]);
 };
-const spans = (more - few) * opsFor(sc, ops) * sc.spans;
 for (const dir of dirs) {
   const per = (count(dir, more) - count(dir, few)) / spans;
   console.log(`${dir}: ${id}, ${Math.round(per)} instructions per span (${more} rounds less ${few}, ${spans} spans${timedOnly ? ', timed part only' : ''})`);

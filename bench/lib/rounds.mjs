@@ -1,5 +1,6 @@
 // Runs ROUNDS timed rounds of one scenario with the package in DIR, as the benchmarks run them
-// (bench/lib/scenarios.mjs), and nothing else: bench/instructions.mjs counts its instructions.
+// (bench/lib/scenarios.mjs), and nothing else: bench/instructions.mjs and bench/garbage.mjs
+// count what it does (their command line: bench/lib/rounds-cli.mjs).
 // With `timed-only`, the buffer-only scenarios' queue is not drained after each round (the
 // benchmarks drain it untimed), so only what the benchmarks time is run.
 //   node bench/lib/rounds.mjs DIR SCENARIO OPS ROUNDS [timed-only]
