@@ -22,7 +22,7 @@
 use std::time::Instant;
 
 use edgetrace::clock::SystemClock;
-use edgetrace::commands::{Recorded, CTX_CLOSE, CTX_OPEN, DEF, END, START, STR};
+use edgetrace::commands::{Recorded, DEF, END, END_CLOSE, OPENS_CONTEXT, START, STR};
 use edgetrace::id::RandomIds;
 use edgetrace::otlp::Format;
 use edgetrace::tracer::{Config, Tracer, GIVEN_HANDLES};
@@ -74,7 +74,6 @@ fn definitions(w: &mut W) {
 fn trace(w: &mut W, n: u32, children: u32) {
     let ctx = GIVEN_HANDLES + 1 + n;
     let base = GIVEN_HANDLES + 1 + n * (children + 1);
-    w.u8(CTX_OPEN).u32(ctx);
     for i in 0..=children {
         let h = base + i;
         let parent = if i == 0 { 0 } else { h - 1 };
@@ -88,7 +87,8 @@ fn trace(w: &mut W, n: u32, children: u32) {
             .f64(t);
         w.0.extend_from_slice(&(u64::from(h) | 1 << 40).to_be_bytes());
         if i == 0 {
-            w.u8(1);
+            // The root opens the trace's context, as the JS recorder writes it.
+            w.u8(1 | OPENS_CONTEXT);
             w.0.extend_from_slice(&(u128::from(n) | 1 << 100).to_be_bytes());
         } else {
             w.u8(0);
@@ -97,10 +97,10 @@ fn trace(w: &mut W, n: u32, children: u32) {
             w.u8(STR).u32(h).u32(4 + k as u32).text(v);
         }
     }
-    for i in (0..=children).rev() {
+    for i in (1..=children).rev() {
         w.u8(END).u32(base + i).f64(1_700_000_000_100.0);
     }
-    w.u8(CTX_CLOSE).u32(ctx);
+    w.u8(END_CLOSE).u32(base).f64(1_700_000_000_100.0).u32(ctx);
 }
 
 fn main() {

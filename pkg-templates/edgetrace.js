@@ -542,8 +542,7 @@ export class Span {
     // Its body may still run (a span ended by hand): spans started there no longer nest under it.
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
     const r = state.rec;
-    r.end(this._h, o?.endTimeMs ? o.endTimeMs : state.clock.now());
-    if (this._ownsContext) r.closeContext(this._ctx);
+    r.end(this._h, o?.endTimeMs ? o.endTimeMs : state.clock.now(), this._ownsContext ? this._ctx : 0);
     state.exporter?.onSpanEnd();
     if (state.options.onSpanEnd && this._h) notifyEnd(this);
   }
@@ -878,8 +877,9 @@ export function startSpan(options = {}) {
       remote = parseTraceparent(o.traceparent);
       if (!remote) warn('edgetrace: an invalid traceparent was ignored; a new trace is started');
     }
-    // Each trace started here gets its own context in the core, closed when its root ends.
-    ctx = r.openContext();
+    // Each trace started here gets its own context in the core, opened by its root's start and
+    // closed by its end.
+    ctx = r.newContext();
     h = r.start(span, ctx, 0, name, type, t, remote);
     // A span continuing a remote trace stands as its local root, with the remote trace id.
     span._root = span;

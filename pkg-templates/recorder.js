@@ -13,8 +13,8 @@ const NUM = 3;
 const BOOL = 4;
 const END = 5;
 const DEF = 6;
-const CTX_OPEN = 7;
-const CTX_CLOSE = 8;
+const END_CLOSE = 18;
+const OPENS_CONTEXT = 8; // START's flag: the span opens its context first
 const ATTR = 11;
 /** The commands of text fields the JS layer records besides the hot path's (src/commands.rs). */
 export const OP = { INPUTS: 9, OUTPUTS: 10, TYPE: 12, STATUS: 13, EXCEPTION: 15 };
@@ -158,26 +158,17 @@ export class Recorder {
     return id;
   }
 
-  openContext() {
-    this.room(5);
-    const ctx = GIVEN + 1 + (this.nextCtx = (this.nextCtx + 1) % GIVEN_SPAN);
-    this.u8[this.pos] = CTX_OPEN;
-    this.dv.setUint32(this.pos + 1, ctx, true);
-    this.pos += 5;
-    return ctx;
-  }
-
-  closeContext(ctx) {
-    this.room(5);
-    this.u8[this.pos] = CTX_CLOSE;
-    this.dv.setUint32(this.pos + 1, ctx, true);
-    this.pos += 5;
+  /** A new context id for a trace's first span here, which opens it with its start (`start`
+   * with parent 0) and closes it with its end (`end` given the context). */
+  newContext() {
+    return GIVEN + 1 + (this.nextCtx = (this.nextCtx + 1) % GIVEN_SPAN);
   }
 
   /**
    * Starts `span` (its ids are set on it: `_s0`, `_s1`, and for a root `_w0`…`_w3`) in context `ctx`
    * under the span with handle `parent`, or, when `parent` is 0, as a new trace's root or as the
-   * child of `remote`, a parent in another process (`parseTraceparent`). Returns its handle. A name
+   * child of `remote`, a parent in another process (`parseTraceparent`); such a span opens `ctx`
+   * (from `newContext`), and its `end` closes it. Returns its handle. A name
    * or type that cannot be interned goes inline; a start too big for the buffer (a name of tens
    * of thousands of characters) is applied as bytes of its own.
    */
@@ -266,13 +257,18 @@ export class Recorder {
     else this.applyOwn(standalone(bound, (u8, dv) => put(u8, dv, 0)));
   }
 
-  end(h, t) {
-    this.room(13);
+  /** Ends the span with handle `h` at `t`; with `ctx` (not 0), closes that context too: the one
+   * the span opened as its trace's first span here. */
+  end(h, t, ctx = 0) {
+    this.room(17);
     const p = this.pos;
-    this.u8[p] = END;
+    this.u8[p] = ctx ? END_CLOSE : END;
     this.dv.setUint32(p + 1, h, true);
     this.dv.setFloat64(p + 5, t, true);
-    this.pos = p + 13;
+    if (ctx) {
+      this.dv.setUint32(p + 13, ctx, true);
+      this.pos = p + 17;
+    } else this.pos = p + 13;
     this.ends++;
   }
 }
@@ -349,7 +345,7 @@ function putStart(rec, u8, dv, p, span, h, ctx, parent, nid, tid, t, remote, inl
   span._s0 = s0;
   span._s1 = s1;
   const root = parent === 0 && !remote;
-  u8[p + 37] = (root ? 1 : 0) | (remote ? 2 : 0) | (inline ? 4 : 0);
+  u8[p + 37] = (root ? 1 : 0) | (remote ? 2 : 0) | (inline ? 4 : 0) | (parent === 0 ? OPENS_CONTEXT : 0);
   p += 38;
   if (root) {
     dv.setUint32(p, (span._w0 = rec.rand()), false);

@@ -17,11 +17,12 @@
 //!
 //! | opcode | fields |
 //! |---|---|
-//! | [`START`] | handle u32, ctx u32, parent u32 (0: a root or a remote parent's child), name u32, type u32, start f64 ms, span id 8 bytes, flags u8, then by flag: bit 0 a trace id (16 bytes); bit 1 a remote parent (trace id 16 bytes, span id 8 bytes, sampled u8); bit 2 the name and the type inline (each length u32, UTF-8; name and type numbers 0) |
+//! | [`START`] | handle u32, ctx u32, parent u32 (0: a root or a remote parent's child), name u32, type u32, start f64 ms, span id 8 bytes, flags u8, then by flag: bit 0 a trace id (16 bytes); bit 1 a remote parent (trace id 16 bytes, span id 8 bytes, sampled u8); bit 2 the name and the type inline (each length u32, UTF-8; name and type numbers 0); bit 3 the span opens `ctx` first (as [`CTX_OPEN`]: a trace's first span here) |
 //! | [`STR`] | handle u32, key u32, length u32, UTF-8 bytes |
 //! | [`NUM`] | handle u32, key u32, value f64 |
 //! | [`BOOL`] | handle u32, key u32, value u8 |
 //! | [`END`] | handle u32, end f64 ms |
+//! | [`END_CLOSE`] | handle u32, end f64 ms, ctx u32: [`END`], then [`CTX_CLOSE`] of `ctx` |
 //! | [`DEF`] | string number u32, length u32, UTF-8 bytes |
 //! | [`CTX_OPEN`] | ctx u32 |
 //! | [`CTX_CLOSE`] | ctx u32 |
@@ -91,6 +92,11 @@ pub const EXCEPTION: u8 = 15;
 pub const TRACE: u8 = 16;
 /// Counts the spans of a batch the transport gave up on ([`Tracer::report_export_failed`]).
 pub const EXPORT_FAILED: u8 = 17;
+/// Ends a span and closes a context: a trace's first span here, which opened the context.
+pub const END_CLOSE: u8 = 18;
+
+/// [`START`]'s flag: the span opens its context first.
+pub const OPENS_CONTEXT: u8 = 8;
 
 /// The most interned strings kept; the JS layer stops interning before this.
 pub const MAX_STRINGS: usize = 1 << 16;
@@ -372,6 +378,9 @@ impl Recorded {
                     None
                 };
                 (|| {
+                    if flags & OPENS_CONTEXT != 0 {
+                        t.open_context_as(ctx)?;
+                    }
                     let parent = match remote {
                         Some((trace_id, span_id, sampled)) => Parent::Remote(RemoteParent {
                             trace_id: trace_id?,
@@ -420,6 +429,12 @@ impl Recorded {
             END => {
                 let (h, end) = (r.u32()?, r.f64()?);
                 t.end_span_at(h, ms_to_ns(end))
+            }
+            END_CLOSE => {
+                let (h, end, ctx) = (r.u32()?, r.f64()?, r.u32()?);
+                // The context closes even when the end fails, as the two commands would.
+                let ended = t.end_span_at(h, ms_to_ns(end));
+                ended.and(t.close_context(ctx))
             }
             DEF => {
                 let id = r.u32()? as usize;
@@ -665,6 +680,83 @@ mod tests {
         w.op(CTX_OPEN).u32(H);
         w.start(H + 1, H, 0, 1, Some(2));
         (tracer(), Recorded::default(), w)
+    }
+
+    /// Sets [`OPENS_CONTEXT`] on the START just written by `W::start` with a trace id.
+    fn opens_context(w: &mut W) {
+        let at = w.0.len() - 17;
+        w.0[at] |= OPENS_CONTEXT;
+    }
+
+    #[test]
+    fn a_root_opens_and_closes_its_context_in_its_start_and_end_as_the_separate_commands_do() {
+        let run = |fused: bool| {
+            let (mut t, mut rec) = (tracer(), Recorded::default());
+            let mut w = W::default();
+            w.def(1, "root").def(2, "AGENT");
+            if fused {
+                w.start(H + 1, H, 0, 7, Some(9));
+                opens_context(&mut w);
+            } else {
+                w.op(CTX_OPEN).u32(H);
+                w.start(H + 1, H, 0, 7, Some(9));
+            }
+            w.start(H + 2, H, H + 1, 8, None);
+            rec.apply(&mut t, &w.0).unwrap();
+            assert_eq!(rec.failed, 0, "{:?}", rec.last_error);
+            assert_eq!(
+                t.current_span(H).unwrap(),
+                Some(H + 2),
+                "the context is open"
+            );
+            let mut w = W::default();
+            w.op(END).u32(H + 2).f64(1001.0);
+            if fused {
+                w.op(END_CLOSE).u32(H + 1).f64(1002.0).u32(H);
+            } else {
+                w.op(END).u32(H + 1).f64(1002.0);
+                w.op(CTX_CLOSE).u32(H);
+            }
+            rec.apply(&mut t, &w.0).unwrap();
+            assert_eq!(rec.failed, 0, "{:?}", rec.last_error);
+            assert!(
+                matches!(t.current_span(H), Err(Error::UnknownContext(_))),
+                "the context is closed"
+            );
+            assert_eq!((t.open_spans(), t.queued()), (0, 2));
+            t.take_batch(Format::Json).unwrap().body
+        };
+        assert_eq!(run(true), run(false));
+    }
+
+    #[test]
+    fn a_root_that_cannot_open_its_context_is_not_started_and_an_end_that_fails_still_closes() {
+        let (mut t, mut rec) = (tracer(), Recorded::default());
+        let mut w = W::default();
+        w.def(1, "root").def(2, "AGENT");
+        w.start(H + 1, H, 0, 7, Some(9));
+        opens_context(&mut w);
+        // The same context again: refused, and this span is not started.
+        w.start(H + 2, H, 0, 8, Some(9));
+        opens_context(&mut w);
+        rec.apply(&mut t, &w.0).unwrap();
+        assert_eq!(rec.failed, 1);
+        assert_eq!(t.open_spans(), 1);
+        assert_eq!(t.current_span(H).unwrap(), Some(H + 1));
+        // An unknown handle fails its end; the context still closes, and the command after it
+        // applies.
+        let mut w = W::default();
+        w.op(END_CLOSE).u32(H + 9).f64(1002.0).u32(H);
+        w.op(END).u32(H + 1).f64(1002.0);
+        rec.apply(&mut t, &w.0).unwrap();
+        assert_eq!(rec.failed, 1);
+        assert!(matches!(rec.last_error, Some(Error::UnknownSpan(_))));
+        assert!(matches!(t.current_span(H), Err(Error::UnknownContext(_))));
+        assert_eq!((t.open_spans(), t.queued()), (0, 1));
+        // Cut short, the END_CLOSE is malformed.
+        let mut w = W::default();
+        w.op(END_CLOSE).u32(H + 1).f64(1002.0);
+        assert!(rec.apply(&mut t, &w.0).is_err());
     }
 
     #[test]

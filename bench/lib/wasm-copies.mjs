@@ -99,11 +99,10 @@ export async function browserCoreCopiesPerSpan(pkgDir, spans) {
     const rec = new Recorder(core, loaded.memory(), (flags) => failed.push(flags));
     const round = () => {
       for (let i = 0; i < spans; i++) {
-        const ctx = rec.openContext();
+        const ctx = rec.newContext();
         const h = rec.start({}, ctx, 0, 'root', 'UNKNOWN', 1_700_000_000_000 + i);
         for (const k in ATTRS) rec.str(h, k, ATTRS[k]);
-        rec.end(h, 1_700_000_000_001 + i);
-        rec.closeContext(ctx);
+        rec.end(h, 1_700_000_000_001 + i, ctx);
       }
       rec.drain();
     };

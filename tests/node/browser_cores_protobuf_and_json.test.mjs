@@ -50,7 +50,7 @@ function recordSpans(glue) {
   const rec = new Recorder(core, glue.memory, (flags) => failures.push(flags));
   let next = 1;
   rec.rand = () => next++;
-  const ctx = rec.openContext();
+  const ctx = rec.newContext();
   const span = (name, type, parent, t) => {
     const s = {};
     return { s, h: rec.start(s, ctx, parent, name, type, t) };
@@ -66,8 +66,7 @@ function recordSpans(glue) {
   rec.write(textsCommand(OP.STATUS, b.h, ['model refused'], 2));
   rec.end(b.h, 1_700_000_000_010);
   rec.write(textsCommand(OP.OUTPUTS, a.h, ['"done"']));
-  rec.end(a.h, 1_700_000_000_020.75);
-  rec.closeContext(ctx);
+  rec.end(a.h, 1_700_000_000_020.75, ctx);
   rec.drain();
   assert.deepEqual(failures, [], 'every command applied');
   return core;
@@ -123,9 +122,8 @@ test("the browser cores' plain exports behave as the wasm-bindgen Core: errors, 
     assert.equal(a.last_error(), undefined);
     assert.equal(a.take_batch(true), undefined, 'nothing queued: no body');
     const rec = new Recorder(a, memory, () => assert.fail('a command failed'));
-    const ctx = rec.openContext();
-    rec.end(rec.start({}, ctx, 0, 'only in a', 'CHAIN', 1_700_000_000_000), 1_700_000_000_001);
-    rec.closeContext(ctx);
+    const ctx = rec.newContext();
+    rec.end(rec.start({}, ctx, 0, 'only in a', 'CHAIN', 1_700_000_000_000), 1_700_000_000_001, ctx);
     rec.drain();
     assert.equal(b.take_batch(true), undefined, 'the other core has nothing');
     const body = Buffer.from(a.take_batch(true));

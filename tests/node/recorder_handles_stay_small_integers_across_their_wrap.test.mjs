@@ -22,15 +22,14 @@ test('handles and context ids stay small integers and the core takes them across
   rec.nextCtx = 2 ** 29 - 4;
   const seen = { handles: [], contexts: [] };
   for (let trace = 0; trace < 4; trace++) {
-    const ctx = rec.openContext();
+    const ctx = rec.newContext();
     seen.contexts.push(ctx);
     const rootSpan = rec.start({}, ctx, 0, 'root', 'CHAIN', 1000 + trace);
     const child = rec.start({}, ctx, rootSpan, 'child', 'LLM', 1000.5 + trace);
     seen.handles.push(rootSpan, child);
     rec.str(child, 'k', 'v');
     rec.end(child, 1001 + trace);
-    rec.end(rootSpan, 1002 + trace);
-    rec.closeContext(ctx);
+    rec.end(rootSpan, 1002 + trace, ctx);
   }
   rec.drain();
   for (const x of [...seen.handles, ...seen.contexts]) {
