@@ -76,7 +76,10 @@ export class Recorder {
     this.nextCtx = 0;
     this.ends = 0; // spans ended since the exporter last asked the core
     this.drained = false; // whether the core applied commands since then
-    this.ids = new Uint32Array(4096);
+    // Signed words: on a span they are small integers wherever V8's are 32 bits (Node on x64), and
+    // half of them where they are 31 (pointer compression), where unsigned words would be a heap
+    // number each (or a quarter of them): 87-130 B less garbage per span in Node.
+    this.ids = new Int32Array(4096);
     this.idAt = this.ids.length;
   }
 
@@ -273,7 +276,8 @@ export class Recorder {
   }
 }
 
-/** Fills `a` (a Uint32Array) with random words, crypto.getRandomValues else Math.random; returns it. */
+/** Fills `a` (a Uint32Array or an Int32Array) with random words, crypto.getRandomValues else
+ * Math.random; returns it. */
 export function fillRandom(a) {
   const c = globalThis.crypto;
   if (typeof c?.getRandomValues === 'function') c.getRandomValues(a);
@@ -503,6 +507,7 @@ export const exportFailedCommand = (spans) => standalone(5, (u8, dv) => {
   return 5;
 });
 
+// A word as 8 hex digits (a signed word as its unsigned bits).
 const hex8 = (n) => (n >>> 0).toString(16).padStart(8, '0');
 
 /** Lowercase hex of a span id's words (as written: big-endian). */
