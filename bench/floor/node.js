@@ -1,0 +1,37 @@
+// The floor: a stand-in for edgetrace's package (its `init`, `withSpan` and `flush`) that records
+// nothing and does only what any tracer of this API must: make the span active for the callback
+// with AsyncLocalStorage, find the active one, and end a span when its callback's promise settles
+// (a `.then`). Given to bench/instructions.mjs or bench/garbage.mjs beside pkg/, it shows how much
+// of a scenario's instructions and garbage is the scenario's own shape and how much is edgetrace:
+//   node bench/instructions.mjs bench/floor pkg --timed-only --scenario nestedAsync
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+const als = new AsyncLocalStorage();
+
+class Span {
+  constructor(parent) {
+    this.parent = parent;
+  }
+
+  setAttributes() {
+    return this;
+  }
+}
+
+export function init() {}
+
+export async function flush() {}
+
+export function withSpan(callback) {
+  const span = new Span(als.getStore());
+  const result = als.run(span, callback, span);
+  if (result !== null && typeof result?.then === 'function') {
+    return result.then(
+      (v) => v,
+      (e) => {
+        throw e;
+      },
+    );
+  }
+  return result;
+}
