@@ -365,11 +365,11 @@ export class Span {
     this._w2 = 0;
     this._w3 = 0;
     this._slot = undefined; // runner slot of its async body, without AsyncLocalStorage
-    this._remoteSampled = null; // a span continuing a remote trace: whether the remote sampled it
-    this._sampled = null; // a root: whether the core keeps its trace, once asked (traceparent)
+    // A root: whether the core keeps its trace, once asked (traceparent); false from the start for
+    // a span continuing a remote trace its caller did not sample.
+    this._sampled = null;
     // Set by startSpan; declared here so every span has the constructor's shape.
     this._type = undefined;
-    this._ownsContext = false;
   }
 
   /** Whether this span records anything (false when tracing is off or sampling dropped it). */
@@ -542,7 +542,8 @@ export class Span {
     // Its body may still run (a span ended by hand): spans started there no longer nest under it.
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
     const r = state.rec;
-    r.end(this._h, o?.endTimeMs ? o.endTimeMs : state.clock.now(), this._ownsContext ? this._ctx : 0);
+    // A trace's first span here (its `_root`) opened the trace's context, and closes it.
+    r.end(this._h, o?.endTimeMs ? o.endTimeMs : state.clock.now(), this._root === this ? this._ctx : 0);
     state.exporter?.onSpanEnd();
     if (state.options.onSpanEnd && this._h) notifyEnd(this);
   }
@@ -564,7 +565,7 @@ function sampled(root) {
       const lo = parseInt(id.slice(24, 32), 16);
       keep = hi * 2 ** 21 + Math.floor(lo / 2 ** 11) < Math.trunc(ratio * 2 ** 53);
     }
-    root._sampled = keep && root._remoteSampled !== false;
+    root._sampled = keep;
   }
   return root._sampled;
 }
@@ -885,13 +886,12 @@ export function startSpan(options = {}) {
     span._root = span;
     if (remote) {
       span._traceId = remote.traceId;
-      span._remoteSampled = remote.sampled;
+      if (!remote.sampled) span._sampled = false;
     }
   }
   span._h = h;
   span._ctx = ctx;
   span._type = type;
-  span._ownsContext = !child;
   if (!child) state.lastTrace = span;
   if (o.inputs !== undefined) span.setInputs(o.inputs);
   if (o.attributes) span.setAttributes(o.attributes);
