@@ -225,9 +225,15 @@ test("a span's traceparent says sampled exactly for the traces the core keeps", 
     child.end();
     s.end();
   }
-  const unsampled = startSpan({ name: 'remote-unsampled', traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-00`, parent: null });
+  // A trace id the ratio keeps (its low 64 bits are 1): only the remote parent's flag decides.
+  const keptId = `${'c'.repeat(16)}${'0'.repeat(15)}1`;
+  const unsampled = startSpan({ name: 'remote-unsampled', traceparent: `00-${keptId}-${'d'.repeat(16)}-00`, parent: null });
   assert.equal(unsampled.traceparent().slice(-2), '00', 'a remote parent not sampled');
   unsampled.end();
+  const remoteSampled = startSpan({ name: 'remote-sampled', traceparent: `00-${keptId}-${'e'.repeat(16)}-01`, parent: null });
+  assert.equal(remoteSampled.traceparent().slice(-2), '01', 'a remote parent sampled, and a trace id the ratio keeps');
+  flags.set(keptId, '01');
+  remoteSampled.end();
   await flush();
   const exported = new Set(col.spans().map((x) => x.traceId));
   const kept = [...flags].filter(([, f]) => f === '01').map(([t]) => t);
