@@ -76,25 +76,32 @@ export class Exporter {
       }
       ready = core?.stats()[CORE_AT.batchReady] === 1;
     }
-    if (ready) {
-      // One flush at a time from span ends: in a synchronous burst of spans every end sees a
-      // full batch, and a flush (with its promises) per end would hold memory until the burst
-      // is over. The running flush takes every batch that is ready when it gets to it.
-      if (this.flushing) return;
-      this.flushing = true;
-      this.flush()
-        .catch(() => {})
-        .finally(() => {
-          this.flushing = false;
-        });
-    } else if (this.timer === null && this.o.flushIntervalMs > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.flush().catch(() => {});
-      }, this.o.flushIntervalMs);
-      // Never keep a Node process alive just for tracing.
-      this.timer?.unref?.();
-    }
+    // The closures live in methods of their own: a function that makes one (of `this`) allocates
+    // its context on every call, here once per span.
+    if (ready) this.flushFromEnd();
+    else if (this.timer === null && this.o.flushIntervalMs > 0) this.armTimer();
+  }
+
+  // One flush at a time from span ends: in a synchronous burst of spans every end sees a full
+  // batch, and a flush (with its promises) per end would hold memory until the burst is over. The
+  // running flush takes every batch that is ready when it gets to it.
+  flushFromEnd() {
+    if (this.flushing) return;
+    this.flushing = true;
+    this.flush()
+      .catch(() => {})
+      .finally(() => {
+        this.flushing = false;
+      });
+  }
+
+  armTimer() {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush().catch(() => {});
+    }, this.o.flushIntervalMs);
+    // Never keep a Node process alive just for tracing.
+    this.timer?.unref?.();
   }
 
   /** Takes the next encoded batch out of the core, or null. */
