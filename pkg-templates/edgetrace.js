@@ -355,8 +355,7 @@ export class Span {
     this._ctx = ctx;
     this.name = name;
     this._ended = handle === 0;
-    this._traceId = null;
-    this._spanId = null;
+    this._traceId = null; // its trace id in hex, once asked (or given: a remote parent's)
     this._s0 = 0; // span id words, when drawn here (recorded spans)
     this._s1 = 0;
     this._root = null; // a recorded trace's root span, which holds its trace id words
@@ -388,8 +387,7 @@ export class Span {
 
   /** The span id, 16 hex digits. */
   get spanId() {
-    if (this._spanId === null && this._h) this._spanId = spanIdHex(this._s0, this._s1);
-    return this._spanId ?? '';
+    return this._h ? spanIdHex(this._s0, this._s1) : '';
   }
 
   /** MLflow's id for this span's trace: `tr-<32 hex>`. */
@@ -535,9 +533,6 @@ export class Span {
       if (o.attributes) this.setAttributes(o.attributes);
       if (o.status !== undefined) this.setStatus(o.status);
     }
-    // Ids drawn here are known after the end; the core's own (a remote parent's trace) are read now.
-    if (!this._root) this._traceId = this.traceId;
-    if (!(this._s0 || this._s1) && state.options.onSpanEnd) this._spanId = this.spanId;
     this._ended = true;
     // Its body may still run (a span ended by hand): spans started there no longer nest under it.
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
