@@ -171,9 +171,9 @@ export class Recorder {
    * Starts `span` (its ids are set on it: `_s0`, `_s1`, and for a root `_w0`…`_w3`) in context `ctx`
    * under the span with handle `parent`, or, when `parent` is 0, as a new trace's root or as the
    * child of `remote`, a parent in another process (`parseTraceparent`); such a span opens `ctx`
-   * (from `newContext`), and its `end` closes it. Returns its handle. A name
-   * or type that cannot be interned goes inline; a start too big for the buffer (a name of tens
-   * of thousands of characters) is applied as bytes of its own.
+   * (from `newContext`), and its `end` closes it. Returns its handle. A name or type that cannot
+   * be interned goes inline; a start too big for the buffer (a name of tens of thousands of
+   * characters) is applied as bytes of its own.
    */
   start(span, ctx, parent, name, type, t, remote = null) {
     const nid = this.sid(name);

@@ -25,7 +25,7 @@ export async function flush() {}
 export function withSpan(callback) {
   const span = new Span(als.getStore());
   const result = als.run(span, callback, span);
-  if (result !== null && typeof result?.then === 'function') {
+  if (typeof result?.then === 'function') {
     return result.then(
       (v) => v,
       (e) => {
