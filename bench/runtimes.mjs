@@ -1,7 +1,7 @@
 // Per-span cost in headless Chromium and in workerd, the same scenarios as in Node, each run
 // alternately for edgetrace and OpenTelemetry. Prints one JSON line. Chromium's pages run their
 // plan themselves with no DevTools session attached (bench/lib/page-runner.mjs says why).
-//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only]
+//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--isolated]
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,24 +52,34 @@ if (chromiumOnly) {
   console.log(JSON.stringify(results));
   process.exit(0);
 }
-const mf = new Miniflare({
-  modules: true, scriptPath: join(dir, 'worker.js'), modulesRoot: dir,
+// Both libraries run in one Worker (one isolate), as in Chromium's page. With --isolated each runs
+// in a Worker of its own, so in an isolate of its own: neither then pays for the other's garbage
+// (no GC can be forced between rounds in workerd) nor shares V8's feedback and tiering of the
+// scenario code both call; the floors run in a third.
+const isolated = process.argv.includes('--isolated');
+const worker = (name) => ({
+  name, modules: true, scriptPath: join(dir, 'worker.js'), modulesRoot: dir,
   modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
-  compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'], cf: false,
+  compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'],
 });
+const names = isolated ? ['edgetrace', 'otel', 'floor'] : ['bench'];
+const mf = new Miniflare({ workers: names.map(worker), cf: false });
 try {
+  const fetchers = isolated ? Object.fromEntries(await Promise.all(names.map(async (n) => [n, await mf.getWorker(n)]))) : null;
+  // `q.who` (or `q.floor`) picks the Worker when isolated.
   const call = async (q) => {
+    const url = `http://bench.test/?${new URLSearchParams(q)}`;
     const t0 = performance.now();
-    const res = await mf.dispatchFetch(`http://bench.test/?${new URLSearchParams(q)}`);
+    const res = await (isolated ? fetchers[q.floor ? 'floor' : q.who].fetch(url) : mf.dispatchFetch(url));
     await res.text();
     return performance.now() - t0;
   };
-  for (let i = 0; i < 5; i++) await call({ ops: 0 });
+  for (const who of ['edgetrace', 'otel']) for (let i = 0; i < 5; i++) await call({ ops: 0, who });
   for (const sc of SCENARIOS) {
     const r = { edgetrace: [], otel: [] };
     for (let i = 0; i < rounds + 1; i++) {
       for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
-        const empty = median([await call({ ops: 0 }), await call({ ops: 0 }), await call({ ops: 0 })]);
+        const empty = median([await call({ ops: 0, who }), await call({ ops: 0, who }), await call({ ops: 0, who })]);
         const n = opsFor(sc, ops);
         const ms = (await call({ scenario: sc.id, who, ops: n })) - empty;
         if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans));
@@ -85,7 +95,7 @@ try {
     const xs = [];
     const n = ops * 100;
     for (let i = 0; i < rounds; i++) {
-      const empty = median([await call({ ops: 0 }), await call({ ops: 0 }), await call({ ops: 0 })]);
+      const empty = median([await call({ ops: 0, floor: kind }), await call({ ops: 0, floor: kind }), await call({ ops: 0, floor: kind })]);
       xs.push(((await call({ floor: kind, ops: n })) - empty) * 1e6 / n);
     }
     results.workerdFloorsNs[kind] = xs;

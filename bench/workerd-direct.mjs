@@ -1,0 +1,150 @@
+// The workerd rows without Miniflare: the bench Worker (bench/entries/workerd-bench.js, bundled as
+// bench/runtimes.mjs bundles it) served by the workerd binary from a config of its own, one
+// process per package, timed per request by the caller as bench/runtimes.mjs does (an empty
+// request's time subtracted). Two uses:
+// - a cross-check of the Miniflare rows: Miniflare runs the same workerd, but session 14 found a
+//   change that made Miniflare's nested sync row 1.7x as slow run as fast as before here;
+// - V8 flags, which Miniflare gives no way to set (`--v8-flags "--no-maglev --trace-deopt"`);
+//   what workerd prints goes to bench/out/workerd-direct-<i>/workerd.log.
+// With several packages (copies of pkg/ from different commits), each round alternates them, so
+// they are compared in the same minutes of a shared host.
+//   node bench/workerd-direct.mjs [PKG_DIR…] [--rounds 8] [--ops 1000] [--scenario root5,nested] [--v8-flags "…"]
+import { spawn } from 'node:child_process';
+import { build } from 'esbuild';
+import { closeSync, copyFileSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { createServer } from 'node:net';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import workerd from 'workerd';
+import { median, opsFor, SCENARIOS } from './lib/scenarios.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv.splice(i, 2)[1] : dflt;
+};
+const rounds = Number(opt('rounds', '8'));
+const ops = Number(opt('ops', '1000'));
+const which = opt('scenario', 'root5,nested').split(',');
+const v8Flags = opt('v8-flags', '').split(/\s+/).filter(Boolean);
+const pkgs = (argv.length ? argv : [join(here, '../pkg')]).map((d) => resolve(d));
+const say = (m) => process.stderr.write(`[bench:workerd-direct] ${m}\n`);
+for (const id of which) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}; one of ${SCENARIOS.map((s) => s.id).join(', ')}`);
+
+/** Bundles the bench Worker with the package in `pkg` into `dir`, with a workerd config beside it. */
+async function bundle(pkg, dir) {
+  rmSync(dir, { recursive: true, force: true });
+  for (const d of ['node_modules', 'core', 'llm']) mkdirSync(join(dir, d), { recursive: true });
+  symlinkSync(pkg, join(dir, 'node_modules', 'edgetrace'));
+  await build({
+    entryPoints: [join(here, 'entries/workerd-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'], mainFields: ['browser', 'module', 'main'], outfile: join(dir, 'worker.js'),
+    nodePaths: [join(dir, 'node_modules'), join(here, '../node_modules')],
+    alias: { async_hooks: join(here, 'entries/shims/async_hooks.js'), events: join(here, 'entries/shims/events.js') },
+    external: [...builtinModules.filter((m) => m !== 'async_hooks' && m !== 'events'), 'node:*', '*.wasm'], logLevel: 'error',
+  });
+  copyFileSync(join(pkg, 'core/edgetrace_bg.wasm'), join(dir, 'core/edgetrace_bg.wasm'));
+  copyFileSync(join(pkg, 'llm/edgetrace_llm_bg.wasm'), join(dir, 'llm/edgetrace_llm_bg.wasm'));
+  // The same compatibility date and flags as bench/runtimes.mjs gives Miniflare.
+  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .bench) ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+  v8Flags = [ ${v8Flags.map((f) => JSON.stringify(f)).join(', ')} ],
+);
+const bench :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "core/edgetrace_bg.wasm", wasm = embed "core/edgetrace_bg.wasm"),
+    (name = "llm/edgetrace_llm_bg.wasm", wasm = embed "llm/edgetrace_llm_bg.wasm"),
+  ],
+  compatibilityDate = "2026-04-01",
+  compatibilityFlags = ["nodejs_compat"],
+);
+`);
+}
+
+const freePort = () => new Promise((ok, fail) => {
+  const s = createServer();
+  s.once('error', fail);
+  s.listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => ok(port));
+  });
+});
+
+/** Starts workerd on the config in `dir`, on a free loopback port (what it prints goes to
+ * `dir`/workerd.log: V8's traces, with --v8-flags); resolves once it answers. */
+async function serve(dir) {
+  const port = await freePort();
+  const log = openSync(join(dir, 'workerd.log'), 'w');
+  const child = spawn(workerd.default ?? workerd, ['serve', join(dir, 'config.capnp'), `--socket-addr=http=127.0.0.1:${port}`], { stdio: ['ignore', log, 'pipe'] });
+  closeSync(log);
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; ; i++) {
+    try {
+      await (await fetch(`${url}?ops=0`)).text();
+      return { url, pid: child.pid, child };
+    } catch {
+      if (child.exitCode !== null || i > 100) throw new Error(`workerd did not start: ${err.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const servers = [];
+const stop = () => {
+  for (const s of servers) {
+    try {
+      process.kill(s.pid);
+    } catch {}
+  }
+};
+process.on('exit', stop);
+try {
+  for (const [i, pkg] of pkgs.entries()) {
+    const dir = join(here, 'out', `workerd-direct-${i}`);
+    say(`bundling ${pkg} into ${dir}`);
+    await bundle(pkg, dir);
+    servers.push({ name: basename(pkg), ...(await serve(dir)) });
+  }
+  say(`workerd ${workerd.version ?? ''} on ${servers.map((s) => s.url).join(', ')}${v8Flags.length ? `, V8 flags ${v8Flags.join(' ')}` : ''}`);
+  const time = async (url, q) => {
+    const t0 = performance.now();
+    const res = await fetch(`${url}?${new URLSearchParams(q)}`);
+    await res.text();
+    if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+    return performance.now() - t0;
+  };
+  for (const s of servers) for (let i = 0; i < 5; i++) await time(s.url, { ops: 0 });
+  for (const id of which) {
+    const sc = SCENARIOS.find((s) => s.id === id);
+    const n = opsFor(sc, ops);
+    const ns = new Map(servers.map((s) => [s, { edgetrace: [], otel: [] }]));
+    // Round 0 warms up and is not counted; each round alternates which package and which library
+    // goes first.
+    for (let r = 0; r <= rounds; r++) {
+      const order = r % 2 ? [...servers].reverse() : servers;
+      for (const s of order) {
+        for (const who of r % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
+          const empty = median([await time(s.url, { ops: 0 }), await time(s.url, { ops: 0 }), await time(s.url, { ops: 0 })]);
+          const ms = (await time(s.url, { scenario: id, who, ops: n })) - empty;
+          if (r > 0) ns.get(s)[who].push((ms * 1e6) / (n * sc.spans));
+        }
+      }
+      say(`${id}: round ${r}/${rounds}`);
+    }
+    for (const s of servers) {
+      const { edgetrace, otel } = ns.get(s);
+      const e = median(edgetrace);
+      const o = median(otel);
+      console.log(`${s.name}: ${id}, edgetrace ${e.toFixed(0)} ns/span, OpenTelemetry ${o.toFixed(0)} ns/span, ratio ${(e / o).toFixed(2)} (${rounds} rounds of ${n} ops)`);
+    }
+  }
+} finally {
+  stop();
+}
