@@ -108,8 +108,9 @@ const spread = (xs) => `${us(Math.min(...xs))}–${us(Math.max(...xs))}`;
 const verdict = (ratio, target) => (ratio <= target ? '**met**' : 'missed');
 // A ratio to two decimals, or three where two would round it onto the target and hide the verdict.
 const ratioText = (ratio, target) => (ratio.toFixed(2) === target.toFixed(2) && ratio !== target ? ratio.toFixed(3) : ratio.toFixed(2));
-function spanTable(title, rs, rounds, ops) {
-  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first; an even number of rounds, so each library goes first in half of them (whichever goes second in a round pays for the first one's garbage, most visibly in workerd, where no GC can be forced between them). µs per span: median (min–max over rounds).`, '',
+// `together`: how the two libraries share the runtime (who pays for whose garbage).
+function spanTable(title, rs, rounds, ops, together) {
+  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first; an even number of rounds, so each library goes first in half of them. ${together} µs per span: median (min–max over rounds).`, '',
     'The ratio is the two medians\' ratio. Beside it, each round\'s own ratio (the two libraries measured back to back in that round): their median and range show how much of a verdict near the line is the host\'s noise.', '',
     '| scenario | edgetrace µs/span | OpenTelemetry µs/span | ratio | per round: median (min–max) | target ≤ 0.25 |', '|---|---|---|---|---|---|'];
   for (const sc of SCENARIOS) {
@@ -140,13 +141,13 @@ const md = [
   '',
   'Same scenarios everywhere (`bench/lib/scenarios.mjs`): edgetrace through its public API (`withSpan`, `setAttributes`, `flush`), OpenTelemetry through `startActiveSpan` with a `BatchSpanProcessor`. In the first four rows neither library exports while timed: both only buffer, with queues big enough and their batch triggers out of reach. The payload rows time the export too. For edgetrace that is OTLP built in wasm and handed to a no-op `fetch`; for OpenTelemetry it is its own `JsonTraceSerializer` / `ProtobufTraceSerializer` in the exporter.',
   '',
-  spanTable('Node (AsyncLocalStorage for both)', nodeRes.scenarios, nodeRes.rounds, nodeRes.ops),
+  spanTable('Node (AsyncLocalStorage for both)', nodeRes.scenarios, nodeRes.rounds, nodeRes.ops, 'Both libraries run in one process, with a GC forced before each one\'s turn.'),
   '',
   `Floors in Node, per call: a plain wrapper ${median(nodeRes.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(nodeRes.floors.alsRun).toFixed(1)} ns.${nodeRes.floors.asyncShape ? ` The async scenario's shape with no tracing (\`AsyncLocalStorage.run\` per level, the same awaits, a \`.then\` per level): ${(median(nodeRes.floors.asyncShape) / 1000).toFixed(2)} µs per span.` : ''}`,
   '',
   `Payload bytes per span in Node: OTLP JSON, edgetrace ${nodeRes.scenarios.nestedJson.bytesPerSpan.edgetrace?.toFixed(0)} B and OpenTelemetry ${nodeRes.scenarios.nestedJson.bytesPerSpan.otel?.toFixed(0)} B; protobuf, edgetrace ${nodeRes.scenarios.nestedProto.bytesPerSpan.edgetrace?.toFixed(0)} B and OpenTelemetry ${nodeRes.scenarios.nestedProto.bytesPerSpan.otel?.toFixed(0)} B. edgetrace's spans carry MLflow's \`mlflow.spanType\`, inputs and outputs attributes besides the 5.`,
   '',
-  spanTable('Headless Chromium (OpenTelemetry WebTracerProvider, no Zone.js; no DevTools session attached)', rtRes.chromium, rtRes.rounds, rtRes.ops),
+  spanTable('Headless Chromium (OpenTelemetry WebTracerProvider, no Zone.js; no DevTools session attached)', rtRes.chromium, rtRes.rounds, rtRes.ops, 'Both libraries run in one page, where no GC can be forced: whichever goes second in a round pays for the first one\'s garbage.'),
   '',
   'Without Zone.js, OpenTelemetry web loses the active span at the first `await`, so its async rows do less work than edgetrace\'s. edgetrace finds the active span after an await from V8\'s async stack trace: it captures the call sites of the nearest frames (`Error.captureStackTrace`) for each span started with no synchronous parent. That capture is most of its cost in the async rows. In the row where each child is given its parent (`withSpan(fn, { parent })`; for OpenTelemetry, `startActiveSpan` with a context holding it), neither library looks the parent up, and both keep it across `await`: the same work on both sides.',
   '',
@@ -154,7 +155,9 @@ const md = [
   '',
   ...(rtRes.chromiumCaptureFloorNs ? [`Floor in Chromium: one such capture, from an async function awaiting inside a named async runner, costs ${(median(rtRes.chromiumCaptureFloorNs) / 1000).toFixed(2)} µs (min–max ${(Math.min(...rtRes.chromiumCaptureFloorNs) / 1000).toFixed(2)}–${(Math.max(...rtRes.chromiumCaptureFloorNs) / 1000).toFixed(2)}). In the async rows that find the parent themselves, 10 of every 11 spans start after an await, so no library that keeps the parent across \`await\` this way can be below ${((median(rtRes.chromiumCaptureFloorNs) * 10) / 11 / 1000).toFixed(2)} µs per span there; a quarter of OpenTelemetry web's cost is ${(median(rtRes.chromium.nestedAsync.otel) / 4 / 1000).toFixed(2)} µs.`] : []),
   '',
-  spanTable('workerd via Miniflare (nodejs_compat: AsyncLocalStorage for both)', rtRes.workerd, rtRes.rounds, rtRes.ops),
+  spanTable('workerd via Miniflare (nodejs_compat: AsyncLocalStorage for both)', rtRes.workerd, rtRes.rounds, rtRes.ops, rtRes.workerdIsolated
+    ? 'Each library runs in a Worker of its own, so in a V8 isolate of its own, as in an app: neither pays for the other\'s garbage (no GC can be forced between rounds in workerd) or shares V8\'s feedback on the scenario code. (Until session 14 both ran in one Worker; `node bench/runtimes.mjs 8 1000 --shared` still measures so.)'
+    : 'Both libraries run in one Worker (`--shared`), where no GC can be forced: whichever goes second in a round pays for the first one\'s garbage.'),
   '',
   'Workers\' clocks do not advance while code runs, so in workerd each request runs the ops and the caller times it. The time of an empty request is subtracted.',
   '',

@@ -1,7 +1,7 @@
 // Per-span cost in headless Chromium and in workerd, the same scenarios as in Node, each run
 // alternately for edgetrace and OpenTelemetry. Prints one JSON line. Chromium's pages run their
 // plan themselves with no DevTools session attached (bench/lib/page-runner.mjs says why).
-//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--isolated]
+//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--shared]
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ await build({
 copyFileSync(join(here, '../pkg/core/edgetrace_bg.wasm'), join(dir, 'core/edgetrace_bg.wasm'));
 copyFileSync(join(here, '../pkg/llm/edgetrace_llm_bg.wasm'), join(dir, 'llm/edgetrace_llm_bg.wasm'));
 
-const results = { rounds, ops, chromium: {}, workerd: {} };
+const results = { rounds, ops, chromium: {}, workerd: {}, workerdIsolated: !process.argv.includes('--shared') };
 
 // --- Chromium --- (pages that run their own plan, no DevTools session: bench/lib/page-runner.mjs)
 results.chromiumVersion = await chromiumVersion();
@@ -52,11 +52,14 @@ if (chromiumOnly) {
   console.log(JSON.stringify(results));
   process.exit(0);
 }
-// Both libraries run in one Worker (one isolate), as in Chromium's page. With --isolated each runs
-// in a Worker of its own, so in an isolate of its own: neither then pays for the other's garbage
-// (no GC can be forced between rounds in workerd) nor shares V8's feedback and tiering of the
-// scenario code both call; the floors run in a third.
-const isolated = process.argv.includes('--isolated');
+// Each library runs in a Worker of its own, so in an isolate of its own, as it would in an app:
+// neither pays for the other's garbage (no GC can be forced between rounds in workerd) nor shares
+// V8's feedback and tiering of the scenario code both call. The floors run in a third. With
+// --shared both run in one Worker (as until session 14). Measured so, a change can move time from
+// one library's column to the other's: a smaller span object, tried in session 14, read 1.4-1.8x
+// as slow in edgetrace's nested row while OpenTelemetry's got faster (their sum about the same),
+// and no slower than before with each library in its own isolate.
+const isolated = !process.argv.includes('--shared');
 const worker = (name) => ({
   name, modules: true, scriptPath: join(dir, 'worker.js'), modulesRoot: dir,
   modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
