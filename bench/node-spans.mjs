@@ -1,69 +1,134 @@
 // Per-span cost in Node, edgetrace against OpenTelemetry JS, run alternately round by round.
 // Prints one JSON line: for each scenario, ns per span of each round for both, plus the floors.
-//   node --expose-gc bench/node-spans.mjs ROUNDS OPS
-import * as otelApi from '@opentelemetry/api';
+//   node --expose-gc bench/node-spans.mjs ROUNDS OPS [--shared]
+// Each library runs in a Node process of its own (a child of this one, which asks each in turn
+// to run a round and report its time), as in an app that traces with one of them. In one process
+// each would pay for the other: Node 20 runs every enabled AsyncLocalStorage's propagation on every
+// promise, and edgetrace's stays enabled once used, so OpenTelemetry's async rounds paid for two
+// while edgetrace's paid for one; and both share V8's feedback on the scenario code. --shared runs
+// both in this process, as until session 14 (a GC is forced before each library's turn).
+import { fork } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import * as et from '../pkg/node.js';
-import { edgetraceOps, median, opsFor, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
-import { edgetraceInit, otelNode } from './lib/setups.mjs';
+import { fileURLToPath } from 'node:url';
+import { median, opsFor, SCENARIOS, timeOps } from './lib/scenarios.mjs';
 
-const rounds = Number(process.argv[2] || 7);
-const ops = Number(process.argv[3] || 2000);
 const now = () => performance.now();
-const out = { rounds, ops, scenarios: {}, floors: {} };
+const childOf = process.argv.indexOf('--child');
 
-for (const sc of SCENARIOS) {
-  const res = { edgetrace: [], otel: [], bytesPerSpan: {} };
-  const n = opsFor(sc, ops);
-  for (let r = 0; r < rounds + 1; r++) {
-    const order = r % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel'];
-    for (const who of order) {
-      globalThis.gc?.();
-      let ms;
-      if (who === 'edgetrace') {
-        const h = edgetraceInit(et, sc.export);
-        const op = edgetraceOps(et)[sc.id];
-        ms = await timeOps(op, n, sc.async, now);
-        if (sc.export) ms += await (async () => { const t = now(); await h.drain(); return now() - t; })();
-        else await h.drain();
-        if (sc.export) res.bytesPerSpan.edgetrace = h.bytes() / (n * sc.spans);
-      } else {
-        const o = otelNode(sc.export);
-        const op = otelOps(o.tracer, otelApi)[sc.id];
-        ms = await timeOps(op, n, sc.async, now);
-        if (sc.export) ms += await (async () => { const t = now(); await o.drain(); return now() - t; })();
-        else await o.drain();
-        if (sc.export) res.bytesPerSpan.otel = o.bytes() / (n * sc.spans);
-        await o.close();
-      }
-      if (r > 0) res[who].push((ms * 1e6) / (n * sc.spans)); // round 0 warms up
+/** One library's rounds: `run(scenarioId, n)` times n ops (and the export, in the payload
+ * scenarios); returns { ms, bytesPerSpan }. */
+async function library(who) {
+  if (who === 'edgetrace') {
+    const et = await import('../pkg/node.js');
+    const { edgetraceInit, edgetraceOps } = await import('./lib/scenarios.mjs');
+    return async (sc, n) => {
+      const h = edgetraceInit(et, sc.export);
+      const op = edgetraceOps(et)[sc.id];
+      let ms = await timeOps(op, n, sc.async, now);
+      if (sc.export) ms += await (async () => { const t = now(); await h.drain(); return now() - t; })();
+      else await h.drain();
+      return { ms, bytesPerSpan: sc.export ? h.bytes() / (n * sc.spans) : null };
+    };
+  }
+  const otelApi = await import('@opentelemetry/api');
+  const { otelOps } = await import('./lib/scenarios.mjs');
+  const { otelNode } = await import('./lib/setups.mjs');
+  return async (sc, n) => {
+    const o = otelNode(sc.export);
+    const op = otelOps(o.tracer, otelApi)[sc.id];
+    let ms = await timeOps(op, n, sc.async, now);
+    if (sc.export) ms += await (async () => { const t = now(); await o.drain(); return now() - t; })();
+    else await o.drain();
+    const bytesPerSpan = sc.export ? o.bytes() / (n * sc.spans) : null;
+    await o.close();
+    return { ms, bytesPerSpan };
+  };
+}
+
+if (childOf >= 0) {
+  // A child: runs the rounds it is asked for, with a GC before each.
+  const run = await library(process.argv[childOf + 1]);
+  process.on('message', async ({ id, n }) => {
+    globalThis.gc?.();
+    const sc = SCENARIOS.find((s) => s.id === id);
+    process.send(await run(sc, n));
+  });
+  process.send({ ready: true });
+} else {
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const rounds = Number(args[0] || 7);
+  const ops = Number(args[1] || 2000);
+  const shared = process.argv.includes('--shared');
+  const out = { rounds, ops, shared, scenarios: {}, floors: {} };
+  const runners = {};
+  const children = [];
+  if (shared) {
+    for (const who of ['edgetrace', 'otel']) {
+      const run = await library(who);
+      runners[who] = async (sc, n) => {
+        globalThis.gc?.();
+        return run(sc, n);
+      };
+    }
+  } else {
+    for (const who of ['edgetrace', 'otel']) {
+      const child = fork(fileURLToPath(import.meta.url), ['--child', who], { execArgv: ['--expose-gc'] });
+      children.push(child);
+      const replies = [];
+      const waiting = [];
+      child.on('message', (m) => (waiting.length ? waiting.shift()(m) : replies.push(m)));
+      const next = () => new Promise((ok) => (replies.length ? ok(replies.shift()) : waiting.push(ok)));
+      child.once('exit', (code) => {
+        if (code) throw new Error(`the ${who} process exited with ${code}`);
+      });
+      await next(); // ready
+      runners[who] = (sc, n) => {
+        child.send({ id: sc.id, n });
+        return next();
+      };
     }
   }
-  res.ratio = median(res.edgetrace) / median(res.otel);
-  out.scenarios[sc.id] = res;
-  process.stderr.write(`[bench:node] ${sc.id}: edgetrace ${median(res.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(res.otel).toFixed(0)} ns/span, ratio ${res.ratio.toFixed(2)}\n`);
-}
+  try {
+    for (const sc of SCENARIOS) {
+      const res = { edgetrace: [], otel: [], bytesPerSpan: {} };
+      const n = opsFor(sc, ops);
+      for (let r = 0; r < rounds + 1; r++) {
+        const order = r % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel'];
+        for (const who of order) {
+          const { ms, bytesPerSpan } = await runners[who](sc, n);
+          if (bytesPerSpan !== null) res.bytesPerSpan[who] = bytesPerSpan;
+          if (r > 0) res[who].push((ms * 1e6) / (n * sc.spans)); // round 0 warms up
+        }
+      }
+      res.ratio = median(res.edgetrace) / median(res.otel);
+      out.scenarios[sc.id] = res;
+      process.stderr.write(`[bench:node] ${sc.id}: edgetrace ${median(res.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(res.otel).toFixed(0)} ns/span, ratio ${res.ratio.toFixed(2)}\n`);
+    }
+  } finally {
+    for (const c of children) c.kill();
+  }
 
-// The floors: a plain wrapper call and an empty AsyncLocalStorage.run, per call; and the async
-// scenario's shape with no tracing (AsyncLocalStorage.run per level, the same awaits, and a
-// .then per level as withSpan needs to end its span), per span.
-const wrap = (f) => (...a) => f(...a);
-const plain = wrap((x) => x + 1);
-const als = new AsyncLocalStorage();
-for (const [id, op] of [['wrapper', () => plain(1)], ['alsRun', () => als.run(1, () => 1)]]) {
-  const xs = [];
-  for (let r = 0; r < rounds; r++) xs.push(((await timeOps(op, ops * 50, false, now)) * 1e6) / (ops * 50));
-  out.floors[id] = xs;
-  process.stderr.write(`[bench:node] floor ${id}: ${median(xs).toFixed(1)} ns/call\n`);
+  // The floors: a plain wrapper call and an empty AsyncLocalStorage.run, per call; and the async
+  // scenario's shape with no tracing (AsyncLocalStorage.run per level, the same awaits, and a
+  // .then per level as withSpan needs to end its span), per span.
+  const wrap = (f) => (...a) => f(...a);
+  const plain = wrap((x) => x + 1);
+  const als = new AsyncLocalStorage();
+  for (const [id, op] of [['wrapper', () => plain(1)], ['alsRun', () => als.run(1, () => 1)]]) {
+    const xs = [];
+    for (let r = 0; r < rounds; r++) xs.push(((await timeOps(op, ops * 50, false, now)) * 1e6) / (ops * 50));
+    out.floors[id] = xs;
+    process.stderr.write(`[bench:node] floor ${id}: ${median(xs).toFixed(1)} ns/call\n`);
+  }
+  const shape = (d) => als.run(d, async () => {
+    await null;
+    if (d > 0) await shape(d - 1);
+  }).then((v) => v);
+  {
+    const xs = [];
+    for (let r = 0; r < rounds; r++) xs.push(((await timeOps(() => shape(10), ops, true, now)) * 1e6) / (ops * 11));
+    out.floors.asyncShape = xs;
+    process.stderr.write(`[bench:node] floor asyncShape: ${median(xs).toFixed(0)} ns/span\n`);
+  }
+  console.log(JSON.stringify(out));
 }
-const shape = (d) => als.run(d, async () => {
-  await null;
-  if (d > 0) await shape(d - 1);
-}).then((v) => v);
-{
-  const xs = [];
-  for (let r = 0; r < rounds; r++) xs.push(((await timeOps(() => shape(10), ops, true, now)) * 1e6) / (ops * 11));
-  out.floors.asyncShape = xs;
-  process.stderr.write(`[bench:node] floor asyncShape: ${median(xs).toFixed(0)} ns/span\n`);
-}
-console.log(JSON.stringify(out));
