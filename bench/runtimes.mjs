@@ -3,13 +3,13 @@
 // plan themselves with no DevTools session attached (bench/lib/page-runner.mjs says why).
 //   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--shared]
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { chromiumVersion, runPage } from './lib/page-runner.mjs';
 import { median, opsFor, SCENARIOS } from './lib/scenarios.mjs';
+import { bundleBenchWorker } from './lib/worker-bundle.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -17,24 +17,10 @@ const rounds = Number(args[0] || 5);
 const ops = Number(args[1] || 1000);
 const chromiumOnly = process.argv.includes('--chromium-only');
 const dir = join(here, 'out', 'rt');
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(join(dir, 'node_modules'), { recursive: true });
-mkdirSync(join(dir, 'core'), { recursive: true });
-mkdirSync(join(dir, 'llm'), { recursive: true });
-symlinkSync(join(here, '../pkg'), join(dir, 'node_modules', 'edgetrace'));
-const nodePaths = [join(dir, 'node_modules'), join(here, '../node_modules')];
 const say = (m) => process.stderr.write(`[bench:runtimes] ${m}\n`);
-
+const nodePaths = await bundleBenchWorker(join(here, '../pkg'), dir);
 await build({ entryPoints: [join(here, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, 'chromium.js'), nodePaths, logLevel: 'error' });
 writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/chromium.js"></script>');
-await build({
-  entryPoints: [join(here, 'entries/workerd-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'neutral',
-  conditions: ['workerd', 'worker', 'browser'], mainFields: ['browser', 'module', 'main'], outfile: join(dir, 'worker.js'), nodePaths,
-  alias: { async_hooks: join(here, 'entries/shims/async_hooks.js'), events: join(here, 'entries/shims/events.js') },
-  external: [...builtinModules.filter((m) => m !== 'async_hooks' && m !== 'events'), 'node:*', '*.wasm'], logLevel: 'error',
-});
-copyFileSync(join(here, '../pkg/core/edgetrace_bg.wasm'), join(dir, 'core/edgetrace_bg.wasm'));
-copyFileSync(join(here, '../pkg/llm/edgetrace_llm_bg.wasm'), join(dir, 'llm/edgetrace_llm_bg.wasm'));
 
 const results = { rounds, ops, chromium: {}, workerd: {}, workerdIsolated: !process.argv.includes('--shared') };
 

@@ -10,14 +10,13 @@
 // they are compared in the same minutes of a shared host.
 //   node bench/workerd-direct.mjs [PKG_DIR…] [--rounds 8] [--ops 1000] [--scenario root5,nested] [--v8-flags "…"]
 import { spawn } from 'node:child_process';
-import { build } from 'esbuild';
-import { closeSync, copyFileSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import workerd from 'workerd';
 import { median, opsFor, SCENARIOS } from './lib/scenarios.mjs';
+import { bundleBenchWorker } from './lib/worker-bundle.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const argv = process.argv.slice(2);
@@ -35,18 +34,7 @@ for (const id of which) if (!SCENARIOS.some((s) => s.id === id)) throw new Error
 
 /** Bundles the bench Worker with the package in `pkg` into `dir`, with a workerd config beside it. */
 async function bundle(pkg, dir) {
-  rmSync(dir, { recursive: true, force: true });
-  for (const d of ['node_modules', 'core', 'llm']) mkdirSync(join(dir, d), { recursive: true });
-  symlinkSync(pkg, join(dir, 'node_modules', 'edgetrace'));
-  await build({
-    entryPoints: [join(here, 'entries/workerd-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'], mainFields: ['browser', 'module', 'main'], outfile: join(dir, 'worker.js'),
-    nodePaths: [join(dir, 'node_modules'), join(here, '../node_modules')],
-    alias: { async_hooks: join(here, 'entries/shims/async_hooks.js'), events: join(here, 'entries/shims/events.js') },
-    external: [...builtinModules.filter((m) => m !== 'async_hooks' && m !== 'events'), 'node:*', '*.wasm'], logLevel: 'error',
-  });
-  copyFileSync(join(pkg, 'core/edgetrace_bg.wasm'), join(dir, 'core/edgetrace_bg.wasm'));
-  copyFileSync(join(pkg, 'llm/edgetrace_llm_bg.wasm'), join(dir, 'llm/edgetrace_llm_bg.wasm'));
+  await bundleBenchWorker(pkg, dir);
   // The same compatibility date and flags as bench/runtimes.mjs gives Miniflare.
   writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
