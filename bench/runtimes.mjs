@@ -1,6 +1,7 @@
 // Per-span cost in headless Chromium and in workerd, the same scenarios as in Node, each run
-// alternately for edgetrace and OpenTelemetry. Prints one JSON line. Chromium's pages run their
-// plan themselves with no DevTools session attached (bench/lib/page-runner.mjs says why).
+// alternately for edgetrace and OpenTelemetry, each library in a V8 isolate of its own (a page in
+// a browser of its own; a Worker), unless --shared. Prints one JSON line. Chromium's pages have no
+// DevTools session attached (bench/lib/page-runner.mjs says why).
 //   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--shared]
 import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
@@ -24,10 +25,83 @@ writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><sc
 
 const results = { rounds, ops, chromium: {}, workerd: {}, workerdIsolated: !process.argv.includes('--shared') };
 
-// --- Chromium --- (pages that run their own plan, no DevTools session: bench/lib/page-runner.mjs)
+// --- Chromium --- (no DevTools session attached: bench/lib/page-runner.mjs)
+// Each library runs in a page of its own, in a browser of its own, so in a V8 isolate of its own
+// (as in workerd and Node), and this process asks each page in turn for a round. The scenario with
+// the JSON payload gets pages of their own: the first init() of edgetrace's page asks for JSON and
+// so loads the core with the JSON encoder, as a real page would. With --shared both libraries run
+// in one page that runs its own plan (as until session 14).
 results.chromiumVersion = await chromiumVersion();
+results.chromiumIsolated = !process.argv.includes('--shared');
+
+// A driven page's job queue: the page POSTs /next with its last job's result and waits for the
+// answer, its next job; `job(msg)` hands it one and resolves with its result.
+function pageChannel() {
+  let giveJob = null;
+  let takeResult = null;
+  let ready;
+  const readyP = new Promise((r) => (ready = r));
+  return {
+    ready: readyP,
+    handle(path, body) {
+      if (path !== '/next') throw new Error(`unexpected POST ${path}`);
+      if (takeResult) {
+        const t = takeResult;
+        takeResult = null;
+        t(body);
+      } else ready();
+      return new Promise((r) => (giveJob = r));
+    },
+    job(msg) {
+      return new Promise((r) => {
+        takeResult = r;
+        const g = giveJob;
+        giveJob = null;
+        g(msg);
+      });
+    },
+    done() {
+      giveJob({ done: true });
+    },
+  };
+}
+
+async function chromiumIsolated(set) {
+  const pages = {};
+  for (const who of ['edgetrace', 'otel']) {
+    const channel = pageChannel();
+    pages[who] = { channel, finished: runPage(dir, `?who=${who}`, { say, handle: (path, body) => channel.handle(path, body) }) };
+  }
+  // A page that fails rejects its run; until then each is waited for in turn.
+  const failed = Promise.race(Object.values(pages).map((p) => p.finished.then(() => new Promise(() => {}))));
+  const ask = (who, msg) => Promise.race([pages[who].channel.job(msg), failed]);
+  await Promise.race([Promise.all(Object.values(pages).map((p) => p.channel.ready)), failed]);
+  const out = { scenarios: {} };
+  for (const sc of SCENARIOS.filter((s) => (s.export === 'json') === (set === 'json'))) {
+    const r = { edgetrace: [], otel: [] };
+    const n = opsFor(sc, ops);
+    for (let i = 0; i < rounds + 1; i++) {
+      for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
+        const { ms } = await ask(who, { scenario: sc.id, n });
+        if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans)); // round 0 warms up
+      }
+    }
+    r.ratio = median(r.edgetrace) / median(r.otel);
+    out.scenarios[sc.id] = r;
+    say(`chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
+  }
+  if (set !== 'json') {
+    out.captureFloorNs = [];
+    for (let i = 0; i < rounds; i++) out.captureFloorNs.push((await ask('edgetrace', { floor: ops * 10 })).ns);
+    say(`chromium floor: one V8 async stack capture ${median(out.captureFloorNs).toFixed(0)} ns`);
+  }
+  for (const p of Object.values(pages)) p.channel.done();
+  await Promise.all(Object.values(pages).map((p) => p.finished));
+  return out;
+}
+
 for (const set of ['default', 'json']) {
-  const r = await runPage(dir, `?set=${set}&rounds=${rounds}&ops=${ops}`, { say });
+  const r = results.chromiumIsolated ? await chromiumIsolated(set) : await runPage(dir, `?set=${set}&rounds=${rounds}&ops=${ops}`, { say });
   Object.assign(results.chromium, r.scenarios);
   if (r.captureFloorNs) results.chromiumCaptureFloorNs = r.captureFloorNs;
 }

@@ -83,7 +83,22 @@ async function runPlan() {
   return out;
 }
 
-if (new URLSearchParams(location.search).has('set')) {
-  runPlan().then((r) => post('/result', r), (e) => post('/result', { error: String(e?.stack || e) }));
+// A page driven by the benchmark (`?who=edgetrace|otel`), one library per page and per browser, so
+// each runs in a V8 isolate of its own: it asks for a job (POST /next, with the last job's
+// result), runs it, and asks again, until told it is done. A job is a round of one scenario
+// (`{ scenario, n }`: its ms back) or the capture floor (`{ floor: n }`: ns per capture back).
+async function runDriven(who) {
+  const idle = () => new Promise((r) => setTimeout(r, 0));
+  let last = null;
+  for (;;) {
+    const job = await (await fetch('/next', { method: 'POST', body: JSON.stringify(last) })).json();
+    if (job.done) return {};
+    await idle();
+    last = job.floor ? { ns: await window.runCaptureFloor(job.floor) } : { ms: await window.runBench({ scenario: job.scenario, who, ops: job.n }) };
+  }
 }
+
+const query = new URLSearchParams(location.search);
+const plan = query.has('who') ? () => runDriven(query.get('who')) : query.has('set') ? runPlan : null;
+if (plan) plan().then((r) => post('/result', r), (e) => post('/result', { error: String(e?.stack || e) }));
 

@@ -4,7 +4,9 @@
 // creates (measured here: an Error.captureStackTrace of no frames costs ~2 µs with it, ~0.3 µs
 // without), which would charge edgetrace's browser async path for the harness. So the page is
 // opened by a plain `chromium --headless`, runs its own plan, and reports to this server:
-// POST /progress (a line to show) and POST /result (the result, as JSON).
+// POST /progress (a line to show) and POST /result (the result, as JSON). A page driven from
+// here instead (`handle`) asks for its next job by POSTing to another path and gets it as the
+// answer, whenever `handle` has one.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,10 +18,12 @@ const TYPES = { '.js': 'text/javascript', '.html': 'text/html; charset=utf-8', '
 
 /**
  * Serves `dir` on 127.0.0.1 (a free port), opens `/${page}` in a fresh headless Chromium
- * and resolves with what the page POSTs to /result. `say` gets each /progress line. Chromium is
- * stopped by its process group's id, whatever happens; it fails after `timeoutMs` with no result.
+ * and resolves with what the page POSTs to /result. `say` gets each /progress line; `handle(path,
+ * body)` gets any other POST (its body parsed as JSON) and answers it with what its promise
+ * resolves to, as JSON. Chromium is stopped by its process group's id, whatever happens; it fails
+ * after `timeoutMs` with no result.
  */
-export async function runPage(dir, page, { say = () => {}, timeoutMs = 600_000 } = {}) {
+export async function runPage(dir, page, { say = () => {}, handle = null, timeoutMs = 600_000 } = {}) {
   let settle;
   const done = new Promise((resolve, reject) => (settle = { resolve, reject }));
   const server = createServer(async (req, res) => {
@@ -29,6 +33,22 @@ export async function runPage(dir, page, { say = () => {}, timeoutMs = 600_000 }
       req.setEncoding('utf8');
       req.on('data', (d) => (body += d));
       req.on('end', () => {
+        if (handle && path !== '/progress' && path !== '/result') {
+          let answer;
+          try {
+            answer = handle(path, body ? JSON.parse(body) : null);
+          } catch (e) {
+            answer = Promise.reject(e);
+          }
+          Promise.resolve(answer).then(
+            (v) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(v ?? null)),
+            (e) => {
+              res.writeHead(500).end();
+              settle.reject(e);
+            },
+          );
+          return;
+        }
         res.writeHead(204).end();
         if (path === '/progress') say(body);
         else if (path === '/result') {
