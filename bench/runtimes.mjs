@@ -17,13 +17,14 @@ const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const rounds = Number(args[0] || 5);
 const ops = Number(args[1] || 1000);
 const chromiumOnly = process.argv.includes('--chromium-only');
+const shared = process.argv.includes('--shared'); // both libraries in one isolate, as until session 14
 const dir = join(here, 'out', 'rt');
 const say = (m) => process.stderr.write(`[bench:runtimes] ${m}\n`);
 const nodePaths = await bundleBenchWorker(join(here, '../pkg'), dir);
 await build({ entryPoints: [join(here, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, 'chromium.js'), nodePaths, logLevel: 'error' });
 writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/chromium.js"></script>');
 
-const results = { rounds, ops, chromium: {}, workerd: {}, workerdIsolated: !process.argv.includes('--shared') };
+const results = { rounds, ops, chromium: {}, workerd: {}, chromiumIsolated: !shared, workerdIsolated: !shared };
 
 // --- Chromium --- (no DevTools session attached: bench/lib/page-runner.mjs)
 // Each library runs in a page of its own, in a browser of its own, so in a V8 isolate of its own
@@ -32,7 +33,6 @@ const results = { rounds, ops, chromium: {}, workerd: {}, workerdIsolated: !proc
 // so loads the core with the JSON encoder, as a real page would. With --shared both libraries run
 // in one page that runs its own plan (as until session 14).
 results.chromiumVersion = await chromiumVersion();
-results.chromiumIsolated = !process.argv.includes('--shared');
 
 // A driven page's job queue: the page POSTs /next with its last job's result and waits for the
 // answer, its next job; `job(msg)` hands it one and resolves with its result.
@@ -119,7 +119,7 @@ if (chromiumOnly) {
 // one library's column to the other's: a smaller span object, tried in session 14, read 1.4-1.8x
 // as slow in edgetrace's nested row while OpenTelemetry's got faster (their sum about the same),
 // and no slower than before with each library in its own isolate.
-const isolated = !process.argv.includes('--shared');
+const isolated = !shared;
 const worker = (name) => ({
   name, modules: true, scriptPath: join(dir, 'worker.js'), modulesRoot: dir,
   modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
