@@ -10,35 +10,37 @@
 import { fork } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
-import { median, opsFor, SCENARIOS, timeOps } from './lib/scenarios.mjs';
+import { alternateRounds, edgetraceInit, edgetraceOps, median, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
 
 const now = () => performance.now();
 const childOf = process.argv.indexOf('--child');
 
-/** One library's rounds: `run(scenarioId, n)` times n ops (and the export, in the payload
- * scenarios); returns { ms, bytesPerSpan }. */
+// n ops of `op`, timed; in the payload scenarios the export (`drain`) is timed too, otherwise it
+// runs after the clock stops. Returns ms.
+async function timedRound(sc, op, n, drain) {
+  let ms = await timeOps(op, n, sc.async, now);
+  const t = now();
+  await drain();
+  if (sc.export) ms += now() - t;
+  return ms;
+}
+
+/** One library's rounds: `run(sc, n)` times n ops (and the export, in the payload scenarios);
+ * returns { ms, bytesPerSpan }. Each library's modules load only where it runs. */
 async function library(who) {
   if (who === 'edgetrace') {
     const et = await import('../pkg/node.js');
-    const { edgetraceInit, edgetraceOps } = await import('./lib/scenarios.mjs');
     return async (sc, n) => {
       const h = edgetraceInit(et, sc.export);
-      const op = edgetraceOps(et)[sc.id];
-      let ms = await timeOps(op, n, sc.async, now);
-      if (sc.export) ms += await (async () => { const t = now(); await h.drain(); return now() - t; })();
-      else await h.drain();
+      const ms = await timedRound(sc, edgetraceOps(et)[sc.id], n, h.drain);
       return { ms, bytesPerSpan: sc.export ? h.bytes() / (n * sc.spans) : null };
     };
   }
   const otelApi = await import('@opentelemetry/api');
-  const { otelOps } = await import('./lib/scenarios.mjs');
   const { otelNode } = await import('./lib/setups.mjs');
   return async (sc, n) => {
     const o = otelNode(sc.export);
-    const op = otelOps(o.tracer, otelApi)[sc.id];
-    let ms = await timeOps(op, n, sc.async, now);
-    if (sc.export) ms += await (async () => { const t = now(); await o.drain(); return now() - t; })();
-    else await o.drain();
+    const ms = await timedRound(sc, otelOps(o.tracer, otelApi)[sc.id], n, o.drain);
     const bytesPerSpan = sc.export ? o.bytes() / (n * sc.spans) : null;
     await o.close();
     return { ms, bytesPerSpan };
@@ -90,17 +92,13 @@ if (childOf >= 0) {
   }
   try {
     for (const sc of SCENARIOS) {
-      const res = { edgetrace: [], otel: [], bytesPerSpan: {} };
-      const n = opsFor(sc, ops);
-      for (let r = 0; r < rounds + 1; r++) {
-        const order = r % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel'];
-        for (const who of order) {
-          const { ms, bytesPerSpan } = await runners[who](sc, n);
-          if (bytesPerSpan !== null) res.bytesPerSpan[who] = bytesPerSpan;
-          if (r > 0) res[who].push((ms * 1e6) / (n * sc.spans)); // round 0 warms up
-        }
-      }
-      res.ratio = median(res.edgetrace) / median(res.otel);
+      const bytesPerSpan = {};
+      const res = await alternateRounds(sc, rounds, ops, async (who, n) => {
+        const r = await runners[who](sc, n);
+        if (r.bytesPerSpan !== null) bytesPerSpan[who] = r.bytesPerSpan;
+        return r.ms;
+      });
+      res.bytesPerSpan = bytesPerSpan;
       out.scenarios[sc.id] = res;
       process.stderr.write(`[bench:node] ${sc.id}: edgetrace ${median(res.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(res.otel).toFixed(0)} ns/span, ratio ${res.ratio.toFixed(2)}\n`);
     }

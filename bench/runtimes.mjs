@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { chromiumVersion, runPage } from './lib/page-runner.mjs';
-import { median, opsFor, SCENARIOS } from './lib/scenarios.mjs';
+import { alternateRounds, median, SCENARIOS } from './lib/scenarios.mjs';
 import { bundleBenchWorker } from './lib/worker-bundle.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -78,15 +78,7 @@ async function chromiumIsolated(set) {
   await Promise.race([Promise.all(Object.values(pages).map((p) => p.channel.ready)), failed]);
   const out = { scenarios: {} };
   for (const sc of SCENARIOS.filter((s) => (s.export === 'json') === (set === 'json'))) {
-    const r = { edgetrace: [], otel: [] };
-    const n = opsFor(sc, ops);
-    for (let i = 0; i < rounds + 1; i++) {
-      for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
-        const { ms } = await ask(who, { scenario: sc.id, n });
-        if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans)); // round 0 warms up
-      }
-    }
-    r.ratio = median(r.edgetrace) / median(r.otel);
+    const r = await alternateRounds(sc, rounds, ops, async (who, n) => (await ask(who, { scenario: sc.id, n })).ms);
     out.scenarios[sc.id] = r;
     say(`chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
   }
@@ -139,16 +131,10 @@ try {
   };
   for (const who of ['edgetrace', 'otel']) for (let i = 0; i < 5; i++) await call({ ops: 0, who });
   for (const sc of SCENARIOS) {
-    const r = { edgetrace: [], otel: [] };
-    for (let i = 0; i < rounds + 1; i++) {
-      for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
-        const empty = median([await call({ ops: 0, who }), await call({ ops: 0, who }), await call({ ops: 0, who })]);
-        const n = opsFor(sc, ops);
-        const ms = (await call({ scenario: sc.id, who, ops: n })) - empty;
-        if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans));
-      }
-    }
-    r.ratio = median(r.edgetrace) / median(r.otel);
+    const r = await alternateRounds(sc, rounds, ops, async (who, n) => {
+      const empty = median([await call({ ops: 0, who }), await call({ ops: 0, who }), await call({ ops: 0, who })]);
+      return (await call({ scenario: sc.id, who, ops: n })) - empty;
+    });
     results.workerd[sc.id] = r;
     say(`workerd ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
   }

@@ -4,7 +4,7 @@
 import { trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 import { makeRunner } from './runtime-bench.js';
-import { median, opsFor, SCENARIOS } from '../lib/scenarios.mjs';
+import { alternateRounds, median, SCENARIOS } from '../lib/scenarios.mjs';
 
 window.runBench = makeRunner((exporter, bsp) => {
   trace.disable();
@@ -44,6 +44,9 @@ window.runCaptureFloor = async (n) => {
   });
 };
 
+// Between runs the page yields to its event loop.
+const idle = () => new Promise((r) => setTimeout(r, 0));
+
 const post = (path, body) => fetch(path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 // The page runs its own plan (bench/lib/page-runner.mjs opens it with no DevTools session):
@@ -57,18 +60,11 @@ async function runPlan() {
   const rounds = Number(q.get('rounds'));
   const ops = Number(q.get('ops'));
   const out = { scenarios: {} };
-  const idle = () => new Promise((r) => setTimeout(r, 0));
   for (const sc of SCENARIOS.filter((s) => (s.export === 'json') === (set === 'json'))) {
-    const r = { edgetrace: [], otel: [] };
-    for (let i = 0; i < rounds + 1; i++) {
-      for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
-        await idle();
-        const n = opsFor(sc, ops);
-        const ms = await window.runBench({ scenario: sc.id, who, ops: n });
-        if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans));
-      }
-    }
-    r.ratio = median(r.edgetrace) / median(r.otel);
+    const r = await alternateRounds(sc, rounds, ops, async (who, n) => {
+      await idle();
+      return window.runBench({ scenario: sc.id, who, ops: n });
+    });
     out.scenarios[sc.id] = r;
     await post('/progress', `chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
   }
@@ -88,7 +84,6 @@ async function runPlan() {
 // result), runs it, and asks again, until told it is done. A job is a round of one scenario
 // (`{ scenario, n }`: its ms back) or the capture floor (`{ floor: n }`: ns per capture back).
 async function runDriven(who) {
-  const idle = () => new Promise((r) => setTimeout(r, 0));
   let last = null;
   for (;;) {
     const job = await (await fetch('/next', { method: 'POST', body: JSON.stringify(last) })).json();

@@ -131,3 +131,22 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/**
+ * `rounds` rounds of scenario `sc` after a warm-up round, each library in turn, alternating which
+ * goes first (an even number of rounds, so each goes first in half of them). `round(who, n)` runs
+ * one library's round of `n` ops and resolves with its ms. Returns ns per span of each counted
+ * round for both, and the ratio of their medians.
+ */
+export async function alternateRounds(sc, rounds, ops, round) {
+  const r = { edgetrace: [], otel: [] };
+  const n = opsFor(sc, ops);
+  for (let i = 0; i < rounds + 1; i++) {
+    for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
+      const ms = await round(who, n);
+      if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans)); // round 0 warms up
+    }
+  }
+  r.ratio = median(r.edgetrace) / median(r.otel);
+  return r;
+}
