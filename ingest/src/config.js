@@ -15,6 +15,7 @@ const INT_SETTINGS = {
   RELAY_TIMEOUT_MS: 10_000,
   RETRY_AFTER_SECONDS: 10,
   QUEUE_RETRY_DELAY_SECONDS: 0,
+  RELAY_BATCH_BYTES: 4_194_304,
 };
 
 /** A Cloudflare Queue message holds at most 128 KB; payloads for the queue stay under this. */
@@ -100,6 +101,7 @@ export function readConfig(env) {
     relayTimeoutMs: intSetting(env, 'RELAY_TIMEOUT_MS'),
     retryAfterSeconds: intSetting(env, 'RETRY_AFTER_SECONDS'),
     queueRetryDelaySeconds: intSetting(env, 'QUEUE_RETRY_DELAY_SECONDS'),
+    relayBatchBytes: intSetting(env, 'RELAY_BATCH_BYTES'),
     allowNoOrigin: boolSetting(env, 'ALLOW_NO_ORIGIN', true),
   };
   const queue = Boolean(env.TRACE_QUEUE);

@@ -112,7 +112,7 @@ export function createService(IngestCore, deps = {}) {
   const fetchImpl = deps.fetch || ((...a) => fetch(...a));
   const now = deps.now || (() => Date.now());
   let cached = null; // { env, config, core, buckets } or { env, error }
-  const stats = { requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, queuedPayloads: 0, relayFailures: 0, refused: {} };
+  const stats = { requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, refused: {} };
 
   function setup(env) {
     if (cached && cached.env === env) return cached;
@@ -185,6 +185,7 @@ export function createService(IngestCore, deps = {}) {
         return r;
       }
       stats.relayedPayloads++;
+      stats.relayRequests++;
     }
     return null;
   }
@@ -246,27 +247,95 @@ export function createService(IngestCore, deps = {}) {
     }
   }
 
-  /** The Cloudflare Queue consumer: relays each message once, retrying failures with a delay. */
+  /**
+   * The Cloudflare Queue consumer. A batch's payloads for one experiment go to MLflow as one
+   * request, up to RELAY_BATCH_BYTES: OTLP protobuf messages laid end to end are one message
+   * holding all their spans (a repeated field's entries append), and MLflow writes one request of
+   * many traces about twice as fast as the same traces one request each. A request that fails is
+   * retried as the messages it carried; one MLflow refuses for good is sent again message by
+   * message, so a payload it will not take holds back none of the others.
+   */
   async function queueHandler(batch, env = {}) {
     const state = setup(env);
-    for (const msg of batch.messages) {
-      if (state.error) {
-        msg.retry({ delaySeconds: 60 });
-        continue;
+    if (state.error) {
+      for (const msg of batch.messages) msg.retry({ delaySeconds: 60 });
+      return;
+    }
+    const { groups, bad } = groupMessages(batch.messages, state.config.limits.relayBatchBytes);
+    for (const msg of bad) {
+      // Not a message this service sent: left to the queue's retries and dead-letter queue.
+      stats.relayFailures++;
+      console.error(`edgetrace ingest: queue message ${msg.id} is not {experimentId, payload}; retried until the dead-letter queue takes it`);
+      msg.retry({ delaySeconds: 300 });
+    }
+    await Promise.all(groups.map((g) => relayGroup(state.config, g)));
+  }
+
+  async function relayGroup(config, group) {
+    const r = await postOnce(config, group.experimentId, joinPayloads(group.payloads), fetchImpl);
+    if (r.ok) {
+      stats.relayedPayloads += group.messages.length;
+      stats.relayRequests++;
+      for (const msg of group.messages) msg.ack();
+      return;
+    }
+    stats.relayFailures++;
+    if (!r.retryable && group.messages.length > 1) {
+      for (let i = 0; i < group.messages.length; i++) {
+        await relayGroup(config, { experimentId: group.experimentId, messages: [group.messages[i]], payloads: [group.payloads[i]] });
       }
-      const { experimentId, payload } = msg.body || {};
-      const r = await postOnce(state.config, experimentId, payload, fetchImpl);
-      if (r.ok) {
-        stats.relayedPayloads++;
-        msg.ack();
-      } else {
-        stats.relayFailures++;
-        const base = state.config.limits.queueRetryDelaySeconds;
-        const delaySeconds = base > 0 ? base : Math.min(300, 2 ** Math.min(msg.attempts || 1, 8));
-        msg.retry({ delaySeconds });
-      }
+      return;
+    }
+    const base = config.limits.queueRetryDelaySeconds;
+    for (const msg of group.messages) {
+      msg.retry({ delaySeconds: base > 0 ? base : Math.min(300, 2 ** Math.min(msg.attempts || 1, 8)) });
     }
   }
 
   return { fetch: fetchHandler, queue: queueHandler, stats };
+}
+
+const asBytes = (p) => (p instanceof Uint8Array ? p : ArrayBuffer.isView(p) ? new Uint8Array(p.buffer, p.byteOffset, p.byteLength) : p instanceof ArrayBuffer ? new Uint8Array(p) : null);
+
+/**
+ * A queue batch's messages as groups to relay: by experiment, in order, each group's payloads at
+ * most `maxBytes` together (a payload bigger than that goes alone; 0: one message a group).
+ * Messages that are not `{experimentId, payload: bytes}` (this service never sends such) come
+ * back in `bad`.
+ */
+export function groupMessages(messages, maxBytes) {
+  const open = new Map();
+  const groups = [];
+  const bad = [];
+  for (const msg of messages) {
+    const { experimentId, payload } = msg.body || {};
+    const bytes = asBytes(payload);
+    if (!bytes || experimentId === undefined || experimentId === null) {
+      bad.push(msg);
+      continue;
+    }
+    const id = String(experimentId);
+    let g = open.get(id);
+    if (!g || maxBytes === 0 || g.bytes + bytes.length > maxBytes) {
+      g = { experimentId: id, messages: [], payloads: [], bytes: 0 };
+      groups.push(g);
+      open.set(id, g);
+    }
+    g.messages.push(msg);
+    g.payloads.push(bytes);
+    g.bytes += bytes.length;
+  }
+  return { groups, bad };
+}
+
+/** Payloads end to end: one OTLP protobuf message with all their spans. */
+function joinPayloads(payloads) {
+  if (payloads.length === 1) return payloads[0];
+  const out = new Uint8Array(payloads.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of payloads) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

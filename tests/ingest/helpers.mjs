@@ -12,10 +12,10 @@ export const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
  * The ingest Worker (ingest/src/worker.js) in workerd.
  * @param {object} vars  Worker vars (strings)
- * @param {{queue?: boolean, port?: number, maxRetries?: number, ratelimit?: number}} [o]  port: listen on
- *   127.0.0.1 (0 = free); ratelimit: bind RATE_LIMITER (Cloudflare's rate limiting) at this many per minute
+ * @param {{queue?: boolean, port?: number, maxRetries?: number, maxBatchSize?: number, ratelimit?: number}} [o]  port: listen on
+ *   127.0.0.1 (0 = free); maxBatchSize: messages per queue batch; ratelimit: bind RATE_LIMITER (Cloudflare's rate limiting) at this many per minute
  */
-export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, ratelimit } = {}) {
+export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, maxBatchSize = 10, ratelimit } = {}) {
   return new Miniflare({
     modules: true,
     scriptPath: join(repo, 'ingest/src/worker.js'),
@@ -30,7 +30,7 @@ export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, r
     ...(queue
       ? {
           queueProducers: { TRACE_QUEUE: { queueName: 'edgetrace-traces' } },
-          queueConsumers: { 'edgetrace-traces': { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries } },
+          queueConsumers: { 'edgetrace-traces': { maxBatchSize, maxBatchTimeout: 1, maxRetries } },
         }
       : {}),
     ...(ratelimit ? { ratelimits: { RATE_LIMITER: { simple: { limit: ratelimit, period: 60 } } } } : {}),
@@ -40,10 +40,11 @@ export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, r
 
 /**
  * A fake MLflow OTLP endpoint on 127.0.0.1: records each relayed payload with its headers and
- * span ids. `mode` switches it: 'ok', 'fail' (503), 'refuse' (404).
+ * span ids. `mode` switches it: 'ok', 'fail' (503), 'refuse' (404). A request holding a span id
+ * in `refuseSpans` is refused for good (400), as MLflow refuses a request it cannot read.
  */
 export async function startSink() {
-  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0 };
+  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [] };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -56,6 +57,12 @@ export async function startSink() {
       }
       const body = Buffer.concat(chunks);
       const ids = req.headers['content-type'] === 'application/x-protobuf' ? protoSpanIds(body) : [];
+      if (ids.some((id) => sink.refuseSpans.has(id))) {
+        sink.refused.push({ headers: req.headers, ids });
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end('refused');
+        return;
+      }
       sink.payloads.push({ headers: req.headers, body, ids, url: req.url });
       for (const id of ids) sink.spanIds.add(id);
       res.writeHead(200, { 'content-type': 'application/x-protobuf' });

@@ -323,7 +323,8 @@ describe('the ingest Worker with a queue binding', () => {
     const sink = await startSink();
     sink.mode = 'fail';
     const mf = ingestMiniflare(
-      { MLFLOW_TRACKING_URI: sink.url, INGEST_KEYS: JSON.stringify(KEYS), QUEUE_RETRY_DELAY_SECONDS: '1' },
+      // One request per message, so the split into messages under 100 KB shows in what is relayed.
+      { MLFLOW_TRACKING_URI: sink.url, INGEST_KEYS: JSON.stringify(KEYS), QUEUE_RETRY_DELAY_SECONDS: '1', RELAY_BATCH_BYTES: '0' },
       { queue: true },
     );
     try {
@@ -348,6 +349,57 @@ describe('the ingest Worker with a queue binding', () => {
       await until(() => sent.every((id) => sink.spanIds.has(id)), { timeoutMs: 60_000, what: 'every span relayed after MLflow came back' });
       assert.equal(sink.spanIds.size, sent.length);
       assert.ok(sink.payloads.every((p) => p.body.length <= 100_000 && p.headers['x-mlflow-experiment-id'] === '7'));
+    } finally {
+      await mf.dispose();
+      await sink.close();
+    }
+  });
+
+  test("the consumer sends a batch's payloads for one experiment as one request, and one MLflow refuses holds back no other", async () => {
+    const sink = await startSink();
+    const keys = { ...KEYS, pk_other: { origins: [ORIGIN], experimentId: '8' } };
+    const mf = ingestMiniflare(
+      { MLFLOW_TRACKING_URI: sink.url, INGEST_KEYS: JSON.stringify(keys), QUEUE_RETRY_DELAY_SECONDS: '1', RATE_LIMIT_PER_MINUTE: '0' },
+      { queue: true },
+    );
+    try {
+      const experimentOf = new Map();
+      const send = async (key, experimentId, over) => {
+        const spans = Array.from({ length: 5 }, () => jsonSpan(over));
+        for (const s of spans) experimentOf.set(s.spanId, experimentId);
+        const res = await mf.dispatchFetch('http://ingest.test/v1/traces', {
+          method: 'POST', headers: { ...good(), 'x-edgetrace-key': key }, body: jsonRequest(spans),
+        });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+        return spans.map((s) => s.spanId);
+      };
+      const messages = 40;
+      const poisoned = [];
+      for (let i = 0; i < messages; i++) {
+        const ids = await send(i % 2 ? 'pk_other' : 'pk_app', i % 2 ? '8' : '7');
+        // MLflow will refuse two of the payloads for good, whatever they are sent with.
+        if (i === 5 || i === 22) {
+          sink.refuseSpans.add(ids[0]);
+          poisoned.push(...ids);
+        }
+      }
+      const taken = [...experimentOf.keys()].filter((id) => !poisoned.includes(id));
+      await until(() => taken.every((id) => sink.spanIds.has(id)), { timeoutMs: 60_000, what: "every span MLflow takes relayed" });
+      // Each relayed request went to the experiment of every span in it, with none of the refused.
+      for (const p of sink.payloads) {
+        assert.ok(p.ids.every((id) => experimentOf.get(id) === p.headers['x-mlflow-experiment-id']), 'a request mixed experiments');
+        assert.ok(!p.ids.some((id) => poisoned.includes(id)));
+      }
+      assert.equal(sink.spanIds.size, taken.length);
+      // Merged: fewer requests than messages, some of several messages' spans.
+      assert.ok(sink.payloads.length < messages - 2, `${sink.payloads.length} requests for ${messages - 2} messages`);
+      assert.ok(sink.payloads.some((p) => p.ids.length > 5));
+      // The refused payloads were sent again on their own, and are retried as messages of their own.
+      await until(() => sink.refused.filter((r) => r.ids.length === 5).length >= 2, { what: 'the refused payloads sent alone' });
+      const health = await (await mf.dispatchFetch('http://ingest.test/healthz')).json();
+      assert.equal(health.stats.relayedPayloads, messages - 2);
+      assert.equal(health.stats.relayRequests, sink.payloads.length);
     } finally {
       await mf.dispose();
       await sink.close();
