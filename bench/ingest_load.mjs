@@ -8,6 +8,9 @@
 //   node bench/ingest_load.mjs [--duration 60] [--connections 8] [--spans 20]
 //     [--targets sink,mlflow,mlflow-queue] [--queue-requests 1000] [--check]
 //
+// mlflow: the service in direct mode in front of MLflow, twice in the same run: requests in flight
+// sharing relays to MLflow (the default), and one relay per request (RELAY_BATCH_BYTES=0, as
+// before).
 // mlflow-queue: the service in queue mode (a Miniflare queue, batches of up to 100 messages) in
 // front of MLflow, sent QUEUE_REQUESTS requests (a bounded amount rather than a duration, since
 // enqueueing outruns MLflow), timed until the consumer has relayed every one; twice in the same
@@ -222,8 +225,12 @@ if (targets.includes('mlflow') || targets.includes('mlflow-queue')) {
   // holds to be sure.
   const inMlflow = (exp) => async () => (await searchAllTraces(mlflow.url, exp)).length * SPANS;
   if (targets.includes('mlflow')) {
-    const exp = await createExperiment(mlflow.url, 'ingest-load');
-    results.push(await measure('MLflow 3.17.2 (SQLite)', mlflow.url, exp, inMlflow(exp)));
+    // Direct mode twice: each request relayed on its own, as before session 15, then requests in
+    // flight sharing relays (the default). The old way first, as below.
+    for (const [name, vars] of [['MLflow 3.17.2 (SQLite), a relay per request (as before)', { RELAY_BATCH_BYTES: '0' }], ['MLflow 3.17.2 (SQLite), relays shared by requests in flight', {}]]) {
+      const exp = await createExperiment(mlflow.url, `ingest-load-direct-${vars.RELAY_BATCH_BYTES ? 'each' : 'shared'}`);
+      results.push(await measure(name, mlflow.url, exp, inMlflow(exp), { vars }));
+    }
   }
   if (targets.includes('mlflow-queue')) {
     // The old way first: MLflow's tables only grow, so the batched consumer runs against more rows.

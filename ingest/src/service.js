@@ -8,6 +8,7 @@
 
 import { ConfigError, readConfig } from './config.js';
 import { TokenBuckets, limited } from './rate-limit.js';
+import { Coalescer, join } from './coalesce.js';
 import { postOnce, relay } from './relay.js';
 
 const ALLOW_HEADERS = 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent';
@@ -167,7 +168,27 @@ export function createService(IngestCore, deps = {}) {
     return { spec, payloads, summary, format };
   }
 
-  async function deliver(env, config, experimentId, payloads) {
+  // The direct-mode relays of one experiment, shared by the requests in flight (coalesce.js).
+  function coalescer(state, experimentId) {
+    state.coalescers ??= new Map();
+    let c = state.coalescers.get(experimentId);
+    if (!c) {
+      const { config } = state;
+      const { relayTimeoutMs, relayAttempts } = config.limits;
+      const post = (payload) => {
+        stats.relayRequests++;
+        return relay(config, experimentId, payload, fetchImpl);
+      };
+      // Longer than a relay with all its tries and backoff can take.
+      const staleMs = (relayTimeoutMs > 0 ? relayTimeoutMs : 60_000) * relayAttempts + 100 * 2 ** relayAttempts + 5_000;
+      c = new Coalescer(post, { maxBytes: config.limits.relayBatchBytes, staleMs });
+      state.coalescers.set(experimentId, c);
+    }
+    return c;
+  }
+
+  async function deliver(env, state, experimentId, payloads) {
+    const { config } = state;
     if (config.queue) {
       try {
         for (const p of payloads) await env.TRACE_QUEUE.send({ experimentId, payload: p }, { contentType: 'v8' });
@@ -178,14 +199,14 @@ export function createService(IngestCore, deps = {}) {
         return `the queue refused the batch: ${e?.message || e}`;
       }
     }
+    const c = coalescer(state, experimentId);
     for (const p of payloads) {
-      const r = await relay(config, experimentId, p, fetchImpl);
+      const r = await c.relay(p);
       if (!r.ok) {
         stats.relayFailures++;
         return r;
       }
       stats.relayedPayloads++;
-      stats.relayRequests++;
     }
     return null;
   }
@@ -193,7 +214,7 @@ export function createService(IngestCore, deps = {}) {
   async function handleTraces(request, env, state, cors) {
     const { config, core, buckets } = state;
     const { spec, payloads, summary, format } = await accept(request, env, config, core, buckets);
-    const failure = payloads.length ? await deliver(env, config, spec.experimentId, payloads) : null;
+    const failure = payloads.length ? await deliver(env, state, spec.experimentId, payloads) : null;
     if (failure) {
       const retry = String(config.limits.retryAfterSeconds);
       if (typeof failure === 'object' && !failure.retryable) {
@@ -272,7 +293,7 @@ export function createService(IngestCore, deps = {}) {
   }
 
   async function relayGroup(config, group) {
-    const r = await postOnce(config, group.experimentId, joinPayloads(group.payloads), fetchImpl);
+    const r = await postOnce(config, group.experimentId, group.payloads.length === 1 ? group.payloads[0] : join(group.payloads), fetchImpl);
     if (r.ok) {
       stats.relayedPayloads += group.messages.length;
       stats.relayRequests++;
@@ -326,16 +347,4 @@ export function groupMessages(messages, maxBytes) {
     g.bytes += bytes.length;
   }
   return { groups, bad };
-}
-
-/** Payloads end to end: one OTLP protobuf message with all their spans. */
-function joinPayloads(payloads) {
-  if (payloads.length === 1) return payloads[0];
-  const out = new Uint8Array(payloads.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of payloads) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -41,14 +41,15 @@ export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, m
 /**
  * A fake MLflow OTLP endpoint on 127.0.0.1: records each relayed payload with its headers and
  * span ids. `mode` switches it: 'ok', 'fail' (503), 'refuse' (404). A request holding a span id
- * in `refuseSpans` is refused for good (400), as MLflow refuses a request it cannot read.
+ * in `refuseSpans` is refused for good (400), as MLflow refuses a request it cannot read. Each
+ * answer waits `delayMs` (a slow MLflow).
  */
 export async function startSink() {
-  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [] };
+  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [], delayMs: 0 };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => setTimeout(() => {
       sink.hits++;
       if (sink.mode !== 'ok') {
         res.writeHead(sink.mode === 'refuse' ? 404 : 503, { 'content-type': 'text/plain' });
@@ -67,7 +68,7 @@ export async function startSink() {
       for (const id of ids) sink.spanIds.add(id);
       res.writeHead(200, { 'content-type': 'application/x-protobuf' });
       res.end();
-    });
+    }, sink.delayMs));
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   sink.url = `http://127.0.0.1:${server.address().port}`;

@@ -1,6 +1,7 @@
 // The ingest Worker in workerd (Miniflare): every route, every refusal in ingest/README.md's
-// bad-request table (replayed from the table itself), the direct relay with 503 + Retry-After,
-// and the queue path with retries. A fake MLflow sink records what is relayed.
+// bad-request table (replayed from the table itself), the direct relay with 503 + Retry-After and
+// its relays shared by requests in flight, and the queue path with retries and merged relays. A
+// fake MLflow sink records what is relayed.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -269,6 +270,32 @@ describe('the ingest Worker in workerd', () => {
     const again = await post(good(), jsonRequest([s]));
     assert.equal(again.status, 200);
     assert.ok(sink.spanIds.has(s.spanId));
+  });
+
+  test('requests arriving while a relay is in flight share the next one, each answered once its spans are in', async () => {
+    const own = await startSink();
+    own.delayMs = 400; // a slow MLflow
+    const direct = ingestMiniflare({ ...vars(), MLFLOW_TRACKING_URI: own.url, RATE_LIMIT_PER_MINUTE: '0' });
+    try {
+      const requests = 16;
+      const sent = Array.from({ length: requests }, () => [jsonSpan(), jsonSpan()]);
+      const answers = await Promise.all(sent.map(async (spans) => {
+        const res = await direct.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers: good(), body: jsonRequest(spans) });
+        await res.arrayBuffer();
+        // Answered only once MLflow holds this request's spans.
+        return { status: res.status, relayed: spans.every((s) => own.spanIds.has(s.spanId)) };
+      }));
+      assert.deepEqual(answers, sent.map(() => ({ status: 200, relayed: true })));
+      assert.equal(own.spanIds.size, 2 * requests);
+      assert.ok(own.payloads.length < requests / 2, `${own.payloads.length} relays for ${requests} requests`);
+      assert.ok(own.payloads.every((p) => p.headers['x-mlflow-experiment-id'] === '7' && p.headers.authorization === 'Bearer mlflow-secret-token'));
+      const { stats } = await (await direct.dispatchFetch('http://ingest.test/healthz')).json();
+      assert.equal(stats.relayedPayloads, requests);
+      assert.equal(stats.relayRequests, own.payloads.length);
+    } finally {
+      await direct.dispose();
+      await own.close();
+    }
   });
 
   test('a key for any origin ("*") is accepted from any origin, and its CORS answer echoes that origin', async () => {
