@@ -35,17 +35,18 @@ export class Coalescer {
     this.pending.push(entry);
     for (;;) {
       if (entry.result) return entry.result;
+      // Carried by a relay that was lost (it settled without an outcome, or went stale): waiting
+      // again. So whenever nothing is in flight, this entry is among the waiting.
+      if (entry.carrier && entry.carrier !== this.current) {
+        entry.carrier = null;
+        this.pending.push(entry);
+      }
       const cur = this.current;
       if (!cur) {
         this.start();
         continue;
       }
       if (!(await settlesWithin(cur.done, this.staleMs)) && this.current === cur) this.current = null;
-      // Carried by a relay that was lost (settled without an outcome, or stale): wait again.
-      if (!entry.result && entry.carrier && entry.carrier !== this.current) {
-        entry.carrier = null;
-        this.pending.push(entry);
-      }
     }
   }
 
