@@ -175,9 +175,11 @@ export function createService(IngestCore, deps = {}) {
     if (!c) {
       const { config } = state;
       const { relayTimeoutMs, relayAttempts } = config.limits;
-      const post = (payload) => {
-        stats.relayRequests++;
-        return relay(config, experimentId, payload, fetchImpl);
+      // Counted as the queue's are: requests MLflow took.
+      const post = async (payload) => {
+        const r = await relay(config, experimentId, payload, fetchImpl);
+        if (r.ok) stats.relayRequests++;
+        return r;
       };
       // Longer than a relay with all its tries and backoff can take.
       const staleMs = (relayTimeoutMs > 0 ? relayTimeoutMs : 60_000) * relayAttempts + 100 * 2 ** relayAttempts + 5_000;
