@@ -30,7 +30,7 @@ use edgetrace::tracer::{Config, Tracer};
 #[path = "common/recorded.rs"]
 mod recorded;
 
-use recorded::{definitions, trace, CHILDREN, W};
+use recorded::{buffers, definitions, CHILDREN, W};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -49,15 +49,7 @@ fn main() {
     let mut defs = W::default();
     definitions(&mut defs);
     rec.apply(&mut t, &defs.0).expect("definitions apply");
-    // Buffers of 100 traces each, as the JS layer's 128 KB buffer holds ~700 spans.
-    let mut buffers = Vec::new();
-    for b in 0..traces.div_ceil(100) {
-        let mut w = W::default();
-        for n in b * 100..(b * 100 + 100).min(traces) {
-            trace(&mut w, n, children);
-        }
-        buffers.push(w.0);
-    }
+    let buffers = buffers(traces, children);
     let t0 = Instant::now();
     for buf in &buffers {
         rec.apply(&mut t, buf).expect("commands apply");

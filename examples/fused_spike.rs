@@ -14,7 +14,7 @@
 //!
 //! and the same for `commands_cost`; the difference over the 19,800 extra spans is the cost per
 //! span, generating the commands included in both. Measured in session 15: 2,570 instructions per
-//! span here against 6,164 for `commands_cost` (apply, protobuf encode and drop).
+//! span here against 6,172 for `commands_cost` (apply, protobuf encode and drop).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -25,7 +25,7 @@ use edgetrace::context::FxHashMap;
 #[path = "common/recorded.rs"]
 mod recorded;
 
-use recorded::{definitions, trace, CHILDREN, W};
+use recorded::{buffers, definitions, CHILDREN, W};
 
 /// A span between its start and its end: what its encoding needs, its attributes encoded.
 struct Live {
@@ -215,14 +215,7 @@ fn main() {
     let mut defs = W::default();
     definitions(&mut defs);
     spike.apply(&defs.0);
-    let mut buffers = Vec::new();
-    for b in 0..traces.div_ceil(100) {
-        let mut w = W::default();
-        for n in b * 100..(b * 100 + 100).min(traces) {
-            trace(&mut w, n, CHILDREN);
-        }
-        buffers.push(w.0);
-    }
+    let buffers = buffers(traces, CHILDREN);
     let t0 = Instant::now();
     let mut bytes = 0;
     for buf in &buffers {

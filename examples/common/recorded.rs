@@ -52,7 +52,7 @@ pub fn definitions(w: &mut W) {
 
 /// One trace's commands, a root and `children` nested children; `n` makes its handles, context
 /// and ids unique.
-pub fn trace(w: &mut W, n: u32, children: u32) {
+fn trace(w: &mut W, n: u32, children: u32) {
     let ctx = GIVEN_HANDLES + 1 + n;
     let base = GIVEN_HANDLES + 1 + n * (children + 1);
     for i in 0..=children {
@@ -82,4 +82,18 @@ pub fn trace(w: &mut W, n: u32, children: u32) {
         w.u8(END).u32(base + i).f64(1_700_000_000_100.0);
     }
     w.u8(END_CLOSE).u32(base).f64(1_700_000_000_100.0).u32(ctx);
+}
+
+/// `traces` traces of a root and `children` nested children, in buffers of 100 traces each (the
+/// JS layer's 128 KB buffer holds ~700 spans).
+pub fn buffers(traces: u32, children: u32) -> Vec<Vec<u8>> {
+    (0..traces.div_ceil(100))
+        .map(|b| {
+            let mut w = W::default();
+            for n in b * 100..(b * 100 + 100).min(traces) {
+                trace(&mut w, n, children);
+            }
+            w.0
+        })
+        .collect()
 }
