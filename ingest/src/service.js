@@ -168,22 +168,25 @@ export function createService(IngestCore, deps = {}) {
     return { spec, payloads, summary, format };
   }
 
-  // The direct-mode relays of one experiment, shared by the requests in flight (coalesce.js).
+  // One relay in direct mode, counted as the queue's are: requests MLflow took.
+  async function relayCounted(config, experimentId, payload) {
+    const r = await relay(config, experimentId, payload, fetchImpl);
+    if (r.ok) stats.relayRequests++;
+    return r;
+  }
+
+  // The direct-mode relays of one experiment, shared by the requests in flight (coalesce.js);
+  // null when RELAY_BATCH_BYTES is 0: each request relays its own payloads, at once.
   function coalescer(state, experimentId) {
+    const { config } = state;
+    const { relayTimeoutMs, relayAttempts, relayBatchBytes } = config.limits;
+    if (relayBatchBytes === 0) return null;
     state.coalescers ??= new Map();
     let c = state.coalescers.get(experimentId);
     if (!c) {
-      const { config } = state;
-      const { relayTimeoutMs, relayAttempts } = config.limits;
-      // Counted as the queue's are: requests MLflow took.
-      const post = async (payload) => {
-        const r = await relay(config, experimentId, payload, fetchImpl);
-        if (r.ok) stats.relayRequests++;
-        return r;
-      };
       // Longer than a relay with all its tries and backoff can take.
       const staleMs = (relayTimeoutMs > 0 ? relayTimeoutMs : 60_000) * relayAttempts + 100 * 2 ** relayAttempts + 5_000;
-      c = new Coalescer(post, { maxBytes: config.limits.relayBatchBytes, staleMs });
+      c = new Coalescer((payload) => relayCounted(config, experimentId, payload), { maxBytes: relayBatchBytes, staleMs });
       state.coalescers.set(experimentId, c);
     }
     return c;
@@ -203,7 +206,7 @@ export function createService(IngestCore, deps = {}) {
     }
     const c = coalescer(state, experimentId);
     for (const p of payloads) {
-      const r = await c.relay(p);
+      const r = c ? await c.relay(p) : await relayCounted(config, experimentId, p);
       if (!r.ok) {
         stats.relayFailures++;
         return r;

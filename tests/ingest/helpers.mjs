@@ -42,12 +42,14 @@ export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, m
  * A fake MLflow OTLP endpoint on 127.0.0.1: records each relayed payload with its headers and
  * span ids. `mode` switches it: 'ok', 'fail' (503), 'refuse' (404). A request holding a span id
  * in `refuseSpans` is refused for good (400), as MLflow refuses a request it cannot read. Each
- * answer waits `delayMs` (a slow MLflow).
+ * answer waits `delayMs` (a slow MLflow); `maxInflight` is the most requests it held at once.
  */
 export async function startSink() {
-  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [], delayMs: 0 };
+  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [], delayMs: 0, inflight: 0, maxInflight: 0 };
   const server = createServer((req, res) => {
     const chunks = [];
+    sink.maxInflight = Math.max(sink.maxInflight, ++sink.inflight);
+    res.on('close', () => sink.inflight--);
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => setTimeout(() => {
       sink.hits++;

@@ -272,10 +272,11 @@ describe('the ingest Worker in workerd', () => {
     assert.ok(sink.spanIds.has(s.spanId));
   });
 
-  test('requests arriving while a relay is in flight share the next one, each answered once its spans are in', async () => {
+  // Sixteen requests at once to a slow MLflow, each answered only once its spans are in.
+  async function sixteenAtOnce(extraVars) {
     const own = await startSink();
     own.delayMs = 400; // a slow MLflow
-    const direct = ingestMiniflare({ ...vars(), MLFLOW_TRACKING_URI: own.url, RATE_LIMIT_PER_MINUTE: '0' });
+    const direct = ingestMiniflare({ ...vars(), MLFLOW_TRACKING_URI: own.url, RATE_LIMIT_PER_MINUTE: '0', ...extraVars });
     try {
       const requests = 16;
       const sent = Array.from({ length: requests }, () => [jsonSpan(), jsonSpan()]);
@@ -287,15 +288,27 @@ describe('the ingest Worker in workerd', () => {
       }));
       assert.deepEqual(answers, sent.map(() => ({ status: 200, relayed: true })));
       assert.equal(own.spanIds.size, 2 * requests);
-      assert.ok(own.payloads.length < requests / 2, `${own.payloads.length} relays for ${requests} requests`);
       assert.ok(own.payloads.every((p) => p.headers['x-mlflow-experiment-id'] === '7' && p.headers.authorization === 'Bearer mlflow-secret-token'));
       const { stats } = await (await direct.dispatchFetch('http://ingest.test/healthz')).json();
       assert.equal(stats.relayedPayloads, requests);
       assert.equal(stats.relayRequests, own.payloads.length);
+      return { relays: own.payloads.length, maxInflight: own.maxInflight };
     } finally {
       await direct.dispose();
       await own.close();
     }
+  }
+
+  test('requests arriving while a relay is in flight share the next one, each answered once its spans are in', async () => {
+    const { relays, maxInflight } = await sixteenAtOnce({});
+    assert.ok(relays < 8, `${relays} relays for 16 requests`);
+    assert.equal(maxInflight, 1, 'one relay in flight at a time for an experiment');
+  });
+
+  test('with RELAY_BATCH_BYTES=0 each request relays its own payload at once, as before the sharing', async () => {
+    const { relays, maxInflight } = await sixteenAtOnce({ RELAY_BATCH_BYTES: '0' });
+    assert.equal(relays, 16);
+    assert.ok(maxInflight > 1, `at most ${maxInflight} relay in flight`);
   });
 
   test('a key for any origin ("*") is accepted from any origin, and its CORS answer echoes that origin', async () => {
