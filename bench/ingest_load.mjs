@@ -224,20 +224,20 @@ if (targets.includes('mlflow') || targets.includes('mlflow-queue')) {
   // Accepted means relayed (in queue mode, once the consumer is done); count the traces MLflow
   // holds to be sure.
   const inMlflow = (exp) => async () => (await searchAllTraces(mlflow.url, exp)).length * SPANS;
-  if (targets.includes('mlflow')) {
-    // Direct mode twice: each request relayed on its own, as before session 15, then requests in
-    // flight sharing relays (the default). The old way first, as below.
-    for (const [name, vars] of [['MLflow 3.17.2 (SQLite), a relay per request (as before)', { RELAY_BATCH_BYTES: '0' }], ['MLflow 3.17.2 (SQLite), relays shared by requests in flight', {}]]) {
-      const exp = await createExperiment(mlflow.url, `ingest-load-direct-${vars.RELAY_BATCH_BYTES ? 'each' : 'shared'}`);
-      results.push(await measure(name, mlflow.url, exp, inMlflow(exp), { vars }));
+  // A mode measured both ways in one run, each in an experiment of its own: the old way first
+  // (RELAY_BATCH_BYTES=0: a request to MLflow per payload, as before session 15), since MLflow's
+  // tables only grow and the new way then runs against more rows; then the default.
+  const bothWays = async (mode, [before, now], options = {}) => {
+    for (const [name, vars, tag] of [[before, { RELAY_BATCH_BYTES: '0' }, 'each'], [now, {}, 'joined']]) {
+      const exp = await createExperiment(mlflow.url, `ingest-load-${mode}-${tag}`);
+      results.push(await measure(name, mlflow.url, exp, inMlflow(exp), { ...options, vars }));
     }
+  };
+  if (targets.includes('mlflow')) {
+    await bothWays('direct', ['MLflow 3.17.2 (SQLite), a relay per request (as before)', 'MLflow 3.17.2 (SQLite), relays shared by requests in flight']);
   }
   if (targets.includes('mlflow-queue')) {
-    // The old way first: MLflow's tables only grow, so the batched consumer runs against more rows.
-    for (const [name, vars] of [['MLflow, queue mode, a request per message (as before)', { RELAY_BATCH_BYTES: '0' }], ['MLflow, queue mode, a batch per request', {}]]) {
-      const exp = await createExperiment(mlflow.url, `ingest-load-${vars.RELAY_BATCH_BYTES ? 'each' : 'batched'}`);
-      results.push(await measure(name, mlflow.url, exp, inMlflow(exp), { queue: true, vars }));
-    }
+    await bothWays('queue', ['MLflow, queue mode, a request per message (as before)', 'MLflow, queue mode, a batch per request'], { queue: true });
   }
   await mlflow.stop();
 }

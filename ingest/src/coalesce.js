@@ -68,21 +68,36 @@ export class Coalescer {
 
   async send(group, relay) {
     try {
-      const r = await this.post(group.length === 1 ? group[0].payload : join(group.map((e) => e.payload)));
-      if (!r.ok && !r.retryable && group.length > 1) {
-        // Refused for good: each payload on its own, so one MLflow will not take fails no other.
-        for (const e of group) e.result = await this.post(e.payload);
-      } else {
-        for (const e of group) e.result = r;
-      }
+      const results = await postJoined(this.post, group.map((e) => e.payload));
+      group.forEach((e, i) => {
+        e.result = results[i];
+      });
     } finally {
       if (this.current === relay) this.current = null;
     }
   }
 }
 
-/** Payloads end to end: one OTLP protobuf message with all their spans. */
+/**
+ * Sends `payloads` as one request with `post`. When MLflow refuses it for good and it carried
+ * several, each goes again on its own, so one payload MLflow will not take fails no other.
+ * Resolves with each payload's outcome, in order. Used by both modes: the direct-mode relays
+ * above and the queue consumer's.
+ * @param {(payload: Uint8Array) => Promise<RelayResult>} post
+ * @param {Uint8Array[]} payloads
+ * @returns {Promise<RelayResult[]>}
+ */
+export async function postJoined(post, payloads) {
+  const r = await post(join(payloads));
+  if (r.ok || r.retryable || payloads.length === 1) return payloads.map(() => r);
+  const results = [];
+  for (const p of payloads) results.push(await post(p));
+  return results;
+}
+
+/** Payloads end to end: one OTLP protobuf message with all their spans (one payload as it is). */
 export function join(payloads) {
+  if (payloads.length === 1) return payloads[0];
   const out = new Uint8Array(payloads.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of payloads) {

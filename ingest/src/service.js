@@ -8,7 +8,7 @@
 
 import { ConfigError, readConfig } from './config.js';
 import { TokenBuckets, limited } from './rate-limit.js';
-import { Coalescer, join } from './coalesce.js';
+import { Coalescer, postJoined } from './coalesce.js';
 import { postOnce, relay } from './relay.js';
 
 const ALLOW_HEADERS = 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent';
@@ -168,11 +168,15 @@ export function createService(IngestCore, deps = {}) {
     return { spec, payloads, summary, format };
   }
 
-  // One relay in direct mode, counted as the queue's are: requests MLflow took.
-  async function relayCounted(config, experimentId, payload) {
-    const r = await relay(config, experimentId, payload, fetchImpl);
+  // A relay's outcome, counted in `relayRequests` when MLflow took it (both modes).
+  function counted(r) {
     if (r.ok) stats.relayRequests++;
     return r;
+  }
+
+  // One relay in direct mode, with its tries.
+  async function relayCounted(config, experimentId, payload) {
+    return counted(await relay(config, experimentId, payload, fetchImpl));
   }
 
   // The direct-mode relays of one experiment, shared by the requests in flight (coalesce.js);
@@ -297,25 +301,24 @@ export function createService(IngestCore, deps = {}) {
     await Promise.all(groups.map((g) => relayGroup(state.config, g)));
   }
 
+  // One group of a queue batch: one request (postJoined), then each message acked or retried by
+  // its payload's outcome. A request that failed counts in `relayFailures`.
   async function relayGroup(config, group) {
-    const r = await postOnce(config, group.experimentId, group.payloads.length === 1 ? group.payloads[0] : join(group.payloads), fetchImpl);
-    if (r.ok) {
-      stats.relayedPayloads += group.messages.length;
-      stats.relayRequests++;
-      for (const msg of group.messages) msg.ack();
-      return;
-    }
-    stats.relayFailures++;
-    if (!r.retryable && group.messages.length > 1) {
-      for (let i = 0; i < group.messages.length; i++) {
-        await relayGroup(config, { experimentId: group.experimentId, messages: [group.messages[i]], payloads: [group.payloads[i]] });
-      }
-      return;
-    }
+    const post = async (payload) => {
+      const r = counted(await postOnce(config, group.experimentId, payload, fetchImpl));
+      if (!r.ok) stats.relayFailures++;
+      return r;
+    };
+    const results = await postJoined(post, group.payloads);
     const base = config.limits.queueRetryDelaySeconds;
-    for (const msg of group.messages) {
-      msg.retry({ delaySeconds: base > 0 ? base : Math.min(300, 2 ** Math.min(msg.attempts || 1, 8)) });
-    }
+    group.messages.forEach((msg, i) => {
+      if (results[i].ok) {
+        stats.relayedPayloads++;
+        msg.ack();
+      } else {
+        msg.retry({ delaySeconds: base > 0 ? base : Math.min(300, 2 ** Math.min(msg.attempts || 1, 8)) });
+      }
+    });
   }
 
   return { fetch: fetchHandler, queue: queueHandler, stats };
