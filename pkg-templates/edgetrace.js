@@ -79,6 +79,7 @@ const state = {
   options: { ...DEFAULTS },
   exporter: null,
   als: null, // AsyncLocalStorage instance, where the runtime has one
+  enter: null, // (als, span, fn, arg) => fn(arg) with span active: the runtime's cheaper way than als.run
   findAls: null, // () => AsyncLocalStorage class or undefined, asked once on first use
   alsChecked: false,
   runtime: 'unknown',
@@ -105,8 +106,9 @@ function warn(msg) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, runtime }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, runtime, enter }) {
   state.loader = loader;
+  state.enter = enter || null;
   state.llmLoader = llmLoader || null;
   state.runtime = runtime || 'unknown';
   if (AsyncLocalStorage && !state.als) state.als = new AsyncLocalStorage();
@@ -817,7 +819,8 @@ function runAsyncBody(span, f, arg, options) {
 
 // Runs `fn(arg)` with `span` active.
 function runWith(span, fn, arg) {
-  if (state.als) return state.als.run(span, fn, arg);
+  const als = state.als;
+  if (als) return state.enter ? state.enter(als, span, fn, arg) : als.run(span, fn, arg);
   state.stack.push(span);
   try {
     return fn(arg);

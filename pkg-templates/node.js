@@ -1,10 +1,24 @@
 // The Node entry: the wasm core read from disk, async context from AsyncLocalStorage.
 import { readFileSync } from 'node:fs';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
+
+// Node 24 (and 22 with --experimental-async-context-frame) keeps async context in frames, immutable
+// maps from each AsyncLocalStorage to its store: AsyncLocalStorage.run makes one frame to enter
+// the span and another to leave it (`enterWith` of the store before). An AsyncResource made
+// where the span starts holds the frame there, and leaving its `runInAsyncScope` puts that very
+// frame back: the span is entered inside it, and leaving makes no frame (measured: 2,373 against
+// 3,525 instructions per nested level, bench/results-note.md). Node 20's AsyncLocalStorage (async
+// hooks, with `_propagate`) keeps `run`, cheaper there than a resource.
+const frames = typeof AsyncLocalStorage.prototype._propagate !== 'function' && typeof AsyncLocalStorage.prototype.enterWith === 'function';
+const inScope = (als, span, fn, arg) => {
+  als.enterWith(span);
+  return fn(arg);
+};
+const enter = frames ? (als, span, fn, arg) => new AsyncResource('edgetrace.span').runInAsyncScope(inScope, null, als, span, fn, arg) : null;
 
 _setRuntime({
   loader: () => {
@@ -17,6 +31,7 @@ _setRuntime({
     return LlmCalls;
   },
   AsyncLocalStorage,
+  enter,
   runtime: 'node',
 });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what edgetrace's build, demo and tests need, skipping what is already there:
 #   rust target wasm32-unknown-unknown, wasm-bindgen-cli (the exact version Cargo.toml pins),
-#   npm packages (npm ci), a Python venv with MLflow 3.17.2, and with --browser Debian's
+#   npm packages (npm ci), Node 24 LTS beside the machine's Node (the Node suites and the Node
+#   benchmark run under both), a Python venv with MLflow 3.17.2, and with --browser Debian's
 #   Chromium + ChromeDriver. Prints a line per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,29 @@ if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.jso
 else
   say "npm packages: npm ci"
   npm ci --no-audit --no-fund
+fi
+
+# Node 24, the active LTS (Node 20, the machine's, reached its end of life in April 2026), in
+# .tools/: the package's Node suites and the Node benchmark run under it too. From the npm
+# registry's node-linux-<arch> package, the official build.
+NODE24_VERSION=24.22.3
+NODE24=.tools/node-$NODE24_VERSION/bin/node
+if [ -x "$NODE24" ] && [ "$("$NODE24" --version)" = "v$NODE24_VERSION" ]; then
+  say "Node $NODE24_VERSION (.tools): present"
+else
+  case "$(uname -m)" in
+    x86_64) NODE_ARCH=x64 ;;
+    aarch64 | arm64) NODE_ARCH=arm64 ;;
+    *) echo "[setup] no Node $NODE24_VERSION build for $(uname -m)" >&2; exit 1 ;;
+  esac
+  say "Node $NODE24_VERSION (.tools): fetching node-linux-$NODE_ARCH from the npm registry (about 30 MB)"
+  TMP_NODE=$(mktemp -d)
+  (cd "$TMP_NODE" && npm pack --silent "node-linux-$NODE_ARCH@$NODE24_VERSION" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p .tools
+  rm -rf ".tools/node-$NODE24_VERSION"
+  mv "$TMP_NODE/package" ".tools/node-$NODE24_VERSION"
+  rm -rf "$TMP_NODE"
+  "$NODE24" --version >/dev/null
 fi
 
 # MLflow in a venv.

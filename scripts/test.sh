@@ -83,6 +83,10 @@ step "node:test suites: the package, the ingest service and the demo (Node, work
 mapfile -t SUITES < <(find tests/node tests/workerd tests/browser tests/ingest tests/www -name '*.test.mjs' 2>/dev/null | sort)
 node --test --test-concurrency=2 "${SUITES[@]}"
 
+step "the package's Node suites again under Node 24 LTS (.tools; async context frames instead of async hooks)"
+NODE24=$(ls -d .tools/node-*/bin/node | sort -V | tail -1)
+"$NODE24" --test --test-concurrency=2 tests/node/*.test.mjs
+
 step "load: the ingest Worker in workerd under bounded load for 60 s (local sink, pass-through baseline, real MLflow)"
 node bench/ingest_load.mjs --duration "${INGEST_LOAD_SECONDS:-60}" --check
 
