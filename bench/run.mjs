@@ -10,7 +10,7 @@
 //                                  the last ingest run in bench/out/ingest_load.json, if any, with
 //                                  its date, and says it was not re-run)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,15 +25,28 @@ const skipIngest = process.argv.includes('--skip-ingest');
 const say = (m) => console.error(`[bench] ${m}`);
 mkdirSync(join(here, 'out'), { recursive: true });
 
-function node(args, what) {
-  say(`${what}: node ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+function node(args, what, exec = process.execPath) {
+  say(`${what}: ${exec === process.execPath ? 'node' : exec} ${args.join(' ')}`);
+  const r = spawnSync(exec, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${what} failed with exit ${r.status}`);
   return r.stdout.trim().split('\n').pop();
 }
 
 const t0 = Date.now();
 const nodeRes = JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], 'per-span cost in Node'));
+// The same under Node 24, the active LTS (scripts/setup.sh puts it in .tools/): its
+// AsyncLocalStorage keeps context in async context frames, not async hooks, for both libraries.
+const node24 = (() => {
+  try {
+    const v = readdirSync(join(root, '.tools')).filter((d) => /^node-24\./.test(d)).sort().pop();
+    return v ? join(root, '.tools', v, 'bin/node') : null;
+  } catch {
+    return null;
+  }
+})();
+if (!node24) say('Node 24 is not in .tools/ (scripts/setup.sh fetches it): its rows are left out');
+const node24Res = node24 ? JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], 'per-span cost in Node 24 LTS', node24)) : null;
+const node24Version = node24 ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim() : null;
 const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
 const mem = ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span (${who})`)));
 const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
@@ -80,6 +93,7 @@ const facts = {
   cores: cpus().length,
   memGiB: (totalmem() / 2 ** 30).toFixed(0),
   node: process.version,
+  node24: node24Version,
   chromium: rtRes.chromiumVersion,
   workerd: version('workerd'),
   edgetrace: JSON.parse(readFileSync(join(root, 'pkg/package.json'), 'utf8')).version,
@@ -99,7 +113,7 @@ const browserStd = (() => {
     return 'unknown (no pkg/sizes.json)';
   }
 })();
-const results = { facts, quick, node: nodeRes, runtimes: rtRes, memory: mem, size, load, loadReused, profiles, rtProfiles, sizeInputs, wasmBytes };
+const results = { facts, quick, node: nodeRes, node24: node24Res, runtimes: rtRes, memory: mem, size, load, loadReused, profiles, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -133,7 +147,7 @@ const md = [
   '',
   `Written by \`node bench/run.mjs${skipIngest ? ' --skip-ingest' : ''}\` on ${facts.date} at commit ${facts.commit}. Every ratio is edgetrace ÷ OpenTelemetry JS, measured in the same run.`,
   '',
-  `Machine: ${facts.cpu}, ${facts.cores} cores, ${facts.memGiB} GiB. Node ${facts.node}, Chromium ${facts.chromium}, workerd ${facts.workerd} (Miniflare). edgetrace ${facts.edgetrace}; OpenTelemetry JS: ${facts.otel}. The machine was shared with other work while measuring, so spreads are wide; the ratios are from alternating rounds of the same run.`,
+  `Machine: ${facts.cpu}, ${facts.cores} cores, ${facts.memGiB} GiB. Node ${facts.node}${facts.node24 ? ` and ${facts.node24}` : ''}, Chromium ${facts.chromium}, workerd ${facts.workerd} (Miniflare). edgetrace ${facts.edgetrace}; OpenTelemetry JS: ${facts.otel}. The machine was shared with other work while measuring, so spreads are wide; the ratios are from alternating rounds of the same run.`,
   '',
   '![per-span cost ratio, edgetrace ÷ OpenTelemetry JS](chart.svg)',
   '',
@@ -141,7 +155,7 @@ const md = [
   '',
   'Same scenarios everywhere (`bench/lib/scenarios.mjs`): edgetrace through its public API (`withSpan`, `setAttributes`, `flush`), OpenTelemetry through `startActiveSpan` with a `BatchSpanProcessor`. In the first four rows neither library exports while timed: both only buffer, with queues big enough and their batch triggers out of reach. The payload rows time the export too. For edgetrace that is OTLP built in wasm and handed to a no-op `fetch`; for OpenTelemetry it is its own `JsonTraceSerializer` / `ProtobufTraceSerializer` in the exporter.',
   '',
-  spanTable('Node (AsyncLocalStorage for both)', nodeRes.scenarios, nodeRes.rounds, nodeRes.ops, nodeRes.shared
+  spanTable(`Node ${facts.node.slice(1)} (AsyncLocalStorage for both, on async hooks)`, nodeRes.scenarios, nodeRes.rounds, nodeRes.ops, nodeRes.shared
     ? 'Both libraries run in one process (`--shared`), with a GC forced before each one\'s turn.'
     : 'Each library runs in a Node process of its own, as in an app that traces with one of them, and the benchmark asks each in turn to run a round (a GC is forced before each). In one process each would pay for the other: Node 20 runs every enabled `AsyncLocalStorage`\'s propagation on every promise, and both share V8\'s feedback on the scenario code. (Until session 14 both ran in one process; `node --expose-gc bench/node-spans.mjs 10 3000 --shared` still measures so.)'),
   '',
@@ -149,6 +163,11 @@ const md = [
   '',
   `Payload bytes per span in Node: OTLP JSON, edgetrace ${nodeRes.scenarios.nestedJson.bytesPerSpan.edgetrace?.toFixed(0)} B and OpenTelemetry ${nodeRes.scenarios.nestedJson.bytesPerSpan.otel?.toFixed(0)} B; protobuf, edgetrace ${nodeRes.scenarios.nestedProto.bytesPerSpan.edgetrace?.toFixed(0)} B and OpenTelemetry ${nodeRes.scenarios.nestedProto.bytesPerSpan.otel?.toFixed(0)} B. edgetrace's spans carry MLflow's \`mlflow.spanType\`, inputs and outputs attributes besides the 5.`,
   '',
+  ...(node24Res ? [spanTable(`Node ${facts.node24.slice(1)}, the active LTS (AsyncLocalStorage for both, on async context frames)`, node24Res.scenarios, node24Res.rounds, node24Res.ops,
+    'The same benchmark (`bench/node-spans.mjs`, a process per library) run by Node 24 from `.tools/` (scripts/setup.sh fetches it). Node 20, the machine\'s Node and the one above, reached its end of life in April 2026; apps run 22 or 24. Node 24\'s `AsyncLocalStorage` keeps context in async context frames, so no promise pays for propagation as under Node 20\'s async hooks, but each `AsyncLocalStorage.run` makes two frames (copies of the frame it is in): one to enter the store and one to leave it. OpenTelemetry enters each span with `run`; edgetrace\'s Node entry enters it inside an `AsyncResource` scope, which leaves by putting the frame before it back (`pkg-templates/node.js`).'),
+  '',
+  `Floors under Node ${facts.node24.slice(1)}, per call (in the benchmark's own process): a plain wrapper ${median(node24Res.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(node24Res.floors.alsRun).toFixed(1)} ns. The async scenario's shape with no tracing: ${(median(node24Res.floors.asyncShape) / 1000).toFixed(2)} µs per span.`,
+  ''] : []),
   spanTable('Headless Chromium (OpenTelemetry WebTracerProvider, no Zone.js; no DevTools session attached)', rtRes.chromium, rtRes.rounds, rtRes.ops, rtRes.chromiumIsolated
     ? 'Each library runs in a page of its own, in a browser of its own, so in a V8 isolate of its own, as on a site that traces with one of them; the benchmark hands each page its rounds in turn. (Until session 14 both ran in one page, where whichever went second in a round paid for the first one\'s garbage; `node bench/runtimes.mjs 8 1000 --shared` still measures so.)'
     : 'Both libraries run in one page (`--shared`), where no GC can be forced: whichever goes second in a round pays for the first one\'s garbage.'),
@@ -231,6 +250,6 @@ function readNote() {
 }
 
 // ---- chart.svg ----
-const svg = renderChart([['Node', nodeRes.scenarios], ['Chromium', rtRes.chromium], ['workerd', rtRes.workerd]], facts.date);
+const svg = renderChart([[`Node ${process.versions.node.split('.')[0]}`, nodeRes.scenarios], ...(node24Res ? [['Node 24', node24Res.scenarios]] : []), ['Chromium', rtRes.chromium], ['workerd', rtRes.workerd]], facts.date);
 writeFileSync(join(here, quick ? 'out/chart.svg' : 'chart.svg'), svg);
 say(`done in ${Math.round((Date.now() - t0) / 1000)} s: ${quick ? 'bench/out/RESULTS.md, bench/out/chart.svg' : 'bench/RESULTS.md, bench/chart.svg'}, bench/out/results.json`);
