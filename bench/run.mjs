@@ -49,6 +49,7 @@ const node24Res = node24 ? JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs
 const node24Version = node24 ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim() : null;
 const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
 const mem = ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span (${who})`)));
+const mem24 = node24 ? ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span under Node 24 (${who})`, node24))) : null;
 const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
 // Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
 // functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
@@ -113,7 +114,7 @@ const browserStd = (() => {
     return 'unknown (no pkg/sizes.json)';
   }
 })();
-const results = { facts, quick, node: nodeRes, node24: node24Res, runtimes: rtRes, memory: mem, size, load, loadReused, profiles, rtProfiles, sizeInputs, wasmBytes };
+const results = { facts, quick, node: nodeRes, node24: node24Res, runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -135,7 +136,7 @@ function spanTable(title, rs, rounds, ops, together) {
   }
   return lines.join('\n');
 }
-const [memEt, memOt] = mem;
+const [memEt] = mem;
 const heapWasm = (m) => m.heapPerSpan + m.externalPerSpan;
 const sz = Object.fromEntries(size.map((s) => [s.name, s]));
 const etSize = size[0];
@@ -187,12 +188,14 @@ const md = [
   ...(rtRes.workerdFloorsNs ? [`Floors in workerd, per call (a request of ${(rtRes.ops * 100).toLocaleString('en')} calls, less an empty request): a plain wrapper ${median(rtRes.workerdFloorsNs.call).toFixed(1)} ns; an empty \`AsyncLocalStorage.run\` with a \`getStore\` inside ${(median(rtRes.workerdFloorsNs.als) / 1000).toFixed(2)} µs (min–max ${spread(rtRes.workerdFloorsNs.als)}). workerd's AsyncLocalStorage is native (an empty \`run\` in Node, above, costs ${median(nodeRes.floors.alsRun).toFixed(0)} ns). Both libraries make the span active with one \`run\` per span and read it with \`getStore\`, so that floor is in both columns: a quarter of OpenTelemetry's cost in the nested sync row is ${(median(rtRes.workerd.nested.otel) / 4 / 1000).toFixed(2)} µs, which would leave edgetrace ${((median(rtRes.workerd.nested.otel) / 4 - median(rtRes.workerdFloorsNs.als)) / 1000).toFixed(2)} µs per span for everything else it does (its whole cost in Node, AsyncLocalStorage included, is ${us(median(nodeRes.scenarios.nested.edgetrace))} µs).`, ''] : []),
   '## Memory per buffered span',
   '',
-  `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`).`,
+  `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC, under each Node (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`).`,
   '',
   '| measure | edgetrace | OpenTelemetry | ratio | target ≤ 0.5 |',
   '|---|---|---|---|---|',
-  `| process RSS growth per span | ${memEt.rssPerSpan.toFixed(0)} B | ${memOt.rssPerSpan.toFixed(0)} B | ${ratioText(memEt.rssPerSpan / memOt.rssPerSpan, 0.5)} | ${verdict(memEt.rssPerSpan / memOt.rssPerSpan, 0.5)} |`,
-  `| JS heap + wasm memory per span | ${heapWasm(memEt).toFixed(0)} B (heap ${memEt.heapPerSpan.toFixed(0)} + wasm ${memEt.externalPerSpan.toFixed(0)}) | ${heapWasm(memOt).toFixed(0)} B | ${ratioText(heapWasm(memEt) / heapWasm(memOt), 0.5)} | ${verdict(heapWasm(memEt) / heapWasm(memOt), 0.5)} |`,
+  ...[[`Node ${facts.node.slice(1)}`, mem], ...(mem24 ? [[`Node ${facts.node24.slice(1)}`, mem24]] : [])].flatMap(([v, [et, ot]]) => [
+    `| process RSS growth per span (${v}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`,
+    `| JS heap + wasm memory per span (${v}) | ${heapWasm(et).toFixed(0)} B (heap ${et.heapPerSpan.toFixed(0)} + wasm ${et.externalPerSpan.toFixed(0)}) | ${heapWasm(ot).toFixed(0)} B | ${ratioText(heapWasm(et) / heapWasm(ot), 0.5)} | ${verdict(heapWasm(et) / heapWasm(ot), 0.5)} |`,
+  ]),
   '',
   '## Shipped size',
   '',
