@@ -10,9 +10,9 @@ import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, up
 // maps from each AsyncLocalStorage to its store: AsyncLocalStorage.run makes one frame to enter
 // the span and another to leave it (`enterWith` of the store before). An AsyncResource made
 // where the span starts holds the frame there, and leaving its `runInAsyncScope` puts that very
-// frame back: the span is entered inside it, and leaving makes no frame (measured: 2,373 against
-// 3,525 instructions per nested level, bench/results-note.md). Node 20's AsyncLocalStorage (async
-// hooks, with `_propagate`) keeps `run`, cheaper there than a resource.
+// frame back: the span is entered inside it, and leaving makes no frame (2,437 against 3,576
+// instructions per nested level under Node 24, `bench/als-enter.mjs`). Node 20's AsyncLocalStorage
+// (async hooks, with `_propagate`) keeps `run`: 232 there against 1,432 for the resource.
 const frames = typeof AsyncLocalStorage.prototype._propagate !== 'function' && typeof AsyncLocalStorage.prototype.enterWith === 'function';
 const inScope = (als, span, fn, arg) => {
   als.enterWith(span);
