@@ -10,7 +10,7 @@
 //                                  the last ingest run in bench/out/ingest_load.json, if any, with
 //                                  its date, and says it was not re-run)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,23 +33,20 @@ function node(args, what, exec = process.execPath) {
 }
 
 const t0 = Date.now();
-const nodeRes = JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], 'per-span cost in Node'));
-// The same under Node 24, the active LTS (scripts/setup.sh puts it in .tools/): its
+// Per-span cost and memory per buffered span, run by the Node `exec`.
+const nodeSpans = (exec, label) => JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], `per-span cost in ${label}`, exec));
+const memoryIn = (exec, label) => ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span in ${label} (${who})`, exec)));
+const nodeRes = nodeSpans(process.execPath, 'Node');
+// The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
 // AsyncLocalStorage keeps context in async context frames, not async hooks, for both libraries.
-const node24 = (() => {
-  try {
-    const v = readdirSync(join(root, '.tools')).filter((d) => /^node-24\./.test(d)).sort().pop();
-    return v ? join(root, '.tools', v, 'bin/node') : null;
-  } catch {
-    return null;
-  }
-})();
-if (!node24) say('Node 24 is not in .tools/ (scripts/setup.sh fetches it): its rows are left out');
-const node24Res = node24 ? JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], 'per-span cost in Node 24 LTS', node24)) : null;
-const node24Version = node24 ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim() : null;
+const node24 = join(root, '.tools/node24/bin/node');
+const has24 = existsSync(node24);
+if (!has24) say('Node 24 is not in .tools/ (scripts/setup.sh fetches it): its rows are left out');
+const node24Res = has24 ? nodeSpans(node24, 'Node 24 LTS') : null;
+const node24Version = has24 ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim() : null;
 const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
-const mem = ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span (${who})`)));
-const mem24 = node24 ? ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span under Node 24 (${who})`, node24))) : null;
+const mem = memoryIn(process.execPath, 'Node');
+const mem24 = has24 ? memoryIn(node24, 'Node 24 LTS') : null;
 const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
 // Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
 // functions named (bench/profile.mjs builds a copy of the package that keeps the name section).

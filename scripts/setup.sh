@@ -62,7 +62,8 @@ fi
 
 # Node 24, the active LTS (Node 20, the machine's, reached its end of life in April 2026), in
 # .tools/: the package's Node suites and the Node benchmark run under it too. From the npm
-# registry's node-linux-<arch> package, the official build.
+# registry's node-linux-<arch> package, the official build. .tools/node24 links to it: the one
+# path scripts/test.sh and bench/run.mjs use.
 NODE24_VERSION=24.22.3
 NODE24=.tools/node-$NODE24_VERSION/bin/node
 if [ -x "$NODE24" ] && [ "$("$NODE24" --version)" = "v$NODE24_VERSION" ]; then
@@ -82,6 +83,7 @@ else
   rm -rf "$TMP_NODE"
   "$NODE24" --version >/dev/null
 fi
+ln -sfn "node-$NODE24_VERSION" .tools/node24
 
 # MLflow in a venv.
 MLFLOW_VERSION=3.17.2

@@ -84,8 +84,7 @@ mapfile -t SUITES < <(find tests/node tests/workerd tests/browser tests/ingest t
 node --test --test-concurrency=2 "${SUITES[@]}"
 
 step "under Node 24 LTS (.tools) too: the package's Node suites (async context frames instead of async hooks) and the ingest service's Node adapter and relay logic"
-NODE24=$(ls -d .tools/node-*/bin/node | sort -V | tail -1)
-"$NODE24" --test --test-concurrency=2 tests/node/*.test.mjs tests/ingest/node_adapter_serves_the_same_service.test.mjs \
+.tools/node24/bin/node --test --test-concurrency=2 tests/node/*.test.mjs tests/ingest/node_adapter_serves_the_same_service.test.mjs \
   tests/ingest/direct_relays_are_shared_by_requests_in_flight.test.mjs tests/ingest/queue_messages_are_grouped_by_experiment_and_size.test.mjs
 
 step "load: the ingest Worker in workerd under bounded load for 60 s (local sink, pass-through baseline, real MLflow)"
