@@ -16,7 +16,8 @@
 //!
 //! One trace is a root with 10 nested children, each with 5 string attributes (the benchmarks'
 //! nested scenario), or with `root5` after the count, a lone root with 5 (`commands_cost 20000
-//! root5`); the queue is emptied (protobuf) every 100 traces, as an exporter would.
+//! root5`); the queue is emptied (protobuf, or OTLP/JSON with `json` after the count) every 100
+//! traces, as an exporter would.
 //! Prints ns per span and the spans applied.
 
 use std::time::Instant;
@@ -36,9 +37,17 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let traces: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     // `root5`: each trace is a lone root (the benchmarks' root5 scenario).
-    let children = match args.next().as_deref() {
-        Some("root5") => 0,
-        _ => CHILDREN,
+    let rest: Vec<String> = args.collect();
+    let children = if rest.iter().any(|a| a == "root5") {
+        0
+    } else {
+        CHILDREN
+    };
+    // `json`: the queue is emptied as OTLP/JSON instead.
+    let format = if rest.iter().any(|a| a == "json") {
+        Format::Json
+    } else {
+        Format::Protobuf
     };
     let mut t = Tracer::new(
         Config::default(),
@@ -54,10 +63,10 @@ fn main() {
     for buf in &buffers {
         rec.apply(&mut t, buf).expect("commands apply");
         assert_eq!(rec.failed, 0, "{:?}", rec.last_error);
-        while t.take_batch(Format::Protobuf).is_some() {}
+        while t.take_batch(format).is_some() {}
     }
     let spans = u64::from(traces) * u64::from(children + 1);
     let ns = t0.elapsed().as_nanos() as f64 / spans as f64;
     assert_eq!(t.stats().ended, spans);
-    println!("{ns:.0} ns per span (applied and encoded to protobuf), {spans} spans");
+    println!("{ns:.0} ns per span (applied and encoded to {format:?}), {spans} spans");
 }

@@ -126,10 +126,26 @@ fn parse_f64(n: &str) -> f64 {
 /// else as is. The OTLP/JSON encoder writes its strings with it too.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
     let bytes = s.as_bytes();
+    // Most text (keys, names, ids, model output without quotes) needs no escape: one copy. Not
+    // in the browser entry's default core, which writes no OTLP/JSON.
+    let first = if cfg!(feature = "protobuf-only") {
+        Some(0)
+    } else {
+        bytes
+            .iter()
+            .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    };
+    let Some(first) = first else {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        crate::text::put(out, bytes);
+        out.push(b'"');
+        return;
+    };
+    out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -446,6 +462,21 @@ mod tests {
         let all: String =
             (0u32..0x80).filter_map(char::from_u32).collect::<String>() + "é\u{2028}😀";
         assert_eq!(quote(&all), serde_json::to_string(&all).unwrap());
+        // Text with nothing to escape is copied whole; an escape first, in the middle or last,
+        // and text past 32 bytes (copied another way), are written the same as serde_json.
+        let long = "a prompt of more than thirty-two bytes, with é and 😀";
+        for s in [
+            "",
+            "alpha",
+            "\"x",
+            "x\"",
+            "a\nb",
+            "\u{1}",
+            long,
+            &format!("{long}\t{long}"),
+        ] {
+            assert_eq!(quote(s), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
     }
 
     #[test]

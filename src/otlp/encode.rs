@@ -210,12 +210,25 @@ impl Encoder {
             // The empty envelope, plus room for the two enclosing length prefixes to grow.
             _ => pb::request(&self.resource_pb, &self.scope_pb, &[]).len() + 8,
         };
+        // Room for a whole body at once (up to 64 KiB): a body grown by doubling copies itself
+        // each time, about as many bytes again as it ends up with.
+        let room = max_bytes.min(1 << 16);
+        let mut json = Vec::new();
+        let mut proto = Vec::new();
+        match self.format {
+            Format::Json if JSON => {
+                // The body is written in place: the head now, the spans, the tail at `finish`.
+                json.reserve_exact(room);
+                json.extend_from_slice(self.json_head.as_bytes());
+            }
+            _ => proto.reserve_exact(room),
+        }
         PayloadBuilder {
             enc: self,
             max_bytes,
             size: base,
-            json: Vec::new(),
-            proto: Vec::new(),
+            json,
+            proto,
             scratch: Vec::new(),
             spans: 0,
             oversize: false,
@@ -309,9 +322,7 @@ impl PayloadBuilder<'_> {
     pub fn finish(self) -> Payload {
         let body = match self.enc.format {
             Format::Json if JSON => {
-                let mut b = Vec::with_capacity(self.size);
-                b.extend_from_slice(self.enc.json_head.as_bytes());
-                b.extend_from_slice(&self.json);
+                let mut b = self.json;
                 b.extend_from_slice(JSON_TAIL.as_bytes());
                 b
             }
@@ -410,8 +421,33 @@ mod pb {
         str_len(k) + 1 + varint_len(a as u64) + a
     }
 
+    /// A KeyValue with a string value whose lengths all fit one-byte varints (most attributes:
+    /// a key and a value of up to ~120 bytes, field numbers below 16), written with its header
+    /// bytes in two groups instead of field by field. Returns false, writing nothing, otherwise.
+    #[inline]
+    fn short_kv_str(out: &mut Vec<u8>, field: u32, k: &[u8], s: &[u8]) -> bool {
+        let (kl, sl) = (k.len(), s.len());
+        // KeyValue { key: 1 (left out when empty), value: 2 } holding AnyValue { string_value: 1 }.
+        let kv = kl + 2 + 4 + sl;
+        // Not in the browser's size build, where every byte counts against the shipped size.
+        if cfg!(feature = "size") || field >= 16 || kl == 0 || kv >= 0x80 {
+            return false;
+        }
+        out.reserve(2 + kv);
+        out.extend_from_slice(&[(field << 3 | LEN) as u8, kv as u8, 0x0a, kl as u8]);
+        put(out, k);
+        out.extend_from_slice(&[0x12, (sl + 2) as u8, 0x0a, sl as u8]);
+        put(out, s);
+        true
+    }
+
     /// A KeyValue as a repeated field `field` of its parent.
     pub(super) fn key_value(out: &mut Vec<u8>, field: u32, k: &str, v: &AttrValue) {
+        if let Some(s) = v.as_str() {
+            if short_kv_str(out, field, k.as_bytes(), s.as_bytes()) {
+                return;
+            }
+        }
         len_field(out, field, kv_len(k, v));
         bytes_field(out, 1, k.as_bytes());
         len_field(out, 2, any_len(v));
@@ -440,6 +476,9 @@ mod pb {
     }
 
     fn kv_str(out: &mut Vec<u8>, field: u32, k: &str, s: &str) {
+        if short_kv_str(out, field, k.as_bytes(), s.as_bytes()) {
+            return;
+        }
         // Same bytes as `kv` with `AttrValue::Str`, without building one.
         let a = 1 + varint_len(s.len() as u64) + s.len();
         len_field(out, field, str_len(k) + 1 + varint_len(a as u64) + a);
@@ -651,11 +690,16 @@ mod json {
         out.extend_from_slice(b"}}");
     }
 
+    /// Lowercase hex of an id (at most 16 bytes), made on the stack and appended in one copy
+    /// (by fixed-size moves: see `text::put`).
     fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
-        for b in bytes {
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 15)]);
+        let mut buf = [0u8; 32];
+        let n = bytes.len().min(16);
+        for (i, b) in bytes[..n].iter().enumerate() {
+            buf[2 * i] = HEX[usize::from(b >> 4)];
+            buf[2 * i + 1] = HEX[usize::from(b & 15)];
         }
+        crate::text::put(out, &buf[..2 * n]);
     }
 
     fn decimal(out: &mut Vec<u8>, mut n: u64) {
@@ -669,7 +713,8 @@ mod json {
                 break;
             }
         }
-        out.extend_from_slice(&buf[i..]);
+        // Up to 20 digits: by fixed-size moves, not a `memory.copy` call (see `text::put`).
+        crate::text::put(out, &buf[i..]);
     }
 
     /// A JSON string, escaped as serde_json escapes it.
@@ -817,6 +862,35 @@ mod tests {
                     status.to_owned()
                 },
             },
+        }
+    }
+
+    #[test]
+    fn string_attributes_either_side_of_one_byte_lengths_are_what_prost_writes() {
+        // A KeyValue of key k and string value v is 2 + k + 4 + v bytes: below 128 its lengths
+        // are one-byte varints and it is written in one go; from 128 field by field.
+        for k in [0, 1, 5, 60, 120, 121, 122, 130] {
+            for v in [
+                0, 1, 14, 15, 60, 115, 116, 117, 121, 122, 126, 127, 128, 300,
+            ] {
+                let mut span = sample(true, "x", "", true);
+                let key = "k".repeat(k);
+                span.attributes = vec![
+                    (key.as_str().into(), AttrValue::Str("v".repeat(v))),
+                    (key.as_str().into(), AttrValue::text(&"w".repeat(v))),
+                ];
+                span.inputs = Some("i".repeat(v));
+                span.events[0].attributes = vec![(key.clone(), AttrValue::Str("e".repeat(v)))];
+                let enc = Encoder::new(Format::Protobuf, &resource());
+                let mut b = enc.builder(usize::MAX);
+                assert!(b.try_add(&span));
+                let wire = wire_request(&resource(), vec![span_to_wire(&span)]);
+                assert_eq!(
+                    b.finish().body,
+                    wire.encode_to_vec(),
+                    "key {k} B, value {v} B"
+                );
+            }
         }
     }
 
