@@ -83,9 +83,11 @@ export interface InitOptions {
   /** Most spans per export request. Default: `512`. */
   maxBatchSpans?: number;
   /**
-   * Most bytes per export request body. Default: `60000`. On page exit, batches go out with
-   * `keepalive` while their total stays under the browser's 64 KiB budget for all keepalive
-   * requests in flight; the rest stays queued for the next flush (lost if the page is unloaded).
+   * Most bytes per export request body. Default: `60000` in browsers, `1000000` in Node and
+   * Workers (under the 1 MiB the ingest service and nginx take by default). On page exit, batches
+   * go out with `keepalive` while their total stays under the browser's 64 KiB budget for all
+   * keepalive requests in flight; the rest stays queued for the next flush (lost if the page is
+   * unloaded).
    */
   maxExportBytes?: number;
   /** Longest value (inputs, outputs, attribute) before truncation with a marker. Default: 32 KiB. */

@@ -33,6 +33,7 @@ _setRuntime({
   AsyncLocalStorage,
   enter,
   runtime: 'node',
+  server: true, // bigger batches (SERVER_DEFAULTS)
 });
 
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

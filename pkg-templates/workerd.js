@@ -21,6 +21,7 @@ _setRuntime({
   // With the nodejs_compat flag; asked on first use, inside a handler.
   findAsyncLocalStorage: () => globalThis.process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage,
   runtime: 'workerd',
+  server: true, // bigger batches (SERVER_DEFAULTS)
 });
 
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

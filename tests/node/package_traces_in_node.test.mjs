@@ -202,6 +202,27 @@ test('batches stay under maxExportBytes and no span is lost or duplicated', asyn
   assert.equal(new Set(names).size, 60);
 });
 
+test('in Node a batch body may reach 1,000,000 bytes by default, where browsers stop at 60,000', async () => {
+  // 300 spans of about 2 KB: one request under Node's default, at least ten at the browsers'.
+  const big = 'y'.repeat(2000);
+  const send = async (options) => {
+    init({ endpoint: col.url, format: 'json', logger, flushIntervalMs: 0, ...options });
+    col.requests.length = 0;
+    for (let i = 0; i < 300; i++) startSpan({ name: `b${i}`, inputs: { big } }).end();
+    await flush();
+    const names = col.spans().map((x) => x.name);
+    assert.equal(new Set(names).size, 300, 'every span once');
+    assert.equal(names.length, 300);
+    return col.requests.map((r) => r.body.length);
+  };
+  const server = await send({});
+  assert.equal(server.length, 1, `one request (${server.join(', ')} bytes)`);
+  assert.ok(server[0] > 600_000 && server[0] <= 1_000_000, `${server[0]} bytes`);
+  const browserCap = await send({ maxExportBytes: 60_000 });
+  assert.ok(browserCap.length >= 10, `${browserCap.length} requests`);
+  for (const n of browserCap) assert.ok(n <= 60_000, `a body of ${n} bytes`);
+});
+
 test('failed exports are retried (503, 429 with Retry-After) and then delivered', async () => {
   col.failNext(1, 503);
   col.failNext(1, 429, { 'retry-after': '0' });
