@@ -222,7 +222,8 @@ impl IdGenerator for SequentialIds {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// The lowercase hex digits, by value (ids here, `\u00xx` escapes and OTLP/JSON ids elsewhere).
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Lowercase hex of `bytes`.
 pub fn encode_hex(bytes: &[u8]) -> String {

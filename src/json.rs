@@ -125,7 +125,7 @@ fn parse_f64(n: &str) -> f64 {
 /// characters below U+0020 (`\b \t \n \f \r` by name, the others as `\u00xx`); everything
 /// else as is. The OTLP/JSON encoder writes its strings with it too.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    use crate::id::HEX;
     let bytes = s.as_bytes();
     // Most text (keys, names, ids, model output without quotes) needs no escape: one copy. Not
     // in the browser entry's default core, which writes no OTLP/JSON.

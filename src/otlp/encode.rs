@@ -567,9 +567,8 @@ mod pb {
 /// serde attributes in `wire.rs`.
 mod json {
     use crate::attribute::AttrValue;
+    use crate::id::HEX;
     use crate::span::SpanData;
-
-    const HEX: &[u8; 16] = b"0123456789abcdef";
 
     pub(super) fn span(out: &mut Vec<u8>, s: &SpanData) {
         out.extend_from_slice(b"{\"traceId\":\"");
