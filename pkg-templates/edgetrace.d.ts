@@ -80,7 +80,10 @@ export interface InitOptions {
   maxQueueSpans?: number;
   /** Most bytes waiting for export. Default: 8 MiB. */
   maxQueueBytes?: number;
-  /** Most spans per export request. Default: `512`. */
+  /**
+   * Most spans per export request. Default: `512`. While spans end, a request goes out as soon as
+   * this many are queued; fewer wait for `flushIntervalMs` or `flush()`.
+   */
   maxBatchSpans?: number;
   /**
    * Most bytes per export request body. Default: `60000` in browsers, `1000000` in Node and
@@ -96,7 +99,7 @@ export interface InitOptions {
   maxAttributes?: number;
   /** Most events per span. Default: `128`. */
   maxEvents?: number;
-  /** How long ended spans wait before a timed export, in ms. Default: `1000`. */
+  /** How long ended spans short of a full batch wait before a timed export, in ms. Default: `1000`. */
   flushIntervalMs?: number;
   /** Timeout of one export request, in ms. Default: `10000`. */
   exportTimeoutMs?: number;

@@ -82,17 +82,29 @@ export class Exporter {
     else if (this.timer === null && this.o.flushIntervalMs > 0) this.armTimer();
   }
 
-  // One flush at a time from span ends: in a synchronous burst of spans every end sees a full
-  // batch, and a flush (with its promises) per end would hold memory until the burst is over. The
-  // running flush takes every batch that is ready when it gets to it.
+  // One send of full batches at a time from span ends: in a synchronous burst of spans every end
+  // sees a full batch, and a send (with its promises) per end would hold memory until the burst is
+  // over. The running one takes every full batch that is ready when it gets to it.
   flushFromEnd() {
     if (this.flushing) return;
     this.flushing = true;
-    this.flush()
+    this.sendFull()
       .catch(() => {})
       .finally(() => {
         this.flushing = false;
       });
+  }
+
+  /**
+   * Sends full batches while the core has them (as OpenTelemetry's BatchSpanProcessor does). What
+   * is left, less than a batch, waits for the timer or `flush()`: taking it too while spans keep
+   * ending would send the rest of a burst as many small requests (166 spans of 512 on average in
+   * the benchmarks' payload rows), each paying a request's overhead, and collectors such as
+   * MLflow write fewer, bigger requests faster.
+   */
+  async sendFull() {
+    await this.sendWhile((core) => core?.stats()[CORE_AT.batchReady] === 1);
+    if (this.timer === null && this.o.flushIntervalMs > 0 && this.core()?.stats()[CORE_AT.queued] > 0) this.armTimer();
   }
 
   armTimer() {
@@ -145,14 +157,20 @@ export class Exporter {
     if (!this.url()) return;
     // In browsers the core may still be loading: what was recorded meanwhile is exported with it.
     if (!this.core()) await this.ready();
+    await this.sendWhile(() => true);
+  }
+
+  // Takes and sends batches while `more(core)` says so, at most `maxConcurrentExports` at once,
+  // until none is left to take and none is in flight.
+  async sendWhile(more) {
     const limit = Math.max(1, this.o.maxConcurrentExports | 0);
     for (;;) {
-      while (this.inflight.size < limit) {
+      while (this.inflight.size < limit && more(this.core())) {
         const b = this.take();
         if (!b) break;
         this.start(b, false);
       }
-      if (this.inflight.size === 0) return;
+      if (this.inflight.size === 0 || !more(this.core())) return;
       await Promise.race(this.inflight);
     }
   }

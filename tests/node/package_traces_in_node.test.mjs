@@ -223,6 +223,28 @@ test('in Node a batch body may reach 1,000,000 bytes by default, where browsers 
   for (const n of browserCap) assert.ok(n <= 60_000, `a body of ${n} bytes`);
 });
 
+test('while spans keep ending, only full batches are sent; the rest waits for the timer or flush()', async () => {
+  // As OpenTelemetry's BatchSpanProcessor: a burst of 1,250 spans, with time for requests to
+  // complete every 25 spans, goes as twelve requests of 100 while it runs, not as a full batch
+  // followed by whatever has queued behind each request.
+  init({ endpoint: col.url, format: 'json', logger, maxBatchSpans: 100, flushIntervalMs: 60_000 });
+  col.requests.length = 0;
+  for (let i = 0; i < 1250; i++) {
+    startSpan({ name: `burst${i}` }).end();
+    if (i % 25 === 24) await sleep(2);
+  }
+  for (let waited = 0; col.requests.length < 12 && waited < 5000; waited += 20) await sleep(20);
+  await sleep(50); // time for a thirteenth request, were one sent
+  const perRequest = (r) => r.json.resourceSpans[0].scopeSpans[0].spans.length;
+  const during = col.requests.map(perRequest);
+  assert.deepEqual(during, Array(12).fill(100), `spans per request during the burst: ${during.join(', ')}`);
+  await flush();
+  assert.deepEqual(col.requests.slice(12).map(perRequest), [50]);
+  const names = col.spans().map((s) => s.name);
+  assert.equal(names.length, 1250);
+  assert.equal(new Set(names).size, 1250);
+});
+
 test('failed exports are retried (503, 429 with Retry-After) and then delivered', async () => {
   col.failNext(1, 503);
   col.failNext(1, 429, { 'retry-after': '0' });
