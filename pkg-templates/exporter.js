@@ -220,7 +220,6 @@ export class Exporter {
     for (;;) {
       let status = 0;
       let retryAfterMs = null;
-      const timeout = abortAfter(this.o.exportTimeoutMs);
       try {
         this.stats.requests++;
         const res = await this.fetch(url, {
@@ -228,7 +227,7 @@ export class Exporter {
           headers: this.headers(format),
           body: batch.body,
           keepalive,
-          signal: timeout?.signal,
+          signal: timeoutSignal(this.o.exportTimeoutMs),
         });
         status = res.status;
         retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
@@ -239,8 +238,6 @@ export class Exporter {
         if (!RETRYABLE(status)) break;
       } catch (e) {
         this.stats.lastError = String(e?.message || e);
-      } finally {
-        timeout?.clear();
       }
       if (attempt >= this.o.maxRetries) break;
       attempt++;
@@ -256,16 +253,9 @@ export class Exporter {
   }
 }
 
-// A signal that aborts a request (and the read of its answer) after `ms`, as AbortSignal.timeout
-// does, but whose timer is cleared once the request is over: AbortSignal.timeout's timer and weak
-// references live on for the whole timeout after every request, and cost 8.8 µs a call in Node 20
-// against 2.8 for a controller and a timer cleared.
-function abortAfter(ms) {
-  if (!ms || typeof AbortController === 'undefined') return null;
-  const c = new AbortController();
-  const t = setTimeout(() => c.abort(new DOMException(`export aborted by timeout (${ms} ms)`, 'TimeoutError')), ms);
-  t?.unref?.(); // never keep a Node process alive for it
-  return { signal: c.signal, clear: () => clearTimeout(t) };
+function timeoutSignal(ms) {
+  if (!ms || typeof AbortSignal === 'undefined' || typeof AbortSignal.timeout !== 'function') return undefined;
+  return AbortSignal.timeout(ms);
 }
 
 /** Retry-After as seconds or an HTTP date, in ms; null if absent or unreadable. */
