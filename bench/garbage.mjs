@@ -6,6 +6,7 @@
 // (scavenges) per 1,000 spans are counted the same way. Garbage is what each span leaves to the
 // collector: V8's allocation is a pointer bump, but every collection costs.
 //   node bench/garbage.mjs DIR [DIR…] [--scenario root5] [--ops 3000] [--rounds 2,8]
+// DIR is a built package, or `otel` for OpenTelemetry JS as the benchmarks set it up.
 import { spawnSync } from 'node:child_process';
 import { ROUNDS_SCRIPT, roundsArgs } from './lib/rounds-cli.mjs';
 

@@ -6,7 +6,9 @@
 // too, unless `--timed-only`: then the queue is kept (it grows over the rounds) and only what the
 // benchmarks time is counted.
 //   node bench/instructions.mjs DIR [DIR…] [--scenario root5] [--ops 1000] [--rounds 2,8] [--timed-only]
-// DIR is a built package (pkg/, or a copy of it from another commit). Needs valgrind.
+// DIR is a built package (pkg/, or a copy of it from another commit), or `otel` for OpenTelemetry
+// JS as the benchmarks set it up (its counts move by ±15 % from run to run, edgetrace's by ~2 %).
+// Needs valgrind.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { ROUNDS_SCRIPT, roundsArgs } from './lib/rounds-cli.mjs';
 

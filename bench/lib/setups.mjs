@@ -22,6 +22,10 @@ export function otelNode(exportKind) {
     bytes: () => exporter.bytes,
     async close() {
       await provider.shutdown();
+      this.release();
+    },
+    /** Lets the next round set up its own provider, leaving this one's spans where they are. */
+    release() {
       cm.disable();
       context.disable();
       trace.disable();
