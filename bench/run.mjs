@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { median, SCENARIOS } from './lib/scenarios.mjs';
 import { wasmBreakdown } from './lib/wasm-breakdown.mjs';
 import { renderChart } from './lib/chart.mjs';
+import { against, ratioInterval } from './lib/interval.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
@@ -123,13 +124,15 @@ const ratioText = (ratio, target) => (ratio.toFixed(2) === target.toFixed(2) && 
 // `together`: how the two libraries share the runtime (who pays for whose garbage).
 function spanTable(title, rs, rounds, ops, together) {
   const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first; an even number of rounds, so each library goes first in half of them. ${together} µs per span: median (min–max over rounds).`, '',
-    'The ratio is the two medians\' ratio. Beside it, each round\'s own ratio (the two libraries measured back to back in that round): their median and range show how much of a verdict near the line is the host\'s noise.', '',
-    '| scenario | edgetrace µs/span | OpenTelemetry µs/span | ratio | per round: median (min–max) | target ≤ 0.25 |', '|---|---|---|---|---|---|'];
+    'The ratio is the two medians\' ratio. Its 95 % interval is a paired bootstrap over the rounds (`bench/lib/interval.mjs`): where it reaches across 0.25, this run cannot tell the verdict from the host\'s noise. Beside it, each round\'s own ratio (the two libraries measured back to back in that round), their median and range.', '',
+    '| scenario | edgetrace µs/span | OpenTelemetry µs/span | ratio | 95 % interval | per round: median (min–max) | target ≤ 0.25 |', '|---|---|---|---|---|---|---|'];
   for (const sc of SCENARIOS) {
     const r = rs[sc.id];
     const paired = r.edgetrace.map((e, i) => e / r.otel[i]);
     const pr = `${median(paired).toFixed(2)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
-    lines.push(`| ${sc.title} | ${us(median(r.edgetrace))} (${spread(r.edgetrace)}) | ${us(median(r.otel))} (${spread(r.otel)}) | ${ratioText(r.ratio, 0.25)} | ${pr} | ${verdict(r.ratio, 0.25)} |`);
+    const iv = ratioInterval(r.edgetrace, r.otel);
+    const where = { below: 'wholly below 0.25', above: 'wholly above 0.25', across: 'across 0.25' }[against(iv, 0.25)];
+    lines.push(`| ${sc.title} | ${us(median(r.edgetrace))} (${spread(r.edgetrace)}) | ${us(median(r.otel))} (${spread(r.otel)}) | ${ratioText(r.ratio, 0.25)} | ${iv.lo.toFixed(2)}–${iv.hi.toFixed(2)} (${where}) | ${pr} | ${verdict(r.ratio, 0.25)} |`);
   }
   return lines.join('\n');
 }

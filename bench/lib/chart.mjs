@@ -1,6 +1,9 @@
 // chart.svg: the per-span CPU ratio of each scenario in each runtime, with the target and parity
-// lines. `groups` is [[runtime name, { scenario id: { ratio } }], …]; `date` goes in the title.
+// lines, and a whisker for the ratio's 95 % interval over the rounds (bench/lib/interval.mjs).
+// `groups` is [[runtime name, { scenario id: { ratio, edgetrace: [ns…], otel: [ns…] } }], …];
+// `date` goes in the title.
 import { SCENARIOS } from './scenarios.mjs';
+import { ratioInterval } from './interval.mjs';
 
 export function renderChart(groups, date) {
   const W = 860;
@@ -8,7 +11,8 @@ export function renderChart(groups, date) {
   const left = 60;
   const top = 40;
   const plotH = 230;
-  const maxR = Math.max(2, ...groups.flatMap(([, g]) => SCENARIOS.map((s) => g[s.id].ratio)));
+  const iv = (g, s) => ratioInterval(g[s.id].edgetrace, g[s.id].otel);
+  const maxR = Math.max(2, ...groups.flatMap(([, g]) => SCENARIOS.flatMap((s) => [g[s.id].ratio, iv(g, s).hi])));
   const y = (r) => top + plotH - (Math.min(r, maxR) / maxR) * plotH;
   const colors = ['#0b6bcb', '#2da44e', '#bf8700', '#8250df', '#cf222e', '#1b1f24'];
   // The plot ends short of the right edge: the target and parity labels sit in the margin, clear of the bars.
@@ -17,6 +21,7 @@ export function renderChart(groups, date) {
   const barW = (groupW - 40) / SCENARIOS.length;
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`;
   svg += `<rect width="${W}" height="${H}" fill="#fff"/><text x="${left}" y="22" font-size="15" font-weight="600">Per-span CPU, edgetrace ÷ OpenTelemetry JS (lower is better; ${date})</text>`;
+  svg += `<text x="${W - 10}" y="22" text-anchor="end" font-size="10" fill="#57606a">whiskers: 95 % interval over the rounds</text>`;
   for (const r of [0, 0.25, 0.5, 1, 1.5, 2, 3, 4].filter((v) => v <= maxR)) {
     svg += `<line x1="${left}" x2="${plotRight}" y1="${y(r)}" y2="${y(r)}" stroke="${r === 1 ? '#57606a' : r === 0.25 ? '#cf222e' : '#eaeef2'}" ${r === 0.25 ? 'stroke-dasharray="5,4"' : ''}/>`;
     svg += `<text x="${left - 8}" y="${y(r) + 4}" text-anchor="end" fill="#57606a">${r}</text>`;
@@ -26,9 +31,12 @@ export function renderChart(groups, date) {
     const gx = left + gi * groupW + 20;
     SCENARIOS.forEach((s, si) => {
       const r = g[s.id].ratio;
+      const { lo, hi } = iv(g, s);
       const x = gx + si * barW;
-      svg += `<rect x="${x}" y="${y(r)}" width="${barW - 4}" height="${top + plotH - y(r)}" fill="${colors[si]}"><title>${s.title}: ${r.toFixed(2)}</title></rect>`;
-      svg += `<text x="${x + (barW - 4) / 2}" y="${y(r) - 3}" text-anchor="middle" font-size="10">${r.toFixed(2)}</text>`;
+      const mid = x + (barW - 4) / 2;
+      svg += `<rect x="${x}" y="${y(r)}" width="${barW - 4}" height="${top + plotH - y(r)}" fill="${colors[si]}" fill-opacity="0.8"><title>${s.title}: ${r.toFixed(2)} (95 % interval ${lo.toFixed(2)}–${hi.toFixed(2)})</title></rect>`;
+      svg += `<path d="M${mid} ${y(lo)}V${y(hi)}M${mid - 3} ${y(lo)}h6M${mid - 3} ${y(hi)}h6" stroke="#1b1f24" stroke-width="1.2" fill="none"/>`;
+      svg += `<text x="${mid}" y="${Math.min(y(r), y(hi)) - 3}" text-anchor="middle" font-size="10">${r.toFixed(2)}</text>`;
     });
     svg += `<text x="${gx + (groupW - 40) / 2}" y="${top + plotH + 18}" text-anchor="middle" font-weight="600">${name}</text>`;
   });
