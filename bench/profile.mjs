@@ -3,7 +3,7 @@
 // per function and per layer. The profiled package is a copy of pkg/ whose wasm keeps its name
 // section (built here the way scripts/build.mjs builds the Node wasm, release-speed and -O3, with
 // wasm-opt -g instead of --strip-debug), so wasm functions show by their Rust names.
-//   node bench/profile.mjs [SCENARIO] [OPS] [ROUNDS] [--no-build] [--no-als]
+//   node bench/profile.mjs [SCENARIO] [OPS] [ROUNDS] [--no-build] [--no-als] [--node-tag]
 // --no-als runs the package without AsyncLocalStorage, the way browsers run it (the active span
 // after an await is found from V8's async stack). Writes bench/out/profile-<scenario>[-noals].md
 // and .json; prints the markdown.
@@ -24,7 +24,10 @@ const say = (m) => process.stderr.write(`[bench:profile] ${m}\n`);
 const named = buildNamedPkg({ reuse: process.argv.includes('--no-build'), say });
 
 const noAls = process.argv.includes('--no-als');
-const tag = noAls ? `${scenario}-noals` : scenario;
+// --node-tag: the files are named for the Node that runs this (profile-<scenario>-node24.md), so a
+// profile under another Node (.tools/node24) sits beside the machine Node's.
+const nodeTag = process.argv.includes('--node-tag') ? `-node${process.versions.node.split('.')[0]}` : '';
+const tag = `${noAls ? `${scenario}-noals` : scenario}${nodeTag}`;
 let et;
 if (noAls) {
   // The JS layer with the core loaded as the Node entry loads it, but no AsyncLocalStorage.
@@ -59,7 +62,7 @@ for (let r = 0; r < rounds; r++) {
 }
 const nsPerSpan = (ms * 1e6) / (rounds * ops * sc.spans);
 const { md, data } = summer.render(
-  `Scenario \`${scenario}\` (${sc.title})${noAls ? ', **without AsyncLocalStorage** (the path browsers take)' : ''}, ${rounds} round${rounds === 1 ? '' : 's'} of ${ops} ops, ${nsPerSpan.toFixed(0)} ns per span while profiled (\`node bench/profile.mjs ${scenario} ${ops} ${rounds}${noAls ? ' --no-als' : ''}\`).`,
+  `Scenario \`${scenario}\` (${sc.title})${noAls ? ', **without AsyncLocalStorage** (the path browsers take)' : ''}, Node ${process.versions.node}, ${rounds} round${rounds === 1 ? '' : 's'} of ${ops} ops, ${nsPerSpan.toFixed(0)} ns per span while profiled (\`${nodeTag ? `.tools/node${process.versions.node.split('.')[0]}/bin/node` : 'node'} bench/profile.mjs ${scenario} ${ops} ${rounds}${noAls ? ' --no-als' : ''}${nodeTag ? ' --node-tag' : ''}\`).`,
 );
 mkdirSync(join(here, 'out'), { recursive: true });
 writeFileSync(join(here, 'out', `profile-${tag}.md`), md + '\n');

@@ -57,6 +57,12 @@ const profiles = PROFILED.map(([id, flag], i) => {
   node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `CPU profile of edgetrace (${id}${flag ? ` ${flag}` : ''})`);
   return { id, md: readFileSync(join(here, `out/profile-${id}${flag ? '-noals' : ''}.md`), 'utf8').trim() };
 });
+// Under Node 24 too, where frames, not async hooks, carry the context (files tagged -node24).
+const NODE24_PROFILED = ['nested', 'nestedAsync'];
+const profiles24 = has24 ? NODE24_PROFILED.map((id) => {
+  node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', '--no-build', '--node-tag'], `CPU profile of edgetrace under Node 24 (${id})`, node24);
+  return { id, md: readFileSync(join(here, `out/profile-${id}-node24.md`), 'utf8').trim() };
+}) : [];
 // The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
 const RT_PROFILED = [['chromium', 'nested'], ['workerd', 'nested']];
 const rtProfiles = RT_PROFILED.map(([rt, id]) => {
@@ -112,7 +118,7 @@ const browserStd = (() => {
     return 'unknown (no pkg/sizes.json)';
   }
 })();
-const results = { facts, quick, node: nodeRes, node24: node24Res, runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, rtProfiles, sizeInputs, wasmBytes };
+const results = { facts, quick, node: nodeRes, node24: node24Res, runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -224,9 +230,10 @@ const md = [
   '',
   '## Where edgetrace\'s time goes',
   '',
-  'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
+  'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), then of the nested two under Node 24, (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
   '',
   ...profiles.flatMap((p) => [p.md, '']),
+  ...(profiles24.length ? [`The nested rows again under Node ${facts.node24.slice(1)}, the LTS, where edgetrace enters each span in an \`AsyncResource\` scope and each \`enterWith\` makes an \`AsyncContextFrame\` (a copy of the frame it is in): time in those shows under Node and V8.`, '', ...profiles24.flatMap((p) => [p.md, ''])] : []),
   'The same profile in headless Chromium (Playwright\'s CDP session, so the stack captures cost more there than in the table above: see the Chromium section) and in workerd (its inspector socket, Miniflare\'s `inspectorPort`), the package loaded unbundled so functions keep their files (`node bench/profile-runtimes.mjs chromium|workerd nested`). Natives have no frames of their own in these profiles: time inside `AsyncLocalStorage.run` and `getStore` shows as self time of the edgetrace function that calls them (`runWith`, `startSpan`).',
   '',
   ...rtProfiles.flatMap((p) => [p.md, '']),
