@@ -138,7 +138,7 @@ function spanTable(title, rs, rounds, ops, together) {
     const pr = `${median(paired).toFixed(2)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
     const iv = ratioInterval(r.edgetrace, r.otel);
     const where = { below: 'wholly below 0.25', above: 'wholly above 0.25', across: 'across 0.25' }[against(iv, 0.25)];
-    lines.push(`| ${sc.title} | ${us(median(r.edgetrace))} (${spread(r.edgetrace)}) | ${us(median(r.otel))} (${spread(r.otel)}) | ${ratioText(r.ratio, 0.25)} | ${iv.lo.toFixed(2)}–${iv.hi.toFixed(2)} (${where}) | ${pr} | ${verdict(r.ratio, 0.25)} |`);
+    lines.push(`| ${sc.title} | ${us(median(r.edgetrace))} (${spread(r.edgetrace)}) | ${us(median(r.otel))} (${spread(r.otel)}) | ${ratioText(r.ratio, 0.25)} | ${ratioText(iv.lo, 0.25)}–${ratioText(iv.hi, 0.25)} (${where}) | ${pr} | ${verdict(r.ratio, 0.25)} |`);
   }
   return lines.join('\n');
 }
