@@ -5,7 +5,7 @@
 // wasm-opt -g instead of --strip-debug), so wasm functions show by their Rust names.
 //   node bench/profile.mjs [SCENARIO] [OPS] [ROUNDS] [--no-build] [--no-als] [--node-tag]
 // --no-als runs the package without AsyncLocalStorage, the way browsers run it (the active span
-// after an await is found from V8's async stack). Writes bench/out/profile-<scenario>[-noals].md
+// after an await is found from V8's async stack). Writes bench/out/profile-<scenario>[-noals][-nodeN].md
 // and .json; prints the markdown.
 import { Session } from 'node:inspector/promises';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,8 @@ const named = buildNamedPkg({ reuse: process.argv.includes('--no-build'), say })
 const noAls = process.argv.includes('--no-als');
 // --node-tag: the files are named for the Node that runs this (profile-<scenario>-node24.md), so a
 // profile under another Node (.tools/node24) sits beside the machine Node's.
-const nodeTag = process.argv.includes('--node-tag') ? `-node${process.versions.node.split('.')[0]}` : '';
+const major = process.versions.node.split('.')[0];
+const nodeTag = process.argv.includes('--node-tag') ? `-node${major}` : '';
 const tag = `${noAls ? `${scenario}-noals` : scenario}${nodeTag}`;
 let et;
 if (noAls) {
@@ -62,7 +63,7 @@ for (let r = 0; r < rounds; r++) {
 }
 const nsPerSpan = (ms * 1e6) / (rounds * ops * sc.spans);
 const { md, data } = summer.render(
-  `Scenario \`${scenario}\` (${sc.title})${noAls ? ', **without AsyncLocalStorage** (the path browsers take)' : ''}, Node ${process.versions.node}, ${rounds} round${rounds === 1 ? '' : 's'} of ${ops} ops, ${nsPerSpan.toFixed(0)} ns per span while profiled (\`${nodeTag ? `.tools/node${process.versions.node.split('.')[0]}/bin/node` : 'node'} bench/profile.mjs ${scenario} ${ops} ${rounds}${noAls ? ' --no-als' : ''}${nodeTag ? ' --node-tag' : ''}\`).`,
+  `Scenario \`${scenario}\` (${sc.title})${noAls ? ', **without AsyncLocalStorage** (the path browsers take)' : ''}, Node ${process.versions.node}, ${rounds} round${rounds === 1 ? '' : 's'} of ${ops} ops, ${nsPerSpan.toFixed(0)} ns per span while profiled (\`${nodeTag ? `.tools/node${major}/bin/node` : 'node'} bench/profile.mjs ${scenario} ${ops} ${rounds}${noAls ? ' --no-als' : ''}${nodeTag ? ' --node-tag' : ''}\`).`,
 );
 mkdirSync(join(here, 'out'), { recursive: true });
 writeFileSync(join(here, 'out', `profile-${tag}.md`), md + '\n');

@@ -52,17 +52,17 @@ const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
 // Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
 // functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
 // The last one runs without AsyncLocalStorage, the path browsers take (Chromium's async rows).
+// `file` is the name bench/profile.mjs writes for `flags` (bench/out/profile-<file>.md).
+const profileOf = (id, flags, file, label, exec) => {
+  node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...flags], `CPU profile of edgetrace${label} (${id})`, exec);
+  return { id, md: readFileSync(join(here, `out/profile-${file}.md`), 'utf8').trim() };
+};
 const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
-const profiles = PROFILED.map(([id, flag], i) => {
-  node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `CPU profile of edgetrace (${id}${flag ? ` ${flag}` : ''})`);
-  return { id, md: readFileSync(join(here, `out/profile-${id}${flag ? '-noals' : ''}.md`), 'utf8').trim() };
-});
+const profiles = PROFILED.map(([id, flag], i) =>
+  profileOf(id, [...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `${id}${flag ? '-noals' : ''}`, flag ? ` ${flag}` : ''));
 // Under Node 24 too, where frames, not async hooks, carry the context (files tagged -node24).
 const NODE24_PROFILED = ['nested', 'nestedAsync'];
-const profiles24 = has24 ? NODE24_PROFILED.map((id) => {
-  node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', '--no-build', '--node-tag'], `CPU profile of edgetrace under Node 24 (${id})`, node24);
-  return { id, md: readFileSync(join(here, `out/profile-${id}-node24.md`), 'utf8').trim() };
-}) : [];
+const profiles24 = has24 ? NODE24_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-node24`, ' under Node 24', node24)) : [];
 // The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
 const RT_PROFILED = [['chromium', 'nested'], ['workerd', 'nested']];
 const rtProfiles = RT_PROFILED.map(([rt, id]) => {
@@ -118,6 +118,11 @@ const browserStd = (() => {
     return 'unknown (no pkg/sizes.json)';
   }
 })();
+// Each per-span ratio's 95 % interval over its rounds, computed once here: the tables, the chart
+// and results.json read it.
+for (const rs of [nodeRes.scenarios, node24Res?.scenarios, rtRes.chromium, rtRes.workerd]) {
+  for (const r of Object.values(rs ?? {})) r.interval = ratioInterval(r.edgetrace, r.otel);
+}
 const results = { facts, quick, node: nodeRes, node24: node24Res, runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
@@ -136,7 +141,7 @@ function spanTable(title, rs, rounds, ops, together) {
     const r = rs[sc.id];
     const paired = r.edgetrace.map((e, i) => e / r.otel[i]);
     const pr = `${median(paired).toFixed(2)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
-    const iv = ratioInterval(r.edgetrace, r.otel);
+    const iv = r.interval;
     const where = { below: 'wholly below 0.25', above: 'wholly above 0.25', across: 'across 0.25' }[against(iv, 0.25)];
     lines.push(`| ${sc.title} | ${us(median(r.edgetrace))} (${spread(r.edgetrace)}) | ${us(median(r.otel))} (${spread(r.otel)}) | ${ratioText(r.ratio, 0.25)} | ${ratioText(iv.lo, 0.25)}–${ratioText(iv.hi, 0.25)} (${where}) | ${pr} | ${verdict(r.ratio, 0.25)} |`);
   }

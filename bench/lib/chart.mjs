@@ -1,9 +1,8 @@
 // chart.svg: the per-span CPU ratio of each scenario in each runtime, with the target and parity
 // lines, and a whisker for the ratio's 95 % interval over the rounds (bench/lib/interval.mjs).
-// `groups` is [[runtime name, { scenario id: { ratio, edgetrace: [ns…], otel: [ns…] } }], …];
-// `date` goes in the title.
+// `groups` is [[runtime name, { scenario id: { ratio, interval: { lo, hi } } }], …]; `date` goes in
+// the title.
 import { SCENARIOS } from './scenarios.mjs';
-import { ratioInterval } from './interval.mjs';
 
 export function renderChart(groups, date) {
   const W = 860;
@@ -11,8 +10,7 @@ export function renderChart(groups, date) {
   const left = 60;
   const top = 40;
   const plotH = 230;
-  const iv = (g, s) => ratioInterval(g[s.id].edgetrace, g[s.id].otel);
-  const maxR = Math.max(2, ...groups.flatMap(([, g]) => SCENARIOS.flatMap((s) => [g[s.id].ratio, iv(g, s).hi])));
+  const maxR = Math.max(2, ...groups.flatMap(([, g]) => SCENARIOS.flatMap((s) => [g[s.id].ratio, g[s.id].interval.hi])));
   const y = (r) => top + plotH - (Math.min(r, maxR) / maxR) * plotH;
   const colors = ['#0b6bcb', '#2da44e', '#bf8700', '#8250df', '#cf222e', '#1b1f24'];
   // The plot ends short of the right edge: the target and parity labels sit in the margin, clear of the bars.
@@ -31,7 +29,7 @@ export function renderChart(groups, date) {
     const gx = left + gi * groupW + 20;
     SCENARIOS.forEach((s, si) => {
       const r = g[s.id].ratio;
-      const { lo, hi } = iv(g, s);
+      const { lo, hi } = g[s.id].interval;
       const x = gx + si * barW;
       const mid = x + (barW - 4) / 2;
       svg += `<rect x="${x}" y="${y(r)}" width="${barW - 4}" height="${top + plotH - y(r)}" fill="${colors[si]}" fill-opacity="0.8"><title>${s.title}: ${r.toFixed(2)} (95 % interval ${lo.toFixed(2)}–${hi.toFixed(2)})</title></rect>`;
