@@ -10,19 +10,29 @@
 import { fork } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
+import { cpuNow, wallNow } from './lib/clocks.mjs';
 import { alternateRounds, edgetraceInit, edgetraceOps, median, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
 
-const now = () => performance.now();
+// Rounds are measured by the process's CPU time (bench/lib/clocks.mjs), the verdict's measure,
+// with wall time beside it (`wall` in the output).
 const childOf = process.argv.indexOf('--child');
 
 // n ops of `op`, timed; in the payload scenarios the export (`drain`) is timed too, otherwise it
-// runs after the clock stops. Returns ms.
+// runs after the clocks stop. Returns { ms, wallMs }: CPU and wall ms.
 async function timedRound(sc, op, n, drain) {
-  let ms = await timeOps(op, n, sc.async, now);
-  const t = now();
+  const c0 = cpuNow();
+  const w0 = wallNow();
+  await timeOps(op, n, sc.async, wallNow);
+  let ms = cpuNow() - c0;
+  let wallMs = wallNow() - w0;
+  const c1 = cpuNow();
+  const w1 = wallNow();
   await drain();
-  if (sc.export) ms += now() - t;
-  return ms;
+  if (sc.export) {
+    ms += cpuNow() - c1;
+    wallMs += wallNow() - w1;
+  }
+  return { ms, wallMs };
 }
 
 /** One library's rounds: `run(sc, n)` times n ops (and the export, in the payload scenarios);
@@ -32,18 +42,18 @@ async function library(who) {
     const et = await import('../pkg/node.js');
     return async (sc, n) => {
       const h = edgetraceInit(et, sc.export);
-      const ms = await timedRound(sc, edgetraceOps(et)[sc.id], n, h.drain);
-      return { ms, bytesPerSpan: sc.export ? h.bytes() / (n * sc.spans) : null };
+      const { ms, wallMs } = await timedRound(sc, edgetraceOps(et)[sc.id], n, h.drain);
+      return { ms, wallMs, bytesPerSpan: sc.export ? h.bytes() / (n * sc.spans) : null };
     };
   }
   const otelApi = await import('@opentelemetry/api');
   const { otelNode } = await import('./lib/setups.mjs');
   return async (sc, n) => {
     const o = otelNode(sc.export);
-    const ms = await timedRound(sc, otelOps(o.tracer, otelApi)[sc.id], n, o.drain);
+    const { ms, wallMs } = await timedRound(sc, otelOps(o.tracer, otelApi)[sc.id], n, o.drain);
     const bytesPerSpan = sc.export ? o.bytes() / (n * sc.spans) : null;
     await o.close();
-    return { ms, bytesPerSpan };
+    return { ms, wallMs, bytesPerSpan };
   };
 }
 
@@ -93,14 +103,19 @@ if (childOf >= 0) {
   try {
     for (const sc of SCENARIOS) {
       const bytesPerSpan = {};
+      const wall = { edgetrace: [], otel: [] };
       const res = await alternateRounds(sc, rounds, ops, async (who, n) => {
         const r = await runners[who](sc, n);
         if (r.bytesPerSpan !== null) bytesPerSpan[who] = r.bytesPerSpan;
+        wall[who].push((r.wallMs * 1e6) / (n * sc.spans));
         return r.ms;
       });
       res.bytesPerSpan = bytesPerSpan;
+      // The same rounds by wall time (the warm-up round left out, as alternateRounds does).
+      res.wall = { edgetrace: wall.edgetrace.slice(1), otel: wall.otel.slice(1) };
+      res.wall.ratio = median(res.wall.edgetrace) / median(res.wall.otel);
       out.scenarios[sc.id] = res;
-      process.stderr.write(`[bench:node] ${sc.id}: edgetrace ${median(res.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(res.otel).toFixed(0)} ns/span, ratio ${res.ratio.toFixed(2)}\n`);
+      process.stderr.write(`[bench:node] ${sc.id}: edgetrace ${median(res.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(res.otel).toFixed(0)} ns/span, ratio ${res.ratio.toFixed(2)} (by wall time ${res.wall.ratio.toFixed(2)})\n`);
     }
   } finally {
     for (const c of children) c.kill();
@@ -114,7 +129,7 @@ if (childOf >= 0) {
   const als = new AsyncLocalStorage();
   for (const [id, op] of [['wrapper', () => plain(1)], ['alsRun', () => als.run(1, () => 1)]]) {
     const xs = [];
-    for (let r = 0; r < rounds; r++) xs.push(((await timeOps(op, ops * 50, false, now)) * 1e6) / (ops * 50));
+    for (let r = 0; r < rounds; r++) xs.push(((await timeOps(op, ops * 50, false, cpuNow)) * 1e6) / (ops * 50));
     out.floors[id] = xs;
     process.stderr.write(`[bench:node] floor ${id}: ${median(xs).toFixed(1)} ns/call\n`);
   }
@@ -124,7 +139,7 @@ if (childOf >= 0) {
   }).then((v) => v);
   {
     const xs = [];
-    for (let r = 0; r < rounds; r++) xs.push(((await timeOps(() => shape(10), ops, true, now)) * 1e6) / (ops * 11));
+    for (let r = 0; r < rounds; r++) xs.push(((await timeOps(() => shape(10), ops, true, cpuNow)) * 1e6) / (ops * 11));
     out.floors.asyncShape = xs;
     process.stderr.write(`[bench:node] floor asyncShape: ${median(xs).toFixed(0)} ns/span\n`);
   }

@@ -133,17 +133,23 @@ const verdict = (ratio, target) => (ratio <= target ? '**met**' : 'missed');
 // A ratio to two decimals, or three where two would round it onto the target and hide the verdict.
 const ratioText = (ratio, target) => (ratio.toFixed(2) === target.toFixed(2) && ratio !== target ? ratio.toFixed(3) : ratio.toFixed(2));
 // `together`: how the two libraries share the runtime (who pays for whose garbage).
+// Node's rounds are timed by the process's CPU time, with their wall time beside it (`r.wall`);
+// the browser's and workerd's by wall time only.
 function spanTable(title, rs, rounds, ops, together) {
-  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first; an even number of rounds, so each library goes first in half of them. ${together} µs per span: median (min–max over rounds).`, '',
+  const cpu = SCENARIOS.every((sc) => rs[sc.id].wall);
+  const unit = cpu
+    ? 'µs of the process\'s CPU time per span (user + system by `process.cpuUsage`, which counts V8\'s helper threads too: concurrent GC, compilers): median (min–max over rounds). CPU time is what the target is about, and the host\'s other work does not add to it while the process waits for a core; the last column gives the ratio of the same rounds by wall time.'
+    : 'µs per span: median (min–max over rounds).';
+  const lines = [`### ${title}`, '', `${rounds} rounds of ${ops} ops (${ops * 11} for the lone root, so every round makes ${ops * 11} spans) after a warm-up round, alternating which library goes first; an even number of rounds, so each library goes first in half of them. ${together} ${unit}`, '',
     'The ratio is the two medians\' ratio. Its 95 % interval is a paired bootstrap over the rounds (`bench/lib/interval.mjs`): where it reaches across 0.25, this run cannot tell the verdict from the host\'s noise. Beside it, each round\'s own ratio (the two libraries measured back to back in that round), their median and range.', '',
-    '| scenario | edgetrace µs/span | OpenTelemetry µs/span | ratio | 95 % interval | per round: median (min–max) | target ≤ 0.25 |', '|---|---|---|---|---|---|---|'];
+    `| scenario | edgetrace µs/span | OpenTelemetry µs/span | ratio | 95 % interval | per round: median (min–max) | target ≤ 0.25 |${cpu ? ' ratio by wall time |' : ''}`, `|---|---|---|---|---|---|---|${cpu ? '---|' : ''}`];
   for (const sc of SCENARIOS) {
     const r = rs[sc.id];
     const paired = r.edgetrace.map((e, i) => e / r.otel[i]);
     const pr = `${median(paired).toFixed(2)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
     const iv = r.interval;
     const where = { below: 'wholly below 0.25', above: 'wholly above 0.25', across: 'across 0.25' }[against(iv, 0.25)];
-    lines.push(`| ${sc.title} | ${us(median(r.edgetrace))} (${spread(r.edgetrace)}) | ${us(median(r.otel))} (${spread(r.otel)}) | ${ratioText(r.ratio, 0.25)} | ${ratioText(iv.lo, 0.25)}–${ratioText(iv.hi, 0.25)} (${where}) | ${pr} | ${verdict(r.ratio, 0.25)} |`);
+    lines.push(`| ${sc.title} | ${us(median(r.edgetrace))} (${spread(r.edgetrace)}) | ${us(median(r.otel))} (${spread(r.otel)}) | ${ratioText(r.ratio, 0.25)} | ${ratioText(iv.lo, 0.25)}–${ratioText(iv.hi, 0.25)} (${where}) | ${pr} | ${verdict(r.ratio, 0.25)} |${cpu ? ` ${r.wall.ratio.toFixed(2)} |` : ''}`);
   }
   return lines.join('\n');
 }
@@ -171,14 +177,14 @@ const md = [
     ? 'Both libraries run in one process (`--shared`), with a GC forced before each one\'s turn.'
     : 'Each library runs in a Node process of its own, as in an app that traces with one of them, and the benchmark asks each in turn to run a round (a GC is forced before each). In one process each would pay for the other: Node 20 runs every enabled `AsyncLocalStorage`\'s propagation on every promise, and both share V8\'s feedback on the scenario code. (Until session 14 both ran in one process; `node --expose-gc bench/node-spans.mjs 10 3000 --shared` still measures so.)'),
   '',
-  `Floors in Node, per call${nodeRes.shared ? '' : ' (in the benchmark\'s own process, where neither library is loaded)'}: a plain wrapper ${median(nodeRes.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(nodeRes.floors.alsRun).toFixed(1)} ns.${nodeRes.floors.asyncShape ? ` The async scenario's shape with no tracing (\`AsyncLocalStorage.run\` per level, the same awaits, a \`.then\` per level): ${(median(nodeRes.floors.asyncShape) / 1000).toFixed(2)} µs per span.` : ''}`,
+  `Floors in Node, CPU time per call${nodeRes.shared ? '' : ' (in the benchmark\'s own process, where neither library is loaded)'}: a plain wrapper ${median(nodeRes.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(nodeRes.floors.alsRun).toFixed(1)} ns.${nodeRes.floors.asyncShape ? ` The async scenario's shape with no tracing (\`AsyncLocalStorage.run\` per level, the same awaits, a \`.then\` per level): ${(median(nodeRes.floors.asyncShape) / 1000).toFixed(2)} µs per span.` : ''}`,
   '',
   `Payload bytes per span in Node: OTLP JSON, edgetrace ${nodeRes.scenarios.nestedJson.bytesPerSpan.edgetrace?.toFixed(0)} B and OpenTelemetry ${nodeRes.scenarios.nestedJson.bytesPerSpan.otel?.toFixed(0)} B; protobuf, edgetrace ${nodeRes.scenarios.nestedProto.bytesPerSpan.edgetrace?.toFixed(0)} B and OpenTelemetry ${nodeRes.scenarios.nestedProto.bytesPerSpan.otel?.toFixed(0)} B. edgetrace's spans carry MLflow's \`mlflow.spanType\`, inputs and outputs attributes besides the 5.`,
   '',
   ...(node24Res ? [spanTable(`Node ${facts.node24.slice(1)}, the active LTS (AsyncLocalStorage for both, on async context frames)`, node24Res.scenarios, node24Res.rounds, node24Res.ops,
     'The same benchmark (`bench/node-spans.mjs`, a process per library) run by Node 24 from `.tools/` (scripts/setup.sh fetches it). Node 20, the machine\'s Node and the one above, reached its end of life in April 2026; apps run 22 or 24. Node 24\'s `AsyncLocalStorage` keeps context in async context frames, so no promise pays for propagation as under Node 20\'s async hooks, but each `AsyncLocalStorage.run` makes two frames (copies of the frame it is in): one to enter the store and one to leave it. OpenTelemetry enters each span with `run`; edgetrace\'s Node entry enters it inside an `AsyncResource` scope, which leaves by putting the frame before it back (`pkg-templates/node.js`).'),
   '',
-  `Floors under Node ${facts.node24.slice(1)}, per call (in the benchmark's own process): a plain wrapper ${median(node24Res.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(node24Res.floors.alsRun).toFixed(1)} ns. The async scenario's shape with no tracing: ${(median(node24Res.floors.asyncShape) / 1000).toFixed(2)} µs per span.`,
+  `Floors under Node ${facts.node24.slice(1)}, CPU time per call (in the benchmark's own process): a plain wrapper ${median(node24Res.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(node24Res.floors.alsRun).toFixed(1)} ns. The async scenario's shape with no tracing: ${(median(node24Res.floors.asyncShape) / 1000).toFixed(2)} µs per span.`,
   ''] : []),
   spanTable('Headless Chromium (OpenTelemetry WebTracerProvider, no Zone.js; no DevTools session attached)', rtRes.chromium, rtRes.rounds, rtRes.ops, rtRes.chromiumIsolated
     ? 'Each library runs in a page of its own, in a browser of its own, so in a V8 isolate of its own, as on a site that traces with one of them; the benchmark hands each page its rounds in turn. (Until session 14 both ran in one page, where whichever went second in a round paid for the first one\'s garbage; `node bench/runtimes.mjs 8 1000 --shared` still measures so.)'
