@@ -116,6 +116,9 @@ pub struct BatchQueue {
     spans: VecDeque<(Box<SpanData>, usize)>,
     bytes: usize,
     dropped: DropCounts,
+    /// Body bytes per span of the last batch taken (0 before the first): sizes the next body's
+    /// buffer, which then holds it without growing.
+    body_per_span: usize,
 }
 
 impl BatchQueue {
@@ -193,7 +196,17 @@ impl BatchQueue {
         if self.spans.is_empty() {
             return None;
         }
-        let mut b = encoder.builder(self.cfg.max_export_bytes);
+        let mut b = if self.body_per_span == 0 {
+            encoder.builder(self.cfg.max_export_bytes)
+        } else {
+            // The last batch's bytes per span, an eighth more, for as many spans as this takes.
+            let n = self.spans.len().min(self.cfg.max_batch_spans);
+            let per = self.body_per_span + self.body_per_span / 8;
+            encoder.builder_sized(
+                self.cfg.max_export_bytes,
+                n.saturating_mul(per).saturating_add(1024),
+            )
+        };
         while b.len() < self.cfg.max_batch_spans {
             let Some((span, _)) = self.spans.front() else {
                 break;
@@ -213,6 +226,8 @@ impl BatchQueue {
             }
             return None;
         }
-        Some(b.finish())
+        let payload = b.finish();
+        self.body_per_span = payload.body.len().div_ceil(payload.spans.max(1));
+        Some(payload)
     }
 }

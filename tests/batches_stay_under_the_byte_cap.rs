@@ -257,3 +257,39 @@ fn failed_exports_are_counted_and_not_exported() {
     assert_eq!(stats.exported, 0);
     assert_eq!(stats.dropped.export_failed, 30);
 }
+
+/// A big JSON body is written into room reserved for it at once, sized from the last batch,
+/// rather than grown by doubling from 64 KiB (which copies it on the way and can leave nearly as
+/// much again unused): from the second batch on, a body's buffer is about its own size. (A
+/// protobuf body is copied into an exactly sized buffer when its envelope is written.)
+#[test]
+fn big_json_bodies_after_the_first_are_reserved_at_their_size() {
+    let config = Config::from_json(r#"{"maxBatchSpans":400,"maxExportBytes":1000000}"#).unwrap();
+    let (mut t, _clock) = tracer(config);
+    for i in 0..1_200 {
+        let h = t
+            .start_span(0, Parent::Root, &format!("s{i:04}"), SpanType::Chain)
+            .unwrap();
+        t.set_attribute(h, "payload", AttrValue::Str("p".repeat(20)))
+            .unwrap();
+        t.end_span(h).unwrap();
+    }
+    let payloads = drain(&mut t, Format::Json);
+    assert_eq!(
+        payloads.iter().map(|p| p.spans).collect::<Vec<_>>(),
+        [400, 400, 400]
+    );
+    // Just past 128 KiB: grown by doubling, its buffer would be 256 KiB.
+    let first = payloads[0].body.len();
+    assert!(
+        (1 << 17..150_000).contains(&first),
+        "a first body of {first} bytes"
+    );
+    for p in &payloads[1..] {
+        let (len, cap) = (p.body.len(), p.body.capacity());
+        assert!(
+            cap <= len + len / 4 + 2048,
+            "a body of {len} bytes in a buffer of {cap}"
+        );
+    }
+}
