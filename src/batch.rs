@@ -196,7 +196,9 @@ impl BatchQueue {
         if self.spans.is_empty() {
             return None;
         }
-        let mut b = if self.body_per_span == 0 {
+        // (Not in the browser's protobuf-only core: its bodies are capped under 64 KiB by
+        // default, all reserved at once anyway, and every byte of it ships.)
+        let mut b = if cfg!(feature = "protobuf-only") || self.body_per_span == 0 {
             encoder.builder(self.cfg.max_export_bytes)
         } else {
             // The last batch's bytes per span, an eighth more, for as many spans as this takes.
@@ -227,7 +229,9 @@ impl BatchQueue {
             return None;
         }
         let payload = b.finish();
-        self.body_per_span = payload.body.len().div_ceil(payload.spans.max(1));
+        if !cfg!(feature = "protobuf-only") {
+            self.body_per_span = payload.body.len().div_ceil(payload.spans.max(1));
+        }
         Some(payload)
     }
 }
