@@ -173,6 +173,7 @@ async function measure(name, mlflowUri, experimentId, countRelayed, { baseline =
   const health = baseline ? {} : await (await fetch(`${url}/healthz`)).json();
   await mf.dispose();
   const warm = rss.filter((s) => s.t - t0 >= 10_000);
+  const warmWasm = warm.find((s) => s.wasm);
   const r = {
     target: name,
     durationS: elapsed,
@@ -198,7 +199,7 @@ async function measure(name, mlflowUri, experimentId, countRelayed, { baseline =
     wasmMemoryMiB: {
       // null when no sample after the warm-up got an answer (the service too busy to give one:
       // the queue runs last 2 s), so the growth check is left out rather than failing on NaN.
-      afterWarmup: warm.some((s) => s.wasm) ? warm.find((s) => s.wasm).wasm / 2 ** 20 : null,
+      afterWarmup: warmWasm ? warmWasm.wasm / 2 ** 20 : null,
       max: Math.max(0, ...rss.map((s) => s.wasm || 0)) / 2 ** 20,
     },
     rssSamplesMiB: rss.map((s) => Math.round(s.rss / 2 ** 20)),
@@ -249,7 +250,7 @@ writeFileSync(join(repo, 'bench/out/ingest_load.json'), JSON.stringify({ date: n
 console.log('| target | req/s | spans/s accepted | spans/s relayed | spans relayed / accepted | p50 ms | p99 ms | answers | workerd RSS after 10 s → max MiB | wasm memory MiB |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.target} | ${r.requestsPerS.toFixed(0)} | ${r.spansAcceptedPerS.toFixed(0)} | ${r.spansRelayedPerS.toFixed(0)} | ${r.spansRelayed} / ${r.spansAccepted} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(' ')} | ${r.workerdRssMiB.afterWarmup?.toFixed(1)} → ${r.workerdRssMiB.max?.toFixed(1)} | ${r.target.includes('baseline') ? '–' : `${r.wasmMemoryMiB.afterWarmup?.toFixed(2) ?? "–"} → ${r.wasmMemoryMiB.max.toFixed(2)}`} |`);
+  console.log(`| ${r.target} | ${r.requestsPerS.toFixed(0)} | ${r.spansAcceptedPerS.toFixed(0)} | ${r.spansRelayedPerS.toFixed(0)} | ${r.spansRelayed} / ${r.spansAccepted} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(' ')} | ${r.workerdRssMiB.afterWarmup?.toFixed(1)} → ${r.workerdRssMiB.max?.toFixed(1)} | ${r.target.includes('baseline') ? '–' : `${r.wasmMemoryMiB.afterWarmup?.toFixed(2) ?? '–'} → ${r.wasmMemoryMiB.max.toFixed(2)}`} |`);
 }
 
 if (args.check) {

@@ -108,6 +108,11 @@ pub fn approx_size(span: &SpanData) -> usize {
         + events
 }
 
+/// Whether a body's buffer is reserved from the last batch's bytes per span. Not in the
+/// browser's protobuf-only core: its bodies are capped under 64 KiB by default, all reserved at
+/// once anyway, and every byte of that core ships.
+const SIZED_BODIES: bool = !cfg!(feature = "protobuf-only");
+
 /// The bounded queue.
 #[derive(Debug, Default)]
 pub struct BatchQueue {
@@ -196,9 +201,7 @@ impl BatchQueue {
         if self.spans.is_empty() {
             return None;
         }
-        // (Not in the browser's protobuf-only core: its bodies are capped under 64 KiB by
-        // default, all reserved at once anyway, and every byte of it ships.)
-        let mut b = if cfg!(feature = "protobuf-only") || self.body_per_span == 0 {
+        let mut b = if !SIZED_BODIES || self.body_per_span == 0 {
             encoder.builder(self.cfg.max_export_bytes)
         } else {
             // The last batch's bytes per span, an eighth more, for as many spans as this takes.
@@ -229,7 +232,7 @@ impl BatchQueue {
             return None;
         }
         let payload = b.finish();
-        if !cfg!(feature = "protobuf-only") {
+        if SIZED_BODIES {
             self.body_per_span = payload.body.len().div_ceil(payload.spans.max(1));
         }
         Some(payload)

@@ -30,6 +30,18 @@ fn end_many(t: &mut Tracer, n: usize) {
     t.end_span(root).unwrap();
 }
 
+/// Ends `n` root spans `s0`, `s1`, …, each with the string attribute `key` = `value`.
+fn end_roots(t: &mut Tracer, n: usize, key: &str, value: &str) {
+    for i in 0..n {
+        let h = t
+            .start_span(0, Parent::Root, &format!("s{i}"), SpanType::Chain)
+            .unwrap();
+        t.set_attribute(h, key, AttrValue::Str(value.to_string()))
+            .unwrap();
+        t.end_span(h).unwrap();
+    }
+}
+
 fn check_batches(payloads: &[Payload], cap: usize, expected: usize) {
     let mut seen = HashSet::new();
     let mut order = Vec::new();
@@ -221,14 +233,7 @@ fn a_full_queue_drops_and_counts_by_reason() {
 fn the_queue_byte_limit_drops_and_counts_by_reason() {
     let config = Config::from_json(r#"{"maxQueueBytes":10000}"#).unwrap();
     let (mut t, _clock) = tracer(config);
-    for i in 0..10 {
-        let h = t
-            .start_span(0, Parent::Root, &format!("s{i}"), SpanType::Chain)
-            .unwrap();
-        t.set_attribute(h, "blob", AttrValue::Str("x".repeat(2_000)))
-            .unwrap();
-        t.end_span(h).unwrap();
-    }
+    end_roots(&mut t, 10, "blob", &"x".repeat(2_000));
     // Each span is charged a little over 2 KB: four fit in 10,000 bytes.
     assert_eq!(t.queued(), 4);
     let stats = t.stats();
@@ -266,14 +271,7 @@ fn failed_exports_are_counted_and_not_exported() {
 fn big_json_bodies_after_the_first_are_reserved_at_their_size() {
     let config = Config::from_json(r#"{"maxBatchSpans":400,"maxExportBytes":1000000}"#).unwrap();
     let (mut t, _clock) = tracer(config);
-    for i in 0..1_200 {
-        let h = t
-            .start_span(0, Parent::Root, &format!("s{i:04}"), SpanType::Chain)
-            .unwrap();
-        t.set_attribute(h, "payload", AttrValue::Str("p".repeat(20)))
-            .unwrap();
-        t.end_span(h).unwrap();
-    }
+    end_roots(&mut t, 1_200, "payload", &"p".repeat(20));
     let payloads = drain(&mut t, Format::Json);
     assert_eq!(
         payloads.iter().map(|p| p.spans).collect::<Vec<_>>(),
