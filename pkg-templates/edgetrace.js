@@ -92,7 +92,6 @@ const state = {
   alsChecked: false,
   runtime: 'unknown',
   stack: [], // active spans of the synchronous part of the current task (fallback)
-  captureDepth: 8, // frames taken by the first async-stack capture (activeFromAsyncStack)
   asyncSpans: new Map(), // runner slot -> Span (null once ended) whose async body runs in runner `__et_<slot>`
   v8Stacks: typeof Error.captureStackTrace === 'function',
   lastTrace: null, // the root span of the last trace started here
@@ -712,14 +711,34 @@ const RUNNER = /__et_(\d+)/;
 const asCallSites = (_error, callSites) => callSites;
 
 // The innermost `__et_<slot>` frame, read as V8 call sites rather than as stack text (no
-// formatting of every frame), first from the nearest frames only: the runner of the span that
-// is awaiting is usually a few frames up. Each frame captured costs (async ones most), so the
-// first capture takes a few frames more than the runner needed last time (`captureDepth`, which
-// grows at once and shrinks one frame per capture); the whole chain is read only when those
-// frames end before it. The capture leaves out the frames from `top` (the outermost edgetrace
-// function on the stack: withSpan, startSpan) up: each frame taken costs too (about 0.25 µs in
-// Chromium), and those are never a runner.
-const MIN_DEPTH = 4;
+// formatting of every frame), from the nearest frames only: the runner of the span that is
+// awaiting is usually a few frames up. Each frame captured costs (async ones most), so a capture
+// takes as many frames as the captures before needed (`captureDepth`): it grows at once to what
+// a capture needed, and shrinks to the most the last SHRINK_AFTER captures needed once they all
+// needed fewer, so call sites of a few depths in turn all find their runner at the first try,
+// and a call site's capture ends at its runner once it is the deepest in use. Two frames of slack
+// past the runner (as before) cost 5–14 % of an async span in Chromium
+// (`bench/lib/page-runner.mjs`). The whole chain is read only when those frames end before the
+// runner. The capture also leaves out the frames from `top` (the outermost edgetrace function on
+// the stack: withSpan, startSpan) up: they cost too, and are never a runner.
+const MIN_DEPTH = 2; // the caller of withSpan, then at the nearest its runner
+const SHRINK_AFTER = 8;
+let captureDepth = 8; // frames a capture takes
+let lowRun = 0; // captures in a row since it grew (or shrank) that needed fewer frames
+let lowMax = 0; // the most frames one of those needed
+
+function fitCaptureDepth(want) {
+  if (want >= captureDepth) {
+    captureDepth = want;
+    lowRun = lowMax = 0;
+  } else {
+    if (want > lowMax) lowMax = want;
+    if (++lowRun >= SHRINK_AFTER) {
+      captureDepth = lowMax;
+      lowRun = lowMax = 0;
+    }
+  }
+}
 
 function activeFromAsyncStack(top = activeFromAsyncStack) {
   if (!state.v8Stacks) return undefined;
@@ -727,7 +746,7 @@ function activeFromAsyncStack(top = activeFromAsyncStack) {
   const prepare = Error.prepareStackTrace;
   try {
     Error.prepareStackTrace = asCallSites;
-    let depth = state.captureDepth;
+    let depth = captureDepth;
     for (;;) {
       Error.stackTraceLimit = depth;
       const holder = {};
@@ -737,8 +756,7 @@ function activeFromAsyncStack(top = activeFromAsyncStack) {
       for (let i = 0; i < frames.length; i++) {
         const name = frames[i].getFunctionName?.();
         if (name && name.startsWith(RUNNER_PREFIX)) {
-          const want = Math.max(MIN_DEPTH, i + 3);
-          state.captureDepth = want >= state.captureDepth ? want : state.captureDepth - 1;
+          fitCaptureDepth(Math.max(MIN_DEPTH, i + 1));
           return state.asyncSpans.get(Number(name.slice(RUNNER_PREFIX.length))) || undefined;
         }
       }

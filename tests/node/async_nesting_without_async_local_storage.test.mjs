@@ -197,3 +197,48 @@ test("the parent lookup after an await takes none of edgetrace's own frames, and
   const spans = await spansOf(getLastActiveTraceId().slice(3));
   assert.deepEqual(shape(spans), [['parent', [['child', [['deep-sync', []], ['started', []]]]]]]);
 });
+
+// Each frame past the runner is paid for and read for nothing: once a call site is the deepest in
+// use, its capture ends at its runner (after a deeper one, the capture shrinks back after a few
+// spans). Call sites of a few depths in turn each find the runner at the first capture, and a
+// deeper one than any before still finds it.
+test('a parent lookup after an await takes no frame past the runner, and still nests at any depth', async () => {
+  let taken = [];
+  const capture = Error.captureStackTrace;
+  Error.captureStackTrace = function (holder, top) {
+    capture.call(Error, holder, top);
+    if (Array.isArray(holder.stack)) taken.push(holder.stack.map((f) => f.getFunctionName?.() ?? ''));
+  };
+  // Runs of call sites at one depth, single deeper ones between them, then two depths in turn.
+  const RUN = 30;
+  const depths = [...Array(RUN).fill(0), 4, ...Array(RUN).fill(0), 6, ...Array(RUN).fill(1), ...Array(RUN).fill(0).map((_, i) => (i % 2) * 3)];
+  const captures = []; // each span's captures, each as the names of the frames it took
+  const name = (i) => `at-${String(i).padStart(3, '0')}`;
+  try {
+    await withSpan(async () => {
+      for (const [i, d] of depths.entries()) {
+        await sleep(0);
+        taken = [];
+        deep(d, () => withSpan(() => 0, { name: name(i) }));
+        captures.push(taken);
+      }
+    }, { name: 'steady' });
+  } finally {
+    Error.captureStackTrace = capture;
+  }
+  const spans = await spansOf(getLastActiveTraceId().slice(3));
+  assert.deepEqual(shape(spans), [['steady', depths.map((_, i) => [name(i), []])]]);
+  const last = captures.map((c) => c.at(-1) ?? []);
+  for (const [i, names] of last.entries()) {
+    assert.ok(names.some((n) => n.startsWith('__et_')), `span ${i}: no runner among ${names.join(', ')}`);
+  }
+  // The last span of each run at one depth: its capture ends at the runner.
+  for (const i of [RUN - 1, 2 * RUN, 3 * RUN + 1]) {
+    assert.ok(last[i].at(-1).startsWith('__et_'), `span ${i}: frames past the runner: ${last[i].join(', ')}`);
+  }
+  // Two depths in turn: one capture each (none missed its runner), the deeper one's ending there.
+  for (let i = 3 * RUN + 4; i < depths.length; i++) {
+    assert.equal(captures[i].length, 1, `span ${i} (depth ${depths[i]}) took ${captures[i].length} captures`);
+    if (depths[i] === 3) assert.ok(last[i].at(-1).startsWith('__et_'), `span ${i}: frames past the runner: ${last[i].join(', ')}`);
+  }
+});
