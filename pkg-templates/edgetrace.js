@@ -716,10 +716,10 @@ const asCallSites = (_error, callSites) => callSites;
 // takes as many frames as the captures before needed (`captureDepth`): it grows at once to what
 // a capture needed, and shrinks to the most the last SHRINK_AFTER captures needed once they all
 // needed fewer, so call sites of a few depths in turn all find their runner at the first try,
-// and a call site's capture ends at its runner once it is the deepest in use. Two frames of slack
-// past the runner (as before) cost 5–14 % of an async span in Chromium
-// (`bench/lib/page-runner.mjs`). The whole chain is read only when those frames end before the
-// runner. The capture also leaves out the frames from `top` (the outermost edgetrace function on
+// and a call site's capture ends at its runner once it is the deepest in use. The two frames of
+// slack past the runner taken before cost up to 15 % of an async span in Chromium (0.85–1.01 of
+// the time without them, A/Bs of pages by `bench/lib/page-runner.mjs`). The whole chain is read
+// only when those frames end before the runner. The capture also leaves out the frames from `top` (the outermost edgetrace function on
 // the stack: withSpan, startSpan) up: they cost too, and are never a runner.
 const MIN_DEPTH = 2; // the caller of withSpan, then at the nearest its runner
 const SHRINK_AFTER = 8;
