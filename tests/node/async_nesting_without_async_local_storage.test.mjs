@@ -165,6 +165,21 @@ test('an async callback made in another realm (an iframe, here a vm context) nes
   assert.deepEqual(shape(spans), [['root', [['foreign', [['after awaits', []]]]]]]);
 });
 
+// Runs `fn` with every async-stack capture edgetrace takes recorded: `onCapture` gets the names
+// of the frames each took.
+async function recordingCaptures(onCapture, fn) {
+  const capture = Error.captureStackTrace;
+  Error.captureStackTrace = function (holder, top) {
+    capture.call(Error, holder, top);
+    if (Array.isArray(holder.stack)) onCapture(holder.stack.map((f) => f.getFunctionName?.() ?? ''));
+  };
+  try {
+    return await fn();
+  } finally {
+    Error.captureStackTrace = capture;
+  }
+}
+
 // Each frame an async-stack capture takes costs (about 0.25 µs in Chromium), so the capture
 // leaves out the frames from the public function called (withSpan, startSpan) up. Checked by
 // reading what each capture took; the spans must nest all the same, whichever function started
@@ -172,23 +187,14 @@ test('an async callback made in another realm (an iframe, here a vm context) nes
 test("the parent lookup after an await takes none of edgetrace's own frames, and still nests", async () => {
   const own = new Set(['withSpan', 'startSpan', 'openSpan', 'active', 'activeFromAsyncStack']);
   const taken = [];
-  const capture = Error.captureStackTrace;
-  Error.captureStackTrace = function (holder, top) {
-    capture.call(Error, holder, top);
-    if (Array.isArray(holder.stack)) taken.push(holder.stack.map((f) => f.getFunctionName?.()));
-  };
-  try {
+  await recordingCaptures((names) => taken.push(names), () => withSpan(async () => {
+    await sleep(0);
     await withSpan(async () => {
       await sleep(0);
-      await withSpan(async () => {
-        await sleep(0);
-        startSpan({ name: 'started' }).end();
-        deep(5, () => withSpan(() => 0, { name: 'deep-sync' }));
-      }, { name: 'child' });
-    }, { name: 'parent' });
-  } finally {
-    Error.captureStackTrace = capture;
-  }
+      startSpan({ name: 'started' }).end();
+      deep(5, () => withSpan(() => 0, { name: 'deep-sync' }));
+    }, { name: 'child' });
+  }, { name: 'parent' }));
   assert.ok(taken.length >= 3, `${taken.length} captures`);
   for (const names of taken) {
     assert.deepEqual(names.filter((n) => own.has(n)), [], `frames taken: ${names.join(', ')}`);
@@ -204,28 +210,19 @@ test("the parent lookup after an await takes none of edgetrace's own frames, and
 // deeper one than any before still finds it.
 test('a parent lookup after an await takes no frame past the runner, and still nests at any depth', async () => {
   let taken = [];
-  const capture = Error.captureStackTrace;
-  Error.captureStackTrace = function (holder, top) {
-    capture.call(Error, holder, top);
-    if (Array.isArray(holder.stack)) taken.push(holder.stack.map((f) => f.getFunctionName?.() ?? ''));
-  };
   // Runs of call sites at one depth, single deeper ones between them, then two depths in turn.
   const RUN = 30;
   const depths = [...Array(RUN).fill(0), 4, ...Array(RUN).fill(0), 6, ...Array(RUN).fill(1), ...Array(RUN).fill(0).map((_, i) => (i % 2) * 3)];
   const captures = []; // each span's captures, each as the names of the frames it took
   const name = (i) => `at-${String(i).padStart(3, '0')}`;
-  try {
-    await withSpan(async () => {
-      for (const [i, d] of depths.entries()) {
-        await sleep(0);
-        taken = [];
-        deep(d, () => withSpan(() => 0, { name: name(i) }));
-        captures.push(taken);
-      }
-    }, { name: 'steady' });
-  } finally {
-    Error.captureStackTrace = capture;
-  }
+  await recordingCaptures((names) => taken.push(names), () => withSpan(async () => {
+    for (const [i, d] of depths.entries()) {
+      await sleep(0);
+      taken = [];
+      deep(d, () => withSpan(() => 0, { name: name(i) }));
+      captures.push(taken);
+    }
+  }, { name: 'steady' }));
   const spans = await spansOf(getLastActiveTraceId().slice(3));
   assert.deepEqual(shape(spans), [['steady', depths.map((_, i) => [name(i), []])]]);
   const last = captures.map((c) => c.at(-1) ?? []);
