@@ -712,15 +712,15 @@ const asCallSites = (_error, callSites) => callSites;
 
 // The innermost `__et_<slot>` frame, read as V8 call sites rather than as stack text (no
 // formatting of every frame), from the nearest frames only: the runner of the span that is
-// awaiting is usually a few frames up. Each frame captured costs (async ones most), so a capture
-// takes as many frames as the captures before needed (`captureDepth`): it grows at once to what
-// a capture needed, and shrinks to the most the last SHRINK_AFTER captures needed once they all
-// needed fewer, so call sites of a few depths in turn all find their runner at the first try,
-// and a call site's capture ends at its runner once it is the deepest in use. The two frames of
-// slack past the runner taken before cost up to 15 % of an async span in Chromium (0.85–1.01 of
-// the time without them, A/Bs of pages by `bench/lib/page-runner.mjs`). The whole chain is read
-// only when those frames end before the runner. The capture also leaves out the frames from `top` (the outermost edgetrace function on
-// the stack: withSpan, startSpan) up: they cost too, and are never a runner.
+// awaiting is usually a few frames up. Each frame captured costs (async ones most; two frames
+// past the runner cost up to 15 % of an async span in Chromium, A/Bs of pages by
+// `bench/lib/page-runner.mjs`), so a capture takes as many frames as the captures before needed
+// (`captureDepth`): it grows at once to what a capture needed, and shrinks to the most the last
+// SHRINK_AFTER captures needed once they all needed fewer. Call sites of a few depths in turn
+// then all find their runner at the first try, and the deepest one in use ends at its runner.
+// The whole chain is read only when those frames end before the runner. The capture also leaves
+// out the frames from `top` (the outermost edgetrace function on the stack: withSpan,
+// startSpan) up: they cost too, and are never a runner.
 const MIN_DEPTH = 2; // the caller of withSpan, then at the nearest its runner
 const SHRINK_AFTER = 8;
 let captureDepth = 8; // frames a capture takes

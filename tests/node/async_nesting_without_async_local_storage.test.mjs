@@ -198,7 +198,7 @@ test("the parent lookup after an await takes none of edgetrace's own frames, and
   assert.ok(taken.length >= 3, `${taken.length} captures`);
   for (const names of taken) {
     assert.deepEqual(names.filter((n) => own.has(n)), [], `frames taken: ${names.join(', ')}`);
-    assert.ok(names.some((n) => n?.startsWith('__et_')), `a runner among ${names.join(', ')}`);
+    assert.ok(names.some((n) => n.startsWith('__et_')), `a runner among ${names.join(', ')}`);
   }
   const spans = await spansOf(getLastActiveTraceId().slice(3));
   assert.deepEqual(shape(spans), [['parent', [['child', [['deep-sync', []], ['started', []]]]]]]);
