@@ -93,6 +93,10 @@ node bench/ingest_load.mjs --duration "${INGEST_LOAD_SECONDS:-60}" --check
 step "benchmarks: one short round of everything (checks the harness; no timing is asserted)"
 node bench/run.mjs --quick
 
+step "the core against the fused spike in wasm (bench/wasm-core.mjs, a short run: checks what each makes; no timing is asserted)"
+cargo fmt --manifest-path bench/wasm-core/Cargo.toml -- --check
+node bench/wasm-core.mjs 200 3
+
 if [ -f tests/types/tsconfig.json ]; then
   step "TypeScript: tsc --noEmit --strict on a usage file"
   node_modules/.bin/tsc -p tests/types/tsconfig.json

@@ -1,0 +1,76 @@
+// The core's span model against the fused spike's (examples/common/spike.rs: each span encoded
+// as OTLP protobuf while its recorded commands are applied, no `SpanData` built), both compiled
+// to wasm as the Node core is (opt-level 3) and run by this Node's V8, in alternating rounds of
+// the same recorded traces (a root with 10 nested children, 5 string attributes each). Times,
+// not instruction counts: what callgrind counts natively (examples/commands_cost.rs) need not
+// be what V8's wasm code takes. Four ways, ns per span:
+//   keep   the core applies the commands and the spans stay queued (the buffer-only rows' work)
+//   proto  the core applies them and empties its queue as OTLP protobuf after each buffer
+//   json   the same as OTLP/JSON
+//   spike  the spike applies them, encoding as it goes (it leaves out much the core does: a
+//          lower bound for a core that keeps spans as bytes)
+//   node bench/wasm-core.mjs [TRACES] [ROUNDS]        (e.g. with .tools/node24/bin/node)
+// Builds bench/wasm-core/ (cargo, wasm32-unknown-unknown) into target/wasm-core first.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const traces = Number(process.argv[2] ?? 2000);
+const rounds = Number(process.argv[3] ?? 14);
+const spans = traces * 11;
+
+process.stderr.write('[bench:wasm-core] cargo build --release --target wasm32-unknown-unknown (bench/wasm-core)\n');
+execFileSync('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown',
+  '--manifest-path', join(root, 'bench/wasm-core/Cargo.toml'), '--target-dir', join(root, 'target/wasm-core')], { stdio: 'inherit' });
+const file = join(root, 'target/wasm-core/wasm32-unknown-unknown/release/edgetrace_wasm_core_bench.wasm');
+const module = new WebAssembly.Module(readFileSync(file));
+// The edgetrace library brings its JS boundary's imports along; nothing here calls them.
+const imports = {};
+for (const i of WebAssembly.Module.imports(module)) {
+  imports[i.module] ??= {};
+  imports[i.module][i.name] = () => {
+    throw new Error(`bench/wasm-core: unexpected call to the import ${i.name}`);
+  };
+}
+const x = new WebAssembly.Instance(module, imports).exports;
+x.setup(traces);
+
+const ways = {
+  keep: () => x.run_core(0),
+  proto: () => x.run_core(1),
+  json: () => x.run_core(2),
+  spike: () => x.run_spike(),
+};
+// What each way made, checked once: every span queued; the spike's protobuf within 1 % of the
+// core's (the core's bodies add each batch's resource and scope).
+const made = Object.fromEntries(Object.entries(ways).map(([k, f]) => [k, f()]));
+x.drop_kept();
+if (made.keep !== spans) throw new Error(`the core kept ${made.keep} of ${spans} spans queued`);
+if (!(made.proto > 0 && Math.abs(made.spike - made.proto) / made.proto < 0.01)) {
+  throw new Error(`protobuf bytes differ: the core ${made.proto}, the spike ${made.spike}`);
+}
+if (!(made.json > made.proto)) throw new Error(`OTLP/JSON bytes ${made.json} not above protobuf's ${made.proto}`);
+
+const ns = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
+const names = Object.keys(ways);
+for (let r = 0; r < rounds; r++) {
+  process.stderr.write(`[bench:wasm-core] round ${r + 1} of ${rounds}\n`);
+  for (const k of r % 2 ? [...names].reverse() : names) {
+    const t0 = performance.now();
+    ways[k]();
+    const t = performance.now() - t0;
+    x.drop_kept();
+    if (r >= 2) ns[k].push((t * 1e6) / spans); // the first two rounds warm up
+  }
+}
+const median = (a) => {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+console.log(`Node ${process.versions.node} (V8 ${process.versions.v8}), ${traces} traces (${spans} spans) a round, ${rounds - 2} round${rounds === 3 ? "" : "s"} after 2 warm-up rounds, ns per span: median (min–max)`);
+for (const k of names) {
+  console.log(`  ${k.padEnd(6)} ${median(ns[k]).toFixed(0).padStart(5)} (${Math.min(...ns[k]).toFixed(0)}–${Math.max(...ns[k]).toFixed(0)})`);
+}
+console.log(`  spike ÷ keep ${(median(ns.spike) / median(ns.keep)).toFixed(2)}, spike ÷ proto ${(median(ns.spike) / median(ns.proto)).toFixed(2)}`);
