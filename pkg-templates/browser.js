@@ -20,6 +20,9 @@ _setRuntime({
   },
   // The model API parsers load on the first model call, from a chunk of their own.
   llmLoader: () => import('./llm-browser.js').then((m) => m.loadParsers(inflateBase64)),
+  // Server runtimes that load this entry and put AsyncLocalStorage on the global object (Vercel's
+  // Edge runtime, Next.js middleware): asked on first use. Browsers have none.
+  findAsyncLocalStorage: () => globalThis.AsyncLocalStorage,
   runtime: 'browser',
 });
 
