@@ -83,6 +83,26 @@ pub extern "C" fn run_core(mode: u32) -> u32 {
     })
 }
 
+/// Empties what `run_core(0)` kept queued, as OTLP protobuf (`json` 0) or JSON (1): the encode
+/// and the drop of the spans, without their apply. Returns the body bytes.
+#[no_mangle]
+pub extern "C" fn take_kept(json: u32) -> u32 {
+    STATE.with_borrow_mut(|s| {
+        let format = if json == 1 {
+            Format::Json
+        } else {
+            Format::Protobuf
+        };
+        let mut bytes = 0;
+        if let Some(t) = s.kept.as_mut() {
+            while let Some(p) = t.take_batch(format) {
+                bytes += p.body.len() as u32;
+            }
+        }
+        bytes
+    })
+}
+
 /// Frees what `run_core(0)` kept queued.
 #[no_mangle]
 pub extern "C" fn drop_kept() {
