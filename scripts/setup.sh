@@ -2,7 +2,7 @@
 # Installs what edgetrace's build, demo and tests need, skipping what is already there:
 #   rust target wasm32-unknown-unknown, wasm-bindgen-cli (the exact version Cargo.toml pins),
 #   npm packages (npm ci), Node 24 LTS beside the machine's Node (the Node suites and the Node
-#   benchmark run under both), a Python venv with MLflow 3.17.2, and with --browser Debian's
+#   benchmark run under both), Bun (a test runs the package under it), a Python venv with MLflow 3.17.2, and with --browser Debian's
 #   Chromium + ChromeDriver. Prints a line per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +84,31 @@ else
   "$NODE24" --version >/dev/null
 fi
 ln -sfn "node-$NODE24_VERSION" .tools/node24
+
+# Bun, another runtime that loads the package's Node entry (its own AsyncLocalStorage and wasm),
+# in .tools/ for the test that runs the package under it. From the npm registry's
+# @oven/bun-linux-<arch>-baseline package (the official build for any x64 CPU, AVX2 or not).
+BUN_VERSION=1.4.5
+BUN=.tools/bun-$BUN_VERSION/bin/bun
+if [ -x "$BUN" ] && [ "$("$BUN" --version)" = "$BUN_VERSION" ]; then
+  say "Bun $BUN_VERSION (.tools): present"
+else
+  case "$(uname -m)" in
+    x86_64) BUN_PKG=@oven/bun-linux-x64-baseline ;;
+    aarch64 | arm64) BUN_PKG=@oven/bun-linux-aarch64 ;;
+    *) echo "[setup] no Bun $BUN_VERSION build for $(uname -m)" >&2; exit 1 ;;
+  esac
+  say "Bun $BUN_VERSION (.tools): fetching $BUN_PKG from the npm registry (about 40 MB)"
+  TMP_BUN=$(mktemp -d)
+  (cd "$TMP_BUN" && npm pack --silent "$BUN_PKG@$BUN_VERSION" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p .tools
+  rm -rf ".tools/bun-$BUN_VERSION"
+  mv "$TMP_BUN/package" ".tools/bun-$BUN_VERSION"
+  rm -rf "$TMP_BUN"
+  chmod +x "$BUN"
+  "$BUN" --version >/dev/null
+fi
+ln -sfn "bun-$BUN_VERSION" .tools/bun
 
 # MLflow in a venv.
 MLFLOW_VERSION=3.17.2
