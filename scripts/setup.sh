@@ -2,7 +2,7 @@
 # Installs what edgetrace's build, demo and tests need, skipping what is already there:
 #   rust target wasm32-unknown-unknown, wasm-bindgen-cli (the exact version Cargo.toml pins),
 #   npm packages (npm ci), Node 24 LTS beside the machine's Node (the Node suites and the Node
-#   benchmark run under both), Bun (a test runs the package under it), a Python venv with MLflow 3.17.2, and with --browser Debian's
+#   benchmark run under both), Bun and Deno (a test runs the package under each), a Python venv with MLflow 3.17.2, and with --browser Debian's
 #   Chromium + ChromeDriver. Prints a line per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -109,6 +109,31 @@ else
   "$BUN" --version >/dev/null
 fi
 ln -sfn "bun-$BUN_VERSION" .tools/bun
+
+# Deno, which loads the package's Node entry too (and backs Deno Deploy and Netlify's and
+# Supabase's edge functions), in .tools/ for the same test. From the npm registry's
+# @deno/linux-<arch>-glibc package, the official build.
+DENO_VERSION=2.9.6
+DENO=.tools/deno-$DENO_VERSION/deno
+if [ -x "$DENO" ] && "$DENO" --version 2>/dev/null | grep -q "^deno $DENO_VERSION "; then
+  say "Deno $DENO_VERSION (.tools): present"
+else
+  case "$(uname -m)" in
+    x86_64) DENO_PKG=@deno/linux-x64-glibc ;;
+    aarch64 | arm64) DENO_PKG=@deno/linux-arm64-glibc ;;
+    *) echo "[setup] no Deno $DENO_VERSION build for $(uname -m)" >&2; exit 1 ;;
+  esac
+  say "Deno $DENO_VERSION (.tools): fetching $DENO_PKG from the npm registry (about 45 MB)"
+  TMP_DENO=$(mktemp -d)
+  (cd "$TMP_DENO" && npm pack --silent "$DENO_PKG@$DENO_VERSION" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p .tools
+  rm -rf ".tools/deno-$DENO_VERSION"
+  mv "$TMP_DENO/package" ".tools/deno-$DENO_VERSION"
+  rm -rf "$TMP_DENO"
+  chmod +x "$DENO"
+  "$DENO" --version >/dev/null
+fi
+ln -sfn "deno-$DENO_VERSION" .tools/deno
 
 # MLflow in a venv.
 MLFLOW_VERSION=3.17.2
