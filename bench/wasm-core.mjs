@@ -3,7 +3,7 @@
 // to wasm as the Node core is (opt-level 3) and run by this Node's V8, in alternating rounds of
 // the same recorded traces (a root with 10 nested children, 5 string attributes each). Times,
 // not instruction counts: what callgrind counts natively (examples/commands_cost.rs) need not
-// be what V8's wasm code takes. Four ways, ns per span:
+// be what V8's wasm code takes. Seven ways, ns per span:
 //   keep   the core applies the commands and the spans stay queued (the buffer-only rows' work)
 //   proto  the core applies them and empties its queue as OTLP protobuf after each buffer
 //   json   the same as OTLP/JSON
