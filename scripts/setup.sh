@@ -60,6 +60,20 @@ else
   npm ci --no-audit --no-fund
 fi
 
+# Unpacks the npm registry package PKG@VERSION (an official build of a runtime) into .tools/DIR,
+# with a progress line naming the tool and the download's rough SIZE.
+#   fetch_tool NAME VERSION PKG DIR SIZE
+fetch_tool() {
+  say "$1 $2 (.tools): fetching $3 from the npm registry (about $5)"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$3@$2" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p .tools
+  rm -rf ".tools/$4"
+  mv "$tmp/package" ".tools/$4"
+  rm -rf "$tmp"
+}
+
 # Node 24, the active LTS (Node 20, the machine's, reached its end of life in April 2026), in
 # .tools/: the package's Node suites and the Node benchmark run under it too. From the npm
 # registry's node-linux-<arch> package, the official build. .tools/node24 links to it: the one
@@ -74,13 +88,7 @@ else
     aarch64 | arm64) NODE_ARCH=arm64 ;;
     *) echo "[setup] no Node $NODE24_VERSION build for $(uname -m)" >&2; exit 1 ;;
   esac
-  say "Node $NODE24_VERSION (.tools): fetching node-linux-$NODE_ARCH from the npm registry (about 30 MB)"
-  TMP_NODE=$(mktemp -d)
-  (cd "$TMP_NODE" && npm pack --silent "node-linux-$NODE_ARCH@$NODE24_VERSION" >/dev/null && tar xzf ./*.tgz)
-  mkdir -p .tools
-  rm -rf ".tools/node-$NODE24_VERSION"
-  mv "$TMP_NODE/package" ".tools/node-$NODE24_VERSION"
-  rm -rf "$TMP_NODE"
+  fetch_tool Node "$NODE24_VERSION" "node-linux-$NODE_ARCH" "node-$NODE24_VERSION" "30 MB"
   "$NODE24" --version >/dev/null
 fi
 ln -sfn "node-$NODE24_VERSION" .tools/node24
@@ -98,13 +106,7 @@ else
     aarch64 | arm64) BUN_PKG=@oven/bun-linux-aarch64 ;;
     *) echo "[setup] no Bun $BUN_VERSION build for $(uname -m)" >&2; exit 1 ;;
   esac
-  say "Bun $BUN_VERSION (.tools): fetching $BUN_PKG from the npm registry (about 40 MB)"
-  TMP_BUN=$(mktemp -d)
-  (cd "$TMP_BUN" && npm pack --silent "$BUN_PKG@$BUN_VERSION" >/dev/null && tar xzf ./*.tgz)
-  mkdir -p .tools
-  rm -rf ".tools/bun-$BUN_VERSION"
-  mv "$TMP_BUN/package" ".tools/bun-$BUN_VERSION"
-  rm -rf "$TMP_BUN"
+  fetch_tool Bun "$BUN_VERSION" "$BUN_PKG" "bun-$BUN_VERSION" "40 MB"
   chmod +x "$BUN"
   "$BUN" --version >/dev/null
 fi
@@ -123,13 +125,7 @@ else
     aarch64 | arm64) DENO_PKG=@deno/linux-arm64-glibc ;;
     *) echo "[setup] no Deno $DENO_VERSION build for $(uname -m)" >&2; exit 1 ;;
   esac
-  say "Deno $DENO_VERSION (.tools): fetching $DENO_PKG from the npm registry (about 45 MB)"
-  TMP_DENO=$(mktemp -d)
-  (cd "$TMP_DENO" && npm pack --silent "$DENO_PKG@$DENO_VERSION" >/dev/null && tar xzf ./*.tgz)
-  mkdir -p .tools
-  rm -rf ".tools/deno-$DENO_VERSION"
-  mv "$TMP_DENO/package" ".tools/deno-$DENO_VERSION"
-  rm -rf "$TMP_DENO"
+  fetch_tool Deno "$DENO_VERSION" "$DENO_PKG" "deno-$DENO_VERSION" "45 MB"
   chmod +x "$DENO"
   "$DENO" --version >/dev/null
 fi
