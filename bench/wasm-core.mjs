@@ -19,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/scenarios.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const traces = Number(process.argv[2] ?? 2000);
@@ -50,45 +51,40 @@ const ways = {
   'take-proto': () => x.take_kept(0),
   'take-json': () => x.take_kept(1),
 };
-// The ways that start from kept spans, and what they need made before the clock starts.
+// The ways that start from kept spans, which are made before the clock starts.
 const fromKept = new Set(['drop', 'take-proto', 'take-json']);
-// What each way made, checked once: every span queued; the spike's protobuf within 1 % of the
-// core's (the core's bodies add each batch's resource and scope).
-const made = Object.fromEntries(Object.entries(ways).map(([k, f]) => {
+const names = Object.keys(ways);
+
+// Runs one way: what it made and its ms. Whatever it kept queued is freed after the clock stops.
+function once(k) {
   if (fromKept.has(k)) x.run_core(0);
-  const v = f();
+  const t0 = performance.now();
+  const made = ways[k]();
+  const ms = performance.now() - t0;
   x.drop_kept();
-  return [k, v];
-}));
-if (made.keep !== spans) throw new Error(`the core kept ${made.keep} of ${spans} spans queued`);
-if (!(made.proto > 0 && Math.abs(made.spike - made.proto) / made.proto < 0.01)) {
-  throw new Error(`protobuf bytes differ: the core ${made.proto}, the spike ${made.spike}`);
+  return { made, ms };
 }
+
+// What each way made, checked once: every span queued; the spike's protobuf within 1 % of the
+// core's (the core's bodies add each batch's resource and scope); kept spans taken all at once
+// make fewer, bigger batches: the same bytes but for the batches' resource and scope.
+const made = Object.fromEntries(names.map((k) => [k, once(k).made]));
+const near = (a, b) => b > 0 && Math.abs(a - b) / b < 0.01;
+if (made.keep !== spans) throw new Error(`the core kept ${made.keep} of ${spans} spans queued`);
+if (!near(made.spike, made.proto)) throw new Error(`protobuf bytes differ: the core ${made.proto}, the spike ${made.spike}`);
 if (!(made.json > made.proto)) throw new Error(`OTLP/JSON bytes ${made.json} not above protobuf's ${made.proto}`);
-// Taken all at once, the same spans make fewer, bigger batches: the same bytes but for the
-// batches' resource and scope.
-const near = (a, b) => Math.abs(a - b) / b < 0.01;
 if (!near(made['take-proto'], made.proto) || !near(made['take-json'], made.json)) {
   throw new Error(`kept spans encoded to other bytes: ${made['take-proto']} / ${made['take-json']} against ${made.proto} / ${made.json}`);
 }
 
-const ns = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
-const names = Object.keys(ways);
+const ns = Object.fromEntries(names.map((k) => [k, []]));
 for (let r = 0; r < rounds; r++) {
   process.stderr.write(`[bench:wasm-core] round ${r + 1} of ${rounds}\n`);
   for (const k of r % 2 ? [...names].reverse() : names) {
-    if (fromKept.has(k)) x.run_core(0);
-    const t0 = performance.now();
-    ways[k]();
-    const t = performance.now() - t0;
-    x.drop_kept();
-    if (r >= 2) ns[k].push((t * 1e6) / spans); // the first two rounds warm up
+    const { ms } = once(k);
+    if (r >= 2) ns[k].push((ms * 1e6) / spans); // the first two rounds warm up
   }
 }
-const median = (a) => {
-  const s = [...a].sort((p, q) => p - q);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 console.log(`Node ${process.versions.node} (V8 ${process.versions.v8}), ${traces} traces (${spans} spans) a round, ${rounds - 2} round${rounds === 3 ? "" : "s"} after 2 warm-up rounds, ns per span: median (min–max)`);
 for (const k of names) {
   console.log(`  ${k.padEnd(10)} ${median(ns[k]).toFixed(0).padStart(5)} (${Math.min(...ns[k]).toFixed(0)}–${Math.max(...ns[k]).toFixed(0)})`);

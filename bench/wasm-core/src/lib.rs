@@ -57,11 +57,6 @@ pub extern "C" fn run_core(mode: u32) -> u32 {
             Box::new(SequentialIds::default()),
         );
         let mut rec = Recorded::default();
-        let format = if mode == 2 {
-            Format::Json
-        } else {
-            Format::Protobuf
-        };
         let mut bytes = 0;
         let ok = rec.apply(&mut t, &s.defs).is_ok();
         for b in &s.buffers {
@@ -69,9 +64,7 @@ pub extern "C" fn run_core(mode: u32) -> u32 {
                 return 0;
             }
             if mode != 0 {
-                while let Some(p) = t.take_batch(format) {
-                    bytes += p.body.len() as u32;
-                }
+                bytes += empty(&mut t, mode == 2);
             }
         }
         if mode == 0 {
@@ -87,20 +80,17 @@ pub extern "C" fn run_core(mode: u32) -> u32 {
 /// and the drop of the spans, without their apply. Returns the body bytes.
 #[no_mangle]
 pub extern "C" fn take_kept(json: u32) -> u32 {
-    STATE.with_borrow_mut(|s| {
-        let format = if json == 1 {
-            Format::Json
-        } else {
-            Format::Protobuf
-        };
-        let mut bytes = 0;
-        if let Some(t) = s.kept.as_mut() {
-            while let Some(p) = t.take_batch(format) {
-                bytes += p.body.len() as u32;
-            }
-        }
-        bytes
-    })
+    STATE.with_borrow_mut(|s| s.kept.as_mut().map_or(0, |t| empty(t, json == 1)))
+}
+
+/// Empties `t`'s queue as OTLP/JSON (`json`) or protobuf; returns the body bytes.
+fn empty(t: &mut Tracer, json: bool) -> u32 {
+    let format = if json { Format::Json } else { Format::Protobuf };
+    let mut bytes = 0;
+    while let Some(p) = t.take_batch(format) {
+        bytes += p.body.len() as u32;
+    }
+    bytes
 }
 
 /// Frees what `run_core(0)` kept queued.
