@@ -45,6 +45,20 @@ const has24 = existsSync(node24);
 if (!has24) say('Node 24 is not in .tools/ (scripts/setup.sh fetches it): its rows are left out');
 const node24Res = has24 ? nodeSpans(node24, 'Node 24 LTS') : null;
 const node24Version = has24 ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim() : null;
+// The same in Bun and Deno (scripts/setup.sh fetches both into .tools/), which load the package's
+// Node entry, as OpenTelemetry's AsyncLocalStorageContextManager loads their `node:async_hooks`.
+const SERVER_RUNTIMES = [
+  { key: 'bun', name: 'Bun', exec: join(root, '.tools/bun/bin/bun'), flags: ['--expose-gc'] },
+  { key: 'deno', name: 'Deno', exec: join(root, '.tools/deno/deno'), flags: ['run', '--allow-all', '--v8-flags=--expose-gc'] },
+];
+const servers = SERVER_RUNTIMES.filter((r) => {
+  if (!existsSync(r.exec)) say(`${r.name} is not in .tools/ (scripts/setup.sh fetches it): its rows are left out`);
+  return existsSync(r.exec);
+}).map((r) => ({
+  ...r,
+  version: /\d+\.\d+\.\d+/.exec(execFileSync(r.exec, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?',
+  res: JSON.parse(node([...r.flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], `per-span cost in ${r.name}`, r.exec)),
+}));
 const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
 const mem = memoryIn(process.execPath, 'Node');
 const mem24 = has24 ? memoryIn(node24, 'Node 24 LTS') : null;
@@ -99,6 +113,7 @@ const facts = {
   memGiB: (totalmem() / 2 ** 30).toFixed(0),
   node: process.version,
   node24: node24Version,
+  servers: servers.map((r) => `${r.name} ${r.version}`).join(', '),
   chromium: rtRes.chromiumVersion,
   workerd: version('workerd'),
   edgetrace: JSON.parse(readFileSync(join(root, 'pkg/package.json'), 'utf8')).version,
@@ -120,10 +135,10 @@ const browserStd = (() => {
 })();
 // Each per-span ratio's 95 % interval over its rounds, computed once here: the tables, the chart
 // and results.json read it.
-for (const rs of [nodeRes.scenarios, node24Res?.scenarios, rtRes.chromium, rtRes.workerd]) {
+for (const rs of [nodeRes.scenarios, node24Res?.scenarios, ...servers.map((r) => r.res.scenarios), rtRes.chromium, rtRes.workerd]) {
   for (const r of Object.values(rs ?? {})) r.interval = ratioInterval(r.edgetrace, r.otel);
 }
-const results = { facts, quick, node: nodeRes, node24: node24Res, runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, rtProfiles, sizeInputs, wasmBytes };
+const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, r.res])), runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -153,6 +168,17 @@ function spanTable(title, rs, rounds, ops, together) {
   }
   return lines.join('\n');
 }
+// What the Bun and Deno tables say of their runtime.
+const SERVER_ABOUT = {
+  bun: {
+    title: 'JavaScriptCore; AsyncLocalStorage for both',
+    text: 'The same benchmark (`bench/node-spans.mjs`, a process per library, forked by Bun) run by Bun from `.tools/` (scripts/setup.sh fetches it). Bun runs JavaScriptCore, not V8: the scenario code, both libraries\' JS and edgetrace\'s wasm core run in its tiers, and its GC (concurrent, so in the CPU time) is not V8\'s. Both libraries load their Node code: edgetrace its Node entry, OpenTelemetry its `AsyncLocalStorageContextManager`, on Bun\'s `node:async_hooks`, whose `AsyncLocalStorage` both enter with `run`.',
+  },
+  deno: {
+    title: 'V8; AsyncLocalStorage for both, Deno\'s own',
+    text: 'The same benchmark (`bench/node-spans.mjs`, a process per library, forked by Deno) run by Deno from `.tools/` (scripts/setup.sh fetches it), which also backs Deno Deploy and Netlify\'s and Supabase\'s edge functions. Deno runs V8 with an `AsyncLocalStorage` of its own (on V8\'s continuation-preserved embedder data, not Node\'s async hooks or frames). Both libraries enter each span with its `run`: edgetrace\'s Node entry took Node 24\'s `AsyncResource` scope under Deno until session 25, which costs several times a `run` there (`pkg-templates/node.js`).',
+  },
+};
 const [memEt] = mem;
 const heapWasm = (m) => m.heapPerSpan + m.externalPerSpan;
 const sz = Object.fromEntries(size.map((s) => [s.name, s]));
@@ -165,7 +191,7 @@ const md = [
   '',
   `Written by \`node bench/run.mjs${skipIngest ? ' --skip-ingest' : ''}\` on ${facts.date} at commit ${facts.commit}. Every ratio is edgetrace ÷ OpenTelemetry JS, measured in the same run.`,
   '',
-  `Machine: ${facts.cpu}, ${facts.cores} cores, ${facts.memGiB} GiB. Node ${facts.node}${facts.node24 ? ` and ${facts.node24}` : ''}, Chromium ${facts.chromium}, workerd ${facts.workerd} (Miniflare). edgetrace ${facts.edgetrace}; OpenTelemetry JS: ${facts.otel}. The machine was shared with other work while measuring, so spreads are wide; the ratios are from alternating rounds of the same run.`,
+  `Machine: ${facts.cpu}, ${facts.cores} cores, ${facts.memGiB} GiB. Node ${facts.node}${facts.node24 ? ` and ${facts.node24}` : ''}${facts.servers ? `, ${facts.servers}` : ''}, Chromium ${facts.chromium}, workerd ${facts.workerd} (Miniflare). edgetrace ${facts.edgetrace}; OpenTelemetry JS: ${facts.otel}. The machine was shared with other work while measuring, so spreads are wide; the ratios are from alternating rounds of the same run.`,
   '',
   '![per-span cost ratio, edgetrace ÷ OpenTelemetry JS](chart.svg)',
   '',
@@ -186,6 +212,10 @@ const md = [
   '',
   `Floors under Node ${facts.node24.slice(1)}, CPU time per call (in the benchmark's own process): a plain wrapper ${median(node24Res.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(node24Res.floors.alsRun).toFixed(1)} ns. The async scenario's shape with no tracing: ${(median(node24Res.floors.asyncShape) / 1000).toFixed(2)} µs per span.`,
   ''] : []),
+  ...servers.flatMap((r) => [spanTable(`${r.name} ${r.version} (${SERVER_ABOUT[r.key].title})`, r.res.scenarios, r.res.rounds, r.res.ops, SERVER_ABOUT[r.key].text),
+    '',
+    `Floors under ${r.name}, CPU time per call (in the benchmark's own process): a plain wrapper ${median(r.res.floors.wrapper).toFixed(1)} ns, an empty \`AsyncLocalStorage.run\` ${median(r.res.floors.alsRun).toFixed(1)} ns. The async scenario's shape with no tracing: ${(median(r.res.floors.asyncShape) / 1000).toFixed(2)} µs per span.`,
+    '']),
   spanTable('Headless Chromium (OpenTelemetry WebTracerProvider, no Zone.js; no DevTools session attached)', rtRes.chromium, rtRes.rounds, rtRes.ops, rtRes.chromiumIsolated
     ? 'Each library runs in a page of its own, in a browser of its own, so in a V8 isolate of its own, as on a site that traces with one of them; the benchmark hands each page its rounds in turn. (Until session 14 both ran in one page, where whichever went second in a round paid for the first one\'s garbage; `node bench/runtimes.mjs 8 1000 --shared` still measures so.)'
     : 'Both libraries run in one page (`--shared`), where no GC can be forced: whichever goes second in a round pays for the first one\'s garbage.'),
@@ -271,6 +301,6 @@ function readNote() {
 }
 
 // ---- chart.svg ----
-const svg = renderChart([[`Node ${process.versions.node.split('.')[0]}`, nodeRes.scenarios], ...(node24Res ? [['Node 24', node24Res.scenarios]] : []), ['Chromium', rtRes.chromium], ['workerd', rtRes.workerd]], facts.date);
+const svg = renderChart([[`Node ${process.versions.node.split('.')[0]}`, nodeRes.scenarios], ...(node24Res ? [['Node 24', node24Res.scenarios]] : []), ...servers.map((r) => [r.name, r.res.scenarios]), ['Chromium', rtRes.chromium], ['workerd', rtRes.workerd]], facts.date);
 writeFileSync(join(here, quick ? 'out/chart.svg' : 'chart.svg'), svg);
 say(`done in ${Math.round((Date.now() - t0) / 1000)} s: ${quick ? 'bench/out/RESULTS.md, bench/out/chart.svg' : 'bench/RESULTS.md, bench/chart.svg'}, bench/out/results.json`);

@@ -5,7 +5,8 @@
 import { SCENARIOS } from './scenarios.mjs';
 
 export function renderChart(groups, date) {
-  const W = 860;
+  // Wide enough for each runtime's six bars and their labels (six runtimes: 1,140 px).
+  const W = Math.max(860, 150 + groups.length * 165);
   const H = 372;
   const left = 60;
   const top = 40;
