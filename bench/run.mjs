@@ -36,7 +36,7 @@ function node(args, what, exec = process.execPath) {
 const t0 = Date.now();
 // Per-span cost and memory per buffered span, run by the Node `exec`.
 const nodeSpans = (exec, label) => JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], `per-span cost in ${label}`, exec));
-const memoryIn = (exec, label) => ['edgetrace', 'otel'].map((who) => JSON.parse(node(['--expose-gc', 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span in ${label} (${who})`, exec)));
+const memoryIn = (exec, label, flags = ['--expose-gc']) => ['edgetrace', 'otel'].map((who) => JSON.parse(node([...flags, 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span in ${label} (${who})`, exec)));
 const nodeRes = nodeSpans(process.execPath, 'Node');
 // The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
 // AsyncLocalStorage keeps context in async context frames, not async hooks, for both libraries.
@@ -62,6 +62,7 @@ const servers = SERVER_RUNTIMES.filter((r) => {
 const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
 const mem = memoryIn(process.execPath, 'Node');
 const mem24 = has24 ? memoryIn(node24, 'Node 24 LTS') : null;
+for (const r of servers) r.mem = memoryIn(r.exec, r.name, r.flags);
 const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
 // Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
 // functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
@@ -138,7 +139,7 @@ const browserStd = (() => {
 for (const rs of [nodeRes.scenarios, node24Res?.scenarios, ...servers.map((r) => r.res.scenarios), rtRes.chromium, rtRes.workerd]) {
   for (const r of Object.values(rs ?? {})) r.interval = ratioInterval(r.edgetrace, r.otel);
 }
-const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, r.res])), runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, rtProfiles, sizeInputs, wasmBytes };
+const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem }])), runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -235,7 +236,7 @@ const md = [
   ...(rtRes.workerdFloorsNs ? [`Floors in workerd, per call (a request of ${(rtRes.ops * 100).toLocaleString('en')} calls, less an empty request): a plain wrapper ${median(rtRes.workerdFloorsNs.call).toFixed(1)} ns; an empty \`AsyncLocalStorage.run\` with a \`getStore\` inside ${(median(rtRes.workerdFloorsNs.als) / 1000).toFixed(2)} µs (min–max ${spread(rtRes.workerdFloorsNs.als)}). workerd's AsyncLocalStorage is native (an empty \`run\` in Node, above, costs ${median(nodeRes.floors.alsRun).toFixed(0)} ns). Both libraries make the span active with one \`run\` per span and read it with \`getStore\`, so that floor is in both columns: a quarter of OpenTelemetry's cost in the nested sync row is ${(median(rtRes.workerd.nested.otel) / 4 / 1000).toFixed(2)} µs, which would leave edgetrace ${((median(rtRes.workerd.nested.otel) / 4 - median(rtRes.workerdFloorsNs.als)) / 1000).toFixed(2)} µs per span for everything else it does (its whole cost in Node, AsyncLocalStorage included, is ${us(median(nodeRes.scenarios.nested.edgetrace))} µs).`, ''] : []),
   '## Memory per buffered span',
   '',
-  `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC, under each Node (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`).`,
+  `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC, under each Node (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`)${servers.length ? `, and by RSS alone under ${servers.map((r) => r.name).join(' and ')}: their \`process.memoryUsage()\` does not count wasm memory as Node's does (Deno leaves it out of \`external\`, Bun counts it in \`heapUsed\` too)` : ''}.`,
   '',
   '| measure | edgetrace | OpenTelemetry | ratio | target ≤ 0.5 |',
   '|---|---|---|---|---|',
@@ -243,6 +244,7 @@ const md = [
     `| process RSS growth per span (${v}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`,
     `| JS heap + wasm memory per span (${v}) | ${heapWasm(et).toFixed(0)} B (heap ${et.heapPerSpan.toFixed(0)} + wasm ${et.externalPerSpan.toFixed(0)}) | ${heapWasm(ot).toFixed(0)} B | ${ratioText(heapWasm(et) / heapWasm(ot), 0.5)} | ${verdict(heapWasm(et) / heapWasm(ot), 0.5)} |`,
   ]),
+  ...servers.map(({ name, version, mem: [et, ot] }) => `| process RSS growth per span (${name} ${version}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`),
   '',
   '## Shipped size',
   '',
