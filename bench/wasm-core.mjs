@@ -13,7 +13,8 @@
 //   drop        freeing them
 //   take-proto  encoding them as protobuf (and freeing them)
 //   take-json   the same as OTLP/JSON
-//   node bench/wasm-core.mjs [TRACES] [ROUNDS]        (e.g. with .tools/node24/bin/node)
+//   node bench/wasm-core.mjs [TRACES] [ROUNDS]        (e.g. with .tools/node24/bin/node; Bun runs
+//                                                      it too: .tools/bun/bin/bun, JavaScriptCore's wasm)
 // Builds bench/wasm-core/ (cargo, wasm32-unknown-unknown) into target/wasm-core first.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -85,7 +86,9 @@ for (let r = 0; r < rounds; r++) {
     if (r >= 2) ns[k].push((ms * 1e6) / spans); // the first two rounds warm up
   }
 }
-console.log(`Node ${process.versions.node} (V8 ${process.versions.v8}), ${traces} traces (${spans} spans) a round, ${rounds - 2} round${rounds === 3 ? "" : "s"} after 2 warm-up rounds, ns per span: median (min–max)`);
+// Bun reports a Node version of its own choosing: name its engine instead.
+const engine = process.versions.bun ? `Bun ${process.versions.bun} (JavaScriptCore)` : `Node ${process.versions.node} (V8 ${process.versions.v8})`;
+console.log(`${engine}, ${traces} traces (${spans} spans) a round, ${rounds - 2} round${rounds === 3 ? "" : "s"} after 2 warm-up rounds, ns per span: median (min–max)`);
 for (const k of names) {
   console.log(`  ${k.padEnd(10)} ${median(ns[k]).toFixed(0).padStart(5)} (${Math.min(...ns[k]).toFixed(0)}–${Math.max(...ns[k]).toFixed(0)})`);
 }
