@@ -303,6 +303,8 @@ export interface Stats {
   failedRequests: number;
   /** The last export error, if any. */
   lastExportError: string | null;
+  /** Bytes of the wasm core's memory (0 before it loads): the queue, open spans, the command buffer. It grows in steps of an eighth (1 MiB at the least) and never shrinks; pages never written to are not resident. */
+  wasmMemoryBytes: number;
 }
 
 /** Counters of what edgetrace did. */

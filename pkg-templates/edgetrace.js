@@ -1204,6 +1204,7 @@ export function getStats() {
     retried: e.retried ?? 0,
     failedRequests: e.failedRequests ?? 0,
     lastExportError: e.lastError ?? null,
+    wasmMemoryBytes: state.rec?.memory?.buffer.byteLength ?? 0,
   };
 }
 

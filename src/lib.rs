@@ -63,4 +63,8 @@ pub use error::Error;
 /// benchmarks, `bench/RESULTS.md`).
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
-static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static TALC: talc::cell::TalcSyncCell<wasm_heap::GrowInSteps, talc::wasm::WasmBinning> =
+    talc::cell::TalcSyncCell::new_wasm(wasm_heap::GrowInSteps::new());
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+mod wasm_heap;
