@@ -2,11 +2,12 @@
 //! is (1 MiB at the least), not of just what the failed allocation needs.
 //!
 //! talc's own `WasmGrowAndExtend` grows by what the allocation needs, so a queue of spans filling
-//! up grew the memory one 64 KiB page at a time: 126 grows for the first 33,000 buffered spans.
-//! Every grow detaches the memory's `ArrayBuffer`, and the JS layer makes its views of the
-//! command buffer again; in Bun (JavaScriptCore) the first `memory.buffer` after a grow took
-//! 0.35 ms, 44 ms for those 126 (`bench/RESULTS.md`, session 25). Pages grown and not written to
-//! are not resident, so the larger steps cost address space, not RSS.
+//! up grew the memory one 64 KiB page at a time: 133 grows for the first 33,000 buffered spans,
+//! 9 in these steps (tests/node/wasm_memory_grows_in_steps.test.mjs). Every grow detaches the
+//! memory's `ArrayBuffer`, and the JS layer makes its views of the command buffer again; in Bun
+//! (JavaScriptCore) the first `memory.buffer` after a grow took 0.35 ms (`bench/RESULTS.md`,
+//! session 25). Pages grown and not written to are not resident, so the larger steps cost address
+//! space, not RSS.
 
 use core::alloc::Layout;
 use core::arch::wasm32::{memory_grow, memory_size};
