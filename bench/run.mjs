@@ -34,8 +34,8 @@ function node(args, what, exec = process.execPath) {
 }
 
 const t0 = Date.now();
-// Per-span cost and memory per buffered span, run by the Node `exec`.
-const nodeSpans = (exec, label) => JSON.parse(node(['--expose-gc', 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], `per-span cost in ${label}`, exec));
+// Per-span cost and memory per buffered span, run by `exec` (a Node, Bun or Deno) with `flags`.
+const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], `per-span cost in ${label}`, exec));
 const memoryIn = (exec, label, flags = ['--expose-gc']) => ['edgetrace', 'otel'].map((who) => JSON.parse(node([...flags, 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span in ${label} (${who})`, exec)));
 const nodeRes = nodeSpans(process.execPath, 'Node');
 // The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
@@ -57,7 +57,7 @@ const servers = SERVER_RUNTIMES.filter((r) => {
 }).map((r) => ({
   ...r,
   version: /\d+\.\d+\.\d+/.exec(execFileSync(r.exec, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?',
-  res: JSON.parse(node([...r.flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], `per-span cost in ${r.name}`, r.exec)),
+  res: nodeSpans(r.exec, r.name, r.flags),
 }));
 const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
 const mem = memoryIn(process.execPath, 'Node');
