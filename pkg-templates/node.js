@@ -15,7 +15,7 @@ import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, up
 // (async hooks, with `_propagate`) keeps `run`: 232 there against 1,432 for the resource. So do
 // Bun (its AsyncLocalStorage has `_propagate`) and Deno, which load this entry too. Deno's has no
 // `_propagate` either, but there a resource scope costs more than `run`: 2.3 µs against 0.5 for
-// one span, and about 9 times as much for ten nested (Deno 2.9).
+// one span, and about 9 times as much for eleven nested (Deno 2.9).
 const frames = !globalThis.Deno && typeof AsyncLocalStorage.prototype._propagate !== 'function' && typeof AsyncLocalStorage.prototype.enterWith === 'function';
 const inScope = (als, span, fn, arg) => {
   als.enterWith(span);
