@@ -2,8 +2,9 @@
 # Installs what edgetrace's build, demo and tests need, skipping what is already there:
 #   rust target wasm32-unknown-unknown, wasm-bindgen-cli (the exact version Cargo.toml pins),
 #   npm packages (npm ci), Node 24 LTS beside the machine's Node (the Node suites and the Node
-#   benchmark run under both), Bun and Deno (a test runs the package under each), a Python venv with MLflow 3.17.2, and with --browser Debian's
-#   Chromium + ChromeDriver. Prints a line per step.
+#   benchmark run under both), Bun and Deno (a test runs the package under each, and the Node
+#   benchmark runs under each too), a Python venv with MLflow 3.17.2, and with --browser
+#   Debian's Chromium + ChromeDriver. Prints a line per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -94,7 +95,7 @@ fi
 ln -sfn "node-$NODE24_VERSION" .tools/node24
 
 # Bun, another runtime that loads the package's Node entry (its own AsyncLocalStorage and wasm),
-# in .tools/ for the test that runs the package under it. From the npm registry's
+# in .tools/ for the test that runs the package under it and the benchmark's Bun rows. From the npm registry's
 # @oven/bun-linux-<arch>-baseline package (the official build for any x64 CPU, AVX2 or not).
 BUN_VERSION=1.4.5
 BUN=.tools/bun-$BUN_VERSION/bin/bun
