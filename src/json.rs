@@ -127,20 +127,31 @@ fn parse_f64(n: &str) -> f64 {
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     use crate::id::HEX;
     let bytes = s.as_bytes();
-    // Most text (keys, names, ids, model output without quotes) needs no escape: one copy. Not
-    // in the browser entry's default core, which writes no OTLP/JSON.
+    // Most text (keys, names, ids, model output without quotes) needs no escape: one copy, between
+    // its quotes, after one reserve. Not in the browser entry's default core, which writes no
+    // OTLP/JSON.
     let first = if cfg!(feature = "protobuf-only") {
         Some(0)
     } else {
-        bytes
-            .iter()
-            .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        first_escape(bytes)
     };
     let Some(first) = first else {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        crate::text::put(out, bytes);
-        out.push(b'"');
+        let n = bytes.len();
+        out.reserve(n + 2);
+        let len = out.len();
+        // SAFETY: `out` has room for `n + 2` more bytes after its `len`; the quotes and the `n`
+        // bytes of `bytes` are written to every one of them before `set_len`.
+        unsafe {
+            let at = out.as_mut_ptr().add(len);
+            at.write(b'"');
+            if n > 0 && n <= 32 {
+                crate::text::copy_short(bytes.as_ptr(), at.add(1), n);
+            } else if n > 0 {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), at.add(1), n);
+            }
+            at.add(n + 1).write(b'"');
+            out.set_len(len + n + 2);
+        }
         return;
     };
     out.push(b'"');
@@ -169,6 +180,69 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     crate::text::put(out, &bytes[start..]);
     out.push(b'"');
+}
+
+/// Where the first byte JSON must escape is (`"`, `\\` or one below U+0020), if any. Most strings
+/// have none, and are cleared by tests of eight bytes at a time as a word: a byte-by-byte search
+/// costs three compares and a branch a byte. Words of a short string, or of a long one's tail,
+/// overlap (a byte tested twice changes nothing); the rare string that has one is searched byte by
+/// byte for it.
+#[inline]
+fn first_escape(bytes: &[u8]) -> Option<usize> {
+    if clean(bytes) {
+        return None;
+    }
+    bytes
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Whether no byte of `bytes` needs escaping (see [`first_escape`]).
+#[inline]
+fn clean(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte's high bit is set in `zero(v)` when that byte of `v` is 0 or, by a borrow, when a
+    // byte below it is; so `zero(v)` is not 0 exactly when some byte is. The same for bytes below
+    // 0x20 in `hit`'s first term (bytes from 0x80 up, UTF-8's, never match).
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let hit = |w: u64| {
+        w.wrapping_sub(ONES * 0x20) & !w & HIGH
+            | zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            != 0
+    };
+    let n = bytes.len();
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let half = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&bytes[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    match n {
+        8.. => {
+            let mut at = 0;
+            while at + 8 <= n {
+                if hit(word(at)) {
+                    return false;
+                }
+                at += 8;
+            }
+            at == n || !hit(word(n - 8))
+        }
+        4..=7 => !hit(half(0) | half(n - 4) << 32),
+        1..=3 => {
+            // The first, middle and last bytes, padded with a letter.
+            let w =
+                u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16;
+            !hit(w | 0x6161_6161_6100_0000)
+        }
+        0 => true,
+    }
 }
 
 /// Text written by [`write_str`] and [`Value::write`]: whole UTF-8 strings and ASCII only.
@@ -408,6 +482,62 @@ impl<'a> Parser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Strings of every length up to 40 with one byte that needs escaping (or a multi-byte
+    /// character, or none) at every position: `write_str` writes what serde_json writes. The
+    /// search for the first such byte goes a word at a time, so a byte in any lane of any word, and
+    /// in the tail after the last whole word, is covered.
+    #[test]
+    fn an_escape_in_any_lane_of_any_word_is_found() {
+        let specials = [
+            "\"",
+            "\\",
+            "\n",
+            "\u{1}",
+            "\u{1f}",
+            "\u{7f}",
+            " ",
+            "!",
+            "#",
+            "[",
+            "]",
+            "\u{e9}",
+            "\u{1f600}",
+        ];
+        for len in 0..40 {
+            for at in 0..=len {
+                for sp in specials {
+                    let s: String = (0..len)
+                        .map(|i| {
+                            if i == at {
+                                sp.to_string()
+                            } else {
+                                char::from(b'a' + (i % 26) as u8).to_string()
+                            }
+                        })
+                        .collect();
+                    let mut out = b"x".to_vec();
+                    write_str(&mut out, &s);
+                    assert_eq!(
+                        &out[1..],
+                        serde_json::to_string(&s).unwrap().as_bytes(),
+                        "{s:?}"
+                    );
+                }
+            }
+        }
+        // Every byte value below 0x80 next to every other, at a word's edge.
+        for a in 0u8..0x80 {
+            for b in [0u8, 0x1f, 0x20, b'"', b'\\', b'#', b']', 0x7f] {
+                let s =
+                    String::from_utf8(vec![b'a', b'b', b'c', b'd', b'e', b'f', b'g', a, b, b'z'])
+                        .unwrap();
+                let mut out = Vec::new();
+                write_str(&mut out, &s);
+                assert_eq!(out, serde_json::to_string(&s).unwrap().as_bytes(), "{s:?}");
+            }
+        }
+    }
 
     #[test]
     fn reads_what_serde_json_reads_and_refuses_what_it_refuses() {
