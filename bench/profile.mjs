@@ -4,6 +4,9 @@
 // section (built here the way scripts/build.mjs builds the Node wasm, release-speed and -O3, with
 // wasm-opt -g instead of --strip-debug), so wasm functions show by their Rust names.
 //   node bench/profile.mjs [SCENARIO] [OPS] [ROUNDS] [--no-build] [--no-als] [--node-tag]
+// Bun and Deno run it too (`.tools/bun/bin/bun bench/profile.mjs …`, `.tools/deno/deno run -A
+// bench/profile.mjs …`): both have node:inspector's Session and the Profiler domain. Bun's profile
+// is JavaScriptCore's sampling profiler in V8's format; it shows no garbage collection frames.
 // --no-als runs the package without AsyncLocalStorage, the way browsers run it (the active span
 // after an await is found from V8's async stack). Writes bench/out/profile-<scenario>[-noals][-nodeN].md
 // and .json; prints the markdown.
@@ -24,10 +27,16 @@ const say = (m) => process.stderr.write(`[bench:profile] ${m}\n`);
 const named = buildNamedPkg({ reuse: process.argv.includes('--no-build'), say });
 
 const noAls = process.argv.includes('--no-als');
-// --node-tag: the files are named for the Node that runs this (profile-<scenario>-node24.md), so a
-// profile under another Node (.tools/node24) sits beside the machine Node's.
+// --node-tag: the files are named for the runtime that runs this (profile-<scenario>-node24.md,
+// -bun, -deno), so a profile under another Node (.tools/node24), Bun or Deno sits beside the
+// machine Node's.
 const major = process.versions.node.split('.')[0];
-const nodeTag = process.argv.includes('--node-tag') ? `-node${major}` : '';
+const RUNTIME = process.versions.bun
+  ? { tag: 'bun', name: `Bun ${process.versions.bun} (JavaScriptCore)`, run: '.tools/bun/bin/bun', layer: 'Bun and JavaScriptCore (AsyncLocalStorage, crypto, builtins)' }
+  : globalThis.Deno
+    ? { tag: 'deno', name: `Deno ${globalThis.Deno.version.deno} (V8 ${globalThis.Deno.version.v8})`, run: '.tools/deno/deno run -A', layer: 'Deno and V8 (its AsyncLocalStorage, ops, crypto, builtins)' }
+    : { tag: `node${major}`, name: `Node ${process.versions.node}`, run: `.tools/node${major}/bin/node`, layer: 'Node and V8 (async hooks, AsyncLocalStorage, crypto, builtins)' };
+const nodeTag = process.argv.includes('--node-tag') ? `-${RUNTIME.tag}` : '';
 const tag = `${noAls ? `${scenario}-noals` : scenario}${nodeTag}`;
 let et;
 if (noAls) {
@@ -52,7 +61,9 @@ const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 50 });
-const summer = profileSummer('Node and V8 (async hooks, AsyncLocalStorage, crypto, builtins)', (f) => f.url === 'node:inspector');
+// The inspector's own frames (Node's node:inspector, Deno's ext:deno_node/inspector.js) are not
+// the scenario's.
+const summer = profileSummer(RUNTIME.layer, (f) => f.url === 'node:inspector' || /(^|\/)inspector\.[jt]s$/.test(f.url || ''));
 let ms = 0;
 for (let r = 0; r < rounds; r++) {
   const round = await edgetraceRound(et, sc.id, ops, now, () => session.post('Profiler.start'));
@@ -63,7 +74,7 @@ for (let r = 0; r < rounds; r++) {
 }
 const nsPerSpan = (ms * 1e6) / (rounds * ops * sc.spans);
 const { md, data } = summer.render(
-  `Scenario \`${scenario}\` (${sc.title})${noAls ? ', **without AsyncLocalStorage** (the path browsers take)' : ''}, Node ${process.versions.node}, ${rounds} round${rounds === 1 ? '' : 's'} of ${ops} ops, ${nsPerSpan.toFixed(0)} ns per span while profiled (\`${nodeTag ? `.tools/node${major}/bin/node` : 'node'} bench/profile.mjs ${scenario} ${ops} ${rounds}${noAls ? ' --no-als' : ''}${nodeTag ? ' --node-tag' : ''}\`).`,
+  `Scenario \`${scenario}\` (${sc.title})${noAls ? ', **without AsyncLocalStorage** (the path browsers take)' : ''}, ${RUNTIME.name}, ${rounds} round${rounds === 1 ? '' : 's'} of ${ops} ops, ${nsPerSpan.toFixed(0)} ns per span while profiled (\`${nodeTag ? RUNTIME.run : 'node'} bench/profile.mjs ${scenario} ${ops} ${rounds}${noAls ? ' --no-als' : ''}${nodeTag ? ' --node-tag' : ''}\`).`,
 );
 mkdirSync(join(here, 'out'), { recursive: true });
 writeFileSync(join(here, 'out', `profile-${tag}.md`), md + '\n');

@@ -48,8 +48,8 @@ const node24Version = has24 ? execFileSync(node24, ['--version'], { encoding: 'u
 // The same in Bun and Deno (scripts/setup.sh fetches both into .tools/), which load the package's
 // Node entry, as OpenTelemetry's AsyncLocalStorageContextManager loads their `node:async_hooks`.
 const SERVER_RUNTIMES = [
-  { key: 'bun', name: 'Bun', exec: join(root, '.tools/bun/bin/bun'), flags: ['--expose-gc'] },
-  { key: 'deno', name: 'Deno', exec: join(root, '.tools/deno/deno'), flags: ['run', '--allow-all', '--v8-flags=--expose-gc'] },
+  { key: 'bun', name: 'Bun', exec: join(root, '.tools/bun/bin/bun'), flags: ['--expose-gc'], profileFlags: [] },
+  { key: 'deno', name: 'Deno', exec: join(root, '.tools/deno/deno'), flags: ['run', '--allow-all', '--v8-flags=--expose-gc'], profileFlags: ['run', '--allow-all'] },
 ];
 const servers = SERVER_RUNTIMES.filter((r) => {
   if (!existsSync(r.exec)) say(`${r.name} is not in .tools/ (scripts/setup.sh fetches it): its rows are left out`);
@@ -68,8 +68,8 @@ const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
 // functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
 // The last one runs without AsyncLocalStorage, the path browsers take (Chromium's async rows).
 // `file` is the name bench/profile.mjs writes for `flags` (bench/out/profile-<file>.md).
-const profileOf = (id, flags, file, label, exec) => {
-  node(['bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...flags], `CPU profile of edgetrace${label} (${id})`, exec);
+const profileOf = (id, flags, file, label, exec, pre = []) => {
+  node([...pre, 'bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...flags], `CPU profile of edgetrace${label} (${id})`, exec);
   return { id, md: readFileSync(join(here, `out/profile-${file}.md`), 'utf8').trim() };
 };
 const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
@@ -78,6 +78,11 @@ const profiles = PROFILED.map(([id, flag], i) =>
 // Under Node 24 too, where frames, not async hooks, carry the context (files tagged -node24).
 const NODE24_PROFILED = ['nested', 'nestedAsync'];
 const profiles24 = has24 ? NODE24_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-node24`, ' under Node 24', node24)) : [];
+// Under Bun and Deno, through their node:inspector (files tagged -bun, -deno).
+const serverProfiles = servers.map((r) => ({
+  name: `${r.name} ${r.version}`,
+  profiles: NODE24_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-${r.key}`, ` under ${r.name}`, r.exec, r.profileFlags)),
+}));
 // The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
 const RT_PROFILED = [['chromium', 'nested'], ['workerd', 'nested']];
 const rtProfiles = RT_PROFILED.map(([rt, id]) => {
@@ -139,7 +144,7 @@ const browserStd = (() => {
 for (const rs of [nodeRes.scenarios, node24Res?.scenarios, ...servers.map((r) => r.res.scenarios), rtRes.chromium, rtRes.workerd]) {
   for (const r of Object.values(rs ?? {})) r.interval = ratioInterval(r.edgetrace, r.otel);
 }
-const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem }])), runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, rtProfiles, sizeInputs, wasmBytes };
+const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem }])), runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, serverProfiles, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -273,10 +278,17 @@ const md = [
   '',
   '## Where edgetrace\'s time goes',
   '',
-  'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), then of the nested two under Node 24, (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
+  'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), then of the nested two under Node 24, Bun and Deno (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`, and JavaScriptCore\'s under Bun), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
   '',
   ...profiles.flatMap((p) => [p.md, '']),
   ...(profiles24.length ? [`The nested rows again under Node ${facts.node24.slice(1)}, the LTS, where edgetrace enters each span in an \`AsyncResource\` scope and each \`enterWith\` makes an \`AsyncContextFrame\` (a copy of the frame it is in): time in those shows under Node and V8.`, '', ...profiles24.flatMap((p) => [p.md, ''])] : []),
+  ...serverProfiles.flatMap((r) => [
+    r.name.startsWith('Bun')
+      ? `The nested rows under ${r.name} (JavaScriptCore), by its \`node:inspector\` (\`.tools/bun/bin/bun bench/profile.mjs nested 3000 8 --node-tag\`): JavaScriptCore's sampling profiler, whose samples cost more than V8's (the ns per span while profiled are well above the table's), and which shows no garbage collection frames (its collector runs concurrently). Its JS-to-wasm entries, \`wasm-stub\`, count with Bun's own layer.`
+      : `The nested rows under ${r.name}, by its \`node:inspector\` (\`.tools/deno/deno run -A bench/profile.mjs nested 3000 8 --node-tag\`). Deno's \`AsyncLocalStorage\` is JS on V8's continuation-preserved embedder data: entering a store copies the context's map (\`#enterWithPreviousContext\`, in Deno's own layer), and both libraries enter one per span.`,
+    '',
+    ...r.profiles.flatMap((p) => [p.md, '']),
+  ]),
   'The same profile in headless Chromium (Playwright\'s CDP session, so the stack captures cost more there than in the table above: see the Chromium section) and in workerd (its inspector socket, Miniflare\'s `inspectorPort`), the package loaded unbundled so functions keep their files (`node bench/profile-runtimes.mjs chromium|workerd nested`). Natives have no frames of their own in these profiles: time inside `AsyncLocalStorage.run` and `getStore` shows as self time of the edgetrace function that calls them (`runWith`, `startSpan`).',
   '',
   ...rtProfiles.flatMap((p) => [p.md, '']),

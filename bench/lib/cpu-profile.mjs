@@ -10,10 +10,13 @@ import { demangle } from './demangle.mjs';
 export function profileSummer(runtimeLayer, skip = () => false) {
   const self = new Map();
   const layers = new Map();
+  // JavaScriptCore (Bun) names a wasm function `<module>.wasm-function[<name>]`, with no url, and
+  // its JS-to-wasm entries `wasm-stub`.
+  const JSC_WASM = /^.*\.wasm-function\[(.*)\]$/;
   const layerOf = (f) => {
     const url = f.url || '';
     if (f.functionName === '(garbage collector)') return 'garbage collection';
-    if (url.startsWith('wasm://') || (/wasm/.test(url) && !/\.m?js$/.test(url))) return 'wasm core';
+    if (url.startsWith('wasm://') || (/wasm/.test(url) && !/\.m?js$/.test(url)) || JSC_WASM.test(f.functionName)) return 'wasm core';
     if (url.endsWith('/core/edgetrace.js')) return 'wasm-bindgen glue (JS)';
     if (/(^|\/)pkg(-names)?\/[a-z-]+\.js$/.test(url)) return 'edgetrace JS layer';
     if (url.endsWith('scenarios.mjs')) return 'the benchmark itself';
@@ -34,8 +37,8 @@ export function profileSummer(runtimeLayer, skip = () => false) {
     profile.samples.forEach((id, i) => {
       const f = byId.get(id).callFrame;
       if (f.functionName === '(idle)' || f.functionName === '(program)' || underSkip(id)) return;
-      const name = demangle(f.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '').replace(/\[[0-9a-f]{16}\]/g, '');
-      const file = !f.url ? '' : f.url.endsWith('/core/edgetrace.js') ? 'glue' : /\.m?js$/.test(f.url) ? f.url.split('/').pop() : f.url.startsWith('node:') ? f.url : 'wasm';
+      const name = demangle((f.functionName || '(anonymous)').replace(JSC_WASM, '$1')).replace(/::h[0-9a-f]{16}$/, '').replace(/\[[0-9a-f]{16}\]/g, '');
+      const file = JSC_WASM.test(f.functionName) ? 'wasm' : !f.url ? '' : f.url.endsWith('/core/edgetrace.js') ? 'glue' : /\.m?js$/.test(f.url) ? f.url.split('/').pop() : f.url.startsWith('node:') ? f.url : 'wasm';
       const caller = parent.has(id) ? byId.get(parent.get(id)).callFrame.functionName : '';
       const key = file ? `${name} (${file})` : caller && !name.startsWith('(') ? `${name} (native, from ${caller})` : name;
       const dt = profile.timeDeltas[i] || 0;
