@@ -964,6 +964,45 @@ mod tests {
         }
     }
 
+    /// Spans whose protobuf lengths take one, two and three bytes, side by side in one body, and
+    /// spans refused by the cap: the body is prost's bytes for the spans taken.
+    #[test]
+    fn spans_of_one_two_and_three_byte_lengths_are_what_prost_writes() {
+        let sized = |n: usize| {
+            let mut span = sample(false, "", "", false);
+            span.attributes.clear();
+            span.inputs = (n > 0).then(|| "i".repeat(n));
+            span
+        };
+        let mut lengths = Vec::new();
+        for n in (0..140).chain(16_200..16_420).step_by(3) {
+            let span = sized(n);
+            lengths.push(span_to_wire(&span).encoded_len());
+            let batch = [sized(n / 2), span, sized(0)];
+            let enc = Encoder::new(Format::Protobuf, &resource());
+            let mut b = enc.builder(usize::MAX);
+            assert!(batch.iter().all(|s| b.try_add(s)));
+            let wire = wire_request(&resource(), batch.iter().map(span_to_wire).collect());
+            assert_eq!(b.finish().body, wire.encode_to_vec(), "inputs of {n} B");
+            // Under a cap the first span alone fits: the others are refused and leave nothing.
+            let alone = wire_request(&resource(), vec![span_to_wire(&batch[0])]).encode_to_vec();
+            let mut b = enc.builder(alone.len());
+            assert!(b.try_add(&batch[0]));
+            assert!(
+                !b.try_add(&batch[1]) && !b.try_add(&batch[2]),
+                "inputs of {n} B"
+            );
+            assert_eq!(b.finish().body, alone, "inputs of {n} B");
+        }
+        // The lengths were on both sides of 128 and of 16,384.
+        for (lo, hi) in [(0, 128), (128, 16_384), (16_384, usize::MAX)] {
+            assert!(
+                lengths.iter().any(|l| (lo..hi).contains(l)),
+                "no span of {lo}..{hi} B"
+            );
+        }
+    }
+
     #[test]
     fn hand_written_json_and_protobuf_are_byte_for_byte_serde_json_and_prost() {
         let all_controls: String = (0u8..0x20).map(char::from).collect();
