@@ -48,8 +48,8 @@ const node24Version = has24 ? execFileSync(node24, ['--version'], { encoding: 'u
 // The same in Bun and Deno (scripts/setup.sh fetches both into .tools/), which load the package's
 // Node entry, as OpenTelemetry's AsyncLocalStorageContextManager loads their `node:async_hooks`.
 const SERVER_RUNTIMES = [
-  { key: 'bun', name: 'Bun', exec: join(root, '.tools/bun/bin/bun'), flags: ['--expose-gc'], profileFlags: [] },
-  { key: 'deno', name: 'Deno', exec: join(root, '.tools/deno/deno'), flags: ['run', '--allow-all', '--v8-flags=--expose-gc'], profileFlags: ['run', '--allow-all'] },
+  { key: 'bun', name: 'Bun', exec: join(root, '.tools/bun/bin/bun'), flags: ['--expose-gc'] },
+  { key: 'deno', name: 'Deno', exec: join(root, '.tools/deno/deno'), flags: ['run', '--allow-all', '--v8-flags=--expose-gc'] },
 ];
 const servers = SERVER_RUNTIMES.filter((r) => {
   if (!existsSync(r.exec)) say(`${r.name} is not in .tools/ (scripts/setup.sh fetches it): its rows are left out`);
@@ -75,13 +75,16 @@ const profileOf = (id, flags, file, label, exec, pre = []) => {
 const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
 const profiles = PROFILED.map(([id, flag], i) =>
   profileOf(id, [...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `${id}${flag ? '-noals' : ''}`, flag ? ` ${flag}` : ''));
-// Under Node 24 too, where frames, not async hooks, carry the context (files tagged -node24).
-const NODE24_PROFILED = ['nested', 'nestedAsync'];
-const profiles24 = has24 ? NODE24_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-node24`, ' under Node 24', node24)) : [];
-// Under Bun and Deno, through their node:inspector (files tagged -bun, -deno).
+// The nested rows under Node 24 too, where frames, not async hooks, carry the context (files
+// tagged -node24), and under Bun and Deno.
+const NESTED_PROFILED = ['nested', 'nestedAsync'];
+const profiles24 = has24 ? NESTED_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-node24`, ' under Node 24', node24)) : [];
+// Under Bun and Deno, through their node:inspector (files tagged -bun, -deno), run with the same
+// flags as their benchmarks.
 const serverProfiles = servers.map((r) => ({
+  key: r.key,
   name: `${r.name} ${r.version}`,
-  profiles: NODE24_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-${r.key}`, ` under ${r.name}`, r.exec, r.profileFlags)),
+  profiles: NESTED_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-${r.key}`, ` under ${r.name}`, r.exec, r.flags)),
 }));
 // The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
 const RT_PROFILED = [['chromium', 'nested'], ['workerd', 'nested']];
@@ -178,10 +181,12 @@ function spanTable(title, rs, rounds, ops, together) {
 const SERVER_ABOUT = {
   bun: {
     title: 'JavaScriptCore; AsyncLocalStorage for both',
+    profile: (name) => `The nested rows under ${name} (JavaScriptCore), by its \`node:inspector\` (\`.tools/bun/bin/bun bench/profile.mjs nested 3000 8 --node-tag\`): JavaScriptCore's sampling profiler, whose samples cost more than V8's (the ns per span while profiled are well above the table's), and which shows no garbage collection frames (its collector runs concurrently). Its JS-to-wasm entries, \`wasm-stub\`, count with Bun's own layer.`,
     text: 'The same benchmark (`bench/node-spans.mjs`, a process per library, forked by Bun) run by Bun from `.tools/` (scripts/setup.sh fetches it). Bun runs JavaScriptCore, not V8: the scenario code, both libraries\' JS and edgetrace\'s wasm core run in its tiers, and its GC (concurrent, so in the CPU time) is not V8\'s. Both libraries load their Node code: edgetrace its Node entry, OpenTelemetry its `AsyncLocalStorageContextManager`, on Bun\'s `node:async_hooks`, whose `AsyncLocalStorage` both enter with `run`.',
   },
   deno: {
     title: 'V8; AsyncLocalStorage for both, Deno\'s own',
+    profile: (name) => `The nested rows under ${name}, by its \`node:inspector\` (\`.tools/deno/deno run -A bench/profile.mjs nested 3000 8 --node-tag\`). Deno's \`AsyncLocalStorage\` is JS on V8's continuation-preserved embedder data: entering a store copies the context's map (\`#enterWithPreviousContext\`, in Deno's own layer), and both libraries enter one per span.`,
     text: 'The same benchmark (`bench/node-spans.mjs`, a process per library, forked by Deno) run by Deno from `.tools/` (scripts/setup.sh fetches it), which also backs Deno Deploy and Netlify\'s and Supabase\'s edge functions. Deno runs V8 with an `AsyncLocalStorage` of its own (on V8\'s continuation-preserved embedder data, not Node\'s async hooks or frames). Both libraries enter each span with its `run`: edgetrace\'s Node entry took Node 24\'s `AsyncResource` scope under Deno until session 25, which costs several times a `run` there (`pkg-templates/node.js`).',
   },
 };
@@ -283,9 +288,7 @@ const md = [
   ...profiles.flatMap((p) => [p.md, '']),
   ...(profiles24.length ? [`The nested rows again under Node ${facts.node24.slice(1)}, the LTS, where edgetrace enters each span in an \`AsyncResource\` scope and each \`enterWith\` makes an \`AsyncContextFrame\` (a copy of the frame it is in): time in those shows under Node and V8.`, '', ...profiles24.flatMap((p) => [p.md, ''])] : []),
   ...serverProfiles.flatMap((r) => [
-    r.name.startsWith('Bun')
-      ? `The nested rows under ${r.name} (JavaScriptCore), by its \`node:inspector\` (\`.tools/bun/bin/bun bench/profile.mjs nested 3000 8 --node-tag\`): JavaScriptCore's sampling profiler, whose samples cost more than V8's (the ns per span while profiled are well above the table's), and which shows no garbage collection frames (its collector runs concurrently). Its JS-to-wasm entries, \`wasm-stub\`, count with Bun's own layer.`
-      : `The nested rows under ${r.name}, by its \`node:inspector\` (\`.tools/deno/deno run -A bench/profile.mjs nested 3000 8 --node-tag\`). Deno's \`AsyncLocalStorage\` is JS on V8's continuation-preserved embedder data: entering a store copies the context's map (\`#enterWithPreviousContext\`, in Deno's own layer), and both libraries enter one per span.`,
+    SERVER_ABOUT[r.key].profile(r.name),
     '',
     ...r.profiles.flatMap((p) => [p.md, '']),
   ]),
