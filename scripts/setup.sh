@@ -95,8 +95,9 @@ fi
 ln -sfn "node-$NODE24_VERSION" .tools/node24
 
 # Bun, another runtime that loads the package's Node entry (its own AsyncLocalStorage and wasm),
-# in .tools/ for the test that runs the package under it and the benchmark's Bun rows. From the npm registry's
-# @oven/bun-linux-<arch>-baseline package (the official build for any x64 CPU, AVX2 or not).
+# in .tools/ for the test that runs the package under it and the benchmark's Bun rows. From the
+# npm registry's @oven/bun-linux-<arch>-baseline package (the official build for any x64 CPU,
+# AVX2 or not).
 BUN_VERSION=1.4.5
 BUN=.tools/bun-$BUN_VERSION/bin/bun
 if [ -x "$BUN" ] && [ "$("$BUN" --version)" = "$BUN_VERSION" ]; then
