@@ -1,13 +1,21 @@
 // Per-span cost in Node, edgetrace against OpenTelemetry JS, run alternately round by round.
 // Prints one JSON line: for each scenario, ns per span of each round for both, plus the floors.
-//   node --expose-gc bench/node-spans.mjs ROUNDS OPS [--shared]
+//   node --expose-gc bench/node-spans.mjs ROUNDS OPS [--shared] [--bounds]
 // Each library runs in a Node process of its own (a child of this one, which asks each in turn
 // to run a round and report its time), as in an app that traces with one of them. In one process
 // each would pay for the other: Node 20 runs every enabled AsyncLocalStorage's propagation on every
 // promise, and edgetrace's stays enabled once used, so OpenTelemetry's async rounds paid for two
 // while edgetrace's paid for one; and both share V8's feedback on the scenario code. --shared runs
 // both in this process, as until session 14 (a GC is forced before each library's turn).
+// --bounds runs two more libraries in the buffer-only scenarios, in processes of their own and in
+// the same alternation, to show what bounds edgetrace's ratio there (`bounds` in the output):
+//   floor    bench/floor/node.js, which records nothing and does only what any tracer of this API
+//            must (a span object, the active one found, AsyncLocalStorage.run, a .then to end it);
+//   no-core  the package with its wasm core's part taken out: a copy of pkg/ whose recorder writes
+//            every command as usual and never hands them to the core (bench/out/no-core/).
+// Where no-core's ratio is above a target, no change to the core alone can meet it.
 import { fork } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { cpuNow, wallNow } from './lib/clocks.mjs';
@@ -16,6 +24,24 @@ import { alternateRounds, edgetraceInit, edgetraceOps, median, otelOps, SCENARIO
 // Rounds are measured by the process's CPU time (bench/lib/clocks.mjs), the verdict's measure,
 // with wall time beside it (`wall` in the output).
 const childOf = process.argv.indexOf('--child');
+
+// The edgetrace-like libraries a child can load: the package, and the two bounds (--bounds).
+const PACKAGES = { edgetrace: '../pkg/node.js', floor: './floor/node.js', 'no-core': './out/no-core/node.js' };
+const BOUNDS = ['floor', 'no-core'];
+
+// The package's drain hands the recorded commands to the core here; no-core's does not.
+const APPLY = 'f = this.core.run(len);';
+
+/** Makes bench/out/no-core/: a copy of pkg/ whose recorder never hands commands to the core. */
+function makeNoCore() {
+  const dir = fileURLToPath(new URL('./out/no-core/', import.meta.url));
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(fileURLToPath(new URL('../pkg/', import.meta.url)), dir, { recursive: true });
+  const file = `${dir}recorder.js`;
+  const src = readFileSync(file, 'utf8');
+  if (src.split(APPLY).length !== 2) throw new Error(`bench/node-spans.mjs: pkg/recorder.js no longer has one "${APPLY}" to take out`);
+  writeFileSync(file, src.replace(APPLY, 'f = 0; // no-core: the commands are never applied'));
+}
 
 // n ops of `op`, timed; in the payload scenarios the export (`drain`) is timed too, otherwise it
 // runs after the clocks stop. Returns { ms, wallMs }: CPU and wall ms.
@@ -38,8 +64,8 @@ async function timedRound(sc, op, n, drain) {
 /** One library's rounds: `run(sc, n)` times n ops (and the export, in the payload scenarios);
  * returns { ms, bytesPerSpan }. Each library's modules load only where it runs. */
 async function library(who) {
-  if (who === 'edgetrace') {
-    const et = await import('../pkg/node.js');
+  if (who !== 'otel') {
+    const et = await import(PACKAGES[who]);
     return async (sc, n) => {
       const h = edgetraceInit(et, sc.export);
       const { ms, wallMs } = await timedRound(sc, edgetraceOps(et)[sc.id], n, h.drain);
@@ -71,7 +97,10 @@ if (childOf >= 0) {
   const rounds = Number(args[0] || 7);
   const ops = Number(args[1] || 2000);
   const shared = process.argv.includes('--shared');
-  const out = { rounds, ops, shared, scenarios: {}, floors: {} };
+  const bounds = process.argv.includes('--bounds');
+  if (bounds && shared) throw new Error('bench/node-spans.mjs: --bounds runs a process per library, so not with --shared');
+  if (bounds) makeNoCore();
+  const out = { rounds, ops, shared, scenarios: {}, floors: {}, bounds: bounds ? {} : null };
   const runners = {};
   const children = [];
   if (shared) {
@@ -83,7 +112,7 @@ if (childOf >= 0) {
       };
     }
   } else {
-    for (const who of ['edgetrace', 'otel']) {
+    for (const who of ['edgetrace', 'otel', ...(bounds ? BOUNDS : [])]) {
       const child = fork(fileURLToPath(import.meta.url), ['--child', who], { execArgv: ['--expose-gc'] });
       children.push(child);
       const replies = [];
@@ -103,13 +132,21 @@ if (childOf >= 0) {
   try {
     for (const sc of SCENARIOS) {
       const bytesPerSpan = {};
-      const wall = { edgetrace: [], otel: [] };
+      // The bounds only buffer: neither builds a payload.
+      const libraries = ['edgetrace', 'otel', ...(bounds && !sc.export ? BOUNDS : [])];
+      const wall = Object.fromEntries(libraries.map((who) => [who, []]));
       const res = await alternateRounds(sc, rounds, ops, async (who, n) => {
         const r = await runners[who](sc, n);
         if (r.bytesPerSpan !== null) bytesPerSpan[who] = r.bytesPerSpan;
         wall[who].push((r.wallMs * 1e6) / (n * sc.spans));
         return r.ms;
-      });
+      }, libraries);
+      if (libraries.length > 2) {
+        out.bounds[sc.id] = Object.fromEntries(BOUNDS.map((who) => [who, { ns: res[who], ratio: median(res[who]) / median(res.otel) }]));
+        for (const who of BOUNDS) delete res[who];
+        const b = out.bounds[sc.id];
+        process.stderr.write(`[bench:node] ${sc.id} bounds: floor ${median(b.floor.ns).toFixed(0)} ns/span (ratio ${b.floor.ratio.toFixed(2)}), no-core ${median(b['no-core'].ns).toFixed(0)} ns/span (ratio ${b['no-core'].ratio.toFixed(2)})\n`);
+      }
       res.bytesPerSpan = bytesPerSpan;
       // The same rounds by wall time (the warm-up round left out, as alternateRounds does).
       res.wall = { edgetrace: wall.edgetrace.slice(1), otel: wall.otel.slice(1) };

@@ -35,7 +35,9 @@ function node(args, what, exec = process.execPath) {
 
 const t0 = Date.now();
 // Per-span cost and memory per buffered span, run by `exec` (a Node, Bun or Deno) with `flags`.
-const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000'], `per-span cost in ${label}`, exec));
+// With --bounds, the buffer-only rows also run a floor stand-in and the package without its
+// core, in the same alternation (bench/node-spans.mjs): what bounds edgetrace's ratio there.
+const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000', '--bounds'], `per-span cost in ${label}`, exec));
 const memoryIn = (exec, label, flags = ['--expose-gc']) => ['edgetrace', 'otel'].map((who) => JSON.parse(node([...flags, 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span in ${label} (${who})`, exec)));
 const nodeRes = nodeSpans(process.execPath, 'Node');
 // The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
@@ -190,6 +192,20 @@ const SERVER_ABOUT = {
     text: 'The same benchmark (`bench/node-spans.mjs`, a process per library, forked by Deno) run by Deno from `.tools/` (scripts/setup.sh fetches it), which also backs Deno Deploy and Netlify\'s and Supabase\'s edge functions. Deno runs V8 with an `AsyncLocalStorage` of its own (on V8\'s continuation-preserved embedder data, not Node\'s async hooks or frames). Both libraries enter each span with its `run`: edgetrace\'s Node entry took Node 24\'s `AsyncResource` scope under Deno until session 25, which costs several times a `run` there (`pkg-templates/node.js`).',
   },
 };
+// What bounds the buffer-only rows in each server runtime (node-spans.mjs --bounds): per
+// scenario, the floor stand-in's, the package without its core's and the package's ratio.
+function boundsTable(runs) {
+  const cell = (ns, otel) => `${ratioText(median(ns) / median(otel), 0.25)} (${us(median(ns))})`;
+  const lines = ['| runtime | scenario | floor stand-in | edgetrace without its core | edgetrace | OpenTelemetry µs/span |', '|---|---|---|---|---|---|'];
+  for (const [label, res] of runs) {
+    for (const [id, b] of Object.entries(res.bounds ?? {})) {
+      const r = res.scenarios[id];
+      lines.push(`| ${label} | ${SCENARIOS.find((sc) => sc.id === id).title} | ${cell(b.floor.ns, r.otel)} | ${cell(b['no-core'].ns, r.otel)} | ${cell(r.edgetrace, r.otel)} | ${us(median(r.otel))} |`);
+    }
+  }
+  return lines.join('\n');
+}
+const boundRuns = [[`Node ${facts.node.slice(1)}`, nodeRes], ...(node24Res ? [[`Node ${facts.node24.slice(1)}`, node24Res]] : []), ...servers.map((r) => [`${r.name} ${r.version}`, r.res])];
 const [memEt] = mem;
 const heapWasm = (m) => m.heapPerSpan + m.externalPerSpan;
 const sz = Object.fromEntries(size.map((s) => [s.name, s]));
@@ -244,6 +260,12 @@ const md = [
   'Workers\' clocks do not advance while code runs, so in workerd each request runs the ops and the caller times it. The time of an empty request is subtracted.',
   '',
   ...(rtRes.workerdFloorsNs ? [`Floors in workerd, per call (a request of ${(rtRes.ops * 100).toLocaleString('en')} calls, less an empty request): a plain wrapper ${median(rtRes.workerdFloorsNs.call).toFixed(1)} ns; an empty \`AsyncLocalStorage.run\` with a \`getStore\` inside ${(median(rtRes.workerdFloorsNs.als) / 1000).toFixed(2)} µs (min–max ${spread(rtRes.workerdFloorsNs.als)}). workerd's AsyncLocalStorage is native (an empty \`run\` in Node, above, costs ${median(nodeRes.floors.alsRun).toFixed(0)} ns). Both libraries make the span active with one \`run\` per span and read it with \`getStore\`, so that floor is in both columns: a quarter of OpenTelemetry's cost in the nested sync row is ${(median(rtRes.workerd.nested.otel) / 4 / 1000).toFixed(2)} µs, which would leave edgetrace ${((median(rtRes.workerd.nested.otel) / 4 - median(rtRes.workerdFloorsNs.als)) / 1000).toFixed(2)} µs per span for everything else it does (its whole cost in Node, AsyncLocalStorage included, is ${us(median(nodeRes.scenarios.nested.edgetrace))} µs).`, ''] : []),
+  '### What bounds the buffer-only rows in Node, Bun and Deno',
+  '',
+  'The four buffer-only rows again, from the same runs as the tables above: two more libraries took their turns in the same alternation, each in a process of its own (`bench/node-spans.mjs --bounds`). The **floor stand-in** (`bench/floor/node.js`) records nothing and does only what any tracer of this API must: it makes a span object, finds the active span, makes the new one active with `AsyncLocalStorage.run` and ends it with a `.then` when its callback returns a promise. **edgetrace without its core** is the package with the wasm core\'s part taken out: a copy of `pkg/` whose recorder writes every command as usual but never hands them to the core (`bench/out/no-core/`). Each cell is the ratio to OpenTelemetry\'s median in the same run, with the µs per span (CPU time) in brackets. The floor stand-in is what the scenario and the runtime cost with no tracing work. Where the column without the core is above 0.25, no change to the core alone can meet the target in that row: the JS layer and the runtime\'s context already cost more than a quarter of OpenTelemetry.',
+  '',
+  boundsTable(boundRuns),
+  '',
   '## Memory per buffered span',
   '',
   `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC, under each Node (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`)${servers.length ? `, and by RSS alone under ${servers.map((r) => r.name).join(' and ')}: their \`process.memoryUsage()\` does not count wasm memory as Node's does (Deno leaves it out of \`external\`, Bun counts it in \`heapUsed\` too)` : ''}.`,

@@ -4,6 +4,8 @@
 // (a `.then`). Given to bench/instructions.mjs or bench/garbage.mjs beside pkg/, it shows how much
 // of a scenario's instructions and garbage is the scenario's own shape and how much is edgetrace:
 //   node bench/instructions.mjs bench/floor pkg --timed-only --scenario nestedAsync
+// bench/node-spans.mjs --bounds times it as a library of its own, beside edgetrace and
+// OpenTelemetry (the floor stand-in of bench/RESULTS.md).
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 const als = new AsyncLocalStorage();

@@ -134,16 +134,19 @@ export const median = (xs) => {
 };
 
 /**
- * `rounds` rounds of scenario `sc` after a warm-up round, each library in turn, alternating which
- * goes first (an even number of rounds, so each goes first in half of them). `round(who, n)` runs
- * one library's round of `n` ops and resolves with its ms. Returns ns per span of each counted
- * round for both, and the ratio of their medians.
+ * `rounds` rounds of scenario `sc` after a warm-up round, each of `libraries` in turn, every other
+ * round in reverse order (an even number of rounds, so of any two, each goes first in half of them).
+ * `round(who, n)` runs one library's round of `n` ops and resolves with its ms. Returns ns per
+ * span of each counted round for each library, and the ratio of edgetrace's median to
+ * OpenTelemetry's.
  */
-export async function alternateRounds(sc, rounds, ops, round) {
-  const r = { edgetrace: [], otel: [] };
+export async function alternateRounds(sc, rounds, ops, round, libraries = ['edgetrace', 'otel']) {
+  const r = Object.fromEntries(libraries.map((who) => [who, []]));
   const n = opsFor(sc, ops);
   for (let i = 0; i < rounds + 1; i++) {
-    for (const who of i % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
+    // Every other round in reverse order: any two libraries alternate which goes first.
+    for (let j = 0; j < libraries.length; j++) {
+      const who = libraries[i % 2 ? libraries.length - 1 - j : j];
       const ms = await round(who, n);
       if (i > 0) r[who].push((ms * 1e6) / (n * sc.spans)); // round 0 warms up
     }
