@@ -198,7 +198,10 @@ function boundsTable(runs) {
   const cell = (ns, otel) => `${ratioText(median(ns) / median(otel), 0.25)} (${us(median(ns))})`;
   const lines = ['| runtime | scenario | floor stand-in | edgetrace without its core | edgetrace | OpenTelemetry µs/span |', '|---|---|---|---|---|---|'];
   for (const [label, res] of runs) {
-    for (const [id, b] of Object.entries(res.bounds ?? {})) {
+    // Every run here was asked for its bounds (nodeSpans): a buffer-only row without them is a bug.
+    const want = SCENARIOS.filter((sc) => !sc.export).map((sc) => sc.id);
+    if (want.some((id) => !res.bounds?.[id])) throw new Error(`bench/run.mjs: ${label} gave no bounds for ${want.filter((id) => !res.bounds?.[id]).join(', ')}`);
+    for (const [id, b] of Object.entries(res.bounds)) {
       const r = res.scenarios[id];
       lines.push(`| ${label} | ${SCENARIOS.find((sc) => sc.id === id).title} | ${cell(b.floor.ns, r.otel)} | ${cell(b['no-core'].ns, r.otel)} | ${cell(r.edgetrace, r.otel)} | ${us(median(r.otel))} |`);
     }
