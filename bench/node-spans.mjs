@@ -11,13 +11,16 @@
 // the same alternation, to show what bounds edgetrace's ratio there (`bounds` in the output):
 //   floor    bench/floor/node.js, which records nothing and does only what any tracer of this API
 //            must (a span object, the active one found, AsyncLocalStorage.run, a .then to end it);
-//   no-core  the package with its wasm core's part taken out: a copy of pkg/ whose recorder writes
-//            every command as usual and never hands them to the core (bench/out/no-core/).
-// Where no-core's ratio is above a target, no change to the core alone can meet it.
+//   no-core     the package with its wasm core's part taken out: a copy of pkg/ whose recorder
+//               writes every command as usual and never hands them to the core;
+//   spike-core  the package with the fused spike as its core (cargo feature `bench-spike`): a lower
+//               bound on a core that encodes each span as its commands are applied.
+// (bench/lib/bound-pkgs.mjs makes both, in bench/out/; --bounds-built uses the ones there.) Where
+// no-core's ratio is above a target, no change to the core alone can meet it.
 import { fork } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
+import { makeNoCore, makeSpikeCore } from './lib/bound-pkgs.mjs';
 import { cpuNow, wallNow } from './lib/clocks.mjs';
 import { alternateRounds, edgetraceInit, edgetraceOps, median, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
 
@@ -25,23 +28,9 @@ import { alternateRounds, edgetraceInit, edgetraceOps, median, otelOps, SCENARIO
 // with wall time beside it (`wall` in the output).
 const childOf = process.argv.indexOf('--child');
 
-// The edgetrace-like libraries a child can load: the package, and the two bounds (--bounds).
-const PACKAGES = { edgetrace: '../pkg/node.js', floor: './floor/node.js', 'no-core': './out/no-core/node.js' };
-const BOUNDS = ['floor', 'no-core'];
-
-// The package's drain hands the recorded commands to the core here; no-core's does not.
-const APPLY = 'f = this.core.run(len);';
-
-/** Makes bench/out/no-core/: a copy of pkg/ whose recorder never hands commands to the core. */
-function makeNoCore() {
-  const dir = fileURLToPath(new URL('./out/no-core/', import.meta.url));
-  rmSync(dir, { recursive: true, force: true });
-  cpSync(fileURLToPath(new URL('../pkg/', import.meta.url)), dir, { recursive: true });
-  const file = `${dir}recorder.js`;
-  const src = readFileSync(file, 'utf8');
-  if (src.split(APPLY).length !== 2) throw new Error(`bench/node-spans.mjs: pkg/recorder.js no longer has one "${APPLY}" to take out`);
-  writeFileSync(file, src.replace(APPLY, 'f = 0; // no-core: the commands are never applied'));
-}
+// The edgetrace-like libraries a child can load: the package, and the bounds (--bounds).
+const PACKAGES = { edgetrace: '../pkg/node.js', floor: './floor/node.js', 'no-core': './out/no-core/node.js', 'spike-core': './out/spike-core/node.js' };
+const BOUNDS = ['floor', 'no-core', 'spike-core'];
 
 // n ops of `op`, timed; in the payload scenarios the export (`drain`) is timed too, otherwise it
 // runs after the clocks stop. Returns { ms, wallMs }: CPU and wall ms.
@@ -68,9 +57,14 @@ async function library(who) {
     const et = await import(PACKAGES[who]);
     return async (sc, n) => {
       const h = edgetraceInit(et, sc.export);
+      const endedBefore = who === 'spike-core' ? et.getStats().ended : 0;
       const { ms, wallMs } = await timedRound(sc, edgetraceOps(et)[sc.id], n, h.drain);
-      // A bound that let its core apply the commands would measure nothing.
+      // A bound that did not do what it stands for would measure nothing: no-core's core must
+      // start no span, and spike-core's spike must end every span of the round (counted as
+      // `ended`), not fail and turn tracing off.
       if (who === 'no-core' && et.getStats().started !== 0) throw new Error('bench/node-spans.mjs: the package without its core started spans in its core');
+      const ended = who === 'spike-core' ? et.getStats().ended - endedBefore : 0;
+      if (who === 'spike-core' && ended !== n * sc.spans) throw new Error(`bench/node-spans.mjs: the spike ended ${ended} spans of a round of ${n * sc.spans}`);
       return { ms, wallMs, bytesPerSpan: sc.export ? h.bytes() / (n * sc.spans) : null };
     };
   }
@@ -101,7 +95,10 @@ if (childOf >= 0) {
   const shared = process.argv.includes('--shared');
   const bounds = process.argv.includes('--bounds');
   if (bounds && shared) throw new Error('bench/node-spans.mjs: --bounds runs a process per library, so not with --shared');
-  if (bounds) makeNoCore();
+  if (bounds && !process.argv.includes('--bounds-built')) {
+    makeNoCore();
+    makeSpikeCore((m) => process.stderr.write(`[bench:node] ${m}\n`));
+  }
   const out = { rounds, ops, shared, scenarios: {}, floors: {}, bounds: bounds ? {} : null };
   const runners = {};
   const children = [];
@@ -147,7 +144,7 @@ if (childOf >= 0) {
         out.bounds[sc.id] = Object.fromEntries(BOUNDS.map((who) => [who, { ns: res[who], ratio: median(res[who]) / median(res.otel) }]));
         for (const who of BOUNDS) delete res[who];
         const b = out.bounds[sc.id];
-        process.stderr.write(`[bench:node] ${sc.id} bounds: floor ${median(b.floor.ns).toFixed(0)} ns/span (ratio ${b.floor.ratio.toFixed(2)}), no-core ${median(b['no-core'].ns).toFixed(0)} ns/span (ratio ${b['no-core'].ratio.toFixed(2)})\n`);
+        process.stderr.write(`[bench:node] ${sc.id} bounds: ${BOUNDS.map((who) => `${who} ${median(b[who].ns).toFixed(0)} ns/span (ratio ${b[who].ratio.toFixed(2)})`).join(', ')}\n`);
       }
       res.bytesPerSpan = bytesPerSpan;
       // The same rounds by wall time (the warm-up round left out, as alternateRounds does).

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, SCENARIOS } from './lib/scenarios.mjs';
 import { wasmBreakdown } from './lib/wasm-breakdown.mjs';
+import { makeNoCore, makeSpikeCore } from './lib/bound-pkgs.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { against, ratioInterval } from './lib/interval.mjs';
 
@@ -35,9 +36,13 @@ function node(args, what, exec = process.execPath) {
 
 const t0 = Date.now();
 // Per-span cost and memory per buffered span, run by `exec` (a Node, Bun or Deno) with `flags`.
-// With --bounds, the buffer-only rows also run a floor stand-in and the package without its
-// core, in the same alternation (bench/node-spans.mjs): what bounds edgetrace's ratio there.
-const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000', '--bounds'], `per-span cost in ${label}`, exec));
+// With --bounds, the buffer-only rows also run a floor stand-in, the package without its core and
+// the package with the fused spike as its core, in the same alternation (bench/node-spans.mjs):
+// what bounds edgetrace's ratio there. The two copies of the package are made once, here.
+say('the bounds\' copies of the package (bench/lib/bound-pkgs.mjs)');
+makeNoCore();
+makeSpikeCore(say);
+const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000', '--bounds', '--bounds-built'], `per-span cost in ${label}`, exec));
 const memoryIn = (exec, label, flags = ['--expose-gc']) => ['edgetrace', 'otel'].map((who) => JSON.parse(node([...flags, 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span in ${label} (${who})`, exec)));
 const nodeRes = nodeSpans(process.execPath, 'Node');
 // The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
@@ -193,17 +198,18 @@ const SERVER_ABOUT = {
   },
 };
 // What bounds the buffer-only rows in each server runtime (node-spans.mjs --bounds): per
-// scenario, the floor stand-in's, the package without its core's and the package's ratio.
+// scenario, the floor stand-in's, the package without its core's, the package with the fused
+// spike as its core's and the package's ratio.
 function boundsTable(runs) {
   const cell = (ns, otel) => `${ratioText(median(ns) / median(otel), 0.25)} (${us(median(ns))})`;
-  const lines = ['| runtime | scenario | floor stand-in | edgetrace without its core | edgetrace | OpenTelemetry µs/span |', '|---|---|---|---|---|---|'];
+  const lines = ['| runtime | scenario | floor stand-in | edgetrace without its core | edgetrace with the fused spike as its core | edgetrace | OpenTelemetry µs/span |', '|---|---|---|---|---|---|---|'];
   for (const [label, res] of runs) {
     // Every run here was asked for its bounds (nodeSpans): a buffer-only row without them is a bug.
     const want = SCENARIOS.filter((sc) => !sc.export).map((sc) => sc.id);
     if (want.some((id) => !res.bounds?.[id])) throw new Error(`bench/run.mjs: ${label} gave no bounds for ${want.filter((id) => !res.bounds?.[id]).join(', ')}`);
     for (const [id, b] of Object.entries(res.bounds)) {
       const r = res.scenarios[id];
-      lines.push(`| ${label} | ${SCENARIOS.find((sc) => sc.id === id).title} | ${cell(b.floor.ns, r.otel)} | ${cell(b['no-core'].ns, r.otel)} | ${cell(r.edgetrace, r.otel)} | ${us(median(r.otel))} |`);
+      lines.push(`| ${label} | ${SCENARIOS.find((sc) => sc.id === id).title} | ${cell(b.floor.ns, r.otel)} | ${cell(b['no-core'].ns, r.otel)} | ${cell(b['spike-core'].ns, r.otel)} | ${cell(r.edgetrace, r.otel)} | ${us(median(r.otel))} |`);
     }
   }
   return lines.join('\n');
@@ -265,7 +271,7 @@ const md = [
   ...(rtRes.workerdFloorsNs ? [`Floors in workerd, per call (a request of ${(rtRes.ops * 100).toLocaleString('en')} calls, less an empty request): a plain wrapper ${median(rtRes.workerdFloorsNs.call).toFixed(1)} ns; an empty \`AsyncLocalStorage.run\` with a \`getStore\` inside ${(median(rtRes.workerdFloorsNs.als) / 1000).toFixed(2)} µs (min–max ${spread(rtRes.workerdFloorsNs.als)}). workerd's AsyncLocalStorage is native (an empty \`run\` in Node, above, costs ${median(nodeRes.floors.alsRun).toFixed(0)} ns). Both libraries make the span active with one \`run\` per span and read it with \`getStore\`, so that floor is in both columns: a quarter of OpenTelemetry's cost in the nested sync row is ${(median(rtRes.workerd.nested.otel) / 4 / 1000).toFixed(2)} µs, which would leave edgetrace ${((median(rtRes.workerd.nested.otel) / 4 - median(rtRes.workerdFloorsNs.als)) / 1000).toFixed(2)} µs per span for everything else it does (its whole cost in Node, AsyncLocalStorage included, is ${us(median(nodeRes.scenarios.nested.edgetrace))} µs).`, ''] : []),
   '### What bounds the buffer-only rows in Node, Bun and Deno',
   '',
-  'The four buffer-only rows again, from the same runs as the tables above: two more libraries took their turns in the same alternation, each in a process of its own (`bench/node-spans.mjs --bounds`). The **floor stand-in** (`bench/floor/node.js`) records nothing and does only what any tracer of this API must: it makes a span object, finds the active span, makes the new one active with `AsyncLocalStorage.run` and ends it with a `.then` when its callback returns a promise. **edgetrace without its core** is the package with the wasm core\'s part taken out: a copy of `pkg/` whose recorder writes every command as usual but never hands them to the core (`bench/out/no-core/`). Each cell is the ratio to OpenTelemetry\'s median in the same run, with the µs per span (CPU time) in brackets. The floor stand-in is what the scenario and the runtime cost with no tracing work. Where the column without the core is above 0.25, no change to the core alone can meet the target in that row: the JS layer and the runtime\'s context already cost more than a quarter of OpenTelemetry. Like the other columns, these move with the host\'s noise (by 0.03–0.05 from run to run).',
+  'The four buffer-only rows again, from the same runs as the tables above: two more libraries took their turns in the same alternation, each in a process of its own (`bench/node-spans.mjs --bounds`). The **floor stand-in** (`bench/floor/node.js`) records nothing and does only what any tracer of this API must: it makes a span object, finds the active span, makes the new one active with `AsyncLocalStorage.run` and ends it with a `.then` when its callback returns a promise. **edgetrace without its core** is the package with the wasm core\'s part taken out: a copy of `pkg/` whose recorder writes every command as usual but never hands them to the core (`bench/out/no-core/`). **edgetrace with the fused spike as its core** is a copy whose wasm core is built with cargo feature `bench-spike`: the spike (`examples/common/spike.rs`) applies the commands in the tracer\'s place and encodes each span as OTLP protobuf as it ends, with no `SpanData` and much of what the core does left out (limits, contexts, trace state), so it is a lower bound on a core that keeps spans as bytes, the step named since session 17 (`bench/out/spike-core/`). Each cell is the ratio to OpenTelemetry\'s median in the same run, with the µs per span (CPU time) in brackets. The floor stand-in is what the scenario and the runtime cost with no tracing work. Where the column without the core is above 0.25, no change to the core alone can meet the target in that row: the JS layer and the runtime\'s context already cost more than a quarter of OpenTelemetry. Like the other columns, these move with the host\'s noise (by 0.03–0.05 from run to run).',
   '',
   boundsTable(boundRuns),
   '',

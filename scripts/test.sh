@@ -42,6 +42,8 @@ cargo clippy --target wasm32-unknown-unknown --lib --features llm-module -- -D w
 # The browser's two cores: plain exports (src/abi.rs) instead of wasm-bindgen.
 cargo clippy --target wasm32-unknown-unknown --lib --features size,protobuf-only,c-abi -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features size,c-abi -- -D warnings
+# The benchmarks' spike core (bench/lib/bound-pkgs.mjs), never shipped.
+cargo clippy --target wasm32-unknown-unknown --lib --features bench-spike -- -D warnings
 
 step "native unit, integration and doc tests"
 cargo test

@@ -9,6 +9,9 @@
 //! `false` or `undefined`, and the error is kept once, as a string, for [`Core::last_error`], so
 //! the JS layer can warn without a try/catch on the hot path.
 
+// With the spike in its place (cargo feature `bench-spike`), the tracer's apply goes unused.
+#![cfg_attr(feature = "bench-spike", allow(dead_code))]
+
 #[cfg(not(feature = "c-abi"))]
 use wasm_bindgen::prelude::*;
 
@@ -21,6 +24,12 @@ use crate::id::SeededIds;
 use crate::otlp::Format;
 use crate::span::SpanType;
 use crate::tracer::{Parent, Tracer};
+
+// Benchmarks only (cargo feature `bench-spike`): the fused spike in place of the tracer.
+#[cfg(feature = "bench-spike")]
+#[allow(missing_docs, dead_code)]
+#[path = "../examples/common/spike.rs"]
+mod spike;
 
 #[cfg(not(feature = "c-abi"))]
 #[wasm_bindgen]
@@ -111,6 +120,8 @@ pub struct Core {
     last_oversize: bool,
     /// What [`Core::write_stats`] wrote.
     counts: [f64; STATS_LEN],
+    #[cfg(feature = "bench-spike")]
+    spike: spike::Spike,
 }
 
 impl Core {
@@ -182,7 +193,16 @@ impl Core {
     pub fn run(&mut self, len: u32) -> u32 {
         let len = (len as usize).min(self.cmd.len());
         let cmd = std::mem::take(&mut self.cmd);
+        #[cfg(not(feature = "bench-spike"))]
         let flags = self.apply_commands(&cmd[..len]);
+        // The spike encodes each span as it ends, then its bytes are dropped, as
+        // bench/wasm-core.mjs runs it.
+        #[cfg(feature = "bench-spike")]
+        let flags = {
+            self.spike.apply(&cmd[..len]);
+            self.spike.out.clear();
+            0
+        };
         self.cmd = cmd;
         flags
     }
@@ -260,6 +280,10 @@ impl Core {
             u64::from(self.last_oversize),
         ]
         .map(|v| v as f64);
+        #[cfg(feature = "bench-spike")]
+        {
+            self.counts[1] = self.spike.spans as f64;
+        }
         self.counts.as_ptr() as u32
     }
 
@@ -291,6 +315,8 @@ impl Core {
             last_spans: 0,
             last_oversize: false,
             counts: [0.0; STATS_LEN],
+            #[cfg(feature = "bench-spike")]
+            spike: spike::Spike::default(),
         }
     }
 

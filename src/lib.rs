@@ -25,6 +25,11 @@
 //! - [`ingest`]: the ingest service's core: decode, validate, convert, redact, re-encode.
 #![warn(missing_docs)]
 
+// The fused spike (cargo feature `bench-spike`, benchmarks only) names this crate `edgetrace`,
+// as the examples that share it do.
+#[cfg(feature = "bench-spike")]
+extern crate self as edgetrace;
+
 pub mod attribute;
 pub mod batch;
 pub mod clock;
