@@ -1,5 +1,6 @@
-// How the wasm the browser loads (its two cores and the model API parsers) is built; shared by
-// scripts/build.mjs and bench/lib/named-pkg.mjs.
+// How the wasm the browser loads (its two cores and the model API parsers) is built, and the
+// wasm-bindgen and wasm-opt arguments every core is built with; shared by scripts/build.mjs and
+// the benchmarks' copies of the package (bench/lib/named-pkg.mjs, bench/lib/bound-pkgs.mjs).
 //
 // Where the machine's nightly toolchain has the standard library's source (scripts/setup.sh adds
 // it), std is rebuilt so that a panic aborts at once (`-Cpanic=immediate-abort`, `-Zbuild-std`):
@@ -22,6 +23,23 @@ export const BROWSER_CORES = {
   protobuf: ['--features', 'size,protobuf-only,c-abi'],
   json: ['--features', 'size,c-abi'],
 };
+
+/** wasm-bindgen's arguments for Node's and Workers' core: `wasmFile` to `outDir`/edgetrace.js. */
+export const nodeBindgenArgs = (wasmFile, outDir) => [
+  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', outDir, '--out-name', 'edgetrace', wasmFile,
+];
+
+/** The wasm features every core is built with, as wasm-opt must be told them. */
+const WASM_OPT_FEATURES = ['--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+  '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue'];
+
+/**
+ * wasm-opt's arguments to optimize `file` in place at `level` (-O3, -Oz): stripped as shipped, or
+ * with `keepNames` keeping the name section (for profiles).
+ */
+export const wasmOptArgs = (file, level, { keepNames = false } = {}) => keepNames
+  ? [level, '-g', ...WASM_OPT_FEATURES, '--strip-producers', file, '-o', file]
+  : [level, ...WASM_OPT_FEATURES, '--strip-debug', '--strip-producers', '--strip-target-features', file, '-o', file];
 
 /**
  * `{ browserStd, browserBuild(profile, features) }`: which std the browser's wasm gets, and a

@@ -14,7 +14,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, w
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, inflateRawSync } from 'node:zlib';
-import { BROWSER_CORES, browserWasm } from './browser-wasm.mjs';
+import { BROWSER_CORES, browserWasm, nodeBindgenArgs, wasmOptArgs } from './browser-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -32,9 +32,7 @@ step(`the browser's wasm: ${browserStd}`);
 // instead for init({ format: 'json' }), in target/wasm-small-json.
 const small = join(root, 'target', 'wasm-small');
 const smallJson = join(root, 'target', 'wasm-small-json');
-const bindgen = (wasmFile, outDir) => run('wasm-bindgen', [
-  '--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', outDir, '--out-name', 'edgetrace', wasmFile,
-]);
+const bindgen = (wasmFile, outDir) => run('wasm-bindgen', nodeBindgenArgs(wasmFile, outDir));
 // Their exports are plain functions (cargo feature `c-abi`): no wasm-bindgen step.
 for (const [features, dir, what] of [[BROWSER_CORES.protobuf, small, 'OTLP/protobuf only'], [BROWSER_CORES.json, smallJson, 'with OTLP/JSON']]) {
   step(`cargo build --profile release-browser --target wasm32-unknown-unknown ${features.join(' ')} (size-optimized, for browsers: ${what}; ${browserStd})`);
@@ -48,11 +46,7 @@ run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown
 step('wasm-bindgen --target web');
 bindgen(join(root, 'target/wasm32-unknown-unknown/release-speed/edgetrace.wasm'), core);
 
-const wasmOpt = (file, level = '-Oz') => run(join(root, 'node_modules/.bin/wasm-opt'), [
-  level, '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-  '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
-  '--strip-debug', '--strip-producers', '--strip-target-features', file, '-o', file,
-]);
+const wasmOpt = (file, level = '-Oz') => run(join(root, 'node_modules/.bin/wasm-opt'), wasmOptArgs(file, level));
 step('wasm-opt -O3 / -Oz (binaryen from npm)');
 const wasm = join(core, 'edgetrace_bg.wasm');
 wasmOpt(wasm, '-O3');

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeBindgenArgs, wasmOptArgs } from '../../scripts/browser-wasm.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const BOUND_PKGS = { 'no-core': join(root, 'bench/out/no-core'), 'spike-core': join(root, 'bench/out/spike-core') };
@@ -41,9 +42,6 @@ export function makeSpikeCore(say = () => {}) {
   const target = join(root, 'target/bench-spike');
   say('cargo build --profile release-speed --target wasm32-unknown-unknown --lib --features bench-spike (bench/out/spike-core)');
   run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown-unknown', '--lib', '--features', 'bench-spike', '--target-dir', target]);
-  run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--omit-default-module-path', '--out-dir', join(dir, 'core'), '--out-name', 'edgetrace',
-    join(target, 'wasm32-unknown-unknown/release-speed/edgetrace.wasm')]);
-  const wasm = join(dir, 'core/edgetrace_bg.wasm');
-  run(join(root, 'node_modules/.bin/wasm-opt'), ['-O3', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-    '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue', '--strip-debug', '--strip-producers', '--strip-target-features', wasm, '-o', wasm]);
+  run('wasm-bindgen', nodeBindgenArgs(join(target, 'wasm32-unknown-unknown/release-speed/edgetrace.wasm'), join(dir, 'core')));
+  run(join(root, 'node_modules/.bin/wasm-opt'), wasmOptArgs(join(dir, 'core/edgetrace_bg.wasm'), '-O3'));
 }

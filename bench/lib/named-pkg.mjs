@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeF
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
-import { BROWSER_CORES, browserWasm } from '../../scripts/browser-wasm.mjs';
+import { BROWSER_CORES, browserWasm, wasmOptArgs } from '../../scripts/browser-wasm.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const NAMED_PKG = join(root, 'bench', 'out', 'pkg-names');
@@ -19,9 +19,7 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
   say('building the package with the wasm name section kept (bench/out/pkg-names)');
   const run = (cmd, a, opts = {}) => execFileSync(cmd, a, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], ...opts });
   const { browserBuild } = browserWasm(root, run);
-  const wasmOpt = (file, level) => run(join(root, 'node_modules/.bin/wasm-opt'), [level, '-g', '--enable-bulk-memory',
-    '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types',
-    '--enable-multivalue', '--strip-producers', file, '-o', file]);
+  const wasmOpt = (file, level) => run(join(root, 'node_modules/.bin/wasm-opt'), wasmOptArgs(file, level, { keepNames: true }));
   rmSync(NAMED_PKG, { recursive: true, force: true });
   mkdirSync(NAMED_PKG, { recursive: true });
   cpSync(join(root, 'pkg'), NAMED_PKG, { recursive: true });
