@@ -7,10 +7,10 @@
 // promise, and edgetrace's stays enabled once used, so OpenTelemetry's async rounds paid for two
 // while edgetrace's paid for one; and both share V8's feedback on the scenario code. --shared runs
 // both in this process, as until session 14 (a GC is forced before each library's turn).
-// --bounds runs two more libraries in the buffer-only scenarios, in processes of their own and in
-// the same alternation, to show what bounds edgetrace's ratio there (`bounds` in the output):
-//   floor    bench/floor/node.js, which records nothing and does only what any tracer of this API
-//            must (a span object, the active one found, AsyncLocalStorage.run, a .then to end it);
+// --bounds runs three more libraries in the buffer-only scenarios, in processes of their own and
+// in the same alternation, to show what bounds edgetrace's ratio there (`bounds` in the output):
+//   floor       bench/floor/node.js, which records nothing and does only what any tracer of this
+//               API must (a span object, the active one found, AsyncLocalStorage.run, a .then);
 //   no-core     the package with its wasm core's part taken out: a copy of pkg/ whose recorder
 //               writes every command as usual and never hands them to the core;
 //   spike-core  the package with the fused spike as its core (cargo feature `bench-spike`): a lower
@@ -19,8 +19,9 @@
 // no-core's ratio is above a target, no change to the core alone can meet it.
 import { fork } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { fileURLToPath } from 'node:url';
-import { makeNoCore, makeSpikeCore } from './lib/bound-pkgs.mjs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BOUND_PKGS, makeNoCore, makeSpikeCore } from './lib/bound-pkgs.mjs';
 import { cpuNow, wallNow } from './lib/clocks.mjs';
 import { alternateRounds, edgetraceInit, edgetraceOps, median, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
 
@@ -29,8 +30,12 @@ import { alternateRounds, edgetraceInit, edgetraceOps, median, otelOps, SCENARIO
 const childOf = process.argv.indexOf('--child');
 
 // The edgetrace-like libraries a child can load: the package, and the bounds (--bounds).
-const PACKAGES = { edgetrace: '../pkg/node.js', floor: './floor/node.js', 'no-core': './out/no-core/node.js', 'spike-core': './out/spike-core/node.js' };
-const BOUNDS = ['floor', 'no-core', 'spike-core'];
+const PACKAGES = {
+  edgetrace: '../pkg/node.js',
+  floor: './floor/node.js',
+  ...Object.fromEntries(Object.entries(BOUND_PKGS).map(([who, dir]) => [who, pathToFileURL(join(dir, 'node.js')).href])),
+};
+const BOUNDS = ['floor', ...Object.keys(BOUND_PKGS)];
 
 // n ops of `op`, timed; in the payload scenarios the export (`drain`) is timed too, otherwise it
 // runs after the clocks stop. Returns { ms, wallMs }: CPU and wall ms.
@@ -63,8 +68,10 @@ async function library(who) {
       // start no span, and spike-core's spike must end every span of the round (counted as
       // `ended`), not fail and turn tracing off.
       if (who === 'no-core' && et.getStats().started !== 0) throw new Error('bench/node-spans.mjs: the package without its core started spans in its core');
-      const ended = who === 'spike-core' ? et.getStats().ended - endedBefore : 0;
-      if (who === 'spike-core' && ended !== n * sc.spans) throw new Error(`bench/node-spans.mjs: the spike ended ${ended} spans of a round of ${n * sc.spans}`);
+      if (who === 'spike-core') {
+        const ended = et.getStats().ended - endedBefore;
+        if (ended !== n * sc.spans) throw new Error(`bench/node-spans.mjs: the spike ended ${ended} spans of a round of ${n * sc.spans}`);
+      }
       return { ms, wallMs, bytesPerSpan: sc.export ? h.bytes() / (n * sc.spans) : null };
     };
   }
