@@ -66,7 +66,8 @@ const servers = SERVER_RUNTIMES.filter((r) => {
   version: /\d+\.\d+\.\d+/.exec(execFileSync(r.exec, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?',
   res: nodeSpans(r.exec, r.name, r.flags),
 }));
-const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000'], 'per-span cost in Chromium and workerd'));
+// Chromium's buffer-only rows also run the floor stand-in and the package without its core.
+const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000', '--bounds', '--bounds-built'], 'per-span cost in Chromium and workerd'));
 const mem = memoryIn(process.execPath, 'Node');
 const mem24 = has24 ? memoryIn(node24, 'Node 24 LTS') : null;
 for (const r of servers) r.mem = memoryIn(r.exec, r.name, r.flags);
@@ -197,9 +198,9 @@ const SERVER_ABOUT = {
     text: 'The same benchmark (`bench/node-spans.mjs`, a process per library, forked by Deno) run by Deno from `.tools/` (scripts/setup.sh fetches it), which also backs Deno Deploy and Netlify\'s and Supabase\'s edge functions. Deno runs V8 with an `AsyncLocalStorage` of its own (on V8\'s continuation-preserved embedder data, not Node\'s async hooks or frames). Both libraries enter each span with its `run`: edgetrace\'s Node entry took Node 24\'s `AsyncResource` scope under Deno until session 25, which costs several times a `run` there (`pkg-templates/node.js`).',
   },
 };
-// What bounds the buffer-only rows in each server runtime (node-spans.mjs --bounds): per
-// scenario, the floor stand-in's, the package without its core's, the package with the fused
-// spike as its core's and the package's ratio.
+// What bounds the buffer-only rows in each runtime (node-spans.mjs --bounds, and for Chromium
+// runtimes.mjs --bounds): per scenario, the floor stand-in's, the package without its core's, the
+// package with the fused spike as its core's (not in Chromium) and the package's ratio.
 function boundsTable(runs) {
   const cell = (ns, otel) => `${ratioText(median(ns) / median(otel), 0.25)} (${us(median(ns))})`;
   const lines = ['| runtime | scenario | floor stand-in | edgetrace without its core | edgetrace with the fused spike as its core | edgetrace | OpenTelemetry µs/span |', '|---|---|---|---|---|---|---|'];
@@ -209,12 +210,18 @@ function boundsTable(runs) {
     if (want.some((id) => !res.bounds?.[id])) throw new Error(`bench/run.mjs: ${label} gave no bounds for ${want.filter((id) => !res.bounds?.[id]).join(', ')}`);
     for (const [id, b] of Object.entries(res.bounds)) {
       const r = res.scenarios[id];
-      lines.push(`| ${label} | ${SCENARIOS.find((sc) => sc.id === id).title} | ${cell(b.floor.ns, r.otel)} | ${cell(b['no-core'].ns, r.otel)} | ${cell(b['spike-core'].ns, r.otel)} | ${cell(r.edgetrace, r.otel)} | ${us(median(r.otel))} |`);
+      const spike = b['spike-core'] ? cell(b['spike-core'].ns, r.otel) : '—';
+      lines.push(`| ${label} | ${SCENARIOS.find((sc) => sc.id === id).title} | ${cell(b.floor.ns, r.otel)} | ${cell(b['no-core'].ns, r.otel)} | ${spike} | ${cell(r.edgetrace, r.otel)} | ${us(median(r.otel))} |`);
     }
   }
   return lines.join('\n');
 }
-const boundRuns = [[`Node ${facts.node.slice(1)}`, nodeRes], ...(node24Res ? [[`Node ${facts.node24.slice(1)}`, node24Res]] : []), ...servers.map((r) => [`${r.name} ${r.version}`, r.res])];
+const boundRuns = [
+  [`Node ${facts.node.slice(1)}`, nodeRes],
+  ...(node24Res ? [[`Node ${facts.node24.slice(1)}`, node24Res]] : []),
+  ...servers.map((r) => [`${r.name} ${r.version}`, r.res]),
+  [`Chromium ${facts.chromium}`, { bounds: rtRes.chromiumBounds, scenarios: rtRes.chromium }],
+];
 const [memEt] = mem;
 const heapWasm = (m) => m.heapPerSpan + m.externalPerSpan;
 const sz = Object.fromEntries(size.map((s) => [s.name, s]));
@@ -269,9 +276,11 @@ const md = [
   'Workers\' clocks do not advance while code runs, so in workerd each request runs the ops and the caller times it. The time of an empty request is subtracted.',
   '',
   ...(rtRes.workerdFloorsNs ? [`Floors in workerd, per call (a request of ${(rtRes.ops * 100).toLocaleString('en')} calls, less an empty request): a plain wrapper ${median(rtRes.workerdFloorsNs.call).toFixed(1)} ns; an empty \`AsyncLocalStorage.run\` with a \`getStore\` inside ${(median(rtRes.workerdFloorsNs.als) / 1000).toFixed(2)} µs (min–max ${spread(rtRes.workerdFloorsNs.als)}). workerd's AsyncLocalStorage is native (an empty \`run\` in Node, above, costs ${median(nodeRes.floors.alsRun).toFixed(0)} ns). Both libraries make the span active with one \`run\` per span and read it with \`getStore\`, so that floor is in both columns: a quarter of OpenTelemetry's cost in the nested sync row is ${(median(rtRes.workerd.nested.otel) / 4 / 1000).toFixed(2)} µs, which would leave edgetrace ${((median(rtRes.workerd.nested.otel) / 4 - median(rtRes.workerdFloorsNs.als)) / 1000).toFixed(2)} µs per span for everything else it does (its whole cost in Node, AsyncLocalStorage included, is ${us(median(nodeRes.scenarios.nested.edgetrace))} µs).`, ''] : []),
-  '### What bounds the buffer-only rows in Node, Bun and Deno',
+  '### What bounds the buffer-only rows in Node, Bun, Deno and Chromium',
   '',
   'The four buffer-only rows again, from the same runs as the tables above: three more libraries took their turns in the same alternation, each in a process of its own (`bench/node-spans.mjs --bounds`). The **floor stand-in** (`bench/floor/node.js`) records nothing and does only what any tracer of this API must: it makes a span object, finds the active span, makes the new one active with `AsyncLocalStorage.run` and ends it with a `.then` when its callback returns a promise. **edgetrace without its core** is the package with the wasm core\'s part taken out: a copy of `pkg/` whose recorder writes every command as usual but never hands them to the core (`bench/out/no-core/`). **edgetrace with the fused spike as its core** is a copy whose wasm core is built with cargo feature `bench-spike`: the spike (`examples/common/spike.rs`) applies the commands in the tracer\'s place and encodes each span as OTLP protobuf as it ends, with no `SpanData` and much of what the core does left out (limits, contexts, trace state), so it is a lower bound on a core that keeps spans as bytes, the step named from session 17 to 26 (`bench/out/spike-core/`). Each cell is the ratio to OpenTelemetry\'s median in the same run, with the µs per span (CPU time) in brackets. The floor stand-in is what the scenario and the runtime cost with no tracing work. Where the column without the core is above 0.25, no change to the core alone can meet the target in that row: the JS layer and the runtime\'s context already cost more than a quarter of OpenTelemetry. Like the other columns, these move with the host\'s noise (by 0.03–0.05 from run to run).',
+  '',
+  'In Chromium (`bench/runtimes.mjs --bounds`) each of the two bounds runs in a page and a browser of its own, and the µs are wall time in the page, as in Chromium\'s table above. Its floor stand-in (`bench/floor/browser.js`) has no `AsyncLocalStorage` to enter: it keeps the active span in a variable while the callback runs, so, like OpenTelemetry web without Zone.js, it keeps no parent across `await`. The package without its core still captures V8\'s async stack for each span started after an `await` (the floor of that is given with Chromium\'s table). There is no spike-core column there: the browser\'s core is built for size by another toolchain (`scripts/browser-wasm.mjs`), and the spike was measured as the Node core.',
   '',
   boundsTable(boundRuns),
   '',

@@ -2,12 +2,20 @@
 // alternately for edgetrace and OpenTelemetry, each library in a V8 isolate of its own (a page in
 // a browser of its own; a Worker), unless --shared. Prints one JSON line. Chromium's pages have no
 // DevTools session attached (bench/lib/page-runner.mjs says why).
-//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--shared]
+//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--shared] [--bounds [--bounds-built]]
+// --bounds runs two more libraries in Chromium's buffer-only scenarios, each in a page (and a
+// browser) of its own and in the same alternation, to show what bounds edgetrace's ratio there
+// (`chromiumBounds` in the output), as bench/node-spans.mjs --bounds does in the server runtimes:
+//   floor    bench/floor/browser.js, which records nothing and does only what any tracer of this
+//            API must without AsyncLocalStorage (a span object, the active span, a `.then`)
+//   no-core  the package with its wasm core's part taken out (bench/lib/bound-pkgs.mjs makes it in
+//            bench/out/no-core/; --bounds-built uses the one there)
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { BOUND_PKGS, makeNoCore } from './lib/bound-pkgs.mjs';
 import { chromiumVersion, runPage } from './lib/page-runner.mjs';
 import { alternateRounds, median, SCENARIOS } from './lib/scenarios.mjs';
 import { bundleBenchWorker } from './lib/worker-bundle.mjs';
@@ -18,13 +26,32 @@ const rounds = Number(args[0] || 5);
 const ops = Number(args[1] || 1000);
 const chromiumOnly = process.argv.includes('--chromium-only');
 const shared = process.argv.includes('--shared'); // both libraries in one isolate, as until session 14
+const bounds = process.argv.includes('--bounds');
+if (bounds && shared) throw new Error('bench/runtimes.mjs: --bounds runs a page per library, so not with --shared');
 const dir = join(here, 'out', 'rt');
 const say = (m) => process.stderr.write(`[bench:runtimes] ${m}\n`);
 const nodePaths = await bundleBenchWorker(join(here, '../pkg'), dir);
-await build({ entryPoints: [join(here, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, 'chromium.js'), nodePaths, logLevel: 'error' });
-writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/chromium.js"></script>');
+// The Chromium page, bundled as `<name>.js` with `<name>.html` to open it: with the package, and
+// (--bounds) with each bound in the package's place.
+const page = async (name, options) => {
+  await build({ entryPoints: [join(here, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, `${name}.js`), logLevel: 'error', ...options });
+  writeFileSync(join(dir, `${name}.html`), `<!doctype html><meta charset="utf-8"><script type="module" src="/${name}.js"></script>`);
+};
+await page('chromium', { nodePaths });
+// The pages each library runs in, as `who=` of chromium-bench.js: the bounds run as edgetrace.
+const PAGES = { edgetrace: 'chromium.html?who=edgetrace', otel: 'chromium.html?who=otel' };
+const BOUNDS = ['floor', 'no-core'];
+if (bounds) {
+  if (!process.argv.includes('--bounds-built')) makeNoCore();
+  const modules = join(dir, 'no-core', 'node_modules');
+  mkdirSync(modules, { recursive: true });
+  symlinkSync(BOUND_PKGS['no-core'], join(modules, 'edgetrace'));
+  await page('chromium-no-core', { nodePaths: [modules, ...nodePaths.slice(1)] });
+  await page('chromium-floor', { nodePaths, alias: { edgetrace: join(here, 'floor/browser.js') } });
+  Object.assign(PAGES, { floor: 'chromium-floor.html?who=edgetrace', 'no-core': 'chromium-no-core.html?who=edgetrace' });
+}
 
-const results = { rounds, ops, chromium: {}, workerd: {}, chromiumIsolated: !shared, workerdIsolated: !shared };
+const results = { rounds, ops, chromium: {}, workerd: {}, chromiumIsolated: !shared, workerdIsolated: !shared, chromiumBounds: bounds ? {} : null };
 
 // --- Chromium --- (no DevTools session attached: bench/lib/page-runner.mjs)
 // Each library runs in a page of its own, in a browser of its own, so in a V8 isolate of its own
@@ -68,9 +95,11 @@ function pageChannel() {
 
 async function chromiumIsolated(set) {
   const pages = {};
-  for (const who of ['edgetrace', 'otel']) {
+  // The bounds only buffer: they run with the default pages, not the JSON payload's.
+  const withBounds = bounds && set !== 'json';
+  for (const who of ['edgetrace', 'otel', ...(withBounds ? BOUNDS : [])]) {
     const channel = pageChannel();
-    pages[who] = { channel, finished: runPage(dir, `?who=${who}`, { say, handle: (path, body) => channel.handle(path, body) }) };
+    pages[who] = { channel, finished: runPage(dir, PAGES[who], { say, handle: (path, body) => channel.handle(path, body) }) };
   }
   // A page that fails rejects its run; until then each is waited for in turn.
   const failed = Promise.race(Object.values(pages).map((p) => p.finished.then(() => new Promise(() => {}))));
@@ -78,7 +107,18 @@ async function chromiumIsolated(set) {
   await Promise.race([Promise.all(Object.values(pages).map((p) => p.channel.ready)), failed]);
   const out = { scenarios: {} };
   for (const sc of SCENARIOS.filter((s) => (s.export === 'json') === (set === 'json'))) {
-    const r = await alternateRounds(sc, rounds, ops, async (who, n) => (await ask(who, { scenario: sc.id, n })).ms);
+    const libraries = ['edgetrace', 'otel', ...(withBounds && !sc.export ? BOUNDS : [])];
+    const r = await alternateRounds(sc, rounds, ops, async (who, n) => {
+      const { ms, started } = await ask(who, { scenario: sc.id, n });
+      // A bound that did not do what it stands for would measure nothing.
+      if (who === 'no-core' && started !== 0) throw new Error(`bench/runtimes.mjs: the package without its core started ${started} spans in its core`);
+      return ms;
+    }, libraries);
+    if (libraries.length > 2) {
+      results.chromiumBounds[sc.id] = Object.fromEntries(BOUNDS.map((who) => [who, { ns: r[who], ratio: median(r[who]) / median(r.otel) }]));
+      for (const who of BOUNDS) delete r[who];
+      say(`chromium ${sc.id} bounds: ${BOUNDS.map((who) => `${who} ${median(results.chromiumBounds[sc.id][who].ns).toFixed(0)} ns/span (ratio ${results.chromiumBounds[sc.id][who].ratio.toFixed(2)})`).join(', ')}`);
+    }
     out.scenarios[sc.id] = r;
     say(`chromium ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);
   }
@@ -93,7 +133,7 @@ async function chromiumIsolated(set) {
 }
 
 for (const set of ['default', 'json']) {
-  const r = results.chromiumIsolated ? await chromiumIsolated(set) : await runPage(dir, `?set=${set}&rounds=${rounds}&ops=${ops}`, { say });
+  const r = results.chromiumIsolated ? await chromiumIsolated(set) : await runPage(dir, `chromium.html?set=${set}&rounds=${rounds}&ops=${ops}`, { say });
   Object.assign(results.chromium, r.scenarios);
   if (r.captureFloorNs) results.chromiumCaptureFloorNs = r.captureFloorNs;
 }

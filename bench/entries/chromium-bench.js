@@ -3,6 +3,7 @@
 // it would cost more).
 import { trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { getStats } from 'edgetrace';
 import { makeRunner } from './runtime-bench.js';
 import { alternateRounds, median, SCENARIOS } from '../lib/scenarios.mjs';
 
@@ -82,14 +83,17 @@ async function runPlan() {
 // A page driven by the benchmark (`?who=edgetrace|otel`), one library per page and per browser, so
 // each runs in a V8 isolate of its own: it asks for a job (POST /next, with the last job's
 // result), runs it, and asks again, until told it is done. A job is a round of one scenario
-// (`{ scenario, n }`: its ms back) or the capture floor (`{ floor: n }`: ns per capture back).
+// (`{ scenario, n }`: its ms back, and how many spans edgetrace's core has started) or the capture
+// floor (`{ floor: n }`: ns per capture back). The bounds' pages (bench/runtimes.mjs --bounds) are
+// this entry bundled with a stand-in for the package, and run as `who=edgetrace`.
 async function runDriven(who) {
   let last = null;
   for (;;) {
     const job = await (await fetch('/next', { method: 'POST', body: JSON.stringify(last) })).json();
     if (job.done) return {};
     await idle();
-    last = job.floor ? { ns: await window.runCaptureFloor(job.floor) } : { ms: await window.runBench({ scenario: job.scenario, who, ops: job.n }) };
+    if (job.floor) last = { ns: await window.runCaptureFloor(job.floor) };
+    else last = { ms: await window.runBench({ scenario: job.scenario, who, ops: job.n }), started: getStats().started };
   }
 }
 

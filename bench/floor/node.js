@@ -7,33 +7,13 @@
 // bench/node-spans.mjs --bounds times it as a library of its own, beside edgetrace and
 // OpenTelemetry (the floor stand-in of bench/RESULTS.md).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Span, settled } from './common.js';
+
+export { flush, init } from './common.js';
 
 const als = new AsyncLocalStorage();
 
-class Span {
-  constructor(parent) {
-    this.parent = parent;
-  }
-
-  setAttributes() {
-    return this;
-  }
-}
-
-export function init() {}
-
-export async function flush() {}
-
 export function withSpan(callback) {
   const span = new Span(als.getStore());
-  const result = als.run(span, callback, span);
-  if (typeof result?.then === 'function') {
-    return result.then(
-      (v) => v,
-      (e) => {
-        throw e;
-      },
-    );
-  }
-  return result;
+  return settled(als.run(span, callback, span));
 }

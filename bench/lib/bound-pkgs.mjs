@@ -1,7 +1,7 @@
 // Copies of pkg/ that bound what edgetrace's buffer-only rows could cost
 // (`bench/node-spans.mjs --bounds`), each made from the package as it is built now:
 //   no-core     the recorder writes every command as usual and never hands them to the wasm core
-//               (bench/out/no-core/);
+//               (bench/out/no-core/), in Node and in browsers (bench/runtimes.mjs --bounds);
 //   spike-core  the wasm core built with cargo feature `bench-spike`: the fused spike
 //               (examples/common/spike.rs) applies the commands in the tracer's place, encoding
 //               each span as OTLP protobuf as it ends, with no `SpanData` and much of the core left
@@ -15,8 +15,10 @@ import { nodeBindgenArgs, wasmOptArgs } from '../../scripts/browser-wasm.mjs';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const BOUND_PKGS = { 'no-core': join(root, 'bench/out/no-core'), 'spike-core': join(root, 'bench/out/spike-core') };
 
-// The package's drain hands the recorded commands to the core here; no-core's does not.
-const APPLY = 'f = this.core.run(len);';
+// The package hands recorded commands to the core in two places: its drain (the buffer), and
+// `applyOwn` (a command too big for the buffer, and in browsers what was recorded while the core
+// loaded); no-core's does not, in either.
+const APPLY = ['f = this.core.run(len);', 'f = this.core.run(bytes.length);'];
 
 function copyPkg(dir) {
   rmSync(dir, { recursive: true, force: true });
@@ -28,9 +30,12 @@ export function makeNoCore() {
   const dir = BOUND_PKGS['no-core'];
   copyPkg(dir);
   const file = join(dir, 'recorder.js');
-  const src = readFileSync(file, 'utf8');
-  if (src.split(APPLY).length !== 2) throw new Error(`bench/lib/bound-pkgs.mjs: pkg/recorder.js no longer has one "${APPLY}" to take out`);
-  writeFileSync(file, src.replace(APPLY, 'f = 0; // no-core: the commands are never applied'));
+  let src = readFileSync(file, 'utf8');
+  for (const call of APPLY) {
+    if (src.split(call).length !== 2) throw new Error(`bench/lib/bound-pkgs.mjs: pkg/recorder.js no longer has one "${call}" to take out`);
+    src = src.replace(call, 'f = 0; // no-core: the commands are never applied');
+  }
+  writeFileSync(file, src);
 }
 
 /** Makes bench/out/spike-core/: its Node core built as scripts/build.mjs builds it, with the
