@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, SCENARIOS } from './lib/scenarios.mjs';
 import { wasmBreakdown } from './lib/wasm-breakdown.mjs';
-import { makeNoCore, makeSpikeCore } from './lib/bound-pkgs.mjs';
+import { makeNoCore, makeSpeedCore, makeSpikeCore } from './lib/bound-pkgs.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { against, ratioInterval } from './lib/interval.mjs';
 
@@ -38,10 +38,12 @@ const t0 = Date.now();
 // Per-span cost and memory per buffered span, run by `exec` (a Node, Bun or Deno) with `flags`.
 // With --bounds, the buffer-only rows also run a floor stand-in, the package without its core and
 // the package with the fused spike as its core, in the same alternation (bench/node-spans.mjs):
-// what bounds edgetrace's ratio there. The two copies of the package are made once, here.
+// what bounds edgetrace's ratio there; Chromium's, the package with its browser core built for
+// speed instead of the spike (bench/runtimes.mjs). The copies of the package are made once, here.
 say('the bounds\' copies of the package (bench/lib/bound-pkgs.mjs)');
 makeNoCore();
 makeSpikeCore(say);
+makeSpeedCore(say);
 const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000', '--bounds', '--bounds-built'], `per-span cost in ${label}`, exec));
 const memoryIn = (exec, label, flags = ['--expose-gc']) => ['edgetrace', 'otel'].map((who) => JSON.parse(node([...flags, 'bench/memory.mjs', who, quick ? '2200' : '55000'], `memory per buffered span in ${label} (${who})`, exec)));
 const nodeRes = nodeSpans(process.execPath, 'Node');
@@ -200,18 +202,19 @@ const SERVER_ABOUT = {
 };
 // What bounds the buffer-only rows in each runtime (node-spans.mjs --bounds, and for Chromium
 // runtimes.mjs --bounds): per scenario, the floor stand-in's, the package without its core's, the
-// package with the fused spike as its core's (not in Chromium) and the package's ratio.
+// package with the fused spike as its core's (not in Chromium), the package with its core built
+// for speed's (Chromium only: elsewhere it is) and the package's ratio.
 function boundsTable(runs) {
   const cell = (ns, otel) => `${ratioText(median(ns) / median(otel), 0.25)} (${us(median(ns))})`;
-  const lines = ['| runtime | scenario | floor stand-in | edgetrace without its core | edgetrace with the fused spike as its core | edgetrace | OpenTelemetry µs/span |', '|---|---|---|---|---|---|---|'];
+  const lines = ['| runtime | scenario | floor stand-in | edgetrace without its core | edgetrace with the fused spike as its core | edgetrace with its browser core built for speed | edgetrace | OpenTelemetry µs/span |', '|---|---|---|---|---|---|---|---|'];
   for (const [label, res] of runs) {
     // Every run here was asked for its bounds (nodeSpans): a buffer-only row without them is a bug.
     const want = SCENARIOS.filter((sc) => !sc.export).map((sc) => sc.id);
     if (want.some((id) => !res.bounds?.[id])) throw new Error(`bench/run.mjs: ${label} gave no bounds for ${want.filter((id) => !res.bounds?.[id]).join(', ')}`);
     for (const [id, b] of Object.entries(res.bounds)) {
       const r = res.scenarios[id];
-      const spike = b['spike-core'] ? cell(b['spike-core'].ns, r.otel) : '—';
-      lines.push(`| ${label} | ${SCENARIOS.find((sc) => sc.id === id).title} | ${cell(b.floor.ns, r.otel)} | ${cell(b['no-core'].ns, r.otel)} | ${spike} | ${cell(r.edgetrace, r.otel)} | ${us(median(r.otel))} |`);
+      const [spike, speed] = ['spike-core', 'speed-core'].map((who) => (b[who] ? cell(b[who].ns, r.otel) : '—'));
+      lines.push(`| ${label} | ${SCENARIOS.find((sc) => sc.id === id).title} | ${cell(b.floor.ns, r.otel)} | ${cell(b['no-core'].ns, r.otel)} | ${spike} | ${speed} | ${cell(r.edgetrace, r.otel)} | ${us(median(r.otel))} |`);
     }
   }
   return lines.join('\n');
@@ -229,6 +232,11 @@ const etSize = size[0];
 const zone = size.find((s) => s.name.includes('Zone.js') && !s.name.includes('no'));
 const noZone = size.find((s) => s.name.includes('no Zone'));
 const kb = (b) => (b / 1000).toFixed(1);
+// What the browser core built for speed (Chromium's bounds) would add to a page's load.
+const sc = rtRes.speedCoreSizes;
+const speedCoreText = sc
+  ? ` That core is ${sc.speed.raw.toLocaleString('en')} B, ${sc.speed.deflated.toLocaleString('en')} B deflated (zlib, level 9), against the shipped one's ${sc.shipped.raw.toLocaleString('en')} and ${sc.shipped.deflated.toLocaleString('en')} B: ${kb(sc.speed.deflated - sc.shipped.deflated)} KB more for a page to load, where the shipped entry is ${kb(zone.gzip9 - etSize.gzip9)} KB under OpenTelemetry web with Zone.js (Shipped size, below).`
+  : '';
 const md = [
   '# Benchmark results',
   '',
@@ -280,7 +288,7 @@ const md = [
   '',
   'The four buffer-only rows again, from the same runs as the tables above: three more libraries took their turns in the same alternation, each in a process of its own (`bench/node-spans.mjs --bounds`). The **floor stand-in** (`bench/floor/node.js`) records nothing and does only what any tracer of this API must: it makes a span object, finds the active span, makes the new one active with `AsyncLocalStorage.run` and ends it with a `.then` when its callback returns a promise. **edgetrace without its core** is the package with the wasm core\'s part taken out: a copy of `pkg/` whose recorder writes every command as usual but never hands them to the core (`bench/out/no-core/`). **edgetrace with the fused spike as its core** is a copy whose wasm core is built with cargo feature `bench-spike`: the spike (`examples/common/spike.rs`) applies the commands in the tracer\'s place and encodes each span as OTLP protobuf as it ends, with no `SpanData` and much of what the core does left out (limits, contexts, trace state), so it is a lower bound on a core that keeps spans as bytes, the step named from session 17 to 26 (`bench/out/spike-core/`). Each cell is the ratio to OpenTelemetry\'s median in the same run, with the µs per span (CPU time) in brackets. The floor stand-in is what the scenario and the runtime cost with no tracing work. Where the column without the core is above 0.25, no change to the core alone can meet the target in that row: the JS layer and the runtime\'s context already cost more than a quarter of OpenTelemetry. Like the other columns, these move with the host\'s noise (by 0.03–0.05 from run to run).',
   '',
-  'In Chromium (`bench/runtimes.mjs --bounds`) each of the two bounds runs in a page and a browser of its own, and the µs are wall time in the page, as in Chromium\'s table above. Its floor stand-in (`bench/floor/browser.js`) has no `AsyncLocalStorage` to enter: it keeps the active span in a variable while the callback runs, so, like OpenTelemetry web without Zone.js, it keeps no parent across `await`. The package without its core still captures V8\'s async stack for each span started after an `await` (the floor of that is given with Chromium\'s table). There is no spike-core column there: the browser\'s core is built for size by another toolchain (`scripts/browser-wasm.mjs`), and the spike was measured as the Node core.',
+  'In Chromium (`bench/runtimes.mjs --bounds`) each of the three bounds runs in a page and a browser of its own, and the µs are wall time in the page, as in Chromium\'s table above. Its floor stand-in (`bench/floor/browser.js`) has no `AsyncLocalStorage` to enter: it keeps the active span in a variable while the callback runs, so, like OpenTelemetry web without Zone.js, it keeps no parent across `await`. The package without its core still captures V8\'s async stack for each span started after an `await` (the floor of that is given with Chromium\'s table). There is no spike-core column there: the browser\'s core is built for size by another toolchain (`scripts/browser-wasm.mjs`), and the spike was measured as the Node core. Instead, **edgetrace with its browser core built for speed** is the package with the browser entry\'s core built as Node\'s is (opt-level 3, wasm-opt -O3, without the `size` feature) in place of the size-built one it ships (`bench/out/speed-core/`): what the size build costs per span.' + speedCoreText,
   '',
   boundsTable(boundRuns),
   '',

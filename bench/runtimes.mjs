@@ -8,14 +8,15 @@
 // (`chromiumBounds` in the output), as bench/node-spans.mjs --bounds does in the server runtimes:
 //   floor    bench/floor/browser.js, which records nothing and does only what any tracer of this
 //            API must without AsyncLocalStorage (a span object, the active span, a `.then`)
-//   no-core  the package with its wasm core's part taken out (bench/lib/bound-pkgs.mjs makes it in
-//            bench/out/no-core/; --bounds-built uses the one there)
+//   no-core     the package with its wasm core's part taken out
+//   speed-core  the package with its browser core built for speed (opt-level 3), not for size
+// (bench/lib/bound-pkgs.mjs makes both in bench/out/; --bounds-built uses the ones there).
 import { build } from 'esbuild';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { BOUND_PKGS, makeNoCore } from './lib/bound-pkgs.mjs';
+import { BOUND_PKGS, makeNoCore, makeSpeedCore, SPEED_CORE_PKG, speedCoreSizes } from './lib/bound-pkgs.mjs';
 import { chromiumVersion, runPage } from './lib/page-runner.mjs';
 import { alternateRounds, median, SCENARIOS } from './lib/scenarios.mjs';
 import { bundleBenchWorker } from './lib/worker-bundle.mjs';
@@ -40,18 +41,23 @@ const page = async (name, options) => {
 await page('chromium', { nodePaths });
 // The pages each library runs in, as `who=` of chromium-bench.js: the bounds run as edgetrace.
 const PAGES = { edgetrace: 'chromium.html?who=edgetrace', otel: 'chromium.html?who=otel' };
-const BOUNDS = ['floor', 'no-core'];
+const BOUNDS = ['floor', 'no-core', 'speed-core'];
 if (bounds) {
-  if (!process.argv.includes('--bounds-built')) makeNoCore();
-  const modules = join(dir, 'no-core', 'node_modules');
-  mkdirSync(modules, { recursive: true });
-  symlinkSync(BOUND_PKGS['no-core'], join(modules, 'edgetrace'));
-  await page('chromium-no-core', { nodePaths: [modules, ...nodePaths.slice(1)] });
+  if (!process.argv.includes('--bounds-built')) {
+    makeNoCore();
+    makeSpeedCore(say);
+  }
+  for (const [who, pkg] of [['no-core', BOUND_PKGS['no-core']], ['speed-core', SPEED_CORE_PKG]]) {
+    const modules = join(dir, who, 'node_modules');
+    mkdirSync(modules, { recursive: true });
+    symlinkSync(pkg, join(modules, 'edgetrace'));
+    await page(`chromium-${who}`, { nodePaths: [modules, ...nodePaths.slice(1)] });
+  }
   await page('chromium-floor', { nodePaths, alias: { edgetrace: join(here, 'floor/browser.js') } });
-  Object.assign(PAGES, { floor: 'chromium-floor.html?who=edgetrace', 'no-core': 'chromium-no-core.html?who=edgetrace' });
+  for (const who of BOUNDS) PAGES[who] = `chromium-${who}.html?who=edgetrace`;
 }
 
-const results = { rounds, ops, chromium: {}, workerd: {}, chromiumIsolated: !shared, workerdIsolated: !shared, chromiumBounds: bounds ? {} : null };
+const results = { rounds, ops, chromium: {}, workerd: {}, chromiumIsolated: !shared, workerdIsolated: !shared, chromiumBounds: bounds ? {} : null, speedCoreSizes: bounds ? speedCoreSizes() : null };
 
 // --- Chromium --- (no DevTools session attached: bench/lib/page-runner.mjs)
 // Each library runs in a page of its own, in a browser of its own, so in a V8 isolate of its own
@@ -110,8 +116,11 @@ async function chromiumIsolated(set) {
     const libraries = ['edgetrace', 'otel', ...(withBounds && !sc.export ? BOUNDS : [])];
     const r = await alternateRounds(sc, rounds, ops, async (who, n) => {
       const { ms, started } = await ask(who, { scenario: sc.id, n });
-      // A bound that did not do what it stands for would measure nothing.
+      // A bound that did not do what it stands for would measure nothing: no-core's core must
+      // start no span, and speed-core's must start them (a core that failed to load turns
+      // tracing off, which would look fast).
       if (who === 'no-core' && started !== 0) throw new Error(`bench/runtimes.mjs: the package without its core started ${started} spans in its core`);
+      if (who === 'speed-core' && !(started > 0)) throw new Error('bench/runtimes.mjs: the package with its core built for speed started no spans in its core');
       return ms;
     }, libraries);
     if (libraries.length > 2) {

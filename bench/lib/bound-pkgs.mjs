@@ -6,14 +6,22 @@
 //               (examples/common/spike.rs) applies the commands in the tracer's place, encoding
 //               each span as OTLP protobuf as it ends, with no `SpanData` and much of the core left
 //               out: a lower bound on a core that keeps spans as bytes (bench/out/spike-core/).
+// and for browsers (bench/runtimes.mjs --bounds), besides no-core:
+//   speed-core  the browser entry's core built for speed (opt-level 3, wasm-opt -O3, without the
+//               `size` feature), as Node's is, in place of the size-built one it ships
+//               (bench/out/speed-core/): what the size build costs per span, and what it saves.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeBindgenArgs, wasmOptArgs } from '../../scripts/browser-wasm.mjs';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { BROWSER_CORES, browserWasm, nodeBindgenArgs, wasmOptArgs } from '../../scripts/browser-wasm.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+/** The copies bench/node-spans.mjs --bounds loads (their Node entry). */
 export const BOUND_PKGS = { 'no-core': join(root, 'bench/out/no-core'), 'spike-core': join(root, 'bench/out/spike-core') };
+/** The copy with the browser's core built for speed (bench/runtimes.mjs --bounds). */
+export const SPEED_CORE_PKG = join(root, 'bench/out/speed-core');
 
 // The package hands recorded commands to the core in two places: its drain (the buffer), and
 // `applyOwn` (a command too big for the buffer, and in browsers what was recorded while the core
@@ -49,4 +57,32 @@ export function makeSpikeCore(say = () => {}) {
   run('cargo', ['build', '--profile', 'release-speed', '--target', 'wasm32-unknown-unknown', '--lib', '--features', 'bench-spike', '--target-dir', target]);
   run('wasm-bindgen', nodeBindgenArgs(join(target, 'wasm32-unknown-unknown/release-speed/edgetrace.wasm'), join(dir, 'core')));
   run(join(root, 'node_modules/.bin/wasm-opt'), wasmOptArgs(join(dir, 'core/edgetrace_bg.wasm'), '-O3'));
+}
+
+// The browser's default core as a module of base64 of its raw deflate (zlib, level 9: the copy is
+// for timing, so the shipped build's Zopfli is not needed).
+const deflatedModule = (wasm) => `// bench/lib/bound-pkgs.mjs: the browser's core built for speed.\nexport default '${deflateRawSync(wasm, { level: 9 }).toString('base64')}';\n`;
+
+// The browser entry's default core in the package at `dir`, as wasm bytes.
+const browserCore = (dir) => inflateRawSync(Buffer.from(/'([A-Za-z0-9+/=]+)'/.exec(readFileSync(join(dir, 'core', 'wasm-deflate.js'), 'utf8'))[1], 'base64'));
+
+/** Makes bench/out/speed-core/: the browser entry's default core (OTLP/protobuf only, plain
+ * exports) built as scripts/build.mjs builds it, but for speed. */
+export function makeSpeedCore(say = () => {}) {
+  copyPkg(SPEED_CORE_PKG);
+  const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], ...opts });
+  const features = ['--features', BROWSER_CORES.protobuf[1].split(',').filter((f) => f !== 'size').join(',')];
+  say(`cargo build --profile release-speed --target wasm32-unknown-unknown --lib ${features.join(' ')} (bench/out/speed-core: the browser's core built for speed)`);
+  const wasm = join(SPEED_CORE_PKG, 'core', 'speed.wasm');
+  copyFileSync(browserWasm(root, run).browserBuild('release-speed', features), wasm);
+  run(join(root, 'node_modules/.bin/wasm-opt'), wasmOptArgs(wasm, '-O3'));
+  writeFileSync(join(SPEED_CORE_PKG, 'core', 'wasm-deflate.js'), deflatedModule(readFileSync(wasm)));
+  rmSync(wasm);
+}
+
+/** The browser's default core in pkg/ and in the speed-core copy, raw and deflated the same way
+ * (zlib, level 9) bytes: `{ shipped: { raw, deflated }, speed: { raw, deflated } }`. */
+export function speedCoreSizes() {
+  const sizes = (b) => ({ raw: b.length, deflated: deflateRawSync(b, { level: 9 }).length });
+  return { shipped: sizes(browserCore(join(root, 'pkg'))), speed: sizes(browserCore(SPEED_CORE_PKG)) };
 }
