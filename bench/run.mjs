@@ -227,6 +227,8 @@ const boundRuns = [
 ];
 const [memEt] = mem;
 const heapWasm = (m) => m.heapPerSpan + m.externalPerSpan;
+// Whole bytes; a heap that shrank by a fraction of a byte a span reads 0, not -0.
+const bytes0 = (x) => String(Math.round(x) + 0);
 const sz = Object.fromEntries(size.map((s) => [s.name, s]));
 const etSize = size[0];
 const zone = size.find((s) => s.name.includes('Zone.js') && !s.name.includes('no'));
@@ -300,7 +302,7 @@ const md = [
   '|---|---|---|---|---|',
   ...[[`Node ${facts.node.slice(1)}`, mem], ...(mem24 ? [[`Node ${facts.node24.slice(1)}`, mem24]] : [])].flatMap(([v, [et, ot]]) => [
     `| process RSS growth per span (${v}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`,
-    `| JS heap + wasm memory per span (${v}) | ${heapWasm(et).toFixed(0)} B (heap ${et.heapPerSpan.toFixed(0)} + wasm ${et.externalPerSpan.toFixed(0)}) | ${heapWasm(ot).toFixed(0)} B | ${ratioText(heapWasm(et) / heapWasm(ot), 0.5)} | ${verdict(heapWasm(et) / heapWasm(ot), 0.5)} |`,
+    `| JS heap + wasm memory per span (${v}) | ${bytes0(heapWasm(et))} B (heap ${bytes0(et.heapPerSpan)} + wasm ${bytes0(et.externalPerSpan)}) | ${bytes0(heapWasm(ot))} B | ${ratioText(heapWasm(et) / heapWasm(ot), 0.5)} | ${verdict(heapWasm(et) / heapWasm(ot), 0.5)} |`,
   ]),
   ...servers.map(({ name, version, mem: [et, ot] }) => `| process RSS growth per span (${name} ${version}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`),
   '',
