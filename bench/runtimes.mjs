@@ -3,11 +3,11 @@
 // a browser of its own; a Worker), unless --shared. Prints one JSON line. Chromium's pages have no
 // DevTools session attached (bench/lib/page-runner.mjs says why).
 //   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--shared] [--bounds [--bounds-built]]
-// --bounds runs two more libraries in Chromium's buffer-only scenarios, each in a page (and a
+// --bounds runs three more libraries in Chromium's buffer-only scenarios, each in a page (and a
 // browser) of its own and in the same alternation, to show what bounds edgetrace's ratio there
 // (`chromiumBounds` in the output), as bench/node-spans.mjs --bounds does in the server runtimes:
-//   floor    bench/floor/browser.js, which records nothing and does only what any tracer of this
-//            API must without AsyncLocalStorage (a span object, the active span, a `.then`)
+//   floor       bench/floor/browser.js, which records nothing and does only what any tracer of
+//               this API must without AsyncLocalStorage (a span object, the active span, a `.then`)
 //   no-core     the package with its wasm core's part taken out
 //   speed-core  the package with its browser core built for speed (opt-level 3), not for size
 // (bench/lib/bound-pkgs.mjs makes both in bench/out/; --bounds-built uses the ones there).
