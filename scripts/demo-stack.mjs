@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMockLlm } from '../mock-llm/server.mjs';
-import { freePort, waitFor } from '../tests/node/helpers/util.mjs';
+import { freePorts, waitFor } from '../tests/node/helpers/util.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (m) => console.error(`[demo] ${m}`);
@@ -108,12 +108,14 @@ async function experimentId(mlflowUrl, name) {
  * @returns {Promise<{urls: object, experimentId: string, stop: () => Promise<void>}>}
  */
 export async function startDemoStack({ mlflowUrl, experiment = 'edgetrace-demo', ports = {}, build = true }) {
-  const pick = async (p, fallback) => (p === 0 ? freePort() : p ?? fallback);
+  // Ports given as 0 get free ones, distinct from each other.
+  const free = await freePorts(4);
+  const pick = (p, fallback, i) => (p === 0 ? free[i] : p ?? fallback);
   const port = {
-    page: await pick(ports.page, 5173),
-    ingest: await pick(ports.ingest, 8787),
-    worker: await pick(ports.worker, 8788),
-    model: await pick(ports.model, 8790),
+    page: pick(ports.page, 5173, 0),
+    ingest: pick(ports.ingest, 8787, 1),
+    worker: pick(ports.worker, 8788, 2),
+    model: pick(ports.model, 8790, 3),
   };
   const stoppers = [];
   const stop = async () => {

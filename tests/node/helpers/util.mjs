@@ -6,16 +6,28 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+export async function freePort() {
+  return (await freePorts(1))[0];
+}
+
+/**
+ * `n` distinct free ports on 127.0.0.1. Each is held until all are chosen: ports asked for one at
+ * a time can come back the same, as a port is free again once its probe closes (two servers of
+ * the demo stack were once given one port).
+ */
+export async function freePorts(n) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = createServer();
+      s.unref();
+      servers.push(s);
+      await new Promise((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', resolve));
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
 }
 
 /** Polls `check` until it returns something truthy, and returns that; throws with `what` after `timeoutMs`. */
