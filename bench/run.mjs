@@ -68,7 +68,8 @@ const servers = SERVER_RUNTIMES.filter((r) => {
   version: /\d+\.\d+\.\d+/.exec(execFileSync(r.exec, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?',
   res: nodeSpans(r.exec, r.name, r.flags),
 }));
-// Chromium's buffer-only rows also run the floor stand-in and the package without its core.
+// Chromium's buffer-only rows also run the floor stand-in, the package without its core and the
+// package with its browser core built for speed.
 const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000', '--bounds', '--bounds-built'], 'per-span cost in Chromium and workerd'));
 const mem = memoryIn(process.execPath, 'Node');
 const mem24 = has24 ? memoryIn(node24, 'Node 24 LTS') : null;
@@ -235,9 +236,9 @@ const zone = size.find((s) => s.name.includes('Zone.js') && !s.name.includes('no
 const noZone = size.find((s) => s.name.includes('no Zone'));
 const kb = (b) => (b / 1000).toFixed(1);
 // What the browser core built for speed (Chromium's bounds) would add to a page's load.
-const sc = rtRes.speedCoreSizes;
-const speedCoreText = sc
-  ? ` That core is ${sc.speed.raw.toLocaleString('en')} B, ${sc.speed.deflated.toLocaleString('en')} B deflated (zlib, level 9), against the shipped one's ${sc.shipped.raw.toLocaleString('en')} and ${sc.shipped.deflated.toLocaleString('en')} B: ${kb(sc.speed.deflated - sc.shipped.deflated)} KB more for a page to load, where the shipped entry is ${kb(zone.gzip9 - etSize.gzip9)} KB under OpenTelemetry web with Zone.js (Shipped size, below).`
+const speedSizes = rtRes.speedCoreSizes;
+const speedCoreText = speedSizes
+  ? ` That core is ${speedSizes.speed.raw.toLocaleString('en')} B, ${speedSizes.speed.deflated.toLocaleString('en')} B deflated (zlib, level 9), against the shipped one's ${speedSizes.shipped.raw.toLocaleString('en')} and ${speedSizes.shipped.deflated.toLocaleString('en')} B: ${kb(speedSizes.speed.deflated - speedSizes.shipped.deflated)} KB more for a page to load, where the shipped entry is ${kb(zone.gzip9 - etSize.gzip9)} KB under OpenTelemetry web with Zone.js (Shipped size, below).`
   : '';
 const md = [
   '# Benchmark results',

@@ -57,7 +57,7 @@ if (bounds) {
   for (const who of BOUNDS) PAGES[who] = `chromium-${who}.html?who=edgetrace`;
 }
 
-const results = { rounds, ops, chromium: {}, workerd: {}, chromiumIsolated: !shared, workerdIsolated: !shared, chromiumBounds: bounds ? {} : null, speedCoreSizes: bounds ? speedCoreSizes() : null };
+const results = { rounds, ops, chromium: {}, workerd: {}, chromiumIsolated: !shared, workerdIsolated: !shared, chromiumBounds: bounds ? {} : null, speedCoreSizes: bounds ? await speedCoreSizes() : null };
 
 // --- Chromium --- (no DevTools session attached: bench/lib/page-runner.mjs)
 // Each library runs in a page of its own, in a browser of its own, so in a V8 isolate of its own

@@ -5,8 +5,9 @@
 import { build } from 'esbuild';
 import { readFileSync, symlinkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { gzipSync, inflateRawSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { readBrowserCore } from './lib/browser-core.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const out = join(here, 'out', 'size');
@@ -65,7 +66,7 @@ for (const [name, entry] of [['OpenTelemetry web + Zone.js', 'otel-web-zone.js']
 // is the Node and Workers build): the binary asset is that copy, inflated.
 const inlinePath = join(here, '../pkg/core/wasm-deflate.js');
 const inline = readFileSync(inlinePath);
-const wasm = inflateRawSync(Buffer.from((await import(pathToFileURL(inlinePath).href)).default, 'base64'));
+const wasm = await readBrowserCore(join(here, '../pkg'));
 const et = rows[0];
 rows.splice(1, 0, {
   name: 'edgetrace, wasm as a binary asset (JS + .wasm)',

@@ -14,8 +14,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
 import { BROWSER_CORES, browserWasm, nodeBindgenArgs, wasmOptArgs } from '../../scripts/browser-wasm.mjs';
+import { readBrowserCore, writeBrowserCore } from './browser-core.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** The copies bench/node-spans.mjs --bounds loads (their Node entry). */
@@ -59,13 +60,6 @@ export function makeSpikeCore(say = () => {}) {
   run(join(root, 'node_modules/.bin/wasm-opt'), wasmOptArgs(join(dir, 'core/edgetrace_bg.wasm'), '-O3'));
 }
 
-// The browser's default core as a module of base64 of its raw deflate (zlib, level 9: the copy is
-// for timing, so the shipped build's Zopfli is not needed).
-const deflatedModule = (wasm) => `// bench/lib/bound-pkgs.mjs: the browser's core built for speed.\nexport default '${deflateRawSync(wasm, { level: 9 }).toString('base64')}';\n`;
-
-// The browser entry's default core in the package at `dir`, as wasm bytes.
-const browserCore = (dir) => inflateRawSync(Buffer.from(/'([A-Za-z0-9+/=]+)'/.exec(readFileSync(join(dir, 'core', 'wasm-deflate.js'), 'utf8'))[1], 'base64'));
-
 /** Makes bench/out/speed-core/: the browser entry's default core (OTLP/protobuf only, plain
  * exports) built as scripts/build.mjs builds it, but for speed. */
 export function makeSpeedCore(say = () => {}) {
@@ -76,13 +70,13 @@ export function makeSpeedCore(say = () => {}) {
   const wasm = join(SPEED_CORE_PKG, 'core', 'speed.wasm');
   copyFileSync(browserWasm(root, run).browserBuild('release-speed', features), wasm);
   run(join(root, 'node_modules/.bin/wasm-opt'), wasmOptArgs(wasm, '-O3'));
-  writeFileSync(join(SPEED_CORE_PKG, 'core', 'wasm-deflate.js'), deflatedModule(readFileSync(wasm)));
+  writeBrowserCore(SPEED_CORE_PKG, readFileSync(wasm), "bench/lib/bound-pkgs.mjs: the browser's core built for speed.");
   rmSync(wasm);
 }
 
 /** The browser's default core in pkg/ and in the speed-core copy, raw and deflated the same way
  * (zlib, level 9) bytes: `{ shipped: { raw, deflated }, speed: { raw, deflated } }`. */
-export function speedCoreSizes() {
+export async function speedCoreSizes() {
   const sizes = (b) => ({ raw: b.length, deflated: deflateRawSync(b, { level: 9 }).length });
-  return { shipped: sizes(browserCore(join(root, 'pkg'))), speed: sizes(browserCore(SPEED_CORE_PKG)) };
+  return { shipped: sizes(await readBrowserCore(join(root, 'pkg'))), speed: sizes(await readBrowserCore(SPEED_CORE_PKG)) };
 }

@@ -4,11 +4,11 @@
 // Node and Workers load, and the size builds (release-browser, -Oz; OTLP/protobuf only, and with
 // OTLP/JSON) deflated for the browser entry.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync } from 'node:zlib';
 import { BROWSER_CORES, browserWasm, wasmOptArgs } from '../../scripts/browser-wasm.mjs';
+import { writeBrowserCore } from './browser-core.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const NAMED_PKG = join(root, 'bench', 'out', 'pkg-names');
@@ -41,8 +41,7 @@ export function buildNamedPkg({ reuse = false, say = () => {} } = {}) {
     wasmOpt(join(NAMED_PKG, out, 'edgetrace_bg.wasm'), level);
   }
   for (const [dir, file] of [['core-size', 'wasm-deflate.js'], ['core-size-json', 'wasm-deflate-json.js']]) {
-    const small = readFileSync(join(NAMED_PKG, dir, 'edgetrace_bg.wasm'));
-    writeFileSync(join(NAMED_PKG, 'core', file), `// bench/lib/named-pkg.mjs: the size build, names kept.\nexport default '${deflateRawSync(small, { level: 9 }).toString('base64')}';\n`);
+    writeBrowserCore(NAMED_PKG, readFileSync(join(NAMED_PKG, dir, 'edgetrace_bg.wasm')), 'bench/lib/named-pkg.mjs: the size build, names kept.', file);
   }
   // The default core kept for the size breakdown (bench/lib/wasm-breakdown.mjs).
   renameSync(join(NAMED_PKG, 'core-size', 'edgetrace_bg.wasm'), join(NAMED_PKG, 'core', 'edgetrace_size_bg.wasm'));

@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readBrowserCore } from './browser-core.mjs';
 import { ATTRS, edgetraceRound, opsFor, SCENARIOS } from './scenarios.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,8 +75,7 @@ function perSpan(counts, sites, spans) {
 export async function browserCoreCopiesPerSpan(pkgDir, spans) {
   const work = mkdtempSync(join(tmpdir(), 'edgetrace-copies-'));
   try {
-    const deflated = (await import(pathToFileURL(join(pkgDir, 'core', 'wasm-deflate.js')).href)).default;
-    writeFileSync(join(work, 'core.wasm'), inflateRawSync(Buffer.from(deflated, 'base64')));
+    writeFileSync(join(work, 'core.wasm'), await readBrowserCore(pkgDir));
     const sites = instrument(join(work, 'core.wasm'), join(work, 'counted.wasm'), work);
     const { instantiateCore } = await import(pathToFileURL(join(pkgDir, 'core-abi.js')).href);
     const { Recorder, configBytes } = await import(pathToFileURL(join(pkgDir, 'recorder.js')).href);
