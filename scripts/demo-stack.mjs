@@ -108,15 +108,10 @@ async function experimentId(mlflowUrl, name) {
  * @returns {Promise<{urls: object, experimentId: string, stop: () => Promise<void>}>}
  */
 export async function startDemoStack({ mlflowUrl, experiment = 'edgetrace-demo', ports = {}, build = true }) {
-  // Ports given as 0 get free ones, distinct from each other.
-  const free = await freePorts(4);
-  const pick = (p, fallback, i) => (p === 0 ? free[i] : p ?? fallback);
-  const port = {
-    page: pick(ports.page, 5173, 0),
-    ingest: pick(ports.ingest, 8787, 1),
-    worker: pick(ports.worker, 8788, 2),
-    model: pick(ports.model, 8790, 3),
-  };
+  // The demo's fixed ports; those given as 0 get free ones, distinct from each other.
+  const fixed = { page: 5173, ingest: 8787, worker: 8788, model: 8790 };
+  const free = await freePorts(Object.keys(fixed).filter((k) => ports[k] === 0).length);
+  const port = Object.fromEntries(Object.entries(fixed).map(([k, p]) => [k, ports[k] === 0 ? free.shift() : ports[k] ?? p]));
   const stoppers = [];
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch(() => {});
