@@ -74,6 +74,9 @@ const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? 
 const mem = memoryIn(process.execPath, 'Node');
 const mem24 = has24 ? memoryIn(node24, 'Node 24 LTS') : null;
 for (const r of servers) r.mem = memoryIn(r.exec, r.name, r.flags);
+// The same in Chromium (JS heap + wasm memory, and the renderers' RSS) and workerd (RSS), each
+// library in a browser or a workerd process of its own, V8 started with --expose-gc.
+const memRt = JSON.parse(node(['bench/memory-runtimes.mjs', quick ? '2200' : '55000'], 'memory per buffered span in Chromium and workerd'));
 const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
 // Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
 // functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
@@ -158,7 +161,7 @@ const browserStd = (() => {
 for (const rs of [nodeRes.scenarios, node24Res?.scenarios, ...servers.map((r) => r.res.scenarios), rtRes.chromium, rtRes.workerd]) {
   for (const r of Object.values(rs ?? {})) r.interval = ratioInterval(r.edgetrace, r.otel);
 }
-const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem }])), runtimes: rtRes, memory: mem, memory24: mem24, size, load, loadReused, profiles, profiles24, serverProfiles, rtProfiles, sizeInputs, wasmBytes };
+const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem }])), runtimes: rtRes, memory: mem, memory24: mem24, memoryRuntimes: memRt, size, load, loadReused, profiles, profiles24, serverProfiles, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -297,7 +300,7 @@ const md = [
   '',
   '## Memory per buffered span',
   '',
-  `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC, under each Node (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`)${servers.length ? `, and by RSS alone under ${servers.map((r) => r.name).join(' and ')}: their \`process.memoryUsage()\` does not count wasm memory as Node's does (Deno leaves it out of \`external\`, Bun counts it in \`heapUsed\` too)` : ''}.`,
+  `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC, under each Node (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`)${servers.length ? `, and by RSS alone under ${servers.map((r) => r.name).join(' and ')}: their \`process.memoryUsage()\` does not count wasm memory as Node's does (Deno leaves it out of \`external\`, Bun counts it in \`heapUsed\` too)` : ''}; in headless Chromium and in workerd, each library in a browser or a workerd process of its own with V8's \`--expose-gc\` (\`node bench/memory-runtimes.mjs N\`): in Chromium the page's JS heap (\`performance.memory\`, exact with \`--enable-precise-memory-info\`) plus edgetrace's wasm memory, and the RSS of Chromium's renderer processes, read from outside; in workerd the process's RSS, as a Worker has no API for its heap. Chromium and workerd build V8 with pointer compression, so a JS object there takes about half the bytes it takes in Node: OpenTelemetry's spans are smaller there, and edgetrace's, in wasm memory, are not. After each measure both libraries export what they buffered, and the run fails unless that is every span they made.`,
   '',
   '| measure | edgetrace | OpenTelemetry | ratio | target ≤ 0.5 |',
   '|---|---|---|---|---|',
@@ -306,6 +309,13 @@ const md = [
     `| JS heap + wasm memory per span (${v}) | ${bytes0(heapWasm(et))} B (heap ${bytes0(et.heapPerSpan)} + wasm ${bytes0(et.externalPerSpan)}) | ${bytes0(heapWasm(ot))} B | ${ratioText(heapWasm(et) / heapWasm(ot), 0.5)} | ${verdict(heapWasm(et) / heapWasm(ot), 0.5)} |`,
   ]),
   ...servers.map(({ name, version, mem: [et, ot] }) => `| process RSS growth per span (${name} ${version}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`),
+  ...(({ edgetrace: et, otel: ot }) => [
+    `| JS heap + wasm memory per span (Chromium ${facts.chromium}) | ${bytes0(et.heapPerSpan + et.wasmPerSpan)} B (heap ${bytes0(et.heapPerSpan)} + wasm ${bytes0(et.wasmPerSpan)}) | ${bytes0(ot.heapPerSpan + ot.wasmPerSpan)} B | ${ratioText((et.heapPerSpan + et.wasmPerSpan) / (ot.heapPerSpan + ot.wasmPerSpan), 0.5)} | ${verdict((et.heapPerSpan + et.wasmPerSpan) / (ot.heapPerSpan + ot.wasmPerSpan), 0.5)} |`,
+    `| renderer processes' RSS growth per span (Chromium ${facts.chromium}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`,
+  ])(memRt.chromium),
+  ...(({ edgetrace: et, otel: ot }) => [
+    `| process RSS growth per span (workerd ${facts.workerd}; edgetrace's wasm memory ${bytes0(et.wasmPerSpan)} B of it) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`,
+  ])(memRt.workerd),
   '',
   '## Shipped size',
   '',

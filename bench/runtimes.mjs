@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { BOUND_PKGS, makeNoCore, makeSpeedCore, SPEED_CORE_PKG, speedCoreSizes } from './lib/bound-pkgs.mjs';
-import { chromiumVersion, runPage } from './lib/page-runner.mjs';
+import { chromiumVersion, pageChannel, runPage } from './lib/page-runner.mjs';
 import { alternateRounds, median, SCENARIOS } from './lib/scenarios.mjs';
 import { bundleBenchWorker } from './lib/worker-bundle.mjs';
 
@@ -66,38 +66,6 @@ const results = { rounds, ops, chromium: {}, workerd: {}, chromiumIsolated: !sha
 // so loads the core with the JSON encoder, as a real page would. With --shared both libraries run
 // in one page that runs its own plan (as until session 14).
 results.chromiumVersion = await chromiumVersion();
-
-// A driven page's job queue: the page POSTs /next with its last job's result and waits for the
-// answer, its next job; `job(msg)` hands it one and resolves with its result.
-function pageChannel() {
-  let giveJob = null;
-  let takeResult = null;
-  let ready;
-  const readyP = new Promise((r) => (ready = r));
-  return {
-    ready: readyP,
-    handle(path, body) {
-      if (path !== '/next') throw new Error(`unexpected POST ${path}`);
-      if (takeResult) {
-        const t = takeResult;
-        takeResult = null;
-        t(body);
-      } else ready();
-      return new Promise((r) => (giveJob = r));
-    },
-    job(msg) {
-      return new Promise((r) => {
-        takeResult = r;
-        const g = giveJob;
-        giveJob = null;
-        g(msg);
-      });
-    },
-    done() {
-      giveJob({ done: true });
-    },
-  };
-}
 
 async function chromiumIsolated(set) {
   const pages = {};

@@ -9,14 +9,10 @@
 // With several packages (copies of pkg/ from different commits), each round alternates them, so
 // they are compared in the same minutes of a shared host.
 //   node bench/workerd-direct.mjs [PKG_DIR…] [--rounds 8] [--ops 1000] [--scenario root5,nested] [--v8-flags "…"]
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import workerd from 'workerd';
 import { median, opsFor, SCENARIOS } from './lib/scenarios.mjs';
-import { bundleBenchWorker } from './lib/worker-bundle.mjs';
+import { bundleDirect, serveDirect, workerdVersion } from './lib/workerd-serve.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const argv = process.argv.slice(2);
@@ -32,58 +28,6 @@ const pkgs = (argv.length ? argv : [join(here, '../pkg')]).map((d) => resolve(d)
 const say = (m) => process.stderr.write(`[bench:workerd-direct] ${m}\n`);
 for (const id of which) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}; one of ${SCENARIOS.map((s) => s.id).join(', ')}`);
 
-/** Bundles the bench Worker with the package in `pkg` into `dir`, with a workerd config beside it. */
-async function bundle(pkg, dir) {
-  await bundleBenchWorker(pkg, dir);
-  // The same compatibility date and flags as bench/runtimes.mjs gives Miniflare.
-  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .bench) ],
-  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
-  v8Flags = [ ${v8Flags.map((f) => JSON.stringify(f)).join(', ')} ],
-);
-const bench :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "core/edgetrace_bg.wasm", wasm = embed "core/edgetrace_bg.wasm"),
-    (name = "llm/edgetrace_llm_bg.wasm", wasm = embed "llm/edgetrace_llm_bg.wasm"),
-  ],
-  compatibilityDate = "2026-04-01",
-  compatibilityFlags = ["nodejs_compat"],
-);
-`);
-}
-
-const freePort = () => new Promise((ok, fail) => {
-  const s = createServer();
-  s.once('error', fail);
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => ok(port));
-  });
-});
-
-/** Starts workerd on the config in `dir`, on a free loopback port (what it prints goes to
- * `dir`/workerd.log: V8's traces, with --v8-flags); resolves once it answers. */
-async function serve(dir) {
-  const port = await freePort();
-  const log = openSync(join(dir, 'workerd.log'), 'w');
-  const child = spawn(workerd.default ?? workerd, ['serve', join(dir, 'config.capnp'), `--socket-addr=http=127.0.0.1:${port}`], { stdio: ['ignore', log, 'pipe'] });
-  closeSync(log);
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const url = `http://127.0.0.1:${port}/`;
-  for (let i = 0; ; i++) {
-    try {
-      await (await fetch(`${url}?ops=0`)).text();
-      return { url, pid: child.pid, child };
-    } catch {
-      if (child.exitCode !== null || i > 100) throw new Error(`workerd did not start: ${err.slice(-500)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 const servers = [];
 const stop = () => {
   for (const s of servers) {
@@ -97,10 +41,10 @@ try {
   for (const [i, pkg] of pkgs.entries()) {
     const dir = join(here, 'out', `workerd-direct-${i}`);
     say(`bundling ${pkg} into ${dir}`);
-    await bundle(pkg, dir);
-    servers.push({ name: basename(pkg), ...(await serve(dir)) });
+    await bundleDirect(pkg, dir, v8Flags);
+    servers.push({ name: basename(pkg), ...(await serveDirect(dir)) });
   }
-  say(`workerd ${workerd.version ?? ''} on ${servers.map((s) => s.url).join(', ')}${v8Flags.length ? `, V8 flags ${v8Flags.join(' ')}` : ''}`);
+  say(`workerd ${workerdVersion} on ${servers.map((s) => s.url).join(', ')}${v8Flags.length ? `, V8 flags ${v8Flags.join(' ')}` : ''}`);
   const time = async (url, q) => {
     const t0 = performance.now();
     const res = await fetch(`${url}?${new URLSearchParams(q)}`);

@@ -4,15 +4,17 @@
 import { trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 import { getStats } from 'edgetrace';
-import { makeRunner } from './runtime-bench.js';
+import { makeMemoryRunner, makeRunner } from './runtime-bench.js';
 import { alternateRounds, median, SCENARIOS } from '../lib/scenarios.mjs';
 
-window.runBench = makeRunner((exporter, bsp) => {
+const webProvider = (exporter, bsp) => {
   trace.disable();
   const provider = new WebTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, bsp)] });
   provider.register();
   return { provider, tracer: provider.getTracer('bench') };
-});
+};
+window.runBench = makeRunner(webProvider);
+window.runMemory = makeMemoryRunner(webProvider);
 // The floor for finding the active span after an `await` without AsyncContext: one capture of
 // V8's async stack (structured call sites, 16 frames), from an async function awaiting inside
 // a named async runner, as edgetrace's browser path does. ns per capture.
@@ -84,7 +86,8 @@ async function runPlan() {
 // each runs in a V8 isolate of its own: it asks for a job (POST /next, with the last job's
 // result), runs it, and asks again, until told it is done. A job is a round of one scenario
 // (`{ scenario, n }`: its ms back, and how many spans edgetrace's core has started) or the capture
-// floor (`{ floor: n }`: ns per capture back). The bounds' pages (bench/runtimes.mjs --bounds) are
+// floor (`{ floor: n }`: ns per capture back) or a step of the memory measure (`{ memory: phase, n }`,
+// bench/memory-runtimes.mjs; see makeMemoryRunner). The bounds' pages (bench/runtimes.mjs --bounds) are
 // this entry bundled with a stand-in for the package, and run as `who=edgetrace`.
 async function runDriven(who) {
   let last = null;
@@ -93,6 +96,7 @@ async function runDriven(who) {
     if (job.done) return {};
     await idle();
     if (job.floor) last = { ns: await window.runCaptureFloor(job.floor) };
+    else if (job.memory) last = await window.runMemory({ who, phase: job.memory, n: job.n });
     else last = { ms: await window.runBench({ scenario: job.scenario, who, ops: job.n }), started: getStats().started };
   }
 }

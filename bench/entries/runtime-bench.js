@@ -4,7 +4,7 @@
 // runs. The OpenTelemetry provider is made by the entry (web or base) through `otelSetup`.
 import * as otelApi from '@opentelemetry/api';
 import * as et from 'edgetrace';
-import { edgetraceRound, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
+import { DEPTH, edgetraceInit, edgetraceOps, edgetraceRound, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
 import { BATCH, PayloadExporter } from '../lib/otel-setup.mjs';
 
 export function makeRunner(makeProvider) {
@@ -26,5 +26,73 @@ export function makeRunner(makeProvider) {
     if (!sc.export) await provider.forceFlush();
     await provider.shutdown();
     return ms;
+  };
+}
+
+/**
+ * Memory per buffered span in a page or a Worker (bench/memory-runtimes.mjs), as bench/memory.mjs
+ * measures it in Node: `memory({ who, phase: 'base' })` sets the library up, makes one op of the
+ * nested scenario and exports it (so its code, and edgetrace's core, are loaded), then measures;
+ * `memory({ who, phase: 'fill', n })` makes `n` more ops, whose spans stay buffered, un-exported,
+ * and measures again; `memory({ who, phase: 'check' })` then exports them and says how many spans
+ * were buffered, so a library that dropped spans could not pass for a small one. Each measure
+ * forces two GCs first: the runtime must run V8 with --expose-gc. It gives the JS heap where the
+ * runtime tells it (Chromium with --enable-precise-memory-info) and edgetrace's wasm memory, and
+ * after the fill, what edgetrace's core held per span (`heldPerSpan`, see below); the caller reads
+ * the process's RSS from outside.
+ */
+export function makeMemoryRunner(makeProvider) {
+  let lib = null;
+  const measure = () => {
+    globalThis.gc();
+    globalThis.gc();
+    return { heap: globalThis.performance?.memory?.usedJSHeapSize ?? null, wasm: lib.wasm() };
+  };
+  return async function memory({ who, phase, n }) {
+    if (typeof globalThis.gc !== 'function') throw new Error('memory: V8 gc() is not exposed (run V8 with --expose-gc)');
+    if (phase === 'base') {
+      if (who === 'edgetrace') {
+        const h = edgetraceInit(et, null);
+        const op = edgetraceOps(et).nested;
+        op();
+        await h.drain();
+        lib = { op, wasm: () => et.getStats().wasmMemoryBytes, exported: () => et.getStats().exported, flush: h.drain };
+      } else {
+        const exporter = new PayloadExporter('none');
+        const { provider, tracer } = makeProvider(exporter, BATCH);
+        const op = otelOps(tracer, otelApi).nested;
+        op();
+        await provider.forceFlush();
+        lib = { op, wasm: () => 0, exported: () => exporter.spans, flush: () => provider.forceFlush() };
+      }
+      lib.before = lib.exported();
+      return measure();
+    }
+    if (phase === 'fill') {
+      // The wasm memory grows in steps (an eighth of what it has), so what it grew by over the
+      // fill is the spans' bytes give or take a step. Its size before each growth is what the
+      // allocator held then, so from the first growth to the last, the sizes before them grew by
+      // exactly the bytes the spans made in between took (to within the last span's).
+      const growths = [];
+      let wasm = lib.wasm();
+      for (let i = 0; i < n; i++) {
+        lib.op();
+        if (who !== 'edgetrace') continue;
+        const now = lib.wasm(); // getStats() has the core apply what was recorded first
+        if (now !== wasm) growths.push([(i + 1) * (DEPTH + 1), wasm]);
+        wasm = now;
+      }
+      lib.ops = n;
+      const [first, last] = [growths[0], growths.at(-1)];
+      const heldPerSpan = growths.length > 1 ? (last[1] - first[1]) / (last[0] - first[0]) : null;
+      return { ...measure(), heldPerSpan, growths: growths.length };
+    }
+    if (phase === 'check') {
+      await lib.flush();
+      const buffered = lib.exported() - lib.before;
+      if (buffered !== lib.ops * (DEPTH + 1)) throw new Error(`memory: ${who} exported ${buffered} spans after the fill, not the ${lib.ops * (DEPTH + 1)} it made`);
+      return { buffered };
+    }
+    throw new Error(`memory: unknown phase ${phase}`);
   };
 }

@@ -4,10 +4,10 @@
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { makeRunner } from './runtime-bench.js';
+import { makeMemoryRunner, makeRunner } from './runtime-bench.js';
 
 let cm = null;
-const run = makeRunner((exporter, bsp) => {
+const basicProvider = (exporter, bsp) => {
   if (!cm) {
     cm = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(cm);
@@ -15,7 +15,11 @@ const run = makeRunner((exporter, bsp) => {
   trace.disable();
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, bsp)] });
   return { provider, tracer: provider.getTracer('bench') };
-});
+};
+const run = makeRunner(basicProvider);
+// GET /?memory=base|fill|check&who=&n=: a step of the memory measure (bench/memory-runtimes.mjs,
+// with workerd started with V8's --expose-gc), answered as JSON.
+const memory = makeMemoryRunner(basicProvider);
 
 // The floors in workerd, per call: a plain wrapper call; an empty AsyncLocalStorage.run and a
 // getStore inside it (what each library pays per active span, at least). GET /?floor=&ops=.
@@ -37,6 +41,13 @@ function floor(kind, n) {
 export default {
   async fetch(request) {
     const q = new URL(request.url).searchParams;
+    if (q.get('memory')) {
+      try {
+        return Response.json(await memory({ who: q.get('who'), phase: q.get('memory'), n: Number(q.get('n')) }));
+      } catch (e) {
+        return new Response(String(e?.stack || e), { status: 500 });
+      }
+    }
     const ops = Number(q.get('ops'));
     if (q.get('floor')) floor(q.get('floor'), ops);
     else if (ops > 0) await run({ scenario: q.get('scenario'), who: q.get('who'), ops });

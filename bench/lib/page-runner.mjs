@@ -9,7 +9,7 @@
 // answer, whenever `handle` has one.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +21,10 @@ const TYPES = { '.js': 'text/javascript', '.html': 'text/html; charset=utf-8', '
  * and resolves with what the page POSTs to /result. `say` gets each /progress line; `handle(path,
  * body)` gets any other POST (its body parsed as JSON) and answers it with what its promise
  * resolves to, as JSON. Chromium is stopped by its process group's id, whatever happens; it fails
- * after `timeoutMs` with no result.
+ * after `timeoutMs` with no result. `args` are more Chromium flags; `onSpawn(pid)` is told the id
+ * of Chromium's process group (see `rendererRss`).
  */
-export async function runPage(dir, page, { say = () => {}, handle = null, timeoutMs = 600_000 } = {}) {
+export async function runPage(dir, page, { say = () => {}, handle = null, timeoutMs = 600_000, args = [], onSpawn = () => {} } = {}) {
   let settle;
   const done = new Promise((resolve, reject) => (settle = { resolve, reject }));
   const server = createServer(async (req, res) => {
@@ -76,8 +77,9 @@ export async function runPage(dir, page, { say = () => {}, handle = null, timeou
   const url = `http://127.0.0.1:${server.address().port}/${page}`;
   const child = spawn('/usr/bin/chromium', [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-extensions', `--user-data-dir=${profile}`, url,
+    '--disable-component-update', '--disable-sync', '--disable-extensions', `--user-data-dir=${profile}`, ...args, url,
   ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  onSpawn(child.pid);
   // Chromium and its renderers are a process group of their own (detached), stopped together by
   // the group's id, also when this process exits or is interrupted first.
   const stop = () => {
@@ -113,6 +115,38 @@ export async function runPage(dir, page, { say = () => {}, handle = null, timeou
   }
 }
 
+// A driven page's job queue: the page POSTs /next with its last job's result and waits for the
+// answer, its next job; `job(msg)` hands it one and resolves with its result.
+export function pageChannel() {
+  let giveJob = null;
+  let takeResult = null;
+  let ready;
+  const readyP = new Promise((r) => (ready = r));
+  return {
+    ready: readyP,
+    handle(path, body) {
+      if (path !== '/next') throw new Error(`unexpected POST ${path}`);
+      if (takeResult) {
+        const t = takeResult;
+        takeResult = null;
+        t(body);
+      } else ready();
+      return new Promise((r) => (giveJob = r));
+    },
+    job(msg) {
+      return new Promise((r) => {
+        takeResult = r;
+        const g = giveJob;
+        giveJob = null;
+        g(msg);
+      });
+    },
+    done() {
+      giveJob({ done: true });
+    },
+  };
+}
+
 /** Chromium's version, from `chromium --version`. */
 export async function chromiumVersion() {
   const child = spawn('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -120,4 +154,28 @@ export async function chromiumVersion() {
   child.stdout.on('data', (d) => (out += d));
   await new Promise((r) => child.on('exit', r));
   return (out.match(/[\d.]+/) || ['?'])[0];
+}
+
+/** Resident bytes of the renderer processes in Chromium's process group `pgid` (Linux /proc). */
+export function rendererRss(pgid) {
+  let bytes = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      // The fields after the command's name (which may hold spaces): state, ppid, pgrp, …
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      bytes += processRss(pid);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return bytes;
+}
+
+/** Resident bytes of process `pid` (Linux /proc). */
+export function processRss(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(m[1]) * 1024;
 }
