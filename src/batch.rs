@@ -101,8 +101,8 @@ pub fn approx_size(span: &SpanData) -> usize {
         })
         .sum();
     128 + span.name.len()
-        + span.inputs.as_ref().map_or(0, String::len)
-        + span.outputs.as_ref().map_or(0, String::len)
+        + span.inputs.as_deref().map_or(0, str::len)
+        + span.outputs.as_deref().map_or(0, str::len)
         + span.status.message.len()
         + attrs
         + events

@@ -4,6 +4,7 @@
 //! know nothing about contexts or handles. Live spans live in [`crate::context`].
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
 use crate::attribute::AttrValue;
@@ -131,8 +132,9 @@ impl StatusCode {
 pub struct Status {
     /// The code.
     pub code: StatusCode,
-    /// A description, meaningful for `Error`.
-    pub message: String,
+    /// A description, meaningful for `Error`. A `Box<str>`, not a `String`: a word less on every
+    /// buffered span (see [`SpanData`]).
+    pub message: Box<str>,
 }
 
 /// Something that happened at a point in a span's life, such as an exception.
@@ -146,11 +148,60 @@ pub struct Event {
     pub attributes: Vec<(String, AttrValue)>,
 }
 
+/// A span's events, in order. Most spans have none, so they are held behind one pointer (a word
+/// in wasm memory) rather than in a `Vec`'s three (see [`SpanData`]). Reads as a slice.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[allow(clippy::box_collection)] // the box is the point: one word on a span without events
+pub struct Events(Option<Box<Vec<Event>>>);
+
+impl Events {
+    /// Adds an event at the end.
+    pub fn push(&mut self, event: Event) {
+        self.0.get_or_insert_with(Default::default).push(event);
+    }
+}
+
+impl Deref for Events {
+    type Target = [Event];
+    fn deref(&self) -> &[Event] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl DerefMut for Events {
+    fn deref_mut(&mut self) -> &mut [Event] {
+        self.0.as_deref_mut().map_or(&mut [], Vec::as_mut_slice)
+    }
+}
+
+impl From<Vec<Event>> for Events {
+    fn from(events: Vec<Event>) -> Events {
+        Events((!events.is_empty()).then(|| Box::new(events)))
+    }
+}
+
+impl FromIterator<Event> for Events {
+    fn from_iter<I: IntoIterator<Item = Event>>(events: I) -> Events {
+        events.into_iter().collect::<Vec<_>>().into()
+    }
+}
+
+impl<'a> IntoIterator for &'a Events {
+    type Item = &'a Event;
+    type IntoIter = std::slice::Iter<'a, Event>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// An attribute key. Shared, not copied: the keys the JS layer records are interned once, and
 /// every span that sets one holds the same allocation.
 pub type Key = Rc<str>;
 
 /// A finished span: everything the encoders need, nothing they do not.
+///
+/// Every buffered span holds one, so its size is memory per span: text the span may not have is a
+/// `Box<str>` (two words in wasm) rather than a `String` (three), and events sit behind a pointer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanData {
     /// The trace it belongs to.
@@ -168,13 +219,13 @@ pub struct SpanData {
     /// End, ns since the Unix epoch.
     pub end_ns: u64,
     /// Inputs as JSON text (`mlflow.spanInputs`).
-    pub inputs: Option<String>,
+    pub inputs: Option<Box<str>>,
     /// Outputs as JSON text (`mlflow.spanOutputs`).
-    pub outputs: Option<String>,
+    pub outputs: Option<Box<str>>,
     /// Other attributes, in the order first set; a key appears once.
     pub attributes: Vec<(Key, AttrValue)>,
     /// Events, in order.
-    pub events: Vec<Event>,
+    pub events: Events,
     /// Its status.
     pub status: Status,
 }

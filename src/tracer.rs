@@ -331,7 +331,7 @@ impl Tracer {
             inputs: None,
             outputs: None,
             attributes: Vec::new(),
-            events: Vec::new(),
+            events: Default::default(),
             status: Status::default(),
         });
         let state = self.traces.get_or_insert_with(trace_id, || TraceState {
@@ -486,7 +486,7 @@ impl Tracer {
         } else {
             &mut live.data.inputs
         };
-        *slot = Some(text);
+        *slot = Some(text.into_boxed_str());
         Ok(())
     }
 
@@ -545,7 +545,7 @@ impl Tracer {
         }
         live.data.status = Status {
             code,
-            message: message.to_owned(),
+            message: message.into(),
         };
         Ok(())
     }

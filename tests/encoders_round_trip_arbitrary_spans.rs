@@ -78,14 +78,14 @@ prop_compose! {
             span_type,
             start_ns,
             end_ns,
-            inputs,
-            outputs,
+            inputs: inputs.map(Into::into),
+            outputs: outputs.map(Into::into),
             attributes: attributes.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             events: events
                 .into_iter()
                 .map(|(name, time_ns, attributes)| Event { name, time_ns, attributes })
                 .collect(),
-            status: Status { code: StatusCode::from_i32(code), message },
+            status: Status { code: StatusCode::from_i32(code), message: message.into() },
         }
     }
 }
@@ -179,7 +179,7 @@ proptest! {
             inputs: None,
             outputs: None,
             attributes: vec![("x".into(), AttrValue::Double(x))],
-            events: vec![],
+            events: Default::default(),
             status: Status::default(),
         };
         let body = Encoder::new(Format::Json, &Resource::default()).encode(std::slice::from_ref(&span)).body;

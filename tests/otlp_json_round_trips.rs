@@ -43,10 +43,10 @@ fn sample_spans() -> Vec<SpanData> {
                     AttrValue::Json(r#"{"input_tokens":12}"#.into()),
                 ),
             ],
-            events: vec![],
+            events: Default::default(),
             status: Status {
                 code: StatusCode::Ok,
-                message: String::new(),
+                message: Box::default(),
             },
         },
         SpanData {
@@ -67,7 +67,8 @@ fn sample_spans() -> Vec<SpanData> {
                     ("exception.type".into(), AttrValue::Str("TypeError".into())),
                     ("exception.escaped".into(), AttrValue::Bool(false)),
                 ],
-            }],
+            }]
+            .into(),
             status: Status {
                 code: StatusCode::Error,
                 message: "TypeError: boom".into(),

@@ -94,10 +94,10 @@ pub fn span_to_wire(span: &SpanData) -> wire::Span {
         span.span_type.as_str(),
     ));
     if let Some(i) = &span.inputs {
-        attributes.push(wire::KeyValue::string("mlflow.spanInputs", i.as_str()));
+        attributes.push(wire::KeyValue::string("mlflow.spanInputs", &**i));
     }
     if let Some(o) = &span.outputs {
-        attributes.push(wire::KeyValue::string("mlflow.spanOutputs", o.as_str()));
+        attributes.push(wire::KeyValue::string("mlflow.spanOutputs", &**o));
     }
     attributes.extend(span.attributes.iter().map(|(k, v)| key_value(k, v)));
     wire::Span {
@@ -124,7 +124,7 @@ pub fn span_to_wire(span: &SpanData) -> wire::Span {
             .collect(),
         status: Some(wire::Status {
             code: span.status.code as i32,
-            message: span.status.message.clone(),
+            message: span.status.message.to_string(),
         }),
         flags: 0x100 | 1, // has-is-remote known (not remote), sampled
         ..Default::default()
@@ -879,10 +879,7 @@ mod tests {
             span_type: SpanType::parse("CHAT_MODEL"),
             start_ns: 0,
             end_ns: u64::MAX,
-            inputs: Some(format!(
-                "{{\"q\":{}}}",
-                serde_json::to_string(text).unwrap()
-            )),
+            inputs: Some(format!("{{\"q\":{}}}", serde_json::to_string(text).unwrap()).into()),
             outputs: None,
             attributes: vec![
                 ("s".into(), AttrValue::Str(text.to_owned())),
@@ -917,8 +914,9 @@ mod tests {
                         attributes: vec![],
                     },
                 ]
+                .into()
             } else {
-                vec![]
+                Default::default()
             },
             status: Status {
                 code: match status {
@@ -927,9 +925,9 @@ mod tests {
                     _ => StatusCode::Error,
                 },
                 message: if status == "unset" {
-                    String::new()
+                    Box::default()
                 } else {
-                    status.to_owned()
+                    status.into()
                 },
             },
         }
@@ -949,7 +947,7 @@ mod tests {
                     (key.as_str().into(), AttrValue::Str("v".repeat(v))),
                     (key.as_str().into(), AttrValue::text(&"w".repeat(v))),
                 ];
-                span.inputs = Some("i".repeat(v));
+                span.inputs = Some("i".repeat(v).into());
                 span.events[0].attributes = vec![(key.clone(), AttrValue::Str("e".repeat(v)))];
                 let enc = Encoder::new(Format::Protobuf, &resource());
                 let mut b = enc.builder(usize::MAX);
@@ -971,7 +969,7 @@ mod tests {
         let sized = |n: usize| {
             let mut span = sample(false, "", "", false);
             span.attributes.clear();
-            span.inputs = (n > 0).then(|| "i".repeat(n));
+            span.inputs = (n > 0).then(|| "i".repeat(n).into());
             span
         };
         let mut lengths = Vec::new();
