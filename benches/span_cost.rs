@@ -60,7 +60,7 @@ fn one_trace(t: &mut Tracer) {
         };
         let h = t.start_span(0, Parent::Current, name, kind).unwrap();
         for (k, v) in KEYS.iter().zip(VALUES) {
-            t.set_attribute(h, k, AttrValue::Str(v.to_owned())).unwrap();
+            t.set_attribute(h, k, AttrValue::Str(v.into())).unwrap();
         }
         *slot = h;
     }

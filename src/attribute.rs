@@ -16,20 +16,60 @@ pub const TRUNCATION_MARKER: &str = "…[edgetrace: truncated, original bytes: "
 /// Strings of up to [`SHORT`] bytes are best made with [`AttrValue::text`], which keeps them
 /// inline ([`AttrValue::Short`]): most attribute values are that short, and a span's values then
 /// cost no allocation of their own. A `Short` and a `Str` of the same text are equal.
+///
+/// Every buffered span holds one per attribute, so its size is memory per span: 12 bytes in wasm
+/// (text as `Box<str>`, numbers as [`Num`], which keeps them at 4-byte alignment), so that with
+/// its key an attribute takes 20 bytes rather than 24.
 #[derive(Debug, Clone)]
 pub enum AttrValue {
     /// A string.
-    Str(String),
+    Str(Box<str>),
     /// A string of at most [`SHORT`] bytes, held inline.
     Short(ShortText),
     /// A 64-bit integer.
-    Int(i64),
+    Int(Num<i64>),
     /// A 64-bit float.
-    Double(f64),
+    Double(Num<f64>),
     /// A boolean.
     Bool(bool),
     /// JSON text, sent as a string value (MLflow reads such strings back as JSON).
-    Json(String),
+    Json(Box<str>),
+}
+
+/// An 8-byte number held at 4-byte alignment: in an [`AttrValue`], an `i64` or `f64` would align
+/// the whole enum, and each attribute of each buffered span, to 8 bytes. Read it with `get`.
+#[derive(Clone, Copy, Default)]
+#[repr(C, packed(4))]
+pub struct Num<T: Copy>(T);
+
+impl<T: Copy> Num<T> {
+    /// `v`, held at 4-byte alignment.
+    pub const fn new(v: T) -> Num<T> {
+        Num(v)
+    }
+
+    /// The number.
+    pub fn get(self) -> T {
+        self.0
+    }
+}
+
+impl<T: Copy + PartialEq> PartialEq for Num<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl<T: Copy + core::fmt::Debug> core::fmt::Debug for Num<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
+impl<T: Copy> From<T> for Num<T> {
+    fn from(v: T) -> Num<T> {
+        Num(v)
+    }
 }
 
 impl AttrValue {
@@ -39,7 +79,7 @@ impl AttrValue {
     pub fn text(s: &str) -> AttrValue {
         match ShortText::new(s) {
             Some(t) => AttrValue::Short(t),
-            None => AttrValue::Str(crate::text::owned(s)),
+            None => AttrValue::Str(crate::text::owned(s).into_boxed_str()),
         }
     }
 
@@ -62,18 +102,27 @@ impl AttrValue {
     }
 
     fn apply(&mut self, limits: &Limits) -> bool {
+        let max = limits.max_value_bytes;
         match self {
-            AttrValue::Str(s) => truncate_text(s, limits.max_value_bytes),
-            AttrValue::Short(t) if t.len() > limits.max_value_bytes => {
+            AttrValue::Str(s) if s.len() > max => cut_boxed(s, |t| truncate_text(t, max)),
+            AttrValue::Short(t) if t.len() > max => {
                 let mut s = t.as_str().to_owned();
-                let cut = truncate_text(&mut s, limits.max_value_bytes);
-                *self = AttrValue::Str(s);
+                let cut = truncate_text(&mut s, max);
+                *self = AttrValue::Str(s.into_boxed_str());
                 cut
             }
-            AttrValue::Json(s) => truncate_json(s, limits.max_value_bytes),
+            AttrValue::Json(s) if s.len() > max => cut_boxed(s, |t| truncate_json(t, max)),
             _ => false,
         }
     }
+}
+
+/// `cut` applied to boxed text, through a `String`.
+fn cut_boxed(s: &mut Box<str>, cut: impl FnOnce(&mut String) -> bool) -> bool {
+    let mut t = String::from(core::mem::take(s));
+    let was_cut = cut(&mut t);
+    *s = t.into_boxed_str();
+    was_cut
 }
 
 impl PartialEq for AttrValue {
@@ -89,8 +138,8 @@ impl PartialEq for AttrValue {
 }
 
 /// The most bytes a string value held inline ([`AttrValue::Short`]) has: with its length and the
-/// enum's tag, it takes the 16 bytes an `AttrValue` takes anyway in wasm32.
-pub const SHORT: usize = 14;
+/// enum's tag, it takes the 12 bytes an `AttrValue` takes anyway in wasm32.
+pub const SHORT: usize = 10;
 
 /// A string of at most [`SHORT`] bytes, held inline.
 #[derive(Clone, Copy)]
@@ -111,7 +160,7 @@ impl ShortText {
         if n > 0 {
             // By fixed-size moves: a copy of a length known only at run time is a `memory.copy`
             // in wasm, a call out of the module in V8.
-            // SAFETY: `b` holds `n` bytes, `bytes` has room for SHORT >= n, and n is 1..=14.
+            // SAFETY: `b` holds `n` bytes, `bytes` has room for SHORT >= n, and n is 1..=10.
             unsafe { crate::text::copy_short(b.as_ptr(), bytes.as_mut_ptr(), n) };
         }
         Some(ShortText {
@@ -153,25 +202,25 @@ impl core::fmt::Debug for ShortText {
 
 impl From<&str> for AttrValue {
     fn from(s: &str) -> Self {
-        AttrValue::Str(s.to_owned())
+        AttrValue::Str(s.into())
     }
 }
 
 impl From<String> for AttrValue {
     fn from(s: String) -> Self {
-        AttrValue::Str(s)
+        AttrValue::Str(s.into_boxed_str())
     }
 }
 
 impl From<i64> for AttrValue {
     fn from(n: i64) -> Self {
-        AttrValue::Int(n)
+        AttrValue::Int(Num(n))
     }
 }
 
 impl From<f64> for AttrValue {
     fn from(n: f64) -> Self {
-        AttrValue::Double(n)
+        AttrValue::Double(Num(n))
     }
 }
 
@@ -327,22 +376,18 @@ mod tests {
                 let v = AttrValue::text(s);
                 assert_eq!(matches!(v, AttrValue::Short(_)), s.len() <= SHORT, "{s:?}");
                 assert_eq!(v.as_str(), Some(s));
-                assert_eq!(v, AttrValue::Str(s.to_owned()));
-                assert_eq!(AttrValue::Str(s.to_owned()), v);
-                assert_ne!(
-                    v,
-                    AttrValue::Json(s.to_owned()),
-                    "JSON text is another value"
-                );
+                assert_eq!(v, AttrValue::Str(s.into()));
+                assert_eq!(AttrValue::Str(s.into()), v);
+                assert_ne!(v, AttrValue::Json(s.into()), "JSON text is another value");
                 assert_ne!(v, AttrValue::text(&[s, "x"].concat()));
             }
         }
         assert_eq!(
             std::mem::size_of::<AttrValue>(),
             if cfg!(target_pointer_width = "32") {
-                16
+                12
             } else {
-                32
+                24
             }
         );
     }
@@ -353,9 +398,10 @@ mod tests {
             max_value_bytes: 6,
             ..Limits::default()
         };
-        let text = "été 12 bytes";
+        let text = "été 1234"; // 10 bytes, held inline
+        assert_eq!(text.len(), SHORT);
         let mut short = AttrValue::text(text);
-        let mut long = AttrValue::Str(text.to_owned());
+        let mut long = AttrValue::Str(text.into());
         assert!(matches!(short, AttrValue::Short(_)));
         assert_eq!(limits.bound(&mut short), limits.bound(&mut long));
         assert_eq!(short, long);

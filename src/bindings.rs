@@ -379,9 +379,7 @@ impl Core {
 
     /// Sets a string attribute.
     pub fn set_str(&mut self, h: u32, key: &str, value: &str) -> bool {
-        let r = self
-            .t
-            .set_attribute(h, key, AttrValue::Str(value.to_owned()));
+        let r = self.t.set_attribute(h, key, AttrValue::Str(value.into()));
         self.ok(r)
     }
 

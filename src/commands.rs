@@ -173,10 +173,10 @@ impl<'a> Reader<'a> {
     fn value(&mut self) -> Option<AttrValue> {
         Some(match self.u8()? {
             0 => AttrValue::text(self.text()?),
-            1 => AttrValue::Int(i64::from_le_bytes(self.take(8)?.try_into().ok()?)),
-            2 => AttrValue::Double(self.f64()?),
+            1 => AttrValue::Int(i64::from_le_bytes(self.take(8)?.try_into().ok()?).into()),
+            2 => AttrValue::Double(self.f64()?.into()),
             3 => AttrValue::Bool(self.u8()? != 0),
-            4 => AttrValue::Json(self.text()?.to_owned()),
+            4 => AttrValue::Json(self.text()?.into()),
             _ => return None,
         })
     }
@@ -241,11 +241,11 @@ impl Writer {
             }
             AttrValue::Int(i) => {
                 self.bytes.push(1);
-                self.bytes.extend_from_slice(&i.to_le_bytes());
+                self.bytes.extend_from_slice(&i.get().to_le_bytes());
             }
             AttrValue::Double(d) => {
                 self.bytes.push(2);
-                self.bytes.extend_from_slice(&d.to_le_bytes());
+                self.bytes.extend_from_slice(&d.get().to_le_bytes());
             }
             AttrValue::Bool(b) => {
                 self.bytes.push(3);
@@ -292,9 +292,9 @@ pub fn ms_to_ns(ms: f64) -> u64 {
 /// A JS number as an attribute: integral values within ±2^53 as integers, others as doubles.
 pub fn number(value: f64) -> AttrValue {
     if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
-        AttrValue::Int(value as i64)
+        AttrValue::Int((value as i64).into())
     } else {
-        AttrValue::Double(value)
+        AttrValue::Double(value.into())
     }
 }
 
@@ -981,7 +981,7 @@ mod tests {
         let mut w = W::default();
         w.u32(4);
         field(&mut w, 0, "serviceName", &AttrValue::from("svc"));
-        field(&mut w, 0, "maxEvents", &AttrValue::Int(7));
+        field(&mut w, 0, "maxEvents", &AttrValue::Int(7.into()));
         field(&mut w, 1, "region", &AttrValue::from("eu"));
         field(&mut w, 1, "region", &AttrValue::from("us"));
         let c = crate::config::Config::from_fields(config_fields(&w.0).unwrap()).unwrap();
@@ -999,7 +999,7 @@ mod tests {
         assert!(config_fields(&more).is_err(), "trailing bytes");
         let mut w = W::default();
         w.u32(1);
-        field(&mut w, 0, "maxEvents", &AttrValue::Double(0.5));
+        field(&mut w, 0, "maxEvents", &AttrValue::Double(0.5.into()));
         let e = crate::config::Config::from_fields(config_fields(&w.0).unwrap()).unwrap_err();
         assert!(e.to_string().contains("maxEvents"), "{e}");
     }

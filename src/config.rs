@@ -80,13 +80,13 @@ pub fn attrs_from_json(members: &[(String, Value<'_>)]) -> Vec<(String, AttrValu
 /// A JSON value as an attribute: strings, booleans and numbers as themselves, the rest as JSON.
 pub fn attr_from_json(v: &Value<'_>) -> AttrValue {
     match v {
-        Value::Str(s) => AttrValue::Str(s.clone()),
+        Value::Str(s) => AttrValue::Str(s.clone().into()),
         Value::Bool(b) => AttrValue::Bool(*b),
         Value::Num(_) => match v.as_i64() {
-            Some(i) => AttrValue::Int(i),
-            None => AttrValue::Double(v.as_f64().unwrap_or(f64::NAN)),
+            Some(i) => AttrValue::Int(i.into()),
+            None => AttrValue::Double(v.as_f64().unwrap_or(f64::NAN).into()),
         },
-        other => AttrValue::Json(other.to_json()),
+        other => AttrValue::Json(other.to_json().into()),
     }
 }
 
@@ -150,8 +150,8 @@ impl Config {
             };
             let size = |slot: &mut usize| -> Result<(), Error> {
                 let n = match v {
-                    AttrValue::Int(n) => n as f64,
-                    AttrValue::Double(d) => d,
+                    AttrValue::Int(n) => n.get() as f64,
+                    AttrValue::Double(d) => d.get(),
                     _ => return Err(bad(cat(&[&key, " must be a number"]))),
                 };
                 if n.fract() != 0.0 || !n.is_finite() {
@@ -167,7 +167,7 @@ impl Config {
             match key.as_str() {
                 "serviceName" => match v {
                     AttrValue::Str(s) => service_name = Some(s),
-                    AttrValue::Short(s) => service_name = Some(s.as_str().to_owned()),
+                    AttrValue::Short(s) => service_name = Some(s.as_str().into()),
                     _ => return Err(bad("serviceName must be a string".into())),
                 },
                 "resourceAttributes" => {
@@ -175,8 +175,8 @@ impl Config {
                 }
                 "sampleRatio" => {
                     let r = match v {
-                        AttrValue::Int(n) => n as f64,
-                        AttrValue::Double(d) => d,
+                        AttrValue::Int(n) => n.get() as f64,
+                        AttrValue::Double(d) => d.get(),
                         _ => return Err(bad("sampleRatio must be a number".into())),
                     };
                     if !(0.0..=1.0).contains(&r) {

@@ -150,14 +150,14 @@ impl TraceInfo {
     pub fn root_attributes(&self) -> Vec<(String, AttrValue)> {
         let mut out = Vec::new();
         for (k, v) in self.tags.iter() {
-            out.push((cat(&[TAG_PREFIX, k]), AttrValue::Str(v.to_owned())));
+            out.push((cat(&[TAG_PREFIX, k]), AttrValue::Str(v.into())));
         }
         for (k, v) in self.metadata.iter() {
-            out.push((cat(&[METADATA_PREFIX, k]), AttrValue::Str(v.to_owned())));
+            out.push((cat(&[METADATA_PREFIX, k]), AttrValue::Str(v.into())));
         }
         let mut put = |key: &str, v: &Option<String>| {
             if let Some(v) = v {
-                out.push((key.to_owned(), AttrValue::Str(v.clone())));
+                out.push((key.to_owned(), AttrValue::Str(v.clone().into())));
             }
         };
         put("session.id", &self.session_id);

@@ -30,7 +30,6 @@ use crate::otlp::{Encoder, Format, Payload};
 use crate::propagation::{format_traceparent, RemoteParent};
 use crate::span::{Event, Key, SpanData, SpanType, Status, StatusCode};
 use crate::trace::{TraceInfo, TraceUpdate};
-use std::rc::Rc;
 
 /// What a new span nests under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,15 +418,16 @@ impl Tracer {
         }
         if live.dropped_attributes > 0 {
             let n = i64::from(live.dropped_attributes);
-            live.data
-                .attributes
-                .push(("edgetrace.dropped_attributes".into(), AttrValue::Int(n)));
+            live.data.attributes.push((
+                "edgetrace.dropped_attributes".into(),
+                AttrValue::Int(n.into()),
+            ));
         }
         if live.dropped_events > 0 {
             let n = i64::from(live.dropped_events);
             live.data
                 .attributes
-                .push(("edgetrace.dropped_events".into(), AttrValue::Int(n)));
+                .push(("edgetrace.dropped_events".into(), AttrValue::Int(n.into())));
         }
         if !live.sampled {
             self.queue.count_dropped(DropReason::SampledOut, 1);
@@ -599,16 +599,16 @@ impl Tracer {
         stack: &str,
     ) -> Result<(), Error> {
         let mut attrs = vec![
-            ("exception.type".to_owned(), AttrValue::Str(kind.to_owned())),
+            ("exception.type".to_owned(), AttrValue::Str(kind.into())),
             (
                 "exception.message".to_owned(),
-                AttrValue::Str(message.to_owned()),
+                AttrValue::Str(message.into()),
             ),
         ];
         if !stack.is_empty() {
             attrs.push((
                 "exception.stacktrace".to_owned(),
-                AttrValue::Str(stack.to_owned()),
+                AttrValue::Str(stack.into()),
             ));
         }
         self.add_event(h, "exception", attrs)?;
@@ -733,7 +733,7 @@ fn set_attr(
     let attrs = &mut live.data.attributes;
     if let Some(slot) = attrs
         .iter_mut()
-        .find(|(k, _)| Rc::ptr_eq(k, &key) || same_text(k, &key))
+        .find(|(k, _)| Key::ptr_eq(k, &key) || same_text(k, &key))
     {
         slot.1 = value;
     } else if attrs.len() >= limits.max_attributes {
@@ -770,7 +770,8 @@ mod tests {
                 .unwrap();
             for i in 0..n {
                 let key = crate::text::cat(&["k", &crate::text::dec(i)]);
-                t.set_attribute(h, &key, AttrValue::Int(i as i64)).unwrap();
+                t.set_attribute(h, &key, AttrValue::Int((i as i64).into()))
+                    .unwrap();
             }
             t.end_span(h).unwrap();
         }
@@ -780,7 +781,8 @@ mod tests {
             .unwrap();
         let keys = ["ab", "ba", "abc", "abd", "xbc", "ab"];
         for (i, key) in keys.iter().enumerate() {
-            t.set_attribute(h, key, AttrValue::Int(i as i64)).unwrap();
+            t.set_attribute(h, key, AttrValue::Int((i as i64).into()))
+                .unwrap();
         }
         t.end_span(h).unwrap();
         let queued: Vec<_> = t.queue.spans().collect();
@@ -792,7 +794,7 @@ mod tests {
             .collect();
         let want: Vec<_> = [("ab", 5), ("ba", 1), ("abc", 2), ("abd", 3), ("xbc", 4)]
             .into_iter()
-            .map(|(k, v)| (k, AttrValue::Int(v)))
+            .map(|(k, v)| (k, AttrValue::Int(v.into())))
             .collect();
         assert_eq!(got, want);
         let queued = &queued[..queued.len() - 1];
@@ -803,7 +805,7 @@ mod tests {
             assert_eq!(attrs.capacity(), n, "no spare slot");
             for (i, (k, v)) in attrs.iter().enumerate() {
                 assert_eq!(&**k, crate::text::cat(&["k", &crate::text::dec(i)]));
-                assert_eq!(*v, AttrValue::Int(i as i64));
+                assert_eq!(*v, AttrValue::Int((i as i64).into()));
             }
         }
     }

@@ -24,7 +24,7 @@ fn every_handle_op_fails(t: &mut Tracer, h: u32) {
         ("set_outputs", t.set_outputs(h, &big)),
         (
             "set_attribute",
-            t.set_attribute(h, "k", AttrValue::Str(big.clone())),
+            t.set_attribute(h, "k", AttrValue::Str(big.clone().into())),
         ),
         ("set_name", t.set_name(h, &big)),
         ("set_span_type", t.set_span_type(h, SpanType::Tool)),
@@ -195,16 +195,17 @@ fn huge_values_are_cut_and_marked_and_the_rest_of_the_trace_is_kept() {
         .unwrap();
     let huge_json = serde_json::json!({ "text": "y".repeat(1 << 20) }).to_string();
     t.set_inputs(child, &huge_json).unwrap();
-    t.set_attribute(child, "big", AttrValue::Str("z".repeat(100_000)))
+    t.set_attribute(child, "big", AttrValue::Str("z".repeat(100_000).into()))
         .unwrap();
     t.set_attribute(
         child,
         "big_json",
-        AttrValue::Json(format!("[\"{}\"]", "w".repeat(50_000))),
+        AttrValue::Json(format!("[\"{}\"]", "w".repeat(50_000)).into()),
     )
     .unwrap();
     t.set_name(child, &"n".repeat(5_000)).unwrap();
-    t.set_attribute(child, "small", AttrValue::Int(7)).unwrap();
+    t.set_attribute(child, "small", AttrValue::Int(7.into()))
+        .unwrap();
     t.set_outputs(child, "{\"ok\":true}").unwrap();
     t.end_span(child).unwrap();
     t.end_span(root).unwrap();
@@ -219,10 +220,11 @@ fn huge_values_are_cut_and_marked_and_the_rest_of_the_trace_is_kept() {
             .start_span(0, Parent::Current, "child", SpanType::Llm)
             .unwrap();
         t2.set_inputs(c, &huge_json).unwrap();
-        t2.set_attribute(c, "big", AttrValue::Str("z".repeat(100_000)))
+        t2.set_attribute(c, "big", AttrValue::Str("z".repeat(100_000).into()))
             .unwrap();
         t2.set_name(c, &"n".repeat(5_000)).unwrap();
-        t2.set_attribute(c, "small", AttrValue::Int(7)).unwrap();
+        t2.set_attribute(c, "small", AttrValue::Int(7.into()))
+            .unwrap();
         t2.end_span(c).unwrap();
         t2.end_span(r).unwrap();
         let payloads = drain(&mut t2, format);

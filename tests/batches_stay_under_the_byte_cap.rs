@@ -22,7 +22,7 @@ fn end_many(t: &mut Tracer, n: usize) {
             .start_span(0, Parent::Current, &format!("span-{i}"), SpanType::Tool)
             .unwrap();
         let size = (i * 7919) % 3_000;
-        t.set_attribute(h, "payload", AttrValue::Str("p".repeat(size)))
+        t.set_attribute(h, "payload", AttrValue::Str("p".repeat(size).into()))
             .unwrap();
         t.set_inputs(h, &format!("{{\"i\":{i}}}")).unwrap();
         t.end_span(h).unwrap();
@@ -36,7 +36,7 @@ fn end_roots(t: &mut Tracer, n: usize, key: &str, value: &str) {
         let h = t
             .start_span(0, Parent::Root, &format!("s{i}"), SpanType::Chain)
             .unwrap();
-        t.set_attribute(h, key, AttrValue::Str(value.to_string()))
+        t.set_attribute(h, key, AttrValue::Str(value.to_string().into()))
             .unwrap();
         t.end_span(h).unwrap();
     }
@@ -153,7 +153,7 @@ fn a_span_bigger_than_the_cap_travels_alone_marked_oversize() {
     let big = t
         .start_span(0, Parent::Current, "big", SpanType::Tool)
         .unwrap();
-    t.set_attribute(big, "blob", AttrValue::Str("b".repeat(100_000)))
+    t.set_attribute(big, "blob", AttrValue::Str("b".repeat(100_000).into()))
         .unwrap();
     t.end_span(big).unwrap();
     t.end_span(root).unwrap();
@@ -244,7 +244,7 @@ fn the_queue_byte_limit_drops_and_counts_by_reason() {
     let h = t
         .start_span(0, Parent::Root, "huge", SpanType::Chain)
         .unwrap();
-    t.set_attribute(h, "blob", AttrValue::Str("x".repeat(20_000)))
+    t.set_attribute(h, "blob", AttrValue::Str("x".repeat(20_000).into()))
         .unwrap();
     t.end_span(h).unwrap();
     assert_eq!(t.queued(), 0);

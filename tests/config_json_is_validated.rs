@@ -141,8 +141,8 @@ fn resource_attributes_keep_their_types_and_reach_the_resource() {
             .map(|(_, v)| v.clone())
     };
     assert_eq!(attr("s"), Some(AttrValue::Str("x".into())));
-    assert_eq!(attr("i"), Some(AttrValue::Int(3)));
-    assert_eq!(attr("d"), Some(AttrValue::Double(2.5)));
+    assert_eq!(attr("i"), Some(AttrValue::Int(3.into())));
+    assert_eq!(attr("d"), Some(AttrValue::Double(2.5.into())));
     assert_eq!(attr("b"), Some(AttrValue::Bool(true)));
     assert_eq!(attr("o"), Some(AttrValue::Json(r#"{"k":[1,2]}"#.into())));
 
@@ -185,10 +185,10 @@ fn limits_from_json_apply_to_spans() {
         .start_span(0, Parent::Current, "s", SpanType::Chain)
         .unwrap();
     for k in ["a", "b", "c", "d"] {
-        t.set_attribute(h, k, AttrValue::Str("v".repeat(500)))
+        t.set_attribute(h, k, AttrValue::Str("v".repeat(500).into()))
             .unwrap();
     }
-    t.set_attribute(h, "a", AttrValue::Int(1)).unwrap(); // replacing a key is always allowed
+    t.set_attribute(h, "a", AttrValue::Int(1.into())).unwrap(); // replacing a key is always allowed
     t.add_event(h, "one", vec![]).unwrap();
     t.add_event(h, "two", vec![]).unwrap();
     t.add_event(h, "three", vec![]).unwrap();

@@ -24,18 +24,18 @@ fn text() -> impl Strategy<Value = String> {
 
 fn attr_value() -> impl Strategy<Value = AttrValue> {
     prop_oneof![
-        text().prop_map(AttrValue::Str),
-        any::<i64>().prop_map(AttrValue::Int),
-        any::<f64>().prop_map(AttrValue::Double),
+        text().prop_map(AttrValue::from),
+        any::<i64>().prop_map(AttrValue::from),
+        any::<f64>().prop_map(AttrValue::from),
         prop_oneof![
             Just(f64::NAN),
             Just(f64::INFINITY),
             Just(f64::NEG_INFINITY),
             Just(-0.0)
         ]
-        .prop_map(AttrValue::Double),
+        .prop_map(AttrValue::from),
         any::<bool>().prop_map(AttrValue::Bool),
-        text().prop_map(|s| AttrValue::Json(serde_json::json!({ "v": s }).to_string())),
+        text().prop_map(|s| AttrValue::Json(serde_json::json!({ "v": s }).to_string().into())),
     ]
 }
 
@@ -178,7 +178,7 @@ proptest! {
             end_ns: 0,
             inputs: None,
             outputs: None,
-            attributes: vec![("x".into(), AttrValue::Double(x))],
+            attributes: vec![("x".into(), AttrValue::Double(x.into()))],
             events: Default::default(),
             status: Status::default(),
         };

@@ -44,9 +44,9 @@ fn scenario(format: Format) -> Payload {
         .unwrap();
     t.set_attribute(root, "app.version", AttrValue::Str("1.2.3".into()))
         .unwrap();
-    t.set_attribute(root, "app.retries", AttrValue::Int(2))
+    t.set_attribute(root, "app.retries", AttrValue::Int(2.into()))
         .unwrap();
-    t.set_attribute(root, "app.temperature", AttrValue::Double(0.25))
+    t.set_attribute(root, "app.temperature", AttrValue::Double(0.25.into()))
         .unwrap();
     t.set_attribute(root, "app.cached", AttrValue::Bool(false))
         .unwrap();

@@ -189,7 +189,7 @@ fn garbled_truncated_and_non_utf8_streams_mark_the_span_and_keep_what_was_read()
     );
     assert!(out.error.is_some());
     let n = match attr(&out, "edgetrace.llm.parse_error_count") {
-        Some(AttrValue::Int(n)) => *n,
+        Some(AttrValue::Int(n)) => n.get(),
         other => panic!("{other:?}"),
     };
     assert!(
@@ -293,8 +293,8 @@ fn a_calls_commands_set_its_span_in_the_core() {
         )
         .write(h2, &mut w);
     // Every value type, and a command for a span that is gone: counted, the rest applied.
-    w.attr(h2, "n.int", &AttrValue::Int(-7));
-    w.attr(h2, "n.double", &AttrValue::Double(0.25));
+    w.attr(h2, "n.int", &AttrValue::Int((-7).into()));
+    w.attr(h2, "n.double", &AttrValue::Double(0.25.into()));
     w.attr(h2, "n.bool", &AttrValue::Bool(true));
     w.attr(h2, "n.json", &AttrValue::Json("[1,2]".into()));
     w.attr(999, "lost", &AttrValue::Bool(true));

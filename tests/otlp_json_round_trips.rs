@@ -29,14 +29,14 @@ fn sample_spans() -> Vec<SpanData> {
             outputs: Some(r#""MLflow is…""#.into()),
             attributes: vec![
                 ("str".into(), AttrValue::Str("héllo \"x\"".into())),
-                ("int".into(), AttrValue::Int(i64::MIN)),
-                ("big".into(), AttrValue::Int(i64::MAX)),
-                ("double".into(), AttrValue::Double(0.1)),
-                ("neg_zero".into(), AttrValue::Double(-0.0)),
-                ("tiny".into(), AttrValue::Double(5e-324)),
-                ("nan".into(), AttrValue::Double(f64::NAN)),
-                ("inf".into(), AttrValue::Double(f64::INFINITY)),
-                ("ninf".into(), AttrValue::Double(f64::NEG_INFINITY)),
+                ("int".into(), AttrValue::Int(i64::MIN.into())),
+                ("big".into(), AttrValue::Int(i64::MAX.into())),
+                ("double".into(), AttrValue::Double(0.1.into())),
+                ("neg_zero".into(), AttrValue::Double((-0.0).into())),
+                ("tiny".into(), AttrValue::Double((5e-324).into())),
+                ("nan".into(), AttrValue::Double(f64::NAN.into())),
+                ("inf".into(), AttrValue::Double(f64::INFINITY.into())),
+                ("ninf".into(), AttrValue::Double(f64::NEG_INFINITY.into())),
                 ("bool".into(), AttrValue::Bool(true)),
                 (
                     "json".into(),
@@ -82,7 +82,7 @@ fn resource() -> Resource {
         service_name: "round-trip".into(),
         attributes: vec![
             ("host.arch".into(), AttrValue::Str("wasm32".into())),
-            ("n".into(), AttrValue::Int(1)),
+            ("n".into(), AttrValue::Int(1.into())),
         ],
     }
 }
@@ -332,7 +332,8 @@ fn a_tracer_batch_decodes_the_same_in_both_formats() {
         let c = t
             .start_span(0, Parent::Current, "c", SpanType::Llm)
             .unwrap();
-        t.set_attribute(c, "x", AttrValue::Double(1.5)).unwrap();
+        t.set_attribute(c, "x", AttrValue::Double(1.5.into()))
+            .unwrap();
         clock.advance(7);
         t.record_exception(c, "E", "bad", "at f").unwrap();
         t.end_span(c).unwrap();

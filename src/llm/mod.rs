@@ -262,7 +262,7 @@ impl LlmCall {
             if let Some(tools) = tool_definitions(format, r) {
                 out.attributes.push((
                     "mlflow.chat.tools".into(),
-                    AttrValue::Json(tools.to_string()),
+                    AttrValue::Json(tools.to_string().into()),
                 ));
             }
             let params: serde_json::Map<String, Value> = r
@@ -280,7 +280,7 @@ impl LlmCall {
             if !params.is_empty() {
                 out.attributes.push((
                     "edgetrace.llm.request_params".into(),
-                    AttrValue::Json(Value::Object(params).to_string()),
+                    AttrValue::Json(Value::Object(params).to_string().into()),
                 ));
             }
         }
@@ -298,7 +298,7 @@ impl LlmCall {
         ));
         if let Some(m) = &call.model {
             out.attributes
-                .push(("mlflow.llm.model".into(), AttrValue::Str(m.clone())));
+                .push(("mlflow.llm.model".into(), AttrValue::Str(m.clone().into())));
         }
         out.attributes.push((
             "edgetrace.llm.stream".into(),
@@ -411,13 +411,13 @@ impl LlmCall {
         let mut out = self.common(status, usage, finish, now_ns, prices);
         out.attributes.push((
             "edgetrace.llm.chunks".into(),
-            AttrValue::Int(self.chunks as i64),
+            AttrValue::Int((self.chunks as i64).into()),
         ));
         if let Some(t) = self.first_chunk_ns {
             let ms = (t.saturating_sub(self.start_ns)) as f64 / 1e6;
             out.attributes.push((
                 "edgetrace.llm.time_to_first_token_ms".into(),
-                AttrValue::Double(ms),
+                AttrValue::Double(ms.into()),
             ));
         }
         let how = match end {
@@ -532,28 +532,32 @@ impl LlmCall {
         let mut out = Outcome::default();
         out.attributes.push((
             "http.response.status_code".into(),
-            AttrValue::Int(i64::from(status)),
+            AttrValue::Int(i64::from(status).into()),
         ));
         let ms = (now_ns.saturating_sub(self.start_ns)) as f64 / 1e6;
-        out.attributes
-            .push(("edgetrace.llm.latency_ms".into(), AttrValue::Double(ms)));
+        out.attributes.push((
+            "edgetrace.llm.latency_ms".into(),
+            AttrValue::Double(ms.into()),
+        ));
         if let Some(m) = &self.model {
             out.attributes
-                .push(("mlflow.llm.model".into(), AttrValue::Str(m.clone())));
+                .push(("mlflow.llm.model".into(), AttrValue::Str(m.clone().into())));
         }
         if let Some(f) = finish {
-            out.attributes
-                .push(("edgetrace.llm.finish_reason".into(), AttrValue::Str(f)));
+            out.attributes.push((
+                "edgetrace.llm.finish_reason".into(),
+                AttrValue::Str(f.into()),
+            ));
         }
         if !usage.is_empty() {
             out.attributes.push((
                 "mlflow.chat.tokenUsage".into(),
-                AttrValue::Json(usage.to_mlflow().to_string()),
+                AttrValue::Json(usage.to_mlflow().to_string().into()),
             ));
             if let Some(r) = usage.reasoning {
                 out.attributes.push((
                     "edgetrace.llm.reasoning_tokens".into(),
-                    AttrValue::Int(r as i64),
+                    AttrValue::Int((r as i64).into()),
                 ));
             }
             let cached_in_input = self.format != Format::Anthropic;
@@ -562,8 +566,10 @@ impl LlmCall {
                 .as_deref()
                 .and_then(|m| prices.cost(m, &usage, cached_in_input))
             {
-                out.attributes
-                    .push(("mlflow.llm.cost".into(), AttrValue::Json(c.to_string())));
+                out.attributes.push((
+                    "mlflow.llm.cost".into(),
+                    AttrValue::Json(c.to_string().into()),
+                ));
             }
         }
         out
@@ -573,11 +579,11 @@ impl LlmCall {
         if self.parse_error_count > 0 {
             out.attributes.push((
                 "edgetrace.llm.parse_error_count".into(),
-                AttrValue::Int(self.parse_error_count as i64),
+                AttrValue::Int((self.parse_error_count as i64).into()),
             ));
             out.attributes.push((
                 "edgetrace.llm.parse_errors".into(),
-                AttrValue::Json(json!(self.parse_errors).to_string()),
+                AttrValue::Json(json!(self.parse_errors).to_string().into()),
             ));
         }
     }

@@ -74,10 +74,10 @@ pub struct Payload {
 pub fn key_value(key: &str, value: &AttrValue) -> wire::KeyValue {
     use wire::Value as V;
     let v = match value {
-        AttrValue::Str(s) | AttrValue::Json(s) => V::StringValue(s.clone()),
+        AttrValue::Str(s) | AttrValue::Json(s) => V::StringValue(s.to_string()),
         AttrValue::Short(s) => V::StringValue(s.as_str().to_owned()),
-        AttrValue::Int(n) => V::IntValue(*n),
-        AttrValue::Double(n) => V::DoubleValue(*n),
+        AttrValue::Int(n) => V::IntValue(n.get()),
+        AttrValue::Double(n) => V::DoubleValue(n.get()),
         AttrValue::Bool(b) => V::BoolValue(*b),
     };
     wire::KeyValue {
@@ -152,7 +152,7 @@ const SCOPE_NAME: &str = "edgetrace";
 fn resource_attributes(resource: &Resource) -> Vec<(&str, AttrValue)> {
     let mut attrs = vec![(
         "service.name",
-        AttrValue::Str(resource.service_name.clone()),
+        AttrValue::Str(resource.service_name.clone().into()),
     )];
     attrs.extend(
         resource
@@ -417,7 +417,7 @@ mod pb {
         match v {
             AttrValue::Str(s) | AttrValue::Json(s) => 1 + varint_len(s.len() as u64) + s.len(),
             AttrValue::Short(s) => 1 + varint_len(s.len() as u64) + s.len(),
-            AttrValue::Int(n) => 1 + varint_len(*n as u64),
+            AttrValue::Int(n) => 1 + varint_len(n.get() as u64),
             AttrValue::Double(_) => 9,
             AttrValue::Bool(_) => 2,
         }
@@ -473,11 +473,11 @@ mod pb {
             }
             AttrValue::Int(n) => {
                 key(out, 3, VARINT);
-                varint(out, *n as u64);
+                varint(out, n.get() as u64);
             }
             AttrValue::Double(d) => {
                 key(out, 4, FIXED64);
-                out.extend_from_slice(&d.to_bits().to_le_bytes());
+                out.extend_from_slice(&d.get().to_bits().to_le_bytes());
             }
         }
     }
@@ -670,22 +670,24 @@ mod json {
         out.extend_from_slice(b",\"value\":{");
         match value {
             AttrValue::Int(n) => {
+                let n = n.get();
                 out.extend_from_slice(b"\"intValue\":\"");
-                if *n < 0 {
+                if n < 0 {
                     out.push(b'-');
                 }
                 decimal(out, n.unsigned_abs());
                 out.push(b'"');
             }
             AttrValue::Double(d) => {
+                let d = d.get();
                 out.extend_from_slice(b"\"doubleValue\":");
                 if d.is_finite() {
                     // serde_json's own float formatting (zmij), so the text is exactly what
                     // serde_json writes.
-                    out.extend_from_slice(zmij::Buffer::new().format_finite(*d).as_bytes());
+                    out.extend_from_slice(zmij::Buffer::new().format_finite(d).as_bytes());
                 } else if d.is_nan() {
                     out.extend_from_slice(b"\"NaN\"");
-                } else if *d > 0.0 {
+                } else if d > 0.0 {
                     out.extend_from_slice(b"\"Infinity\"");
                 } else {
                     out.extend_from_slice(b"\"-Infinity\"");
@@ -863,7 +865,7 @@ mod tests {
             service_name: "svc".into(),
             attributes: vec![
                 ("deployment".into(), AttrValue::Str("test".into())),
-                ("n".into(), AttrValue::Int(-3)),
+                ("n".into(), AttrValue::Int((-3).into())),
             ],
         }
     }
@@ -882,21 +884,21 @@ mod tests {
             inputs: Some(format!("{{\"q\":{}}}", serde_json::to_string(text).unwrap()).into()),
             outputs: None,
             attributes: vec![
-                ("s".into(), AttrValue::Str(text.to_owned())),
+                ("s".into(), AttrValue::Str(text.into())),
                 // Held inline when it is short (`""`, `"plain"`), else a `String`.
                 ("t".into(), AttrValue::text(text)),
                 ("j".into(), AttrValue::Json("[1,2]".into())),
-                ("i".into(), AttrValue::Int(i64::MIN)),
-                ("i2".into(), AttrValue::Int(42)),
-                ("d".into(), AttrValue::Double(0.1 + 0.2)),
-                ("d2".into(), AttrValue::Double(1e300)),
-                ("d3".into(), AttrValue::Double(-0.0)),
-                ("nan".into(), AttrValue::Double(f64::NAN)),
-                ("inf".into(), AttrValue::Double(f64::INFINITY)),
-                ("-inf".into(), AttrValue::Double(f64::NEG_INFINITY)),
+                ("i".into(), AttrValue::Int(i64::MIN.into())),
+                ("i2".into(), AttrValue::Int(42.into())),
+                ("d".into(), AttrValue::Double((0.1 + 0.2).into())),
+                ("d2".into(), AttrValue::Double(1e300.into())),
+                ("d3".into(), AttrValue::Double((-0.0).into())),
+                ("nan".into(), AttrValue::Double(f64::NAN.into())),
+                ("inf".into(), AttrValue::Double(f64::INFINITY.into())),
+                ("-inf".into(), AttrValue::Double(f64::NEG_INFINITY.into())),
                 ("b".into(), AttrValue::Bool(true)),
                 ("b2".into(), AttrValue::Bool(false)),
-                (text.into(), AttrValue::Int(7)),
+                (text.into(), AttrValue::Int(7.into())),
             ],
             events: if events {
                 vec![
@@ -904,7 +906,7 @@ mod tests {
                         name: "exception".into(),
                         time_ns: 1_700_000_000_123_456_789,
                         attributes: vec![
-                            ("exception.message".into(), AttrValue::Str(text.to_owned())),
+                            ("exception.message".into(), AttrValue::Str(text.into())),
                             ("exception.type".into(), AttrValue::text(text)),
                         ],
                     },
@@ -944,11 +946,12 @@ mod tests {
                 let mut span = sample(true, "x", "", true);
                 let key = "k".repeat(k);
                 span.attributes = vec![
-                    (key.as_str().into(), AttrValue::Str("v".repeat(v))),
+                    (key.as_str().into(), AttrValue::Str("v".repeat(v).into())),
                     (key.as_str().into(), AttrValue::text(&"w".repeat(v))),
                 ];
                 span.inputs = Some("i".repeat(v).into());
-                span.events[0].attributes = vec![(key.clone(), AttrValue::Str("e".repeat(v)))];
+                span.events[0].attributes =
+                    vec![(key.clone(), AttrValue::Str("e".repeat(v).into()))];
                 let enc = Encoder::new(Format::Protobuf, &resource());
                 let mut b = enc.builder(usize::MAX);
                 assert!(b.try_add(&span));

@@ -104,7 +104,7 @@ pub fn str_attr<'a>(span: &'a wire::Span, key: &str) -> Option<&'a str> {
 
 /// A string attribute value.
 pub fn s(v: &str) -> AttrValue {
-    AttrValue::Str(v.to_owned())
+    AttrValue::Str(v.into())
 }
 
 /// Span id bytes for the `n`th id [`SequentialIds`] hands out.
