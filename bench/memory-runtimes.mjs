@@ -44,7 +44,7 @@ const nodePaths = await bundleBenchWorker(pkg, dir);
 await build({ entryPoints: [join(here, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, 'chromium.js'), logLevel: 'error', nodePaths });
 writeFileSync(join(dir, 'chromium.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/chromium.js"></script>');
 
-async function inChromium(who) {
+async function inChromium(who, track = false) {
   let pgid = 0;
   const channel = pageChannel();
   const finished = runPage(dir, `chromium.html?who=${who}`, {
@@ -58,7 +58,7 @@ async function inChromium(who) {
   await Promise.race([channel.ready, failed]);
   const base = await ask({ memory: 'base' });
   const rss0 = rendererRss(pgid);
-  const fill = await ask({ memory: 'fill', n: ops });
+  const fill = await ask({ memory: 'fill', n: ops, track });
   const rss1 = rendererRss(pgid);
   const { buffered } = await ask({ memory: 'check' });
   channel.done();
@@ -72,7 +72,7 @@ async function inChromium(who) {
 const wdir = join(here, 'out', 'mem-workerd');
 await bundleDirect(pkg, wdir, ['--expose-gc']);
 
-async function inWorkerd(who) {
+async function inWorkerd(who, track = false) {
   const s = await serveDirect(wdir);
   try {
     const get = async (q) => {
@@ -83,7 +83,7 @@ async function inWorkerd(who) {
     };
     const base = await get({ memory: 'base' });
     const rss0 = processRss(s.pid);
-    const fill = await get({ memory: 'fill', n: ops });
+    const fill = await get({ memory: 'fill', n: ops, ...(track ? { track: '1' } : {}) });
     const rss1 = processRss(s.pid);
     const { buffered } = await get({ memory: 'check' });
     return perSpan(base, fill, buffered, rss0, rss1);
@@ -96,6 +96,9 @@ const results = { spans: ops * (DEPTH + 1), chromium: {}, workerd: {} };
 for (const [where, measure] of [['chromium', inChromium], ['workerd', inWorkerd]]) {
   for (const who of WHO) {
     const r = await measure(who);
+    // What the core held per span comes from a run of its own (reading the memory's size after
+    // each op makes garbage, which would add to the RSS measured).
+    if (who === 'edgetrace') r.wasmHeldPerSpan = (await measure(who, true)).wasmHeldPerSpan;
     results[where][who] = r;
     const heap = r.heapPerSpan === null ? '' : `JS heap ${r.heapPerSpan.toFixed(0)} B, `;
     const held = r.wasmHeldPerSpan === null ? '' : ` (held ${r.wasmHeldPerSpan.toFixed(1)} B)`;

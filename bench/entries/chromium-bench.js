@@ -96,7 +96,7 @@ async function runDriven(who) {
     if (job.done) return {};
     await idle();
     if (job.floor) last = { ns: await window.runCaptureFloor(job.floor) };
-    else if (job.memory) last = await window.runMemory({ who, phase: job.memory, n: job.n });
+    else if (job.memory) last = await window.runMemory({ who, phase: job.memory, n: job.n, track: job.track });
     else last = { ms: await window.runBench({ scenario: job.scenario, who, ops: job.n }), started: getStats().started };
   }
 }

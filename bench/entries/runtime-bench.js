@@ -34,7 +34,9 @@ export function makeRunner(makeProvider) {
  * measures it in Node: `memory({ who, phase: 'base' })` sets the library up, makes one op of the
  * nested scenario and exports it (so its code, and edgetrace's core, are loaded), then measures;
  * `memory({ who, phase: 'fill', n })` makes `n` more ops, whose spans stay buffered, un-exported,
- * and measures again; `memory({ who, phase: 'check' })` then exports them and says how many spans
+ * and measures again (with `track`, reading the wasm memory's size after each op instead, for
+ * `heldPerSpan` below: that makes garbage, so it is a run of its own); `memory({ who, phase:
+ * 'check' })` then exports them and says how many spans
  * were buffered, so a library that dropped spans could not pass for a small one. Each measure
  * forces two GCs first: the runtime must run V8 with --expose-gc. It gives the JS heap where the
  * runtime tells it (Chromium with --enable-precise-memory-info) and edgetrace's wasm memory, and
@@ -48,7 +50,7 @@ export function makeMemoryRunner(makeProvider) {
     globalThis.gc();
     return { heap: globalThis.performance?.memory?.usedJSHeapSize ?? null, wasm: lib.wasm() };
   };
-  return async function memory({ who, phase, n }) {
+  return async function memory({ who, phase, n, track = false }) {
     if (typeof globalThis.gc !== 'function') throw new Error('memory: V8 gc() is not exposed (run V8 with --expose-gc)');
     if (phase === 'base') {
       if (who === 'edgetrace') {
@@ -77,7 +79,7 @@ export function makeMemoryRunner(makeProvider) {
       let wasm = lib.wasm();
       for (let i = 0; i < n; i++) {
         lib.op();
-        if (who !== 'edgetrace') continue;
+        if (!track || who !== 'edgetrace') continue;
         const now = lib.wasm(); // getStats() has the core apply what was recorded first
         if (now !== wasm) growths.push([(i + 1) * (DEPTH + 1), wasm]);
         wasm = now;

@@ -43,7 +43,7 @@ export default {
     const q = new URL(request.url).searchParams;
     if (q.get('memory')) {
       try {
-        return Response.json(await memory({ who: q.get('who'), phase: q.get('memory'), n: Number(q.get('n')) }));
+        return Response.json(await memory({ who: q.get('who'), phase: q.get('memory'), n: Number(q.get('n')), track: q.get('track') === '1' }));
       } catch (e) {
         return new Response(String(e?.stack || e), { status: 500 });
       }
