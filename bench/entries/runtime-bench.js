@@ -31,17 +31,18 @@ export function makeRunner(makeProvider) {
 
 /**
  * Memory per buffered span in a page or a Worker (bench/memory-runtimes.mjs), as bench/memory.mjs
- * measures it in Node: `memory({ who, phase: 'base' })` sets the library up, makes one op of the
- * nested scenario and exports it (so its code, and edgetrace's core, are loaded), then measures;
- * `memory({ who, phase: 'fill', n })` makes `n` more ops, whose spans stay buffered, un-exported,
- * and measures again (with `track`, reading the wasm memory's size after each op instead, for
- * `heldPerSpan` below: that makes garbage, so it is a run of its own); `memory({ who, phase:
- * 'check' })` then exports them and says how many spans
- * were buffered, so a library that dropped spans could not pass for a small one. Each measure
- * forces two GCs first: the runtime must run V8 with --expose-gc. It gives the JS heap where the
- * runtime tells it (Chromium with --enable-precise-memory-info) and edgetrace's wasm memory, and
- * after the fill, what edgetrace's core held per span (`heldPerSpan`, see below); the caller reads
- * the process's RSS from outside.
+ * measures it in Node:
+ * - `memory({ who, phase: 'base' })` sets the library up, makes one op of the nested scenario and
+ *   exports it (so its code, and edgetrace's core, are loaded), then measures;
+ * - `memory({ who, phase: 'fill', n })` makes `n` more ops, whose spans stay buffered, un-exported,
+ *   and measures again; with `track`, it also reads the wasm memory's size after each op, for what
+ *   edgetrace's core held per span (`heldPerSpan`, see below), which makes garbage, so the caller
+ *   runs it in a page or Worker of its own;
+ * - `memory({ who, phase: 'check' })` then exports them and says how many spans were buffered, so a
+ *   library that dropped spans could not pass for a small one.
+ * Each measure forces two GCs first: the runtime must run V8 with --expose-gc. It gives the JS heap
+ * where the runtime tells it (Chromium with --enable-precise-memory-info) and edgetrace's wasm
+ * memory; the caller reads the process's RSS from outside.
  */
 export function makeMemoryRunner(makeProvider) {
   let lib = null;
@@ -74,7 +75,7 @@ export function makeMemoryRunner(makeProvider) {
       // The wasm memory grows in steps (an eighth of what it has), so what it grew by over the
       // fill is the spans' bytes give or take a step. Its size before each growth is what the
       // allocator held then, so from the first growth to the last, the sizes before them grew by
-      // exactly the bytes the spans made in between took (to within the last span's).
+      // the bytes the spans made in between took (to within one op's spans at either end).
       const growths = [];
       let wasm = lib.wasm();
       for (let i = 0; i < n; i++) {
