@@ -6,6 +6,7 @@ import * as otelApi from '@opentelemetry/api';
 import * as et from '../pkg/node.js';
 import { edgetraceOps, otelOps } from './lib/scenarios.mjs';
 import { edgetraceInit, otelNode } from './lib/setups.mjs';
+import { fillHeld } from './lib/wasm-held.mjs';
 
 // `held`: only what edgetrace's core held per span (below), in a process of its own, as reading
 // the memory's size after each op makes garbage that would add to the RSS measured.
@@ -28,21 +29,11 @@ if (who === 'edgetrace') {
 }
 op(); // load everything before the baseline
 const before = measure();
-// What edgetrace's core held per span: the wasm memory grows in steps of an eighth of its size,
-// so its growth is the spans' bytes give or take a step, but its size before each growth is what
-// the allocator held then (see bench/entries/runtime-bench.js makeMemoryRunner).
-const growths = [];
-let wasm = track ? et.getStats().wasmMemoryBytes : 0;
-for (let i = 0; i < ops; i++) {
-  op();
-  if (!track) continue;
-  const now = et.getStats().wasmMemoryBytes;
-  if (now !== wasm) growths.push([(i + 1) * 11, wasm]);
-  wasm = now;
-}
+// What edgetrace's core held per span (bench/lib/wasm-held.mjs), with `held`.
+let wasmHeldPerSpan = null;
+if (track) wasmHeldPerSpan = fillHeld(op, ops, 11, () => et.getStats().wasmMemoryBytes);
+else for (let i = 0; i < ops; i++) op();
 const after = measure();
-const [first, last] = [growths[0], growths.at(-1)];
-const wasmHeldPerSpan = growths.length > 1 ? (last[1] - first[1]) / (last[0] - first[0]) : null;
 const spans = ops * 11;
 const queued = who === 'edgetrace' ? et.getStats().queued : null;
 console.log(JSON.stringify({

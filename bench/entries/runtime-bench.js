@@ -6,6 +6,7 @@ import * as otelApi from '@opentelemetry/api';
 import * as et from 'edgetrace';
 import { DEPTH, edgetraceInit, edgetraceOps, edgetraceRound, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
 import { BATCH, PayloadExporter } from '../lib/otel-setup.mjs';
+import { fillHeld } from '../lib/wasm-held.mjs';
 
 export function makeRunner(makeProvider) {
   return async function run({ scenario, who, ops }) {
@@ -35,9 +36,9 @@ export function makeRunner(makeProvider) {
  * - `memory({ who, phase: 'base' })` sets the library up, makes one op of the nested scenario and
  *   exports it (so its code, and edgetrace's core, are loaded), then measures;
  * - `memory({ who, phase: 'fill', n })` makes `n` more ops, whose spans stay buffered, un-exported,
- *   and measures again; with `track`, it also reads the wasm memory's size after each op, for what
- *   edgetrace's core held per span (`heldPerSpan`, see below), which makes garbage, so the caller
- *   runs it in a page or Worker of its own;
+ *   and measures again; with `track`, it also says what edgetrace's core held per span
+ *   (`heldPerSpan`, bench/lib/wasm-held.mjs), which makes garbage, so the caller runs it in a page
+ *   or Worker of its own;
  * - `memory({ who, phase: 'check' })` then exports them and says how many spans were buffered, so a
  *   library that dropped spans could not pass for a small one.
  * Each measure forces two GCs first: the runtime must run V8 with --expose-gc. It gives the JS heap
@@ -72,23 +73,12 @@ export function makeMemoryRunner(makeProvider) {
       return measure();
     }
     if (phase === 'fill') {
-      // The wasm memory grows in steps (an eighth of what it has), so what it grew by over the
-      // fill is the spans' bytes give or take a step. Its size before each growth is what the
-      // allocator held then, so from the first growth to the last, the sizes before them grew by
-      // the bytes the spans made in between took (to within one op's spans at either end).
-      const growths = [];
-      let wasm = lib.wasm();
-      for (let i = 0; i < n; i++) {
-        lib.op();
-        if (!track || who !== 'edgetrace') continue;
-        const now = lib.wasm(); // getStats() has the core apply what was recorded first
-        if (now !== wasm) growths.push([(i + 1) * (DEPTH + 1), wasm]);
-        wasm = now;
-      }
+      // getStats() (lib.wasm) has the core apply what was recorded before it reads the memory.
+      let heldPerSpan = null;
+      if (track && who === 'edgetrace') heldPerSpan = fillHeld(lib.op, n, DEPTH + 1, lib.wasm);
+      else for (let i = 0; i < n; i++) lib.op();
       lib.ops = n;
-      const [first, last] = [growths[0], growths.at(-1)];
-      const heldPerSpan = growths.length > 1 ? (last[1] - first[1]) / (last[0] - first[0]) : null;
-      return { ...measure(), heldPerSpan, growths: growths.length };
+      return { ...measure(), heldPerSpan };
     }
     if (phase === 'check') {
       await lib.flush();
