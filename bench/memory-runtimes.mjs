@@ -11,13 +11,11 @@
 // memory grows in steps, see makeMemoryRunner), and the RSS of Chromium's renderer processes. workerd (the bench Worker
 // served by the workerd binary, bench/lib/workerd-serve.mjs, as Miniflare cannot set V8 flags):
 // the process's RSS and edgetrace's wasm memory; a Worker has no API for its JS heap.
-import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pageChannel, processRss, rendererRss, runPage } from './lib/page-runner.mjs';
 import { DEPTH } from './lib/scenarios.mjs';
-import { bundleBenchWorker } from './lib/worker-bundle.mjs';
+import { bundleBenchWorker, bundleChromiumPage } from './lib/worker-bundle.mjs';
 import { bundleDirect, serveDirect } from './lib/workerd-serve.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -40,9 +38,7 @@ const perSpan = (base, fill, buffered, rss0, rss1) => ({
 
 // --- Chromium ---
 const dir = join(here, 'out', 'mem');
-const nodePaths = await bundleBenchWorker(pkg, dir);
-await build({ entryPoints: [join(here, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, 'chromium.js'), logLevel: 'error', nodePaths });
-writeFileSync(join(dir, 'chromium.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/chromium.js"></script>');
+await bundleChromiumPage(dir, 'chromium', { nodePaths: await bundleBenchWorker(pkg, dir) });
 
 async function inChromium(who, track = false) {
   let pgid = 0;

@@ -11,15 +11,14 @@
 //   no-core     the package with its wasm core's part taken out
 //   speed-core  the package with its browser core built for speed (opt-level 3), not for size
 // (bench/lib/bound-pkgs.mjs makes both in bench/out/; --bounds-built uses the ones there).
-import { build } from 'esbuild';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { BOUND_PKGS, makeNoCore, makeSpeedCore, SPEED_CORE_PKG, speedCoreSizes } from './lib/bound-pkgs.mjs';
 import { chromiumVersion, pageChannel, runPage } from './lib/page-runner.mjs';
 import { alternateRounds, median, SCENARIOS } from './lib/scenarios.mjs';
-import { bundleBenchWorker } from './lib/worker-bundle.mjs';
+import { bundleBenchWorker, bundleChromiumPage } from './lib/worker-bundle.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -34,10 +33,7 @@ const say = (m) => process.stderr.write(`[bench:runtimes] ${m}\n`);
 const nodePaths = await bundleBenchWorker(join(here, '../pkg'), dir);
 // The Chromium page, bundled as `<name>.js` with `<name>.html` to open it: with the package, and
 // (--bounds) with each bound in the package's place.
-const page = async (name, options) => {
-  await build({ entryPoints: [join(here, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, `${name}.js`), logLevel: 'error', ...options });
-  writeFileSync(join(dir, `${name}.html`), `<!doctype html><meta charset="utf-8"><script type="module" src="/${name}.js"></script>`);
-};
+const page = (name, options) => bundleChromiumPage(dir, name, options);
 await page('chromium', { nodePaths });
 // The pages each library runs in, as `who=` of chromium-bench.js: the bounds run as edgetrace.
 const PAGES = { edgetrace: 'chromium.html?who=edgetrace', otel: 'chromium.html?who=otel' };

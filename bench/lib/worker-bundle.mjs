@@ -1,9 +1,10 @@
 // The bench Worker (bench/entries/workerd-bench.js: both libraries, the scenarios, the floors)
 // bundled for workerd with the package in `pkg`, into `dir`: worker.js, and the two wasm modules
-// it imports beside it. Shared by bench/runtimes.mjs (through Miniflare) and
-// bench/workerd-direct.mjs (workerd from a config of its own).
+// it imports beside it. Shared by bench/runtimes.mjs (through Miniflare), bench/workerd-direct.mjs
+// and bench/memory-runtimes.mjs (workerd from a config of its own). And the Chromium bench page
+// (bench/entries/chromium-bench.js), bundled into the same `dir`.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,4 +27,11 @@ export async function bundleBenchWorker(pkg, dir) {
   copyFileSync(join(pkg, 'core/edgetrace_bg.wasm'), join(dir, 'core/edgetrace_bg.wasm'));
   copyFileSync(join(pkg, 'llm/edgetrace_llm_bg.wasm'), join(dir, 'llm/edgetrace_llm_bg.wasm'));
   return nodePaths;
+}
+
+/** Bundles the Chromium bench page into `dir` as `<name>.js`, with `<name>.html` to open it;
+ * `options` are esbuild's (`nodePaths` from bundleBenchWorker, to find the package; an `alias`). */
+export async function bundleChromiumPage(dir, name, options) {
+  await build({ entryPoints: [join(bench, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, `${name}.js`), logLevel: 'error', ...options });
+  writeFileSync(join(dir, `${name}.html`), `<!doctype html><meta charset="utf-8"><script type="module" src="/${name}.js"></script>`);
 }
