@@ -235,10 +235,17 @@ const boundRuns = [
   [`Chromium ${facts.chromium}`, { bounds: rtRes.chromiumBounds, scenarios: rtRes.chromium }],
 ];
 const [memEt] = mem;
-// The wasm memory edgetrace's core held per span where the fill grew it twice or more (not rounded
-// to the memory's steps, as the growth of Node's external memory is), else that growth.
-const heapWasm = (m) => m.heapPerSpan + (m.wasmHeldPerSpan ?? m.externalPerSpan);
-const wasmText = (m) => (m.wasmHeldPerSpan == null ? `wasm ${bytes0(m.externalPerSpan)}` : `wasm ${bytes0(m.wasmHeldPerSpan)} held by the core; external memory grew by ${bytes0(m.externalPerSpan)} a span`);
+// A row of the memory table: edgetrace's and OpenTelemetry's bytes per span, the ratio, the verdict.
+const memRow = (what, e, o, etText = `${bytes0(e)} B`) => `| ${what} | ${etText} | ${bytes0(o)} B | ${ratioText(e / o, 0.5)} | ${verdict(e / o, 0.5)} |`;
+const rssRow = (what, et, ot) => memRow(what, et.rssPerSpan, ot.rssPerSpan);
+// JS heap + wasm memory: the wasm memory edgetrace's core held per span where the fill grew it
+// twice or more (not rounded to the memory's steps), else what it grew by (`grown`: `grownWhat`).
+const heapWasmRow = (where, et, ot, grown, grownWhat) => {
+  const wasm = (m) => m.wasmHeldPerSpan ?? grown(m);
+  const [e, o] = [et.heapPerSpan + wasm(et), ot.heapPerSpan + wasm(ot)];
+  const wasmText = et.wasmHeldPerSpan == null ? `wasm ${bytes0(grown(et))}` : `wasm ${bytes0(et.wasmHeldPerSpan)} held by the core; ${grownWhat} grew by ${bytes0(grown(et))} a span`;
+  return memRow(`JS heap + wasm memory per span (${where})`, e, o, `${bytes0(e)} B (heap ${bytes0(et.heapPerSpan)} + ${wasmText})`);
+};
 // Whole bytes; a heap that shrank by a fraction of a byte a span reads 0, not -0.
 const bytes0 = (x) => String(Math.round(x) + 0);
 const sz = Object.fromEntries(size.map((s) => [s.name, s]));
@@ -313,24 +320,13 @@ const md = [
   '| measure | edgetrace | OpenTelemetry | ratio | target ≤ 0.5 |',
   '|---|---|---|---|---|',
   ...[[`Node ${facts.node.slice(1)}`, mem], ...(mem24 ? [[`Node ${facts.node24.slice(1)}`, mem24]] : [])].flatMap(([v, [et, ot]]) => [
-    `| process RSS growth per span (${v}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`,
-    `| JS heap + wasm memory per span (${v}) | ${bytes0(heapWasm(et))} B (heap ${bytes0(et.heapPerSpan)} + ${wasmText(et)}) | ${bytes0(heapWasm(ot))} B | ${ratioText(heapWasm(et) / heapWasm(ot), 0.5)} | ${verdict(heapWasm(et) / heapWasm(ot), 0.5)} |`,
+    rssRow(`process RSS growth per span (${v})`, et, ot),
+    heapWasmRow(v, et, ot, (m) => m.externalPerSpan, 'external memory'),
   ]),
-  ...servers.map(({ name, version, mem: [et, ot] }) => `| process RSS growth per span (${name} ${version}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`),
-  ...(({ edgetrace: et, otel: ot }) => {
-    // The wasm memory the core's allocator held per span where the fill grew it twice or more
-    // (not rounded to the memory's steps), else what it grew by.
-    const wasm = (m) => m.wasmHeldPerSpan ?? m.wasmPerSpan;
-    const [e, o] = [et.heapPerSpan + wasm(et), ot.heapPerSpan + wasm(ot)];
-    const wasmText = et.wasmHeldPerSpan === null ? `wasm ${bytes0(et.wasmPerSpan)}` : `wasm ${bytes0(et.wasmHeldPerSpan)} held by the core; the memory grew by ${bytes0(et.wasmPerSpan)} a span`;
-    return [`| JS heap + wasm memory per span (Chromium ${facts.chromium}) | ${bytes0(e)} B (heap ${bytes0(et.heapPerSpan)} + ${wasmText}) | ${bytes0(o)} B | ${ratioText(e / o, 0.5)} | ${verdict(e / o, 0.5)} |`];
-  })(memRt.chromium),
-  ...(({ edgetrace: et, otel: ot }) => [
-    `| renderer processes' RSS growth per span (Chromium ${facts.chromium}) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`,
-  ])(memRt.chromium),
-  ...(({ edgetrace: et, otel: ot }) => [
-    `| process RSS growth per span (workerd ${facts.workerd}; edgetrace's wasm memory ${bytes0(et.wasmPerSpan)} B of it) | ${et.rssPerSpan.toFixed(0)} B | ${ot.rssPerSpan.toFixed(0)} B | ${ratioText(et.rssPerSpan / ot.rssPerSpan, 0.5)} | ${verdict(et.rssPerSpan / ot.rssPerSpan, 0.5)} |`,
-  ])(memRt.workerd),
+  ...servers.map(({ name, version, mem: [et, ot] }) => rssRow(`process RSS growth per span (${name} ${version})`, et, ot)),
+  heapWasmRow(`Chromium ${facts.chromium}`, memRt.chromium.edgetrace, memRt.chromium.otel, (m) => m.wasmPerSpan, 'the memory'),
+  rssRow(`renderer processes' RSS growth per span (Chromium ${facts.chromium})`, memRt.chromium.edgetrace, memRt.chromium.otel),
+  rssRow(`process RSS growth per span (workerd ${facts.workerd}; edgetrace's wasm memory ${bytes0(memRt.workerd.edgetrace.wasmPerSpan)} B of it)`, memRt.workerd.edgetrace, memRt.workerd.otel),
   '',
   '## Shipped size',
   '',
