@@ -19,7 +19,7 @@ pub const TRUNCATION_MARKER: &str = "…[edgetrace: truncated, original bytes: "
 ///
 /// Every buffered span holds one per attribute, so its size is memory per span: 12 bytes in wasm
 /// (text as `Box<str>`, numbers as [`Num`], which keeps them at 4-byte alignment), so that with
-/// its key an attribute takes 20 bytes rather than 24.
+/// its key (one pointer, [`Key`]) an attribute takes 16 bytes rather than 24.
 #[derive(Debug, Clone)]
 pub enum AttrValue {
     /// A string.
@@ -43,11 +43,6 @@ pub enum AttrValue {
 pub struct Num<T: Copy>(T);
 
 impl<T: Copy> Num<T> {
-    /// `v`, held at 4-byte alignment.
-    pub const fn new(v: T) -> Num<T> {
-        Num(v)
-    }
-
     /// The number.
     pub fn get(self) -> T {
         self.0
