@@ -7,13 +7,13 @@
 //   node bench/profile-runtimes.mjs chromium|workerd [SCENARIO] [OPS] [ROUNDS] [--no-build]
 // Writes bench/out/profile-<runtime>-<scenario>.md and .json; prints the markdown.
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createTcpServer } from 'node:net';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { launchChromium } from '../tests/browser/helpers.mjs';
+import { freePort } from '../tests/node/helpers/util.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { buildNamedPkg } from './lib/named-pkg.mjs';
 import { profileSummer } from './lib/cpu-profile.mjs';
@@ -37,14 +37,6 @@ copyFileSync(join(here, 'lib', 'scenarios.mjs'), join(dir, 'scenarios.mjs'));
 copyFileSync(join(here, 'entries', 'profile-page.js'), join(dir, 'page.js'));
 copyFileSync(join(here, 'entries', 'profile-worker.js'), join(dir, 'worker.js'));
 writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>');
-
-const freePort = () => new Promise((resolve) => {
-  const s = createTcpServer();
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
 
 let summer;
 let ms = 0;

@@ -3,9 +3,9 @@
 // workerd rows cross-checked, V8 traces) and bench/memory-runtimes.mjs (`--expose-gc`).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import workerd from 'workerd';
+import { freePort } from '../../tests/node/helpers/util.mjs';
 import { bundleBenchWorker } from './worker-bundle.mjs';
 
 export const workerdVersion = workerd.version ?? '';
@@ -32,15 +32,6 @@ const bench :Workerd.Worker = (
 );
 `);
 }
-
-const freePort = () => new Promise((ok, fail) => {
-  const s = createServer();
-  s.once('error', fail);
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => ok(port));
-  });
-});
 
 /** Starts workerd on the config in `dir`, on a free loopback port (what it prints goes to
  * `dir`/workerd.log: V8's traces, with V8 flags); resolves once it answers, with its URL, process
