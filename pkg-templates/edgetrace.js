@@ -89,6 +89,7 @@ const state = {
   als: null, // AsyncLocalStorage instance, where the runtime has one
   enter: null, // (als, span, fn, arg) => fn(arg) with span active: the runtime's cheaper way than als.run
   findAls: null, // () => AsyncLocalStorage class or undefined, asked once on first use
+  noAls: undefined, // the warning when findAls finds none (the runtime's entry gives it)
   alsChecked: false,
   runtime: 'unknown',
   stack: [], // active spans of the synchronous part of the current task (fallback)
@@ -112,8 +113,23 @@ function warn(msg) {
   }
 }
 
+// A thrown value's message, read so that reading it cannot throw in turn (a thrown proxy can).
+function errText(e) {
+  try {
+    return String(e?.message || e);
+  } catch {
+    return '?';
+  }
+}
+
+// A value the app handed to `what` (an API call) threw while edgetrace read it (a getter or a
+// proxy trap, a `toString`): warned, never thrown into the app; what was read before it is kept.
+function fault(what, e) {
+  warn(`edgetrace: a value given to ${what}() threw when read (${errText(e)}); it is left out`);
+}
+
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, runtime, enter, server }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, runtime, enter, server }) {
   state.loader = loader;
   state.defaults = server ? SERVER_DEFAULTS : DEFAULTS;
   state.options = { ...state.defaults };
@@ -122,6 +138,7 @@ export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLoc
   state.runtime = runtime || 'unknown';
   if (AsyncLocalStorage && !state.als) state.als = new AsyncLocalStorage();
   state.findAls = findAsyncLocalStorage || null;
+  state.noAls = noAsyncLocalStorage; // what to warn when findAls finds none (Workers)
 }
 
 // Workers: AsyncLocalStorage exists with nodejs_compat (found here) or nodejs_als (pass it to
@@ -138,12 +155,8 @@ function ensureContext() {
   }
   if (Als) {
     state.als = new Als();
-  } else if (state.runtime === 'workerd') {
-    warn(
-      'edgetrace: no AsyncLocalStorage in this Worker (enable the nodejs_compat flag, or pass ' +
-        "init({ asyncLocalStorage }) from 'node:async_hooks' with nodejs_als); async nesting falls back " +
-        'to V8 async stack frames and the span handle, as in browsers',
-    );
+  } else if (state.noAls) {
+    warn(state.noAls);
   }
 }
 
@@ -164,7 +177,7 @@ function wasmNow() {
     (e) => {
       state.wasmLoading = null;
       state.wasmFailed = true; // not tried again: tracing is off
-      tracingOff(`the wasm core failed to load: ${e?.message || e}`);
+      tracingOff(`the wasm core failed to load: ${errText(e)}`);
       return null;
     },
   );
@@ -208,7 +221,7 @@ function attachCore() {
   try {
     state.core = makeCore(state.options);
   } catch (e) {
-    tracingOff(`${e?.message || e}`);
+    tracingOff(`${errText(e)}`);
     return;
   }
   if (!state.rec) return;
@@ -219,7 +232,7 @@ function attachCore() {
 function makeRecorder(c) {
   return new Recorder(c, c && state.wasm.memory(), (flags, error) => {
     if (flags & 8) {
-      warn(`edgetrace: tracing is off, the wasm core failed: ${error?.message || error}`);
+      warn(`edgetrace: tracing is off, the wasm core failed: ${errText(error)}`);
       state.options.enabled = false;
       return;
     }
@@ -259,7 +272,7 @@ function recOrNull() {
   try {
     return recorder();
   } catch (e) {
-    tracingOff(`the wasm core failed to load: ${e?.message || e}`);
+    tracingOff(`the wasm core failed to load: ${errText(e)}`);
     return null;
   }
 }
@@ -353,7 +366,7 @@ function redact(kind, value, span) {
   try {
     return r({ kind, value, spanName: span?.name });
   } catch (e) {
-    warn(`edgetrace: the redact hook threw (${e?.message || e}); the value is dropped`);
+    warn(`edgetrace: the redact hook threw (${errText(e)}); the value is dropped`);
     return '[redaction failed]';
   }
 }
@@ -464,18 +477,24 @@ export class Span {
     const fast = !state.options.redact;
     const h = this._h;
     const r = state.rec;
-    // for-in makes no array of keys; on a plain object it sees exactly its own keys.
-    const proto = Object.getPrototypeOf(attributes);
-    if (proto === Object.prototype || proto === null) {
-      for (const k in attributes) {
+    // A getter or proxy trap that throws ends the reading there: the attributes read before it
+    // are kept.
+    try {
+      // for-in makes no array of keys; on a plain object it sees exactly its own keys.
+      const proto = Object.getPrototypeOf(attributes);
+      if (proto === Object.prototype || proto === null) {
+        for (const k in attributes) {
+          const v = attributes[k];
+          if (!(fast && typeof v === 'string' && r.str(h, k, v))) this.setAttribute(k, v);
+        }
+        return this;
+      }
+      for (const k of Object.keys(attributes)) {
         const v = attributes[k];
         if (!(fast && typeof v === 'string' && r.str(h, k, v))) this.setAttribute(k, v);
       }
-      return this;
-    }
-    for (const k of Object.keys(attributes)) {
-      const v = attributes[k];
-      if (!(fast && typeof v === 'string' && r.str(h, k, v))) this.setAttribute(k, v);
+    } catch (e) {
+      fault('setAttributes', e);
     }
     return this;
   }
@@ -483,26 +502,41 @@ export class Span {
   /** Adds a timed event, with attributes (an object: strings, numbers, booleans, others as JSON). */
   addEvent(name, attributes) {
     if (this._over('addEvent')) return this;
+    let n = 'event';
     let entries = [];
-    if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
-      entries = Object.entries(attributes).map(([k, v]) => {
-        const t = typeof v;
-        return t === 'string' || t === 'number' || t === 'boolean' ? [k, v, false] : [k, safeStringify(v, warn), true];
-      });
-    } else if (attributes != null) {
-      warn('edgetrace: event attributes that are not an object are ignored (the event is kept)');
+    try {
+      n = String(name);
+      if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
+        entries = Object.entries(attributes).map(([k, v]) => {
+          const t = typeof v;
+          return t === 'string' || t === 'number' || t === 'boolean' ? [k, v, false] : [k, safeStringify(v, warn), true];
+        });
+      } else if (attributes != null) {
+        warn('edgetrace: event attributes that are not an object are ignored (the event is kept)');
+      }
+    } catch (e) {
+      // The event is kept, without what could not be read.
+      fault('addEvent', e);
     }
-    recordWrite(eventCommand(this._h, String(name), entries));
+    recordWrite(eventCommand(this._h, n, entries));
     return this;
   }
 
   /** Records an exception event (type, message, stack) and sets ERROR status. */
   recordException(error) {
     if (this._over('recordException')) return this;
-    const e = error instanceof Error ? error : null;
-    const kind = e ? e.name || e.constructor?.name || 'Error' : typeof error;
-    const message = e ? String(e.message) : safeStringify(error, warn);
-    record(OP.EXCEPTION, this._h, [kind, message, e?.stack ? String(e.stack) : '']);
+    let texts;
+    try {
+      const e = error instanceof Error ? error : null;
+      const kind = e ? e.name || e.constructor?.name || 'Error' : typeof error;
+      const message = e ? String(e.message) : safeStringify(error, warn);
+      texts = [String(kind), message, e?.stack ? String(e.stack) : ''];
+    } catch (e) {
+      // Still an exception, and still ERROR status: only what it says is left out.
+      fault('recordException', e);
+      texts = ['Error', '', ''];
+    }
+    record(OP.EXCEPTION, this._h, texts);
     return this;
   }
 
@@ -539,17 +573,24 @@ export class Span {
       if (this._h) warn(`edgetrace: span "${this.name}" was ended twice; the second end is ignored`);
       return;
     }
+    let endMs;
     if (o) {
-      if ('outputs' in o) this.setOutputs(o.outputs);
-      if (o.attributes) this.setAttributes(o.attributes);
-      if (o.status !== undefined) this.setStatus(o.status);
+      // The span ends whatever its options do when read.
+      try {
+        if ('outputs' in o) this.setOutputs(o.outputs);
+        if (o.attributes) this.setAttributes(o.attributes);
+        if (o.status !== undefined) this.setStatus(o.status);
+        endMs = o.endTimeMs;
+      } catch (e) {
+        fault('end', e);
+      }
     }
     this._ended = true;
     // Its body may still run (a span ended by hand): spans started there no longer nest under it.
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
     const r = state.rec;
     // A trace's first span here (its `_root`) opened the trace's context, and closes it.
-    r.end(this._h, o?.endTimeMs ? o.endTimeMs : state.clock.now(), this._root === this ? this._ctx : 0);
+    r.end(this._h, endMs ? endMs : state.clock.now(), this._root === this ? this._ctx : 0);
     state.exporter?.onSpanEnd();
     if (state.options.onSpanEnd && this._h) notifyEnd(this);
   }
@@ -587,7 +628,7 @@ function notifyEnd(span) {
       mlflowTraceId: span.mlflowTraceId,
     });
   } catch (e) {
-    warn(`edgetrace: the onSpanEnd hook threw: ${e?.message || e}`);
+    warn(`edgetrace: the onSpanEnd hook threw: ${errText(e)}`);
   }
 }
 
@@ -618,7 +659,7 @@ function loadLlm() {
     .then(() => state.llmLoader())
     .then((LlmCalls) => new LlmCalls(prices))
     .catch((e) => {
-      warn(`edgetrace: model calls are traced without their responses, the model API parsers failed to load: ${e?.message || e}`);
+      warn(`edgetrace: model calls are traced without their responses, the model API parsers failed to load: ${errText(e)}`);
       return null;
     });
   return state.llm;
@@ -642,7 +683,7 @@ export const _internal = {
       if (bytes?.length) recOrNull()?.applyOwn(bytes);
       return true;
     } catch (e) {
-      warn(`edgetrace: the model API parsers failed: ${e?.message || e}`);
+      warn(`edgetrace: the model API parsers failed: ${errText(e)}`);
       return false;
     }
   },
@@ -880,9 +921,21 @@ export function startSpan(options = {}) {
 }
 
 // startSpan, called from `top`: the public function the caller called.
+// Options that throw when read leave the span unrecorded (NOOP); all are read before it starts, so
+// none can leave it open.
 function openSpan(options, top) {
+  try {
+    return open(options, top);
+  } catch (e) {
+    fault('withSpan', e);
+    return NOOP;
+  }
+}
+
+function open(options, top) {
   const o = options || {};
   const name = String(o.name ?? 'span');
+  const { inputs, attributes } = o;
   if (state.options.enabled === false) return NOOP;
   const r = recOrNull();
   if (!r) return NOOP;
@@ -927,14 +980,15 @@ function openSpan(options, top) {
   span._ctx = ctx;
   span._type = type;
   if (!child) state.lastTrace = span;
-  if (o.inputs !== undefined) span.setInputs(o.inputs);
-  if (o.attributes) span.setAttributes(o.attributes);
+  if (inputs !== undefined) span.setInputs(inputs);
+  if (attributes) span.setAttributes(attributes);
   return span;
 }
 
 function isThenable(x) {
   return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof x.then === 'function';
 }
+
 
 /**
  * Runs `callback(span)` inside a new span, active for the callback (and, where the runtime has
@@ -947,6 +1001,9 @@ function isThenable(x) {
  */
 export function withSpan(callback, options = {}) {
   const span = openSpan(options, withSpan);
+  // A span that records nothing (tracing off, or options that threw when read, which are not
+  // read again) leaves the callback to run as it is.
+  if (!span._h) return callback(span);
   // Without AsyncLocalStorage an async body runs in a named runner, so code after its awaits finds
   // the span. Otherwise the callback itself runs, with the span as its argument: no closure.
   if (usesRunners(span) && isAsyncFunction(callback)) return runAsyncBody(span, callback, span, options);
@@ -966,20 +1023,26 @@ function runSpan(span, body, options, arg) {
 }
 
 // Ends `span` with what its body returned: now, or when a returned promise settles.
+// What the body returned goes back to the caller as it is: a value whose `then` throws when read
+// or called is ended now, as any other value.
 function settle(span, result, options) {
-  if (isThenable(result)) {
-    return result.then(
-      (v) => {
-        if (!options?.skipOutputs && v !== undefined) span.setOutputs(v);
-        span.end();
-        return v;
-      },
-      (e) => {
-        span.recordException(e);
-        span.end();
-        throw e;
-      },
-    );
+  try {
+    if (isThenable(result)) {
+      return result.then(
+        (v) => {
+          if (!options?.skipOutputs && v !== undefined) span.setOutputs(v);
+          span.end();
+          return v;
+        },
+        (e) => {
+          span.recordException(e);
+          span.end();
+          throw e;
+        },
+      );
+    }
+  } catch (e) {
+    fault('withSpan', e);
   }
   if (!options?.skipOutputs && result !== undefined) span.setOutputs(result);
   span.end();
@@ -1134,14 +1197,19 @@ export function updateCurrentTrace(update) {
     return;
   }
   // As the core reads a trace update (src/commands.rs TRACE): tags, metadata, then the fields.
+  // What throws when read is left out; what was read before it is recorded.
   const fields = [];
-  for (const [f, m] of [[0, update?.tags], [1, update?.metadata]]) {
-    if (m && typeof m === 'object') for (const [k, v] of Object.entries(m)) fields.push([f, k, String(v)]);
+  try {
+    for (const [f, m] of [[0, update?.tags], [1, update?.metadata]]) {
+      if (m && typeof m === 'object') for (const [k, v] of Object.entries(m)) fields.push([f, k, String(v)]);
+    }
+    ['sessionId', 'userId', 'clientRequestId', 'requestPreview', 'responsePreview'].forEach((k, i) => {
+      const v = update?.[k];
+      if (v != null) fields.push([i + 2, '', String(v)]);
+    });
+  } catch (e) {
+    fault('updateCurrentTrace', e);
   }
-  ['sessionId', 'userId', 'clientRequestId', 'requestPreview', 'responsePreview'].forEach((k, i) => {
-    const v = update?.[k];
-    if (v != null) fields.push([i + 2, '', String(v)]);
-  });
   recordWrite(traceCommand(s._h, fields));
 }
 
@@ -1158,7 +1226,7 @@ export function getLastActiveTraceId() {
  */
 export function getTraceHeaders(span) {
   const s = span ?? getCurrentActiveSpan();
-  const tp = s?.traceparent();
+  const tp = isSpan(s) ? s.traceparent() : undefined;
   return tp ? { traceparent: tp } : {};
 }
 
@@ -1178,7 +1246,7 @@ export async function flush() {
     }
     await state.exporter?.flush();
   } catch (e) {
-    warn(`edgetrace: flush failed: ${e?.message || e}`);
+    warn(`edgetrace: flush failed: ${errText(e)}`);
   }
 }
 
@@ -1228,7 +1296,7 @@ export function instrumentWorker(handler, options = {}) {
           const { spanType: _ignored, ...o } = (typeof options === 'function' ? options(env) : options) || {};
           init(o);
         } catch (e) {
-          warn(`edgetrace: instrumentWorker could not init: ${e?.message || e}`);
+          warn(`edgetrace: instrumentWorker could not init: ${errText(e)}`);
         }
       }
       const waitUntil = (p) => {
