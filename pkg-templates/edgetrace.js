@@ -989,7 +989,6 @@ function isThenable(x) {
   return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof x.then === 'function';
 }
 
-
 /**
  * Runs `callback(span)` inside a new span, active for the callback (and, where the runtime has
  * AsyncLocalStorage, for everything it awaits). The span ends when the callback returns or its
