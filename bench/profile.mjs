@@ -48,7 +48,6 @@ if (noAls) {
       const exports = glue.initSync({ module: readFileSync(join(named, 'core', 'edgetrace_bg.wasm')) });
       return { Core: glue.Core, memory: () => exports.memory };
     },
-    runtime: 'browser',
   });
 } else {
   et = await import(pathToFileURL(join(named, 'node.js')).href);

@@ -23,7 +23,6 @@ _setRuntime({
   // Server runtimes that load this entry and put AsyncLocalStorage on the global object (Vercel's
   // Edge runtime, Next.js middleware): asked on first use. Browsers have none.
   findAsyncLocalStorage: () => globalThis.AsyncLocalStorage,
-  runtime: 'browser',
 });
 
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

@@ -91,7 +91,6 @@ const state = {
   findAls: null, // () => AsyncLocalStorage class or undefined, asked once on first use
   noAls: undefined, // the warning when findAls finds none (the runtime's entry gives it)
   alsChecked: false,
-  runtime: 'unknown',
   stack: [], // active spans of the synchronous part of the current task (fallback)
   asyncSpans: new Map(), // runner slot -> Span (null once ended) whose async body runs in runner `__et_<slot>`
   v8Stacks: typeof Error.captureStackTrace === 'function',
@@ -129,13 +128,12 @@ function fault(what, e) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, runtime, enter, server }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, enter, server }) {
   state.loader = loader;
   state.defaults = server ? SERVER_DEFAULTS : DEFAULTS;
   state.options = { ...state.defaults };
   state.enter = enter || null;
   state.llmLoader = llmLoader || null;
-  state.runtime = runtime || 'unknown';
   if (AsyncLocalStorage && !state.als) state.als = new AsyncLocalStorage();
   state.findAls = findAsyncLocalStorage || null;
   state.noAls = noAsyncLocalStorage; // what to warn when findAls finds none (Workers)
@@ -221,7 +219,7 @@ function attachCore() {
   try {
     state.core = makeCore(state.options);
   } catch (e) {
-    tracingOff(`${errText(e)}`);
+    tracingOff(errText(e));
     return;
   }
   if (!state.rec) return;

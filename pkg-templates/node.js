@@ -35,7 +35,6 @@ _setRuntime({
   },
   AsyncLocalStorage,
   enter,
-  runtime: 'node',
   server: true, // bigger batches (SERVER_DEFAULTS)
 });
 

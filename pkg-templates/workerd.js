@@ -24,7 +24,6 @@ _setRuntime({
     'edgetrace: no AsyncLocalStorage in this Worker (enable the nodejs_compat flag, or pass ' +
     "init({ asyncLocalStorage }) from 'node:async_hooks' with nodejs_als); async nesting falls back " +
     'to V8 async stack frames and the span handle, as in browsers',
-  runtime: 'workerd',
   server: true, // bigger batches (SERVER_DEFAULTS)
 });
 

@@ -8,7 +8,6 @@ _setRuntime({
     const exports = initSync({ module: readFileSync(new URL('../../../pkg/core/edgetrace_bg.wasm', import.meta.url)) });
     return { Core, memory: () => exports.memory };
   },
-  runtime: 'browser',
 });
 
 export {
