@@ -8,7 +8,7 @@
 
 import { Exporter } from './exporter.js';
 import { attrCommand, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, spanIdHex, STATS_LEN, textsCommand, traceCommand, traceIdHex } from './recorder.js';
-import { safeStringify } from './safe-json.js';
+import { errText, safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
 /** MLflow's span types. Any other string is accepted as a custom type. */
@@ -109,15 +109,6 @@ function warn(msg) {
     (state.options.logger || console).warn(msg);
   } catch {
     /* a logger that throws must not break the app either */
-  }
-}
-
-// A thrown value's message, read so that reading it cannot throw in turn (a thrown proxy can).
-function errText(e) {
-  try {
-    return String(e?.message || e);
-  } catch {
-    return '?';
   }
 }
 

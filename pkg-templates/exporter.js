@@ -8,6 +8,7 @@
 // I/O is created at module top level (workerd forbids it): only after the first span ends.
 
 import { CORE_AT, exportFailedCommand } from './recorder.js';
+import { errText } from './safe-json.js';
 
 const RETRYABLE = (s) => s === 429 || s >= 500;
 // Chromium refuses keepalive requests once their bodies in flight exceed 64 KiB per page.
@@ -237,7 +238,7 @@ export class Exporter {
         this.stats.lastError = `HTTP ${status}`;
         if (!RETRYABLE(status)) break;
       } catch (e) {
-        this.stats.lastError = String(e?.message || e);
+        this.stats.lastError = errText(e);
       }
       if (attempt >= this.o.maxRetries) break;
       attempt++;

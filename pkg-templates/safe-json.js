@@ -84,3 +84,12 @@ export function safeStringify(value, warn) {
     }
   }
 }
+
+/** A thrown value's message, read so that reading it cannot throw in turn (a thrown proxy can). */
+export function errText(e) {
+  try {
+    return String(e?.message || e);
+  } catch {
+    return '?';
+  }
+}

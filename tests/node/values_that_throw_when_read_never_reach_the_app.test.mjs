@@ -150,3 +150,21 @@ test('a return value whose `then` throws when read goes back to the caller as it
   await spanNamed('returns-hostile');
   assert.equal(getStats().open, 0);
 });
+
+test('a fetch that rejects with a value that throws when read: the batch is counted as failed, and the next export goes through', async () => {
+  let fail = true;
+  init({
+    endpoint: col.url, format: 'json', serviceName: 'throwing-values', maxRetries: 0, logger: { warn: (m) => warnings.push(m) },
+    fetch: (url, req) => (fail ? Promise.reject(hostile('fetch boom')) : fetch(url, req)),
+  });
+  const before = getStats();
+  startSpan({ name: 'lost-to-fetch' }).end();
+  await flush();
+  const after = getStats();
+  assert.equal(after.dropped.exportFailed - before.dropped.exportFailed, 1, 'the span is counted as dropped');
+  assert.equal(after.failedRequests - before.failedRequests, 1);
+  assert.equal(after.lastExportError, '?', 'the error that could not be read is named so');
+  fail = false;
+  startSpan({ name: 'after-fetch-failed' }).end();
+  await spanNamed('after-fetch-failed');
+});
