@@ -78,7 +78,10 @@ export interface InitOptions {
   sampleRatio?: number;
   /** Most spans waiting for export; more are dropped and counted. Default: `2048`. */
   maxQueueSpans?: number;
-  /** Most bytes waiting for export. Default: 8 MiB. */
+  /**
+   * Most bytes waiting for export. Default: 8 MiB. Spans recorded since the core last applied
+   * what was recorded (it does when a batch may be due) take up to half as many bytes again.
+   */
   maxQueueBytes?: number;
   /**
    * Most spans per export request. Default: `512`. While spans end, a request goes out as soon as

@@ -218,6 +218,7 @@ function attachCore() {
   state.exporter?.onSpanEnd();
 }
 
+// The core may keep up to half of `maxQueueBytes` of recorded commands unapplied (Recorder).
 function makeRecorder(c) {
   return new Recorder(c, c && state.wasm.memory(), (flags, error) => {
     if (flags & 8) {
@@ -226,7 +227,7 @@ function makeRecorder(c) {
       return;
     }
     warn(`edgetrace: ${state.core?.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed')}`);
-  });
+  }, state.options.maxQueueBytes / 2 || 0);
 }
 
 // The recorder, creating the core first if it can (the hot path: nothing is applied).

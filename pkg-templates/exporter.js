@@ -65,31 +65,23 @@ export class Exporter {
   /** Called after a span ends. */
   onSpanEnd() {
     if (!this.url()) return;
-    // Asking the core is a call into wasm, so it is asked only when it may have an answer: it
-    // applied recorded commands since the last ask, or enough spans ended for a batch.
+    // The core is asked only when it may have a full batch: it applied recorded commands since the
+    // last ask, or enough spans ended or were recorded for one (a span's export takes about as
+    // many bytes as its commands, or more).
     const rec = this.rec?.();
-    let ready = false;
-    if (!rec || rec.drained || rec.ends >= Math.min(this.o.maxBatchSpans, 256)) {
-      const core = this.core();
-      if (rec) {
-        rec.drained = false;
-        rec.ends = 0;
-      }
-      ready = core?.stats()[CORE_AT.batchReady] === 1;
-    }
-    // The closures live in methods of their own: a function that makes one (of `this`) allocates
-    // its context on every call, here once per span.
-    if (ready) this.flushFromEnd();
+    if (!rec || rec.drained || rec.ends >= this.o.maxBatchSpans || rec.pos >= this.o.maxExportBytes) this.flushFromEnd();
     else if (this.timer === null && this.o.flushIntervalMs > 0) this.armTimer();
   }
 
-  // One send of full batches at a time from span ends: in a synchronous burst of spans every end
-  // sees a full batch, and a send (with its promises) per end would hold memory until the burst is
-  // over. The running one takes every full batch that is ready when it gets to it.
+  // One send of full batches at a time from span ends, in a task of its own: the span's end does
+  // not wait for the core to apply what was recorded, and in a synchronous burst of spans every
+  // end would see a full batch, and a send (with its promises) per end would hold memory until the
+  // burst is over. The running one takes every full batch that is ready when it gets to it.
   flushFromEnd() {
     if (this.flushing) return;
     this.flushing = true;
-    this.sendFull()
+    new Promise((r) => setTimeout(r))
+      .then(() => this.sendFull())
       .catch(() => {})
       .finally(() => {
         this.flushing = false;
@@ -104,6 +96,13 @@ export class Exporter {
    * MLflow write fewer, bigger requests faster.
    */
   async sendFull() {
+    // What was recorded is applied first; the core has been asked since.
+    this.core();
+    const rec = this.rec?.();
+    if (rec) {
+      rec.drained = false;
+      rec.ends = 0;
+    }
     await this.sendWhile((core) => core?.stats()[CORE_AT.batchReady] === 1);
     if (this.timer === null && this.o.flushIntervalMs > 0 && this.core()?.stats()[CORE_AT.queued] > 0) this.armTimer();
   }

@@ -1,8 +1,10 @@
 // The span hot path: starts, attributes and ends are written as compact commands into a buffer
-// in the wasm core's memory, and the core applies them in one call (`run`) when the buffer fills,
-// when a batch may be due, or before any other call into the core (see src/commands.rs for the
-// format). One call per buffer instead of several per span: crossing into wasm costs more than
-// the span work itself.
+// in the wasm core's memory, and the core applies them in one call (`run`) before any other call
+// into the core (see src/commands.rs for the format): the exporter asks it, in a task of its own,
+// when a batch may be due. A full buffer is made twice as long, keeping what it holds, up to
+// `maxLog` bytes; only then is it applied to make room. One call per batch instead of several per
+// span: crossing into wasm costs more than the span work itself, and the span's caller does not
+// wait for the core.
 //
 // Handles, context ids and span/trace ids are chosen here, so starting a span needs no answer
 // from the core. Names, span types and attribute keys are interned: sent once, then by number.
@@ -57,15 +59,16 @@ export class Recorder {
    * @param {WebAssembly.Memory | null} memory its memory
    * @param {(flags: number, error?: unknown) => void} onFailed told when applied commands failed
    *   (flags 2 or 4) or the core threw (8)
+   * @param {number} [maxLog] how long the buffer may grow before what it holds is applied
    */
-  constructor(core, memory, onFailed) {
+  constructor(core, memory, onFailed, maxLog = 0) {
     this.core = null;
+    this.maxLog = maxLog;
+    this.cap = CAP; // the buffer's length
     this.memory = null;
     this.onFailed = onFailed;
     this.ptr = 0;
     this.pos = 0;
-    this.u8 = null;
-    this.dv = null;
     this.local = new ArrayBuffer(CAP); // the buffer while there is no core
     this.waiting = []; // filled buffers and commands of their own, in order, for the core to apply
     if (core) this.attach(core, memory);
@@ -102,40 +105,50 @@ export class Recorder {
 
   view() {
     const b = this.core ? this.memory.buffer : this.local;
-    this.u8 = new Uint8Array(b, this.ptr, CAP);
-    this.dv = new DataView(b, this.ptr, CAP);
+    this.u8 = new Uint8Array(b, this.ptr, this.cap);
+    this.dv = new DataView(b, this.ptr, this.cap);
   }
 
   /** Makes room for `n` bytes; false when `n` can never fit (the caller goes the slow way). */
   room(n) {
     if (this.u8.length === 0) this.view(); // the memory grew (and moved) in some call since
-    if (this.pos + n <= CAP) return true;
-    this.drain();
-    return n <= CAP;
+    if (this.pos + n <= this.cap) return true;
+    this.drain(this.cap < this.maxLog);
+    return this.pos + n <= this.cap;
   }
 
   /**
-   * Applies everything recorded so far (without a core yet, keeps it for `attach`). Returns the
-   * core's flags (1: a batch is ready).
+   * Applies everything recorded so far (without a core yet, keeps it for `attach`), or with
+   * `grow` (and a core), makes the buffer twice as long instead, keeping what it holds. Returns
+   * the core's flags (1: a batch is ready).
    */
-  drain() {
-    if (this.pos === 0) return 0;
+  drain(grow) {
     const len = this.pos;
-    this.pos = 0;
+    if (len === 0) return 0;
     if (!this.core) {
+      this.pos = 0;
       this.waiting.push(this.u8.slice(0, len));
       return 0;
     }
-    let f;
+    let f = 0;
     try {
-      f = this.core.run(len);
+      if (grow) {
+        this.ptr = this.core.cmd_buffer(this.cap * 2);
+        this.cap *= 2;
+      } else {
+        this.pos = 0;
+        f = this.core.run(len);
+        this.drained = true;
+        // A long buffer is let go once applied.
+        if (this.cap > CAP) this.ptr = this.core.cmd_buffer((this.cap = CAP));
+      }
     } catch (e) {
-      // The core trapped: what was recorded is lost, and the caller's code goes on.
+      // The core trapped: what was recorded is lost (or, when it could not grow the buffer, is
+      // applied now, to make room), and the caller's code goes on.
       this.onFailed(8, e);
-      return 0;
+      return grow ? this.drain() : 0;
     }
-    this.drained = true;
-    if (this.u8.length === 0) this.view();
+    this.view(); // the memory may have grown (and moved), the buffer moved
     if (f & 6) this.onFailed(f);
     return f;
   }
@@ -209,7 +222,7 @@ export class Recorder {
       return;
     }
     this.drained = true;
-    if (this.u8.length === 0 || this.u8.byteOffset !== this.ptr) this.view(); // memory grew, or the buffer moved
+    this.view(); // the memory may have grown (and moved), the buffer moved
     if (f & 6) this.onFailed(f);
   }
 

@@ -4,8 +4,10 @@
 //! converted, strings copied one call at a time, errors checked). So the JS layer does not call
 //! the core for each start, attribute and end. It writes them, in the compact form below, into a
 //! buffer in the core's own memory, and the core applies the whole buffer in one call
-//! ([`Recorded::apply`]) when the buffer fills, when a batch may be due, or before any other
-//! call (so every other call sees every span operation made before it, in order).
+//! ([`Recorded::apply`]) when a batch may be due (in a task of its own, not in the span's end), or
+//! before any other call (so every other call sees every span operation made before it, in
+//! order). A full buffer is made longer, keeping what it holds (`Core::cmd_buffer` in `bindings.rs`),
+//! up to half of `maxQueueBytes`; only past that is it applied to make room.
 //!
 //! The JS layer chooses span handles and context ids (at least
 //! [`crate::tracer::GIVEN_HANDLES`]) and draws span and trace ids itself, so a start needs no
