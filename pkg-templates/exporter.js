@@ -69,7 +69,7 @@ export class Exporter {
     // last ask, or enough spans ended or were recorded for one (a span's export takes about as
     // many bytes as its commands, or more).
     const rec = this.rec?.();
-    if (!rec || rec.drained || rec.ends >= this.o.maxBatchSpans || rec.pos >= this.o.maxExportBytes) this.flushFromEnd();
+    if (!rec || rec.drained || rec.ends >= this.o.maxBatchSpans || rec.logged >= this.o.maxExportBytes) this.flushFromEnd();
     else if (this.timer === null && this.o.flushIntervalMs > 0) this.armTimer();
   }
 

@@ -1,10 +1,10 @@
 // The span hot path: starts, attributes and ends are written as compact commands into a buffer
-// in the wasm core's memory, and the core applies them in one call (`run`) before any other call
-// into the core (see src/commands.rs for the format): the exporter asks it, in a task of its own,
-// when a batch may be due. A full buffer is made twice as long, keeping what it holds, up to
-// `maxLog` bytes; only then is it applied to make room. One call per batch instead of several per
-// span: crossing into wasm costs more than the span work itself, and the span's caller does not
-// wait for the core.
+// in the wasm core's memory, and the core applies them (`run`) before any other call into the core
+// (see src/commands.rs for the format): the exporter asks it, in a task of its own, when a batch
+// may be due. A full buffer is kept, copied out to JS memory, up to `maxLog` bytes, and the
+// buffer filled again; only past that is what was recorded applied to make room. One call per
+// buffer instead of several per span (crossing into wasm costs more than the span work itself),
+// and the span's caller does not wait for the core.
 //
 // Handles, context ids and span/trace ids are chosen here, so starting a span needs no answer
 // from the core. Names, span types and attribute keys are interned: sent once, then by number.
@@ -59,18 +59,18 @@ export class Recorder {
    * @param {WebAssembly.Memory | null} memory its memory
    * @param {(flags: number, error?: unknown) => void} onFailed told when applied commands failed
    *   (flags 2 or 4) or the core threw (8)
-   * @param {number} [maxLog] how long the buffer may grow before what it holds is applied
+   * @param {number} [maxLog] how many bytes of full buffers may be kept before they are applied
    */
   constructor(core, memory, onFailed, maxLog = 0) {
     this.core = null;
     this.maxLog = maxLog;
-    this.cap = CAP; // the buffer's length
+    this.logged = 0; // bytes of full buffers kept (in `waiting`) while there is a core
     this.memory = null;
     this.onFailed = onFailed;
     this.ptr = 0;
     this.pos = 0;
     this.local = new ArrayBuffer(CAP); // the buffer while there is no core
-    this.waiting = []; // filled buffers and commands of their own, in order, for the core to apply
+    this.waiting = []; // full buffers and commands of their own, in order, for the core to apply
     if (core) this.attach(core, memory);
     else this.view();
     this.strings = new Map();
@@ -91,63 +91,72 @@ export class Recorder {
    * and the buffer moves into the core's memory.
    */
   attach(core, memory) {
-    const waiting = this.waiting;
-    if (this.pos) waiting.push(this.u8.slice(0, this.pos));
-    this.waiting = [];
-    this.pos = 0;
+    this.drain(true);
     this.core = core;
     this.memory = memory;
     this.local = null;
     this.ptr = core.cmd_buffer(CAP);
     this.view();
-    for (const bytes of waiting) this.applyOwn(bytes);
+    this.drain();
   }
 
   view() {
     const b = this.core ? this.memory.buffer : this.local;
-    this.u8 = new Uint8Array(b, this.ptr, this.cap);
-    this.dv = new DataView(b, this.ptr, this.cap);
+    this.u8 = new Uint8Array(b, this.ptr, CAP);
+    this.dv = new DataView(b, this.ptr, CAP);
   }
 
   /** Makes room for `n` bytes; false when `n` can never fit (the caller goes the slow way). */
   room(n) {
     if (this.u8.length === 0) this.view(); // the memory grew (and moved) in some call since
-    if (this.pos + n <= this.cap) return true;
-    this.drain(this.cap < this.maxLog);
-    return this.pos + n <= this.cap;
+    if (this.pos + n <= CAP) return true;
+    this.drain(this.logged < this.maxLog);
+    return n <= CAP;
   }
 
   /**
-   * Applies everything recorded so far (without a core yet, keeps it for `attach`), or with
-   * `grow` (and a core), makes the buffer twice as long instead, keeping what it holds. Returns
-   * the core's flags (1: a batch is ready).
+   * Applies everything recorded so far, in order; with `log`, or without a core yet, keeps the
+   * buffer's commands instead (a copy: the buffer is filled again), for the next apply or
+   * `attach`. Returns the core's flags (1: a batch is ready).
    */
-  drain(grow) {
-    const len = this.pos;
-    if (len === 0) return 0;
-    if (!this.core) {
-      this.pos = 0;
-      this.waiting.push(this.u8.slice(0, len));
+  drain(log) {
+    let len = this.pos;
+    const kept = this.waiting;
+    this.pos = 0;
+    if (len && (log || !this.core || kept.length)) {
+      this.view(); // the memory may have grown (and moved) in some call since the last write
+      kept.push(this.u8.slice(0, len));
+      this.logged += len;
+      len = 0;
+    }
+    if (log || !this.core) return 0;
+    if (!kept.length) return len && this.run(len);
+    this.waiting = [];
+    this.logged = 0;
+    let f = 0;
+    for (const b of kept) f |= this.run(0, b);
+    return f;
+  }
+
+  // The core applies the buffer's first `len` bytes, or `bytes` put in the buffer (made bigger
+  // for bytes longer than it, then put back). Returns its flags.
+  run(len, bytes) {
+    let f;
+    try {
+      const big = bytes?.length > CAP;
+      if (bytes) {
+        len = bytes.length;
+        if (big) this.ptr = this.core.cmd_buffer(len);
+        new Uint8Array(this.memory.buffer, this.ptr, len).set(bytes);
+      }
+      f = this.core.run(len);
+      if (big) this.ptr = this.core.cmd_buffer(CAP);
+    } catch (e) {
+      // The core trapped: what was recorded is lost, and the caller's code goes on.
+      this.onFailed(8, e);
       return 0;
     }
-    let f = 0;
-    try {
-      if (grow) {
-        this.ptr = this.core.cmd_buffer(this.cap * 2);
-        this.cap *= 2;
-      } else {
-        this.pos = 0;
-        f = this.core.run(len);
-        this.drained = true;
-        // A long buffer is let go once applied.
-        if (this.cap > CAP) this.ptr = this.core.cmd_buffer((this.cap = CAP));
-      }
-    } catch (e) {
-      // The core trapped: what was recorded is lost (or, when it could not grow the buffer, is
-      // applied now, to make room), and the caller's code goes on.
-      this.onFailed(8, e);
-      return grow ? this.drain() : 0;
-    }
+    this.drained = true;
     this.view(); // the memory may have grown (and moved), the buffer moved
     if (f & 6) this.onFailed(f);
     return f;
@@ -202,28 +211,11 @@ export class Recorder {
     return h;
   }
 
-  /** Applies commands built outside the buffer, after everything in the buffer. */
+  /** Applies commands built outside the buffer, after everything recorded before them. */
   applyOwn(bytes) {
+    this.drain(true);
+    this.waiting.push(bytes);
     this.drain();
-    if (!this.core) {
-      this.waiting.push(bytes);
-      return;
-    }
-    // Through the (drained) buffer, made bigger for a command longer than it, then put back.
-    let f;
-    try {
-      const big = bytes.length > CAP;
-      if (big) this.ptr = this.core.cmd_buffer(bytes.length);
-      new Uint8Array(this.memory.buffer, this.ptr, bytes.length).set(bytes);
-      f = this.core.run(bytes.length);
-      if (big) this.ptr = this.core.cmd_buffer(CAP);
-    } catch (e) {
-      this.onFailed(8, e);
-      return;
-    }
-    this.drained = true;
-    this.view(); // the memory may have grown (and moved), the buffer moved
-    if (f & 6) this.onFailed(f);
   }
 
   // Writes an attribute command's opcode, handle and interned key, with room for `size` bytes in

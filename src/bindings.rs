@@ -182,18 +182,9 @@ impl Core {
     }
 
     /// Makes the command buffer (see [`crate::commands`]) `cap` bytes long and returns where it
-    /// is in wasm memory. It does not move until the next call of this method. It starts with what
-    /// the one before held, as much as fits: the JS layer goes on recording after it in a longer
-    /// one, so spans are recorded without waiting for the core, which applies them in one go
-    /// when next asked.
+    /// is in wasm memory. It does not move until the next call of this method.
     pub fn cmd_buffer(&mut self, cap: u32) -> u32 {
-        let mut cmd = vec![0u8; cap as usize];
-        let keep = cmd.len().min(self.cmd.len());
-        // SAFETY: both hold at least `keep` bytes, and they are two allocations. (Not
-        // `copy_from_slice`: with it the browser's size build made two 8-byte `memory.copy` calls
-        // per span applied, tests/node/span_hot_path_runs_no_wasm_memory_copy.test.mjs.)
-        unsafe { std::ptr::copy_nonoverlapping(self.cmd.as_ptr(), cmd.as_mut_ptr(), keep) };
-        self.cmd = cmd;
+        self.cmd = vec![0; cap as usize];
         self.cmd.as_ptr() as u32
     }
 

@@ -24,10 +24,10 @@ export const BOUND_PKGS = { 'no-core': join(root, 'bench/out/no-core'), 'spike-c
 /** The copy with the browser's core built for speed (bench/runtimes.mjs --bounds). */
 export const SPEED_CORE_PKG = join(root, 'bench/out/speed-core');
 
-// The package hands recorded commands to the core in two places: its drain (the buffer), and
-// `applyOwn` (a command too big for the buffer, and in browsers what was recorded while the core
-// loaded); no-core's does not, in either.
-const APPLY = ['f = this.core.run(len);', 'f = this.core.run(bytes.length);'];
+// The package hands recorded commands to the core in one place, the recorder's `run` (the buffer,
+// the full buffers kept, a command too big for the buffer, and in browsers what was recorded
+// while the core loaded); no-core's does not.
+const APPLY = ['f = this.core.run(len);'];
 
 function copyPkg(dir) {
   rmSync(dir, { recursive: true, force: true });

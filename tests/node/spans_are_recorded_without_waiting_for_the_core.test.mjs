@@ -1,25 +1,25 @@
-// A full command buffer is made longer, keeping what it holds, rather than applied: the span hot
-// path records without the core (issue 7), up to `maxLog` bytes (half of `maxQueueBytes`), and
-// the core applies everything in one call when it is next asked. Nothing recorded may be lost
-// across the buffer's growth, its cap, or a core that cannot grow it; and the span end that
-// fills a batch does not wait for the core: the batch goes out in a task of its own.
+// A full command buffer is kept (copied out to JS memory) and filled again, rather than applied:
+// the span hot path records without the core (issue 7), up to `maxLog` bytes (half of
+// `maxQueueBytes`), and the core applies everything, in order, when it is next asked. Nothing
+// recorded may be lost or reordered across kept buffers, their cap, commands too big for the
+// buffer, or wasm memory that grows meanwhile; and the span end that fills a batch does not wait
+// for the core: the batch goes out in a task of its own.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Recorder, STATS_LEN, configBytes } from '../../pkg/recorder.js';
+import { Recorder, STATS_LEN, attrCommand, configBytes } from '../../pkg/recorder.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CAP = 1 << 17; // the recorder's buffer (pkg-templates/recorder.js)
 const ATTRS = { 'app.a': 'alpha', 'app.b': 'bravo', 'app.c': 'charlie', 'app.d': 'delta', 'app.e': 'echo' };
 
-// The Node core, its `run` calls counted; `growFails` makes it refuse a buffer longer than CAP
-// (as a core out of memory traps).
-async function counted({ growFails = false } = {}) {
+// The Node core, its `run` calls counted.
+async function counted() {
   const glue = await import(pathToFileURL(join(root, 'pkg', 'core', 'edgetrace.js')).href);
   const { memory } = glue.initSync({ module: readFileSync(join(root, 'pkg', 'core', 'edgetrace_bg.wasm')) });
-  const options = { serviceName: 'log', maxQueueSpans: 1 << 20, maxQueueBytes: 1 << 30, maxBatchSpans: 1 << 20, maxExportBytes: 1 << 30 };
+  const options = { serviceName: 'log', maxQueueSpans: 1 << 20, maxQueueBytes: 1 << 30, maxBatchSpans: 1 << 20, maxExportBytes: 1 << 30, maxValueBytes: 1 << 20 };
   const core = new glue.Core(configBytes(options, Object.keys(options), JSON.stringify), Date.now(), 0, 1);
   const runs = { n: 0 };
   const counting = {
@@ -27,10 +27,7 @@ async function counted({ growFails = false } = {}) {
       runs.n++;
       return core.run(len);
     },
-    cmd_buffer: (cap) => {
-      if (growFails && cap > CAP) throw new WebAssembly.RuntimeError('unreachable');
-      return core.cmd_buffer(cap);
-    },
+    cmd_buffer: (cap) => core.cmd_buffer(cap),
   };
   const stats = () => new Float64Array(memory.buffer, core.write_stats(), STATS_LEN);
   return { core, counting, memory, runs, stats };
@@ -60,17 +57,16 @@ function exported(core) {
   return spans;
 }
 
-test('a full buffer grows, keeping what it holds, and the core applies it all in one call', async () => {
+test('full buffers are kept with no call into the core, then applied in order when it is asked', async () => {
   const { core, counting, memory, runs, stats } = await counted();
   const failed = [];
   const rec = new Recorder(counting, memory, (f) => failed.push(f), 1 << 20);
-  record(rec, 5000); // about 140 B each: five times the buffer's first length
+  record(rec, 5000); // about 140 B each: five times the buffer's length
   assert.equal(runs.n, 0, 'the core applied nothing while spans were recorded');
-  assert.ok(rec.cap > CAP && rec.cap <= 1 << 20, `the buffer grew to ${rec.cap} bytes`);
-  assert.ok(rec.pos > 4 * CAP, `${rec.pos} bytes recorded`);
+  assert.ok(rec.logged > 4 * CAP && rec.logged <= 1 << 20, `${rec.logged} bytes kept`);
   rec.drain();
-  assert.equal(runs.n, 1, 'one call applied them');
-  assert.equal(rec.cap, CAP, 'the long buffer was let go');
+  assert.equal(rec.logged, 0);
+  assert.ok(runs.n >= 5, `applied buffer by buffer (${runs.n} calls)`);
   assert.deepEqual(failed, []);
   const s = stats();
   assert.equal(s[0], 5000, 'every span started');
@@ -82,31 +78,51 @@ test('a full buffer grows, keeping what it holds, and the core applies it all in
   assert.equal(exported(core).length, 10);
 });
 
-test('at maxLog the buffer is applied to make room, not grown further, and nothing is lost', async () => {
+test('at maxLog what was kept is applied to make room, and nothing is lost', async () => {
   const { core, counting, memory, runs } = await counted();
   const failed = [];
   const rec = new Recorder(counting, memory, (f) => failed.push(f), 2 * CAP);
   let most = 0;
   for (let i = 0; i < 50; i++) {
     record(rec, 100);
-    most = Math.max(most, rec.cap);
+    most = Math.max(most, rec.logged);
   }
-  assert.equal(most, 2 * CAP, 'grown once, to maxLog');
+  assert.ok(most >= CAP && most < 3 * CAP, `at most ${most} bytes kept`);
   assert.ok(runs.n >= 2, `applied ${runs.n} times while recording 5,000 spans`);
   rec.drain();
   assert.deepEqual(failed, []);
   assert.equal(exported(core).length, 5000);
 });
 
-test('a core that cannot grow the buffer is reported, and what was recorded is applied instead', async () => {
-  const { core, counting, memory } = await counted({ growFails: true });
+test('a command too big for the buffer, and wasm memory grown meanwhile, keep the order of what was kept', async () => {
+  const { core, counting, memory } = await counted();
   const failed = [];
   const rec = new Recorder(counting, memory, (f) => failed.push(f), 1 << 20);
-  assert.doesNotThrow(() => record(rec, 3000));
-  assert.ok(failed.includes(8), `the failure was reported (${failed})`);
-  assert.equal(rec.cap, CAP);
+  record(rec, 6000);
+  rec.drain(); // queued, for the batch taken below
+  record(rec, 1000); // buffers kept
+  const ctx = rec.newContext();
+  const h = rec.start({}, ctx, 0, 'ordered', 'CHAIN', 1_700_000_000_000);
+  for (const k in ATTRS) rec.str(h, k, ATTRS[k]);
+  rec.str(h, 'k', 'first');
+  rec.write(attrCommand(h, 'k', 'x'.repeat(CAP + 10))); // applied at once, after all recorded before it
+  rec.str(h, 'k', 'last');
+  rec.end(h, 1_700_000_000_001, ctx);
+  // The core's memory grows (as when a batch is taken) while the buffer holds commands and others
+  // are kept: the recorder's views of it are detached, and what it keeps next must still be read.
+  record(rec, 1500);
+  assert.ok(rec.logged > 0 && rec.pos > 0);
+  const first = exported(core);
+  const view = rec.u8;
+  memory.grow(16);
+  assert.equal(view.length, 0, 'the views were detached');
   rec.drain();
-  assert.equal(exported(core).length, 3000, 'no span lost');
+  assert.deepEqual(failed, []);
+  assert.equal(first.length, 7000);
+  const rest = exported(core);
+  assert.equal(rest.length, 1501);
+  const ordered = rest.find((s) => s.name === 'ordered');
+  assert.equal(ordered.attributes.find((a) => a.key === 'k').value.stringValue, 'last');
 });
 
 test('the span end that fills a batch returns before the batch is taken; it goes out in a task of its own', async () => {
