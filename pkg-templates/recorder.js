@@ -1,10 +1,11 @@
 // The span hot path: starts, attributes and ends are written as compact commands into a buffer
 // in the wasm core's memory, and the core applies them (`run`) before any other call into the core
 // (see src/commands.rs for the format): the exporter asks it, in a task of its own, when a batch
-// may be due. A full buffer is kept, copied out to JS memory, up to `maxLog` bytes, and the
-// buffer filled again; only past that is what was recorded applied to make room. One call per
-// buffer instead of several per span (crossing into wasm costs more than the span work itself),
-// and the span's caller does not wait for the core.
+// may be due. A full buffer is kept (`keep`: here a copy in JS memory; in Node and Workers by the
+// core, recorder-core-kept.js), up to `maxLog` bytes, and the buffer filled again; only past that
+// is what was recorded applied to make room. One call per batch instead of several per span
+// (crossing into wasm costs more than the span work itself), and the span's caller does not wait
+// for the core.
 //
 // Handles, context ids and span/trace ids are chosen here, so starting a span needs no answer
 // from the core. Names, span types and attribute keys are interned: sent once, then by number.
@@ -37,7 +38,8 @@ export const STATS_LEN = CORE_AT.lastBatchOversize + 1;
 // keeps each as a small integer on its span, not as a heap number allocated per span.
 const GIVEN = 0x20000000;
 const GIVEN_SPAN = GIVEN - 2; // how many of them there are
-const CAP = 1 << 17;
+/** The command buffer's length. */
+export const CAP = 1 << 17;
 const MAX_STRINGS = 65000; // below the core's 65,536
 const MAX_INTERNED = 200; // longer names and keys are not interned: they go inline in their command
 
@@ -64,7 +66,7 @@ export class Recorder {
   constructor(core, memory, onFailed, maxLog = 0) {
     this.core = null;
     this.maxLog = maxLog;
-    this.logged = 0; // bytes of full buffers kept (in `waiting`) while there is a core
+    this.logged = 0; // bytes of full buffers kept since the core last applied what was recorded
     this.memory = null;
     this.onFailed = onFailed;
     this.ptr = 0;
@@ -116,26 +118,30 @@ export class Recorder {
 
   /**
    * Applies everything recorded so far, in order; with `log`, or without a core yet, keeps the
-   * buffer's commands instead (a copy: the buffer is filled again), for the next apply or
-   * `attach`. Returns the core's flags (1: a batch is ready).
+   * buffer's commands instead (`keep`), for the next apply or `attach`, and the buffer is filled
+   * again. Returns the core's flags (1: a batch is ready).
    */
   drain(log) {
     let len = this.pos;
-    const kept = this.waiting;
     this.pos = 0;
-    if (len && (log || !this.core || kept.length)) {
-      this.view(); // the memory may have grown (and moved) in some call since the last write
-      kept.push(this.u8.slice(0, len));
-      this.logged += len;
+    if (len && (log || !this.core || this.waiting.length)) {
+      this.keep(len);
       len = 0;
     }
     if (log || !this.core) return 0;
-    if (!kept.length) return len && this.run(len);
+    const kept = this.waiting;
+    if (!kept.length) return len || this.logged ? this.run(len) : 0;
     this.waiting = [];
-    this.logged = 0;
     let f = 0;
     for (const b of kept) f |= this.run(0, b);
     return f;
+  }
+
+  /** Keeps the buffer's first `len` bytes for the next apply: a copy, in order in `waiting`. */
+  keep(len) {
+    this.view(); // the memory may have grown (and moved) in some call since the last write
+    this.waiting.push(this.u8.slice(0, len));
+    this.logged += len;
   }
 
   // The core applies the buffer's first `len` bytes, or `bytes` put in the buffer (made bigger
@@ -157,6 +163,7 @@ export class Recorder {
       return 0;
     }
     this.drained = true;
+    this.logged = 0;
     this.view(); // the memory may have grown (and moved), the buffer moved
     if (f & 6) this.onFailed(f);
     return f;

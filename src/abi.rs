@@ -75,7 +75,8 @@ pub unsafe extern "C" fn et_free(b: *mut Boundary) {
 #[no_mangle]
 pub unsafe extern "C" fn et_cmd_buffer(b: *mut Boundary, cap: u32) -> u32 {
     // SAFETY: the caller's.
-    unsafe { &mut *b }.core.cmd_buffer(cap)
+    // The browser's JS layer keeps full buffers itself (pkg-templates/recorder.js `keep`).
+    unsafe { &mut *b }.core.cmd_buffer(cap, 0)
 }
 
 /// [`Core::run`].

@@ -26,8 +26,10 @@ export const SPEED_CORE_PKG = join(root, 'bench/out/speed-core');
 
 // The package hands recorded commands to the core in one place, the recorder's `run` (the buffer,
 // the full buffers kept, a command too big for the buffer, and in browsers what was recorded
-// while the core loaded); no-core's does not.
+// while the core loaded); no-core's does not. Nor does the core keep full buffers for it in Node
+// and Workers (recorder-core-kept.js): it would hold them all.
 const APPLY = ['f = this.core.run(len);'];
+const KEEP = ['this.core.cmd_buffer(CAP, len)', 'this.core.cmd_buffer(CAP, 0)'];
 
 function copyPkg(dir) {
   rmSync(dir, { recursive: true, force: true });
@@ -45,6 +47,10 @@ export function makeNoCore() {
     src = src.replace(call, 'f = 0; // no-core: the commands are never applied');
   }
   writeFileSync(file, src);
+  const kept = join(dir, 'recorder-core-kept.js');
+  const keepSrc = readFileSync(kept, 'utf8');
+  if (keepSrc.split(KEEP[0]).length !== 2) throw new Error(`bench/lib/bound-pkgs.mjs: pkg/recorder-core-kept.js no longer has one "${KEEP[0]}" to change`);
+  writeFileSync(kept, keepSrc.replace(KEEP[0], KEEP[1]));
 }
 
 /** Makes bench/out/spike-core/: its Node core built as scripts/build.mjs builds it, with the
