@@ -6,9 +6,9 @@
 //! buffer in the core's own memory, and the core applies the whole buffer in one call
 //! ([`Recorded::apply`]) when a batch may be due (in a task of its own, not in the span's end), or
 //! before any other call (so every other call sees every span operation made before it, in
-//! order). A full buffer is kept (by the core in Node and Workers, [`crate::bindings::Core::cmd_buffer`]; as
-//! a copy by the JS layer in browsers) and a buffer filled again, up to half of `maxQueueBytes`;
-//! only past that is what was recorded applied to make room.
+//! order). A full buffer is kept (by the core in Node and Workers, `Core::cmd_buffer` in
+//! `bindings.rs`; as a copy by the JS layer in browsers) and a buffer filled again, up to half of
+//! `maxQueueBytes`; only past that is what was recorded applied to make room.
 //!
 //! The JS layer chooses span handles and context ids (at least
 //! [`crate::tracer::GIVEN_HANDLES`]) and draws span and trace ids itself, so a start needs no
