@@ -7,7 +7,9 @@ import { CAP, Recorder } from './recorder.js';
 
 export class CoreKeptRecorder extends Recorder {
   keep(len) {
-    if (!this.core) return super.keep(len); // recorded before the core loaded (not in Node or Workers)
+    // Recorded before the core loaded (not in Node or Workers), or behind commands waiting in JS
+    // (none wait while a buffer is kept today): kept in JS too, so the core applies it in order.
+    if (!this.core || this.waiting.length) return super.keep(len);
     try {
       this.ptr = this.core.cmd_buffer(CAP, len);
       this.logged += len;

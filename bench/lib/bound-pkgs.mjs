@@ -27,9 +27,11 @@ export const SPEED_CORE_PKG = join(root, 'bench/out/speed-core');
 // The package hands recorded commands to the core in one place, the recorder's `run` (the buffer,
 // the full buffers kept, a command too big for the buffer, and in browsers what was recorded
 // while the core loaded); no-core's does not. Nor does the core keep full buffers for it in Node
-// and Workers (recorder-core-kept.js): it would hold them all.
-const APPLY = ['f = this.core.run(len);'];
-const KEEP = ['this.core.cmd_buffer(CAP, len)', 'this.core.cmd_buffer(CAP, 0)'];
+// and Workers (recorder-core-kept.js): it would hold them all. Each edit: [file, from, to].
+const NO_CORE_EDITS = [
+  ['recorder.js', 'f = this.core.run(len);', 'f = 0; // no-core: the commands are never applied'],
+  ['recorder-core-kept.js', 'this.core.cmd_buffer(CAP, len)', 'this.core.cmd_buffer(CAP, 0)'],
+];
 
 function copyPkg(dir) {
   rmSync(dir, { recursive: true, force: true });
@@ -40,17 +42,12 @@ function copyPkg(dir) {
 export function makeNoCore() {
   const dir = BOUND_PKGS['no-core'];
   copyPkg(dir);
-  const file = join(dir, 'recorder.js');
-  let src = readFileSync(file, 'utf8');
-  for (const call of APPLY) {
-    if (src.split(call).length !== 2) throw new Error(`bench/lib/bound-pkgs.mjs: pkg/recorder.js no longer has one "${call}" to take out`);
-    src = src.replace(call, 'f = 0; // no-core: the commands are never applied');
+  for (const [name, from, to] of NO_CORE_EDITS) {
+    const file = join(dir, name);
+    const src = readFileSync(file, 'utf8');
+    if (src.split(from).length !== 2) throw new Error(`bench/lib/bound-pkgs.mjs: pkg/${name} no longer has one "${from}" to change`);
+    writeFileSync(file, src.replace(from, to));
   }
-  writeFileSync(file, src);
-  const kept = join(dir, 'recorder-core-kept.js');
-  const keepSrc = readFileSync(kept, 'utf8');
-  if (keepSrc.split(KEEP[0]).length !== 2) throw new Error(`bench/lib/bound-pkgs.mjs: pkg/recorder-core-kept.js no longer has one "${KEEP[0]}" to change`);
-  writeFileSync(kept, keepSrc.replace(KEEP[0], KEEP[1]));
 }
 
 /** Makes bench/out/spike-core/: its Node core built as scripts/build.mjs builds it, with the
