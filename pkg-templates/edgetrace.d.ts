@@ -85,7 +85,8 @@ export interface InitOptions {
   maxQueueBytes?: number;
   /**
    * Most spans per export request. Default: `512`. While spans end, a request goes out as soon as
-   * this many are queued; fewer wait for `flushIntervalMs` or `flush()`.
+   * this many are queued (in a task of its own, right after the span end that made them so: no
+   * `end()` waits for it); fewer wait for `flushIntervalMs` or `flush()`.
    */
   maxBatchSpans?: number;
   /**
