@@ -326,3 +326,57 @@ fn a_calls_commands_set_its_span_in_the_core() {
     w.attr(h, "x", &AttrValue::Str("abc".into()));
     assert!(rec.apply(&mut t, &w.bytes[..w.bytes.len() - 1]).is_err());
 }
+
+#[test]
+fn an_anthropic_stream_whose_message_or_blocks_are_not_objects_is_marked_not_panicked_on() {
+    // Found by the llm_response fuzz target: a `message` or `content_block` that is a string,
+    // number or array was kept, and writing the reassembled content into it panicked.
+    let events = [
+        json!({"type": "message_start", "message": "not an object"}),
+        json!({"type": "content_block_start", "index": 0, "content_block": "text"}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}}),
+        json!({"type": "content_block_start", "index": 1, "content_block": [1]}),
+        json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"a\": 1}"}}),
+        json!({"type": "content_block_stop", "index": 1}),
+        json!({"type": "content_block_start", "index": 2, "content_block": 7}),
+        json!({"type": "content_block_stop", "index": 2}),
+        json!({"type": "message_stop"}),
+    ];
+    let mut c = LlmCall::start(
+        Format::Anthropic,
+        "api.anthropic.com",
+        "/v1/messages",
+        r#"{"model":"claude-sonnet-4-5","stream":true,"max_tokens":9,"messages":[]}"#,
+        0,
+    )
+    .0;
+    for d in events {
+        c.on_chunk(format!("data: {d}\n\n").as_bytes(), 1);
+    }
+    let out = c.finish_stream(StreamEnd::Completed, 200, 2, &PriceTable::shipped());
+    let msg: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(msg["role"], "assistant", "a fresh message stands in: {msg}");
+    assert_eq!(
+        msg["content"],
+        json!([{"text": "Hi"}, {"input": {"a": 1}}]),
+        "what the deltas carried is kept"
+    );
+    let errors = json_attr(&out, "edgetrace.llm.parse_errors");
+    let errors: Vec<&str> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(
+        errors[0].contains("message_start's message is not an object"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1..]
+            .iter()
+            .all(|e| e.contains("content_block is not an object")),
+        "{errors:?}"
+    );
+}

@@ -46,6 +46,9 @@ impl MessagesStream {
         match kind {
             "message_start" => {
                 if let Some(m) = v.get("message") {
+                    if !m.is_object() {
+                        return Err("message_start's message is not an object".into());
+                    }
                     if let Some(u) = m.get("usage") {
                         self.usage.merge(usage(u));
                         if let Some(o) = u.as_object() {
@@ -60,7 +63,15 @@ impl MessagesStream {
                     self.blocks.push(Value::Null);
                     self.partial_json.push(String::new());
                 }
-                self.blocks[index] = v.get("content_block").cloned().unwrap_or(Value::Null);
+                // Deltas and stops write into the block, so only an object (or nothing) is kept.
+                match v.get("content_block") {
+                    Some(b) if b.is_object() => self.blocks[index] = b.clone(),
+                    None | Some(Value::Null) => self.blocks[index] = Value::Null,
+                    Some(_) => {
+                        self.blocks[index] = Value::Null;
+                        return Err("content_block_start's content_block is not an object".into());
+                    }
+                }
             }
             "content_block_delta" if index < self.blocks.len() => {
                 let d = v.get("delta").cloned().unwrap_or(Value::Null);
