@@ -78,6 +78,7 @@ const state = {
   Recorder, // the runtime's (CoreKeptRecorder in Node and Workers)
   llmLoader: null, // () => the model API parsers' class (LlmCalls), or a promise of it
   llm: null, // promise of the LlmCalls instance for the current prices (null: not loaded yet)
+  llmTrapped: false, // the parsers' module trapped once: it is not called again
   wasm: null,
   wasmLoading: null, // promise of the core while it loads asynchronously (browsers), then null
   wasmFailed: false, // the asynchronous load failed (tracing is off)
@@ -645,6 +646,7 @@ function checkPrices(prices) {
 
 // The model API parsers (a wasm module of their own), loaded on the first model call.
 function loadLlm() {
+  if (state.llmTrapped) return Promise.resolve(null);
   if (state.llm) return state.llm;
   const prices = JSON.stringify(state.options.prices || {});
   state.llm = Promise.resolve()
@@ -670,12 +672,22 @@ export const _internal = {
    * everything recorded so far). A fault is warned about, never thrown. Returns whether it ran.
    */
   llmRun(f) {
+    if (state.llmTrapped) return false;
     try {
       const bytes = f();
       if (bytes?.length) recOrNull()?.applyOwn(bytes);
       return true;
     } catch (e) {
-      warn(`edgetrace: the model API parsers failed: ${errText(e)}`);
+      if (e instanceof WebAssembly.RuntimeError) {
+        // A trap leaves the module as it stopped (its stack pointer moved, a call's state held),
+        // so it is not called again, as the core is not after one: model calls are still traced,
+        // without their responses.
+        state.llmTrapped = true;
+        state.llm = null;
+        warn(`edgetrace: the model API parsers trapped, so model calls are traced without their responses from now on: ${errText(e)}`);
+      } else {
+        warn(`edgetrace: the model API parsers failed: ${errText(e)}`);
+      }
       return false;
     }
   },
@@ -695,7 +707,7 @@ export const _internal = {
    * redaction hook, and records what the hook gives back instead.
    */
   redactOutputs(span, llm) {
-    if (!state.options.redact || !span._h) return;
+    if (!state.options.redact || !span._h || state.llmTrapped) return;
     let text;
     try {
       text = llm?.take_outputs(span._h);

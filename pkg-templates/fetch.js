@@ -163,6 +163,8 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
   const span = startSpan({
     parent,
     name: options.name || `${OPERATION[api.format] || 'llm'}${model ? ` ${model}` : ''}`,
+    // Its type from the start, so it holds even when the parsers cannot follow the call.
+    spanType: api.format === 'openai-embeddings' ? 'EMBEDDING' : 'CHAT_MODEL',
     attributes: { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname },
   });
   const h = span._h;
@@ -172,7 +174,6 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
   if (h) {
     const kept = _internal.redactBody(parsed, text, span);
     const t0 = _internal.now();
-    span._type = api.format === 'openai-embeddings' ? 'EMBEDDING' : 'CHAT_MODEL';
     started = _internal.llm().then((llm) => {
       const ok = llm && _internal.llmRun(() => llm.start(h, api.format, info.url.host, info.url.pathname, kept, t0));
       if (api.provider) span.setAttribute('mlflow.llm.provider', api.provider);
@@ -235,7 +236,11 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
 function wrapStream(llm, span, res) {
   const h = span._h;
   const body = watchBody(res.body, {
-    onChunk: (chunk) => llm.chunk(h, chunk, _internal.now()),
+    onChunk: (chunk) => {
+      _internal.llmRun(() => {
+        llm.chunk(h, chunk, _internal.now());
+      });
+    },
     onEnd(how, error) {
       try {
         _internal.llmRun(() => llm.finish_stream(h, how, res.status, _internal.now()));
