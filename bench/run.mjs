@@ -91,26 +91,29 @@ const profileOf = (id, flags, file, label, exec, pre = []) => {
   node([...pre, 'bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...flags], `CPU profile of edgetrace${label} (${id})`, exec);
   return { id, md: readFileSync(join(here, `out/profile-${file}.md`), 'utf8').trim() };
 };
+// Besides these, every row that missed the target in this run gets a profile of its own, in its
+// runtime (`missed`: `extra`), so RESULTS.md shows where the time goes in each row it calls missed.
+const missedIn = (rs, fixed) => SCENARIOS.filter((sc) => rs[sc.id].ratio > 0.25 && !fixed.includes(sc.id)).map((sc) => sc.id);
 const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
 const profiles = PROFILED.map(([id, flag], i) =>
   profileOf(id, [...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `${id}${flag ? '-noals' : ''}`, flag ? ` ${flag}` : ''));
+const extra = missedIn(nodeRes.scenarios, PROFILED.filter((p) => p.length === 1).map(([id]) => id)).map((id) => profileOf(id, ['--no-build'], id, ''));
 // The nested rows under Node 24 too, where frames, not async hooks, carry the context (files
 // tagged -node24), and under Bun and Deno.
 const NESTED_PROFILED = ['nested', 'nestedAsync'];
-const profiles24 = has24 ? NESTED_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-node24`, ' under Node 24', node24)) : [];
+const profiles24 = has24 ? [...NESTED_PROFILED, ...missedIn(node24Res.scenarios, NESTED_PROFILED)].map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-node24`, ' under Node 24', node24)) : [];
 // Under Bun and Deno, through their node:inspector (files tagged -bun, -deno), run with the same
 // flags as their benchmarks.
 const serverProfiles = servers.map((r) => ({
   key: r.key,
   name: `${r.name} ${r.version}`,
-  profiles: NESTED_PROFILED.map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-${r.key}`, ` under ${r.name}`, r.exec, r.flags)),
+  profiles: [...NESTED_PROFILED, ...missedIn(r.res.scenarios, NESTED_PROFILED)].map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-${r.key}`, ` under ${r.name}`, r.exec, r.flags)),
 }));
 // The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
-const RT_PROFILED = [['chromium', 'nested'], ['workerd', 'nested']];
-const rtProfiles = RT_PROFILED.map(([rt, id]) => {
+const rtProfiles = ['chromium', 'workerd'].flatMap((rt) => ['nested', ...missedIn(rtRes[rt], ['nested'])].map((id) => {
   node(['bench/profile-runtimes.mjs', rt, id, quick ? '50' : '1000', quick ? '1' : '8', '--no-build'], `CPU profile of edgetrace in ${rt} (${id})`);
   return { id, md: readFileSync(join(here, `out/profile-${rt}-${id}.md`), 'utf8').trim() };
-});
+}));
 // Where the shipped bytes go: the up-front bundle by source file (esbuild's metafile, written by
 // bench/size.mjs) and the size-built core wasm by crate (its named copy, built for the profiles).
 const sizeInputs = JSON.parse(readFileSync(join(here, 'out/size-inputs.json'), 'utf8'));
@@ -166,7 +169,7 @@ const browserStd = (() => {
 for (const rs of [nodeRes.scenarios, node24Res?.scenarios, ...servers.map((r) => r.res.scenarios), rtRes.chromium, rtRes.workerd]) {
   for (const r of Object.values(rs ?? {})) r.interval = ratioInterval(r.edgetrace, r.otel);
 }
-const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem }])), runtimes: rtRes, memory: mem, memory24: mem24, memoryRuntimes: memRt, size, load, loadReused, profiles, profiles24, serverProfiles, rtProfiles, sizeInputs, wasmBytes };
+const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem }])), runtimes: rtRes, memory: mem, memory24: mem24, memoryRuntimes: memRt, size, load, loadReused, profiles, extra, profiles24, serverProfiles, rtProfiles, sizeInputs, wasmBytes };
 writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
 
 // ---- RESULTS.md ----
@@ -200,12 +203,12 @@ function spanTable(title, rs, rounds, ops, together) {
 const SERVER_ABOUT = {
   bun: {
     title: 'JavaScriptCore; AsyncLocalStorage for both',
-    profile: (name) => `The nested rows under ${name} (JavaScriptCore), by its \`node:inspector\` (\`.tools/bun/bin/bun bench/profile.mjs nested 3000 8 --node-tag\`): JavaScriptCore's sampling profiler, whose samples cost more than V8's (the ns per span while profiled are well above the table's), and which shows no garbage collection frames (its collector runs concurrently). Its JS-to-wasm entries, \`wasm-stub\`, count with Bun's own layer.`,
+    profile: (name) => `The nested rows under ${name} (JavaScriptCore), then the other rows that missed the target there, by its \`node:inspector\` (\`.tools/bun/bin/bun bench/profile.mjs nested 3000 8 --node-tag\`): JavaScriptCore's sampling profiler, whose samples cost more than V8's (the ns per span while profiled are well above the table's), and which shows no garbage collection frames (its collector runs concurrently). Its JS-to-wasm entries, \`wasm-stub\`, count with Bun's own layer.`,
     text: 'The same benchmark (`bench/node-spans.mjs`, a process per library, forked by Bun) run by Bun from `.tools/` (scripts/setup.sh fetches it). Bun runs JavaScriptCore, not V8: the scenario code, both libraries\' JS and edgetrace\'s wasm core run in its tiers, and its GC (concurrent, so in the CPU time) is not V8\'s. Both libraries load their Node code: edgetrace its Node entry, OpenTelemetry its `AsyncLocalStorageContextManager`, on Bun\'s `node:async_hooks`, whose `AsyncLocalStorage` both enter with `run`.',
   },
   deno: {
     title: 'V8; AsyncLocalStorage for both, Deno\'s own',
-    profile: (name) => `The nested rows under ${name}, by its \`node:inspector\` (\`.tools/deno/deno run -A bench/profile.mjs nested 3000 8 --node-tag\`). Deno's \`AsyncLocalStorage\` is JS on V8's continuation-preserved embedder data: entering a store copies the context's map (\`#enterWithPreviousContext\`, in Deno's own layer), and both libraries enter one per span.`,
+    profile: (name) => `The nested rows under ${name}, then the other rows that missed the target there, by its \`node:inspector\` (\`.tools/deno/deno run -A bench/profile.mjs nested 3000 8 --node-tag\`). Deno's \`AsyncLocalStorage\` is JS on V8's continuation-preserved embedder data: entering a store copies the context's map (\`#enterWithPreviousContext\`, in Deno's own layer), and both libraries enter one per span.`,
     text: 'The same benchmark (`bench/node-spans.mjs`, a process per library, forked by Deno) run by Deno from `.tools/` (scripts/setup.sh fetches it), which also backs Deno Deploy and Netlify\'s and Supabase\'s edge functions. Deno runs V8 with an `AsyncLocalStorage` of its own (on V8\'s continuation-preserved embedder data, not Node\'s async hooks or frames). Both libraries enter each span with its `run`: edgetrace\'s Node entry took Node 24\'s `AsyncResource` scope under Deno until session 25, which costs several times a `run` there (`pkg-templates/node.js`).',
   },
 };
@@ -355,16 +358,17 @@ const md = [
   '',
   '## Where edgetrace\'s time goes',
   '',
-  'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), then of the nested two under Node 24, Bun and Deno (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`, and JavaScriptCore\'s under Bun), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
+  'CPU profiles of the timed part of three scenarios in Node, and of the async one again without AsyncLocalStorage (as in browsers), then of the nested two under Node 24, Bun and Deno, and in each runtime of every other row that missed the target in this run (`bench/profile.mjs`, V8\'s sampling profiler through `node:inspector`, and JavaScriptCore\'s under Bun), with the wasm functions named: the profiled package is a copy of `pkg/` built the same way except that wasm-opt keeps the name section. Layers: the Rust core compiled to wasm (its allocator and wasm-bindgen\'s Rust half included); wasm-bindgen\'s generated JS glue (string copies into wasm memory, the `Date.now` import); edgetrace\'s JS layer (`pkg-templates/`); Node and V8 (AsyncLocalStorage, `crypto.getRandomValues` for ids, builtins); garbage collection.',
   '',
   ...profiles.flatMap((p) => [p.md, '']),
-  ...(profiles24.length ? [`The nested rows again under Node ${facts.node24.slice(1)}, the LTS, where edgetrace enters each span in an \`AsyncResource\` scope and each \`enterWith\` makes an \`AsyncContextFrame\` (a copy of the frame it is in): time in those shows under Node and V8.`, '', ...profiles24.flatMap((p) => [p.md, ''])] : []),
+  ...(extra.length ? [`The other rows that missed the target in Node ${facts.node.slice(1)} in this run, profiled the same way (\`node bench/profile.mjs <scenario> 3000 8\`):`, '', ...extra.flatMap((p) => [p.md, ''])] : []),
+  ...(profiles24.length ? [`The nested rows again under Node ${facts.node24.slice(1)}, the LTS (then the other rows that missed the target there), where edgetrace enters each span in an \`AsyncResource\` scope and each \`enterWith\` makes an \`AsyncContextFrame\` (a copy of the frame it is in): time in those shows under Node and V8.`, '', ...profiles24.flatMap((p) => [p.md, ''])] : []),
   ...serverProfiles.flatMap((r) => [
     SERVER_ABOUT[r.key].profile(r.name),
     '',
     ...r.profiles.flatMap((p) => [p.md, '']),
   ]),
-  'The same profile in headless Chromium (Playwright\'s CDP session, so the stack captures cost more there than in the table above: see the Chromium section) and in workerd (its inspector socket, Miniflare\'s `inspectorPort`), the package loaded unbundled so functions keep their files (`node bench/profile-runtimes.mjs chromium|workerd nested`). Natives have no frames of their own in these profiles: time inside `AsyncLocalStorage.run` and `getStore` shows as self time of the edgetrace function that calls them (`runWith`, `startSpan`).',
+  'The same profile in headless Chromium (Playwright\'s CDP session, so the stack captures cost more there than in the table above: see the Chromium section) and in workerd (its inspector socket, Miniflare\'s `inspectorPort`), the package loaded unbundled so functions keep their files (`node bench/profile-runtimes.mjs chromium|workerd <scenario>`: the nested row, then every other row that missed the target in this run). Natives have no frames of their own in these profiles: time inside `AsyncLocalStorage.run` and `getStore` shows as self time of the edgetrace function that calls them (`runWith`, `startSpan`).',
   '',
   ...rtProfiles.flatMap((p) => [p.md, '']),
   ...(load

@@ -15,7 +15,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { BOUND_PKGS, makeNoCore, makeSpeedCore, SPEED_CORE_PKG, speedCoreSizes } from './lib/bound-pkgs.mjs';
+import { BOUND_PKGS, checkBound, makeNoCore, makeSpeedCore, SPEED_CORE_PKG, speedCoreSizes } from './lib/bound-pkgs.mjs';
 import { chromiumVersion, pageChannel, runPage } from './lib/page-runner.mjs';
 import { alternateRounds, median, SCENARIOS } from './lib/scenarios.mjs';
 import { bundleBenchWorker, bundleChromiumPage } from './lib/worker-bundle.mjs';
@@ -80,11 +80,7 @@ async function chromiumIsolated(set) {
     const libraries = ['edgetrace', 'otel', ...(withBounds && !sc.export ? BOUNDS : [])];
     const r = await alternateRounds(sc, rounds, ops, async (who, n) => {
       const { ms, started } = await ask(who, { scenario: sc.id, n });
-      // A bound that did not do what it stands for would measure nothing: no-core's core must
-      // start no span, and speed-core's must start them (a core that failed to load turns
-      // tracing off, which would look fast).
-      if (who === 'no-core' && started !== 0) throw new Error(`bench/runtimes.mjs: the package without its core started ${started} spans in its core`);
-      if (who === 'speed-core' && !(started > 0)) throw new Error('bench/runtimes.mjs: the package with its core built for speed started no spans in its core');
+      checkBound('bench/runtimes.mjs', who, { started, spans: n * sc.spans });
       return ms;
     }, libraries);
     if (libraries.length > 2) {

@@ -33,6 +33,20 @@ const NO_CORE_EDITS = [
   ['recorder-core-kept.js', 'this.core.cmd_buffer(CAP, len)', 'this.core.cmd_buffer(CAP, 0)'],
 ];
 
+/**
+ * A bound that did not do what it stands for would measure nothing, so each round of one is
+ * checked (`where` names the benchmark in the error): no-core's core must start no span;
+ * speed-core's must start them (a core that failed to load turns tracing off, which would look
+ * fast); spike-core's spike must end every span of the round (`ended`, counted in the round),
+ * not fail and turn tracing off. `started` is what the core counts as started; `spans`, what the
+ * round made.
+ */
+export function checkBound(where, who, { started, ended, spans }) {
+  if (who === 'no-core' && started !== 0) throw new Error(`${where}: the package without its core started ${started} spans in its core`);
+  if (who === 'speed-core' && !(started > 0)) throw new Error(`${where}: the package with its core built for speed started no spans in its core`);
+  if (who === 'spike-core' && ended !== spans) throw new Error(`${where}: the spike ended ${ended} spans of a round of ${spans}`);
+}
+
 function copyPkg(dir) {
   rmSync(dir, { recursive: true, force: true });
   cpSync(join(root, 'pkg'), dir, { recursive: true });
