@@ -92,7 +92,8 @@ const profileOf = (id, flags, file, label, exec, pre = []) => {
   return { id, md: readFileSync(join(here, `out/profile-${file}.md`), 'utf8').trim() };
 };
 // Besides these, every row that missed the target in this run gets a profile of its own, in its
-// runtime (`missed`: `extra`), so RESULTS.md shows where the time goes in each row it calls missed.
+// runtime (`missedIn`; Node 20's are `extra`), so RESULTS.md shows where the time goes in each row it
+// calls missed.
 const missedIn = (rs, fixed) => SCENARIOS.filter((sc) => rs[sc.id].ratio > 0.25 && !fixed.includes(sc.id)).map((sc) => sc.id);
 const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
 const profiles = PROFILED.map(([id, flag], i) =>
