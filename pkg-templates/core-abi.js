@@ -29,8 +29,8 @@ export function instantiateCore(module) {
       if (!this.p) throw new Error('edgetrace: this core was freed');
       return this.p;
     }
-    cmd_buffer(cap) {
-      return x.et_cmd_buffer(this.at(), cap) >>> 0;
+    cmd_buffer(cap, keep) {
+      return x.et_cmd_buffer(this.at(), cap, keep) >>> 0;
     }
     run(len) {
       return x.et_run(this.at(), len) >>> 0;

@@ -75,7 +75,6 @@ const CORE_KEYS = [
 
 const state = {
   loader: null, // () => the wasm module's exports ({ Core, memory }), or a promise of them (browsers)
-  Recorder, // the runtime's (CoreKeptRecorder in Node and Workers)
   llmLoader: null, // () => the model API parsers' class (LlmCalls), or a promise of it
   llm: null, // promise of the LlmCalls instance for the current prices (null: not loaded yet)
   llmTrapped: false, // the parsers' module trapped once: it is not called again
@@ -121,9 +120,8 @@ function fault(what, e) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, enter, server, recorder }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, enter, server }) {
   state.loader = loader;
-  if (recorder) state.Recorder = recorder;
   state.defaults = server ? SERVER_DEFAULTS : DEFAULTS;
   state.options = { ...state.defaults };
   state.enter = enter || null;
@@ -223,7 +221,7 @@ function attachCore() {
 
 // The core may keep up to half of `maxQueueBytes` of recorded commands unapplied (Recorder).
 function makeRecorder(c) {
-  return new state.Recorder(c, c && state.wasm.memory(), (flags, error) => {
+  return new Recorder(c, c && state.wasm.memory(), (flags, error) => {
     if (flags & 8) {
       warn(`edgetrace: tracing is off, the wasm core failed: ${errText(error)}`);
       state.options.enabled = false;

@@ -4,7 +4,6 @@ import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { CoreKeptRecorder } from './recorder-core-kept.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // Node 24 (and 22 with --experimental-async-context-frame) keeps async context in frames, immutable
@@ -37,7 +36,6 @@ _setRuntime({
   AsyncLocalStorage,
   enter,
   server: true, // bigger batches (SERVER_DEFAULTS)
-  recorder: CoreKeptRecorder, // full command buffers kept by the core
 });
 
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

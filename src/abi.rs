@@ -73,10 +73,9 @@ pub unsafe extern "C" fn et_free(b: *mut Boundary) {
 /// # Safety
 /// `b` is a live core of [`et_new`] (so for every function below).
 #[no_mangle]
-pub unsafe extern "C" fn et_cmd_buffer(b: *mut Boundary, cap: u32) -> u32 {
+pub unsafe extern "C" fn et_cmd_buffer(b: *mut Boundary, cap: u32, keep: u32) -> u32 {
     // SAFETY: the caller's.
-    // The browser's JS layer keeps full buffers itself (pkg-templates/recorder.js `keep`).
-    unsafe { &mut *b }.core.cmd_buffer(cap, 0)
+    unsafe { &mut *b }.core.cmd_buffer(cap, keep)
 }
 
 /// [`Core::run`].

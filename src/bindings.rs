@@ -116,8 +116,6 @@ pub struct Core {
     rec: Recorded,
     cmd: Vec<u8>,
     /// Full command buffers kept by [`Core::cmd_buffer`], in order, for the next [`Core::run`].
-    /// (Not in the browser's size-built core: its JS layer keeps them itself.)
-    #[cfg(not(feature = "size"))]
     kept: Vec<Vec<u8>>,
     last_error: Option<String>,
     last_spans: u32,
@@ -189,21 +187,12 @@ impl Core {
     /// is in wasm memory. It does not move until the next call of this method. With `keep` not 0,
     /// the first `keep` bytes of the buffer before it are kept, unapplied, for the next
     /// [`Core::run`] to apply first: the JS layer goes on recording spans without waiting for the
-    /// core, and the spans applied from a kept buffer take its memory once it is freed. (The
-    /// browser's size-built core keeps nothing: its JS layer keeps full buffers itself.)
+    /// core, and the spans applied from a kept buffer take its memory once it is freed.
     pub fn cmd_buffer(&mut self, cap: u32, keep: u32) -> u32 {
-        #[cfg(not(feature = "size"))]
-        {
-            let mut full = std::mem::replace(&mut self.cmd, vec![0; cap as usize]);
-            if keep != 0 {
-                full.truncate(keep as usize);
-                self.kept.push(full);
-            }
-        }
-        #[cfg(feature = "size")]
-        {
-            let _ = keep;
-            self.cmd = vec![0; cap as usize];
+        let mut full = std::mem::replace(&mut self.cmd, vec![0; cap as usize]);
+        if keep != 0 {
+            full.truncate(keep as usize);
+            self.kept.push(full);
         }
         self.cmd.as_ptr() as u32
     }
@@ -213,12 +202,9 @@ impl Core {
     /// `last_error`); 4, a buffer was malformed (a bug).
     pub fn run(&mut self, len: u32) -> u32 {
         // Each kept buffer is freed once applied, for the spans applied from the next.
-        #[cfg(not(feature = "size"))]
         let kept = std::mem::take(&mut self.kept)
             .into_iter()
             .fold(0, |flags, kept| flags | self.apply(&kept));
-        #[cfg(feature = "size")]
-        let kept = 0;
         let len = (len as usize).min(self.cmd.len());
         let cmd = std::mem::take(&mut self.cmd);
         let flags = self.apply(&cmd[..len]);
@@ -346,7 +332,6 @@ impl Core {
             ),
             rec: Recorded::default(),
             cmd: Vec::new(),
-            #[cfg(not(feature = "size"))]
             kept: Vec::new(),
             last_error: None,
             last_spans: 0,

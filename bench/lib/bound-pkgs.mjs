@@ -26,11 +26,11 @@ export const SPEED_CORE_PKG = join(root, 'bench/out/speed-core');
 
 // The package hands recorded commands to the core in one place, the recorder's `run` (the buffer,
 // the full buffers kept, a command too big for the buffer, and in browsers what was recorded
-// while the core loaded); no-core's does not. Nor does the core keep full buffers for it in Node
-// and Workers (recorder-core-kept.js): it would hold them all. Each edit: [file, from, to].
+// while the core loaded); no-core's does not. Nor does the core keep full buffers for it
+// (recorder.js `keep`): it would hold them all. Each edit: [file, from, to].
 const NO_CORE_EDITS = [
   ['recorder.js', 'f = this.core.run(len);', 'f = 0; // no-core: the commands are never applied'],
-  ['recorder-core-kept.js', 'this.core.cmd_buffer(CAP, len)', 'this.core.cmd_buffer(CAP, 0)'],
+  ['recorder.js', 'this.core.cmd_buffer(CAP, len)', 'this.core.cmd_buffer(CAP, 0)'],
 ];
 
 /**

@@ -1,22 +1,17 @@
 // A full command buffer is kept and filled again, rather than applied: the span hot path records
 // without the core (issue 7), up to `maxLog` bytes (half of `maxQueueBytes`), and the core applies
-// everything, in order, when it is next asked. Browsers keep full buffers as copies in JS memory
-// (recorder.js); Node and Workers have the core keep them (recorder-core-kept.js): both are tested. Nothing
-// recorded may be lost or reordered across kept buffers, their cap, commands too big for the
-// buffer, or wasm memory that grows meanwhile; and the span end that fills a batch does not wait
-// for the core: the batch goes out in a task of its own.
+// everything, in order, when it is next asked. The core keeps full buffers (`cmd_buffer`) in every
+// runtime; what is recorded before it exists (browsers compile it asynchronously) is kept in JS
+// memory and applied first once it is attached: both are tested. Nothing recorded may be lost or
+// reordered across kept buffers, their cap, commands too big for the buffer, or wasm memory that
+// grows meanwhile; and the span end that fills a batch does not wait for the core: the batch goes
+// out in a task of its own.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CoreKeptRecorder } from '../../pkg/recorder-core-kept.js';
 import { Recorder, STATS_LEN, attrCommand, configBytes } from '../../pkg/recorder.js';
-
-const KINDS = [
-  ['kept in JS memory (browsers)', Recorder],
-  ['kept by the core (Node and Workers)', CoreKeptRecorder],
-];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CAP = 1 << 17; // the recorder's buffer (pkg-templates/recorder.js)
@@ -64,7 +59,9 @@ function exported(core) {
   return spans;
 }
 
-for (const [kind, Rec] of KINDS) {
+{
+const kind = 'kept by the core';
+const Rec = Recorder;
 test(`full buffers are kept with no call into the core, then applied in order when it is asked: ${kind}`, async () => {
   const { core, counting, memory, runs, stats } = await counted();
   const failed = [];
@@ -133,6 +130,30 @@ test(`a command too big for the buffer, and wasm memory grown meanwhile, keep th
   assert.equal(ordered.attributes.find((a) => a.key === 'k').value.stringValue, 'last');
 });
 }
+
+test('what is recorded before the core exists is kept in JS memory and applied first, in order, once it is attached', async () => {
+  const { core, counting, memory, runs, stats } = await counted();
+  const failed = [];
+  const rec = new Recorder(null, null, (f) => failed.push(f), 1 << 20);
+  record(rec, 3000); // about three buffers' worth, with no core to keep them
+  assert.equal(rec.waiting.length >= 2, true, `${rec.waiting.length} buffers kept in JS memory`);
+  rec.attach(counting, memory);
+  assert.equal(rec.waiting.length, 0, 'all applied on attach');
+  assert.ok(runs.n >= 1);
+  assert.equal(stats()[0], 3000, 'every span started');
+  // Then the core keeps full buffers: recorded on with no call into the core until drained.
+  const before = runs.n;
+  record(rec, 3000);
+  assert.equal(runs.n, before, 'the core applied nothing while spans were recorded');
+  rec.drain();
+  assert.deepEqual(failed, []);
+  const spans = exported(core);
+  assert.equal(spans.length, 6000, 'nothing lost');
+  // In order: the roots' names cycle root0..root6 within each run of 3000.
+  assert.deepEqual(spans.slice(0, 8).map((x) => x.name), ['root0', 'root1', 'root2', 'root3', 'root4', 'root5', 'root6', 'root0']);
+  assert.equal(spans[3000].name, 'root0');
+  assert.equal(spans[2999].name, `root${2999 % 7}`);
+});
 
 test('the span end that fills a batch returns before the batch is taken; it goes out in a task of its own', async () => {
   const { flush, init, startSpan } = await import('../../pkg/node.js');
