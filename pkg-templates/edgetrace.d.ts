@@ -3,7 +3,7 @@
  *
  * ```ts
  * import { init, trace, SpanType, flush } from 'edgetrace';
- * init({ endpoint: 'http://127.0.0.1:8787', experimentId: '1' });
+ * init({ endpoint: 'http://127.0.0.1:8787', experimentId: '0' });
  * const answer = trace(async function answer(q: string) { return q.toUpperCase(); },
  *                      { spanType: SpanType.AGENT });
  * await answer('hi');
@@ -56,7 +56,11 @@ export interface InitOptions {
    * an endpoint is set.
    */
   endpoint?: string;
-  /** MLflow experiment id, sent as `x-mlflow-experiment-id`. Default: none. */
+  /**
+   * MLflow experiment id, sent as `x-mlflow-experiment-id`. MLflow's OTLP endpoint requires it (it
+   * answers 422 without it, 404 for an experiment that does not exist; `'0'` is the Default
+   * experiment every MLflow server has). The ingest service may set it instead. Default: none.
+   */
   experimentId?: string | number;
   /** Public ingest key for the ingest service, sent as `x-edgetrace-key`. Default: none. */
   ingestKey?: string;
@@ -226,7 +230,11 @@ export declare class Span {
 export interface TraceUpdate {
   /** Tags (become MLflow trace tags). */
   tags?: Record<string, string>;
-  /** Metadata (kept on the root span as `mlflow.traceMetadata.<key>`). */
+  /**
+   * Metadata (kept on the root span as `mlflow.traceMetadata.<key>`). MLflow's OTLP endpoint (3.17)
+   * does not make these trace metadata: they show as the root span's attributes. Session and user
+   * ids do become trace metadata, and tags trace tags.
+   */
   metadata?: Record<string, string>;
   /** Session id (MLflow `mlflow.trace.session`). */
   sessionId?: string;
@@ -241,9 +249,12 @@ export interface TraceUpdate {
 }
 
 /**
- * Configures edgetrace. Throws only on an invalid limit, with a message saying which (in browsers,
- * where the core compiles asynchronously, the first call cannot check the limits yet: a bad one
- * is warned about and turns tracing off). Resolves when the core is ready: at once in Node and
+ * Configures edgetrace. Throws only on an invalid option, with a message saying which: a limit,
+ * `prices`, and in Node and Workers an `endpoint` that is not an http:// or https:// URL or a
+ * `format` other than `'protobuf'` or `'json'` (in browsers, where the core compiles
+ * asynchronously, the first call cannot check the limits yet: a bad one is warned about and turns
+ * tracing off). Each call starts again from the defaults: options it does not give are reset, and
+ * `getStats()` counts from zero (the core is made anew; spans queued before are carried over). Resolves when the core is ready: at once in Node and
  * Workers; in browsers once it has compiled. Spans recorded before are kept and `flush()` waits
  * for it; await it where the page may leave in its first moments. Never rejects.
  */

@@ -91,6 +91,7 @@ const state = {
   enter: null, // (als, span, fn, arg) => fn(arg) with span active: the runtime's cheaper way than als.run
   findAls: null, // () => AsyncLocalStorage class or undefined, asked once on first use
   noAls: undefined, // the warning when findAls finds none (the runtime's entry gives it)
+  check: undefined, // (options) => throws on a bad endpoint or format: the server runtimes'
   alsChecked: false,
   stack: [], // active spans of the synchronous part of the current task (fallback)
   asyncSpans: new Map(), // runner slot -> Span (null once ended) whose async body runs in runner `__et_<slot>`
@@ -120,8 +121,9 @@ function fault(what, e) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, enter, server }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, enter, server, check }) {
   state.loader = loader;
+  state.check = check;
   state.defaults = server ? SERVER_DEFAULTS : DEFAULTS;
   state.options = { ...state.defaults };
   state.enter = enter || null;
@@ -288,6 +290,7 @@ export function init(options = {}) {
     else if (v !== undefined) o[k] = v;
   }
   checkPrices(o.prices);
+  state.check?.(o); // the server runtimes' (exporter.js checkTransport)
   if (o.prices !== state.options.prices) state.llm = null; // the parsers load again with these prices
   state.options = o;
   if (o.asyncLocalStorage && !state.als) state.als = new o.asyncLocalStorage();

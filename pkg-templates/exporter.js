@@ -231,10 +231,11 @@ export class Exporter {
         });
         status = res.status;
         retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-        // Drain the body so the connection can be reused (MLflow answers an empty protobuf).
-        await res.arrayBuffer().catch(() => {});
+        // Read the body so the connection can be reused (MLflow answers an empty protobuf); a
+        // refusal's says why (MLflow: no such experiment, a missing experiment id header).
+        const text = await res.text().catch(() => '');
         if (res.ok) return true;
-        this.stats.lastError = `HTTP ${status}`;
+        this.stats.lastError = `HTTP ${status} ${text.slice(0, 300)}`.trim();
         if (!RETRYABLE(status)) break;
       } catch (e) {
         this.stats.lastError = errText(e);
@@ -251,6 +252,19 @@ export class Exporter {
     this.warn(`edgetrace: dropped a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
     return false;
   }
+}
+
+/**
+ * In Node and Workers, a malformed endpoint or format is an error at init, not a batch retried
+ * for half a minute before one warning. (In browsers any endpoint is a URL, relative to the page:
+ * one that is not the collector's is answered 404, and that is warned at once.)
+ */
+export function checkTransport({ endpoint: e, format: f }) {
+  const bad = (m) => {
+    throw new Error(`edgetrace: invalid configuration: ${m}`);
+  };
+  if (f !== 'protobuf' && f !== 'json') bad(`format must be 'protobuf' or 'json', not ${f}`);
+  if (e && !/^https?:\/\/[^/\s]/i.test(e)) bad(`endpoint must be an http:// or https:// URL, not ${e}`);
 }
 
 function timeoutSignal(ms) {

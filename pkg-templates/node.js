@@ -4,6 +4,7 @@ import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
+import { checkTransport } from './exporter.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // Node 24 (and 22 with --experimental-async-context-frame) keeps async context in frames, immutable
@@ -36,6 +37,7 @@ _setRuntime({
   AsyncLocalStorage,
   enter,
   server: true, // bigger batches (SERVER_DEFAULTS)
+  check: checkTransport, // endpoint and format, at init
 });
 
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

@@ -88,6 +88,8 @@ deflated(smallJsonWasm, join(core, 'wasm-deflate-json.js'));
 
 step('copy pkg-templates/');
 for (const f of readdirSync(join(root, 'pkg-templates'))) copyFileSync(join(root, 'pkg-templates', f), join(pkg, f));
+// The package's README (its "files" lists it): the project's.
+copyFileSync(join(root, 'README.md'), join(pkg, 'README.md'));
 
 const size = (p) => {
   const b = readFileSync(p);

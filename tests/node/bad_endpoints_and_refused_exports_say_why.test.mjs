@@ -1,0 +1,45 @@
+// In Node (and Workers: the same check), a malformed endpoint or format is a clear error at init (not a batch retried for half a minute
+// before one warning), and leaves the tracer as it was; an export the server refuses is warned
+// with the server's own reason (MLflow: an experiment that does not exist, a missing header).
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { test } from 'node:test';
+import { flush, getStats, init, withSpan } from '../../pkg/node.js';
+
+test('a malformed endpoint or format throws at init, and the tracer goes on as it was', () => {
+  const warnings = [];
+  init({ logger: { warn: (m) => warnings.push(m) } });
+  for (const endpoint of ['not a url', 'localhost:5000', '127.0.0.1:5000/v1/traces', 'ftp://127.0.0.1/x', 'http:/x', '/v1/traces', 42]) {
+    assert.throws(() => init({ endpoint }), /edgetrace: invalid configuration: endpoint must be an http:\/\/ or https:\/\/ URL, not /, String(endpoint));
+  }
+  assert.throws(() => init({ format: 'xml' }), /format must be 'protobuf' or 'json', not xml/);
+  // Good ones pass, and spans are still traced.
+  init({ endpoint: 'http://127.0.0.1:9/', format: 'json', logger: { warn: (m) => warnings.push(m) } });
+  init({ endpoint: 'https://mlflow.example.com/api/2.0/otel/v1/traces', logger: { warn: (m) => warnings.push(m) } });
+  assert.equal(withSpan(() => 7, { name: 'after' }), 7);
+  init({ enabled: false });
+  assert.deepEqual(warnings, []);
+});
+
+test("an export the server refuses is warned with the server's reason", async () => {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `No Experiment with id=${req.headers['x-mlflow-experiment-id']} exists` }));
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const warnings = [];
+    init({ endpoint: `http://127.0.0.1:${server.address().port}`, experimentId: '77', maxRetries: 0, logger: { warn: (m) => warnings.push(m) } });
+    assert.equal(await withSpan(async () => 'ok', { name: 'refused' }), 'ok');
+    await flush();
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /dropped a batch of 1 spans after 1 attempts \(HTTP 404 .*No Experiment with id=77 exists/);
+    assert.match(getStats().lastExportError, /^HTTP 404 \{"error_code":"RESOURCE_DOES_NOT_EXIST"/);
+  } finally {
+    init({ enabled: false });
+    server.close();
+  }
+});
