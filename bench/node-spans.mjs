@@ -64,7 +64,7 @@ async function library(who) {
       const h = edgetraceInit(et, sc.export);
       const endedBefore = who === 'spike-core' ? et.getStats().ended : 0;
       const { ms, wallMs } = await timedRound(sc, edgetraceOps(et)[sc.id], n, h.drain);
-      if (who === 'no-core' || who === 'spike-core') {
+      if (who === 'edgetrace' || who === 'no-core' || who === 'spike-core') {
         const s = et.getStats();
         checkBound('bench/node-spans.mjs', who, { started: s.started, ended: s.ended - endedBefore, spans: n * sc.spans });
       }

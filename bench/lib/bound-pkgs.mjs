@@ -42,6 +42,9 @@ const NO_CORE_EDITS = [
  * round made.
  */
 export function checkBound(where, who, { started, ended, spans }) {
+  // The package itself: its core must have started every span of the round once it was drained
+  // (each round's init() makes a core anew). A build that lost recorded commands would look fast.
+  if (who === 'edgetrace' && started !== spans) throw new Error(`${where}: edgetrace's core started ${started} spans of a round of ${spans}`);
   if (who === 'no-core' && started !== 0) throw new Error(`${where}: the package without its core started ${started} spans in its core`);
   if (who === 'speed-core' && !(started > 0)) throw new Error(`${where}: the package with its core built for speed started no spans in its core`);
   if (who === 'spike-core' && ended !== spans) throw new Error(`${where}: the spike ended ${ended} spans of a round of ${spans}`);
