@@ -204,9 +204,13 @@ export declare class Span {
   readonly mlflowTraceId: string;
   /** The span as a JSON value (e.g. when a callback returns it as its outputs): name and ids. */
   toJSON(): { name: string; traceId: string; spanId: string };
-  /** Records inputs (any value; cycles, BigInt, functions and DOM nodes are made JSON safely). */
+  /**
+   * Records inputs (any value; cycles, BigInt, functions and DOM nodes are made JSON safely). A
+   * bare number or boolean is sent as such, and `null` as no inputs, so MLflow reads them back as
+   * its Python SDK logs them.
+   */
   setInputs(inputs: unknown): this;
-  /** Records outputs. */
+  /** Records outputs (as `setInputs` records inputs). */
   setOutputs(outputs: unknown): this;
   /** Sets an attribute: strings, numbers, booleans as themselves, others as JSON. */
   setAttribute(key: string, value: unknown): this;

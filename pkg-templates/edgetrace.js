@@ -427,8 +427,14 @@ export class Span {
 
   _json(what, value, outputs) {
     if (this._over(what)) return this;
-    const text = safeStringify(redact(outputs ? 'outputs' : 'inputs', value, this), warn);
-    record(outputs ? OP.OUTPUTS : OP.INPUTS, this._h, [text]);
+    const v = redact(outputs ? 'outputs' : 'inputs', value, this);
+    // A bare number or boolean goes as a typed attribute, null not at all: MLflow's OTLP endpoint
+    // reads JSON text back as objects, arrays and strings, so `1` would read back as "1".
+    const t = typeof v;
+    const put = t === 'number' ? 'num' : t === 'boolean' && 'bool';
+    if (v !== null && !(put && state.rec[put](this._h, outputs ? 'mlflow.spanOutputs' : 'mlflow.spanInputs', v))) {
+      record(outputs ? OP.OUTPUTS : OP.INPUTS, this._h, [safeStringify(v, warn)]);
+    }
     return this;
   }
 

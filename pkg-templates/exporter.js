@@ -267,10 +267,8 @@ export function checkTransport({ endpoint: e, format: f }) {
   if (e && !/^https?:\/\/[^/\s]/i.test(e)) bad(`endpoint must be an http:// or https:// URL, not ${e}`);
 }
 
-function timeoutSignal(ms) {
-  if (!ms || typeof AbortSignal === 'undefined' || typeof AbortSignal.timeout !== 'function') return undefined;
-  return AbortSignal.timeout(ms);
-}
+// No timeout where AbortSignal.timeout is missing (Safari before 16).
+const timeoutSignal = (ms) => (ms ? AbortSignal.timeout?.(ms) : undefined);
 
 /** Retry-After as seconds or an HTTP date, in ms; null if absent or unreadable. */
 export function parseRetryAfter(v) {

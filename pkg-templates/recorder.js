@@ -303,14 +303,9 @@ export class Recorder {
   }
 }
 
-/** Fills `a` (a Uint32Array or an Int32Array) with random words, crypto.getRandomValues else
- * Math.random; returns it. */
-export function fillRandom(a) {
-  const c = globalThis.crypto;
-  if (typeof c?.getRandomValues === 'function') c.getRandomValues(a);
-  else for (let i = 0; i < a.length; i++) a[i] = (Math.random() * 0x100000000) >>> 0;
-  return a;
-}
+/** Fills `a` (a Uint32Array or an Int32Array) with random words; returns it. Every runtime the
+ * package supports has `crypto.getRandomValues` on the global object (Node since 19). */
+export const fillRandom = (a) => globalThis.crypto.getRandomValues(a);
 
 const utf8 = new TextEncoder();
 

@@ -108,7 +108,7 @@ describe('edgetrace in headless Chromium (plain ESM, no AsyncLocalStorage)', () 
     assert.equal(`tr-${root.traceId}`, body.lastTraceId);
     assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
     assert.equal(root.attributes['mlflow.spanInputs'], '{"x":3}');
-    assert.equal(root.attributes['mlflow.spanOutputs'], '20');
+    assert.equal(root.attributes['mlflow.spanOutputs'], 20, 'a number: a typed value, not JSON text');
     const adds = spans.filter((s) => s.name === 'add').map((s) => s.attributes['mlflow.spanInputs']).sort();
     assert.deepEqual(adds, ['{"a":3,"b":1}', '{"a":3,"b":2}']);
     assert.equal(root.resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'browser-test');

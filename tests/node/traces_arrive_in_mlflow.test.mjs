@@ -95,3 +95,36 @@ for (const format of ['protobuf', 'json']) {
     assert.equal(found[0].state, 'OK');
   });
 }
+
+// A bare number or boolean as inputs or outputs goes as a typed OTLP value, null as none: MLflow's
+// OTLP endpoint reads JSON text back as objects, arrays and strings only, so these would read back
+// as "42" and "true". Read back here as MLflow's Python SDK logs them (42, true, 1.5, none).
+for (const format of ['protobuf', 'json']) {
+  test(`scalar inputs and outputs read back from MLflow as numbers and booleans (OTLP ${format})`, async () => {
+    const experimentId = await createExperiment(mlflow.url, `edgetrace-scalars-${format}`);
+    init({ endpoint: mlflow.url, experimentId, format });
+    const double = trace(async function double(x) {
+      await withSpan(() => true, { name: 'bool' });
+      await withSpan(() => 1.5, { name: 'fraction' });
+      await withSpan(() => null, { name: 'nothing' });
+      await withSpan((s) => {
+        s.setInputs(false);
+        return 'five';
+      }, { name: 'text' });
+      return x * 2;
+    });
+    assert.equal(await double(21), 42);
+    await flush();
+    assert.equal(getStats().lastExportError, null);
+    const t = await waitForTrace(mlflow.url, getLastActiveTraceId(), 5);
+    const by = Object.fromEntries(readSpans(t).map((s) => [s.name, s]));
+    assert.deepEqual(by.double.inputs, { x: 21 });
+    assert.equal(by.double.outputs, 42);
+    assert.equal(by.bool.outputs, true);
+    assert.equal(by.fraction.outputs, 1.5);
+    assert.equal(by.nothing.outputs, undefined);
+    assert.equal(by.text.inputs, false);
+    assert.equal(by.text.outputs, 'five');
+    assert.equal(t.trace_info.response_preview, '42');
+  });
+}

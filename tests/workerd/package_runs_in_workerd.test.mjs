@@ -140,7 +140,7 @@ describe('workerd, no compatibility flags (no AsyncLocalStorage)', () => {
     assert.equal(`tr-${root.traceId}`, body.lastTraceId);
     assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
     assert.equal(root.attributes['mlflow.spanInputs'], '{"x":3}');
-    assert.equal(root.attributes['mlflow.spanOutputs'], '20');
+    assert.equal(root.attributes['mlflow.spanOutputs'], 20, 'a number: a typed value, not JSON text');
     const adds = spans.filter((s) => s.name === 'add').map((s) => s.attributes['mlflow.spanInputs']).sort();
     assert.deepEqual(adds, ['{"a":3,"b":1}', '{"a":3,"b":2}']);
     assert.equal(root.resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'workerd-test');
@@ -156,11 +156,11 @@ describe('workerd, no compatibility flags (no AsyncLocalStorage)', () => {
     assert.equal(byTrace(spans).size, 1, 'one trace');
     assert.deepEqual(shape(spans), ASYNC_HANDLE_SHAPE);
     const leaves = spans.filter((s) => s.name === 'leaf').map((s) => [s.attributes['mlflow.spanInputs'], s.attributes['mlflow.spanOutputs']]).sort();
-    assert.deepEqual(leaves, [['{"n":1}', '2'], ['{"n":2}', '4']]);
+    assert.deepEqual(leaves, [['{"n":1}', 2], ['{"n":2}', 4]]);
     assert.equal(spans.find((s) => s.name === 'leaf').attributes['mlflow.spanType'], 'TOOL');
     assert.equal(spans.find((s) => s.name === 'manual').attributes['mlflow.spanOutputs'], '"done"');
     assert.equal(spans.find((s) => s.name === 'double').attributes['mlflow.spanInputs'], '{"n":4}');
-    assert.equal(spans.find((s) => s.name === 'top').attributes['mlflow.spanOutputs'], '8');
+    assert.equal(spans.find((s) => s.name === 'top').attributes['mlflow.spanOutputs'], 8);
     assertAllExported(body, 7);
   });
 
