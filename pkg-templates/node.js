@@ -40,4 +40,26 @@ _setRuntime({
   check: checkTransport, // endpoint and format, at init
 });
 
+// A script that ends without awaiting flush() still sends what it traced: 'beforeExit' comes when
+// nothing else keeps the process alive, flush() keeps it alive until its exports settle, and the
+// next 'beforeExit' finds nothing new ended. A collector that does not answer would keep it alive
+// through every retry (about 45 s by default): after EXIT_FLUSH_MS the process exits as it was
+// about to, with a warning. (Not after process.exit(), which skips 'beforeExit'.)
+const EXIT_FLUSH_MS = 5000;
+let endedAtExit = -1;
+globalThis.process?.on?.('beforeExit', () => {
+  try {
+    const s = getStats();
+    if (!(s.queued > 0 && s.ended !== endedAtExit)) return;
+    endedAtExit = s.ended;
+    flush();
+    setTimeout(() => {
+      console.warn(`edgetrace: exiting with spans unsent: their export did not finish within ${EXIT_FLUSH_MS / 1000} s of the script's end (await flush() to wait for it)`);
+      process.exit();
+    }, EXIT_FLUSH_MS).unref();
+  } catch {
+    // Tracing never breaks the app, nor its exit.
+  }
+});
+
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
