@@ -258,8 +258,8 @@ export interface TraceUpdate {
  * `format` other than `'protobuf'` or `'json'` (in browsers, where the core compiles
  * asynchronously, the first call cannot check the limits yet: a bad one is warned about and turns
  * tracing off). Each call starts again from the defaults: options it does not give are reset, and
- * `getStats()` counts from zero (the core is made anew; spans queued before are carried over). Resolves when the core is ready: at once in Node and
- * Workers; in browsers once it has compiled. Spans recorded before are kept and `flush()` waits
+ * `getStats()` counts from zero (the core is made anew; spans queued before are carried over).
+ * Resolves when the core is ready: at once in Node and Workers; in browsers once it has compiled. Spans recorded before are kept and `flush()` waits
  * for it; await it where the page may leave in its first moments. Never rejects.
  */
 export declare function init(options?: InitOptions): Promise<void>;

@@ -418,9 +418,10 @@ export class Span {
     return { name: this.name, traceId: this.traceId, spanId: this.spanId };
   }
 
-  // Whether the span has ended (then `what` on it is warned about and ignored).
+  // Whether the span has ended (then `what` on it is warned about and ignored), or tracing went
+  // off while it was open (the core failed to load: there is no recorder to write to).
   _over(what) {
-    if (!this._ended) return false;
+    if (!this._ended) return !state.rec;
     if (this._h) warn(`edgetrace: ${what} on span "${this.name}" after it ended is ignored`);
     return true;
   }
@@ -588,9 +589,9 @@ export class Span {
     this._ended = true;
     // Its body may still run (a span ended by hand): spans started there no longer nest under it.
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
-    const r = state.rec;
-    // A trace's first span here (its `_root`) opened the trace's context, and closes it.
-    r.end(this._h, endMs ? endMs : state.clock.now(), this._root === this ? this._ctx : 0);
+    // A trace's first span here (its `_root`) opened the trace's context, and closes it. No
+    // recorder: tracing went off while the span was open.
+    state.rec?.end(this._h, endMs ? endMs : state.clock.now(), this._root === this ? this._ctx : 0);
     state.exporter?.onSpanEnd();
     if (state.options.onSpanEnd && this._h) notifyEnd(this);
   }

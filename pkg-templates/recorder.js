@@ -2,9 +2,9 @@
 // in the wasm core's memory, and the core applies them (`run`) before any other call into the core
 // (see src/commands.rs for the format): the exporter asks it, in a task of its own, when a batch
 // may be due. A full buffer is kept (`keep`: by the core, in wasm memory), up to `maxLog` bytes,
-// and the buffer filled again; only past that is what was recorded applied to make room. One call per batch instead of several per span
-// (crossing into wasm costs more than the span work itself), and the span's caller does not wait
-// for the core.
+// and the buffer filled again; only past that is what was recorded applied to make room. One call
+// per batch instead of several per span (crossing into wasm costs more than the span work
+// itself), and the span's caller does not wait for the core.
 //
 // Handles, context ids and span/trace ids are chosen here, so starting a span needs no answer
 // from the core. Names, span types and attribute keys are interned: sent once, then by number.
@@ -152,11 +152,11 @@ export class Recorder {
         // The core trapped: what was recorded is lost, and the caller's code goes on.
         this.onFailed(8, e);
       }
+      this.view(); // the buffer moved
     } else {
       this.view(); // the memory may have grown (and moved) in some call since the last write
       this.waiting.push(this.u8.slice(0, len));
     }
-    this.view();
   }
 
   // The core applies the buffer's first `len` bytes, or `bytes` put in the buffer (made bigger
