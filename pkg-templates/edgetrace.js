@@ -441,14 +441,12 @@ export class Span {
 
   /** Records the span's inputs (any value; made JSON safely). */
   setInputs(inputs) {
-    this._json('setInputs', inputs, false);
-    return this;
+    return this._json('setInputs', inputs, false);
   }
 
   /** Records the span's outputs. */
   setOutputs(outputs) {
-    this._json('setOutputs', outputs, true);
-    return this;
+    return this._json('setOutputs', outputs, true);
   }
 
   /** Sets one attribute: strings, numbers and booleans as themselves, other values as JSON. */

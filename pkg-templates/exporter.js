@@ -18,17 +18,17 @@ export class Exporter {
   /**
    * @param {object} o
    * @param {() => any} o.core  returns the wasm Core (null while it loads)
-   * @param {() => Promise<any>} [o.ready]  resolves to the core once it exists
+   * @param {() => Promise<any>} o.ready  resolves to the core once it exists
    * @param {object} o.options  resolved init options
-   * @param {(msg: string) => void} o.warn
-   * @param {() => any} [o.rec]  returns the core's Recorder
+   * @param {(msg: string) => void} o.warn  says each text once
+   * @param {() => any} o.rec  returns the core's Recorder
+   * @param {() => boolean} o.json  whether the loaded core writes OTLP/JSON
    */
   constructor({ core, ready, options, warn, rec, json }) {
     this.core = core;
-    this.json = json || (() => true);
-    this.warnedJson = false;
-    this.ready = ready || (async () => core());
-    this.rec = rec || null;
+    this.json = json;
+    this.ready = ready;
+    this.rec = rec;
     this.o = options;
     this.warn = warn;
     this.timer = null;
@@ -68,7 +68,7 @@ export class Exporter {
     // The core is asked only when it may have a full batch: it applied recorded commands since the
     // last ask, or enough spans ended or were recorded for one (a span's export takes about as
     // many bytes as its commands, or more).
-    const rec = this.rec?.();
+    const rec = this.rec();
     if (!rec || rec.drained || rec.ends >= this.o.maxBatchSpans || rec.logged >= this.o.maxExportBytes) this.flushFromEnd();
     else if (this.timer === null && this.o.flushIntervalMs > 0) this.armTimer();
   }
@@ -98,7 +98,7 @@ export class Exporter {
   async sendFull() {
     // What was recorded is applied first; the core has been asked since.
     this.core();
-    const rec = this.rec?.();
+    const rec = this.rec();
     if (rec) {
       rec.drained = false;
       rec.ends = 0;
@@ -123,10 +123,8 @@ export class Exporter {
     let format = this.o.format === 'json' ? 'json' : 'protobuf';
     if (format === 'json' && !this.json()) {
       // A browser core loaded before init({ format: 'json' }) has no JSON encoder.
-      if (!this.warnedJson) {
-        this.warnedJson = true;
-        this.warn("edgetrace: format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf");
-      }
+      // (warn says each text once)
+      this.warn("edgetrace: format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf");
       format = 'protobuf';
     }
     const body = core.take_batch(format === 'protobuf');
@@ -193,8 +191,8 @@ export class Exporter {
         this.start(next, false);
         break;
       }
-      this.keepaliveBytes += next.body.length;
       const size = next.body.length;
+      this.keepaliveBytes += size;
       const p = this.send(next, true).finally(() => {
         this.keepaliveBytes -= size;
         this.inflight.delete(p);
@@ -248,7 +246,7 @@ export class Exporter {
       await new Promise((r) => setTimeout(r, wait));
     }
     this.stats.failedRequests++;
-    this.rec?.()?.applyOwn(exportFailedCommand(batch.spans));
+    this.rec()?.applyOwn(exportFailedCommand(batch.spans));
     this.warn(`edgetrace: dropped a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
     return false;
   }

@@ -3,33 +3,19 @@
 // Cycles become "[Circular]", BigInt a decimal string, functions "[Function name]", symbols their
 // description, DOM nodes "[Node NAME]", Errors {name, message, stack}, Map an object, Set an array,
 // typed arrays and ArrayBuffers a short description. Anything else JSON.stringify refuses becomes
-// a string describing it. `warn` is called once per kind of odd value.
-
-const ODD = new Set();
-
-function describeNode(v) {
-  const name = v.nodeName || v.constructor?.name || 'Node';
-  return `[Node ${name}]`;
-}
-
-function isNode(v) {
-  return typeof Node !== 'undefined' && v instanceof Node;
-}
+// a string describing it, and a part of an object or array that throws when read a string
+// saying so. `warn` is told of each kind of odd value (the JS layer's warn says each text once).
 
 /**
  * JSON text for `value`; never throws.
  * @param {unknown} value
  * @param {(msg: string) => void} [warn]
+ * @param {object[]} [ancestors] objects being written part by part around this value
  * @returns {string}
  */
-export function safeStringify(value, warn) {
+export function safeStringify(value, warn, ancestors = []) {
   const seen = [];
-  const note = (kind) => {
-    if (warn && !ODD.has(kind)) {
-      ODD.add(kind);
-      warn(`edgetrace: ${kind} values are recorded as strings`);
-    }
-  };
+  const note = (kind) => warn?.(`edgetrace: ${kind} values are recorded as strings`);
   function replacer(key, v) {
     // `this` is the holder; keep `seen` as the chain of ancestors of the current value.
     while (seen.length && seen[seen.length - 1] !== this) seen.pop();
@@ -51,9 +37,9 @@ export function safeStringify(value, warn) {
           note('circular');
           return '[Circular]';
         }
-        if (isNode(v)) {
+        if (typeof Node != 'undefined' && v instanceof Node) {
           note('DOM node');
-          return describeNode(v);
+          return `[Node ${v.nodeName}]`;
         }
         if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
           return `[${v.constructor.name} ${v.byteLength} bytes]`;
@@ -75,10 +61,25 @@ export function safeStringify(value, warn) {
   try {
     const out = JSON.stringify(value, replacer);
     return out === undefined ? 'null' : out;
-  } catch (e) {
+  } catch {
     note('unserialisable');
     try {
-      return JSON.stringify(String(value));
+      // Only an object (or array) gets here: a part of it that throws when read (a getter,
+      // toJSON, a proxy's trap) spoils only itself, as the object is written part by part, so one
+      // such argument of a traced function leaves the others readable. `ancestors` ends a cycle
+      // through objects written so; past 8 levels (where JSON.stringify ran out of stack, say)
+      // the value is unserialisable.
+      if (ancestors.includes(value)) return '"[Circular]"';
+      if (ancestors.length > 8) throw 0;
+      const part = (k) => {
+        try {
+          return safeStringify(value[k], warn, [...ancestors, value]);
+        } catch (e) {
+          return JSON.stringify(`[threw: ${errText(e)}]`);
+        }
+      };
+      const keys = Object.keys(value);
+      return Array.isArray(value) ? `[${keys.map(part)}]` : `{${keys.map((k) => JSON.stringify(k) + ':' + part(k))}}`;
     } catch {
       return '"[unserialisable]"';
     }

@@ -51,7 +51,8 @@ export function profileSummer(runtimeLayer, skip = () => false) {
   const render = (heading) => {
     const total = [...self.values()].reduce((a, b) => a + b, 0) || 1;
     const pct = (v) => ((100 * v) / total).toFixed(1);
-    const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
+    // PROFILE_TOP=60 lists more than the top 15 functions.
+    const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP || 15));
     const md = [
       heading,
       '',
@@ -59,7 +60,7 @@ export function profileSummer(runtimeLayer, skip = () => false) {
       '|---|---|',
       ...[...layers.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${k} | ${pct(v)} |`),
       '',
-      '| function (top 15 by self time) | self % |',
+      `| function (top ${top.length} by self time) | self % |`,
       '|---|---|',
       ...top.map(([k, v]) => `| \`${k.replace(/\|/g, '\\|').slice(0, 110)}\` | ${pct(v)} |`),
     ].join('\n');

@@ -21,6 +21,25 @@ test('a malformed endpoint or format throws at init, and the tracer goes on as i
   assert.deepEqual(warnings, []);
 });
 
+test('invalid model prices throw at init, naming the model, before the parsers that use them load', () => {
+  for (const prices of [null, 'gpt-4o', [1, 2]]) {
+    assert.throws(() => init({ prices }), /^Error: edgetrace: invalid configuration: prices must be an object of model prefixes$/, String(prices));
+  }
+  const bad = {
+    'my-model': { input: -1, output: 2 },
+    'my-other': { input: 1 },
+    'my-cached': { input: 1, output: 2, cachedInput: '0.5' },
+    'my-none': null,
+  };
+  for (const [model, price] of Object.entries(bad)) {
+    assert.throws(() => init({ prices: { ok: { input: 1, output: 2 }, [model]: price } }),
+      new RegExp(`^Error: edgetrace: invalid configuration: prices\\.${model}: prices must be non-negative numbers$`), model);
+  }
+  init({ prices: { 'my-model': { input: 0.5, output: 1.5, cachedInput: 0.25 }, free: { input: 0, output: 0 } } });
+  assert.equal(withSpan(() => 8, { name: 'priced' }), 8);
+  init({ enabled: false });
+});
+
 test("an export the server refuses is warned with the server's reason", async () => {
   const server = createServer((req, res) => {
     req.resume();

@@ -168,3 +168,47 @@ test('a fetch that rejects with a value that throws when read: the batch is coun
   startSpan({ name: 'after-fetch-failed' }).end();
   await spanNamed('after-fetch-failed');
 });
+
+test("an argument that throws when read spoils only itself: the traced function's other inputs are recorded", async () => {
+  const f = trace(function takesThree(question, bad, opts) {
+    return opts.n;
+  });
+  const self = { name: 'loop' };
+  self.self = self;
+  assert.equal(f('what is 2+2?', badGetter(), { n: 4, deep: [1, hostile('deep boom'), { x: 'y' }], self }), 4);
+  const span = await spanNamed('takesThree');
+  const inputs = JSON.parse(span.attributes['mlflow.spanInputs']);
+  assert.equal(inputs.question, 'what is 2+2?');
+  assert.equal(inputs.bad.first, 'kept', 'the throwing argument keeps what reads');
+  assert.equal(inputs.bad.bad, '[threw: getter boom]');
+  assert.equal(inputs.bad.last, 'never read');
+  assert.equal(inputs.opts.n, 4);
+  assert.equal(inputs.opts.deep[0], 1);
+  assert.deepEqual(inputs.opts.deep[2], { x: 'y' });
+  assert.equal(typeof inputs.opts.deep[1], 'string', 'the hostile proxy is written as a string');
+  assert.equal(inputs.opts.self.name, 'loop');
+  assert.equal(inputs.opts.self.self, '[Circular]');
+  // Outputs too.
+  withSpan((s) => {
+    s.setOutputs({ answer: 'four', why: badGetter() });
+  }, { name: 'partial-outputs' });
+  const out = JSON.parse((await spanNamed('partial-outputs')).attributes['mlflow.spanOutputs']);
+  assert.equal(out.answer, 'four');
+  assert.equal(out.why.bad, '[threw: getter boom]');
+});
+
+test('a value nested too deep for JSON.stringify is recorded as unserialisable, at once', async () => {
+  let list = null;
+  for (let i = 0; i < 200_000; i++) list = { i, next: list };
+  withSpan((s) => {
+    s.setInputs({ question: 'deep', list });
+  }, { name: 'too-deep' });
+  const inputs = JSON.parse((await spanNamed('too-deep')).attributes['mlflow.spanInputs']);
+  assert.equal(inputs.question, 'deep', 'the part that can be written is');
+  // Written part by part to a depth of 8 levels, then given up on (not retried level by level
+  // down the whole list, each retry running JSON.stringify out of stack again).
+  let depth = 0;
+  for (let l = inputs.list; typeof l === 'object'; l = l.next) depth++;
+  assert.ok(depth >= 1 && depth <= 9, `cut at a bounded depth: ${depth}`);
+  assert.match(JSON.stringify(inputs.list), /\[unserialisable\]/);
+});
