@@ -162,7 +162,10 @@ export interface SpanOptions {
   traceparent?: string;
   /** Start time, epoch ms. Default: now. */
   startTimeMs?: number;
-  /** Do not record the return value as outputs. Default: `false`. */
+  /**
+   * Do not record the return value as outputs. Default: `false`. (A return value that is the
+   * span itself, as from `(s) => s.setAttribute(…)`, is never recorded.)
+   */
   skipOutputs?: boolean;
 }
 
@@ -202,12 +205,13 @@ export declare class Span {
   readonly spanId: string;
   /** MLflow's id for this span's trace: `tr-<32 hex>`. */
   readonly mlflowTraceId: string;
-  /** The span as a JSON value (e.g. when a callback returns it as its outputs): name and ids. */
+  /** The span as a JSON value (e.g. inside another span's outputs): name and ids. */
   toJSON(): { name: string; traceId: string; spanId: string };
   /**
-   * Records inputs (any value; cycles, BigInt, functions and DOM nodes are made JSON safely). A
-   * bare number or boolean is sent as such, and `null` as no inputs, so MLflow reads them back as
-   * its Python SDK logs them.
+   * Records inputs (any value; cycles, BigInt, functions and DOM nodes are made JSON safely, and
+   * a part that throws when read is recorded as a string saying so). A bare number or boolean is
+   * sent as such, and `null` as no inputs, so MLflow reads them back as its Python SDK logs them.
+   * The span itself is never its own inputs or outputs.
    */
   setInputs(inputs: unknown): this;
   /** Records outputs (as `setInputs` records inputs). */

@@ -7,7 +7,7 @@
 // call into the core applies what was recorded first (`core()`).
 
 import { Exporter } from './exporter.js';
-import { attrCommand, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, spanIdHex, STATS_LEN, textsCommand, traceCommand, traceIdHex } from './recorder.js';
+import { attrCommand, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, STATS_LEN, textsCommand, traceCommand, idHex } from './recorder.js';
 import { errText, safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
@@ -398,14 +398,14 @@ export class Span {
   get traceId() {
     if (this._traceId === null && this._h) {
       const r = this._root;
-      this._traceId = r === this ? traceIdHex(r._w0, r._w1, r._w2, r._w3) : r.traceId;
+      this._traceId = r === this ? idHex(r._w0, r._w1, r._w2, r._w3) : r.traceId;
     }
     return this._traceId ?? '';
   }
 
   /** The span id, 16 hex digits. */
   get spanId() {
-    return this._h ? spanIdHex(this._s0, this._s1) : '';
+    return this._h ? idHex(this._s0, this._s1) : '';
   }
 
   /** MLflow's id for this span's trace: `tr-<32 hex>`. */
@@ -427,7 +427,9 @@ export class Span {
   }
 
   _json(what, value, outputs) {
-    if (this._over(what)) return this;
+    // The span itself is no one's inputs or outputs: `withSpan((s) => s.setAttribute(…))`
+    // returns it.
+    if (this._over(what) || value === this) return this;
     const v = redact(outputs ? 'outputs' : 'inputs', value, this);
     // A bare number or boolean goes as a typed attribute, null not at all: MLflow's OTLP endpoint
     // reads JSON text back as objects, arrays and strings, so `1` would read back as "1".
@@ -629,10 +631,6 @@ function notifyEnd(span) {
   } catch (e) {
     warn(`edgetrace: the onSpanEnd hook threw: ${errText(e)}`);
   }
-}
-
-function isSpan(x) {
-  return x instanceof Span;
 }
 
 // The model API parsers check prices too, but they load on the first model call: a bad price
@@ -950,7 +948,7 @@ function open(options, top) {
   const r = recOrNull();
   if (!r) return NOOP;
   let parent = o.parent === undefined ? active(top) : o.parent;
-  if (parent != null && !isSpan(parent)) {
+  if (parent != null && !(parent instanceof Span)) {
     warn('edgetrace: a parent that is not an edgetrace Span is ignored; a new trace is started');
     parent = null;
   }
@@ -1235,7 +1233,7 @@ export function getLastActiveTraceId() {
  */
 export function getTraceHeaders(span) {
   const s = span ?? getCurrentActiveSpan();
-  const tp = isSpan(s) ? s.traceparent() : undefined;
+  const tp = s instanceof Span ? s.traceparent() : undefined;
   return tp ? { traceparent: tp } : {};
 }
 

@@ -59,7 +59,7 @@ export class Exporter {
     const h = { 'content-type': format === 'json' ? 'application/json' : 'application/x-protobuf' };
     if (this.o.experimentId != null) h['x-mlflow-experiment-id'] = String(this.o.experimentId);
     if (this.o.ingestKey) h['x-edgetrace-key'] = this.o.ingestKey;
-    return Object.assign(h, this.o.headers || {});
+    return Object.assign(h, this.o.headers);
   }
 
   /** Called after a span ends. */

@@ -532,8 +532,5 @@ export const exportFailedCommand = (spans) => standalone(5, (u8, dv) => {
 // A word as 8 hex digits (a signed word as its unsigned bits).
 const hex8 = (n) => (n >>> 0).toString(16).padStart(8, '0');
 
-/** Lowercase hex of a span id's words (as written: big-endian). */
-export const spanIdHex = (a, b) => hex8(a) + hex8(b);
-
-/** Lowercase hex of a trace id's words. */
-export const traceIdHex = (a, b, c, d) => hex8(a) + hex8(b) + hex8(c) + hex8(d);
+/** Lowercase hex of an id's words (as written: big-endian): a span id's two, a trace id's four. */
+export const idHex = (...words) => words.map(hex8).join('');

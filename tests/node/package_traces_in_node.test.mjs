@@ -48,6 +48,30 @@ test('nested sync calls form one tree with inputs named by parameter and outputs
   assert.equal(root.resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'node-test');
 });
 
+test('a callback that returns its own span (a one-line arrow calling a Span method) records no outputs', async () => {
+  const s1 = withSpan((s) => s.setAttribute('k', 1), { name: 'returns-its-span' });
+  assert.equal(s1.name, 'returns-its-span', 'the app still gets the return value');
+  await withSpan(async (s) => {
+    await null;
+    return s.setAttributes({ k: 2 });
+  }, { name: 'resolves-to-its-span' });
+  withSpan((s) => s.setOutputs(s), { name: 'sets-itself-as-outputs' });
+  const other = startSpan({ name: 'other' });
+  withSpan(() => other, { name: 'returns-another-span' });
+  other.end();
+  const spans = await exported();
+  for (const name of ['returns-its-span', 'resolves-to-its-span', 'sets-itself-as-outputs']) {
+    const span = spans.find((x) => x.name === name);
+    assert.ok(span, name);
+    assert.equal(span.attributes['mlflow.spanOutputs'], undefined, name);
+  }
+  assert.equal(spans.find((x) => x.name === 'resolves-to-its-span').attributes.k, 2);
+  // Another span is a value like any other: its name and ids.
+  const out = JSON.parse(spans.find((x) => x.name === 'returns-another-span').attributes['mlflow.spanOutputs']);
+  assert.deepEqual(Object.keys(out), ['name', 'traceId', 'spanId']);
+  assert.equal(out.name, 'other');
+});
+
 test('nested async calls stay nested across several awaits', async () => {
   const leaf = trace(async function leaf(n) {
     await sleep(2);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Recorder, configBytes, spanIdHex, traceIdHex } from '../../pkg/recorder.js';
+import { Recorder, configBytes, idHex } from '../../pkg/recorder.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const isInt32 = (x) => Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31;
@@ -39,10 +39,10 @@ test('span and trace id words are signed 32-bit integers, and the exported ids a
   assert.equal(exported.length, spans.length);
   const byId = new Map(exported.map((s) => [s.spanId, s]));
   for (const s of spans) {
-    const e = byId.get(spanIdHex(s._s0, s._s1));
-    assert.ok(e, `span ${spanIdHex(s._s0, s._s1)} is exported under the id its words make`);
+    const e = byId.get(idHex(s._s0, s._s1));
+    assert.ok(e, `span ${idHex(s._s0, s._s1)} is exported under the id its words make`);
     const r = s.root ? s : s.w;
-    assert.equal(e.traceId, traceIdHex(r._w0, r._w1, r._w2, r._w3));
+    assert.equal(e.traceId, idHex(r._w0, r._w1, r._w2, r._w3));
     assert.match(e.spanId, /^[0-9a-f]{16}$/);
   }
 });
