@@ -391,7 +391,7 @@ export class Span {
 
   /** Whether this span records anything (false when tracing is off or sampling dropped it). */
   get isRecording() {
-    return !this._ended;
+    return !this._ended && sampled(this._root);
   }
 
   /** The trace id, 32 hex digits ('' for a span that records nothing). Its ids are drawn here. */
@@ -993,10 +993,6 @@ function open(options, top) {
   return span;
 }
 
-function isThenable(x) {
-  return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof x.then === 'function';
-}
-
 /**
  * Runs `callback(span)` inside a new span, active for the callback (and, where the runtime has
  * AsyncLocalStorage, for everything it awaits). The span ends when the callback returns or its
@@ -1033,11 +1029,12 @@ function runSpan(span, body, options, arg) {
 // What the body returned goes back to the caller as it is: a value whose `then` throws when read
 // or called is ended now, as any other value.
 function settle(span, result, options) {
+  let outputs = !options?.skipOutputs;
   try {
-    if (isThenable(result)) {
+    if (result instanceof Promise) {
       return result.then(
         (v) => {
-          if (!options?.skipOutputs && v !== undefined) span.setOutputs(v);
+          if (outputs && v !== undefined) span.setOutputs(v);
           span.end();
           return v;
         },
@@ -1048,10 +1045,14 @@ function settle(span, result, options) {
         },
       );
     }
+    // Another thenable, such as a query builder that runs its query when awaited (Supabase's,
+    // Knex's), goes back untouched: awaiting it here would run it before the caller has built it.
+    // The span ends now, without it as outputs (it may hold the client's keys).
+    if (typeof result?.then === 'function') outputs = false;
   } catch (e) {
     fault('withSpan', e);
   }
-  if (!options?.skipOutputs && result !== undefined) span.setOutputs(result);
+  if (outputs && result !== undefined) span.setOutputs(result);
   span.end();
   return result;
 }
@@ -1098,31 +1099,28 @@ const MAX_YIELDS_RECORDED = 1000;
 function wrapFunction(fn, options = {}) {
   const name = options.name || fn.name || 'anonymous';
   const spanOpts = { ...options, name };
-  if (fn instanceof GEN || fn instanceof ASYNC_GEN) {
-    const isAsync = fn instanceof ASYNC_GEN;
-    return function tracedGenerator(...args) {
-      const span = startSpan({ ...spanOpts, inputs: inputsOf(fn, args) });
-      let it;
-      try {
-        it = runWith(span, () => fn.apply(this, args));
-      } catch (e) {
-        span.recordException(e);
-        span.end();
-        throw e;
-      }
-      return tracedIterator(it, span, isAsync);
-    };
-  }
-  const isAsync = isAsyncFunction(fn);
+  const isGen = fn instanceof GEN || fn instanceof ASYNC_GEN;
+  const isAsync = isGen ? fn instanceof ASYNC_GEN : isAsyncFunction(fn);
   const traced = function (...args) {
     const span = startSpan({ ...spanOpts, inputs: inputsOf(fn, args) });
     const body = () => fn.apply(this, args);
-    return isAsync && usesRunners(span) ? runAsyncBody(span, body, undefined, options) : runSpan(span, body, options);
+    if (!isGen) return isAsync && usesRunners(span) ? runAsyncBody(span, body, undefined, options) : runSpan(span, body, options);
+    let it;
+    try {
+      it = runWith(span, body);
+    } catch (e) {
+      span.recordException(e);
+      span.end();
+      throw e;
+    }
+    return tracedIterator(it, span, isAsync);
   };
+  // The wrapper has the function's name and length (Express tells error middleware by a length
+  // of 4).
   try {
-    Object.defineProperty(traced, 'name', { value: name });
+    Object.defineProperties(traced, { name: { value: name }, length: { value: fn.length } });
   } catch {
-    /* non-configurable name: keep the wrapper's */
+    /* non-configurable: keep the wrapper's */
   }
   return traced;
 }

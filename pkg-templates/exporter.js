@@ -50,7 +50,8 @@ export class Exporter {
     // Asked after every span end: computed once per endpoint (init may swap the options).
     if (e !== this.urlFor) {
       this.urlFor = e;
-      this.urlValue = /\/v1\/traces\/?$/.test(e) ? e : e.replace(/\/+$/, '') + '/v1/traces';
+      const u = e.replace(/\/+$/, '');
+      this.urlValue = u.endsWith('/v1/traces') ? u : u + '/v1/traces';
     }
     return this.urlValue;
   }

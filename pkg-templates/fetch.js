@@ -87,7 +87,9 @@ async function bodyText(input, init, isRequest) {
  * @returns {typeof fetch}
  */
 export function traceFetch(fetchImpl, options = {}) {
-  const base = fetchImpl || globalThis.fetch;
+  // A traced fetch (the global one after instrumentGlobalFetch(), or one of traceFetch's) is
+  // unwrapped: each call is recorded once, by the outermost.
+  const base = _untraced(fetchImpl || globalThis.fetch);
   // Always call the underlying fetch with the global object as `this` (Workers throw "Illegal
   // invocation" otherwise); a fetch the user bound keeps its own binding.
   const call = (input, init) => base.call(globalThis, input, init);
@@ -122,7 +124,7 @@ export function traceFetch(fetchImpl, options = {}) {
     if (parent === undefined) parent = active();
     return api ? traceModelCall(call, input, init, info, api, options, parent) : traceGeneric(call, input, init, info, options, parent);
   };
-  traced[ORIGINAL] = base[ORIGINAL] || base;
+  traced[ORIGINAL] = base;
   return traced;
 }
 

@@ -380,3 +380,72 @@ fn an_anthropic_stream_whose_message_or_blocks_are_not_objects_is_marked_not_pan
         "{errors:?}"
     );
 }
+
+/// Anthropic reports cache reads and writes apart from `input_tokens`; MLflow's own Anthropic
+/// autolog (mlflow/anthropic/autolog.py, `_parse_usage`) adds them into `input_tokens` and the
+/// total, as OpenAI and Gemini count them. The cost prices each kind at its own rate.
+#[test]
+fn anthropic_cache_tokens_count_as_input_as_mlflow_records_them() {
+    let mut c = LlmCall::start(
+        Format::Anthropic,
+        "api.anthropic.com",
+        "/v1/messages",
+        r#"{"model":"claude-sonnet-4-5","max_tokens":9,"messages":[]}"#,
+        0,
+    )
+    .0;
+    let body = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
+        "usage": {"input_tokens": 1000, "cache_read_input_tokens": 2000, "cache_creation_input_tokens": 500, "output_tokens": 100}});
+    let out = c.finish_body(200, body.to_string().as_bytes(), 5, &PriceTable::shipped());
+    assert_eq!(
+        json_attr(&out, "mlflow.chat.tokenUsage"),
+        json!({"input_tokens": 3500, "output_tokens": 100, "total_tokens": 3600,
+               "cache_read_input_tokens": 2000, "cache_creation_input_tokens": 500})
+    );
+    let cost = json_attr(&out, "mlflow.llm.cost");
+    let expected_input = (1000.0 * 3.0 + 2000.0 * 0.30 + 500.0 * 3.0 * 1.25) / 1e6;
+    assert!(
+        (cost["input_cost"].as_f64().unwrap() - expected_input).abs() < 1e-15,
+        "{cost}"
+    );
+    assert!(
+        (cost["output_cost"].as_f64().unwrap() - 100.0 * 15.0 / 1e6).abs() < 1e-15,
+        "{cost}"
+    );
+}
+
+/// Gemini reports thinking tokens (`thoughtsTokenCount`) apart from `candidatesTokenCount`, which
+/// MLflow's Gemini autolog records as `output_tokens`; Google bills them as output, so the cost
+/// counts them there.
+#[test]
+fn gemini_thinking_tokens_are_billed_as_output() {
+    let mut c = LlmCall::start(
+        Format::Gemini,
+        "generativelanguage.googleapis.com",
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
+        0,
+    )
+    .0;
+    let body = json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "hello"}]}, "finishReason": "STOP"}],
+        "usageMetadata": {"promptTokenCount": 1_000_000, "candidatesTokenCount": 1_000_000, "thoughtsTokenCount": 2_000_000,
+                          "cachedContentTokenCount": 500_000, "totalTokenCount": 4_000_000},
+        "modelVersion": "gemini-2.5-flash"});
+    let out = c.finish_body(200, body.to_string().as_bytes(), 5, &PriceTable::shipped());
+    assert_eq!(
+        json_attr(&out, "mlflow.chat.tokenUsage"),
+        json!({"input_tokens": 1_000_000, "output_tokens": 1_000_000, "total_tokens": 4_000_000,
+               "cache_read_input_tokens": 500_000})
+    );
+    let cost = json_attr(&out, "mlflow.llm.cost");
+    assert!(
+        (cost["output_cost"].as_f64().unwrap() - 3_000_000.0 * 2.50 / 1e6).abs() < 1e-9,
+        "{cost}"
+    );
+    let expected_input = (500_000.0 * 0.30 + 500_000.0 * 0.075) / 1e6;
+    assert!(
+        (cost["input_cost"].as_f64().unwrap() - expected_input).abs() < 1e-9,
+        "{cost}"
+    );
+}

@@ -550,9 +550,21 @@ impl LlmCall {
             ));
         }
         if !usage.is_empty() {
+            // MLflow's own Anthropic autolog counts cache reads and writes in `input_tokens` (and
+            // so in the total), as OpenAI and Gemini report them; Anthropic reports them apart.
+            let mut shown = usage;
+            if self.format == Format::Anthropic {
+                let cache = usage
+                    .cached
+                    .unwrap_or(0)
+                    .saturating_add(usage.cache_creation.unwrap_or(0));
+                if cache > 0 {
+                    shown.input = Some(usage.input.unwrap_or(0).saturating_add(cache));
+                }
+            }
             out.attributes.push((
                 "mlflow.chat.tokenUsage".into(),
-                AttrValue::Json(usage.to_mlflow().to_string().into()),
+                AttrValue::Json(shown.to_mlflow().to_string().into()),
             ));
             if let Some(r) = usage.reasoning {
                 out.attributes.push((
@@ -561,10 +573,19 @@ impl LlmCall {
                 ));
             }
             let cached_in_input = self.format != Format::Anthropic;
+            // Gemini reports thinking tokens apart from `candidatesTokenCount` (MLflow's
+            // `output_tokens`, as its Gemini autolog records it), and bills them as output.
+            // OpenAI's reasoning tokens are already part of its completion tokens.
+            let mut billed = usage;
+            if self.format == Format::Gemini {
+                if let Some(r) = usage.reasoning {
+                    billed.output = Some(usage.output.unwrap_or(0).saturating_add(r));
+                }
+            }
             if let Some(c) = self
                 .model
                 .as_deref()
-                .and_then(|m| prices.cost(m, &usage, cached_in_input))
+                .and_then(|m| prices.cost(m, &billed, cached_in_input))
             {
                 out.attributes.push((
                     "mlflow.llm.cost".into(),

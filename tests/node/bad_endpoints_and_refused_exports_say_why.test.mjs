@@ -40,6 +40,29 @@ test('invalid model prices throw at init, naming the model, before the parsers t
   init({ enabled: false });
 });
 
+test('an endpoint with or without /v1/traces, with or without trailing slashes, posts to …/v1/traces', async () => {
+  const paths = [];
+  const server = createServer((req, res) => {
+    paths.push(req.url);
+    req.resume().on('end', () => res.writeHead(200).end());
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  try {
+    for (const endpoint of [base, `${base}/`, `${base}/v1/traces`, `${base}/v1/traces/`, `${base}/ingest//`, `${base}/ingest/v1/traces//`]) {
+      init({ endpoint, logger: { warn() {} } });
+      withSpan(() => 1, { name: 'to-path' });
+      await flush();
+    }
+  } finally {
+    init({ enabled: false });
+    server.close();
+  }
+  // (The first init may also carry spans an earlier test left queued without an endpoint.)
+  assert.deepEqual(paths.slice(-6), ['/v1/traces', '/v1/traces', '/v1/traces', '/v1/traces', '/ingest/v1/traces', '/ingest/v1/traces']);
+  assert.ok(paths.every((p) => p === '/v1/traces' || p === '/ingest/v1/traces'), paths.join(' '));
+});
+
 test("an export the server refuses is warned with the server's reason", async () => {
   const server = createServer((req, res) => {
     req.resume();

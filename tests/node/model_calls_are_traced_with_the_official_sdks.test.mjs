@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
+import { flush, getLastActiveTraceId, init, instrumentGlobalFetch, SpanType, trace, traceFetch } from '../../pkg/node.js';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { startCollector } from './helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
@@ -67,6 +67,26 @@ test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the resp
   assert.ok(Math.abs(cost.total_cost - expected) < 1e-12, `${cost.total_cost} vs ${expected}`);
   assert.equal(attr(span, 'edgetrace.llm.request_params').temperature, 0.2);
   assert.equal(span.attributes['edgetrace.llm.finish_reason'], r.choices[0].finish_reason);
+});
+
+test('a model call is recorded once when traced fetches wrap each other (the global one instrumented, traceFetch(traceFetch()))', async () => {
+  const undo = instrumentGlobalFetch();
+  try {
+    const clients = {
+      'traceFetch() over the instrumented global fetch': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 0 }),
+      'traceFetch(traceFetch())': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(traceFetch(fetch)), maxRetries: 0 }),
+      'the instrumented global fetch alone': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, maxRetries: 0 }),
+    };
+    for (const [how, client] of Object.entries(clients)) {
+      col.requests.length = 0;
+      const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: how }] });
+      const spans = (await settled()).filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+      assert.equal(spans.length, 1, `${how}: one CHAT_MODEL span, got ${spans.length}`);
+      assert.equal(attr(spans[0], 'mlflow.chat.tokenUsage').input_tokens, r.usage.prompt_tokens, `${how}: usage counted once`);
+    }
+  } finally {
+    undo();
+  }
 });
 
 test('OpenAI streaming: the caller gets every chunk; the span has the reassembled text and usage', async () => {

@@ -72,6 +72,64 @@ test('a callback that returns its own span (a one-line arrow calling a Span meth
   assert.equal(out.name, 'other');
 });
 
+test('a returned thenable that is not a Promise (a query builder) goes back untouched and is not run early', async () => {
+  const ran = [];
+  class QueryBuilder {
+    constructor() {
+      this.filters = [];
+      this.apiKey = 'sb-SECRET-key';
+    }
+    eq(k, v) {
+      this.filters.push(`${k}=${v}`);
+      return this;
+    }
+    then(resolve, reject) {
+      ran.push(this.filters.join('&'));
+      return Promise.resolve({ rows: this.filters.length }).then(resolve, reject);
+    }
+  }
+  const getDocs = trace(function getDocs() {
+    return new QueryBuilder();
+  });
+  const q = getDocs();
+  assert.ok(q instanceof QueryBuilder, 'the caller gets the builder itself');
+  assert.deepEqual(ran, [], 'tracing did not run the query');
+  const result = await q.eq('a', 1).eq('b', 2);
+  assert.deepEqual(result, { rows: 2 });
+  assert.deepEqual(ran, ['a=1&b=2'], 'the query ran once, as the caller built it');
+  // Promises still end their span when they settle, with what they resolve to.
+  const later = trace(function later() {
+    return new Promise((r) => setTimeout(() => r('done'), 30));
+  });
+  assert.equal(await later(), 'done');
+  const spans = await exported();
+  const docs = spans.find((x) => x.name === 'getDocs');
+  assert.ok(docs, 'the span is exported');
+  assert.equal(docs.attributes['mlflow.spanOutputs'], undefined, 'the builder (and its key) is not recorded');
+  assert.ok(!JSON.stringify(spans).includes('sb-SECRET-key'));
+  const l = spans.find((x) => x.name === 'later');
+  assert.equal(l.attributes['mlflow.spanOutputs'], '"done"');
+  assert.ok(Number(BigInt(l.endTimeUnixNano) - BigInt(l.startTimeUnixNano)) >= 25e6, 'the promise span lasts until it settles');
+});
+
+test("a traced function keeps the function's name and length (Express tells error middleware by length 4)", () => {
+  const errorHandler = trace(function errorHandler(err, req, res, next) {
+    return [err, req, res, next].length;
+  });
+  assert.equal(errorHandler.length, 4);
+  assert.equal(errorHandler.name, 'errorHandler');
+  assert.equal(trace(async (a, b) => a + b, { name: 'sum' }).length, 2);
+  const gen = trace(function* numbers(from, to) {
+    for (let i = from; i < to; i++) yield i;
+  });
+  assert.deepEqual([gen.name, gen.length], ['numbers', 2]);
+  assert.deepEqual([...gen(1, 4)], [1, 2, 3]);
+  const agen = trace(async function* pages(n) {
+    yield n;
+  });
+  assert.deepEqual([agen.name, agen.length], ['pages', 1]);
+});
+
 test('nested async calls stay nested across several awaits', async () => {
   const leaf = trace(async function leaf(n) {
     await sleep(2);

@@ -221,6 +221,8 @@ test("a span's traceparent says sampled exactly for the traces the core keeps", 
     const tp = child.traceparent();
     assert.equal(tp.slice(0, 52), `00-${s.traceId}-${child.spanId}`);
     assert.equal(s.traceparent().slice(-2), tp.slice(-2), 'a trace is sampled as a whole');
+    assert.equal(child.isRecording, tp.endsWith('01'), 'isRecording is false exactly for spans sampled out');
+    assert.equal(s.isRecording, tp.endsWith('01'));
     flags.set(s.traceId, tp.slice(-2));
     child.end();
     s.end();
@@ -229,6 +231,7 @@ test("a span's traceparent says sampled exactly for the traces the core keeps", 
   const keptId = `${'c'.repeat(16)}${'0'.repeat(15)}1`;
   const unsampled = startSpan({ name: 'remote-unsampled', traceparent: `00-${keptId}-${'d'.repeat(16)}-00`, parent: null });
   assert.equal(unsampled.traceparent().slice(-2), '00', 'a remote parent not sampled');
+  assert.equal(unsampled.isRecording, false);
   unsampled.end();
   const remoteSampled = startSpan({ name: 'remote-sampled', traceparent: `00-${keptId}-${'e'.repeat(16)}-01`, parent: null });
   assert.equal(remoteSampled.traceparent().slice(-2), '01', 'a remote parent sampled, and a trace id the ratio keeps');
@@ -242,6 +245,7 @@ test("a span's traceparent says sampled exactly for the traces the core keeps", 
   fresh({ sampleRatio: 0 });
   const none = startSpan({ name: 'ratio-0' });
   assert.equal(none.traceparent().slice(-2), '00');
+  assert.equal(none.isRecording, false);
   none.end();
 });
 
