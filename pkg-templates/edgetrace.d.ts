@@ -148,7 +148,10 @@ export interface InitOptions {
 
 /** Options of a span. */
 export interface SpanOptions {
-  /** The span's name. Default: the function's name, or `'span'`. */
+  /**
+   * The span's name. Default: for `trace()`, the function's name (or `'anonymous'`); for
+   * `withSpan` and `startSpan`, `'span'`.
+   */
   name?: string;
   /** The span's type. Default: `UNKNOWN`. */
   spanType?: SpanTypeName;
@@ -216,7 +219,10 @@ export declare class Span {
   setInputs(inputs: unknown): this;
   /** Records outputs (as `setInputs` records inputs). */
   setOutputs(outputs: unknown): this;
-  /** Sets an attribute: strings, numbers, booleans as themselves, others as JSON. */
+  /**
+   * Sets an attribute: strings, numbers, booleans as themselves, others as JSON; `null` and
+   * `undefined` set nothing (as in OpenTelemetry).
+   */
   setAttribute(key: string, value: unknown): this;
   /** Sets several attributes. */
   setAttributes(attributes: Record<string, unknown>): this;
@@ -248,11 +254,17 @@ export interface TraceUpdate {
   sessionId?: string;
   /** User id (MLflow `mlflow.trace.user`). */
   userId?: string;
-  /** Your own id for this request. */
+  /**
+   * Your own id for this request (the root span's `mlflow.clientRequestId`: MLflow's OTLP endpoint
+   * (3.17) sets no client request id of its own from it).
+   */
   clientRequestId?: string;
-  /** Request preview override. */
+  /**
+   * Request preview override (the root span's `mlflow.requestPreview`: MLflow's OTLP endpoint (3.17)
+   * computes the trace's previews from the root span's inputs and outputs instead).
+   */
   requestPreview?: string;
-  /** Response preview override. */
+  /** Response preview override (`mlflow.responsePreview`, as `requestPreview`). */
   responsePreview?: string;
 }
 
@@ -310,7 +322,11 @@ export interface Stats {
   dropped: { queueFull: number; queueBytes: number; sampledOut: number; exportFailed: number; total: number };
   /** Calls with a span that was not open. */
   unknownHandles: number;
-  /** Spans ended before spans started after them. */
+  /**
+   * Spans ended while spans started after them in the same trace were still open: normal when
+   * siblings run concurrently (`Promise.all`), otherwise a sign of a span not ended where it
+   * should be. The spans are exported as they are either way.
+   */
   outOfOrderEnds: number;
   /** Values truncated. */
   truncatedValues: number;

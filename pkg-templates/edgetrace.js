@@ -455,6 +455,8 @@ export class Span {
   setAttribute(key, value) {
     if (this._over('setAttribute')) return this;
     const v = redact('attribute', value, this);
+    // null and undefined are no value (as in OpenTelemetry): nothing is set.
+    if (v == null) return this;
     const k = String(key);
     const r = state.rec;
     const h = this._h;

@@ -130,6 +130,18 @@ test("a traced function keeps the function's name and length (Express tells erro
   assert.deepEqual([agen.name, agen.length], ['pages', 1]);
 });
 
+test('null and undefined attribute values set nothing (as in OpenTelemetry), and leave an earlier value', async () => {
+  withSpan((s) => {
+    s.setAttribute('kept', 'yes');
+    s.setAttribute('kept', undefined);
+    s.setAttribute('none', null);
+    s.setAttributes({ alsoNone: undefined, nullToo: null, n: 0, f: false, e: '' });
+  }, { name: 'nullish-attributes' });
+  const span = (await exported()).find((x) => x.name === 'nullish-attributes');
+  const { 'mlflow.spanType': _, ...attrs } = span.attributes;
+  assert.deepEqual(attrs, { kept: 'yes', n: 0, f: false, e: '' });
+});
+
 test('nested async calls stay nested across several awaits', async () => {
   const leaf = trace(async function leaf(n) {
     await sleep(2);
