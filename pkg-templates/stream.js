@@ -10,6 +10,11 @@ export const BodyEnd = Object.freeze({ COMPLETED: 0, ERRORED: 1, CANCELLED: 2 })
 /** The names of {@link BodyEnd} values, for span attributes. */
 export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled']);
 
+// A body the app drops without reading it to its end or cancelling it would never end: when the
+// stream is collected, it ends as cancelled (where the runtime has FinalizationRegistry). The
+// registry holds only `end`, which holds neither stream.
+const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.CANCELLED)) : null;
+
 /**
  * @param {ReadableStream<Uint8Array>} source
  * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void }} watcher
@@ -27,7 +32,7 @@ export function watchBody(source, { onChunk, onEnd }) {
       /* tracing never breaks the caller's stream */
     }
   };
-  return new ReadableStream({
+  const out = new ReadableStream({
     async pull(controller) {
       let r;
       try {
@@ -56,4 +61,6 @@ export function watchBody(source, { onChunk, onEnd }) {
       return reader.cancel(reason);
     },
   });
+  DROPPED?.register(out, end);
+  return out;
 }

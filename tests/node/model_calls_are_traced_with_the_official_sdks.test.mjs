@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { flush, getLastActiveTraceId, init, instrumentGlobalFetch, SpanType, trace, traceFetch } from '../../pkg/node.js';
+import { flush, getLastActiveTraceId, getStats, init, instrumentGlobalFetch, SpanType, trace, traceFetch } from '../../pkg/node.js';
+import { setFlagsFromString } from 'node:v8';
+
+setFlagsFromString('--expose-gc');
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { startCollector } from './helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
@@ -186,6 +189,26 @@ test('garbled and truncated streams reach the caller unchanged and the span says
   assert.ok(garbled.attributes['edgetrace.llm.parse_error_count'] >= 1);
   assert.equal(truncated.attributes['edgetrace.llm.stream_end'], 'truncated');
   assert.equal(truncated.status.code, 2);
+});
+
+test('a streamed response the app drops unread ends its span as cancelled once it is collected', async () => {
+  const gc = (await import('node:vm')).runInNewContext('gc', {}, {}) ?? null;
+  const f = traceFetch();
+  const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'never read' }] });
+  await (async () => {
+    const res = await f(`${mock.url}/v1/chat/completions`, { method: 'POST', body });
+    assert.equal(res.status, 200);
+    // The app looks at the status and drops the response, body unread.
+  })();
+  for (let i = 0; i < 20 && getStats().open > 0; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(getStats().open, 0, 'no span is left open');
+  const spans = await settled();
+  const span = spans.find((x) => x.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+  assert.ok(span, 'the model call is exported');
+  assert.equal(span.attributes['edgetrace.llm.stream_end'], 'cancelled');
 });
 
 test('no exported payload contains the API keys sent in headers or query strings', async () => {
