@@ -1033,24 +1033,27 @@ function runSpan(span, body, options, arg) {
 function settle(span, result, options) {
   let outputs = !options?.skipOutputs;
   try {
-    if (result instanceof Promise) {
-      return result.then(
-        (v) => {
-          if (outputs && v !== undefined) span.setOutputs(v);
-          span.end();
-          return v;
-        },
-        (e) => {
-          span.recordException(e);
-          span.end();
-          throw e;
-        },
-      );
+    if (typeof result?.then === 'function') {
+      // A promise, of this realm or another (Jest's tests, an iframe), ends the span when it
+      // settles. Another thenable, such as a query builder that runs its query when awaited
+      // (Supabase's, Knex's), goes back untouched: awaiting it here would run it before the caller
+      // has built it. Its span ends now, without it as outputs (it may hold the client's keys).
+      if (!(result instanceof Promise || Object.prototype.toString.call(result) === '[object Promise]')) outputs = false;
+      else {
+        return result.then(
+          (v) => {
+            if (outputs && v !== undefined) span.setOutputs(v);
+            span.end();
+            return v;
+          },
+          (e) => {
+            span.recordException(e);
+            span.end();
+            throw e;
+          },
+        );
+      }
     }
-    // Another thenable, such as a query builder that runs its query when awaited (Supabase's,
-    // Knex's), goes back untouched: awaiting it here would run it before the caller has built it.
-    // The span ends now, without it as outputs (it may hold the client's keys).
-    if (typeof result?.then === 'function') outputs = false;
   } catch (e) {
     fault('withSpan', e);
   }

@@ -102,7 +102,16 @@ test('a returned thenable that is not a Promise (a query builder) goes back unto
     return new Promise((r) => setTimeout(() => r('done'), 30));
   });
   assert.equal(await later(), 'done');
+  // So do promises of another realm (Jest runs tests in vm contexts; iframes have their own).
+  const { runInNewContext } = await import('node:vm');
+  const foreign = trace(function foreign() {
+    return runInNewContext('new Promise((r) => setTimeout(() => r(42), 30))', { setTimeout });
+  });
+  assert.equal(await foreign(), 42);
   const spans = await exported();
+  const f = spans.find((x) => x.name === 'foreign');
+  assert.equal(f.attributes['mlflow.spanOutputs'], 42, "another realm's promise is awaited for its outputs");
+  assert.ok(Number(BigInt(f.endTimeUnixNano) - BigInt(f.startTimeUnixNano)) >= 25e6, 'and its span lasts until it settles');
   const docs = spans.find((x) => x.name === 'getDocs');
   assert.ok(docs, 'the span is exported');
   assert.equal(docs.attributes['mlflow.spanOutputs'], undefined, 'the builder (and its key) is not recorded');
