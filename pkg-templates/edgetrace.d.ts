@@ -280,12 +280,20 @@ export interface TraceUpdate {
  */
 export declare function init(options?: InitOptions): Promise<void>;
 
-/** Wraps a function so each call is a span (sync, async, generator and async generator alike). */
+/**
+ * Wraps a function so each call is a span (sync, async, generator and async generator alike),
+ * with the function's name and length. A returned promise ends the span when it settles; another
+ * thenable (a query builder that runs when awaited) is returned untouched, not awaited, and its
+ * span ends at once without outputs.
+ */
 export declare function trace<F extends (...args: any[]) => any>(fn: F, options?: SpanOptions): F;
 /** With only options: a decorator for class methods (legacy and standard decorators). */
 export declare function trace(options?: SpanOptions): any;
 
-/** Runs `callback` inside a new span that ends when it returns or its promise settles. */
+/**
+ * Runs `callback` inside a new span that ends when it returns or its promise settles (a thenable
+ * that is not a promise is returned untouched, as by `trace`).
+ */
 export declare function withSpan<T>(callback: (span: Span) => T, options?: SpanOptions): T;
 
 /** Starts a span you end yourself. */
