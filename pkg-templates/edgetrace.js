@@ -1038,8 +1038,7 @@ function settle(span, result, options) {
       // settles. Another thenable, such as a query builder that runs its query when awaited
       // (Supabase's, Knex's), goes back untouched: awaiting it here would run it before the caller
       // has built it. Its span ends now, without it as outputs (it may hold the client's keys).
-      if (!(result instanceof Promise || Object.prototype.toString.call(result) === '[object Promise]')) outputs = false;
-      else {
+      if (result instanceof Promise || Object.prototype.toString.call(result) === '[object Promise]') {
         return result.then(
           (v) => {
             if (outputs && v !== undefined) span.setOutputs(v);
@@ -1053,6 +1052,7 @@ function settle(span, result, options) {
           },
         );
       }
+      outputs = false;
     }
   } catch (e) {
     fault('withSpan', e);

@@ -70,7 +70,7 @@ export function safeStringify(value, warn, ancestors = []) {
       // through objects written so; past 8 levels (where JSON.stringify ran out of stack, say)
       // the value is unserialisable.
       if (ancestors.includes(value)) return '"[Circular]"';
-      if (ancestors.length > 8) throw 0;
+      if (ancestors.length > 8) return '"[unserialisable]"';
       const part = (k) => {
         try {
           return safeStringify(value[k], warn, [...ancestors, value]);
