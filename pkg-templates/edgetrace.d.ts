@@ -109,13 +109,18 @@ export interface InitOptions {
   maxEvents?: number;
   /** How long ended spans short of a full batch wait before a timed export, in ms. Default: `1000`. */
   flushIntervalMs?: number;
-  /** Timeout of one export request, in ms. Default: `10000`. */
+  /** Timeout of one export request, in ms. Default: `10000`; `4000` in Workers. */
   exportTimeoutMs?: number;
-  /** Retries of a failed export (network error, 5xx, 429). Default: `8`. */
+  /**
+   * Retries of a failed export (network error, 5xx, 429). Default: `8`; `3` in Workers, where
+   * with their `exportTimeoutMs` and `maxBackoffMs` a flush gives up (warning, and counting the
+   * spans in `dropped.exportFailed`) within 28 s, inside the 30 s `ctx.waitUntil` keeps a Worker
+   * alive after its response.
+   */
   maxRetries?: number;
   /** First retry delay (exponential, full jitter), in ms. Default: `500`. */
   initialBackoffMs?: number;
-  /** Longest retry delay, also the cap on `Retry-After`, in ms. Default: `30000`. */
+  /** Longest retry delay, also the cap on `Retry-After`, in ms. Default: `30000`; `4000` in Workers. */
   maxBackoffMs?: number;
   /** In browsers, send queued spans with `keepalive` on `pagehide`/hidden. Default: `true`. */
   flushOnPageHide?: boolean;

@@ -61,12 +61,6 @@ const DEFAULTS = Object.freeze({
   onSpanEnd: undefined,
 });
 
-// Node and Workers send bigger batches: the 60,000 bytes above keep a browser's batch within the
-// 64 KiB a page may have in flight with `keepalive` as it closes, which servers never use. Fewer,
-// bigger requests are what MLflow takes fastest (2.5x the spans per second with ten traces a
-// request instead of one: bench/results-note.md), and 1,000,000 stays under the 1 MiB the
-// ingest service (MAX_BODY_BYTES) and nginx (client_max_body_size) take by default.
-const SERVER_DEFAULTS = Object.freeze({ ...DEFAULTS, maxExportBytes: 1_000_000 });
 
 const CORE_KEYS = [
   'serviceName', 'resourceAttributes', 'sampleRatio', 'maxQueueSpans', 'maxQueueBytes',
@@ -84,7 +78,7 @@ const state = {
   core: null, // the wasm Core (null until the wasm is loaded)
   rec: null, // the core's Recorder
   clock: null,
-  defaults: DEFAULTS, // the runtime's (SERVER_DEFAULTS in Node and Workers)
+  defaults: DEFAULTS, // the runtime's: DEFAULTS with its entry's own (`_setRuntime`)
   options: { ...DEFAULTS },
   exporter: null,
   als: null, // AsyncLocalStorage instance, where the runtime has one
@@ -121,10 +115,10 @@ function fault(what, e) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, enter, server, check }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, enter, defaults, check }) {
   state.loader = loader;
   state.check = check;
-  state.defaults = server ? SERVER_DEFAULTS : DEFAULTS;
+  state.defaults = { ...DEFAULTS, ...defaults };
   state.options = { ...state.defaults };
   state.enter = enter || null;
   state.llmLoader = llmLoader || null;
@@ -284,6 +278,9 @@ function coreOrNull() {
  * @returns {Promise<void>}
  */
 export function init(options = {}) {
+  // A string (an endpoint given as it is) is one warning, not one per character, and changes
+  // nothing.
+  if (typeof options == 'string') return Promise.resolve(warn(`edgetrace: init() takes options ({ endpoint: '${options}' }), not a string; it is ignored`));
   const o = { ...state.defaults };
   for (const [k, v] of Object.entries(options || {})) {
     if (!(k in DEFAULTS)) warn(`edgetrace: unknown init option "${k}" is ignored`);

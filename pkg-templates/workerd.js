@@ -25,7 +25,12 @@ _setRuntime({
     'edgetrace: no AsyncLocalStorage in this Worker (enable the nodejs_compat flag, or pass ' +
     "init({ asyncLocalStorage }) from 'node:async_hooks' with nodejs_als); async nesting falls back " +
     'to V8 async stack frames and the span handle, as in browsers',
-  server: true, // bigger batches (SERVER_DEFAULTS)
+  // Node's bigger batches (node.js), and retries that end within the 30 s a Worker is kept alive
+  // by `ctx.waitUntil` after its response: four attempts of at most 4 s each, with at most 0.5, 1
+  // and 2 s between them (full jitter), or a Retry-After of at most 4 s: 28 s in all at worst.
+  // A flush that gives up warns and counts the spans as dropped; one the platform cuts short
+  // would lose them without a word.
+  defaults: { maxExportBytes: 1_000_000, exportTimeoutMs: 4000, maxRetries: 3, maxBackoffMs: 4000 },
   check: checkTransport, // endpoint and format, at init
 });
 

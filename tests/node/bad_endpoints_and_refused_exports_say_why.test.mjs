@@ -21,6 +21,18 @@ test('a malformed endpoint or format throws at init, and the tracer goes on as i
   assert.deepEqual(warnings, []);
 });
 
+test('an endpoint passed to init() as a string is one warning, not one per character, and changes nothing', () => {
+  const warnings = [];
+  init({ endpoint: 'http://127.0.0.1:9', format: 'json', logger: { warn: (m) => warnings.push(m) } });
+  init('http://localhost:5000');
+  assert.deepEqual(warnings, ["edgetrace: init() takes options ({ endpoint: 'http://localhost:5000' }), not a string; it is ignored"]);
+  // The options are as they were: still traced, still warned to this test's logger.
+  assert.equal(withSpan(() => 9, { name: 'after-string', parent: { not: 'a span' } }), 9);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[1], /a parent that is not an edgetrace Span is ignored/);
+  init({ enabled: false });
+});
+
 test('invalid model prices throw at init, naming the model, before the parsers that use them load', () => {
   for (const prices of [null, 'gpt-4o', [1, 2]]) {
     assert.throws(() => init({ prices }), /^Error: edgetrace: invalid configuration: prices must be an object of model prefixes$/, String(prices));

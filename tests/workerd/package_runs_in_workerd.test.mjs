@@ -124,6 +124,27 @@ describe('workerd, no compatibility flags (no AsyncLocalStorage)', () => {
     assert.equal(body.stats.failedRequests, 0);
   });
 
+  test('a collector that is down: flush() gives up well within the 30 s ctx.waitUntil allows, and says so', async () => {
+    // The first request hangs (the Workers default timeout, 4 s, ends it: 10 s elsewhere), the
+    // next three are refused. Four attempts in all (nine elsewhere), 0.5, 1 and 2 s of backoff at
+    // most between them (up to 30 s elsewhere).
+    col.requests.length = 0;
+    col.hangNext(1);
+    col.failNext(10, 503);
+    try {
+      const res = await mf.dispatchFetch('http://worker.test/default-retries', { headers: { 'x-collector': col.url } });
+      const body = await res.json();
+      assert.equal(col.requests.length, 3, 'three refused attempts after the one that hung');
+      assert.ok(body.flushMs >= 3900 && body.flushMs < 9000, `flush() took ${body.flushMs} ms`);
+      assert.equal(body.stats.failedRequests, 1);
+      assert.equal(body.stats.dropped.exportFailed, 1);
+      assert.equal(body.stats.exported, 0);
+      assert.ok(body.warnings.some((w) => /dropped a batch of 1 spans after 4 attempts \(HTTP 503/.test(w)), JSON.stringify(body.warnings));
+    } finally {
+      col.clearPlan();
+    }
+  });
+
   test('the package says it has no AsyncLocalStorage here', async () => {
     await run(mf, 'sync'); // the package looks for it at the first init() of the isolate
     const res = await mf.dispatchFetch('http://worker.test/warnings');
