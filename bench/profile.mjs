@@ -11,6 +11,8 @@
 // after an await is found from V8's async stack). Writes bench/out/profile-<scenario>[-noals][-nodeN].md
 // and .json; prints the markdown.
 import { Session } from 'node:inspector/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -56,6 +58,13 @@ const sc = SCENARIOS.find((s) => s.id === scenario);
 if (!sc) throw new Error(`unknown scenario ${scenario}; one of ${SCENARIOS.map((s) => s.id).join(', ')}`);
 const now = () => performance.now();
 await (await edgetraceRound(et, sc.id, ops, now)).drain(); // warm-up round, not profiled
+// Under Node, a full collection right before each Profiler.start. V8 can deadlock as the profiler
+// starts: its listener logs every function already compiled, allocating as it goes, and when that
+// sets off a collection, the collection waits on a lock the listener holds (Node 20, session 36:
+// the process sat at 0 CPU in Heap::MarkCompact under ExistingCodeLogger::LogCompiledFunctions).
+// With the young generation just emptied, the listener's allocations fit. (bench/run.mjs also
+// stops and reruns a profile that stalls.) The collection runs before the round's clock starts.
+const collect = RUNTIME.tag.startsWith('node') ? (setFlagsFromString('--expose-gc'), runInNewContext('gc')) : () => {};
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
@@ -65,7 +74,10 @@ await session.post('Profiler.setSamplingInterval', { interval: 50 });
 const summer = profileSummer(RUNTIME.layer, (f) => f.url === 'node:inspector' || /(^|\/)inspector\.[jt]s$/.test(f.url || ''));
 let ms = 0;
 for (let r = 0; r < rounds; r++) {
-  const round = await edgetraceRound(et, sc.id, ops, now, () => session.post('Profiler.start'));
+  const round = await edgetraceRound(et, sc.id, ops, now, () => {
+    collect();
+    return session.post('Profiler.start');
+  });
   const { profile } = await session.post('Profiler.stop');
   ms += round.ms;
   await round.drain();

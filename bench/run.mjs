@@ -9,7 +9,8 @@
 //   --skip-ingest                  (leave out the ingest load; RESULTS.md then shows the table of
 //                                  the last ingest run in bench/out/ingest_load.json, if any, with
 //                                  its date, and says it was not re-run)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { runStep } from './lib/step.mjs';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +28,10 @@ const skipIngest = process.argv.includes('--skip-ingest');
 const say = (m) => console.error(`[bench] ${m}`);
 mkdirSync(join(here, 'out'), { recursive: true });
 
-function node(args, what, exec = process.execPath) {
+// `stallMs`: a step still running after that long is stopped and run again (bench/lib/step.mjs).
+function node(args, what, exec = process.execPath, stallMs = 0) {
   say(`${what}: ${exec === process.execPath ? 'node' : exec} ${args.join(' ')}`);
-  const r = spawnSync(exec, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`${what} failed with exit ${r.status}`);
-  return r.stdout.trim().split('\n').pop();
+  return runStep(exec, args, { cwd: root, what, say, stallMs });
 }
 
 const t0 = Date.now();
@@ -88,7 +88,8 @@ const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
 // The last one runs without AsyncLocalStorage, the path browsers take (Chromium's async rows).
 // `file` is the name bench/profile.mjs writes for `flags` (bench/out/profile-<file>.md).
 const profileOf = (id, flags, file, label, exec, pre = []) => {
-  node([...pre, 'bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...flags], `CPU profile of edgetrace${label} (${id})`, exec);
+  // A profile takes 10-60 s (Bun's the longest); 5 minutes is a stall.
+  node([...pre, 'bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...flags], `CPU profile of edgetrace${label} (${id})`, exec, 300_000);
   return { id, md: readFileSync(join(here, `out/profile-${file}.md`), 'utf8').trim() };
 };
 // Besides these, every row that missed the target in this run gets a profile of its own, in its
