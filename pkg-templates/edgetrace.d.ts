@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 
-/** MLflow's span types. Any other string is accepted as a custom type. */
+/** MLflow's span types (`mlflow.entities.SpanType`, MLflow 3.17). Any other string is accepted as a custom type. */
 export declare const SpanType: {
   readonly LLM: 'LLM';
   readonly CHAT_MODEL: 'CHAT_MODEL';
@@ -24,6 +24,10 @@ export declare const SpanType: {
   readonly PARSER: 'PARSER';
   readonly RERANKER: 'RERANKER';
   readonly MEMORY: 'MEMORY';
+  readonly WORKFLOW: 'WORKFLOW';
+  readonly TASK: 'TASK';
+  readonly GUARDRAIL: 'GUARDRAIL';
+  readonly EVALUATOR: 'EVALUATOR';
   readonly UNKNOWN: 'UNKNOWN';
 };
 

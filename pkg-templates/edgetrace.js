@@ -11,20 +11,13 @@ import { attrCommand, configBytes, CORE_AT, eventCommand, fillRandom, makeClock,
 import { errText, safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
 
-/** MLflow's span types. Any other string is accepted as a custom type. */
-export const SpanType = Object.freeze({
-  LLM: 'LLM',
-  CHAT_MODEL: 'CHAT_MODEL',
-  CHAIN: 'CHAIN',
-  AGENT: 'AGENT',
-  TOOL: 'TOOL',
-  RETRIEVER: 'RETRIEVER',
-  EMBEDDING: 'EMBEDDING',
-  PARSER: 'PARSER',
-  RERANKER: 'RERANKER',
-  MEMORY: 'MEMORY',
-  UNKNOWN: 'UNKNOWN',
-});
+/** MLflow's span types (`mlflow.entities.SpanType`, MLflow 3.17), each named as itself. Any other
+ * string is accepted as a custom type. */
+export const SpanType = Object.freeze(
+  Object.fromEntries(
+    'LLM CHAT_MODEL CHAIN AGENT TOOL RETRIEVER EMBEDDING PARSER RERANKER MEMORY WORKFLOW TASK GUARDRAIL EVALUATOR UNKNOWN'.split(' ').map((t) => [t, t]),
+  ),
+);
 
 /** Span status codes, numbered as in OTLP. */
 export const SpanStatusCode = Object.freeze({ UNSET: 0, OK: 1, ERROR: 2 });
@@ -98,11 +91,13 @@ const state = {
 
 const PENDING_WAIT_MS = 2000;
 
+// Says `msg` once, after `edgetrace: `, to the logger (the console by default). Every module's
+// warnings come here: they are written without the prefix.
 function warn(msg) {
   if (state.warned.has(msg)) return;
   state.warned.add(msg);
   try {
-    (state.options.logger || console).warn(msg);
+    (state.options.logger || console).warn('edgetrace: ' + msg);
   } catch {
     /* a logger that throws must not break the app either */
   }
@@ -111,7 +106,7 @@ function warn(msg) {
 // A value the app handed to `what` (an API call) threw while edgetrace read it (a getter or a
 // proxy trap, a `toString`): warned, never thrown into the app; what was read before it is kept.
 function fault(what, e) {
-  warn(`edgetrace: a value given to ${what}() threw when read (${errText(e)}); it is left out`);
+  warn(`a value given to ${what}() threw when read (${errText(e)}); it is left out`);
 }
 
 /** Called by the runtime entry before anything else. @internal */
@@ -171,7 +166,7 @@ function wasmNow() {
 }
 
 function tracingOff(why) {
-  warn(`edgetrace: tracing is off, ${why}`);
+  warn(`tracing is off, ${why}`);
   state.options.enabled = false;
   state.rec = null;
   state.core = null;
@@ -219,11 +214,11 @@ function attachCore() {
 function makeRecorder(c) {
   return new Recorder(c, c && state.wasm.memory(), (flags, error) => {
     if (flags & 8) {
-      warn(`edgetrace: tracing is off, the wasm core failed: ${errText(error)}`);
+      warn(`tracing is off, the wasm core failed: ${errText(error)}`);
       state.options.enabled = false;
       return;
     }
-    warn(`edgetrace: ${state.core?.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed')}`);
+    warn(`${state.core?.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed')}`);
   }, state.options.maxQueueBytes / 2 || 0);
 }
 
@@ -280,10 +275,10 @@ function coreOrNull() {
 export function init(options = {}) {
   // A string (an endpoint given as it is) is one warning, not one per character, and changes
   // nothing.
-  if (typeof options == 'string') return Promise.resolve(warn(`edgetrace: init() takes options ({ endpoint: '${options}' }), not a string; it is ignored`));
+  if (typeof options == 'string') return Promise.resolve(warn(`init() takes options ({ endpoint: '${options}' }), not a string; it is ignored`));
   const o = { ...state.defaults };
   for (const [k, v] of Object.entries(options || {})) {
-    if (!(k in DEFAULTS)) warn(`edgetrace: unknown init option "${k}" is ignored`);
+    if (!(k in DEFAULTS)) warn(`unknown init option "${k}" is ignored`);
     else if (v !== undefined) o[k] = v;
   }
   checkPrices(o.prices);
@@ -306,7 +301,7 @@ export function init(options = {}) {
   state.rec?.drain();
   if (old && old.stats()[CORE_AT.open] > 0) {
     fresh.free?.();
-    warn('edgetrace: init() while spans are open keeps the earlier limits until they end');
+    warn('init() while spans are open keeps the earlier limits until they end');
     state.exporter.o = o;
   } else {
     const prev = state.exporter;
@@ -357,7 +352,7 @@ function redact(kind, value, span) {
   try {
     return r({ kind, value, spanName: span?.name });
   } catch (e) {
-    warn(`edgetrace: the redact hook threw (${errText(e)}); the value is dropped`);
+    warn(`the redact hook threw (${errText(e)}); the value is dropped`);
     return '[redaction failed]';
   }
 }
@@ -419,7 +414,7 @@ export class Span {
   // off while it was open (the core failed to load: there is no recorder to write to).
   _over(what) {
     if (!this._ended) return !state.rec;
-    if (this._h) warn(`edgetrace: ${what} on span "${this.name}" after it ended is ignored`);
+    if (this._h) warn(`${what} on span "${this.name}" after it ended is ignored`);
     return true;
   }
 
@@ -512,7 +507,7 @@ export class Span {
           return t === 'string' || t === 'number' || t === 'boolean' ? [k, v, false] : [k, safeStringify(v, warn), true];
         });
       } else if (attributes != null) {
-        warn('edgetrace: event attributes that are not an object are ignored (the event is kept)');
+        warn('event attributes that are not an object are ignored (the event is kept)');
       }
     } catch (e) {
       // The event is kept, without what could not be read.
@@ -570,7 +565,7 @@ export class Span {
    */
   end(o) {
     if (this._ended) {
-      if (this._h) warn(`edgetrace: span "${this.name}" was ended twice; the second end is ignored`);
+      if (this._h) warn(`span "${this.name}" was ended twice; the second end is ignored`);
       return;
     }
     let endMs;
@@ -628,7 +623,7 @@ function notifyEnd(span) {
       mlflowTraceId: span.mlflowTraceId,
     });
   } catch (e) {
-    warn(`edgetrace: the onSpanEnd hook threw: ${errText(e)}`);
+    warn(`the onSpanEnd hook threw: ${errText(e)}`);
   }
 }
 
@@ -656,7 +651,7 @@ function loadLlm() {
     .then(() => state.llmLoader())
     .then((LlmCalls) => new LlmCalls(prices))
     .catch((e) => {
-      warn(`edgetrace: model calls are traced without their responses, the model API parsers failed to load: ${errText(e)}`);
+      warn(`model calls are traced without their responses, the model API parsers failed to load: ${errText(e)}`);
       return null;
     });
   return state.llm;
@@ -687,9 +682,9 @@ export const _internal = {
         // without their responses.
         state.llmTrapped = true;
         state.llm = null;
-        warn(`edgetrace: the model API parsers trapped, so model calls are traced without their responses from now on: ${errText(e)}`);
+        warn(`the model API parsers trapped, so model calls are traced without their responses from now on: ${errText(e)}`);
       } else {
-        warn(`edgetrace: the model API parsers failed: ${errText(e)}`);
+        warn(`the model API parsers failed: ${errText(e)}`);
       }
       return false;
     }
@@ -948,11 +943,11 @@ function open(options, top) {
   if (!r) return NOOP;
   let parent = o.parent === undefined ? active(top) : o.parent;
   if (parent != null && !(parent instanceof Span)) {
-    warn('edgetrace: a parent that is not an edgetrace Span is ignored; a new trace is started');
+    warn('a parent that is not an edgetrace Span is ignored; a new trace is started');
     parent = null;
   }
   if (parent && parent._ended && parent._h) {
-    warn(`edgetrace: parent span "${parent.name}" had already ended; a new trace is started`);
+    warn(`parent span "${parent.name}" had already ended; a new trace is started`);
     parent = null;
   }
   const type = o.spanType === undefined ? SpanType.UNKNOWN : String(o.spanType);
@@ -970,7 +965,7 @@ function open(options, top) {
     let remote = null;
     if (o.traceparent) {
       remote = parseTraceparent(o.traceparent);
-      if (!remote) warn('edgetrace: an invalid traceparent was ignored; a new trace is started');
+      if (!remote) warn('an invalid traceparent was ignored; a new trace is started');
     }
     // Each trace started here gets its own context in the core, opened by its root's start and
     // closed by its end.
@@ -1200,7 +1195,7 @@ export function trace(fnOrOptions, options) {
 export function updateCurrentTrace(update) {
   const s = getCurrentActiveSpan();
   if (!s) {
-    warn('edgetrace: updateCurrentTrace() outside any span is ignored');
+    warn('updateCurrentTrace() outside any span is ignored');
     return;
   }
   // As the core reads a trace update (src/commands.rs TRACE): tags, metadata, then the fields.
@@ -1253,7 +1248,7 @@ export async function flush() {
     }
     await state.exporter?.flush();
   } catch (e) {
-    warn(`edgetrace: flush failed: ${errText(e)}`);
+    warn(`flush failed: ${errText(e)}`);
   }
 }
 
@@ -1293,17 +1288,19 @@ export function getStats() {
  */
 export function instrumentWorker(handler, options = {}) {
   let configured = false;
-  const spanType = (typeof options === 'object' && options?.spanType) || SpanType.CHAIN;
+  // The request spans' type: from the options, given as an object or by the function of `env`.
+  let spanType = SpanType.CHAIN;
   return {
     ...handler,
     async fetch(request, env, ctx) {
       if (!configured) {
         configured = true;
         try {
-          const { spanType: _ignored, ...o } = (typeof options === 'function' ? options(env) : options) || {};
+          const { spanType: type, ...o } = (typeof options === 'function' ? options(env) : options) || {};
+          if (type) spanType = String(type);
           init(o);
         } catch (e) {
-          warn(`edgetrace: instrumentWorker could not init: ${errText(e)}`);
+          warn(`instrumentWorker could not init: ${errText(e)}`);
         }
       }
       const waitUntil = (p) => {

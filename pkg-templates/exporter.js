@@ -20,7 +20,7 @@ export class Exporter {
    * @param {() => any} o.core  returns the wasm Core (null while it loads)
    * @param {() => Promise<any>} o.ready  resolves to the core once it exists
    * @param {object} o.options  resolved init options
-   * @param {(msg: string) => void} o.warn  says each text once
+   * @param {(msg: string) => void} o.warn  says each text once (after `edgetrace: `)
    * @param {() => any} o.rec  returns the core's Recorder
    * @param {() => boolean} o.json  whether the loaded core writes OTLP/JSON
    */
@@ -125,7 +125,7 @@ export class Exporter {
     if (format === 'json' && !this.json()) {
       // A browser core loaded before init({ format: 'json' }) has no JSON encoder.
       // (warn says each text once)
-      this.warn("edgetrace: format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf");
+      this.warn("format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf");
       format = 'protobuf';
     }
     const body = core.take_batch(format === 'protobuf');
@@ -248,7 +248,7 @@ export class Exporter {
     }
     this.stats.failedRequests++;
     this.rec()?.applyOwn(exportFailedCommand(batch.spans));
-    this.warn(`edgetrace: dropped a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
+    this.warn(`dropped a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
     return false;
   }
 }

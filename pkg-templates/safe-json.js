@@ -15,7 +15,7 @@
  */
 export function safeStringify(value, warn, ancestors = []) {
   const seen = [];
-  const note = (kind) => warn?.(`edgetrace: ${kind} values are recorded as strings`);
+  const note = (kind) => warn?.(`${kind} values are recorded as strings`);
   function replacer(key, v) {
     // `this` is the holder; keep `seen` as the chain of ancestors of the current value.
     while (seen.length && seen[seen.length - 1] !== this) seen.pop();

@@ -22,7 +22,7 @@ _setRuntime({
   // With the nodejs_compat flag; asked on first use, inside a handler.
   findAsyncLocalStorage: () => globalThis.process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage,
   noAsyncLocalStorage:
-    'edgetrace: no AsyncLocalStorage in this Worker (enable the nodejs_compat flag, or pass ' +
+    'no AsyncLocalStorage in this Worker (enable the nodejs_compat flag, or pass ' +
     "init({ asyncLocalStorage }) from 'node:async_hooks' with nodejs_als); async nesting falls back " +
     'to V8 async stack frames and the span handle, as in browsers',
   // Node's bigger batches (node.js), and retries that end within the 30 s a Worker is kept alive

@@ -2,6 +2,7 @@
 // (SQLite, started here unless MLFLOW_URL names one) at /v1/traces, as OTLP protobuf and as
 // OTLP JSON; the traces are read back through MLflow's REST search and get endpoints.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { flush, getLastActiveTraceId, getStats, init, SpanType, trace, updateCurrentTrace, withSpan } from '../../pkg/node.js';
 import { createExperiment, readSpans, searchTraces, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
@@ -12,6 +13,16 @@ before(async () => {
 }, { timeout: 300_000 });
 after(async () => {
   await mlflow?.stop();
+});
+
+test("SpanType has MLflow's own span types, each named as itself", () => {
+  // The MLflow that the tests run (scripts/setup.sh installs it in .venv/).
+  const python = new URL('../../.venv/bin/python', import.meta.url).pathname;
+  const mlflowTypes = JSON.parse(execFileSync(python, ['-c', 'import json; from mlflow.entities import SpanType; print(json.dumps([k for k in vars(SpanType) if k.isupper()]))'], { encoding: 'utf8' }));
+  assert.ok(mlflowTypes.length >= 11, mlflowTypes.join(' '));
+  assert.deepEqual(Object.keys(SpanType).sort(), [...mlflowTypes].sort());
+  for (const [k, v] of Object.entries(SpanType)) assert.equal(v, k);
+  assert.ok(Object.isFrozen(SpanType));
 });
 
 async function runAgent(question) {

@@ -7,6 +7,7 @@
 // request and exports OTLP JSON straight to a local collector on 127.0.0.1: workerd's own fetch
 // reaches it (no outboundService is configured; the first test proves the requests arrive).
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -418,6 +419,28 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     assert.equal(span.attributes['edgetrace.stream'], 'completed');
     const durationMs = Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
     assert.ok(durationMs >= 120, `the span lasted ${durationMs} ms, as long as the stream (not until the handler returned)`);
+  });
+
+  test('a client that hangs up in the middle of a streamed response: the request span ends as cancelled, then it is exported', async () => {
+    col.requests.length = 0;
+    // A real connection to workerd, closed after the first chunk (Miniflare's dispatchFetch would
+    // buffer the body, and cancelling its reader does not close workerd's connection).
+    const url = new URL('/long-stream', await mf.ready);
+    const first = await new Promise((resolve, reject) => {
+      const req = http.get(url, (res) => {
+        res.once('data', (chunk) => {
+          req.destroy();
+          resolve(String(chunk));
+        });
+      });
+      req.on('error', (e) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
+    });
+    assert.match(first, /^chunk 0\n/);
+    await waitFor(() => col.spans().some((s) => s.name === 'GET /long-stream'), { timeoutMs: 10_000, intervalMs: 20, what: 'the request span' });
+    const span = col.spans().find((s) => s.name === 'GET /long-stream');
+    assert.equal(span.attributes['edgetrace.stream'], 'cancelled');
+    const durationMs = Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
+    assert.ok(durationMs < 1500, `the span ended when the client left (${durationMs} ms), not when the 2 s stream would have`);
   });
 
   test('a handler that throws: the request span is ERROR with the exception, and the error reaches the runtime', async () => {
