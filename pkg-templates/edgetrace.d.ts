@@ -68,7 +68,11 @@ export interface InitOptions {
   experimentId?: string | number;
   /** Public ingest key for the ingest service, sent as `x-edgetrace-key`. Default: none. */
   ingestKey?: string;
-  /** Extra headers on export requests (for example MLflow auth on a server). Default: none. */
+  /**
+   * Extra headers on export requests (for example MLflow auth on a server). Default: none. In a
+   * page, a header the collector's CORS preflight does not allow makes the browser refuse every
+   * export ("Failed to fetch"); the ingest service allows any.
+   */
   headers?: Record<string, string>;
   /**
    * Body encoding: OTLP `'protobuf'` or `'json'`. Default: `'protobuf'`. In browsers the entry's

@@ -68,7 +68,15 @@ function formatOf(url) {
 async function bodyText(input, init, isRequest) {
   const b = init?.body;
   if (typeof b === 'string') return b;
-  if (b instanceof Uint8Array || b instanceof ArrayBuffer) return new TextDecoder().decode(b);
+  if (ArrayBuffer.isView(b) || b instanceof ArrayBuffer) return new TextDecoder().decode(b);
+  // A Blob (or File) is read without being used up: fetch reads it again.
+  if (typeof Blob === 'function' && b instanceof Blob) {
+    try {
+      return await b.text();
+    } catch {
+      return '';
+    }
+  }
   if (b == null && isRequest && input.body) {
     try {
       return await input.clone().text();

@@ -2,6 +2,18 @@
 
 const RETRYABLE = (s) => s === 429 || s >= 500;
 
+/** `: <MLflow's message>` from a refusal's body (its JSON `message`, else its text), or ''. */
+function reasonOf(text) {
+  let reason = text.trim();
+  try {
+    const m = JSON.parse(reason)?.message;
+    if (typeof m === 'string') reason = m;
+  } catch {
+    /* not JSON: the text as it is */
+  }
+  return reason ? `: ${reason.slice(0, 300)}` : '';
+}
+
 /**
  * Posts one payload to `{MLFLOW_TRACKING_URI}/v1/traces`.
  * @returns {Promise<{ok: boolean, status: number, retryable: boolean, error?: string}>}
@@ -16,10 +28,12 @@ export async function postOnce(config, experimentId, payload, fetchImpl = fetch)
       body: payload,
       signal: config.limits.relayTimeoutMs > 0 ? AbortSignal.timeout(config.limits.relayTimeoutMs) : undefined,
     });
-    // MLflow answers with an empty protobuf body; read it so the connection is reused.
-    await res.arrayBuffer().catch(() => {});
+    // MLflow answers with an empty protobuf body; read it so the connection is reused. A refusal
+    // says why (`{"error_code": …, "message": "No Experiment with id=… exists"}`): its message
+    // goes into the error, cut to 300 characters.
+    const text = await res.text().catch(() => '');
     if (res.ok) return { ok: true, status: res.status, retryable: false };
-    return { ok: false, status: res.status, retryable: RETRYABLE(res.status), error: `MLflow answered ${res.status}` };
+    return { ok: false, status: res.status, retryable: RETRYABLE(res.status), error: `MLflow answered ${res.status}${reasonOf(text)}` };
   } catch (e) {
     return { ok: false, status: 0, retryable: true, error: `MLflow unreachable: ${e?.name === 'TimeoutError' ? 'timed out' : e?.message || e}` };
   }

@@ -12,6 +12,22 @@ import { Coalescer, postJoined } from './coalesce.js';
 import { postOnce, relay } from './relay.js';
 
 const ALLOW_HEADERS = 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent';
+
+/**
+ * The headers a preflight allows: the service's own, and whatever else the page asks for (an
+ * SDK's `init({ headers })`, an OpenTelemetry exporter's). The service reads only its own and
+ * relays none of the others, so allowing them costs nothing, while refusing them would make the
+ * browser drop every export with only "Failed to fetch" to say why. Header names only (the
+ * HTTP token characters), at most 2,000 characters of them.
+ */
+function allowHeaders(requested) {
+  const extra = (requested || '')
+    .slice(0, 2000)
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => /^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(h));
+  return [...new Set([...ALLOW_HEADERS.split(', '), ...extra])].join(', ');
+}
 const VERSION = '0.1.0';
 
 class Refusal extends Error {
@@ -227,8 +243,10 @@ export function createService(IngestCore, deps = {}) {
     if (failure) {
       const retry = String(config.limits.retryAfterSeconds);
       if (typeof failure === 'object' && !failure.retryable) {
-        // MLflow refused for good (for example an unknown experiment): an operator must act.
-        return json(502, { error: 'mlflow_refused', message: `${failure.error}; check the experiment of this key` }, cors);
+        // MLflow refused for good (for example an unknown experiment): an operator must act. A
+        // 4xx, so that OTLP exporters do not send it again (the OTLP/HTTP spec retries 429, 502,
+        // 503 and 504; the edgetrace SDK 429 and 5xx).
+        return json(422, { error: 'mlflow_refused', message: `${failure.error}; check the experiment of this key` }, cors);
       }
       const message = typeof failure === 'string' ? failure : failure.error;
       return json(503, { error: 'mlflow_unavailable', message: `${message}; retry later` }, { ...cors, 'retry-after': retry });
@@ -261,7 +279,13 @@ export function createService(IngestCore, deps = {}) {
       }
       return new Response(null, {
         status: 204,
-        headers: { ...cors, 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': ALLOW_HEADERS, 'access-control-max-age': '86400' },
+        headers: {
+          ...cors,
+          'access-control-allow-methods': 'POST, OPTIONS',
+          'access-control-allow-headers': allowHeaders(request.headers.get('access-control-request-headers')),
+          'access-control-max-age': '86400',
+          vary: 'Origin, Access-Control-Request-Headers',
+        },
       });
     }
     if (request.method !== 'POST') return json(405, { error: 'method_not_allowed', message: 'use POST' }, { ...cors, allow: 'POST, OPTIONS' });

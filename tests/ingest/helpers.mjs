@@ -40,7 +40,7 @@ export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, m
 
 /**
  * A fake MLflow OTLP endpoint on 127.0.0.1: records each relayed payload with its headers and
- * span ids. `mode` switches it: 'ok', 'fail' (503), 'refuse' (404). A request holding a span id
+ * span ids. `mode` switches it: 'ok', 'fail' (503), 'refuse' (404, with MLflow's JSON reason). A request holding a span id
  * in `refuseSpans` is refused for good (400), as MLflow refuses a request it cannot read. Each
  * answer waits `delayMs` (a slow MLflow); `maxInflight` is the most requests it held at once.
  */
@@ -53,8 +53,14 @@ export async function startSink() {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => setTimeout(() => {
       sink.hits++;
+      if (sink.mode === 'refuse') {
+        // As MLflow refuses a payload for an experiment that does not exist.
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `No Experiment with id=${req.headers['x-mlflow-experiment-id']} exists.` }));
+        return;
+      }
       if (sink.mode !== 'ok') {
-        res.writeHead(sink.mode === 'refuse' ? 404 : 503, { 'content-type': 'text/plain' });
+        res.writeHead(503, { 'content-type': 'text/plain' });
         res.end(sink.mode);
         return;
       }

@@ -153,16 +153,19 @@ describe('the ingest Worker in workerd', () => {
     assert.ok(!JSON.stringify(body).includes('mlflow-secret-token'));
   });
 
-  test('a preflight from an allowed origin gets exact CORS headers', async () => {
+  test('a preflight from an allowed origin gets exact CORS headers, other request headers allowed too', async () => {
     const res = await mf.dispatchFetch('http://ingest.test/v1/traces', {
       method: 'OPTIONS',
-      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-edgetrace-key' },
+      // A page's init({ headers: { 'x-app-version': … } }) asks for its own header as well.
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, X-Edgetrace-Key, x-app-version, bad header, x:y' },
     });
     assert.equal(res.status, 204);
     assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
-    assert.match(res.headers.get('access-control-allow-headers'), /x-edgetrace-key/);
+    assert.equal(res.headers.get('access-control-allow-headers'), 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent, x-app-version');
     assert.match(res.headers.get('access-control-allow-methods'), /POST/);
-    assert.equal(res.headers.get('vary'), 'Origin');
+    assert.equal(res.headers.get('vary'), 'Origin, Access-Control-Request-Headers');
+    const plain = await mf.dispatchFetch('http://ingest.test/v1/traces', { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    assert.equal(plain.headers.get('access-control-allow-headers'), 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent');
   });
 
   test('OTLP/JSON, protobuf and gzip bodies are relayed as protobuf with the key\'s experiment and the secret token', async () => {
@@ -264,8 +267,11 @@ describe('the ingest Worker in workerd', () => {
     assert.equal((await res.json()).error, 'mlflow_unavailable');
     sink.mode = 'refuse';
     const refused = await post(good(), jsonRequest([s]));
-    assert.equal(refused.status, 502);
-    assert.equal((await refused.json()).error, 'mlflow_refused');
+    // A 4xx: OTLP exporters, and the edgetrace SDK, do not send it again.
+    assert.equal(refused.status, 422);
+    const reason = await refused.json();
+    assert.equal(reason.error, 'mlflow_refused');
+    assert.match(reason.message, /^MLflow answered 404: No Experiment with id=\d+ exists\.; check the experiment of this key$/);
     sink.mode = 'ok';
     const again = await post(good(), jsonRequest([s]));
     assert.equal(again.status, 200);

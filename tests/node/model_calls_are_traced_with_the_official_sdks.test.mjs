@@ -72,6 +72,22 @@ test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the resp
   assert.equal(span.attributes['edgetrace.llm.finish_reason'], r.choices[0].finish_reason);
 });
 
+test('a request body given as a Blob, a DataView or a Uint8Array is recorded as the inputs, and still sent', async () => {
+  const json = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'blob body' }] });
+  const bytes = new TextEncoder().encode(json);
+  const bodies = { blob: new Blob([json], { type: 'application/json' }), dataView: new DataView(bytes.buffer), uint8: bytes };
+  const f = traceFetch();
+  for (const [kind, body] of Object.entries(bodies)) {
+    col.requests.length = 0;
+    const res = await f(`${mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${OPENAI_KEY}` }, body });
+    assert.equal(res.status, 200, kind);
+    assert.ok((await res.json()).choices[0].message.content, kind);
+    const [span] = await settled();
+    assert.equal(span.attributes['mlflow.llm.model'], 'gpt-4o-mini', kind);
+    assert.deepEqual(attr(span, 'mlflow.spanInputs').messages, [{ role: 'user', content: 'blob body' }], kind);
+  }
+});
+
 test('a model call is recorded once when traced fetches wrap each other (the global one instrumented, traceFetch(traceFetch()))', async () => {
   const undo = instrumentGlobalFetch();
   try {
