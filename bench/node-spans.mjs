@@ -17,7 +17,7 @@
 //               bound on a core that encodes each span as its commands are applied.
 // (bench/lib/bound-pkgs.mjs makes both, in bench/out/; --bounds-built uses the ones there.) Where
 // no-core's ratio is above a target, no change to the core alone can meet it.
-import { fork } from 'node:child_process';
+import { forkChild } from './lib/child.mjs';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -115,20 +115,10 @@ if (childOf >= 0) {
     }
   } else {
     for (const who of ['edgetrace', 'otel', ...(bounds ? BOUNDS : [])]) {
-      const child = fork(fileURLToPath(import.meta.url), ['--child', who], { execArgv: ['--expose-gc'] });
+      const { child, next, ask } = forkChild(fileURLToPath(import.meta.url), ['--child', who], who);
       children.push(child);
-      const replies = [];
-      const waiting = [];
-      child.on('message', (m) => (waiting.length ? waiting.shift()(m) : replies.push(m)));
-      const next = () => new Promise((ok) => (replies.length ? ok(replies.shift()) : waiting.push(ok)));
-      child.once('exit', (code) => {
-        if (code) throw new Error(`the ${who} process exited with ${code}`);
-      });
       await next(); // ready
-      runners[who] = (sc, n) => {
-        child.send({ id: sc.id, n });
-        return next();
-      };
+      runners[who] = (sc, n) => ask({ id: sc.id, n });
     }
   }
   try {

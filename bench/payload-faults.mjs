@@ -14,10 +14,10 @@
 //               bench/node-spans.mjs.
 // Each body is a fresh buffer of a few hundred KB (512 spans a batch by both libraries' defaults).
 // Its pages are new to the process, so the first write to each faults into the kernel.
-import { fork } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { forkChild } from './lib/child.mjs';
 import { cpuNow } from './lib/clocks.mjs';
 import { edgetraceInit, edgetraceOps, median, opsFor, otelOps, SCENARIOS, timeOps } from './lib/scenarios.mjs';
 
@@ -84,20 +84,8 @@ async function main() {
   const who = Object.keys(LIBS);
   const procs = {};
   for (const w of who) {
-    const c = fork(fileURLToPath(import.meta.url), ['--child', w], { execArgv: ['--expose-gc'] });
-    const replies = [];
-    const waiting = [];
-    c.on('message', (m) => (waiting.length ? waiting.shift()(m) : replies.push(m)));
-    c.once('exit', (code) => {
-      if (code) {
-        process.stderr.write(`bench/payload-faults.mjs: the ${w} process exited with ${code}\n`);
-        process.exit(1);
-      }
-    });
-    const next = () => new Promise((ok) => (replies.length ? ok(replies.shift()) : waiting.push(ok)));
-    await next();
-    procs[w] = (id, n) => (c.send({ id, n }), next());
-    procs[w].kill = () => c.kill();
+    procs[w] = forkChild(fileURLToPath(import.meta.url), ['--child', w], w);
+    await procs[w].next(); // ready
   }
   const rows = [];
   for (const id of IDS) {
@@ -108,7 +96,7 @@ async function main() {
       process.stderr.write(`[bench:faults] ${id}: round ${i} of ${rounds}${i ? '' : ' (warm-up)'}\n`);
       for (let j = 0; j < who.length; j++) {
         const w = who[i % 2 ? who.length - 1 - j : j];
-        const r = await procs[w](id, n);
+        const r = await procs[w].ask({ id, n });
         if (i > 0) got[w].push(r);
       }
     }
@@ -117,7 +105,7 @@ async function main() {
       rows.push([sc.title, w, median(rs.map((r) => r.us)), median(rs.map((r) => r.faults)), rs[0].bytes]);
     }
   }
-  for (const w of who) procs[w].kill();
+  for (const w of who) procs[w].child.kill();
   console.log(`Node ${process.version}, ${rounds} rounds of ${ops} ops, each library in a process of its own (\`node bench/payload-faults.mjs ${rounds} ${ops}\`).\n`);
   console.log('| scenario | library | µs of CPU per span (median) | minor page faults per span (median) | payload bytes per span |');
   console.log('|---|---|---|---|---|');

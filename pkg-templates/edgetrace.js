@@ -218,7 +218,7 @@ function makeRecorder(c) {
       state.options.enabled = false;
       return;
     }
-    warn(`${state.core?.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed')}`);
+    warn(state.core?.last_error() || (flags & 4 ? 'malformed recorded commands' : 'a recorded span operation failed'));
   }, state.options.maxQueueBytes / 2 || 0);
 }
 

@@ -4,7 +4,7 @@ import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport } from './exporter.js';
+import { checkTransport, SERVER_DEFAULTS } from './exporter.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // Node 24 (and 22 with --experimental-async-context-frame) keeps async context in frames, immutable
@@ -36,12 +36,7 @@ _setRuntime({
   },
   AsyncLocalStorage,
   enter,
-  // Bigger batches than a browser's 60,000 bytes, which keep a page's batch within the 64 KiB it
-  // may have in flight with `keepalive` as it closes, which servers never use. Fewer, bigger
-  // requests are what MLflow takes fastest (2.5x the spans per second with ten traces a request
-  // instead of one: bench/results-note.md), and 1,000,000 stays under the 1 MiB the ingest service
-  // (MAX_BODY_BYTES) and nginx (client_max_body_size) take by default.
-  defaults: { maxExportBytes: 1_000_000 },
+  defaults: SERVER_DEFAULTS, // bigger batches (exporter.js)
   check: checkTransport, // endpoint and format, at init
 });
 

@@ -6,7 +6,7 @@ import { Core, initSync } from './core/edgetrace.js';
 import llmModule from './llm/edgetrace_llm_bg.wasm';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport } from './exporter.js';
+import { checkTransport, SERVER_DEFAULTS } from './exporter.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 _setRuntime({
@@ -25,12 +25,13 @@ _setRuntime({
     'no AsyncLocalStorage in this Worker (enable the nodejs_compat flag, or pass ' +
     "init({ asyncLocalStorage }) from 'node:async_hooks' with nodejs_als); async nesting falls back " +
     'to V8 async stack frames and the span handle, as in browsers',
-  // Node's bigger batches (node.js), and retries that end within the 30 s a Worker is kept alive
-  // by `ctx.waitUntil` after its response: four attempts of at most 4 s each, with at most 0.5, 1
-  // and 2 s between them (full jitter), or a Retry-After of at most 4 s: 28 s in all at worst.
+  // The servers' bigger batches (exporter.js), and retries that end within the 30 s a Worker is
+  // kept alive by `ctx.waitUntil` after its response: four attempts of at most 4 s each, with at
+  // most 0.5, 1 and 2 s between them (full jitter), or a Retry-After of at most 4 s: 28 s in all
+  // at worst.
   // A flush that gives up warns and counts the spans as dropped; one the platform cuts short
   // would lose them without a word.
-  defaults: { maxExportBytes: 1_000_000, exportTimeoutMs: 4000, maxRetries: 3, maxBackoffMs: 4000 },
+  defaults: { ...SERVER_DEFAULTS, exportTimeoutMs: 4000, maxRetries: 3, maxBackoffMs: 4000 },
   check: checkTransport, // endpoint and format, at init
 });
 
