@@ -1077,7 +1077,10 @@ function paramNames(fn) {
 
 function inputsOf(fn, args) {
   const names = paramNames(fn);
-  if (!names) return args.length === 0 ? {} : { args };
+  // Names not read simply: a lone plain object argument is most likely a destructured parameter
+  // (`async ({ query, k }) => …`, as TypeScript code takes its options), so its fields are the
+  // inputs; other arguments are kept by place.
+  if (!names) return args.length === 1 && args[0]?.constructor === Object ? args[0] : args.length ? { args } : {};
   const out = {};
   names.forEach((n, i) => {
     if (n.startsWith('...')) out[n.slice(3)] = args.slice(i);

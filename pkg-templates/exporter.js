@@ -125,7 +125,7 @@ export class Exporter {
     if (format === 'json' && !this.json()) {
       // A browser core loaded before init({ format: 'json' }) has no JSON encoder.
       // (warn says each text once)
-      this.warn("format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf");
+      this.warn("format 'json' must be set before the first span in browsers; sending OTLP/protobuf");
       format = 'protobuf';
     }
     const body = core.take_batch(format === 'protobuf');

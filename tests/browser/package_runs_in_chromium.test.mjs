@@ -306,7 +306,7 @@ test("a span before init({ format: 'json' }): the default core was loading alrea
   const { r, errors } = await runFixturePage('latejson');
   assert.equal(r.error, null, r.error);
   assert.equal(r.early, 'early');
-  assert.deepEqual(r.warnings, ["edgetrace: format 'json' takes effect in browsers only when init({ format: 'json' }) comes before the first span; sending OTLP/protobuf"]);
+  assert.deepEqual(r.warnings, ["edgetrace: format 'json' must be set before the first span in browsers; sending OTLP/protobuf"]);
   assert.equal(r.stats.exported, 2);
   assert.equal(r.stats.failedRequests, 0);
   assert.deepEqual(errors, []);

@@ -48,6 +48,24 @@ test('nested sync calls form one tree with inputs named by parameter and outputs
   assert.equal(root.resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'node-test');
 });
 
+test('a lone destructured parameter records the fields of the object it was given as inputs', async () => {
+  const search = trace(async ({ query, k = 3 }) => `${query}:${k}`, { name: 'search' });
+  const pair = trace(([a, b]) => a + b, { name: 'pair' });
+  const two = trace(({ a }, { b }) => a + b, { name: 'two' });
+  const fromMap = trace(({ size }) => size, { name: 'from-map' });
+  assert.equal(await search({ query: 'mlflow', k: 5 }), 'mlflow:5');
+  assert.equal(pair([1, 2]), 3);
+  assert.equal(two({ a: 1 }, { b: 2 }), 3);
+  assert.equal(fromMap(new Map([[1, 2]])), 1);
+  const spans = await exported();
+  const inputs = (name) => spans.find((x) => x.name === name).attributes['mlflow.spanInputs'];
+  assert.equal(inputs('search'), '{"query":"mlflow","k":5}', 'the options object, not {"args":[…]}');
+  // Other patterns whose names cannot be read keep the arguments by place.
+  assert.equal(inputs('pair'), '{"args":[[1,2]]}');
+  assert.equal(inputs('two'), '{"args":[{"a":1},{"b":2}]}');
+  assert.equal(inputs('from-map'), '{"args":[{"1":2}]}', 'an object that is not a plain one stays in place');
+});
+
 test('a callback that returns its own span (a one-line arrow calling a Span method) records no outputs', async () => {
   const s1 = withSpan((s) => s.setAttribute('k', 1), { name: 'returns-its-span' });
   assert.equal(s1.name, 'returns-its-span', 'the app still gets the return value');
