@@ -176,7 +176,10 @@ export interface SpanOptions {
   parent?: Span | null;
   /** A W3C `traceparent` to continue (used when there is no parent span). */
   traceparent?: string;
-  /** Start time, epoch ms. Default: now. */
+  /**
+   * Start time, ms since 1970 (as `Date.now()`). Default: now. A value that is not one (text,
+   * seconds, `performance.now()`) would put the span decades back, and is replaced by now.
+   */
   startTimeMs?: number;
   /**
    * Do not record the return value as outputs. Default: `false`. (A return value that is the
@@ -193,7 +196,7 @@ export interface EndOptions {
   attributes?: Record<string, unknown>;
   /** Status to set. */
   status?: SpanStatus;
-  /** End time, epoch ms. Default: now. */
+  /** End time, ms since 1970, as `startTimeMs`. Default: now. */
   endTimeMs?: number;
 }
 

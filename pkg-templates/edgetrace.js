@@ -507,7 +507,7 @@ export class Span {
           return t === 'string' || t === 'number' || t === 'boolean' ? [k, v, false] : [k, safeStringify(v, warn), true];
         });
       } else if (attributes != null) {
-        warn('event attributes that are not an object are ignored (the event is kept)');
+        warn('event attributes that are not an object are ignored');
       }
     } catch (e) {
       // The event is kept, without what could not be read.
@@ -575,7 +575,9 @@ export class Span {
         if ('outputs' in o) this.setOutputs(o.outputs);
         if (o.attributes) this.setAttributes(o.attributes);
         if (o.status !== undefined) this.setStatus(o.status);
-        endMs = o.endTimeMs;
+        // Ms since 1970 (a number or a Date); another value (text, seconds, `performance.now()`)
+        // would put the span decades back, and the time of now is taken instead.
+        endMs = o.endTimeMs > 1e11 && +o.endTimeMs;
       } catch (e) {
         fault('end', e);
       }
@@ -585,7 +587,7 @@ export class Span {
     if (this._slot !== undefined && state.asyncSpans.get(this._slot) === this) state.asyncSpans.set(this._slot, null);
     // A trace's first span here (its `_root`) opened the trace's context, and closes it. No
     // recorder: tracing went off while the span was open.
-    state.rec?.end(this._h, endMs ? endMs : state.clock.now(), this._root === this ? this._ctx : 0);
+    state.rec?.end(this._h, endMs || state.clock.now(), this._root === this ? this._ctx : 0);
     state.exporter?.onSpanEnd();
     if (state.options.onSpanEnd && this._h) notifyEnd(this);
   }
@@ -954,7 +956,7 @@ function open(options, top) {
   const child = !!(parent && parent._h);
   const span = new Span(0, 0, name);
   span._ended = false;
-  const t = o.startTimeMs ? o.startTimeMs : state.clock.now();
+  const t = o.startTimeMs > 1e11 ? +o.startTimeMs : state.clock.now(); // as endTimeMs in end()
   let h;
   let ctx;
   if (child) {

@@ -6,7 +6,7 @@
 /** The bytes of a base64 text of raw-deflated data, inflated. */
 export async function inflateBase64(text) {
   if (typeof DecompressionStream !== 'function') {
-    throw new Error('this runtime has no DecompressionStream to inflate the wasm with');
+    throw new Error('no DecompressionStream in this runtime');
   }
   const raw = atob(text);
   const bytes = new Uint8Array(raw.length);

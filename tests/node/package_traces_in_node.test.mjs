@@ -66,6 +66,25 @@ test('a lone destructured parameter records the fields of the object it was give
   assert.equal(inputs('from-map'), '{"args":[{"1":2}]}', 'an object that is not a plain one stays in place');
 });
 
+test('a start or end time that is not ms since 1970 is replaced by now, and a Symbol one never throws', async () => {
+  const before = Date.now();
+  startSpan({ name: 't-text', startTimeMs: 'yesterday' }).end({ endTimeMs: 'later' });
+  startSpan({ name: 't-seconds', startTimeMs: before / 1000 }).end({ endTimeMs: performance.now() });
+  const sym = startSpan({ name: 't-symbol' });
+  assert.doesNotThrow(() => sym.end({ endTimeMs: Symbol('t') }));
+  startSpan({ name: 't-date', startTimeMs: new Date(1577836800000) }).end({ endTimeMs: 1577836801000 });
+  const after = Date.now();
+  const spans = await exported();
+  const ms = (name, k) => Number(BigInt(spans.find((x) => x.name === name)[k]) / 1_000_000n);
+  for (const name of ['t-text', 't-seconds', 't-symbol']) {
+    for (const k of ['startTimeUnixNano', 'endTimeUnixNano']) {
+      assert.ok(ms(name, k) >= before - 1 && ms(name, k) <= after + 1, `${name} ${k}: ${ms(name, k)} not now`);
+    }
+  }
+  assert.equal(ms('t-date', 'startTimeUnixNano'), 1577836800000, 'a Date is a time');
+  assert.equal(ms('t-date', 'endTimeUnixNano'), 1577836801000);
+});
+
 test('a callback that returns its own span (a one-line arrow calling a Span method) records no outputs', async () => {
   const s1 = withSpan((s) => s.setAttribute('k', 1), { name: 'returns-its-span' });
   assert.equal(s1.name, 'returns-its-span', 'the app still gets the return value');
