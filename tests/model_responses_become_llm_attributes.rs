@@ -449,3 +449,477 @@ fn gemini_thinking_tokens_are_billed_as_output() {
         "{cost}"
     );
 }
+
+fn sse(events: &[(&str, Value)]) -> String {
+    events
+        .iter()
+        .map(|(e, d)| format!("event: {e}\ndata: {d}\n\n"))
+        .collect()
+}
+
+/// OpenAI reports an error in the middle of a Chat Completions stream as a chunk holding only
+/// `error`; the SDK throws `APIError` with its message. The span fails with that message, as it
+/// does for Anthropic's `error` event and a Responses `error` / `response.failed` event, whether
+/// the app then reads on (the stream ends) or, as the SDK does, cancels the body.
+#[test]
+fn an_openai_stream_that_sends_an_error_chunk_fails_with_the_apis_message() {
+    let chunks = openai_stream(2);
+    let before_error = &chunks[..chunks.find("finish_reason\":\"stop").unwrap()];
+    let before_error = &before_error[..before_error.rfind("data: ").unwrap()];
+    let error = json!({"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": null, "code": null}});
+    for end in [StreamEnd::Cancelled, StreamEnd::Completed] {
+        let mut c = start(
+            Format::OpenAiChat,
+            r#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#,
+        );
+        c.on_chunk(before_error.as_bytes(), 2);
+        c.on_chunk(format!("data: {error}\n\n").as_bytes(), 3);
+        let out = c.finish_stream(end, 200, 4, &PriceTable::shipped());
+        assert_eq!(
+            out.error.as_deref(),
+            Some("The server had an error while processing your request."),
+            "{end:?}"
+        );
+        assert!(
+            attr(&out, "edgetrace.llm.parse_errors").is_none(),
+            "an API error is not a parse error: {:?}",
+            attr(&out, "edgetrace.llm.parse_errors")
+        );
+        let msg: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+        assert_eq!(msg["choices"][0]["message"]["content"], "w0 w1 ");
+    }
+}
+
+/// Anthropic bills cache writes by their time to live: 5-minute writes at 1.25 times the input
+/// price and 1-hour writes at 2 times. `usage.cache_creation.ephemeral_1h_input_tokens` says how
+/// many of `cache_creation_input_tokens` were 1-hour writes. MLflow's Anthropic autolog records them
+/// as `cache_creation_input_tokens_above_1hr` and its `cost_per_token` prices them at the model's
+/// 1-hour rate (6 USD per million for claude-sonnet-4-5, whose input is 3); the rest of the writes
+/// are priced at the 5-minute rate.
+#[test]
+fn anthropic_one_hour_cache_writes_are_recorded_and_priced_at_the_one_hour_rate() {
+    let usage = |five_min: u64, one_hour: u64| {
+        json!({"input_tokens": 20, "cache_read_input_tokens": 100, "cache_creation_input_tokens": five_min + one_hour,
+               "cache_creation": {"ephemeral_5m_input_tokens": five_min, "ephemeral_1h_input_tokens": one_hour},
+               "output_tokens": 87})
+    };
+    for (five_min, one_hour) in [(0, 50), (30, 20)] {
+        let u = usage(five_min, one_hour);
+        let message = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+                             "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn", "usage": u});
+        let stream = sse(&[
+            (
+                "message_start",
+                json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+                       "model": "claude-sonnet-4-5", "content": [], "usage": {"output_tokens": 1, "input_tokens": 20,
+                       "cache_read_input_tokens": 100, "cache_creation_input_tokens": five_min + one_hour,
+                       "cache_creation": u["cache_creation"]}}}),
+            ),
+            (
+                "message_delta",
+                json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 87}}),
+            ),
+            ("message_stop", json!({"type": "message_stop"})),
+        ]);
+        let request = r#"{"model":"claude-sonnet-4-5","max_tokens":99,"messages":[]}"#;
+        let mut plain = LlmCall::start(
+            Format::Anthropic,
+            "api.anthropic.com",
+            "/v1/messages",
+            request,
+            0,
+        )
+        .0;
+        let mut streamed = LlmCall::start(
+            Format::Anthropic,
+            "api.anthropic.com",
+            "/v1/messages",
+            request,
+            0,
+        )
+        .0;
+        streamed.on_chunk(stream.as_bytes(), 1);
+        for out in [
+            plain.finish_body(
+                200,
+                message.to_string().as_bytes(),
+                2,
+                &PriceTable::shipped(),
+            ),
+            streamed.finish_stream(StreamEnd::Completed, 200, 2, &PriceTable::shipped()),
+        ] {
+            let total_in = 20 + 100 + five_min + one_hour;
+            assert_eq!(
+                json_attr(&out, "mlflow.chat.tokenUsage"),
+                json!({"input_tokens": total_in, "output_tokens": 87, "total_tokens": total_in + 87,
+                       "cache_read_input_tokens": 100, "cache_creation_input_tokens": five_min + one_hour,
+                       "cache_creation_input_tokens_above_1hr": one_hour})
+            );
+            let cost = json_attr(&out, "mlflow.llm.cost");
+            let input =
+                (20.0 * 3.0 + 100.0 * 0.30 + five_min as f64 * 3.75 + one_hour as f64 * 6.0) / 1e6;
+            assert!(
+                (cost["input_cost"].as_f64().unwrap() - input).abs() < 1e-15,
+                "{five_min}/{one_hour}: {cost} vs {input}"
+            );
+            assert!(
+                (cost["total_cost"].as_f64().unwrap() - (input + 87.0 * 15.0 / 1e6)).abs() < 1e-15,
+                "{cost}"
+            );
+        }
+    }
+    // The report's case, as MLflow autolog priced it.
+    let mut c = LlmCall::start(
+        Format::Anthropic,
+        "api.anthropic.com",
+        "/v1/messages",
+        r#"{"model":"claude-sonnet-4-5","max_tokens":99,"messages":[]}"#,
+        0,
+    )
+    .0;
+    let message = json!({"model": "claude-sonnet-4-5", "content": [], "usage": usage(0, 50)});
+    let out = c.finish_body(
+        200,
+        message.to_string().as_bytes(),
+        2,
+        &PriceTable::shipped(),
+    );
+    let cost = json_attr(&out, "mlflow.llm.cost");
+    assert!(
+        (cost["input_cost"].as_f64().unwrap() - 0.00039).abs() < 1e-15,
+        "{cost}"
+    );
+    assert!(
+        (cost["total_cost"].as_f64().unwrap() - 0.001695).abs() < 1e-15,
+        "{cost}"
+    );
+}
+
+/// A stream's first events often carry no generated token: OpenAI's first chunk holds only the
+/// role, Anthropic sends `message_start`, `ping` and an empty `content_block_start`, Responses
+/// sends `response.created` and empty output items. `time_to_first_token_ms` is the time of the
+/// chunk that completes the first event carrying generated content (text, tool-call arguments,
+/// reasoning, a refusal), measured from the call's start.
+#[test]
+fn time_to_first_token_is_when_the_first_generated_content_arrives() {
+    let chat = |delta: Value| {
+        format!(
+            "data: {}\n\n",
+            json!({"id": "c", "object": "chat.completion.chunk", "model": "gpt-4o", "choices": [{"index": 0, "delta": delta, "finish_reason": null}]})
+        )
+    };
+    let chat_end = format!(
+        "data: {}\n\ndata: [DONE]\n\n",
+        json!({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    );
+    let responses_preamble = sse(&[
+        (
+            "response.created",
+            json!({"type": "response.created", "response": {"id": "r", "status": "in_progress", "output": []}}),
+        ),
+        (
+            "response.in_progress",
+            json!({"type": "response.in_progress", "response": {"id": "r", "status": "in_progress", "output": []}}),
+        ),
+        (
+            "response.output_item.added",
+            json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "message", "role": "assistant", "content": []}}),
+        ),
+        (
+            "response.content_part.added",
+            json!({"type": "response.content_part.added", "output_index": 0, "content_index": 0, "part": {"type": "output_text", "text": ""}}),
+        ),
+    ]);
+    let responses_end = sse(&[(
+        "response.completed",
+        json!({"type": "response.completed", "response": {"id": "r", "status": "completed", "output": []}}),
+    )]);
+    let anthropic_preamble = |block: Value| {
+        sse(&[
+            (
+                "message_start",
+                json!({"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+            ),
+            ("ping", json!({"type": "ping"})),
+            (
+                "content_block_start",
+                json!({"type": "content_block_start", "index": 0, "content_block": block}),
+            ),
+        ])
+    };
+    let anthropic_delta = |delta: Value| {
+        sse(&[(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": delta}),
+        )])
+    };
+    let anthropic_end = sse(&[
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 5}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let gemini = |parts: Value| {
+        format!(
+            "data: {}\n\n",
+            json!({"candidates": [{"content": {"role": "model", "parts": parts}}]})
+        )
+    };
+    let gemini_end = format!(
+        "data: {}\n\n",
+        json!({"candidates": [{"content": {"role": "model", "parts": []}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2, "totalTokenCount": 5}})
+    );
+    // (what, format, chunks before the first token, the chunk with it, the rest)
+    let cases: Vec<(&str, Format, String, String, String)> = vec![
+        (
+            "chat text",
+            Format::OpenAiChat,
+            chat(json!({"role": "assistant", "content": ""})),
+            chat(json!({"content": "Hi"})),
+            chat_end.clone(),
+        ),
+        (
+            "chat tool-call arguments",
+            Format::OpenAiChat,
+            chat(json!({"role": "assistant", "content": null})),
+            chat(
+                json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}}]}),
+            ) + &chat(json!({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]})),
+            chat_end.clone(),
+        ),
+        (
+            "chat refusal",
+            Format::OpenAiChat,
+            chat(json!({"role": "assistant", "content": null, "refusal": ""})),
+            chat(json!({"refusal": "I can't"})),
+            chat_end.clone(),
+        ),
+        (
+            "chat reasoning (OpenAI-compatible services)",
+            Format::OpenAiChat,
+            chat(json!({"role": "assistant", "content": ""})),
+            chat(json!({"content": "", "reasoning_content": "Let me think"})),
+            chat_end.clone(),
+        ),
+        (
+            "responses text",
+            Format::OpenAiResponses,
+            responses_preamble.clone(),
+            sse(&[(
+                "response.output_text.delta",
+                json!({"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "Hi"}),
+            )]),
+            responses_end.clone(),
+        ),
+        (
+            "responses function-call arguments",
+            Format::OpenAiResponses,
+            sse(&[(
+                "response.created",
+                json!({"type": "response.created", "response": {"id": "r", "status": "in_progress", "output": []}}),
+            )]),
+            sse(&[(
+                "response.function_call_arguments.delta",
+                json!({"type": "response.function_call_arguments.delta", "output_index": 0, "delta": "{\"a\""}),
+            )]),
+            responses_end.clone(),
+        ),
+        (
+            "responses reasoning summary",
+            Format::OpenAiResponses,
+            responses_preamble.clone(),
+            sse(&[(
+                "response.reasoning_summary_text.delta",
+                json!({"type": "response.reasoning_summary_text.delta", "output_index": 0, "summary_index": 0, "delta": "Thinking"}),
+            )]),
+            responses_end.clone(),
+        ),
+        (
+            "anthropic text",
+            Format::Anthropic,
+            anthropic_preamble(json!({"type": "text", "text": ""})),
+            anthropic_delta(json!({"type": "text_delta", "text": "Hi"})),
+            anthropic_end.clone(),
+        ),
+        (
+            "anthropic thinking",
+            Format::Anthropic,
+            anthropic_preamble(json!({"type": "thinking", "thinking": "", "signature": ""})),
+            anthropic_delta(json!({"type": "thinking_delta", "thinking": "Hmm"})),
+            anthropic_end.clone(),
+        ),
+        (
+            "gemini text",
+            Format::Gemini,
+            gemini(json!([{"text": ""}])),
+            gemini(json!([{"text": "Hi"}])),
+            gemini_end.clone(),
+        ),
+    ];
+    for (what, format, preamble, first_token, rest) in cases {
+        let mut c = LlmCall::start(
+            format,
+            "example.com",
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            r#"{"model":"m","stream":true}"#,
+            1_000_000,
+        )
+        .0;
+        c.on_chunk(preamble.as_bytes(), 2_000_000);
+        // The first token's event arrives split across two network chunks: it is complete, and
+        // so read, only with the second.
+        let (a, b) = first_token.split_at(first_token.len() / 2);
+        c.on_chunk(a.as_bytes(), 3_000_000);
+        c.on_chunk(b.as_bytes(), 5_000_000);
+        c.on_chunk(rest.as_bytes(), 7_000_000);
+        let out = c.finish_stream(StreamEnd::Completed, 200, 8_000_000, &PriceTable::shipped());
+        assert_eq!(
+            attr(&out, "edgetrace.llm.time_to_first_token_ms"),
+            Some(&AttrValue::Double(4.0.into())),
+            "{what}"
+        );
+        assert_eq!(
+            attr(&out, "edgetrace.llm.stream_end"),
+            Some(&AttrValue::Str("completed".into())),
+            "{what}"
+        );
+    }
+    // A stream that fails before any token has no time to first token.
+    let mut c = LlmCall::start(
+        Format::Anthropic,
+        "api.anthropic.com",
+        "/v1/messages",
+        r#"{"model":"claude-sonnet-4-5","stream":true}"#,
+        1_000_000,
+    )
+    .0;
+    c.on_chunk(
+        anthropic_preamble(json!({"type": "text", "text": ""})).as_bytes(),
+        2_000_000,
+    );
+    c.on_chunk(
+        sse(&[(
+            "error",
+            json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+        )])
+        .as_bytes(),
+        3_000_000,
+    );
+    let out = c.finish_stream(StreamEnd::Completed, 200, 4_000_000, &PriceTable::shipped());
+    assert_eq!(out.error.as_deref(), Some("Overloaded"));
+    assert_eq!(attr(&out, "edgetrace.llm.time_to_first_token_ms"), None);
+}
+
+/// A streamed Anthropic message is reassembled as the Anthropic SDKs' `finalMessage()` has it:
+/// a thinking block keeps its `signature` (the API needs it back, unchanged, to continue a
+/// conversation that used tools), and a text block keeps its `citations`.
+#[test]
+fn a_streamed_anthropic_message_keeps_thinking_signatures_and_citations() {
+    let citation = |n: u64| {
+        json!({"type": "char_location", "cited_text": format!("fact {n}"), "document_index": 0,
+               "document_title": "Doc", "start_char_index": n, "end_char_index": n + 6})
+    };
+    let stream = sse(&[
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "Let me see."}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta", "citation": citation(0)}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Fact 0"}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta", "citation": citation(9)}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 1}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 20}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let mut c = LlmCall::start(
+        Format::Anthropic,
+        "api.anthropic.com",
+        "/v1/messages",
+        r#"{"model":"claude-sonnet-4-5","stream":true,"max_tokens":99,"messages":[]}"#,
+        0,
+    )
+    .0;
+    c.on_chunk(stream.as_bytes(), 1);
+    let out = c.finish_stream(StreamEnd::Completed, 200, 2, &PriceTable::shipped());
+    let msg: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        msg["content"],
+        json!([
+            {"type": "thinking", "thinking": "Let me see.", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"},
+            {"type": "text", "text": "Fact 0", "citations": [citation(0), citation(9)]},
+        ])
+    );
+    assert!(attr(&out, "edgetrace.llm.parse_errors").is_none());
+}
+
+/// The Responses API's built-in tools have no name. MLflow's own OpenAI autolog
+/// (mlflow/openai/utils/chat_schema.py, `_parse_tools`) names them by their type, and records a
+/// function tool with the fields its request gave, so the MLflow UI lists every tool by name. A
+/// tool type MLflow does not know (`custom`, for which it records no tools at all) keeps its own
+/// name.
+#[test]
+fn responses_built_in_tools_are_named_by_their_type_as_mlflow_names_them() {
+    let params = json!({"type": "object", "properties": {"x": {"type": "string"}}});
+    let request = json!({"model": "gpt-4o-mini", "input": "hi", "tools": [
+        {"type": "web_search_preview"},
+        {"type": "file_search", "vector_store_ids": ["vs_1"]},
+        {"type": "function", "name": "f", "parameters": params, "strict": true},
+        {"type": "custom", "name": "grammar_tool", "description": "Free-form input"},
+    ]});
+    let (_, out) = LlmCall::start(
+        Format::OpenAiResponses,
+        "api.openai.com",
+        "/v1/responses",
+        &request.to_string(),
+        0,
+    );
+    assert_eq!(
+        json_attr(&out, "mlflow.chat.tools"),
+        json!([
+            {"type": "function", "function": {"name": "web_search_preview"}},
+            {"type": "function", "function": {"name": "file_search"}},
+            {"type": "function", "function": {"name": "f", "parameters": params, "strict": true}},
+            {"type": "function", "function": {"name": "grammar_tool", "description": "Free-form input"}},
+        ])
+    );
+}

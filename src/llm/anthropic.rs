@@ -14,6 +14,7 @@ pub fn usage(u: &Value) -> Usage {
         total: None,
         cached: num(u, &["cache_read_input_tokens"]),
         cache_creation: num(u, &["cache_creation_input_tokens"]),
+        cache_creation_1h: num(u, &["cache_creation", "ephemeral_1h_input_tokens"]),
         reasoning: None,
     }
 }
@@ -33,6 +34,25 @@ pub struct MessagesStream {
     pub done: bool,
     /// The error of an `error` event.
     pub error: Option<String>,
+    /// Whether an event carried generated content.
+    pub has_content: bool,
+}
+
+/// Whether a block, as `content_block_start` opens it, already holds generated content. Text and
+/// thinking blocks open empty and fill through deltas; a tool-use block opens with the tool's name
+/// and a redacted thinking block with its data.
+fn block_has_content(b: &Value) -> bool {
+    let non_empty = |k: &str| {
+        b.get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
+    match b.get("type").and_then(Value::as_str) {
+        Some("text") => non_empty("text"),
+        Some("thinking") => non_empty("thinking"),
+        Some(_) => true,
+        None => false,
+    }
 }
 
 impl MessagesStream {
@@ -65,7 +85,10 @@ impl MessagesStream {
                 }
                 // Deltas and stops write into the block, so only an object (or nothing) is kept.
                 match v.get("content_block") {
-                    Some(b) if b.is_object() => self.blocks[index] = b.clone(),
+                    Some(b) if b.is_object() => {
+                        self.has_content |= block_has_content(b);
+                        self.blocks[index] = b.clone();
+                    }
                     None | Some(Value::Null) => self.blocks[index] = Value::Null,
                     Some(_) => {
                         self.blocks[index] = Value::Null;
@@ -76,6 +99,10 @@ impl MessagesStream {
             "content_block_delta" if index < self.blocks.len() => {
                 let d = v.get("delta").cloned().unwrap_or(Value::Null);
                 let block = &mut self.blocks[index];
+                let delta_text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
+                self.has_content |= !delta_text("text").is_empty()
+                    || !delta_text("thinking").is_empty()
+                    || !delta_text("partial_json").is_empty();
                 match d.get("type").and_then(Value::as_str) {
                     Some("text_delta") => {
                         let t = d.get("text").and_then(Value::as_str).unwrap_or("");
@@ -98,6 +125,22 @@ impl MessagesStream {
                             .unwrap_or("")
                             .to_owned();
                         block["thinking"] = json!(old + t);
+                    }
+                    // The Anthropic SDKs' stream accumulators set the signature from the delta
+                    // (the API sends it whole, in one delta, at the end of the thinking block).
+                    Some("signature_delta") => {
+                        if let Some(s) = d.get("signature") {
+                            block["signature"] = s.clone();
+                        }
+                    }
+                    // As in the SDKs, each citation is appended to the text block's citations.
+                    Some("citations_delta") => {
+                        if let Some(c) = d.get("citation") {
+                            match block.get_mut("citations") {
+                                Some(Value::Array(list)) => list.push(c.clone()),
+                                _ => block["citations"] = json!([c]),
+                            }
+                        }
                     }
                     _ => {}
                 }

@@ -53,7 +53,14 @@ const SHIPPED: &[(&str, Price)] = &[
     ("text-embedding-3-small", p(0.02, 0.0, 0.02)),
     ("text-embedding-3-large", p(0.13, 0.0, 0.13)),
     ("text-embedding-ada-002", p(0.10, 0.0, 0.10)),
+    // Opus 4 and 4.1; from 4.5 on, Opus costs a third as much (as in MLflow's model catalog).
     ("claude-opus-4", p(15.00, 75.00, 1.50)),
+    ("claude-opus-4-5", p(5.00, 25.00, 0.50)),
+    ("claude-opus-4-6", p(5.00, 25.00, 0.50)),
+    ("claude-opus-4-7", p(5.00, 25.00, 0.50)),
+    ("claude-opus-4-8", p(5.00, 25.00, 0.50)),
+    ("claude-opus-5", p(5.00, 25.00, 0.50)),
+    ("claude-opus-5-5", p(4.00, 20.00, 0.20)),
     ("claude-sonnet-4", p(3.00, 15.00, 0.30)),
     ("claude-3-7-sonnet", p(3.00, 15.00, 0.30)),
     ("claude-3-5-sonnet", p(3.00, 15.00, 0.30)),
@@ -130,7 +137,8 @@ impl PriceTable {
 
     /// `{"input_cost", "output_cost", "total_cost"}` in USD, or `None` for an unknown model or
     /// no usage. Cached input tokens (part of the input for OpenAI and Gemini) are priced at the
-    /// cached rate; Anthropic reports them apart from its input tokens.
+    /// cached rate; Anthropic reports them apart from its input tokens. Cache writes are priced at
+    /// 1.25 times the input price, or 2 times for those written with a 1-hour time to live.
     pub fn cost(&self, model: &str, usage: &Usage, cached_is_part_of_input: bool) -> Option<Value> {
         let price = self.lookup(model)?;
         if usage.is_empty() {
@@ -138,15 +146,24 @@ impl PriceTable {
         }
         let input = usage.input.unwrap_or(0) as f64;
         let cached = usage.cached.unwrap_or(0) as f64;
-        let created = usage.cache_creation.unwrap_or(0) as f64;
+        // Anthropic bills a cache write by its time to live: 1.25 times the input price for the
+        // default 5 minutes, 2 times for 1 hour. The 1-hour writes are a part of all writes, split
+        // off as MLflow's `cost_per_token` does (at most all of them).
+        let created = usage.cache_creation.unwrap_or(0);
+        let created_1h = usage.cache_creation_1h.unwrap_or(0).min(created);
+        let created_5m = (created - created_1h) as f64;
+        let created_1h = created_1h as f64;
         let cached_rate = price.cached_input.unwrap_or(price.input);
         let fresh = if cached_is_part_of_input {
             (input - cached).max(0.0)
         } else {
             input
         };
-        let input_cost =
-            (fresh * price.input + cached * cached_rate + created * price.input * 1.25) / 1e6;
+        let input_cost = (fresh * price.input
+            + cached * cached_rate
+            + created_5m * price.input * 1.25
+            + created_1h * price.input * 2.0)
+            / 1e6;
         let output_cost = usage.output.unwrap_or(0) as f64 * price.output / 1e6;
         Some(json!({
             "input_cost": input_cost,
@@ -166,6 +183,12 @@ mod tests {
         assert_eq!(t.lookup("gpt-4o-mini-2024-07-18").unwrap().input, 0.15);
         assert_eq!(t.lookup("openai/gpt-4o-2024-08-06").unwrap().input, 2.5);
         assert!(t.lookup("llama3").is_none());
+        // Opus 4 and 4.1 at their price, the later ones at theirs, dated or not.
+        assert_eq!(t.lookup("claude-opus-4-20250514").unwrap().input, 15.0);
+        assert_eq!(t.lookup("claude-opus-4-1-20250805").unwrap().input, 15.0);
+        assert_eq!(t.lookup("claude-opus-4-5-20251101").unwrap().input, 5.0);
+        assert_eq!(t.lookup("claude-opus-4-7").unwrap().output, 25.0);
+        assert_eq!(t.lookup("claude-opus-5-5").unwrap().input, 4.0);
         t.set(
             "llama3",
             Price {

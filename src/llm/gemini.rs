@@ -12,6 +12,7 @@ pub fn usage(u: &Value) -> Usage {
         total: num(u, &["totalTokenCount"]),
         cached: num(u, &["cachedContentTokenCount"]),
         cache_creation: None,
+        cache_creation_1h: None,
         reasoning: num(u, &["thoughtsTokenCount"]),
     }
 }
@@ -34,6 +35,8 @@ pub struct GeminiStream {
     model_version: Option<Value>,
     /// Usage from the last chunk carrying it.
     pub usage: Usage,
+    /// Whether a chunk carried generated content (a part other than empty text).
+    pub has_content: bool,
 }
 
 impl GeminiStream {
@@ -56,6 +59,11 @@ impl GeminiStream {
             .into_iter()
             .flatten()
         {
+            self.has_content |= match part.get("text") {
+                Some(t) => t.as_str().is_some_and(|t| !t.is_empty()),
+                // A function call, code, inline data: anything but an empty part.
+                None => part.as_object().is_some_and(|o| !o.is_empty()),
+            };
             match part.get("text").and_then(Value::as_str) {
                 Some(t) => self.text.push_str(t),
                 None if self.other_parts.len() < 256 => self.other_parts.push(part.clone()),

@@ -202,7 +202,11 @@ pub struct LlmCall {
     sse: SseParser,
     stream: Stream,
     start_ns: u64,
-    first_chunk_ns: Option<u64>,
+    /// When the first event carrying generated content was read.
+    first_token_ns: Option<u64>,
+    /// When the last network chunk arrived: the time of an event still unterminated then,
+    /// which is read only when the stream ends.
+    last_chunk_ns: u64,
     chunks: u64,
     parse_errors: Vec<String>,
     parse_error_count: u64,
@@ -232,7 +236,8 @@ impl LlmCall {
             sse: SseParser::default(),
             stream: Stream::None,
             start_ns,
-            first_chunk_ns: None,
+            first_token_ns: None,
+            last_chunk_ns: start_ns,
             chunks: 0,
             parse_errors: Vec::new(),
             parse_error_count: 0,
@@ -327,9 +332,7 @@ impl LlmCall {
     /// Feeds bytes of a streamed (SSE) response body as they reach the caller.
     pub fn on_chunk(&mut self, bytes: &[u8], now_ns: u64) {
         self.chunks += 1;
-        if self.first_chunk_ns.is_none() && !bytes.is_empty() {
-            self.first_chunk_ns = Some(now_ns);
-        }
+        self.last_chunk_ns = now_ns;
         if self.gave_up {
             return;
         }
@@ -353,6 +356,17 @@ impl LlmCall {
         }
     }
 
+    /// Whether the stream has carried generated content yet.
+    fn stream_has_content(&self) -> bool {
+        match &self.stream {
+            Stream::Chat(s) => s.has_content,
+            Stream::Responses(s) => s.has_content,
+            Stream::Anthropic(s) => s.has_content,
+            Stream::Gemini(s) => s.has_content,
+            Stream::None => false,
+        }
+    }
+
     fn on_event(&mut self, ev: sse::SseEvent) {
         let r = match &mut self.stream {
             Stream::Chat(s) => s.on_data(&ev.data),
@@ -363,6 +377,13 @@ impl LlmCall {
         };
         if let Err(e) = r {
             self.parse_error(e);
+        }
+        // Time to first token is the time of the first generated token, not of the first bytes:
+        // streams open with events that carry none (OpenAI's role-only chunk, Anthropic's
+        // `message_start` and `ping`, Responses' `response.created`). An event is read when the
+        // chunk that completes it arrives.
+        if self.first_token_ns.is_none() && self.stream_has_content() {
+            self.first_token_ns = Some(self.last_chunk_ns);
         }
     }
 
@@ -384,7 +405,13 @@ impl LlmCall {
             self.parse_error(format!("{n} SSE line(s) were not valid UTF-8"));
         }
         let (output, usage, finish, complete, stream_error) = match &self.stream {
-            Stream::Chat(s) => (s.output(), s.usage, s.finish_reason(), s.done, None),
+            Stream::Chat(s) => (
+                s.output(),
+                s.usage,
+                s.finish_reason(),
+                s.done,
+                s.error.clone(),
+            ),
             Stream::Responses(s) => (
                 s.output(),
                 s.usage,
@@ -413,7 +440,7 @@ impl LlmCall {
             "edgetrace.llm.chunks".into(),
             AttrValue::Int((self.chunks as i64).into()),
         ));
-        if let Some(t) = self.first_chunk_ns {
+        if let Some(t) = self.first_token_ns {
             let ms = (t.saturating_sub(self.start_ns)) as f64 / 1e6;
             out.attributes.push((
                 "edgetrace.llm.time_to_first_token_ms".into(),
@@ -648,16 +675,29 @@ fn tool_definitions(format: Format, req: &Value) -> Option<Value> {
         }
         Format::OpenAiResponses => {
             let tools = req.get("tools")?.as_array()?;
-            Some(Value::Array(
-                tools
-                    .iter()
-                    .map(|t| match t.get("function") {
-                        Some(_) => t.clone(),
-                        None => json!({"type": "function", "function": {"name": t.get("name"), "description": t.get("description"), "parameters": t.get("parameters")}}),
-                    })
-                    .collect(),
-            ))
+            Some(Value::Array(tools.iter().map(responses_tool).collect()))
         }
         _ => req.get("tools").filter(|t| t.is_array()).cloned(),
     }
+}
+
+/// One Responses API tool in OpenAI's chat shape, as MLflow's own OpenAI autolog writes it
+/// (mlflow/openai/utils/chat_schema.py, `_parse_tools`): a function tool with the fields its
+/// request gave, and a built-in tool (`web_search_preview`, `file_search`, …), which has no name,
+/// named by its type. MLflow records no tools at all for a request with a tool type it does not
+/// know; such a tool is named here by its own name when it has one (`custom`), else by its type.
+fn responses_tool(t: &Value) -> Value {
+    if t.get("function").is_some() {
+        return t.clone();
+    }
+    let kind = t.get("type").and_then(Value::as_str).unwrap_or("function");
+    let name = t.get("name").filter(|n| n.is_string()).cloned();
+    let mut function = serde_json::Map::new();
+    function.insert("name".into(), name.unwrap_or_else(|| json!(kind)));
+    for k in ["description", "parameters", "strict"] {
+        if let Some(v) = t.get(k) {
+            function.insert(k.into(), v.clone());
+        }
+    }
+    json!({"type": "function", "function": function})
 }

@@ -13,6 +13,7 @@ pub fn chat_usage(u: &Value) -> Usage {
         total: num(u, &["total_tokens"]),
         cached: num(u, &["prompt_tokens_details", "cached_tokens"]),
         cache_creation: None,
+        cache_creation_1h: None,
         reasoning: num(u, &["completion_tokens_details", "reasoning_tokens"]),
     }
 }
@@ -25,6 +26,7 @@ pub fn responses_usage(u: &Value) -> Usage {
         total: num(u, &["total_tokens"]),
         cached: num(u, &["input_tokens_details", "cached_tokens"]),
         cache_creation: None,
+        cache_creation_1h: None,
         reasoning: num(u, &["output_tokens_details", "reasoning_tokens"]),
     }
 }
@@ -46,6 +48,25 @@ struct Choice {
     finish_reason: Option<String>,
 }
 
+/// Whether a Chat Completions delta carries generated tokens. The first chunk usually holds only
+/// the role and an empty content. `reasoning_content` (DeepSeek, vLLM) and `reasoning`
+/// (OpenRouter) are how OpenAI-compatible services stream reasoning; a tool call's name is
+/// generated as its arguments are.
+fn delta_has_content(d: &Value) -> bool {
+    let non_empty = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    ["content", "refusal", "reasoning_content", "reasoning"]
+        .iter()
+        .any(|k| non_empty(d.get(*k)))
+        || d.get("tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|tc| {
+                non_empty(tc.pointer("/function/name"))
+                    || non_empty(tc.pointer("/function/arguments"))
+            })
+}
+
 /// Reassembles a Chat Completions stream into the non-streaming response shape.
 #[derive(Debug, Default)]
 pub struct ChatStream {
@@ -57,8 +78,12 @@ pub struct ChatStream {
     /// Usage, from the final chunk when `stream_options.include_usage` was set.
     pub usage: Usage,
     usage_raw: Option<Value>,
-    /// Whether `[DONE]` arrived.
+    /// Whether `[DONE]` or an error chunk arrived.
     pub done: bool,
+    /// The API's error, from a chunk holding `error` (how OpenAI fails a stream mid-way).
+    pub error: Option<String>,
+    /// Whether a chunk carried generated content: text, a refusal, reasoning or a tool call.
+    pub has_content: bool,
 }
 
 impl ChatStream {
@@ -69,13 +94,13 @@ impl ChatStream {
             return Ok(());
         }
         let v: Value = serde_json::from_str(data).map_err(|e| format!("chunk is not JSON: {e}"))?;
-        if let Some(err) = v.get("error") {
-            return Err(format!(
-                "stream error: {}",
-                err.get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown")
-            ));
+        // OpenAI fails a stream that has begun by sending a chunk holding only `error`, and its
+        // SDK throws it as an `APIError`: it is the call's error, not a parsing problem. Some
+        // compatible services put `"error": null` in ordinary chunks.
+        if v.get("error").is_some_and(|e| !e.is_null()) {
+            self.done = true;
+            self.error = Some(super::error_message(&v).unwrap_or_else(|| "stream error".into()));
+            return Ok(());
         }
         let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         self.id = self.id.take().or_else(|| text("id"));
@@ -107,6 +132,7 @@ impl ChatStream {
                 ch.finish_reason = Some(r.to_owned());
             }
             let Some(d) = c.get("delta") else { continue };
+            self.has_content |= delta_has_content(d);
             if let Some(r) = d.get("role").and_then(Value::as_str) {
                 ch.role = Some(r.to_owned());
             }
@@ -205,6 +231,8 @@ pub struct ResponsesStream {
     pub done: bool,
     /// The error of a `response.failed` / `error` event.
     pub error: Option<String>,
+    /// Whether an event carried generated content.
+    pub has_content: bool,
 }
 
 impl ResponsesStream {
@@ -214,6 +242,16 @@ impl ResponsesStream {
         let kind = event
             .or_else(|| v.get("type").and_then(Value::as_str))
             .unwrap_or("");
+        // Every event that streams generated content (text, refusals, reasoning, function-call
+        // and tool inputs, audio) is a `*.delta` event; `response.created` and the events that
+        // open output items and parts carry none.
+        if kind.ends_with(".delta") {
+            self.has_content |= match v.get("delta") {
+                Some(Value::String(s)) => !s.is_empty(),
+                None | Some(Value::Null) => false,
+                Some(_) => true,
+            };
+        }
         match kind {
             "response.output_text.delta" => {
                 if let Some(d) = v.get("delta").and_then(Value::as_str) {

@@ -15,6 +15,9 @@ pub struct Usage {
     pub cached: Option<u64>,
     /// Input tokens written to the prompt cache (Anthropic).
     pub cache_creation: Option<u64>,
+    /// The part of `cache_creation` written with the 1-hour time to live, which Anthropic bills
+    /// at a higher rate than 5-minute writes.
+    pub cache_creation_1h: Option<u64>,
     /// Output tokens spent on reasoning.
     pub reasoning: Option<u64>,
 }
@@ -46,11 +49,14 @@ impl Usage {
         pick(&mut self.total, other.total);
         pick(&mut self.cached, other.cached);
         pick(&mut self.cache_creation, other.cache_creation);
+        pick(&mut self.cache_creation_1h, other.cache_creation_1h);
         pick(&mut self.reasoning, other.reasoning);
     }
 
     /// The value of `mlflow.chat.tokenUsage`: `input_tokens`, `output_tokens`, `total_tokens`,
-    /// and `cache_read_input_tokens` / `cache_creation_input_tokens` when known.
+    /// and `cache_read_input_tokens` / `cache_creation_input_tokens` /
+    /// `cache_creation_input_tokens_above_1hr` when known (the key names of MLflow's
+    /// `TokenUsageKey`; MLflow prices the last at the 1-hour cache-write rate).
     pub fn to_mlflow(&self) -> Value {
         let input = self.input.unwrap_or(0);
         let output = self.output.unwrap_or(0);
@@ -64,6 +70,9 @@ impl Usage {
         }
         if let Some(c) = self.cache_creation {
             v["cache_creation_input_tokens"] = json!(c);
+        }
+        if let Some(c) = self.cache_creation_1h {
+            v["cache_creation_input_tokens_above_1hr"] = json!(c);
         }
         v
     }
