@@ -11,6 +11,8 @@ use crate::text::cat;
 
 /// Attribute prefix MLflow turns into trace tags.
 pub const TAG_PREFIX: &str = "mlflow.traceTag.";
+/// The root attribute of the tag that names a trace (`mlflow.traceName`).
+pub const TRACE_NAME: &str = "mlflow.traceTag.mlflow.traceName";
 /// Attribute prefix for other trace metadata (kept on the root span; MLflow 3.17.2 does not
 /// promote it through OTLP).
 pub const METADATA_PREFIX: &str = "mlflow.traceMetadata.";

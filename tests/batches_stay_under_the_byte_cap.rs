@@ -269,13 +269,13 @@ fn failed_exports_are_counted_and_not_exported() {
 /// protobuf body is copied into an exactly sized buffer when its envelope is written.)
 #[test]
 fn big_json_bodies_after_the_first_are_reserved_at_their_size() {
-    let config = Config::from_json(r#"{"maxBatchSpans":400,"maxExportBytes":1000000}"#).unwrap();
+    let config = Config::from_json(r#"{"maxBatchSpans":330,"maxExportBytes":1000000}"#).unwrap();
     let (mut t, _clock) = tracer(config);
     end_roots(&mut t, 1_200, "payload", &"p".repeat(20));
     let payloads = drain(&mut t, Format::Json);
     assert_eq!(
         payloads.iter().map(|p| p.spans).collect::<Vec<_>>(),
-        [400, 400, 400]
+        [330, 330, 330, 210]
     );
     // Just past 128 KiB: grown by doubling, its buffer would be 256 KiB.
     let first = payloads[0].body.len();

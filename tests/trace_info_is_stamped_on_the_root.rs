@@ -7,7 +7,7 @@ use common::*;
 use edgetrace::otlp::{wire, Format};
 use edgetrace::propagation::parse_traceparent;
 use edgetrace::span::SpanType;
-use edgetrace::trace::{StrMap, TraceUpdate};
+use edgetrace::trace::{StrMap, TraceUpdate, TRACE_NAME};
 use edgetrace::tracer::{Config, Parent};
 
 fn update(json: &str) -> TraceUpdate {
@@ -16,9 +16,13 @@ fn update(json: &str) -> TraceUpdate {
 
 const INFO_KEYS: [&str; 3] = ["session.id", "user.id", "mlflow.traceTag."];
 
+/// Whether `s` carries trace info other than the tag that names its trace (see
+/// `a_trace_is_named_after_its_root_as_mlflow_names_it`).
 fn has_info(s: &wire::Span) -> bool {
     s.attributes.iter().any(|kv| {
-        INFO_KEYS.iter().any(|k| kv.key.starts_with(k)) || kv.key.starts_with("mlflow.trace")
+        kv.key != TRACE_NAME
+            && (INFO_KEYS.iter().any(|k| kv.key.starts_with(k))
+                || kv.key.starts_with("mlflow.trace"))
     })
 }
 
@@ -138,6 +142,7 @@ fn info_does_not_leak_between_traces() {
     assert_eq!(str_attr(by_name(&spans, "a"), "session.id"), Some("only-a"));
     assert!(!has_info(by_name(&spans, "b")));
     assert!(!has_info(by_name(&spans, "c")));
+    assert_eq!(str_attr(by_name(&spans, "c"), TRACE_NAME), Some("c"));
 }
 
 #[test]
@@ -185,4 +190,47 @@ fn a_trace_continued_from_a_traceparent_stamps_its_first_local_span() {
     assert_eq!(str_attr(h, "session.id"), Some("s-remote"));
     assert_eq!(str_attr(h, "mlflow.traceTag.k"), Some("v"));
     assert!(!has_info(by_name(&spans, "inner")));
+    // MLflow names the trace from the span with no parent, in the process that started it.
+    assert_eq!(str_attr(h, TRACE_NAME), None);
+}
+
+/// MLflow's own SDKs tag a trace with its root span's name (`mlflow.traceName`): the MLflow UI
+/// lists traces by it, and `search_traces("trace.name = '…'")` finds them by it. A tag of that
+/// name given by the app replaces it; children carry none.
+#[test]
+fn a_trace_is_named_after_its_root_as_mlflow_names_it() {
+    for format in [Format::Json, Format::Protobuf] {
+        let (mut t, _clock) = tracer(Config::default());
+        let root = t
+            .start_span(0, Parent::Current, "agent", SpanType::Agent)
+            .unwrap();
+        let child = t
+            .start_span(0, Parent::Current, "llm", SpanType::Llm)
+            .unwrap();
+        t.end_span(child).unwrap();
+        t.end_span(root).unwrap();
+        let renamed = t
+            .start_span(0, Parent::Current, "handler", SpanType::Chain)
+            .unwrap();
+        t.update_trace(
+            renamed,
+            update(r#"{"tags":{"mlflow.traceName":"checkout"}}"#),
+        )
+        .unwrap();
+        t.end_span(renamed).unwrap();
+        let spans = export_all(&mut t, format);
+        assert_eq!(
+            str_attr(by_name(&spans, "agent"), TRACE_NAME),
+            Some("agent")
+        );
+        assert_eq!(str_attr(by_name(&spans, "llm"), TRACE_NAME), None);
+        let h = by_name(&spans, "handler");
+        assert_eq!(str_attr(h, TRACE_NAME), Some("checkout"));
+        let names = h
+            .attributes
+            .iter()
+            .filter(|kv| kv.key == TRACE_NAME)
+            .count();
+        assert_eq!(names, 1, "one name, the app's");
+    }
 }

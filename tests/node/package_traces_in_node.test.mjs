@@ -184,8 +184,9 @@ test('null and undefined attribute values set nothing (as in OpenTelemetry), and
     s.setAttributes({ alsoNone: undefined, nullToo: null, n: 0, f: false, e: '' });
   }, { name: 'nullish-attributes' });
   const span = (await exported()).find((x) => x.name === 'nullish-attributes');
-  const { 'mlflow.spanType': _, ...attrs } = span.attributes;
+  const { 'mlflow.spanType': _, 'mlflow.traceTag.mlflow.traceName': name, ...attrs } = span.attributes;
   assert.deepEqual(attrs, { kept: 'yes', n: 0, f: false, e: '' });
+  assert.equal(name, 'nullish-attributes', 'a root names its trace');
 });
 
 test('nested async calls stay nested across several awaits', async () => {

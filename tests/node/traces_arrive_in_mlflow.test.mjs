@@ -104,6 +104,12 @@ for (const format of ['protobuf', 'json']) {
     const found = await searchTraces(mlflow.url, experimentId);
     assert.deepEqual(found.map((x) => x.trace_id), [traceId]);
     assert.equal(found[0].state, 'OK');
+    // Named after its root, as MLflow's own SDKs name traces: the UI lists it by that name, and
+    // a search by name finds it.
+    assert.equal(info.tags['mlflow.traceName'], 'answer');
+    const byName = await searchTraces(mlflow.url, experimentId, "trace.name = 'answer'");
+    assert.deepEqual(byName.map((x) => x.trace_id), [traceId]);
+    assert.deepEqual(await searchTraces(mlflow.url, experimentId, "trace.name = 'chat'"), []);
   });
 }
 

@@ -66,7 +66,7 @@ export async function createExperiment(url, name) {
 }
 
 // One page of an experiment's trace infos (MLflow REST search).
-function searchPage(url, experimentId, token) {
+function searchPage(url, experimentId, token, filter) {
   return api(url, '/api/3.0/mlflow/traces/search', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -74,6 +74,7 @@ function searchPage(url, experimentId, token) {
       locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: String(experimentId) } }],
       max_results: 500,
       ...(token ? { page_token: token } : {}),
+      ...(filter ? { filter } : {}),
     }),
   });
 }
@@ -90,9 +91,10 @@ export async function searchAllTraces(url, experimentId) {
   return all;
 }
 
-/** Trace infos of an experiment, the first page of 500 (MLflow REST search). */
-export async function searchTraces(url, experimentId) {
-  const r = await searchPage(url, experimentId);
+/** Trace infos of an experiment, the first page of 500 (MLflow REST search), with MLflow's
+ * search `filter` if given (as `search_traces(filter_string=…)`). */
+export async function searchTraces(url, experimentId, filter) {
+  const r = await searchPage(url, experimentId, undefined, filter);
   return r.traces || [];
 }
 
