@@ -6,7 +6,8 @@ mod common;
 use common::{attr, by_name, decode_proto, s, spans, str_attr, tracer, T0};
 use edgetrace::ingest::{Ingest, IngestConfig};
 use edgetrace::otlp::wire::{
-    ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Span, Value,
+    AnyValue, Event, ExportTraceServiceRequest, KeyValue, KeyValueList, ResourceSpans, ScopeSpans,
+    Span, Value,
 };
 use edgetrace::otlp::Format;
 use edgetrace::span::SpanType;
@@ -251,6 +252,63 @@ fn secrets_are_redacted_and_secret_headers_dropped_before_relay() {
         .process(&req.encode_to_vec(), Format::Protobuf, NOW)
         .unwrap();
     assert_eq!(a.redacted, 0);
+}
+
+/// Secrets where other SDKs put them: in an event's name, as a GitHub fine-grained token, as
+/// HTTP Basic credentials, and in a whole header map recorded as one attribute.
+#[test]
+fn secrets_in_event_names_basic_credentials_and_header_maps_are_redacted() {
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+    let pat =
+        "github_pat_11ABCDEFG0123456789abc_defghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTU";
+    let basic = "dXNlcjpwYXNzd29yZDEyMzQ1";
+    let kv = |k: &str, v: &str| KeyValue::string(k, v);
+    let headers = KeyValue {
+        key: "http.request.headers".into(),
+        value: Some(AnyValue {
+            value: Some(Value::KvlistValue(KeyValueList {
+                values: vec![
+                    kv("Authorization", &format!("Basic {basic}")),
+                    kv("x-api-key", "0123456789abcdef"),
+                    kv("accept", "application/json"),
+                ],
+            })),
+        }),
+    };
+    let mut req = one(vec![
+        kv("note", &format!("token {pat}")),
+        kv("http.request.header.proxy-authorization", "Basic x"),
+        headers,
+    ]);
+    req.resource_spans[0].scope_spans[0].spans[0].events = vec![Event {
+        name: format!("called with {key}"),
+        ..Event::default()
+    }];
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    let bytes = &a.payloads[0];
+    for secret in [key, pat, basic, "0123456789abcdef", "Basic x"] {
+        assert!(
+            bytes.windows(secret.len()).all(|w| w != secret.as_bytes()),
+            "{secret} leaked"
+        );
+    }
+    let span = &spans(&decode_proto(bytes))[0];
+    assert_eq!(span.events[0].name, "called with [REDACTED]");
+    assert_eq!(str_attr(span, "note"), Some("token [REDACTED]"));
+    assert!(attr(span, "http.request.header.proxy-authorization").is_none());
+    let Some(Value::KvlistValue(map)) = attr(span, "http.request.headers") else {
+        panic!("the header map is kept")
+    };
+    let names: Vec<_> = map.values.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(
+        names,
+        ["accept"],
+        "only the header that is no secret is left"
+    );
+    assert_eq!(a.redacted, 5);
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Server-side redaction: secret-looking text replaced, secret attributes dropped, before relay.
 //!
 //! Rules are regular expressions (the `regex-lite` syntax: no look-around, linear time) matched
-//! against every string value (attribute values, nested values, event attributes, span names),
-//! and attribute keys dropped outright (exact, or a prefix ending in `*`). JSON text stays valid
+//! against every string value (attribute values, nested values, event names and attributes, span
+//! names, status messages), and attribute keys dropped outright (exact, or a prefix ending in
+//! `*`; a dropped `http.*.header.<name>` also drops `<name>` inside a map value, as a whole
+//! header map recorded as one attribute holds it). JSON text stays valid
 //! JSON: when a replacement would break it, the whole value becomes the replacement string.
 
 use regex_lite::Regex;
@@ -16,7 +18,11 @@ pub const DEFAULT_PATTERNS: &[&str] = &[
     r"AKIA[0-9A-Z]{16}",
     r"AIza[0-9A-Za-z_-]{35}",
     r"gh[pousr]_[A-Za-z0-9]{36,}",
+    // GitHub's fine-grained personal access tokens.
+    r"github_pat_[A-Za-z0-9_]{22,}",
     r"(?i)bearer\s+[A-Za-z0-9._~+/-]{16,}=*",
+    // HTTP Basic credentials (base64 of user:password).
+    r"(?i)basic\s+[A-Za-z0-9+/]{16,}=*",
 ];
 
 /// Attribute keys dropped unless turned off: credential-carrying HTTP headers.
@@ -25,6 +31,7 @@ pub const DEFAULT_DROPPED: &[&str] = &[
     "http.request.header.cookie",
     "http.request.header.x-api-key",
     "http.request.header.api-key",
+    "http.request.header.proxy-authorization",
     "http.response.header.set-cookie",
 ];
 
@@ -124,17 +131,18 @@ impl Redactor {
         let mut n = 0;
         for rs in &mut req.resource_spans {
             if let Some(r) = &mut rs.resource {
-                n += self.attrs(&mut r.attributes);
+                n += self.attrs(&mut r.attributes, false);
             }
             for ss in &mut rs.scope_spans {
                 for span in &mut ss.spans {
                     n += usize::from(self.text(&mut span.name));
-                    n += self.attrs(&mut span.attributes);
+                    n += self.attrs(&mut span.attributes, false);
                     for ev in &mut span.events {
-                        n += self.attrs(&mut ev.attributes);
+                        n += usize::from(self.text(&mut ev.name));
+                        n += self.attrs(&mut ev.attributes, false);
                     }
                     for link in &mut span.links {
-                        n += self.attrs(&mut link.attributes);
+                        n += self.attrs(&mut link.attributes, false);
                     }
                     if let Some(status) = &mut span.status {
                         n += usize::from(self.text(&mut status.message));
@@ -155,9 +163,19 @@ impl Redactor {
             })
     }
 
-    fn attrs(&self, attrs: &mut Vec<KeyValue>) -> usize {
+    /// Whether `key`, a key inside a map value (`http.request.headers` as `{authorization: …}`),
+    /// is a header that a dropped `http.*.header.<name>` key names.
+    fn is_dropped_header(&self, key: &str) -> bool {
+        self.dropped.iter().any(|rule| {
+            let header = rule.rsplit_once(".header.").map(|(_, h)| h);
+            header.is_some_and(|h| !h.ends_with('*') && h.eq_ignore_ascii_case(key))
+        })
+    }
+
+    /// Redacts attributes, or the entries of a map value (`nested`).
+    fn attrs(&self, attrs: &mut Vec<KeyValue>, nested: bool) -> usize {
         let before = attrs.len();
-        attrs.retain(|kv| !self.is_dropped(&kv.key));
+        attrs.retain(|kv| !(self.is_dropped(&kv.key) || nested && self.is_dropped_header(&kv.key)));
         let mut n = before - attrs.len();
         for kv in attrs {
             if let Some(v) = &mut kv.value {
@@ -171,7 +189,7 @@ impl Redactor {
         match &mut v.value {
             Some(Value::StringValue(s)) => usize::from(self.text(s)),
             Some(Value::ArrayValue(a)) => a.values.iter_mut().map(|i| self.value(i)).sum(),
-            Some(Value::KvlistValue(l)) => self.attrs(&mut l.values),
+            Some(Value::KvlistValue(l)) => self.attrs(&mut l.values, true),
             _ => 0,
         }
     }
