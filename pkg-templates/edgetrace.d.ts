@@ -374,12 +374,27 @@ export interface Stats {
 /** Counters of what edgetrace did. */
 export declare function getStats(): Stats;
 
+/** The context a Worker's handler is given (Cloudflare's `ExecutionContext`, as much as edgetrace needs of it). */
+export interface WorkerContext {
+  /** Keeps the Worker alive until the promise settles. */
+  waitUntil(promise: Promise<unknown>): void;
+  /** Lets a failing request go on to the origin. */
+  passThroughOnException(): void;
+}
+
 /** A Worker's module handler object. */
 export interface WorkerHandler<Env = unknown> {
   /** The fetch handler; edgetrace adds the request's span as a fourth argument. */
-  fetch?(request: Request, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, span: Span): Response | Promise<Response>;
+  fetch?(request: Request, env: Env, ctx: WorkerContext, span: Span): Response | Promise<Response>;
   [key: string]: unknown;
 }
+
+/**
+ * What {@link instrumentWorker} returns: the handler, with a `fetch` that the platform calls with
+ * three arguments (so it `satisfies ExportedHandler<Env>` of `@cloudflare/workers-types`).
+ */
+export type InstrumentedWorker<Env, H> = Omit<H, 'fetch'> &
+  (H extends { fetch?: unknown } ? { fetch(request: Request, env: Env, ctx: WorkerContext): Promise<Response> } : {});
 
 /** Options of {@link instrumentWorker}: {@link InitOptions} plus the root span's type. */
 export interface WorkerTracingOptions extends InitOptions {
@@ -391,11 +406,12 @@ export interface WorkerTracingOptions extends InitOptions {
  * Wraps a Worker's handler: a root span per request (continuing `traceparent`), the response
  * status recorded, and `ctx.waitUntil` until the export is done, also for streamed bodies (the
  * span ends when the stream ends, errors or is cancelled). `options` may be a function of `env`.
+ * In TypeScript, name the bindings' type: `instrumentWorker<Env>({ … }, (env) => …)`.
  */
 export declare function instrumentWorker<Env = unknown, H extends WorkerHandler<Env> = WorkerHandler<Env>>(
   handler: H,
   options?: WorkerTracingOptions | ((env: Env) => WorkerTracingOptions),
-): H;
+): InstrumentedWorker<Env, H>;
 
 /** Options of {@link traceFetch} and {@link instrumentGlobalFetch}. */
 export interface TraceFetchOptions {

@@ -102,6 +102,8 @@ node bench/wasm-core.mjs 200 3
 if [ -f tests/types/tsconfig.json ]; then
   step "TypeScript: tsc --noEmit --strict on a usage file"
   node_modules/.bin/tsc -p tests/types/tsconfig.json
+  # A Worker typed with @cloudflare/workers-types, as wrangler's templates type one.
+  node_modules/.bin/tsc -p tests/types/tsconfig.worker.json
 fi
 
 step "all tests passed in $(($(date +%s) - T0)) s"

@@ -1,0 +1,32 @@
+// The README's Worker, typed as wrangler's templates type a Worker (@cloudflare/workers-types):
+// the bindings named once, the instrumented handler checked against ExportedHandler<Env>.
+import { instrumentWorker, traceFetch, SpanType } from 'edgetrace';
+
+interface Env {
+  MLFLOW_URL: string;
+  MLFLOW_EXPERIMENT_ID: string;
+  MLFLOW_TOKEN: string;
+}
+
+export default instrumentWorker<Env>({
+  async fetch(request, env, ctx, span) {
+    span.setAttribute('url', request.url);
+    if (!env.MLFLOW_URL) ctx.passThroughOnException();
+    const r = await traceFetch()('https://api.openai.com/v1/chat/completions', { method: 'POST' });
+    return new Response(r.body, r);
+  },
+}, (env) => ({
+  endpoint: env.MLFLOW_URL,
+  experimentId: env.MLFLOW_EXPERIMENT_ID,
+  headers: { authorization: `Bearer ${env.MLFLOW_TOKEN}` },
+  spanType: SpanType.AGENT,
+})) satisfies ExportedHandler<Env>;
+
+// A handler written the wrangler way first, then instrumented: still an ExportedHandler.
+const plain = {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    ctx.waitUntil(Promise.resolve());
+    return new Response(`${request.method} ${env.MLFLOW_URL}`);
+  },
+} satisfies ExportedHandler<Env>;
+export const instrumented: ExportedHandler<Env> = instrumentWorker(plain);
