@@ -452,5 +452,9 @@ export interface ModelApi {
   provider?: string;
 }
 
-/** Registers a model API at a custom base URL for {@link traceFetch}. */
+/**
+ * Registers a model API at a custom base URL for {@link traceFetch}: calls under it carry the
+ * provider given. A known model API path there (`/chat/completions`, `/responses`, `/embeddings`,
+ * …) keeps its own format; another POST under it is a call in `format`; a GET is no model call.
+ */
 export declare function registerModelApi(api: ModelApi): void;

@@ -56,13 +56,15 @@ export function llmFormatOf(path) {
   return undefined;
 }
 
-function formatOf(url) {
+// Under a registered base URL, a known model API path keeps its own format (a vLLM server
+// serves chat, Responses and embeddings side by side) with the registered provider; another path
+// is a call in the registered format when it is a POST, as every model call is (GET /v1/models
+// is none).
+function formatOf({ url, method }) {
   const full = url.origin + url.pathname;
-  for (const r of registered) {
-    if (full.startsWith(r.baseUrl)) return { format: r.format, provider: r.provider };
-  }
-  const f = llmFormatOf(url.pathname);
-  return f ? { format: f } : null;
+  const r = registered.find((r) => full.startsWith(r.baseUrl));
+  const format = llmFormatOf(url.pathname) || (r && method === 'POST' && r.format);
+  return format ? { format, provider: r?.provider } : null;
 }
 
 async function bodyText(input, init, isRequest) {
@@ -124,7 +126,7 @@ export function traceFetch(fetchImpl, options = {}) {
       }
       info = core ? requestInfo(input, init) : null;
       if (info && _internal.isExportUrl(info.url)) info = null;
-      api = info ? formatOf(info.url) : null;
+      api = info ? formatOf(info) : null;
     } catch {
       info = null;
     }
