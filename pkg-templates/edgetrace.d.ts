@@ -132,7 +132,12 @@ export interface InitOptions {
   maxBackoffMs?: number;
   /** In browsers, send queued spans with `keepalive` on `pagehide`/hidden. Default: `true`. */
   flushOnPageHide?: boolean;
-  /** Sees every input, output and attribute value before it is kept; returns what to keep. Default: none. */
+  /**
+   * Sees every input, output and attribute value before it is kept (model calls' included);
+   * returns what to keep. Not shown to it: event attributes, exception messages and stacks,
+   * status messages and `updateCurrentTrace` fields; keep secrets out of those, or redact them at
+   * the ingest service. Default: none.
+   */
   redact?: (input: RedactionInput) => unknown;
   /** The fetch used for exports. Default: the global `fetch` at init. */
   fetch?: typeof fetch;
@@ -258,7 +263,12 @@ export declare class Span {
 
 /** Trace-level information for {@link updateCurrentTrace}. */
 export interface TraceUpdate {
-  /** Tags (become MLflow trace tags). */
+  /**
+   * Tags (become MLflow trace tags). MLflow reads them from the trace's root span only: in a trace
+   * continued from a `traceparent` (a Worker called by a traced page), set them where the trace
+   * starts; here they stay attributes of this service's first span. Session and user ids arrive
+   * from any span.
+   */
   tags?: Record<string, string>;
   /**
    * Metadata (kept on the root span as `mlflow.traceMetadata.<key>`). MLflow's OTLP endpoint (3.17)
