@@ -265,7 +265,7 @@ function wrapStream(llm, span, res) {
   });
   const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   try {
-    Object.defineProperty(out, 'url', { value: res.url });
+    Object.defineProperties(out, { url: { value: res.url }, redirected: { value: res.redirected }, type: { value: res.type } });
   } catch {
     /* keep the default */
   }

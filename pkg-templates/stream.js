@@ -38,7 +38,11 @@ export function watchBody(source, { onChunk, onEnd }) {
       try {
         r = await reader.read();
       } catch (e) {
-        end(BodyEnd.ERRORED, e);
+        // The app's own abort (a chat's Stop button: `AbortController.abort()` on the request's
+        // signal) ends the stream as cancelled, as cancelling its reader does; a failure or a
+        // timeout (`TimeoutError`) is an error.
+        if (e?.name === 'AbortError') end(BodyEnd.CANCELLED);
+        else end(BodyEnd.ERRORED, e);
         controller.error(e);
         return;
       }

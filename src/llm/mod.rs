@@ -188,8 +188,10 @@ pub enum StreamEnd {
     Cancelled,
 }
 
-/// Streams bigger than this stop being parsed (their bytes still reach the caller).
-pub const MAX_PARSED_STREAM_BYTES: u64 = 16 * 1024 * 1024;
+/// Streams bigger than this stop being parsed (their bytes still reach the caller). A model's
+/// longest answer (128k tokens, each its own chunk of about 250 bytes of SSE) stays under it, so
+/// its usage, which comes last, is read.
+pub const MAX_PARSED_STREAM_BYTES: u64 = 64 * 1024 * 1024;
 const MAX_PARSE_ERRORS_KEPT: usize = 8;
 
 /// One model API call in flight.

@@ -227,6 +227,25 @@ test('a streamed response the app drops unread ends its span as cancelled once i
   assert.equal(span.attributes['edgetrace.llm.stream_end'], 'cancelled');
 });
 
+test("a stream the app aborts (a chat's Stop button) ends its span as cancelled, not as an error; the Response keeps the platform's properties", async () => {
+  const f = traceFetch();
+  const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'stop me' }] });
+  const stop = new AbortController();
+  const res = await f(`${mock.url}/v1/chat/completions`, { method: 'POST', body, signal: stop.signal, headers: { 'x-mock-chunk-delay-ms': '30' } });
+  const plain = await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', body });
+  for (const k of ['url', 'redirected', 'type', 'status', 'ok']) assert.equal(res[k], plain[k], k);
+  await plain.text();
+  const reader = res.body.getReader();
+  assert.equal((await reader.read()).done, false, 'a first chunk arrives');
+  stop.abort();
+  await assert.rejects(reader.read(), { name: 'AbortError' }, 'the app sees its abort');
+  const spans = await settled();
+  const span = spans.find((x) => x.attributes['mlflow.spanType'] === 'CHAT_MODEL' && x.attributes['mlflow.spanInputs']?.includes('stop me') && x.attributes['edgetrace.llm.stream_end']);
+  assert.equal(span.attributes['edgetrace.llm.stream_end'], 'cancelled');
+  assert.equal(span.status.code, 1, 'OK: the app stopped it');
+  assert.deepEqual(span.events ?? [], [], 'no exception event');
+});
+
 test('no exported payload contains the API keys sent in headers or query strings', async () => {
   await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
   await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
