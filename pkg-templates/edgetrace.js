@@ -1208,7 +1208,8 @@ export function updateCurrentTrace(update) {
   const fields = [];
   try {
     for (const [f, m] of [[0, update?.tags], [1, update?.metadata]]) {
-      if (m && typeof m === 'object') for (const [k, v] of Object.entries(m)) fields.push([f, k, String(v)]);
+      // A null value sets nothing (as for attributes); an object goes as JSON text.
+      if (m && typeof m === 'object') for (const [k, v] of Object.entries(m)) if (v != null) fields.push([f, k, typeof v === 'object' ? safeStringify(v, warn) : String(v)]);
     }
     ['sessionId', 'userId', 'clientRequestId', 'requestPreview', 'responsePreview'].forEach((k, i) => {
       const v = update?.[k];

@@ -285,12 +285,16 @@ test('an exception sets ERROR, is recorded as an event, and is re-thrown unchang
 
 test('updateCurrentTrace writes tags, session and user onto the root only', async () => {
   await withSpan(async () => {
-    await withSpan(() => updateCurrentTrace({ tags: { env: 'test' }, sessionId: 's-1', userId: 'u-1' }), { name: 'inner' });
+    await withSpan(() => updateCurrentTrace({ tags: { env: 'test', none: null, obj: { a: 1 }, n: 3 }, sessionId: 's-1', userId: 'u-1' }), { name: 'inner' });
   }, { name: 'outer' });
   const spans = await exported(getLastActiveTraceId().slice(3));
   const outer = spans.find((s) => s.name === 'outer');
   const inner = spans.find((s) => s.name === 'inner');
   assert.equal(outer.attributes['mlflow.traceTag.env'], 'test');
+  // A null tag sets nothing, an object goes as JSON (not "null" and "[object Object]").
+  assert.equal(outer.attributes['mlflow.traceTag.none'], undefined);
+  assert.equal(outer.attributes['mlflow.traceTag.obj'], '{"a":1}');
+  assert.equal(outer.attributes['mlflow.traceTag.n'], '3');
   assert.equal(outer.attributes['session.id'], 's-1');
   assert.equal(outer.attributes['user.id'], 'u-1');
   assert.equal(inner.attributes['session.id'], undefined);
