@@ -1208,8 +1208,15 @@ export function updateCurrentTrace(update) {
   const fields = [];
   try {
     for (const [f, m] of [[0, update?.tags], [1, update?.metadata]]) {
-      // A null value sets nothing (as for attributes); an object goes as JSON text.
-      if (m && typeof m === 'object') for (const [k, v] of Object.entries(m)) if (v != null) fields.push([f, k, typeof v === 'object' ? safeStringify(v, warn) : String(v)]);
+      // A null value sets nothing (as for attributes); an object goes as JSON text. The trace is
+      // named after its root span when it is sent (src/span.rs `names_its_trace`), so a tag that
+      // names it otherwise would be a second attribute of that key, which OTLP forbids.
+      if (m && typeof m === 'object') {
+        for (const [k, v] of Object.entries(m)) {
+          if (!f && k === 'mlflow.traceName') warn('the trace is named after its root span; a mlflow.traceName tag is ignored');
+          else if (v != null) fields.push([f, k, typeof v === 'object' ? safeStringify(v, warn) : String(v)]);
+        }
+      }
     }
     ['sessionId', 'userId', 'clientRequestId', 'requestPreview', 'responsePreview'].forEach((k, i) => {
       const v = update?.[k];

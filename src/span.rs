@@ -282,6 +282,15 @@ const _: () = {
 };
 
 impl SpanData {
+    /// Whether the encoders add the tag that names the span's trace
+    /// ([`crate::trace::TRACE_NAME`], its name): a trace is named after its root span, as
+    /// MLflow's own SDKs name it (the MLflow UI lists traces by it, `trace.name` searches find
+    /// them). MLflow reads tags from the span with no parent only. Written when encoded, so no
+    /// buffered span holds it.
+    pub fn names_its_trace(&self) -> bool {
+        self.parent_span_id.is_none()
+    }
+
     /// The value of attribute `key`, if set.
     pub fn attribute(&self, key: &str) -> Option<&AttrValue> {
         self.attributes

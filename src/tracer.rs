@@ -29,7 +29,7 @@ use crate::keymap::KeyMap;
 use crate::otlp::{Encoder, Format, Payload};
 use crate::propagation::{format_traceparent, RemoteParent};
 use crate::span::{Event, Key, SpanData, SpanType, Status, StatusCode};
-use crate::trace::{TraceInfo, TraceUpdate, TRACE_NAME};
+use crate::trace::{TraceInfo, TraceUpdate};
 
 /// What a new span nests under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -399,23 +399,9 @@ impl Tracer {
         if let Some(state) = self.traces.get_mut(&live.data.trace_id) {
             state.open = state.open.saturating_sub(1);
             if state.root == Some(h) {
-                let mut extra = state
-                    .info
-                    .as_ref()
-                    .map(|i| i.root_attributes())
-                    .unwrap_or_default();
+                let extra = state.info.as_ref().map(|i| i.root_attributes());
                 state.root = None;
-                // A trace is named after its root span, as MLflow's own SDKs name it (the tag
-                // `mlflow.traceName`, which the MLflow UI lists and `trace.name` searches). It is
-                // set first, so a tag of that name given by the app replaces it. MLflow reads tags
-                // from the span with no parent only, so a trace continued from another process is
-                // named there. Like the trace's other info, it counts towards `maxAttributes`.
-                if live.data.parent_span_id.is_none() {
-                    // Copied by fixed-size moves: the key is 32 bytes, most names fewer.
-                    let name = crate::text::owned(&live.data.name).into_boxed_str();
-                    extra.insert(0, (crate::text::owned(TRACE_NAME), AttrValue::Str(name)));
-                }
-                for (k, v) in extra {
+                for (k, v) in extra.into_iter().flatten() {
                     set_attr(
                         &mut live,
                         &self.config.limits,
@@ -801,12 +787,8 @@ mod tests {
         t.end_span(h).unwrap();
         let queued: Vec<_> = t.queue.spans().collect();
         let last = queued.last().unwrap();
-        // Each root also carries the tag that names its trace, last.
-        let own = |s: &SpanData| {
-            assert_eq!(&*s.attributes.last().unwrap().0, crate::trace::TRACE_NAME);
-            s.attributes.len() - 1
-        };
-        let got: Vec<_> = last.attributes[..own(last)]
+        let got: Vec<_> = last
+            .attributes
             .iter()
             .map(|(k, v)| (&**k, v.clone()))
             .collect();
@@ -819,9 +801,9 @@ mod tests {
         assert_eq!(queued.len(), shapes.len());
         for (span, n) in queued.iter().zip(shapes) {
             let attrs = &span.attributes;
-            assert_eq!(own(span), n);
-            assert_eq!(attrs.capacity(), n + 1, "no spare slot");
-            for (i, (k, v)) in attrs[..n].iter().enumerate() {
+            assert_eq!(attrs.len(), n);
+            assert_eq!(attrs.capacity(), n, "no spare slot");
+            for (i, (k, v)) in attrs.iter().enumerate() {
                 assert_eq!(&**k, crate::text::cat(&["k", &crate::text::dec(i)]));
                 assert_eq!(*v, AttrValue::Int((i as i64).into()));
             }

