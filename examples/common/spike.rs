@@ -5,6 +5,8 @@
 use edgetrace::commands::{DEF, END, END_CLOSE, START, STR};
 use edgetrace::context::FxHashMap;
 
+const TRACE_NAME: &[u8] = edgetrace::trace::TRACE_NAME.as_bytes();
+
 /// A span between its start and its end: what its encoding needs, its attributes encoded.
 pub struct Live {
     trace_id: [u8; 16],
@@ -156,6 +158,11 @@ impl Spike {
             + 2
             + 18
             + kv_len(b"mlflow.spanType", span_type)
+            + if l.parent.is_none() {
+                kv_len(TRACE_NAME, name)
+            } else {
+                0
+            }
             + l.attributes.len()
             + 4
             + 5;
@@ -176,6 +183,10 @@ impl Spike {
         out.push(8 << 3 | 1);
         out.extend_from_slice(&end_ns.to_le_bytes());
         kv_str(out, b"mlflow.spanType", span_type);
+        // A root names its trace, as the core's encoders write it (`SpanData::names_its_trace`).
+        if l.parent.is_none() {
+            kv_str(out, TRACE_NAME, name);
+        }
         out.extend_from_slice(&l.attributes);
         out.extend_from_slice(&[15 << 3 | 2, 2, 3 << 3, 1, 16 << 3 | 5, 1]);
         out.extend_from_slice(&0x101u32.to_le_bytes());
