@@ -86,7 +86,7 @@ impl MessagesStream {
                 // Deltas and stops write into the block, so only an object (or nothing) is kept.
                 match v.get("content_block") {
                     Some(b) if b.is_object() => {
-                        self.has_content |= block_has_content(b);
+                        self.has_content = self.has_content || block_has_content(b);
                         self.blocks[index] = b.clone();
                     }
                     None | Some(Value::Null) => self.blocks[index] = Value::Null,
@@ -100,7 +100,9 @@ impl MessagesStream {
                 let d = v.get("delta").cloned().unwrap_or(Value::Null);
                 let block = &mut self.blocks[index];
                 let delta_text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
-                self.has_content |= !delta_text("text").is_empty()
+                // Looked at only until the first content: `||` stops once it is true.
+                self.has_content = self.has_content
+                    || !delta_text("text").is_empty()
                     || !delta_text("thinking").is_empty()
                     || !delta_text("partial_json").is_empty();
                 match d.get("type").and_then(Value::as_str) {

@@ -59,11 +59,12 @@ impl GeminiStream {
             .into_iter()
             .flatten()
         {
-            self.has_content |= match part.get("text") {
-                Some(t) => t.as_str().is_some_and(|t| !t.is_empty()),
-                // A function call, code, inline data: anything but an empty part.
-                None => part.as_object().is_some_and(|o| !o.is_empty()),
-            };
+            self.has_content = self.has_content
+                || match part.get("text") {
+                    Some(t) => t.as_str().is_some_and(|t| !t.is_empty()),
+                    // A function call, code, inline data: anything but an empty part.
+                    None => part.as_object().is_some_and(|o| !o.is_empty()),
+                };
             match part.get("text").and_then(Value::as_str) {
                 Some(t) => self.text.push_str(t),
                 None if self.other_parts.len() < 256 => self.other_parts.push(part.clone()),

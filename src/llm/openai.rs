@@ -132,7 +132,8 @@ impl ChatStream {
                 ch.finish_reason = Some(r.to_owned());
             }
             let Some(d) = c.get("delta") else { continue };
-            self.has_content |= delta_has_content(d);
+            // Looked at only until the first content: `||` stops once it is true.
+            self.has_content = self.has_content || delta_has_content(d);
             if let Some(r) = d.get("role").and_then(Value::as_str) {
                 ch.role = Some(r.to_owned());
             }
@@ -246,11 +247,12 @@ impl ResponsesStream {
         // and tool inputs, audio) is a `*.delta` event; `response.created` and the events that
         // open output items and parts carry none.
         if kind.ends_with(".delta") {
-            self.has_content |= match v.get("delta") {
-                Some(Value::String(s)) => !s.is_empty(),
-                None | Some(Value::Null) => false,
-                Some(_) => true,
-            };
+            self.has_content = self.has_content
+                || match v.get("delta") {
+                    Some(Value::String(s)) => !s.is_empty(),
+                    None | Some(Value::Null) => false,
+                    Some(_) => true,
+                };
         }
         match kind {
             "response.output_text.delta" => {
