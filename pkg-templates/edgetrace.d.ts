@@ -109,7 +109,11 @@ export interface InitOptions {
    * unloaded).
    */
   maxExportBytes?: number;
-  /** Longest value (inputs, outputs, attribute) before truncation with a marker. Default: 32 KiB. */
+  /**
+   * Longest value (inputs, outputs, attribute) before truncation with a marker. Default: 32 KiB.
+   * A model call's request and response keep their structure when cut (their longest strings are
+   * cut), so MLflow still shows their messages; other JSON over the limit becomes one cut string.
+   */
   maxValueBytes?: number;
   /** Most attributes per span. Default: `128`. */
   maxAttributes?: number;

@@ -723,6 +723,8 @@ export const _internal = {
     }
     span.setOutputs(value);
   },
+  /** The span's limit on a value: the parsers cut model calls' inputs and outputs to it. */
+  maxValueBytes: () => state.options.maxValueBytes,
   redactBody(parsed, text, span) {
     if (!state.options.redact) return text;
     const v = redact('inputs', parsed ?? text, span);

@@ -187,7 +187,7 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
     const kept = _internal.redactBody(parsed, text, span);
     const t0 = _internal.now();
     started = _internal.llm().then((llm) => {
-      const ok = llm && _internal.llmRun(() => llm.start(h, api.format, info.url.host, info.url.pathname, kept, t0));
+      const ok = llm && _internal.llmRun(() => llm.start(h, api.format, info.url.host, info.url.pathname, kept, t0, _internal.maxValueBytes()));
       if (api.provider) span.setAttribute('mlflow.llm.provider', api.provider);
       return ok ? llm : null;
     });

@@ -44,8 +44,10 @@ impl LlmCalls {
     }
 
     /// Starts following the call on span `h` (`format` as `fetch.js`'s `llmFormatOf` names it, the
-    /// request body as text, the call's start in epoch ms). Answers the commands that set the
-    /// span's type, inputs and request attributes; none for an unknown format.
+    /// request body as text, the call's start in epoch ms, the span's `maxValueBytes`). Answers
+    /// the commands that set the span's type, inputs and request attributes; none for an unknown
+    /// format. Inputs and outputs over `max_value_bytes` are cut with their structure kept.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         &mut self,
         h: u32,
@@ -54,12 +56,20 @@ impl LlmCalls {
         path: &str,
         body: &str,
         start_ms: f64,
+        max_value_bytes: u32,
     ) -> Vec<u8> {
         let Some(format) = Format::parse(format) else {
             self.last_error = Some(format!("unknown model API format {format:?}"));
             return Vec::new();
         };
-        let (call, out) = LlmCall::start(format, host, path, body, ms_to_ns(start_ms));
+        let (call, out) = LlmCall::start_within(
+            format,
+            host,
+            path,
+            body,
+            ms_to_ns(start_ms),
+            max_value_bytes as usize,
+        );
         let mut w = Writer::default();
         w.span_type(h, format.span_type());
         out.write(h, &mut w);

@@ -923,3 +923,56 @@ fn responses_built_in_tools_are_named_by_their_type_as_mlflow_names_them() {
         ])
     );
 }
+
+#[test]
+fn answers_over_the_value_limit_keep_their_structure_streamed_and_not() {
+    let prices = PriceTable::shipped();
+    let request = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let within = |stream: bool| {
+        let body = if stream {
+            r#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#
+        } else {
+            request
+        };
+        LlmCall::start_within(
+            Format::OpenAiChat,
+            "api.openai.com",
+            "/v1/chat/completions",
+            body,
+            1_000,
+            2048,
+        )
+        .0
+    };
+    let long = "word ".repeat(2000);
+    let response = json!({"id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": long}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2000, "total_tokens": 2003}});
+    let out = within(false).finish_body(200, response.to_string().as_bytes(), 2_000, &prices);
+    let mut streamed = within(true);
+    streamed.on_chunk(openai_stream(1500).as_bytes(), 2_000);
+    let out_streamed = streamed.finish_stream(StreamEnd::Completed, 200, 3_000, &prices);
+    for (o, original) in [(&out, long.len()), (&out_streamed, 7890)] {
+        let text = o.outputs.as_deref().unwrap();
+        assert!(text.len() <= 2048, "{}", text.len());
+        let v: Value = serde_json::from_str(text).unwrap();
+        let content = v["choices"][0]["message"]["content"].as_str().unwrap();
+        assert!(content.len() > 1000, "kept {}", content.len());
+        let marker = format!("…[edgetrace: truncated, original bytes: {original}]");
+        assert!(
+            content.ends_with(&marker),
+            "{}",
+            &content[content.len() - 60..]
+        );
+        assert_eq!(v["choices"][0]["message"]["role"], "assistant");
+    }
+    // Usage is read from the whole answer, not the cut one.
+    assert_eq!(
+        json_attr(&out, "mlflow.chat.tokenUsage")["output_tokens"],
+        2000
+    );
+    assert_eq!(
+        json_attr(&out_streamed, "mlflow.chat.tokenUsage")["output_tokens"],
+        1500
+    );
+}

@@ -8,6 +8,7 @@
 
 pub mod anthropic;
 pub mod cost;
+pub mod fit;
 pub mod gemini;
 pub mod openai;
 pub mod sse;
@@ -213,6 +214,9 @@ pub struct LlmCall {
     parse_errors: Vec<String>,
     parse_error_count: u64,
     gave_up: bool,
+    /// The span's limit on a value (`maxValueBytes`): inputs and outputs longer than this are cut
+    /// with their structure kept ([`fit::fit_json`]).
+    max_value: usize,
 }
 
 fn model_from_gemini_path(path: &str) -> Option<String> {
@@ -230,6 +234,20 @@ impl LlmCall {
         body: &str,
         start_ns: u64,
     ) -> (LlmCall, Outcome) {
+        Self::start_within(format, host, path, body, start_ns, usize::MAX)
+    }
+
+    /// [`LlmCall::start`] for a span whose values are at most `max_value` bytes: inputs and
+    /// outputs longer than that are cut with their structure kept ([`fit::fit_json`]), so MLflow
+    /// still reads their messages.
+    pub fn start_within(
+        format: Format,
+        host: &str,
+        path: &str,
+        body: &str,
+        start_ns: u64,
+        max_value: usize,
+    ) -> (LlmCall, Outcome) {
         let mut call = LlmCall {
             format,
             model: None,
@@ -244,6 +262,7 @@ impl LlmCall {
             parse_errors: Vec::new(),
             parse_error_count: 0,
             gave_up: false,
+            max_value,
         };
         let mut out = Outcome::default();
         let req: Option<Value> = if body.trim().is_empty() {
@@ -258,8 +277,8 @@ impl LlmCall {
             }
         };
         if !body.trim().is_empty() {
-            out.inputs = Some(match req {
-                Some(_) => body.to_owned(),
+            out.inputs = Some(match &req {
+                Some(v) => fit::fit_json(v, body.to_owned(), max_value),
                 None => Value::String(body.to_owned()).to_string(),
             });
         }
@@ -463,7 +482,7 @@ impl LlmCall {
             AttrValue::Str(how.into()),
         ));
         if !output.is_null() {
-            out.outputs = Some(output.to_string());
+            out.outputs = Some(fit::fit_json(&output, output.to_string(), self.max_value));
         }
         out.error = out.error.take().or(stream_error).or(match how {
             "errored" => Some("the response stream failed".into()),
@@ -508,8 +527,8 @@ impl LlmCall {
             out.error = Some(format!("HTTP {status}: {msg}"));
         }
         // The body as the API sent it when it is JSON (already checked above), else as a string.
-        out.outputs = Some(match parsed {
-            Some(_) => text.into_owned(),
+        out.outputs = Some(match &parsed {
+            Some(v) => fit::fit_json(v, text.into_owned(), self.max_value),
             None => Value::String(text.into_owned()).to_string(),
         });
         self.push_parse_errors(&mut out);

@@ -23,7 +23,7 @@ test('the inflated parsers turn an OpenAI chat response into commands for the sp
   const calls = new LlmCalls('{}');
   const h = 0x20000001; // a handle the JS recorder chooses (tracer.rs GIVEN_HANDLES and up)
   const request = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
-  calls.start(h, 'openai', 'api.openai.com', '/v1/chat/completions', request, 1000);
+  calls.start(h, 'openai', 'api.openai.com', '/v1/chat/completions', request, 1000, 32768);
   assert.equal(calls.in_flight(), 1);
   const body = JSON.stringify({
     id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini-2024-07-18',

@@ -72,6 +72,30 @@ test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the resp
   assert.equal(span.attributes['edgetrace.llm.finish_reason'], r.choices[0].finish_reason);
 });
 
+test('a prompt over maxValueBytes keeps its messages: its longest contents are cut and marked, the rest is as sent', async () => {
+  init({ endpoint: col.url, format: 'json', logger: { warn() {} }, maxValueBytes: 4096 });
+  const context = 'retrieved passage. '.repeat(600); // 11,400 bytes
+  const messages = [
+    { role: 'system', content: 'Answer from the context.' },
+    { role: 'user', content: `Context: ${context}` },
+    { role: 'user', content: 'What is MLflow?' },
+  ];
+  await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+  const [span] = await settled();
+  const raw = span.attributes['mlflow.spanInputs'];
+  assert.ok(raw.length <= 4096, `inputs are ${raw.length} bytes`);
+  const inputs = JSON.parse(raw);
+  assert.equal(typeof inputs, 'object', 'the inputs are still the request, not a string');
+  assert.equal(inputs.model, 'gpt-4o-mini');
+  assert.deepEqual(inputs.messages.map((m) => m.role), ['system', 'user', 'user']);
+  assert.equal(inputs.messages[0].content, 'Answer from the context.');
+  assert.equal(inputs.messages[2].content, 'What is MLflow?');
+  const cut = inputs.messages[1].content;
+  assert.ok(cut.startsWith('Context: retrieved passage. retrieved'), cut.slice(0, 60));
+  assert.ok(cut.endsWith(`…[edgetrace: truncated, original bytes: ${messages[1].content.length}]`), cut.slice(-60));
+  assert.ok(cut.length > 3000, `kept ${cut.length} of the long message`);
+});
+
 test('a request body given as a Blob, a DataView or a Uint8Array is recorded as the inputs, and still sent', async () => {
   const json = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'blob body' }] });
   const bytes = new TextEncoder().encode(json);

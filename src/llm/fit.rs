@@ -1,0 +1,136 @@
+//! Model call inputs and outputs cut to the span's value limit with their structure kept.
+//!
+//! The core cuts a JSON value longer than `maxValueBytes` (32 KiB by default) as text: what is
+//! left becomes one JSON string. For a model call that loses what MLflow reads: a chat request
+//! with a long retrieved context in one message would arrive as a string, and MLflow's chat view,
+//! which reads the messages by `mlflow.message.format`, would show none. So the parsers cut such
+//! a request (or response) themselves before the core sees it: the longest strings in it are cut,
+//! all to the same length, the longest that lets the whole fit, and each cut string ends with the
+//! core's marker and its own original length. Keys, numbers and the shape stay as they were.
+//! When even strings cut to nothing would not fit (an embeddings response: thousands of numbers),
+//! the text is left as it was and the core cuts it as before.
+
+use serde_json::Value;
+
+use crate::attribute::TRUNCATION_MARKER;
+
+/// `text`, the JSON text of `v`, when it is at most `max` bytes; else `v` written with its longest
+/// strings cut so that it fits, when that can make it fit; else `text` as it is.
+pub fn fit_json(v: &Value, text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let written = |cap: usize| capped(v, cap).to_string();
+    let mut best = written(0);
+    if best.len() > max {
+        return text;
+    }
+    // The longest cut that fits: what `cap` leaves grows with it, so a binary search finds it.
+    let (mut lo, mut hi) = (0, longest_string(v));
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        let s = written(mid);
+        if s.len() <= max {
+            lo = mid;
+            best = s;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    best
+}
+
+fn longest_string(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(a) => a.iter().map(longest_string).max().unwrap_or(0),
+        Value::Object(o) => o.values().map(longest_string).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// `v` with each string longer than `cap` bytes (and its marker) cut to `cap` bytes, at a
+/// character boundary, and marked. (A copy written by `Value`'s own serializer: a serializer of
+/// its own for the cut would add 1.4 KB of gzip to the parsers' module.)
+fn capped(v: &Value, cap: usize) -> Value {
+    match v {
+        Value::String(t) => {
+            let marker = marker(t.len());
+            // A string only a marker longer than the cap would grow by being cut.
+            if t.len() <= cap + marker.len() {
+                return v.clone();
+            }
+            let mut keep = cap;
+            while !t.is_char_boundary(keep) {
+                keep -= 1;
+            }
+            let mut cut = String::with_capacity(keep + marker.len());
+            cut.push_str(t.get(..keep).unwrap_or_default());
+            cut.push_str(&marker);
+            Value::String(cut)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| capped(v, cap)).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), capped(v, cap))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+fn marker(original: usize) -> String {
+    format!("{TRUNCATION_MARKER}{original}]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_value_that_fits_is_left_as_it_was_written() {
+        let text = "{ \"b\": 1, \"a\": \"x\" }".to_owned();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(fit_json(&v, text.clone(), 64), text);
+    }
+
+    #[test]
+    fn the_longest_strings_are_cut_to_one_length_and_the_shape_is_kept() {
+        let long = "é".repeat(30_000); // 60,000 bytes, two a character
+        let v = json!({
+            "model": "gpt-4o",
+            "messages": [
+                { "role": "system", "content": "short" },
+                { "role": "user", "content": long },
+                { "role": "user", "content": "a".repeat(20_000) },
+            ],
+        });
+        let text = v.to_string();
+        let out = fit_json(&v, text, 32 * 1024);
+        assert!(out.len() <= 32 * 1024, "{}", out.len());
+        let back: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["model"], "gpt-4o");
+        assert_eq!(back["messages"][0]["content"], "short");
+        let a = back["messages"][1]["content"].as_str().unwrap();
+        let b = back["messages"][2]["content"].as_str().unwrap();
+        assert!(
+            a.starts_with("éé") && a.ends_with(&marker(60_000)),
+            "{}",
+            &a[a.len() - 60..]
+        );
+        assert!(b.starts_with("aa") && b.ends_with(&marker(20_000)));
+        // Both kept the same number of bytes (at a character boundary), and close to all the limit.
+        let (ka, kb) = (
+            a.len() - marker(60_000).len(),
+            b.len() - marker(20_000).len(),
+        );
+        assert!(ka.abs_diff(kb) <= 1, "{ka} {kb}");
+        assert!(out.len() > 32 * 1024 - 200, "{}", out.len());
+    }
+
+    #[test]
+    fn a_value_that_cannot_fit_by_cutting_strings_is_left_to_the_core() {
+        let v = json!({ "data": [{ "embedding": vec![0.125; 5000] }] });
+        let text = v.to_string();
+        assert_eq!(fit_json(&v, text.clone(), 1024), text);
+    }
+}
