@@ -133,4 +133,55 @@ mod tests {
         let text = v.to_string();
         assert_eq!(fit_json(&v, text.clone(), 1024), text);
     }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[a-zé\\n\"\u{1}\u{1F600}]{0,300}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z]{0,8}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        // Whatever it is given, the answer is the text as it was, or valid JSON of the same shape
+        // within the limit whose every string is the original's or a marked prefix of it.
+        #[test]
+        fn an_answer_is_the_text_or_the_same_shape_within_the_limit(v in json_value(), max in 0usize..3000) {
+            let text = v.to_string();
+            let out = fit_json(&v, text.clone(), max);
+            if out != text {
+                proptest::prop_assert!(out.len() <= max, "{} > {max}", out.len());
+                let back: Value = serde_json::from_str(&out).unwrap();
+                proptest::prop_assert!(same_shape(&v, &back), "{v} vs {back}");
+            }
+        }
+    }
+
+    fn same_shape(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::String(x), Value::String(y)) => {
+                x == y
+                    || y.strip_suffix(&marker(x.len()))
+                        .is_some_and(|kept| x.starts_with(kept))
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_shape(a, b))
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .all(|(k, v)| y.get(k).is_some_and(|w| same_shape(v, w)))
+            }
+            (x, y) => x == y,
+        }
+    }
 }
