@@ -75,7 +75,6 @@ const state = {
   options: { ...DEFAULTS },
   exporter: null,
   als: null, // AsyncLocalStorage instance, where the runtime has one
-  enter: null, // (als, span, fn, arg) => fn(arg) with span active: the runtime's cheaper way than als.run
   findAls: null, // () => AsyncLocalStorage class or undefined, asked once on first use
   noAls: undefined, // the warning when findAls finds none (the runtime's entry gives it)
   check: undefined, // (options) => throws on a bad endpoint or format: the server runtimes'
@@ -110,12 +109,11 @@ function fault(what, e) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, enter, defaults, check }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, defaults, check }) {
   state.loader = loader;
   state.check = check;
   state.defaults = { ...DEFAULTS, ...defaults };
   state.options = { ...state.defaults };
-  state.enter = enter || null;
   state.llmLoader = llmLoader || null;
   if (AsyncLocalStorage && !state.als) state.als = new AsyncLocalStorage();
   state.findAls = findAsyncLocalStorage || null;
@@ -898,7 +896,7 @@ function runAsyncBody(span, f, arg, options) {
 // Runs `fn(arg)` with `span` active.
 function runWith(span, fn, arg) {
   const als = state.als;
-  if (als) return state.enter ? state.enter(als, span, fn, arg) : als.run(span, fn, arg);
+  if (als) return als.run(span, fn, arg);
   state.stack.push(span);
   try {
     return fn(arg);

@@ -1,29 +1,21 @@
 // The Node entry: the wasm core read from disk, async context from AsyncLocalStorage.
 import { readFileSync } from 'node:fs';
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { checkTransport, SERVER_DEFAULTS } from './exporter.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
-// Node 24 (and 22 with --experimental-async-context-frame) keeps async context in frames, immutable
-// maps from each AsyncLocalStorage to its store: AsyncLocalStorage.run makes one frame to enter
-// the span and another to leave it (`enterWith` of the store before). An AsyncResource made
-// where the span starts holds the frame there, and leaving its `runInAsyncScope` puts that very
-// frame back: the span is entered inside it, and leaving makes no frame (2,437 against 3,576
-// instructions per nested level under Node 24, `bench/als-enter.mjs`). Node 20's AsyncLocalStorage
-// (async hooks, with `_propagate`) keeps `run`: 232 there against 1,432 for the resource. So do
-// Bun (its AsyncLocalStorage has `_propagate`) and Deno, which load this entry too. Deno's has no
-// `_propagate` either, but there a resource scope costs more than `run`: 2.3 µs against 0.5 for
-// one span, and about 9 times as much for eleven nested (Deno 2.9).
-const frames = !globalThis.Deno && typeof AsyncLocalStorage.prototype._propagate !== 'function' && typeof AsyncLocalStorage.prototype.enterWith === 'function';
-const inScope = (als, span, fn, arg) => {
-  als.enterWith(span);
-  return fn(arg);
-};
-const enter = frames ? (als, span, fn, arg) => new AsyncResource('edgetrace.span').runInAsyncScope(inScope, null, als, span, fn, arg) : null;
-
+// Each span is entered with AsyncLocalStorage.run, in every runtime this entry serves: Node 20
+// (async hooks), Node 22 and 24 (async context frames), Bun and Deno. Until session 38, Node 24
+// entered it inside an AsyncResource scope instead, which leaves by putting the frame before it
+// back where `run` makes a second frame: fewer instructions per level (`bench/als-enter.mjs`),
+// and 2-3 % less time in a process that never collects its old generation. But right after a
+// full collection that path ran 30-40 % slower than `run` for thousands of spans (V8 re-learning
+// Node's AsyncResource internals), and the benchmark collects before every round, as apps'
+// processes do now and then: under Node 24 `run` took 889 against 1,257 ns a nested span there
+// (results note, session 38).
 _setRuntime({
   loader: () => {
     const exports = initSync({ module: readFileSync(new URL('./core/edgetrace_bg.wasm', import.meta.url)) });
@@ -35,7 +27,6 @@ _setRuntime({
     return LlmCalls;
   },
   AsyncLocalStorage,
-  enter,
   defaults: SERVER_DEFAULTS, // bigger batches (exporter.js)
   check: checkTransport, // endpoint and format, at init
 });
