@@ -319,18 +319,32 @@ fn long_values_are_cut_and_json_stays_json() {
     };
     let ingest = Ingest::new(config).unwrap();
     let long_json = format!(r#"{{"text":"{}"}}"#, "é".repeat(500));
+    let numbers = serde_json::to_string(&vec![12345; 100]).unwrap();
     let req = one(vec![
         KeyValue::string("mlflow.spanInputs", &long_json),
         KeyValue::string("plain", "x".repeat(1000)),
+        KeyValue::string("mlflow.spanOutputs", &numbers),
     ]);
     let a = ingest
         .process(&req.encode_to_vec(), Format::Protobuf, NOW)
         .unwrap();
-    assert_eq!(a.truncated, 2);
+    assert_eq!(a.truncated, 3);
     let out = spans(&decode_proto(&a.payloads[0]));
+    // JSON whose long strings can be cut keeps its shape: the object, its key, a marked prefix.
     let inputs = str_attr(&out[0], "mlflow.spanInputs").unwrap();
     assert!(inputs.len() <= 200);
-    assert!(serde_json::from_str::<serde_json::Value>(inputs).is_ok());
+    let v: serde_json::Value = serde_json::from_str(inputs).unwrap();
+    let text = v["text"].as_str().expect("still an object with its key");
+    assert!(text.starts_with("éé"), "{text}");
+    assert!(
+        text.ends_with("…[edgetrace: truncated, original bytes: 1000]"),
+        "{text}"
+    );
+    // JSON that cutting strings cannot shrink enough becomes one cut string, still valid JSON.
+    let outputs = str_attr(&out[0], "mlflow.spanOutputs").unwrap();
+    assert!(outputs.len() <= 200);
+    let v: serde_json::Value = serde_json::from_str(outputs).unwrap();
+    assert!(v.as_str().unwrap().starts_with("[12345,12345"), "{v}");
     assert!(str_attr(&out[0], "plain").unwrap().len() <= 200);
     assert!(str_attr(&out[0], "plain").unwrap().contains("truncated"));
 }

@@ -270,10 +270,17 @@ fn truncate_value(s: &mut String, max: usize) -> bool {
         return false;
     }
     let looks_json = matches!(s.as_bytes().first(), Some(b'{' | b'[' | b'"'));
-    if looks_json && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok() {
-        crate::attribute::truncate_json(s, max)
-    } else {
-        truncate_text(s, max)
+    match looks_json.then(|| serde_json::from_str::<serde_json::Value>(s)) {
+        Some(Ok(v)) => {
+            // JSON keeps its shape where cutting its longest strings is enough (a chat request's
+            // long message), so MLflow still reads its messages; else it becomes one cut string.
+            *s = crate::llm::fit::fit_json(&v, core::mem::take(s), max);
+            if s.len() > max {
+                crate::attribute::truncate_json(s, max);
+            }
+            true
+        }
+        _ => truncate_text(s, max),
     }
 }
 
