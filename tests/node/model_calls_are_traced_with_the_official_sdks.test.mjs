@@ -309,6 +309,19 @@ test('model spans nest under the traced function and arrive in MLflow as CHAT_MO
     const usage = JSON.parse(t.trace_info.trace_metadata['mlflow.trace.tokenUsage']);
     assert.equal(usage.total_tokens, chat.attributes['mlflow.chat.tokenUsage'].total_tokens);
     assert.ok(usage.total_tokens > 0);
+    // A prompt over maxValueBytes (32 KiB by default) still reads back from MLflow as the request,
+    // its messages there, the long one cut and marked.
+    const context = 'A retrieved passage about MLflow tracing. '.repeat(1000); // 42,000 bytes
+    await agent(`${context}\nWhat is MLflow?`);
+    const longId = getLastActiveTraceId();
+    await settled();
+    const long = readSpans(await waitForTrace(mlflow.url, longId, 2)).find((s) => s.type === 'CHAT_MODEL');
+    const inputs = typeof long.inputs === 'string' ? JSON.parse(long.inputs) : long.inputs;
+    assert.equal(inputs.model, 'gpt-4o-mini');
+    assert.equal(inputs.messages.length, 1);
+    assert.equal(inputs.messages[0].role, 'user');
+    assert.ok(inputs.messages[0].content.startsWith('A retrieved passage'), inputs.messages[0].content.slice(0, 40));
+    assert.ok(inputs.messages[0].content.endsWith(`…[edgetrace: truncated, original bytes: ${context.length + 16}]`), inputs.messages[0].content.slice(-60));
   } finally {
     await mlflow.stop();
   }
