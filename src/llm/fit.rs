@@ -16,36 +16,95 @@ use crate::attribute::TRUNCATION_MARKER;
 
 /// `text`, the JSON text of `v`, when it is at most `max` bytes; else `v` written with its longest
 /// strings cut so that it fits, when that can make it fit; else `text` as it is.
+///
+/// The cut is found from the strings' lengths, read without writing the value, and only what is
+/// kept is written: a 0.84 MB chat request takes about 1 ms natively, a third of writing it whole
+/// once (`cargo run --release --example fit_timing`).
 pub fn fit_json(v: &Value, text: String, max: usize) -> String {
     if text.len() <= max {
         return text;
     }
-    let written = |cap: usize| capped(v, cap).to_string();
-    let mut best = written(0);
-    if best.len() > max {
+    // Each string's bytes and the bytes its characters take written in JSON (quotes left out).
+    let mut strings = Vec::new();
+    let whole = measure(v, &mut strings);
+    let marker_len = |len: usize| marker(len).len();
+    // The written size with every string cut to `cap` bytes, estimated: a cut string keeps its
+    // share of what escaping adds. Exact for a cap of 0.
+    let estimate = |cap: usize| {
+        strings.iter().fold(whole, |n, &(len, esc)| {
+            let m = marker_len(len);
+            if len <= cap + m {
+                n
+            } else {
+                n - esc + (cap * esc).div_ceil(len) + m
+            }
+        })
+    };
+    if estimate(0) > max {
         return text;
     }
-    // The longest cut that fits: what `cap` leaves grows with it, so a binary search finds it.
-    let (mut lo, mut hi) = (0, longest_string(v));
+    // The longest cut the estimate lets fit: what `cap` leaves grows with it.
+    let (mut lo, mut hi) = (0, strings.iter().map(|&(len, _)| len).max().unwrap_or(0));
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
-        let s = written(mid);
-        if s.len() <= max {
+        if estimate(mid) <= max {
             lo = mid;
-            best = s;
         } else {
             hi = mid - 1;
         }
     }
-    best
+    // Where escapes bunch up in what is kept the estimate falls short: cut further until it fits.
+    let mut cap = lo;
+    loop {
+        let out = capped(v, cap).to_string();
+        if out.len() <= max {
+            return out;
+        }
+        if cap == 0 {
+            return text;
+        }
+        let cut = strings
+            .iter()
+            .filter(|&&(len, _)| len > cap + marker_len(len))
+            .count()
+            .max(1);
+        cap = cap.saturating_sub((out.len() - max).div_ceil(cut));
+    }
 }
 
-fn longest_string(v: &Value) -> usize {
+/// The bytes `v` takes written as compact JSON (as serde_json writes it), read without writing
+/// it; each string's bytes and the bytes its characters take written go to `strings`.
+fn measure(v: &Value, strings: &mut Vec<(usize, usize)>) -> usize {
+    let text = |s: &str| s.bytes().map(escaped_len).sum::<usize>();
     match v {
-        Value::String(s) => s.len(),
-        Value::Array(a) => a.iter().map(longest_string).max().unwrap_or(0),
-        Value::Object(o) => o.values().map(longest_string).max().unwrap_or(0),
-        _ => 0,
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => {
+            let esc = text(s);
+            strings.push((s.len(), esc));
+            esc + 2
+        }
+        // Brackets, and a comma between each two.
+        Value::Array(a) => {
+            1 + a.len().max(1) + a.iter().map(|v| measure(v, strings)).sum::<usize>()
+        }
+        // Braces, commas, and each key quoted with its colon.
+        Value::Object(o) => {
+            1 + o.len().max(1)
+                + o.iter()
+                    .map(|(k, v)| text(k) + 3 + measure(v, strings))
+                    .sum::<usize>()
+        }
+    }
+}
+
+/// Bytes that byte `b` of UTF-8 text takes inside a JSON string as serde_json writes it.
+fn escaped_len(b: u8) -> usize {
+    match b {
+        b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+        0..=0x1f => 6,
+        _ => 1,
     }
 }
 
@@ -145,13 +204,18 @@ mod tests {
         leaf.prop_recursive(4, 64, 6, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
-                proptest::collection::btree_map("[a-z]{0,8}", inner, 0..6)
+                proptest::collection::btree_map("[a-z\"\\\\\n\u{1}é]{0,8}", inner, 0..6)
                     .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }
 
     proptest::proptest! {
+        #[test]
+        fn measure_is_the_written_length(v in json_value()) {
+            proptest::prop_assert_eq!(measure(&v, &mut Vec::new()), v.to_string().len());
+        }
+
         // Whatever it is given, the answer is the text as it was, or valid JSON of the same shape
         // within the limit whose every string is the original's or a marked prefix of it.
         #[test]
