@@ -172,12 +172,21 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
     init = { ...init, body: text };
   }
   const model = parsed?.model || (api.format === 'gemini' ? info.url.pathname.split('/models/')[1]?.split(':')[0] : undefined);
+  const attributes = { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname };
+  // The official OpenAI and Anthropic SDKs number each attempt at a call they retry (after a 429
+  // or a 5xx), so an attempt's span says which it was.
+  try {
+    const retry = new Headers(init?.headers ?? (info.isRequest ? input.headers : undefined)).get('x-stainless-retry-count');
+    if (retry !== null && retry !== '' && Number.isInteger(+retry)) attributes['edgetrace.llm.retry_count'] = +retry;
+  } catch {
+    // Headers the platform refuses are the call's own affair.
+  }
   const span = startSpan({
     parent,
     name: options.name || `${OPERATION[api.format] || 'llm'}${model ? ` ${model}` : ''}`,
     // Its type from the start, so it holds even when the parsers cannot follow the call.
     spanType: api.format === 'openai-embeddings' ? 'EMBEDDING' : 'CHAT_MODEL',
-    attributes: { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname },
+    attributes,
   });
   const h = span._h;
   // The parsers follow the call from here; they may still be loading (browsers), so the request

@@ -212,7 +212,23 @@ test('API errors: ERROR status with the API message; 429 keeps the SDK error cla
   for (const s of spans) {
     assert.equal(s.status.code, 2);
     assert.match(s.status.message, /^HTTP (429|500): ./);
+    assert.equal(s.attributes['edgetrace.llm.retry_count'], 0, 'the SDKs number their first attempt 0');
   }
+});
+
+test("an SDK's retries of one call are each a span that says which attempt it was", async () => {
+  const retrying = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 2 });
+  await assert.rejects(
+    retrying.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-mock-status': '503', 'x-mock-retry-after': '0' } }),
+    (e) => e instanceof OpenAI.InternalServerError,
+  );
+  const spans = await settled();
+  assert.deepEqual(spans.map((s) => s.attributes['edgetrace.llm.retry_count']).sort(), [0, 1, 2]);
+  // A fetch with no such header (an app's own) gets no attempt number.
+  col.requests.length = 0;
+  await traceFetch()(`${mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }) });
+  const [own] = await settled();
+  assert.equal('edgetrace.llm.retry_count' in own.attributes, false);
 });
 
 test('garbled and truncated streams reach the caller unchanged and the span says what failed', async () => {
