@@ -12,7 +12,11 @@ export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled'
 
 // A body the app drops without reading it to its end or cancelling it would never end: when the
 // stream is collected, it ends as cancelled (where the runtime has FinalizationRegistry). The
-// registry holds only `end`, which holds neither stream.
+// registry holds only `end`, which holds neither stream. What it watches is the stream's
+// underlying source, a plain object the stream keeps for as long as it lives, not the stream:
+// in Chromium a ReadableStream is a platform object whose JS wrapper V8 may collect (and Blink
+// make again) while the stream lives on and is read, so watching it ended about one stream in
+// thirty as cancelled, mid-answer, when collections came while the app read it.
 const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.CANCELLED)) : null;
 
 /**
@@ -21,7 +25,6 @@ const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationReg
  * @returns {ReadableStream<Uint8Array>}
  */
 export function watchBody(source, { onChunk, onEnd }) {
-  const reader = source.getReader();
   let ended = false;
   const end = (how, error) => {
     if (ended) return;
@@ -32,7 +35,22 @@ export function watchBody(source, { onChunk, onEnd }) {
       /* tracing never breaks the caller's stream */
     }
   };
-  const out = new ReadableStream({
+  const underlying = underlyingSource(source.getReader(), end, onChunk);
+  const out = new ReadableStream(underlying);
+  DROPPED?.register(underlying, end, underlying);
+  return out;
+}
+
+// The source of the stream the caller reads. Its `pull` and `cancel` hold the object itself
+// (their scope does), so it lives for as long as the stream can still call them, in any runtime,
+// whether or not the runtime keeps the object too; `end`, made in watchBody's scope, does not hold
+// it, or the registry, which holds `end`, would keep it forever.
+function underlyingSource(reader, end, onChunk) {
+  const finish = (how, error) => {
+    DROPPED?.unregister(underlying);
+    end(how, error);
+  };
+  const underlying = {
     async pull(controller) {
       let r;
       try {
@@ -41,13 +59,13 @@ export function watchBody(source, { onChunk, onEnd }) {
         // The app's own abort (a chat's Stop button: `AbortController.abort()` on the request's
         // signal) ends the stream as cancelled, as cancelling its reader does; a failure or a
         // timeout (`TimeoutError`) is an error.
-        if (e?.name === 'AbortError') end(BodyEnd.CANCELLED);
-        else end(BodyEnd.ERRORED, e);
+        if (e?.name === 'AbortError') finish(BodyEnd.CANCELLED);
+        else finish(BodyEnd.ERRORED, e);
         controller.error(e);
         return;
       }
       if (r.done) {
-        end(BodyEnd.COMPLETED);
+        finish(BodyEnd.COMPLETED);
         controller.close();
         return;
       }
@@ -61,10 +79,9 @@ export function watchBody(source, { onChunk, onEnd }) {
       }
     },
     cancel(reason) {
-      end(BodyEnd.CANCELLED);
+      finish(BodyEnd.CANCELLED);
       return reader.cancel(reason);
     },
-  });
-  DROPPED?.register(out, end);
-  return out;
+  };
+  return underlying;
 }

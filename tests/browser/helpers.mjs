@@ -50,10 +50,10 @@ export async function startStaticServer() {
   };
 }
 
-/** Debian's headless Chromium with the flags this closed network needs (TOOLCHAIN.md). */
-export function launchChromium() {
+/** Debian's headless Chromium with the flags this closed network needs (TOOLCHAIN.md), and `extra`. */
+export function launchChromium(extra = []) {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra],
   });
 }
