@@ -286,12 +286,17 @@ fn floor_char_boundary(s: &str, at: usize) -> usize {
     i
 }
 
+/// The marker that ends a value cut from `original` bytes.
+pub(crate) fn truncation_marker(original: usize) -> String {
+    cat(&[TRUNCATION_MARKER, &dec(original), "]"])
+}
+
 /// Cuts `s` to at most `max` bytes including the marker; true when it was cut.
 pub fn truncate_text(s: &mut String, max: usize) -> bool {
     if s.len() <= max {
         return false;
     }
-    let marker = cat(&[TRUNCATION_MARKER, &dec(s.len()), "]"]);
+    let marker = truncation_marker(s.len());
     let keep = floor_char_boundary(s, max.saturating_sub(marker.len()));
     s.truncate(keep);
     s.push_str(&marker);
@@ -305,7 +310,7 @@ pub fn truncate_json(s: &mut String, max: usize) -> bool {
         return false;
     }
     let total = s.len();
-    let marker = cat(&[TRUNCATION_MARKER, &dec(total), "]"]);
+    let marker = truncation_marker(total);
     // Escaping grows the kept text (up to 6x for `\u00XX`), so keep the longest prefix whose
     // escaped form fits next to the marker and the two quotes. The marker needs no escaping.
     let budget = max.saturating_sub(marker.len() + 2);
@@ -339,7 +344,7 @@ pub fn truncate_json(s: &mut String, max: usize) -> bool {
 }
 
 /// Bytes that byte `b` of UTF-8 text takes inside a JSON string as serde_json writes it.
-fn json_escaped_len(b: u8) -> usize {
+pub(crate) fn json_escaped_len(b: u8) -> usize {
     match b {
         b'"' | b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' => 2,
         0..=0x1f => 6,

@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use crate::attribute::TRUNCATION_MARKER;
+use crate::attribute::{json_escaped_len, truncation_marker as marker};
 
 /// `text`, the JSON text of `v`, when it is at most `max` bytes; else `v` written with its longest
 /// strings cut so that it fits, when that can make it fit; else `text` as it is.
@@ -27,12 +27,15 @@ pub fn fit_json(v: &Value, text: String, max: usize) -> String {
     // Each string's bytes and the bytes its characters take written in JSON (quotes left out).
     let mut strings = Vec::new();
     let whole = measure(v, &mut strings);
-    let marker_len = |len: usize| marker(len).len();
+    // With the length of the marker each would end with, worked out once.
+    let strings: Vec<_> = strings
+        .into_iter()
+        .map(|(len, esc)| (len, esc, marker(len).len()))
+        .collect();
     // The written size with every string cut to `cap` bytes, estimated: a cut string keeps its
     // share of what escaping adds. Exact for a cap of 0.
     let estimate = |cap: usize| {
-        strings.iter().fold(whole, |n, &(len, esc)| {
-            let m = marker_len(len);
+        strings.iter().fold(whole, |n, &(len, esc, m)| {
             if len <= cap + m {
                 n
             } else {
@@ -44,7 +47,7 @@ pub fn fit_json(v: &Value, text: String, max: usize) -> String {
         return text;
     }
     // The longest cut the estimate lets fit: what `cap` leaves grows with it.
-    let (mut lo, mut hi) = (0, strings.iter().map(|&(len, _)| len).max().unwrap_or(0));
+    let (mut lo, mut hi) = (0, strings.iter().map(|&(len, ..)| len).max().unwrap_or(0));
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
         if estimate(mid) <= max {
@@ -65,7 +68,7 @@ pub fn fit_json(v: &Value, text: String, max: usize) -> String {
         }
         let cut = strings
             .iter()
-            .filter(|&&(len, _)| len > cap + marker_len(len))
+            .filter(|&&(len, _, m)| len > cap + m)
             .count()
             .max(1);
         cap = cap.saturating_sub((out.len() - max).div_ceil(cut));
@@ -75,7 +78,7 @@ pub fn fit_json(v: &Value, text: String, max: usize) -> String {
 /// The bytes `v` takes written as compact JSON (as serde_json writes it), read without writing
 /// it; each string's bytes and the bytes its characters take written go to `strings`.
 fn measure(v: &Value, strings: &mut Vec<(usize, usize)>) -> usize {
-    let text = |s: &str| s.bytes().map(escaped_len).sum::<usize>();
+    let text = |s: &str| s.bytes().map(json_escaped_len).sum::<usize>();
     match v {
         Value::Null | Value::Bool(true) => 4,
         Value::Bool(false) => 5,
@@ -99,33 +102,24 @@ fn measure(v: &Value, strings: &mut Vec<(usize, usize)>) -> usize {
     }
 }
 
-/// Bytes that byte `b` of UTF-8 text takes inside a JSON string as serde_json writes it.
-fn escaped_len(b: u8) -> usize {
-    match b {
-        b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
-        0..=0x1f => 6,
-        _ => 1,
-    }
-}
-
 /// `v` with each string longer than `cap` bytes (and its marker) cut to `cap` bytes, at a
 /// character boundary, and marked. (A copy written by `Value`'s own serializer: a serializer of
 /// its own for the cut would add 1.4 KB of gzip to the parsers' module.)
 fn capped(v: &Value, cap: usize) -> Value {
     match v {
         Value::String(t) => {
-            let marker = marker(t.len());
+            let mark = marker(t.len());
             // A string only a marker longer than the cap would grow by being cut.
-            if t.len() <= cap + marker.len() {
+            if t.len() <= cap + mark.len() {
                 return v.clone();
             }
             let mut keep = cap;
             while !t.is_char_boundary(keep) {
                 keep -= 1;
             }
-            let mut cut = String::with_capacity(keep + marker.len());
+            let mut cut = String::with_capacity(keep + mark.len());
             cut.push_str(t.get(..keep).unwrap_or_default());
-            cut.push_str(&marker);
+            cut.push_str(&mark);
             Value::String(cut)
         }
         Value::Array(a) => Value::Array(a.iter().map(|v| capped(v, cap)).collect()),
@@ -134,10 +128,6 @@ fn capped(v: &Value, cap: usize) -> Value {
         }
         other => other.clone(),
     }
-}
-
-fn marker(original: usize) -> String {
-    format!("{TRUNCATION_MARKER}{original}]")
 }
 
 #[cfg(test)]
