@@ -5,7 +5,9 @@
 // real MLflow). Writes bench/RESULTS.md, bench/chart.svg and bench/out/results.json.
 //   node bench/run.mjs            (about 10 minutes on 2 cores)
 //   node bench/run.mjs --quick    (one short round of everything: checks the harness, ~2 minutes;
-//                                  writes bench/out/ only)
+//                                  writes bench/out/ only, its numbers to results-quick.json)
+//   --render                       (no measuring: write RESULTS.md and the chart again from the last
+//                                  run's bench/out/results.json, after a change to their wording)
 //   --skip-ingest                  (leave out the ingest load; RESULTS.md then shows the table of
 //                                  the last ingest run in bench/out/ingest_load.json, if any, with
 //                                  its date, and says it was not re-run)
@@ -20,13 +22,22 @@ import { wasmBreakdown } from './lib/wasm-breakdown.mjs';
 import { makeNoCore, makeSpeedCore, makeSpikeCore } from './lib/bound-pkgs.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { against, ratioInterval } from './lib/interval.mjs';
+import { glance, ratioText } from './lib/glance.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
 const quick = process.argv.includes('--quick');
+const render = process.argv.includes('--render');
+// A quick run's numbers go to a file of their own, so a quick check leaves the last full run's for
+// --render (--render --quick renders the quick one's).
+const resultsFile = join(here, quick ? 'out/results-quick.json' : 'out/results.json');
 const skipIngest = process.argv.includes('--skip-ingest');
 const say = (m) => console.error(`[bench] ${m}`);
 mkdirSync(join(here, 'out'), { recursive: true });
+if (render && !existsSync(resultsFile)) {
+  console.error(`bench/run.mjs --render: no ${resultsFile.slice(root.length + 1)} yet; run \`node bench/run.mjs${quick ? ' --quick' : ''}\` first`);
+  process.exit(2);
+}
 
 // `stallMs`: a step still running after that long is stopped and run again (bench/lib/step.mjs).
 function node(args, what, exec = process.execPath, stallMs = 0) {
@@ -35,144 +46,167 @@ function node(args, what, exec = process.execPath, stallMs = 0) {
 }
 
 const t0 = Date.now();
-// Per-span cost and memory per buffered span, run by `exec` (a Node, Bun or Deno) with `flags`.
-// With --bounds, the buffer-only rows also run a floor stand-in, the package without its core and
-// the package with the fused spike as its core, in the same alternation (bench/node-spans.mjs):
-// what bounds edgetrace's ratio there; Chromium's, the package with its browser core built for
-// speed instead of the spike (bench/runtimes.mjs). The copies of the package are made once, here.
-say('the bounds\' copies of the package (bench/lib/bound-pkgs.mjs)');
-makeNoCore();
-makeSpikeCore(say);
-makeSpeedCore(say);
-const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000', '--bounds', '--bounds-built'], `per-span cost in ${label}`, exec));
-// edgetrace's first entry gets what its core held per span, from a run of its own (`held`).
-const memoryIn = (exec, label, flags = ['--expose-gc']) => {
-  const run = (who, ...more) => JSON.parse(node([...flags, 'bench/memory.mjs', who, quick ? '2200' : '55000', ...more], `memory per buffered span in ${label} (${who}${more.length ? ', what its core held' : ''})`, exec));
-  const [et, ot] = [run('edgetrace'), run('otel')];
-  return [{ ...et, wasmHeldPerSpan: run('edgetrace', 'held').wasmHeldPerSpan }, ot];
-};
-const nodeRes = nodeSpans(process.execPath, 'Node');
-// The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
-// AsyncLocalStorage keeps context in async context frames, not async hooks, for both libraries.
-const node24 = join(root, '.tools/node24/bin/node');
-const has24 = existsSync(node24);
-if (!has24) say('Node 24 is not in .tools/ (scripts/setup.sh fetches it): its rows are left out');
-const node24Res = has24 ? nodeSpans(node24, 'Node 24 LTS') : null;
-const node24Version = has24 ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim() : null;
 // The same in Bun and Deno (scripts/setup.sh fetches both into .tools/), which load the package's
 // Node entry, as OpenTelemetry's AsyncLocalStorageContextManager loads their `node:async_hooks`.
 const SERVER_RUNTIMES = [
   { key: 'bun', name: 'Bun', exec: join(root, '.tools/bun/bin/bun'), flags: ['--expose-gc'] },
   { key: 'deno', name: 'Deno', exec: join(root, '.tools/deno/deno'), flags: ['run', '--allow-all', '--v8-flags=--expose-gc'] },
 ];
-const servers = SERVER_RUNTIMES.filter((r) => {
-  if (!existsSync(r.exec)) say(`${r.name} is not in .tools/ (scripts/setup.sh fetches it): its rows are left out`);
-  return existsSync(r.exec);
-}).map((r) => ({
-  ...r,
-  version: /\d+\.\d+\.\d+/.exec(execFileSync(r.exec, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?',
-  res: nodeSpans(r.exec, r.name, r.flags),
-}));
-// Chromium's buffer-only rows also run the floor stand-in, the package without its core and the
-// package with its browser core built for speed.
-const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000', '--bounds', '--bounds-built'], 'per-span cost in Chromium and workerd'));
-const mem = memoryIn(process.execPath, 'Node');
-const mem24 = has24 ? memoryIn(node24, 'Node 24 LTS') : null;
-for (const r of servers) r.mem = memoryIn(r.exec, r.name, r.flags);
-// The same in Chromium (JS heap + wasm memory, and the renderers' RSS) and workerd (RSS), each
-// library in a browser or a workerd process of its own, V8 started with --expose-gc.
-const memRt = JSON.parse(node(['bench/memory-runtimes.mjs', quick ? '2200' : '55000'], 'memory per buffered span in Chromium and workerd'));
-const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
-// Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
-// functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
-// The last one runs without AsyncLocalStorage, the path browsers take (Chromium's async rows).
-// `file` is the name bench/profile.mjs writes for `flags` (bench/out/profile-<file>.md).
-const profileOf = (id, flags, file, label, exec, pre = []) => {
-  // A profile takes 10-60 s (Bun's the longest); 5 minutes is a stall.
-  node([...pre, 'bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...flags], `CPU profile of edgetrace${label} (${id})`, exec, 300_000);
-  return { id, md: readFileSync(join(here, `out/profile-${file}.md`), 'utf8').trim() };
-};
-// Besides these, every row that missed the target in this run gets a profile of its own, in its
-// runtime (`missedIn`; Node 20's are `extra`), so RESULTS.md shows where the time goes in each row it
-// calls missed.
-const missedIn = (rs, fixed) => SCENARIOS.filter((sc) => rs[sc.id].ratio > 0.25 && !fixed.includes(sc.id)).map((sc) => sc.id);
-const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
-const profiles = PROFILED.map(([id, flag], i) =>
-  profileOf(id, [...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `${id}${flag ? '-noals' : ''}`, flag ? ` ${flag}` : ''));
-const extra = missedIn(nodeRes.scenarios, PROFILED.filter((p) => p.length === 1).map(([id]) => id)).map((id) => profileOf(id, ['--no-build'], id, ''));
-// The nested rows under Node 24 too, where frames, not async hooks, carry the context (files
-// tagged -node24), and under Bun and Deno.
-const NESTED_PROFILED = ['nested', 'nestedAsync'];
-const profiles24 = has24 ? [...NESTED_PROFILED, ...missedIn(node24Res.scenarios, NESTED_PROFILED)].map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-node24`, ' under Node 24', node24)) : [];
-// Under Bun and Deno, through their node:inspector (files tagged -bun, -deno), run with the same
-// flags as their benchmarks.
-const serverProfiles = servers.map((r) => ({
-  key: r.key,
-  name: `${r.name} ${r.version}`,
-  profiles: [...NESTED_PROFILED, ...missedIn(r.res.scenarios, NESTED_PROFILED)].map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-${r.key}`, ` under ${r.name}`, r.exec, r.flags)),
-}));
-// The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
-const rtProfiles = ['chromium', 'workerd'].flatMap((rt) => ['nested', ...missedIn(rtRes[rt], ['nested'])].map((id) => {
-  node(['bench/profile-runtimes.mjs', rt, id, quick ? '50' : '1000', quick ? '1' : '8', '--no-build'], `CPU profile of edgetrace in ${rt} (${id})`);
-  return { id, md: readFileSync(join(here, `out/profile-${rt}-${id}.md`), 'utf8').trim() };
-}));
-// Where the shipped bytes go: the up-front bundle by source file (esbuild's metafile, written by
-// bench/size.mjs) and the size-built core wasm by crate (its named copy, built for the profiles).
-const sizeInputs = JSON.parse(readFileSync(join(here, 'out/size-inputs.json'), 'utf8'));
-const wasmShipped = readFileSync(join(root, 'target/wasm-small/edgetrace_bg.wasm')).length;
-const wasmBytes = wasmBreakdown(readFileSync(join(here, 'out/pkg-names/core/edgetrace_size_bg.wasm')));
-let load = null;
-let loadReused = false;
-if (!quick && !skipIngest) {
-  node(['bench/ingest_load.mjs', '--duration', '60', '--check'], 'the ingest service under load');
-  load = JSON.parse(readFileSync(join(here, 'out/ingest_load.json'), 'utf8'));
-} else if (!quick && existsSync(join(here, 'out/ingest_load.json'))) {
-  say('ingest load skipped (--skip-ingest): RESULTS.md shows the last run in bench/out/ingest_load.json');
-  load = JSON.parse(readFileSync(join(here, 'out/ingest_load.json'), 'utf8'));
-  loadReused = true;
-}
-
-const version = (p) => {
-  try {
-    return JSON.parse(readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8')).version;
-  } catch {
-    return '?';
-  }
-};
-const facts = {
-  date: new Date().toISOString().slice(0, 10),
-  cpu: cpus()[0]?.model || '?',
-  cores: cpus().length,
-  memGiB: (totalmem() / 2 ** 30).toFixed(0),
-  node: process.version,
-  node24: node24Version,
-  servers: servers.map((r) => `${r.name} ${r.version}`).join(', '),
-  chromium: rtRes.chromiumVersion,
-  workerd: version('workerd'),
-  edgetrace: JSON.parse(readFileSync(join(root, 'pkg/package.json'), 'utf8')).version,
-  otel: `sdk-trace-base ${version('@opentelemetry/sdk-trace-base')}, sdk-trace-web ${version('@opentelemetry/sdk-trace-web')}, context-async-hooks ${version('@opentelemetry/context-async-hooks')}, otlp-transformer ${version('@opentelemetry/otlp-transformer')}, context-zone ${version('@opentelemetry/context-zone')}`,
-  commit: (() => {
-    try {
-      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    } catch {
-      return '?';
-    }
-  })(),
-};
-const browserStd = (() => {
+// How the browser's wasm was built (scripts/browser-wasm.mjs writes it to pkg/sizes.json).
+function readBrowserStd() {
   try {
     return JSON.parse(readFileSync(join(here, '../pkg/sizes.json'), 'utf8')).browserStd || 'stable std';
   } catch {
     return 'unknown (no pkg/sizes.json)';
   }
-})();
-// Each per-span ratio's 95 % interval over its rounds, computed once here: the tables, the chart
-// and results.json read it.
-for (const rs of [nodeRes.scenarios, node24Res?.scenarios, ...servers.map((r) => r.res.scenarios), rtRes.chromium, rtRes.workerd]) {
-  for (const r of Object.values(rs ?? {})) r.interval = ratioInterval(r.edgetrace, r.otel);
 }
-const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem }])), runtimes: rtRes, memory: mem, memory24: mem24, memoryRuntimes: memRt, size, load, loadReused, profiles, extra, profiles24, serverProfiles, rtProfiles, sizeInputs, wasmBytes };
-writeFileSync(join(here, 'out/results.json'), JSON.stringify(results, null, 2));
+
+// Measures everything and saves it to bench/out/results.json, which --render reads back.
+function measure() {
+  // Per-span cost and memory per buffered span, run by `exec` (a Node, Bun or Deno) with `flags`.
+  // With --bounds, the buffer-only rows also run a floor stand-in, the package without its core and
+  // the package with the fused spike as its core, in the same alternation (bench/node-spans.mjs):
+  // what bounds edgetrace's ratio there; Chromium's, the package with its browser core built for
+  // speed instead of the spike (bench/runtimes.mjs). The copies of the package are made once, here.
+  say('the bounds\' copies of the package (bench/lib/bound-pkgs.mjs)');
+  makeNoCore();
+  makeSpikeCore(say);
+  makeSpeedCore(say);
+  const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000', '--bounds', '--bounds-built'], `per-span cost in ${label}`, exec));
+  // edgetrace's first entry gets what its core held per span, from a run of its own (`held`).
+  const memoryIn = (exec, label, flags = ['--expose-gc']) => {
+    const run = (who, ...more) => JSON.parse(node([...flags, 'bench/memory.mjs', who, quick ? '2200' : '55000', ...more], `memory per buffered span in ${label} (${who}${more.length ? ', what its core held' : ''})`, exec));
+    const [et, ot] = [run('edgetrace'), run('otel')];
+    return [{ ...et, wasmHeldPerSpan: run('edgetrace', 'held').wasmHeldPerSpan }, ot];
+  };
+  const nodeRes = nodeSpans(process.execPath, 'Node');
+  // The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
+  // AsyncLocalStorage keeps context in async context frames, not async hooks, for both libraries.
+  const node24 = join(root, '.tools/node24/bin/node');
+  const has24 = existsSync(node24);
+  if (!has24) say('Node 24 is not in .tools/ (scripts/setup.sh fetches it): its rows are left out');
+  const node24Res = has24 ? nodeSpans(node24, 'Node 24 LTS') : null;
+  const node24Version = has24 ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim() : null;
+  const servers = SERVER_RUNTIMES.filter((r) => {
+    if (!existsSync(r.exec)) say(`${r.name} is not in .tools/ (scripts/setup.sh fetches it): its rows are left out`);
+    return existsSync(r.exec);
+  }).map((r) => ({
+    ...r,
+    version: /\d+\.\d+\.\d+/.exec(execFileSync(r.exec, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?',
+    res: nodeSpans(r.exec, r.name, r.flags),
+  }));
+  // Chromium's buffer-only rows also run the floor stand-in, the package without its core and the
+  // package with its browser core built for speed.
+  const rtRes = JSON.parse(node(['bench/runtimes.mjs', quick ? '1' : '8', quick ? '50' : '1000', '--bounds', '--bounds-built'], 'per-span cost in Chromium and workerd'));
+  const mem = memoryIn(process.execPath, 'Node');
+  const mem24 = has24 ? memoryIn(node24, 'Node 24 LTS') : null;
+  for (const r of servers) r.mem = memoryIn(r.exec, r.name, r.flags);
+  // The same in Chromium (JS heap + wasm memory, and the renderers' RSS) and workerd (RSS), each
+  // library in a browser or a workerd process of its own, V8 started with --expose-gc.
+  const memRt = JSON.parse(node(['bench/memory-runtimes.mjs', quick ? '2200' : '55000'], 'memory per buffered span in Chromium and workerd'));
+  const size = JSON.parse(node(['bench/size.mjs'], 'shipped size'));
+  // Where edgetrace's time goes: a CPU profile of the timed part of three scenarios, with the wasm
+  // functions named (bench/profile.mjs builds a copy of the package that keeps the name section).
+  // The last one runs without AsyncLocalStorage, the path browsers take (Chromium's async rows).
+  // `file` is the name bench/profile.mjs writes for `flags` (bench/out/profile-<file>.md).
+  const profileOf = (id, flags, file, label, exec, pre = []) => {
+    // A profile takes 10-60 s (Bun's the longest); 5 minutes is a stall.
+    node([...pre, 'bench/profile.mjs', id, quick ? '100' : '3000', quick ? '1' : '8', ...flags], `CPU profile of edgetrace${label} (${id})`, exec, 300_000);
+    return { id, md: readFileSync(join(here, `out/profile-${file}.md`), 'utf8').trim() };
+  };
+  // Besides these, every row that missed the target in this run gets a profile of its own, in its
+  // runtime (`missedIn`; Node 20's are `extra`), so RESULTS.md shows where the time goes in each row it
+  // calls missed.
+  const missedIn = (rs, fixed) => SCENARIOS.filter((sc) => rs[sc.id].ratio > 0.25 && !fixed.includes(sc.id)).map((sc) => sc.id);
+  const PROFILED = [['nested'], ['nestedAsync'], ['nestedProto'], ['nestedAsync', '--no-als']];
+  const profiles = PROFILED.map(([id, flag], i) =>
+    profileOf(id, [...(i > 0 ? ['--no-build'] : []), ...(flag ? [flag] : [])], `${id}${flag ? '-noals' : ''}`, flag ? ` ${flag}` : ''));
+  const extra = missedIn(nodeRes.scenarios, PROFILED.filter((p) => p.length === 1).map(([id]) => id)).map((id) => profileOf(id, ['--no-build'], id, ''));
+  // The nested rows under Node 24 too, where frames, not async hooks, carry the context (files
+  // tagged -node24), and under Bun and Deno.
+  const NESTED_PROFILED = ['nested', 'nestedAsync'];
+  const profiles24 = has24 ? [...NESTED_PROFILED, ...missedIn(node24Res.scenarios, NESTED_PROFILED)].map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-node24`, ' under Node 24', node24)) : [];
+  // Under Bun and Deno, through their node:inspector (files tagged -bun, -deno), run with the same
+  // flags as their benchmarks.
+  const serverProfiles = servers.map((r) => ({
+    key: r.key,
+    name: `${r.name} ${r.version}`,
+    profiles: [...NESTED_PROFILED, ...missedIn(r.res.scenarios, NESTED_PROFILED)].map((id) => profileOf(id, ['--no-build', '--node-tag'], `${id}-${r.key}`, ` under ${r.name}`, r.exec, r.flags)),
+  }));
+  // The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
+  const rtProfiles = ['chromium', 'workerd'].flatMap((rt) => ['nested', ...missedIn(rtRes[rt], ['nested'])].map((id) => {
+    node(['bench/profile-runtimes.mjs', rt, id, quick ? '50' : '1000', quick ? '1' : '8', '--no-build'], `CPU profile of edgetrace in ${rt} (${id})`);
+    return { id, md: readFileSync(join(here, `out/profile-${rt}-${id}.md`), 'utf8').trim() };
+  }));
+  // Where the shipped bytes go: the up-front bundle by source file (esbuild's metafile, written by
+  // bench/size.mjs) and the size-built core wasm by crate (its named copy, built for the profiles).
+  const sizeInputs = JSON.parse(readFileSync(join(here, 'out/size-inputs.json'), 'utf8'));
+  const wasmShipped = readFileSync(join(root, 'target/wasm-small/edgetrace_bg.wasm')).length;
+  const wasmBytes = wasmBreakdown(readFileSync(join(here, 'out/pkg-names/core/edgetrace_size_bg.wasm')));
+  let load = null;
+  let loadReused = false;
+  if (!quick && !skipIngest) {
+    node(['bench/ingest_load.mjs', '--duration', '60', '--check'], 'the ingest service under load');
+    load = JSON.parse(readFileSync(join(here, 'out/ingest_load.json'), 'utf8'));
+  } else if (!quick && existsSync(join(here, 'out/ingest_load.json'))) {
+    say('ingest load skipped (--skip-ingest): RESULTS.md shows the last run in bench/out/ingest_load.json');
+    load = JSON.parse(readFileSync(join(here, 'out/ingest_load.json'), 'utf8'));
+    loadReused = true;
+  }
+
+  const version = (p) => {
+    try {
+      return JSON.parse(readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8')).version;
+    } catch {
+      return '?';
+    }
+  };
+  const facts = {
+    date: new Date().toISOString().slice(0, 10),
+    cpu: cpus()[0]?.model || '?',
+    cores: cpus().length,
+    memGiB: (totalmem() / 2 ** 30).toFixed(0),
+    node: process.version,
+    node24: node24Version,
+    servers: servers.map((r) => `${r.name} ${r.version}`).join(', '),
+    chromium: rtRes.chromiumVersion,
+    workerd: version('workerd'),
+    edgetrace: JSON.parse(readFileSync(join(root, 'pkg/package.json'), 'utf8')).version,
+    otel: `sdk-trace-base ${version('@opentelemetry/sdk-trace-base')}, sdk-trace-web ${version('@opentelemetry/sdk-trace-web')}, context-async-hooks ${version('@opentelemetry/context-async-hooks')}, otlp-transformer ${version('@opentelemetry/otlp-transformer')}, context-zone ${version('@opentelemetry/context-zone')}`,
+    commit: (() => {
+      try {
+        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+      } catch {
+        return '?';
+      }
+    })(),
+  };
+  const browserStd = readBrowserStd();
+  // Each per-span ratio's 95 % interval over its rounds, computed once here: the tables, the chart
+  // and results.json read it.
+  for (const rs of [nodeRes.scenarios, node24Res?.scenarios, ...servers.map((r) => r.res.scenarios), rtRes.chromium, rtRes.workerd]) {
+    for (const r of Object.values(rs ?? {})) r.interval = ratioInterval(r.edgetrace, r.otel);
+  }
+  const results = { facts, quick, node: nodeRes, node24: node24Res, servers: Object.fromEntries(servers.map((r) => [r.key, { ...r.res, memory: r.mem, name: r.name, version: r.version }])), runtimes: rtRes, memory: mem, memory24: mem24, memoryRuntimes: memRt, size, load, loadReused, profiles, extra, profiles24, serverProfiles, rtProfiles, sizeInputs, wasmBytes, wasmShipped, browserStd };
+  writeFileSync(resultsFile, JSON.stringify(results, null, 2));
+  // The same, as the rendering below reads it (rendered() rebuilds this from the file).
+  return { ...results, nodeRes, node24Res, rtRes, mem, mem24, memRt, servers };
+}
+
+// --render: the last run's results (bench/out/results.json), measured again by nothing, so a
+// change to the wording or the tables can be seen without a run of ten minutes.
+function rendered() {
+  const saved = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  // Results saved before the servers kept their names and versions: read them from the facts.
+  const versions = Object.fromEntries((saved.facts.servers || '').split(', ').filter(Boolean).map((s) => s.split(' ')));
+  const servers = Object.entries(saved.servers || {}).map(([key, { memory, name, version, ...res }]) => {
+    const rt = SERVER_RUNTIMES.find((r) => r.key === key);
+    return { ...rt, name: name ?? rt.name, version: version ?? versions[rt.name] ?? '?', res, mem: memory };
+  });
+  const wasmShipped = saved.wasmShipped ?? readFileSync(join(root, 'target/wasm-small/edgetrace_bg.wasm')).length;
+  return { ...saved, nodeRes: saved.node, node24Res: saved.node24, rtRes: saved.runtimes, mem: saved.memory, mem24: saved.memory24, memRt: saved.memoryRuntimes, servers, wasmShipped, browserStd: saved.browserStd ?? readBrowserStd() };
+}
+const { facts, nodeRes, node24Res, servers, rtRes, mem, mem24, memRt, size, load, loadReused, profiles, extra, profiles24, serverProfiles, rtProfiles, sizeInputs, wasmBytes, wasmShipped, browserStd } = render ? rendered() : measure();
 
 // ---- RESULTS.md ----
 const us = (ns) => (ns / 1000).toFixed(2);
@@ -182,8 +216,6 @@ const SHORT = { root5: 'lone root', nested: 'nested sync', nestedAsync: 'async',
 // What a budget of `budget` ns leaves after a floor of `floor` ns, as text.
 const leftAfter = (budget, floor) => (budget > floor ? `${((budget - floor) / 1000).toFixed(2)} µs` : 'nothing');
 const verdict = (ratio, target) => (ratio <= target ? '**met**' : 'missed');
-// A ratio to two decimals, or three where two would round it onto the target and hide the verdict.
-const ratioText = (ratio, target) => (ratio.toFixed(2) === target.toFixed(2) && ratio !== target ? ratio.toFixed(3) : ratio.toFixed(2));
 // `together`: how the two libraries share the runtime (who pays for whose garbage).
 // Node's rounds are timed by the process's CPU time, with their wall time beside it (`r.wall`);
 // the browser's and workerd's by wall time only.
@@ -245,7 +277,7 @@ const boundRuns = [
 ];
 const [memEt] = mem;
 // A row of the memory table: edgetrace's and OpenTelemetry's bytes per span, the ratio, the verdict.
-const memRow = (what, e, o, etText = `${bytes0(e)} B`) => `| ${what} | ${etText} | ${bytes0(o)} B | ${ratioText(e / o, 0.5)} | ${verdict(e / o, 0.5)} |`;
+const memRow = (what, e, o, etText = `${bytes0(e)} B`) => ({ what, e, o, etText });
 const rssRow = (what, et, ot) => memRow(what, et.rssPerSpan, ot.rssPerSpan);
 // JS heap + wasm memory: the wasm memory edgetrace's core held per span where the fill grew it
 // twice or more (not rounded to the memory's steps), else what it grew by (`grown`: `grownWhat`).
@@ -262,6 +294,18 @@ const etSize = size[0];
 const zone = size.find((s) => s.name.includes('Zone.js') && !s.name.includes('no'));
 const noZone = size.find((s) => s.name.includes('no Zone'));
 const kb = (b) => (b / 1000).toFixed(1);
+const memRows = [
+  ...[[`Node ${facts.node.slice(1)}`, mem], ...(mem24 ? [[`Node ${facts.node24.slice(1)}`, mem24]] : [])].flatMap(([v, [et, ot]]) => [
+    rssRow(`process RSS growth per span (${v})`, et, ot),
+    heapWasmRow(v, et, ot, (m) => m.externalPerSpan, 'external memory'),
+  ]),
+  ...servers.map(({ name, version, mem: [et, ot] }) => rssRow(`process RSS growth per span (${name} ${version})`, et, ot)),
+  heapWasmRow(`Chromium ${facts.chromium}`, memRt.chromium.edgetrace, memRt.chromium.otel, (m) => m.wasmPerSpan, 'the memory'),
+  rssRow(`renderer processes' RSS growth per span (Chromium ${facts.chromium})`, memRt.chromium.edgetrace, memRt.chromium.otel),
+  rssRow(`process RSS growth per span (workerd ${facts.workerd}; edgetrace's wasm memory ${bytes0(memRt.workerd.edgetrace.wasmPerSpan)} B of it)`, memRt.workerd.edgetrace, memRt.workerd.otel),
+];
+// ---- At a glance: each target's verdict from this run, before the numbers behind it ----
+const RUNTIMES = [[`Node ${facts.node.slice(1).split('.')[0]}`, nodeRes.scenarios], ...(node24Res ? [[`Node ${facts.node24.slice(1).split('.')[0]}`, node24Res.scenarios]] : []), ...servers.map((r) => [r.name, r.res.scenarios]), ['Chromium', rtRes.chromium], ['workerd', rtRes.workerd]];
 // What the browser core built for speed (Chromium's bounds) would add to a page's load.
 const speedSizes = rtRes.speedCoreSizes;
 const speedCoreText = speedSizes
@@ -270,10 +314,11 @@ const speedCoreText = speedSizes
 const md = [
   '# Benchmark results',
   '',
-  `Written by \`node bench/run.mjs${skipIngest ? ' --skip-ingest' : ''}\` on ${facts.date} at commit ${facts.commit}. Every ratio is edgetrace ÷ OpenTelemetry JS, measured in the same run.`,
+  `Written by \`node bench/run.mjs${skipIngest || loadReused ? ' --skip-ingest' : ''}\` on ${facts.date} at commit ${facts.commit}. Every ratio is edgetrace ÷ OpenTelemetry JS, measured in the same run.`,
   '',
   `Machine: ${facts.cpu}, ${facts.cores} cores, ${facts.memGiB} GiB. Node ${facts.node}${facts.node24 ? ` and ${facts.node24}` : ''}${facts.servers ? `, ${facts.servers}` : ''}, Chromium ${facts.chromium}, workerd ${facts.workerd} (Miniflare). edgetrace ${facts.edgetrace}; OpenTelemetry JS: ${facts.otel}. The machine was shared with other work while measuring, so spreads are wide; the ratios are from alternating rounds of the same run.`,
   '',
+  glance({ runtimes: RUNTIMES, memRows, size: { edgetrace: etSize.gzip9, zone: zone.gzip9, noZone: noZone.gzip9 }, load }),
   '![per-span cost ratio, edgetrace ÷ OpenTelemetry JS](chart.svg)',
   '',
   '## Per-span CPU',
@@ -328,14 +373,7 @@ const md = [
   '',
   '| measure | edgetrace | OpenTelemetry | ratio | target ≤ 0.5 |',
   '|---|---|---|---|---|',
-  ...[[`Node ${facts.node.slice(1)}`, mem], ...(mem24 ? [[`Node ${facts.node24.slice(1)}`, mem24]] : [])].flatMap(([v, [et, ot]]) => [
-    rssRow(`process RSS growth per span (${v})`, et, ot),
-    heapWasmRow(v, et, ot, (m) => m.externalPerSpan, 'external memory'),
-  ]),
-  ...servers.map(({ name, version, mem: [et, ot] }) => rssRow(`process RSS growth per span (${name} ${version})`, et, ot)),
-  heapWasmRow(`Chromium ${facts.chromium}`, memRt.chromium.edgetrace, memRt.chromium.otel, (m) => m.wasmPerSpan, 'the memory'),
-  rssRow(`renderer processes' RSS growth per span (Chromium ${facts.chromium})`, memRt.chromium.edgetrace, memRt.chromium.otel),
-  rssRow(`process RSS growth per span (workerd ${facts.workerd}; edgetrace's wasm memory ${bytes0(memRt.workerd.edgetrace.wasmPerSpan)} B of it)`, memRt.workerd.edgetrace, memRt.workerd.otel),
+  ...memRows.map((r) => `| ${r.what} | ${r.etText} | ${bytes0(r.o)} B | ${ratioText(r.e / r.o, 0.5)} | ${verdict(r.e / r.o, 0.5)} |`),
   '',
   '## Shipped size',
   '',
@@ -400,6 +438,6 @@ function readNote() {
 }
 
 // ---- chart.svg ----
-const svg = renderChart([[`Node ${process.versions.node.split('.')[0]}`, nodeRes.scenarios], ...(node24Res ? [['Node 24', node24Res.scenarios]] : []), ...servers.map((r) => [r.name, r.res.scenarios]), ['Chromium', rtRes.chromium], ['workerd', rtRes.workerd]], facts.date);
+const svg = renderChart(RUNTIMES, facts.date);
 writeFileSync(join(here, quick ? 'out/chart.svg' : 'chart.svg'), svg);
-say(`done in ${Math.round((Date.now() - t0) / 1000)} s: ${quick ? 'bench/out/RESULTS.md, bench/out/chart.svg' : 'bench/RESULTS.md, bench/chart.svg'}, bench/out/results.json`);
+say(`done in ${Math.round((Date.now() - t0) / 1000)} s: ${quick ? 'bench/out/RESULTS.md, bench/out/chart.svg' : 'bench/RESULTS.md, bench/chart.svg'}${render ? '' : `, ${resultsFile.slice(root.length + 1)}`}`);

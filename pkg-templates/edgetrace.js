@@ -82,7 +82,7 @@ const state = {
   stack: [], // active spans of the synchronous part of the current task (fallback)
   // By runner slot: the Span (null once ended) whose async body runs in runner `__et_<slot>`. An
   // array, not a Map: a Map's set and delete per span cost Chromium's explicit-parent row a sixth
-  // of its time (results note, session 38).
+  // of its time (bench/HISTORY.md, session 38).
   asyncSpans: [],
   asyncN: 0, // slots in use
   v8Stacks: typeof Error.captureStackTrace === 'function',

@@ -257,7 +257,7 @@ export class Exporter {
 // 60,000 bytes, which keep a page's batch within the 64 KiB it may have in flight with
 // `keepalive` as it closes, which servers never use. Fewer, bigger requests are what MLflow takes
 // fastest (2.5x the spans per second with ten traces a request instead of one:
-// bench/results-note.md), and 1,000,000 stays under the 1 MiB the ingest service
+// bench/HISTORY.md), and 1,000,000 stays under the 1 MiB the ingest service
 // (MAX_BODY_BYTES) and nginx (client_max_body_size) take by default. (Unused by the browser
 // entry, so its bundlers leave it out, as they leave out `checkTransport`.)
 export const SERVER_DEFAULTS = { maxExportBytes: 1_000_000 };

@@ -14,8 +14,8 @@ import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, up
 // and 2-3 % less time in a process that never collects its old generation. But right after a
 // full collection that path ran 30-40 % slower than `run` for thousands of spans (why, in V8,
 // was not found), and the benchmark collects before every round, as apps' processes collect now
-// and then: under Node 24 `run` took 889 against 1,257 ns a nested span there (results note,
-// session 38).
+// and then: under Node 24 `run` took 889 against 1,257 ns a nested span there
+// (bench/HISTORY.md, session 38).
 _setRuntime({
   loader: () => {
     const exports = initSync({ module: readFileSync(new URL('./core/edgetrace_bg.wasm', import.meta.url)) });
