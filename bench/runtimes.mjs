@@ -2,7 +2,7 @@
 // alternately for edgetrace and OpenTelemetry, each library in a V8 isolate of its own (a page in
 // a browser of its own; a Worker), unless --shared. Prints one JSON line. Chromium's pages have no
 // DevTools session attached (bench/lib/page-runner.mjs says why).
-//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only] [--shared] [--bounds [--bounds-built]]
+//   node bench/runtimes.mjs ROUNDS OPS [--chromium-only | --workerd-only] [--shared] [--bounds [--bounds-built]]
 // --bounds runs three more libraries in Chromium's buffer-only scenarios, each in a page (and a
 // browser) of its own and in the same alternation, to show what bounds edgetrace's ratio there
 // (`chromiumBounds` in the output), as bench/node-spans.mjs --bounds does in the server runtimes:
@@ -25,6 +25,7 @@ const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const rounds = Number(args[0] || 5);
 const ops = Number(args[1] || 1000);
 const chromiumOnly = process.argv.includes('--chromium-only');
+const workerdOnly = process.argv.includes('--workerd-only');
 const shared = process.argv.includes('--shared'); // both libraries in one isolate, as until session 14
 const bounds = process.argv.includes('--bounds');
 if (bounds && shared) throw new Error('bench/runtimes.mjs: --bounds runs a page per library, so not with --shared');
@@ -101,12 +102,12 @@ async function chromiumIsolated(set) {
   return out;
 }
 
-for (const set of ['default', 'json']) {
+for (const set of workerdOnly ? [] : ['default', 'json']) {
   const r = results.chromiumIsolated ? await chromiumIsolated(set) : await runPage(dir, `chromium.html?set=${set}&rounds=${rounds}&ops=${ops}`, { say });
   Object.assign(results.chromium, r.scenarios);
   if (r.captureFloorNs) results.chromiumCaptureFloorNs = r.captureFloorNs;
 }
-results.chromium = Object.fromEntries(SCENARIOS.map((sc) => [sc.id, results.chromium[sc.id]]));
+if (!workerdOnly) results.chromium = Object.fromEntries(SCENARIOS.map((sc) => [sc.id, results.chromium[sc.id]]));
 
 // --- workerd ---
 if (chromiumOnly) {
@@ -131,18 +132,30 @@ const mf = new Miniflare({ workers: names.map(worker), cf: false });
 try {
   const fetchers = isolated ? Object.fromEntries(await Promise.all(names.map(async (n) => [n, await mf.getWorker(n)]))) : null;
   // `q.who` (or `q.floor`) picks the Worker when isolated.
-  const call = async (q) => {
+  // The request's time by the caller's clock, and what it answered; a request that failed is an
+  // error here, not a fast round.
+  const send = async (q) => {
     const url = `http://bench.test/?${new URLSearchParams(q)}`;
     const t0 = performance.now();
     const res = await (isolated ? fetchers[q.floor ? 'floor' : q.who].fetch(url) : mf.dispatchFetch(url));
-    await res.text();
-    return performance.now() - t0;
+    const body = await res.text();
+    const ms = performance.now() - t0;
+    if (!res.ok) throw new Error(`bench/runtimes.mjs: workerd answered ${res.status} to ${url}: ${body}`);
+    return { ms, body };
   };
+  const call = async (q) => (await send(q)).ms;
   for (const who of ['edgetrace', 'otel']) for (let i = 0; i < 5; i++) await call({ ops: 0, who });
   for (const sc of SCENARIOS) {
+    // A round is three requests (makePhasedRunner in bench/entries/runtime-bench.js): the set-up,
+    // the timed ops, then the drain; only the second is timed, less an empty request.
     const r = await alternateRounds(sc, rounds, ops, async (who, n) => {
       const empty = median([await call({ ops: 0, who }), await call({ ops: 0, who }), await call({ ops: 0, who })]);
-      return (await call({ scenario: sc.id, who, ops: n })) - empty;
+      const round = { scenario: sc.id, who };
+      await call({ ...round, phase: 'prepare' });
+      const ms = await call({ ...round, phase: 'ops', ops: n });
+      const stats = JSON.parse((await send({ ...round, phase: 'finish' })).body);
+      if (who === 'edgetrace') checkBound('bench/runtimes.mjs (workerd)', who, { started: stats.started, spans: n * sc.spans });
+      return ms - empty;
     });
     results.workerd[sc.id] = r;
     say(`workerd ${sc.id}: edgetrace ${median(r.edgetrace).toFixed(0)} ns/span, OpenTelemetry ${median(r.otel).toFixed(0)}, ratio ${r.ratio.toFixed(2)}`);

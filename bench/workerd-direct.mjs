@@ -64,7 +64,10 @@ try {
       for (const s of order) {
         for (const who of r % 2 ? ['otel', 'edgetrace'] : ['edgetrace', 'otel']) {
           const empty = median([await time(s.url, { ops: 0 }), await time(s.url, { ops: 0 }), await time(s.url, { ops: 0 })]);
-          const ms = (await time(s.url, { scenario: id, who, ops: n })) - empty;
+          // Set up, timed ops, drain: three requests, as bench/runtimes.mjs runs a round.
+          await time(s.url, { phase: 'prepare', scenario: id, who });
+          const ms = (await time(s.url, { phase: 'ops', scenario: id, who, ops: n })) - empty;
+          await time(s.url, { phase: 'finish', scenario: id, who });
           if (r > 0) ns.get(s)[who].push((ms * 1e6) / (n * sc.spans));
         }
       }

@@ -31,6 +31,56 @@ export function makeRunner(makeProvider) {
 }
 
 /**
+ * The same round in three requests, for workerd, where the caller times a whole request (Workers'
+ * clocks stand still while code runs): `prepare` sets the library up, `ops` runs what a round
+ * times (the ops, and the export in the payload scenarios), and `finish` empties what the round
+ * left buffered and shuts the library's provider down. The caller times only the `ops` request,
+ * less an empty request, so the set-up and the drain after it stay out of the time, as they stay
+ * out of a Node or Chromium round's clock. (Until session 39 one request did all three, so
+ * workerd's buffer-only rows charged edgetrace for encoding and exporting every span of the round,
+ * and OpenTelemetry, whose buffer-only exporter encodes nothing, for handing them over.)
+ */
+export function makePhasedRunner(makeProvider) {
+  let round = null;
+  const now = () => performance.now();
+  return async function phase({ phase, scenario, who, ops }) {
+    const sc = SCENARIOS.find((s) => s.id === scenario);
+    if (!sc) throw new Error(`unknown scenario ${scenario}`);
+    if (phase === 'prepare') {
+      if (who === 'edgetrace') round = { who, scenario, h: edgetraceInit(et, sc.export) };
+      else {
+        const bsp = { ...BATCH, maxExportBatchSize: sc.export ? 512 : BATCH.maxQueueSize };
+        round = { who, scenario, ...makeProvider(new PayloadExporter(sc.export || 'none'), bsp) };
+      }
+      return;
+    }
+    if (round?.who !== who || round.scenario !== scenario) throw new Error(`${phase}: no ${who} round of ${scenario} prepared`);
+    if (phase === 'ops') {
+      if (who === 'edgetrace') {
+        await timeOps(edgetraceOps(et)[scenario], ops, sc.async, now);
+        if (sc.export) await round.h.drain();
+      } else {
+        await timeOps(otelOps(round.tracer, otelApi)[scenario], ops, sc.async, now);
+        if (sc.export) await round.provider.forceFlush();
+      }
+      return;
+    }
+    if (phase !== 'finish') throw new Error(`unknown phase ${phase}`);
+    const r = round;
+    round = null;
+    if (who === 'edgetrace') {
+      if (!sc.export) await r.h.drain();
+      return et.getStats();
+    }
+    // No shutdown: the provider's shutdown resolves a promise made when the provider was (in the
+    // `prepare` request), which workerd refuses across requests, and the request would hang. The
+    // round's provider, flushed, is garbage once the next is made (its timer went with its request).
+    if (!sc.export) await r.provider.forceFlush();
+    return {};
+  };
+}
+
+/**
  * Memory per buffered span in a page or a Worker (bench/memory-runtimes.mjs), as bench/memory.mjs
  * measures it in Node:
  * - `memory({ who, phase: 'base' })` sets the library up, makes one op of the nested scenario and

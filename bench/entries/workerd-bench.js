@@ -1,10 +1,10 @@
 // workerd (nodejs_compat): edgetrace's workerd entry against OpenTelemetry's BasicTracerProvider
-// with AsyncLocalStorageContextManager and BatchSpanProcessor. GET /?scenario=&who=&ops= runs
-// the ops; the caller times the request (Workers' clocks do not advance while code runs).
+// with AsyncLocalStorageContextManager and BatchSpanProcessor. A round is three requests (below);
+// the caller times the one that runs the ops (Workers' clocks do not advance while code runs).
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { makeMemoryRunner, makeRunner } from './runtime-bench.js';
+import { makeMemoryRunner, makePhasedRunner } from './runtime-bench.js';
 
 let cm = null;
 const basicProvider = (exporter, bsp) => {
@@ -16,7 +16,9 @@ const basicProvider = (exporter, bsp) => {
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, bsp)] });
   return { provider, tracer: provider.getTracer('bench') };
 };
-const run = makeRunner(basicProvider);
+// GET /?phase=prepare|ops|finish&scenario=&who=&ops=: a round in three requests, of which the
+// caller times the second (makePhasedRunner).
+const phased = makePhasedRunner(basicProvider);
 // GET /?memory=base|fill|check&who=&n=: a step of the memory measure (bench/memory-runtimes.mjs,
 // with workerd started with V8's --expose-gc), answered as JSON.
 const memory = makeMemoryRunner(basicProvider);
@@ -49,8 +51,14 @@ export default {
       }
     }
     const ops = Number(q.get('ops'));
+    if (q.get('phase')) {
+      try {
+        return Response.json((await phased({ phase: q.get('phase'), scenario: q.get('scenario'), who: q.get('who'), ops })) ?? {});
+      } catch (e) {
+        return new Response(String(e?.stack || e), { status: 500 });
+      }
+    }
     if (q.get('floor')) floor(q.get('floor'), ops);
-    else if (ops > 0) await run({ scenario: q.get('scenario'), who: q.get('who'), ops });
     return new Response('ok');
   },
 };
