@@ -113,9 +113,11 @@ function fault(what, e) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, defaults, check }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, defaults, check, same, explain }) {
   state.loader = loader;
   state.check = check;
+  state.same = same;
+  state.explain = explain;
   state.defaults = { ...DEFAULTS, ...defaults };
   state.options = { ...state.defaults };
   state.llmLoader = llmLoader || null;
@@ -176,17 +178,18 @@ function tracingOff(why) {
 
 // The core is created lazily, inside a handler: workerd forbids random numbers at top level.
 // Null while the wasm loads; throws for a configuration the core refuses.
-function makeCore(o) {
+// `seed`: none where random numbers are refused (a Worker's top level): then the core is made
+// only to check the configuration, and freed.
+function makeCore(o, seed = fillRandom(new Uint32Array(2))) {
   if (!state.clock) state.clock = makeClock();
   if (!wasmNow()) return null;
   // Every span's ids are drawn here (Recorder.rand); the seed is for a start that carries none.
-  const seed = fillRandom(new Uint32Array(2));
   const c = new state.wasm.Core(configBytes(o, CORE_KEYS, (v) => safeStringify(v, warn)), state.clock.origin, seed[0], seed[1]);
   // A configuration the core refuses: it says why (src/bindings.rs Core::new), and init() throws it.
   const refused = c.last_error();
   if (refused != null) {
     c.free();
-    throw new Error(refused);
+    throw new Error(`edgetrace: ${refused}`);
   }
   // The core's counters (src/bindings.rs STATS, then STATE), read where it writes them: a view
   // over wasm memory, valid until the next call into the core.
@@ -236,7 +239,7 @@ function recorder() {
 
 // The loaded core writes OTLP/JSON unless it says it does not (the browser's default core).
 const newExporter = (options) => new Exporter({
-  core, ready: coreReady, options, warn, rec: () => state.rec, json: () => state.wasm?.json !== false,
+  core, ready: coreReady, options, warn, rec: () => state.rec, json: () => state.wasm?.json !== false, explain: state.explain,
 });
 
 // The core, with everything recorded so far applied: for every call but the hot path's. Null
@@ -283,17 +286,32 @@ export function init(options = {}) {
     if (!(k in DEFAULTS)) warn(`unknown init option "${k}" is ignored`);
     else if (v !== undefined) o[k] = v;
   }
-  checkPrices(o.prices);
-  state.check?.(o); // the server runtimes' (exporter.js checkTransport)
+  // The server runtimes check the options' kinds and prices here (exporter.js checkTransport);
+  // browsers, prices when the parsers load them (src/llm/cost.rs), and warn then.
+  state.check?.(o, DEFAULTS);
+  // The same options again (init() in each request of a Worker; the server runtimes compare them,
+  // exporter.js sameOptions): nothing to do. A new core would restart the counters, and warn
+  // while spans are open.
+  if (state.core && state.same?.(o, state.options)) return Promise.resolve();
   if (o.prices !== state.options.prices) state.llm = null; // the parsers load again with these prices
   state.options = o;
   if (o.asyncLocalStorage && !state.als) state.als = new o.asyncLocalStorage();
   ensureContext();
-  if (o.enabled === false) return Promise.resolve();
+  if (!o.enabled) return Promise.resolve();
+  let seed;
+  try {
+    seed = fillRandom(new Uint32Array(2));
+  } catch {
+    // A Worker's top level refuses random numbers: the options are checked now, and the core is
+    // made on first use, inside a handler.
+    makeCore(o, [0, 0])?.free();
+    state.clock = null; // read again in a handler: a Worker's clocks stand still at its top level
+    return Promise.resolve();
+  }
   // Validate the core configuration now, so a bad option is a clear error at init. (In browsers
   // the first init starts loading the wasm: the core is made, with the options of then, when it
   // is ready, and a bad option is warned about then.)
-  const fresh = makeCore(o);
+  const fresh = makeCore(o, seed);
   if (!fresh) {
     if (state.exporter) state.exporter.o = o;
     hookPageLifecycle();
@@ -381,6 +399,7 @@ export class Span {
     this._sampled = null;
     // Set by startSpan; declared here so every span has the constructor's shape.
     this._type = undefined;
+    this._out = false; // outputs set by the app: its body's return value does not replace them
   }
 
   /** Whether this span records anything (false when tracing is off or sampling dropped it). */
@@ -424,6 +443,7 @@ export class Span {
     // The span itself is no one's inputs or outputs: `withSpan((s) => s.setAttribute(…))`
     // returns it.
     if (this._over(what) || value === this) return this;
+    if (outputs) this._out = true;
     const v = redact(outputs ? 'outputs' : 'inputs', value, this);
     // A bare number or boolean goes as a typed attribute, null not at all: MLflow's OTLP endpoint
     // reads JSON text back as objects, arrays and strings, so `1` would read back as "1".
@@ -633,19 +653,6 @@ function notifyEnd(span) {
 
 // The model API parsers check prices too, but they load on the first model call: a bad price
 // is a clear error here, at init.
-function checkPrices(prices) {
-  if (prices === undefined) return;
-  if (prices === null || typeof prices !== 'object' || Array.isArray(prices)) {
-    throw new Error('edgetrace: invalid configuration: prices must be an object of model prefixes');
-  }
-  const ok = (v) => typeof v === 'number' && v >= 0;
-  for (const [model, p] of Object.entries(prices)) {
-    if (!p || !ok(p.input) || !ok(p.output) || (p.cachedInput !== undefined && !ok(p.cachedInput))) {
-      throw new Error(`edgetrace: invalid configuration: prices.${model}: prices must be non-negative numbers`);
-    }
-  }
-}
-
 // The model API parsers (a wasm module of their own), loaded on the first model call.
 function loadLlm() {
   if (state.llmTrapped) return Promise.resolve(null);
@@ -863,7 +870,7 @@ function runnerFor(k) {
       [name]: async function (f, arg, span, options) {
         try {
           const v = await f(arg);
-          if (options && !options.skipOutputs && v !== undefined) span.setOutputs(v);
+          if (options && !options.skipOutputs && v !== undefined && !span._out) span.setOutputs(v);
           return v;
         } catch (e) {
           if (options) span.recordException(e);
@@ -1031,7 +1038,7 @@ function runSpan(span, body, options, arg) {
 // What the body returned goes back to the caller as it is: a value whose `then` throws when read
 // or called is ended now, as any other value.
 function settle(span, result, options) {
-  let outputs = !options?.skipOutputs;
+  let outputs = !options?.skipOutputs && !span._out;
   try {
     if (typeof result?.then === 'function') {
       // A promise, of this realm or another (Jest's tests, an iframe), ends the span when it
@@ -1041,7 +1048,7 @@ function settle(span, result, options) {
       if (result instanceof Promise || Object.prototype.toString.call(result) === '[object Promise]') {
         return result.then(
           (v) => {
-            if (outputs && v !== undefined) span.setOutputs(v);
+            if (outputs && v !== undefined && !span._out) span.setOutputs(v);
             span.end();
             return v;
           },

@@ -24,8 +24,9 @@ export class Exporter {
    * @param {() => any} o.rec  returns the core's Recorder
    * @param {() => boolean} o.json  whether the loaded core writes OTLP/JSON
    */
-  constructor({ core, ready, options, warn, rec, json }) {
+  constructor({ core, ready, options, warn, rec, json, explain }) {
     this.core = core;
+    this.explain = explain; // the server runtimes': explainFailure (below)
     this.json = json;
     this.ready = ready;
     this.rec = rec;
@@ -74,19 +75,20 @@ export class Exporter {
     else if (this.timer === null && this.o.flushIntervalMs > 0) this.armTimer();
   }
 
-  // One send of full batches at a time from span ends, in a task of its own: the span's end does
-  // not wait for the core to apply what was recorded, and in a synchronous burst of spans every
-  // end would see a full batch, and a send (with its promises) per end would hold memory until the
-  // burst is over. The running one takes every full batch that is ready when it gets to it.
+  // Full batches are sent from span ends in a microtask: the span's end does not wait for the core
+  // to apply what was recorded, and a synchronous burst of spans, every end of which sees a full
+  // batch, makes one send, which takes every full batch that is ready when it runs. A microtask,
+  // not a task: an app that awaits traced calls in a loop runs no task until the loop ends, and
+  // its spans would fill the queue meanwhile (and be dropped) with no batch sent. A send waiting
+  // for its requests does not hold up the next one: each takes batches while fewer than
+  // `maxConcurrentExports` are in flight.
   flushFromEnd() {
     if (this.flushing) return;
     this.flushing = true;
-    new Promise((r) => setTimeout(r))
-      .then(() => this.sendFull())
-      .catch(() => {})
-      .finally(() => {
-        this.flushing = false;
-      });
+    queueMicrotask(() => {
+      this.flushing = false;
+      this.sendFull().catch(() => {});
+    });
   }
 
   /**
@@ -131,6 +133,8 @@ export class Exporter {
     const body = core.take_batch(format === 'protobuf');
     if (!body) return null;
     const v = core.stats();
+    // dropped.queueFull and dropped.queueBytes (edgetrace.js STATS): said once.
+    if (v[5] + v[6]) this.warn('the queue was full (maxQueueSpans, maxQueueBytes): spans were dropped');
     return { body, format, spans: v[CORE_AT.lastBatchSpans], oversize: v[CORE_AT.lastBatchOversize] === 1 };
   }
 
@@ -238,6 +242,7 @@ export class Exporter {
         if (!RETRYABLE(status)) break;
       } catch (e) {
         this.stats.lastError = errText(e);
+        this.explain?.(this, url, e, attempt);
       }
       if (attempt >= this.o.maxRetries) break;
       attempt++;
@@ -267,12 +272,56 @@ export const SERVER_DEFAULTS = { maxExportBytes: 1_000_000 };
  * for half a minute before one warning. (In browsers any endpoint is a URL, relative to the page:
  * one that is not the collector's is answered 404, and that is warned at once.)
  */
-export function checkTransport({ endpoint: e, format: f }) {
+export function checkTransport(o, defaults = {}) {
   const bad = (m) => {
     throw new Error(`edgetrace: invalid configuration: ${m}`);
   };
+  const { endpoint: e, format: f } = o;
   if (f !== 'protobuf' && f !== 'json') bad(`format must be 'protobuf' or 'json', not ${f}`);
   if (e && !/^https?:\/\/[^/\s]/i.test(e)) bad(`endpoint must be an http:// or https:// URL, not ${e}`);
+  // What the core does not check (src/bindings.rs checks its own limits): each option that is a
+  // number by default must be one, 0 or more (an export timeout of -1 failed every export); a flag,
+  // a flag (enabled: 'false' from an environment variable kept tracing on); a hook, a function.
+  for (const k in o) {
+    const v = o[k];
+    const kind = typeof defaults[k];
+    const text = () => (typeof v == 'symbol' ? 'a symbol' : typeof v == 'string' ? `'${v}'` : String(v));
+    if (kind == 'number' && !(typeof v == 'number' && v >= 0 && v < Infinity)) bad(`${k} must be a number, 0 or more, not ${text()}`);
+    if (kind == 'boolean' && typeof v != 'boolean') bad(`${k} must be true or false, not ${text()}`);
+    if (HOOKS.includes(k) && v != null && typeof v != 'function') bad(`${k} must be a function, not ${text()}`);
+  }
+  const prices = o.prices;
+  if (prices === undefined) return;
+  if (prices === null || typeof prices !== 'object' || Array.isArray(prices)) bad('prices must be an object of model prefixes');
+  const ok = (v) => typeof v === 'number' && v >= 0;
+  for (const [model, p] of Object.entries(prices)) {
+    if (!p || !ok(p.input) || !ok(p.output) || (p.cachedInput !== undefined && !ok(p.cachedInput))) bad(`prices.${model}: prices must be non-negative numbers`);
+  }
+}
+
+const HOOKS = ['fetch', 'redact', 'onSpanEnd'];
+
+/**
+ * The server runtimes' account of an attempt at an export that failed to reach the collector:
+ * Node's fetch says only "fetch failed", and its cause why (ECONNREFUSED, …). The error kept names
+ * the URL and the cause, and the first attempt's is warned at once (once per error), so a flush()
+ * that waits through the retries (up to a minute by default) shows why from the start.
+ */
+export function explainFailure(exporter, url, e, attempt) {
+  const s = exporter.stats;
+  s.lastError = `${url}: ${s.lastError}${e?.cause ? ` (${errText(e.cause)})` : ''}`;
+  if (!attempt && exporter.o.maxRetries > 0) exporter.warn(`an export failed, ${s.lastError}; retrying up to ${exporter.o.maxRetries} times`);
+}
+
+/**
+ * Whether init() is given the options it already has (a Worker that calls it in each request):
+ * plain values, arrays and objects are compared by what they hold, functions by identity.
+ */
+export function sameOptions(a, b) {
+  if (a === b) return true;
+  if (!a || !b || typeof a != 'object' || typeof b != 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => sameOptions(a[k], b[k]));
 }
 
 // No timeout where AbortSignal.timeout is missing (Safari before 16).

@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport, SERVER_DEFAULTS } from './exporter.js';
+import { checkTransport, explainFailure, sameOptions, SERVER_DEFAULTS } from './exporter.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // Each span is entered with AsyncLocalStorage.run, in every runtime this entry serves: Node 20
@@ -28,7 +28,9 @@ _setRuntime({
   },
   AsyncLocalStorage,
   defaults: SERVER_DEFAULTS, // bigger batches (exporter.js)
-  check: checkTransport, // endpoint and format, at init
+  check: checkTransport, // endpoint, format and the options' kinds, at init
+  same: sameOptions, // init() again with the same options changes nothing
+  explain: explainFailure, // an export that failed: its URL and cause, warned at once
 });
 
 // A script that ends without awaiting flush() still sends what it traced: 'beforeExit' comes when
@@ -38,9 +40,16 @@ _setRuntime({
 // about to, with a warning. (Not after process.exit(), which skips 'beforeExit'.)
 const EXIT_FLUSH_MS = 5000;
 let endedAtExit = -1;
+let openWarned = false;
 globalThis.process?.on?.('beforeExit', () => {
   try {
     const s = getStats();
+    // A span never ended is never exported: its trace stays "in progress" in MLflow, without the
+    // name and previews its root would give it. Said once, at the first exit that finds one.
+    if (s.open > 0 && !openWarned) {
+      openWarned = true;
+      console.warn(`edgetrace: exiting with ${s.open} span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace)`);
+    }
     if (!(s.queued > 0 && s.ended !== endedAtExit)) return;
     endedAtExit = s.ended;
     flush();

@@ -88,3 +88,33 @@ test('a script whose collector does not answer exits within seconds, with a warn
     server.close();
   }
 });
+
+test('a script that exits with spans never ended is told so, once, and its ended spans still go', async () => {
+  const bodies = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}`;
+    const r = await runScript(`
+      import { init, startSpan, withSpan } from ${JSON.stringify(entry)};
+      init({ endpoint: ${JSON.stringify(url)}, format: 'json' });
+      const root = startSpan({ name: 'never-ended' });
+      startSpan({ name: 'child-never-ended', parent: root });
+      withSpan(() => 1, { name: 'ended', parent: root });
+    `);
+    assert.equal(r.code, 0, r.out);
+    const warnings = r.out.split('\n').filter((l) => l.includes('never ended'));
+    assert.deepEqual(warnings, ['edgetrace: exiting with 2 span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace)']);
+    const names = bodies.flatMap((b) => b.resourceSpans[0].scopeSpans[0].spans.map((s) => s.name));
+    assert.deepEqual(names, ['ended']);
+  } finally {
+    server.close();
+  }
+});
