@@ -416,10 +416,18 @@ impl LlmCall {
         now_ns: u64,
         prices: &PriceTable,
     ) -> Outcome {
-        if let Some(ev) = self.sse.finish() {
-            if !self.gave_up {
-                self.on_event(ev);
+        // A body read to its end may close on its last event without the blank line: that event
+        // is read. A stream cancelled or failed stopped where its reader or the network stopped
+        // it, often inside an event: what is pending is dropped, not read as a broken event.
+        let tail = match end {
+            StreamEnd::Completed => self.sse.finish(),
+            StreamEnd::Errored | StreamEnd::Cancelled => {
+                self.sse.abandon();
+                None
             }
+        };
+        if let Some(ev) = tail.filter(|_| !self.gave_up) {
+            self.on_event(ev);
         }
         if self.sse.invalid_utf8_lines > 0 {
             let n = self.sse.invalid_utf8_lines;
