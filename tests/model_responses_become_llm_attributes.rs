@@ -1141,3 +1141,86 @@ fn a_body_read_to_its_end_reads_its_last_event_without_the_blank_line() {
         assert!(out.error.is_some(), "{format:?}");
     }
 }
+
+/// The parsers cut a model call's inputs and outputs to the span's value limit themselves,
+/// keeping their structure, so the core sees them within the limit: each value they cut is counted
+/// as truncated once all the same (by its command), as a value the core cuts is; one that fits,
+/// or that only the core can cut (numbers, no long strings), is counted by the core or not at all.
+#[test]
+fn model_call_values_cut_to_the_limit_count_once_each_as_truncated() {
+    use edgetrace::commands::{Recorded, Writer};
+    use edgetrace::tracer::{Config, Parent, Tracer};
+    const MAX: usize = 2048;
+    let mut config = Config::default();
+    config.limits.max_value_bytes = MAX;
+    let mut t = Tracer::new(
+        config,
+        Box::new(ManualClock::new(1)),
+        Box::new(SequentialIds::default()),
+    );
+    let mut rec = Recorded::default();
+    let prices = PriceTable::shipped();
+    let mut call =
+        |path: &str, format: Format, request: &str, end: &dyn Fn(&mut LlmCall) -> Outcome| {
+            let h = t
+                .start_span(0, Parent::Root, "call", edgetrace::span::SpanType::Unknown)
+                .unwrap();
+            let before = t.stats().truncated_values;
+            let (mut c, out) =
+                LlmCall::start_within(format, "api.openai.com", path, request, 1_000, MAX);
+            let mut w = Writer::default();
+            out.write(h, &mut w);
+            end(&mut c).write(h, &mut w);
+            rec.apply(&mut t, &w.bytes).unwrap();
+            assert_eq!(rec.failed, 0);
+            t.end_span(h).unwrap();
+            t.stats().truncated_values - before
+        };
+    let long_request = json!({"model": "gpt-4o-mini", "stream": true,
+        "messages": [{"role": "user", "content": "context ".repeat(1000)}]})
+    .to_string();
+    let short_request = r#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#;
+    let long_stream = |c: &mut LlmCall| {
+        c.on_chunk(openai_stream(1500).as_bytes(), 2_000);
+        c.finish_stream(StreamEnd::Completed, 200, 3_000, &prices)
+    };
+    let short_stream = |c: &mut LlmCall| {
+        c.on_chunk(openai_stream(3).as_bytes(), 2_000);
+        c.finish_stream(StreamEnd::Completed, 200, 3_000, &prices)
+    };
+    let chat = "/v1/chat/completions";
+    assert_eq!(
+        call(chat, Format::OpenAiChat, &long_request, &long_stream),
+        2,
+        "input and output"
+    );
+    assert_eq!(
+        call(chat, Format::OpenAiChat, &long_request, &short_stream),
+        1,
+        "input"
+    );
+    assert_eq!(
+        call(chat, Format::OpenAiChat, short_request, &long_stream),
+        1,
+        "output"
+    );
+    assert_eq!(
+        call(chat, Format::OpenAiChat, short_request, &short_stream),
+        0,
+        "neither"
+    );
+    // An embeddings answer of numbers only the core can cut: it counts it, once.
+    let vectors =
+        json!({"object": "list", "model": "e", "data": [{"embedding": vec![0.125; 1000]}]})
+            .to_string();
+    let embeddings = |c: &mut LlmCall| c.finish_body(200, vectors.as_bytes(), 2_000, &prices);
+    assert_eq!(
+        call(
+            "/v1/embeddings",
+            Format::OpenAiEmbeddings,
+            r#"{"model":"e","input":"hi"}"#,
+            &embeddings
+        ),
+        1
+    );
+}
