@@ -367,7 +367,10 @@ export interface Stats {
    * should be. The spans are exported as they are either way.
    */
   outOfOrderEnds: number;
-  /** Values truncated. */
+  /**
+   * Values cut to their limit (`maxValueBytes`, names to 1 KiB), each counted once: a model
+   * call's request or response cut with its structure kept counts as one.
+   */
   truncatedValues: number;
   /** Attributes dropped past the limit. */
   droppedAttributes: number;

@@ -38,10 +38,13 @@
 //! | [`EXCEPTION`] | handle u32, type, message, stack trace (each length u32, UTF-8) |
 //! | [`TRACE`] | handle u32, count u32, then per field of a trace update: field u8 (0 a tag, 1 metadata, 2 session id, 3 user id, 4 client request id, 5 request preview, 6 response preview), key and value (each length u32, UTF-8; the key empty but for tags and metadata) |
 //! | [`EXPORT_FAILED`] | spans u32: a batch the transport gave up on, counted as dropped |
+//! | [`TRUNCATED`] | values u32: values cut to `maxValueBytes` before they reached the core, counted as truncated |
 //!
 //! [`ATTR`], [`TYPE`] and [`STATUS`] carry their text inline: the model API parsers (a separate
 //! wasm module, see [`crate::llm`]) write them with [`Writer`], and JS hands the bytes to the core
-//! as they are. The JS layer records them too (an attribute whose key it does not intern, a
+//! as they are. So is [`TRUNCATED`]: the parsers cut a model call's inputs or outputs to the
+//! limit themselves, keeping their JSON structure, and the core, which sees them already within
+//! it, counts them by that command. The JS layer records them too (an attribute whose key it does not intern, a
 //! span's type or status), with [`EVENT`], [`EXCEPTION`] and [`TRACE`]: every span operation is a
 //! command, and the core exports no method per operation. So is the exporter's one report back,
 //! [`EXPORT_FAILED`].
@@ -97,6 +100,8 @@ pub const TRACE: u8 = 16;
 pub const EXPORT_FAILED: u8 = 17;
 /// Ends a span and closes a context: a trace's first span here, which opened the context.
 pub const END_CLOSE: u8 = 18;
+/// Counts values cut before they reached the core ([`Tracer::count_truncated`]).
+pub const TRUNCATED: u8 = 19;
 
 /// [`START`]'s flag: the span opens its context first.
 pub const OPENS_CONTEXT: u8 = 8;
@@ -280,6 +285,11 @@ impl Writer {
         self.head(STATUS, h);
         self.bytes.push(code as u8);
         self.text(message);
+    }
+    /// Counts `values` cut to the value limit before they reached the core.
+    pub fn truncated(&mut self, values: u32) {
+        self.bytes.push(TRUNCATED);
+        self.u32(values);
     }
 }
 
@@ -511,6 +521,10 @@ impl Recorded {
             }
             EXPORT_FAILED => {
                 t.report_export_failed(u64::from(r.u32()?));
+                Ok(())
+            }
+            TRUNCATED => {
+                t.count_truncated(u64::from(r.u32()?));
                 Ok(())
             }
             _ => return None,
@@ -969,6 +983,20 @@ mod tests {
         assert_eq!((s.exported, s.dropped.export_failed), (0, 1));
         // Its count cut short is malformed.
         assert!(rec.apply(&mut t, &[EXPORT_FAILED, 1, 0]).is_err());
+    }
+
+    #[test]
+    fn values_cut_before_the_core_are_a_command_that_counts_them_as_truncated() {
+        let (mut t, mut rec, w) = with_open_root();
+        rec.apply(&mut t, &w.0).unwrap();
+        let before = t.stats().truncated_values;
+        let mut w = Writer::default();
+        w.outputs(H + 1, "\"cut\"");
+        w.truncated(2);
+        rec.apply(&mut t, &w.bytes).unwrap();
+        assert_eq!(rec.failed, 0);
+        assert_eq!(t.stats().truncated_values, before + 2);
+        assert!(rec.apply(&mut t, &[TRUNCATED, 1, 0]).is_err());
     }
 
     #[test]

@@ -687,6 +687,12 @@ impl Tracer {
         Some(p)
     }
 
+    /// Counts values cut to the value limit before they reached the tracer (model calls' inputs
+    /// and outputs, which the parsers cut with their JSON structure kept) in `truncated_values`.
+    pub fn count_truncated(&mut self, values: u64) {
+        self.stats.truncated_values += values;
+    }
+
     /// Counts spans the transport gave up on.
     pub fn report_export_failed(&mut self, spans: u64) {
         self.queue.count_dropped(DropReason::ExportFailed, spans);

@@ -976,3 +976,251 @@ fn answers_over_the_value_limit_keep_their_structure_streamed_and_not() {
         1500
     );
 }
+
+/// A whole stream in each format (Gemini's with `\r\n` line ends, as Google sends them).
+fn whole_streams() -> Vec<(Format, &'static str, String)> {
+    let responses = sse(&[
+        (
+            "response.created",
+            json!({"type": "response.created", "response": {"id": "r", "status": "in_progress", "output": []}}),
+        ),
+        (
+            "response.output_text.delta",
+            json!({"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "Hé"}),
+        ),
+        (
+            "response.output_text.delta",
+            json!({"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "llo"}),
+        ),
+        (
+            "response.completed",
+            json!({"type": "response.completed", "response": {"id": "r", "status": "completed", "output": [], "usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}}}),
+        ),
+    ]);
+    let anthropic = sse(&[
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+        ),
+        ("ping", json!({"type": "ping"})),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hé"}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "llo"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ]);
+    let gemini = ["Hé", "llo"]
+        .iter()
+        .map(|t| json!({"candidates": [{"content": {"role": "model", "parts": [{"text": t}]}}]}))
+        .chain([json!({"candidates": [{"content": {"role": "model", "parts": []}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2, "totalTokenCount": 5}})])
+        .map(|v| format!("data: {v}\r\n\r\n"))
+        .collect();
+    vec![
+        (Format::OpenAiChat, "/v1/chat/completions", openai_stream(3)),
+        (Format::OpenAiResponses, "/v1/responses", responses),
+        (Format::Anthropic, "/v1/messages", anthropic),
+        (
+            Format::Gemini,
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            gemini,
+        ),
+    ]
+}
+
+/// The stream `body` fed in pieces split at `splits` (byte offsets, any order), ended as `end`.
+fn streamed(format: Format, path: &str, body: &[u8], splits: &[usize], end: StreamEnd) -> Outcome {
+    let mut c = LlmCall::start(
+        format,
+        "example.com",
+        path,
+        r#"{"model":"m","stream":true}"#,
+        1_000,
+    )
+    .0;
+    let mut at: Vec<usize> = splits.iter().map(|&s| s.min(body.len())).collect();
+    at.sort_unstable();
+    let mut from = 0;
+    for to in at.into_iter().chain([body.len()]) {
+        c.on_chunk(&body[from..to], 2_000);
+        from = to;
+    }
+    c.finish_stream(end, 200, 3_000, &PriceTable::shipped())
+}
+
+/// Where the last event of `body` (SSE, any line ends) ends: after its last blank line, a line end
+/// right after another (`\r\n\r` is one already: a lone `\r` ends a line).
+fn last_event_boundary(body: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(body);
+    ["\n\n", "\r\r", "\n\r"]
+        .iter()
+        .filter_map(|sep| text.rfind(sep).map(|i| i + sep.len()))
+        .max()
+        .unwrap_or(0)
+}
+
+proptest::proptest! {
+    /// A stream the app cancels, or that fails, stops wherever its reader or the network stopped
+    /// it, mostly inside an event. The unfinished event is not a parse error (nor an unfinished
+    /// UTF-8 sequence an invalid line), and the span holds what the events before it held, as if
+    /// the stream had stopped at that event's start: the SDKs never read such an event either.
+    #[test]
+    fn a_stream_cut_short_inside_an_event_reads_the_events_before_it_without_parse_errors(
+        which in 0usize..4,
+        cut_per_mille in 0usize..1000,
+        splits in proptest::collection::vec(0usize..4000, 0..4),
+        cancelled in proptest::bool::ANY,
+    ) {
+        let (format, path, body) = whole_streams().swap_remove(which);
+        let cut = body.len() * cut_per_mille / 1000;
+        let end = if cancelled { StreamEnd::Cancelled } else { StreamEnd::Errored };
+        let out = streamed(format, path, &body.as_bytes()[..cut], &splits, end);
+        proptest::prop_assert!(
+            attr(&out, "edgetrace.llm.parse_errors").is_none(),
+            "{format:?} cut at {cut}: {:?}",
+            attr(&out, "edgetrace.llm.parse_errors")
+        );
+        let at_boundary = last_event_boundary(&body.as_bytes()[..cut]);
+        let reference = streamed(format, path, &body.as_bytes()[..at_boundary], &[], end);
+        proptest::prop_assert_eq!(&out.outputs, &reference.outputs, "{:?} cut at {}", format, cut);
+        proptest::prop_assert_eq!(
+            attr(&out, "edgetrace.llm.stream_end"),
+            Some(&AttrValue::Str(if cancelled { "cancelled" } else { "errored" }.into()))
+        );
+    }
+}
+
+/// A body read to its end whose server closed it on its last event without the blank line (or
+/// without even the line's end) still gives that event: the stream is complete, without errors.
+/// A body that ended inside an event is truncated, and its broken last event is an error of what
+/// the server sent.
+#[test]
+fn a_body_read_to_its_end_reads_its_last_event_without_the_blank_line() {
+    for (format, path, body) in whole_streams() {
+        let trimmed = body.trim_end_matches(['\r', '\n']);
+        for tail in ["", "\n", "\r\n"] {
+            let whole = format!("{trimmed}{tail}");
+            let out = streamed(format, path, whole.as_bytes(), &[], StreamEnd::Completed);
+            assert_eq!(
+                attr(&out, "edgetrace.llm.stream_end"),
+                Some(&AttrValue::Str("completed".into())),
+                "{format:?} {tail:?}"
+            );
+            assert!(
+                attr(&out, "edgetrace.llm.parse_errors").is_none(),
+                "{format:?} {tail:?}: {:?}",
+                attr(&out, "edgetrace.llm.parse_errors")
+            );
+            assert_eq!(
+                out.outputs,
+                streamed(format, path, body.as_bytes(), &[], StreamEnd::Completed).outputs
+            );
+        }
+        let inside = &trimmed[..trimmed.len() - 3];
+        let out = streamed(format, path, inside.as_bytes(), &[], StreamEnd::Completed);
+        assert_eq!(
+            attr(&out, "edgetrace.llm.stream_end"),
+            Some(&AttrValue::Str("truncated".into())),
+            "{format:?}"
+        );
+        assert!(out.error.is_some(), "{format:?}");
+    }
+}
+
+/// The parsers cut a model call's inputs and outputs to the span's value limit themselves,
+/// keeping their structure, so the core sees them within the limit: each value they cut is counted
+/// as truncated once all the same (by its command), as a value the core cuts is; one that fits,
+/// or that only the core can cut (numbers, no long strings), is counted by the core or not at all.
+#[test]
+fn model_call_values_cut_to_the_limit_count_once_each_as_truncated() {
+    use edgetrace::commands::{Recorded, Writer};
+    use edgetrace::tracer::{Config, Parent, Tracer};
+    const MAX: usize = 2048;
+    let mut config = Config::default();
+    config.limits.max_value_bytes = MAX;
+    let mut t = Tracer::new(
+        config,
+        Box::new(ManualClock::new(1)),
+        Box::new(SequentialIds::default()),
+    );
+    let mut rec = Recorded::default();
+    let prices = PriceTable::shipped();
+    let mut call =
+        |path: &str, format: Format, request: &str, end: &dyn Fn(&mut LlmCall) -> Outcome| {
+            let h = t
+                .start_span(0, Parent::Root, "call", edgetrace::span::SpanType::Unknown)
+                .unwrap();
+            let before = t.stats().truncated_values;
+            let (mut c, out) =
+                LlmCall::start_within(format, "api.openai.com", path, request, 1_000, MAX);
+            let mut w = Writer::default();
+            out.write(h, &mut w);
+            end(&mut c).write(h, &mut w);
+            rec.apply(&mut t, &w.bytes).unwrap();
+            assert_eq!(rec.failed, 0);
+            t.end_span(h).unwrap();
+            t.stats().truncated_values - before
+        };
+    let long_request = json!({"model": "gpt-4o-mini", "stream": true,
+        "messages": [{"role": "user", "content": "context ".repeat(1000)}]})
+    .to_string();
+    let short_request = r#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#;
+    let long_stream = |c: &mut LlmCall| {
+        c.on_chunk(openai_stream(1500).as_bytes(), 2_000);
+        c.finish_stream(StreamEnd::Completed, 200, 3_000, &prices)
+    };
+    let short_stream = |c: &mut LlmCall| {
+        c.on_chunk(openai_stream(3).as_bytes(), 2_000);
+        c.finish_stream(StreamEnd::Completed, 200, 3_000, &prices)
+    };
+    let chat = "/v1/chat/completions";
+    assert_eq!(
+        call(chat, Format::OpenAiChat, &long_request, &long_stream),
+        2,
+        "input and output"
+    );
+    assert_eq!(
+        call(chat, Format::OpenAiChat, &long_request, &short_stream),
+        1,
+        "input"
+    );
+    assert_eq!(
+        call(chat, Format::OpenAiChat, short_request, &long_stream),
+        1,
+        "output"
+    );
+    assert_eq!(
+        call(chat, Format::OpenAiChat, short_request, &short_stream),
+        0,
+        "neither"
+    );
+    // An embeddings answer of numbers only the core can cut: it counts it, once.
+    let vectors =
+        json!({"object": "list", "model": "e", "data": [{"embedding": vec![0.125; 1000]}]})
+            .to_string();
+    let embeddings = |c: &mut LlmCall| c.finish_body(200, vectors.as_bytes(), 2_000, &prices);
+    assert_eq!(
+        call(
+            "/v1/embeddings",
+            Format::OpenAiEmbeddings,
+            r#"{"model":"e","input":"hi"}"#,
+            &embeddings
+        ),
+        1
+    );
+}

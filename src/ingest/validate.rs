@@ -274,7 +274,7 @@ fn truncate_value(s: &mut String, max: usize) -> bool {
         Some(Ok(v)) => {
             // JSON keeps its shape where cutting its longest strings is enough (a chat request's
             // long message), so MLflow still reads its messages; else it becomes one cut string.
-            *s = crate::llm::fit::fit_json(&v, core::mem::take(s), max);
+            *s = crate::llm::fit::fit_json(&v, core::mem::take(s), max).0;
             if s.len() > max {
                 crate::attribute::truncate_json(s, max);
             }

@@ -148,6 +148,9 @@ pub struct Outcome {
     pub outputs: Option<String>,
     /// When set, the span's status becomes ERROR with this message.
     pub error: Option<String>,
+    /// How many of `inputs` and `outputs` were cut to the span's value limit
+    /// ([`fit::fit_json`]): the core, which sees them within it, counts each as truncated.
+    pub truncated: u32,
 }
 
 impl Outcome {
@@ -166,6 +169,16 @@ impl Outcome {
         if let Some(e) = &self.error {
             w.status(h, crate::span::StatusCode::Error, e);
         }
+        if self.truncated > 0 {
+            w.truncated(self.truncated);
+        }
+    }
+
+    /// Sets the outputs: `v`, written as `text`, fitted to `max` bytes.
+    fn fit_outputs(&mut self, v: &Value, text: String, max: usize) {
+        let (text, cut) = fit::fit_json(v, text, max);
+        self.outputs = Some(text);
+        self.truncated += u32::from(cut);
     }
 }
 
@@ -278,7 +291,11 @@ impl LlmCall {
         };
         if !body.trim().is_empty() {
             out.inputs = Some(match &req {
-                Some(v) => fit::fit_json(v, body.to_owned(), max_value),
+                Some(v) => {
+                    let (text, cut) = fit::fit_json(v, body.to_owned(), max_value);
+                    out.truncated += u32::from(cut);
+                    text
+                }
                 None => Value::String(body.to_owned()).to_string(),
             });
         }
@@ -416,10 +433,18 @@ impl LlmCall {
         now_ns: u64,
         prices: &PriceTable,
     ) -> Outcome {
-        if let Some(ev) = self.sse.finish() {
-            if !self.gave_up {
-                self.on_event(ev);
+        // A body read to its end may close on its last event without the blank line: that event
+        // is read. A stream cancelled or failed stopped where its reader or the network stopped
+        // it, often inside an event: what is pending is dropped, not read as a broken event.
+        let tail = match end {
+            StreamEnd::Completed => self.sse.finish(),
+            StreamEnd::Errored | StreamEnd::Cancelled => {
+                self.sse.abandon();
+                None
             }
+        };
+        if let Some(ev) = tail.filter(|_| !self.gave_up) {
+            self.on_event(ev);
         }
         if self.sse.invalid_utf8_lines > 0 {
             let n = self.sse.invalid_utf8_lines;
@@ -482,7 +507,7 @@ impl LlmCall {
             AttrValue::Str(how.into()),
         ));
         if !output.is_null() {
-            out.outputs = Some(fit::fit_json(&output, output.to_string(), self.max_value));
+            out.fit_outputs(&output, output.to_string(), self.max_value);
         }
         out.error = out.error.take().or(stream_error).or(match how {
             "errored" => Some("the response stream failed".into()),
@@ -527,10 +552,10 @@ impl LlmCall {
             out.error = Some(format!("HTTP {status}: {msg}"));
         }
         // The body as the API sent it when it is JSON (already checked above), else as a string.
-        out.outputs = Some(match &parsed {
-            Some(v) => fit::fit_json(v, text.into_owned(), self.max_value),
-            None => Value::String(text.into_owned()).to_string(),
-        });
+        match &parsed {
+            Some(v) => out.fit_outputs(v, text.into_owned(), self.max_value),
+            None => out.outputs = Some(Value::String(text.into_owned()).to_string()),
+        }
         self.push_parse_errors(&mut out);
         out
     }

@@ -65,8 +65,9 @@ impl SseParser {
         out
     }
 
-    /// Ends the stream: an event still pending without its blank line is returned (streams
-    /// that stop early still give what they sent).
+    /// Ends a stream read to its end: an event still pending without its blank line is returned
+    /// (a server that closes its body on its last event's data, without the blank line, still
+    /// gives what it sent).
     pub fn finish(&mut self) -> Option<SseEvent> {
         if !self.line.is_empty() {
             let mut out = Vec::new();
@@ -76,6 +77,19 @@ impl SseParser {
             }
         }
         self.dispatch()
+    }
+
+    /// Ends a stream cut short (cancelled by its reader, or failed): an event still pending is
+    /// dropped, with any unfinished line. Where a stream stops is where its reader or the network
+    /// stopped it, as often as not inside an event, so what is pending is no event: the SSE
+    /// standard dispatches an event only at its blank line (an `EventSource` drops one pending at
+    /// the end), and the official OpenAI and Anthropic SDKs read none past the last blank line.
+    pub fn abandon(&mut self) {
+        self.line.clear();
+        self.skip_lf = false;
+        self.event = None;
+        self.data.clear();
+        self.has_data = false;
     }
 
     fn end_line(&mut self, out: &mut Vec<SseEvent>) {
@@ -157,5 +171,24 @@ mod tests {
         assert_eq!(p.invalid_utf8_lines, 1);
         assert_eq!(p.finish().unwrap().data, "tail");
         assert_eq!(p.finish(), None);
+    }
+
+    #[test]
+    fn a_stream_cut_short_drops_its_pending_event_and_line() {
+        let mut p = SseParser::default();
+        let ev = p.feed(b"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: {\"x\":\ndata: \xe2\x82");
+        assert_eq!(ev.len(), 1);
+        p.abandon();
+        assert_eq!(p.finish(), None);
+        // Nothing of the dropped event leaks into a later one, and its cut line was not decoded.
+        assert_eq!(p.invalid_utf8_lines, 0);
+        let ev = p.feed(b"data: 2\n\n");
+        assert_eq!(
+            ev,
+            [SseEvent {
+                event: None,
+                data: "2".into()
+            }]
+        );
     }
 }
