@@ -88,7 +88,11 @@ export interface InitOptions {
   resourceAttributes?: Record<string, string | number | boolean>;
   /** Fraction of traces kept, decided per trace id, 0 to 1. Default: `1`. */
   sampleRatio?: number;
-  /** Most spans waiting for export; more are dropped and counted. Default: `2048`. */
+  /**
+   * Most spans waiting for export; more are dropped, counted (`getStats().dropped.queueFull`) and
+   * warned about once. Up to `maxConcurrentExports` batches in flight are out of the queue. Default:
+   * `2048`.
+   */
   maxQueueSpans?: number;
   /**
    * Most bytes waiting for export. Default: 8 MiB. Spans recorded since the core last applied
@@ -97,8 +101,9 @@ export interface InitOptions {
   maxQueueBytes?: number;
   /**
    * Most spans per export request. Default: `512`. While spans end, a request goes out as soon as
-   * this many are queued (in a task of its own, right after the span end that made them so: no
-   * `end()` waits for it); fewer wait for `flushIntervalMs` or `flush()`.
+   * this many are queued (in a microtask after the synchronous code whose span end made them so:
+   * no `end()` waits for it, and a loop that awaits traced calls sends batches as it goes); fewer
+   * wait for `flushIntervalMs` or `flush()`.
    */
   maxBatchSpans?: number;
   /**
@@ -192,7 +197,8 @@ export interface SpanOptions {
   startTimeMs?: number;
   /**
    * Do not record the return value as outputs. Default: `false`. (A return value that is the
-   * span itself, as from `(s) => s.setAttribute(…)`, is never recorded.)
+   * span itself, as from `(s) => s.setAttribute(…)`, is never recorded, nor one of a body that set
+   * the span's outputs itself with `setOutputs`: those are kept.)
    */
   skipOutputs?: boolean;
 }
@@ -300,13 +306,20 @@ export interface TraceUpdate {
 
 /**
  * Configures edgetrace. Throws only on an invalid option, with a message saying which: a limit,
- * `prices`, and in Node and Workers an `endpoint` that is not an http:// or https:// URL or a
- * `format` other than `'protobuf'` or `'json'` (in browsers, where the core compiles
- * asynchronously, the first call cannot check the limits yet: a bad one is warned about and turns
- * tracing off). Each call starts again from the defaults: options it does not give are reset, and
- * `getStats()` counts from zero (the core is made anew; spans queued before are carried over).
- * Resolves when the core is ready: at once in Node and Workers; in browsers once it has compiled. Spans recorded before are kept and `flush()` waits
- * for it; await it where the page may leave in its first moments. Never rejects.
+ * and in Node and Workers also `prices`, an `endpoint` that is not an http:// or https:// URL, a
+ * `format` other than `'protobuf'` or `'json'`, and an option of the wrong kind (a number option
+ * that is not a number of 0 or more, a flag that is not `true` or `false`, a hook that is not a
+ * function). In browsers, where the core compiles asynchronously, the first call cannot check the
+ * limits yet: a bad one is warned about and turns tracing off; bad `prices` are warned about when
+ * the model API parsers load them. Each call with options other than the current ones starts again
+ * from the defaults: options it does not give are reset, and `getStats()` counts from zero (the
+ * core is made anew; spans queued before are carried over). In Node and Workers a call with the
+ * same options as the current ones (compared by value; functions by identity) changes nothing,
+ * so a Worker may call it in each request. In a Worker it may also be called at the module's top
+ * level: the options are checked there, and the core is made on first use, inside a handler.
+ * Resolves when the core is ready: at once in Node and Workers; in browsers once it has compiled.
+ * Spans recorded before are kept and `flush()` waits for it; await it where the page may leave in
+ * its first moments. Never rejects.
  */
 export declare function init(options?: InitOptions): Promise<void>;
 

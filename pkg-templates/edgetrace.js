@@ -113,11 +113,10 @@ function fault(what, e) {
 }
 
 /** Called by the runtime entry before anything else. @internal */
-export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, defaults, check, same, explain }) {
+export function _setRuntime({ loader, llmLoader, AsyncLocalStorage, findAsyncLocalStorage, noAsyncLocalStorage, defaults, check, same }) {
   state.loader = loader;
   state.check = check;
   state.same = same;
-  state.explain = explain;
   state.defaults = { ...DEFAULTS, ...defaults };
   state.options = { ...state.defaults };
   state.llmLoader = llmLoader || null;
@@ -239,7 +238,7 @@ function recorder() {
 
 // The loaded core writes OTLP/JSON unless it says it does not (the browser's default core).
 const newExporter = (options) => new Exporter({
-  core, ready: coreReady, options, warn, rec: () => state.rec, json: () => state.wasm?.json !== false, explain: state.explain,
+  core, ready: coreReady, options, warn, rec: () => state.rec, json: () => state.wasm?.json !== false,
 });
 
 // The core, with everything recorded so far applied: for every call but the hot path's. Null
@@ -305,7 +304,6 @@ export function init(options = {}) {
     // A Worker's top level refuses random numbers: the options are checked now, and the core is
     // made on first use, inside a handler.
     makeCore(o, [0, 0])?.free();
-    state.clock = null; // read again in a handler: a Worker's clocks stand still at its top level
     return Promise.resolve();
   }
   // Validate the core configuration now, so a bad option is a clear error at init. (In browsers

@@ -24,9 +24,8 @@ export class Exporter {
    * @param {() => any} o.rec  returns the core's Recorder
    * @param {() => boolean} o.json  whether the loaded core writes OTLP/JSON
    */
-  constructor({ core, ready, options, warn, rec, json, explain }) {
+  constructor({ core, ready, options, warn, rec, json }) {
     this.core = core;
-    this.explain = explain; // the server runtimes': explainFailure (below)
     this.json = json;
     this.ready = ready;
     this.rec = rec;
@@ -242,7 +241,8 @@ export class Exporter {
         if (!RETRYABLE(status)) break;
       } catch (e) {
         this.stats.lastError = errText(e);
-        this.explain?.(this, url, e, attempt);
+        // The server runtimes' explainFailure (SERVER_DEFAULTS, below).
+        this.o.explain?.(this, url, e, attempt);
       }
       if (attempt >= this.o.maxRetries) break;
       attempt++;
@@ -265,7 +265,9 @@ export class Exporter {
 // bench/HISTORY.md), and 1,000,000 stays under the 1 MiB the ingest service
 // (MAX_BODY_BYTES) and nginx (client_max_body_size) take by default. (Unused by the browser
 // entry, so its bundlers leave it out, as they leave out `checkTransport`.)
-export const SERVER_DEFAULTS = { maxExportBytes: 1_000_000 };
+// `explain` is not an option (init() takes only DEFAULTS' keys from the app): the server runtimes'
+// account of a failed export rides in their options, and browsers' bundles leave it out.
+export const SERVER_DEFAULTS = { maxExportBytes: 1_000_000, explain: explainFailure };
 
 /**
  * In Node and Workers, a malformed endpoint or format is an error at init, not a batch retried
@@ -309,7 +311,13 @@ const HOOKS = ['fetch', 'redact', 'onSpanEnd'];
  */
 export function explainFailure(exporter, url, e, attempt) {
   const s = exporter.stats;
-  s.lastError = `${url}: ${s.lastError}${e?.cause ? ` (${errText(e.cause)})` : ''}`;
+  let cause = '';
+  try {
+    if (e?.cause) cause = ` (${errText(e.cause)})`;
+  } catch {
+    // A rejection whose cause throws when read is named by what could be read.
+  }
+  s.lastError = `${url}: ${s.lastError}${cause}`;
   if (!attempt && exporter.o.maxRetries > 0) exporter.warn(`an export failed, ${s.lastError}; retrying up to ${exporter.o.maxRetries} times`);
 }
 

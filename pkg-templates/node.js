@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport, explainFailure, sameOptions, SERVER_DEFAULTS } from './exporter.js';
+import { checkTransport, sameOptions, SERVER_DEFAULTS } from './exporter.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // Each span is entered with AsyncLocalStorage.run, in every runtime this entry serves: Node 20
@@ -30,7 +30,6 @@ _setRuntime({
   defaults: SERVER_DEFAULTS, // bigger batches (exporter.js)
   check: checkTransport, // endpoint, format and the options' kinds, at init
   same: sameOptions, // init() again with the same options changes nothing
-  explain: explainFailure, // an export that failed: its URL and cause, warned at once
 });
 
 // A script that ends without awaiting flush() still sends what it traced: 'beforeExit' comes when

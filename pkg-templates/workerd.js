@@ -6,7 +6,7 @@ import { Core, initSync } from './core/edgetrace.js';
 import llmModule from './llm/edgetrace_llm_bg.wasm';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport, explainFailure, sameOptions, SERVER_DEFAULTS } from './exporter.js';
+import { checkTransport, sameOptions, SERVER_DEFAULTS } from './exporter.js';
 import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 _setRuntime({
@@ -34,7 +34,6 @@ _setRuntime({
   defaults: { ...SERVER_DEFAULTS, exportTimeoutMs: 4000, maxRetries: 3, maxBackoffMs: 4000 },
   check: checkTransport, // endpoint, format and the options' kinds, at init
   same: sameOptions, // init() again with the same options changes nothing
-  explain: explainFailure, // an export that failed: its URL and cause, warned at once
 });
 
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

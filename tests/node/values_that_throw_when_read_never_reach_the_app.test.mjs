@@ -163,7 +163,7 @@ test('a fetch that rejects with a value that throws when read: the batch is coun
   const after = getStats();
   assert.equal(after.dropped.exportFailed - before.dropped.exportFailed, 1, 'the span is counted as dropped');
   assert.equal(after.failedRequests - before.failedRequests, 1);
-  assert.equal(after.lastExportError, '?', 'the error that could not be read is named so');
+  assert.equal(after.lastExportError, `${col.url}/v1/traces: ?`, 'the error that could not be read is named so, after where it was sent');
   fail = false;
   startSpan({ name: 'after-fetch-failed' }).end();
   await spanNamed('after-fetch-failed');
