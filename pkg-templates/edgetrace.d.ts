@@ -124,7 +124,10 @@ export interface InitOptions {
   maxAttributes?: number;
   /** Most events per span. Default: `128`. */
   maxEvents?: number;
-  /** How long ended spans short of a full batch wait before a timed export, in ms. Default: `1000`. */
+  /**
+   * How long ended spans short of a full batch wait before a timed export, in ms. Default: `1000`.
+   * `0`: they go in the next task after they end.
+   */
   flushIntervalMs?: number;
   /** Timeout of one export request, in ms. Default: `10000`; `4000` in Workers. */
   exportTimeoutMs?: number;

@@ -71,7 +71,7 @@ export class Exporter {
     // many bytes as its commands, or more).
     const rec = this.rec();
     if (!rec || rec.drained || rec.ends >= this.o.maxBatchSpans || rec.logged >= this.o.maxExportBytes) this.flushFromEnd();
-    else if (this.timer === null && this.o.flushIntervalMs > 0) this.armTimer();
+    else if (this.timer === null && this.o.flushIntervalMs >= 0) this.armTimer();
   }
 
   // Full batches are sent from span ends in a microtask: the span's end does not wait for the core
@@ -106,7 +106,7 @@ export class Exporter {
       rec.ends = 0;
     }
     await this.sendWhile((core) => core?.stats()[CORE_AT.batchReady] === 1);
-    if (this.timer === null && this.o.flushIntervalMs > 0 && this.core()?.stats()[CORE_AT.queued] > 0) this.armTimer();
+    if (this.timer === null && this.o.flushIntervalMs >= 0 && this.core()?.stats()[CORE_AT.queued] > 0) this.armTimer();
   }
 
   armTimer() {

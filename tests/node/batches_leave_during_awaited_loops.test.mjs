@@ -72,3 +72,18 @@ test('an export that cannot reach the collector says where it went and why, at i
     init({ enabled: false });
   }
 });
+
+test('flushIntervalMs 0 sends ended spans in the next task, where it used to turn timed exports off', async () => {
+  const col = await startCollector();
+  try {
+    init({ endpoint: col.url, format: 'json', flushIntervalMs: 0, logger: { warn() {} } });
+    withSpan(() => 1, { name: 'at-once' });
+    const t0 = Date.now();
+    while (!col.spans().some((x) => x.name === 'at-once') && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(col.spans().some((x) => x.name === 'at-once'), 'the span was sent without a flush()');
+    assert.ok(Date.now() - t0 < 1000, `it took ${Date.now() - t0} ms`);
+  } finally {
+    init({ enabled: false });
+    await col.close();
+  }
+});
