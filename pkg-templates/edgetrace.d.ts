@@ -436,8 +436,9 @@ export interface WorkerTracingOptions extends InitOptions {
 }
 
 /**
- * Wraps a Worker's handler: a root span per request (continuing `traceparent`), the response
- * status recorded, and `ctx.waitUntil` until the export is done, also for streamed bodies (the
+ * Wraps a Worker's handler: a root span per request (continuing `traceparent`), with the
+ * request's method and path as its inputs and the response status as its outputs (MLflow's trace
+ * list shows them as the request and response; the handler may set its own), and `ctx.waitUntil` until the export is done, also for streamed bodies (the
  * span ends when the stream ends, errors or is cancelled). `options` may be a function of `env`.
  * In TypeScript, name the bindings' type: `instrumentWorker<Env>({ … }, (env) => …)`.
  */

@@ -1304,8 +1304,9 @@ export function getStats() {
 
 /**
  * Wraps a Worker's handler object (`export default instrumentWorker({ fetch }, options)`): each
- * request runs inside a root span (continuing an incoming `traceparent`), the response status is
- * recorded, and `ctx.waitUntil` keeps the Worker alive until the spans are exported, also when
+ * request runs inside a root span (continuing an incoming `traceparent`) whose inputs are the
+ * request's method and path and whose outputs its response status (unless the handler sets
+ * them), and `ctx.waitUntil` keeps the Worker alive until the spans are exported, also when
  * the response body is a stream (the span ends when the stream ends, errors or is cancelled).
  * `options` may be a function of `env`, called on the first request (never at top level).
  * The handler gets the request's span as a fourth argument: `fetch(request, env, ctx, span)`.
@@ -1341,6 +1342,10 @@ export function instrumentWorker(handler, options = {}) {
         parent: null,
         traceparent: request.headers.get('traceparent') || undefined,
         attributes: { 'http.request.method': request.method, 'url.path': url.pathname },
+        // MLflow's trace list shows the root's inputs and outputs as the trace's request and
+        // response: the method and path (not the query, which may carry keys), and the status,
+        // unless the handler sets its own.
+        inputs: { method: request.method, path: url.pathname },
       });
       let response;
       try {
@@ -1358,6 +1363,7 @@ export function instrumentWorker(handler, options = {}) {
         return response;
       }
       span.setAttribute('http.response.status_code', response.status);
+      if (!span._out) span.setOutputs({ status: response.status });
       if (response.status >= 500) span.setStatus('ERROR', `HTTP ${response.status}`);
       if (!response.body || response.webSocket) {
         span.end();

@@ -387,6 +387,10 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     assert.equal(root.attributes['http.request.method'], 'GET');
     assert.equal(root.attributes['url.path'], '/chat');
     assert.equal(root.attributes['http.response.status_code'], 200);
+    // MLflow shows these as the trace's request and response: the query (which may carry keys) is
+    // left out.
+    assert.equal(root.attributes['mlflow.spanInputs'], '{"method":"GET","path":"/chat"}');
+    assert.equal(root.attributes['mlflow.spanOutputs'], '{"status":200}');
     assert.equal(root.attributes['edgetrace.stream'], 'completed');
     assert.equal(root.attributes['mlflow.spanType'], 'CHAIN');
     assert.equal(root.attributes['session.id'], 'sess-w');
