@@ -868,7 +868,7 @@ function runnerFor(k) {
       [name]: async function (f, arg, span, options) {
         try {
           const v = await f(arg);
-          if (options && !options.skipOutputs && v !== undefined && !span._out) span.setOutputs(v);
+          if (options) returned(span, v, options);
           return v;
         } catch (e) {
           if (options) span.recordException(e);
@@ -1036,7 +1036,7 @@ function runSpan(span, body, options, arg) {
 // What the body returned goes back to the caller as it is: a value whose `then` throws when read
 // or called is ended now, as any other value.
 function settle(span, result, options) {
-  let outputs = !options?.skipOutputs && !span._out;
+  let outputs = true;
   try {
     if (typeof result?.then === 'function') {
       // A promise, of this realm or another (Jest's tests, an iframe), ends the span when it
@@ -1046,7 +1046,7 @@ function settle(span, result, options) {
       if (result instanceof Promise || Object.prototype.toString.call(result) === '[object Promise]') {
         return result.then(
           (v) => {
-            if (outputs && v !== undefined && !span._out) span.setOutputs(v);
+            returned(span, v, options);
             span.end();
             return v;
           },
@@ -1062,9 +1062,14 @@ function settle(span, result, options) {
   } catch (e) {
     fault('withSpan', e);
   }
-  if (outputs && result !== undefined) span.setOutputs(result);
+  if (outputs) returned(span, result, options);
   span.end();
   return result;
+}
+
+// What a span's body returned becomes its outputs, unless the app set them, or said not to.
+function returned(span, v, options) {
+  if (v !== undefined && !span._out && !options?.skipOutputs) span.setOutputs(v);
 }
 
 const PARAMS = new WeakMap();
