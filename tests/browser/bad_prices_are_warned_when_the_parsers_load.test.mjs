@@ -1,0 +1,63 @@
+// In browsers, init() no longer checks `prices` up front (the check moved into the server
+// runtimes' code, to keep the up-front bundle under OpenTelemetry web with Zone.js): the model API
+// parsers check them when they load, on the first model call. There a bad price is one warning
+// naming it, the call is still traced as a CHAT_MODEL span (without its response's parsing), and
+// the app gets its answer untouched.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchChromium, startStaticServer } from './helpers.mjs';
+import { startMockLlm } from '../../mock-llm/server.mjs';
+import { startCollector } from '../node/helpers/collector.mjs';
+
+let site;
+let browser;
+let llm;
+let col;
+
+before(async () => {
+  site = await startStaticServer();
+  browser = await launchChromium();
+  llm = await startMockLlm();
+  col = await startCollector();
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await llm?.close();
+  await col?.close();
+});
+
+test('a negative price in a page: one warning naming it at the first model call; the call is still traced and answered', async () => {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
+  await page.goto(`${site.url}/index.html`);
+  const r = await page.evaluate(async ([llmUrl, colUrl]) => {
+    const { flush, getStats, init, traceFetch } = await import('/pkg/browser.js');
+    const warnings = [];
+    let threw = null;
+    try {
+      init({ endpoint: colUrl, format: 'json', prices: { 'my-model': { input: -1, output: 2 } }, logger: { warn: (m) => warnings.push(String(m)) } });
+    } catch (e) {
+      threw = String(e);
+    }
+    const res = await traceFetch()(`${llmUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'my-model', messages: [{ role: 'user', content: 'priced badly' }] }),
+    });
+    const answer = (await res.json()).choices[0].message.content;
+    const t0 = Date.now();
+    while (getStats().open > 0 && Date.now() - t0 < 3000) await new Promise((x) => setTimeout(x, 10));
+    await flush();
+    return { threw, answer, warnings };
+  }, [llm.url, col.url]);
+  await page.close();
+  assert.deepEqual(pageErrors, []);
+  assert.equal(r.threw, null, 'init() in a page does not throw for prices');
+  assert.match(r.answer, /priced badly/);
+  assert.deepEqual(r.warnings, ['edgetrace: model calls are traced without their responses, the model API parsers failed to load: invalid configuration: prices.my-model: prices must be non-negative numbers']);
+  const spans = col.spans();
+  assert.equal(spans.length, 1);
+  assert.equal(spans[0].attributes['mlflow.spanType'], 'CHAT_MODEL');
+});
