@@ -4,7 +4,7 @@
 // recorded, sync or async, by withSpan and trace() alike.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { flush, init, trace, withSpan } from '../../pkg/node.js';
+import { flush, getCurrentActiveSpan, init, trace, withSpan } from '../../pkg/node.js';
 import { startCollector } from './helpers/collector.mjs';
 
 test('outputs the app set win over the return value; without them the return value is recorded', async () => {
@@ -27,6 +27,17 @@ test('outputs the app set win over the return value; without them the return val
       outer.setOutputs('kept');
       return traced();
     }, { name: 'outer-set' }), 6);
+    const tracedOwn = trace(async function tracedOwn() {
+      await null;
+      getCurrentActiveSpan().setOutputs({ own: true });
+      return 'returned';
+    });
+    assert.equal(await tracedOwn(), 'returned');
+    const tracedSyncOwn = trace(function tracedSyncOwn() {
+      getCurrentActiveSpan().setOutputs('own');
+      return 'returned';
+    });
+    assert.equal(tracedSyncOwn(), 'returned');
     assert.equal(withSpan(() => 7, { name: 'sync-returned' }), 7);
     assert.equal(await withSpan(async () => 8, { name: 'async-returned' }), 8);
     await flush();
@@ -36,6 +47,8 @@ test('outputs the app set win over the return value; without them the return val
       'async-set': '{"x":3}',
       'outer-set': '"kept"',
       tracedSet: 6,
+      tracedOwn: '{"own":true}',
+      tracedSyncOwn: '"own"',
       'sync-returned': 7,
       'async-returned': 8,
     });
