@@ -101,9 +101,10 @@ export interface InitOptions {
   maxQueueBytes?: number;
   /**
    * Most spans per export request. Default: `512`. While spans end, a request goes out as soon as
-   * this many are queued (in a microtask after the synchronous code whose span end made them so:
-   * no `end()` waits for it, and a loop that awaits traced calls sends batches as it goes); fewer
-   * wait for `flushIntervalMs` or `flush()`.
+   * this many are queued (in a task of its own, right after the span end that made them so: no
+   * `end()` waits for it; and once half of `maxQueueSpans` have ended unsent, in a microtask, so a
+   * loop that awaits traced calls, which runs no task until it ends, sends batches as it goes);
+   * fewer wait for `flushIntervalMs` or `flush()`.
    */
   maxBatchSpans?: number;
   /**
