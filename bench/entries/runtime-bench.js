@@ -1,46 +1,26 @@
 // The per-span scenarios inside a browser page or a Worker, both libraries in one bundle.
-// `runBench({scenario, who, ops, otelSetup})` runs `ops` ops and returns elapsed ms (Chromium)
-// — in workerd the caller times the request instead, as Workers' clocks stand still while code
-// runs. The OpenTelemetry provider is made by the entry (web or base) through `otelSetup`.
+// `makeRunner` (Chromium) runs a round in one call and returns the ms of its timed part;
+// `makePhasedRunner` (workerd) runs it in three requests, of which the caller times the second,
+// as Workers' clocks stand still while code runs. The OpenTelemetry provider is made by the entry
+// (web or base) through `makeProvider`.
 import * as otelApi from '@opentelemetry/api';
 import * as et from 'edgetrace';
-import { DEPTH, edgetraceInit, edgetraceOps, edgetraceRound, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
+import { DEPTH, edgetraceInit, edgetraceOps, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
 import { BATCH, PayloadExporter } from '../lib/otel-setup.mjs';
 import { fillHeld } from '../lib/wasm-held.mjs';
 
-export function makeRunner(makeProvider) {
-  return async function run({ scenario, who, ops }) {
-    const sc = SCENARIOS.find((s) => s.id === scenario);
-    const now = () => performance.now();
-    if (who === 'edgetrace') {
-      const r = await edgetraceRound(et, scenario, ops, now);
-      await r.drain();
-      return r.ms;
-    }
-    const exporter = new PayloadExporter(sc.export || 'none');
-    const bsp = { ...BATCH, maxExportBatchSize: sc.export ? 512 : BATCH.maxQueueSize };
-    const { provider, tracer } = makeProvider(exporter, bsp);
-    const t0 = now();
-    await timeOps(otelOps(tracer, otelApi)[scenario], ops, sc.async, now);
-    if (sc.export) await provider.forceFlush();
-    const ms = now() - t0;
-    if (!sc.export) await provider.forceFlush();
-    await provider.shutdown();
-    return ms;
-  };
-}
-
 /**
- * The same round in three requests, for workerd, where the caller times a whole request (Workers'
- * clocks stand still while code runs): `prepare` sets the library up, `ops` runs what a round
- * times (the ops, and the export in the payload scenarios), and `finish` empties what the round
- * left buffered and shuts the library's provider down. The caller times only the `ops` request,
+ * A round in three phases, for workerd, where the caller times a whole request (Workers' clocks
+ * stand still while code runs): `prepare` sets the library up, `ops` runs what a round times (the
+ * ops, and the export in the payload scenarios), and `finish` empties what the round left
+ * buffered (and, with `shutdown`, shuts OpenTelemetry's provider down). The caller times only the
+ * `ops` request,
  * less an empty request, so the set-up and the drain after it stay out of the time, as they stay
  * out of a Node or Chromium round's clock. (Until session 39 one request did all three, so
  * workerd's buffer-only rows charged edgetrace for encoding and exporting every span of the round,
  * and OpenTelemetry, whose buffer-only exporter encodes nothing, for handing them over.)
  */
-export function makePhasedRunner(makeProvider) {
+export function makePhasedRunner(makeProvider, { shutdown = false } = {}) {
   let round = null;
   const now = () => performance.now();
   return async function phase({ phase, scenario, who, ops }) {
@@ -72,11 +52,27 @@ export function makePhasedRunner(makeProvider) {
       if (!sc.export) await r.h.drain();
       return et.getStats();
     }
-    // No shutdown: the provider's shutdown resolves a promise made when the provider was (in the
-    // `prepare` request), which workerd refuses across requests, and the request would hang. The
-    // round's provider, flushed, is garbage once the next is made (its timer went with its request).
     if (!sc.export) await r.provider.forceFlush();
+    // Not in workerd: the provider's shutdown resolves a promise made when the provider was (in the
+    // `prepare` request), which workerd refuses across requests, and the request would hang. There
+    // the round's provider, flushed, is garbage once the next is made (its timer went with its
+    // request).
+    if (shutdown) await r.provider.shutdown();
     return {};
+  };
+}
+
+/** The same phases in one call, timed in the page (Chromium): returns the `ops` phase's ms. */
+export function makeRunner(makeProvider) {
+  const phase = makePhasedRunner(makeProvider, { shutdown: true });
+  return async function run({ scenario, who, ops }) {
+    const round = { scenario, who };
+    await phase({ ...round, phase: 'prepare' });
+    const t0 = performance.now();
+    await phase({ ...round, phase: 'ops', ops });
+    const ms = performance.now() - t0;
+    await phase({ ...round, phase: 'finish' });
+    return ms;
   };
 }
 

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startCollector } from './helpers/collector.mjs';
 
 const entry = fileURLToPath(new URL('../../pkg/node.js', import.meta.url));
 
@@ -26,19 +27,9 @@ function runScript(code) {
 }
 
 test('spans of a script that never calls flush() reach the collector before it exits', async () => {
-  const bodies = [];
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const col = await startCollector();
   try {
-    const url = `http://127.0.0.1:${server.address().port}`;
+    const url = col.url;
     const r = await runScript(`
       import { init, trace, withSpan } from ${JSON.stringify(entry)};
       init({ endpoint: ${JSON.stringify(url)}, format: 'json', flushIntervalMs: 3600000 });
@@ -47,11 +38,11 @@ test('spans of a script that never calls flush() reach the collector before it e
     `);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /answer 4/);
-    const names = bodies.flatMap((b) => b.resourceSpans[0].scopeSpans[0].spans.map((s) => s.name)).sort();
+    const names = col.spans().map((s) => s.name).sort();
     assert.deepEqual(names, ['answer', 'count'], 'both spans arrived, once each');
     assert.ok(r.ms < 10_000, `exited in ${r.ms} ms`);
   } finally {
-    server.close();
+    await col.close();
   }
 });
 
@@ -90,18 +81,9 @@ test('a script whose collector does not answer exits within seconds, with a warn
 });
 
 test('a script that exits with spans never ended is told so, once, and its ended spans still go', async () => {
-  const bodies = [];
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const col = await startCollector();
   try {
-    const url = `http://127.0.0.1:${server.address().port}`;
+    const url = col.url;
     const r = await runScript(`
       import { init, startSpan, withSpan } from ${JSON.stringify(entry)};
       init({ endpoint: ${JSON.stringify(url)}, format: 'json' });
@@ -112,9 +94,8 @@ test('a script that exits with spans never ended is told so, once, and its ended
     assert.equal(r.code, 0, r.out);
     const warnings = r.out.split('\n').filter((l) => l.includes('never ended'));
     assert.deepEqual(warnings, ['edgetrace: exiting with 2 span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace)']);
-    const names = bodies.flatMap((b) => b.resourceSpans[0].scopeSpans[0].spans.map((s) => s.name));
-    assert.deepEqual(names, ['ended']);
+    assert.deepEqual(col.spans().map((s) => s.name), ['ended']);
   } finally {
-    server.close();
+    await col.close();
   }
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
+import { workerMiniflare } from './helpers.mjs';
 import { startCollector } from '../node/helpers/collector.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -17,22 +17,13 @@ const instances = [];
 // A Worker of `script`, named as a fixture so its relative import of the package resolves;
 // `stderr` collects what workerd prints.
 function worker(script, stderr = []) {
-  const mf = new Miniflare({
+  const mf = workerMiniflare(join(repo, 'tests/workerd/fixtures/generated_worker.js'), {
+    script,
+    compatibilityFlags: ['nodejs_compat'],
     handleRuntimeStdio(out, err) {
       out.resume();
       err.on('data', (d) => stderr.push(String(d)));
     },
-    modules: true,
-    script,
-    scriptPath: join(repo, 'tests/workerd/fixtures/generated_worker.js'),
-    modulesRoot: repo,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2025-09-01',
-    compatibilityFlags: ['nodejs_compat'],
-    cf: false,
   });
   instances.push(mf);
   return mf;
