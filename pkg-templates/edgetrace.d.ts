@@ -109,9 +109,10 @@ export interface InitOptions {
   maxBatchSpans?: number;
   /**
    * Most bytes per export request body. Default: `60000` in browsers, `1000000` in Node and
-   * Workers (under the 1 MiB the ingest service and nginx take by default). On page exit, batches
+   * Workers (under the 1 MiB the ingest service and nginx take by default). In browsers, batches
    * go out with `keepalive` while their total stays under the browser's 64 KiB budget for all
-   * keepalive requests in flight; the rest stays queued for the next flush (lost if the page is
+   * keepalive requests in flight, so a request under way as the page navigates away is not
+   * cancelled. On page exit the rest stays queued for the next flush (lost if the page is
    * unloaded).
    */
   maxExportBytes?: number;

@@ -334,7 +334,7 @@ export function init(options = {}) {
       const q = p.finally(() => next.inflight.delete(q));
       next.inflight.add(q);
     }
-    if (state.exporter.url()) for (const b of carried) state.exporter.start(b, false);
+    if (state.exporter.url()) for (const b of carried) state.exporter.start(b);
     old?.free?.();
   }
   hookPageLifecycle();

@@ -152,9 +152,21 @@ export class Exporter {
     return out;
   }
 
-  start(batch, keepalive) {
-    const p = this.send(batch, keepalive).finally(() => this.inflight.delete(p));
+  /**
+   * Sends a batch. In browsers it goes with `keepalive` while the page's keepalive bodies in
+   * flight stay within the budget, so a page that navigates away while it is sent (a timer's export
+   * just before a click on a link) does not cancel it. Says whether it went so.
+   */
+  start(batch) {
+    const size = batch.body.length;
+    const keepalive = this.o.keepalive !== false && !batch.oversize && this.keepaliveBytes + size <= KEEPALIVE_BUDGET;
+    if (keepalive) this.keepaliveBytes += size;
+    const p = this.send(batch, keepalive).finally(() => {
+      if (keepalive) this.keepaliveBytes -= size;
+      this.inflight.delete(p);
+    });
     this.inflight.add(p);
+    return keepalive;
   }
 
   /**
@@ -178,7 +190,7 @@ export class Exporter {
       while (this.inflight.size < limit && more(this.core())) {
         const b = this.take();
         if (!b) break;
-        this.start(b, false);
+        this.start(b);
       }
       if (this.inflight.size === 0 || !more(this.core())) return;
       await Promise.race(this.inflight);
@@ -186,31 +198,17 @@ export class Exporter {
   }
 
   /**
-   * Page is going away: send what is queued with keepalive, without waiting. Browsers allow
-   * 64 KiB of keepalive bodies in flight per page in all (not per request), so batches are sent
-   * only while the total stays under that budget; the rest stays in the core's queue, to be sent
-   * by the next flush if the page lives on (it was only hidden). Spans still queued when a page
-   * is really unloaded are lost: that is the browser's limit, and why `flushIntervalMs` is short.
+   * Page is going away: send what is queued, without waiting. Browsers allow 64 KiB of keepalive
+   * bodies in flight per page in all (not per request), so batches leave only while the total
+   * stays under that budget (the first over it is sent as a normal request, which completes if the
+   * page lives on); the rest stays in the core's queue, for the next flush if the page was only
+   * hidden. Spans still queued when a page is really unloaded are lost: that is the browser's
+   * limit, and why `flushIntervalMs` is short.
    */
   flushOnExit() {
     if (!this.url()) return;
     this.stop();
-    for (;;) {
-      const next = this.take();
-      if (!next) break;
-      if (next.oversize || this.keepaliveBytes + next.body.length > KEEPALIVE_BUDGET) {
-        // Over the budget: send it as a normal request (it completes if the page lives on).
-        this.start(next, false);
-        break;
-      }
-      const size = next.body.length;
-      this.keepaliveBytes += size;
-      const p = this.send(next, true).finally(() => {
-        this.keepaliveBytes -= size;
-        this.inflight.delete(p);
-      });
-      this.inflight.add(p);
-    }
+    for (let b = this.take(); b && this.start(b); b = this.take());
     // Whatever is left waits for the next flush.
     if (this.core()?.stats()[CORE_AT.queued] > 0) this.onSpanEnd();
   }
@@ -249,6 +247,9 @@ export class Exporter {
         if (!RETRYABLE(status)) break;
       } catch (e) {
         this.stats.lastError = errText(e);
+        // A keepalive request the browser refused (the app's own keepalive requests may have
+        // used the page's budget) is tried again as a normal one.
+        keepalive = false;
         // The server runtimes' explainFailure (SERVER_DEFAULTS, below).
         this.o.explain?.(this, url, e, attempt);
       }
@@ -273,9 +274,10 @@ export class Exporter {
 // bench/HISTORY.md), and 1,000,000 stays under the 1 MiB the ingest service
 // (MAX_BODY_BYTES) and nginx (client_max_body_size) take by default. (Unused by the browser
 // entry, so its bundlers leave it out, as they leave out `checkTransport`.)
-// `explain` is not an option (init() takes only DEFAULTS' keys from the app): the server runtimes'
-// account of a failed export rides in their options, and browsers' bundles leave it out.
-export const SERVER_DEFAULTS = { maxExportBytes: 1_000_000, explain: explainFailure };
+// `keepalive` and `explain` are not options (init() takes only DEFAULTS' keys from the app):
+// servers send no keepalive requests, and their account of a failed export rides in their
+// options, so browsers' bundles leave it out.
+export const SERVER_DEFAULTS = { maxExportBytes: 1_000_000, keepalive: false, explain: explainFailure };
 
 /**
  * In Node and Workers, a malformed endpoint or format is an error at init, not a batch retried

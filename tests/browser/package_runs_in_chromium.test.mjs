@@ -350,6 +350,22 @@ describe('a page that ends spans and navigates away at once', () => {
     assert.equal(new Set(spans.map((s) => s.spanId)).size, n);
   });
 
+  test('a request the flush timer started is not cancelled when the page leaves while it is under way', async () => {
+    // The timer's export takes the spans, so pagehide has nothing left to send; the collector
+    // holds the CORS preflight for 400 ms, so the POST is still to come as the page goes. Sent
+    // without keepalive, the browser cancelled it with the page and the spans were lost.
+    const n = 8;
+    col.delayPreflights(400);
+    try {
+      const { queued, spans } = await leaveAndCollect({ n: String(n), sent: '1' });
+      assert.equal(queued, 0, 'the timer had taken every span before the page left');
+      assert.equal(spans.length, n);
+      assert.equal(new Set(spans.map((s) => s.spanId)).size, n, 'no span sent twice');
+    } finally {
+      col.delayPreflights(0);
+    }
+  });
+
   test('spans recorded while the core still compiles are kept and exported once it is ready', async () => {
     const traces = 4;
     const n = 5;

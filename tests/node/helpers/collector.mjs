@@ -3,11 +3,12 @@
 import { createServer } from 'node:http';
 
 /**
- * @returns {Promise<{url: string, requests: any[], spans: () => any[], failNext: (n: number, status: number, headers?: object) => void, hangNext: (n: number) => void, close: () => Promise<void>}>}
+ * @returns {Promise<{url: string, requests: any[], spans: () => any[], failNext: (n: number, status: number, headers?: object) => void, hangNext: (n: number) => void, delayPreflights: (ms: number) => void, clearPlan: () => void, close: () => Promise<void>}>}
  */
 export async function startCollector() {
   const requests = [];
   const plan = [];
+  const preflightDelay = { ms: 0 };
   const server = createServer((req, res) => {
     const cors = {
       'access-control-allow-origin': req.headers.origin || '*',
@@ -15,7 +16,7 @@ export async function startCollector() {
       'access-control-allow-methods': 'POST, OPTIONS',
     };
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, cors).end();
+      setTimeout(() => res.writeHead(204, cors).end(), preflightDelay.ms);
       return;
     }
     const chunks = [];
@@ -62,6 +63,10 @@ export async function startCollector() {
     },
     hangNext(n) {
       for (let i = 0; i < n; i++) plan.push({ hang: true });
+    },
+    /** Answers CORS preflights (OPTIONS) after `ms`, so a page's POST is still to come meanwhile. */
+    delayPreflights(ms) {
+      preflightDelay.ms = ms;
     },
     /** Forgets planned failures: answer normally from now on. */
     clearPlan() {
