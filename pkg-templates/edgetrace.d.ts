@@ -400,7 +400,7 @@ export interface Stats {
   retried: number;
   /** Export requests given up on. */
   failedRequests: number;
-  /** The last export error, if any. */
+  /** The last export error, if any, after the URL it was sent to: `<url>: HTTP 404 <the answer's first 300 characters>`, or `<url>: <the fetch error>` (in Node and Workers with its cause, such as `connect ECONNREFUSED …`). */
   lastExportError: string | null;
   /** Bytes of the wasm core's memory (0 before it loads): the queue, open spans, the command buffer. It grows in steps of an eighth (1 MiB at the least) and never shrinks; pages never written to are not resident. */
   wasmMemoryBytes: number;

@@ -387,6 +387,7 @@ export class Span {
     this._s0 = 0; // span id words, when drawn here (recorded spans)
     this._s1 = 0;
     this._root = null; // a recorded trace's root span, which holds its trace id words
+    this._up = null; // a recorded child's parent span
     this._w0 = 0;
     this._w1 = 0;
     this._w2 = 0;
@@ -669,6 +670,28 @@ function loadLlm() {
 /** Hooks for the package's other modules (traceFetch). @internal */
 export const _internal = {
   core: () => (state.options.enabled === false ? null : coreOrNull()),
+  /**
+   * Without AsyncLocalStorage, the span a model call belongs to when V8's async stack does not
+   * lead to it: the stack breaks at a promise an async function returns without awaiting it
+   * (`return next(req)`, as the Anthropic SDK's fetch middleware does), at `.then()` callbacks and
+   * at timers. When the traced async bodies in flight are all one trace's, the call is that
+   * trace's: under the deepest of them when they form one chain (a traced function awaiting
+   * another that makes the call), else under the deepest span above them all (concurrent steps
+   * under one root: which one made the call cannot be told). With several traces in flight it is
+   * not guessed: undefined.
+   */
+  soleAsyncSpan() {
+    const live = state.asyncSpans.filter(Boolean);
+    if (!live.length || live.some((s) => s._root !== live[0]._root)) return undefined;
+    // Whether `a` is `s` or above it.
+    const over = (a, s) => {
+      for (; s; s = s._up) if (s === a) return true;
+      return false;
+    };
+    let d = live.find((s) => live.every((t) => over(t, s))) || live[0];
+    while (d && (d._ended || !live.every((t) => over(t, d) || over(d, t)))) d = d._up;
+    return d || undefined;
+  },
   /** Whether the core is still loading (browsers); `coreReady` waits for it. */
   loading: () => state.options.enabled !== false && !!(recOrNull() && state.wasmLoading),
   coreReady,
@@ -974,6 +997,7 @@ function open(options, top) {
     ctx = parent._ctx;
     h = r.start(span, ctx, parent._h, name, type, t);
     span._root = parent._root;
+    span._up = parent;
   } else {
     let remote = null;
     if (o.traceparent) {
@@ -1216,7 +1240,8 @@ export function trace(fnOrOptions, options) {
 export function updateCurrentTrace(update) {
   const s = getCurrentActiveSpan();
   if (!s) {
-    warn('updateCurrentTrace() outside any span is ignored');
+    // With tracing off no span is active, and there is nothing to say.
+    if (state.options.enabled !== false && recOrNull()) warn('updateCurrentTrace() outside any span is ignored');
     return;
   }
   // As the core reads a trace update (src/commands.rs TRACE): tags, metadata, then the fields.

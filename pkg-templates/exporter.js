@@ -243,10 +243,10 @@ export class Exporter {
         // refusal's says why (MLflow: no such experiment, a missing experiment id header).
         const text = await res.text().catch(() => '');
         if (res.ok) return true;
-        this.stats.lastError = `HTTP ${status} ${text.slice(0, 300)}`.trim();
+        this.stats.lastError = `${url}: HTTP ${status} ${text.slice(0, 300)}`.trim();
         if (!RETRYABLE(status)) break;
       } catch (e) {
-        this.stats.lastError = errText(e);
+        this.stats.lastError = `${url}: ${errText(e)}`;
         // A keepalive request the browser refused (the app's own keepalive requests may have
         // used the page's budget) is tried again as a normal one.
         keepalive = false;
@@ -315,9 +315,10 @@ const HOOKS = ['fetch', 'redact', 'onSpanEnd'];
 
 /**
  * The server runtimes' account of an attempt at an export that failed to reach the collector:
- * Node's fetch says only "fetch failed", and its cause why (ECONNREFUSED, …). The error kept names
- * the URL and the cause, and the first attempt's is warned at once (once per error), so a flush()
- * that waits through the retries (up to a minute by default) shows why from the start.
+ * Node's fetch says only "fetch failed", and its cause why (ECONNREFUSED, …). The error kept (which
+ * `send` starts with the URL) gets the cause, and the first attempt's is warned at once (once per
+ * error), so a flush() that waits through the retries (up to a minute by default) shows why from
+ * the start.
  */
 export function explainFailure(exporter, url, e, attempt) {
   const s = exporter.stats;
@@ -327,7 +328,7 @@ export function explainFailure(exporter, url, e, attempt) {
   } catch {
     // A rejection whose cause throws when read is named by what could be read.
   }
-  s.lastError = `${url}: ${s.lastError}${cause}`;
+  s.lastError += cause;
   if (!attempt && exporter.o.maxRetries > 0) exporter.warn(`an export failed, ${s.lastError}; retrying up to ${exporter.o.maxRetries} times`);
 }
 

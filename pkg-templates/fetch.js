@@ -108,10 +108,17 @@ export function traceFetch(fetchImpl, options = {}) {
     let api;
     let core;
     // The parent is taken before any await: without AsyncLocalStorage (browsers) the active span
-    // is found from the async stack, which no longer leads here after an await.
+    // is found from the async stack, which no longer leads here after an await. Where that stack
+    // does not lead to a traced function (an SDK's middleware returned its promise unawaited), the
+    // one trace in flight is taken, and the span says so (`inferred`).
+    let inferred = false;
     const active = () => {
       try {
-        return getCurrentActiveSpan() ?? null;
+        const found = getCurrentActiveSpan();
+        if (found) return found;
+        const guess = _internal.soleAsyncSpan();
+        inferred = !!guess;
+        return guess ?? null;
       } catch {
         return null;
       }
@@ -132,17 +139,25 @@ export function traceFetch(fetchImpl, options = {}) {
     }
     if (!info || (!api && !options.traceAll)) return call(input, init);
     if (parent === undefined) parent = active();
-    return api ? traceModelCall(call, input, init, info, api, options, parent) : traceGeneric(call, input, init, info, options, parent);
+    return api ? traceModelCall(call, input, init, info, api, options, parent, inferred) : traceGeneric(call, input, init, info, options, parent, inferred);
   };
   traced[ORIGINAL] = base;
   return traced;
 }
 
-async function traceGeneric(call, input, init, info, options, parent) {
+// A traced call's own attributes; `inferred`: its parent was the one trace in flight (see
+// `active` in traceFetch), not found on the async stack.
+function callAttributes(info, inferred) {
+  const a = { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname };
+  if (inferred) a['edgetrace.parent_inferred'] = true;
+  return a;
+}
+
+async function traceGeneric(call, input, init, info, options, parent, inferred) {
   const span = startSpan({
     parent,
     name: options.name || `${info.method} ${info.url.host}${info.url.pathname}`,
-    attributes: { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname },
+    attributes: callAttributes(info, inferred),
   });
   try {
     const res = await call(input, init);
@@ -157,7 +172,7 @@ async function traceGeneric(call, input, init, info, options, parent) {
   }
 }
 
-async function traceModelCall(call, input, init, info, api, options, parent) {
+async function traceModelCall(call, input, init, info, api, options, parent, inferred) {
   let text = await bodyText(input, init, info.isRequest);
   let parsed = null;
   try {
@@ -172,7 +187,7 @@ async function traceModelCall(call, input, init, info, api, options, parent) {
     init = { ...init, body: text };
   }
   const model = parsed?.model || (api.format === 'gemini' ? info.url.pathname.split('/models/')[1]?.split(':')[0] : undefined);
-  const attributes = { 'http.request.method': info.method, 'url.full': info.url.origin + info.url.pathname };
+  const attributes = callAttributes(info, inferred);
   // The official OpenAI and Anthropic SDKs number each attempt at a call they retry (after a 429
   // or a 5xx), so an attempt's span says which it was.
   try {

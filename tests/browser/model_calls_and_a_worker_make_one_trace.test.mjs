@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { workerMiniflare } from '../workerd/helpers.mjs';
 import { launchChromium, startStaticServer } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
-import { startCollector } from '../node/helpers/collector.mjs';
+import { shape, startCollector } from '../node/helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from '../node/helpers/mlflow.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,6 +42,13 @@ after(async () => {
   await browser?.close();
   await site?.close();
 });
+
+// Spans by the name of their trace's root (each name here roots one trace).
+function byTraceName(spans) {
+  const out = new Map();
+  for (const root of spans.filter((s) => !s.parentSpanId)) out.set(root.name, spans.filter((s) => s.traceId === root.traceId));
+  return out;
+}
 
 const attr = (s, k) => {
   const v = s.attributes[k];
@@ -100,6 +107,26 @@ describe('(a) a page traces a streaming OpenAI chat call with traceFetch()', () 
       assert.ok(!raw.includes(KEY), 'an export carries the API key');
       assert.ok(!raw.includes('SECRET'), 'an export carries part of the API key');
     }
+  });
+
+  test("model calls made the Anthropic SDK's way (its middleware returns the call's promise unawaited) stay in their trace", async () => {
+    col.requests.length = 0;
+    const r = await page.evaluate(([l, c]) => window.middlewareCalls(l, c), [llm.url, col.url]);
+    assert.equal(r.error, null, r.error);
+    const spans = col.spans();
+    const inferred = (s) => s.attributes['edgetrace.parent_inferred'] === true;
+    const model = 'messages claude-3-5-haiku-20241022';
+    const traces = byTraceName(spans);
+    // V8's async stack ends at the middleware; the one trace in flight is taken, and said so.
+    assert.deepEqual(shape(traces.get('turn')), [['turn', [[model, []]]]]);
+    assert.deepEqual(shape(traces.get('chain')), [['chain', [['step', [[model, []]]]]]]);
+    for (const t of ['turn', 'chain']) assert.ok(traces.get(t).filter((s) => s.name === model).every(inferred));
+    // Two traces in flight: not guessed, each call starts its own.
+    const alone = spans.filter((s) => s.name === model && !s.parentSpanId);
+    assert.equal(alone.length, 2);
+    assert.ok(!alone.some(inferred));
+    assert.equal(spans.filter((s) => s.name === 'concurrent').length, 2);
+    assert.equal(spans.length, 9);
   });
 });
 

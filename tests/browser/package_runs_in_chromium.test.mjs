@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchChromium, startStaticServer } from './helpers.mjs';
 import { byTrace, shape, startCollector } from '../node/helpers/collector.mjs';
-import { waitFor } from '../node/helpers/util.mjs';
+import { freePort, waitFor } from '../node/helpers/util.mjs';
 
 
 
@@ -314,6 +314,45 @@ test("a span before init({ format: 'json' }): the default core was loading alrea
   const [req] = col.requests;
   assert.equal(req.headers['content-type'], 'application/x-protobuf', 'the body and its content type agree');
   assert.ok(req.body.includes('before-init') && req.body.includes('after-init'), 'both spans are in the protobuf body');
+});
+
+test('tracing off (enabled: false, or a configuration the core refuses): updateCurrentTrace() in a traced function says nothing', async () => {
+  const { r, errors } = await runFixturePage('offquiet');
+  assert.equal(r.error, null, r.error);
+  assert.equal(r.disabled, 2);
+  assert.equal(r.refused, 4);
+  assert.deepEqual(r.whenDisabled, []);
+  assert.equal(r.whenRefused.length, 1, r.whenRefused.join('\n'));
+  assert.match(r.whenRefused[0], /^edgetrace: tracing is off, .*maxBatchSpans must be at least 1/);
+  assert.deepEqual(errors, []);
+  assert.equal(col.requests.length, 0, 'nothing was sent');
+});
+
+test('an export to a wrong endpoint is dropped with a warning that names the URL it went to', async () => {
+  const refusedPort = await freePort(); // nothing listens there
+  const p = await browser.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(String(e)));
+  try {
+    await p.goto(`${site.url}/badendpoint.html?${new URLSearchParams({ refused: `http://127.0.0.1:${refusedPort}` })}`);
+    const r = await p.waitForFunction(() => window.result, null, { timeout: 15_000 }).then((h) => h.jsonValue());
+    assert.equal(r.error, null, r.error);
+    // Without a scheme the endpoint is a path on the page's own origin, which answers 404; the
+    // warning gives the URL as the exporter has it, without the scheme the app left out.
+    assert.ok(site.served.includes('/127.0.0.1:9/v1/traces'), 'sent to the page\'s own origin');
+    const relative = '127.0.0.1:9/v1/traces';
+    assert.equal(r.schemeless.value, 7);
+    assert.equal(r.schemeless.warnings.length, 1, r.schemeless.warnings.join('\n'));
+    assert.ok(r.schemeless.warnings[0].startsWith(`edgetrace: dropped a batch of 1 spans after 1 attempts (${relative}: HTTP 404`), r.schemeless.warnings[0]);
+    assert.ok(r.schemeless.lastExportError.startsWith(`${relative}: HTTP 404`), r.schemeless.lastExportError);
+    const refused = `http://127.0.0.1:${refusedPort}/v1/traces`;
+    assert.equal(r.refused.value, 7);
+    assert.deepEqual(r.refused.warnings, [`edgetrace: dropped a batch of 1 spans after 1 attempts (${refused}: Failed to fetch)`]);
+    assert.equal(r.refused.lastExportError, `${refused}: Failed to fetch`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await p.close();
+  }
 });
 
 describe('a page that ends spans and navigates away at once', () => {

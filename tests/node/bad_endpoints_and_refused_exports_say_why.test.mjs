@@ -90,8 +90,11 @@ test("an export the server refuses is warned with the server's reason", async ()
     assert.equal(await withSpan(async () => 'ok', { name: 'refused' }), 'ok');
     await flush();
     assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0], /dropped a batch of 1 spans after 1 attempts \(HTTP 404 .*No Experiment with id=77 exists/);
-    assert.match(getStats().lastExportError, /^HTTP 404 \{"error_code":"RESOURCE_DOES_NOT_EXIST"/);
+    // Where it was sent comes first: a refusal from the wrong server reads as such.
+    const url = `http://127.0.0.1:${server.address().port}/v1/traces`;
+    assert.ok(warnings[0].startsWith(`edgetrace: dropped a batch of 1 spans after 1 attempts (${url}: HTTP 404 `), warnings[0]);
+    assert.match(warnings[0], /No Experiment with id=77 exists/);
+    assert.ok(getStats().lastExportError.startsWith(`${url}: HTTP 404 {"error_code":"RESOURCE_DOES_NOT_EXIST"`), getStats().lastExportError);
   } finally {
     init({ enabled: false });
     server.close();

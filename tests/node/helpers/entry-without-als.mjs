@@ -13,3 +13,4 @@ _setRuntime({
 export {
   flush, getCurrentActiveSpan, getLastActiveTraceId, init, SpanType, startSpan, trace, updateCurrentTrace, withSpan,
 } from '../../../pkg/edgetrace.js';
+export { traceFetch } from '../../../pkg/fetch.js';
