@@ -470,6 +470,11 @@ export interface TraceFetchOptions {
  * token. The caller receives exactly the bytes the API sent. Authorization, API-key and cookie
  * headers and URL query strings are never recorded. Use with the SDKs:
  * `new OpenAI({ fetch: traceFetch() })`, `new Anthropic({ fetch: traceFetch() })`.
+ * A call's parent is the active span. Without AsyncLocalStorage (browsers), where V8's async stack
+ * does not lead back to a traced function (the Anthropic SDK's fetch middleware returns its inner
+ * call's promise unawaited), the call goes under the one trace whose traced async functions are in
+ * flight, marked `edgetrace.parent_inferred = true`; with several traces in flight it starts its
+ * own.
  * @param fetchImpl the fetch to wrap. Default: the global fetch (always called with the global
  *   object as `this`, so Workers never throw "Illegal invocation").
  */
