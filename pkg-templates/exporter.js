@@ -330,6 +330,12 @@ export function explainFailure(exporter, url, e, attempt) {
   }
   s.lastError += cause;
   if (!attempt && exporter.o.maxRetries > 0) exporter.warn(`an export failed, ${s.lastError}; retrying up to ${exporter.o.maxRetries} times`);
+  // While the batches in flight retry, none is taken, so a queue that fills meanwhile would be
+  // told only once the collector is back (as `take` tells it); it is told here, at the next
+  // failed attempt, in the words `take` uses. (dropped.queueFull and dropped.queueBytes:
+  // edgetrace.js STATS.)
+  const v = exporter.core()?.stats();
+  if (v?.[5] + v?.[6]) exporter.warn('the queue was full (maxQueueSpans): spans were dropped');
 }
 
 /**
