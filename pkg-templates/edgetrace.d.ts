@@ -90,8 +90,9 @@ export interface InitOptions {
   sampleRatio?: number;
   /**
    * Most spans waiting for export; more are dropped, counted (`getStats().dropped.queueFull`) and
-   * warned about once. Up to `maxConcurrentExports` batches in flight are out of the queue. Default:
-   * `2048`.
+   * warned about once. In Node and Workers no trace starts while three quarters of it wait: such a
+   * trace is dropped whole, and the last quarter is kept for traces under way. Up to
+   * `maxConcurrentExports` batches in flight are out of the queue. Default: `2048`.
    */
   maxQueueSpans?: number;
   /**

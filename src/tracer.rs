@@ -89,9 +89,43 @@ struct Live {
     /// the module (see examples/commands_cost.rs).
     data: Box<SpanData>,
     ctx: u32,
-    sampled: bool,
+    /// Whether the span will be exported, decided for its whole trace when the trace starts.
+    keep: Keep,
     dropped_attributes: u32,
     dropped_events: u32,
+}
+
+/// Whether a trace is exported, and why not: `None`, or not sampled, or shed because the queue was
+/// nearly full (see `Tracer::shed`).
+#[cfg(not(feature = "size"))]
+type Keep = Option<DropReason>;
+/// The browsers' size builds do not shed: there a trace is exported when it is sampled, as a bool,
+/// so that their wasm is as it was (the bytes a page loads up front have no room for shedding).
+#[cfg(feature = "size")]
+type Keep = bool;
+
+/// `Keep` of a new trace: not sampled, else shed or kept.
+#[cfg(not(feature = "size"))]
+fn new_trace(sampled: bool, shed: impl FnOnce() -> Option<DropReason>) -> Keep {
+    if sampled {
+        shed()
+    } else {
+        Some(DropReason::SampledOut)
+    }
+}
+#[cfg(feature = "size")]
+fn new_trace(sampled: bool, _shed: impl FnOnce() -> Option<DropReason>) -> Keep {
+    sampled
+}
+
+/// Why a span of a trace that is not kept was dropped; `None` when it is kept.
+#[cfg(not(feature = "size"))]
+fn dropped_for(k: Keep) -> Option<DropReason> {
+    k
+}
+#[cfg(feature = "size")]
+fn dropped_for(k: Keep) -> Option<DropReason> {
+    (!k).then_some(DropReason::SampledOut)
 }
 
 #[derive(Debug)]
@@ -197,6 +231,26 @@ impl Tracer {
         (u64::from_be_bytes(low) >> 11) < (r * (1u64 << 53) as f64) as u64
     }
 
+    /// Whether a trace starting now is shed whole: while the queue is three quarters full, no
+    /// new trace is let in, so that its last quarter is kept for the spans of traces already under
+    /// way. An overflow then drops whole traces, where dropping each span that finds the queue full
+    /// left traces in MLflow whose root was dropped (shown in progress, nameless) or that lacked a
+    /// step (shown complete). The spans of a shed trace are counted as dropped by the limit that
+    /// shed it when they end. Not in the browsers' size builds (feature `size`, see `Keep`): a
+    /// page that fills its 2,048-span queue is rare, and there each span that finds the queue full
+    /// is dropped.
+    #[cfg_attr(feature = "size", allow(dead_code))]
+    fn shed(&self) -> Option<DropReason> {
+        let c = self.queue.config();
+        if self.queue.len() >= c.max_queue_spans - c.max_queue_spans / 4 {
+            Some(DropReason::QueueFull)
+        } else if self.queue.bytes() >= c.max_queue_bytes - c.max_queue_bytes / 4 {
+            Some(DropReason::QueueBytes)
+        } else {
+            None
+        }
+    }
+
     fn issue_handle(&mut self) -> u32 {
         loop {
             let h = self.next_handle;
@@ -286,26 +340,26 @@ impl Tracer {
             Parent::Current => top.map_or(Parent::Root, Parent::Span),
             p => p,
         };
-        let (trace_id, parent_span_id, sampled) = match parent {
+        let (trace_id, parent_span_id, keep) = match parent {
             Parent::Span(h) => {
                 let p = self.live.get(&h).ok_or_else(|| {
                     self.stats.unknown_handles += 1;
                     Error::UnknownSpan(h)
                 })?;
-                (p.data.trace_id, Some(p.data.span_id), p.sampled)
+                (p.data.trace_id, Some(p.data.span_id), p.keep)
             }
             Parent::Remote(r) => (
                 r.trace_id,
                 Some(r.span_id),
-                r.sampled && self.sampled(&r.trace_id),
+                new_trace(r.sampled && self.sampled(&r.trace_id), || self.shed()),
             ),
             Parent::Root | Parent::Current => {
                 let t = match given.as_ref().and_then(|g| g.trace_id) {
                     Some(t) => t,
                     None => self.ids.trace_id(),
                 };
-                let s = self.sampled(&t);
-                (t, None, s)
+                let k = new_trace(self.sampled(&t), || self.shed());
+                (t, None, k)
             }
         };
         let handle = match handle {
@@ -350,7 +404,7 @@ impl Tracer {
         self.live.get_or_insert_with(handle, || Live {
             data,
             ctx,
-            sampled,
+            keep,
             dropped_attributes: 0,
             dropped_events: 0,
         });
@@ -429,8 +483,8 @@ impl Tracer {
                 .attributes
                 .push(("edgetrace.dropped_events".into(), AttrValue::Int(n.into())));
         }
-        if !live.sampled {
-            self.queue.count_dropped(DropReason::SampledOut, 1);
+        if let Some(r) = dropped_for(live.keep) {
+            self.queue.count_dropped(r, 1);
             return Ok(());
         }
         // A queued span holds no spare attribute slots. The next span reserves as many as this
@@ -645,7 +699,7 @@ impl Tracer {
         Ok(format_traceparent(
             &l.data.trace_id,
             &l.data.span_id,
-            l.sampled,
+            dropped_for(l.keep).is_none(),
         ))
     }
 

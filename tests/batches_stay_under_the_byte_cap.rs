@@ -200,6 +200,8 @@ fn max_batch_spans_limits_spans_per_request() {
 
 #[test]
 fn a_full_queue_drops_and_counts_by_reason() {
+    // maxQueueSpans 5: from 4 spans waiting (three quarters, rounded up) no new trace starts, so
+    // roots of one span each fill it to 4, and the rest are dropped.
     let config = Config::from_json(r#"{"maxQueueSpans":5}"#).unwrap();
     let (mut t, _clock) = tracer(config);
     for i in 0..8 {
@@ -208,25 +210,84 @@ fn a_full_queue_drops_and_counts_by_reason() {
             .unwrap();
         t.end_span(h).unwrap();
     }
-    assert_eq!(t.queued(), 5);
+    assert_eq!(t.queued(), 4);
     let stats = t.stats();
     assert_eq!(stats.ended, 8);
-    assert_eq!(stats.dropped.queue_full, 3);
+    assert_eq!(stats.dropped.queue_full, 4);
     assert_eq!(stats.dropped.queue_bytes, 0);
-    assert_eq!(stats.dropped.total(), 3);
-    // The oldest spans are kept; the ones that arrived at a full queue are the ones dropped.
+    assert_eq!(stats.dropped.total(), 4);
+    // The oldest spans are kept; the ones that came when the queue was (nearly) full are dropped.
     let names: Vec<_> = export_all(&mut t, Format::Json)
         .into_iter()
         .map(|s| s.name)
         .collect();
-    assert_eq!(names, ["s0", "s1", "s2", "s3", "s4"]);
+    assert_eq!(names, ["s0", "s1", "s2", "s3"]);
     // Draining makes room again.
     let h = t
         .start_span(0, Parent::Root, "after", SpanType::Chain)
         .unwrap();
     t.end_span(h).unwrap();
     assert_eq!(t.queued(), 1);
-    assert_eq!(t.stats().dropped.queue_full, 3);
+    assert_eq!(t.stats().dropped.queue_full, 4);
+}
+
+#[test]
+fn a_nearly_full_queue_sheds_new_traces_whole_and_keeps_room_for_traces_under_way() {
+    // maxQueueSpans 8: once 6 spans wait (three quarters) no trace starts, so the last two places
+    // are kept for the spans of traces already under way. An overflow then drops whole traces,
+    // never the root or a step of a trace whose other spans are exported.
+    let config = Config::from_json(r#"{"maxQueueSpans":8}"#).unwrap();
+    let (mut t, _clock) = tracer(config);
+    let under_way = t
+        .start_span(0, Parent::Root, "under-way", SpanType::Agent)
+        .unwrap();
+    for i in 0..6 {
+        let h = t
+            .start_span(0, Parent::Root, &format!("r{i}"), SpanType::Chain)
+            .unwrap();
+        t.end_span(h).unwrap();
+    }
+    assert_eq!(t.queued(), 6);
+    // A trace that starts now is shed whole, root and child, though two places are free.
+    let shed = t
+        .start_span(0, Parent::Root, "shed", SpanType::Agent)
+        .unwrap();
+    assert!(
+        t.traceparent(shed).unwrap().ends_with("-00"),
+        "a shed trace is not sampled downstream either"
+    );
+    let shed_child = t
+        .start_span(0, Parent::Span(shed), "shed-child", SpanType::Llm)
+        .unwrap();
+    t.end_span(shed_child).unwrap();
+    t.end_span(shed).unwrap();
+    assert_eq!(t.queued(), 6);
+    // The trace under way still finds room for its step and its root.
+    assert!(t.traceparent(under_way).unwrap().ends_with("-01"));
+    let step = t
+        .start_span(0, Parent::Span(under_way), "step", SpanType::Llm)
+        .unwrap();
+    t.end_span(step).unwrap();
+    t.end_span(under_way).unwrap();
+    assert_eq!(t.queued(), 8);
+    let stats = t.stats();
+    assert_eq!((stats.started, stats.ended), (10, 10));
+    assert_eq!(stats.dropped.queue_full, 2, "the shed trace's two spans");
+    assert_eq!(stats.dropped.sampled_out, 0);
+    let names: Vec<_> = export_all(&mut t, Format::Json)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["r0", "r1", "r2", "r3", "r4", "r5", "step", "under-way"]
+    );
+    // Room again: new traces start.
+    let h = t
+        .start_span(0, Parent::Root, "after", SpanType::Chain)
+        .unwrap();
+    t.end_span(h).unwrap();
+    assert_eq!(t.queued(), 1);
 }
 
 #[test]
