@@ -33,7 +33,7 @@ export class Exporter {
     this.warn = warn;
     this.timer = null;
     this.inflight = new Set();
-    this.flushing = false;
+    this.flushing = 0; // 1: a sendFull is due in a task; 3: and in a microtask; 2: one is running
     this.keepaliveBytes = 0;
     this.urlFor = null;
     this.urlValue = null;
@@ -84,17 +84,11 @@ export class Exporter {
   // payload rows about 1 µs a span, in a same-run comparison.)
   flushFromEnd(rec) {
     if (!this.flushing) {
-      this.flushing = true;
-      setTimeout(() => {
-        this.flushing = false;
-        this.sendFull().catch(() => {});
-      });
-    } else if (!this.soon && rec?.ends >= this.o.maxQueueSpans / 2) {
-      this.soon = true;
-      queueMicrotask(() => {
-        this.soon = false;
-        this.sendFull().catch(() => {});
-      });
+      this.flushing = 1;
+      setTimeout(() => this.sendFull().catch(() => {}));
+    } else if (this.flushing === 1 && rec?.ends >= this.o.maxQueueSpans / 2) {
+      this.flushing = 3;
+      queueMicrotask(() => this.sendFull().catch(() => {}));
     }
   }
 
@@ -106,6 +100,12 @@ export class Exporter {
    * MLflow write fewer, bigger requests faster.
    */
   async sendFull() {
+    // One at a time: it takes each batch that fills while it waits for the sends in flight. (Under
+    // exports slower than the app, each span end after a sendFull had started scheduled another,
+    // each waiting on the same sends, and their promises held tens of megabytes:
+    // bench/overload-memory.mjs.)
+    if (this.flushing === 2) return;
+    this.flushing = 2;
     // What was recorded is applied first; the core has been asked since.
     this.core();
     const rec = this.rec();
@@ -113,7 +113,7 @@ export class Exporter {
       rec.drained = false;
       rec.ends = 0;
     }
-    await this.sendWhile((core) => core?.stats()[CORE_AT.batchReady] === 1);
+    await this.sendWhile((core) => core?.stats()[CORE_AT.batchReady] === 1).finally(() => (this.flushing = 0));
     if (this.timer === null && this.o.flushIntervalMs >= 0 && this.core()?.stats()[CORE_AT.queued] > 0) this.armTimer();
   }
 
@@ -213,13 +213,12 @@ export class Exporter {
     if (this.core()?.stats()[CORE_AT.queued] > 0) this.onSpanEnd();
   }
 
-  /** Stops the timer (a newer exporter takes over). */
+  /** Stops the timer (a newer exporter takes over). clearTimeout(null) does nothing. */
   stop() {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    clearTimeout(this.timer);
+    this.timer = null;
   }
+
 
   async send(batch, keepalive) {
     const url = this.url();
