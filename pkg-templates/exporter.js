@@ -219,7 +219,6 @@ export class Exporter {
     this.timer = null;
   }
 
-
   async send(batch, keepalive) {
     const url = this.url();
     const format = batch.format;
@@ -332,7 +331,8 @@ export function explainFailure(exporter, url, e, attempt) {
   // While the batches in flight retry, none is taken, so a queue that fills meanwhile would be
   // told only once the collector is back (as `take` tells it); it is told here, at the next
   // failed attempt, in the words `take` uses. (dropped.queueFull and dropped.queueBytes:
-  // edgetrace.js STATS.)
+  // edgetrace.js STATS. Not one function with take's check: that would cost the browser entry,
+  // which does not load this, 12 B it does not have.)
   const v = exporter.core()?.stats();
   if (v?.[5] + v?.[6]) exporter.warn('the queue was full (maxQueueSpans): spans were dropped');
 }
