@@ -237,7 +237,10 @@ export declare class Span {
   private constructor();
   /** The span's name. */
   readonly name: string;
-  /** False once ended, or when tracing is off or the trace was sampled out. */
+  /**
+   * False once ended, or when tracing is off or the trace was sampled out, or (Node and Workers)
+   * shed because the queue was three quarters full when it began.
+   */
   readonly isRecording: boolean;
   /** The trace id, 32 hex digits (`''` when not recording). */
   readonly traceId: string;
@@ -358,7 +361,11 @@ export declare function updateCurrentTrace(update: TraceUpdate): void;
 /** MLflow's id (`tr-…`) of the last trace started, if any. */
 export declare function getLastActiveTraceId(): string | undefined;
 
-/** `{ traceparent }` for the active span (or `span`), to continue the trace in a service you call. */
+/**
+ * `{ traceparent }` for the active span (or `span`), to continue the trace in a service you call.
+ * Its flags say not sampled for a trace that is not exported (sampled out, or in Node and Workers
+ * shed by a nearly full queue), so the service does not record its part of it either.
+ */
 export declare function getTraceHeaders(span?: Span): Record<string, string>;
 
 /** Sends every queued span; resolves when done. Never rejects. */

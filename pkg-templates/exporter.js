@@ -278,6 +278,35 @@ export class Exporter {
 export const SERVER_DEFAULTS = { maxExportBytes: 1_000_000, keepalive: false, explain: explainFailure };
 
 /**
+ * Node and Workers: a trace the core shed (no trace starts while its queue is three quarters full,
+ * src/tracer.rs `shed`) is not recording, and its `traceparent` says not sampled, so the services
+ * it calls do not record their part of a trace that is never exported. `shed(span)` asks the core
+ * (after what was recorded is applied), once a trace. Browsers' cores shed nothing, and their
+ * bundles leave this out.
+ */
+export function markShedTraces(Span, shed) {
+  const p = Span.prototype;
+  const recording = Object.getOwnPropertyDescriptor(p, 'isRecording');
+  const traceparent = p.traceparent;
+  const asked = new WeakMap(); // root span -> whether its trace was shed
+  const isShed = (span) => {
+    let v = asked.get(span._root);
+    if (v === undefined) asked.set(span._root, (v = shed(span)));
+    return v;
+  };
+  Object.defineProperty(p, 'isRecording', {
+    ...recording,
+    get() {
+      return recording.get.call(this) && !isShed(this);
+    },
+  });
+  p.traceparent = function () {
+    const t = traceparent.call(this);
+    return t?.endsWith('-01') && isShed(this) ? `${t.slice(0, -2)}00` : t;
+  };
+}
+
+/**
  * In Node and Workers, a malformed endpoint or format is an error at init, not a batch retried
  * for half a minute before one warning. (In browsers any endpoint is a URL, relative to the page:
  * one that is not the collector's is answered 404, and that is warned at once.)

@@ -4,8 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport, sameOptions, SERVER_DEFAULTS } from './exporter.js';
-import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
+import { checkTransport, markShedTraces, sameOptions, SERVER_DEFAULTS } from './exporter.js';
+import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // Each span is entered with AsyncLocalStorage.run, in every runtime this entry serves: Node 20
 // (async hooks), Node 22 and 24 (async context frames), Bun and Deno. Until session 38, Node 24
@@ -31,6 +31,7 @@ _setRuntime({
   check: checkTransport, // endpoint, format and the options' kinds, at init
   same: sameOptions, // init() again with the same options changes nothing
 });
+markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
 
 // A script that ends without awaiting flush() still sends what it traced: 'beforeExit' comes when
 // nothing else keeps the process alive, flush() keeps it alive until its exports settle, and the

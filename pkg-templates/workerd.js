@@ -6,8 +6,8 @@ import { Core, initSync } from './core/edgetrace.js';
 import llmModule from './llm/edgetrace_llm_bg.wasm';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport, sameOptions, SERVER_DEFAULTS } from './exporter.js';
-import { _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
+import { checkTransport, markShedTraces, sameOptions, SERVER_DEFAULTS } from './exporter.js';
+import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 _setRuntime({
   loader: () => {
@@ -35,5 +35,6 @@ _setRuntime({
   check: checkTransport, // endpoint, format and the options' kinds, at init
   same: sameOptions, // init() again with the same options changes nothing
 });
+markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
 
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

@@ -312,6 +312,14 @@ impl Core {
     pub fn last_error(&mut self) -> Option<String> {
         self.last_error.take()
     }
+
+    /// Whether live span `h`'s trace was shed because the queue was three quarters full when it
+    /// began (false for a span not live, and in a trace sampled out). Not in the browsers' size
+    /// builds, which shed nothing.
+    #[cfg(not(feature = "size"))]
+    pub fn span_shed(&self, h: u32) -> bool {
+        self.t.is_shed(h)
+    }
 }
 
 /// Direct span calls for the wasm-bindgen tests (`tests/wasm_common`), left out of the wasm

@@ -753,6 +753,16 @@ impl Tracer {
         self.stats.exported = self.stats.exported.saturating_sub(spans);
     }
 
+    /// Whether live span `h`'s trace was shed (see [`Tracer::shed`]): false for a span not live
+    /// (ended, or never started) and for a trace sampled out. The JS layer asks it for a trace's
+    /// `traceparent` and `isRecording`, so services a shed trace calls do not record their part.
+    #[cfg(not(feature = "size"))]
+    pub fn is_shed(&self, h: u32) -> bool {
+        self.live
+            .get(&h)
+            .is_some_and(|l| matches!(l.keep, Some(DropReason::QueueFull | DropReason::QueueBytes)))
+    }
+
     /// The counters.
     pub fn stats(&self) -> Stats {
         let mut s = self.stats.clone();

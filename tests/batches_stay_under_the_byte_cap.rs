@@ -256,6 +256,7 @@ fn a_nearly_full_queue_sheds_new_traces_whole_and_keeps_room_for_traces_under_wa
         t.traceparent(shed).unwrap().ends_with("-00"),
         "a shed trace is not sampled downstream either"
     );
+    assert!(t.is_shed(shed), "and the JS layer is told so");
     let shed_child = t
         .start_span(0, Parent::Span(shed), "shed-child", SpanType::Llm)
         .unwrap();
@@ -264,6 +265,7 @@ fn a_nearly_full_queue_sheds_new_traces_whole_and_keeps_room_for_traces_under_wa
     assert_eq!(t.queued(), 6);
     // The trace under way still finds room for its step and its root.
     assert!(t.traceparent(under_way).unwrap().ends_with("-01"));
+    assert!(!t.is_shed(under_way));
     let step = t
         .start_span(0, Parent::Span(under_way), "step", SpanType::Llm)
         .unwrap();

@@ -5,7 +5,7 @@
 // full, so the last quarter is kept for traces under way, and what is dropped is whole traces.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { flush, getStats, init, startSpan, withSpan } from '../../pkg/node.js';
+import { flush, getStats, getTraceHeaders, init, startSpan, withSpan } from '../../pkg/node.js';
 import { byTrace, startCollector } from './helpers/collector.mjs';
 
 let col;
@@ -50,5 +50,35 @@ test('a burst past the queue drops whole traces; traces under way when it filled
     assert.ok(t.every((x) => x === roots[0] || x.parentSpanId === roots[0].spanId));
   }
   assert.deepEqual(traces.map((t) => t.find((x) => !x.parentSpanId).name).filter((n) => n.startsWith('long')).sort(), ['long-0', 'long-1']);
+  init({ enabled: false });
+});
+
+test('a shed trace is not recording, and its traceparent tells the services it calls not to sample it', async () => {
+  // No endpoint: spans wait in the queue (8 spans), as they do while exports cannot keep up.
+  init({ format: 'json', maxQueueSpans: 8, maxBatchSpans: 8, logger: { warn() {} } });
+  const askedEarly = startSpan({ name: 'asked-early' });
+  const askedLate = startSpan({ name: 'asked-late' });
+  assert.equal(askedEarly.isRecording, true);
+  assert.match(getTraceHeaders(askedEarly).traceparent, /-01$/);
+  for (let i = 0; i < 6; i++) withSpan(() => i, { name: `turn-${i}` });
+  assert.equal(getStats().queued, 6, 'three quarters of the queue wait');
+  await withSpan(async (root) => {
+    assert.equal(root.isRecording, false);
+    assert.match(getTraceHeaders().traceparent, /-00$/);
+    await withSpan(async (step) => {
+      await null;
+      assert.equal(step.isRecording, false);
+      assert.match(getTraceHeaders().traceparent, /-00$/, 'a step of a shed trace says so too');
+    }, { name: 'step' });
+  }, { name: 'shed' });
+  // Traces under way when the queue filled are kept, whenever they are first asked.
+  for (const s of [askedEarly, askedLate]) {
+    assert.equal(s.isRecording, true, s.name);
+    assert.match(getTraceHeaders(s).traceparent, /-01$/, s.name);
+    s.end();
+  }
+  const st = getStats();
+  assert.equal(st.dropped.queueFull, 2, 'the shed trace, whole');
+  assert.equal(st.queued, 8);
   init({ enabled: false });
 });
