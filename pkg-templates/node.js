@@ -16,14 +16,36 @@ import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentAct
 // was not found), and the benchmark collects before every round, as apps' processes collect now
 // and then: under Node 24 `run` took 889 against 1,257 ns a nested span there
 // (bench/HISTORY.md, session 38).
+// The package's wasm files, read from beside this file. (Each `new URL('./…', import.meta.url)`
+// is written out whole: webpack and Next.js copy the files such expressions name into their
+// output.) A bundler that does not (esbuild, bun build) leaves the bundle without them: that, or a
+// runtime that may not read them (Deno without --allow-read), is an error that says what to do,
+// and tracing goes off with it as a warning; init() does not throw it.
+function readWasm(url) {
+  try {
+    return readFileSync(url());
+  } catch (e) {
+    const hint = e?.code === 'ENOENT' || e instanceof TypeError
+      ? " (was edgetrace bundled without its .wasm files? Keep it external to the bundle, e.g. esbuild's --packages=external or --external:edgetrace, or copy node_modules/edgetrace/core and llm beside the bundle)"
+      : '';
+    throw new Error(`${e?.message ?? e}${hint}`);
+  }
+}
+
 _setRuntime({
+  // A core that cannot be read is a rejected promise: tracing goes off with a warning (edgetrace.js
+  // wasmNow), where a throw would come out of init().
   loader: () => {
-    const exports = initSync({ module: readFileSync(new URL('./core/edgetrace_bg.wasm', import.meta.url)) });
-    return { Core, memory: () => exports.memory };
+    try {
+      const exports = initSync({ module: readWasm(() => new URL('./core/edgetrace_bg.wasm', import.meta.url)) });
+      return { Core, memory: () => exports.memory };
+    } catch (e) {
+      return Promise.reject(e);
+    }
   },
   // The model API parsers, read on the first model call.
   llmLoader: () => {
-    initLlm({ module: readFileSync(new URL('./llm/edgetrace_llm_bg.wasm', import.meta.url)) });
+    initLlm({ module: readWasm(() => new URL('./llm/edgetrace_llm_bg.wasm', import.meta.url)) });
     return LlmCalls;
   },
   AsyncLocalStorage,
