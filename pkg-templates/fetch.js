@@ -10,7 +10,7 @@
 // URL's origin and path are (no query string: Gemini puts API keys there).
 
 import { _internal, getCurrentActiveSpan, startSpan } from './edgetrace.js';
-import { watchBody } from './stream.js';
+import { BodyEnd, watchBody } from './stream.js';
 
 const ORIGINAL = Symbol.for('edgetrace.originalFetch');
 const OPERATION = {
@@ -242,31 +242,64 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   if (res.body && res.ok && streaming) {
     return wrapStream(llm, span, res);
   }
-  // Not a stream: read a clone; the caller's body is untouched.
-  const finish = (body) => _internal.llmRun(() => llm.finish_body(h, res.status, body, _internal.now()));
-  let copy;
+  // Not a stream. The span ends once the body is in: when the caller has read all of it (just
+  // before its `res.json()` resolves, so before the traced function awaiting it ends), or when a
+  // copy read here has (a caller that never reads the body). Ended from the copy alone, it ended
+  // a few microtasks after the caller's read, after its parent.
+  let settled = false;
+  const settle = (chunks, error) => {
+    if (settled) return;
+    settled = true;
+    try {
+      _internal.llmRun(() => llm.finish_body(h, res.status, error === undefined ? join(chunks) : new Uint8Array(0), _internal.now()));
+      if (error === undefined) _internal.redactOutputs(span, llm);
+      else span.recordException(error);
+    } finally {
+      span.end();
+    }
+  };
+  let mine, theirs;
   try {
-    copy = res.clone();
+    // A status that has no body (204, 304) cannot be given one again (new Response refuses it).
+    if (!res.body || NULL_BODY.includes(res.status)) throw 0;
+    [mine, theirs] = res.body.tee();
   } catch {
-    finish(new Uint8Array(0));
-    span.end();
+    settle([]);
     return res;
   }
-  const done = copy
-    .arrayBuffer()
-    .then(
-      (buf) => {
-        finish(new Uint8Array(buf));
-        _internal.redactOutputs(span, llm);
-      },
-      (e) => {
-        finish(new Uint8Array(0));
-        span.recordException(e);
-      },
-    )
-    .finally(() => span.end());
-  _internal.track(done);
-  return res;
+  const seen = [];
+  const out = rewrap(res, watchBody(theirs, {
+    onChunk: (chunk) => seen.push(chunk),
+    onEnd: (how) => how === BodyEnd.COMPLETED && settle(seen),
+  }));
+  _internal.track(new Response(mine).arrayBuffer().then((buf) => settle([new Uint8Array(buf)]), (e) => settle([], e)));
+  return out;
+}
+
+// Statuses whose responses have no body.
+const NULL_BODY = [101, 103, 204, 205, 304];
+
+/** The chunks as one array. */
+function join(chunks) {
+  if (chunks.length === 1) return chunks[0];
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return all;
+}
+
+/** A response like `res` with `body` for its body. */
+function rewrap(res, body) {
+  const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  try {
+    Object.defineProperties(out, { url: { value: res.url }, redirected: { value: res.redirected }, type: { value: res.type } });
+  } catch {
+    /* keep the default */
+  }
+  return out;
 }
 
 function wrapStream(llm, span, res) {
@@ -287,13 +320,7 @@ function wrapStream(llm, span, res) {
       }
     },
   });
-  const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-  try {
-    Object.defineProperties(out, { url: { value: res.url }, redirected: { value: res.redirected }, type: { value: res.type } });
-  } catch {
-    /* keep the default */
-  }
-  return out;
+  return rewrap(res, body);
 }
 
 /**

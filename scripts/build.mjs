@@ -88,8 +88,9 @@ deflated(smallJsonWasm, join(core, 'wasm-deflate-json.js'));
 
 step('copy pkg-templates/');
 for (const f of readdirSync(join(root, 'pkg-templates'))) copyFileSync(join(root, 'pkg-templates', f), join(pkg, f));
-// The package's README (its "files" lists it): the project's.
+// The package's README and LICENSE (its "files" lists them): the project's.
 copyFileSync(join(root, 'README.md'), join(pkg, 'README.md'));
+copyFileSync(join(root, 'LICENSE'), join(pkg, 'LICENSE'));
 
 const size = (p) => {
   const b = readFileSync(p);

@@ -39,6 +39,7 @@ test('the packed package holds every module its entries reach', () => {
   for (const f of ['core-abi.js', 'core/wasm-deflate.js', 'core/wasm-deflate-json.js', 'llm-browser.js', 'core/edgetrace_bg.wasm']) {
     assert.ok(all.has(f), `the import walk reaches ${f}`);
   }
+  assert.ok(packed.includes('LICENSE'), 'the license text ships with the package (package.json says Apache-2.0)');
   const missing = [...all].filter((f) => !packed.includes(f));
   assert.deepEqual(missing, [], 'reached from an entry but left out of the tarball: add them to pkg-templates/package.json "files"');
   for (const f of all) assert.ok(existsSync(join(pkg, f)), `${f} exists in pkg/`);
