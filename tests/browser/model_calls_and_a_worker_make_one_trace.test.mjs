@@ -127,6 +127,14 @@ describe('(a) a page traces a streaming OpenAI chat call with traceFetch()', () 
     assert.ok(!alone.some(inferred));
     assert.equal(spans.filter((s) => s.name === 'concurrent').length, 2);
     assert.equal(spans.length, 9);
+    // Each call, its answer read by res.json() in the traced function, ends before that function
+    // (it ended a few microtasks after, when traceFetch's own copy of the body was parsed).
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    for (const call of spans.filter((s) => s.name === model && s.parentSpanId)) {
+      const parent = byId.get(call.parentSpanId);
+      assert.ok(BigInt(call.endTimeUnixNano) <= BigInt(parent.endTimeUnixNano), `${model} ends after ${parent.name}`);
+    }
+    assert.equal(r.stats.outOfOrderEnds, 0);
   });
 });
 
