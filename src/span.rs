@@ -79,6 +79,21 @@ impl SpanType {
         }
     }
 
+    /// Whether MLflow gives spans of this type the INFO log level, which its UI shows at the
+    /// default filter (mlflow/tracing/utils/default_log_level.py): model calls, tools, retrievals,
+    /// agent turns and embeddings. Others are DEBUG.
+    pub fn is_info(&self) -> bool {
+        matches!(
+            self,
+            SpanType::Llm
+                | SpanType::ChatModel
+                | SpanType::Tool
+                | SpanType::Retriever
+                | SpanType::Agent
+                | SpanType::Embedding
+        )
+    }
+
     /// MLflow's spelling, written as the plain string value of `mlflow.spanType`.
     pub fn as_str(&self) -> &str {
         match self {

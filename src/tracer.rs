@@ -128,6 +128,28 @@ fn dropped_for(k: Keep) -> Option<DropReason> {
     (!k).then_some(DropReason::SampledOut)
 }
 
+/// MLflow's span log level attribute, which the MLflow UI's level filter reads.
+#[cfg_attr(feature = "size", allow(dead_code))]
+pub const LOG_LEVEL: &str = "mlflow.spanLogLevel";
+
+/// A span's MLflow log level, as MLflow's own spans get one when they end, unless the app set one
+/// (mlflow/tracing/utils/default_log_level.py): ERROR (40) for a span that failed, INFO (20) for
+/// the kinds a user looks for (model calls, tools, retrievals, agent turns, embeddings). The
+/// others are DEBUG (10), which MLflow's UI reads for a span that has none, so they carry none
+/// (the bytes of an attribute on most spans). MLflow raises a span to ERROR on an `exception`
+/// event; here it is the ERROR status (which a traced function that throws gets, and a failed
+/// model call, which records no exception), so a handled exception recorded by hand does not.
+#[cfg(not(feature = "size"))]
+fn log_level(s: &SpanData) -> Option<i64> {
+    if s.status.code == StatusCode::Error {
+        Some(40)
+    } else if s.span_type.is_info() {
+        Some(20)
+    } else {
+        None
+    }
+}
+
 #[derive(Debug)]
 struct TraceState {
     /// What `update_trace` set, boxed and only once set: most traces have none, and the state
@@ -153,6 +175,9 @@ pub struct Tracer {
     /// How many attributes the last queued span held: a span's first attribute reserves that
     /// many slots, so spans shaped alike (most are) are not trimmed again when they end.
     attr_slots: usize,
+    /// `mlflow.spanLogLevel`, one allocation shared by every span that carries it.
+    #[cfg(not(feature = "size"))]
+    log_level_key: Key,
 }
 
 impl std::fmt::Debug for Tracer {
@@ -181,6 +206,8 @@ impl Tracer {
             next_handle: 1,
             attr_slots: 8,
             stats: Stats::default(),
+            #[cfg(not(feature = "size"))]
+            log_level_key: LOG_LEVEL.into(),
         }
     }
 
@@ -486,6 +513,17 @@ impl Tracer {
         if let Some(r) = dropped_for(live.keep) {
             self.queue.count_dropped(r, 1);
             return Ok(());
+        }
+        // Not in the browsers' size builds (their bytes up front have no room for it): the ingest
+        // service adds it to the spans it relays (src/ingest/convert.rs `log_level`).
+        #[cfg(not(feature = "size"))]
+        if let Some(level) = log_level(&live.data) {
+            if !live.data.attributes.iter().any(|(k, _)| &**k == LOG_LEVEL) {
+                let key = self.log_level_key.clone();
+                live.data
+                    .attributes
+                    .push((key, AttrValue::Int(level.into())));
+            }
         }
         // A queued span holds no spare attribute slots. The next span reserves as many as this
         // one held, so when it is shaped alike there is nothing to trim.

@@ -396,3 +396,67 @@ fn big_requests_split_into_payloads_under_the_cap_and_lose_no_span() {
     expected.sort();
     assert_eq!(seen, expected);
 }
+
+#[test]
+fn spans_without_a_log_level_get_the_one_mlflow_gives_its_own() {
+    // As a browser's core sends them (its size build sets none) or another SDK does: MLflow's UI
+    // hides spans without `mlflow.spanLogLevel` once its level filter is raised to INFO.
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let level = |attrs: Vec<KeyValue>, status: Option<i32>, events: Vec<Event>| {
+        let mut req = one(attrs);
+        let span = &mut req.resource_spans[0].scope_spans[0].spans[0];
+        span.status = status.map(|code| edgetrace::otlp::wire::Status {
+            message: String::new(),
+            code,
+        });
+        span.events = events;
+        let out = relayed(&ingest, &req.encode_to_vec(), Format::Protobuf);
+        let n = out[0]
+            .attributes
+            .iter()
+            .filter(|kv| kv.key == "mlflow.spanLogLevel")
+            .count();
+        assert!(n <= 1, "the level once, not {n} times");
+        match attr(&out[0], "mlflow.spanLogLevel") {
+            Some(Value::IntValue(n)) => Some(*n),
+            None => None,
+            other => panic!("mlflow.spanLogLevel is {other:?}"),
+        }
+    };
+    let typed = |t: &str| vec![KeyValue::string("mlflow.spanType", t)];
+    for t in [
+        "LLM",
+        "CHAT_MODEL",
+        "TOOL",
+        "RETRIEVER",
+        "AGENT",
+        "EMBEDDING",
+    ] {
+        assert_eq!(level(typed(t), Some(1), vec![]), Some(20), "{t}");
+    }
+    for t in ["CHAIN", "PARSER", "UNKNOWN", "MY_STEP"] {
+        assert_eq!(
+            level(typed(t), Some(1), vec![]),
+            None,
+            "{t}: DEBUG, as MLflow reads none"
+        );
+    }
+    assert_eq!(level(vec![], None, vec![]), None, "an untyped span");
+    assert_eq!(level(typed("CHAIN"), Some(2), vec![]), Some(40), "failed");
+    let exception = Event {
+        name: "exception".into(),
+        ..Event::default()
+    };
+    assert_eq!(
+        level(typed("TOOL"), Some(1), vec![exception]),
+        Some(40),
+        "an exception recorded"
+    );
+    // Typed from the GenAI conventions first, then levelled.
+    let gen_ai = vec![KeyValue::string("gen_ai.operation.name", "chat")];
+    assert_eq!(level(gen_ai, None, vec![]), Some(20));
+    // A level set by the app (or its SDK) is kept.
+    let mut own = typed("CHAT_MODEL");
+    own.push(int("mlflow.spanLogLevel", 30));
+    assert_eq!(level(own, Some(2), vec![]), Some(30));
+}

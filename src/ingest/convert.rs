@@ -9,6 +9,8 @@
 use serde_json::{json, Map, Value as Json};
 
 use crate::otlp::wire::{AnyValue, KeyValue, Span, Value};
+use crate::span::SpanType;
+use crate::tracer::LOG_LEVEL;
 
 const SPAN_TYPE: &str = "mlflow.spanType";
 const INPUTS: &str = "mlflow.spanInputs";
@@ -205,4 +207,34 @@ fn get_int(attrs: &[KeyValue], key: &str) -> Option<i64> {
         Value::StringValue(s) => s.trim().parse().ok(),
         _ => None,
     }
+}
+
+/// Adds `mlflow.spanLogLevel` to a span that has none, by the rule edgetrace's server cores follow
+/// (src/tracer.rs `log_level`, after MLflow's own spans): ERROR (40) for a span that failed, INFO (20) for model calls, tools, retrievals, agent turns and
+/// embeddings; none for the rest, which MLflow's UI reads as DEBUG. Spans from browsers (whose
+/// cores leave it out: their bytes up front have no room for it) and from other SDKs get it here.
+/// True when it added one.
+pub fn log_level(span: &mut Span) -> bool {
+    if get(&span.attributes, LOG_LEVEL).is_some() {
+        return false;
+    }
+    let failed = span.status.as_ref().is_some_and(|s| s.code == 2)
+        || span
+            .events
+            .iter()
+            .any(|e| e.name.as_bytes() == b"exception");
+    let level = if failed {
+        40
+    } else if get_str(&span.attributes, SPAN_TYPE).is_some_and(|t| SpanType::parse(t).is_info()) {
+        20
+    } else {
+        return false;
+    };
+    span.attributes.push(KeyValue {
+        key: LOG_LEVEL.to_owned(),
+        value: Some(AnyValue {
+            value: Some(Value::IntValue(level)),
+        }),
+    });
+    true
 }

@@ -61,7 +61,8 @@ pub struct IngestConfig {
     pub redact_attributes: Vec<String>,
     /// What a match is replaced with. Default: `[REDACTED]`.
     pub redaction_text: String,
-    /// Derive MLflow attributes from GenAI / OpenInference conventions. Default: true.
+    /// Derive MLflow attributes from GenAI / OpenInference conventions, and give spans without one
+    /// MLflow's log level (`mlflow.spanLogLevel`). Default: true.
     pub convert_conventions: bool,
 }
 
@@ -167,6 +168,8 @@ impl Ingest {
                 .flat_map(|s| &mut s.spans)
             {
                 typed += usize::from(convert::to_mlflow(span));
+                // After the conversion, which may have given the span its type.
+                convert::log_level(span);
             }
         }
         let redacted = self.redactor.apply(&mut req);

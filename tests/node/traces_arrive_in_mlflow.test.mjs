@@ -89,6 +89,9 @@ for (const format of ['protobuf', 'json']) {
     assert.equal(failed.events[0].attributes['exception.type'], 'RangeError');
     assert.deepEqual(tools.find((s) => s !== failed).outputs, { city: 'Paris', tempC: 21 });
     for (const s of spans) assert.ok(s.endNs >= s.startNs, `${s.name} ends after it starts`);
+    // MLflow's log levels, which its UI's level filter reads: INFO for these kinds, ERROR for the
+    // failed call (a span without one the UI takes for DEBUG, and hides at INFO).
+    for (const s of spans) assert.equal(Number(s.attributes['mlflow.spanLogLevel']), s === failed ? 40 : 20, `${s.name}'s level`);
 
     // The trace's info: state, tags, session, user, token usage, previews.
     const info = t.trace_info;

@@ -138,6 +138,11 @@ def check_content(req):
     for name, span_type in expected_types.items():
         equal(attributes(by_name[name]).get("mlflow.spanType"), span_type, f"{name} mlflow.spanType")
 
+    # mlflow.spanLogLevel, what MLflow's UI filters spans by: INFO (20) for these kinds, ERROR (40)
+    # for the tool call that failed, as MLflow's own spans get it (default_log_level.py).
+    for name, level in {"answer": 20, "retrieve": 20, "chat": 20, "fetch_docs": 40}.items():
+        equal(attributes(by_name[name]).get("mlflow.spanLogLevel"), level, f"{name} mlflow.spanLogLevel")
+
     # Inputs and outputs: JSON text in string values.
     root_attrs = attributes(root)
     equal(json.loads(root_attrs["mlflow.spanInputs"]), {"question": "What is MLflow?"}, "root inputs")
