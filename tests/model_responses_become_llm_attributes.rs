@@ -74,6 +74,12 @@ fn an_openai_stream_split_at_every_byte_reassembles_the_same() {
             json!({"input_tokens": 7, "output_tokens": 5, "total_tokens": 12, "cache_read_input_tokens": 2})
         );
         assert_eq!(out.error, None);
+        // The stream's events (5 deltas, the finish, the usage, [DONE]), not its 2 network reads.
+        assert!(
+            matches!(attr(&out, "edgetrace.llm.chunks"), Some(AttrValue::Int(n)) if n.get() == 8),
+            "split at {split}: {:?}",
+            attr(&out, "edgetrace.llm.chunks")
+        );
         if let Some(r) = &reference {
             assert_eq!(r, &out.outputs, "split at {split}");
         }

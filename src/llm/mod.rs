@@ -369,7 +369,6 @@ impl LlmCall {
 
     /// Feeds bytes of a streamed (SSE) response body as they reach the caller.
     pub fn on_chunk(&mut self, bytes: &[u8], now_ns: u64) {
-        self.chunks += 1;
         self.last_chunk_ns = now_ns;
         if self.gave_up {
             return;
@@ -406,6 +405,9 @@ impl LlmCall {
     }
 
     fn on_event(&mut self, ev: sse::SseEvent) {
+        // The stream's events (`edgetrace.llm.chunks`), as MLflow's autolog logs one span event
+        // per chunk: not the network reads that carried them, which one read may hold all of.
+        self.chunks += 1;
         let r = match &mut self.stream {
             Stream::Chat(s) => s.on_data(&ev.data),
             Stream::Responses(s) => s.on_event(ev.event.as_deref(), &ev.data),
