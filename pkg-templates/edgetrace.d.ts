@@ -86,7 +86,11 @@ export interface InitOptions {
   serviceName?: string;
   /** Other resource attributes. Default: none. */
   resourceAttributes?: Record<string, string | number | boolean>;
-  /** Fraction of traces kept, decided per trace id, 0 to 1. Default: `1`. */
+  /**
+   * Fraction of traces kept, decided per trace id, 0 to 1. A trace continued from a caller
+   * (`traceparent`) follows the caller's decision instead, as OpenTelemetry's default
+   * (parent-based) sampler does. Default: `1`.
+   */
   sampleRatio?: number;
   /**
    * Most spans waiting for export; more are dropped, counted (`getStats().dropped.queueFull`) and

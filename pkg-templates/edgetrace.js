@@ -618,8 +618,8 @@ const NOOP = new Span(0, 0, '');
 
 // Whether the core keeps the trace of `root` (a trace's first span here), by the core's rule
 // (src/tracer.rs `sampled`): every trace at ratio 1, none at 0 or below, else those whose trace
-// id's low 64 bits, shifted right by 11, are below ratio × 2^53; a continued trace only if its
-// remote parent was sampled too. The ratio is the one the recording core was made with.
+// id's low 64 bits, shifted right by 11, are below ratio × 2^53. A continued trace follows its
+// remote parent (set when it starts). The ratio is the one the recording core was made with.
 function sampled(root) {
   if (root._sampled === null) {
     const ratio = state.core?._ratio ?? state.options.sampleRatio;
@@ -1014,7 +1014,7 @@ function open(options, top) {
     span._root = span;
     if (remote) {
       span._traceId = remote.traceId;
-      if (!remote.sampled) span._sampled = false;
+      span._sampled = remote.sampled; // parent-based: the caller decided (src/tracer.rs start_span_at)
     }
   }
   span._h = h;

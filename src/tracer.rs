@@ -133,15 +133,13 @@ fn dropped_for(k: Keep) -> Option<DropReason> {
 pub const LOG_LEVEL: &str = "mlflow.spanLogLevel";
 
 /// A span's MLflow log level, as MLflow's own spans get one when they end, unless the app set one
-/// (mlflow/tracing/utils/default_log_level.py): ERROR (40) for a span that failed, INFO (20) for
-/// the kinds a user looks for (model calls, tools, retrievals, agent turns, embeddings). The
-/// others are DEBUG (10), which MLflow's UI reads for a span that has none, so they carry none
-/// (the bytes of an attribute on most spans). MLflow raises a span to ERROR on an `exception`
-/// event; here it is the ERROR status (which a traced function that throws gets, and a failed
-/// model call, which records no exception), so a handled exception recorded by hand does not.
+/// (mlflow/tracing/utils/default_log_level.py): ERROR (40) for a span that failed or recorded an
+/// exception, INFO (20) for the kinds a user looks for (model calls, tools, retrievals, agent
+/// turns, embeddings). The others are DEBUG (10), which MLflow's UI reads for a span that has
+/// none, so they carry none (the bytes of an attribute on most spans).
 #[cfg(not(feature = "size"))]
 fn log_level(s: &SpanData) -> Option<i64> {
-    if s.status.code == StatusCode::Error {
+    if s.status.code == StatusCode::Error || s.events.iter().any(|e| e.name == "exception") {
         Some(40)
     } else if s.span_type.is_info() {
         Some(20)
@@ -378,7 +376,9 @@ impl Tracer {
             Parent::Remote(r) => (
                 r.trace_id,
                 Some(r.span_id),
-                new_trace(r.sampled && self.sampled(&r.trace_id), || self.shed()),
+                // Parent-based, as OpenTelemetry's default sampler: a trace continued from a caller
+                // follows the caller's decision, so a trace it keeps is not cut in half here.
+                new_trace(r.sampled, || self.shed()),
             ),
             Parent::Root | Parent::Current => {
                 let t = match given.as_ref().and_then(|g| g.trace_id) {

@@ -170,6 +170,33 @@ fn a_remote_parent_that_did_not_sample_is_followed() {
 }
 
 #[test]
+fn a_remote_parent_decides_for_its_trace_whatever_the_ratio() {
+    // Parent-based, as OpenTelemetry's default sampler: with a ratio of its own applied on top, a
+    // caller's kept traces lost their part here (an OpenTelemetry caller at 0.5 and edgetrace at
+    // 0.5 kept 493 of the caller's 995 traces whole).
+    for ratio in [0.0, 0.5] {
+        let mut t = sampling_tracer(ratio);
+        let mut kept = 0;
+        for i in 0..200u32 {
+            // Trace ids spread over the ratio's whole range (the low 64 bits decide it).
+            let id = format!(
+                "{:032x}",
+                u128::from(i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+            );
+            let r = parse_traceparent(&format!("00-{id}-00f067aa0ba902b7-01")).unwrap();
+            let h = t
+                .start_span(0, Parent::Remote(r), "continued", SpanType::Chain)
+                .unwrap();
+            kept += usize::from(t.traceparent(h).unwrap().ends_with("-01"));
+            t.end_span(h).unwrap();
+        }
+        assert_eq!(kept, 200, "ratio {ratio}: every trace its caller sampled");
+        assert_eq!(t.stats().dropped.sampled_out, 0);
+        assert_eq!(export_all(&mut t, Format::Json).len(), 200);
+    }
+}
+
+#[test]
 fn sequential_ids_are_all_kept_at_any_positive_ratio() {
     // Documents why the tests above need spread ids: small sequential ids hash to the bottom.
     let config = Config {

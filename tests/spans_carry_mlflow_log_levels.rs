@@ -1,6 +1,6 @@
 //! `mlflow.spanLogLevel`, what MLflow's UI filters spans by (its "minimum log level"), set as
 //! MLflow's own spans get it when they end: INFO (20) for model calls, tools, retrievals, agent
-//! turns and embeddings, ERROR (40) for a span that failed, and none for
+//! turns and embeddings, ERROR (40) for a span that failed or recorded an exception, and none for
 //! the rest, which MLflow's UI reads as DEBUG. A level the app set is kept. Without it, every
 //! edgetrace span vanished from the UI once the filter was raised to INFO (found by comparing
 //! edgetrace's traces with MLflow's Python tracing of the same workflow).
@@ -73,7 +73,7 @@ fn each_span_gets_the_level_mlflow_gives_its_own() {
             ("unknown", None),
             ("custom", None),
             ("failed", Some(40)),
-            ("caught", None),
+            ("caught", Some(40)),
             ("quiet", Some(10)),
         ] {
             let s = by_name(&spans, name);

@@ -428,6 +428,29 @@ test('traceparent headers carry the active span and continue its trace', async (
   assert.equal(sv.parentSpanId, c.spanId);
 });
 
+test("a continued trace follows its caller's sampling, whatever this process's sampleRatio (parent-based, as OpenTelemetry's default)", async () => {
+  // With its own ratio on top, a caller's kept traces lost their part here (an OpenTelemetry
+  // caller at 0.5 and edgetrace at 0.5 kept half of the caller's traces whole).
+  for (const sampleRatio of [0, 0.5]) {
+    init({ endpoint: col.url, format: 'json', serviceName: 'node-test', logger, sampleRatio });
+    col.requests.length = 0;
+    const ids = [];
+    for (let i = 1; i <= 40; i++) {
+      const traceId = (BigInt(i) * 0x9e3779b97f4a7c15f39cc0605cedc835n % (1n << 128n)).toString(16).padStart(32, '0');
+      ids.push(traceId);
+      await withSpan(async (s) => {
+        await null;
+        assert.equal(s.isRecording, true, `ratio ${sampleRatio}: the caller sampled it`);
+        assert.match(getTraceHeaders().traceparent, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      }, { name: 'continued', traceparent: `00-${traceId}-00f067aa0ba902b7-01`, parent: null });
+      // And one its caller did not sample stays unsampled.
+      withSpan((s) => assert.equal(s.isRecording, false), { name: 'not sampled', traceparent: `00-${traceId}-00f067aa0ba902b7-00`, parent: null });
+    }
+    const spans = await exported();
+    assert.deepEqual(spans.map((s) => s.traceId).sort(), ids.sort(), `ratio ${sampleRatio}: every sampled trace, once, none of the others`);
+  }
+});
+
 test('trace() as a method decorator: legacy (target, key, descriptor) and standard (value, context)', async () => {
   class Agent {
     constructor(prefix) {
