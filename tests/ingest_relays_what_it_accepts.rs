@@ -55,6 +55,15 @@ fn int(key: &str, n: i64) -> KeyValue {
     }
 }
 
+/// The ingest with the conventions' conversion on (`CONVERT_CONVENTIONS`: off by default, as
+/// MLflow 3.x converts them itself).
+fn converting() -> IngestConfig {
+    IngestConfig {
+        convert_conventions: true,
+        ..IngestConfig::default()
+    }
+}
+
 /// The same small agent trace, encoded in `format` (sequential ids and a manual clock, so both
 /// formats carry identical spans).
 fn agent_trace(format: Format) -> edgetrace::otlp::Payload {
@@ -77,7 +86,7 @@ fn agent_trace(format: Format) -> edgetrace::otlp::Payload {
 
 #[test]
 fn edgetrace_spans_pass_through_unchanged_from_json_and_protobuf() {
-    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let ingest = Ingest::new(converting()).unwrap();
     let (json, pb) = (agent_trace(Format::Json), agent_trace(Format::Protobuf));
     let from_json = relayed(&ingest, &json.body, Format::Json);
     let from_pb = relayed(&ingest, &pb.body, Format::Protobuf);
@@ -95,7 +104,7 @@ fn edgetrace_spans_pass_through_unchanged_from_json_and_protobuf() {
 
 #[test]
 fn gen_ai_spans_get_mlflow_type_inputs_outputs_and_token_usage() {
-    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let ingest = Ingest::new(converting()).unwrap();
     let req = one(vec![
         KeyValue::string("gen_ai.operation.name", "chat"),
         KeyValue::string("gen_ai.provider.name", "openai"),
@@ -139,7 +148,7 @@ fn gen_ai_spans_get_mlflow_type_inputs_outputs_and_token_usage() {
 
 #[test]
 fn openinference_spans_get_mlflow_type_inputs_outputs_and_token_usage() {
-    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let ingest = Ingest::new(converting()).unwrap();
     let req = one(vec![
         KeyValue::string("openinference.span.kind", "LLM"),
         KeyValue::string("llm.input_messages.1.message.role", "user"),
@@ -180,7 +189,7 @@ fn openinference_spans_get_mlflow_type_inputs_outputs_and_token_usage() {
 
 #[test]
 fn attributes_already_set_are_never_overwritten_and_plain_spans_are_untouched() {
-    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let ingest = Ingest::new(converting()).unwrap();
     let req = one(vec![
         KeyValue::string("mlflow.spanType", "TOOL"),
         KeyValue::string("gen_ai.operation.name", "chat"),
@@ -258,7 +267,7 @@ fn secrets_are_redacted_and_secret_headers_dropped_before_relay() {
 /// HTTP Basic credentials, and in a whole header map recorded as one attribute.
 #[test]
 fn secrets_in_event_names_basic_credentials_and_header_maps_are_redacted() {
-    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let ingest = Ingest::new(converting()).unwrap();
     let key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
     let pat =
         "github_pat_11ABCDEFG0123456789abc_defghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTU";
@@ -401,7 +410,7 @@ fn big_requests_split_into_payloads_under_the_cap_and_lose_no_span() {
 fn spans_without_a_log_level_get_the_one_mlflow_gives_its_own() {
     // As a browser's core sends them (its size build sets none) or another SDK does: MLflow's UI
     // hides spans without `mlflow.spanLogLevel` once its level filter is raised to INFO.
-    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let ingest = Ingest::new(converting()).unwrap();
     let level = |attrs: Vec<KeyValue>, status: Option<i32>, events: Vec<Event>| {
         let mut req = one(attrs);
         let span = &mut req.resource_spans[0].scope_spans[0].spans[0];
@@ -459,4 +468,44 @@ fn spans_without_a_log_level_get_the_one_mlflow_gives_its_own() {
     let mut own = typed("CHAT_MODEL");
     own.push(int("mlflow.spanLogLevel", 30));
     assert_eq!(level(own, Some(2), vec![]), Some(30));
+}
+
+#[test]
+fn by_default_other_sdks_spans_are_left_for_mlflow_to_convert() {
+    // MLflow 3.x converts the GenAI and OpenInference conventions as it stores spans, more fully
+    // than this service did (cached tokens, its own type per operation), and fills only what is
+    // missing: attributes derived here first stood in for its own (found by an interop review:
+    // cache_read_input_tokens lost, cost too high). So by default they pass through as sent.
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let attrs = vec![
+        KeyValue::string("gen_ai.operation.name", "chat"),
+        int("gen_ai.usage.input_tokens", 1000),
+        int("gen_ai.usage.cache_read.input_tokens", 800),
+    ];
+    let req = one(attrs.clone());
+    let out = relayed(&ingest, &req.encode_to_vec(), Format::Protobuf);
+    let mut want = attrs;
+    // Only MLflow's log level is added: a GenAI operation is INFO whatever MLflow types it.
+    want.push(int("mlflow.spanLogLevel", 20));
+    assert_eq!(out[0].attributes, want, "no type or usage of ours");
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    assert_eq!(a.typed, 0);
+    // OpenInference's kind gives the level too; a span of neither convention gets none.
+    let oi = one(vec![KeyValue::string(
+        "openinference.span.kind",
+        "retriever",
+    )]);
+    let out = relayed(&ingest, &oi.encode_to_vec(), Format::Protobuf);
+    assert_eq!(
+        attr(&out[0], "mlflow.spanLogLevel"),
+        Some(&Value::IntValue(20))
+    );
+    let chain = one(vec![KeyValue::string("openinference.span.kind", "CHAIN")]);
+    let out = relayed(&ingest, &chain.encode_to_vec(), Format::Protobuf);
+    assert_eq!(attr(&out[0], "mlflow.spanLogLevel"), None);
+    let plain = one(vec![KeyValue::string("http.request.method", "GET")]);
+    let out = relayed(&ingest, &plain.encode_to_vec(), Format::Protobuf);
+    assert_eq!(out[0].attributes.len(), 1);
 }

@@ -125,6 +125,7 @@ fn passthrough(max_payload_bytes: usize) -> Ingest {
     Ingest::new(IngestConfig {
         default_redaction: false,
         convert_conventions: false,
+        log_levels: false,
         max_attribute_bytes: 1 << 20,
         max_payload_bytes,
         ..IngestConfig::default()

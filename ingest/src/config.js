@@ -114,6 +114,7 @@ export function readConfig(env) {
     defaultRedaction: boolSetting(env, 'DEFAULT_REDACTION', true),
     redactPatterns: jsonSetting(env, 'REDACT_PATTERNS', []),
     redactAttributes: jsonSetting(env, 'REDACT_ATTRIBUTES', []),
+    convertConventions: boolSetting(env, 'CONVERT_CONVENTIONS', false),
   };
   return { mlflowUri: uri, auth, keys, allOrigins, anyOrigin, limits, core, queue };
 }

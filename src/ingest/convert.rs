@@ -210,7 +210,8 @@ fn get_int(attrs: &[KeyValue], key: &str) -> Option<i64> {
 }
 
 /// Adds `mlflow.spanLogLevel` to a span that has none, by the rule edgetrace's server cores follow
-/// (src/tracer.rs `log_level`, after MLflow's own spans): ERROR (40) for a span that failed, INFO (20) for model calls, tools, retrievals, agent turns and
+/// (src/tracer.rs `log_level`, after MLflow's own spans): ERROR (40) for a span that failed or
+/// recorded an exception, INFO (20) for model calls, tools, retrievals, agent turns and
 /// embeddings; none for the rest, which MLflow's UI reads as DEBUG. Spans from browsers (whose
 /// cores leave it out: their bytes up front have no room for it) and from other SDKs get it here.
 /// True when it added one.
@@ -225,7 +226,13 @@ pub fn log_level(span: &mut Span) -> bool {
             .any(|e| e.name.as_bytes() == b"exception");
     let level = if failed {
         40
-    } else if get_str(&span.attributes, SPAN_TYPE).is_some_and(|t| SpanType::parse(t).is_info()) {
+    } else if get_str(&span.attributes, SPAN_TYPE)
+        .or_else(|| get_str(&span.attributes, "openinference.span.kind"))
+        .is_some_and(|t| SpanType::parse(&t.to_ascii_uppercase()).is_info())
+        || get(&span.attributes, "gen_ai.operation.name").is_some()
+    {
+        // Other SDKs' spans that MLflow types as it stores them: a GenAI operation (a model call,
+        // an embedding, a tool call or an agent step, all INFO), or OpenInference's kind.
         20
     } else {
         return false;

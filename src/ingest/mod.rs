@@ -1,8 +1,9 @@
 //! The ingest service's core: an incoming OTLP request in, protobuf payloads for MLflow out.
 //!
 //! [`Ingest::process`] decodes OTLP/JSON or protobuf ([`validate::decode`]), refuses bad input
-//! with a specific [`Refusal`] (nothing is half-accepted), bounds long values, derives MLflow's
-//! attributes for spans from other SDKs ([`convert`]), applies the redaction rules ([`redact`]),
+//! with a specific [`Refusal`] (nothing is half-accepted), bounds long values, gives spans
+//! MLflow's log level (and, when configured, MLflow's attributes for spans from other SDKs:
+//! [`convert`]), applies the redaction rules ([`redact`]),
 //! and encodes OTLP protobuf, split into payloads no larger than a cap (a Cloudflare Queue
 //! message holds at most 128 KB). Transport, keys, CORS and body-size limits live in the
 //! service's JS, in front of this.
@@ -11,7 +12,7 @@
 //! use edgetrace::ingest::{Ingest, IngestConfig};
 //! use edgetrace::otlp::Format;
 //!
-//! let ingest = Ingest::new(IngestConfig::default()).unwrap();
+//! let ingest = Ingest::new(IngestConfig { convert_conventions: true, ..IngestConfig::default() }).unwrap();
 //! let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{
 //!     "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
 //!     "name":"chat","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000",
@@ -61,9 +62,14 @@ pub struct IngestConfig {
     pub redact_attributes: Vec<String>,
     /// What a match is replaced with. Default: `[REDACTED]`.
     pub redaction_text: String,
-    /// Derive MLflow attributes from GenAI / OpenInference conventions, and give spans without one
-    /// MLflow's log level (`mlflow.spanLogLevel`). Default: true.
+    /// Derive MLflow attributes from GenAI / OpenInference conventions. Default: false: MLflow
+    /// 3.x converts these conventions itself as it stores spans, more fully (cached tokens, its
+    /// own type for each operation), and fills only what is missing, so attributes derived here
+    /// first would stand in for its own. For an MLflow server that does not convert them.
     pub convert_conventions: bool,
+    /// Give a span without one MLflow's log level (`mlflow.spanLogLevel`), from its
+    /// `mlflow.spanType` and status (see `convert::log_level`). Default: true.
+    pub log_levels: bool,
 }
 
 impl Default for IngestConfig {
@@ -78,7 +84,8 @@ impl Default for IngestConfig {
             redact_patterns: Vec::new(),
             redact_attributes: Vec::new(),
             redaction_text: "[REDACTED]".to_owned(),
-            convert_conventions: true,
+            convert_conventions: false,
+            log_levels: true,
         }
     }
 }
@@ -160,15 +167,17 @@ impl Ingest {
         };
         let counts = validate::validate(&mut req, &bounds)?;
         let mut typed = 0;
-        if self.config.convert_conventions {
-            for span in req
-                .resource_spans
-                .iter_mut()
-                .flat_map(|r| &mut r.scope_spans)
-                .flat_map(|s| &mut s.spans)
-            {
+        for span in req
+            .resource_spans
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_spans)
+            .flat_map(|s| &mut s.spans)
+        {
+            if self.config.convert_conventions {
                 typed += usize::from(convert::to_mlflow(span));
-                // After the conversion, which may have given the span its type.
+            }
+            // After the conversion, which may have given the span its type.
+            if self.config.log_levels {
                 convert::log_level(span);
             }
         }
