@@ -20,19 +20,25 @@ fn main() {
         spans.join(",")
     );
     for (name, config) in [
-        ("all on", IngestConfig::default()),
         (
-            "no redaction",
+            "all on",
             IngestConfig {
-                default_redaction: false,
+                convert_conventions: true,
                 ..IngestConfig::default()
             },
         ),
         (
-            "no redaction, no conversion",
+            "no redaction",
             IngestConfig {
                 default_redaction: false,
-                convert_conventions: false,
+                convert_conventions: true,
+                ..IngestConfig::default()
+            },
+        ),
+        (
+            "no redaction, no conversion (off by default)",
+            IngestConfig {
+                default_redaction: false,
                 ..IngestConfig::default()
             },
         ),
