@@ -1386,12 +1386,12 @@ export function instrumentWorker(handler, options = {}) {
       } catch (e) {
         span.recordException(e);
         span.end();
-        waitUntil(flush());
+        waitUntil(settleTrace(span).then(flush));
         throw e;
       }
       if (!(response instanceof Response)) {
         span.end();
-        waitUntil(flush());
+        waitUntil(settleTrace(span).then(flush));
         return response;
       }
       span.setAttribute('http.response.status_code', response.status);
@@ -1399,7 +1399,7 @@ export function instrumentWorker(handler, options = {}) {
       if (response.status >= 500) span.setStatus('ERROR', `HTTP ${response.status}`);
       if (!response.body || response.webSocket) {
         span.end();
-        waitUntil(flush());
+        waitUntil(settleTrace(span).then(flush));
         return response;
       }
       let settle;
@@ -1411,11 +1411,31 @@ export function instrumentWorker(handler, options = {}) {
             if (error !== undefined) span.recordException(error);
             span.end();
           } finally {
-            flush().then(settle, settle);
+            settleTrace(span).then(flush).then(settle, settle);
           }
         },
       });
       return new Response(body, response);
     },
   };
+}
+
+// After a request's span ends in a Worker, the spans of its trace still open are waited for (at
+// most TRACE_SETTLE_MS), before the request's last flush: once that flush settles, workerd stops
+// the request's I/O, so a span still reading a stream never ends and is never exported. One such:
+// a model call whose stream the app stops reading when its client hangs up (an SDK's loop stops
+// at its next chunk, when it finds the response stream cancelled). One still open then is warned
+// about. Server cores only (`trace_open`).
+const TRACE_SETTLE_MS = 1000;
+async function settleTrace(root) {
+  const open = () => {
+    try {
+      const core = root._h && coreOrNull();
+      return (core?.trace_open && core.trace_open(root.traceId)) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  for (const t0 = Date.now(); open() > 0 && Date.now() - t0 < TRACE_SETTLE_MS; ) await new Promise((r) => setTimeout(r, 10));
+  if (open() > 0) warn(`a span of the request "${root.name}" was still open ${TRACE_SETTLE_MS} ms after it ended (a stream the app stopped reading?): it goes only with a later flush`);
 }

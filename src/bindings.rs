@@ -313,6 +313,13 @@ impl Core {
         self.last_error.take()
     }
 
+    /// How many spans of the trace with id `trace_id` (32 hex digits) are open; 0 for an unknown
+    /// trace or an id that is not one. Not in the browsers' size builds.
+    #[cfg(not(feature = "size"))]
+    pub fn trace_open(&self, trace_id: &str) -> u32 {
+        crate::id::TraceId::from_hex(trace_id).map_or(0, |t| self.t.open_in_trace(&t))
+    }
+
     /// Whether live span `h`'s trace was shed because the queue was three quarters full when it
     /// began (false for a span not live, and in a trace sampled out). Not in the browsers' size
     /// builds, which shed nothing.

@@ -801,6 +801,14 @@ impl Tracer {
             .is_some_and(|l| matches!(l.keep, Some(DropReason::QueueFull | DropReason::QueueBytes)))
     }
 
+    /// How many spans of trace `trace_id` are open (0 for a trace not known here). The Workers
+    /// entry waits for them after a request's span ends, before its last flush: once that flush
+    /// settles, workerd stops the request's I/O, and a span still reading a stream never ends.
+    #[cfg(not(feature = "size"))]
+    pub fn open_in_trace(&self, trace_id: &TraceId) -> u32 {
+        self.traces.get(trace_id).map_or(0, |s| s.open)
+    }
+
     /// The counters.
     pub fn stats(&self) -> Stats {
         let mut s = self.stats.clone();

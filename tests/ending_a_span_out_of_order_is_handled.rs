@@ -147,3 +147,27 @@ fn closing_the_default_context_only_empties_it() {
     t.end_span(b).unwrap();
     assert_eq!(export_all(&mut t, Format::Json).len(), 2);
 }
+
+#[test]
+fn a_trace_counts_its_spans_still_open_after_its_root_ends() {
+    // What the Workers entry waits on after a request's span ends (a child still reading a
+    // stream), before its last flush.
+    let (mut t, _clock) = tracer(Config::default());
+    let root = t
+        .start_span(0, Parent::Current, "request", SpanType::Chain)
+        .unwrap();
+    let id = t.trace_id(root).unwrap();
+    let call = t
+        .start_span(0, Parent::Current, "call", SpanType::ChatModel)
+        .unwrap();
+    let other = t
+        .start_span(0, Parent::Root, "another request", SpanType::Chain)
+        .unwrap();
+    assert_eq!(t.open_in_trace(&id), 2);
+    t.end_span(root).unwrap();
+    assert_eq!(t.open_in_trace(&id), 1, "the call outlives its request");
+    t.end_span(call).unwrap();
+    assert_eq!(t.open_in_trace(&id), 0);
+    let other_id = t.trace_id(other).unwrap();
+    assert_eq!(t.open_in_trace(&other_id), 1);
+}

@@ -447,6 +447,33 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     assert.ok(durationMs < 1500, `the span ended when the client left (${durationMs} ms), not when the 2 s stream would have`);
   });
 
+  test('a client that hangs up while a call inside the request still streams: the call span ends too, and is exported', async () => {
+    // The request span ends when the client leaves; the call ends only at its stream's next chunk.
+    // The last flush went at once, and once it settled workerd stopped the request's I/O: the
+    // call's span stayed open and was never exported (as an OpenAI SDK stream did, found by a
+    // Workers developer review).
+    col.requests.length = 0;
+    const url = new URL('/inner-stream', await mf.ready);
+    const first = await new Promise((resolve, reject) => {
+      const req = http.get(url, (res) => {
+        res.once('data', (chunk) => {
+          req.destroy();
+          resolve(String(chunk));
+        });
+      });
+      req.on('error', (e) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
+    });
+    assert.match(first, /^chunk 0\n/);
+    await waitFor(() => col.spans().some((s) => s.name === 'upstream call'), { timeoutMs: 10_000, intervalMs: 20, what: 'the call span' });
+    const spans = col.spans();
+    const request = spans.find((s) => s.name === 'GET /inner-stream');
+    const call = spans.find((s) => s.name === 'upstream call');
+    assert.ok(request, 'the request span');
+    assert.equal(request.attributes['edgetrace.stream'], 'cancelled');
+    assert.equal(call.parentSpanId, request.spanId);
+    assert.equal(call.traceId, request.traceId);
+  });
+
   test('a handler that throws: the request span is ERROR with the exception, and the error reaches the runtime', async () => {
     col.requests.length = 0;
     const res = await mf.dispatchFetch('http://worker.test/boom');
