@@ -286,6 +286,14 @@ impl Writer {
         self.bytes.push(code as u8);
         self.text(message);
     }
+    /// Records an exception on span `h` (an `exception` event, and ERROR status `kind: message`),
+    /// with no stack trace.
+    pub fn exception(&mut self, h: u32, kind: &str, message: &str) {
+        self.head(EXCEPTION, h);
+        self.text(kind);
+        self.text(message);
+        self.text("");
+    }
     /// Counts `values` cut to the value limit before they reached the core.
     pub fn truncated(&mut self, values: u32) {
         self.bytes.push(TRUNCATED);

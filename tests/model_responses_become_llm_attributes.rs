@@ -247,7 +247,27 @@ fn api_errors_set_error_status_with_the_apis_message() {
             Some("HTTP 429: Rate limit reached"),
             "{format:?}"
         );
+        // Named as the official SDKs name it, for MLflow's exception marks.
+        assert_eq!(out.exception, Some("RateLimitError"), "{format:?}");
     }
+    for (status, class) in [
+        (400, "BadRequestError"),
+        (401, "AuthenticationError"),
+        (404, "NotFoundError"),
+        (500, "InternalServerError"),
+        (503, "InternalServerError"),
+        (418, "APIError"),
+    ] {
+        let mut c = start(Format::OpenAiChat, r#"{"model":"m"}"#);
+        let out = c.finish_body(status, b"{}", 2, &PriceTable::shipped());
+        assert_eq!(out.exception, Some(class), "{status}");
+    }
+    let mut ok = start(Format::OpenAiChat, r#"{"model":"m"}"#);
+    assert_eq!(
+        ok.finish_body(200, b"{}", 2, &PriceTable::shipped())
+            .exception,
+        None
+    );
 }
 
 #[test]
@@ -324,6 +344,7 @@ fn a_calls_commands_set_its_span_in_the_core() {
         r#"{"key":"n.json","value":{"stringValue":"[1,2]"}}"#,
         r#"{"key":"n.str","value":{"stringValue":"é"}}"#,
         r#""status":{"message":"HTTP 429: Rate limit reached","code":2}"#,
+        r#""name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"RateLimitError"}},{"key":"exception.message","value":{"stringValue":"HTTP 429: Rate limit reached"}}]"#,
     ] {
         assert!(body.contains(expected), "{expected} missing from {body}");
     }
@@ -486,6 +507,7 @@ fn an_openai_stream_that_sends_an_error_chunk_fails_with_the_apis_message() {
             Some("The server had an error while processing your request."),
             "{end:?}"
         );
+        assert_eq!(out.exception, Some("APIError"), "{end:?}");
         assert!(
             attr(&out, "edgetrace.llm.parse_errors").is_none(),
             "an API error is not a parse error: {:?}",

@@ -148,6 +148,9 @@ pub struct Outcome {
     pub outputs: Option<String>,
     /// When set, the span's status becomes ERROR with this message.
     pub error: Option<String>,
+    /// With `error`, an `exception` event of this type carrying it (the API's error, named as the
+    /// official SDKs name it: MLflow's UI marks and filters spans by their exception events).
+    pub exception: Option<&'static str>,
     /// How many of `inputs` and `outputs` were cut to the span's value limit
     /// ([`fit::fit_json`]): the core, which sees them within it, counts each as truncated.
     pub truncated: u32,
@@ -167,6 +170,11 @@ impl Outcome {
             w.outputs(h, o);
         }
         if let Some(e) = &self.error {
+            // The event first: it sets the status too (`kind: message`), which the API's own
+            // message then replaces.
+            if let Some(kind) = self.exception {
+                w.exception(h, kind, e);
+            }
             w.status(h, crate::span::StatusCode::Error, e);
         }
         if self.truncated > 0 {
@@ -511,6 +519,10 @@ impl LlmCall {
         if !output.is_null() {
             out.fit_outputs(&output, output.to_string(), self.max_value);
         }
+        if stream_error.is_some() {
+            // An error the API sent in the middle of the stream (an error chunk or event).
+            out.exception = Some("APIError");
+        }
         out.error = out.error.take().or(stream_error).or(match how {
             "errored" => Some("the response stream failed".into()),
             "truncated" => Some("the response stream ended before its final event".into()),
@@ -552,6 +564,7 @@ impl LlmCall {
                 .and_then(error_message)
                 .unwrap_or_else(|| format!("HTTP {status}"));
             out.error = Some(format!("HTTP {status}: {msg}"));
+            out.exception = Some(api_error_class(status));
         }
         // The body as the API sent it when it is JSON (already checked above), else as a string.
         match &parsed {
@@ -748,4 +761,20 @@ fn responses_tool(t: &Value) -> Value {
         }
     }
     json!({"type": "function", "function": function})
+}
+
+/// The class the official OpenAI and Anthropic SDKs (Python and JS alike) raise for an HTTP error
+/// status, so a failed call's exception reads as MLflow's autologged ones do.
+fn api_error_class(status: u16) -> &'static str {
+    match status {
+        400 => "BadRequestError",
+        401 => "AuthenticationError",
+        403 => "PermissionDeniedError",
+        404 => "NotFoundError",
+        409 => "ConflictError",
+        422 => "UnprocessableEntityError",
+        429 => "RateLimitError",
+        500.. => "InternalServerError",
+        _ => "APIError",
+    }
 }

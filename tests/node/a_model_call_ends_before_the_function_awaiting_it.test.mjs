@@ -89,3 +89,29 @@ test("the official SDK's calls end before the function that makes them", async (
   for (const { root, call } of await calls()) assert.ok(BigInt(call.endTimeUnixNano) <= BigInt(root.endTimeUnixNano));
   assert.equal(getStats().outOfOrderEnds - before, 0);
 });
+
+test('a failed model call carries an exception named as the official SDKs name it, as MLflow autologs it', async () => {
+  // MLflow's UI marks and filters spans by their exception events; a failed call had ERROR status
+  // and no event (found by comparing edgetrace's traces with MLflow's Python autolog).
+  for (const [status, type] of [[429, 'RateLimitError'], [500, 'InternalServerError'], [400, 'BadRequestError']]) {
+    col.requests.length = 0;
+    const res = await tracedFetch(`${mock.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test', 'x-mock-status': String(status) },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'fail' }] }),
+    });
+    assert.equal(res.status, status);
+    await res.text();
+    await flush();
+    const [span] = col.spans();
+    assert.equal(span.status.code, 2);
+    assert.match(span.status.message, new RegExp(`^HTTP ${status}: `), 'the API\'s own message stays the status');
+    assert.equal(span.events.length, 1);
+    const ev = span.events[0];
+    assert.equal(ev.name, 'exception');
+    const attrs = Object.fromEntries(ev.attributes.map((a) => [a.key, a.value.stringValue]));
+    assert.equal(attrs['exception.type'], type);
+    assert.equal(attrs['exception.message'], span.status.message);
+    assert.equal(span.attributes['mlflow.spanLogLevel'], 40);
+  }
+});
