@@ -1,5 +1,5 @@
 // Where the payload rows' extra time goes in Node: the kernel's page faults on each export body.
-//   node bench/payload-faults.mjs [ROUNDS] [OPS]
+//   node bench/payload-faults.mjs [ROUNDS] [OPS] [--also NAME=DIR ...]
 // Runs the two payload scenarios (OTLP JSON and protobuf built and handed to a no-op transport)
 // for three libraries, each in a Node process of its own, rounds alternating as in
 // bench/node-spans.mjs (a GC forced before each), and prints, per library, the median CPU time
@@ -12,6 +12,8 @@
 //               costs, faults included;
 //   otel        OpenTelemetry JS (its JSON / protobuf serializer in the exporter), as in
 //               bench/node-spans.mjs.
+// --also NAME=DIR (repeatable) adds another copy of the package to the same alternation (session
+// 41: copies of pkg/ with a smaller maxExportBytes in exporter.js's SERVER_DEFAULTS).
 // Each body is a fresh buffer of a few hundred KB (512 spans a batch by both libraries' defaults).
 // Its pages are new to the process, so the first write to each faults into the kernel.
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,8 @@ import { edgetraceInit, edgetraceOps, median, opsFor, otelOps, SCENARIOS, timeOp
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const NO_COPY = join(root, 'bench/out/no-copy');
-const LIBS = { edgetrace: join(root, 'pkg'), 'no-copy': NO_COPY, otel: null };
+const ALSO = process.argv.flatMap((a, i, all) => (all[i - 1] === '--also' ? [a.split('=')] : []));
+const LIBS = { edgetrace: join(root, 'pkg'), 'no-copy': NO_COPY, ...Object.fromEntries(ALSO), otel: null };
 const IDS = ['nestedJson', 'nestedProto'];
 const faults = () => process.resourceUsage().minorPageFault;
 
@@ -78,13 +81,14 @@ async function measure(sc, op, n, drain, bytes) {
 }
 
 async function main() {
-  const [rounds = 8, ops = 3000] = process.argv.slice(2).map(Number);
+  const positional = process.argv.slice(2).filter((a, i, all) => a !== '--also' && all[i - 1] !== '--also');
+  const [rounds = 8, ops = 3000] = positional.map(Number);
   process.stderr.write('[bench:faults] making bench/out/no-copy (pkg/ without the body copy)\n');
   makeNoCopy();
   const who = Object.keys(LIBS);
   const procs = {};
   for (const w of who) {
-    procs[w] = forkChild(fileURLToPath(import.meta.url), ['--child', w], w);
+    procs[w] = forkChild(fileURLToPath(import.meta.url), ['--child', w, ...ALSO.flatMap(([n, d]) => ['--also', `${n}=${d}`])], w);
     await procs[w].next(); // ready
   }
   const rows = [];
@@ -106,7 +110,7 @@ async function main() {
     }
   }
   for (const w of who) procs[w].child.kill();
-  console.log(`Node ${process.version}, ${rounds} rounds of ${ops} ops, each library in a process of its own (\`node bench/payload-faults.mjs ${rounds} ${ops}\`).\n`);
+  console.log(`Node ${process.version}, ${rounds} rounds of ${ops} ops, each library in a process of its own (\`node bench/payload-faults.mjs ${rounds} ${ops}${ALSO.map(([n, d]) => ` --also ${n}=${d}`).join('')}\`).\n`);
   console.log('| scenario | library | µs of CPU per span (median) | minor page faults per span (median) | payload bytes per span |');
   console.log('|---|---|---|---|---|');
   for (const [t, w, us, f, b] of rows) console.log(`| ${t} | ${w} | ${us.toFixed(2)} | ${f.toFixed(3)} | ${b.toFixed(0)} |`);
