@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { workerMiniflare } from '../workerd/helpers.mjs';
 import { launchChromium, startStaticServer } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
-import { shape, startCollector } from '../node/helpers/collector.mjs';
+import { attr, shape, startCollector } from '../node/helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from '../node/helpers/mlflow.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,15 +49,6 @@ function byTraceName(spans) {
   for (const root of spans.filter((s) => !s.parentSpanId)) out.set(root.name, spans.filter((s) => s.traceId === root.traceId));
   return out;
 }
-
-const attr = (s, k) => {
-  const v = s.attributes[k];
-  try {
-    return typeof v === 'string' ? JSON.parse(v) : v;
-  } catch {
-    return v;
-  }
-};
 
 describe('(a) a page traces a streaming OpenAI chat call with traceFetch()', () => {
   let llm;

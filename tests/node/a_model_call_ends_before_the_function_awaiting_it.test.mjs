@@ -9,7 +9,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import OpenAI from 'openai';
 import { flush, getStats, init, trace, traceFetch } from '../../pkg/node.js';
 import { startMockLlm } from '../../mock-llm/server.mjs';
-import { startCollector } from './helpers/collector.mjs';
+import { attr, startCollector } from './helpers/collector.mjs';
 
 let mock;
 let col;
@@ -26,11 +26,6 @@ beforeEach(() => {
   init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
 });
 
-// The collector gives attributes as an object of values.
-const attr = (span, key) => {
-  const v = span.attributes[key];
-  return typeof v === 'string' ? JSON.parse(v) : v;
-};
 const tracedFetch = traceFetch(fetch);
 const chat = (q) => tracedFetch(`${mock.url}/v1/chat/completions`, {
   method: 'POST',

@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--expose-gc');
 import { startMockLlm } from '../../mock-llm/server.mjs';
-import { startCollector } from './helpers/collector.mjs';
+import { attr, startCollector } from './helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
 
 const OPENAI_KEY = 'sk-test-SECRET-0123456789abcdef';
@@ -41,14 +41,6 @@ async function settled() {
   await flush();
   return col.spans();
 }
-const attr = (s, k) => {
-  const v = s.attributes[k];
-  try {
-    return typeof v === 'string' ? JSON.parse(v) : v;
-  } catch {
-    return v;
-  }
-};
 
 test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the response, and cost', async () => {
   const r = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'What is MLflow?' }], temperature: 0.2 });

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { workerMiniflare } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
-import { startCollector } from '../node/helpers/collector.mjs';
+import { attr, startCollector } from '../node/helpers/collector.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, 'fixtures');
@@ -36,15 +36,6 @@ after(async () => {
   await col?.close();
   await llm?.close();
 });
-
-const attr = (s, k) => {
-  const v = s.attributes[k];
-  try {
-    return typeof v === 'string' ? JSON.parse(v) : v;
-  } catch {
-    return v;
-  }
-};
 
 /** Runs one scenario; returns what the Worker read, the spans and the raw export bodies. */
 async function run(mf, scenario) {

@@ -359,6 +359,23 @@ describe('workerd with only nodejs_als (AsyncLocalStorage passed as init({ async
   alsTests(() => mf);
 });
 
+/**
+ * Reads the first chunk of `url`'s response over a real connection to workerd, then closes it, as
+ * a client that hangs up (Miniflare's dispatchFetch would buffer the body, and cancelling its
+ * reader does not close workerd's connection). Resolves with that chunk's text.
+ */
+function firstChunkThenHangUp(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      res.once('data', (chunk) => {
+        req.destroy();
+        resolve(String(chunk));
+      });
+    });
+    req.on('error', (e) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
+  });
+}
+
 describe('instrumentWorker(): a root span per request, configured from an env binding', () => {
   let mf;
   before(() => {
@@ -427,18 +444,7 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
 
   test('a client that hangs up in the middle of a streamed response: the request span ends as cancelled, then it is exported', async () => {
     col.requests.length = 0;
-    // A real connection to workerd, closed after the first chunk (Miniflare's dispatchFetch would
-    // buffer the body, and cancelling its reader does not close workerd's connection).
-    const url = new URL('/long-stream', await mf.ready);
-    const first = await new Promise((resolve, reject) => {
-      const req = http.get(url, (res) => {
-        res.once('data', (chunk) => {
-          req.destroy();
-          resolve(String(chunk));
-        });
-      });
-      req.on('error', (e) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
-    });
+    const first = await firstChunkThenHangUp(new URL('/long-stream', await mf.ready));
     assert.match(first, /^chunk 0\n/);
     await waitFor(() => col.spans().some((s) => s.name === 'GET /long-stream'), { timeoutMs: 10_000, intervalMs: 20, what: 'the request span' });
     const span = col.spans().find((s) => s.name === 'GET /long-stream');
@@ -453,16 +459,7 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     // call's span stayed open and was never exported (as an OpenAI SDK stream did, found by a
     // Workers developer review).
     col.requests.length = 0;
-    const url = new URL('/inner-stream', await mf.ready);
-    const first = await new Promise((resolve, reject) => {
-      const req = http.get(url, (res) => {
-        res.once('data', (chunk) => {
-          req.destroy();
-          resolve(String(chunk));
-        });
-      });
-      req.on('error', (e) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
-    });
+    const first = await firstChunkThenHangUp(new URL('/inner-stream', await mf.ready));
     assert.match(first, /^chunk 0\n/);
     await waitFor(() => col.spans().some((s) => s.name === 'upstream call'), { timeoutMs: 10_000, intervalMs: 20, what: 'the call span' });
     const spans = col.spans();

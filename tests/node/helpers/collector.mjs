@@ -109,3 +109,13 @@ export function shape(spans) {
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return kids(null);
 }
+
+/** A span's attribute as the collector gives it, JSON text parsed (other values as they are). */
+export function attr(span, key) {
+  const v = span.attributes[key];
+  try {
+    return typeof v === 'string' ? JSON.parse(v) : v;
+  } catch {
+    return v;
+  }
+}
