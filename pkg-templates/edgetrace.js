@@ -671,7 +671,10 @@ function loadLlm() {
 export const _internal = {
   core: () => (state.options.enabled === false ? null : coreOrNull()),
   /** Whether `span`'s trace was shed by a server core (exporter.js `markShedTraces`). */
-  shed: (span) => !!_internal.core()?.span_shed && core().span_shed(span._h),
+  shed(span) {
+    const c = _internal.core();
+    return !!c?.span_shed && c.span_shed(span._h);
+  },
   /**
    * Without AsyncLocalStorage, the span a model call belongs to when V8's async stack does not
    * lead to it: the stack breaks at a promise an async function returns without awaiting it

@@ -7,15 +7,6 @@ import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js'
 import { checkTransport, markShedTraces, sameOptions, SERVER_DEFAULTS } from './exporter.js';
 import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
-// Each span is entered with AsyncLocalStorage.run, in every runtime this entry serves: Node 20
-// (async hooks), Node 22 and 24 (async context frames), Bun and Deno. Until session 38, Node 24
-// entered it inside an AsyncResource scope instead, which leaves by putting the frame before it
-// back where `run` makes a second frame: fewer instructions per level (`bench/als-enter.mjs`),
-// and 2-3 % less time in a process that never collects its old generation. But right after a
-// full collection that path ran 30-40 % slower than `run` for thousands of spans (why, in V8,
-// was not found), and the benchmark collects before every round, as apps' processes collect now
-// and then: under Node 24 `run` took 889 against 1,257 ns a nested span there
-// (bench/HISTORY.md, session 38).
 // The package's wasm files, read from beside this file. (Each `new URL('./…', import.meta.url)`
 // is written out whole: webpack and Next.js copy the files such expressions name into their
 // output.) A bundler that does not (esbuild, bun build) leaves the bundle without them: that, or a
@@ -32,6 +23,15 @@ function readWasm(url) {
   }
 }
 
+// Each span is entered with AsyncLocalStorage.run, in every runtime this entry serves: Node 20
+// (async hooks), Node 22 and 24 (async context frames), Bun and Deno. Until session 38, Node 24
+// entered it inside an AsyncResource scope instead, which leaves by putting the frame before it
+// back where `run` makes a second frame: fewer instructions per level (`bench/als-enter.mjs`),
+// and 2-3 % less time in a process that never collects its old generation. But right after a
+// full collection that path ran 30-40 % slower than `run` for thousands of spans (why, in V8,
+// was not found), and the benchmark collects before every round, as apps' processes collect now
+// and then: under Node 24 `run` took 889 against 1,257 ns a nested span there
+// (bench/HISTORY.md, session 38).
 _setRuntime({
   // A core that cannot be read is a rejected promise: tracing goes off with a warning (edgetrace.js
   // wasmNow), where a throw would come out of init().

@@ -79,9 +79,8 @@ impl SpanType {
         }
     }
 
-    /// Whether MLflow gives spans of this type the INFO log level, which its UI shows at the
-    /// default filter (mlflow/tracing/utils/default_log_level.py): model calls, tools, retrievals,
-    /// agent turns and embeddings. Others are DEBUG.
+    /// Whether MLflow gives spans of this type the INFO log level ([`log_level`]): model calls,
+    /// tools, retrievals, agent turns and embeddings.
     pub fn is_info(&self) -> bool {
         matches!(
             self,
@@ -110,6 +109,22 @@ impl SpanType {
             SpanType::Unknown => "UNKNOWN",
             SpanType::Custom(s) => s,
         }
+    }
+}
+
+/// A span's MLflow log level (`mlflow.spanLogLevel`), as MLflow gives its own spans when they end
+/// (mlflow/tracing/utils/default_log_level.py): ERROR (40) when it `failed` (ERROR status, or an
+/// `exception` event), INFO (20) for the kinds a user looks for (`info`: [`SpanType::is_info`]),
+/// which the UI shows at its default filter. The others are DEBUG (10), which MLflow's UI reads
+/// for a span that has none, so they get none (the bytes of an attribute on most spans). The server
+/// cores and the ingest service both set it by this.
+pub fn log_level(failed: bool, info: bool) -> Option<i64> {
+    if failed {
+        Some(40)
+    } else if info {
+        Some(20)
+    } else {
+        None
     }
 }
 

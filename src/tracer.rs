@@ -132,20 +132,12 @@ fn dropped_for(k: Keep) -> Option<DropReason> {
 #[cfg_attr(feature = "size", allow(dead_code))]
 pub const LOG_LEVEL: &str = "mlflow.spanLogLevel";
 
-/// A span's MLflow log level, as MLflow's own spans get one when they end, unless the app set one
-/// (mlflow/tracing/utils/default_log_level.py): ERROR (40) for a span that failed or recorded an
-/// exception, INFO (20) for the kinds a user looks for (model calls, tools, retrievals, agent
-/// turns, embeddings). The others are DEBUG (10), which MLflow's UI reads for a span that has
-/// none, so they carry none (the bytes of an attribute on most spans).
+/// A span's MLflow log level ([`crate::span::log_level`]); the app's own, if it set one, is kept.
 #[cfg(not(feature = "size"))]
 fn log_level(s: &SpanData) -> Option<i64> {
-    if s.status.code == StatusCode::Error || s.events.iter().any(|e| e.name == "exception") {
-        Some(40)
-    } else if s.span_type.is_info() {
-        Some(20)
-    } else {
-        None
-    }
+    let failed =
+        s.status.code == StatusCode::Error || s.events.iter().any(|e| e.name == "exception");
+    crate::span::log_level(failed, s.span_type.is_info())
 }
 
 #[derive(Debug)]

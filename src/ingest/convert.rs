@@ -210,31 +210,22 @@ fn get_int(attrs: &[KeyValue], key: &str) -> Option<i64> {
 }
 
 /// Adds `mlflow.spanLogLevel` to a span that has none, by the rule edgetrace's server cores follow
-/// (src/tracer.rs `log_level`, after MLflow's own spans): ERROR (40) for a span that failed or
-/// recorded an exception, INFO (20) for model calls, tools, retrievals, agent turns and
-/// embeddings; none for the rest, which MLflow's UI reads as DEBUG. Spans from browsers (whose
-/// cores leave it out: their bytes up front have no room for it) and from other SDKs get it here.
-/// True when it added one.
+/// ([`crate::span::log_level`], after MLflow's own spans): INFO for a span whose `mlflow.spanType`
+/// or OpenInference kind is one MLflow shows at INFO, and for a GenAI operation (a model call, an
+/// embedding, a tool call or an agent step, all INFO). Spans from browsers (whose cores leave it
+/// out: their bytes up front have no room for it) and from other SDKs get it here. True when it
+/// added one.
 pub fn log_level(span: &mut Span) -> bool {
     if get(&span.attributes, LOG_LEVEL).is_some() {
         return false;
     }
     let failed = span.status.as_ref().is_some_and(|s| s.code == 2)
-        || span
-            .events
-            .iter()
-            .any(|e| e.name.as_bytes() == b"exception");
-    let level = if failed {
-        40
-    } else if get_str(&span.attributes, SPAN_TYPE)
+        || span.events.iter().any(|e| e.name == "exception");
+    let info = get_str(&span.attributes, SPAN_TYPE)
         .or_else(|| get_str(&span.attributes, "openinference.span.kind"))
         .is_some_and(|t| SpanType::parse(&t.to_ascii_uppercase()).is_info())
-        || get(&span.attributes, "gen_ai.operation.name").is_some()
-    {
-        // Other SDKs' spans that MLflow types as it stores them: a GenAI operation (a model call,
-        // an embedding, a tool call or an agent step, all INFO), or OpenInference's kind.
-        20
-    } else {
+        || get(&span.attributes, "gen_ai.operation.name").is_some();
+    let Some(level) = crate::span::log_level(failed, info) else {
         return false;
     };
     span.attributes.push(KeyValue {
