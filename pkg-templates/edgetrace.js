@@ -544,7 +544,10 @@ export class Span {
     let texts;
     try {
       const e = error instanceof Error ? error : null;
-      const kind = e ? e.name || e.constructor?.name || 'Error' : typeof error;
+      // Its name, or its class's where the name is the generic one (the openai SDK's errors keep
+      // 'Error' as their name; a minifier's class names do not end in "Error").
+      const c = e?.constructor?.name;
+      const kind = e ? (e.name === 'Error' && /.Error$/.test(c) ? c : e.name || c || 'Error') : typeof error;
       const message = e ? String(e.message) : safeStringify(error, warn);
       texts = [String(kind), message, e?.stack ? String(e.stack) : ''];
     } catch (e) {
@@ -700,6 +703,7 @@ export const _internal = {
   /** Whether the core is still loading (browsers); `coreReady` waits for it. */
   loading: () => state.options.enabled !== false && !!(recOrNull() && state.wasmLoading),
   coreReady,
+  runWith,
   /** The model API parsers (a promise that never rejects; null when they cannot load). */
   llm: () => (state.llmLoader ? loadLlm() : Promise.resolve(null)),
   /**

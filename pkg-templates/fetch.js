@@ -63,7 +63,8 @@ export function llmFormatOf(path) {
 function formatOf({ url, method }) {
   const full = url.origin + url.pathname;
   const r = registered.find((r) => full.startsWith(r.baseUrl));
-  const format = llmFormatOf(url.pathname) || (r && method === 'POST' && r.format);
+  // Model calls are POSTs: a GET of a model API path (listing stored completions) is not one.
+  const format = method === 'POST' && (llmFormatOf(url.pathname) || r?.format);
   return format ? { format, provider: r?.provider } : null;
 }
 
@@ -139,10 +140,20 @@ export function traceFetch(fetchImpl, options = {}) {
     }
     if (!info || (!api && !options.traceAll)) return call(input, init);
     if (parent === undefined) parent = active();
+    // A traced fetch called by one (a wrapper the app handed traceFetch calling the traced global
+    // fetch): the outer one records the call, once.
+    if (parent?._fetch) return call(input, init);
     return api ? traceModelCall(call, input, init, info, api, options, parent, inferred) : traceGeneric(call, input, init, info, options, parent, inferred);
   };
   traced[ORIGINAL] = base;
   return traced;
+}
+
+// Makes the call with its span active: a traced fetch it reaches (see traceFetch) leaves it be.
+function callIn(span, call, input, init) {
+  if (!span._h) return call(input, init);
+  span._fetch = true;
+  return _internal.runWith(span, () => call(input, init));
 }
 
 // A traced call's own attributes; `inferred`: its parent was the one trace in flight (see
@@ -160,7 +171,7 @@ async function traceGeneric(call, input, init, info, options, parent, inferred) 
     attributes: callAttributes(info, inferred),
   });
   try {
-    const res = await call(input, init);
+    const res = await callIn(span, call, input, init);
     span.setAttribute('http.response.status_code', res.status);
     if (res.status >= 500) span.setStatus('ERROR', `HTTP ${res.status}`);
     span.end();
@@ -219,7 +230,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   }
   let res;
   try {
-    res = await call(input, init);
+    res = await callIn(span, call, input, init);
   } catch (e) {
     const llm = await started;
     _internal.llmRun(() => llm?.forget(h));

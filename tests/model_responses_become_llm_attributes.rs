@@ -1252,3 +1252,41 @@ fn model_call_values_cut_to_the_limit_count_once_each_as_truncated() {
         1
     );
 }
+
+#[test]
+fn base64_embeddings_are_shown_as_the_numbers_the_sdk_decodes() {
+    // The official SDKs ask for `encoding_format: "base64"` and give the app float32s as numbers;
+    // the span shows those numbers, not the base64. Embeddings carry no chat message format.
+    use base64::Engine as _;
+    let floats = [0.5f32, -1.25, 0.1, 3.0e-7];
+    let bytes: Vec<u8> = floats.iter().flat_map(|f| f.to_le_bytes()).collect();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let body = json!({"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": b64}], "model": "text-embedding-3-small", "usage": {"prompt_tokens": 2, "total_tokens": 2}}).to_string();
+    let (mut call, started) = LlmCall::start(
+        Format::OpenAiEmbeddings,
+        "api.openai.com",
+        "/v1/embeddings",
+        r#"{"model":"text-embedding-3-small","input":"hi","encoding_format":"base64"}"#,
+        1_000,
+    );
+    assert!(attr(&started, "mlflow.message.format").is_none());
+    let out = call.finish_body(200, body.as_bytes(), 2_000, &PriceTable::shipped());
+    let shown: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    let want: Vec<f64> = floats.iter().map(|&f| f64::from(f)).collect();
+    assert_eq!(shown["data"][0]["embedding"], json!(want));
+    assert_eq!(shown["usage"]["total_tokens"], 2);
+
+    // A string that is not base64 float32s leaves the body as sent.
+    let bad = r#"{"object":"list","data":[{"embedding":"abc"}]}"#;
+    let (mut call, _) =
+        LlmCall::start(Format::OpenAiEmbeddings, "h", "/v1/embeddings", "{}", 1_000);
+    let out = call.finish_body(200, bad.as_bytes(), 2_000, &PriceTable::shipped());
+    let shown: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(shown["data"][0]["embedding"], "abc");
+    // Chat calls keep theirs.
+    let (_, chat) = LlmCall::start(Format::OpenAiChat, "h", "/v1/chat/completions", "{}", 1_000);
+    assert_eq!(
+        attr(&chat, "mlflow.message.format").and_then(AttrValue::as_str),
+        Some("openai")
+    );
+}

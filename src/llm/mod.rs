@@ -98,11 +98,13 @@ impl Format {
     }
 
     /// `mlflow.message.format`, which tells MLflow's UI how to render the chat.
-    pub fn message_format(self) -> &'static str {
+    /// None for embeddings, which have no chat to render (MLflow's own autolog sets none there).
+    pub fn message_format(self) -> Option<&'static str> {
         match self {
-            Format::Anthropic => "anthropic",
-            Format::Gemini => "gemini",
-            _ => "openai",
+            Format::Anthropic => Some("anthropic"),
+            Format::Gemini => Some("gemini"),
+            Format::OpenAiEmbeddings => None,
+            _ => Some("openai"),
         }
     }
 }
@@ -339,10 +341,10 @@ impl LlmCall {
             call.model = model_from_gemini_path(path);
         }
         out.outputs = None;
-        out.attributes.push((
-            "mlflow.message.format".into(),
-            AttrValue::Str(format.message_format().into()),
-        ));
+        if let Some(f) = format.message_format() {
+            out.attributes
+                .push(("mlflow.message.format".into(), AttrValue::Str(f.into())));
+        }
         out.attributes.push((
             "mlflow.llm.provider".into(),
             AttrValue::Str(call.provider.into()),
@@ -567,9 +569,16 @@ impl LlmCall {
             out.exception = Some(api_error_class(status));
         }
         // The body as the API sent it when it is JSON (already checked above), else as a string.
-        match &parsed {
-            Some(v) => out.fit_outputs(v, text.into_owned(), self.max_value),
-            None => out.outputs = Some(Value::String(text.into_owned()).to_string()),
+        // Embeddings the API sent in base64 (the official SDKs ask for it and decode it) are shown
+        // as the numbers the app got.
+        let decoded = match (&parsed, self.format) {
+            (Some(v), Format::OpenAiEmbeddings) => openai::decode_embeddings(v),
+            _ => None,
+        };
+        match (decoded, &parsed) {
+            (Some(d), _) => out.fit_outputs(&d, d.to_string(), self.max_value),
+            (None, Some(v)) => out.fit_outputs(v, text.into_owned(), self.max_value),
+            (None, None) => out.outputs = Some(Value::String(text.into_owned()).to_string()),
         }
         self.push_parse_errors(&mut out);
         out

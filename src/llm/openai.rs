@@ -5,6 +5,41 @@ use serde_json::{json, Map, Value};
 
 use super::usage::{num, Usage};
 
+/// An Embeddings response with its `data[].embedding` strings (`encoding_format: "base64"`, which
+/// the official SDKs ask for by default and decode) turned into the numbers they hold: little-endian
+/// float32s, each as the double the SDK gives the app. None when no embedding is such a string, or
+/// one does not decode (the body is then shown as sent).
+pub fn decode_embeddings(v: &Value) -> Option<Value> {
+    use base64::Engine as _;
+    let data = v.get("data")?.as_array()?;
+    if !data
+        .iter()
+        .any(|d| d.get("embedding").is_some_and(Value::is_string))
+    {
+        return None;
+    }
+    let mut out = v.clone();
+    for d in out.get_mut("data")?.as_array_mut()? {
+        let Some(e) = d.get_mut("embedding") else {
+            continue;
+        };
+        let Some(s) = e.as_str() else { continue };
+        let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+        if bytes.len() % 4 != 0 {
+            return None;
+        }
+        let floats = bytes
+            .chunks_exact(4)
+            .map(|b| {
+                let f = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                serde_json::Number::from_f64(f64::from(f)).map_or(Value::Null, Value::Number)
+            })
+            .collect();
+        *e = Value::Array(floats);
+    }
+    Some(out)
+}
+
 /// Usage from a Chat Completions or Embeddings `usage` object.
 pub fn chat_usage(u: &Value) -> Usage {
     Usage {

@@ -104,10 +104,22 @@ test('a request body given as a Blob, a DataView or a Uint8Array is recorded as 
   }
 });
 
-test('a model call is recorded once when traced fetches wrap each other (the global one instrumented, traceFetch(traceFetch()))', async () => {
+test('a model call is recorded once when traced fetches wrap each other (the global one instrumented, traceFetch(traceFetch()), a wrapper of the app calling the traced global)', async () => {
   const undo = instrumentGlobalFetch();
   try {
+    const logged = [];
     const clients = {
+      'traceFetch(a wrapper calling the instrumented global fetch)': new OpenAI({
+        apiKey: OPENAI_KEY,
+        baseURL: `${mock.url}/v1`,
+        fetch: traceFetch(async (url, init) => {
+          logged.push(String(url));
+          await null;
+          return fetch(url, init);
+        }),
+        maxRetries: 0,
+      }),
+      'traceFetch(fetch.bind(globalThis)) over the instrumented global': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(globalThis.fetch.bind(globalThis)), maxRetries: 0 }),
       'traceFetch() over the instrumented global fetch': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 0 }),
       'traceFetch(traceFetch())': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(traceFetch(fetch)), maxRetries: 0 }),
       'the instrumented global fetch alone': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, maxRetries: 0 }),
@@ -119,6 +131,7 @@ test('a model call is recorded once when traced fetches wrap each other (the glo
       assert.equal(spans.length, 1, `${how}: one CHAT_MODEL span, got ${spans.length}`);
       assert.equal(attr(spans[0], 'mlflow.chat.tokenUsage').input_tokens, r.usage.prompt_tokens, `${how}: usage counted once`);
     }
+    assert.equal(logged.length, 1, "the app's wrapper ran");
   } finally {
     undo();
   }
@@ -168,6 +181,10 @@ test('OpenAI Responses and embeddings are recorded as CHAT_MODEL and EMBEDDING',
   const e = spans.find((s) => s.attributes['mlflow.spanType'] === 'EMBEDDING');
   assert.equal(attr(r, 'mlflow.chat.tokenUsage').total_tokens, resp.usage.total_tokens);
   assert.equal(attr(e, 'mlflow.chat.tokenUsage').input_tokens, emb.usage.prompt_tokens);
+  // The SDK asked for base64 and decoded it: the span shows the numbers the app got.
+  assert.equal(JSON.parse(e.attributes['edgetrace.llm.request_params'] ?? '{}').encoding_format, 'base64');
+  assert.deepEqual(attr(e, 'mlflow.spanOutputs').data[0].embedding, emb.data[0].embedding);
+  assert.equal(e.attributes['mlflow.message.format'], undefined);
 });
 
 test('Anthropic messages, streamed and not, with tool_use: usage, content and stop reason', async () => {
@@ -206,6 +223,35 @@ test('API errors: ERROR status with the API message; 429 keeps the SDK error cla
     assert.match(s.status.message, /^HTTP (429|500): ./);
     assert.equal(s.attributes['edgetrace.llm.retry_count'], 0, 'the SDKs number their first attempt 0');
   }
+});
+
+test("the openai SDK's errors, whose name stays 'Error', are recorded by their class on the app's own span too", async () => {
+  const ask = trace(async function ask() {
+    return openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-mock-status': '429' } });
+  });
+  const err = await ask().catch((e) => e);
+  assert.ok(err instanceof OpenAI.RateLimitError);
+  assert.equal(err.name, 'Error', "the SDK leaves its errors' name as Error");
+  const spans = await settled();
+  const mine = spans.find((s) => s.name === 'ask');
+  const type = (s) => s.events.find((e) => e.name === 'exception').attributes.find((kv) => kv.key === 'exception.type').value.stringValue;
+  assert.equal(type(mine), 'RateLimitError');
+  assert.equal(type(spans.find((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL')), 'RateLimitError');
+  // A class whose name does not end in "Error" (a minifier's) leaves the generic name.
+  const minified = trace(function f() {
+    throw new (class t extends Error {})('boom');
+  });
+  assert.throws(minified, /boom/);
+  const [f] = (await settled()).filter((s) => s.name === 'f');
+  assert.equal(type(f), 'Error');
+});
+
+test('a GET of a model API path (listing stored completions) is not a model call', async () => {
+  const res = await traceFetch()(`${mock.url}/v1/chat/completions?limit=2`);
+  await res.arrayBuffer();
+  const spans = await settled();
+  assert.deepEqual(spans.map((s) => s.name), [], 'no span for the GET');
+  assert.ok(mock.requests.some((r) => r.method === 'GET' && r.path === '/v1/chat/completions'), 'the GET was made');
 });
 
 test("an SDK's retries of one call are each a span that says which attempt it was", async () => {

@@ -279,7 +279,8 @@ test('an exception sets ERROR, is recorded as an event, and is re-thrown unchang
     const attrs = Object.fromEntries(ev.attributes.map((a) => [a.key, a.value.stringValue]));
     assert.equal(attrs['exception.message'], 'boom');
     assert.match(attrs['exception.stacktrace'], /package_traces_in_node/);
-    assert.equal(attrs['exception.type'], 'Error');
+    // Its class, as MLflow's Python SDK records `type(e).__name__`: its `name` is still 'Error'.
+    assert.equal(attrs['exception.type'], 'MyError');
   }
 });
 

@@ -259,7 +259,7 @@ describe('workerd, no compatibility flags (no AsyncLocalStorage)', () => {
       assert.equal(ev.length, 1, 'one exception event');
       const attrs = Object.fromEntries(ev[0].attributes.map((a) => [a.key, a.value.stringValue]));
       assert.equal(attrs['exception.message'], 'boom');
-      assert.equal(attrs['exception.type'], 'Error');
+      assert.equal(attrs['exception.type'], 'MyError', 'its class (its name is still Error)');
       assert.match(attrs['exception.stacktrace'], /fixtures\/worker\.js/);
     }
   });
