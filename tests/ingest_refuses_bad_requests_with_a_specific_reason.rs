@@ -291,3 +291,53 @@ fn invalid_configuration_is_a_clear_error() {
         5000
     );
 }
+
+/// A small body of many tiny values (an attribute of 600,000 empty values: 1.2 MB of protobuf,
+/// a few KB gzipped) is refused before it is decoded, both ways; the same span with a few values
+/// passes, and so does a request near the limit's size made of ordinary spans.
+#[test]
+fn a_body_of_too_many_values_is_refused_before_it_is_decoded() {
+    let with_values = |n: usize| {
+        let mut s = span("many");
+        s.attributes.push(KeyValue {
+            key: "empties".into(),
+            value: Some(AnyValue {
+                value: Some(Value::ArrayValue(ArrayValue {
+                    values: vec![AnyValue::default(); n],
+                })),
+            }),
+        });
+        request(vec![s])
+    };
+    assert_eq!(
+        refused_both_ways(&with_values(600_000)),
+        (RefusalKind::TooManyValues, RefusalKind::TooManyValues)
+    );
+    assert_eq!(RefusalKind::TooManyValues.status(), 413);
+    assert_eq!(RefusalKind::TooManyValues.code(), "too_many_values");
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let few = with_values(3);
+    assert!(ingest
+        .process(&few.encode_to_vec(), Format::Protobuf, NOW)
+        .is_ok());
+    assert!(ingest
+        .process(&serde_json::to_vec(&few).unwrap(), Format::Json, NOW)
+        .is_ok());
+    // The most spans a request may hold, each with 30 attributes: well under the limit.
+    let ordinary: Vec<Span> = (0..5000u32)
+        .map(|i| {
+            let mut s = span("ordinary");
+            s.span_id = [i.to_be_bytes(), [1; 4]].concat();
+            s.attributes = (0..30)
+                .map(|k| KeyValue::string(&format!("app.k{k}"), "value"))
+                .collect();
+            s
+        })
+        .collect();
+    let ordinary = request(ordinary);
+    let r = ingest.process(&ordinary.encode_to_vec(), Format::Protobuf, NOW);
+    assert!(r.is_ok(), "{:?}", r.err());
+    assert!(ingest
+        .process(&serde_json::to_vec(&ordinary).unwrap(), Format::Json, NOW)
+        .is_ok());
+}

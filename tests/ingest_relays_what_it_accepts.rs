@@ -285,10 +285,16 @@ fn secrets_in_event_names_basic_credentials_and_header_maps_are_redacted() {
             })),
         }),
     };
+    // The same map as edgetrace's SDK records it: JSON text (with a header no pattern matches).
+    let json_headers = kv(
+        "http.response.headers",
+        r#"{"X-Api-Key":"opaque-key-1","cookie":"sid=opaque-cookie-2","nested":{"authorization":"Token opaque-3"},"accept":"text/plain"}"#,
+    );
     let mut req = one(vec![
         kv("note", &format!("token {pat}")),
         kv("http.request.header.proxy-authorization", "Basic x"),
         headers,
+        json_headers,
     ]);
     req.resource_spans[0].scope_spans[0].spans[0].events = vec![Event {
         name: format!("called with {key}"),
@@ -298,7 +304,7 @@ fn secrets_in_event_names_basic_credentials_and_header_maps_are_redacted() {
         .process(&req.encode_to_vec(), Format::Protobuf, NOW)
         .unwrap();
     let bytes = &a.payloads[0];
-    for secret in [key, pat, basic, "0123456789abcdef", "Basic x"] {
+    for secret in [key, pat, basic, "0123456789abcdef", "Basic x", "opaque-"] {
         assert!(
             bytes.windows(secret.len()).all(|w| w != secret.as_bytes()),
             "{secret} leaked"
@@ -317,7 +323,13 @@ fn secrets_in_event_names_basic_credentials_and_header_maps_are_redacted() {
         ["accept"],
         "only the header that is no secret is left"
     );
-    assert_eq!(a.redacted, 5);
+    let kept: serde_json::Value =
+        serde_json::from_str(str_attr(span, "http.response.headers").unwrap()).unwrap();
+    assert_eq!(
+        kept,
+        serde_json::json!({"accept": "text/plain", "nested": {}})
+    );
+    assert_eq!(a.redacted, 8);
 }
 
 #[test]
@@ -508,4 +520,33 @@ fn by_default_other_sdks_spans_are_left_for_mlflow_to_convert() {
     let plain = one(vec![KeyValue::string("http.request.method", "GET")]);
     let out = relayed(&ingest, &plain.encode_to_vec(), Format::Protobuf);
     assert_eq!(out[0].attributes.len(), 1);
+}
+
+/// A sender cannot set MLflow's own trace tags (one set wrong makes the trace impossible to load);
+/// its own tags and the trace's name pass.
+#[test]
+fn mlflows_reserved_trace_tags_are_dropped_and_the_senders_own_pass() {
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let kv = |k: &str, v: &str| KeyValue::string(k, v);
+    let req = one(vec![
+        kv(
+            "mlflow.traceTag.mlflow.trace.spansLocation",
+            "ARTIFACT_REPO",
+        ),
+        kv("mlflow.traceTag.mlflow.linkedPrompts", "[]"),
+        kv("mlflow.traceTag.mlflow.traceName", "checkout"),
+        kv("mlflow.traceTag.env", "prod"),
+    ]);
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    let span = &spans(&decode_proto(&a.payloads[0]))[0];
+    assert!(attr(span, "mlflow.traceTag.mlflow.trace.spansLocation").is_none());
+    assert!(attr(span, "mlflow.traceTag.mlflow.linkedPrompts").is_none());
+    assert_eq!(
+        str_attr(span, "mlflow.traceTag.mlflow.traceName"),
+        Some("checkout")
+    );
+    assert_eq!(str_attr(span, "mlflow.traceTag.env"), Some("prod"));
+    assert_eq!(a.redacted, 2);
 }

@@ -7,6 +7,7 @@ const INT_SETTINGS = {
   MAX_BODY_BYTES: 1_048_576,
   MAX_DECOMPRESSED_BYTES: 8_388_608,
   MAX_SPANS_PER_REQUEST: 5000,
+  MAX_VALUES_PER_REQUEST: 500_000,
   MAX_ATTRIBUTE_BYTES: 65_536,
   MAX_ATTRIBUTE_DEPTH: 8,
   MAX_FUTURE_SECONDS: 86_400,
@@ -107,6 +108,7 @@ export function readConfig(env) {
   const queue = Boolean(env.TRACE_QUEUE);
   const core = {
     maxSpansPerRequest: intSetting(env, 'MAX_SPANS_PER_REQUEST'),
+    maxValuesPerRequest: intSetting(env, 'MAX_VALUES_PER_REQUEST'),
     maxAttributeBytes: intSetting(env, 'MAX_ATTRIBUTE_BYTES'),
     maxAttributeDepth: intSetting(env, 'MAX_ATTRIBUTE_DEPTH'),
     maxFutureSeconds: intSetting(env, 'MAX_FUTURE_SECONDS'),

@@ -19,9 +19,22 @@ const wasm = initSync({ module: readFileSync(new URL('../build/edgetrace_ingest_
 export async function startNodeIngest({ env = process.env, host = '127.0.0.1', port = 4318 } = {}) {
   const service = createService(IngestCore, { memoryBytes: () => wasm.memory.buffer.byteLength });
   const server = createServer(async (req, res) => {
+    const answer = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body) + '\n');
+    };
+    // The request's URL from its path alone: the service routes by path, and a client's Host
+    // header (`a b`, `user:pass@h`) must not make a URL that cannot be built.
+    let url;
+    try {
+      url = new URL(req.url, `http://${host.includes(':') ? `[${host}]` : host}`);
+    } catch {
+      answer(400, { error: 'bad_request', message: 'the request target is not a valid path' });
+      return;
+    }
     try {
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
-      const request = new Request(`http://${req.headers.host || host}${req.url}`, {
+      const request = new Request(url, {
         method: req.method,
         headers: Object.entries(req.headers).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
         body: hasBody ? Readable.toWeb(req) : undefined,
@@ -33,8 +46,10 @@ export async function startNodeIngest({ env = process.env, host = '127.0.0.1', p
       // A refused body may be left unread: drop the connection rather than read it.
       if (!req.complete) req.destroy();
     } catch (e) {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'internal', message: String(e?.message || e) }) + '\n');
+      // Logged here; the sender is told no more than that it failed.
+      console.error('[ingest] internal error:', e);
+      if (!res.headersSent) answer(500, { error: 'internal', message: 'internal error' });
+      else res.destroy();
     }
   });
   await new Promise((resolve, reject) => server.once('error', reject).listen(port, host, resolve));

@@ -236,6 +236,15 @@ export function createService(IngestCore, deps = {}) {
     return null;
   }
 
+  // What an operator should look at when MLflow refuses for good, by its status: the key's
+  // experiment when MLflow finds none (404), the service's own MLflow credentials (401, 403);
+  // otherwise MLflow's reason alone says it (a value it cannot store, say).
+  function refusalHint(status) {
+    if (status === 404) return '; check the experiment of this key';
+    if (status === 401 || status === 403) return "; MLflow refused the ingest service's credentials (MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD)";
+    return '';
+  }
+
   async function handleTraces(request, env, state, cors) {
     const { config, core, buckets } = state;
     const { spec, payloads, summary, format } = await accept(request, env, config, core, buckets);
@@ -246,7 +255,7 @@ export function createService(IngestCore, deps = {}) {
         // MLflow refused for good (for example an unknown experiment): an operator must act. A
         // 4xx, so that OTLP exporters do not send it again (the OTLP/HTTP spec retries 429, 502,
         // 503 and 504; the edgetrace SDK 429 and 5xx).
-        return json(422, { error: 'mlflow_refused', message: `${failure.error}; check the experiment of this key` }, cors);
+        return json(422, { error: 'mlflow_refused', message: `${failure.error}${refusalHint(failure.status)}` }, cors);
       }
       const message = typeof failure === 'string' ? failure : failure.error;
       return json(503, { error: 'mlflow_unavailable', message: `${message}; retry later` }, { ...cors, 'retry-after': retry });

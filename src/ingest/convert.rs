@@ -236,3 +236,16 @@ pub fn log_level(span: &mut Span) -> bool {
     });
     true
 }
+
+/// Drops the span's attributes that would set MLflow's own trace tags (`mlflow.traceTag.mlflow.*`:
+/// where a trace's spans are stored, its archive, its scorer…), which MLflow keeps for its own
+/// bookkeeping: a sender holding a public key must not rewrite them (one such tag set wrong makes
+/// a trace impossible to load). The trace's name (`mlflow.traceTag.mlflow.traceName`), which
+/// MLflow reads as the name and not as a tag, stays. Returns how many were dropped.
+pub fn drop_reserved_tags(span: &mut Span) -> usize {
+    let before = span.attributes.len();
+    span.attributes.retain(|kv| {
+        !kv.key.starts_with("mlflow.traceTag.mlflow.") || kv.key == crate::trace::TRACE_NAME
+    });
+    before - span.attributes.len()
+}

@@ -27,6 +27,7 @@ pub mod convert;
 pub mod redact;
 pub mod refusal;
 pub mod validate;
+pub mod values;
 
 use prost::Message;
 use serde::Deserialize;
@@ -44,6 +45,11 @@ pub use refusal::{Refusal, RefusalKind};
 pub struct IngestConfig {
     /// Most spans in one request. Default: 5,000.
     pub max_spans_per_request: usize,
+    /// Most values in one request (spans, attributes, events, links and the values in lists:
+    /// see [`values::count`]), counted before decoding: what bounds the memory a request can
+    /// take, whatever its size (about 50 bytes a value at the least; a few KB gzipped can hold
+    /// millions). Default: 500,000 (5,000 spans of 30 attributes each hold about 305,000).
+    pub max_values_per_request: usize,
     /// Longest string attribute value in bytes; longer ones are cut (JSON kept valid) and
     /// counted. Default: 65,536.
     pub max_attribute_bytes: usize,
@@ -76,6 +82,7 @@ impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
             max_spans_per_request: 5000,
+            max_values_per_request: 500_000,
             max_attribute_bytes: 64 * 1024,
             max_attribute_depth: 8,
             max_payload_bytes: 0,
@@ -98,10 +105,13 @@ impl IngestConfig {
         }
         let c: IngestConfig =
             serde_json::from_str(text).map_err(|e| Error::InvalidConfig(e.to_string()))?;
-        if c.max_spans_per_request == 0 || c.max_attribute_bytes < 64 || c.max_attribute_depth == 0
+        if c.max_spans_per_request == 0
+            || c.max_values_per_request == 0
+            || c.max_attribute_bytes < 64
+            || c.max_attribute_depth == 0
         {
             return Err(Error::InvalidConfig(
-                "maxSpansPerRequest and maxAttributeDepth must be at least 1, maxAttributeBytes at least 64"
+                "maxSpansPerRequest, maxValuesPerRequest and maxAttributeDepth must be at least 1, maxAttributeBytes at least 64"
                     .to_owned(),
             ));
         }
@@ -120,7 +130,8 @@ pub struct Accepted {
     pub traces: usize,
     /// Values cut to the size limit.
     pub truncated: usize,
-    /// Values replaced or attributes dropped by redaction.
+    /// Values replaced or attributes dropped by redaction, and MLflow's reserved trace tags
+    /// dropped (see [`convert::drop_reserved_tags`]).
     pub redacted: usize,
     /// Spans given MLflow attributes from another convention.
     pub typed: usize,
@@ -157,6 +168,15 @@ impl Ingest {
     /// Decodes, validates, converts, redacts and re-encodes one request body. `now_ns` is the
     /// current time, for the future-timestamp check.
     pub fn process(&self, body: &[u8], format: Format, now_ns: u64) -> Result<Accepted, Refusal> {
+        let max = self.config.max_values_per_request;
+        if values::count(body, format, max) > max {
+            return Err(Refusal::new(
+                RefusalKind::TooManyValues,
+                format!(
+                    "more than {max} values (spans, attributes and their elements) in one request"
+                ),
+            ));
+        }
         let mut req = validate::decode(body, format)?;
         let bounds = validate::Bounds {
             max_spans: self.config.max_spans_per_request,
@@ -167,12 +187,14 @@ impl Ingest {
         };
         let counts = validate::validate(&mut req, &bounds)?;
         let mut typed = 0;
+        let mut reserved = 0;
         for span in req
             .resource_spans
             .iter_mut()
             .flat_map(|r| &mut r.scope_spans)
             .flat_map(|s| &mut s.spans)
         {
+            reserved += convert::drop_reserved_tags(span);
             if self.config.convert_conventions {
                 typed += usize::from(convert::to_mlflow(span));
             }
@@ -181,7 +203,7 @@ impl Ingest {
                 convert::log_level(span);
             }
         }
-        let redacted = self.redactor.apply(&mut req);
+        let redacted = self.redactor.apply(&mut req) + reserved;
         Ok(Accepted {
             payloads: split(req, self.config.max_payload_bytes),
             spans: counts.spans,

@@ -4,8 +4,9 @@
 //! against every string value (attribute values, nested values, event names and attributes, span
 //! names, status messages), and attribute keys dropped outright (exact, or a prefix ending in
 //! `*`; a dropped `http.*.header.<name>` also drops `<name>` inside a map value, as a whole
-//! header map recorded as one attribute holds it). JSON text stays valid
-//! JSON: when a replacement would break it, the whole value becomes the replacement string.
+//! header map recorded as one attribute holds it, whether as an OTLP map or as JSON text). JSON
+//! text stays valid JSON: when a replacement would break it, the whole value becomes the
+//! replacement string.
 
 use regex_lite::Regex;
 
@@ -101,6 +102,9 @@ impl Needle {
 pub struct Redactor {
     patterns: Vec<(Regex, Option<Needle>)>,
     dropped: Vec<String>,
+    /// The header names dropped `http.*.header.<name>` keys name, quoted (`"cookie"`), to find in
+    /// a header map recorded as JSON text before parsing it.
+    headers: Vec<Needle>,
     replacement: String,
 }
 
@@ -119,9 +123,19 @@ impl Redactor {
                     .map_err(|e| format!("redaction pattern {p:?}: {e}"))
             })
             .collect::<Result<_, _>>()?;
+        let headers = dropped
+            .iter()
+            .filter_map(|rule| rule.rsplit_once(".header.").map(|(_, h)| h))
+            .filter(|h| !h.ends_with('*') && !h.is_empty())
+            .map(|h| Needle {
+                text: format!("\"{}\"", h.to_ascii_lowercase()),
+                ignore_case: true,
+            })
+            .collect();
         Ok(Redactor {
             patterns,
             dropped: dropped.to_vec(),
+            headers,
             replacement: replacement.to_owned(),
         })
     }
@@ -187,9 +201,42 @@ impl Redactor {
 
     fn value(&self, v: &mut AnyValue) -> usize {
         match &mut v.value {
-            Some(Value::StringValue(s)) => usize::from(self.text(s)),
+            Some(Value::StringValue(s)) => self.json_headers(s) + usize::from(self.text(s)),
             Some(Value::ArrayValue(a)) => a.values.iter_mut().map(|i| self.value(i)).sum(),
             Some(Value::KvlistValue(l)) => self.attrs(&mut l.values, true),
+            _ => 0,
+        }
+    }
+
+    /// A map recorded as JSON text (edgetrace's SDK, and MLflow's convention, record an object
+    /// attribute so): the entries of dropped headers removed from its objects, at any depth, as
+    /// from a map value. Returns how many were removed.
+    fn json_headers(&self, s: &mut String) -> usize {
+        if !s.starts_with('{') || !self.headers.iter().any(|h| h.found_in(s)) {
+            return 0;
+        }
+        let Ok(mut v) = serde_json::from_str::<serde_json::Value>(s) else {
+            return 0;
+        };
+        let n = self.strip_headers(&mut v);
+        if n > 0 {
+            *s = v.to_string();
+        }
+        n
+    }
+
+    fn strip_headers(&self, v: &mut serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Object(map) => {
+                let before = map.len();
+                map.retain(|k, _| !self.is_dropped_header(k));
+                let n = before - map.len();
+                n + map
+                    .values_mut()
+                    .map(|v| self.strip_headers(v))
+                    .sum::<usize>()
+            }
+            serde_json::Value::Array(a) => a.iter_mut().map(|v| self.strip_headers(v)).sum(),
             _ => 0,
         }
     }

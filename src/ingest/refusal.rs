@@ -25,13 +25,15 @@ pub enum RefusalKind {
     TooManySpans,
     /// An attribute value nested deeper than the limit.
     TooDeep,
+    /// More values (spans, attributes, their elements) than the per-request limit.
+    TooManyValues,
 }
 
 impl RefusalKind {
     /// The HTTP status the service answers with.
     pub fn status(self) -> u16 {
         match self {
-            RefusalKind::TooManySpans => 413,
+            RefusalKind::TooManySpans | RefusalKind::TooManyValues => 413,
             _ => 400,
         }
     }
@@ -46,6 +48,7 @@ impl RefusalKind {
             RefusalKind::InvalidTimestamp => "invalid_timestamp",
             RefusalKind::TooManySpans => "too_many_spans",
             RefusalKind::TooDeep => "attribute_too_deep",
+            RefusalKind::TooManyValues => "too_many_values",
         }
     }
 }

@@ -70,6 +70,10 @@ const CASES = {
     body: protoRequest([protoSpan({ spanId: Buffer.alloc(5, 1) })]),
   }),
   'too many spans': () => ({ headers: good(), body: jsonRequest(Array.from({ length: 51 }, () => jsonSpan())) }),
+  'too many values': () => ({
+    headers: good(),
+    body: jsonRequest([jsonSpan({ attributes: [{ key: 'empties', value: { arrayValue: { values: Array.from({ length: 3000 }, () => ({})) } } }] })]),
+  }),
   'attribute nested too deeply': () => {
     let v = { stringValue: 'leaf' };
     for (let i = 0; i < 12; i++) v = { arrayValue: { values: [v] } };
@@ -127,6 +131,7 @@ describe('the ingest Worker in workerd', () => {
     MAX_BODY_BYTES: '200000',
     MAX_DECOMPRESSED_BYTES: '1000000',
     MAX_SPANS_PER_REQUEST: '50',
+    MAX_VALUES_PER_REQUEST: '2000',
     RELAY_ATTEMPTS: '2',
     RETRY_AFTER_SECONDS: '3',
     REDACT_PATTERNS: JSON.stringify(['acct-[0-9]{6}']),

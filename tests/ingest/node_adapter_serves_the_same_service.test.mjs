@@ -57,3 +57,22 @@ test('refusals carry the same codes, and an oversized body gets a readable 413',
   const ok = await fetch(`${ingest.url}/v1/traces`, { method: 'POST', headers, body: jsonRequest([jsonSpan()]) });
   assert.equal(ok.status, 200);
 });
+
+test("a client's malformed Host header is no server error: the service routes by path", async () => {
+  const { request } = await import('node:http');
+  const { port } = new URL(ingest.url);
+  const send = (host) =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers: { ...headers, host } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      });
+      req.on('error', reject);
+      req.end(jsonRequest([jsonSpan()]));
+    });
+  for (const host of ['a b', 'u:p@h']) {
+    const r = await send(host);
+    assert.equal(r.status, 200, `Host: ${host} → ${r.status} ${r.text}`);
+  }
+});
