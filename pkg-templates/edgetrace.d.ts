@@ -3,7 +3,7 @@
  *
  * ```ts
  * import { init, trace, SpanType, flush } from 'edgetrace';
- * init({ endpoint: 'http://127.0.0.1:8787', experimentId: '0' });
+ * init({ endpoint: 'http://127.0.0.1:5000', experimentId: '0' }); // MLflow, or the ingest service with ingestKey
  * const answer = trace(async function answer(q: string) { return q.toUpperCase(); },
  *                      { spanType: SpanType.AGENT });
  * await answer('hi');
@@ -57,7 +57,10 @@ export interface InitOptions {
   /**
    * Where to send traces: the ingest service's base URL, or an MLflow server (`/v1/traces` is
    * appended unless present). Default: none; spans are kept in the queue (up to its limits) until
-   * an endpoint is set.
+   * an endpoint is set, and in Node, Bun and Deno `init()` warns of it. There, MLflow's own
+   * environment variables give the defaults, as its SDKs read them: `MLFLOW_TRACKING_URI` (an
+   * http(s) URL) the endpoint, `MLFLOW_EXPERIMENT_ID` the experiment, `MLFLOW_TRACKING_TOKEN` an
+   * `authorization: Bearer` header (unless `headers` are given).
    */
   endpoint?: string;
   /**
@@ -225,7 +228,6 @@ export interface EndOptions {
   endTimeMs?: number;
 }
 
-/** A span. Misuse (calls after end, ending twice) warns once and never throws. */
 /** What `onSpanEnd` receives about a span that ended. */
 export interface EndedSpan {
   name: string;
@@ -237,6 +239,7 @@ export interface EndedSpan {
   mlflowTraceId: string;
 }
 
+/** A span. Misuse (calls after end, ending twice) warns once and never throws. */
 export declare class Span {
   private constructor();
   /** The span's name. */
@@ -372,8 +375,19 @@ export declare function getLastActiveTraceId(): string | undefined;
  */
 export declare function getTraceHeaders(span?: Span): Record<string, string>;
 
-/** Sends every queued span; resolves when done. Never rejects. */
-export declare function flush(): Promise<void>;
+/** Options of {@link flush}. */
+export interface FlushOptions {
+  /**
+   * In Node, Bun, Deno and Workers: resolve after at most this many ms, with a warning when
+   * the export has not finished then (it goes on while the process lives). For a shutdown
+   * within a grace period: without it, a collector that is down keeps `flush()` waiting through
+   * its retries (about 45 s; 2 minutes for one that accepts connections and never answers).
+   */
+  timeoutMs?: number;
+}
+
+/** Sends every queued span; resolves when done (or at `timeoutMs`). Never rejects. */
+export declare function flush(options?: FlushOptions): Promise<void>;
 
 /** Counters of what edgetrace did. */
 export interface Stats {

@@ -562,7 +562,8 @@ export class Span {
   /** Sets the status: 'OK', 'ERROR', 'UNSET' or a SpanStatusCode number. */
   setStatus(status, message = '') {
     if (this._over('setStatus')) return this;
-    const code = typeof status === 'number' ? status : SpanStatusCode[String(status).toUpperCase()] ?? 0;
+    // 'ERROR', 'error', or OpenTelemetry's and mlflow-tracing's 'STATUS_CODE_ERROR'.
+    const code = typeof status === 'number' ? status : SpanStatusCode[String(status).toUpperCase().replace('STATUS_CODE_', '')] ?? 0;
     // As the core reads a status number: 1 OK, 2 ERROR, anything else UNSET.
     record(OP.STATUS, this._h, [String(message)], code === 1 || code === 2 ? code : 0);
     return this;
@@ -704,6 +705,7 @@ export const _internal = {
   loading: () => state.options.enabled !== false && !!(recOrNull() && state.wasmLoading),
   coreReady,
   runWith,
+  warn,
   /** The model API parsers (a promise that never rejects; null when they cannot load). */
   llm: () => (state.llmLoader ? loadLlm() : Promise.resolve(null)),
   /**
@@ -1170,8 +1172,10 @@ function wrapFunction(fn, options = {}) {
   // of 4).
   try {
     Object.defineProperties(traced, { name: { value: name }, length: { value: fn.length } });
+    // The function's own properties too (a tool's `description` and `parameters`).
+    Object.assign(traced, fn);
   } catch {
-    /* non-configurable: keep the wrapper's */
+    /* non-configurable, or a getter that throws: keep the wrapper's */
   }
   return traced;
 }

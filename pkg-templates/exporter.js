@@ -341,6 +341,42 @@ export function checkTransport(o, defaults = {}) {
 const HOOKS = ['fetch', 'redact', 'onSpanEnd'];
 
 /**
+ * checkTransport, and a warning for tracing on with nowhere to send: spans are recorded, queued
+ * and dropped at the queue's limits, and no export ever says so.
+ */
+export function checkServer(warn) {
+  return (o, defaults) => {
+    checkTransport(o, defaults);
+    // Said once, after init() has taken the options (so to their logger).
+    if (o.enabled && !o.endpoint) queueMicrotask(() => warn('init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere'));
+  };
+}
+
+/**
+ * Defaults from MLflow's own environment variables, as its SDKs read them: an `init()` without
+ * an endpoint sends to MLFLOW_TRACKING_URI (an http(s) URL), into MLFLOW_EXPERIMENT_ID, with
+ * MLFLOW_TRACKING_TOKEN as a bearer token. Deno is asked first whether reading them is allowed,
+ * so that it does not prompt for it.
+ */
+export function mlflowEnv() {
+  const d = {};
+  try {
+    const names = ['MLFLOW_TRACKING_URI', 'MLFLOW_EXPERIMENT_ID', 'MLFLOW_TRACKING_TOKEN'];
+    const perms = globalThis.Deno?.permissions;
+    if (perms && names.some((variable) => perms.querySync({ name: 'env', variable }).state !== 'granted')) return d;
+    const env = globalThis.process?.env || {};
+    const uri = env.MLFLOW_TRACKING_URI;
+    if (!/^https?:\/\/[^/\s]/i.test(uri || '')) return d;
+    d.endpoint = uri;
+    if (env.MLFLOW_EXPERIMENT_ID) d.experimentId = env.MLFLOW_EXPERIMENT_ID;
+    if (env.MLFLOW_TRACKING_TOKEN) d.headers = { authorization: `Bearer ${env.MLFLOW_TRACKING_TOKEN}` };
+  } catch {
+    // An environment that cannot be read gives no defaults.
+  }
+  return d;
+}
+
+/**
  * The server runtimes' account of an attempt at an export that failed to reach the collector:
  * Node's fetch says only "fetch failed", and its cause why (ECONNREFUSED, …). The error kept (which
  * `send` starts with the URL) gets the cause, and the first attempt's is warned at once (once per
@@ -387,4 +423,29 @@ export function parseRetryAfter(v) {
   if (Number.isFinite(s) && s >= 0) return s * 1000;
   const t = Date.parse(v);
   return Number.isFinite(t) ? Math.max(0, t - Date.now()) : null;
+}
+
+/**
+ * The servers' flush: `flush({ timeoutMs })` resolves after at most that long, with a warning
+ * when spans are still unsent then (their export goes on while the process lives). A server
+ * stopping within a grace period (Kubernetes' 30 s, `docker stop`'s 10 s) must not wait through
+ * the retries of a collector that is down: about 45 s, or 2 minutes for one that never answers.
+ * Browsers' bundles leave this out.
+ */
+export function timedFlush(flush, getStats, warn) {
+  return async function flushWithin(options) {
+    const ms = options?.timeoutMs;
+    const done = flush();
+    if (!(ms >= 0 && ms < Infinity)) return done;
+    let timer;
+    const late = await Promise.race([done.then(() => false), new Promise((r) => (timer = setTimeout(r, ms, true)))]);
+    clearTimeout(timer);
+    if (late) {
+      try {
+        warn(`flush gave up after ${ms} ms: the collector did not take the spans in time (${getStats().queued} still queued; the exports in flight go on while the process lives)`);
+      } catch {
+        // Tracing never breaks the app.
+      }
+    }
+  };
 }

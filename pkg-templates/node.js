@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport, markShedTraces, sameOptions, SERVER_DEFAULTS } from './exporter.js';
+import { checkServer, markShedTraces, mlflowEnv, sameOptions, SERVER_DEFAULTS, timedFlush } from './exporter.js';
 import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // The package's wasm files, read from beside this file. (Each `new URL('./…', import.meta.url)`
@@ -49,8 +49,8 @@ _setRuntime({
     return LlmCalls;
   },
   AsyncLocalStorage,
-  defaults: SERVER_DEFAULTS, // bigger batches (exporter.js)
-  check: checkTransport, // endpoint, format and the options' kinds, at init
+  defaults: { ...SERVER_DEFAULTS, ...mlflowEnv() }, // bigger batches, MLflow's environment variables (exporter.js)
+  check: checkServer(_internal.warn), // endpoint, format and the options' kinds, at init
   same: sameOptions, // init() again with the same options changes nothing
 });
 markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
@@ -84,4 +84,7 @@ globalThis.process?.on?.('beforeExit', () => {
   }
 });
 
-export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
+// flush({ timeoutMs }): a server's shutdown waits for the export at most that long.
+const flushWithin = timedFlush(flush, getStats, _internal.warn);
+
+export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flushWithin as flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

@@ -6,7 +6,7 @@ import { Core, initSync } from './core/edgetrace.js';
 import llmModule from './llm/edgetrace_llm_bg.wasm';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { checkTransport, markShedTraces, sameOptions, SERVER_DEFAULTS } from './exporter.js';
+import { checkServer, markShedTraces, sameOptions, SERVER_DEFAULTS, timedFlush } from './exporter.js';
 import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 _setRuntime({
@@ -32,9 +32,12 @@ _setRuntime({
   // A flush that gives up warns and counts the spans as dropped; one the platform cuts short
   // would lose them without a word.
   defaults: { ...SERVER_DEFAULTS, exportTimeoutMs: 4000, maxRetries: 3, maxBackoffMs: 4000 },
-  check: checkTransport, // endpoint, format and the options' kinds, at init
+  check: checkServer(_internal.warn), // endpoint, format and the options' kinds, at init
   same: sameOptions, // init() again with the same options changes nothing
 });
 markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
 
-export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
+// flush({ timeoutMs }): a server's shutdown waits for the export at most that long.
+const flushWithin = timedFlush(flush, getStats, _internal.warn);
+
+export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flushWithin as flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

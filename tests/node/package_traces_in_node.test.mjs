@@ -158,6 +158,19 @@ test('a returned thenable that is not a Promise (a query builder) goes back unto
   assert.ok(Number(BigInt(l.endTimeUnixNano) - BigInt(l.startTimeUnixNano)) >= 25e6, 'the promise span lasts until it settles');
 });
 
+test("a traced function keeps the function's own properties (a tool's description and parameters, as mlflow-tracing keeps them)", () => {
+  function getWeather(city) {
+    return `sunny in ${city}`;
+  }
+  getWeather.description = 'The weather in a city';
+  getWeather.parameters = { type: 'object', properties: { city: { type: 'string' } } };
+  const traced = trace(getWeather, { spanType: SpanType.TOOL });
+  assert.equal(traced.description, 'The weather in a city');
+  assert.equal(traced.parameters, getWeather.parameters);
+  assert.equal(traced('Paris'), 'sunny in Paris');
+  assert.equal(traced.name, 'getWeather');
+});
+
 test("a traced function keeps the function's name and length (Express tells error middleware by length 4)", () => {
   const errorHandler = trace(function errorHandler(err, req, res, next) {
     return [err, req, res, next].length;
@@ -282,6 +295,15 @@ test('an exception sets ERROR, is recorded as an event, and is re-thrown unchang
     // Its class, as MLflow's Python SDK records `type(e).__name__`: its `name` is still 'Error'.
     assert.equal(attrs['exception.type'], 'MyError');
   }
+});
+
+test("statuses by name: any case, and OpenTelemetry's and mlflow-tracing's STATUS_CODE_ form", async () => {
+  const named = [['error', 2], ['STATUS_CODE_ERROR', 2], ['status_code_ok', 1], ['OK', 1]];
+  for (const [status, _] of named) startSpan({ name: `s-${status}` }).setStatus(status, 'why').end();
+  startSpan({ name: 'by-end' }).end({ status: 'STATUS_CODE_ERROR' });
+  const spans = await exported();
+  for (const [status, code] of named) assert.equal(spans.find((s) => s.name === `s-${status}`).status.code ?? 0, code, status);
+  assert.equal(spans.find((s) => s.name === 'by-end').status.code, 2);
 });
 
 test('updateCurrentTrace writes tags, session and user onto the root only', async () => {
