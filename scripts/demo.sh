@@ -8,6 +8,13 @@
 # reuse pkg/ as built. The stack's own ports: page 5173, ingest 8787, Worker 8788, model 8790.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  -h|--help)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0 ;;
+  "") ;;
+  *) echo "scripts/demo.sh takes no arguments (see --help); the settings are environment variables" >&2; exit 2 ;;
+esac
 PORT=${MLFLOW_PORT:-5000}
 DATA=${DEMO_DATA_DIR:-.data}
 export WRANGLER_SEND_METRICS=false

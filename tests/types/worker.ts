@@ -18,7 +18,8 @@ export default instrumentWorker<Env>({
 }, (env) => ({
   endpoint: env.MLFLOW_URL,
   experimentId: env.MLFLOW_EXPERIMENT_ID,
-  headers: { authorization: `Bearer ${env.MLFLOW_TOKEN}` },
+  // As the README writes it (a `{}` in place of `undefined` did not type-check).
+  headers: env.MLFLOW_TOKEN ? { authorization: `Bearer ${env.MLFLOW_TOKEN}` } : undefined,
   spanType: SpanType.AGENT,
 })) satisfies ExportedHandler<Env>;
 
