@@ -43,13 +43,19 @@ impl IngestCore {
         let now_ns = (now_ms.max(0.0) * 1e6) as u64;
         match self.inner.process(body, format, now_ns) {
             Ok(accepted) => {
+                let ids: Vec<String> = accepted
+                    .trace_ids
+                    .iter()
+                    .map(|id| format!("\"{id}\""))
+                    .collect();
                 self.summary = format!(
-                    r#"{{"spans":{},"traces":{},"truncated":{},"redacted":{},"typed":{}}}"#,
+                    r#"{{"spans":{},"traces":{},"truncated":{},"redacted":{},"typed":{},"traceIds":[{}]}}"#,
                     accepted.spans,
                     accepted.traces,
                     accepted.truncated,
                     accepted.redacted,
-                    accepted.typed
+                    accepted.typed,
+                    ids.join(",")
                 );
                 let out = js_sys::Array::new();
                 for p in &accepted.payloads {
@@ -68,7 +74,8 @@ impl IngestCore {
         }
     }
 
-    /// JSON counts of the last accepted request: spans, traces, truncated, redacted, typed.
+    /// JSON counts of the last accepted request: spans, traces, truncated, redacted, typed, and
+    /// its trace ids (`traceIds`, hex).
     pub fn summary(&self) -> String {
         self.summary.clone()
     }

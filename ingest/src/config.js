@@ -104,6 +104,7 @@ export function readConfig(env) {
     queueRetryDelaySeconds: intSetting(env, 'QUEUE_RETRY_DELAY_SECONDS'),
     relayBatchBytes: intSetting(env, 'RELAY_BATCH_BYTES'),
     allowNoOrigin: boolSetting(env, 'ALLOW_NO_ORIGIN', true),
+    checkTraceOwners: boolSetting(env, 'CHECK_TRACE_OWNERS', true),
   };
   const queue = Boolean(env.TRACE_QUEUE);
   const core = {

@@ -10,6 +10,7 @@ import { ConfigError, readConfig } from './config.js';
 import { TokenBuckets, limited } from './rate-limit.js';
 import { Coalescer, postJoined } from './coalesce.js';
 import { postOnce, relay } from './relay.js';
+import { TraceOwners } from './owners.js';
 
 const ALLOW_HEADERS = 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent';
 
@@ -129,14 +130,14 @@ export function createService(IngestCore, deps = {}) {
   const fetchImpl = deps.fetch || ((...a) => fetch(...a));
   const now = deps.now || (() => Date.now());
   let cached = null; // { env, config, core, buckets } or { env, error }
-  const stats = { requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, refused: {} };
+  const stats = { requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, uncheckedTraces: 0, refused: {} };
 
   function setup(env) {
     if (cached && cached.env === env) return cached;
     try {
       const config = readConfig(env);
       const core = new IngestCore(JSON.stringify(config.core));
-      cached = { env, config, core, buckets: new TokenBuckets(config.limits.ratePerMinute, now) };
+      cached = { env, config, core, buckets: new TokenBuckets(config.limits.ratePerMinute, now), owners: new TraceOwners() };
     } catch (e) {
       const message = e instanceof ConfigError ? e.message : `invalid configuration: ${e?.message || e}`;
       cached = { env, error: message };
@@ -248,9 +249,26 @@ export function createService(IngestCore, deps = {}) {
   async function handleTraces(request, env, state, cors) {
     const { config, core, buckets } = state;
     const { spec, payloads, summary, format } = await accept(request, env, config, core, buckets);
+    const retry = String(config.limits.retryAfterSeconds);
+    if (config.limits.checkTraceOwners && summary.traceIds?.length) {
+      // A trace id MLflow has in another experiment: its spans would be filed there (owners.js).
+      let foreign = null;
+      try {
+        foreign = await state.owners.foreign(config, spec.experimentId, summary.traceIds, fetchImpl);
+      } catch (e) {
+        if (!e?.unreachable) throw e;
+        // Unchecked while MLflow cannot answer: in direct mode nothing could be relayed anyway;
+        // in queue mode the request is kept (the queue exists for MLflow's outages).
+        if (!config.queue) return json(503, { error: 'mlflow_unavailable', message: `${e.unreachable}; retry later` }, { ...cors, 'retry-after': retry });
+        stats.uncheckedTraces += summary.traceIds.length;
+      }
+      if (foreign) {
+        throw new Refusal(403, 'trace_in_other_experiment',
+          `trace ${foreign.id} is in another experiment than this ingest key's (${spec.experimentId}); nothing was relayed`);
+      }
+    }
     const failure = payloads.length ? await deliver(env, state, spec.experimentId, payloads) : null;
     if (failure) {
-      const retry = String(config.limits.retryAfterSeconds);
       if (typeof failure === 'object' && !failure.retryable) {
         // MLflow refused for good (for example an unknown experiment): an operator must act. A
         // 4xx, so that OTLP exporters do not send it again (the OTLP/HTTP spec retries 429, 502,

@@ -128,6 +128,9 @@ pub struct Accepted {
     pub spans: usize,
     /// Distinct traces among them.
     pub traces: usize,
+    /// Their trace ids in hex, sorted (the service checks with MLflow that each new one is not
+    /// another experiment's trace).
+    pub trace_ids: Vec<String>,
     /// Values cut to the size limit.
     pub truncated: usize,
     /// Values replaced or attributes dropped by redaction, and MLflow's reserved trace tags
@@ -204,7 +207,21 @@ impl Ingest {
             }
         }
         let redacted = self.redactor.apply(&mut req) + reserved;
+        let mut ids: Vec<&[u8]> = req
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+            .map(|s| s.trace_id.as_slice())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let trace_ids = ids
+            .into_iter()
+            .map(|id| id.iter().map(|b| format!("{b:02x}")).collect())
+            .collect();
         Ok(Accepted {
+            trace_ids,
             payloads: split(req, self.config.max_payload_bytes),
             spans: counts.spans,
             traces: counts.traces,

@@ -45,8 +45,19 @@ export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, m
  * answer waits `delayMs` (a slow MLflow); `maxInflight` is the most requests it held at once.
  */
 export async function startSink() {
-  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [], delayMs: 0, inflight: 0, maxInflight: 0 };
+  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [], delayMs: 0, inflight: 0, maxInflight: 0, traces: new Map(), lookups: 0 };
   const server = createServer((req, res) => {
+    // MLflow's trace lookup (the ingest's owner check): the experiment of a trace the test put
+    // in `sink.traces` (hex id → experiment id), else 404 as for a trace MLflow does not have.
+    const lookup = req.method === 'GET' && /^\/api\/3\.0\/mlflow\/traces\/tr-([0-9a-f]{32})$/.exec(req.url);
+    if (lookup) {
+      sink.lookups++;
+      const exp = sink.traces.get(lookup[1]);
+      if (sink.mode !== 'ok' && sink.mode !== 'refuse') return res.writeHead(503).end(sink.mode);
+      if (exp === undefined) return res.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":"RESOURCE_DOES_NOT_EXIST"}');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ trace: { trace_info: { trace_id: `tr-${lookup[1]}`, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } } } } }));
+    }
     const chunks = [];
     sink.maxInflight = Math.max(sink.maxInflight, ++sink.inflight);
     res.on('close', () => sink.inflight--);

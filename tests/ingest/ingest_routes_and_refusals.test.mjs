@@ -74,6 +74,11 @@ const CASES = {
     headers: good(),
     body: jsonRequest([jsonSpan({ attributes: [{ key: 'empties', value: { arrayValue: { values: Array.from({ length: 3000 }, () => ({})) } } }] })]),
   }),
+  'trace in another experiment': (sink) => {
+    const s = jsonSpan();
+    sink.traces.set(s.traceId, '99'); // MLflow has this trace in experiment 99; the key writes to 7
+    return { headers: good(), body: jsonRequest([s]) };
+  },
   'attribute nested too deeply': () => {
     let v = { stringValue: 'leaf' };
     for (let i = 0; i < 12; i++) v = { arrayValue: { values: [v] } };
@@ -228,7 +233,7 @@ describe('the ingest Worker in workerd', () => {
     assert.ok(table.length >= 25, `the table has ${table.length} rows`);
     assert.deepEqual(table.map((r) => r.name).sort(), Object.keys(CASES).sort(), 'table rows and replayed cases differ');
     for (const row of table) {
-      const c = CASES[row.name]();
+      const c = CASES[row.name](sink);
       const hitsBefore = sink.hits;
       let res;
       for (let i = 0; i < (c.repeat || 1); i++) {
@@ -262,6 +267,17 @@ describe('the ingest Worker in workerd', () => {
       assert.equal(ok.status, 200, `after ${row.name}`);
       await ok.arrayBuffer();
     }
+  });
+
+  test("each new trace id is looked up in MLflow once (its owner check), then remembered", async () => {
+    const first = jsonSpan();
+    const before = sink.lookups;
+    for (let i = 0; i < 3; i++) {
+      const res = await post(good(), jsonRequest([i ? jsonSpan({ traceId: first.traceId }) : first]));
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    assert.equal(sink.lookups - before, 1);
   });
 
   test('MLflow unreachable: 503 with Retry-After and nothing counted as accepted; then the same batch succeeds', async () => {

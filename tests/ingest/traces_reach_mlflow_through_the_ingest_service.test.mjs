@@ -191,3 +191,48 @@ describe('the official OpenTelemetry JS SDK through the ingest service', () => {
     });
   }
 });
+
+describe("a key cannot write into another experiment's trace", () => {
+  test('spans sent with a known trace id of another experiment are refused (403), and that trace is left as it was', async () => {
+    // The Node key's experiment holds a trace (sent through the ingest service); the Chromium
+    // key (another experiment) sends spans with that trace id, as one that learned it from a
+    // traceparent would.
+    init({ endpoint: ingestUrl, ingestKey: KEY_FOR('node'), experimentId: experiments.node, serviceName: 'owner' });
+    await trace(async function owned() {
+      return 'mine';
+    })();
+    const traceId = getLastActiveTraceId();
+    await flush();
+    const before = readSpans(await waitForTrace(mlflow.url, traceId, 1));
+    const hex = traceId.slice(3);
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const body = JSON.stringify({
+      resourceSpans: [{ scopeSpans: [{ spans: [{
+        traceId: hex, spanId: 'abcdefabcdefabcd', name: 'INJECTED', kind: 1,
+        startTimeUnixNano: String(now - 1000n), endTimeUnixNano: String(now),
+        attributes: [{ key: 'mlflow.traceTag.injected', value: { stringValue: 'yes' } }],
+      }] }] }],
+    });
+    const res = await fetch(`${ingestUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-edgetrace-key': KEY_FOR('chromium'), origin: site.url },
+      body,
+    });
+    const answer = await res.json();
+    assert.equal(res.status, 403, JSON.stringify(answer));
+    assert.equal(answer.error, 'trace_in_other_experiment');
+    assert.ok(!answer.message.includes(experiments.node), 'the other experiment is not named');
+    await new Promise((r) => setTimeout(r, 500));
+    const after = readSpans(await waitForTrace(mlflow.url, traceId, 1));
+    assert.deepEqual(after.map((s) => s.name), before.map((s) => s.name));
+    // The key's own new traces still pass.
+    init({ endpoint: ingestUrl, ingestKey: KEY_FOR('chromium'), experimentId: experiments.chromium, serviceName: 'other' });
+    await trace(async function theirs() {
+      return 'theirs';
+    })();
+    const own = getLastActiveTraceId();
+    await flush();
+    assert.equal(getStats().lastExportError, null);
+    assert.equal(readSpans(await waitForTrace(mlflow.url, own, 1))[0].name, 'theirs');
+  });
+});
