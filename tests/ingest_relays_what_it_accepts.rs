@@ -550,3 +550,28 @@ fn mlflows_reserved_trace_tags_are_dropped_and_the_senders_own_pass() {
     assert_eq!(str_attr(span, "mlflow.traceTag.env"), Some("prod"));
     assert_eq!(a.redacted, 2);
 }
+
+/// JSON text nested deeper than MLflow can parse (it refused the whole request with it) is relayed
+/// as a string of that text; JSON of an ordinary depth stays JSON.
+#[test]
+fn json_text_nested_too_deep_for_mlflow_is_relayed_as_a_string() {
+    let ingest = Ingest::new(IngestConfig::default()).unwrap();
+    let deep = format!("{}1{}", "[".repeat(1000), "]".repeat(1000));
+    let fine = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+    let braces_in_strings = format!(r#"{{"text":"{}"}}"#, "[".repeat(500));
+    let req = one(vec![
+        KeyValue::string("mlflow.spanInputs", &deep),
+        KeyValue::string("mlflow.spanOutputs", &fine),
+        KeyValue::string("note", &braces_in_strings),
+    ]);
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    let span = &spans(&decode_proto(&a.payloads[0]))[0];
+    let inputs: serde_json::Value =
+        serde_json::from_str(str_attr(span, "mlflow.spanInputs").unwrap()).unwrap();
+    assert_eq!(inputs, serde_json::Value::String(deep));
+    assert_eq!(str_attr(span, "mlflow.spanOutputs"), Some(fine.as_str()));
+    assert_eq!(str_attr(span, "note"), Some(braces_in_strings.as_str()));
+    assert_eq!(a.truncated, 1);
+}

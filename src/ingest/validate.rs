@@ -233,7 +233,11 @@ fn bound_attrs(attrs: &mut [KeyValue], b: &Bounds, what: &str) -> Result<usize, 
 
 fn bound_value(v: &mut AnyValue, depth: usize, b: &Bounds) -> Result<usize, ()> {
     match &mut v.value {
-        Some(Value::StringValue(s)) => Ok(usize::from(truncate_value(s, b.max_value_bytes))),
+        Some(Value::StringValue(s)) => {
+            let flat = flatten_deep_json(s);
+            let cut = truncate_value(s, b.max_value_bytes);
+            Ok(usize::from(flat || cut))
+        }
         Some(Value::BytesValue(bytes)) if bytes.len() > b.max_value_bytes => {
             bytes.truncate(b.max_value_bytes);
             Ok(1)
@@ -262,6 +266,47 @@ fn bound_value(v: &mut AnyValue, depth: usize, b: &Bounds) -> Result<usize, ()> 
         }
         _ => Ok(0),
     }
+}
+
+/// JSON text nested deeper than this is relayed as a string: MLflow parses attribute values as
+/// JSON, and fails on text nested about 1,000 deep (Python's recursion limit), refusing the whole
+/// request with it.
+pub const MAX_JSON_TEXT_DEPTH: usize = 100;
+
+/// Turns JSON text (an object or array) nested deeper than [`MAX_JSON_TEXT_DEPTH`] into a JSON
+/// string of that text, which MLflow stores as it is; true when it did. Strings inside the text
+/// are skipped, escapes included.
+fn flatten_deep_json(s: &mut String) -> bool {
+    if !matches!(s.as_bytes().first(), Some(b'{' | b'[')) {
+        return false;
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &c in s.as_bytes() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest <= MAX_JSON_TEXT_DEPTH {
+        return false;
+    }
+    *s = serde_json::Value::String(core::mem::take(s)).to_string();
+    true
 }
 
 /// Cuts a string value, keeping JSON text valid JSON.
