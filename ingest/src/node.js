@@ -27,7 +27,11 @@ export async function startNodeIngest({ env = process.env, host = '127.0.0.1', p
     // header (`a b`, `user:pass@h`) must not make a URL that cannot be built.
     let url;
     try {
-      url = new URL(req.url, `http://${host.includes(':') ? `[${host}]` : host}`);
+      // Its path and query only: an absolute-form target (`http://u:p@h/v1/traces`) keeps nothing
+      // else, credentials included, which Request refuses.
+      const base = `http://${host.includes(':') ? `[${host}]` : host}`;
+      const target = new URL(req.url, base);
+      url = new URL(target.pathname + target.search, base);
     } catch {
       answer(400, { error: 'bad_request', message: 'the request target is not a valid path' });
       return;

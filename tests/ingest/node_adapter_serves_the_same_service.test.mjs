@@ -61,9 +61,9 @@ test('refusals carry the same codes, and an oversized body gets a readable 413',
 test("a client's malformed Host header is no server error: the service routes by path", async () => {
   const { request } = await import('node:http');
   const { port } = new URL(ingest.url);
-  const send = (host) =>
+  const send = (host, path = '/v1/traces') =>
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers: { ...headers, host } }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { ...headers, host } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode, text }));
@@ -75,4 +75,7 @@ test("a client's malformed Host header is no server error: the service routes by
     const r = await send(host);
     assert.equal(r.status, 200, `Host: ${host} → ${r.status} ${r.text}`);
   }
+  // An absolute-form request target with credentials in it.
+  const r = await send('h', 'http://u:p@h/v1/traces');
+  assert.equal(r.status, 200, `absolute target → ${r.status} ${r.text}`);
 });
