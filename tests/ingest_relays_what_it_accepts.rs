@@ -575,3 +575,36 @@ fn json_text_nested_too_deep_for_mlflow_is_relayed_as_a_string() {
     assert_eq!(str_attr(span, "note"), Some(braces_in_strings.as_str()));
     assert_eq!(a.truncated, 1);
 }
+
+/// A span keeps at most `maxAttributesPerSpan` attributes, MLflow's own first, and says how many
+/// it dropped, as OTLP does.
+#[test]
+fn a_span_keeps_at_most_its_attribute_limit_mlflows_own_first() {
+    let config = IngestConfig {
+        max_attributes_per_span: 10,
+        ..IngestConfig::default()
+    };
+    let ingest = Ingest::new(config).unwrap();
+    let mut attrs: Vec<KeyValue> = (0..30)
+        .map(|i| KeyValue::string(&format!("app.k{i}"), "v"))
+        .collect();
+    attrs.push(KeyValue::string("mlflow.spanType", "TOOL"));
+    let a = ingest
+        .process(&one(attrs).encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    let span = &spans(&decode_proto(&a.payloads[0]))[0];
+    // Ten kept, and the log level the service adds after.
+    assert_eq!(span.attributes.len(), 11);
+    assert!(attr(span, "mlflow.spanLogLevel").is_some());
+    assert_eq!(str_attr(span, "mlflow.spanType"), Some("TOOL"));
+    assert_eq!(span.dropped_attributes_count, 21);
+    assert_eq!(a.truncated, 1);
+    let small = one(vec![KeyValue::string("app.a", "v")]);
+    let a = ingest
+        .process(&small.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    assert_eq!(
+        spans(&decode_proto(&a.payloads[0]))[0].dropped_attributes_count,
+        0
+    );
+}

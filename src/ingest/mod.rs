@@ -55,6 +55,9 @@ pub struct IngestConfig {
     pub max_attribute_bytes: usize,
     /// Deepest nesting of array / key-value-list attribute values. Default: 8.
     pub max_attribute_depth: usize,
+    /// Most attributes a span keeps (MLflow's own first); the rest are dropped and counted in the
+    /// span's `droppedAttributesCount`. Default: 1,000 (OpenTelemetry's SDKs keep 128).
+    pub max_attributes_per_span: usize,
     /// Largest protobuf payload handed back; bigger requests are split by span. 0: never split.
     /// Default: 0.
     pub max_payload_bytes: usize,
@@ -85,6 +88,7 @@ impl Default for IngestConfig {
             max_values_per_request: 500_000,
             max_attribute_bytes: 64 * 1024,
             max_attribute_depth: 8,
+            max_attributes_per_span: 1000,
             max_payload_bytes: 0,
             max_future_seconds: 86_400,
             default_redaction: true,
@@ -109,9 +113,10 @@ impl IngestConfig {
             || c.max_values_per_request == 0
             || c.max_attribute_bytes < 64
             || c.max_attribute_depth == 0
+            || c.max_attributes_per_span == 0
         {
             return Err(Error::InvalidConfig(
-                "maxSpansPerRequest, maxValuesPerRequest and maxAttributeDepth must be at least 1, maxAttributeBytes at least 64"
+                "maxSpansPerRequest, maxValuesPerRequest, maxAttributeDepth and maxAttributesPerSpan must be at least 1, maxAttributeBytes at least 64"
                     .to_owned(),
             ));
         }
@@ -185,6 +190,7 @@ impl Ingest {
             max_spans: self.config.max_spans_per_request,
             max_value_bytes: self.config.max_attribute_bytes,
             max_depth: self.config.max_attribute_depth,
+            max_attributes: self.config.max_attributes_per_span,
             now_ns,
             max_future_ns: self.config.max_future_seconds.saturating_mul(1_000_000_000),
         };

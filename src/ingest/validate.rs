@@ -68,6 +68,8 @@ pub struct Bounds {
     pub max_value_bytes: usize,
     /// Deepest nesting of array and key-value-list attribute values.
     pub max_depth: usize,
+    /// Most attributes a span keeps.
+    pub max_attributes: usize,
     /// Now, ns since the Unix epoch.
     pub now_ns: u64,
     /// How far past `now_ns` a time may be (sender clocks are not exact).
@@ -154,6 +156,7 @@ pub fn validate(req: &mut ExportTraceServiceRequest, b: &Bounds) -> Result<Count
                 if truncate_text(&mut span.name, b.max_value_bytes) {
                     counts.truncated += 1;
                 }
+                counts.truncated += usize::from(cap_attributes(span, b.max_attributes));
                 counts.truncated += bound_attrs(&mut span.attributes, b, "span")?;
                 for ev in &mut span.events {
                     counts.truncated += bound_attrs(&mut ev.attributes, b, "event")?;
@@ -209,6 +212,22 @@ fn time_refusal(at: &str, field: &str, why: &str) -> Refusal {
         RefusalKind::InvalidTimestamp,
         format!("{at}: {field} {why}"),
     )
+}
+
+/// Keeps at most `max` of a span's attributes, MLflow's own (`mlflow.*`) first, counting the rest
+/// in its `dropped_attributes_count` as OTLP does; true when it dropped any. Each attribute costs
+/// the redaction's patterns a pass, so a span of 150,000 took seconds of a Worker's CPU.
+fn cap_attributes(span: &mut wire::Span, max: usize) -> bool {
+    let n = span.attributes.len();
+    if n <= max {
+        return false;
+    }
+    span.attributes
+        .sort_by_key(|kv| !kv.key.starts_with("mlflow."));
+    span.attributes.truncate(max);
+    let dropped = u32::try_from(n - max).unwrap_or(u32::MAX);
+    span.dropped_attributes_count = span.dropped_attributes_count.saturating_add(dropped);
+    true
 }
 
 /// Cuts long strings and refuses values nested deeper than the limit; returns how many were cut.
