@@ -221,7 +221,10 @@ describe("a key cannot write into another experiment's trace", () => {
     const answer = await res.json();
     assert.equal(res.status, 403, JSON.stringify(answer));
     assert.equal(answer.error, 'trace_in_other_experiment');
-    assert.ok(!answer.message.includes(experiments.node), 'the other experiment is not named');
+    // The trace is named, the key's experiment too, the other experiment not.
+    assert.ok(answer.message.includes(hex), answer.message);
+    assert.ok(answer.message.includes(`(${experiments.chromium})`), answer.message);
+    assert.doesNotMatch(answer.message.replace(hex, '').replace(`(${experiments.chromium})`, ''), new RegExp(`\\b${experiments.node}\\b`), 'the other experiment is not named');
     await new Promise((r) => setTimeout(r, 500));
     const after = readSpans(await waitForTrace(mlflow.url, traceId, 1));
     assert.deepEqual(after.map((s) => s.name), before.map((s) => s.name));
