@@ -51,7 +51,7 @@ impl IngestCore {
                 self.summary = format!(
                     r#"{{"spans":{},"traces":{},"truncated":{},"redacted":{},"typed":{},"traceIds":[{}]}}"#,
                     accepted.spans,
-                    accepted.traces,
+                    accepted.trace_ids.len(),
                     accepted.truncated,
                     accepted.redacted,
                     accepted.typed,

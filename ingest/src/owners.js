@@ -8,6 +8,8 @@
 // (`GET /api/3.0/mlflow/traces/tr-<id>`): unknown to MLflow, or in the key's experiment, it is
 // remembered as the key's; in another experiment, the request is refused.
 
+import { mlflowHeaders, unreachable } from './relay.js';
+
 /** Trace ids remembered per isolate (oldest forgotten first). */
 export const REMEMBERED_TRACES = 10_000;
 /** The longest a lookup may take. */
@@ -55,17 +57,15 @@ export class TraceOwners {
 
 /** The experiment id of trace `id` in MLflow, or null when MLflow has no such trace. */
 async function lookup(config, id, fetchImpl) {
-  const headers = {};
-  if (config.auth) headers.authorization = config.auth;
   let res;
   try {
     res = await fetchImpl(`${config.mlflowUri}/api/3.0/mlflow/traces/tr-${id}`, {
-      headers,
+      headers: mlflowHeaders(config),
       // A lookup is small: a hung MLflow is given up on sooner than a relay.
       signal: AbortSignal.timeout(Math.min(config.limits.relayTimeoutMs || LOOKUP_TIMEOUT_MS, LOOKUP_TIMEOUT_MS)),
     });
   } catch (e) {
-    throw { unreachable: `MLflow unreachable: ${e?.name === 'TimeoutError' ? 'timed out' : e?.message || e}` };
+    throw { unreachable: unreachable(e) };
   }
   const text = await res.text().catch(() => '');
   if (res.status === 404) return null;

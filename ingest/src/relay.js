@@ -18,9 +18,14 @@ function reasonOf(text) {
  * Posts one payload to `{MLFLOW_TRACKING_URI}/v1/traces`.
  * @returns {Promise<{ok: boolean, status: number, retryable: boolean, error?: string}>}
  */
+/** The headers of every request to MLflow: its credentials, when the service has some. */
+export const mlflowHeaders = (config, headers = {}) => (config.auth ? { ...headers, authorization: config.auth } : headers);
+
+/** Why a request to MLflow got no answer (`fetch` threw, or timed out). */
+export const unreachable = (e) => `MLflow unreachable: ${e?.name === 'TimeoutError' ? 'timed out' : e?.message || e}`;
+
 export async function postOnce(config, experimentId, payload, fetchImpl = fetch) {
-  const headers = { 'content-type': 'application/x-protobuf', 'x-mlflow-experiment-id': experimentId };
-  if (config.auth) headers.authorization = config.auth;
+  const headers = mlflowHeaders(config, { 'content-type': 'application/x-protobuf', 'x-mlflow-experiment-id': experimentId });
   try {
     const res = await fetchImpl(`${config.mlflowUri}/v1/traces`, {
       method: 'POST',
@@ -35,7 +40,7 @@ export async function postOnce(config, experimentId, payload, fetchImpl = fetch)
     if (res.ok) return { ok: true, status: res.status, retryable: false };
     return { ok: false, status: res.status, retryable: RETRYABLE(res.status), error: `MLflow answered ${res.status}${reasonOf(text)}` };
   } catch (e) {
-    return { ok: false, status: 0, retryable: true, error: `MLflow unreachable: ${e?.name === 'TimeoutError' ? 'timed out' : e?.message || e}` };
+    return { ok: false, status: 0, retryable: true, error: unreachable(e) };
   }
 }
 

@@ -249,7 +249,8 @@ export function createService(IngestCore, deps = {}) {
   async function handleTraces(request, env, state, cors) {
     const { config, core, buckets } = state;
     const { spec, payloads, summary, format } = await accept(request, env, config, core, buckets);
-    const retry = String(config.limits.retryAfterSeconds);
+    // MLflow could not be reached (to look up a trace, or to relay): the sender is to retry.
+    const unavailable = (message) => json(503, { error: 'mlflow_unavailable', message: `${message}; retry later` }, { ...cors, 'retry-after': String(config.limits.retryAfterSeconds) });
     if (config.limits.checkTraceOwners && summary.traceIds?.length) {
       // A trace id MLflow has in another experiment: its spans would be filed there (owners.js).
       let foreign = null;
@@ -259,7 +260,7 @@ export function createService(IngestCore, deps = {}) {
         if (!e?.unreachable) throw e;
         // Unchecked while MLflow cannot answer: in direct mode nothing could be relayed anyway;
         // in queue mode the request is kept (the queue exists for MLflow's outages).
-        if (!config.queue) return json(503, { error: 'mlflow_unavailable', message: `${e.unreachable}; retry later` }, { ...cors, 'retry-after': retry });
+        if (!config.queue) return unavailable(e.unreachable);
         stats.uncheckedTraces += summary.traceIds.length;
       }
       if (foreign) {
@@ -275,8 +276,7 @@ export function createService(IngestCore, deps = {}) {
         // 503 and 504; the edgetrace SDK 429 and 5xx).
         return json(422, { error: 'mlflow_refused', message: `${failure.error}${refusalHint(failure.status)}` }, cors);
       }
-      const message = typeof failure === 'string' ? failure : failure.error;
-      return json(503, { error: 'mlflow_unavailable', message: `${message}; retry later` }, { ...cors, 'retry-after': retry });
+      return unavailable(typeof failure === 'string' ? failure : failure.error);
     }
     stats.accepted++;
     stats.acceptedSpans += summary.spans;

@@ -18,7 +18,7 @@
 //!     "name":"chat","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000",
 //!     "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}}]}]}]}]}"#;
 //! let out = ingest.process(body, Format::Json, 1_700_000_002_000_000_000).unwrap();
-//! assert_eq!((out.spans, out.traces, out.typed), (1, 1, 1));
+//! assert_eq!((out.spans, out.trace_ids.len(), out.typed), (1, 1, 1));
 //! assert_eq!(out.payloads.len(), 1);
 //! assert!(ingest.process(b"{", Format::Json, 0).is_err());
 //! ```
@@ -131,10 +131,8 @@ pub struct Accepted {
     pub payloads: Vec<Vec<u8>>,
     /// Spans accepted.
     pub spans: usize,
-    /// Distinct traces among them.
-    pub traces: usize,
-    /// Their trace ids in hex, sorted (the service checks with MLflow that each new one is not
-    /// another experiment's trace).
+    /// The distinct traces among them: their ids in hex, sorted (the service checks with MLflow
+    /// that each new one is not another experiment's trace).
     pub trace_ids: Vec<String>,
     /// Values cut to the size limit.
     pub truncated: usize,
@@ -213,24 +211,14 @@ impl Ingest {
             }
         }
         let redacted = self.redactor.apply(&mut req) + reserved;
-        let mut ids: Vec<&[u8]> = req
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .flat_map(|s| &s.spans)
-            .map(|s| s.trace_id.as_slice())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let trace_ids = ids
-            .into_iter()
-            .map(|id| id.iter().map(|b| format!("{b:02x}")).collect())
-            .collect();
         Ok(Accepted {
-            trace_ids,
+            trace_ids: counts
+                .trace_ids
+                .iter()
+                .map(|id| crate::id::encode_hex(id))
+                .collect(),
             payloads: split(req, self.config.max_payload_bytes),
             spans: counts.spans,
-            traces: counts.traces,
             truncated: counts.truncated,
             redacted,
             typed,

@@ -102,9 +102,9 @@ impl Needle {
 pub struct Redactor {
     patterns: Vec<(Regex, Option<Needle>)>,
     dropped: Vec<String>,
-    /// The header names dropped `http.*.header.<name>` keys name, quoted (`"cookie"`), to find in
-    /// a header map recorded as JSON text before parsing it.
-    headers: Vec<Needle>,
+    /// The header names dropped `http.*.header.<name>` keys name (lowercase), and each quoted
+    /// (`"cookie"`), to find in a header map recorded as JSON text before parsing it.
+    headers: Vec<(String, Needle)>,
     replacement: String,
 }
 
@@ -126,10 +126,14 @@ impl Redactor {
         let headers = dropped
             .iter()
             .filter_map(|rule| rule.rsplit_once(".header.").map(|(_, h)| h))
-            .filter(|h| !h.ends_with('*') && !h.is_empty())
-            .map(|h| Needle {
-                text: format!("\"{}\"", h.to_ascii_lowercase()),
-                ignore_case: true,
+            .filter(|h| !h.ends_with('*'))
+            .map(|h| {
+                let name = h.to_ascii_lowercase();
+                let quoted = Needle {
+                    text: format!("\"{name}\""),
+                    ignore_case: true,
+                };
+                (name, quoted)
             })
             .collect();
         Ok(Redactor {
@@ -180,10 +184,9 @@ impl Redactor {
     /// Whether `key`, a key inside a map value (`http.request.headers` as `{authorization: …}`),
     /// is a header that a dropped `http.*.header.<name>` key names.
     fn is_dropped_header(&self, key: &str) -> bool {
-        self.dropped.iter().any(|rule| {
-            let header = rule.rsplit_once(".header.").map(|(_, h)| h);
-            header.is_some_and(|h| !h.ends_with('*') && h.eq_ignore_ascii_case(key))
-        })
+        self.headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(key))
     }
 
     /// Redacts attributes, or the entries of a map value (`nested`).
@@ -212,7 +215,7 @@ impl Redactor {
     /// attribute so): the entries of dropped headers removed from its objects, at any depth, as
     /// from a map value. Returns how many were removed.
     fn json_headers(&self, s: &mut String) -> usize {
-        if !s.starts_with('{') || !self.headers.iter().any(|h| h.found_in(s)) {
+        if !s.starts_with('{') || !self.headers.iter().any(|(_, quoted)| quoted.found_in(s)) {
             return 0;
         }
         let Ok(mut v) = serde_json::from_str::<serde_json::Value>(s) else {

@@ -77,12 +77,12 @@ pub struct Bounds {
 }
 
 /// What validation found: spans, distinct traces, values cut.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Counts {
     /// Spans in the request.
     pub spans: usize,
-    /// Distinct trace ids.
-    pub traces: usize,
+    /// Its distinct trace ids, sorted.
+    pub trace_ids: Vec<[u8; 16]>,
     /// String values and names cut to the size limit.
     pub truncated: usize,
 }
@@ -109,7 +109,6 @@ pub fn validate(req: &mut ExportTraceServiceRequest, b: &Bounds) -> Result<Count
         spans,
         ..Counts::default()
     };
-    let mut traces: Vec<[u8; 16]> = Vec::new();
     let latest = b.now_ns.saturating_add(b.max_future_ns);
     for (ri, rs) in req.resource_spans.iter_mut().enumerate() {
         if let Some(r) = &mut rs.resource {
@@ -166,13 +165,12 @@ pub fn validate(req: &mut ExportTraceServiceRequest, b: &Bounds) -> Result<Count
                 }
                 let mut id = [0u8; 16];
                 id.copy_from_slice(&span.trace_id);
-                if !traces.contains(&id) {
-                    traces.push(id);
-                }
+                counts.trace_ids.push(id);
             }
         }
     }
-    counts.traces = traces.len();
+    counts.trace_ids.sort_unstable();
+    counts.trace_ids.dedup();
     Ok(counts)
 }
 
@@ -293,26 +291,15 @@ fn bound_value(v: &mut AnyValue, depth: usize, b: &Bounds) -> Result<usize, ()> 
 pub const MAX_JSON_TEXT_DEPTH: usize = 100;
 
 /// Turns JSON text (an object or array) nested deeper than [`MAX_JSON_TEXT_DEPTH`] into a JSON
-/// string of that text, which MLflow stores as it is; true when it did. Strings inside the text
-/// are skipped, escapes included.
+/// string of that text, which MLflow stores as it is; true when it did. Brackets inside the
+/// text's strings do not count.
 fn flatten_deep_json(s: &mut String) -> bool {
     if !matches!(s.as_bytes().first(), Some(b'{' | b'[')) {
         return false;
     }
     let (mut depth, mut deepest) = (0usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &c in s.as_bytes() {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    for c in super::values::outside_strings(s.as_bytes()) {
         match c {
-            b'"' => in_string = true,
             b'{' | b'[' => {
                 depth += 1;
                 deepest = deepest.max(depth);

@@ -26,9 +26,22 @@ pub fn count(body: &[u8], format: Format, max: usize) -> usize {
 
 fn json(body: &[u8], max: usize) -> usize {
     let mut n = 0;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in body {
+    for b in outside_strings(body) {
+        if b == b'{' {
+            n += 1;
+            if n > max {
+                break;
+            }
+        }
+    }
+    n
+}
+
+/// The bytes of JSON text that are not inside a string (its structure: brackets, braces, commas,
+/// colons and the other literals), escapes followed. The text need not be well-formed.
+pub(crate) fn outside_strings(text: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let (mut in_string, mut escaped) = (false, false);
+    text.iter().copied().filter(move |&b| {
         if in_string {
             match (escaped, b) {
                 (true, _) => escaped = false,
@@ -36,20 +49,11 @@ fn json(body: &[u8], max: usize) -> usize {
                 (false, b'"') => in_string = false,
                 _ => {}
             }
-            continue;
+            return false;
         }
-        match b {
-            b'"' => in_string = true,
-            b'{' => {
-                n += 1;
-                if n > max {
-                    return n;
-                }
-            }
-            _ => {}
-        }
-    }
-    n
+        in_string = b == b'"';
+        !in_string
+    })
 }
 
 /// The OTLP trace messages that hold lists of messages.
