@@ -4,7 +4,7 @@
 mod common;
 
 use common::{attr, by_name, decode_proto, s, spans, str_attr, tracer, T0};
-use edgetrace::ingest::{Ingest, IngestConfig};
+use edgetrace::ingest::{Accepted, Ingest, IngestConfig};
 use edgetrace::otlp::wire::{
     AnyValue, Event, ExportTraceServiceRequest, KeyValue, KeyValueList, ResourceSpans, ScopeSpans,
     Span, Value,
@@ -22,6 +22,15 @@ fn relayed(ingest: &Ingest, body: &[u8], format: Format) -> Vec<Span> {
         .iter()
         .flat_map(|p| spans(&decode_proto(p)))
         .collect()
+}
+
+/// `req` (protobuf) accepted, and its first span as relayed.
+fn accepted_first(ingest: &Ingest, req: &ExportTraceServiceRequest) -> (Accepted, Span) {
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .expect("accepted");
+    let first = spans(&decode_proto(&a.payloads[0])).remove(0);
+    (a, first)
 }
 
 fn one(attrs: Vec<KeyValue>) -> ExportTraceServiceRequest {
@@ -537,10 +546,8 @@ fn mlflows_reserved_trace_tags_are_dropped_and_the_senders_own_pass() {
         kv("mlflow.traceTag.mlflow.traceName", "checkout"),
         kv("mlflow.traceTag.env", "prod"),
     ]);
-    let a = ingest
-        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
-        .unwrap();
-    let span = &spans(&decode_proto(&a.payloads[0]))[0];
+    let (a, span) = accepted_first(&ingest, &req);
+    let span = &span;
     assert!(attr(span, "mlflow.traceTag.mlflow.trace.spansLocation").is_none());
     assert!(attr(span, "mlflow.traceTag.mlflow.linkedPrompts").is_none());
     assert_eq!(
@@ -564,10 +571,8 @@ fn json_text_nested_too_deep_for_mlflow_is_relayed_as_a_string() {
         KeyValue::string("mlflow.spanOutputs", &fine),
         KeyValue::string("note", &braces_in_strings),
     ]);
-    let a = ingest
-        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
-        .unwrap();
-    let span = &spans(&decode_proto(&a.payloads[0]))[0];
+    let (a, span) = accepted_first(&ingest, &req);
+    let span = &span;
     let inputs: serde_json::Value =
         serde_json::from_str(str_attr(span, "mlflow.spanInputs").unwrap()).unwrap();
     assert_eq!(inputs, serde_json::Value::String(deep));
@@ -589,22 +594,14 @@ fn a_span_keeps_at_most_its_attribute_limit_mlflows_own_first() {
         .map(|i| KeyValue::string(&format!("app.k{i}"), "v"))
         .collect();
     attrs.push(KeyValue::string("mlflow.spanType", "TOOL"));
-    let a = ingest
-        .process(&one(attrs).encode_to_vec(), Format::Protobuf, NOW)
-        .unwrap();
-    let span = &spans(&decode_proto(&a.payloads[0]))[0];
+    let (a, span) = accepted_first(&ingest, &one(attrs));
+    let span = &span;
     // Ten kept, and the log level the service adds after.
     assert_eq!(span.attributes.len(), 11);
     assert!(attr(span, "mlflow.spanLogLevel").is_some());
     assert_eq!(str_attr(span, "mlflow.spanType"), Some("TOOL"));
     assert_eq!(span.dropped_attributes_count, 21);
     assert_eq!(a.truncated, 1);
-    let small = one(vec![KeyValue::string("app.a", "v")]);
-    let a = ingest
-        .process(&small.encode_to_vec(), Format::Protobuf, NOW)
-        .unwrap();
-    assert_eq!(
-        spans(&decode_proto(&a.payloads[0]))[0].dropped_attributes_count,
-        0
-    );
+    let (_, small) = accepted_first(&ingest, &one(vec![KeyValue::string("app.a", "v")]));
+    assert_eq!(small.dropped_attributes_count, 0);
 }
