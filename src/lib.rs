@@ -38,6 +38,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod id;
+#[cfg(any(feature = "ingest", not(target_arch = "wasm32")))]
 pub mod ingest;
 pub mod json;
 pub mod keymap;

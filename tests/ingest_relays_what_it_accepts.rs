@@ -341,6 +341,70 @@ fn secrets_in_event_names_basic_credentials_and_header_maps_are_redacted() {
     assert_eq!(a.redacted, 8);
 }
 
+/// Credentials that have no header of their own: cloud and provider keys by their prefixes, an
+/// AWS secret key by the name it goes by, a JSON web token, and a URL's password, whose user and
+/// host stay readable.
+#[test]
+fn cloud_keys_tokens_and_url_passwords_are_redacted() {
+    let ingest = Ingest::new(converting()).unwrap();
+    let aws_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N";
+    let prefixed = [
+        "ASIAIOSFODNN7EXAMPLE",
+        "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+        "gsk_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL",
+        "xai-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL",
+        "xoxb-1234567890-abcdefghij",
+        "sk_live_abcdefghijklmnopqrstuvwx",
+        "rk_live_abcdefghijklmnopqrstuvwx",
+    ];
+    let config = format!(
+        r#"{{"region":"us-east-1","secretAccessKey":"{aws_secret}","keys":{}}}"#,
+        serde_json::to_string(&prefixed).unwrap()
+    );
+    let req = one(vec![
+        KeyValue::string("mlflow.spanInputs", &config),
+        KeyValue::string("env", format!("AWS_SECRET_ACCESS_KEY={aws_secret}")),
+        KeyValue::string("token", format!("id_token {jwt}")),
+        KeyValue::string("db", "postgres://app:hunter2-Pa$$@db.internal:5432/app"),
+        KeyValue::string(
+            "plain",
+            "https://example.com/a@b and 40 letters: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ),
+    ]);
+    let a = ingest
+        .process(&req.encode_to_vec(), Format::Protobuf, NOW)
+        .unwrap();
+    let bytes = &a.payloads[0];
+    for secret in prefixed.iter().copied().chain([aws_secret, jwt, "hunter2"]) {
+        assert!(
+            bytes.windows(secret.len()).all(|w| w != secret.as_bytes()),
+            "{secret} leaked"
+        );
+    }
+    let span = &spans(&decode_proto(bytes))[0];
+    let inputs: serde_json::Value =
+        serde_json::from_str(str_attr(span, "mlflow.spanInputs").unwrap()).unwrap();
+    assert_eq!(inputs["region"], "us-east-1");
+    assert_eq!(inputs["secretAccessKey"], "[REDACTED]");
+    assert_eq!(inputs["keys"], serde_json::json!(vec!["[REDACTED]"; 7]));
+    assert_eq!(
+        str_attr(span, "env"),
+        Some("AWS_SECRET_ACCESS_KEY=[REDACTED]")
+    );
+    assert_eq!(str_attr(span, "token"), Some("id_token [REDACTED]"));
+    assert_eq!(
+        str_attr(span, "db"),
+        Some("postgres://app:[REDACTED]@db.internal:5432/app")
+    );
+    assert_eq!(
+        str_attr(span, "plain"),
+        Some("https://example.com/a@b and 40 letters: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        "text that only resembles a secret is kept"
+    );
+    assert_eq!(a.redacted, 4);
+}
+
 #[test]
 fn long_values_are_cut_and_json_stays_json() {
     let config = IngestConfig {

@@ -4,20 +4,40 @@
 //! against every string value (attribute values, nested values, event names and attributes, span
 //! names, status messages), and attribute keys dropped outright (exact, or a prefix ending in
 //! `*`; a dropped `http.*.header.<name>` also drops `<name>` inside a map value, as a whole
-//! header map recorded as one attribute holds it, whether as an OTLP map or as JSON text). JSON
-//! text stays valid JSON: when a replacement would break it, the whole value becomes the
-//! replacement string.
+//! header map recorded as one attribute holds it, whether as an OTLP map or as JSON text). A
+//! pattern with a group named `secret` replaces only that group's text, so the context that
+//! found it stays readable (`https://user:[REDACTED]@host`). JSON text stays valid JSON: when a
+//! replacement would break it, the whole value becomes the replacement string.
 
-use regex_lite::Regex;
+use aho_corasick::AhoCorasick;
+use regex_lite::{NoExpand, Regex};
 
 use crate::otlp::wire::{AnyValue, ExportTraceServiceRequest, KeyValue, Value};
 
-/// Patterns applied unless turned off: API keys of the common model providers and clouds, and
-/// bearer tokens.
+/// Patterns applied unless turned off: API keys of the common model providers and clouds, bearer
+/// tokens, JSON web tokens and passwords in URLs.
 pub const DEFAULT_PATTERNS: &[&str] = &[
+    // OpenAI (project and service-account keys), Anthropic, OpenRouter, DeepSeek.
     r"sk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}",
+    // AWS access key ids, long-lived and temporary.
     r"AKIA[0-9A-Z]{16}",
+    r"ASIA[0-9A-Z]{16}",
+    // An AWS secret access key has no prefix of its own: found by the name it goes by
+    // (`aws_secret_access_key`, `AWS_SECRET_ACCESS_KEY`, the JS SDK's `secretAccessKey`).
+    r"(?i)secret_?access_?key\W{0,6}(?P<secret>[A-Za-z0-9/+]{40})",
     r"AIza[0-9A-Za-z_-]{35}",
+    // Hugging Face, Groq, xAI.
+    r"hf_[A-Za-z0-9]{30,}",
+    r"gsk_[A-Za-z0-9]{40,}",
+    r"xai-[A-Za-z0-9]{40,}",
+    // Slack, and Stripe's live secret and restricted keys.
+    r"xox[abposr]-[A-Za-z0-9-]{10,}",
+    r"sk_live_[A-Za-z0-9]{20,}",
+    r"rk_live_[A-Za-z0-9]{20,}",
+    // A JSON web token (header and payload are base64url JSON objects: `{"` is `eyJ`).
+    r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    // The password of a URL's userinfo (`https://user:password@host`).
+    r#"://[^\s/?#@:"'\\]+:(?P<secret>[^\s/?#@"'\\]+)@"#,
     r"gh[pousr]_[A-Za-z0-9]{36,}",
     // GitHub's fine-grained personal access tokens.
     r"github_pat_[A-Za-z0-9_]{22,}",
@@ -36,75 +56,66 @@ pub const DEFAULT_DROPPED: &[&str] = &[
     "http.response.header.set-cookie",
 ];
 
-/// A literal every match of a pattern contains, found before running the regex (regex-lite has
-/// no literal optimisations of its own; most strings hold no secret at all).
-#[derive(Debug, Clone)]
-struct Needle {
-    text: String,
-    ignore_case: bool,
+/// The literal every match of a pattern starts with, when it has one of 2+ bytes and no top-level
+/// `|`: found in a string before the pattern's regex runs on it (regex-lite has no literal
+/// optimisations of its own, and most strings hold no secret at all). Found ignoring ASCII case
+/// for every pattern, as a prefilter: the regex decides.
+fn literal_of(pattern: &str) -> Option<String> {
+    let rest = pattern.strip_prefix("(?i)").unwrap_or(pattern);
+    let mut depth = 0i32;
+    let mut escaped = false;
+    for c in rest.chars() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '(') => depth += 1,
+            (false, ')') => depth -= 1,
+            (false, '|') if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    let mut text: String = rest
+        .chars()
+        .take_while(|c| !"\\.+*?()[]{}^$|".contains(*c))
+        .collect();
+    // A quantifier right after the literal makes its last character optional.
+    if matches!(rest[text.len()..].chars().next(), Some('*' | '?' | '{')) {
+        text.pop();
+    }
+    (text.len() >= 2).then_some(text)
 }
 
-impl Needle {
-    /// The literal a pattern starts with, when it has one of 2+ bytes and no top-level `|`.
-    fn of(pattern: &str) -> Option<Needle> {
-        let (ignore_case, rest) = match pattern.strip_prefix("(?i)") {
-            Some(rest) => (true, rest),
-            None => (false, pattern),
-        };
-        let mut depth = 0i32;
-        let mut escaped = false;
-        for c in rest.chars() {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '(') => depth += 1,
-                (false, ')') => depth -= 1,
-                (false, '|') if depth == 0 => return None,
-                _ => {}
-            }
-        }
-        let text: String = rest
-            .chars()
-            .take_while(|c| !"\\.+*?()[]{}^$|".contains(*c))
-            .collect();
-        // A quantifier right after the literal makes its last character optional.
-        let next = rest[text.len()..].chars().next();
-        let text = if matches!(next, Some('*' | '?' | '{')) {
-            let mut t = text;
-            t.pop();
-            t
-        } else {
-            text
-        };
-        (text.len() >= 2).then(|| Needle {
-            text: if ignore_case {
-                text.to_ascii_lowercase()
-            } else {
-                text
-            },
-            ignore_case,
-        })
-    }
+#[derive(Debug, Clone)]
+struct Pattern {
+    re: Regex,
+    /// Index of its literal in the redactor's automaton; none: it runs on every string.
+    literal: Option<usize>,
+    /// Whether it has a group named `secret`, the only text it replaces.
+    grouped: bool,
+}
 
-    fn found_in(&self, s: &str) -> bool {
-        if !self.ignore_case {
-            return s.contains(&self.text);
-        }
-        let n = self.text.as_bytes();
-        s.as_bytes()
-            .windows(n.len())
-            .any(|w| w.eq_ignore_ascii_case(n))
+/// Which of the automaton's literals a string holds (allocated only when it holds any).
+struct Found(Option<Vec<bool>>);
+
+impl Found {
+    fn has(&self, i: usize) -> bool {
+        self.0.as_ref().is_some_and(|f| f[i])
     }
 }
 
 /// Compiled redaction rules.
 #[derive(Debug, Clone)]
 pub struct Redactor {
-    patterns: Vec<(Regex, Option<Needle>)>,
+    patterns: Vec<Pattern>,
+    /// Dropped attribute keys, lowercase (exact, or a prefix ending in `*`).
     dropped: Vec<String>,
-    /// The header names dropped `http.*.header.<name>` keys name (lowercase), and each quoted
-    /// (`"cookie"`), to find in a header map recorded as JSON text before parsing it.
-    headers: Vec<(String, Needle)>,
+    /// The header names dropped `http.*.header.<name>` keys name, lowercase; each one's quoted
+    /// form (`"cookie"`) is literal `header_literals + i`, to find in a header map recorded as
+    /// JSON text before parsing it.
+    headers: Vec<String>,
+    header_literals: usize,
+    /// Every pattern's literal and every quoted header name, found in one pass over a string.
+    literals: Option<AhoCorasick>,
     replacement: String,
 }
 
@@ -115,31 +126,45 @@ impl Redactor {
         dropped: &[String],
         replacement: &str,
     ) -> Result<Redactor, String> {
+        let mut literals = Vec::new();
         let patterns = patterns
             .iter()
             .map(|p| {
-                Regex::new(p)
-                    .map(|re| (re, Needle::of(p)))
-                    .map_err(|e| format!("redaction pattern {p:?}: {e}"))
+                let re = Regex::new(p).map_err(|e| format!("redaction pattern {p:?}: {e}"))?;
+                let grouped = re.capture_names().any(|n| n == Some("secret"));
+                let literal = literal_of(p).map(|l| {
+                    literals.push(l);
+                    literals.len() - 1
+                });
+                Ok(Pattern {
+                    re,
+                    literal,
+                    grouped,
+                })
             })
-            .collect::<Result<_, _>>()?;
-        let headers = dropped
+            .collect::<Result<_, String>>()?;
+        let headers: Vec<String> = dropped
             .iter()
             .filter_map(|rule| rule.rsplit_once(".header.").map(|(_, h)| h))
             .filter(|h| !h.ends_with('*'))
-            .map(|h| {
-                let name = h.to_ascii_lowercase();
-                let quoted = Needle {
-                    text: format!("\"{name}\""),
-                    ignore_case: true,
-                };
-                (name, quoted)
-            })
+            .map(str::to_ascii_lowercase)
             .collect();
+        let header_literals = literals.len();
+        literals.extend(headers.iter().map(|h| format!("\"{h}\"")));
+        let automaton = (!literals.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&literals)
+                    .map_err(|e| format!("redaction patterns' literals: {e}"))
+            })
+            .transpose()?;
         Ok(Redactor {
             patterns,
-            dropped: dropped.to_vec(),
+            dropped: dropped.iter().map(|d| d.to_ascii_lowercase()).collect(),
             headers,
+            header_literals,
+            literals: automaton,
             replacement: replacement.to_owned(),
         })
     }
@@ -171,13 +196,27 @@ impl Redactor {
         n
     }
 
+    fn found(&self, s: &str) -> Found {
+        let Some(ac) = &self.literals else {
+            return Found(None);
+        };
+        let mut found: Option<Vec<bool>> = None;
+        for m in ac.find_overlapping_iter(s) {
+            found.get_or_insert_with(|| vec![false; ac.patterns_len()])[m.pattern().as_usize()] =
+                true;
+        }
+        Found(found)
+    }
+
     fn is_dropped(&self, key: &str) -> bool {
-        let key = key.to_ascii_lowercase();
         self.dropped
             .iter()
             .any(|rule| match rule.strip_suffix('*') {
-                Some(prefix) => key.starts_with(&prefix.to_ascii_lowercase()),
-                None => key == rule.to_ascii_lowercase(),
+                Some(prefix) => key
+                    .as_bytes()
+                    .get(..prefix.len())
+                    .is_some_and(|k| k.eq_ignore_ascii_case(prefix.as_bytes())),
+                None => key.eq_ignore_ascii_case(rule),
             })
     }
 
@@ -186,7 +225,7 @@ impl Redactor {
     fn is_dropped_header(&self, key: &str) -> bool {
         self.headers
             .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case(key))
+            .any(|name| name.eq_ignore_ascii_case(key))
     }
 
     /// Redacts attributes, or the entries of a map value (`nested`).
@@ -204,7 +243,14 @@ impl Redactor {
 
     fn value(&self, v: &mut AnyValue) -> usize {
         match &mut v.value {
-            Some(Value::StringValue(s)) => self.json_headers(s) + usize::from(self.text(s)),
+            Some(Value::StringValue(s)) => {
+                let mut found = self.found(s);
+                let dropped = self.json_headers(s, &found);
+                if dropped > 0 {
+                    found = self.found(s);
+                }
+                dropped + usize::from(self.replace(s, &found))
+            }
             Some(Value::ArrayValue(a)) => a.values.iter_mut().map(|i| self.value(i)).sum(),
             Some(Value::KvlistValue(l)) => self.attrs(&mut l.values, true),
             _ => 0,
@@ -214,8 +260,10 @@ impl Redactor {
     /// A map recorded as JSON text (edgetrace's SDK, and MLflow's convention, record an object
     /// attribute so): the entries of dropped headers removed from its objects, at any depth, as
     /// from a map value. Returns how many were removed.
-    fn json_headers(&self, s: &mut String) -> usize {
-        if !s.starts_with('{') || !self.headers.iter().any(|(_, quoted)| quoted.found_in(s)) {
+    fn json_headers(&self, s: &mut String, found: &Found) -> usize {
+        if !s.starts_with('{')
+            || !(0..self.headers.len()).any(|i| found.has(self.header_literals + i))
+        {
             return 0;
         }
         let Ok(mut v) = serde_json::from_str::<serde_json::Value>(s) else {
@@ -246,24 +294,56 @@ impl Redactor {
 
     /// Replaces every match in `s`; true when anything matched.
     fn text(&self, s: &mut String) -> bool {
-        let candidate = |re: &Regex, needle: &Option<Needle>, s: &str| {
-            needle.as_ref().is_none_or(|n| n.found_in(s)) && re.is_match(s)
-        };
-        if !self.patterns.iter().any(|(re, n)| candidate(re, n, s)) {
-            return false;
-        }
-        let was_json = is_json(s);
-        let mut out = std::mem::take(s);
-        for (re, needle) in &self.patterns {
-            if candidate(re, needle, &out) {
-                out = re.replace_all(&out, self.replacement.as_str()).into_owned();
+        let found = self.found(s);
+        self.replace(s, &found)
+    }
+
+    /// Replaces every match in `s`, which holds the `found` literals; true when anything matched.
+    fn replace(&self, s: &mut String, found: &Found) -> bool {
+        let mut out: Option<String> = None;
+        let mut was_json = false;
+        for p in &self.patterns {
+            if p.literal.is_some_and(|i| !found.has(i)) {
+                continue;
             }
+            let current = out.as_deref().unwrap_or(s);
+            if !p.re.is_match(current) {
+                continue;
+            }
+            if out.is_none() {
+                was_json = is_json(s);
+            }
+            let next = if p.grouped {
+                self.replace_secret_groups(&p.re, current)
+            } else {
+                p.re.replace_all(current, NoExpand(&self.replacement))
+                    .into_owned()
+            };
+            out = Some(next);
         }
+        let Some(mut out) = out else {
+            return false;
+        };
         if was_json && !is_json(&out) {
             out = serde_json::Value::String(self.replacement.clone()).to_string();
         }
         *s = out;
         true
+    }
+
+    /// `s` with the text of each match's `secret` group replaced, the rest of the match kept.
+    fn replace_secret_groups(&self, re: &Regex, s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0;
+        for caps in re.captures_iter(s) {
+            if let Some(m) = caps.name("secret") {
+                out.push_str(&s[last..m.start()]);
+                out.push_str(&self.replacement);
+                last = m.end();
+            }
+        }
+        out.push_str(&s[last..]);
+        out
     }
 }
 
@@ -275,21 +355,49 @@ fn is_json(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::Needle;
+    use super::{literal_of, Redactor};
 
     #[test]
-    fn needles_are_the_literal_every_match_starts_with() {
-        let n = |p: &str| Needle::of(p).map(|n| (n.text, n.ignore_case));
-        assert_eq!(n(super::DEFAULT_PATTERNS[0]), Some(("sk-".into(), false)));
-        assert_eq!(n(r"AKIA[0-9A-Z]{16}"), Some(("AKIA".into(), false)));
-        assert_eq!(n(r"(?i)bearer\s+x"), Some(("bearer".into(), true)));
-        assert_eq!(n(r"gh[pousr]_"), Some(("gh".into(), false)));
-        assert_eq!(n(r"abc?d"), Some(("ab".into(), false)));
+    fn a_secret_group_is_all_that_is_replaced_and_the_replacement_is_taken_literally() {
+        let r = Redactor::new(
+            &[r"key=(?P<secret>\w+)".into(), r"pin \d{4}".into()],
+            &[],
+            "$1-gone",
+        )
+        .unwrap();
+        let mut s = "key=abc, key=def, pin 1234".to_owned();
+        assert!(r.text(&mut s));
+        assert_eq!(s, "key=$1-gone, key=$1-gone, $1-gone");
+        let mut plain = "nothing here".to_owned();
+        assert!(!r.text(&mut plain));
+    }
+
+    #[test]
+    fn literals_are_what_every_match_starts_with() {
+        let n = |p: &str| literal_of(p);
+        assert_eq!(n(super::DEFAULT_PATTERNS[0]).as_deref(), Some("sk-"));
+        assert_eq!(n(r"AKIA[0-9A-Z]{16}").as_deref(), Some("AKIA"));
+        assert_eq!(n(r"(?i)bearer\s+x").as_deref(), Some("bearer"));
+        assert_eq!(n(r"(?i)secret_?access").as_deref(), Some("secret"));
+        assert_eq!(n(r"gh[pousr]_").as_deref(), Some("gh"));
+        assert_eq!(n(r"abc?d").as_deref(), Some("ab"));
         assert_eq!(n(r"ab*"), None);
         assert_eq!(n(r"foo|bar"), None);
         assert_eq!(n(r"\b\d{3}"), None);
-        assert!(Needle::of("(?i)bearer")
-            .unwrap()
-            .found_in("Authorization: BEARER x"));
+    }
+
+    #[test]
+    fn literals_are_found_in_any_case_and_patterns_without_one_always_run() {
+        let r = Redactor::new(
+            &[r"(?i)bearer \w+".into(), r"\d{3}-\d{4}".into()],
+            &["http.request.header.cookie".into()],
+            "X",
+        )
+        .unwrap();
+        let mut s = "Authorization: BEARER abc, call 555-1234".to_owned();
+        assert!(r.text(&mut s));
+        assert_eq!(s, "Authorization: X, call X");
+        assert!(r.is_dropped("HTTP.Request.Header.Cookie"));
+        assert!(r.found("{\"COOKIE\": 1}").has(r.header_literals));
     }
 }
