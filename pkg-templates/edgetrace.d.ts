@@ -443,19 +443,38 @@ export interface WorkerContext {
   passThroughOnException(): void;
 }
 
+/** A cron trigger's run (Cloudflare's `ScheduledController`, as much as edgetrace reads of it). */
+export interface WorkerScheduledController {
+  readonly cron: string;
+  readonly scheduledTime: number;
+}
+
+/** A batch of queue messages (Cloudflare's `MessageBatch`, as much as edgetrace reads of it). */
+export interface WorkerMessageBatch {
+  readonly queue: string;
+  readonly messages: readonly unknown[];
+}
+
 /** A Worker's module handler object. */
 export interface WorkerHandler<Env = unknown> {
   /** The fetch handler; edgetrace adds the request's span as a fourth argument. */
   fetch?(request: Request, env: Env, ctx: WorkerContext, span: Span): Response | Promise<Response>;
+  /** The cron trigger's handler; edgetrace adds the run's span (`scheduled <cron>`) as a fourth argument. */
+  scheduled?(controller: WorkerScheduledController, env: Env, ctx: WorkerContext, span: Span): void | Promise<void>;
+  /** The queue consumer; edgetrace adds the batch's span (`queue <name>`) as a fourth argument. */
+  queue?(batch: WorkerMessageBatch, env: Env, ctx: WorkerContext, span: Span): void | Promise<void>;
   [key: string]: unknown;
 }
 
 /**
- * What {@link instrumentWorker} returns: the handler, with a `fetch` that the platform calls with
- * three arguments (so it `satisfies ExportedHandler<Env>` of `@cloudflare/workers-types`).
+ * What {@link instrumentWorker} returns: the handler, with a `fetch`, `scheduled` and `queue`
+ * (those it has) that the platform calls with three arguments (so it
+ * `satisfies ExportedHandler<Env>` of `@cloudflare/workers-types`).
  */
-export type InstrumentedWorker<Env, H> = Omit<H, 'fetch'> &
-  (H extends { fetch?: unknown } ? { fetch(request: Request, env: Env, ctx: WorkerContext): Promise<Response> } : {});
+export type InstrumentedWorker<Env, H> = Omit<H, 'fetch' | 'scheduled' | 'queue'> &
+  (H extends { fetch?: unknown } ? { fetch(request: Request, env: Env, ctx: WorkerContext): Promise<Response> } : {}) &
+  (H extends { scheduled?: unknown } ? { scheduled(controller: WorkerScheduledController, env: Env, ctx: WorkerContext): Promise<void> } : {}) &
+  (H extends { queue?: unknown } ? { queue(batch: WorkerMessageBatch, env: Env, ctx: WorkerContext): Promise<void> } : {});
 
 /** Options of {@link instrumentWorker}: {@link InitOptions} plus the root span's type. */
 export interface WorkerTracingOptions extends InitOptions {
@@ -467,7 +486,10 @@ export interface WorkerTracingOptions extends InitOptions {
  * Wraps a Worker's handler: a root span per request (continuing `traceparent`), with the
  * request's method and path as its inputs and the response status as its outputs (MLflow's trace
  * list shows them as the request and response; the handler may set its own), and `ctx.waitUntil` until the export is done, also for streamed bodies (the
- * span ends when the stream ends, errors or is cancelled). `options` may be a function of `env`.
+ * span ends when the stream ends, errors or is cancelled). A `scheduled` or `queue` handler runs
+ * in a root span of its own per cron run or batch, exported the same way. Work the handler hands
+ * to `ctx.waitUntil` itself is followed by a flush once it settles, so spans it ends go out with
+ * it. `options` may be a function of `env`, called on the first invocation of any handler.
  * In TypeScript, name the bindings' type: `instrumentWorker<Env>({ … }, (env) => …)`.
  */
 export declare function instrumentWorker<Env = unknown, H extends WorkerHandler<Env> = WorkerHandler<Env>>(

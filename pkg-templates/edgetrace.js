@@ -1351,84 +1351,132 @@ export function getStats() {
  * request's method and path and whose outputs its response status (unless the handler sets
  * them), and `ctx.waitUntil` keeps the Worker alive until the spans are exported, also when
  * the response body is a stream (the span ends when the stream ends, errors or is cancelled).
- * `options` may be a function of `env`, called on the first request (never at top level).
- * The handler gets the request's span as a fourth argument: `fetch(request, env, ctx, span)`.
+ * `scheduled` and `queue` handlers run inside a root span of their own in the same way. Work the
+ * handler hands to `ctx.waitUntil` itself is followed by a flush once it settles, so its spans
+ * go with it, not with a later request.
+ * `options` may be a function of `env`, called on the first invocation (never at top level).
+ * Each handler gets its span as a fourth argument: `fetch(request, env, ctx, span)`.
  */
 export function instrumentWorker(handler, options = {}) {
   let configured = false;
-  // The request spans' type: from the options, given as an object or by the function of `env`.
+  // The root spans' type: from the options, given as an object or by the function of `env`.
   let spanType = SpanType.CHAIN;
-  return {
-    ...handler,
-    async fetch(request, env, ctx) {
-      if (!configured) {
-        configured = true;
-        try {
-          const { spanType: type, ...o } = (typeof options === 'function' ? options(env) : options) || {};
-          if (type) spanType = String(type);
-          init(o);
-        } catch (e) {
-          warn(`instrumentWorker could not init: ${errText(e)}`);
-        }
-      }
-      const waitUntil = (p) => {
-        try {
-          ctx?.waitUntil?.(p);
-        } catch {
-          /* not in a request context */
-        }
-      };
-      const url = new URL(request.url);
-      const span = startSpan({
-        name: `${request.method} ${url.pathname}`,
-        spanType,
-        parent: null,
-        traceparent: request.headers.get('traceparent') || undefined,
-        attributes: { 'http.request.method': request.method, 'url.path': url.pathname },
-        // MLflow's trace list shows the root's inputs and outputs as the trace's request and
-        // response: the method and path (not the query, which may carry keys), and the status,
-        // unless the handler sets its own.
-        inputs: { method: request.method, path: url.pathname },
-      });
-      let response;
+  // What each invocation needs: the set-up on the first one, `waitUntil` that never throws, and
+  // the ctx handed to the app, whose own `waitUntil` work is followed by a flush.
+  const invocation = (env, ctx) => {
+    if (!configured) {
+      configured = true;
       try {
-        const body = () => handler.fetch(request, env, ctx, span);
-        response = await (usesRunners(span) ? runAsyncBody(span, body, undefined, null) : runWith(span, body));
+        const { spanType: type, ...o } = (typeof options === 'function' ? options(env) : options) || {};
+        if (type) spanType = String(type);
+        init(o);
       } catch (e) {
-        span.recordException(e);
-        span.end();
-        waitUntil(settleTrace(span).then(flush));
-        throw e;
+        warn(`instrumentWorker could not init: ${errText(e)}`);
       }
-      if (!(response instanceof Response)) {
-        span.end();
-        waitUntil(settleTrace(span).then(flush));
-        return response;
+    }
+    const waitUntil = (p) => {
+      try {
+        ctx?.waitUntil?.(p);
+      } catch {
+        /* not in a request context */
       }
-      span.setAttribute('http.response.status_code', response.status);
-      if (!span._out) span.setOutputs({ status: response.status });
-      if (response.status >= 500) span.setStatus('ERROR', `HTTP ${response.status}`);
-      if (!response.body || response.webSocket) {
-        span.end();
-        waitUntil(settleTrace(span).then(flush));
-        return response;
-      }
-      let settle;
-      waitUntil(new Promise((r) => (settle = r)));
-      const body = watchBody(response.body, {
-        onEnd(how, error) {
-          try {
-            span.setAttribute('edgetrace.stream', BODY_END_NAMES[how]);
-            if (error !== undefined) span.recordException(error);
-            span.end();
-          } finally {
-            settleTrace(span).then(flush).then(settle, settle);
+    };
+    const run = { waitUntil, background: 0, ctx };
+    if (ctx?.waitUntil) {
+      run.ctx = new Proxy(ctx, {
+        get(t, k) {
+          if (k === 'waitUntil') {
+            return (p) => {
+              t.waitUntil(p);
+              run.background++;
+              waitUntil(
+                Promise.resolve(p)
+                  .catch(() => {})
+                  .then(() => (run.background--, flush())),
+              );
+            };
           }
+          const v = Reflect.get(t, k);
+          return typeof v === 'function' ? v.bind(t) : v;
         },
       });
-      return new Response(body, response);
-    },
+    }
+    return run;
   };
+  // Runs `body` with `span` active, as the root of its trace.
+  const within = (span, body) => (usesRunners(span) ? runAsyncBody(span, body, undefined, null) : runWith(span, body));
+  // The last flush of an invocation, once its trace's spans have ended.
+  const last = (run, span) => run.waitUntil(settleTrace(span, run).then(flush));
+  const wrapped = { ...handler };
+  if (handler.fetch) wrapped.fetch = async (request, env, ctx) => {
+    const run = invocation(env, ctx);
+    const url = new URL(request.url);
+    const span = startSpan({
+      name: `${request.method} ${url.pathname}`,
+      spanType,
+      parent: null,
+      traceparent: request.headers.get('traceparent') || undefined,
+      attributes: { 'http.request.method': request.method, 'url.path': url.pathname },
+      // MLflow's trace list shows the root's inputs and outputs as the trace's request and
+      // response: the method and path (not the query, which may carry keys), and the status,
+      // unless the handler sets its own.
+      inputs: { method: request.method, path: url.pathname },
+    });
+    let response;
+    try {
+      response = await within(span, () => handler.fetch(request, env, run.ctx, span));
+    } catch (e) {
+      span.recordException(e);
+      span.end();
+      last(run, span);
+      throw e;
+    }
+    if (!(response instanceof Response)) {
+      span.end();
+      last(run, span);
+      return response;
+    }
+    span.setAttribute('http.response.status_code', response.status);
+    if (!span._out) span.setOutputs({ status: response.status });
+    if (response.status >= 500) span.setStatus('ERROR', `HTTP ${response.status}`);
+    if (!response.body || response.webSocket) {
+      span.end();
+      last(run, span);
+      return response;
+    }
+    let settle;
+    run.waitUntil(new Promise((r) => (settle = r)));
+    const body = watchBody(response.body, {
+      onEnd(how, error) {
+        try {
+          span.setAttribute('edgetrace.stream', BODY_END_NAMES[how]);
+          if (error !== undefined) span.recordException(error);
+          span.end();
+        } finally {
+          settleTrace(span, run).then(flush).then(settle, settle);
+        }
+      },
+    });
+    return new Response(body, response);
+  };
+  // A cron trigger's and a queue batch's handler: a root span each, ended when the handler's
+  // promise settles.
+  const event = (kind, describe) => async (e, env, ctx) => {
+    const run = invocation(env, ctx);
+    const span = startSpan({ spanType, parent: null, ...describe(e) });
+    try {
+      return await within(span, () => handler[kind](e, env, run.ctx, span));
+    } catch (err) {
+      span.recordException(err);
+      throw err;
+    } finally {
+      span.end();
+      last(run, span);
+    }
+  };
+  if (handler.scheduled) wrapped.scheduled = event('scheduled', (c) => ({ name: `scheduled ${c?.cron ?? ''}`.trim(), inputs: { cron: c?.cron, scheduledTime: c?.scheduledTime } }));
+  if (handler.queue) wrapped.queue = event('queue', (b) => ({ name: `queue ${b?.queue ?? ''}`.trim(), inputs: { queue: b?.queue, messages: b?.messages?.length } }));
+  return wrapped;
 }
 
 // After a request's span ends in a Worker, the spans of its trace still open are waited for (at
@@ -1438,7 +1486,7 @@ export function instrumentWorker(handler, options = {}) {
 // at its next chunk, when it finds the response stream cancelled). One still open then is warned
 // about. Server cores only (`trace_open`).
 const TRACE_SETTLE_MS = 1000;
-async function settleTrace(root) {
+async function settleTrace(root, run) {
   const open = () => {
     try {
       const core = root._h && coreOrNull();
@@ -1448,5 +1496,6 @@ async function settleTrace(root) {
     }
   };
   for (const t0 = Date.now(); open() > 0 && Date.now() - t0 < TRACE_SETTLE_MS; ) await new Promise((r) => setTimeout(r, 10));
-  if (open() > 0) warn(`a span of the request "${root.name}" was still open ${TRACE_SETTLE_MS} ms after it ended (a stream the app stopped reading?): it goes only with a later flush`);
+  // A span the app's own `waitUntil` work ends goes with the flush that follows that work.
+  if (open() > 0 && !run?.background) warn(`a span of the request "${root.name}" was still open ${TRACE_SETTLE_MS} ms after it ended (a stream the app stopped reading?): it goes only with a later flush`);
 }

@@ -15,6 +15,13 @@ export default instrumentWorker<Env>({
     const r = await traceFetch()('https://api.openai.com/v1/chat/completions', { method: 'POST' });
     return new Response(r.body, r);
   },
+  async scheduled(controller, env, ctx, span) {
+    span.setAttribute('cron', controller.cron);
+    ctx.waitUntil(Promise.resolve(env.MLFLOW_URL));
+  },
+  async queue(batch, _env, _ctx, span) {
+    span.setAttribute('messages', batch.messages.length);
+  },
 }, (env) => ({
   endpoint: env.MLFLOW_URL,
   experimentId: env.MLFLOW_EXPERIMENT_ID,
@@ -29,5 +36,11 @@ const plain = {
     ctx.waitUntil(Promise.resolve());
     return new Response(`${request.method} ${env.MLFLOW_URL}`);
   },
-} satisfies ExportedHandler<Env>;
-export const instrumented: ExportedHandler<Env> = instrumentWorker(plain);
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    ctx.waitUntil(Promise.resolve(`${controller.cron} ${env.MLFLOW_URL}`));
+  },
+  async queue(batch: MessageBatch<string>, _env: Env, _ctx: ExecutionContext): Promise<void> {
+    batch.ackAll();
+  },
+} satisfies ExportedHandler<Env, string>;
+export const instrumented: ExportedHandler<Env, string> = instrumentWorker(plain);

@@ -471,6 +471,22 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     assert.equal(call.traceId, request.traceId);
   });
 
+  test("work the handler hands to ctx.waitUntil: its span, ended after the request's last flush, is exported with no later request", async () => {
+    // The request's last flush waits 1 s for its trace's open spans; the job's span ends after 1.5 s.
+    // Before, it waited in the queue for the next request's flush (a Workers developer review).
+    col.requests.length = 0;
+    const res = await mf.dispatchFetch('http://worker.test/background');
+    assert.equal(await res.text(), 'accepted');
+    await waitFor(() => col.spans().some((s) => s.name === 'background job'), { timeoutMs: 10_000, intervalMs: 20, what: 'the background span' });
+    const spans = col.spans();
+    const request = spans.find((s) => s.name === 'GET /background');
+    const job = spans.find((s) => s.name === 'background job');
+    assert.ok(request, spans.map((s) => s.name).join());
+    assert.equal(job.parentSpanId, request.spanId);
+    const jobMs = Number(BigInt(job.endTimeUnixNano) - BigInt(job.startTimeUnixNano)) / 1e6;
+    assert.ok(jobMs >= 1400, `the job ran ${jobMs} ms, past the request's settling`);
+  });
+
   test('a handler that throws: the request span is ERROR with the exception, and the error reaches the runtime', async () => {
     col.requests.length = 0;
     const res = await mf.dispatchFetch('http://worker.test/boom');
@@ -486,5 +502,46 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     const ev = s.events.find((e) => e.name === 'exception');
     const attrs = Object.fromEntries(ev.attributes.map((a) => [a.key, a.value.stringValue]));
     assert.equal(attrs['exception.message'], 'handler failed');
+  });
+});
+
+describe('instrumentWorker(): scheduled and queue handlers, in a Worker no request has reached', () => {
+  let mf;
+  before(() => {
+    mf = miniflare('worker_instrumented.js', [], { COLLECTOR: col.url });
+  });
+
+  test('a cron run is a root span with its children, configured from env and exported without any request', async () => {
+    // Before, only fetch was wrapped: init ran on the first request, so a cron-only Worker
+    // exported nothing, and no run had a span of its own.
+    col.requests.length = 0;
+    const worker = await mf.getWorker();
+    const result = await worker.scheduled({ cron: '*/5 * * * *', scheduledTime: new Date(1_700_000_000_000) });
+    assert.equal(result.outcome, 'ok');
+    await waitFor(() => col.spans().length >= 2, { timeoutMs: 10_000, intervalMs: 20, what: 'the cron trace' });
+    const spans = col.spans();
+    const root = spans.find((s) => s.name === 'scheduled */5 * * * *');
+    assert.ok(root, spans.map((s) => s.name).join());
+    assert.equal(root.parentSpanId, undefined);
+    assert.equal(root.attributes['mlflow.spanInputs'], '{"cron":"*/5 * * * *","scheduledTime":1700000000000}');
+    const child = spans.find((s) => s.name === 'retrieve');
+    assert.equal(child.parentSpanId, root.spanId);
+    assert.equal(child.attributes['mlflow.spanInputs'], '{"query":"cron */5 * * * *"}');
+  });
+
+  test('a queue batch is a root span with a child per message', async () => {
+    col.requests.length = 0;
+    const worker = await mf.getWorker();
+    const messages = ['a', 'b'].map((body, i) => ({ id: `m${i}`, timestamp: new Date(), body, attempts: 1 }));
+    const result = await worker.queue('jobs', messages);
+    assert.equal(result.outcome, 'ok');
+    await waitFor(() => col.spans().length >= 3, { timeoutMs: 10_000, intervalMs: 20, what: 'the queue trace' });
+    const spans = col.spans();
+    const root = spans.find((s) => s.name === 'queue jobs');
+    assert.ok(root, spans.map((s) => s.name).join());
+    assert.equal(root.attributes['mlflow.spanInputs'], '{"queue":"jobs","messages":2}');
+    const children = spans.filter((s) => s.name === 'retrieve');
+    assert.deepEqual(children.map((s) => s.attributes['mlflow.spanInputs']).sort(), ['{"query":"a"}', '{"query":"b"}']);
+    for (const c of children) assert.equal(c.parentSpanId, root.spanId);
   });
 });
