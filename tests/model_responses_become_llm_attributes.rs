@@ -250,17 +250,32 @@ fn api_errors_set_error_status_with_the_apis_message() {
         // Named as the official SDKs name it, for MLflow's exception marks.
         assert_eq!(out.exception, Some("RateLimitError"), "{format:?}");
     }
-    for (status, class) in [
-        (400, "BadRequestError"),
-        (401, "AuthenticationError"),
-        (404, "NotFoundError"),
-        (500, "InternalServerError"),
-        (503, "InternalServerError"),
-        (418, "APIError"),
+    // Each API's statuses as its own JS SDK names them: the Anthropic SDK names more of them
+    // (529 is Anthropic's "overloaded") than the openai SDK, which calls every 5xx
+    // InternalServerError and any other unnamed status APIError.
+    for (status, openai, anthropic) in [
+        (400, "BadRequestError", "BadRequestError"),
+        (401, "AuthenticationError", "AuthenticationError"),
+        (402, "APIError", "PaymentRequiredError"),
+        (404, "NotFoundError", "NotFoundError"),
+        (413, "APIError", "ContentTooLargeError"),
+        (418, "APIError", "APIError"),
+        (500, "InternalServerError", "InternalServerError"),
+        (501, "InternalServerError", "NotImplementedError"),
+        (502, "InternalServerError", "InternalServerError"),
+        (503, "InternalServerError", "ServiceUnavailableError"),
+        (529, "InternalServerError", "OverloadedError"),
     ] {
-        let mut c = start(Format::OpenAiChat, r#"{"model":"m"}"#);
-        let out = c.finish_body(status, b"{}", 2, &PriceTable::shipped());
-        assert_eq!(out.exception, Some(class), "{status}");
+        for (format, class) in [
+            (Format::OpenAiChat, openai),
+            (Format::OpenAiResponses, openai),
+            (Format::Gemini, openai),
+            (Format::Anthropic, anthropic),
+        ] {
+            let mut c = start(format, r#"{"model":"m"}"#);
+            let out = c.finish_body(status, b"{}", 2, &PriceTable::shipped());
+            assert_eq!(out.exception, Some(class), "{format:?} {status}");
+        }
     }
     let mut ok = start(Format::OpenAiChat, r#"{"model":"m"}"#);
     assert_eq!(
@@ -268,6 +283,18 @@ fn api_errors_set_error_status_with_the_apis_message() {
             .exception,
         None
     );
+}
+
+#[test]
+fn an_overloaded_anthropic_api_is_the_sdks_overloaded_error() {
+    // Anthropic's 529, as its API sends it: the Anthropic SDKs raise OverloadedError (a subclass
+    // of InternalServerError), and MLflow's autolog records that name.
+    let mut c = start(Format::Anthropic, r#"{"model":"claude-sonnet-4-5"}"#);
+    let body =
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+    let out = c.finish_body(529, body.to_string().as_bytes(), 2, &PriceTable::shipped());
+    assert_eq!(out.error.as_deref(), Some("HTTP 529: Overloaded"));
+    assert_eq!(out.exception, Some("OverloadedError"));
 }
 
 #[test]

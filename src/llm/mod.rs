@@ -566,7 +566,7 @@ impl LlmCall {
                 .and_then(error_message)
                 .unwrap_or_else(|| format!("HTTP {status}"));
             out.error = Some(format!("HTTP {status}: {msg}"));
-            out.exception = Some(api_error_class(status));
+            out.exception = Some(api_error_class(self.format, status));
         }
         // The body as the API sent it when it is JSON (already checked above), else as a string.
         // Embeddings the API sent in base64 (the official SDKs ask for it and decode it) are shown
@@ -772,9 +772,16 @@ fn responses_tool(t: &Value) -> Value {
     json!({"type": "function", "function": function})
 }
 
-/// The class the official OpenAI and Anthropic SDKs (Python and JS alike) raise for an HTTP error
-/// status, so a failed call's exception reads as MLflow's autologged ones do.
-fn api_error_class(status: u16) -> &'static str {
+/// The class the official JS SDK of the call's API raises for an HTTP error status, so a failed
+/// call's exception reads as MLflow's autologged ones do. The openai SDK (`core/error.ts`) names
+/// seven statuses and every 5xx; the Anthropic SDK (`core/error.ts`, `STATUS_ERROR_CLASSES`) names
+/// more, its 529 (Anthropic's "overloaded") among them. The Python SDKs raise the same classes,
+/// except that the Python `anthropic` calls its 501 `HTTPNotImplementedError`; edgetrace is a JS
+/// package, so it takes the JS name. The Anthropic SDK names some errors more finely still, by
+/// the body's `error.details.error_code`: each such class extends its status's class named
+/// here. Other formats (OpenAI-compatible services, Gemini) get the openai SDK's names.
+fn api_error_class(format: Format, status: u16) -> &'static str {
+    let anthropic = format == Format::Anthropic;
     match status {
         400 => "BadRequestError",
         401 => "AuthenticationError",
@@ -783,6 +790,16 @@ fn api_error_class(status: u16) -> &'static str {
         409 => "ConflictError",
         422 => "UnprocessableEntityError",
         429 => "RateLimitError",
+        402 if anthropic => "PaymentRequiredError",
+        408 if anthropic => "RequestTimeoutError",
+        412 if anthropic => "PreconditionFailedError",
+        413 if anthropic => "ContentTooLargeError",
+        431 if anthropic => "RequestHeaderFieldsTooLargeError",
+        499 if anthropic => "ClientClosedRequestError",
+        501 if anthropic => "NotImplementedError",
+        503 if anthropic => "ServiceUnavailableError",
+        504 if anthropic => "GatewayTimeoutError",
+        529 if anthropic => "OverloadedError",
         500.. => "InternalServerError",
         _ => "APIError",
     }
