@@ -1128,20 +1128,24 @@ function paramNames(fn) {
   return names;
 }
 
+// Arguments past the parameters the function declares are left out, as Python's @mlflow.trace
+// records only the signature's: frameworks pass their own (the AI SDK calls a tool with
+// `{ toolCallId, messages }`, the OpenAI SDK's runTools with its runner), which can hold the
+// whole conversation.
 function inputsOf(fn, args) {
   const names = paramNames(fn);
   // Names not read simply: a lone plain object argument is most likely a destructured parameter
   // (`async ({ query, k }) => …`, as TypeScript code takes its options), so its fields are the
-  // inputs; other arguments are kept by place.
-  if (!names) return args.length === 1 && args[0]?.constructor === Object ? args[0] : args.length ? { args } : {};
+  // inputs; other arguments are kept by place, as many as the function's length (if any).
+  if (!names) {
+    if (fn.length) args = args.slice(0, fn.length);
+    return args.length === 1 && args[0]?.constructor === Object ? args[0] : args.length ? { args } : {};
+  }
   const out = {};
   names.forEach((n, i) => {
     if (n.startsWith('...')) out[n.slice(3)] = args.slice(i);
     else if (i < args.length) out[n] = args[i];
   });
-  for (let i = names.length; i < args.length; i++) {
-    if (!names.some((n) => n.startsWith('...'))) out[`arg${i}`] = args[i];
-  }
   return out;
 }
 

@@ -66,6 +66,25 @@ test('a lone destructured parameter records the fields of the object it was give
   assert.equal(inputs('from-map'), '{"args":[{"1":2}]}', 'an object that is not a plain one stays in place');
 });
 
+test("arguments past the declared parameters are left out (a framework's extra arguments: the AI SDK's tool options, the OpenAI runner)", async () => {
+  // The AI SDK calls a tool as execute(input, { toolCallId, messages, abortSignal }): the messages
+  // are the whole conversation, and were recorded with every tool call.
+  const options = { toolCallId: 'call_1', messages: [{ role: 'user', content: 'the whole conversation' }] };
+  const weather = trace(async ({ city }) => `sunny in ${city}`, { name: 'weather' });
+  const named = trace(async function named(input) {
+    return input.city;
+  });
+  const rest = trace((first, ...more) => more.length, { name: 'rest' });
+  assert.equal(await weather({ city: 'Paris' }, options), 'sunny in Paris');
+  assert.equal(await named({ city: 'Oslo' }, options), 'Oslo');
+  assert.equal(rest(1, 2, 3), 2);
+  const spans = await exported();
+  const inputs = (name) => spans.find((x) => x.name === name).attributes['mlflow.spanInputs'];
+  assert.equal(inputs('weather'), '{"city":"Paris"}');
+  assert.equal(inputs('named'), '{"input":{"city":"Oslo"}}');
+  assert.equal(inputs('rest'), '{"first":1,"more":[2,3]}', 'a rest parameter keeps every argument');
+});
+
 test('a start or end time that is not ms since 1970 is replaced by now, and a Symbol one never throws', async () => {
   const before = Date.now();
   startSpan({ name: 't-text', startTimeMs: 'yesterday' }).end({ endTimeMs: 'later' });
