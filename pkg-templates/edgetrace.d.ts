@@ -333,7 +333,9 @@ export interface TraceUpdate {
  * same options as the current ones (compared by value; functions by identity) changes nothing,
  * so a Worker may call it in each request. In a Worker it may also be called at the module's top
  * level: the options are checked there, and the core is made on first use, inside a handler.
- * Resolves when the core is ready: at once in Node and Workers; in browsers once it has compiled.
+ * Resolves when the core is ready: at once in Node and Workers; in browsers once it has compiled
+ * (or failed to, as under a Content-Security-Policy without `'wasm-unsafe-eval'`: tracing is then
+ * off, with a warning).
  * Spans recorded before are kept and `flush()` waits for it; await it where the page may leave in
  * its first moments. Never rejects.
  */

@@ -663,9 +663,17 @@ function loadLlm() {
   const prices = JSON.stringify(state.options.prices || {});
   state.llm = Promise.resolve()
     .then(() => state.llmLoader())
-    .then((LlmCalls) => new LlmCalls(prices))
+    .then(
+      (LlmCalls) => new LlmCalls(prices),
+      (e) => {
+        // A download that failed (a page offline) is tried again at the next model call.
+        state.llm = null;
+        throw e;
+      },
+    )
     .catch((e) => {
-      warn(`model calls are traced without their responses, the model API parsers failed to load: ${errText(e)}`);
+      if (!state.llmWarned) warn(`model calls are traced without their responses, the model API parsers failed to load: ${errText(e)}`);
+      state.llmWarned = 1;
       return null;
     });
   return state.llm;

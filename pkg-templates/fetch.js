@@ -10,7 +10,7 @@
 // URL's origin and path are (no query string: Gemini puts API keys there).
 
 import { _internal, getCurrentActiveSpan, startSpan } from './edgetrace.js';
-import { BodyEnd, watchBody } from './stream.js';
+import { BodyEnd, isUserAbort, watchBody } from './stream.js';
 
 const ORIGINAL = Symbol.for('edgetrace.originalFetch');
 const OPERATION = {
@@ -228,13 +228,16 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     });
     _internal.track(started);
   }
+  // The app's signal: its own abort is a cancellation, not a failure.
+  const signal = init?.signal ?? (info.isRequest ? input.signal : undefined);
   let res;
   try {
     res = await callIn(span, call, input, init);
   } catch (e) {
     const llm = await started;
     _internal.llmRun(() => llm?.forget(h));
-    span.recordException(e);
+    if (isUserAbort(e, signal)) span.setAttribute('edgetrace.llm.cancelled', true);
+    else span.recordException(e);
     span.end();
     throw e;
   }
@@ -251,7 +254,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     streaming ||= llm.streaming(h);
   });
   if (res.body && res.ok && streaming) {
-    return wrapStream(llm, span, res);
+    return wrapStream(llm, span, res, signal);
   }
   // Not a stream. The span ends once the body is in: when the caller has read all of it (just
   // before its `res.json()` resolves, so before the traced function awaiting it ends), or when a
@@ -313,9 +316,10 @@ function rewrap(res, body) {
   return out;
 }
 
-function wrapStream(llm, span, res) {
+function wrapStream(llm, span, res, signal) {
   const h = span._h;
   const body = watchBody(res.body, {
+    signal,
     onChunk: (chunk) => {
       _internal.llmRun(() => {
         llm.chunk(h, chunk, _internal.now());

@@ -20,11 +20,18 @@ export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled'
 const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.CANCELLED)) : null;
 
 /**
+ * Whether `e` is the app's own abort (a chat's Stop button: `abort()` on the request's `signal`,
+ * with or without a reason of its own, which is then what the read rejects with), not a timeout
+ * (`AbortSignal.timeout()`'s `TimeoutError`) or a failure.
+ */
+export const isUserAbort = (e, signal) => e?.name === 'AbortError' || (!!signal?.aborted && e === signal.reason && e?.name !== 'TimeoutError');
+
+/**
  * @param {ReadableStream<Uint8Array>} source
- * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void }} watcher
+ * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void, signal?: AbortSignal }} watcher
  * @returns {ReadableStream<Uint8Array>}
  */
-export function watchBody(source, { onChunk, onEnd }) {
+export function watchBody(source, { onChunk, onEnd, signal }) {
   let ended = false;
   const end = (how, error) => {
     if (ended) return;
@@ -35,7 +42,7 @@ export function watchBody(source, { onChunk, onEnd }) {
       /* tracing never breaks the caller's stream */
     }
   };
-  const underlying = underlyingSource(source.getReader(), end, onChunk);
+  const underlying = underlyingSource(source.getReader(), end, onChunk, signal);
   const out = new ReadableStream(underlying);
   DROPPED?.register(underlying, end, underlying);
   return out;
@@ -45,7 +52,7 @@ export function watchBody(source, { onChunk, onEnd }) {
 // (their scope does), so it lives for as long as the stream can still call them, in any runtime,
 // whether or not the runtime keeps the object too; `end`, made in watchBody's scope, does not hold
 // it, or the registry, which holds `end`, would keep it forever.
-function underlyingSource(reader, end, onChunk) {
+function underlyingSource(reader, end, onChunk, signal) {
   const finish = (how, error) => {
     DROPPED?.unregister(underlying);
     end(how, error);
@@ -56,10 +63,9 @@ function underlyingSource(reader, end, onChunk) {
       try {
         r = await reader.read();
       } catch (e) {
-        // The app's own abort (a chat's Stop button: `AbortController.abort()` on the request's
-        // signal) ends the stream as cancelled, as cancelling its reader does; a failure or a
-        // timeout (`TimeoutError`) is an error.
-        if (e?.name === 'AbortError') finish(BodyEnd.CANCELLED);
+        // The app's own abort ends the stream as cancelled, as cancelling its reader does; a
+        // failure or a timeout is an error.
+        if (isUserAbort(e, signal)) finish(BodyEnd.CANCELLED);
         else finish(BodyEnd.ERRORED, e);
         controller.error(e);
         return;

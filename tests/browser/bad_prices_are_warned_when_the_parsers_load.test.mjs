@@ -61,3 +61,44 @@ test('a negative price in a page: one warning naming it at the first model call;
   assert.equal(spans.length, 1);
   assert.equal(spans[0].attributes['mlflow.spanType'], 'CHAT_MODEL');
 });
+
+test('the parsers failing to download (a page offline at its first model call): one warning, and the next model call loads them and is traced whole', async () => {
+  // Before, the failed load was kept for the page's life: every later call was a bare span, with
+  // no inputs, outputs or token usage (a browser review, offline and back).
+  col.requests.length = 0;
+  const page = await browser.newPage();
+  let refused = 0;
+  await page.route('**/pkg/llm-browser.js', (route) => (refused++ === 0 ? route.abort('internetdisconnected') : route.continue()));
+  await page.goto(`${site.url}/index.html`);
+  const r = await page.evaluate(async ([llmUrl, colUrl]) => {
+    const { flush, getStats, init, traceFetch } = await import('/pkg/browser.js');
+    const warnings = [];
+    await init({ endpoint: colUrl, format: 'json', logger: { warn: (m) => warnings.push(String(m)) } });
+    const answers = [];
+    for (const content of ['while offline', 'back online', 'still online']) {
+      const res = await traceFetch()(`${llmUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+      });
+      answers.push((await res.json()).choices[0].message.content);
+      const t0 = Date.now();
+      while (getStats().open > 0 && Date.now() - t0 < 3000) await new Promise((x) => setTimeout(x, 10));
+    }
+    await flush();
+    return { answers, warnings };
+  }, [llm.url, col.url]);
+  await page.close();
+  assert.equal(r.answers.length, 3);
+  assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+  assert.match(r.warnings[0], /the model API parsers failed to load/);
+  const spans = col.spans().filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+  assert.equal(spans.length, 3);
+  const byInput = (text) => spans.find((s) => String(s.attributes['mlflow.spanInputs'] ?? '').includes(text));
+  assert.equal(spans.filter((s) => s.attributes['mlflow.spanInputs'] === undefined).length, 1, 'only the call made while the parsers could not load is bare');
+  for (const text of ['back online', 'still online']) {
+    const s = byInput(text);
+    assert.ok(s, `the call "${text}" has its inputs`);
+    assert.ok(s.attributes['mlflow.chat.tokenUsage'], `the call "${text}" has its token usage`);
+  }
+});

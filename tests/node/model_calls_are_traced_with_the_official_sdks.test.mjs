@@ -324,6 +324,44 @@ test("a stream the app aborts (a chat's Stop button) ends its span as cancelled,
   assert.deepEqual(span.events ?? [], [], 'no exception event');
 });
 
+test('an abort given a reason of its own (a UI unmounting), mid-stream or before the answer begins, is a cancellation too; a timeout stays an error', async () => {
+  // The read rejects with the reason itself, not an AbortError: the Stop was recorded as ERROR
+  // with an exception event (a browser review).
+  const f = traceFetch();
+  const call = (content, signal, headers = {}) =>
+    f(`${mock.url}/v1/chat/completions`, { method: 'POST', signal, headers, body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] }) });
+  const reasons = { 'stop with an error': new Error('component unmounted'), 'stop with a string': 'user pressed stop' };
+  for (const [content, reason] of Object.entries(reasons)) {
+    const stop = new AbortController();
+    const res = await call(content, stop.signal, { 'x-mock-chunk-delay-ms': '30' });
+    const reader = res.body.getReader();
+    assert.equal((await reader.read()).done, false);
+    stop.abort(reason);
+    await assert.rejects(reader.read(), (e) => e === reason, 'the app sees its own reason');
+  }
+  const early = new AbortController();
+  const pending = call('stop before the answer', early.signal, { 'x-mock-delay-ms': '500' });
+  setTimeout(() => early.abort(new Error('navigated away')), 50);
+  await assert.rejects(pending, { message: 'navigated away' });
+  const timedOut = await call('time out', AbortSignal.timeout(100), { 'x-mock-chunk-delay-ms': '300' });
+  await assert.rejects(timedOut.text(), { name: 'TimeoutError' });
+  const spans = await settled();
+  const span = (text) => spans.find((x) => x.attributes['mlflow.spanType'] === 'CHAT_MODEL' && x.attributes['mlflow.spanInputs']?.includes(text));
+  for (const content of Object.keys(reasons)) {
+    const s = span(content);
+    assert.equal(s.attributes['edgetrace.llm.stream_end'], 'cancelled', content);
+    assert.equal(s.status.code, 1, `${content}: OK, the app stopped it`);
+    assert.deepEqual(s.events ?? [], [], `${content}: no exception event`);
+  }
+  const before = span('stop before the answer');
+  assert.equal(before.attributes['edgetrace.llm.cancelled'], true);
+  assert.notEqual(before.status.code, 2, 'not an error');
+  assert.deepEqual(before.events ?? [], []);
+  const timeout = span('time out');
+  assert.equal(timeout.attributes['edgetrace.llm.stream_end'], 'errored');
+  assert.equal(timeout.status.code, 2, 'a timeout is an error');
+});
+
 test('no exported payload contains the API keys sent in headers or query strings', async () => {
   await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
   await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
