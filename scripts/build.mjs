@@ -88,8 +88,11 @@ deflated(smallJsonWasm, join(core, 'wasm-deflate-json.js'));
 
 step('copy pkg-templates/');
 for (const f of readdirSync(join(root, 'pkg-templates'))) copyFileSync(join(root, 'pkg-templates', f), join(pkg, f));
-// The package's README and LICENSE (its "files" lists them): the project's.
-copyFileSync(join(root, 'README.md'), join(pkg, 'README.md'));
+// The package's README and LICENSE (its "files" lists them): the project's. The README's links
+// to files of the repository the package does not hold (the benchmark results, the ingest
+// service's README, screenshots) become their text and path, as the package names no
+// repository for a registry to resolve them against.
+writeFileSync(join(pkg, 'README.md'), packageReadme(readFileSync(join(root, 'README.md'), 'utf8')));
 copyFileSync(join(root, 'LICENSE'), join(pkg, 'LICENSE'));
 
 const size = (p) => {
@@ -129,3 +132,11 @@ wasmOpt(ingestWasm);
 const ingestSize = size(ingestWasm);
 console.log(`  ${'ingest/build/edgetrace_ingest_bg.wasm'.padEnd(44)} ${String(ingestSize.raw).padStart(8)} / ${String(ingestSize.gzip9).padStart(7)}`);
 step(`done: ${pkg} (${statSync(wasm).size} byte wasm), ${ingestBuild}`);
+
+/** The README for the package: relative links and images turned into text naming the path. */
+function packageReadme(text) {
+  const named = (label, path) => (label.replaceAll('`', '') === path.split('#')[0] ? `${label} (in the source repository)` : `${label} (\`${path}\` in the source repository)`);
+  return text
+    .replace(/!\[([^\]]*)\]\((?!https?:)([^)\s]+)\)/g, '*($1: `$2` in the source repository)*')
+    .replace(/\[([^\]]+)\]\((?!https?:|#)([^)\s]+)\)/g, (_, label, path) => named(label, path));
+}

@@ -44,3 +44,10 @@ test('the packed package holds every module its entries reach', () => {
   assert.deepEqual(missing, [], 'reached from an entry but left out of the tarball: add them to pkg-templates/package.json "files"');
   for (const f of all) assert.ok(existsSync(join(pkg, f)), `${f} exists in pkg/`);
 });
+
+test("the package's README links to no file the package does not hold (a registry has no repository to resolve them against)", () => {
+  const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
+  const relative = [...readme.matchAll(/\]\((?!https?:|#)([^)\s]+)\)/g)].map((m) => m[1]).filter((p) => !existsSync(join(pkg, p.split('#')[0])));
+  assert.deepEqual(relative, [], 'links and images to files outside pkg/');
+  assert.match(readme, /`bench\/RESULTS\.md` \(in the source repository\)/, 'a link becomes its text and where it is');
+});
