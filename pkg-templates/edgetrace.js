@@ -563,7 +563,8 @@ export class Span {
   setStatus(status, message = '') {
     if (this._over('setStatus')) return this;
     // 'ERROR', 'error', or OpenTelemetry's and mlflow-tracing's 'STATUS_CODE_ERROR'.
-    const code = typeof status === 'number' ? status : SpanStatusCode[String(status).toUpperCase().replace('STATUS_CODE_', '')] ?? 0;
+    let code = typeof status === 'number' ? status : SpanStatusCode[String(status).toUpperCase().replace('STATUS_CODE_', '')];
+    if (code === undefined) warn(`unknown status "${String(status)}" (OK, ERROR or UNSET): left unset`), (code = 0);
     // As the core reads a status number: 1 OK, 2 ERROR, anything else UNSET.
     record(OP.STATUS, this._h, [String(message)], code === 1 || code === 2 ? code : 0);
     return this;

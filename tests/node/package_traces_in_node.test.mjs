@@ -325,6 +325,16 @@ test("statuses by name: any case, and OpenTelemetry's and mlflow-tracing's STATU
   assert.equal(spans.find((s) => s.name === 'by-end').status.code, 2);
 });
 
+test('an unknown status name (a typo such as FAILED) is warned about, and the status left unset', async () => {
+  warnings.length = 0;
+  startSpan({ name: 'typo' }).setStatus('FAILED', 'why').end();
+  startSpan({ name: 'none set' }).end();
+  const spans = await exported();
+  const code = (name) => spans.find((s) => s.name === name).status?.code ?? 0;
+  assert.equal(code('typo'), code('none set'), 'as if no status were set');
+  assert.deepEqual(warnings, ['edgetrace: unknown status "FAILED" (OK, ERROR or UNSET): left unset']);
+});
+
 test('updateCurrentTrace writes tags, session and user onto the root only', async () => {
   await withSpan(async () => {
     await withSpan(() => updateCurrentTrace({ tags: { env: 'test', none: null, obj: { a: 1 }, n: 3, 'mlflow.traceName': 'renamed' }, sessionId: 's-1', userId: 'u-1' }), { name: 'inner' });
