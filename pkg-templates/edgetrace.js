@@ -1118,17 +1118,22 @@ function returned(span, v, options) {
 
 const PARAMS = new WeakMap();
 
-/** Parameter names of a function, or null when they cannot be read simply. */
+/**
+ * Parameter names of a function; 1 for a lone destructured object parameter; null when they
+ * cannot be read simply (other patterns, defaults holding commas, bound and native functions).
+ */
 function paramNames(fn) {
   if (PARAMS.has(fn)) return PARAMS.get(fn);
   let names = null;
   try {
     const src = Function.prototype.toString.call(fn);
     const m = /^[^(=]*\(([^)]*)\)/.exec(src) || /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(src);
-    if (m) {
-      const raw = m[1].replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').split(',').map((p) => p.trim()).filter(Boolean);
-      const ok = raw.every((p) => /^(\.\.\.)?[A-Za-z_$][\w$]*(\s*=.*)?$/.test(p));
-      if (ok) names = raw.map((p) => p.replace(/\s*=.*$/, ''));
+    if (m && !src.includes('[native code]')) {
+      const list = m[1].replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      const raw = list.split(',').map((p) => p.trim()).filter(Boolean);
+      if (raw.every((p) => /^(\.\.\.)?[A-Za-z_$][\w$]*(\s*=.*)?$/.test(p))) names = raw.map((p) => p.replace(/\s*=.*$/, ''));
+      // A lone destructured object parameter (`({ city }) =>`, `({ q, k = 3 } = {})`).
+      else if (/^\s*\{[^{}]*\}\s*(=\s*\{\s*\}\s*)?$/.test(list)) names = 1;
     }
   } catch {
     names = null;
@@ -1140,14 +1145,13 @@ function paramNames(fn) {
 // Arguments past the parameters the function declares are left out, as Python's @mlflow.trace
 // records only the signature's: frameworks pass their own (the AI SDK calls a tool with
 // `{ toolCallId, messages }`, the OpenAI SDK's runTools with its runner), which can hold the
-// whole conversation.
+// whole conversation. Where the parameters cannot be read, every argument is kept.
 function inputsOf(fn, args) {
   const names = paramNames(fn);
-  // Names not read simply: a lone plain object argument is most likely a destructured parameter
-  // (`async ({ query, k }) => …`, as TypeScript code takes its options), so its fields are the
-  // inputs; other arguments are kept by place, as many as the function's length (if any).
-  if (!names) {
-    if (fn.length) args = args.slice(0, fn.length);
+  // A lone destructured parameter records the fields of the object it is given (as TypeScript
+  // code takes its options); parameters not read simply keep the arguments by place.
+  if (!Array.isArray(names)) {
+    if (names) args = args.slice(0, 1);
     return args.length === 1 && args[0]?.constructor === Object ? args[0] : args.length ? { args } : {};
   }
   const out = {};

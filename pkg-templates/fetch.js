@@ -228,7 +228,8 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     });
     _internal.track(started);
   }
-  // The app's signal: its own abort is a cancellation, not a failure.
+  // The app's signal: its own abort, given a reason of its own, is a cancellation, not a failure
+  // (a plain abort() before the answer is not told from an SDK's timeout, which aborts so).
   const signal = init?.signal ?? (info.isRequest ? input.signal : undefined);
   let res;
   try {

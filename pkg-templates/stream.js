@@ -20,11 +20,12 @@ export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled'
 const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.CANCELLED)) : null;
 
 /**
- * Whether `e` is the app's own abort (a chat's Stop button: `abort()` on the request's `signal`,
- * with or without a reason of its own, which is then what the read rejects with), not a timeout
- * (`AbortSignal.timeout()`'s `TimeoutError`) or a failure.
+ * Whether `e` is the app's own abort (a chat's Stop button: `abort()` on the request's `signal`),
+ * not a timeout (`AbortSignal.timeout()`'s `TimeoutError`) or a failure. A plain `abort()` counts
+ * once the answer has `begun`: before it, the official SDKs' own timeouts abort the same way.
+ * An abort with a reason of the app's own (what the read then rejects with) counts at any time.
  */
-export const isUserAbort = (e, signal) => e?.name === 'AbortError' || (!!signal?.aborted && e === signal.reason && e?.name !== 'TimeoutError');
+export const isUserAbort = (e, signal, begun) => (begun && e?.name === 'AbortError') || (!!signal?.aborted && e === signal.reason && !/^(Abort|Timeout)Error$/.test(e?.name));
 
 /**
  * @param {ReadableStream<Uint8Array>} source
@@ -65,7 +66,7 @@ function underlyingSource(reader, end, onChunk, signal) {
       } catch (e) {
         // The app's own abort ends the stream as cancelled, as cancelling its reader does; a
         // failure or a timeout is an error.
-        if (isUserAbort(e, signal)) finish(BodyEnd.CANCELLED);
+        if (isUserAbort(e, signal, 1)) finish(BodyEnd.CANCELLED);
         else finish(BodyEnd.ERRORED, e);
         controller.error(e);
         return;

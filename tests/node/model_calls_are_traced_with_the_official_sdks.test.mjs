@@ -324,7 +324,7 @@ test("a stream the app aborts (a chat's Stop button) ends its span as cancelled,
   assert.deepEqual(span.events ?? [], [], 'no exception event');
 });
 
-test('an abort given a reason of its own (a UI unmounting), mid-stream or before the answer begins, is a cancellation too; a timeout stays an error', async () => {
+test("an abort given a reason of its own (a UI unmounting), mid-stream or before the answer begins, is a cancellation too; a timeout, the SDK's own included, stays an error", async () => {
   // The read rejects with the reason itself, not an AbortError: the Stop was recorded as ERROR
   // with an exception event (a browser review).
   const f = traceFetch();
@@ -343,6 +343,13 @@ test('an abort given a reason of its own (a UI unmounting), mid-stream or before
   const pending = call('stop before the answer', early.signal, { 'x-mock-delay-ms': '500' });
   setTimeout(() => early.abort(new Error('navigated away')), 50);
   await assert.rejects(pending, { message: 'navigated away' });
+  // A plain abort() before the answer is what the official SDKs' own timeouts do: an error.
+  const plain = new AbortController();
+  const pendingPlain = call('plain abort before the answer', plain.signal, { 'x-mock-delay-ms': '500' });
+  setTimeout(() => plain.abort(), 50);
+  await assert.rejects(pendingPlain, { name: 'AbortError' });
+  const sdk = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 0, timeout: 100 });
+  await assert.rejects(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'sdk timeout' }] }, { headers: { 'x-mock-delay-ms': '500' } }), OpenAI.APIConnectionTimeoutError);
   const timedOut = await call('time out', AbortSignal.timeout(100), { 'x-mock-chunk-delay-ms': '300' });
   await assert.rejects(timedOut.text(), { name: 'TimeoutError' });
   const spans = await settled();
@@ -357,6 +364,12 @@ test('an abort given a reason of its own (a UI unmounting), mid-stream or before
   assert.equal(before.attributes['edgetrace.llm.cancelled'], true);
   assert.notEqual(before.status.code, 2, 'not an error');
   assert.deepEqual(before.events ?? [], []);
+  for (const text of ['plain abort before the answer', 'sdk timeout']) {
+    const s = span(text);
+    assert.equal(s.status.code, 2, `${text}: an error`);
+    assert.equal(s.attributes['edgetrace.llm.cancelled'], undefined, text);
+    assert.equal(s.events.find((e) => e.name === 'exception').attributes.find((a) => a.key === 'exception.type').value.stringValue, 'AbortError', text);
+  }
   const timeout = span('time out');
   assert.equal(timeout.attributes['edgetrace.llm.stream_end'], 'errored');
   assert.equal(timeout.status.code, 2, 'a timeout is an error');

@@ -85,6 +85,26 @@ test("arguments past the declared parameters are left out (a framework's extra a
   assert.equal(inputs('rest'), '{"first":1,"more":[2,3]}', 'a rest parameter keeps every argument');
 });
 
+test('parameters that are not read simply keep every argument: defaults holding commas, a destructured one among others, bound functions', async () => {
+  // A cut at fn.length (which stops at the first default or rest parameter) lost these.
+  const withDefault = trace((a, opts = { x: 1, y: 2 }) => a + opts.x, { name: 'with-default' });
+  const mixed = trace(({ city }, unit = 'C') => `${city} ${unit}`, { name: 'mixed' });
+  const destructuredDefault = trace(({ city } = {}) => city, { name: 'destructured-default' });
+  const bound = trace(function add(a, b) {
+    return this.base + a + b;
+  }.bind({ base: 1 }), { name: 'bound' });
+  assert.equal(withDefault(1, { x: 2, y: 0 }), 3);
+  assert.equal(mixed({ city: 'Oslo' }, 'F'), 'Oslo F');
+  assert.equal(destructuredDefault({ city: 'Paris' }, { toolCallId: 'call_1', messages: [] }), 'Paris');
+  assert.equal(bound(2, 3), 6);
+  const spans = await exported();
+  const inputs = (name) => spans.find((x) => x.name === name).attributes['mlflow.spanInputs'];
+  assert.equal(inputs('with-default'), '{"args":[1,{"x":2,"y":0}]}');
+  assert.equal(inputs('mixed'), '{"args":[{"city":"Oslo"},"F"]}');
+  assert.equal(inputs('destructured-default'), '{"city":"Paris"}', "a lone destructured parameter with a default: the framework's options left out");
+  assert.equal(inputs('bound'), '{"args":[2,3]}');
+});
+
 test('a start or end time that is not ms since 1970 is replaced by now, and a Symbol one never throws', async () => {
   const before = Date.now();
   startSpan({ name: 't-text', startTimeMs: 'yesterday' }).end({ endTimeMs: 'later' });
