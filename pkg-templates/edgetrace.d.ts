@@ -199,7 +199,11 @@ export interface SpanOptions {
   attributes?: Record<string, unknown>;
   /** Inputs set at start. */
   inputs?: unknown;
-  /** The parent span. Default: the active span; `null` starts a new trace. */
+  /**
+   * The parent span. Default: the active span; `null` starts a new trace. A parent that has ended
+   * (or whose trace's root has: work it left running, such as a Worker's `waitUntil`) still takes
+   * the span in its trace, under it.
+   */
   parent?: Span | null;
   /** A W3C `traceparent` to continue (used when there is no parent span). */
   traceparent?: string;

@@ -1002,8 +1002,12 @@ function open(options, top) {
     warn('a parent that is not an edgetrace Span is ignored; a new trace is started');
     parent = null;
   }
-  if (parent && parent._ended && parent._h) {
-    warn(`parent span "${parent.name}" had already ended; a new trace is started`);
+  // A span whose parent, or whose parent's root, has ended (work they left running, unawaited:
+  // a Worker's waitUntil) continues the parent's trace under it, as a span of another process
+  // would: the root's end closed the trace's context in the core.
+  let remote = null;
+  if (parent?._h && (parent._ended || parent._root._ended)) {
+    remote = parseTraceparent(`00-${parent.traceId}-${parent.spanId}-0${+sampled(parent._root)}`);
     parent = null;
   }
   const type = o.spanType === undefined ? SpanType.UNKNOWN : String(o.spanType);
@@ -1019,8 +1023,7 @@ function open(options, top) {
     span._root = parent._root;
     span._up = parent;
   } else {
-    let remote = null;
-    if (o.traceparent) {
+    if (!remote && o.traceparent) {
       remote = parseTraceparent(o.traceparent);
       if (!remote) warn('an invalid traceparent was ignored; a new trace is started');
     }

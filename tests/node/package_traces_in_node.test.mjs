@@ -105,6 +105,39 @@ test('parameters that are not read simply keep every argument: defaults holding 
   assert.equal(inputs('bound'), '{"args":[2,3]}');
 });
 
+test('work a traced function leaves running after its trace\'s root ended still records its spans under their parent, in the same trace', async () => {
+  // The root returns without awaiting `bg`; `bg` awaits, then calls the traced `inner`. The root's
+  // end closed the trace's context in the core, and `inner` was lost ("span handle … is not
+  // open"), as a Worker's background model call in ctx.waitUntil was (a re-verification review).
+  warnings.length = 0;
+  const inner = trace(async function inner() {
+    await sleep(5);
+    return 1;
+  });
+  const bg = trace(async function bg() {
+    await sleep(20);
+    return inner();
+  });
+  let pending;
+  await trace(async function root() {
+    pending = bg();
+    return 'done';
+  })();
+  await pending;
+  const ended = startSpan({ name: 'ended parent' });
+  ended.end();
+  startSpan({ name: 'given an ended parent', parent: ended }).end();
+  const spans = await exported();
+  const by = (name) => spans.find((s) => s.name === name);
+  assert.ok(by('inner'), spans.map((s) => s.name).join());
+  assert.equal(by('bg').parentSpanId, by('root').spanId);
+  assert.equal(by('inner').parentSpanId, by('bg').spanId);
+  assert.equal(by('inner').traceId, by('root').traceId);
+  assert.equal(by('given an ended parent').parentSpanId, by('ended parent').spanId);
+  assert.equal(by('given an ended parent').traceId, by('ended parent').traceId);
+  assert.deepEqual(warnings, []);
+});
+
 test('a start or end time that is not ms since 1970 is replaced by now, and a Symbol one never throws', async () => {
   const before = Date.now();
   startSpan({ name: 't-text', startTimeMs: 'yesterday' }).end({ endTimeMs: 'later' });
