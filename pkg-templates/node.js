@@ -16,8 +16,10 @@ function readWasm(url) {
   try {
     return readFileSync(url());
   } catch (e) {
+    // A TypeError: the bundler replaced the file's URL with one of its own (Next.js does, with a
+    // URL of its static files that no file read takes).
     const hint = e?.code === 'ENOENT' || e instanceof TypeError
-      ? " (was edgetrace bundled without its .wasm files? Keep it external to the bundle, e.g. esbuild's --packages=external or --external:edgetrace, or copy node_modules/edgetrace/core and llm beside the bundle)"
+      ? " (was edgetrace bundled without its .wasm files? Keep it external to the bundle, e.g. Next.js's serverExternalPackages: ['edgetrace'], esbuild's --packages=external or --external:edgetrace, or copy node_modules/edgetrace/core and llm beside the bundle)"
       : '';
     throw new Error(`${e?.message ?? e}${hint}`);
   }
@@ -87,4 +89,29 @@ globalThis.process?.on?.('beforeExit', () => {
 // flush({ timeoutMs }): a server's shutdown waits for the export at most that long.
 const flushWithin = timedFlush(flush, getStats, _internal.warn);
 
-export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flushWithin as flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
+// A bundler may load this entry more than once in one process: Next.js bundles instrumentation.ts
+// and the routes apart, each with a copy of the package, and an init() in instrumentation.ts
+// configured only its own copy, while the routes' spans waited, unsent, in theirs. So an init()
+// in any copy also configures every copy that has had no init() of its own, including copies
+// loaded later.
+const copies = (globalThis[Symbol.for('edgetrace.copies')] ||= { options: undefined, inits: [] });
+let initCalled = false;
+const adopt = (options) => {
+  try {
+    if (!initCalled) init(options);
+  } catch {
+    // Options this copy cannot take were warned about by the copy given them.
+  }
+};
+copies.inits.push(adopt);
+if (copies.options) adopt(copies.options);
+function initEveryCopy(options) {
+  initCalled = true;
+  // Options that throw do so here, before any other copy takes them.
+  const ready = init(options);
+  copies.options = options || {};
+  for (const other of copies.inits) if (other !== adopt) other(options);
+  return ready;
+}
+
+export { traceFetch, instrumentGlobalFetch, registerModelApi, initEveryCopy as init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flushWithin as flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
