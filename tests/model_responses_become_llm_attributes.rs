@@ -247,12 +247,17 @@ fn api_errors_set_error_status_with_the_apis_message() {
             Some("HTTP 429: Rate limit reached"),
             "{format:?}"
         );
-        // Named as the official SDKs name it, for MLflow's exception marks.
-        assert_eq!(out.exception, Some("RateLimitError"), "{format:?}");
+        // Named as the official SDKs name it, for MLflow's exception marks (@google/genai
+        // throws `ApiError` for every status).
+        let class = match format {
+            Format::Gemini => "ApiError",
+            _ => "RateLimitError",
+        };
+        assert_eq!(out.exception, Some(class), "{format:?}");
     }
     // Each API's statuses as its own JS SDK names them: the Anthropic SDK names more of them
     // (529 is Anthropic's "overloaded") than the openai SDK, which calls every 5xx
-    // InternalServerError and any other unnamed status APIError.
+    // InternalServerError and any other unnamed status APIError; @google/genai has one class.
     for (status, openai, anthropic) in [
         (400, "BadRequestError", "BadRequestError"),
         (401, "AuthenticationError", "AuthenticationError"),
@@ -269,7 +274,7 @@ fn api_errors_set_error_status_with_the_apis_message() {
         for (format, class) in [
             (Format::OpenAiChat, openai),
             (Format::OpenAiResponses, openai),
-            (Format::Gemini, openai),
+            (Format::Gemini, "ApiError"),
             (Format::Anthropic, anthropic),
         ] {
             let mut c = start(format, r#"{"model":"m"}"#);

@@ -109,9 +109,65 @@ impl Format {
     }
 }
 
-/// The provider name MLflow shows (`mlflow.llm.provider`), from the API's host.
-pub fn provider_for_host(host: &str, format: Format) -> &'static str {
+/// The provider name MLflow shows (`mlflow.llm.provider`), from the API's `host` (a URL's host,
+/// port included), its `path`, the call's format and the model the request names.
+///
+/// - The services edgetrace knows get their usual names (`openai`, `azure_openai`, `anthropic`,
+///   `gemini`, `groq`, `openrouter`, …), a subdomain included; Ollama is known by its port, 11434.
+/// - Cloudflare AI Gateway (`gateway.ai.cloudflare.com/v1/<account>/<gateway>/<provider>/…`) is a
+///   proxy: the call is named after the upstream provider the path names (`openai`, `anthropic`,
+///   `google-ai-studio` → `gemini`, `workers-ai` → `cloudflare`, …), which serves and bills the
+///   model, and whose prices MLflow looks up by this name. Its unified `compat` endpoint names the
+///   upstream in the model instead (`anthropic/claude-sonnet-4-5`). Workers AI called directly
+///   (`api.cloudflare.com`) is `cloudflare`.
+/// - Any other host is named after its domain: a public one after the label before its public
+///   suffix (`api.fireworks.ai` → `fireworks`, `api.deepinfra.com` → `deepinfra`,
+///   `llm.example.co.uk` → `example`), a private one (one label, or under `.internal`, `.local`,
+///   `.lan`, `.svc`, …) after the machine or service it names (`my-vllm.internal:8000` →
+///   `my-vllm`, `vllm:8000` → `vllm`, `vllm.ns.svc.cluster.local` → `vllm`).
+/// - `localhost`, IP addresses and Docker's `host.docker.internal` name no service (the same local
+///   server would get one name per address it is called by): those calls keep the name of their
+///   format, `openai`, `anthropic` or `gemini`, as MLflow's own autolog names calls made with
+///   those SDKs. `registerModelApi({ baseUrl, provider })` names such a server.
+///
+/// ```
+/// use edgetrace::llm::{provider_name, Format};
+/// let chat = "/v1/chat/completions";
+/// assert_eq!(provider_name("api.fireworks.ai", chat, Format::OpenAiChat, None), "fireworks");
+/// assert_eq!(provider_name("api.groq.com", chat, Format::OpenAiChat, None), "groq");
+/// assert_eq!(provider_name("my-vllm.internal:8000", chat, Format::OpenAiChat, None), "my-vllm");
+/// assert_eq!(provider_name("127.0.0.1:8000", chat, Format::OpenAiChat, None), "openai");
+/// let gw = "/v1/acct/gw/openai/chat/completions";
+/// assert_eq!(provider_name("gateway.ai.cloudflare.com", gw, Format::OpenAiChat, None), "openai");
+/// ```
+pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>) -> String {
     let h = host.to_ascii_lowercase();
+    // The name without its port; an IPv6 address is in brackets.
+    let (name, port) = match h.rfind(':') {
+        Some(i) if !h[i + 1..].contains(']') => (&h[..i], &h[i + 1..]),
+        _ => (h.as_str(), ""),
+    };
+    let name = name.trim_end_matches('.');
+    let by_format = || {
+        match format {
+            Format::Anthropic => "anthropic",
+            Format::Gemini => "gemini",
+            _ => "openai",
+        }
+        .to_owned()
+    };
+    if name == "gateway.ai.cloudflare.com" {
+        // /v1/<account>/<gateway>/<provider>/...
+        let mut segments = path.split('/').filter(|s| !s.is_empty()).skip(3);
+        match segments.next() {
+            Some("compat") => {
+                let upstream = model.and_then(|m| m.split_once('/')).map(|(p, _)| p);
+                return upstream.map_or("cloudflare".into(), gateway_provider);
+            }
+            Some(p) => return gateway_provider(p),
+            None => return "cloudflare".into(),
+        }
+    }
     let known = [
         ("openai.azure.com", "azure_openai"),
         ("api.openai.com", "openai"),
@@ -125,18 +181,80 @@ pub fn provider_for_host(host: &str, format: Format) -> &'static str {
         ("mistral.ai", "mistral"),
         ("deepseek.com", "deepseek"),
         ("x.ai", "xai"),
-        (":11434", "ollama"),
     ];
-    for (suffix, name) in known {
-        if h.ends_with(suffix) || h.contains(&format!("{suffix}:")) {
-            return name;
+    for (domain, provider) in known {
+        // The domain or a subdomain of it: `api.max.ai` is not `x.ai`.
+        if name
+            .strip_suffix(domain)
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+        {
+            return provider.into();
         }
     }
-    match format {
-        Format::Anthropic => "anthropic",
-        Format::Gemini => "gemini",
-        _ => "openai",
+    if port == "11434" {
+        return "ollama".into();
     }
+    let local = name.is_empty()
+        || name == "localhost"
+        || name.ends_with(".localhost")
+        || name.starts_with('[')
+        || name.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || matches!(
+            name,
+            "host.docker.internal" | "gateway.docker.internal" | "host.containers.internal"
+        );
+    if local {
+        return by_format();
+    }
+    let labels: Vec<&str> = name.split('.').filter(|l| !l.is_empty()).collect();
+    let label = match labels.as_slice() {
+        [] => return by_format(),
+        [one] => one,
+        [first, .., tld]
+            if matches!(
+                *tld,
+                "internal"
+                    | "local"
+                    | "localdomain"
+                    | "lan"
+                    | "home"
+                    | "arpa"
+                    | "corp"
+                    | "svc"
+                    | "intranet"
+                    | "private"
+            ) =>
+        {
+            first
+        }
+        // `example.co.uk`, `example.com.au`: a second-level public suffix.
+        [.., main, sld, cc]
+            if cc.len() == 2
+                && matches!(
+                    *sld,
+                    "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "ne" | "or"
+                ) =>
+        {
+            main
+        }
+        [.., main, _] => main,
+    };
+    (*label).to_owned()
+}
+
+/// The provider name of a Cloudflare AI Gateway upstream, as edgetrace names the same service
+/// called directly.
+fn gateway_provider(upstream: &str) -> String {
+    match upstream {
+        "azure-openai" => "azure_openai",
+        "google-ai-studio" | "google-vertex-ai" => "gemini",
+        "workers-ai" => "cloudflare",
+        "grok" => "xai",
+        "perplexity-ai" => "perplexity",
+        "aws-bedrock" => "bedrock",
+        other => other,
+    }
+    .to_owned()
 }
 
 /// What to write onto the span: attributes, outputs, and an error for ERROR status.
@@ -223,7 +341,6 @@ const MAX_PARSE_ERRORS_KEPT: usize = 8;
 pub struct LlmCall {
     format: Format,
     model: Option<String>,
-    provider: &'static str,
     streaming: bool,
     sse: SseParser,
     stream: Stream,
@@ -274,7 +391,6 @@ impl LlmCall {
         let mut call = LlmCall {
             format,
             model: None,
-            provider: provider_for_host(host, format),
             streaming: path.contains(":streamGenerateContent"),
             sse: SseParser::default(),
             stream: Stream::None,
@@ -302,7 +418,14 @@ impl LlmCall {
         if !body.trim().is_empty() {
             out.inputs = Some(match &req {
                 Some(v) => {
-                    let (text, cut) = fit::fit_json(v, body.to_owned(), max_value);
+                    // Gemini's parts as MLflow's UI reads them (gemini::for_mlflow).
+                    let shown = (format == Format::Gemini)
+                        .then(|| gemini::for_mlflow(v))
+                        .flatten();
+                    let (text, cut) = match shown {
+                        Some(s) => fit::fit_json(&s, s.to_string(), max_value),
+                        None => fit::fit_json(v, body.to_owned(), max_value),
+                    };
                     out.truncated += u32::from(cut);
                     text
                 }
@@ -345,9 +468,10 @@ impl LlmCall {
             out.attributes
                 .push(("mlflow.message.format".into(), AttrValue::Str(f.into())));
         }
+        let provider = provider_name(host, path, format, call.model.as_deref());
         out.attributes.push((
             "mlflow.llm.provider".into(),
-            AttrValue::Str(call.provider.into()),
+            AttrValue::Str(provider.into()),
         ));
         if let Some(m) = &call.model {
             out.attributes
@@ -398,7 +522,12 @@ impl LlmCall {
                 Format::Gemini => Stream::Gemini(Default::default()),
             };
         }
-        for ev in self.sse.feed(bytes) {
+        let events = match &mut self.stream {
+            // Gemini streams without `alt=sse` as one JSON array.
+            Stream::Gemini(s) => s.feed(&mut self.sse, bytes),
+            _ => self.sse.feed(bytes),
+        };
+        for ev in events {
             self.on_event(ev);
         }
     }
@@ -488,8 +617,8 @@ impl LlmCall {
                 s.output(),
                 s.usage,
                 s.finish_reason(),
-                s.finish_reason().is_some(),
-                None,
+                s.done,
+                s.error.clone(),
             ),
             Stream::None => (Value::Null, Usage::default(), None, false, None),
         };
@@ -522,8 +651,12 @@ impl LlmCall {
             out.fit_outputs(&output, output.to_string(), self.max_value);
         }
         if stream_error.is_some() {
-            // An error the API sent in the middle of the stream (an error chunk or event).
-            out.exception = Some("APIError");
+            // An error the API sent in the middle of the stream (an error chunk or event), which
+            // the SDKs throw as their base class: `APIError`, `ApiError` for @google/genai.
+            out.exception = Some(match self.format {
+                Format::Gemini => "ApiError",
+                _ => "APIError",
+            });
         }
         out.error = out.error.take().or(stream_error).or(match how {
             "errored" => Some("the response stream failed".into()),
@@ -573,6 +706,7 @@ impl LlmCall {
         // as the numbers the app got.
         let decoded = match (&parsed, self.format) {
             (Some(v), Format::OpenAiEmbeddings) => openai::decode_embeddings(v),
+            (Some(v), Format::Gemini) => gemini::for_mlflow(v),
             _ => None,
         };
         match (decoded, &parsed) {
@@ -707,12 +841,33 @@ impl LlmCall {
     }
 }
 
-/// The API's own error message, in the OpenAI, Anthropic or Gemini error shape.
+/// The API's own error message, from the error body shapes model APIs send:
+/// - `error.message`: OpenAI (and most compatible services), Anthropic, Gemini;
+/// - `error` as a string: Hugging Face TGI and others;
+/// - `errors[].message`: Cloudflare's API v4 envelope (Workers AI), and `error[].message`, as
+///   Cloudflare AI Gateway sends it (several messages are joined with `; `);
+/// - a top-level `message`: vLLM's older `{"object": "error", "message": …}`;
+/// - `detail`, a string or a list of `{msg}`: FastAPI servers.
 pub fn error_message(v: &Value) -> Option<String> {
-    let e = v.get("error")?;
-    match e {
+    ["error", "errors"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(message_in))
+        .or_else(|| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| v.get("detail").and_then(message_in))
+}
+
+/// The message a string, an object (`message`, or FastAPI's `msg`) or a list of them holds.
+fn message_in(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) => Some(s.clone()),
-        _ => e.get("message").and_then(Value::as_str).map(str::to_owned),
+        Value::Array(items) => {
+            let all: Vec<String> = items.iter().filter_map(message_in).collect();
+            (!all.is_empty()).then(|| all.join("; "))
+        }
+        _ => ["message", "msg"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_str))
+            .map(str::to_owned),
     }
 }
 
@@ -779,10 +934,13 @@ fn responses_tool(t: &Value) -> Value {
 /// except that the Python `anthropic` calls its 501 `HTTPNotImplementedError`; edgetrace is a JS
 /// package, so it takes the JS name. The Anthropic SDK names some errors more finely still, by
 /// the body's `error.details.error_code`: each such class extends its status's class named
-/// here. Other formats (OpenAI-compatible services, Gemini) get the openai SDK's names.
+/// here. The Gemini JS SDK (`@google/genai`) throws one class, `ApiError`, for every status (the
+/// status is on the error). Other formats (OpenAI and compatible services) get the openai SDK's
+/// names.
 fn api_error_class(format: Format, status: u16) -> &'static str {
     let anthropic = format == Format::Anthropic;
     match status {
+        _ if format == Format::Gemini => "ApiError",
         400 => "BadRequestError",
         401 => "AuthenticationError",
         403 => "PermissionDeniedError",

@@ -102,9 +102,14 @@ fn delta_has_content(d: &Value) -> bool {
             })
 }
 
-/// Reassembles a Chat Completions stream into the non-streaming response shape.
+/// Reassembles a Chat Completions stream into the non-streaming response shape. A legacy
+/// Completions stream (`/v1/completions`, whose chunks carry `choices[].text`), which a base URL
+/// registered as `openai` also serves, becomes a `text_completion` with each choice's `text`.
 #[derive(Debug, Default)]
 pub struct ChatStream {
+    /// Whether the chunks are legacy Completions ones (`object: "text_completion"` or a choice
+    /// with `text`).
+    legacy: bool,
     id: Option<String>,
     model: Option<String>,
     created: Option<Value>,
@@ -138,6 +143,7 @@ impl ChatStream {
             return Ok(());
         }
         let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        self.legacy |= text("object").as_deref() == Some("text_completion");
         self.id = self.id.take().or_else(|| text("id"));
         self.model = self.model.take().or_else(|| text("model"));
         self.created = self.created.take().or_else(|| v.get("created").cloned());
@@ -165,6 +171,12 @@ impl ChatStream {
             let ch = &mut self.choices[i];
             if let Some(r) = c.get("finish_reason").and_then(Value::as_str) {
                 ch.finish_reason = Some(r.to_owned());
+            }
+            if let Some(t) = c.get("text").and_then(Value::as_str) {
+                self.legacy = true;
+                self.has_content |= !t.is_empty();
+                ch.content.push_str(t);
+                ch.has_content = true;
             }
             let Some(d) = c.get("delta") else { continue };
             // Looked at only until the first content: `||` stops once it is true.
@@ -221,13 +233,16 @@ impl ChatStream {
         self.choices.first().and_then(|c| c.finish_reason.clone())
     }
 
-    /// The reassembled `chat.completion`.
+    /// The reassembled `chat.completion` (a `text_completion` for a legacy Completions stream).
     pub fn output(&self) -> Value {
-        let choices: Vec<Value> = self
-            .choices
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
+        let choices = self.choices.iter().enumerate();
+        let (object, choices): (_, Vec<Value>) = if self.legacy {
+            let choices = choices.map(|(i, c)| {
+                json!({"index": i, "text": c.content, "logprobs": null, "finish_reason": c.finish_reason})
+            });
+            ("text_completion", choices.collect())
+        } else {
+            let choices = choices.map(|(i, c)| {
                 let mut msg = json!({
                     "role": c.role.clone().unwrap_or_else(|| "assistant".into()),
                     "content": if c.has_content || c.tool_calls.is_empty() { json!(c.content) } else { Value::Null },
@@ -239,10 +254,11 @@ impl ChatStream {
                     msg["tool_calls"] = Value::Array(c.tool_calls.iter().cloned().map(Value::Object).collect());
                 }
                 json!({"index": i, "message": msg, "finish_reason": c.finish_reason})
-            })
-            .collect();
+            });
+            ("chat.completion", choices.collect())
+        };
         let mut out = json!({
-            "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
+            "id": self.id, "object": object, "created": self.created, "model": self.model,
             "choices": choices,
         });
         if let Some(u) = &self.usage_raw {
