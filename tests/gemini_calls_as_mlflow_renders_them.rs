@@ -3,6 +3,9 @@
 //! parts in the stream's order), an error sent mid-stream as the API's error, and a stream sent
 //! without `alt=sse` (one JSON array) read as the stream it is.
 
+mod common;
+
+use common::{outcome_attr as attr, outcome_json as json_attr};
 use edgetrace::attribute::AttrValue;
 use edgetrace::llm::gemini::{self, GeminiStream};
 use edgetrace::llm::sse::SseParser;
@@ -11,18 +14,6 @@ use serde_json::{json, Value};
 
 const STREAM_PATH: &str = "/v1beta/models/gemini-2.5-flash:streamGenerateContent";
 const PATH: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
-
-fn attr<'a>(o: &'a Outcome, k: &str) -> Option<&'a AttrValue> {
-    o.attributes
-        .iter()
-        .rev()
-        .find(|(key, _)| key == k)
-        .map(|(_, v)| v)
-}
-
-fn json_attr(o: &Outcome, k: &str) -> Value {
-    serde_json::from_str(attr(o, k).and_then(AttrValue::as_str).unwrap_or("null")).unwrap()
-}
 
 fn start(path: &str, body: &Value) -> (LlmCall, Outcome) {
     LlmCall::start(

@@ -1,23 +1,14 @@
 //! Model API requests, responses and SSE streams become MLflow's LLM attributes, and bad input
 //! never does more than mark the span.
 
+mod common;
+
+use common::{outcome_attr as attr, outcome_json as json_attr};
 use edgetrace::attribute::AttrValue;
 use edgetrace::clock::ManualClock;
 use edgetrace::id::SequentialIds;
 use edgetrace::llm::{cost::PriceTable, Format, LlmCall, Outcome, StreamEnd};
 use serde_json::{json, Value};
-
-fn attr<'a>(o: &'a Outcome, k: &str) -> Option<&'a AttrValue> {
-    o.attributes
-        .iter()
-        .rev()
-        .find(|(key, _)| key == k)
-        .map(|(_, v)| v)
-}
-
-fn json_attr(o: &Outcome, k: &str) -> Value {
-    serde_json::from_str(attr(o, k).and_then(AttrValue::as_str).unwrap_or("null")).unwrap()
-}
 
 fn openai_stream(n: usize) -> String {
     let mut s = String::new();

@@ -2,17 +2,12 @@
 //! Cloudflare AI Gateway, the upstream the gateway calls); a failed call keeps the API's own
 //! message whatever the shape of its error body, and is named as the API's own SDK names it.
 
+mod common;
+
+use common::outcome_attr as attr;
 use edgetrace::attribute::AttrValue;
 use edgetrace::llm::{cost::PriceTable, Format, LlmCall, Outcome, StreamEnd};
 use serde_json::{json, Value};
-
-fn attr<'a>(o: &'a Outcome, k: &str) -> Option<&'a AttrValue> {
-    o.attributes
-        .iter()
-        .rev()
-        .find(|(key, _)| key == k)
-        .map(|(_, v)| v)
-}
 
 fn provider(format: Format, host: &str, path: &str, body: &str) -> String {
     let (_, out) = LlmCall::start(format, host, path, body, 1_000);
@@ -320,19 +315,7 @@ fn a_stream_chunk_with_a_null_error_is_not_an_error() {
 fn gemini_errors_are_the_genai_sdks_api_error() {
     // @google/genai throws `ApiError` for every HTTP status.
     let body = json!({"error": {"code": 429, "message": "Resource has been exhausted.", "status": "RESOURCE_EXHAUSTED"}});
-    let (mut c, _) = LlmCall::start(
-        Format::Gemini,
-        "generativelanguage.googleapis.com",
-        "/v1beta/models/gemini-2.0-flash:generateContent",
-        "{}",
-        1_000,
-    );
-    let out = c.finish_body(
-        429,
-        body.to_string().as_bytes(),
-        2_000,
-        &PriceTable::shipped(),
-    );
+    let out = failed(Format::Gemini, 429, &body);
     assert_eq!(
         out.error.as_deref(),
         Some("HTTP 429: Resource has been exhausted.")

@@ -148,14 +148,8 @@ pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>
         _ => (h.as_str(), ""),
     };
     let name = name.trim_end_matches('.');
-    let by_format = || {
-        match format {
-            Format::Anthropic => "anthropic",
-            Format::Gemini => "gemini",
-            _ => "openai",
-        }
-        .to_owned()
-    };
+    // The format's own name, as its messages are named (embeddings are OpenAI's).
+    let by_format = || format.message_format().unwrap_or("openai").to_owned();
     if name == "gateway.ai.cloudflare.com" {
         // /v1/<account>/<gateway>/<provider>/...
         let mut segments = path.split('/').filter(|s| !s.is_empty()).skip(3);
@@ -653,10 +647,7 @@ impl LlmCall {
         if stream_error.is_some() {
             // An error the API sent in the middle of the stream (an error chunk or event), which
             // the SDKs throw as their base class: `APIError`, `ApiError` for @google/genai.
-            out.exception = Some(match self.format {
-                Format::Gemini => "ApiError",
-                _ => "APIError",
-            });
+            out.exception = Some(sdk_error_base(self.format));
         }
         out.error = out.error.take().or(stream_error).or(match how {
             "errored" => Some("the response stream failed".into()),
@@ -940,7 +931,7 @@ fn responses_tool(t: &Value) -> Value {
 fn api_error_class(format: Format, status: u16) -> &'static str {
     let anthropic = format == Format::Anthropic;
     match status {
-        _ if format == Format::Gemini => "ApiError",
+        _ if format == Format::Gemini => sdk_error_base(format),
         400 => "BadRequestError",
         401 => "AuthenticationError",
         403 => "PermissionDeniedError",
@@ -959,6 +950,16 @@ fn api_error_class(format: Format, status: u16) -> &'static str {
         504 if anthropic => "GatewayTimeoutError",
         529 if anthropic => "OverloadedError",
         500.. => "InternalServerError",
+        _ => sdk_error_base(format),
+    }
+}
+
+/// The base class of the call's API's JS SDK errors: what it throws for a status it names no
+/// class for, and for an error sent in the middle of a stream (`ApiError` for @google/genai,
+/// `APIError` for the openai and Anthropic SDKs).
+fn sdk_error_base(format: Format) -> &'static str {
+    match format {
+        Format::Gemini => "ApiError",
         _ => "APIError",
     }
 }

@@ -116,3 +116,22 @@ pub fn seq_span_id(n: u64) -> Vec<u8> {
 pub fn seq_trace_id(n: u128) -> Vec<u8> {
     n.to_be_bytes().to_vec()
 }
+
+/// The last value a model call's outcome sets for attribute `k`.
+pub fn outcome_attr<'a>(o: &'a edgetrace::llm::Outcome, k: &str) -> Option<&'a AttrValue> {
+    o.attributes
+        .iter()
+        .rev()
+        .find(|(key, _)| key == k)
+        .map(|(_, v)| v)
+}
+
+/// A model call's outcome's attribute `k`, parsed as the JSON text it holds (`null` when unset).
+pub fn outcome_json(o: &edgetrace::llm::Outcome, k: &str) -> serde_json::Value {
+    serde_json::from_str(
+        outcome_attr(o, k)
+            .and_then(AttrValue::as_str)
+            .unwrap_or("null"),
+    )
+    .unwrap()
+}
