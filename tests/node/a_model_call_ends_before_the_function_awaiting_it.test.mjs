@@ -5,29 +5,16 @@
 // the app has read the whole body (or, for an app that never reads it, when edgetrace's copy is in).
 // (Found by a packaging review, in every runtime it tried.)
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import OpenAI from 'openai';
 import { flush, getStats, init, trace, traceFetch } from '../../pkg/node.js';
-import { startMockLlm } from '../../mock-llm/server.mjs';
-import { attr, startCollector } from './helpers/collector.mjs';
+import { attr } from './helpers/collector.mjs';
+import { mockAndCollector } from './helpers/harness.mjs';
 
-let mock;
-let col;
-before(async () => {
-  mock = await startMockLlm();
-  col = await startCollector();
-});
-after(async () => {
-  await mock?.close();
-  await col?.close();
-});
-beforeEach(() => {
-  col.requests.length = 0;
-  init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
-});
+const servers = mockAndCollector(init);
 
 const tracedFetch = traceFetch(fetch);
-const chat = (q) => tracedFetch(`${mock.url}/v1/chat/completions`, {
+const chat = (q) => tracedFetch(`${servers.mock.url}/v1/chat/completions`, {
   method: 'POST',
   headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test' },
   body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: q }] }),
@@ -36,7 +23,7 @@ const chat = (q) => tracedFetch(`${mock.url}/v1/chat/completions`, {
 /** Each root's model call, with both spans, after the trace is exported. */
 async function calls() {
   await flush();
-  const spans = col.spans();
+  const spans = servers.col.spans();
   return spans.filter((s) => !s.parentSpanId).map((root) => ({ root, call: spans.find((s) => s.parentSpanId === root.spanId) }));
 }
 
@@ -77,7 +64,7 @@ test('a model call whose body the app never reads still ends, with its answer', 
 });
 
 test("the official SDK's calls end before the function that makes them", async () => {
-  const openai = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, fetch: tracedFetch, maxRetries: 0 });
+  const openai = new OpenAI({ apiKey: 'sk-test', baseURL: `${servers.mock.url}/v1`, fetch: tracedFetch, maxRetries: 0 });
   const before = getStats().outOfOrderEnds;
   const ask = trace(async (q) => (await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: q }] })).choices[0].message.content, { name: 'ask' });
   for (let i = 0; i < 3; i++) await ask(`sdk ${i}`);
@@ -89,8 +76,8 @@ test('a failed model call carries an exception named as the official SDKs name i
   // MLflow's UI marks and filters spans by their exception events; a failed call had ERROR status
   // and no event (found by comparing edgetrace's traces with MLflow's Python autolog).
   for (const [status, type] of [[429, 'RateLimitError'], [500, 'InternalServerError'], [400, 'BadRequestError']]) {
-    col.requests.length = 0;
-    const res = await tracedFetch(`${mock.url}/v1/chat/completions`, {
+    servers.col.requests.length = 0;
+    const res = await tracedFetch(`${servers.mock.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test', 'x-mock-status': String(status) },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'fail' }] }),
@@ -98,7 +85,7 @@ test('a failed model call carries an exception named as the official SDKs name i
     assert.equal(res.status, status);
     await res.text();
     await flush();
-    const [span] = col.spans();
+    const [span] = servers.col.spans();
     assert.equal(span.status.code, 2);
     assert.match(span.status.message, new RegExp(`^HTTP ${status}: `), 'the API\'s own message stays the status');
     assert.equal(span.events.length, 1);

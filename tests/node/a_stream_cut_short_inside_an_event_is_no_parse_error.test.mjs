@@ -6,25 +6,11 @@
 // whole. Through the built package, against the local mock model server; spans go to a local
 // collector as OTLP JSON.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { flush, init, traceFetch } from '../../pkg/node.js';
-import { startMockLlm } from '../../mock-llm/server.mjs';
-import { startCollector } from './helpers/collector.mjs';
+import { mockAndCollector } from './helpers/harness.mjs';
 
-let mock;
-let col;
-before(async () => {
-  mock = await startMockLlm();
-  col = await startCollector();
-});
-after(async () => {
-  await mock?.close();
-  await col?.close();
-});
-beforeEach(() => {
-  col.requests.length = 0;
-  init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
-});
+const servers = mockAndCollector(init);
 
 const FORMATS = {
   'OpenAI chat': ['/v1/chat/completions', { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'cut me short' }] }],
@@ -55,7 +41,7 @@ function rechunking(size, trim = 0) {
 async function modelSpan() {
   await new Promise((r) => setTimeout(r, 20));
   await flush();
-  const spans = col.spans().filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+  const spans = servers.col.spans().filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
   assert.equal(spans.length, 1);
   return spans[0];
 }
@@ -65,7 +51,7 @@ const blankLines = (text) => (text.match(/\r\n\r\n|\n\n/g) || []).length;
 for (const [name, [path, request]] of Object.entries(FORMATS)) {
   test(`${name}: a stream the app cancels inside an event ends as cancelled, without a parse error`, async () => {
     const f = traceFetch(rechunking(37));
-    const res = await f(`${mock.url}${path}`, { method: 'POST', body: JSON.stringify(request), headers: { 'x-mock-chunks': '20' } });
+    const res = await f(`${servers.mock.url}${path}`, { method: 'POST', body: JSON.stringify(request), headers: { 'x-mock-chunks': '20' } });
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let text = '';
@@ -85,7 +71,7 @@ for (const [name, [path, request]] of Object.entries(FORMATS)) {
 
   test(`${name}: a stream whose connection fails inside an event ends as errored, without a parse error`, async () => {
     const f = traceFetch();
-    const res = await f(`${mock.url}${path}`, { method: 'POST', body: JSON.stringify(request), headers: { 'x-mock-truncate': 'reset' } });
+    const res = await f(`${servers.mock.url}${path}`, { method: 'POST', body: JSON.stringify(request), headers: { 'x-mock-truncate': 'reset' } });
     await assert.rejects(res.text());
     const span = await modelSpan();
     assert.equal(span.attributes['edgetrace.llm.stream_end'], 'errored');
@@ -93,11 +79,11 @@ for (const [name, [path, request]] of Object.entries(FORMATS)) {
   });
 
   test(`${name}: a body that ends on its last event without the blank line is read whole, as completed`, async () => {
-    const whole = await (await traceFetch(rechunking(37))(`${mock.url}${path}`, { method: 'POST', body: JSON.stringify(request) })).text();
+    const whole = await (await traceFetch(rechunking(37))(`${servers.mock.url}${path}`, { method: 'POST', body: JSON.stringify(request) })).text();
     const reference = await modelSpan();
-    col.requests.length = 0;
+    servers.col.requests.length = 0;
     const eol = whole.endsWith('\r\n\r\n') ? 4 : 2;
-    const cut = await (await traceFetch(rechunking(37, eol))(`${mock.url}${path}`, { method: 'POST', body: JSON.stringify(request) })).text();
+    const cut = await (await traceFetch(rechunking(37, eol))(`${servers.mock.url}${path}`, { method: 'POST', body: JSON.stringify(request) })).text();
     assert.equal(cut, whole.slice(0, -eol));
     const span = await modelSpan();
     assert.equal(span.attributes['edgetrace.llm.stream_end'], 'completed');

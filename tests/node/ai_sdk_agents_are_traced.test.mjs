@@ -4,28 +4,18 @@
 // step, the tool between them with its own input only (the SDK calls a tool with
 // `{ toolCallId, messages }` besides, the whole conversation), and usage summed over the steps.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
-import { startMockLlm } from '../../mock-llm/server.mjs';
-import { attr, startCollector } from './helpers/collector.mjs';
+import { attr } from './helpers/collector.mjs';
+import { mockAndCollector } from './helpers/harness.mjs';
 
-let mock;
-let col;
 let openai;
-before(async () => {
-  mock = await startMockLlm();
-  col = await startCollector();
-  openai = createOpenAI({ apiKey: 'sk-test-SECRET-aisdk', baseURL: `${mock.url}/v1`, fetch: traceFetch(fetch) });
-});
-after(async () => {
-  await mock?.close();
-  await col?.close();
-});
-beforeEach(() => {
-  col.requests.length = 0;
-  init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
+const servers = mockAndCollector(init, {
+  ready: () => {
+    openai = createOpenAI({ apiKey: 'sk-test-SECRET-aisdk', baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(fetch) });
+  },
 });
 
 const getWeather = tool({
@@ -39,7 +29,7 @@ const getWeather = tool({
 async function traceOf(id) {
   await new Promise((r) => setTimeout(r, 20));
   await flush();
-  return col.spans().filter((s) => `tr-${s.traceId}` === id);
+  return servers.col.spans().filter((s) => `tr-${s.traceId}` === id);
 }
 
 for (const [api, model] of [

@@ -4,32 +4,18 @@
 // package, against the local mock model server (which echoes the last message, so a long prompt
 // makes a long answer); spans go to a local collector as OTLP JSON.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { flush, getStats, init, traceFetch, withSpan } from '../../pkg/node.js';
-import { startMockLlm } from '../../mock-llm/server.mjs';
-import { startCollector } from './helpers/collector.mjs';
+import { mockAndCollector } from './helpers/harness.mjs';
 
 const MARKER = '…[edgetrace: truncated, original bytes: ';
 
-let mock;
-let col;
-before(async () => {
-  mock = await startMockLlm();
-  col = await startCollector();
-});
-after(async () => {
-  await mock?.close();
-  await col?.close();
-});
-beforeEach(() => {
-  col.requests.length = 0;
-  init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
-});
+const servers = mockAndCollector(init);
 
 async function modelSpan() {
   await new Promise((r) => setTimeout(r, 20));
   await flush();
-  const spans = col.spans().filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+  const spans = servers.col.spans().filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
   assert.equal(spans.length, 1);
   return spans[0];
 }
@@ -48,7 +34,7 @@ for (const stream of [false, true]) {
   const kind = stream ? 'streamed' : 'not streamed';
   test(`a ${kind} chat call with a 120 KB message counts its cut inputs and its cut outputs once each`, async () => {
     const before = truncated();
-    const res = await traceFetch()(`${mock.url}/v1/chat/completions`, { method: 'POST', body: chat('word '.repeat(24 * 1024), stream) });
+    const res = await traceFetch()(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body: chat('word '.repeat(24 * 1024), stream) });
     await res.text();
     const span = await modelSpan();
     for (const k of ['mlflow.spanInputs', 'mlflow.spanOutputs']) {
@@ -62,7 +48,7 @@ for (const stream of [false, true]) {
 
   test(`a ${kind} chat call within the limit counts nothing`, async () => {
     const before = truncated();
-    const res = await traceFetch()(`${mock.url}/v1/chat/completions`, { method: 'POST', body: chat('short', stream) });
+    const res = await traceFetch()(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body: chat('short', stream) });
     await res.text();
     const span = await modelSpan();
     assert.ok(!span.attributes['mlflow.spanInputs'].includes(MARKER));

@@ -3,43 +3,33 @@
 // and cost on the spans; no secret header ever leaves in an export; bad streams never break the
 // caller; and the spans read back from a real MLflow as CHAT_MODEL with token usage.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { flush, getLastActiveTraceId, getStats, init, instrumentGlobalFetch, SpanType, trace, traceFetch } from '../../pkg/node.js';
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--expose-gc');
-import { startMockLlm } from '../../mock-llm/server.mjs';
-import { attr, startCollector } from './helpers/collector.mjs';
+import { attr } from './helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
+import { mockAndCollector } from './helpers/harness.mjs';
 
 const OPENAI_KEY = 'sk-test-SECRET-0123456789abcdef';
 const ANTHROPIC_KEY = 'sk-ant-SECRET-fedcba9876543210';
 
-let mock;
-let col;
 let openai;
 let anthropic;
-before(async () => {
-  mock = await startMockLlm();
-  col = await startCollector();
-  openai = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 0 });
-  anthropic = new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: mock.url, fetch: traceFetch(), maxRetries: 0 });
-});
-after(async () => {
-  await mock?.close();
-  await col?.close();
-});
-beforeEach(() => {
-  col.requests.length = 0;
-  init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
+const servers = mockAndCollector(init, {
+  ready: () => {
+    openai = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(), maxRetries: 0 });
+    anthropic = new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: servers.mock.url, fetch: traceFetch(), maxRetries: 0 });
+  },
 });
 
 async function settled() {
   await new Promise((r) => setTimeout(r, 20));
   await flush();
-  return col.spans();
+  return servers.col.spans();
 }
 
 test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the response, and cost', async () => {
@@ -65,7 +55,7 @@ test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the resp
 });
 
 test('a prompt over maxValueBytes keeps its messages: its longest contents are cut and marked, the rest is as sent', async () => {
-  init({ endpoint: col.url, format: 'json', logger: { warn() {} }, maxValueBytes: 4096 });
+  init({ endpoint: servers.col.url, format: 'json', logger: { warn() {} }, maxValueBytes: 4096 });
   const context = 'retrieved passage. '.repeat(600); // 11,400 bytes
   const messages = [
     { role: 'system', content: 'Answer from the context.' },
@@ -94,8 +84,8 @@ test('a request body given as a Blob, a DataView or a Uint8Array is recorded as 
   const bodies = { blob: new Blob([json], { type: 'application/json' }), dataView: new DataView(bytes.buffer), uint8: bytes };
   const f = traceFetch();
   for (const [kind, body] of Object.entries(bodies)) {
-    col.requests.length = 0;
-    const res = await f(`${mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${OPENAI_KEY}` }, body });
+    servers.col.requests.length = 0;
+    const res = await f(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${OPENAI_KEY}` }, body });
     assert.equal(res.status, 200, kind);
     assert.ok((await res.json()).choices[0].message.content, kind);
     const [span] = await settled();
@@ -111,7 +101,7 @@ test('a model call is recorded once when traced fetches wrap each other (the glo
     const clients = {
       'traceFetch(a wrapper calling the instrumented global fetch)': new OpenAI({
         apiKey: OPENAI_KEY,
-        baseURL: `${mock.url}/v1`,
+        baseURL: `${servers.mock.url}/v1`,
         fetch: traceFetch(async (url, init) => {
           logged.push(String(url));
           await null;
@@ -119,13 +109,13 @@ test('a model call is recorded once when traced fetches wrap each other (the glo
         }),
         maxRetries: 0,
       }),
-      'traceFetch(fetch.bind(globalThis)) over the instrumented global': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(globalThis.fetch.bind(globalThis)), maxRetries: 0 }),
-      'traceFetch() over the instrumented global fetch': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 0 }),
-      'traceFetch(traceFetch())': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(traceFetch(fetch)), maxRetries: 0 }),
-      'the instrumented global fetch alone': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, maxRetries: 0 }),
+      'traceFetch(fetch.bind(globalThis)) over the instrumented global': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(globalThis.fetch.bind(globalThis)), maxRetries: 0 }),
+      'traceFetch() over the instrumented global fetch': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(), maxRetries: 0 }),
+      'traceFetch(traceFetch())': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(traceFetch(fetch)), maxRetries: 0 }),
+      'the instrumented global fetch alone': new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${servers.mock.url}/v1`, maxRetries: 0 }),
     };
     for (const [how, client] of Object.entries(clients)) {
-      col.requests.length = 0;
+      servers.col.requests.length = 0;
       const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: how }] });
       const spans = (await settled()).filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
       assert.equal(spans.length, 1, `${how}: one CHAT_MODEL span, got ${spans.length}`);
@@ -247,15 +237,15 @@ test("the openai SDK's errors, whose name stays 'Error', are recorded by their c
 });
 
 test('a GET of a model API path (listing stored completions) is not a model call', async () => {
-  const res = await traceFetch()(`${mock.url}/v1/chat/completions?limit=2`);
+  const res = await traceFetch()(`${servers.mock.url}/v1/chat/completions?limit=2`);
   await res.arrayBuffer();
   const spans = await settled();
   assert.deepEqual(spans.map((s) => s.name), [], 'no span for the GET');
-  assert.ok(mock.requests.some((r) => r.method === 'GET' && r.path === '/v1/chat/completions'), 'the GET was made');
+  assert.ok(servers.mock.requests.some((r) => r.method === 'GET' && r.path === '/v1/chat/completions'), 'the GET was made');
 });
 
 test("an SDK's retries of one call are each a span that says which attempt it was", async () => {
-  const retrying = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 2 });
+  const retrying = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(), maxRetries: 2 });
   await assert.rejects(
     retrying.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-mock-status': '503', 'x-mock-retry-after': '0' } }),
     (e) => e instanceof OpenAI.InternalServerError,
@@ -263,8 +253,8 @@ test("an SDK's retries of one call are each a span that says which attempt it wa
   const spans = await settled();
   assert.deepEqual(spans.map((s) => s.attributes['edgetrace.llm.retry_count']).sort(), [0, 1, 2]);
   // A fetch with no such header (an app's own) gets no attempt number.
-  col.requests.length = 0;
-  await traceFetch()(`${mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }) });
+  servers.col.requests.length = 0;
+  await traceFetch()(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }) });
   const [own] = await settled();
   assert.equal('edgetrace.llm.retry_count' in own.attributes, false);
 });
@@ -273,8 +263,8 @@ test('garbled and truncated streams reach the caller unchanged and the span says
   const f = traceFetch();
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'x' }] });
   for (const header of ['x-mock-garbage', 'x-mock-truncate']) {
-    const plain = await (await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', body, headers: { [header]: '1' } })).text();
-    const traced = await (await f(`${mock.url}/v1/chat/completions`, { method: 'POST', body, headers: { [header]: '1' } })).text();
+    const plain = await (await fetch(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body, headers: { [header]: '1' } })).text();
+    const traced = await (await f(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body, headers: { [header]: '1' } })).text();
     assert.equal(traced, plain, `${header}: the caller gets exactly the API's bytes`);
   }
   const spans = await settled();
@@ -290,7 +280,7 @@ test('a streamed response the app drops unread ends its span as cancelled once i
   const f = traceFetch();
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'never read' }] });
   await (async () => {
-    const res = await f(`${mock.url}/v1/chat/completions`, { method: 'POST', body });
+    const res = await f(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body });
     assert.equal(res.status, 200);
     // The app looks at the status and drops the response, body unread.
   })();
@@ -309,8 +299,8 @@ test("a stream the app aborts (a chat's Stop button) ends its span as cancelled,
   const f = traceFetch();
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'stop me' }] });
   const stop = new AbortController();
-  const res = await f(`${mock.url}/v1/chat/completions`, { method: 'POST', body, signal: stop.signal, headers: { 'x-mock-chunk-delay-ms': '30' } });
-  const plain = await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', body });
+  const res = await f(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body, signal: stop.signal, headers: { 'x-mock-chunk-delay-ms': '30' } });
+  const plain = await fetch(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body });
   for (const k of ['url', 'redirected', 'type', 'status', 'ok']) assert.equal(res[k], plain[k], k);
   await plain.text();
   const reader = res.body.getReader();
@@ -329,7 +319,7 @@ test("an abort given a reason of its own (a UI unmounting), mid-stream or before
   // with an exception event (a browser review).
   const f = traceFetch();
   const call = (content, signal, headers = {}) =>
-    f(`${mock.url}/v1/chat/completions`, { method: 'POST', signal, headers, body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] }) });
+    f(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', signal, headers, body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] }) });
   const reasons = { 'stop with an error': new Error('component unmounted'), 'stop with a string': 'user pressed stop' };
   for (const [content, reason] of Object.entries(reasons)) {
     const stop = new AbortController();
@@ -348,7 +338,7 @@ test("an abort given a reason of its own (a UI unmounting), mid-stream or before
   const pendingPlain = call('plain abort before the answer', plain.signal, { 'x-mock-delay-ms': '500' });
   setTimeout(() => plain.abort(), 50);
   await assert.rejects(pendingPlain, { name: 'AbortError' });
-  const sdk = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${mock.url}/v1`, fetch: traceFetch(), maxRetries: 0, timeout: 100 });
+  const sdk = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(), maxRetries: 0, timeout: 100 });
   await assert.rejects(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'sdk timeout' }] }, { headers: { 'x-mock-delay-ms': '500' } }), OpenAI.APIConnectionTimeoutError);
   const timedOut = await call('time out', AbortSignal.timeout(100), { 'x-mock-chunk-delay-ms': '300' });
   await assert.rejects(timedOut.text(), { name: 'TimeoutError' });
@@ -379,15 +369,15 @@ test('no exported payload contains the API keys sent in headers or query strings
   await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
   await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
   const f = traceFetch();
-  const gem = await f(`${mock.url}/v1beta/models/gemini-2.0-flash:generateContent?key=${OPENAI_KEY}`, {
+  const gem = await f(`${servers.mock.url}/v1beta/models/gemini-2.0-flash:generateContent?key=${OPENAI_KEY}`, {
     method: 'POST', headers: { 'x-goog-api-key': ANTHROPIC_KEY, cookie: 'session=SECRET-cookie' },
     body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }),
   });
   await gem.json();
   const spans = await settled();
   assert.equal(spans.length, 3);
-  assert.ok(mock.requests.some((r) => (r.headers.authorization || '').includes(OPENAI_KEY)), 'the key did reach the API');
-  for (const r of col.requests) {
+  assert.ok(servers.mock.requests.some((r) => (r.headers.authorization || '').includes(OPENAI_KEY)), 'the key did reach the API');
+  for (const r of servers.col.requests) {
     const text = r.body.toString('latin1');
     for (const secret of [OPENAI_KEY, ANTHROPIC_KEY, 'SECRET-cookie', 'SECRET']) assert.ok(!text.includes(secret), `payload leaks ${secret}`);
   }
@@ -437,7 +427,7 @@ test('model spans nest under the traced function and arrive in MLflow as CHAT_MO
 function initScrubbingCards() {
   const seen = [];
   init({
-    endpoint: col.url, format: 'json', logger: { warn() {} },
+    endpoint: servers.col.url, format: 'json', logger: { warn() {} },
     redact: ({ kind, value }) => {
       seen.push(kind);
       return JSON.parse(JSON.stringify(value ?? null).replace(/\d{4}-\d{4}-\d{4}-\d{4}/g, '[card]'));
@@ -452,8 +442,8 @@ test('the redaction hook sees request bodies before they are kept', async () => 
   const [span] = await settled();
   assert.ok(seen.includes('inputs') && seen.includes('outputs'), JSON.stringify(seen));
   assert.equal(attr(span, 'mlflow.spanInputs').messages[0].content, 'my card is [card]');
-  for (const r of col.requests) assert.ok(!r.body.toString('latin1').includes('4111-1111'), 'the card number left the process');
-  assert.ok(mock.requests.some((r) => JSON.stringify(r.body).includes('4111-1111-1111-1111')), 'the API itself got the real request');
+  for (const r of servers.col.requests) assert.ok(!r.body.toString('latin1').includes('4111-1111'), 'the card number left the process');
+  assert.ok(servers.mock.requests.some((r) => JSON.stringify(r.body).includes('4111-1111-1111-1111')), 'the API itself got the real request');
 });
 
 test('the redaction hook sees a streamed response, reassembled, before it is kept', async () => {
@@ -467,17 +457,17 @@ test('the redaction hook sees a streamed response, reassembled, before it is kep
   const [span] = await settled();
   assert.deepEqual(seen.filter((k) => k === 'outputs'), ['outputs'], JSON.stringify(seen));
   assert.equal(attr(span, 'mlflow.spanOutputs').choices[0].message.content, text.replaceAll('4111-1111-1111-1111', '[card]'));
-  for (const r of col.requests) assert.ok(!r.body.toString('latin1').includes('4111-1111'), 'the card number left the process');
+  for (const r of servers.col.requests) assert.ok(!r.body.toString('latin1').includes('4111-1111'), 'the card number left the process');
 });
 
 test('includeUsage asks OpenAI for usage on streams only when allowed', async () => {
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'count' }] });
-  const before = mock.requests.length;
+  const before = servers.mock.requests.length;
   for (const includeUsage of [false, true]) {
-    const r = await traceFetch(fetch, { includeUsage })(`${mock.url}/v1/chat/completions`, { method: 'POST', body });
+    const r = await traceFetch(fetch, { includeUsage })(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body });
     await r.text();
   }
-  const [plain, asked] = mock.requests.slice(before).filter((r) => r.path === '/v1/chat/completions');
+  const [plain, asked] = servers.mock.requests.slice(before).filter((r) => r.path === '/v1/chat/completions');
   assert.equal(plain.body.stream_options, undefined, 'not changed without leave');
   assert.deepEqual(asked.body.stream_options, { include_usage: true });
   const spans = await settled();

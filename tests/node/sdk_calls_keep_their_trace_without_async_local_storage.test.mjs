@@ -6,32 +6,19 @@
 // trace in flight, says so (`edgetrace.parent_inferred`), and guesses nothing when two traces are
 // in flight. Run here in Node on the browsers' path (tests/node/helpers/entry-without-als.mjs).
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { flush, init, trace, traceFetch } from './helpers/entry-without-als.mjs';
-import { shape, startCollector } from './helpers/collector.mjs';
-import { startMockLlm } from '../../mock-llm/server.mjs';
+import { shape } from './helpers/collector.mjs';
+import { mockAndCollector } from './helpers/harness.mjs';
 
-let col;
-let llm;
-before(async () => {
-  col = await startCollector();
-  llm = await startMockLlm();
-});
-after(async () => {
-  await col.close();
-  await llm.close();
-});
-beforeEach(() => {
-  col.requests.length = 0;
-  init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
-});
+const servers = mockAndCollector(init);
 
 const spans = async () => {
   await new Promise((r) => setTimeout(r, 20));
   await flush();
-  return col.spans();
+  return servers.col.spans();
 };
 const inferred = (s) => s.attributes['edgetrace.parent_inferred'] === true;
 const body = (text) => JSON.stringify({ model: 'claude-3-5-haiku-20241022', max_tokens: 50, messages: [{ role: 'user', content: text }] });
@@ -48,8 +35,8 @@ function viaMiddleware(fetchImpl) {
 }
 
 test('the Anthropic SDK\'s calls (created and streamed) nest under the traced function; the OpenAI SDK\'s are found on the stack', async () => {
-  const anthropic = new Anthropic({ apiKey: 'sk-ant-x', baseURL: llm.url, fetch: traceFetch(), maxRetries: 0 });
-  const openai = new OpenAI({ apiKey: 'sk-x', baseURL: `${llm.url}/v1`, fetch: traceFetch(), maxRetries: 0 });
+  const anthropic = new Anthropic({ apiKey: 'sk-ant-x', baseURL: servers.mock.url, fetch: traceFetch(), maxRetries: 0 });
+  const openai = new OpenAI({ apiKey: 'sk-x', baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(), maxRetries: 0 });
   const turn = trace(async function turn() {
     await anthropic.messages.create({ model: 'claude-3-5-haiku-20241022', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
     const stream = anthropic.messages.stream({ model: 'claude-3-5-haiku-20241022', max_tokens: 50, messages: [{ role: 'user', content: 'stream' }] });
@@ -67,7 +54,7 @@ test('a call behind such a middleware nests under the deepest traced function of
   const call = viaMiddleware(traceFetch());
   const step = trace(async function step(text) {
     await new Promise((r) => setTimeout(r, 1));
-    return (await call(`${llm.url}/v1/messages`, { ...post, body: body(text) })).json();
+    return (await call(`${servers.mock.url}/v1/messages`, { ...post, body: body(text) })).json();
   });
   const chain = trace(async function chain() {
     return step('one');
@@ -77,7 +64,7 @@ test('a call behind such a middleware nests under the deepest traced function of
   assert.deepEqual(shape(all), [['chain', [['step', [['messages claude-3-5-haiku-20241022', []]]]]]]);
   assert.ok(inferred(all.find((s) => s.name.startsWith('messages'))));
 
-  col.requests.length = 0;
+  servers.col.requests.length = 0;
   const sideBySide = trace(async function sideBySide() {
     return Promise.all([step('a'), step('b')]);
   });
@@ -98,10 +85,10 @@ test('with two traces in flight the call is not guessed: it starts its own trace
   const turn = trace(async function turn(text) {
     if (++started === 2) release();
     await bothStarted;
-    return (await call(`${llm.url}/v1/messages`, { ...post, body: body(text) })).json();
+    return (await call(`${servers.mock.url}/v1/messages`, { ...post, body: body(text) })).json();
   });
   await Promise.all([turn('a'), turn('b')]);
-  await (await call(`${llm.url}/v1/messages`, { ...post, body: body('alone') })).json();
+  await (await call(`${servers.mock.url}/v1/messages`, { ...post, body: body('alone') })).json();
   const all = await spans();
   assert.equal(all.length, 5);
   const calls = all.filter((s) => s.name.startsWith('messages'));
