@@ -715,6 +715,7 @@ export const _internal = {
   coreReady,
   runWith,
   warn,
+  exporter: () => state.exporter,
   /** The model API parsers (a promise that never rejects; null when they cannot load). */
   llm: () => (state.llmLoader ? loadLlm() : Promise.resolve(null)),
   /**

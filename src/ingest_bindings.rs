@@ -6,7 +6,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::ingest::{Ingest, IngestConfig};
+use crate::ingest::{Ingest, IngestConfig, Refusal};
 use crate::otlp::Format;
 
 /// The ingest core, as the service's JS sees it.
@@ -63,14 +63,20 @@ impl IngestCore {
                 }
                 Ok(out)
             }
-            Err(refusal) => {
-                let o = js_sys::Object::new();
-                let set = |k: &str, v: JsValue| js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
-                set("status", JsValue::from(refusal.kind.status()))?;
-                set("error", JsValue::from_str(refusal.kind.code()))?;
-                set("message", JsValue::from_str(&refusal.message))?;
-                Err(o.into())
+            Err(refusal) => Err(refusal_object(&refusal)?),
+        }
+    }
+
+    /// Checks feedback on trace `trace_id` (the route's `tr-<32 hex>`) and returns it rebuilt as
+    /// `{"assessment": {...}}` for MLflow, redacted; throws `{status, error, message}` when it is
+    /// refused. `redacted` in [`IngestCore::summary`] counts the strings redaction changed.
+    pub fn assessment(&mut self, body: &[u8], trace_id: &str) -> Result<String, JsValue> {
+        match self.inner.assessment(body, trace_id) {
+            Ok(a) => {
+                self.summary = format!(r#"{{"redacted":{}}}"#, a.redacted);
+                Ok(a.json)
             }
+            Err(refusal) => Err(refusal_object(&refusal)?),
         }
     }
 
@@ -79,4 +85,14 @@ impl IngestCore {
     pub fn summary(&self) -> String {
         self.summary.clone()
     }
+}
+
+/// `{status, error, message}`, as the service answers a refusal.
+fn refusal_object(refusal: &Refusal) -> Result<JsValue, JsValue> {
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+    set("status", JsValue::from(refusal.kind.status()))?;
+    set("error", JsValue::from_str(refusal.kind.code()))?;
+    set("message", JsValue::from_str(&refusal.message))?;
+    Ok(o.into())
 }

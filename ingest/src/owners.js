@@ -56,7 +56,7 @@ export class TraceOwners {
 }
 
 /** The experiment id of trace `id` in MLflow, or null when MLflow has no such trace. */
-async function lookup(config, id, fetchImpl) {
+export async function lookup(config, id, fetchImpl) {
   let res;
   try {
     res = await fetchImpl(`${config.mlflowUri}/api/3.0/mlflow/traces/tr-${id}`, {

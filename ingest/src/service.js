@@ -4,13 +4,16 @@
 // object serves the Node adapter. Order of checks on POST /v1/traces: key (401/403), origin
 // (403), experiment (403), rate limit (429), content type and encoding (415), declared and actual
 // body size (413, before any parsing), gzip output size (413), then the core (400/413). Every
-// refusal is `{"error": code, "message": one line}` and relays nothing.
+// refusal is `{"error": code, "message": one line}` and relays nothing. POST
+// /api/3.0/mlflow/traces/{id}/assessments (feedback, MLflow's own route) passes the same key,
+// origin, experiment and rate checks, then the core's (400), then the trace's owner in MLflow
+// (404 not there yet, 403 another experiment's).
 
 import { ConfigError, readConfig } from './config.js';
 import { TokenBuckets, limited } from './rate-limit.js';
 import { Coalescer, postJoined } from './coalesce.js';
-import { postOnce, relay } from './relay.js';
-import { TraceOwners } from './owners.js';
+import { mlflowHeaders, postOnce, relay, unreachable } from './relay.js';
+import { TraceOwners, lookup } from './owners.js';
 
 const ALLOW_HEADERS = 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent';
 
@@ -30,6 +33,12 @@ function allowHeaders(requested) {
   return [...new Set([...ALLOW_HEADERS.split(', '), ...extra])].join(', ');
 }
 const VERSION = '0.1.0';
+
+/** MLflow's route for feedback on a trace, which the service serves too (`logFeedback`). */
+const ASSESSMENTS = /^\/api\/3\.0\/mlflow\/traces\/([^/]+)\/assessments$/;
+/** The largest feedback body taken. */
+const MAX_ASSESSMENT_BYTES = 64 * 1024;
+const ROUTES = 'routes: POST /v1/traces, POST /api/3.0/mlflow/traces/{trace id}/assessments, GET /healthz';
 
 class Refusal extends Error {
   constructor(status, error, message, headers = {}) {
@@ -130,7 +139,7 @@ export function createService(IngestCore, deps = {}) {
   const fetchImpl = deps.fetch || ((...a) => fetch(...a));
   const now = deps.now || (() => Date.now());
   let cached = null; // { env, config, core, buckets } or { env, error }
-  const stats = { requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, uncheckedTraces: 0, refused: {} };
+  const stats = { requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, uncheckedTraces: 0, feedback: 0, refused: {} };
 
   function setup(env) {
     if (cached && cached.env === env) return cached;
@@ -145,7 +154,8 @@ export function createService(IngestCore, deps = {}) {
     return cached;
   }
 
-  async function accept(request, env, config, core, buckets) {
+  // The key, its origin and experiment, and its rate limit: the checks every POST passes first.
+  async function authorize(request, env, config, buckets) {
     const key = request.headers.get('x-edgetrace-key');
     if (!key) throw new Refusal(401, 'missing_key', 'send your ingest key in the x-edgetrace-key header');
     const spec = config.keys.get(key);
@@ -162,6 +172,11 @@ export function createService(IngestCore, deps = {}) {
     }
     const wait = await limited(env, buckets, key, spec.ratePerMinute);
     if (wait > 0) throw new Refusal(429, 'rate_limited', 'too many requests for this ingest key', { 'retry-after': String(wait) });
+    return spec;
+  }
+
+  async function accept(request, env, config, core, buckets) {
+    const spec = await authorize(request, env, config, buckets);
     const format = contentFormat(request);
     const encoding = (request.headers.get('content-encoding') || 'identity').trim().toLowerCase();
     if (encoding !== 'identity' && encoding !== 'gzip') {
@@ -286,6 +301,65 @@ export function createService(IngestCore, deps = {}) {
     return new Response(new Uint8Array(0), { status: 200, headers: { ...headers, 'content-type': 'application/x-protobuf' } });
   }
 
+  /**
+   * Feedback on a trace (`logFeedback`, or MLflow's own clients): checked and redacted by the
+   * core, then relayed to MLflow if the trace is there and in the key's experiment. A trace MLflow
+   * does not have yet is a 404 `trace_not_found`, which the SDK tries again: spans relayed
+   * through the queue arrive a little later.
+   */
+  async function handleAssessment(request, env, state, cors, traceId) {
+    const { config, core, buckets } = state;
+    const spec = await authorize(request, env, config, buckets);
+    if (contentFormat(request) !== 'json') throw new Refusal(415, 'unsupported_media_type', 'feedback is JSON: Content-Type must be application/json');
+    const body = await readCapped(request.body, MAX_ASSESSMENT_BYTES, 'body_too_large', 'the body', true);
+    let assessment;
+    try {
+      assessment = core.assessment(body, traceId);
+    } catch (e) {
+      if (e && typeof e.status === 'number') throw new Refusal(e.status, e.error, e.message);
+      throw e;
+    }
+    const unavailable = (message) => json(503, { error: 'mlflow_unavailable', message: `${message}; retry later` }, { ...cors, 'retry-after': String(config.limits.retryAfterSeconds) });
+    let owner;
+    try {
+      owner = await lookup(config, traceId.slice(3), fetchImpl);
+    } catch (e) {
+      if (!e?.unreachable) throw e;
+      return unavailable(e.unreachable);
+    }
+    if (owner === null) throw new Refusal(404, 'trace_not_found', `MLflow has no trace ${traceId} (yet): feedback is taken once its spans are relayed`);
+    if (owner !== spec.experimentId) {
+      throw new Refusal(403, 'trace_in_other_experiment', `trace ${traceId} is in another experiment than this ingest key's (${spec.experimentId}); nothing was relayed`);
+    }
+    let res;
+    let text;
+    try {
+      res = await fetchImpl(`${config.mlflowUri}/api/3.0/mlflow/traces/${traceId}/assessments`, {
+        method: 'POST',
+        headers: mlflowHeaders(config, { 'content-type': 'application/json' }),
+        body: assessment,
+        signal: config.limits.relayTimeoutMs > 0 ? AbortSignal.timeout(config.limits.relayTimeoutMs) : undefined,
+      });
+      text = await res.text();
+    } catch (e) {
+      stats.relayFailures++;
+      return unavailable(unreachable(e));
+    }
+    if (!res.ok) {
+      stats.relayFailures++;
+      let reason = text.trim().slice(0, 300);
+      try {
+        reason = JSON.parse(text)?.message ?? reason;
+      } catch {
+        /* the text as it is */
+      }
+      if (res.status === 429 || res.status >= 500) return unavailable(`MLflow answered ${res.status}: ${reason}`);
+      return json(422, { error: 'mlflow_refused', message: `MLflow answered ${res.status}: ${reason}${refusalHint(res.status)}` }, cors);
+    }
+    stats.feedback++;
+    return new Response(text, { status: 200, headers: { ...cors, 'content-type': 'application/json' } });
+  }
+
   async function fetchHandler(request, env = {}) {
     stats.requests++;
     const url = new URL(request.url);
@@ -297,7 +371,8 @@ export function createService(IngestCore, deps = {}) {
       return json(200, { ok: true, version: VERSION, mode: state.config.queue ? 'queue' : 'direct', wasmMemoryBytes, stats });
     }
     if (state.error) return json(500, { error: 'misconfigured', message: state.error });
-    if (url.pathname !== '/v1/traces') return json(404, { error: 'not_found', message: 'routes: POST /v1/traces, GET /healthz' });
+    const feedbackOn = ASSESSMENTS.exec(url.pathname)?.[1];
+    if (url.pathname !== '/v1/traces' && !feedbackOn) return json(404, { error: 'not_found', message: ROUTES });
     const origin = request.headers.get('origin');
     const cors = corsHeaders(state.config, origin);
     if (request.method === 'OPTIONS') {
@@ -317,6 +392,7 @@ export function createService(IngestCore, deps = {}) {
     }
     if (request.method !== 'POST') return json(405, { error: 'method_not_allowed', message: 'use POST' }, { ...cors, allow: 'POST, OPTIONS' });
     try {
+      if (feedbackOn) return await handleAssessment(request, env, state, cors, feedbackOn);
       return await handleTraces(request, env, state, cors);
     } catch (e) {
       if (e instanceof Refusal) {

@@ -23,6 +23,7 @@
 //! assert!(ingest.process(b"{", Format::Json, 0).is_err());
 //! ```
 
+pub mod assessment;
 pub mod convert;
 pub mod redact;
 pub mod refusal;
@@ -169,6 +170,12 @@ impl Ingest {
     /// The configuration in use.
     pub fn config(&self) -> &IngestConfig {
         &self.config
+    }
+
+    /// Checks feedback on trace `trace_id` (`tr-<32 hex>`) and rebuilds it for MLflow, redacted
+    /// (see [`assessment`]).
+    pub fn assessment(&self, body: &[u8], trace_id: &str) -> Result<assessment::Assessed, Refusal> {
+        assessment::check(body, trace_id, &self.redactor)
     }
 
     /// Decodes, validates, converts, redacts and re-encodes one request body. `now_ns` is the

@@ -294,6 +294,11 @@ impl Redactor {
 
     /// Replaces every match in `s`; true when anything matched.
     fn text(&self, s: &mut String) -> bool {
+        self.redact_text(s)
+    }
+
+    /// Redacts one string in place by the patterns (not the dropped keys); true when it changed.
+    pub fn redact_text(&self, s: &mut String) -> bool {
         let found = self.found(s);
         self.replace(s, &found)
     }

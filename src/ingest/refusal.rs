@@ -27,6 +27,8 @@ pub enum RefusalKind {
     TooDeep,
     /// More values (spans, attributes, their elements) than the per-request limit.
     TooManyValues,
+    /// Feedback on a trace that is not MLflow's `CreateAssessment` of a feedback.
+    InvalidAssessment,
 }
 
 impl RefusalKind {
@@ -49,6 +51,7 @@ impl RefusalKind {
             RefusalKind::TooManySpans => "too_many_spans",
             RefusalKind::TooDeep => "attribute_too_deep",
             RefusalKind::TooManyValues => "too_many_values",
+            RefusalKind::InvalidAssessment => "invalid_assessment",
         }
     }
 }

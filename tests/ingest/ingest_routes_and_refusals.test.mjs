@@ -114,7 +114,20 @@ const CASES = {
   'rate limit exceeded': () => ({ headers: { ...good(), 'x-edgetrace-key': 'pk_slow' }, body: jsonRequest([jsonSpan()]), repeat: 3 }),
   'wrong method': () => ({ method: 'GET', headers: good() }),
   'unknown path': () => ({ path: '/v1/metrics', headers: good(), body: '{}' }),
+  'feedback that is not a feedback': () => feedback(jsonSpan().traceId, { assessment_name: 'x', expectation: { value: 1 } }),
+  'feedback on a malformed trace id': () => feedback('0'.repeat(32), { assessment_name: 'x', feedback: { value: 1 } }, ''),
+  'feedback on a trace MLflow does not have': () => feedback(jsonSpan().traceId, { assessment_name: 'x', feedback: { value: 1 } }),
+  "feedback on another experiment's trace": (sink) => {
+    const id = jsonSpan().traceId;
+    sink.traces.set(id, '99');
+    return feedback(id, { assessment_name: 'x', feedback: { value: true } });
+  },
 };
+
+/** A feedback request (`logFeedback`'s) on trace `hex`. */
+function feedback(hex, assessment, prefix = 'tr-') {
+  return { path: `/api/3.0/mlflow/traces/${prefix}${hex}/assessments`, headers: good(), body: JSON.stringify({ assessment }) };
+}
 
 function readTable() {
   const text = readFileSync(join(repo, 'ingest/README.md'), 'utf8');

@@ -10,10 +10,11 @@ import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { flush, getLastActiveTraceId, getStats, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
+import { flush, getLastActiveTraceId, getStats, init, SpanType, trace, traceFetch, withSpan } from '../../pkg/node.js';
+import { logFeedback } from '../../pkg/feedback.js';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { launchChromium, startStaticServer } from '../browser/helpers.mjs';
-import { createExperiment, readSpans, startMlflow, waitForTrace } from '../node/helpers/mlflow.mjs';
+import { createExperiment, getTrace, readSpans, startMlflow, waitForTrace } from '../node/helpers/mlflow.mjs';
 import { ingestMiniflare } from './helpers.mjs';
 
 let mlflow;
@@ -237,5 +238,52 @@ describe("a key cannot write into another experiment's trace", () => {
     await flush();
     assert.equal(getStats().lastExportError, null);
     assert.equal(readSpans(await waitForTrace(mlflow.url, own, 1))[0].name, 'theirs');
+  });
+});
+
+describe('feedback through the ingest service', () => {
+  test("logFeedback reaches MLflow on the key's own trace, redacted; another experiment's trace, a missing one or a bad body is refused with the reason", async () => {
+    const warnings = [];
+    init({ endpoint: ingestUrl, ingestKey: KEY_FOR('node'), experimentId: experiments.node, logger: { warn: (m) => warnings.push(m) } });
+    withSpan(() => 'answer', { name: 'rated turn' });
+    const traceId = getLastActiveTraceId();
+    const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
+    const r = await logFeedback({ traceId, name: 'thumbs', value: false, rationale: `wrong, and it echoed my key ${key}`, source: { id: 'user-1' } });
+    assert.ok(r.assessmentId, JSON.stringify(r));
+    const got = (await getTrace(mlflow.url, traceId)).trace_info.assessments.find((a) => a.assessment_id === r.assessmentId);
+    assert.equal(got.assessment_name, 'thumbs');
+    assert.deepEqual(got.feedback, { value: false });
+    assert.deepEqual(got.source, { source_type: 'HUMAN', source_id: 'user-1' });
+    assert.ok(got.rationale.startsWith('wrong, and it echoed my key '), got.rationale);
+    assert.ok(!got.rationale.includes(key), `the ingest's redaction rules ran over the rationale: ${got.rationale}`);
+
+    // Another key, bound to another experiment, cannot rate this trace.
+    init({ endpoint: ingestUrl, ingestKey: KEY_FOR('otel_json'), experimentId: experiments.otel_json, logger: { warn: (m) => warnings.push(m) } });
+    const foreign = await logFeedback({ traceId, value: true });
+    assert.match(foreign.error, /answered 403: trace tr-[0-9a-f]{32} is in another experiment/, JSON.stringify(foreign));
+    assert.equal((await getTrace(mlflow.url, traceId)).trace_info.assessments.length, 1);
+
+    const post = (id, assessment, headers = {}) => fetch(`${ingestUrl}/api/3.0/mlflow/traces/${id}/assessments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-edgetrace-key': KEY_FOR('node'), ...headers },
+      body: JSON.stringify({ assessment }),
+    });
+    const missing = await post('tr-0123456789abcdef0123456789abcdef', { assessment_name: 'x', feedback: { value: 1 } });
+    assert.equal(missing.status, 404);
+    assert.equal((await missing.json()).error, 'trace_not_found');
+    const expectation = await post(traceId, { assessment_name: 'x', expectation: { value: 1 } });
+    assert.equal(expectation.status, 400);
+    assert.match((await expectation.json()).message, /only feedback/);
+    const noKey = await post(traceId, { assessment_name: 'x', feedback: { value: 1 } }, { 'x-edgetrace-key': 'pk_nobody' });
+    assert.equal(noKey.status, 401);
+    // A page of the key's origin may post feedback (the preflight allows it).
+    const pre = await fetch(`${ingestUrl}/api/3.0/mlflow/traces/${traceId}/assessments`, {
+      method: 'OPTIONS',
+      headers: { origin: site.url, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-edgetrace-key' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), site.url);
+    const health = await (await fetch(`${ingestUrl}/healthz`)).json();
+    assert.equal(health.stats.feedback, 1);
   });
 });

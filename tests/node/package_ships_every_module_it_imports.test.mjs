@@ -31,7 +31,12 @@ function reachable(entry) {
 test('the packed package holds every module its entries reach', () => {
   const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
   const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg, stdio: ['ignore', 'pipe', 'ignore'] }))[0].files.map((f) => f.path);
-  const entries = [...new Set(Object.values(manifest.exports['.']).map((p) => normalize(p)))];
+  // Every file any export names, under any condition (`.` by runtime, `./feedback`, …).
+  const named = (v) => (typeof v === 'string' ? [v] : Object.values(v).flatMap(named));
+  const exported = Object.values(manifest.exports).flatMap(named).map((p) => normalize(p));
+  for (const f of exported) assert.ok(packed.includes(f), `${f}, named in "exports", is in the tarball`);
+  const entries = [...new Set(exported.filter((p) => p.endsWith('.js')))];
+  assert.ok(entries.includes('feedback.js'), 'edgetrace/feedback is an entry');
   assert.ok(entries.includes('browser.js') && entries.includes('node.js') && entries.includes('workerd.js'), `the entries (${entries.join(', ')})`);
   const all = new Set();
   for (const entry of entries) for (const f of reachable(entry)) all.add(f);

@@ -4,6 +4,7 @@ import {
   Span, SpanStatusCode, SpanType, startSpan, trace, updateCurrentTrace, withSpan,
 } from 'edgetrace';
 import type { InitOptions, SpanOptions, Stats, TraceUpdate, WorkerHandler } from 'edgetrace';
+import { logFeedback, type FeedbackResult } from 'edgetrace/feedback';
 
 const options: InitOptions = {
   endpoint: 'http://127.0.0.1:8787',
@@ -72,3 +73,15 @@ registerModelApi({ baseUrl: 'http://127.0.0.1:8000/v1', format: 'openai', provid
 void tf;
 restore();
 void main();
+
+// edgetrace/feedback: a result is either an assessment id or an error, and the value is typed.
+async function rate(traceId: string | undefined): Promise<string> {
+  const r: FeedbackResult = await logFeedback({ traceId, name: 'thumbs', value: true, source: { type: 'HUMAN', id: 'u1' }, metadata: { page: 1 } });
+  await logFeedback({ value: 4, source: 'LLM_JUDGE', spanId: '0123456789abcdef', rationale: 'ok' });
+  // @ts-expect-error a value is required
+  await logFeedback({ name: 'x' });
+  // @ts-expect-error only MLflow's source types
+  await logFeedback({ value: 1, source: { type: 'ROBOT' } });
+  return 'assessmentId' in r ? r.assessmentId : r.error;
+}
+void rate(getLastActiveTraceId());
