@@ -127,6 +127,13 @@ describe('the edgetrace SDK through the ingest service', () => {
         input_tokens: r.usage.prompt_tokens, output_tokens: r.usage.completion_tokens, total_tokens: r.usage.total_tokens,
         cache_read_input_tokens: r.usage.prompt_tokens_details.cached_tokens,
       });
+      // The user's thumbs up, from the page through the ingest service (a CORS preflight and all).
+      const up = await page.evaluate((id) => window.thumbsUp(id), r.traceId);
+      assert.ok(up.assessmentId, JSON.stringify(up));
+      const rated = (await getTrace(mlflow.url, r.traceId)).trace_info.assessments;
+      assert.deepEqual(rated.map((a) => [a.assessment_id, a.assessment_name, a.feedback.value, a.source.source_id, a.rationale]),
+        [[up.assessmentId, 'thumbs', true, 'page-user', 'clicked 👍']]);
+      assert.deepEqual(errors, []);
     } finally {
       await browser.close();
     }
@@ -244,6 +251,8 @@ describe("a key cannot write into another experiment's trace", () => {
 describe('feedback through the ingest service', () => {
   test("logFeedback reaches MLflow on the key's own trace, redacted; another experiment's trace, a missing one or a bad body is refused with the reason", async () => {
     const warnings = [];
+    const relayed = async () => (await (await fetch(`${ingestUrl}/healthz`)).json()).stats.feedback;
+    const relayedBefore = await relayed();
     init({ endpoint: ingestUrl, ingestKey: KEY_FOR('node'), experimentId: experiments.node, logger: { warn: (m) => warnings.push(m) } });
     withSpan(() => 'answer', { name: 'rated turn' });
     const traceId = getLastActiveTraceId();
@@ -283,7 +292,6 @@ describe('feedback through the ingest service', () => {
     });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), site.url);
-    const health = await (await fetch(`${ingestUrl}/healthz`)).json();
-    assert.equal(health.stats.feedback, 1);
+    assert.equal(await relayed() - relayedBefore, 1, 'one feedback relayed');
   });
 });
