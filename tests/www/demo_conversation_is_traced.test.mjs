@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDemoStack } from '../../scripts/demo-stack.mjs';
 import { launchChromium } from '../browser/helpers.mjs';
-import { readSpans, startMlflow, waitForTrace } from '../node/helpers/mlflow.mjs';
+import { getTrace, readSpans, startMlflow, waitForTrace } from '../node/helpers/mlflow.mjs';
 import { root } from '../node/helpers/util.mjs';
 
 const artifacts = join(root, 'tests/artifacts');
@@ -65,6 +65,10 @@ test('a two-turn conversation in the demo page: each turn is one trace across pa
       return { state: li.dataset.state, traceId: li.dataset.traceId, answer: li.querySelector('.answer').textContent, link: li.querySelector('.meta a').href };
     }, i + 1));
   }
+  // A thumbs up on the first answer: MLflow's feedback on that turn's trace.
+  await page.click('#turns li:nth-child(1) .rate button[data-value="true"]');
+  await page.waitForSelector('#turns li:nth-child(1)[data-feedback]', { timeout: 30_000 });
+  assert.equal(await page.$eval('#turns li:nth-child(1)', (li) => li.dataset.feedback), 'logged', await page.$eval('#turns li:nth-child(1) .rate', (e) => e.textContent));
   assert.deepEqual(errors, []);
   // The side panel listed the page's spans of each turn as they ended.
   const panel = await page.$$eval('#spans li[data-trace]', (lis) => lis.map((li) => [li.dataset.trace, li.querySelector('.type').textContent, li.querySelector('.name').textContent]));
@@ -118,6 +122,10 @@ test('a two-turn conversation in the demo page: each turn is one trace across pa
     assert.equal(usage.output_tokens, out.usage.completion_tokens);
     assert.equal(usage.total_tokens, out.usage.total_tokens);
     assert.ok(usage.output_tokens > 0);
+    // Only the first answer was rated, thumbs up, by this page's session.
+    const feedback = (await getTrace(mlflow.url, t.traceId)).trace_info.assessments || [];
+    assert.deepEqual(feedback.map((a) => [a.assessment_name, a.feedback.value, a.source.source_type, a.source.source_id.startsWith('session-')]),
+      turns.indexOf(t) === 0 ? [['user_feedback', true, 'HUMAN', true]] : []);
     assert.equal(parsed(chat.inputs).messages[1].content, questions[turns.indexOf(t)]);
   }
 

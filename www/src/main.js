@@ -119,6 +119,21 @@ $('ask').addEventListener('submit', async (e) => {
   const a = li.querySelector('.meta a');
   a.href = traceLink(id);
   a.textContent = `${id} in MLflow`;
+  // The user's verdict on the answer, logged on the turn's trace (MLflow's feedback).
+  const rate = document.createElement('span');
+  rate.className = 'rate';
+  rate.innerHTML = 'rate this answer <button type="button" data-value="true">good</button><button type="button" data-value="false">bad</button>';
+  rate.addEventListener('click', async (ev) => {
+    const value = ev.target.closest('button')?.dataset.value;
+    if (!value) return;
+    for (const b of rate.querySelectorAll('button')) b.disabled = true;
+    // Loaded on the first click: the feedback module is not part of the page's up-front bundle.
+    const { logFeedback } = await import('edgetrace/feedback');
+    const r = await logFeedback({ traceId: id, name: 'user_feedback', value: value === 'true', source: { type: 'HUMAN', id: session } });
+    li.dataset.feedback = r.assessmentId ? 'logged' : 'failed';
+    rate.textContent = r.assessmentId ? `rated ${value === 'true' ? 'good' : 'bad'}, in MLflow with the trace` : `feedback not saved: ${r.error}`;
+  });
+  li.querySelector('.meta').append(' ', rate);
   $('send').disabled = false;
   flush();
 });
