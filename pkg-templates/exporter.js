@@ -348,32 +348,48 @@ export function checkServer(warn) {
   return (o, defaults) => {
     checkTransport(o, defaults);
     // Said once, after init() has taken the options (so to their logger).
-    if (o.enabled && !o.endpoint) queueMicrotask(() => warn('init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere'));
+    if (o.enabled && !o.endpoint) queueMicrotask(() => warn(`init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere${envDenied()}`));
   };
 }
 
 /**
  * Defaults from MLflow's own environment variables, as its SDKs read them: an `init()` without
  * an endpoint sends to MLFLOW_TRACKING_URI (an http(s) URL), into MLFLOW_EXPERIMENT_ID, with
- * MLFLOW_TRACKING_TOKEN as a bearer token. Deno is asked first whether reading them is allowed,
- * so that it does not prompt for it.
+ * MLFLOW_TRACKING_TOKEN as a bearer token. Read when the entry loads and again at each `init()`
+ * (an app may set them after importing the package, with dotenv). Deno is asked first whether
+ * reading each is allowed, so that it does not prompt for it; one it does not grant is left out
+ * (`--allow-env=MLFLOW_TRACKING_URI,MLFLOW_EXPERIMENT_ID` grants no token, and needs none).
  */
 export function mlflowEnv() {
   const d = {};
   try {
-    const names = ['MLFLOW_TRACKING_URI', 'MLFLOW_EXPERIMENT_ID', 'MLFLOW_TRACKING_TOKEN'];
     const perms = globalThis.Deno?.permissions;
-    if (perms && names.some((variable) => perms.querySync({ name: 'env', variable }).state !== 'granted')) return d;
     const env = globalThis.process?.env || {};
-    const uri = env.MLFLOW_TRACKING_URI;
+    const read = (variable) => (perms && perms.querySync({ name: 'env', variable }).state !== 'granted' ? undefined : env[variable]);
+    const uri = read('MLFLOW_TRACKING_URI');
     if (!/^https?:\/\/[^/\s]/i.test(uri || '')) return d;
     d.endpoint = uri;
-    if (env.MLFLOW_EXPERIMENT_ID) d.experimentId = env.MLFLOW_EXPERIMENT_ID;
-    if (env.MLFLOW_TRACKING_TOKEN) d.headers = { authorization: `Bearer ${env.MLFLOW_TRACKING_TOKEN}` };
+    const experimentId = read('MLFLOW_EXPERIMENT_ID');
+    if (experimentId) d.experimentId = experimentId;
+    const token = read('MLFLOW_TRACKING_TOKEN');
+    if (token) d.headers = { authorization: `Bearer ${token}` };
   } catch {
     // An environment that cannot be read gives no defaults.
   }
   return d;
+}
+
+/** Why MLFLOW_TRACKING_URI gave no endpoint, when Deno did not let it be read: for the warning. */
+function envDenied() {
+  try {
+    const perms = globalThis.Deno?.permissions;
+    if (perms && perms.querySync({ name: 'env', variable: 'MLFLOW_TRACKING_URI' }).state !== 'granted') {
+      return '; Deno does not allow reading MLFLOW_TRACKING_URI (--allow-env=MLFLOW_TRACKING_URI,MLFLOW_EXPERIMENT_ID,MLFLOW_TRACKING_TOKEN)';
+    }
+  } catch {
+    /* no hint */
+  }
+  return '';
 }
 
 /**

@@ -107,9 +107,17 @@ copies.inits.push(adopt);
 if (copies.options) adopt(copies.options);
 function initEveryCopy(options) {
   initCalled = true;
+  // MLflow's environment variables as they are now, under the options given: an app may set them
+  // after importing this (dotenv's config() or Deno's load()), as mlflow-tracing reads them in
+  // its init().
+  if (options == null || (typeof options === 'object' && !Array.isArray(options))) {
+    const o = mlflowEnv();
+    for (const [k, v] of Object.entries(options || {})) if (v !== undefined) o[k] = v;
+    options = o;
+  }
   // Options that throw do so here, before any other copy takes them.
   const ready = init(options);
-  copies.options = options || {};
+  copies.options = options;
   for (const other of copies.inits) if (other !== adopt) other(options);
   return ready;
 }

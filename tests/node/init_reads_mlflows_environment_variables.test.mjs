@@ -6,7 +6,11 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startCollector } from './helpers/collector.mjs';
+import { root } from './helpers/util.mjs';
 
 const pkg = fileURLToPath(new URL('../../pkg/node.js', import.meta.url));
 const script = `
@@ -38,5 +42,47 @@ test('init() with no endpoint and no MLFLOW_TRACKING_URI (or one that is no http
     const said = stdout.split('\n').filter((l) => l.includes('init() has no endpoint (nor MLFLOW_TRACKING_URI)'));
     assert.equal(said.length, 1, stdout);
     assert.match(stdout, /"exported":0/);
+  }
+});
+
+test('variables set after the import, before init() (as dotenv sets them), are read by init()', async () => {
+  const col = await startCollector();
+  try {
+    const late = `
+      import { flush, getStats, init, withSpan } from ${JSON.stringify(pkg)};
+      process.env.MLFLOW_TRACKING_URI = ${JSON.stringify(col.url)};
+      process.env.MLFLOW_EXPERIMENT_ID = '7';
+      init({ format: 'json', logger: { warn: (m) => console.log(m) } });
+      withSpan(() => 1, { name: 'late-env' });
+      await flush();
+      console.log(JSON.stringify({ exported: getStats().exported }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', late], { env: { PATH: process.env.PATH } });
+    assert.doesNotMatch(stdout, /no endpoint/);
+    assert.deepEqual(col.spans().map((s) => s.name), ['late-env']);
+    assert.equal(col.requests[0].headers['x-mlflow-experiment-id'], '7');
+  } finally {
+    await col.close();
+  }
+});
+
+test('under Deno, --allow-env for the URI and experiment alone is enough; without it, the warning says which permission is missing', async () => {
+  const deno = join(root, '.tools/deno/deno');
+  const col = await startCollector();
+  try {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, DENO_DIR: process.env.DENO_DIR || join(root, '.tools/deno-cache'), MLFLOW_TRACKING_URI: col.url, MLFLOW_EXPERIMENT_ID: '9', MLFLOW_TRACKING_TOKEN: 'tok-not-granted' };
+    // `deno eval` grants every permission: the script runs from a file.
+    const file = join(mkdtempSync(join(tmpdir(), 'edgetrace-deno-env-')), 'app.mjs');
+    writeFileSync(file, script);
+    const denoRun = (allowEnv) => promisify(execFile)(deno, ['run', '--no-prompt', '--allow-read', '--allow-net=127.0.0.1', ...allowEnv, file], { env, cwd: root });
+    const scoped = await denoRun(['--allow-env=MLFLOW_TRACKING_URI,MLFLOW_EXPERIMENT_ID']);
+    assert.doesNotMatch(scoped.stdout, /no endpoint/, scoped.stdout);
+    assert.deepEqual(col.spans().map((s) => s.name), ['from-env']);
+    assert.equal(col.requests[0].headers['x-mlflow-experiment-id'], '9');
+    assert.equal(col.requests[0].headers.authorization, undefined, 'a token Deno did not grant is not read');
+    const denied = await denoRun([]);
+    assert.match(denied.stdout, /no endpoint \(nor MLFLOW_TRACKING_URI\).*Deno does not allow reading MLFLOW_TRACKING_URI \(--allow-env=/, denied.stdout);
+  } finally {
+    await col.close();
   }
 });
