@@ -851,10 +851,12 @@ pub fn error_message(v: &Value) -> Option<String> {
 fn message_in(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
-        Value::Array(items) => {
-            let all: Vec<String> = items.iter().filter_map(message_in).collect();
-            (!all.is_empty()).then(|| all.join("; "))
-        }
+        // Joined by hand: `[String]::join` would be ~0.8 KB of the parsers' wasm for this alone.
+        Value::Array(items) => items.iter().filter_map(message_in).reduce(|mut all, m| {
+            all.push_str("; ");
+            all.push_str(&m);
+            all
+        }),
         _ => ["message", "msg"]
             .iter()
             .find_map(|k| v.get(*k).and_then(Value::as_str))
