@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
+import { wasmFiles } from './wasm-files.js';
 import { checkServer, markShedTraces, mlflowEnv, sameOptions, SERVER_DEFAULTS, timedFlush } from './exporter.js';
 import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
@@ -12,9 +13,10 @@ import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentAct
 // output.) A bundler that does not (esbuild, bun build) leaves the bundle without them: that, or a
 // runtime that may not read them (Deno without --allow-read), is an error that says what to do,
 // and tracing goes off with it as a warning; init() does not throw it.
-function readWasm(url) {
+function readWasm(url, name) {
   try {
-    return readFileSync(url());
+    // The Bun entry's file imports, where it set them (bun.js): a compiled executable's own.
+    return readFileSync(wasmFiles[name] || url());
   } catch (e) {
     // A TypeError: the bundler replaced the file's URL with one of its own (Next.js does, with a
     // URL of its static files that no file read takes).
@@ -39,7 +41,7 @@ _setRuntime({
   // wasmNow), where a throw would come out of init().
   loader: () => {
     try {
-      const exports = initSync({ module: readWasm(() => new URL('./core/edgetrace_bg.wasm', import.meta.url)) });
+      const exports = initSync({ module: readWasm(() => new URL('./core/edgetrace_bg.wasm', import.meta.url), 'core') });
       return { Core, memory: () => exports.memory };
     } catch (e) {
       return Promise.reject(e);
@@ -47,7 +49,7 @@ _setRuntime({
   },
   // The model API parsers, read on the first model call.
   llmLoader: () => {
-    initLlm({ module: readWasm(() => new URL('./llm/edgetrace_llm_bg.wasm', import.meta.url)) });
+    initLlm({ module: readWasm(() => new URL('./llm/edgetrace_llm_bg.wasm', import.meta.url), 'llm') });
     return LlmCalls;
   },
   AsyncLocalStorage,

@@ -40,34 +40,63 @@ after(async () => {
   if (app) rmSync(app, { recursive: true, force: true });
 });
 
+/** The app's output and the spans it sent: the same wherever it runs. */
+function checkApp(stdout) {
+  const out = JSON.parse(stdout.trim().split('\n').pop());
+  assert.deepEqual(out, { docs: 2, streamed: true });
+  const spans = col.spans();
+  const named = (n) => spans.filter((s) => s.name === n);
+  const [agent] = named('agent');
+  assert.ok(agent, `an agent span among: ${spans.map((s) => s.name).join(', ')}`);
+  assert.equal(agent.parentSpanId, undefined);
+  assert.equal(agent.attributes['mlflow.spanType'], 'AGENT');
+  assert.equal(agent.attributes['session.id'], 'app-session');
+  assert.equal(spans.length, 5, spans.map((s) => s.name).join(', '));
+  for (const s of spans) assert.equal(s.traceId, agent.traceId, `${s.name} is in the agent's trace`);
+  // Every other span is the agent's child: the two lookups run at once, the span started in
+  // the timer callback, and the model call.
+  const children = spans.filter((s) => s.parentSpanId === agent.spanId);
+  assert.equal(children.length, 4, children.map((s) => s.name).join(', '));
+  assert.equal(named('lookup').length, 2);
+  assert.equal(named('in-timer').length, 1);
+  const llm = children.find((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+  assert.ok(llm, `a CHAT_MODEL span for the model call among: ${children.map((s) => s.name).join(', ')}`);
+  assert.equal(llm.attributes['mlflow.llm.model'], 'gpt-4o-mini');
+  const usage = JSON.parse(llm.attributes['mlflow.chat.tokenUsage']);
+  assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0, JSON.stringify(usage));
+  assert.ok(!JSON.stringify(col.requests.map((r) => r.json)).includes('sk-app-SECRET'), 'the API key never leaves');
+}
+
 for (const [name, rt] of Object.entries(RUNTIMES)) {
   test(`under ${name}, spans nest across awaits, Promise.all and a timer, and a streamed model call is traced`, async () => {
     assert.ok(existsSync(rt.bin), `no ${name} at ${rt.bin}: run scripts/setup.sh`);
     col.requests.length = 0;
     // Asynchronously: the collector and the model server answer from this process.
     const { stdout } = await promisify(execFile)(rt.bin, [...rt.args, col.url, mock.url], { cwd: app, timeout: 60_000 });
-    const out = JSON.parse(stdout.trim().split('\n').pop());
-    assert.deepEqual(out, { docs: 2, streamed: true });
-    const spans = col.spans();
-    const named = (n) => spans.filter((s) => s.name === n);
-    const [agent] = named('agent');
-    assert.ok(agent, `an agent span among: ${spans.map((s) => s.name).join(', ')}`);
-    assert.equal(agent.parentSpanId, undefined);
-    assert.equal(agent.attributes['mlflow.spanType'], 'AGENT');
-    assert.equal(agent.attributes['session.id'], 'app-session');
-    assert.equal(spans.length, 5, spans.map((s) => s.name).join(', '));
-    for (const s of spans) assert.equal(s.traceId, agent.traceId, `${s.name} is in the agent's trace`);
-    // Every other span is the agent's child: the two lookups run at once, the span started in
-    // the timer callback, and the model call.
-    const children = spans.filter((s) => s.parentSpanId === agent.spanId);
-    assert.equal(children.length, 4, children.map((s) => s.name).join(', '));
-    assert.equal(named('lookup').length, 2);
-    assert.equal(named('in-timer').length, 1);
-    const llm = children.find((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
-    assert.ok(llm, `a CHAT_MODEL span for the model call among: ${children.map((s) => s.name).join(', ')}`);
-    assert.equal(llm.attributes['mlflow.llm.model'], 'gpt-4o-mini');
-    const usage = JSON.parse(llm.attributes['mlflow.chat.tokenUsage']);
-    assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0, JSON.stringify(usage));
-    assert.ok(!JSON.stringify(col.requests.map((r) => r.json)).includes('sk-app-SECRET'), 'the API key never leaves');
+    checkApp(stdout);
+  });
+}
+
+
+// Bun resolves the package to its Bun entry (bun.js), which imports the .wasm files as files:
+// `bun build` copies them beside the bundle, and `bun build --compile` embeds them in the
+// executable, which ran untraced when it took the Node entry (its wasm was looked for in Bun's
+// embedded file system, where nothing had put it).
+for (const how of ['--compile', '--target=bun']) {
+  test(`bun build ${how}: what it builds runs traced, away from node_modules`, async () => {
+    const bun = RUNTIMES.bun.bin;
+    const out = mkdtempSync(join(tmpdir(), 'edgetrace-bun-build-'));
+    try {
+      const args = how === '--compile' ? ['build', '--compile', 'app.mjs', '--outfile', join(out, 'app')] : ['build', '--target=bun', 'app.mjs', '--outdir', out];
+      await promisify(execFile)(bun, args, { cwd: app, timeout: 120_000 });
+      col.requests.length = 0;
+      // Run from the build's own folder, with no node_modules in reach.
+      const run = how === '--compile' ? [join(out, 'app'), []] : [bun, [join(out, 'app.js')]];
+      const { stdout, stderr } = await promisify(execFile)(run[0], [...run[1], col.url, mock.url], { cwd: out, timeout: 60_000 });
+      assert.doesNotMatch(stdout + stderr, /tracing is off|failed to load/, stdout + stderr);
+      checkApp(stdout);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 }
