@@ -1228,7 +1228,9 @@ function tracedIterator(it, span, isAsync) {
     if (done) return it[method](arg);
     let r;
     try {
-      r = runWith(span, () => it[method](arg));
+      // Without AsyncLocalStorage an async step runs in a runner, as an async function's body
+      // does: code after the generator's awaits finds the span on V8's async stack.
+      r = isAsync && usesRunners(span) ? runAsyncBody(span, () => it[method](arg), undefined, null) : runWith(span, () => it[method](arg));
     } catch (e) {
       return onError(e);
     }

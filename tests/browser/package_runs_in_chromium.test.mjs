@@ -171,14 +171,19 @@ describe('edgetrace in headless Chromium (plain ESM, no AsyncLocalStorage)', () 
   test('generators: the span ends when the generator finishes and records what it yielded', async () => {
     const { body, spans } = await run('generators');
     assert.deepEqual(body.result, { sync: [0, 1, 2], streamed: ['a', 'b'] });
-    assert.equal(spans.length, 2);
+    assert.equal(spans.length, 4, spans.map((s) => s.name).join(', '));
     const count = spans.find((s) => s.name === 'count');
     assert.equal(count.attributes['mlflow.spanOutputs'], '[0,1,2]');
     assert.equal(count.attributes['mlflow.spanInputs'], '{"n":3}');
     const st = spans.find((s) => s.name === 'stream');
     assert.equal(st.attributes['mlflow.spanOutputs'], '["a","b"]');
     assert.equal(st.attributes['mlflow.spanType'], 'CHAT_MODEL');
-    assertAllExported(body, 2);
+    // Spans the async generator starts after its awaits are its children, in its trace.
+    for (const w of ['a', 'b']) {
+      const piece = spans.find((s) => s.name === `piece ${w}`);
+      assert.deepEqual([piece.traceId, piece.parentSpanId], [st.traceId, st.spanId], `piece ${w} under stream`);
+    }
+    assertAllExported(body, 4);
   });
 
   test('an exception sets ERROR, is recorded as an event, and is re-thrown unchanged', async () => {

@@ -239,3 +239,30 @@ test('a parent lookup after an await takes no frame past the runner, and still n
     if (depths[i] === 3) assert.ok(last[i].at(-1).startsWith('__et_'), `span ${i}: frames past the runner: ${last[i].join(', ')}`);
   }
 });
+
+test('a traced async generator keeps its spans, and its model call, under it after its awaits', async () => {
+  const step = trace(async function step(i) {
+    await sleep(1);
+    return i;
+  });
+  // As a streaming chat yields its text to the page: awaits inside, a consumer's for await outside.
+  const chat = trace(async function* chat(question) {
+    await sleep(1);
+    const first = await step(1);
+    yield `${question}:${first}`;
+    await sleep(1);
+    const inner = withSpan(() => getCurrentActiveSpan()?.name, { name: 'after-yield' });
+    yield await step(inner === 'after-yield' ? 2 : -1);
+  });
+  const turn = trace(async function turn() {
+    const out = [];
+    for await (const piece of chat('q')) out.push(piece);
+    return out;
+  });
+  // Two turns at once: each keeps its own tree.
+  const [a, b] = await Promise.all([turn(), turn()]);
+  assert.deepEqual([a, b], [['q:1', 2], ['q:1', 2]]);
+  const traces = byTrace(await spansOf());
+  assert.equal(traces.size, 2, `one trace per turn, not ${traces.size}`);
+  for (const [, spans] of traces) assert.deepEqual(shape(spans), [['turn', [['chat', [['after-yield', []], ['step', []], ['step', []]]]]]]);
+});
