@@ -861,9 +861,15 @@ fn time_to_first_token_is_when_the_first_generated_content_arrives() {
         .as_bytes(),
         3_000_000,
     );
-    let out = c.finish_stream(StreamEnd::Completed, 200, 4_000_000, &PriceTable::shipped());
+    // The SDK throws on the error event and cancels the body: the stream ended in the API's
+    // error, not in the app's cancellation.
+    let out = c.finish_stream(StreamEnd::Cancelled, 200, 4_000_000, &PriceTable::shipped());
     assert_eq!(out.error.as_deref(), Some("Overloaded"));
     assert_eq!(attr(&out, "edgetrace.llm.time_to_first_token_ms"), None);
+    assert_eq!(
+        attr(&out, "edgetrace.llm.stream_end"),
+        Some(&AttrValue::Str("errored".into()))
+    );
 }
 
 /// A streamed Anthropic message is reassembled as the Anthropic SDKs' `finalMessage()` has it:

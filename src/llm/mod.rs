@@ -629,6 +629,9 @@ impl LlmCall {
             ));
         }
         let how = match end {
+            // The API's own error event ended it, whatever the reader did next (the SDKs throw on
+            // it and cancel the body): not the app's cancellation, nor a stream read to its end.
+            _ if stream_error.is_some() => "errored",
             StreamEnd::Completed if complete || self.gave_up => "completed",
             StreamEnd::Completed => {
                 self.parse_error("the stream ended before its final event".into());
