@@ -1319,3 +1319,109 @@ fn base64_embeddings_are_shown_as_the_numbers_the_sdk_decodes() {
         Some("openai")
     );
 }
+
+/// A Responses stream that fails with an `error` event before any final response: the outputs
+/// are the response the stream started with (its id, model and time), `failed`, with the API's
+/// error, and no answer the API never sent. Cut short without an error, it is `incomplete` with
+/// the text that came.
+#[test]
+fn a_responses_stream_ended_by_an_error_event_keeps_what_the_api_sent() {
+    let started = json!({"id": "resp_1", "object": "response", "created_at": 1_700_000_000, "status": "in_progress",
+                         "model": "gpt-4o-mini-2024-07-18", "output": []});
+    let request = r#"{"model":"gpt-4o-mini","stream":true,"input":"hi"}"#;
+    let run = |events: &[(&str, Value)], end: StreamEnd| {
+        let (mut c, _) = LlmCall::start(
+            Format::OpenAiResponses,
+            "api.openai.com",
+            "/v1/responses",
+            request,
+            0,
+        );
+        c.on_chunk(sse(events).as_bytes(), 1);
+        c.finish_stream(end, 200, 2, &PriceTable::shipped())
+    };
+    let created = (
+        "response.created",
+        json!({"type": "response.created", "sequence_number": 0, "response": started}),
+    );
+    let error = (
+        "error",
+        json!({"type": "error", "sequence_number": 1, "code": "server_error", "message": "The server had an error", "param": null}),
+    );
+    let out = run(&[created.clone(), error], StreamEnd::Cancelled);
+    assert_eq!(out.error.as_deref(), Some("The server had an error"));
+    let outputs: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        outputs,
+        json!({"id": "resp_1", "object": "response", "created_at": 1_700_000_000, "status": "failed",
+               "model": "gpt-4o-mini-2024-07-18", "output": [],
+               "error": {"code": "server_error", "message": "The server had an error", "param": null}})
+    );
+    assert_eq!(
+        attr(&out, "edgetrace.llm.stream_end"),
+        Some(&AttrValue::Str("errored".into()))
+    );
+
+    let delta = (
+        "response.output_text.delta",
+        json!({"type": "response.output_text.delta", "sequence_number": 1, "delta": "Hel"}),
+    );
+    let out = run(&[created, delta], StreamEnd::Cancelled);
+    let outputs: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(outputs["id"], "resp_1");
+    assert_eq!(outputs["status"], "incomplete");
+    assert_eq!(outputs["output"][0]["content"][0]["text"], "Hel");
+    assert!(outputs.get("error").is_none());
+}
+
+/// An event that is not JSON: the official SDKs throw a SyntaxError on it and cancel the body,
+/// so a stream cancelled after one failed there (an error, not the app's cancellation). A reader
+/// that skips it and reads on to the end keeps a completed span, with the parse error listed.
+#[test]
+fn a_stream_cancelled_after_an_unreadable_event_failed_there() {
+    let prices = PriceTable::shipped();
+    let body = openai_stream(3);
+    let garbled = format!("data: {{\"id\": \"c\", \"choices\": [{{\"delta\": \n\n{body}");
+    let mut c = start(
+        Format::OpenAiChat,
+        r#"{"model":"gpt-4o-mini","stream":true}"#,
+    );
+    c.on_chunk(&garbled.as_bytes()[..60], 1);
+    let out = c.finish_stream(StreamEnd::Cancelled, 200, 2, &prices);
+    assert_eq!(
+        attr(&out, "edgetrace.llm.stream_end"),
+        Some(&AttrValue::Str("errored".into()))
+    );
+    assert_eq!(out.exception, Some("SyntaxError"));
+    assert!(
+        out.error.as_deref().unwrap().contains("could not read"),
+        "{:?}",
+        out.error
+    );
+
+    let mut c = start(
+        Format::OpenAiChat,
+        r#"{"model":"gpt-4o-mini","stream":true}"#,
+    );
+    c.on_chunk(garbled.as_bytes(), 1);
+    let out = c.finish_stream(StreamEnd::Completed, 200, 2, &prices);
+    assert_eq!(
+        attr(&out, "edgetrace.llm.stream_end"),
+        Some(&AttrValue::Str("completed".into()))
+    );
+    assert_eq!((out.error.as_deref(), out.exception), (None, None));
+    assert!(attr(&out, "edgetrace.llm.parse_errors").is_some());
+
+    // The app's own cancellation of a clean stream stays a cancellation.
+    let mut c = start(
+        Format::OpenAiChat,
+        r#"{"model":"gpt-4o-mini","stream":true}"#,
+    );
+    c.on_chunk(&body.as_bytes()[..body.len() / 2], 1);
+    let out = c.finish_stream(StreamEnd::Cancelled, 200, 2, &prices);
+    assert_eq!(
+        attr(&out, "edgetrace.llm.stream_end"),
+        Some(&AttrValue::Str("cancelled".into()))
+    );
+    assert_eq!(out.exception, None);
+}

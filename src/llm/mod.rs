@@ -346,6 +346,8 @@ pub struct LlmCall {
     last_chunk_ns: u64,
     chunks: u64,
     parse_errors: Vec<String>,
+    /// The first event that could not be read (not JSON): the official SDKs throw on one.
+    bad_event: Option<String>,
     parse_error_count: u64,
     gave_up: bool,
     /// The span's limit on a value (`maxValueBytes`): inputs and outputs longer than this are cut
@@ -393,6 +395,7 @@ impl LlmCall {
             last_chunk_ns: start_ns,
             chunks: 0,
             parse_errors: Vec::new(),
+            bad_event: None,
             parse_error_count: 0,
             gave_up: false,
             max_value,
@@ -549,6 +552,9 @@ impl LlmCall {
             Stream::None => Ok(()),
         };
         if let Err(e) = r {
+            if self.bad_event.is_none() {
+                self.bad_event = Some(e.clone());
+            }
             self.parse_error(e);
         }
         // Time to first token is the time of the first generated token, not of the first bytes:
@@ -632,6 +638,9 @@ impl LlmCall {
             // The API's own error event ended it, whatever the reader did next (the SDKs throw on
             // it and cancel the body): not the app's cancellation, nor a stream read to its end.
             _ if stream_error.is_some() => "errored",
+            // The reader stopped after an event it could not read: the official SDKs throw on
+            // such an event (a SyntaxError) and cancel the body, so the call failed there.
+            StreamEnd::Cancelled if self.bad_event.is_some() => "errored",
             StreamEnd::Completed if complete || self.gave_up => "completed",
             StreamEnd::Completed => {
                 self.parse_error("the stream ended before its final event".into());
@@ -652,8 +661,19 @@ impl LlmCall {
             // the SDKs throw as their base class: `APIError`, `ApiError` for @google/genai.
             out.exception = Some(sdk_error_base(self.format));
         }
+        // (An errored read brings its own error, which the JS layer records.)
+        let bad_event = self
+            .bad_event
+            .as_ref()
+            .filter(|_| end != StreamEnd::Completed);
+        if stream_error.is_none() && bad_event.is_some() && end == StreamEnd::Cancelled {
+            out.exception = Some("SyntaxError");
+        }
         out.error = out.error.take().or(stream_error).or(match how {
-            "errored" => Some("the response stream failed".into()),
+            "errored" => Some(bad_event.map_or_else(
+                || "the response stream failed".into(),
+                |e| format!("the reader stopped after an event it could not read ({e}), as the official SDKs do when they throw on one"),
+            )),
             "truncated" => Some("the response stream ended before its final event".into()),
             _ => None,
         });

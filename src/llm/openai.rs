@@ -277,6 +277,10 @@ impl ChatStream {
 pub struct ResponsesStream {
     text: String,
     response: Option<Value>,
+    /// The response `response.created` (then `.in_progress`) sent, until a final one arrives.
+    started: Option<Value>,
+    /// An `error` event's `code`, `message` and `param`, as the API sent them.
+    error_event: Option<Value>,
     /// Usage from the final response.
     pub usage: Usage,
     /// Whether a terminal event arrived.
@@ -323,6 +327,11 @@ impl ResponsesStream {
                     self.response = Some(r.clone());
                 }
             }
+            "response.created" | "response.in_progress" => {
+                if let Some(r) = v.get("response").filter(|r| r.is_object()) {
+                    self.started = Some(r.clone());
+                }
+            }
             "error" => {
                 self.done = true;
                 self.error = Some(
@@ -331,18 +340,43 @@ impl ResponsesStream {
                         .unwrap_or("stream error")
                         .to_owned(),
                 );
+                let mut e = serde_json::Map::new();
+                for k in ["code", "message", "param"] {
+                    if let Some(x) = v.get(k) {
+                        e.insert(k.into(), x.clone());
+                    }
+                }
+                self.error_event = Some(Value::Object(e));
             }
             _ => {}
         }
         Ok(())
     }
 
-    /// The final response, or the text gathered so far in the response shape.
+    /// The final response; without one, the response the stream started with (its id, model and
+    /// time) with the text gathered so far, `status` `failed` after an `error` event (and its
+    /// `error`) or `incomplete` for a stream cut short.
     pub fn output(&self) -> Value {
-        self.response.clone().unwrap_or_else(|| {
-            json!({"object": "response", "status": "incomplete", "output": [{"type": "message", "role": "assistant",
-                   "content": [{"type": "output_text", "text": self.text, "annotations": []}]}]})
-        })
+        if let Some(r) = &self.response {
+            return r.clone();
+        }
+        let mut out = self
+            .started
+            .clone()
+            .unwrap_or_else(|| json!({"object": "response", "output": []}));
+        out["status"] = json!(if self.error.is_some() {
+            "failed"
+        } else {
+            "incomplete"
+        });
+        if !self.text.is_empty() {
+            out["output"] = json!([{"type": "message", "role": "assistant",
+                "content": [{"type": "output_text", "text": self.text, "annotations": []}]}]);
+        }
+        if let Some(e) = &self.error_event {
+            out["error"] = e.clone();
+        }
+        out
     }
 
     /// The status of the final response.

@@ -275,6 +275,19 @@ test('garbled and truncated streams reach the caller unchanged and the span says
   assert.equal(truncated.status.code, 2);
 });
 
+test("a garbled event the official SDK throws on ends the model span in that error, not as the app's cancellation", async () => {
+  const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'garble me' }] }, { headers: { 'x-mock-garbage': '1' } });
+  // As without edgetrace: the SDK throws on the event it cannot read.
+  await assert.rejects(async () => {
+    for await (const _ of stream);
+  }, SyntaxError);
+  const [span] = (await settled()).filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+  assert.equal(span.attributes['edgetrace.llm.stream_end'], 'errored');
+  assert.equal(span.status.code, 2);
+  assert.match(span.status.message, /could not read \(chunk is not JSON/);
+  assert.ok(span.events.some((e) => e.name === 'exception'), 'an exception event');
+});
+
 test('a streamed response the app drops unread ends its span as cancelled once it is collected', async () => {
   const gc = (await import('node:vm')).runInNewContext('gc', {}, {}) ?? null;
   const f = traceFetch();
