@@ -1,7 +1,8 @@
 // The ingest service's configuration, read from Worker vars and secrets (or process.env under
 // the Node adapter). Every setting, its default and meaning is in ingest/README.md; this is the
 // one place that reads them. An invalid setting makes every request answer 500 `misconfigured`
-// (and /healthz 503) with a one-line reason, rather than relaying with a guessed setting.
+// (and /healthz 503) with a one-line reason naming the variable, rather than relaying with a
+// guessed setting; service.js logs it once when it reads the configuration.
 
 const INT_SETTINGS = {
   MAX_BODY_BYTES: 1_048_576,
@@ -15,7 +16,11 @@ const INT_SETTINGS = {
   RATE_LIMIT_PER_MINUTE: 600,
   RELAY_ATTEMPTS: 3,
   RELAY_TIMEOUT_MS: 10_000,
-  RETRY_AFTER_SECONDS: 10,
+  // OpenTelemetry's JS OTLP exporters honour Retry-After, but give up at once when it is longer
+  // than what is left of their export timeout (10 s by default): 10 made them drop every batch a
+  // 503 answered. 2 lets them retry through an outage of about 8 s (ingest/README.md).
+  RETRY_AFTER_SECONDS: 2,
+  OWNER_LOOKUP_TIMEOUT_MS: 3000,
   QUEUE_RETRY_DELAY_SECONDS: 0,
   RELAY_BATCH_BYTES: 4_194_304,
 };
@@ -23,14 +28,63 @@ const INT_SETTINGS = {
 /** A Cloudflare Queue message holds at most 128 KB; payloads for the queue stay under this. */
 export const QUEUE_PAYLOAD_BYTES = 100_000;
 
+/** The least value of the settings that have one above 0 (the core refuses less). */
+const INT_MINIMUMS = {
+  MAX_SPANS_PER_REQUEST: 1,
+  MAX_VALUES_PER_REQUEST: 1,
+  MAX_ATTRIBUTE_BYTES: 64,
+  MAX_ATTRIBUTE_DEPTH: 1,
+  MAX_ATTRIBUTES_PER_SPAN: 1,
+};
+
+/** The fields a key's object in INGEST_KEYS may have. */
+const KEY_FIELDS = ['origins', 'experimentId', 'ratePerMinute', 'revoked'];
+
+/** The core's names of its settings (src/ingest's IngestConfig), and the variable of each. */
+export const CORE_SETTINGS = {
+  maxSpansPerRequest: 'MAX_SPANS_PER_REQUEST',
+  maxValuesPerRequest: 'MAX_VALUES_PER_REQUEST',
+  maxAttributeBytes: 'MAX_ATTRIBUTE_BYTES',
+  maxAttributeDepth: 'MAX_ATTRIBUTE_DEPTH',
+  maxAttributesPerSpan: 'MAX_ATTRIBUTES_PER_SPAN',
+  maxFutureSeconds: 'MAX_FUTURE_SECONDS',
+  defaultRedaction: 'DEFAULT_REDACTION',
+  redactPatterns: 'REDACT_PATTERNS',
+  redactAttributes: 'REDACT_ATTRIBUTES',
+  convertConventions: 'CONVERT_CONVENTIONS',
+};
+
+/** An invalid setting; its message names the variable and the value it got, without a prefix. */
 export class ConfigError extends Error {}
 
 function intSetting(env, name) {
   const raw = env[name];
   if (raw === undefined || raw === null || raw === '') return INT_SETTINGS[name];
   const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  const min = INT_MINIMUMS[name] ?? 0;
+  if (!Number.isInteger(n) || n < min) {
+    const what = min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`;
+    throw new ConfigError(`${name} must be ${what}, got ${JSON.stringify(raw)}`);
+  }
   return n;
+}
+
+function canParse(url) {
+  try {
+    new URL(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A JSON array of strings (REDACT_PATTERNS, REDACT_ATTRIBUTES). */
+function stringsSetting(env, name, example) {
+  const value = jsonSetting(env, name, []);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new ConfigError(`${name} must be a JSON array of strings such as ${example}, got ${JSON.stringify(env[name])}`);
+  }
+  return value;
 }
 
 function jsonSetting(env, name, fallback) {
@@ -60,7 +114,10 @@ function boolSetting(env, name, fallback) {
  */
 export function readConfig(env) {
   const uri = String(env.MLFLOW_TRACKING_URI || '').trim().replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+/.test(uri)) throw new ConfigError('MLFLOW_TRACKING_URI must be an http(s) URL');
+  if (!uri) throw new ConfigError('MLFLOW_TRACKING_URI is not set: it must be the http(s) URL of the MLflow server, such as https://mlflow.example.com');
+  if (!/^https?:\/\/[^/\s]+/.test(uri) || !canParse(uri)) {
+    throw new ConfigError(`MLFLOW_TRACKING_URI must be the http(s) URL of the MLflow server, such as https://mlflow.example.com, got ${JSON.stringify(env.MLFLOW_TRACKING_URI)}`);
+  }
   let auth = null;
   if (env.MLFLOW_TRACKING_TOKEN) auth = `Bearer ${env.MLFLOW_TRACKING_TOKEN}`;
   else if (env.MLFLOW_TRACKING_USERNAME) {
@@ -76,7 +133,19 @@ export function readConfig(env) {
   const allOrigins = new Set();
   let anyOrigin = false;
   for (const [key, spec] of Object.entries(rawKeys)) {
-    if (!spec || typeof spec !== 'object') throw new ConfigError(`INGEST_KEYS["${key}"] must be an object`);
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new ConfigError(`INGEST_KEYS["${key}"] must be an object`);
+    // A misspelt field (`experimentID`, `origin`, `ratePerMinut`) would otherwise be ignored: the
+    // key's traces going to the default experiment, its rate the default one.
+    const unknownField = Object.keys(spec).find((f) => !KEY_FIELDS.includes(f));
+    if (unknownField !== undefined) {
+      throw new ConfigError(`INGEST_KEYS["${key}"] has an unknown field ${JSON.stringify(unknownField)}; the known fields are ${KEY_FIELDS.join(', ')}`);
+    }
+    if (spec.revoked !== undefined && typeof spec.revoked !== 'boolean') {
+      throw new ConfigError(`INGEST_KEYS["${key}"].revoked must be true or false, got ${JSON.stringify(spec.revoked)}`);
+    }
+    if (spec.experimentId !== undefined && !((typeof spec.experimentId === 'string' && spec.experimentId.trim()) || Number.isInteger(spec.experimentId))) {
+      throw new ConfigError(`INGEST_KEYS["${key}"].experimentId must be an experiment id such as "1", got ${JSON.stringify(spec.experimentId)}`);
+    }
     const origins = spec.origins ?? [];
     if (!Array.isArray(origins) || origins.some((o) => typeof o !== 'string')) {
       throw new ConfigError(`INGEST_KEYS["${key}"].origins must be an array of origins like "https://app.example.com"`);
@@ -95,6 +164,11 @@ export function readConfig(env) {
       for (const o of origins) o === '*' ? (anyOrigin = true) : allOrigins.add(o);
     }
   }
+  // A revocation that names no key (a typo, another case) would leave the key it meant live.
+  const stray = revokedList.filter((k) => !keys.has(k));
+  if (stray.length) {
+    throw new ConfigError(`REVOKED_KEYS names ${stray.map((k) => JSON.stringify(k)).join(', ')}, not a key of INGEST_KEYS (keys are case-sensitive)`);
+  }
   const limits = {
     maxBodyBytes: intSetting(env, 'MAX_BODY_BYTES'),
     maxDecompressedBytes: intSetting(env, 'MAX_DECOMPRESSED_BYTES'),
@@ -102,6 +176,7 @@ export function readConfig(env) {
     relayAttempts: Math.max(1, intSetting(env, 'RELAY_ATTEMPTS')),
     relayTimeoutMs: intSetting(env, 'RELAY_TIMEOUT_MS'),
     retryAfterSeconds: intSetting(env, 'RETRY_AFTER_SECONDS'),
+    ownerLookupTimeoutMs: intSetting(env, 'OWNER_LOOKUP_TIMEOUT_MS'),
     queueRetryDelaySeconds: intSetting(env, 'QUEUE_RETRY_DELAY_SECONDS'),
     relayBatchBytes: intSetting(env, 'RELAY_BATCH_BYTES'),
     allowNoOrigin: boolSetting(env, 'ALLOW_NO_ORIGIN', true),
@@ -117,8 +192,8 @@ export function readConfig(env) {
     maxFutureSeconds: intSetting(env, 'MAX_FUTURE_SECONDS'),
     maxPayloadBytes: queue ? QUEUE_PAYLOAD_BYTES : 0,
     defaultRedaction: boolSetting(env, 'DEFAULT_REDACTION', true),
-    redactPatterns: jsonSetting(env, 'REDACT_PATTERNS', []),
-    redactAttributes: jsonSetting(env, 'REDACT_ATTRIBUTES', []),
+    redactPatterns: stringsSetting(env, 'REDACT_PATTERNS', '["token=(?P<secret>\\\\w+)"]'),
+    redactAttributes: stringsSetting(env, 'REDACT_ATTRIBUTES', '["app.user.email", "internal.*"]'),
     convertConventions: boolSetting(env, 'CONVERT_CONVENTIONS', false),
   };
   return { mlflowUri: uri, auth, keys, allOrigins, anyOrigin, limits, core, queue };

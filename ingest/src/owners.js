@@ -6,14 +6,13 @@
 // public key bound to one experiment could add spans to, and rewrite the spans of, another
 // experiment's trace. Each trace id the isolate has not seen yet is looked up
 // (`GET /api/3.0/mlflow/traces/tr-<id>`): unknown to MLflow, or in the key's experiment, it is
-// remembered as the key's; in another experiment, the request is refused.
+// remembered as the key's; in another experiment, the request is refused. A lookup may take
+// OWNER_LOOKUP_TIMEOUT_MS (config.js, ingest/README.md).
 
-import { mlflowHeaders, unreachable } from './relay.js';
+import { mlflowHeaders, readAnswer, unreachable } from './relay.js';
 
 /** Trace ids remembered per isolate (oldest forgotten first). */
 export const REMEMBERED_TRACES = 10_000;
-/** The longest a lookup may take. */
-const LOOKUP_TIMEOUT_MS = 3000;
 /** Lookups in flight at once for one request. */
 const PARALLEL = 8;
 
@@ -31,8 +30,7 @@ export class TraceOwners {
 
   /**
    * The first of `ids` that MLflow has in another experiment than `experimentId`:
-   * `{ id, experimentId }`, or null when there is none. Throws `{ unreachable: message }` when
-   * MLflow cannot answer (the request cannot be checked).
+   * `{ id, experimentId }`, or null when there is none. Throws what `lookup` throws.
    */
   async foreign(config, experimentId, ids, fetchImpl = fetch) {
     const unknown = [];
@@ -55,27 +53,45 @@ export class TraceOwners {
   }
 }
 
-/** The experiment id of trace `id` in MLflow, or null when MLflow has no such trace. */
+/**
+ * The experiment id of trace `id` in MLflow, or null when MLflow has no such trace. Throws
+ * `{ unreachable: message }` when MLflow gives no usable answer in time (worth trying again), and
+ * `{ refused: { status, error, notMlflow? } }` when it refuses for good: 401 or 403 (the ingest
+ * service's credentials), or an answer that is not MLflow's (`notMlflow`: a 404 or a page that is
+ * not MLflow's JSON; MLFLOW_TRACKING_URI is not an MLflow server's base URL).
+ */
 export async function lookup(config, id, fetchImpl) {
+  const timeoutMs = config.limits.ownerLookupTimeoutMs;
   let res;
+  let text;
   try {
     res = await fetchImpl(`${config.mlflowUri}/api/3.0/mlflow/traces/tr-${id}`, {
       headers: mlflowHeaders(config),
-      // A lookup is small: a hung MLflow is given up on sooner than a relay.
-      signal: AbortSignal.timeout(Math.min(config.limits.relayTimeoutMs || LOOKUP_TIMEOUT_MS, LOOKUP_TIMEOUT_MS)),
+      signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
     });
+    text = await res.text();
   } catch (e) {
+    if (e?.name === 'TimeoutError') throw { unreachable: `MLflow did not answer a trace lookup within ${timeoutMs} ms (OWNER_LOOKUP_TIMEOUT_MS)` };
     throw { unreachable: unreachable(e) };
   }
-  const text = await res.text().catch(() => '');
-  if (res.status === 404) return null;
-  if (!res.ok) throw { unreachable: `MLflow answered ${res.status} to a trace lookup` };
-  let owner;
-  try {
-    owner = JSON.parse(text)?.trace?.trace_info?.trace_location?.mlflow_experiment?.experiment_id;
-  } catch {
-    owner = undefined;
+  const { reason, fromMlflow } = readAnswer(text);
+  const said = reason ? `: ${reason}` : '';
+  if (res.status === 404) {
+    if (fromMlflow) return null;
+    throw { refused: { status: 404, error: `MLflow answered 404 to a trace lookup${said}`, notMlflow: true } };
   }
+  if (res.status === 401 || res.status === 403) {
+    throw { refused: { status: res.status, error: `MLflow answered ${res.status} to a trace lookup${said}` } };
+  }
+  if (!res.ok) throw { unreachable: `MLflow answered ${res.status} to a trace lookup${said}` };
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // A 200 that is not JSON (a web app's page for any path): not MLflow's API.
+    throw { refused: { status: res.status, error: `MLflow answered a trace lookup with ${reason ? reason : 'an empty body'}, not MLflow's JSON`, notMlflow: true } };
+  }
+  const owner = body?.trace?.trace_info?.trace_location?.mlflow_experiment?.experiment_id;
   if (typeof owner !== 'string') throw { unreachable: 'MLflow answered a trace lookup without its experiment' };
   return owner;
 }

@@ -2,28 +2,42 @@
 
 const RETRYABLE = (s) => s === 429 || s >= 500;
 
-/** `: <MLflow's message>` from a refusal's body (its JSON `message`, else its text), or ''. */
-function reasonOf(text) {
-  let reason = text.trim();
+/**
+ * What an answer's body says, for a message: MLflow's own `message` when it is MLflow's JSON
+ * error (`{"error_code": …, "message": …}`), the title of an HTML page, else the text, on one
+ * line and cut to 300 characters. `fromMlflow` is false when the body is not MLflow's JSON: a
+ * 404 that is not is no unknown experiment or trace but a URL that is not MLflow's API.
+ * @returns {{reason: string, fromMlflow: boolean}}
+ */
+export function readAnswer(text) {
+  const trimmed = (text || '').trim();
+  let parsed;
   try {
-    const m = JSON.parse(reason)?.message;
-    if (typeof m === 'string') reason = m;
+    parsed = JSON.parse(trimmed);
   } catch {
-    /* not JSON: the text as it is */
+    parsed = undefined;
   }
-  return reason ? `: ${reason.slice(0, 300)}` : '';
+  const fromMlflow = Boolean(parsed && typeof parsed === 'object' && typeof parsed.error_code === 'string');
+  let reason = trimmed;
+  if (typeof parsed?.message === 'string') reason = parsed.message;
+  else if (/^<(!doctype|html|head|body|\?xml)/i.test(trimmed)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed)?.[1]?.trim();
+    reason = title ? `an HTML page, "${title}"` : 'an HTML page';
+  }
+  return { reason: reason.replace(/\s+/g, ' ').slice(0, 300), fromMlflow };
 }
 
-/**
- * Posts one payload to `{MLFLOW_TRACKING_URI}/v1/traces`.
- * @returns {Promise<{ok: boolean, status: number, retryable: boolean, error?: string}>}
- */
 /** The headers of every request to MLflow: its credentials, when the service has some. */
 export const mlflowHeaders = (config, headers = {}) => (config.auth ? { ...headers, authorization: config.auth } : headers);
 
 /** Why a request to MLflow got no answer (`fetch` threw, or timed out). */
 export const unreachable = (e) => `MLflow unreachable: ${e?.name === 'TimeoutError' ? 'timed out' : e?.message || e}`;
 
+/**
+ * Posts one payload to `{MLFLOW_TRACKING_URI}/v1/traces`. `notMlflow`: MLflow's answer was a 404
+ * that is not MLflow's JSON (MLFLOW_TRACKING_URI is not an MLflow server's base URL).
+ * @returns {Promise<{ok: boolean, status: number, retryable: boolean, error?: string, notMlflow?: boolean}>}
+ */
 export async function postOnce(config, experimentId, payload, fetchImpl = fetch) {
   const headers = mlflowHeaders(config, { 'content-type': 'application/x-protobuf', 'x-mlflow-experiment-id': experimentId });
   try {
@@ -38,7 +52,14 @@ export async function postOnce(config, experimentId, payload, fetchImpl = fetch)
     // goes into the error, cut to 300 characters.
     const text = await res.text().catch(() => '');
     if (res.ok) return { ok: true, status: res.status, retryable: false };
-    return { ok: false, status: res.status, retryable: RETRYABLE(res.status), error: `MLflow answered ${res.status}${reasonOf(text)}` };
+    const { reason, fromMlflow } = readAnswer(text);
+    return {
+      ok: false,
+      status: res.status,
+      retryable: RETRYABLE(res.status),
+      error: `MLflow answered ${res.status}${reason ? `: ${reason}` : ''}`,
+      ...(res.status === 404 && !fromMlflow ? { notMlflow: true } : {}),
+    };
   } catch (e) {
     return { ok: false, status: 0, retryable: true, error: unreachable(e) };
   }

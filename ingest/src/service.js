@@ -8,11 +8,16 @@
 // /api/3.0/mlflow/traces/{id}/assessments (feedback, MLflow's own route) passes the same key,
 // origin, experiment and rate checks, then the core's (400), then the trace's owner in MLflow
 // (404 not there yet, 403 another experiment's).
+//
+// What an operator must see is logged, one line each: every answer about MLflow or the service
+// rather than the request (503 mlflow_unavailable, 422 mlflow_refused, 500) with its reason, the
+// ingest key (public) and its experiment; an invalid configuration, once, when it is read; a
+// client that hangs up mid-upload; a queue relay that failed. /healthz counts them too.
 
-import { ConfigError, readConfig } from './config.js';
+import { CORE_SETTINGS, ConfigError, readConfig } from './config.js';
 import { TokenBuckets, limited } from './rate-limit.js';
 import { Coalescer, postJoined } from './coalesce.js';
-import { mlflowHeaders, postOnce, relay, unreachable } from './relay.js';
+import { mlflowHeaders, postOnce, readAnswer, relay, unreachable } from './relay.js';
 import { TraceOwners, lookup } from './owners.js';
 
 const ALLOW_HEADERS = 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent';
@@ -39,6 +44,9 @@ const ASSESSMENTS = /^\/api\/3\.0\/mlflow\/traces\/([^/]+)\/assessments$/;
 /** The largest feedback body taken. */
 const MAX_ASSESSMENT_BYTES = 64 * 1024;
 const ROUTES = 'routes: POST /v1/traces, POST /api/3.0/mlflow/traces/{trace id}/assessments, GET /healthz';
+
+/** The request's body could not be read: its sender hung up (or broke the upload) part way. */
+class ClientGone extends Error {}
 
 class Refusal extends Error {
   constructor(status, error, message, headers = {}) {
@@ -93,7 +101,13 @@ async function readCapped(stream, max, error, what, drain = false) {
   const chunks = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      throw new ClientGone(e?.message || String(e));
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > max) {
@@ -139,19 +153,70 @@ export function createService(IngestCore, deps = {}) {
   const fetchImpl = deps.fetch || ((...a) => fetch(...a));
   const now = deps.now || (() => Date.now());
   let cached = null; // { env, config, core, buckets } or { env, error }
-  const stats = { requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, uncheckedTraces: 0, feedback: 0, refused: {} };
+  const log = deps.log || console;
+  const stats = {
+    requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, uncheckedTraces: 0, feedback: 0,
+    mlflowUnavailable: 0, mlflowRefused: 0, internalErrors: 0, refused: {},
+  };
+  let reportedConfigError = null; // the invalid configuration last logged, to log each once
 
-  function setup(env) {
+  function setup(env, quiet = false) {
     if (cached && cached.env === env) return cached;
     try {
       const config = readConfig(env);
       const core = new IngestCore(JSON.stringify(config.core));
       cached = { env, config, core, buckets: new TokenBuckets(config.limits.ratePerMinute, now), owners: new TraceOwners() };
+      reportedConfigError = null;
     } catch (e) {
-      const message = e instanceof ConfigError ? e.message : `invalid configuration: ${e?.message || e}`;
+      const message = e instanceof ConfigError ? e.message : coreConfigError(e);
       cached = { env, error: message };
+      if (message !== reportedConfigError) {
+        reportedConfigError = message;
+        if (!quiet) log.error(`edgetrace ingest: invalid configuration: ${message}; every request is answered 500 misconfigured (and /healthz 503) until it is fixed`);
+      }
     }
     return cached;
+  }
+
+  /**
+   * The configuration `env` makes: `{ config }`, or `{ error }` (its one-line reason) when it is
+   * invalid, which is then not logged again: the caller reports it (the Node adapter's startup line).
+   */
+  function configuration(env) {
+    const state = setup(env, true);
+    return state.error ? { error: state.error } : { config: state.config };
+  }
+
+  // Where an answer was about, for a log line: the route, the ingest key (public, write-only) and
+  // its experiment.
+  function about(request, config) {
+    const key = request.headers.get('x-edgetrace-key');
+    const spec = key ? config?.keys.get(key) : undefined;
+    const path = new URL(request.url).pathname;
+    const who = key ? `key ${key.slice(0, 100)}${spec ? ` (experiment ${spec.experimentId})` : ' (not a known key)'}` : 'no key';
+    return `${request.method} ${path}, ${who}`;
+  }
+
+  // An answer about MLflow or the service rather than the request (503, 422, 500): counted in
+  // /healthz and logged, one line with its reason (and `detail`, for the log alone).
+  function trouble(request, config, status, error, message, headers, detail = '') {
+    if (status === 503) stats.mlflowUnavailable++;
+    else if (status === 422) stats.mlflowRefused++;
+    else stats.internalErrors++;
+    (status === 503 ? log.warn : log.error).call(log, `edgetrace ingest: ${status} ${error}, ${about(request, config)}: ${message}${detail}`);
+    return json(status, { error, message }, headers);
+  }
+
+  // MLflow could not be reached (to look up a trace, or to relay): the sender is to retry.
+  function unavailable(request, config, cors, message) {
+    return trouble(request, config, 503, 'mlflow_unavailable', `${message}; retry later`, { ...cors, 'retry-after': String(config.limits.retryAfterSeconds) });
+  }
+
+  // MLflow refused for good (an unknown experiment, the service's credentials): an operator must
+  // act. A 4xx, so that OTLP exporters do not send it again (the OTLP/HTTP spec retries 429, 502,
+  // 503 and 504; the edgetrace SDK 429 and 5xx).
+  function mlflowRefused(request, config, cors, { error, status, notMlflow }) {
+    return trouble(request, config, 422, 'mlflow_refused', `${error}${refusalHint(status, notMlflow)}`, cors);
   }
 
   // The key, its origin and experiment, and its rate limit: the checks every POST passes first.
@@ -253,9 +318,12 @@ export function createService(IngestCore, deps = {}) {
   }
 
   // What an operator should look at when MLflow refuses for good, by its status: the key's
-  // experiment when MLflow finds none (404), the service's own MLflow credentials (401, 403);
-  // otherwise MLflow's reason alone says it (a value it cannot store, say).
-  function refusalHint(status) {
+  // experiment when MLflow finds none (404 with MLflow's JSON error), MLFLOW_TRACKING_URI when the
+  // answer is not MLflow's (a 404 page: the URL is not an MLflow server's), the service's own
+  // MLflow credentials (401, 403); otherwise MLflow's reason alone says it (a value it cannot
+  // store, say).
+  function refusalHint(status, notMlflow = false) {
+    if (notMlflow) return "; that is not MLflow's API answering: check MLFLOW_TRACKING_URI, which must be the MLflow server's base URL (traces go to {MLFLOW_TRACKING_URI}/v1/traces)";
     if (status === 404) return '; check the experiment of this key';
     if (status === 401 || status === 403) return "; MLflow refused the ingest service's credentials (MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD)";
     return '';
@@ -264,18 +332,19 @@ export function createService(IngestCore, deps = {}) {
   async function handleTraces(request, env, state, cors) {
     const { config, core, buckets } = state;
     const { spec, payloads, summary, format } = await accept(request, env, config, core, buckets);
-    // MLflow could not be reached (to look up a trace, or to relay): the sender is to retry.
-    const unavailable = (message) => json(503, { error: 'mlflow_unavailable', message: `${message}; retry later` }, { ...cors, 'retry-after': String(config.limits.retryAfterSeconds) });
     if (config.limits.checkTraceOwners && summary.traceIds?.length) {
       // A trace id MLflow has in another experiment: its spans would be filed there (owners.js).
       let foreign = null;
       try {
         foreign = await state.owners.foreign(config, spec.experimentId, summary.traceIds, fetchImpl);
       } catch (e) {
+        // MLflow refused the lookup for good (the service's credentials, a URL that is not
+        // MLflow's): a relay would be refused too, in either mode.
+        if (e?.refused) return mlflowRefused(request, config, cors, e.refused);
         if (!e?.unreachable) throw e;
         // Unchecked while MLflow cannot answer: in direct mode nothing could be relayed anyway;
         // in queue mode the request is kept (the queue exists for MLflow's outages).
-        if (!config.queue) return unavailable(e.unreachable);
+        if (!config.queue) return unavailable(request, config, cors, e.unreachable);
         stats.uncheckedTraces += summary.traceIds.length;
       }
       if (foreign) {
@@ -285,13 +354,9 @@ export function createService(IngestCore, deps = {}) {
     }
     const failure = payloads.length ? await deliver(env, state, spec.experimentId, payloads) : null;
     if (failure) {
-      if (typeof failure === 'object' && !failure.retryable) {
-        // MLflow refused for good (for example an unknown experiment): an operator must act. A
-        // 4xx, so that OTLP exporters do not send it again (the OTLP/HTTP spec retries 429, 502,
-        // 503 and 504; the edgetrace SDK 429 and 5xx).
-        return json(422, { error: 'mlflow_refused', message: `${failure.error}${refusalHint(failure.status)}` }, cors);
-      }
-      return unavailable(typeof failure === 'string' ? failure : failure.error);
+      // MLflow refused for good (for example an unknown experiment): 422 (mlflowRefused).
+      if (typeof failure === 'object' && !failure.retryable) return mlflowRefused(request, config, cors, failure);
+      return unavailable(request, config, cors, typeof failure === 'string' ? failure : failure.error);
     }
     stats.accepted++;
     stats.acceptedSpans += summary.spans;
@@ -319,13 +384,13 @@ export function createService(IngestCore, deps = {}) {
       if (e && typeof e.status === 'number') throw new Refusal(e.status, e.error, e.message);
       throw e;
     }
-    const unavailable = (message) => json(503, { error: 'mlflow_unavailable', message: `${message}; retry later` }, { ...cors, 'retry-after': String(config.limits.retryAfterSeconds) });
     let owner;
     try {
       owner = await lookup(config, traceId.slice(3), fetchImpl);
     } catch (e) {
+      if (e?.refused) return mlflowRefused(request, config, cors, e.refused);
       if (!e?.unreachable) throw e;
-      return unavailable(e.unreachable);
+      return unavailable(request, config, cors, e.unreachable);
     }
     if (owner === null) throw new Refusal(404, 'trace_not_found', `MLflow has no trace ${traceId} (yet): feedback is taken once its spans are relayed`);
     if (owner !== spec.experimentId) {
@@ -343,18 +408,14 @@ export function createService(IngestCore, deps = {}) {
       text = await res.text();
     } catch (e) {
       stats.relayFailures++;
-      return unavailable(unreachable(e));
+      return unavailable(request, config, cors, unreachable(e));
     }
     if (!res.ok) {
       stats.relayFailures++;
-      let reason = text.trim().slice(0, 300);
-      try {
-        reason = JSON.parse(text)?.message ?? reason;
-      } catch {
-        /* the text as it is */
-      }
-      if (res.status === 429 || res.status >= 500) return unavailable(`MLflow answered ${res.status}: ${reason}`);
-      return json(422, { error: 'mlflow_refused', message: `MLflow answered ${res.status}: ${reason}${refusalHint(res.status)}` }, cors);
+      const { reason, fromMlflow } = readAnswer(text);
+      const error = `MLflow answered ${res.status}${reason ? `: ${reason}` : ''}`;
+      if (res.status === 429 || res.status >= 500) return unavailable(request, config, cors, error);
+      return mlflowRefused(request, config, cors, { error, status: res.status, notMlflow: res.status === 404 && !fromMlflow });
     }
     stats.feedback++;
     return new Response(text, { status: 200, headers: { ...cors, 'content-type': 'application/json' } });
@@ -399,8 +460,15 @@ export function createService(IngestCore, deps = {}) {
         stats.refused[e.error] = (stats.refused[e.error] || 0) + 1;
         return json(e.status, { error: e.error, message: e.message }, { ...cors, ...e.headers });
       }
-      console.error('edgetrace ingest: unexpected error', e);
-      return json(500, { error: 'internal', message: 'unexpected error; nothing was relayed' }, cors);
+      if (e instanceof ClientGone) {
+        // Routine, not the service's fault: one line, no stack. Nobody reads the answer (499,
+        // nginx's "client closed request").
+        log.warn(`edgetrace ingest: the client hung up mid-upload, ${about(request, state.config)} (${e.message}); nothing was relayed`);
+        return json(499, { error: 'client_closed_request', message: 'the request body ended before it was complete; nothing was relayed' }, cors);
+      }
+      // The sender learns no more than that it failed; the log has the error and where it was thrown.
+      const where = (e?.stack || String(e)).split('\n').slice(0, 2).map((l) => l.trim()).join(' ');
+      return trouble(request, state.config, 500, 'internal', 'unexpected error; nothing was relayed', cors, ` (${where})`);
     }
   }
 
@@ -433,7 +501,10 @@ export function createService(IngestCore, deps = {}) {
   async function relayGroup(config, group) {
     const post = async (payload) => {
       const r = counted(await postOnce(config, group.experimentId, payload, fetchImpl));
-      if (!r.ok) stats.relayFailures++;
+      if (!r.ok) {
+        stats.relayFailures++;
+        log.warn(`edgetrace ingest: a queue relay to experiment ${group.experimentId} failed: ${r.error}${r.retryable ? '' : refusalHint(r.status, r.notMlflow)}; its messages are retried`);
+      }
       return r;
     };
     const results = await postJoined(post, group.payloads);
@@ -448,7 +519,19 @@ export function createService(IngestCore, deps = {}) {
     });
   }
 
-  return { fetch: fetchHandler, queue: queueHandler, stats };
+  return { fetch: fetchHandler, queue: queueHandler, stats, configuration };
+}
+
+/**
+ * The message of a configuration the wasm core refused (IngestConfig::from_json, a redaction
+ * pattern): without the core's own "invalid configuration: " prefix (the log line and the
+ * answers add theirs), and with the variables' names instead of the core's.
+ */
+function coreConfigError(e) {
+  let message = String(e?.message || e).replace(/^(invalid configuration:\s*)+/i, '');
+  if (/^redaction pattern /.test(message)) message = `REDACT_PATTERNS: ${message}`;
+  for (const [name, variable] of Object.entries(CORE_SETTINGS)) message = message.replaceAll(name, variable);
+  return message;
 }
 
 const asBytes = (p) => (p instanceof Uint8Array ? p : ArrayBuffer.isView(p) ? new Uint8Array(p.buffer, p.byteOffset, p.byteLength) : p instanceof ArrayBuffer ? new Uint8Array(p) : null);

@@ -43,15 +43,24 @@ export function ingestMiniflare(vars, { queue = false, port, maxRetries = 100, m
  * span ids. `mode` switches it: 'ok', 'fail' (503), 'refuse' (404, with MLflow's JSON reason). A request holding a span id
  * in `refuseSpans` is refused for good (400), as MLflow refuses a request it cannot read. Each
  * answer waits `delayMs` (a slow MLflow); `maxInflight` is the most requests it held at once.
+ * A trace lookup waits `lookupDelayMs`. `answer`, when set, answers every request instead:
+ * `(req) => ({status, headers, body})`, or null to answer as above (a server in front of MLflow
+ * asking for credentials, a URL that is not MLflow's).
  */
 export async function startSink() {
-  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [], delayMs: 0, inflight: 0, maxInflight: 0, traces: new Map(), lookups: 0 };
-  const server = createServer((req, res) => {
+  const sink = { payloads: [], mode: 'ok', spanIds: new Set(), hits: 0, refuseSpans: new Set(), refused: [], delayMs: 0, lookupDelayMs: 0, answer: null, inflight: 0, maxInflight: 0, traces: new Map(), lookups: 0 };
+  const server = createServer(async (req, res) => {
+    const own = sink.answer?.(req);
+    if (own) {
+      req.resume();
+      return res.writeHead(own.status, own.headers || {}).end(own.body ?? '');
+    }
     // MLflow's trace lookup (the ingest's owner check): the experiment of a trace the test put
     // in `sink.traces` (hex id → experiment id), else 404 as for a trace MLflow does not have.
     const lookup = req.method === 'GET' && /^\/api\/3\.0\/mlflow\/traces\/tr-([0-9a-f]{32})$/.exec(req.url);
     if (lookup) {
       sink.lookups++;
+      if (sink.lookupDelayMs) await new Promise((r) => setTimeout(r, sink.lookupDelayMs));
       const exp = sink.traces.get(lookup[1]);
       if (sink.mode !== 'ok' && sink.mode !== 'refuse') return res.writeHead(503).end(sink.mode);
       if (exp === undefined) return res.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":"RESOURCE_DOES_NOT_EXIST"}');
