@@ -1392,7 +1392,11 @@ export function instrumentWorker(handler, options = {}) {
       try {
         const { spanType: type, ...o } = (typeof options === 'function' ? options(env) : options) || {};
         if (type) spanType = String(type);
-        init(o);
+        // Over what an init() before it set (an app's own, at module scope: a Deno.serve or
+        // Bun.serve server's): only what these options name changes.
+        const base = {};
+        for (const k in DEFAULTS) base[k] = state.options[k];
+        init({ ...base, ...o });
       } catch (e) {
         warn(`instrumentWorker could not init: ${errText(e)}`);
       }

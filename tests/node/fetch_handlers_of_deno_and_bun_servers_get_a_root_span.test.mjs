@@ -42,5 +42,7 @@ for (const [name, [bin, args]] of Object.entries(RUNTIMES)) {
     assert.deepEqual(JSON.parse(rootSpan.attributes['mlflow.spanInputs']), { method: 'GET', path: '/chat' });
     assert.deepEqual(JSON.parse(rootSpan.attributes['mlflow.spanOutputs']), { status: 200 });
     assert.equal(rootSpan.attributes['http.response.status_code'], 200);
+    // instrumentWorker's options changed the span type only, not the app's own init() endpoint.
+    assert.equal(rootSpan.attributes['mlflow.spanType'], 'AGENT');
   });
 }

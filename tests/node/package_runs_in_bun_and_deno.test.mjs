@@ -90,9 +90,11 @@ for (const how of ['--compile', '--target=bun']) {
       const args = how === '--compile' ? ['build', '--compile', 'app.mjs', '--outfile', join(out, 'app')] : ['build', '--target=bun', 'app.mjs', '--outdir', out];
       await promisify(execFile)(bun, args, { cwd: app, timeout: 120_000 });
       col.requests.length = 0;
-      // Run from the build's own folder, with no node_modules in reach.
+      // Run from another folder (a service's working directory is rarely the bundle's), with no
+      // node_modules in reach.
       const run = how === '--compile' ? [join(out, 'app'), []] : [bun, [join(out, 'app.js')]];
-      const { stdout, stderr } = await promisify(execFile)(run[0], [...run[1], col.url, mock.url], { cwd: out, timeout: 60_000 });
+      const elsewhere = mkdtempSync(join(tmpdir(), 'edgetrace-bun-cwd-'));
+      const { stdout, stderr } = await promisify(execFile)(run[0], [...run[1], col.url, mock.url], { cwd: elsewhere, timeout: 60_000 }).finally(() => rmSync(elsewhere, { recursive: true, force: true }));
       assert.doesNotMatch(stdout + stderr, /tracing is off|failed to load/, stdout + stderr);
       checkApp(stdout);
     } finally {
