@@ -57,6 +57,27 @@ export const CORE_SETTINGS = {
 /** An invalid setting; its message names the variable and the value it got, without a prefix. */
 export class ConfigError extends Error {}
 
+/** `url` with any user:password@ before its host shown as ***@. */
+export const withoutUserinfo = (url) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, '$1***@');
+
+/**
+ * The secrets among the settings (MLflow's token, user name and password, a URL's credentials):
+ * what `scrub` keeps out of every answer and log line.
+ */
+export function secretsOf(env) {
+  const out = [env.MLFLOW_TRACKING_TOKEN, env.MLFLOW_TRACKING_PASSWORD, env.MLFLOW_TRACKING_USERNAME].map((v) => String(v ?? '').trim());
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(String(env.MLFLOW_TRACKING_URI ?? '').trim());
+  if (m) out.push(m[1], ...m[1].split(':'));
+  return [...new Set(out.filter((v) => v.length >= 3))].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every one of `secrets` replaced, and any URL's user:password@ masked. */
+export function scrub(text, secrets) {
+  let out = withoutUserinfo(String(text)).replace(/(\/\/)[^/@\s"']*@/g, '$1***@');
+  for (const s of secrets) out = out.split(s).join('[REDACTED]');
+  return out;
+}
+
 function intSetting(env, name) {
   const raw = env[name];
   if (raw === undefined || raw === null || raw === '') return INT_SETTINGS[name];
@@ -113,12 +134,27 @@ function boolSetting(env, name, fallback) {
  *   allOrigins: Set<string>, anyOrigin: boolean, limits: object, core: object, queue: boolean}}
  */
 export function readConfig(env) {
-  const uri = String(env.MLFLOW_TRACKING_URI || '').trim().replace(/\/+$/, '');
+  let uri = String(env.MLFLOW_TRACKING_URI || '').trim().replace(/\/+$/, '');
   if (!uri) throw new ConfigError('MLFLOW_TRACKING_URI is not set: it must be the http(s) URL of the MLflow server, such as https://mlflow.example.com');
   if (!/^https?:\/\/[^/\s]+/.test(uri) || !canParse(uri)) {
-    throw new ConfigError(`MLFLOW_TRACKING_URI must be the http(s) URL of the MLflow server, such as https://mlflow.example.com, got ${JSON.stringify(env.MLFLOW_TRACKING_URI)}`);
+    throw new ConfigError(`MLFLOW_TRACKING_URI must be the http(s) URL of the MLflow server, such as https://mlflow.example.com, got ${JSON.stringify(withoutUserinfo(String(env.MLFLOW_TRACKING_URI)))}`);
   }
-  let auth = null;
+  for (const name of ['MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD']) {
+    // Never echoed: it is a secret.
+    if (/[\x00-\x1f\x7f]/.test(String(env[name] ?? ''))) throw new ConfigError(`${name} holds a line break or another control character, so it cannot be sent in a header`);
+  }
+  // Credentials in the URL (https://user:password@host) are taken as Basic auth, as MLflow's
+  // Python client takes them, unless MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME is set;
+  // either way they are not part of the URL requests go to (fetch refuses such a URL).
+  const parsed = new URL(uri);
+  let urlAuth = null;
+  if (parsed.username || parsed.password) {
+    urlAuth = `Basic ${btoa(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`)}`;
+    parsed.username = '';
+    parsed.password = '';
+    uri = parsed.href.replace(/\/+$/, '');
+  }
+  let auth = urlAuth;
   if (env.MLFLOW_TRACKING_TOKEN) auth = `Bearer ${env.MLFLOW_TRACKING_TOKEN}`;
   else if (env.MLFLOW_TRACKING_USERNAME) {
     auth = `Basic ${btoa(`${env.MLFLOW_TRACKING_USERNAME}:${env.MLFLOW_TRACKING_PASSWORD || ''}`)}`;
@@ -196,5 +232,5 @@ export function readConfig(env) {
     redactAttributes: stringsSetting(env, 'REDACT_ATTRIBUTES', '["app.user.email", "internal.*"]'),
     convertConventions: boolSetting(env, 'CONVERT_CONVENTIONS', false),
   };
-  return { mlflowUri: uri, auth, keys, allOrigins, anyOrigin, limits, core, queue };
+  return { mlflowUri: uri, auth, secrets: secretsOf(env), keys, allOrigins, anyOrigin, limits, core, queue };
 }

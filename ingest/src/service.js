@@ -14,7 +14,7 @@
 // ingest key (public) and its experiment; an invalid configuration, once, when it is read; a
 // client that hangs up mid-upload; a queue relay that failed. /healthz counts them too.
 
-import { CORE_SETTINGS, ConfigError, readConfig } from './config.js';
+import { CORE_SETTINGS, ConfigError, readConfig, scrub, secretsOf } from './config.js';
 import { TokenBuckets, limited } from './rate-limit.js';
 import { Coalescer, postJoined } from './coalesce.js';
 import { mlflowHeaders, postOnce, readAnswer, relay, unreachable } from './relay.js';
@@ -168,7 +168,8 @@ export function createService(IngestCore, deps = {}) {
       cached = { env, config, core, buckets: new TokenBuckets(config.limits.ratePerMinute, now), owners: new TraceOwners() };
       reportedConfigError = null;
     } catch (e) {
-      const message = e instanceof ConfigError ? e.message : coreConfigError(e);
+      // Served on /healthz and to every request: never with a secret in it.
+      const message = scrub(e instanceof ConfigError ? e.message : coreConfigError(e), secretsOf(env));
       cached = { env, error: message };
       if (message !== reportedConfigError) {
         reportedConfigError = message;
@@ -200,6 +201,9 @@ export function createService(IngestCore, deps = {}) {
   // An answer about MLflow or the service rather than the request (503, 422, 500): counted in
   // /healthz and logged, one line with its reason (and `detail`, for the log alone).
   function trouble(request, config, status, error, message, headers, detail = '') {
+    // A fetch error may quote the URL or a header: no secret reaches the sender or the log.
+    message = scrub(message, config?.secrets || []);
+    detail = scrub(detail, config?.secrets || []);
     if (status === 503) stats.mlflowUnavailable++;
     else if (status === 422) stats.mlflowRefused++;
     else stats.internalErrors++;

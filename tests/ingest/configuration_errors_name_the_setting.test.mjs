@@ -120,3 +120,29 @@ test("the Node adapter's startup line says what is wrong with its configuration,
   const good = await startupLine({ MLFLOW_TRACKING_URI: 'http://relay:secret@127.0.0.1:47301/', INGEST_KEYS: KEYS });
   assert.match(good, /^stdout: edgetrace ingest listening on http:\/\/127\.0\.0\.1:\d+ \(POST \/v1\/traces, GET \/healthz\), relaying to http:\/\/127\.0\.0\.1:47301$/);
 });
+
+test("MLflow's credentials never reach a sender or a log line: a URL's user:password, a token that cannot be a header, a fetch error quoting them", async () => {
+  // Credentials in the URL are Basic auth, and out of the URL requests go to.
+  const { config } = ingest.service.configuration({ MLFLOW_TRACKING_URI: 'http://ops:s3cret-pw@127.0.0.1:47301/', INGEST_KEYS: KEYS });
+  assert.equal(config.mlflowUri, 'http://127.0.0.1:47301');
+  assert.equal(config.auth, `Basic ${btoa('ops:s3cret-pw')}`);
+  // A URL the service cannot take is shown without its credentials.
+  const bad = errorOf({ MLFLOW_TRACKING_URI: 'ops:s3cret-pw@127.0.0.1:47301' });
+  assert.match(bad, /MLFLOW_TRACKING_URI must be/);
+  assert.ok(!bad.includes('s3cret-pw'), bad);
+  // A token with a line break is refused without being echoed.
+  const token = errorOf({ MLFLOW_TRACKING_TOKEN: 'tok-s3cret\nX' });
+  assert.equal(token, 'MLFLOW_TRACKING_TOKEN holds a line break or another control character, so it cannot be sent in a header');
+  // A fetch error that quotes the token: the 503 and its log line say [REDACTED].
+  const lines = [];
+  const log = { warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+  const service = createService(IngestCore, { log, fetch: () => Promise.reject(new Error('Headers.append: "Bearer tok-s3cret-123" is an invalid header value')) });
+  const env = { MLFLOW_TRACKING_URI: URI, INGEST_KEYS: KEYS, MLFLOW_TRACKING_TOKEN: 'tok-s3cret-123', CHECK_TRACE_OWNERS: 'false' };
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const body = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 's', startTimeUnixNano: String(now - 1000n), endTimeUnixNano: String(now) }] }] }] });
+  const res = await service.fetch(new Request('http://ingest.test/v1/traces', { method: 'POST', headers: { 'content-type': 'application/json', 'x-edgetrace-key': 'pk_appA' }, body }), env);
+  const text = await res.text();
+  assert.equal(res.status, 503, text);
+  assert.ok(text.includes('[REDACTED]') && !text.includes('tok-s3cret-123'), text);
+  assert.ok(lines.length > 0 && lines.every((l) => !l.includes('tok-s3cret-123')), lines.join('\n'));
+});
