@@ -123,7 +123,8 @@ export async function logFeedback(feedback) {
       const missing = status === 404 && /RESOURCE_DOES_NOT_EXIST|trace_not_found/.test(text);
       const again = status === 0 || missing || status === 408 || status === 429 || status >= 500;
       if (!again || attempt >= RETRY_MS.length) {
-        if (missing) last += ` (MLflow has no trace ${a.trace_id}: it was not exported, or not yet)`;
+        // (The ingest service's own answer says so already.)
+        if (missing && !text.includes('trace_not_found')) last += ` (MLflow has no trace ${a.trace_id}: it was not exported, or not yet)`;
         return fail(last);
       }
       await sleep(RETRY_MS[attempt]);
