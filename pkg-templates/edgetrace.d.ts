@@ -348,9 +348,9 @@ export declare function init(options?: InitOptions): Promise<void>;
 /**
  * Wraps a function so each call is a span (sync, async, generator and async generator alike),
  * with the function's name and length. Its arguments are the span's inputs, named by parameter
- * (a lone destructured parameter records the plain object it is given); arguments past the declared
- * parameters (a framework's own, such as an AI SDK tool's `{ toolCallId, messages }`) are left out,
- * and where the parameters cannot be read simply (a bound function, a default holding a comma),
+ * (a destructured object parameter records the fields of the plain object it is given); arguments
+ * past the declared parameters (a framework's own, such as an AI SDK tool's `{ toolCallId, messages }`)
+ * are left out, and where the parameters cannot be read simply (a bound function, an array pattern),
  * every argument is kept, as `{ args: [...] }`. A returned promise ends the span when it settles; another
  * thenable (a query builder that runs when awaited) is returned untouched, not awaited, and its
  * span ends at once without outputs.

@@ -1133,11 +1133,11 @@ function paramNames(fn) {
     const src = Function.prototype.toString.call(fn);
     const m = /^[^(=]*\(([^)]*)\)/.exec(src) || /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(src);
     if (m && !src.includes('[native code]')) {
-      const list = m[1].replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      // A destructured object parameter (`({ city }) =>`, `(q, { k = 3 } = {})`), and an object
+      // default, read as `{}`: their commas are not the list's.
+      const list = m[1].replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').replace(/\{[^{}]*\}/g, '{}');
       const raw = list.split(',').map((p) => p.trim()).filter(Boolean);
-      if (raw.every((p) => /^(\.\.\.)?[A-Za-z_$][\w$]*(\s*=.*)?$/.test(p))) names = raw.map((p) => p.replace(/\s*=.*$/, ''));
-      // A lone destructured object parameter (`({ city }) =>`, `({ q, k = 3 } = {})`).
-      else if (/^\s*\{[^{}]*\}\s*(=\s*\{\s*\}\s*)?$/.test(list)) names = 1;
+      if (raw.every((p) => /^(\.\.\.)?([A-Za-z_$][\w$]*|\{\})(\s*=.*)?$/.test(p))) names = raw.map((p) => p.replace(/\s*=.*$/, ''));
     }
   } catch {
     names = null;
@@ -1152,15 +1152,14 @@ function paramNames(fn) {
 // whole conversation. Where the parameters cannot be read, every argument is kept.
 function inputsOf(fn, args) {
   const names = paramNames(fn);
-  // A lone destructured parameter records the fields of the object it is given (as TypeScript
-  // code takes its options); parameters not read simply keep the arguments by place.
-  if (!Array.isArray(names)) {
-    if (names) args = args.slice(0, 1);
-    return args.length === 1 && args[0]?.constructor === Object ? args[0] : args.length ? { args } : {};
-  }
+  // Parameters not read simply keep the arguments by place.
+  if (!names) return args.length ? { args } : {};
   const out = {};
   names.forEach((n, i) => {
-    if (n.startsWith('...')) out[n.slice(3)] = args.slice(i);
+    // A destructured parameter records the fields of the plain object it is given (as TypeScript
+    // code takes its options); another kind of value, by its place.
+    if (n == '{}') args[i]?.constructor === Object ? Object.assign(out, args[i]) : i < args.length && (out['arg' + i] = args[i]);
+    else if (n.startsWith('...')) out[n.slice(3)] = args.slice(i);
     else if (i < args.length) out[n] = args[i];
   });
   return out;

@@ -48,7 +48,7 @@ test('nested sync calls form one tree with inputs named by parameter and outputs
   assert.equal(root.resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'node-test');
 });
 
-test('a lone destructured parameter records the fields of the object it was given as inputs', async () => {
+test('a destructured parameter records the fields of the object it was given as inputs', async () => {
   const search = trace(async ({ query, k = 3 }) => `${query}:${k}`, { name: 'search' });
   const pair = trace(([a, b]) => a + b, { name: 'pair' });
   const two = trace(({ a }, { b }) => a + b, { name: 'two' });
@@ -60,10 +60,10 @@ test('a lone destructured parameter records the fields of the object it was give
   const spans = await exported();
   const inputs = (name) => spans.find((x) => x.name === name).attributes['mlflow.spanInputs'];
   assert.equal(inputs('search'), '{"query":"mlflow","k":5}', 'the options object, not {"args":[…]}');
-  // Other patterns whose names cannot be read keep the arguments by place.
+  assert.equal(inputs('two'), '{"a":1,"b":2}', 'each destructured parameter');
+  assert.equal(inputs('from-map'), '{"arg0":{"1":2}}', 'an object that is not a plain one is kept by its place');
+  // Patterns whose names cannot be read keep the arguments by place.
   assert.equal(inputs('pair'), '{"args":[[1,2]]}');
-  assert.equal(inputs('two'), '{"args":[{"a":1},{"b":2}]}');
-  assert.equal(inputs('from-map'), '{"args":[{"1":2}]}', 'an object that is not a plain one stays in place');
 });
 
 test("arguments past the declared parameters are left out (a framework's extra arguments: the AI SDK's tool options, the OpenAI runner)", async () => {
@@ -85,7 +85,7 @@ test("arguments past the declared parameters are left out (a framework's extra a
   assert.equal(inputs('rest'), '{"first":1,"more":[2,3]}', 'a rest parameter keeps every argument');
 });
 
-test('parameters that are not read simply keep every argument: defaults holding commas, a destructured one among others, bound functions', async () => {
+test('parameters are named beside a destructured one and past an object default holding commas; bound functions keep every argument', async () => {
   // A cut at fn.length (which stops at the first default or rest parameter) lost these.
   const withDefault = trace((a, opts = { x: 1, y: 2 }) => a + opts.x, { name: 'with-default' });
   const mixed = trace(({ city }, unit = 'C') => `${city} ${unit}`, { name: 'mixed' });
@@ -99,8 +99,12 @@ test('parameters that are not read simply keep every argument: defaults holding 
   assert.equal(bound(2, 3), 6);
   const spans = await exported();
   const inputs = (name) => spans.find((x) => x.name === name).attributes['mlflow.spanInputs'];
-  assert.equal(inputs('with-default'), '{"args":[1,{"x":2,"y":0}]}');
-  assert.equal(inputs('mixed'), '{"args":[{"city":"Oslo"},"F"]}');
+  assert.equal(inputs('with-default'), '{"a":1,"opts":{"x":2,"y":0}}');
+  assert.equal(inputs('mixed'), '{"city":"Oslo","unit":"F"}');
+  // As a TypeScript handler takes a question and its options (the MLflow evaluation review).
+  const ask = trace(async (question, { sessionId, userId }) => `${question} ${sessionId} ${userId}`, { name: 'ask' });
+  await ask('why?', { sessionId: 's1', userId: 'u1' });
+  assert.equal((await exported()).find((x) => x.name === 'ask').attributes['mlflow.spanInputs'], '{"question":"why?","sessionId":"s1","userId":"u1"}');
   assert.equal(inputs('destructured-default'), '{"city":"Paris"}', "a lone destructured parameter with a default: the framework's options left out");
   assert.equal(inputs('bound'), '{"args":[2,3]}');
 });
