@@ -715,7 +715,8 @@ export const _internal = {
   coreReady,
   runWith,
   warn,
-  exporter: () => state.exporter,
+  state: () => state,
+  sampled,
   /** The model API parsers (a promise that never rejects; null when they cannot load). */
   llm: () => (state.llmLoader ? loadLlm() : Promise.resolve(null)),
   /**

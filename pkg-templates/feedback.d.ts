@@ -37,6 +37,8 @@ export interface Feedback {
   metadata?: Record<string, unknown>;
   /** A span of the trace it is about (16 hex digits, `span.spanId`), rather than the whole trace. */
   spanId?: string;
+  /** The longest the call takes, flush and retries included, in ms. Default 15,000. */
+  timeoutMs?: number;
 }
 
 /** `{ assessmentId }` as MLflow gave it, or `{ error }` saying why it was not logged. */
@@ -45,7 +47,10 @@ export type FeedbackResult = { assessmentId: string } | { error: string };
 /**
  * Logs `feedback` on its trace in MLflow, at `init()`'s endpoint: MLflow, or the edgetrace ingest
  * service (which checks that the trace is in its key's experiment). Queued spans are flushed
- * first. While MLflow does not have the trace yet (404), or does not answer, it is tried again for
- * about 15 s. Never rejects: a bad argument or a refusal resolves `{ error }`, also warned about.
+ * first. While MLflow does not have the trace yet (404), is busy or down (429, 502-504), or the
+ * connection fails, it is tried again, all within `timeoutMs` (15 s). Not after a timeout or a
+ * 500, after which MLflow may have stored it: a second post would store it twice. The last trace
+ * started here, left out by sampling, is an error at once. Never rejects: a bad argument or a
+ * refusal resolves `{ error }`, also warned about.
  */
 export declare function logFeedback(feedback: Feedback): Promise<FeedbackResult>;

@@ -5,8 +5,9 @@
 // It goes where the spans go: `{endpoint}/api/3.0/mlflow/traces/{trace id}/assessments`, MLflow's
 // own REST route, which the ingest service serves too (checking the ingest key, and that the trace
 // is in the key's experiment). The trace's spans are flushed first; MLflow refuses an assessment
-// of a trace it does not hold yet (404), so a 404 is tried again for a while, as is a 429, a 5xx
-// or no answer: a trace relayed through a queue reaches MLflow a little later.
+// of a trace it does not hold yet (404), so a 404 is tried again for a while, as are a busy or
+// down MLflow and a failed connection: a trace relayed through a queue reaches MLflow a little
+// later. All of it within `timeoutMs` (15 s).
 //
 // It never rejects and never throws: it resolves `{ assessmentId }`, or `{ error }` with the
 // reason, which is also warned about.
@@ -14,9 +15,10 @@
 import { _internal, flush, getLastActiveTraceId } from './edgetrace.js';
 
 const SOURCES = ['HUMAN', 'LLM_JUDGE', 'CODE'];
-/** The waits before each retry, in ms: about 15 s in all. */
-const RETRY_MS = [250, 500, 1000, 2000, 4000, 8000];
-const TIMEOUT_MS = 10_000;
+/** The waits before each retry, in ms, within the call's `timeoutMs`. */
+const RETRY_MS = [250, 500, 1000, 2000, 4000];
+/** The longest a call takes, flush and retries included, unless `timeoutMs` says otherwise. */
+const TIMEOUT_MS = 15_000;
 /** MLflow's limit on an assessment's name (its database column). */
 const MAX_NAME = 250;
 
@@ -79,6 +81,9 @@ function reasonOf(status, text) {
   return `${status}${reason ? `: ${reason.slice(0, 300)}` : ''}`;
 }
 
+/** Why `fetch` failed, with its cause (Node's "fetch failed" says why only there). */
+const whyFailed = (e) => `${e?.message || e}${e?.cause ? ` (${e.cause.code || e.cause.message || e.cause})` : ''}`;
+
 /**
  * @param {import('./feedback.d.ts').Feedback} feedback
  * @returns {Promise<import('./feedback.d.ts').FeedbackResult>}
@@ -91,22 +96,39 @@ export async function logFeedback(feedback) {
   try {
     const a = assessmentOf(feedback);
     if (typeof a === 'string') return fail(a);
-    const exporter = _internal.exporter();
+    const timeoutMs = feedback.timeoutMs ?? TIMEOUT_MS;
+    if (!(timeoutMs > 0)) return fail(`timeoutMs must be a positive number of ms, not ${timeoutMs}`);
+    const st = _internal.state();
+    // The last trace started here, left out by sampling: MLflow will never have it (as MLflow's
+    // Python log_feedback finds no trace), so there is nothing to wait for.
+    const last = st.lastTrace;
+    if (last && `tr-${last.traceId}` === a.trace_id && !_internal.sampled(last)) {
+      return fail(`trace ${a.trace_id} was not recorded (sampleRatio ${st.options.sampleRatio} left it out), so MLflow will never have it`);
+    }
+    const exporter = st.exporter;
     const url = exporter?.url();
     if (!url || !exporter.fetch) return fail('init() has no endpoint, so there is no MLflow to send feedback to');
     const target = `${url.slice(0, -'/v1/traces'.length)}/api/3.0/mlflow/traces/${a.trace_id}/assessments`;
-    await flush();
+    const deadline = Date.now() + timeoutMs;
+    const left = () => deadline - Date.now();
+    const within = (p) => {
+      let timer;
+      return Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, left()))))]).finally(() => clearTimeout(timer));
+    };
+    // The trace's spans first, for as long as the whole may take.
+    await within(flush());
     const body = JSON.stringify({ assessment: a });
-    let last = '';
+    let reason = '';
     for (let attempt = 0; ; attempt++) {
       let status = 0;
       let text = '';
+      let timedOut = false;
       try {
         const res = await exporter.fetch(target, {
           method: 'POST',
           headers: exporter.headers('json'),
           body,
-          signal: typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(TIMEOUT_MS) : undefined,
+          signal: typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(Math.max(1, left())) : undefined,
         });
         status = res.status;
         text = await res.text();
@@ -115,19 +137,24 @@ export async function logFeedback(feedback) {
           if (typeof id === 'string') return { assessmentId: id };
           return fail(`${target} answered ${status} without an assessment id: is the endpoint MLflow or the edgetrace ingest service?`);
         }
-        last = `${target} answered ${reasonOf(status, text)}`;
+        reason = `${target} answered ${reasonOf(status, text)}`;
       } catch (e) {
-        last = `${target} did not answer: ${e?.name === 'TimeoutError' ? `no answer in ${TIMEOUT_MS} ms` : e?.message || e}`;
+        timedOut = e?.name === 'TimeoutError' || e?.name === 'AbortError';
+        reason = `${target} did not answer${timedOut ? ` within ${timeoutMs} ms` : `: ${whyFailed(e)}`}`;
       }
-      // A 404 is tried again only when it says the trace is missing (not yet in MLflow), not a route.
+      // Tried again only where the feedback was surely not stored: MLflow does not have the trace
+      // yet (a 404 that says so, not a route's), it is busy or down (429, 502, 503, 504), or the
+      // connection failed. Not after a timeout, or a 500: MLflow may have stored it, and a second
+      // post would store it twice.
       const missing = status === 404 && /RESOURCE_DOES_NOT_EXIST|trace_not_found/.test(text);
-      const again = status === 0 || missing || status === 408 || status === 429 || status >= 500;
-      if (!again || attempt >= RETRY_MS.length) {
+      const again = (status === 0 && !timedOut) || missing || status === 429 || status === 502 || status === 503 || status === 504;
+      const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
+      if (!again || left() <= wait) {
         // (The ingest service's own answer says so already.)
-        if (missing && !text.includes('trace_not_found')) last += ` (MLflow has no trace ${a.trace_id}: it was not exported, or not yet)`;
-        return fail(last);
+        if (missing && !text.includes('trace_not_found')) reason += ` (MLflow has no trace ${a.trace_id}: it was not exported, or not yet)`;
+        return fail(reason);
       }
-      await sleep(RETRY_MS[attempt]);
+      await sleep(wait);
     }
   } catch (e) {
     return fail(`failed: ${e?.message || e}`);

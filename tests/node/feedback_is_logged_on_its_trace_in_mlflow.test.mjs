@@ -101,3 +101,49 @@ test('without an endpoint, or when MLflow refuses, it resolves { error } with th
   assert.match(r.error, /answered 404/);
   assert.ok(Date.now() - started < 5000, 'a route that does not exist is not retried');
 });
+
+/** A proxy to MLflow that forwards every request at once but holds each feedback answer `holdMs`. */
+async function slowProxy(holdMs) {
+  const { createServer } = await import('node:http');
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = chunks.length ? Buffer.concat(chunks) : undefined;
+    const answer = await fetch(`${mlflow.url}${req.url}`, { method: req.method, headers: { 'content-type': req.headers['content-type'] || 'application/json' }, body });
+    const text = await answer.text();
+    if (req.url.endsWith('/assessments')) await new Promise((r) => setTimeout(r, holdMs));
+    if (!res.destroyed) res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('a post that timed out is not sent again (MLflow stored it), and the whole call keeps to timeoutMs', async () => {
+  configure();
+  withSpan(() => {}, { name: 'rated slowly' });
+  const traceId = getLastActiveTraceId();
+  await flush();
+  const proxy = await slowProxy(2500);
+  try {
+    init({ endpoint: proxy.url, experimentId, logger: { warn() {} } });
+    const started = Date.now();
+    const r = await logFeedback({ traceId, name: 'once', value: true, timeoutMs: 1000 });
+    const took = Date.now() - started;
+    assert.match(r.error, /did not answer within 1000 ms/);
+    assert.ok(took < 2000, `resolved after ${took} ms`);
+    await new Promise((res) => setTimeout(res, 1800));
+    // MLflow stored the one post it got: one assessment, not one per retry.
+    assert.deepEqual((await assessments(traceId)).map((a) => a.assessment_name), ['once']);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('feedback on the last trace when sampling left it out is an error at once', async () => {
+  init({ endpoint: mlflow.url, experimentId, sampleRatio: 0, logger: { warn() {} } });
+  withSpan(() => {}, { name: 'not sampled' });
+  const started = Date.now();
+  const r = await logFeedback({ value: true });
+  assert.match(r.error, /was not recorded \(sampleRatio 0 left it out\)/);
+  assert.ok(Date.now() - started < 1000);
+});
