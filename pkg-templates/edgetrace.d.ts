@@ -518,6 +518,12 @@ export interface TraceFetchOptions {
   includeUsage?: boolean;
   /** Span name. Default: `"<operation> <model>"`, e.g. `"chat gpt-4o-mini"`. */
   name?: string;
+  /**
+   * The parent of each call, asked as the call starts; where it gives none, the active span. For a
+   * framework that keeps its own spans, such as the OpenAI Agents SDK
+   * (`edgetrace/openai-agents`: `traceFetch(fetch, { parent: processor.parent })`).
+   */
+  parent?: () => Span | null | undefined;
 }
 
 /**

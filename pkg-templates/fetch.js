@@ -115,7 +115,7 @@ export function traceFetch(fetchImpl, options = {}) {
     let inferred = false;
     const active = () => {
       try {
-        const found = getCurrentActiveSpan();
+        const found = options.parent?.() || getCurrentActiveSpan();
         if (found) return found;
         const guess = _internal.soleAsyncSpan();
         inferred = !!guess;

@@ -5,6 +5,7 @@ import {
 } from 'edgetrace';
 import type { InitOptions, SpanOptions, Stats, TraceUpdate, WorkerHandler } from 'edgetrace';
 import { logFeedback, type FeedbackResult } from 'edgetrace/feedback';
+import { openAIAgentsProcessor } from 'edgetrace/openai-agents';
 
 const options: InitOptions = {
   endpoint: 'http://127.0.0.1:8787',
@@ -85,3 +86,9 @@ async function rate(traceId: string | undefined): Promise<string> {
   return 'assessmentId' in r ? r.assessmentId : r.error;
 }
 void rate(getLastActiveTraceId());
+
+// edgetrace/openai-agents: a processor whose parent() feeds traceFetch.
+const agentsProcessor = openAIAgentsProcessor({ getCurrentSpan: () => null });
+const agentsFetch: typeof fetch = traceFetch(fetch, { parent: agentsProcessor.parent });
+void agentsFetch;
+void agentsProcessor.forceFlush();
