@@ -349,6 +349,11 @@ export function checkServer(warn) {
     checkTransport(o, defaults);
     // Said once, after init() has taken the options (so to their logger).
     if (o.enabled && !o.endpoint) queueMicrotask(() => warn(`init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere${envDenied()}`));
+    // Deno lets the URI be read but not the experiment, and the endpoint is that URI: MLflow would
+    // file every span in its default experiment, or refuse them, with nothing to say why.
+    else if (o.enabled && o.experimentId == null && denied('MLFLOW_EXPERIMENT_ID') && o.endpoint === mlflowEnv().endpoint) {
+      queueMicrotask(() => warn('Deno does not allow reading MLFLOW_EXPERIMENT_ID, so spans go to MLflow\'s default experiment; if you set it, allow it (--allow-env=MLFLOW_EXPERIMENT_ID) or pass init({ experimentId })'));
+    }
   };
 }
 
@@ -379,18 +384,18 @@ export function mlflowEnv() {
   return d;
 }
 
-/** Why MLFLOW_TRACKING_URI gave no endpoint, when Deno did not let it be read: for the warning. */
-function envDenied() {
+/** Whether Deno does not let `variable` be read (false outside Deno). */
+function denied(variable) {
   try {
     const perms = globalThis.Deno?.permissions;
-    if (perms && perms.querySync({ name: 'env', variable: 'MLFLOW_TRACKING_URI' }).state !== 'granted') {
-      return '; Deno does not allow reading MLFLOW_TRACKING_URI (--allow-env=MLFLOW_TRACKING_URI,MLFLOW_EXPERIMENT_ID,MLFLOW_TRACKING_TOKEN)';
-    }
+    return !!perms && perms.querySync({ name: 'env', variable }).state !== 'granted';
   } catch {
-    /* no hint */
+    return false;
   }
-  return '';
 }
+
+/** Why MLFLOW_TRACKING_URI gave no endpoint, when Deno did not let it be read: for the warning. */
+const envDenied = () => (denied('MLFLOW_TRACKING_URI') ? '; Deno does not allow reading MLFLOW_TRACKING_URI (--allow-env=MLFLOW_TRACKING_URI,MLFLOW_EXPERIMENT_ID,MLFLOW_TRACKING_TOKEN)' : '');
 
 /**
  * The server runtimes' account of an attempt at an export that failed to reach the collector:

@@ -80,6 +80,10 @@ test('under Deno, --allow-env for the URI and experiment alone is enough; withou
     assert.deepEqual(col.spans().map((s) => s.name), ['from-env']);
     assert.equal(col.requests[0].headers['x-mlflow-experiment-id'], '9');
     assert.equal(col.requests[0].headers.authorization, undefined, 'a token Deno did not grant is not read');
+    // The URI allowed and the experiment not: said, as MLflow would otherwise refuse in silence.
+    const noExperiment = await denoRun(['--allow-env=MLFLOW_TRACKING_URI']);
+    assert.match(noExperiment.stdout, /Deno does not allow reading MLFLOW_EXPERIMENT_ID/, noExperiment.stdout);
+    assert.doesNotMatch(scoped.stdout, /does not allow reading MLFLOW_EXPERIMENT_ID/);
     const denied = await denoRun([]);
     assert.match(denied.stdout, /no endpoint \(nor MLFLOW_TRACKING_URI\).*Deno does not allow reading MLFLOW_TRACKING_URI \(--allow-env=/, denied.stdout);
   } finally {
