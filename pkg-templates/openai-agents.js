@@ -97,7 +97,12 @@ export function openAIAgentsProcessor({ getCurrentSpan } = {}) {
           return;
         }
         const inputs = inputsOf(d);
-        spans.set(s.spanId, startSpan({ name: nameOf(d), spanType: TYPES[d.type] || 'UNKNOWN', parent, inputs: inputs === '' ? undefined : inputs, attributes: attributesOf(d) }));
+        const span = startSpan({ name: nameOf(d), spanType: TYPES[d.type] || 'UNKNOWN', parent, inputs: inputs === '' ? undefined : inputs, attributes: attributesOf(d) });
+        spans.set(s.spanId, span);
+        // A function tool runs in a context of the SDK's own making (withFunctionSpan: a new
+        // AsyncLocalStorage scope), which its span starts in: the tool's own traced code then
+        // finds its TOOL span active, as the SDK finds its own.
+        if (d.type === 'function') _internal.state().als?.enterWith?.(span);
       });
     },
     async onSpanEnd(s) {

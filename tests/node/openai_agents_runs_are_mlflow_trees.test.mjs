@@ -21,8 +21,13 @@ const getWeather = tool({
   name: 'get_weather',
   description: 'The weather in a city',
   parameters: z.object({ city: z.string() }),
-  execute: async ({ city }) => `Sunny, 21C in ${city}`,
+  // The tool's own traced helper nests under the tool's span.
+  execute: async ({ city }) => `Sunny, 21C in ${await forecast(city)}`,
 });
+const forecast = trace(async function forecast(city) {
+  await new Promise((r) => setTimeout(r, 2));
+  return city;
+}, { spanType: SpanType.RETRIEVER });
 const weather = new Agent({ name: 'weather_agent', instructions: 'Answer weather questions.', model: 'gpt-4.1-mini', tools: [getWeather] });
 const triage = new Agent({ name: 'triage', instructions: 'Route the user.', model: 'gpt-4.1-mini', handoffs: [weather] });
 
@@ -65,7 +70,7 @@ test('a run outside any traced function gets a root of its own, named as the SDK
   const root = servers.col.spans().find((s) => !s.parentSpanId);
   assert.equal(root.name, 'weather desk');
   const { spans, roots } = await tree(root.traceId);
-  assert.deepEqual(roots, [['AGENT weather desk', [['AGENT weather_agent', [['CHAT_MODEL responses gpt-4.1-mini', []], ['TOOL get_weather', []], ['CHAT_MODEL responses gpt-4.1-mini', []]]]]]], JSON.stringify(roots));
+  assert.deepEqual(roots, [['AGENT weather desk', [['AGENT weather_agent', [['CHAT_MODEL responses gpt-4.1-mini', []], ['TOOL get_weather', [['RETRIEVER forecast', []]]], ['CHAT_MODEL responses gpt-4.1-mini', []]]]]]], JSON.stringify(roots));
   const toolSpan = spans.find((s) => s.name === 'get_weather');
   assert.equal(typeof JSON.parse(toolSpan.attributes['mlflow.spanInputs']).city, 'string', toolSpan.attributes['mlflow.spanInputs']);
   assert.match(toolSpan.attributes['mlflow.spanOutputs'], /Sunny, 21C in /);
