@@ -1155,11 +1155,12 @@ function inputsOf(fn, args) {
   const names = paramNames(fn);
   // Parameters not read simply keep the arguments by place.
   if (!names) return args.length ? { args } : {};
-  const out = {};
+  let out = {};
   names.forEach((n, i) => {
     // A destructured parameter records the fields of the plain object it is given (as TypeScript
-    // code takes its options); another kind of value, by its place.
-    if (n == '{}') args[i]?.constructor === Object ? Object.assign(out, args[i]) : i < args.length && (out['arg' + i] = args[i]);
+    // code takes its options) where no parameter before it has the name; another kind of value,
+    // by its place.
+    if (n == '{}') args[i]?.constructor === Object ? (out = { ...out, ...args[i], ...out }) : i < args.length && (out['arg' + i] = args[i]);
     else if (n.startsWith('...')) out[n.slice(3)] = args.slice(i);
     else if (i < args.length) out[n] = args[i];
   });

@@ -47,9 +47,9 @@ export type FeedbackResult = { assessmentId: string } | { error: string };
 /**
  * Logs `feedback` on its trace in MLflow, at `init()`'s endpoint: MLflow, or the edgetrace ingest
  * service (which checks that the trace is in its key's experiment). Queued spans are flushed
- * first. While MLflow does not have the trace yet (404), is busy or down (429, 502-504), or the
- * connection fails, it is tried again, all within `timeoutMs` (15 s). Not after a timeout or a
- * 500, after which MLflow may have stored it: a second post would store it twice. The last trace
+ * first. While MLflow does not have the trace yet (404), is busy or down (429, 503), or the
+ * connection fails, it is tried again, all within `timeoutMs` (15 s). Not after a timeout, a 500,
+ * 502 or 504, after which MLflow may have stored it: a second post would store it twice. The last trace
  * started here, left out by sampling, is an error at once. Never rejects: a bad argument or a
  * refusal resolves `{ error }`, also warned about.
  */

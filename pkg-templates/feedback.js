@@ -113,7 +113,7 @@ export async function logFeedback(feedback) {
     const left = () => deadline - Date.now();
     const within = (p) => {
       let timer;
-      return Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, left()))))]).finally(() => clearTimeout(timer));
+      return Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.min(2 ** 31 - 1, Math.max(0, left())))))]).finally(() => clearTimeout(timer));
     };
     // The trace's spans first, for as long as the whole may take.
     await within(flush());
@@ -128,7 +128,7 @@ export async function logFeedback(feedback) {
           method: 'POST',
           headers: exporter.headers('json'),
           body,
-          signal: typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(Math.max(1, left())) : undefined,
+          signal: typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(Math.min(2 ** 31 - 1, Math.max(1, left()))) : undefined,
         });
         status = res.status;
         text = await res.text();
@@ -143,11 +143,11 @@ export async function logFeedback(feedback) {
         reason = `${target} did not answer${timedOut ? ` within ${timeoutMs} ms` : `: ${whyFailed(e)}`}`;
       }
       // Tried again only where the feedback was surely not stored: MLflow does not have the trace
-      // yet (a 404 that says so, not a route's), it is busy or down (429, 502, 503, 504), or the
-      // connection failed. Not after a timeout, or a 500: MLflow may have stored it, and a second
-      // post would store it twice.
+      // yet (a 404 that says so, not a route's), it is busy or down (429, 503), or the connection
+      // failed. Not after a timeout, a 500, 502 or 504 (a gateway's, or the ingest service's own
+      // for MLflow's): MLflow may have stored it, and a second post would store it twice.
       const missing = status === 404 && /RESOURCE_DOES_NOT_EXIST|trace_not_found/.test(text);
-      const again = (status === 0 && !timedOut) || missing || status === 429 || status === 502 || status === 503 || status === 504;
+      const again = (status === 0 && !timedOut) || missing || status === 429 || status === 503;
       const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
       if (!again || left() <= wait) {
         // (The ingest service's own answer says so already.)

@@ -52,6 +52,12 @@ function outputsOf(d) {
   return d.output;
 }
 
+/** An SDK span's error as one line: its message, and the error in its data (a tool's own). */
+function errorText(e) {
+  const detail = e.data?.error;
+  return `${e.message ?? 'error'}${detail ? `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`;
+}
+
 function attributesOf(d) {
   const a = { 'openai_agents.span_type': d.type };
   for (const k of ['tools', 'handoffs', 'output_type']) if (d[k] != null) a[`openai_agents.${k}`] = Array.isArray(d[k]) ? d[k].join(', ') : String(d[k]);
@@ -65,8 +71,20 @@ function attributesOf(d) {
  * @param {{ getCurrentSpan?: () => any }} [options] `getCurrentSpan` from `@openai/agents`
  */
 export function openAIAgentsProcessor({ getCurrentSpan } = {}) {
-  const traces = new Map(); // SDK trace id → { parent, root }
+  const traces = new Map(); // SDK trace id → { parent, root, open, error }
   const spans = new Map(); // SDK span id → edgetrace span its children go under (null: none)
+  // A run's own root ends with its trace; the SDK does not end a trace whose run threw (a
+  // tripped guardrail, max turns, a failed model call), so the root also ends, failed if a span
+  // under it failed, once the last of its spans has ended and none starts in the next task.
+  const endTrace = (id) => {
+    const t = traces.get(id);
+    if (!t) return;
+    traces.delete(id);
+    if (t.root) {
+      if (t.error) t.root.setStatus('ERROR', t.error);
+      t.root.end();
+    }
+  };
   const guard = (f) => {
     try {
       f();
@@ -79,19 +97,18 @@ export function openAIAgentsProcessor({ getCurrentSpan } = {}) {
       guard(() => {
         const active = getCurrentActiveSpan();
         const root = active ? null : startSpan({ name: t.name || 'Agent workflow', spanType: 'AGENT', parent: null, attributes: { 'openai_agents.trace_id': String(t.traceId) } });
-        traces.set(t.traceId, { parent: active ?? root, root });
+        traces.set(t.traceId, { parent: active ?? root, root, open: 0, error: null });
       });
     },
     async onTraceEnd(t) {
-      guard(() => {
-        traces.get(t.traceId)?.root?.end();
-        traces.delete(t.traceId);
-      });
+      guard(() => endTrace(t.traceId));
     },
     async onSpanStart(s) {
       guard(() => {
         const d = s.spanData || {};
-        const parent = (s.parentId && spans.get(s.parentId)) || traces.get(s.traceId)?.parent || undefined;
+        const t = traces.get(s.traceId);
+        if (t) t.open++;
+        const parent = (s.parentId && spans.get(s.parentId)) || t?.parent || undefined;
         if (FOLDED.has(d.type)) {
           spans.set(s.spanId, parent ?? null);
           return;
@@ -110,6 +127,11 @@ export function openAIAgentsProcessor({ getCurrentSpan } = {}) {
         const d = s.spanData || {};
         const span = spans.get(s.spanId);
         spans.delete(s.spanId);
+        const t = traces.get(s.traceId);
+        if (t) {
+          if (s.error && !t.error) t.error = errorText(s.error);
+          if (--t.open === 0 && t.root) setTimeout(() => t.open === 0 && endTrace(s.traceId), 0);
+        }
         if (FOLDED.has(d.type) || !span) return;
         // A tool's arguments are filled in after its span starts.
         const inputs = inputsOf(d);
@@ -118,7 +140,13 @@ export function openAIAgentsProcessor({ getCurrentSpan } = {}) {
         if (out !== undefined) span.setOutputs(out);
         // Attributes known only at the end (an agent's tools once listed).
         span.setAttributes(attributesOf(d));
-        if (s.error) span.setStatus('ERROR', String(s.error.message ?? 'error'));
+        // The SDK's error says what failed ("Error running tool"); its data, the tool's own error.
+        if (s.error) {
+          const e = new Error(errorText(s.error));
+          e.name = 'AgentsError';
+          e.stack = `${e.name}: ${e.message}`; // not this processor's frames
+          span.recordException(e);
+        }
         span.end();
       });
     },

@@ -412,13 +412,20 @@ export function createService(IngestCore, deps = {}) {
       text = await res.text();
     } catch (e) {
       stats.relayFailures++;
+      // No answer in time: MLflow may have stored it, so the sender must not send it again (a
+      // second post is a second assessment). A connection that failed stored nothing: retry.
+      if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
+        return trouble(request, config, 504, 'mlflow_timeout', `${unreachable(e)}; the feedback may have been stored, so it is not to be sent again`, cors);
+      }
       return unavailable(request, config, cors, unreachable(e));
     }
     if (!res.ok) {
       stats.relayFailures++;
       const { reason, fromMlflow } = readAnswer(text);
       const error = `MLflow answered ${res.status}${reason ? `: ${reason}` : ''}`;
-      if (res.status === 429 || res.status >= 500) return unavailable(request, config, cors, error);
+      // Busy or down (429, 503): nothing stored, retry. Another 5xx may come after the write.
+      if (res.status === 429 || res.status === 503) return unavailable(request, config, cors, error);
+      if (res.status >= 500) return trouble(request, config, 502, 'mlflow_failed', `${error}; the feedback may have been stored, so it is not to be sent again`, cors);
       return mlflowRefused(request, config, cors, { error, status: res.status, notMlflow: res.status === 404 && !fromMlflow });
     }
     stats.feedback++;

@@ -143,6 +143,32 @@ describe('a MLFLOW_TRACKING_URI that is not MLflow\'s API', () => {
     assert.match((await fb.json()).message, /check MLFLOW_TRACKING_URI/);
   });
 
+  test('feedback is answered 503 (send again) only when MLflow stored nothing: a timeout is 504 and a 500 is 502, not to be sent again', async () => {
+    const hex = jsonSpan().traceId;
+    sink.traces.set(hex, '3'); // the key's experiment holds the trace
+    const onFeedback = (status, body) => (req) => (req.method === 'POST' && req.url.endsWith('/assessments') ? { status, headers: { 'content-type': 'application/json' }, body } : null);
+    const ingest = await ingestWith({ RELAY_TIMEOUT_MS: '300' });
+    sink.answer = onFeedback(503, '{"error_code":"TEMPORARILY_UNAVAILABLE","message":"busy"}');
+    assert.equal((await postFeedback(ingest, hex)).status, 503);
+    sink.answer = onFeedback(500, '{"error_code":"INTERNAL_ERROR","message":"stored, then failed"}');
+    const failed = await postFeedback(ingest, hex);
+    assert.equal(failed.status, 502);
+    const body = await failed.json();
+    assert.equal(body.error, 'mlflow_failed');
+    assert.match(body.message, /may have been stored, so it is not to be sent again/);
+    assert.equal(failed.headers.get('retry-after'), null);
+    // No answer within RELAY_TIMEOUT_MS.
+    sink.answer = null;
+    sink.delayMs = 1000;
+    try {
+      const late = await postFeedback(ingest, hex);
+      assert.equal(late.status, 504);
+      assert.equal((await late.json()).error, 'mlflow_timeout');
+    } finally {
+      sink.delayMs = 0;
+    }
+  });
+
   test("MLflow's own 404 for an unknown experiment still points at the key's experiment", async () => {
     sink.mode = 'refuse';
     const ingest = await ingestWith({});

@@ -102,8 +102,11 @@ test('without an endpoint, or when MLflow refuses, it resolves { error } with th
   assert.ok(Date.now() - started < 5000, 'a route that does not exist is not retried');
 });
 
-/** A proxy to MLflow that forwards every request at once but holds each feedback answer `holdMs`. */
-async function slowProxy(holdMs) {
+/**
+ * A proxy to MLflow that forwards every request at once but holds each feedback answer `holdMs`,
+ * and answers it with `status` in place of MLflow's (a gateway's 504 after MLflow stored it).
+ */
+async function slowProxy(holdMs, status) {
   const { createServer } = await import('node:http');
   const server = createServer(async (req, res) => {
     const chunks = [];
@@ -112,7 +115,8 @@ async function slowProxy(holdMs) {
     const answer = await fetch(`${mlflow.url}${req.url}`, { method: req.method, headers: { 'content-type': req.headers['content-type'] || 'application/json' }, body });
     const text = await answer.text();
     if (req.url.endsWith('/assessments')) await new Promise((r) => setTimeout(r, holdMs));
-    if (!res.destroyed) res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+    const own = status && req.url.endsWith('/assessments');
+    if (!res.destroyed) res.writeHead(own ? status : answer.status, { 'content-type': 'application/json' }).end(own ? '{"message":"gateway timeout"}' : text);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
@@ -136,6 +140,16 @@ test('a post that timed out is not sent again (MLflow stored it), and the whole 
     assert.deepEqual((await assessments(traceId)).map((a) => a.assessment_name), ['once']);
   } finally {
     await proxy.close();
+  }
+  // A gateway's 504 (or 500, 502) after MLflow stored it: not sent again either.
+  const gateway = await slowProxy(0, 504);
+  try {
+    init({ endpoint: gateway.url, experimentId, logger: { warn() {} } });
+    const r = await logFeedback({ traceId, name: 'behind a gateway', value: 1 });
+    assert.match(r.error, /answered 504/);
+    assert.deepEqual((await assessments(traceId)).map((a) => a.assessment_name).sort(), ['behind a gateway', 'once']);
+  } finally {
+    await gateway.close();
   }
 });
 

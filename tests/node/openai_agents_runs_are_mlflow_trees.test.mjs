@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import OpenAI from 'openai';
-import { Agent, getCurrentSpan, run, Runner, setDefaultOpenAIClient, setTraceProcessors, tool } from '@openai/agents';
+import { Agent, getCurrentSpan, OpenAIProvider, run, Runner, setDefaultOpenAIClient, setTraceProcessors, tool } from '@openai/agents';
 import { z } from 'zod';
 import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
 import { openAIAgentsProcessor } from '../../pkg/openai-agents.js';
@@ -75,4 +75,31 @@ test('a run outside any traced function gets a root of its own, named as the SDK
   assert.equal(typeof JSON.parse(toolSpan.attributes['mlflow.spanInputs']).city, 'string', toolSpan.attributes['mlflow.spanInputs']);
   assert.match(toolSpan.attributes['mlflow.spanOutputs'], /Sunny, 21C in /);
   assert.equal(spans.find((s) => s.name === 'weather_agent').attributes['openai_agents.tools'], 'get_weather');
+});
+
+test("a run that throws outside any traced function still ends its root, failed, and a failing tool's error is recorded", async () => {
+  // A model call that fails: the SDK throws from run() and never ends its trace.
+  const failing = new OpenAI({ apiKey: 'sk-test', baseURL: `${servers.mock.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-mock-status': '500' }, fetch: traceFetch(fetch, { parent: processor.parent }) });
+  await assert.rejects(new Runner({ workflowName: 'doomed', modelProvider: new OpenAIProvider({ openAIClient: failing }) }).run(weather, 'Weather in Rome?'));
+  await new Promise((r) => setTimeout(r, 50));
+  await flush();
+  const root = servers.col.spans().find((s) => s.name === 'doomed');
+  assert.ok(root, 'the root was exported: it ended');
+  assert.equal(root.status.code, 2, JSON.stringify(root.status));
+
+  // A tool that throws: the run goes on (the SDK tells the model), and the tool's span says why.
+  setDefaultOpenAIClient(new OpenAI({ apiKey: 'sk-test', baseURL: `${servers.mock.url}/v1`, maxRetries: 0, fetch: traceFetch(fetch, { parent: processor.parent }) }));
+  const broken = tool({ name: 'get_weather', description: 'The weather', parameters: z.object({ city: z.string() }), execute: async ({ city }) => {
+    throw new Error(`weather service down for ${city}`);
+  } });
+  await new Runner({ workflowName: 'broken tool' }).run(new Agent({ name: 'weather_agent', instructions: 'Weather.', model: 'gpt-4.1-mini', tools: [broken] }), 'Weather in Rome?');
+  await new Promise((r) => setTimeout(r, 50));
+  await flush();
+  const toolSpan = servers.col.spans().find((s) => s.name === 'get_weather' && s.status?.code === 2);
+  assert.ok(toolSpan, 'the failing tool span is ERROR');
+  const event = toolSpan.events.find((e) => e.name === 'exception');
+  const message = event.attributes.find((a) => a.key === 'exception.message').value.stringValue;
+  // The SDK's error and the detail it gives (it redacts the tool's own message unless its run
+  // includes sensitive data in traces).
+  assert.match(message, /^Error running tool.*: (Tool execution failed|.*weather service down for )/, message);
 });

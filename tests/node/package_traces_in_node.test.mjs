@@ -105,6 +105,10 @@ test('parameters are named beside a destructured one and past an object default 
   const ask = trace(async (question, { sessionId, userId }) => `${question} ${sessionId} ${userId}`, { name: 'ask' });
   await ask('why?', { sessionId: 's1', userId: 'u1' });
   assert.equal((await exported()).find((x) => x.name === 'ask').attributes['mlflow.spanInputs'], '{"question":"why?","sessionId":"s1","userId":"u1"}');
+  // A field named as a parameter before it does not take that parameter's place.
+  const same = trace((question, { question: other }) => `${question} ${other}`, { name: 'same-name' });
+  same('first', { question: 'second', extra: 1 });
+  assert.equal((await exported()).find((x) => x.name === 'same-name').attributes['mlflow.spanInputs'], '{"question":"first","extra":1}');
   assert.equal(inputs('destructured-default'), '{"city":"Paris"}', "a lone destructured parameter with a default: the framework's options left out");
   assert.equal(inputs('bound'), '{"args":[2,3]}');
 });
