@@ -132,6 +132,18 @@ export function openAIAgentsProcessor({ getCurrentSpan } = {}) {
           if (s.error && !t.error) t.error = errorText(s.error);
           if (--t.open === 0 && t.root) setTimeout(() => t.open === 0 && endTrace(s.traceId), 0);
         }
+        // A run's own root shows the run's input and its last answer, as MLflow's Request and
+        // Response: from its model calls, where the SDK hands them over (`tracing: true`, its
+        // default of including data in traces).
+        if (t?.root && (d.type === 'response' || d.type === 'generation')) {
+          const input = d.type === 'response' ? d._input : d.input;
+          const output = d.type === 'response' ? d._response?.output_text ?? d._response?.output : d.output;
+          if (!t.hasInputs && input !== undefined) {
+            t.hasInputs = true;
+            t.root.setInputs(input);
+          }
+          if (output !== undefined) t.root.setOutputs(output);
+        }
         if (FOLDED.has(d.type) || !span) return;
         // A tool's arguments are filled in after its span starts.
         const inputs = inputsOf(d);

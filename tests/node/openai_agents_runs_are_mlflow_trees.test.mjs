@@ -69,6 +69,10 @@ test('a run outside any traced function gets a root of its own, named as the SDK
   await flush();
   const root = servers.col.spans().find((s) => !s.parentSpanId);
   assert.equal(root.name, 'weather desk');
+  // The run's input and its answer, as MLflow's Request and Response.
+  assert.deepEqual(JSON.parse(root.attributes['mlflow.spanInputs']), [{ type: 'message', role: 'user', content: 'Weather in Oslo?' }]);
+  assert.equal(typeof JSON.parse(root.attributes['mlflow.spanOutputs']), 'string');
+  assert.ok(JSON.parse(root.attributes['mlflow.spanOutputs']).length > 0);
   const { spans, roots } = await tree(root.traceId);
   assert.deepEqual(roots, [['AGENT weather desk', [['AGENT weather_agent', [['CHAT_MODEL responses gpt-4.1-mini', []], ['TOOL get_weather', [['RETRIEVER forecast', []]]], ['CHAT_MODEL responses gpt-4.1-mini', []]]]]]], JSON.stringify(roots));
   const toolSpan = spans.find((s) => s.name === 'get_weather');
