@@ -368,9 +368,8 @@ export function checkServer(warn) {
 export function mlflowEnv() {
   const d = {};
   try {
-    const perms = globalThis.Deno?.permissions;
     const env = globalThis.process?.env || {};
-    const read = (variable) => (perms && perms.querySync({ name: 'env', variable }).state !== 'granted' ? undefined : env[variable]);
+    const read = (variable) => (denied(variable) ? undefined : env[variable]);
     const uri = read('MLFLOW_TRACKING_URI');
     if (!/^https?:\/\/[^/\s]/i.test(uri || '')) return d;
     d.endpoint = uri;

@@ -71,7 +71,7 @@ function attributesOf(d) {
  * @param {{ getCurrentSpan?: () => any }} [options] `getCurrentSpan` from `@openai/agents`
  */
 export function openAIAgentsProcessor({ getCurrentSpan } = {}) {
-  const traces = new Map(); // SDK trace id → { parent, root, open, error }
+  const traces = new Map(); // SDK trace id → { parent, root, open, error, hasInputs }
   const spans = new Map(); // SDK span id → edgetrace span its children go under (null: none)
   // A run's own root ends with its trace; the SDK does not end a trace whose run threw (a
   // tripped guardrail, max turns, a failed model call), so the root also ends, failed if a span
@@ -97,7 +97,7 @@ export function openAIAgentsProcessor({ getCurrentSpan } = {}) {
       guard(() => {
         const active = getCurrentActiveSpan();
         const root = active ? null : startSpan({ name: t.name || 'Agent workflow', spanType: 'AGENT', parent: null, attributes: { 'openai_agents.trace_id': String(t.traceId) } });
-        traces.set(t.traceId, { parent: active ?? root, root, open: 0, error: null });
+        traces.set(t.traceId, { parent: active ?? root, root, open: 0, error: null, hasInputs: false });
       });
     },
     async onTraceEnd(t) {

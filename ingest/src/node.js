@@ -61,14 +61,6 @@ export async function startNodeIngest({ env = process.env, host = '127.0.0.1', p
   return { url, server, service, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** A URL without its credentials, for a log line. */
-function withoutCredentials(uri) {
-  const u = new URL(uri);
-  u.username = '';
-  u.password = '';
-  return u.href.replace(/\/$/, '');
-}
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { url, service } = await startNodeIngest({ port: Number(process.env.PORT || 4318), host: process.env.HOST || '127.0.0.1' });
   const { config, error } = service.configuration(process.env);
@@ -76,6 +68,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     // It keeps listening, as the Worker does: /healthz answers 503 with the reason.
     console.error(`edgetrace ingest listening on ${url}, but its configuration is invalid: ${error}; every request is answered 500 misconfigured (and /healthz 503) until it is fixed`);
   } else {
-    console.log(`edgetrace ingest listening on ${url} (POST /v1/traces, GET /healthz), relaying to ${withoutCredentials(config.mlflowUri)}`);
+    console.log(`edgetrace ingest listening on ${url} (POST /v1/traces, GET /healthz), relaying to ${config.mlflowUri}`); // (its credentials, if it had any, are in config.auth)
   }
 }

@@ -9,7 +9,7 @@
 // remembered as the key's; in another experiment, the request is refused. A lookup may take
 // OWNER_LOOKUP_TIMEOUT_MS (config.js, ingest/README.md).
 
-import { mlflowHeaders, readAnswer, unreachable } from './relay.js';
+import { answered, mlflowHeaders, unreachable } from './relay.js';
 
 /** Trace ids remembered per isolate (oldest forgotten first). */
 export const REMEMBERED_TRACES = 10_000;
@@ -74,16 +74,13 @@ export async function lookup(config, id, fetchImpl) {
     if (e?.name === 'TimeoutError') throw { unreachable: `MLflow did not answer a trace lookup within ${timeoutMs} ms (OWNER_LOOKUP_TIMEOUT_MS)` };
     throw { unreachable: unreachable(e) };
   }
-  const { reason, fromMlflow } = readAnswer(text);
-  const said = reason ? `: ${reason}` : '';
+  const { error, reason, fromMlflow } = answered(res.status, text, ' to a trace lookup');
   if (res.status === 404) {
     if (fromMlflow) return null;
-    throw { refused: { status: 404, error: `MLflow answered 404 to a trace lookup${said}`, notMlflow: true } };
+    throw { refused: { status: 404, error, notMlflow: true } };
   }
-  if (res.status === 401 || res.status === 403) {
-    throw { refused: { status: res.status, error: `MLflow answered ${res.status} to a trace lookup${said}` } };
-  }
-  if (!res.ok) throw { unreachable: `MLflow answered ${res.status} to a trace lookup${said}` };
+  if (res.status === 401 || res.status === 403) throw { refused: { status: res.status, error } };
+  if (!res.ok) throw { unreachable: error };
   let body;
   try {
     body = JSON.parse(text);

@@ -9,7 +9,7 @@ const RETRYABLE = (s) => s === 429 || s >= 500;
  * 404 that is not is no unknown experiment or trace but a URL that is not MLflow's API.
  * @returns {{reason: string, fromMlflow: boolean}}
  */
-export function readAnswer(text) {
+function readAnswer(text) {
   const trimmed = (text || '').trim();
   let parsed;
   try {
@@ -25,6 +25,16 @@ export function readAnswer(text) {
     reason = title ? `an HTML page, "${title}"` : 'an HTML page';
   }
   return { reason: reason.replace(/\s+/g, ' ').slice(0, 300), fromMlflow };
+}
+
+/**
+ * A refusal's account: `MLflow answered <status><what>: <reason>` (readAnswer's reason), the
+ * reason alone, and whether the body is MLflow's JSON.
+ * @returns {{error: string, reason: string, fromMlflow: boolean}}
+ */
+export function answered(status, text, what = '') {
+  const { reason, fromMlflow } = readAnswer(text);
+  return { error: `MLflow answered ${status}${what}${reason ? `: ${reason}` : ''}`, reason, fromMlflow };
 }
 
 /** The headers of every request to MLflow: its credentials, when the service has some. */
@@ -52,12 +62,12 @@ export async function postOnce(config, experimentId, payload, fetchImpl = fetch)
     // goes into the error, cut to 300 characters.
     const text = await res.text().catch(() => '');
     if (res.ok) return { ok: true, status: res.status, retryable: false };
-    const { reason, fromMlflow } = readAnswer(text);
+    const { error, fromMlflow } = answered(res.status, text);
     return {
       ok: false,
       status: res.status,
       retryable: RETRYABLE(res.status),
-      error: `MLflow answered ${res.status}${reason ? `: ${reason}` : ''}`,
+      error,
       ...(res.status === 404 && !fromMlflow ? { notMlflow: true } : {}),
     };
   } catch (e) {

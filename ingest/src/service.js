@@ -17,7 +17,7 @@
 import { CORE_SETTINGS, ConfigError, readConfig, scrub, secretsOf } from './config.js';
 import { TokenBuckets, limited } from './rate-limit.js';
 import { Coalescer, postJoined } from './coalesce.js';
-import { mlflowHeaders, postOnce, readAnswer, relay, unreachable } from './relay.js';
+import { answered, mlflowHeaders, postOnce, relay, unreachable } from './relay.js';
 import { TraceOwners, lookup } from './owners.js';
 
 const ALLOW_HEADERS = 'content-type, content-encoding, x-edgetrace-key, x-mlflow-experiment-id, traceparent';
@@ -421,8 +421,7 @@ export function createService(IngestCore, deps = {}) {
     }
     if (!res.ok) {
       stats.relayFailures++;
-      const { reason, fromMlflow } = readAnswer(text);
-      const error = `MLflow answered ${res.status}${reason ? `: ${reason}` : ''}`;
+      const { error, fromMlflow } = answered(res.status, text);
       // Busy or down (429, 503): nothing stored, retry. Another 5xx may come after the write.
       if (res.status === 429 || res.status === 503) return unavailable(request, config, cors, error);
       if (res.status >= 500) return trouble(request, config, 502, 'mlflow_failed', `${error}; the feedback may have been stored, so it is not to be sent again`, cors);
