@@ -24,6 +24,9 @@ export function safeStringify(value, warn, ancestors = []) {
         note('BigInt');
         return v.toString();
       case 'function':
+        // An object's own `constructor` (Next.js's Edge sandbox gives its streams one) is left
+        // out, as JSON.stringify leaves out every function.
+        if (key == 'constructor') return;
         note('function');
         return `[Function ${v.name || 'anonymous'}]`;
       case 'symbol':

@@ -61,6 +61,17 @@ else
   npm ci --no-audit --no-fund
 fi
 
+# Next.js 15 and 16, each in a folder of its own under tests/next (about 360 MB each), for the test
+# of the package's Edge entry in Next.js apps.
+for next_dir in tests/next/next15 tests/next/next16; do
+  if [ -d "$next_dir/node_modules" ] && [ "$next_dir/node_modules/.package-lock.json" -nt "$next_dir/package-lock.json" ]; then
+    say "$next_dir: present"
+  else
+    say "$next_dir: npm ci"
+    (cd "$next_dir" && npm ci --no-audit --no-fund)
+  fi
+done
+
 # Unpacks the npm registry package PKG@VERSION (an official build of a runtime) into .tools/DIR,
 # with a progress line naming the tool and the download's rough SIZE.
 #   fetch_tool NAME VERSION PKG DIR SIZE

@@ -81,8 +81,8 @@ step "the ingest Worker bundles for Cloudflare: wrangler deploy --dry-run (direc
   || { cat "$RUN_DIR/wrangler.log" >&2; exit 1; }
 grep -q "TRACE_QUEUE" "$RUN_DIR/wrangler.log" && ls "$RUN_DIR"/wrangler-direct/*.wasm "$RUN_DIR"/wrangler-queue/worker.js >/dev/null
 
-step "node:test suites: the package, the ingest service and the demo (Node, workerd, Chromium, MLflow)"
-mapfile -t SUITES < <(find tests/node tests/workerd tests/browser tests/ingest tests/www -name '*.test.mjs' 2>/dev/null | sort)
+step "node:test suites: the package, the ingest service and the demo (Node, workerd, Chromium, Next.js, MLflow)"
+mapfile -t SUITES < <(find tests/node tests/workerd tests/browser tests/ingest tests/www tests/next -name node_modules -prune -o -name '*.test.mjs' -print 2>/dev/null | sort)
 node --test --test-concurrency=2 "${SUITES[@]}"
 
 step "under Node 24 LTS (.tools) too: the package's Node suites (async context frames instead of async hooks) and the ingest service's Node adapter and relay logic"

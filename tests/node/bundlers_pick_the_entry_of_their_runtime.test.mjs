@@ -2,7 +2,8 @@
 // wrangler's (workerd, worker, browser) the Workers entry, Node's the Node entry, and everything
 // else that runs in a browser or a web worker the browser entry. webpack's `target: 'webworker'`
 // adds the `worker` condition, which sent it to the Workers entry: its `import … from '….wasm'`
-// (a Workers module import) failed the build (found by a packaging review).
+// (a Workers module import) failed the build (found by a packaging review). Vercel's Edge runtime
+// (Next.js's `runtime = 'edge'`) resolves with `edge-light` and gets the entry of its own.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,9 +30,9 @@ async function entryFor(platform, conditions) {
     format: 'esm',
     logLevel: 'silent',
     // Only which file is taken is asked: the wasm and the platform's modules stay out.
-    external: ['*.wasm', 'node:*'],
+    external: ['*.wasm', '*.wasm?module', 'node:*'],
   });
-  const entries = Object.keys(r.metafile.inputs).filter((f) => /(^|\/)(node|browser|workerd)\.js$/.test(f));
+  const entries = Object.keys(r.metafile.inputs).filter((f) => /(^|\/)(node|browser|workerd|edge-light)\.js$/.test(f));
   assert.equal(entries.length, 1, entries.join(', '));
   return entries[0].split('/').pop();
 }
@@ -41,5 +42,8 @@ test('each runtime gets its own entry', async () => {
   assert.equal(await entryFor('node', []), 'node.js');
   assert.equal(await entryFor('browser', []), 'browser.js');
   assert.equal(await entryFor('browser', ['worker']), 'browser.js', "a web worker's (webpack's target: 'webworker')");
-  assert.equal(await entryFor('neutral', ['edge-light', 'worker', 'browser']), 'browser.js', "Vercel's Edge runtime's");
+  // Next.js's Edge runtime and Vercel's: the browser entry's core cannot load there (no
+  // DecompressionStream, no wasm compiled from bytes), so it has an entry of its own.
+  assert.equal(await entryFor('neutral', ['edge-light', 'worker', 'browser']), 'edge-light.js', "Vercel's Edge runtime's");
+  assert.equal(await entryFor('browser', ['edge-light', 'browser', 'module', 'import']), 'edge-light.js', "Next.js's Edge build's");
 });

@@ -22,7 +22,8 @@ function reachable(entry) {
     if (!file.endsWith('.js')) return;
     // Without comments: JSDoc's `import('./edgetrace')` types name no file.
     const src = readFileSync(join(pkg, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-    for (const [, , spec] of src.matchAll(SPECIFIERS)) walk(normalize(join(dirname(file), spec)));
+    // `?module` (the Edge entry's wasm imports) names the file without it.
+    for (const [, , spec] of src.matchAll(SPECIFIERS)) walk(normalize(join(dirname(file), spec.replace(/\?module$/, ''))));
   };
   walk(entry);
   return seen;
@@ -37,7 +38,7 @@ test('the packed package holds every module its entries reach', () => {
   for (const f of exported) assert.ok(packed.includes(f), `${f}, named in "exports", is in the tarball`);
   const entries = [...new Set(exported.filter((p) => p.endsWith('.js')))];
   assert.ok(entries.includes('feedback.js'), 'edgetrace/feedback is an entry');
-  assert.ok(entries.includes('browser.js') && entries.includes('node.js') && entries.includes('workerd.js'), `the entries (${entries.join(', ')})`);
+  assert.ok(entries.includes('browser.js') && entries.includes('node.js') && entries.includes('workerd.js') && entries.includes('edge-light.js'), `the entries (${entries.join(', ')})`);
   const all = new Set();
   for (const entry of entries) for (const f of reachable(entry)) all.add(f);
   // The walk finds the pieces it must: both browser cores, their loader, the parsers' chunk.

@@ -451,6 +451,24 @@ test('misuse never throws: ended twice, foreign parent, odd inputs, calls after 
   assert.ok(warnings.some((w) => /not an edgetrace Span/.test(w)));
 });
 
+test("an object's own constructor is left out of a value, without a warning (Next.js's Edge sandbox gives its streams one)", async () => {
+  warnings.length = 0;
+  class InternalReadableStream {
+    constructor() {
+      this.constructor = InternalReadableStream;
+    }
+  }
+  const s = startSpan({ name: 'own-constructor' });
+  s.setOutputs(new InternalReadableStream());
+  assert.deepEqual(warnings.filter((w) => /recorded as strings/.test(w)), [], 'no warning for a stream as outputs');
+  s.setInputs({ stream: new InternalReadableStream(), onChunk() {} });
+  s.end();
+  const spans = await exported();
+  const span = spans.find((x) => x.name === 'own-constructor');
+  assert.equal(span.attributes['mlflow.spanOutputs'], '{}');
+  assert.deepEqual(JSON.parse(span.attributes['mlflow.spanInputs']), { stream: {}, onChunk: '[Function onChunk]' }, 'other functions are still recorded');
+});
+
 test('batches stay under maxExportBytes and no span is lost or duplicated', async () => {
   init({ endpoint: col.url, format: 'json', logger, maxExportBytes: 20000, flushIntervalMs: 0 });
   const big = 'x'.repeat(3000);
