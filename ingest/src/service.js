@@ -155,7 +155,7 @@ export function createService(IngestCore, deps = {}) {
   let cached = null; // { env, config, core, buckets } or { env, error }
   const log = deps.log || console;
   const stats = {
-    requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, uncheckedTraces: 0, feedback: 0,
+    requests: 0, accepted: 0, acceptedSpans: 0, relayedPayloads: 0, relayRequests: 0, queuedPayloads: 0, relayFailures: 0, uncheckedTraces: 0, droppedForeignTraces: 0, feedback: 0,
     mlflowUnavailable: 0, mlflowRefused: 0, internalErrors: 0, refused: {},
   };
   let reportedConfigError = null; // the invalid configuration last logged, to log each once
@@ -297,11 +297,12 @@ export function createService(IngestCore, deps = {}) {
     return c;
   }
 
-  async function deliver(env, state, experimentId, payloads) {
+  async function deliver(env, state, experimentId, payloads, unchecked) {
     const { config } = state;
     if (config.queue) {
       try {
-        for (const p of payloads) await env.TRACE_QUEUE.send({ experimentId, payload: p }, { contentType: 'v8' });
+        const body = unchecked ? { experimentId, unchecked } : { experimentId };
+        for (const p of payloads) await env.TRACE_QUEUE.send({ ...body, payload: p }, { contentType: 'v8' });
         stats.queuedPayloads += payloads.length;
         return null;
       } catch (e) {
@@ -336,6 +337,7 @@ export function createService(IngestCore, deps = {}) {
   async function handleTraces(request, env, state, cors) {
     const { config, core, buckets } = state;
     const { spec, payloads, summary, format } = await accept(request, env, config, core, buckets);
+    let unchecked;
     if (config.limits.checkTraceOwners && summary.traceIds?.length) {
       // A trace id MLflow has in another experiment: its spans would be filed there (owners.js).
       let foreign = null;
@@ -347,16 +349,18 @@ export function createService(IngestCore, deps = {}) {
         if (e?.refused) return mlflowRefused(request, config, cors, e.refused);
         if (!e?.unreachable) throw e;
         // Unchecked while MLflow cannot answer: in direct mode nothing could be relayed anyway;
-        // in queue mode the request is kept (the queue exists for MLflow's outages).
+        // in queue mode the request is kept (the queue exists for MLflow's outages), and its
+        // messages carry the trace ids for the consumer to look up before it relays them.
         if (!config.queue) return unavailable(request, config, cors, e.unreachable);
         stats.uncheckedTraces += summary.traceIds.length;
+        unchecked = summary.traceIds;
       }
       if (foreign) {
         throw new Refusal(403, 'trace_in_other_experiment',
           `trace ${foreign.id} is in another experiment than this ingest key's (${spec.experimentId}); nothing was relayed`);
       }
     }
-    const failure = payloads.length ? await deliver(env, state, spec.experimentId, payloads) : null;
+    const failure = payloads.length ? await deliver(env, state, spec.experimentId, payloads, unchecked) : null;
     if (failure) {
       // MLflow refused for good (for example an unknown experiment): 422 (mlflowRefused).
       if (typeof failure === 'object' && !failure.retryable) return mlflowRefused(request, config, cors, failure);
@@ -496,7 +500,7 @@ export function createService(IngestCore, deps = {}) {
       for (const msg of batch.messages) msg.retry({ delaySeconds: 60 });
       return;
     }
-    const { groups, bad } = groupMessages(batch.messages, state.config.limits.relayBatchBytes);
+    const { groups, bad } = groupMessages(await checkedMessages(state, batch.messages), state.config.limits.relayBatchBytes);
     for (const msg of bad) {
       // Not a message this service sent: left to the queue's retries and dead-letter queue.
       stats.relayFailures++;
@@ -505,6 +509,47 @@ export function createService(IngestCore, deps = {}) {
     }
     await Promise.all(groups.map((g) => relayGroup(state.config, g)));
   }
+
+  // The messages of requests accepted while MLflow could not answer their trace lookups carry
+  // those trace ids (`unchecked`): each is looked up now, before anything is relayed. A message
+  // with a trace MLflow has in another experiment is dropped (acked, logged, counted in
+  // `droppedForeignTraces`); one whose lookup MLflow still cannot answer waits for the next
+  // delivery. The rest go on to be relayed.
+  async function checkedMessages(state, messages) {
+    const { config } = state;
+    const kept = [];
+    for (const msg of messages) {
+      const { experimentId, unchecked } = msg.body || {};
+      if (!Array.isArray(unchecked) || !unchecked.length || !config.limits.checkTraceOwners || experimentId == null) {
+        kept.push(msg);
+        continue;
+      }
+      let foreign;
+      try {
+        foreign = await state.owners.foreign(config, String(experimentId), unchecked, fetchImpl);
+      } catch (e) {
+        if (!e?.unreachable && !e?.refused) throw e;
+        stats.relayFailures++;
+        const why = e.unreachable || e.refused.error;
+        log.warn(`edgetrace ingest: queued spans for experiment ${experimentId} wait for their trace lookups, which MLflow did not answer: ${why}; retried`);
+        msg.retry({ delaySeconds: retryDelay(config, msg) });
+        continue;
+      }
+      if (foreign) {
+        stats.droppedForeignTraces++;
+        log.warn(`edgetrace ingest: dropped queued spans for experiment ${experimentId}: trace tr-${foreign.id} is in another experiment (accepted while MLflow could not be asked)`);
+        msg.ack();
+        continue;
+      }
+      kept.push(msg);
+    }
+    return kept;
+  }
+
+  const retryDelay = (config, msg) => {
+    const base = config.limits.queueRetryDelaySeconds;
+    return base > 0 ? base : Math.min(300, 2 ** Math.min(msg.attempts || 1, 8));
+  };
 
   // One group of a queue batch: one request (postJoined), then each message acked or retried by
   // its payload's outcome. A request that failed counts in `relayFailures`.
@@ -518,13 +563,12 @@ export function createService(IngestCore, deps = {}) {
       return r;
     };
     const results = await postJoined(post, group.payloads);
-    const base = config.limits.queueRetryDelaySeconds;
     group.messages.forEach((msg, i) => {
       if (results[i].ok) {
         stats.relayedPayloads++;
         msg.ack();
       } else {
-        msg.retry({ delaySeconds: base > 0 ? base : Math.min(300, 2 ** Math.min(msg.attempts || 1, 8)) });
+        msg.retry({ delaySeconds: retryDelay(config, msg) });
       }
     });
   }

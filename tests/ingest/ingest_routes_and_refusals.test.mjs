@@ -424,12 +424,52 @@ describe('the ingest Worker with a queue binding', () => {
       sent.push(...big.map((s) => s.spanId));
       const res = await mf.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers: good(), body: jsonRequest(big) });
       assert.equal(res.status, 200);
-      await until(() => sink.hits >= 3, { what: 'the consumer to try MLflow' });
+      // The consumer first looks up the traces accepted unchecked, which MLflow cannot answer either.
+      const lookups = sink.lookups;
+      await until(() => sink.lookups - lookups >= 3, { what: 'the consumer to try MLflow' });
       assert.equal(sink.spanIds.size, 0);
       sink.mode = 'ok';
       await until(() => sent.every((id) => sink.spanIds.has(id)), { timeoutMs: 60_000, what: 'every span relayed after MLflow came back' });
       assert.equal(sink.spanIds.size, sent.length);
       assert.ok(sink.payloads.every((p) => p.body.length <= 100_000 && p.headers['x-mlflow-experiment-id'] === '7'));
+    } finally {
+      await mf.dispose();
+      await sink.close();
+    }
+  });
+
+  test("traces accepted while MLflow could not be asked are looked up before the consumer relays them: another experiment's are dropped", async () => {
+    const sink = await startSink();
+    sink.mode = 'fail'; // lookups and relays alike answer 503
+    const mf = ingestMiniflare(
+      { MLFLOW_TRACKING_URI: sink.url, INGEST_KEYS: JSON.stringify(KEYS), QUEUE_RETRY_DELAY_SECONDS: '1', RELAY_BATCH_BYTES: '0', OWNER_LOOKUP_TIMEOUT_MS: '2000' },
+      { queue: true },
+    );
+    try {
+      // A trace of experiment 9 that key pk_app (experiment 7) writes to, and a trace of its own.
+      const foreign = Array.from({ length: 3 }, () => jsonSpan());
+      const foreignTrace = 'f'.repeat(8) + foreign[0].traceId.slice(8);
+      for (const s of foreign) s.traceId = foreignTrace;
+      sink.traces.set(foreignTrace, '9');
+      const own = Array.from({ length: 3 }, () => jsonSpan());
+      for (const spans of [foreign, own]) {
+        const res = await mf.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers: good(), body: jsonRequest(spans) });
+        assert.equal(res.status, 200, 'accepted unchecked while MLflow is down');
+        await res.arrayBuffer();
+      }
+      const health = async () => (await (await mf.dispatchFetch('http://ingest.test/healthz')).json()).stats;
+      assert.equal((await health()).uncheckedTraces, own.length + 1);
+      const lookups = sink.lookups;
+      await until(() => sink.lookups - lookups >= 4, { what: 'the consumer to try the lookups' });
+      assert.equal(sink.spanIds.size, 0, 'nothing relayed before its lookup');
+      sink.mode = 'ok';
+      await until(() => own.every((s) => sink.spanIds.has(s.spanId)), { timeoutMs: 60_000, what: 'the own trace relayed after MLflow came back' });
+      const stats = await until(async () => {
+        const st = await health();
+        return st.droppedForeignTraces >= 1 && st;
+      }, { what: 'the foreign trace dropped' });
+      assert.equal(stats.droppedForeignTraces, 1);
+      assert.ok(!foreign.some((s) => sink.spanIds.has(s.spanId)), "no span of the other experiment's trace reached MLflow");
     } finally {
       await mf.dispose();
       await sink.close();
