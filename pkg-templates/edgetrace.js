@@ -785,9 +785,11 @@ export const _internal = {
 };
 
 /** The span active here, or undefined. */
-export function getCurrentActiveSpan() {
+// `ended` (traceFetch's, not in the types): an ended span too, where work it left running (an
+// SDK's stream that starts its request when read) makes a call that belongs to its trace.
+export function getCurrentActiveSpan(ended) {
   const s = active();
-  return s && !s._ended ? s : undefined;
+  return s && (ended || !s._ended) ? s : undefined;
 }
 
 // `top`: the outermost edgetrace function on the stack (see activeFromAsyncStack).

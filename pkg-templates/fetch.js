@@ -115,7 +115,10 @@ export function traceFetch(fetchImpl, options = {}) {
     let inferred = false;
     const active = () => {
       try {
-        const found = options.parent?.() || getCurrentActiveSpan();
+        // An ended span too: a call made by work it left running (the AI SDK's streamText starts
+        // its request when its stream is read, after the traced function returned) continues its
+        // trace under it, as withSpan's spans do.
+        const found = options.parent?.() || getCurrentActiveSpan(1);
         if (found) return found;
         const guess = _internal.soleAsyncSpan();
         inferred = !!guess;

@@ -93,3 +93,22 @@ test('streamText read to its end: the model call is reassembled and ends inside 
   const kept = attr(aborted, 'mlflow.spanOutputs').choices[0].message.content;
   assert.ok(kept.startsWith(partial.slice(0, 8)) && kept.length < whole.length + 40, `the partial text (${kept})`);
 });
+
+test("streamText returned by a traced function, as a route returns toTextStreamResponse(): the model call, which starts when the stream is read, stays in the function's trace, under it", async () => {
+  // As a Next.js route handler does: the traced function returns before the SDK makes its request,
+  // which starts when the response's body is read, in the function's context, after it ended.
+  const answer = trace(async function answer(question) {
+    return streamText({ model: openai.chat('gpt-4o-mini'), prompt: question }).toTextStreamResponse();
+  }, { spanType: SpanType.CHAIN });
+  const response = await answer('tell me about late starts');
+  const traceId = getLastActiveTraceId();
+  const text = await response.text();
+  assert.match(text, /^Echo: tell me about late starts/);
+  const spans = await traceOf(traceId);
+  const root = spans.find((s) => s.name === 'answer');
+  const call = spans.find((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
+  assert.ok(call, `the model call is in the function's trace (${spans.map((s) => s.name).join()}; all: ${servers.col.spans().map((s) => s.name).join()})`);
+  assert.equal(call.parentSpanId, root.spanId, 'under the function that started it');
+  assert.equal(attr(call, 'mlflow.spanOutputs').choices[0].message.content, text);
+  assert.ok(BigInt(call.startTimeUnixNano) >= BigInt(root.endTimeUnixNano), 'the request started after the function returned');
+});
