@@ -4,8 +4,8 @@
 // them here. Nothing runs but wiring: the core is instantiated on first use, inside a handler.
 import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
-import { checkServer, markShedTraces, sameOptions, SERVER_DEFAULTS, timedFlush } from './exporter.js';
-import { _internal, _setRuntime, flush, getStats, Span } from './edgetrace.js';
+import { checkServer, markShedTraces, mlflowEnv, sameOptions, SERVER_DEFAULTS, timedFlush, withMlflowEnv } from './exporter.js';
+import { _internal, _setRuntime, flush, getStats, init, Span } from './edgetrace.js';
 
 // Next.js runs Edge routes locally (`next dev`, `next start`) in a `vm` context of their own, and
 // compiles the wasm modules it injects there in the outer realm: `instanceof WebAssembly.Module`
@@ -17,7 +17,7 @@ function ownRealm(m) {
 }
 
 /**
- * Wires the package to the runtime; returns the `flush` to export.
+ * Wires the package to the runtime; returns the `flush` and `init` to export.
  * @param {{ core: WebAssembly.Module, llm: WebAssembly.Module, findAsyncLocalStorage: () => any, noAsyncLocalStorage: string }} runtime
  */
 export function wireCompiledWasm({ core, llm, findAsyncLocalStorage, noAsyncLocalStorage }) {
@@ -46,11 +46,17 @@ export function wireCompiledWasm({ core, llm, findAsyncLocalStorage, noAsyncLoca
     // Retry-After of at most 4 s: 28 s in all at worst.
     // A flush that gives up warns and counts the spans as dropped; one the platform cuts short
     // would lose them without a word.
-    defaults: { ...SERVER_DEFAULTS, exportTimeoutMs: 4000, maxRetries: 3, maxBackoffMs: 4000 },
+    // MLflow's environment variables too, where `process.env` holds them: Next.js's Edge runtime,
+    // and Workers with nodejs_compat (from compatibility date 2025-04-01, its vars are there).
+    defaults: { ...SERVER_DEFAULTS, exportTimeoutMs: 4000, maxRetries: 3, maxBackoffMs: 4000, ...mlflowEnv() },
     check: checkServer(_internal.warn), // endpoint, format and the options' kinds, at init
     same: sameOptions, // init() again with the same options changes nothing
   });
   markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
-  // flush({ timeoutMs }): a server's shutdown waits for the export at most that long.
-  return timedFlush(flush, getStats, _internal.warn);
+  return {
+    // flush({ timeoutMs }): a server's shutdown waits for the export at most that long.
+    flush: timedFlush(flush, getStats, _internal.warn),
+    // MLflow's environment variables as they are at init(), under the options given.
+    init: (options) => init(withMlflowEnv(options)),
+  };
 }

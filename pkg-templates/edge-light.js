@@ -7,9 +7,9 @@ import core from './core/edgetrace_bg.wasm?module';
 import llm from './llm/edgetrace_llm_bg.wasm?module';
 import { wireCompiledWasm } from './compiled-wasm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
-import { init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
+import { trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
-const flush = wireCompiledWasm({
+const { flush, init } = wireCompiledWasm({
   core,
   llm,
   // The Edge runtime puts AsyncLocalStorage on the global object.

@@ -57,8 +57,9 @@ export interface InitOptions {
   /**
    * Where to send traces: the ingest service's base URL, or an MLflow server (`/v1/traces` is
    * appended unless present). Default: none; spans are kept in the queue (up to its limits) until
-   * an endpoint is set, and in Node, Bun and Deno `init()` warns of it. There, MLflow's own
-   * environment variables give the defaults, as its SDKs read them: `MLFLOW_TRACKING_URI` (an
+   * an endpoint is set, and in Node, Bun, Deno, Workers and Next.js's Edge runtime `init()` warns
+   * of it. There, MLflow's own environment variables give the defaults where `process.env` holds
+   * them (in Workers, with nodejs_compat from compatibility date 2025-04-01), as its SDKs read them: `MLFLOW_TRACKING_URI` (an
    * http(s) URL) the endpoint, `MLFLOW_EXPERIMENT_ID` the experiment, `MLFLOW_TRACKING_TOKEN` an
    * `authorization: Bearer` header (unless `headers` are given).
    */

@@ -383,6 +383,18 @@ export function mlflowEnv() {
   return d;
 }
 
+/**
+ * `init()`'s options over MLflow's environment variables as they are now: an app may set them
+ * after importing the package (dotenv's config() or Deno's load()), as mlflow-tracing reads them
+ * in its init(). Options that are not an object are left for init() to refuse.
+ */
+export function withMlflowEnv(options) {
+  if (options != null && (typeof options !== 'object' || Array.isArray(options))) return options;
+  const o = mlflowEnv();
+  for (const [k, v] of Object.entries(options || {})) if (v !== undefined) o[k] = v;
+  return o;
+}
+
 /** Whether Deno does not let `variable` be read (false outside Deno). */
 function denied(variable) {
   try {

@@ -5,7 +5,7 @@ import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { wasmFiles } from './wasm-files.js';
-import { checkServer, markShedTraces, mlflowEnv, sameOptions, SERVER_DEFAULTS, timedFlush } from './exporter.js';
+import { checkServer, markShedTraces, mlflowEnv, sameOptions, SERVER_DEFAULTS, timedFlush, withMlflowEnv } from './exporter.js';
 import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // The package's wasm files, read from beside this file. (Each `new URL('./…', import.meta.url)`
@@ -109,14 +109,7 @@ copies.inits.push(adopt);
 if (copies.options) adopt(copies.options);
 function initEveryCopy(options) {
   initCalled = true;
-  // MLflow's environment variables as they are now, under the options given: an app may set them
-  // after importing this (dotenv's config() or Deno's load()), as mlflow-tracing reads them in
-  // its init().
-  if (options == null || (typeof options === 'object' && !Array.isArray(options))) {
-    const o = mlflowEnv();
-    for (const [k, v] of Object.entries(options || {})) if (v !== undefined) o[k] = v;
-    options = o;
-  }
+  options = withMlflowEnv(options); // MLflow's environment variables as they are now, under the options given
   // Options that throw do so here, before any other copy takes them.
   const ready = init(options);
   copies.options = options;

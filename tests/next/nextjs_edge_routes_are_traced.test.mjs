@@ -21,11 +21,13 @@ const KEY = 'sk-next-edge-SECRET-7c7c7c7c7c7c';
 
 let mlflow;
 let experimentId;
+let envExperimentId; // MLFLOW_EXPERIMENT_ID's, for the route that calls init() with no options
 let llm;
 
 before(async () => {
   mlflow = await startMlflow();
   experimentId = await createExperiment(mlflow.url, `next-edge-${process.pid}-${Date.now()}`);
+  envExperimentId = await createExperiment(mlflow.url, `next-edge-env-${process.pid}-${Date.now()}`);
   llm = await startMockLlm();
 });
 after(async () => {
@@ -49,6 +51,8 @@ async function serve(dir) {
     NEXT_TELEMETRY_DISABLED: '1',
     EDGETRACE_ENDPOINT: mlflow.url,
     EDGETRACE_EXPERIMENT_ID: experimentId,
+    MLFLOW_TRACKING_URI: mlflow.url,
+    MLFLOW_EXPERIMENT_ID: envExperimentId,
     MODEL_URL: llm.url,
     MODEL_KEY: KEY,
   };
@@ -95,7 +99,7 @@ for (const [dir, bundler] of [
     test('the build takes the Edge entry and bundles both wasm modules as compiled modules', () => {
       assert.match(app.build, new RegExp(bundler === 'webpack' ? 'Next\\.js 15' : 'Next\\.js 16[^\\n]*Turbopack'), `built by ${bundler}`);
       const manifest = JSON.parse(readFileSync(join(app.work, '.next/server/middleware-manifest.json'), 'utf8'));
-      for (const route of ['/api/chat/route', '/api/stream/route']) {
+      for (const route of ['/api/chat/route', '/api/stream/route', '/api/env/route']) {
         const wasm = manifest.functions[route]?.wasm ?? [];
         assert.equal(wasm.length, 2, `${route} is an Edge function with the core and the parsers as its wasm: ${JSON.stringify(manifest.functions[route])}`);
       }
@@ -145,6 +149,15 @@ for (const [dir, bundler] of [
       assert.equal(chat.attributes['edgetrace.llm.stream_end'], 'completed');
       const usage = chat.attributes['mlflow.chat.tokenUsage'];
       assert.deepEqual([usage.input_tokens, usage.output_tokens], [countTokens(question), countTokens(text)]);
+    });
+
+    test("init() with no options sends to MLFLOW_TRACKING_URI, into MLFLOW_EXPERIMENT_ID", async () => {
+      const res = await fetch(`${app.url}/api/env`);
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.equal(body.text, 'hello env');
+      const trace = await waitForTrace(mlflow.url, body.traceId, 1);
+      assert.equal(trace.trace_info.trace_location.mlflow_experiment.experiment_id, envExperimentId);
     });
 
     test('the server printed no warning from edgetrace', () => {

@@ -1,0 +1,50 @@
+// init() with no options in a Worker: with nodejs_compat (compatibility date 2025-04-01 or later),
+// workerd puts the Worker's vars on process.env, and MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_ID and
+// MLFLOW_TRACKING_TOKEN configure the export, as in Node. Without the flag there is no process.env:
+// nothing is sent, and getStats() says so.
+import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { workerMiniflare } from './helpers.mjs';
+import { startCollector } from '../node/helpers/collector.mjs';
+
+const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/worker_env.js');
+let col;
+const instances = [];
+before(async () => {
+  col = await startCollector();
+});
+after(async () => {
+  await Promise.allSettled(instances.map((mf) => mf.dispose()));
+  await col?.close();
+});
+
+async function run(compatibilityFlags) {
+  col.requests.length = 0;
+  const mf = workerMiniflare(fixture, {
+    compatibilityFlags,
+    bindings: { MLFLOW_TRACKING_URI: col.url, MLFLOW_EXPERIMENT_ID: '42', MLFLOW_TRACKING_TOKEN: 'tok-env' },
+  });
+  instances.push(mf);
+  const res = await mf.dispatchFetch('http://worker.test/');
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.out, 'hello env');
+  return body.stats;
+}
+
+test('with nodejs_compat, init() sends to MLFLOW_TRACKING_URI, into MLFLOW_EXPERIMENT_ID, with the token', async () => {
+  const stats = await run(['nodejs_compat']);
+  assert.equal(stats.requests, 1, JSON.stringify(stats));
+  assert.equal(col.requests.length, 1);
+  const [r] = col.requests;
+  assert.equal(r.headers['x-mlflow-experiment-id'], '42');
+  assert.equal(r.headers.authorization, 'Bearer tok-env');
+});
+
+test('without nodejs_compat there is no process.env: nothing is sent', async () => {
+  const stats = await run([]);
+  assert.equal(stats.requests, 0);
+  assert.equal(col.requests.length, 0);
+});
