@@ -21,7 +21,8 @@ export function safeStringify(value, warn, ancestors = []) {
     while (seen.length && seen[seen.length - 1] !== this) seen.pop();
     switch (typeof v) {
       case 'bigint':
-        note('BigInt');
+      case 'symbol':
+        note(typeof v); // "bigint values are recorded as strings": 12n as "12", Symbol('x') as "Symbol(x)"
         return v.toString();
       case 'function':
         // An object's own `constructor` (Next.js's Edge sandbox gives its streams one) is left
@@ -29,9 +30,6 @@ export function safeStringify(value, warn, ancestors = []) {
         if (key == 'constructor') return;
         note('function');
         return `[Function ${v.name || 'anonymous'}]`;
-      case 'symbol':
-        note('symbol');
-        return v.toString();
       case 'undefined':
         return key === '' ? null : undefined;
       case 'object': {
