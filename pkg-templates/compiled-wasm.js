@@ -18,9 +18,9 @@ function ownRealm(m) {
 
 /**
  * Wires the package to the runtime; returns the `flush` and `init` to export.
- * @param {{ core: WebAssembly.Module, llm: WebAssembly.Module, findAsyncLocalStorage: () => any, noAsyncLocalStorage: string }} runtime
+ * @param {{ core: WebAssembly.Module, llm: WebAssembly.Module, findAsyncLocalStorage: () => any, noAsyncLocalStorage: string, noEnv?: string }} runtime `noEnv`: what the warning of no endpoint adds where there is no `process.env`
  */
-export function wireCompiledWasm({ core, llm, findAsyncLocalStorage, noAsyncLocalStorage }) {
+export function wireCompiledWasm({ core, llm, findAsyncLocalStorage, noAsyncLocalStorage, noEnv }) {
   _setRuntime({
     // A module that fails to instantiate turns tracing off with a warning (edgetrace.js), and
     // never throws into the app.
@@ -49,7 +49,7 @@ export function wireCompiledWasm({ core, llm, findAsyncLocalStorage, noAsyncLoca
     // MLflow's environment variables too, where `process.env` holds them: Next.js's Edge runtime,
     // and Workers with nodejs_compat (from compatibility date 2025-04-01, its vars are there).
     defaults: { ...SERVER_DEFAULTS, exportTimeoutMs: 4000, maxRetries: 3, maxBackoffMs: 4000, ...mlflowEnv() },
-    check: checkServer(_internal.warn), // endpoint, format and the options' kinds, at init
+    check: checkServer(_internal.warn, noEnv), // endpoint, format and the options' kinds, at init
     same: sameOptions, // init() again with the same options changes nothing
   });
   markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)

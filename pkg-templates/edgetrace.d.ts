@@ -61,7 +61,8 @@ export interface InitOptions {
    * of it. There, MLflow's own environment variables give the defaults where `process.env` holds
    * them (in Workers, with nodejs_compat from compatibility date 2025-04-01), as its SDKs read them: `MLFLOW_TRACKING_URI` (an
    * http(s) URL) the endpoint, `MLFLOW_EXPERIMENT_ID` the experiment, `MLFLOW_TRACKING_TOKEN` an
-   * `authorization: Bearer` header (unless `headers` are given).
+   * `authorization: Bearer` header (unless `headers` are given), when `endpoint` is left out or is
+   * that URI; an endpoint of another server (the ingest service) takes none of them.
    */
   endpoint?: string;
   /**

@@ -344,17 +344,29 @@ const HOOKS = ['fetch', 'redact', 'onSpanEnd'];
  * checkTransport, and a warning for tracing on with nowhere to send: spans are recorded, queued
  * and dropped at the queue's limits, and no export ever says so.
  */
-export function checkServer(warn) {
+export function checkServer(warn, noEnv = '') {
   return (o, defaults) => {
     checkTransport(o, defaults);
     // Said once, after init() has taken the options (so to their logger).
-    if (o.enabled && !o.endpoint) queueMicrotask(() => warn(`init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere${envDenied()}`));
-    // Deno lets the URI be read but not the experiment, and the endpoint is that URI: MLflow would
-    // file every span in its default experiment, or refuse them, with nothing to say why.
-    else if (o.enabled && o.experimentId == null && denied('MLFLOW_EXPERIMENT_ID') && o.endpoint === mlflowEnv().endpoint) {
-      queueMicrotask(() => warn('Deno does not allow reading MLFLOW_EXPERIMENT_ID, so spans go to MLflow\'s default experiment; if you set it, allow it (--allow-env=MLFLOW_EXPERIMENT_ID) or pass init({ experimentId })'));
+    if (o.enabled && !o.endpoint) queueMicrotask(() => warn(`init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere${envDenied() || notUrl() || (globalThis.process?.env ? '' : noEnv)}`));
+    // The endpoint is MLflow's from the environment, and no experiment: MLflow's OTLP endpoint
+    // refuses every batch (422), with nothing to say why until the first export fails.
+    else if (o.enabled && o.experimentId == null && o.endpoint === mlflowEnv().endpoint) {
+      queueMicrotask(() => warn(denied('MLFLOW_EXPERIMENT_ID')
+        ? 'Deno does not allow reading MLFLOW_EXPERIMENT_ID, and MLflow refuses spans without an experiment; if you set it, allow it (--allow-env=MLFLOW_EXPERIMENT_ID) or pass init({ experimentId })'
+        : "MLFLOW_TRACKING_URI is set and MLFLOW_EXPERIMENT_ID is not: MLflow refuses spans without an experiment; set it ('0' is MLflow's Default experiment) or pass init({ experimentId })"));
     }
   };
+}
+
+/** Why MLFLOW_TRACKING_URI, where it is set, gave no endpoint: not an http(s) URL. */
+function notUrl() {
+  try {
+    const uri = globalThis.process?.env?.MLFLOW_TRACKING_URI;
+    return uri ? `; MLFLOW_TRACKING_URI (${uri}) is not an http:// or https:// URL` : '';
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -390,10 +402,17 @@ export function mlflowEnv() {
  */
 export function withMlflowEnv(options) {
   if (options != null && (typeof options !== 'object' || Array.isArray(options))) return options;
-  const o = mlflowEnv();
+  const env = mlflowEnv();
+  // An endpoint of another server than MLFLOW_TRACKING_URI's (the ingest service, another MLflow)
+  // takes nothing from the environment, its token least of all: null takes out what the entry's
+  // defaults hold from it.
+  const o = options?.endpoint != null && base(options.endpoint) !== base(env.endpoint) ? { experimentId: null, headers: null } : env;
   for (const [k, v] of Object.entries(options || {})) if (v !== undefined) o[k] = v;
   return o;
 }
+
+/** A server's base URL as given, without `/v1/traces` or trailing slashes. */
+const base = (url) => (typeof url == 'string' ? url.replace(/\/+$/, '').replace(/\/v1\/traces$/, '') : url);
 
 /** Whether Deno does not let `variable` be read (false outside Deno). */
 function denied(variable) {

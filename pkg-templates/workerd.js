@@ -16,6 +16,7 @@ const { flush, init } = wireCompiledWasm({
     'no AsyncLocalStorage in this Worker (enable the nodejs_compat flag, or pass ' +
     "init({ asyncLocalStorage }) from 'node:async_hooks' with nodejs_als); async nesting falls back " +
     'to V8 async stack frames and the span handle, as in browsers',
+  noEnv: "; a Worker's vars are on process.env, where MLFLOW_TRACKING_URI is read, with the nodejs_compat flag and a compatibility date of 2025-04-01 or later",
 });
 
 export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

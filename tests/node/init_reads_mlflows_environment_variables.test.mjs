@@ -42,6 +42,47 @@ test('init() with no endpoint and no MLFLOW_TRACKING_URI (or one that is no http
     const said = stdout.split('\n').filter((l) => l.includes('init() has no endpoint (nor MLFLOW_TRACKING_URI)'));
     assert.equal(said.length, 1, stdout);
     assert.match(stdout, /"exported":0/);
+    if (env.MLFLOW_TRACKING_URI) assert.match(said[0], /MLFLOW_TRACKING_URI \(file:\/\/\/tmp\/mlruns\) is not an http:\/\/ or https:\/\/ URL/);
+  }
+});
+
+test('MLFLOW_TRACKING_URI without MLFLOW_EXPERIMENT_ID: init() says MLflow will refuse the spans, and what to set', async () => {
+  const col = await startCollector();
+  try {
+    const { stdout } = await run({ MLFLOW_TRACKING_URI: col.url });
+    assert.match(stdout, /MLFLOW_TRACKING_URI is set and MLFLOW_EXPERIMENT_ID is not: MLflow refuses spans without an experiment/, stdout);
+  } finally {
+    await col.close();
+  }
+});
+
+test("an endpoint of another server (the ingest service) takes nothing from MLflow's variables: no token, no experiment; MLflow's own URI given as the endpoint takes both", async () => {
+  const mlflow = await startCollector();
+  const ingest = await startCollector();
+  try {
+    const env = { MLFLOW_TRACKING_URI: mlflow.url, MLFLOW_EXPERIMENT_ID: '42', MLFLOW_TRACKING_TOKEN: 'tok-for-mlflow-only' };
+    const withOptions = (options) => `
+      import { flush, init, withSpan } from ${JSON.stringify(pkg)};
+      init({ format: 'json', logger: { warn: (m) => console.log(m) }, ...${JSON.stringify(options)} });
+      withSpan(() => 1, { name: 'explicit' });
+      await flush();
+    `;
+    const go = (options) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', withOptions(options)], { env: { PATH: process.env.PATH, ...env } });
+    await go({ endpoint: ingest.url, ingestKey: 'pk_app' });
+    assert.equal(mlflow.requests.length, 0);
+    assert.equal(ingest.requests.length, 1);
+    const sent = ingest.requests[0].headers;
+    assert.equal(sent.authorization, undefined, "MLflow's token went to another server");
+    assert.equal(sent['x-mlflow-experiment-id'], undefined, "MLflow's experiment went to another server");
+    assert.equal(sent['x-edgetrace-key'], 'pk_app');
+    // The same server as MLFLOW_TRACKING_URI, written with /v1/traces: its token and experiment go with it.
+    await go({ endpoint: `${mlflow.url}/v1/traces` });
+    assert.equal(mlflow.requests.length, 1);
+    assert.equal(mlflow.requests[0].headers.authorization, 'Bearer tok-for-mlflow-only');
+    assert.equal(mlflow.requests[0].headers['x-mlflow-experiment-id'], '42');
+  } finally {
+    await mlflow.close();
+    await ingest.close();
   }
 });
 

@@ -31,20 +31,24 @@ async function run(compatibilityFlags) {
   const body = await res.json();
   assert.equal(res.status, 200, JSON.stringify(body));
   assert.equal(body.out, 'hello env');
-  return body.stats;
+  return body;
 }
 
 test('with nodejs_compat, init() sends to MLFLOW_TRACKING_URI, into MLFLOW_EXPERIMENT_ID, with the token', async () => {
-  const stats = await run(['nodejs_compat']);
+  const { stats, warnings } = await run(['nodejs_compat']);
   assert.equal(stats.requests, 1, JSON.stringify(stats));
+  assert.deepEqual(warnings, []);
   assert.equal(col.requests.length, 1);
   const [r] = col.requests;
   assert.equal(r.headers['x-mlflow-experiment-id'], '42');
   assert.equal(r.headers.authorization, 'Bearer tok-env');
 });
 
-test('without nodejs_compat there is no process.env: nothing is sent', async () => {
-  const stats = await run([]);
+test('without nodejs_compat there is no process.env: nothing is sent, and the warning says what reads the variables', async () => {
+  const { stats, warnings } = await run([]);
   assert.equal(stats.requests, 0);
   assert.equal(col.requests.length, 0);
+  const said = warnings.filter((w) => w.includes('no endpoint'));
+  assert.equal(said.length, 1, warnings.join('\n'));
+  assert.match(said[0], /init\(\) has no endpoint \(nor MLFLOW_TRACKING_URI\).*nodejs_compat flag and a compatibility date of 2025-04-01 or later/);
 });
