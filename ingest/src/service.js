@@ -518,6 +518,9 @@ export function createService(IngestCore, deps = {}) {
   async function checkedMessages(state, messages) {
     const { config } = state;
     const kept = [];
+    // Once MLflow has not answered one lookup, the batch's other unchecked messages wait too,
+    // without a lookup each: one that hangs would otherwise cost its timeout per message.
+    let down = null;
     for (const msg of messages) {
       const { experimentId, unchecked } = msg.body || {};
       if (!Array.isArray(unchecked) || !unchecked.length || !config.limits.checkTraceOwners || experimentId == null) {
@@ -526,12 +529,15 @@ export function createService(IngestCore, deps = {}) {
       }
       let foreign;
       try {
+        if (down) throw down;
         foreign = await state.owners.foreign(config, String(experimentId), unchecked, fetchImpl);
       } catch (e) {
         if (!e?.unreachable && !e?.refused) throw e;
-        stats.relayFailures++;
-        const why = e.unreachable || e.refused.error;
-        log.warn(`edgetrace ingest: queued spans for experiment ${experimentId} wait for their trace lookups, which MLflow did not answer: ${why}; retried`);
+        if (!down) {
+          stats.relayFailures++;
+          log.warn(`edgetrace ingest: queued spans wait for their trace lookups, which MLflow did not answer: ${e.unreachable || e.refused.error}; retried`);
+        }
+        down = e;
         msg.retry({ delaySeconds: retryDelay(config, msg) });
         continue;
       }

@@ -476,6 +476,40 @@ describe('the ingest Worker with a queue binding', () => {
     }
   });
 
+  test('an MLflow that hangs costs the consumer one lookup timeout a batch, not one a message', async () => {
+    const sink = await startSink();
+    sink.mode = 'fail';
+    const mf = ingestMiniflare(
+      { MLFLOW_TRACKING_URI: sink.url, INGEST_KEYS: JSON.stringify(KEYS), QUEUE_RETRY_DELAY_SECONDS: '1', RELAY_BATCH_BYTES: '0', OWNER_LOOKUP_TIMEOUT_MS: '400', RATE_LIMIT_PER_MINUTE: '0' },
+      { queue: true, maxBatchSize: 10 },
+    );
+    try {
+      const sent = [];
+      for (let i = 0; i < 10; i++) {
+        const spans = [jsonSpan()];
+        sent.push(spans[0].spanId);
+        const res = await mf.dispatchFetch('http://ingest.test/v1/traces', { method: 'POST', headers: good(), body: jsonRequest(spans) });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }
+      // MLflow now accepts connections and answers lookups after 10 s: each one times out.
+      sink.lookupDelayMs = 10_000;
+      sink.mode = 'ok';
+      const lookups = sink.lookups;
+      await new Promise((r) => setTimeout(r, 3000));
+      // A timeout of 0.4 s and 1 s between deliveries: at most three deliveries in 3 s, one
+      // lookup each. One lookup a message would be seven or more (ten a delivery, 0.4 s each).
+      const made = sink.lookups - lookups;
+      assert.ok(made >= 1 && made <= 3, `${made} lookups in 3 s`);
+      assert.equal(sink.spanIds.size, 0, 'nothing relayed unchecked');
+      sink.lookupDelayMs = 0;
+      await until(() => sent.every((id) => sink.spanIds.has(id)), { timeoutMs: 60_000, what: 'every span relayed once MLflow answers' });
+    } finally {
+      await mf.dispose();
+      await sink.close();
+    }
+  });
+
   test("the consumer sends a batch's payloads for one experiment as one request, and one MLflow refuses holds back no other", async () => {
     const sink = await startSink();
     const keys = { ...KEYS, pk_other: { origins: [ORIGIN], experimentId: '8' } };
