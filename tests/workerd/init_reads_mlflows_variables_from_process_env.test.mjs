@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { workerMiniflare } from './helpers.mjs';
 import { startCollector } from '../node/helpers/collector.mjs';
+import { waitFor } from '../node/helpers/util.mjs';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/worker_env.js');
 let col;
@@ -51,4 +52,26 @@ test('without nodejs_compat there is no process.env: nothing is sent, and the wa
   const said = warnings.filter((w) => w.includes('no endpoint'));
   assert.equal(said.length, 1, warnings.join('\n'));
   assert.match(said[0], /init\(\) has no endpoint \(nor MLFLOW_TRACKING_URI\).*nodejs_compat flag and a compatibility date of 2025-04-01 or later/);
+});
+
+test("instrumentWorker with another endpoint (the ingest service) sends it neither MLflow's token nor its experiment", async () => {
+  col.requests.length = 0;
+  const ingest = await startCollector();
+  try {
+    const mf = workerMiniflare(join(dirname(fixture), 'worker_env_instrumented.js'), {
+      compatibilityFlags: ['nodejs_compat'],
+      bindings: { MLFLOW_TRACKING_URI: col.url, MLFLOW_EXPERIMENT_ID: '42', MLFLOW_TRACKING_TOKEN: 'tok-env', INGEST_URL: ingest.url },
+    });
+    instances.push(mf);
+    const res = await mf.dispatchFetch('http://worker.test/');
+    assert.equal(await res.text(), 'hello ingest');
+    await waitFor(() => ingest.requests.length >= 1, { what: 'the export to the ingest service' });
+    const sent = ingest.requests[0].headers;
+    assert.equal(sent['x-edgetrace-key'], 'pk_app');
+    assert.equal(sent.authorization, undefined, "MLflow's token went to the ingest service");
+    assert.equal(sent['x-mlflow-experiment-id'], undefined, "MLflow's experiment went to the ingest service");
+    assert.equal(col.requests.length, 0);
+  } finally {
+    await ingest.close();
+  }
 });
