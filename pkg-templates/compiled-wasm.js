@@ -53,6 +53,7 @@ export function wireCompiledWasm({ core, llm, findAsyncLocalStorage, noAsyncLoca
     same: sameOptions, // init() again with the same options changes nothing
   });
   markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
+  _internal.state().envInit = withMlflowEnv; // instrumentWorker's init, as this entry's
   return {
     // flush({ timeoutMs }): a server's shutdown waits for the export at most that long.
     flush: timedFlush(flush, getStats, _internal.warn),

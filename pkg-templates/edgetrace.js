@@ -1405,7 +1405,9 @@ export function instrumentWorker(handler, options = {}) {
         if (o.endpoint != null && url(o.endpoint) !== url(state.defaults.endpoint)) {
           for (const k of ['headers', 'experimentId']) if (base[k] === state.defaults[k]) base[k] = null;
         }
-        init({ ...base, ...o });
+        // The entry's own reading of MLflow's variables as they are now (exporter.js
+        // withMlflowEnv: set after the import, by dotenv), where it has one.
+        init(state.envInit ? state.envInit({ ...base, ...o }) : { ...base, ...o });
       } catch (e) {
         warn(`instrumentWorker could not init: ${errText(e)}`);
       }

@@ -348,10 +348,10 @@ export function checkServer(warn, noEnv = '') {
   return (o, defaults) => {
     checkTransport(o, defaults);
     // Said once, after init() has taken the options (so to their logger).
-    if (o.enabled && !o.endpoint) queueMicrotask(() => warn(`init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere${envDenied() || notUrl() || (globalThis.process?.env ? '' : noEnv)}`));
+    if (o.enabled && !o.endpoint) queueMicrotask(() => warn(`init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere${envDenied() || notUrl() || (globalThis.process?.env?.MLFLOW_TRACKING_URI ? '' : noEnv)}`));
     // The endpoint is MLflow's from the environment, and no experiment: MLflow's OTLP endpoint
     // refuses every batch (422), with nothing to say why until the first export fails.
-    else if (o.enabled && o.experimentId == null && o.endpoint === mlflowEnv().endpoint) {
+    else if (o.enabled && o.experimentId == null && base(o.endpoint) === base(mlflowEnv().endpoint)) {
       queueMicrotask(() => warn(denied('MLFLOW_EXPERIMENT_ID')
         ? 'Deno does not allow reading MLFLOW_EXPERIMENT_ID, and MLflow refuses spans without an experiment; if you set it, allow it (--allow-env=MLFLOW_EXPERIMENT_ID) or pass init({ experimentId })'
         : "MLFLOW_TRACKING_URI is set and MLFLOW_EXPERIMENT_ID is not: MLflow refuses spans without an experiment; set it ('0' is MLflow's Default experiment) or pass init({ experimentId })"));
@@ -363,7 +363,7 @@ export function checkServer(warn, noEnv = '') {
 function notUrl() {
   try {
     const uri = globalThis.process?.env?.MLFLOW_TRACKING_URI;
-    return uri ? `; MLFLOW_TRACKING_URI (${uri}) is not an http:// or https:// URL` : '';
+    return uri && !mlflowEnv().endpoint ? `; MLFLOW_TRACKING_URI (${uri}) is not an http:// or https:// URL` : '';
   } catch {
     return '';
   }

@@ -58,6 +58,7 @@ _setRuntime({
   same: sameOptions, // init() again with the same options changes nothing
 });
 markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
+_internal.state().envInit = withMlflowEnv; // instrumentWorker's init, as this entry's (initEveryCopy)
 
 // A script that ends without awaiting flush() still sends what it traced: 'beforeExit' comes when
 // nothing else keeps the process alive, flush() keeps it alive until its exports settle, and the

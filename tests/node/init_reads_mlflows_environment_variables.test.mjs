@@ -107,6 +107,52 @@ test('variables set after the import, before init() (as dotenv sets them), are r
   }
 });
 
+test('instrumentWorker reads the variables as init() does: set after the import, and kept from another endpoint', async () => {
+  const mlflow = await startCollector();
+  const ingest = await startCollector();
+  try {
+    const script = (options) => `
+      import { instrumentWorker } from ${JSON.stringify(pkg)};
+      process.env.MLFLOW_TRACKING_URI = ${JSON.stringify(mlflow.url)};
+      process.env.MLFLOW_EXPERIMENT_ID = '8';
+      process.env.MLFLOW_TRACKING_TOKEN = 'tok-late';
+      const worker = instrumentWorker({ fetch: () => new Response('ok') }, { format: 'json', logger: { warn: (m) => console.log(m) }, ...${JSON.stringify(options)} });
+      const waits = [];
+      const res = await worker.fetch(new Request('http://worker.test/'), {}, { waitUntil: (p) => waits.push(p) });
+      await res.text(); // the request's span ends with its response body
+      await Promise.all(waits);
+    `;
+    const go = (options) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(options)], { env: { PATH: process.env.PATH } });
+    const late = await go({});
+    assert.doesNotMatch(late.stdout, /no endpoint/, late.stdout);
+    assert.equal(mlflow.requests.length, 1, 'sent to the URI set after the import');
+    assert.equal(mlflow.requests[0].headers['x-mlflow-experiment-id'], '8');
+    assert.equal(mlflow.requests[0].headers.authorization, 'Bearer tok-late');
+    await go({ endpoint: ingest.url, ingestKey: 'pk_app' });
+    assert.equal(ingest.requests.length, 1);
+    assert.equal(ingest.requests[0].headers.authorization, undefined, "MLflow's token went to another server");
+    assert.equal(ingest.requests[0].headers['x-mlflow-experiment-id'], undefined);
+  } finally {
+    await mlflow.close();
+    await ingest.close();
+  }
+});
+
+test("MLflow's URI given as the endpoint with /v1/traces and no experiment: the same warning", async () => {
+  const col = await startCollector();
+  try {
+    const s = `
+      import { init } from ${JSON.stringify(pkg)};
+      init({ endpoint: ${JSON.stringify(col.url + '/v1/traces')}, logger: { warn: (m) => console.log(m) } });
+      await new Promise((r) => setTimeout(r, 10));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', s], { env: { PATH: process.env.PATH, MLFLOW_TRACKING_URI: col.url } });
+    assert.match(stdout, /MLFLOW_EXPERIMENT_ID is not/, stdout);
+  } finally {
+    await col.close();
+  }
+});
+
 test('under Deno, --allow-env for the URI and experiment alone is enough; without it, the warning says which permission is missing', async () => {
   const deno = join(root, '.tools/deno/deno');
   const col = await startCollector();

@@ -21,9 +21,10 @@ after(async () => {
   await col?.close();
 });
 
-async function run(compatibilityFlags) {
+async function run(compatibilityFlags, more = {}) {
   col.requests.length = 0;
   const mf = workerMiniflare(fixture, {
+    ...more,
     compatibilityFlags,
     bindings: { MLFLOW_TRACKING_URI: col.url, MLFLOW_EXPERIMENT_ID: '42', MLFLOW_TRACKING_TOKEN: 'tok-env' },
   });
@@ -52,6 +53,14 @@ test('without nodejs_compat there is no process.env: nothing is sent, and the wa
   const said = warnings.filter((w) => w.includes('no endpoint'));
   assert.equal(said.length, 1, warnings.join('\n'));
   assert.match(said[0], /init\(\) has no endpoint \(nor MLFLOW_TRACKING_URI\).*nodejs_compat flag and a compatibility date of 2025-04-01 or later/);
+});
+
+test('with nodejs_compat before compatibility date 2025-04-01, process.env is empty: the warning says so too', async () => {
+  const { stats, warnings } = await run(['nodejs_compat'], { compatibilityDate: '2025-03-01' });
+  assert.equal(stats.requests, 0);
+  const said = warnings.filter((w) => w.includes('no endpoint'));
+  assert.equal(said.length, 1, warnings.join('\n'));
+  assert.match(said[0], /compatibility date of 2025-04-01 or later/);
 });
 
 test("instrumentWorker with another endpoint (the ingest service) sends it neither MLflow's token nor its experiment", async () => {
