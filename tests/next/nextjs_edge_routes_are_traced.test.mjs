@@ -4,7 +4,8 @@
 // with `?module`; the browser entry, which that condition took before, cannot load its core there
 // (no DecompressionStream, no wasm compiled from bytes), so these routes ran untraced. The fixture
 // app (tests/next/app) traces a function with a retrieval step and a model call, and a streamed
-// answer; the traces must arrive whole in a real MLflow, and the server must print no warning.
+// answer; the traces must arrive whole in a real MLflow, and the server must print no warning. The
+// same function in a route on the Node runtime checks the README's set-up for that runtime.
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
@@ -130,6 +131,19 @@ for (const [dir, bundler] of [
       assert.equal(usage.input_tokens, input);
       assert.equal(usage.output_tokens, countTokens(body.text));
       assert.ok(!JSON.stringify(trace).includes('SECRET'), 'the API key is in no span');
+    });
+
+    test("the same traced function in a route on Next.js's Node runtime (serverExternalPackages) arrives as one tree", async () => {
+      const res = await fetch(`${app.url}/api/node?q=${encodeURIComponent('And on Node?')}`);
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.equal(body.text, answerText('And on Node?'));
+      const spans = readSpans(await waitForTrace(mlflow.url, body.traceId, 3));
+      const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
+      assert.deepEqual(Object.keys(byName).sort(), ['answer', 'chat gpt-4o-mini', 'retrieve']);
+      assert.equal(byName.retrieve.parentId, byName.answer.spanId);
+      assert.equal(byName['chat gpt-4o-mini'].parentId, byName.answer.spanId);
+      assert.equal(byName['chat gpt-4o-mini'].attributes['mlflow.chat.tokenUsage'].output_tokens, countTokens(body.text));
     });
 
     test("a streamed answer's model span, ended after the route returned, holds the whole text and usage", async () => {

@@ -5,4 +5,5 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
-export default { outputFileTracingRoot: root, turbopack: { root } };
+// serverExternalPackages: the Node runtime's routes read the package's .wasm files from node_modules.
+export default { outputFileTracingRoot: root, turbopack: { root }, serverExternalPackages: ['edgetrace'] };
