@@ -1399,15 +1399,10 @@ export function instrumentWorker(handler, options = {}) {
         // Bun.serve server's): only what these options name changes.
         const base = {};
         for (const k in DEFAULTS) base[k] = state.options[k];
-        // Another endpoint than the runtime's default (MLFLOW_TRACKING_URI's, where the entry
-        // reads it): the default's headers (MLflow's token) and experiment stay with it.
-        const url = (e) => (typeof e == 'string' ? e.replace(/\/+$/, '').replace(/\/v1\/traces$/, '') : e);
-        if (o.endpoint != null && url(o.endpoint) !== url(state.defaults.endpoint)) {
-          for (const k of ['headers', 'experimentId']) if (base[k] === state.defaults[k]) base[k] = null;
-        }
         // The entry's own reading of MLflow's variables as they are now (exporter.js
-        // withMlflowEnv: set after the import, by dotenv), where it has one.
-        init(state.envInit ? state.envInit({ ...base, ...o }) : { ...base, ...o });
+        // withMlflowEnv: set after the import, by dotenv; for another endpoint than theirs, none
+        // of them, nor what the defaults hold of them), where it has one.
+        init(state.envInit ? state.envInit({ ...base, ...o }, state.defaults) : { ...base, ...o });
       } catch (e) {
         warn(`instrumentWorker could not init: ${errText(e)}`);
       }
