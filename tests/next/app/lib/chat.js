@@ -1,9 +1,8 @@
-// An Edge route as a Next.js app writes one: init() at the module's top level, a traced function
-// whose retrieval step and model call nest under it across awaits, and the flush left to after().
+// The chat handler of /api/chat (Edge runtime) and /api/node (Node runtime), as a Next.js app
+// writes one: init() at the module's top level, a traced function whose retrieval step and model
+// call nest under it across awaits, and the flush left to after(). Each route names its runtime.
 import { after } from 'next/server';
 import { init, trace, traceFetch, flush, getLastActiveTraceId, getStats, SpanType } from 'edgetrace';
-
-export const runtime = 'edge';
 
 init({ endpoint: process.env.EDGETRACE_ENDPOINT, experimentId: process.env.EDGETRACE_EXPERIMENT_ID });
 

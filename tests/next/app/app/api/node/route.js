@@ -1,46 +1,5 @@
-// The chat route on Next.js's Node runtime (the default), with edgetrace kept out of the server
-// bundle (serverExternalPackages in next.config.mjs, as the README says).
-import { after } from 'next/server';
-import { init, trace, traceFetch, flush, getLastActiveTraceId, getStats, SpanType } from 'edgetrace';
+// The chat handler (lib/chat.js) on Next.js's Node runtime (the default), with edgetrace kept out
+// of the server bundle (serverExternalPackages in next.config.mjs, as the README says).
+export { GET } from '../../../lib/chat.js';
 
 export const runtime = 'nodejs';
-
-init({ endpoint: process.env.EDGETRACE_ENDPOINT, experimentId: process.env.EDGETRACE_EXPERIMENT_ID });
-
-const tracedFetch = traceFetch(fetch);
-
-// Names given: the production build minifies function names away.
-const retrieve = trace(
-  async (query) => {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    return [`A document about ${query}.`];
-  },
-  { name: 'retrieve', spanType: SpanType.RETRIEVER },
-);
-
-const answer = trace(
-  async (question) => {
-    const docs = await retrieve(question);
-    const res = await tracedFetch(`${process.env.MODEL_URL}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.MODEL_KEY}` },
-      body: JSON.stringify({
-        model: 'gpt-4o-mini',
-        messages: [
-          { role: 'system', content: docs.join('\n') },
-          { role: 'user', content: question },
-        ],
-      }),
-    });
-    const body = await res.json();
-    return body.choices[0].message.content;
-  },
-  { name: 'answer', spanType: SpanType.AGENT },
-);
-
-export async function GET(request) {
-  const question = new URL(request.url).searchParams.get('q') ?? 'hello';
-  const text = await answer(question);
-  after(() => flush());
-  return Response.json({ text, traceId: getLastActiveTraceId(), stats: getStats() });
-}
