@@ -60,6 +60,36 @@ _setRuntime({
 markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
 _internal.state().envInit = withMlflowEnv; // instrumentWorker's init, as this entry's (initEveryCopy)
 
+// An app that never calls init() sends as MLflow's variables say. The defaults above read them as
+// this entry loaded, but an app may set them later (dotenv's config() in its main module, run
+// after the imports) and rely on them alone, as MLflow's Python SDK lets it. So until the first
+// init(), the options the exporter reads take them as they are now, and so do the defaults
+// (instrumentWorker tells what its options hold from them by comparing with the defaults). Read
+// at most once a second, when the endpoint is asked for (the exporter asks after every span end);
+// init() replaces these options.
+const preInit = _internal.state().options;
+let envReadAt = -Infinity;
+let envNow;
+for (const o of [preInit, _internal.state().defaults]) {
+  for (const key of ['endpoint', 'experimentId', 'headers']) {
+    Object.defineProperty(o, key, {
+      get() {
+        const t = Date.now();
+        if (key === 'endpoint' && t - envReadAt >= 1000) [envReadAt, envNow] = [t, mlflowEnv()];
+        return (envNow ||= mlflowEnv())[key];
+      },
+      set: (value) => Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true }),
+      enumerable: true,
+      configurable: true,
+    });
+  }
+}
+// flush() reads them afresh: a script may set them after its spans ended.
+const flushEnvNow = (options) => {
+  envReadAt = -Infinity;
+  return flush(options);
+};
+
 // A script that ends without awaiting flush() still sends what it traced: 'beforeExit' comes when
 // nothing else keeps the process alive, flush() keeps it alive until its exports settle, and the
 // next 'beforeExit' finds nothing new ended. A collector that does not answer would keep it alive
@@ -68,6 +98,7 @@ _internal.state().envInit = withMlflowEnv; // instrumentWorker's init, as this e
 const EXIT_FLUSH_MS = 5000;
 let endedAtExit = -1;
 let openWarned = false;
+let noEndpointWarned = false;
 globalThis.process?.on?.('beforeExit', () => {
   try {
     const s = getStats();
@@ -77,9 +108,15 @@ globalThis.process?.on?.('beforeExit', () => {
       openWarned = true;
       console.warn(`edgetrace: exiting with ${s.open} span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace)`);
     }
+    // No init() and no endpoint (neither MLFLOW_TRACKING_URI): what was traced went nowhere.
+    envReadAt = -Infinity;
+    if (s.ended > 0 && !noEndpointWarned && _internal.state().options === preInit && !preInit.endpoint && preInit.enabled !== false) {
+      noEndpointWarned = true;
+      console.warn(`edgetrace: exiting with ${s.ended} span(s) traced and never sent: there is no endpoint (call init({ endpoint }) or set MLFLOW_TRACKING_URI; init({ enabled: false }) turns tracing off)`);
+    }
     if (!(s.queued > 0 && s.ended !== endedAtExit)) return;
     endedAtExit = s.ended;
-    flush();
+    flushEnvNow();
     setTimeout(() => {
       console.warn(`edgetrace: exiting with spans unsent: their export did not finish within ${EXIT_FLUSH_MS / 1000} s of the script's end (await flush() to wait for it)`);
       process.exit();
@@ -90,7 +127,7 @@ globalThis.process?.on?.('beforeExit', () => {
 });
 
 // flush({ timeoutMs }): a server's shutdown waits for the export at most that long.
-const flushWithin = timedFlush(flush, getStats, _internal.warn);
+const flushWithin = timedFlush(flushEnvNow, getStats, _internal.warn);
 
 // A bundler may load this entry more than once in one process: Next.js bundles instrumentation.ts
 // and the routes apart, each with a copy of the package, and an init() in instrumentation.ts

@@ -107,6 +107,51 @@ test('variables set after the import, before init() (as dotenv sets them), are r
   }
 });
 
+test('with no init() at all, variables set after the import are used: before the first span, and after the spans ended (read again by flush and at exit)', async () => {
+  const col = await startCollector();
+  try {
+    const noInit = (when, end) => `
+      import { flush, withSpan } from ${JSON.stringify(pkg)};
+      const set = () => {
+        process.env.MLFLOW_TRACKING_URI = ${JSON.stringify(col.url)};
+        process.env.MLFLOW_EXPERIMENT_ID = '8';
+        process.env.MLFLOW_TRACKING_TOKEN = 'tok-late';
+      };
+      ${when === 'before' ? 'set();' : ''}
+      withSpan(() => 1, { name: 'no-init-${when}-${end}' });
+      ${when === 'after' ? 'set();' : ''}
+      ${end === 'flush' ? 'await flush();' : '/* the script just ends */'}
+    `;
+    for (const [when, end] of [['before', 'flush'], ['after', 'flush'], ['after', 'exit']]) {
+      const { stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', noInit(when, end)], { env: { PATH: process.env.PATH } });
+      assert.doesNotMatch(stderr, /never sent/, stderr);
+      const req = col.requests.at(-1);
+      assert.ok(req.body.includes(`no-init-${when}-${end}`), 'the span went (OTLP/protobuf, the default: its name as it is)');
+      assert.equal(req.headers['x-mlflow-experiment-id'], '8');
+      assert.equal(req.headers.authorization, 'Bearer tok-late');
+    }
+    assert.equal(col.requests.length, 3);
+  } finally {
+    await col.close();
+  }
+});
+
+test('with no init() and no variables, the script\'s exit says its spans were never sent, once; init({ enabled: false }) says nothing', async () => {
+  const traced = (first) => `
+    import { init, trace } from ${JSON.stringify(pkg)};
+    ${first}
+    const f = trace(async function answer(x) { return x + 1; });
+    console.log(await f(1), await f(2));
+  `;
+  const quiet = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', traced('')], { env: { PATH: process.env.PATH } });
+  assert.equal(quiet.stdout.trim(), '2 3', 'the app runs as it would untraced');
+  const said = quiet.stderr.split('\n').filter((l) => l.includes('never sent'));
+  assert.deepEqual(said, ['edgetrace: exiting with 2 span(s) traced and never sent: there is no endpoint (call init({ endpoint }) or set MLFLOW_TRACKING_URI; init({ enabled: false }) turns tracing off)']);
+  const off = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', traced('init({ enabled: false });')], { env: { PATH: process.env.PATH } });
+  assert.equal(off.stdout.trim(), '2 3');
+  assert.equal(off.stderr, '');
+});
+
 test('instrumentWorker reads the variables as init() does: set after the import, and kept from another endpoint', async () => {
   const mlflow = await startCollector();
   const ingest = await startCollector();
