@@ -118,8 +118,8 @@ export async function startDemoStack({ mlflowUrl, experiment = 'edgetrace-demo',
     stoppers.length = 0;
   };
   try {
-    if (build) await buildPage();
-    if (!existsSync(join(root, 'www/dist/index.html'))) throw new Error('www/dist is missing: build the page first');
+    // --no-build reuses the page as built, or builds it when there is none yet (a fresh clone).
+    if (build || !existsSync(join(root, 'www/dist/index.html'))) await buildPage();
     const expId = await experimentId(mlflowUrl, experiment);
     say(`MLflow ${mlflowUrl}, experiment "${experiment}" (id ${expId})`);
 
