@@ -1271,6 +1271,9 @@ export function trace(fnOrOptions, options) {
   };
 }
 
+// Trace metadata keys that are the session and user ids (src/commands.rs TRACE fields 2 and 3).
+const META_IDS = new Map([['mlflow.trace.session', 2], ['mlflow.trace.user', 3]]);
+
 /**
  * Adds tags, metadata, session and user ids, the client request id and previews to the active
  * span's trace. Written onto the trace's root span when it ends.
@@ -1293,8 +1296,11 @@ export function updateCurrentTrace(update) {
       // names it otherwise would be a second attribute of that key, which OTLP forbids.
       if (m && typeof m === 'object') {
         for (const [k, v] of Object.entries(m)) {
+          // MLflow's session and user, as mlflow-tracing's docs set them (metadata keys): MLflow's
+          // OTLP endpoint makes trace metadata only of the spans' session.id and user.id.
+          const id = f && META_IDS.get(k);
           if (!f && k === 'mlflow.traceName') warn('the trace is named after its root span; a mlflow.traceName tag is ignored');
-          else if (v != null) fields.push([f, k, typeof v === 'object' ? safeStringify(v, warn) : String(v)]);
+          else if (v != null) fields.push([id || f, id ? '' : k, typeof v === 'object' ? safeStringify(v, warn) : String(v)]);
         }
       }
     }

@@ -148,3 +148,33 @@ for (const format of ['protobuf', 'json']) {
     assert.equal(t.trace_info.response_preview, '42');
   });
 }
+
+// mlflow-tracing's docs set the session and user as trace metadata keys. MLflow's OTLP endpoint
+// makes trace metadata only of the spans' session.id and user.id, so those two keys go as the ids
+// (a search by either finds the trace); other metadata stays on the root span. An explicit
+// sessionId wins over the metadata key, and odd keys ('constructor') stay plain metadata.
+test("updateCurrentTrace's metadata keys mlflow.trace.session and mlflow.trace.user become the trace's session and user in MLflow", async () => {
+  const experimentId = await createExperiment(mlflow.url, 'edgetrace-metadata-ids');
+  init({ endpoint: mlflow.url, experimentId });
+  const traced = trace(async function chat(q, explicit) {
+    updateCurrentTrace({ metadata: { 'mlflow.trace.session': 'sess-m', 'mlflow.trace.user': 'user-m', constructor: 'c', 'app.version': '1.2.3' } });
+    if (explicit) updateCurrentTrace({ sessionId: 'sess-explicit' });
+    return q;
+  });
+  await traced('a');
+  const first = getLastActiveTraceId();
+  await traced('b', true);
+  const second = getLastActiveTraceId();
+  await flush();
+  assert.equal(getStats().lastExportError, null);
+  const info = (await waitForTrace(mlflow.url, first, 1)).trace_info;
+  assert.equal(info.trace_metadata['mlflow.trace.session'], 'sess-m');
+  assert.equal(info.trace_metadata['mlflow.trace.user'], 'user-m');
+  const root = readSpans(await waitForTrace(mlflow.url, first, 1))[0];
+  assert.equal(root.attributes['mlflow.traceMetadata.constructor'], 'c');
+  assert.equal(root.attributes['mlflow.traceMetadata.app.version'], '1.2.3');
+  assert.equal(root.attributes['mlflow.traceMetadata.mlflow.trace.session'], undefined);
+  const found = await searchTraces(mlflow.url, experimentId, "metadata.`mlflow.trace.session` = 'sess-m'");
+  assert.deepEqual(found.map((x) => x.trace_id), [first]);
+  assert.equal((await waitForTrace(mlflow.url, second, 1)).trace_info.trace_metadata['mlflow.trace.session'], 'sess-explicit');
+});
