@@ -25,4 +25,4 @@ _setRuntime({
   findAsyncLocalStorage: () => globalThis.AsyncLocalStorage,
 });
 
-export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
+export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, flush as flushTraces, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

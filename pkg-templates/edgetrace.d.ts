@@ -305,7 +305,8 @@ export interface TraceUpdate {
   /**
    * Metadata (kept on the root span as `mlflow.traceMetadata.<key>`). MLflow's OTLP endpoint (3.17)
    * does not make these trace metadata: they show as the root span's attributes. Session and user
-   * ids do become trace metadata, and tags trace tags.
+   * ids do become trace metadata, and tags trace tags. The keys `mlflow.trace.session` and
+   * `mlflow.trace.user` (as mlflow-tracing's docs set them) are taken as `sessionId` and `userId`.
    */
   metadata?: Record<string, string>;
   /** Session id (MLflow `mlflow.trace.session`). */
@@ -399,6 +400,8 @@ export interface FlushOptions {
 
 /** Sends every queued span; resolves when done (or at `timeoutMs`). Never rejects. */
 export declare function flush(options?: FlushOptions): Promise<void>;
+/** `flush`, by the name MLflow's TypeScript SDK (`mlflow-tracing`) gives it. */
+export declare function flushTraces(options?: FlushOptions): Promise<void>;
 
 /** Counters of what edgetrace did. */
 export interface Stats {

@@ -147,12 +147,17 @@ copies.inits.push(adopt);
 if (copies.options) adopt(copies.options);
 function initEveryCopy(options) {
   initCalled = true;
+  // mlflow-tracing's init({ trackingUri, experimentId }), as an app moved from it calls it: the
+  // same server as edgetrace's endpoint, taken as it, and the name to use said once.
+  const trackingUri = typeof options === 'object' ? options?.trackingUri : undefined;
+  if (trackingUri != null) options = { endpoint: trackingUri, ...options, trackingUri: undefined };
   options = withMlflowEnv(options); // MLflow's environment variables as they are now, under the options given
   // Options that throw do so here, before any other copy takes them.
   const ready = init(options);
+  if (trackingUri != null) _internal.warn("init({ trackingUri }) is mlflow-tracing's name: edgetrace's is init({ endpoint }), and trackingUri was taken as it");
   copies.options = options;
   for (const other of copies.inits) if (other !== adopt) other(options);
   return ready;
 }
 
-export { traceFetch, instrumentGlobalFetch, registerModelApi, initEveryCopy as init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flushWithin as flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
+export { traceFetch, instrumentGlobalFetch, registerModelApi, initEveryCopy as init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flushWithin as flush, flushWithin as flushTraces, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };

@@ -19,4 +19,4 @@ const { flush, init } = wireCompiledWasm({
   noEnv: "; a Worker's vars are on process.env, where MLFLOW_TRACKING_URI is read, with the nodejs_compat flag and a compatibility date of 2025-04-01 or later",
 });
 
-export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
+export { traceFetch, instrumentGlobalFetch, registerModelApi, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, flush as flushTraces, getStats, instrumentWorker, Span, SpanType, SpanStatusCode };
