@@ -1425,3 +1425,72 @@ fn a_stream_cancelled_after_an_unreadable_event_failed_there() {
     );
     assert_eq!(out.exception, None);
 }
+
+/// The model that answered names the span's model, as MLflow's autolog records it: a dated
+/// snapshot for the alias asked for, and a priced model behind an alias the price table does not
+/// know (a router's name) is priced. An answer naming no model keeps the request's.
+#[test]
+fn the_model_that_answered_is_the_spans_model_and_is_priced() {
+    let prices = PriceTable::shipped();
+    let usage = json!({"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100});
+    let answer = |model: &str| {
+        json!({"model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}], "usage": usage})
+            .to_string()
+    };
+    let model = |out: &Outcome| match attr(out, "mlflow.llm.model") {
+        Some(AttrValue::Str(s)) => s.to_string(),
+        other => panic!("no model: {other:?}"),
+    };
+    for (asked, answered, recorded) in [
+        (
+            "gpt-4o-mini",
+            "gpt-4o-mini-2024-07-18",
+            "gpt-4o-mini-2024-07-18",
+        ),
+        (
+            "my-router-alias",
+            "gpt-4o-mini-2024-07-18",
+            "gpt-4o-mini-2024-07-18",
+        ),
+        ("gpt-4o-mini", "", "gpt-4o-mini"),
+    ] {
+        let mut c = start(
+            Format::OpenAiChat,
+            &json!({"model": asked, "messages": []}).to_string(),
+        );
+        let out = c.finish_body(200, answer(answered).as_bytes(), 5_000, &prices);
+        assert_eq!(
+            model(&out),
+            recorded,
+            "asked {asked}, answered {answered:?}"
+        );
+        let cost = json_attr(&out, "mlflow.llm.cost");
+        let expected = (1000.0 * 0.15 + 100.0 * 0.6) / 1e6;
+        assert!(
+            (cost["total_cost"].as_f64().unwrap() - expected).abs() < 1e-15,
+            "{cost}"
+        );
+    }
+    // Streamed: OpenAI's chunks name the snapshot, Anthropic's message_start the dated model.
+    let stream = openai_stream(2).replace("\"gpt-4o-mini\"", "\"gpt-4o-mini-2024-07-18\"");
+    let mut c = start(
+        Format::OpenAiChat,
+        r#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#,
+    );
+    c.on_chunk(stream.as_bytes(), 2_000);
+    let out = c.finish_stream(StreamEnd::Completed, 200, 4_000, &prices);
+    assert_eq!(model(&out), "gpt-4o-mini-2024-07-18");
+    let start_event = json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929", "content": [], "usage": {"input_tokens": 11, "output_tokens": 1}}});
+    let sse = format!("event: message_start\ndata: {start_event}\n\nevent: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n");
+    let mut c = LlmCall::start(
+        Format::Anthropic,
+        "api.anthropic.com",
+        "/v1/messages",
+        r#"{"model":"claude-sonnet-4-5","stream":true,"messages":[]}"#,
+        1_000,
+    )
+    .0;
+    c.on_chunk(sse.as_bytes(), 2_000);
+    let out = c.finish_stream(StreamEnd::Completed, 200, 4_000, &prices);
+    assert_eq!(model(&out), "claude-sonnet-4-5-20250929");
+}

@@ -622,6 +622,7 @@ impl LlmCall {
             ),
             Stream::None => (Value::Null, Usage::default(), None, false, None),
         };
+        self.served_model(&output);
         let mut out = self.common(status, usage, finish, now_ns, prices);
         out.attributes.push((
             "edgetrace.llm.chunks".into(),
@@ -732,10 +733,21 @@ impl LlmCall {
         out
     }
 
-    fn read_response(&mut self, v: &Value) -> (Usage, Option<String>) {
-        if self.model.is_none() {
-            self.model = v.get("model").and_then(Value::as_str).map(str::to_owned);
+    /// The model that answered, where the answer names it: a dated snapshot for an alias
+    /// (`gpt-4o-mini-2024-07-18` for `gpt-4o-mini`), as MLflow's autolog records it and as it is
+    /// billed. Otherwise the request's (Azure's deployments name none in the body).
+    fn served_model(&mut self, v: &Value) {
+        if let Some(m) = v
+            .get("model")
+            .and_then(Value::as_str)
+            .filter(|m| !m.is_empty())
+        {
+            self.model = Some(m.to_owned());
         }
+    }
+
+    fn read_response(&mut self, v: &Value) -> (Usage, Option<String>) {
+        self.served_model(v);
         match self.format {
             Format::OpenAiChat => (
                 v.get("usage").map(openai::chat_usage).unwrap_or_default(),
