@@ -1311,6 +1311,8 @@ export function updateCurrentTrace(update) {
   } catch (e) {
     fault('updateCurrentTrace', e);
   }
+  // Said once: what MLflow's OTLP endpoint does not make the trace's, unlike its SDKs' calls.
+  if (fields.some(([f]) => f === 1 || f > 3)) warn("MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*); tags, sessionId and userId do reach the trace");
   recordWrite(traceCommand(s._h, fields));
 }
 

@@ -155,16 +155,22 @@ for (const format of ['protobuf', 'json']) {
 // sessionId wins over the metadata key, and odd keys ('constructor') stay plain metadata.
 test("updateCurrentTrace's metadata keys mlflow.trace.session and mlflow.trace.user become the trace's session and user in MLflow", async () => {
   const experimentId = await createExperiment(mlflow.url, 'edgetrace-metadata-ids');
-  init({ endpoint: mlflow.url, experimentId });
+  const said = [];
+  init({ endpoint: mlflow.url, experimentId, logger: { warn: (m) => said.push(m) } });
   const traced = trace(async function chat(q, explicit) {
-    updateCurrentTrace({ metadata: { 'mlflow.trace.session': 'sess-m', 'mlflow.trace.user': 'user-m', constructor: 'c', 'app.version': '1.2.3' } });
-    if (explicit) updateCurrentTrace({ sessionId: 'sess-explicit' });
+    updateCurrentTrace({ metadata: { 'mlflow.trace.session': 'sess-m', 'mlflow.trace.user': 'user-m' }, tags: { t: '1' } });
+    // Nothing MLflow drops yet: nothing said.
+    if (q === 'a') assert.deepEqual(said, []);
+    updateCurrentTrace({ metadata: { constructor: 'c', 'app.version': '1.2.3' } });
+    if (explicit) updateCurrentTrace({ sessionId: 'sess-explicit', clientRequestId: 'req-1' });
     return q;
   });
   await traced('a');
   const first = getLastActiveTraceId();
   await traced('b', true);
   const second = getLastActiveTraceId();
+  // What MLflow's OTLP endpoint keeps only as root-span attributes is said, once.
+  assert.deepEqual(said, ["edgetrace: MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*); tags, sessionId and userId do reach the trace"]);
   await flush();
   assert.equal(getStats().lastExportError, null);
   const info = (await waitForTrace(mlflow.url, first, 1)).trace_info;
