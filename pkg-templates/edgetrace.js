@@ -1312,7 +1312,7 @@ export function updateCurrentTrace(update) {
     fault('updateCurrentTrace', e);
   }
   // Said once: what MLflow's OTLP endpoint does not make the trace's, unlike its SDKs' calls.
-  if (fields.some(([f]) => f === 1 || f > 3)) warn("MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*); tags, sessionId and userId do reach the trace");
+  if (fields.some(([f]) => f === 1 || f > 3)) warn("MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*, mlflow.clientRequestId, mlflow.requestPreview, mlflow.responsePreview); tags, sessionId and userId do reach the trace");
   recordWrite(traceCommand(s._h, fields));
 }
 
@@ -1407,6 +1407,9 @@ export function instrumentWorker(handler, options = {}) {
         // Bun.serve server's): only what these options name changes.
         const base = {};
         for (const k in DEFAULTS) base[k] = state.options[k];
+        // An endpoint of its own: what that init() gave its server (an experiment, headers such as
+        // MLflow's token, an ingest key) is not for this one.
+        if (o.endpoint != null && o.endpoint !== base.endpoint) base.experimentId = base.headers = base.ingestKey = undefined;
         // The entry's own reading of MLflow's variables as they are now (exporter.js
         // withMlflowEnv: set after the import, by dotenv; for another endpoint than theirs, none
         // of them, nor what the defaults hold of them), where it has one.

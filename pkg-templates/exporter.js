@@ -348,16 +348,20 @@ export function checkServer(warn, noEnv = '') {
   return (o, defaults) => {
     checkTransport(o, defaults);
     // Said once, after init() has taken the options (so to their logger).
-    if (o.enabled && !o.endpoint) queueMicrotask(() => warn(`init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere${envDenied() || notUrl() || (globalThis.process?.env?.MLFLOW_TRACKING_URI ? '' : noEnv)}`));
+    if (o.enabled && !o.endpoint) queueMicrotask(() => warn(`init() has no endpoint (nor MLFLOW_TRACKING_URI): spans are recorded but not sent anywhere${noEnvEndpoint() || (globalThis.process?.env?.MLFLOW_TRACKING_URI ? '' : noEnv)}`));
     // The endpoint is MLflow's from the environment, and no experiment: MLflow's OTLP endpoint
     // refuses every batch (422), with nothing to say why until the first export fails.
-    else if (o.enabled && o.experimentId == null && base(o.endpoint) === base(mlflowEnv().endpoint)) {
-      queueMicrotask(() => warn(denied('MLFLOW_EXPERIMENT_ID')
-        ? 'Deno does not allow reading MLFLOW_EXPERIMENT_ID, and MLflow refuses spans without an experiment; if you set it, allow it (--allow-env=MLFLOW_EXPERIMENT_ID) or pass init({ experimentId })'
-        : "MLFLOW_TRACKING_URI is set and MLFLOW_EXPERIMENT_ID is not: MLflow refuses spans without an experiment; set it ('0' is MLflow's Default experiment) or pass init({ experimentId })"));
-    }
+    else if (o.enabled && o.experimentId == null && base(o.endpoint) === base(mlflowEnv().endpoint)) queueMicrotask(() => warn(noEnvExperiment()));
   };
 }
+
+/** Why MLflow's variables gave no endpoint though MLFLOW_TRACKING_URI may be set, or ''. */
+export const noEnvEndpoint = () => envDenied() || notUrl();
+
+/** The warning for MLflow's URI with no experiment, as the environment gave them. */
+export const noEnvExperiment = () => (denied('MLFLOW_EXPERIMENT_ID')
+  ? 'Deno does not allow reading MLFLOW_EXPERIMENT_ID, and MLflow refuses spans without an experiment; if you set it, allow it (--allow-env=MLFLOW_EXPERIMENT_ID) or pass init({ experimentId })'
+  : "MLFLOW_TRACKING_URI is set and MLFLOW_EXPERIMENT_ID is not: MLflow refuses spans without an experiment; set it ('0' is MLflow's Default experiment) or pass init({ experimentId })");
 
 /** Why MLFLOW_TRACKING_URI, where it is set, gave no endpoint: not an http(s) URL. */
 function notUrl() {

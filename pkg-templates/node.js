@@ -5,7 +5,7 @@ import { Core, initSync } from './core/edgetrace.js';
 import { LlmCalls, initSync as initLlm } from './llm/edgetrace_llm.js';
 import { instrumentGlobalFetch, registerModelApi, traceFetch } from './fetch.js';
 import { wasmFiles } from './wasm-files.js';
-import { checkServer, markShedTraces, mlflowEnv, sameOptions, SERVER_DEFAULTS, timedFlush, withMlflowEnv } from './exporter.js';
+import { checkServer, markShedTraces, mlflowEnv, noEnvEndpoint, noEnvExperiment, sameOptions, SERVER_DEFAULTS, timedFlush, withMlflowEnv } from './exporter.js';
 import { _internal, _setRuntime, init, trace, withSpan, startSpan, getCurrentActiveSpan, updateCurrentTrace, getLastActiveTraceId, getTraceHeaders, flush, getStats, instrumentWorker, Span, SpanType, SpanStatusCode } from './edgetrace.js';
 
 // The package's wasm files, read from beside this file. (Each `new URL('./…', import.meta.url)`
@@ -68,6 +68,7 @@ _internal.state().envInit = withMlflowEnv; // instrumentWorker's init, as this e
 // at most once a second, when the endpoint is asked for (the exporter asks after every span end);
 // init() replaces these options.
 const preInit = _internal.state().options;
+let initCalled = false; // by this copy's init() (initEveryCopy)
 let envReadAt = -Infinity;
 let envNow;
 for (const o of [preInit, _internal.state().defaults]) {
@@ -75,7 +76,11 @@ for (const o of [preInit, _internal.state().defaults]) {
     Object.defineProperty(o, key, {
       get() {
         const t = Date.now();
-        if (key === 'endpoint' && t - envReadAt >= 1000) [envReadAt, envNow] = [t, mlflowEnv()];
+        if (key === 'endpoint' && t - envReadAt >= 1000) {
+          [envReadAt, envNow] = [t, mlflowEnv()];
+          // The exporter's read, with no init(): MLflow would refuse every batch (422) unsaid.
+          if (o === preInit && !initCalled && envNow.endpoint && envNow.experimentId == null) _internal.warn(noEnvExperiment());
+        }
         return (envNow ||= mlflowEnv())[key];
       },
       set: (value) => Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true }),
@@ -98,7 +103,6 @@ const flushEnvNow = (options) => {
 const EXIT_FLUSH_MS = 5000;
 let endedAtExit = -1;
 let openWarned = false;
-let noEndpointWarned = false;
 globalThis.process?.on?.('beforeExit', () => {
   try {
     const s = getStats();
@@ -109,10 +113,11 @@ globalThis.process?.on?.('beforeExit', () => {
       console.warn(`edgetrace: exiting with ${s.open} span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace)`);
     }
     // No init() and no endpoint (neither MLFLOW_TRACKING_URI): what was traced went nowhere.
+    // Said by one copy of the package (copies), with why the variable gave none where it is set.
     envReadAt = -Infinity;
-    if (s.ended > 0 && !noEndpointWarned && _internal.state().options === preInit && !preInit.endpoint && preInit.enabled !== false) {
-      noEndpointWarned = true;
-      console.warn(`edgetrace: exiting with ${s.ended} span(s) traced and never sent: there is no endpoint (call init({ endpoint }) or set MLFLOW_TRACKING_URI; init({ enabled: false }) turns tracing off)`);
+    if (s.ended > 0 && !copies.exitWarned && !initCalled && _internal.state().options === preInit && !preInit.endpoint && preInit.enabled !== false) {
+      copies.exitWarned = true;
+      console.warn(`edgetrace: exiting with ${s.ended} span(s) traced and never sent: there is no endpoint (call init({ endpoint }) or set MLFLOW_TRACKING_URI; init({ enabled: false }) turns tracing off)${noEnvEndpoint()}`);
     }
     if (!(s.queued > 0 && s.ended !== endedAtExit)) return;
     endedAtExit = s.ended;
@@ -135,7 +140,6 @@ const flushWithin = timedFlush(flushEnvNow, getStats, _internal.warn);
 // in any copy also configures every copy that has had no init() of its own, including copies
 // loaded later.
 const copies = (globalThis[Symbol.for('edgetrace.copies')] ||= { options: undefined, inits: [] });
-let initCalled = false;
 const adopt = (options) => {
   try {
     if (!initCalled) init(options);
@@ -150,11 +154,12 @@ function initEveryCopy(options) {
   // mlflow-tracing's init({ trackingUri, experimentId }), as an app moved from it calls it: the
   // same server as edgetrace's endpoint, taken as it, and the name to use said once.
   const trackingUri = typeof options === 'object' ? options?.trackingUri : undefined;
+  const both = trackingUri != null && options.endpoint != null;
   if (trackingUri != null) options = { endpoint: trackingUri, ...options, trackingUri: undefined };
   options = withMlflowEnv(options); // MLflow's environment variables as they are now, under the options given
   // Options that throw do so here, before any other copy takes them.
   const ready = init(options);
-  if (trackingUri != null) _internal.warn("init({ trackingUri }) is mlflow-tracing's name: edgetrace's is init({ endpoint }), and trackingUri was taken as it");
+  if (trackingUri != null) _internal.warn(both ? "init({ trackingUri }) is mlflow-tracing's name for edgetrace's endpoint: both were given, and endpoint is used" : "init({ trackingUri }) is mlflow-tracing's name: edgetrace's is init({ endpoint }), and trackingUri was taken as it");
   copies.options = options;
   for (const other of copies.inits) if (other !== adopt) other(options);
   return ready;

@@ -24,6 +24,9 @@ if [ "${DEMO_SKIP_BUILD:-}" != 1 ]; then
   scripts/setup.sh
   say "building the npm package and the ingest service"
   node scripts/build.mjs
+elif [ ! -f pkg/node.js ] || [ ! -d ingest/build ]; then
+  echo "[demo] DEMO_SKIP_BUILD=1 reuses pkg/ and ingest/build as built, and there are none yet: run scripts/demo.sh without it once" >&2
+  exit 1
 fi
 
 MLFLOW_PID=""

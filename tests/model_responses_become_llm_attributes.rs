@@ -1494,3 +1494,25 @@ fn the_model_that_answered_is_the_spans_model_and_is_priced() {
     let out = c.finish_stream(StreamEnd::Completed, 200, 4_000, &prices);
     assert_eq!(model(&out), "claude-sonnet-4-5-20250929");
 }
+
+/// Prices set for the model the request named (a router's or gateway's alias) still price a call
+/// whose response names a model the table does not know; the span's model is still the served one.
+#[test]
+fn prices_set_for_the_asked_model_price_a_call_served_by_an_unpriced_one() {
+    let prices = PriceTable::with_json(r#"{"my-router-alias":{"input":1,"output":2}}"#).unwrap();
+    let body = json!({"model": "internal-llama-70b", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+                      "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}});
+    let mut c = start(
+        Format::OpenAiChat,
+        r#"{"model":"my-router-alias","messages":[]}"#,
+    );
+    let out = c.finish_body(200, body.to_string().as_bytes(), 5_000, &prices);
+    assert!(
+        matches!(attr(&out, "mlflow.llm.model"), Some(AttrValue::Str(s)) if &**s == "internal-llama-70b")
+    );
+    let cost = json_attr(&out, "mlflow.llm.cost");
+    assert!(
+        (cost["total_cost"].as_f64().unwrap() - (1000.0 * 1.0 + 100.0 * 2.0) / 1e6).abs() < 1e-15,
+        "{cost}"
+    );
+}

@@ -335,6 +335,9 @@ const MAX_PARSE_ERRORS_KEPT: usize = 8;
 pub struct LlmCall {
     format: Format,
     model: Option<String>,
+    /// The model the request named, where the response named another: prices set for it (a
+    /// router's or gateway's alias) still price the call when the served model has none.
+    asked_model: Option<String>,
     streaming: bool,
     sse: SseParser,
     stream: Stream,
@@ -387,6 +390,7 @@ impl LlmCall {
         let mut call = LlmCall {
             format,
             model: None,
+            asked_model: None,
             streaming: path.contains(":streamGenerateContent"),
             sse: SseParser::default(),
             stream: Stream::None,
@@ -742,7 +746,9 @@ impl LlmCall {
             .and_then(Value::as_str)
             .filter(|m| !m.is_empty())
         {
-            self.model = Some(m.to_owned());
+            if self.model.as_deref() != Some(m) {
+                self.asked_model = self.model.replace(m.to_owned());
+            }
         }
     }
 
@@ -839,11 +845,11 @@ impl LlmCall {
                     billed.output = Some(usage.output.unwrap_or(0).saturating_add(r));
                 }
             }
-            if let Some(c) = self
-                .model
-                .as_deref()
-                .and_then(|m| prices.cost(m, &billed, cached_in_input))
-            {
+            let cost = |m: &Option<String>| {
+                m.as_deref()
+                    .and_then(|m| prices.cost(m, &billed, cached_in_input))
+            };
+            if let Some(c) = cost(&self.model).or_else(|| cost(&self.asked_model)) {
                 out.attributes.push((
                     "mlflow.llm.cost".into(),
                     AttrValue::Json(c.to_string().into()),

@@ -150,24 +150,54 @@ test('with no init() and no variables, the script\'s exit says its spans were ne
   const off = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', traced('init({ enabled: false });')], { env: { PATH: process.env.PATH } });
   assert.equal(off.stdout.trim(), '2 3');
   assert.equal(off.stderr, '');
+  // A URI that is no http URL: the warning says why it gave no endpoint.
+  const file = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', traced('')], { env: { PATH: process.env.PATH, MLFLOW_TRACKING_URI: 'file:///tmp/mlruns' } });
+  assert.match(file.stderr, /never sent: there is no endpoint .*; MLFLOW_TRACKING_URI \(file:\/\/\/tmp\/mlruns\) is not an http:\/\/ or https:\/\/ URL/, file.stderr);
+  // init() with no endpoint after the spans: its own warning, not the exit's as well.
+  const late = `
+    import { init, trace } from ${JSON.stringify(pkg)};
+    const f = trace(async function answer(x) { return x + 1; });
+    await f(1);
+    init({});
+  `;
+  const inited = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', late], { env: { PATH: process.env.PATH } });
+  assert.match(inited.stderr, /init\(\) has no endpoint/);
+  assert.doesNotMatch(inited.stderr, /never sent/);
+});
+
+test('with no init(), MLFLOW_TRACKING_URI without MLFLOW_EXPERIMENT_ID is said when the first export reads them, as init() says it', async () => {
+  const col = await startCollector();
+  try {
+    const script = `
+      import { withSpan, flush } from ${JSON.stringify(pkg)};
+      withSpan(() => 1, { name: 'no-experiment' });
+      await flush();
+    `;
+    const { stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, MLFLOW_TRACKING_URI: col.url } });
+    const said = stderr.split('\n').filter((l) => l.includes('MLFLOW_EXPERIMENT_ID is not'));
+    assert.equal(said.length, 1, stderr);
+  } finally {
+    await col.close();
+  }
 });
 
 test('instrumentWorker reads the variables as init() does: set after the import, and kept from another endpoint', async () => {
   const mlflow = await startCollector();
   const ingest = await startCollector();
   try {
-    const script = (options) => `
-      import { instrumentWorker } from ${JSON.stringify(pkg)};
+    const script = (options, initFirst = false) => `
+      import { init, instrumentWorker } from ${JSON.stringify(pkg)};
       process.env.MLFLOW_TRACKING_URI = ${JSON.stringify(mlflow.url)};
       process.env.MLFLOW_EXPERIMENT_ID = '8';
       process.env.MLFLOW_TRACKING_TOKEN = 'tok-late';
+      ${initFirst ? "init({ headers: { 'x-app': 'mlflow-only' } });" : ''}
       const worker = instrumentWorker({ fetch: () => new Response('ok') }, { format: 'json', logger: { warn: (m) => console.log(m) }, ...${JSON.stringify(options)} });
       const waits = [];
       const res = await worker.fetch(new Request('http://worker.test/'), {}, { waitUntil: (p) => waits.push(p) });
       await res.text(); // the request's span ends with its response body
       await Promise.all(waits);
     `;
-    const go = (options) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(options)], { env: { PATH: process.env.PATH } });
+    const go = (options, initFirst) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(options, initFirst)], { env: { PATH: process.env.PATH } });
     const late = await go({});
     assert.doesNotMatch(late.stdout, /no endpoint/, late.stdout);
     assert.equal(mlflow.requests.length, 1, 'sent to the URI set after the import');
@@ -177,6 +207,14 @@ test('instrumentWorker reads the variables as init() does: set after the import,
     assert.equal(ingest.requests.length, 1);
     assert.equal(ingest.requests[0].headers.authorization, undefined, "MLflow's token went to another server");
     assert.equal(ingest.requests[0].headers['x-mlflow-experiment-id'], undefined);
+    // An app's init() took MLflow's variables (and headers of its own) first: none of what it
+    // gave MLflow goes to the ingest service instrumentWorker names.
+    await go({ endpoint: ingest.url, ingestKey: 'pk_app' }, true);
+    assert.equal(ingest.requests.length, 2);
+    assert.equal(ingest.requests[1].headers.authorization, undefined, "MLflow's token went to another server after init()");
+    assert.equal(ingest.requests[1].headers['x-mlflow-experiment-id'], undefined);
+    assert.equal(ingest.requests[1].headers['x-app'], undefined);
+    assert.equal(ingest.requests[1].headers['x-edgetrace-key'], 'pk_app');
   } finally {
     await mlflow.close();
     await ingest.close();

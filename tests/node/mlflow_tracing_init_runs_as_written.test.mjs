@@ -27,7 +27,8 @@ test("init({ trackingUri }) sends there, says once that edgetrace's name is endp
     assert.equal(col.requests.length, 1);
     assert.equal(col.requests[0].headers['x-mlflow-experiment-id'], '5');
     assert.ok(col.requests[0].body.includes('migrated'));
-    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(`endpoint: ${JSON.stringify(other.url)},`)], { env: { PATH: process.env.PATH } });
+    const both = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(`endpoint: ${JSON.stringify(other.url)},`)], { env: { PATH: process.env.PATH } });
+    assert.deepEqual(both.stdout.trim().split('\n'), ["edgetrace: init({ trackingUri }) is mlflow-tracing's name for edgetrace's endpoint: both were given, and endpoint is used"]);
     assert.equal(other.requests.length, 1, 'the endpoint given');
     assert.equal(col.requests.length, 1);
   } finally {

@@ -337,7 +337,7 @@ test('event attributes keep their types, and every field of a trace update arriv
   assert.deepEqual(ev['not-an-object'], {}, 'the event is kept without attributes');
   assert.deepEqual(warnings, [
     'edgetrace: event attributes that are not an object are ignored',
-    "edgetrace: MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*); tags, sessionId and userId do reach the trace",
+    "edgetrace: MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*, mlflow.clientRequestId, mlflow.requestPreview, mlflow.responsePreview); tags, sessionId and userId do reach the trace",
   ]);
   const a = Object.fromEntries(span.attributes.map((kv) => [kv.key, kv.value.stringValue]));
   assert.equal(a['mlflow.traceTag.env'], 'staging');

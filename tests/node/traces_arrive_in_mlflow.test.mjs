@@ -170,7 +170,7 @@ test("updateCurrentTrace's metadata keys mlflow.trace.session and mlflow.trace.u
   await traced('b', true);
   const second = getLastActiveTraceId();
   // What MLflow's OTLP endpoint keeps only as root-span attributes is said, once.
-  assert.deepEqual(said, ["edgetrace: MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*); tags, sessionId and userId do reach the trace"]);
+  assert.deepEqual(said, ["edgetrace: MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*, mlflow.clientRequestId, mlflow.requestPreview, mlflow.responsePreview); tags, sessionId and userId do reach the trace"]);
   await flush();
   assert.equal(getStats().lastExportError, null);
   const info = (await waitForTrace(mlflow.url, first, 1)).trace_info;
