@@ -6,7 +6,7 @@
 // into a buffer in the core's memory (recorder.js) that the core applies in one call; every other
 // call into the core applies what was recorded first (`core()`).
 
-import { Exporter } from './exporter.js';
+import { base as serverOf, Exporter } from './exporter.js';
 import { attrCommand, configBytes, CORE_AT, eventCommand, fillRandom, makeClock, OP, parseTraceparent, Recorder, STATS_LEN, textsCommand, traceCommand, idHex } from './recorder.js';
 import { errText, safeStringify } from './safe-json.js';
 import { BODY_END_NAMES, watchBody } from './stream.js';
@@ -1409,7 +1409,8 @@ export function instrumentWorker(handler, options = {}) {
         for (const k in DEFAULTS) base[k] = state.options[k];
         // An endpoint of its own: what that init() gave its server (an experiment, headers such as
         // MLflow's token, an ingest key) is not for this one.
-        if (o.endpoint != null && o.endpoint !== base.endpoint) base.experimentId = base.headers = base.ingestKey = undefined;
+        // (The same server however written: with or without a trailing / or /v1/traces.)
+        if (o.endpoint != null && serverOf(o.endpoint) !== serverOf(base.endpoint)) base.experimentId = base.headers = base.ingestKey = undefined;
         // The entry's own reading of MLflow's variables as they are now (exporter.js
         // withMlflowEnv: set after the import, by dotenv; for another endpoint than theirs, none
         // of them, nor what the defaults hold of them), where it has one.

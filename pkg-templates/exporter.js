@@ -421,7 +421,7 @@ export function withMlflowEnv(options, defaults) {
 }
 
 /** A server's base URL as given, without `/v1/traces` or trailing slashes. */
-const base = (url) => (typeof url == 'string' ? url.replace(/\/+$/, '').replace(/\/v1\/traces$/, '') : url);
+export const base = (url) => (typeof url == 'string' ? url.replace(/\/+$/, '').replace(/\/v1\/traces$/, '') : url);
 
 /** Whether Deno does not let `variable` be read (false outside Deno). */
 function denied(variable) {

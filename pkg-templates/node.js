@@ -67,6 +67,9 @@ _internal.state().envInit = withMlflowEnv; // instrumentWorker's init, as this e
 // (instrumentWorker tells what its options hold from them by comparing with the defaults). Read
 // at most once a second, when the endpoint is asked for (the exporter asks after every span end);
 // init() replaces these options.
+// Every copy of this entry a bundler loaded in this process (below, at initEveryCopy).
+const copies = (globalThis[Symbol.for('edgetrace.copies')] ||= { options: undefined, inits: [] });
+(copies.stats ||= new Set()).add(getStats); // one per copy of edgetrace.js
 const preInit = _internal.state().options;
 let initCalled = false; // by this copy's init() (initEveryCopy)
 let envReadAt = -Infinity;
@@ -79,7 +82,8 @@ for (const o of [preInit, _internal.state().defaults]) {
         if (key === 'endpoint' && t - envReadAt >= 1000) {
           [envReadAt, envNow] = [t, mlflowEnv()];
           // The exporter's read, with no init(): MLflow would refuse every batch (422) unsaid.
-          if (o === preInit && !initCalled && envNow.endpoint && envNow.experimentId == null) _internal.warn(noEnvExperiment());
+          // Looked at again once the code running now is done: it may init() or set the variable.
+          if (o === preInit && unconfigured() && envNow.endpoint && envNow.experimentId == null) setTimeout(noExperiment).unref?.();
         }
         return (envNow ||= mlflowEnv())[key];
       },
@@ -87,6 +91,16 @@ for (const o of [preInit, _internal.state().defaults]) {
       enumerable: true,
       configurable: true,
     });
+  }
+}
+// No init() in any copy of the package (initEveryCopy configures every copy), and this copy's
+// options are still the pre-init ones (instrumentWorker's init replaces them).
+const unconfigured = () => !initCalled && copies.options === undefined && _internal.state().options === preInit;
+function noExperiment() {
+  const env = mlflowEnv();
+  if (unconfigured() && env.endpoint && env.experimentId == null && !copies.experimentWarned) {
+    copies.experimentWarned = true;
+    _internal.warn(noEnvExperiment());
   }
 }
 // flush() reads them afresh: a script may set them after its spans ended.
@@ -115,9 +129,10 @@ globalThis.process?.on?.('beforeExit', () => {
     // No init() and no endpoint (neither MLFLOW_TRACKING_URI): what was traced went nowhere.
     // Said by one copy of the package (copies), with why the variable gave none where it is set.
     envReadAt = -Infinity;
-    if (s.ended > 0 && !copies.exitWarned && !initCalled && _internal.state().options === preInit && !preInit.endpoint && preInit.enabled !== false) {
+    if (s.ended > 0 && !copies.exitWarned && unconfigured() && !preInit.endpoint && preInit.enabled !== false) {
       copies.exitWarned = true;
-      console.warn(`edgetrace: exiting with ${s.ended} span(s) traced and never sent: there is no endpoint (call init({ endpoint }) or set MLFLOW_TRACKING_URI; init({ enabled: false }) turns tracing off)${noEnvEndpoint()}`);
+      const ended = [...copies.stats].reduce((n, stats) => n + stats().ended, 0); // every copy's spans
+      console.warn(`edgetrace: exiting with ${ended} span(s) traced and never sent: there is no endpoint (call init({ endpoint }) or set MLFLOW_TRACKING_URI; init({ enabled: false }) turns tracing off)${noEnvEndpoint()}`);
     }
     if (!(s.queued > 0 && s.ended !== endedAtExit)) return;
     endedAtExit = s.ended;
@@ -139,7 +154,7 @@ const flushWithin = timedFlush(flushEnvNow, getStats, _internal.warn);
 // configured only its own copy, while the routes' spans waited, unsent, in theirs. So an init()
 // in any copy also configures every copy that has had no init() of its own, including copies
 // loaded later.
-const copies = (globalThis[Symbol.for('edgetrace.copies')] ||= { options: undefined, inits: [] });
+
 const adopt = (options) => {
   try {
     if (!initCalled) init(options);

@@ -1516,3 +1516,35 @@ fn prices_set_for_the_asked_model_price_a_call_served_by_an_unpriced_one() {
         "{cost}"
     );
 }
+
+/// A price the app set for the model it asked for (a gateway's alias) prices the call before the
+/// shipped price of the model that answered; a price it set for the served model wins over both.
+#[test]
+fn an_apps_price_for_the_asked_model_comes_before_a_shipped_one_for_the_served_model() {
+    let body = json!({"model": "gpt-4o-mini-2024-07-18", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+                      "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}});
+    let total = |prices: &str| {
+        let mut c = start(
+            Format::OpenAiChat,
+            r#"{"model":"my-gateway","messages":[]}"#,
+        );
+        let out = c.finish_body(
+            200,
+            body.to_string().as_bytes(),
+            5_000,
+            &PriceTable::with_json(prices).unwrap(),
+        );
+        json_attr(&out, "mlflow.llm.cost")["total_cost"]
+            .as_f64()
+            .unwrap()
+    };
+    let shipped = (1000.0 * 0.15 + 100.0 * 0.6) / 1e6;
+    assert!((total("") - shipped).abs() < 1e-15);
+    assert!((total(r#"{"my-gateway":{"input":1,"output":2}}"#) - 1200.0 / 1e6).abs() < 1e-15);
+    assert!(
+        (total(r#"{"my-gateway":{"input":1,"output":2},"gpt-4o-mini":{"input":3,"output":4}}"#)
+            - 3400.0 / 1e6)
+            .abs()
+            < 1e-15
+    );
+}

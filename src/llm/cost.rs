@@ -25,7 +25,8 @@ pub struct Price {
 /// Model-name prefixes and their prices.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PriceTable {
-    entries: Vec<(String, Price)>,
+    /// Prefix, price, and whether the app set it (`init({ prices })`) rather than it shipping.
+    entries: Vec<(String, Price, bool)>,
 }
 
 const fn p(input: f64, output: f64, cached: f64) -> Price {
@@ -78,7 +79,10 @@ impl PriceTable {
     /// The shipped table.
     pub fn shipped() -> PriceTable {
         PriceTable {
-            entries: SHIPPED.iter().map(|(m, p)| ((*m).to_owned(), *p)).collect(),
+            entries: SHIPPED
+                .iter()
+                .map(|(m, p)| ((*m).to_owned(), *p, false))
+                .collect(),
         }
     }
 
@@ -115,14 +119,23 @@ impl PriceTable {
 
     /// Adds or replaces the price of a model prefix.
     pub fn set(&mut self, prefix: &str, price: Price) {
-        match self.entries.iter_mut().find(|(m, _)| m == prefix) {
-            Some(slot) => slot.1 = price,
-            None => self.entries.push((prefix.to_owned(), price)),
+        match self.entries.iter_mut().find(|(m, ..)| m == prefix) {
+            Some(slot) => *slot = (prefix.to_owned(), price, true),
+            None => self.entries.push((prefix.to_owned(), price, true)),
         }
+    }
+
+    /// Whether `model`'s price is one the app set (`init({ prices })`), not a shipped one.
+    pub fn set_by_app(&self, model: &str) -> bool {
+        self.entry(model).is_some_and(|e| e.2)
     }
 
     /// The price of the longest prefix of `model` (provider prefixes such as `openai/` ignored).
     pub fn lookup(&self, model: &str) -> Option<Price> {
+        self.entry(model).map(|e| e.1)
+    }
+
+    fn entry(&self, model: &str) -> Option<&(String, Price, bool)> {
         let m = model
             .rsplit('/')
             .next()
@@ -130,9 +143,8 @@ impl PriceTable {
             .to_ascii_lowercase();
         self.entries
             .iter()
-            .filter(|(prefix, _)| m.starts_with(prefix.as_str()))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map(|(_, p)| *p)
+            .filter(|(prefix, ..)| m.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, ..)| prefix.len())
     }
 
     /// `{"input_cost", "output_cost", "total_cost"}` in USD, or `None` for an unknown model or

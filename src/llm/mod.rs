@@ -849,7 +849,16 @@ impl LlmCall {
                 m.as_deref()
                     .and_then(|m| prices.cost(m, &billed, cached_in_input))
             };
-            if let Some(c) = cost(&self.model).or_else(|| cost(&self.asked_model)) {
+            // The served model's price, or the asked one's; a price the app set for the model
+            // it asked for (a gateway's alias) before a shipped one for the model that answered.
+            let app_priced =
+                |m: &Option<String>| m.as_deref().is_some_and(|m| prices.set_by_app(m));
+            let (first, then) = if app_priced(&self.asked_model) && !app_priced(&self.model) {
+                (&self.asked_model, &self.model)
+            } else {
+                (&self.model, &self.asked_model)
+            };
+            if let Some(c) = cost(first).or_else(|| cost(then)) {
                 out.attributes.push((
                     "mlflow.llm.cost".into(),
                     AttrValue::Json(c.to_string().into()),

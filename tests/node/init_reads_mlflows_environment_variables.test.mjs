@@ -6,13 +6,17 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCollector } from './helpers/collector.mjs';
 import { root } from './helpers/util.mjs';
 
 const pkg = fileURLToPath(new URL('../../pkg/node.js', import.meta.url));
+// A second copy of the package, as a bundler that bundles it twice loads one.
+const copyDir = mkdtempSync(join(tmpdir(), 'edgetrace-copy-'));
+cpSync(fileURLToPath(new URL('../../pkg/', import.meta.url)), copyDir, { recursive: true });
+const pkgCopy = join(copyDir, 'node.js');
 const script = `
   import { flush, getStats, init, withSpan } from ${JSON.stringify(pkg)};
   init({ format: 'json', logger: { warn: (m) => console.log(m) } });
@@ -163,6 +167,20 @@ test('with no init() and no variables, the script\'s exit says its spans were ne
   const inited = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', late], { env: { PATH: process.env.PATH } });
   assert.match(inited.stderr, /init\(\) has no endpoint/);
   assert.doesNotMatch(inited.stderr, /never sent/);
+  // Two copies of the package (a bundler's): one line, counting both copies' spans; an init() in
+  // either configures both, and neither then says it.
+  const two = (then) => `
+    import { trace } from ${JSON.stringify(pkg)};
+    const other = await import(${JSON.stringify(pkgCopy)});
+    await trace(async function a() {})();
+    await other.trace(async function b() {})();
+    await other.trace(async function c() {})();
+    ${then}
+  `;
+  const both = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', two('')], { env: { PATH: process.env.PATH } });
+  assert.deepEqual(both.stderr.split('\n').filter((l) => l.includes('never sent')).map((l) => l.match(/exiting with (\d+) span/)[1]), ['3']);
+  const initOther = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', two('other.init({});')], { env: { PATH: process.env.PATH } });
+  assert.doesNotMatch(initOther.stderr, /never sent/);
 });
 
 test('with no init(), MLFLOW_TRACKING_URI without MLFLOW_EXPERIMENT_ID is said when the first export reads them, as init() says it', async () => {
@@ -176,6 +194,22 @@ test('with no init(), MLFLOW_TRACKING_URI without MLFLOW_EXPERIMENT_ID is said w
     const { stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, MLFLOW_TRACKING_URI: col.url } });
     const said = stderr.split('\n').filter((l) => l.includes('MLFLOW_EXPERIMENT_ID is not'));
     assert.equal(said.length, 1, stderr);
+    // An experiment given right after the first span (by init(), or by the variable), in one copy
+    // of the package or in another: nothing to say, and the batch goes with it.
+    for (const after of ["init({ experimentId: '1' })", "process.env.MLFLOW_EXPERIMENT_ID = '1'", "await other.init({ experimentId: '1' })"]) {
+      const fine = `
+        import { withSpan, flush } from ${JSON.stringify(pkg)};
+        const other = await import(${JSON.stringify(pkgCopy)});
+        const { init } = await import(${JSON.stringify(pkg)});
+        await withSpan(async () => 1, { name: 'then-experiment' });
+        ${after};
+        await flush();
+        await other.flush();
+      `;
+      const r = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', fine], { env: { PATH: process.env.PATH, MLFLOW_TRACKING_URI: col.url } });
+      assert.doesNotMatch(r.stderr, /MLFLOW_EXPERIMENT_ID is not/, `${after}: ${r.stderr}`);
+      assert.equal(col.requests.at(-1).headers['x-mlflow-experiment-id'], '1', after);
+    }
   } finally {
     await col.close();
   }
@@ -185,19 +219,19 @@ test('instrumentWorker reads the variables as init() does: set after the import,
   const mlflow = await startCollector();
   const ingest = await startCollector();
   try {
-    const script = (options, initFirst = false) => `
+    const script = (options, initFirst = false, initCall = "init({ headers: { 'x-app': 'mlflow-only' } });") => `
       import { init, instrumentWorker } from ${JSON.stringify(pkg)};
       process.env.MLFLOW_TRACKING_URI = ${JSON.stringify(mlflow.url)};
       process.env.MLFLOW_EXPERIMENT_ID = '8';
       process.env.MLFLOW_TRACKING_TOKEN = 'tok-late';
-      ${initFirst ? "init({ headers: { 'x-app': 'mlflow-only' } });" : ''}
+      ${initFirst ? initCall : ''}
       const worker = instrumentWorker({ fetch: () => new Response('ok') }, { format: 'json', logger: { warn: (m) => console.log(m) }, ...${JSON.stringify(options)} });
       const waits = [];
       const res = await worker.fetch(new Request('http://worker.test/'), {}, { waitUntil: (p) => waits.push(p) });
       await res.text(); // the request's span ends with its response body
       await Promise.all(waits);
     `;
-    const go = (options, initFirst) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(options, initFirst)], { env: { PATH: process.env.PATH } });
+    const go = (options, initFirst, initCall) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(options, initFirst, initCall)], { env: { PATH: process.env.PATH } });
     const late = await go({});
     assert.doesNotMatch(late.stdout, /no endpoint/, late.stdout);
     assert.equal(mlflow.requests.length, 1, 'sent to the URI set after the import');
@@ -215,6 +249,13 @@ test('instrumentWorker reads the variables as init() does: set after the import,
     assert.equal(ingest.requests[1].headers['x-mlflow-experiment-id'], undefined);
     assert.equal(ingest.requests[1].headers['x-app'], undefined);
     assert.equal(ingest.requests[1].headers['x-edgetrace-key'], 'pk_app');
+    // The app's own server, written another way (a trailing /, /v1/traces): all of it is kept.
+    for (const spelled of [ingest.url + '/', ingest.url + '/v1/traces']) {
+      await go({ endpoint: spelled }, true, `init({ endpoint: ${JSON.stringify(ingest.url)}, ingestKey: 'pk_same', headers: { 'x-app': 'kept' } });`);
+      assert.equal(ingest.requests.at(-1).headers['x-edgetrace-key'], 'pk_same', spelled);
+      assert.equal(ingest.requests.at(-1).headers['x-app'], 'kept', spelled);
+    }
+    assert.equal(ingest.requests.length, 4);
   } finally {
     await mlflow.close();
     await ingest.close();
