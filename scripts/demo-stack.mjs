@@ -43,20 +43,36 @@ function startProcess(name, cmd, args, opts) {
     tail: () => tail,
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      // Its output pipes go with it: a process it started (wrangler's esbuild service) would
+      // otherwise hold them open, and keep this process alive after it exited.
+      const close = () => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // It exited by itself (a port taken): what it started in its group may still run.
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* none left */
+        }
+        return close();
+      }
       try {
         process.kill(-child.pid, 'SIGTERM');
       } catch {
-        return;
+        return close();
       }
       const done = new Promise((r) => child.once('exit', r));
-      if (await Promise.race([done.then(() => true), sleep(5000).then(() => false)])) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* gone */
+      if (!(await Promise.race([done.then(() => true), sleep(5000).then(() => false)]))) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+        await done;
       }
-      await done;
+      close();
     },
   };
 }
@@ -107,7 +123,22 @@ async function experimentId(mlflowUrl, name) {
  * @param {{mlflowUrl: string, experiment?: string, ports?: {page?: number, ingest?: number, worker?: number, model?: number}, build?: boolean}} o
  * @returns {Promise<{urls: object, experimentId: string, stop: () => Promise<void>}>}
  */
-export async function startDemoStack({ mlflowUrl, experiment = 'edgetrace-demo', ports = {}, build = true }) {
+export async function startDemoStack(options) {
+  // A free port is free when it is chosen, not always when wrangler binds it a few seconds later:
+  // another process (a test running beside this one, an outgoing connection) may take it first.
+  // With ports chosen free (0), the stack is started again on others, up to three times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDemoStackOnce(options);
+    } catch (e) {
+      const free = Object.values(options.ports || {}).includes(0);
+      if (!free || attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
+      say(`a port chosen free was taken before wrangler bound it; starting the stack again (attempt ${attempt + 1} of 3)`);
+    }
+  }
+}
+
+async function startDemoStackOnce({ mlflowUrl, experiment = 'edgetrace-demo', ports = {}, build = true }) {
   // The demo's fixed ports; those given as 0 get free ones, distinct from each other.
   const fixed = { page: 5173, ingest: 8787, worker: 8788, model: 8790 };
   const free = await freePorts(Object.keys(fixed).filter((k) => ports[k] === 0).length);
