@@ -490,11 +490,11 @@ export type InstrumentedWorker<Env, H> = Omit<H, 'fetch' | 'scheduled' | 'queue'
   (H extends { scheduled?: unknown } ? { scheduled(controller: WorkerScheduledController, env: Env, ctx: WorkerContext): Promise<void> } : {}) &
   (H extends { queue?: unknown } ? { queue(batch: WorkerMessageBatch, env: Env, ctx: WorkerContext): Promise<void> } : {});
 
-/** Options of {@link instrumentWorker}: {@link InitOptions} plus the root span's type. */
 /**
- * `init()`'s options for `instrumentWorker`, over what an earlier `init()` of the app set: options
- * left out keep their values from it. An `endpoint` of another server than that init()'s takes
- * none of its `experimentId`, `headers` or `ingestKey` (nor MLflow's variables): name them here.
+ * Options of {@link instrumentWorker}: {@link InitOptions} plus the root span's type, over what an
+ * earlier `init()` of the app set: options left out keep their values from it. An `endpoint` of
+ * another server than that init()'s takes none of its `experimentId`, `headers` or `ingestKey`
+ * (nor MLflow's variables): name them here.
  */
 export interface WorkerTracingOptions extends InitOptions {
   /** Type of each request's root span. Default: `CHAIN`. */

@@ -1407,14 +1407,14 @@ export function instrumentWorker(handler, options = {}) {
         // Bun.serve server's): only what these options name changes.
         const base = {};
         for (const k in DEFAULTS) base[k] = state.options[k];
-        // An endpoint of its own: what that init() gave its server (an experiment, headers such as
-        // MLflow's token, an ingest key) is not for this one.
-        // (The same server however written: with or without a trailing / or /v1/traces.)
+        // An endpoint of its own (another server, however written: with or without a trailing /
+        // or /v1/traces): what that init() or the entry's defaults gave their server (an
+        // experiment, headers such as MLflow's token, an ingest key) is not for this one.
         if (o.endpoint != null && serverOf(o.endpoint) !== serverOf(base.endpoint)) base.experimentId = base.headers = base.ingestKey = undefined;
         // The entry's own reading of MLflow's variables as they are now (exporter.js
         // withMlflowEnv: set after the import, by dotenv; for another endpoint than theirs, none
-        // of them, nor what the defaults hold of them), where it has one.
-        init(state.envInit ? state.envInit({ ...base, ...o }, state.defaults) : { ...base, ...o });
+        // of them), where it has one.
+        init(state.envInit ? state.envInit({ ...base, ...o }) : { ...base, ...o });
       } catch (e) {
         warn(`instrumentWorker could not init: ${errText(e)}`);
       }

@@ -402,21 +402,16 @@ export function mlflowEnv() {
 /**
  * `init()`'s options over MLflow's environment variables as they are now: an app may set them
  * after importing the package (dotenv's config() or Deno's load()), as mlflow-tracing reads them
- * in its init(). Options that are not an object are left for init() to refuse. `defaults`: the
- * entry's, where the options were merged over them (instrumentWorker's); what they hold from the
- * environment is theirs, not the app's.
+ * in its init(). Options that are not an object are left for init() to refuse.
  */
-export function withMlflowEnv(options, defaults) {
+export function withMlflowEnv(options) {
   if (options != null && (typeof options !== 'object' || Array.isArray(options))) return options;
   const env = mlflowEnv();
   // An endpoint of another server than MLFLOW_TRACKING_URI's (the ingest service, another MLflow)
   // takes nothing from the environment, its token least of all: null takes out what the entry's
   // defaults hold from it.
-  const other = options?.endpoint != null && base(options.endpoint) !== base(env.endpoint);
-  const o = other ? { experimentId: null, headers: null } : env;
-  for (const [k, v] of Object.entries(options || {})) {
-    if (v !== undefined && !(other && k in o && v === defaults?.[k])) o[k] = v;
-  }
+  const o = options?.endpoint != null && base(options.endpoint) !== base(env.endpoint) ? { experimentId: null, headers: null } : env;
+  for (const [k, v] of Object.entries(options || {})) if (v !== undefined) o[k] = v;
   return o;
 }
 

@@ -60,42 +60,41 @@ _setRuntime({
 markShedTraces(Span, _internal.shed); // traceparent and isRecording of a shed trace (exporter.js)
 _internal.state().envInit = withMlflowEnv; // instrumentWorker's init, as this entry's (initEveryCopy)
 
+// Every copy of this entry a bundler loaded in this process (below, at initEveryCopy), and each
+// copy's counters (one per copy of edgetrace.js), for the exit's warning.
+const copies = (globalThis[Symbol.for('edgetrace.copies')] ||= { options: undefined, inits: [] });
+(copies.stats ||= new Set()).add(getStats);
+
 // An app that never calls init() sends as MLflow's variables say. The defaults above read them as
 // this entry loaded, but an app may set them later (dotenv's config() in its main module, run
 // after the imports) and rely on them alone, as MLflow's Python SDK lets it. So until the first
-// init(), the options the exporter reads take them as they are now, and so do the defaults
-// (instrumentWorker tells what its options hold from them by comparing with the defaults). Read
-// at most once a second, when the endpoint is asked for (the exporter asks after every span end);
-// init() replaces these options.
-// Every copy of this entry a bundler loaded in this process (below, at initEveryCopy).
-const copies = (globalThis[Symbol.for('edgetrace.copies')] ||= { options: undefined, inits: [] });
-(copies.stats ||= new Set()).add(getStats); // one per copy of edgetrace.js
+// init(), the options the exporter reads take them as they are now: read at most once a second,
+// when the endpoint is asked for (the exporter asks after every span end). init() replaces these
+// options, and reads the variables itself (initEveryCopy).
 const preInit = _internal.state().options;
 let initCalled = false; // by this copy's init() (initEveryCopy)
-let envReadAt = -Infinity;
-let envNow;
-for (const o of [preInit, _internal.state().defaults]) {
-  for (const key of ['endpoint', 'experimentId', 'headers']) {
-    Object.defineProperty(o, key, {
-      get() {
-        const t = Date.now();
-        if (key === 'endpoint' && t - envReadAt >= 1000) {
-          [envReadAt, envNow] = [t, mlflowEnv()];
-          // The exporter's read, with no init(): MLflow would refuse every batch (422) unsaid.
-          // Looked at again once the code running now is done: it may init() or set the variable.
-          if (o === preInit && unconfigured() && envNow.endpoint && envNow.experimentId == null) setTimeout(noExperiment).unref?.();
-        }
-        return (envNow ||= mlflowEnv())[key];
-      },
-      set: (value) => Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true }),
-      enumerable: true,
-      configurable: true,
-    });
-  }
-}
 // No init() in any copy of the package (initEveryCopy configures every copy), and this copy's
 // options are still the pre-init ones (instrumentWorker's init replaces them).
 const unconfigured = () => !initCalled && copies.options === undefined && _internal.state().options === preInit;
+let envReadAt = -Infinity;
+let envNow;
+for (const key of ['endpoint', 'experimentId', 'headers']) {
+  Object.defineProperty(preInit, key, {
+    get() {
+      const t = Date.now();
+      if (key === 'endpoint' && t - envReadAt >= 1000) {
+        [envReadAt, envNow] = [t, mlflowEnv()];
+        // The exporter's read, with no init(): MLflow would refuse every batch (422) unsaid.
+        // Looked at again once the code running now is done: it may init() or set the variable.
+        if (unconfigured() && envNow.endpoint && envNow.experimentId == null) setTimeout(noExperiment).unref?.();
+      }
+      return (envNow ||= mlflowEnv())[key];
+    },
+    set: (value) => Object.defineProperty(preInit, key, { value, writable: true, enumerable: true, configurable: true }),
+    enumerable: true,
+    configurable: true,
+  });
+}
 function noExperiment() {
   const env = mlflowEnv();
   if (unconfigured() && env.endpoint && env.experimentId == null && !copies.experimentWarned) {
@@ -154,7 +153,6 @@ const flushWithin = timedFlush(flushEnvNow, getStats, _internal.warn);
 // configured only its own copy, while the routes' spans waited, unsent, in theirs. So an init()
 // in any copy also configures every copy that has had no init() of its own, including copies
 // loaded later.
-
 const adopt = (options) => {
   try {
     if (!initCalled) init(options);
