@@ -478,6 +478,10 @@ function gemini(b, ctx, model, method) {
 
 const GEMINI_PATH = /^\/(?:v1|v1beta|v1alpha)\/(?:models|tunedModels)\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
 
+const AZURE_PATH = /^\/openai\/deployments\/[^/]+\/chat\/completions$/;
+/** The model every Azure OpenAI deployment of the mock serves. */
+export const AZURE_MODEL = 'gpt-4o-mini-2024-07-18';
+
 function route(pathname) {
   switch (pathname) {
     case '/v1/chat/completions': return { provider: 'openai', handler: chatCompletions };
@@ -486,6 +490,10 @@ function route(pathname) {
     case '/v1/messages': return { provider: 'anthropic', handler: messages };
     case '/v1/messages/count_tokens': return { provider: 'anthropic', handler: countMessageTokens };
   }
+  // Azure OpenAI: the deployment in the path stands for a model, whatever the body names; the answer
+  // names the model the deployment serves.
+  const azure = AZURE_PATH.exec(pathname);
+  if (azure) return { provider: 'openai', handler: (b, ctx) => chatCompletions({ ...b, model: AZURE_MODEL }, ctx) };
   const g = GEMINI_PATH.exec(pathname);
   if (g) {
     const model = decodeURIComponent(g[1]);

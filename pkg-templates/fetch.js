@@ -200,7 +200,19 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     text = JSON.stringify(parsed);
     init = { ...init, body: text };
   }
-  const model = parsed?.model || (api.format === 'gemini' ? info.url.pathname.split('/models/')[1]?.split(':')[0] : undefined);
+  // The model asked for names the span: the body's, or the path's where the API puts it there
+  // (Gemini's `models/{model}:generateContent`, Azure OpenAI's `deployments/{deployment}/…`, whose
+  // bodies name none).
+  const inPath = api.format === 'gemini' ? /\/models\/([^/:]+):/ : /\/deployments\/([^/]+)\//;
+  let model = parsed?.model;
+  if (!model) {
+    model = inPath.exec(info.url.pathname)?.[1];
+    try {
+      model &&= decodeURIComponent(model);
+    } catch {
+      // A malformed escape: the path's text as it is.
+    }
+  }
   const attributes = callAttributes(info, inferred);
   // The official OpenAI and Anthropic SDKs number each attempt at a call they retry (after a 429
   // or a 5xx), so an attempt's span says which it was.
