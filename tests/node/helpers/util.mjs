@@ -35,11 +35,18 @@ export async function waitFor(check, { timeoutMs = 10_000, intervalMs = 100, wha
   const start = Date.now();
   let lastProgress = start;
   for (;;) {
+    // A check that hangs (a server that took the connection and never answers) counts as not yet
+    // after 10 s, so the process's exit, the timeout and the progress are still looked at.
+    const pending = Promise.resolve().then(check);
+    pending.catch(() => {});
+    let timer;
     try {
-      const v = await check();
+      const v = await Promise.race([pending, new Promise((r) => { timer = setTimeout(r, Math.min(10_000, Math.max(timeoutMs, 1))); })]);
       if (v) return v;
     } catch {
       /* not yet */
+    } finally {
+      clearTimeout(timer);
     }
     if (alive && !alive()) throw new Error(`${what}: the process exited`);
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
