@@ -383,7 +383,9 @@ export declare function getLastActiveTraceId(): string | undefined;
 /**
  * `{ traceparent }` for the active span (or `span`), to continue the trace in a service you call.
  * Its flags say not sampled for a trace that is not exported (sampled out, or in Node and Workers
- * shed by a nearly full queue), so the service does not record its part of it either.
+ * shed by a nearly full queue), so the service does not record its part of it either. In a request
+ * whose `traceparent` {@link instrumentWorker} continued, the caller's `tracestate` too (up to 512
+ * characters), as W3C Trace Context has it passed on.
  */
 export declare function getTraceHeaders(span?: Span): Record<string, string>;
 

@@ -1323,14 +1323,18 @@ export function getLastActiveTraceId() {
 }
 
 /**
- * Headers to continue the active trace (or `span`'s) in a service you call: `traceparent`.
+ * Headers to continue the active trace (or `span`'s) in a service you call: `traceparent`, and
+ * the caller's `tracestate` in a request instrumentWorker continued.
  * @param {Span} [span]
  * @returns {Record<string, string>}
  */
 export function getTraceHeaders(span) {
   const s = span ?? getCurrentActiveSpan();
   const tp = s instanceof Span ? s.traceparent() : undefined;
-  return tp ? { traceparent: tp } : {};
+  if (!tp) return {};
+  // The caller's `tracestate` goes on with its trace (W3C Trace Context: kept as received).
+  const ts = s._root._tracestate;
+  return ts ? { traceparent: tp, tracestate: ts } : { traceparent: tp };
 }
 
 /**
@@ -1467,6 +1471,11 @@ export function instrumentWorker(handler, options = {}) {
       // unless the handler sets its own.
       inputs: { method: request.method, path: url.pathname },
     });
+    // The caller's vendors' `tracestate`, for getTraceHeaders() to pass on, with the caller's
+    // trace only (a root has a trace id from the start only when it continues one), and within
+    // the 512 characters W3C Trace Context has every service propagate.
+    const ts = request.headers.get('tracestate');
+    if (ts && ts.length <= 512 && span._traceId) span._tracestate = ts;
     let response;
     try {
       response = await within(span, () => handler.fetch(request, env, run.ctx, span));
