@@ -1,6 +1,8 @@
 // Per-span cost in Node, edgetrace against OpenTelemetry JS, run alternately round by round.
 // Prints one JSON line: for each scenario, ns per span of each round for both, plus the floors.
-//   node --expose-gc bench/node-spans.mjs ROUNDS OPS [--shared] [--bounds]
+//   node --expose-gc bench/node-spans.mjs ROUNDS OPS [--shared] [--bounds] [--only=ID,...]
+// --only runs the scenarios named (ids from bench/lib/scenarios.mjs), for a longer look at a few
+// rows than the full run gives them.
 // Each library runs in a Node process of its own (a child of this one, which asks each in turn
 // to run a round and report its time), as in an app that traces with one of them. In one process
 // each would pay for the other: Node 20 runs every enabled AsyncLocalStorage's propagation on every
@@ -121,8 +123,12 @@ if (childOf >= 0) {
       runners[who] = (sc, n) => ask({ id: sc.id, n });
     }
   }
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  for (const id of only || []) {
+    if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`bench/node-spans.mjs: unknown scenario ${id}; one of ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  }
   try {
-    for (const sc of SCENARIOS) {
+    for (const sc of SCENARIOS.filter((s) => !only || only.includes(s.id))) {
       const bytesPerSpan = {};
       // The bounds only buffer: neither builds a payload.
       const libraries = ['edgetrace', 'otel', ...(bounds && !sc.export ? BOUNDS : [])];
