@@ -279,8 +279,13 @@ export declare class Span {
   setAttribute(key: string, value: unknown): this;
   /** Sets several attributes. */
   setAttributes(attributes: Record<string, unknown>): this;
-  /** Adds a timed event. */
+  /** Adds a timed event, timed now. */
   addEvent(name: string, attributes?: Record<string, unknown>): this;
+  /**
+   * Adds a timed event given as one object, as mlflow-tracing's `addEvent(new SpanEvent({…}))`
+   * does; timed now (a `timestamp` in it is not read).
+   */
+  addEvent(event: { name: string; attributes?: Record<string, unknown> }): this;
   /** Records an exception event and sets ERROR status. */
   recordException(error: unknown): this;
   /** Sets the status. */

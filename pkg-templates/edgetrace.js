@@ -515,13 +515,17 @@ export class Span {
     return this;
   }
 
-  /** Adds a timed event, with attributes (an object: strings, numbers, booleans, others as JSON). */
+  /**
+   * Adds a timed event, with attributes (an object: strings, numbers, booleans, others as JSON).
+   * Also takes one event object, `{ name, attributes }`, as mlflow-tracing's `addEvent` does.
+   */
   addEvent(name, attributes) {
     if (this._over('addEvent')) return this;
     let n = 'event';
     let entries = [];
     try {
-      n = String(name);
+      attributes ??= name?.attributes;
+      n = String(name?.name ?? name);
       if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
         entries = Object.entries(attributes).map(([k, v]) => {
           const t = typeof v;

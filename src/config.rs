@@ -60,8 +60,24 @@ const SIZES: [(&str, SizeSetting); 8] = [
     ("maxNameBytes", |c| &mut c.limits.max_name_bytes),
 ];
 
+/// The options a core takes, listed by an unknown option's error. Not in the browser's size build,
+/// whose options come only from the JS layer's own list of them (`CORE_KEYS` in
+/// pkg-templates/edgetrace.js): its error names the option alone.
+#[cfg(not(feature = "size"))]
 const KEYS: &str = "serviceName, resourceAttributes, sampleRatio, maxQueueSpans, maxQueueBytes, \
                     maxBatchSpans, maxExportBytes, maxValueBytes, maxAttributes, maxEvents, maxNameBytes";
+
+/// The error for an option no core takes.
+#[cfg(not(feature = "size"))]
+fn unknown_option(key: &str) -> String {
+    cat(&["unknown field `", key, "`, expected one of ", KEYS])
+}
+
+/// The error for an option no core takes (the size build: the option alone).
+#[cfg(feature = "size")]
+fn unknown_option(key: &str) -> String {
+    cat(&["unknown field `", key, "`"])
+}
 
 /// A JSON object's members as attributes ([`attr_from_json`]). A repeated key keeps its last
 /// value, as a JSON object read into a map does.
@@ -186,14 +202,7 @@ impl Config {
                 }
                 other => match SIZES.iter().find(|(k, _)| *k == other) {
                     Some((_, setting)) => size(setting(&mut c))?,
-                    None => {
-                        return Err(bad(cat(&[
-                            "unknown field `",
-                            other,
-                            "`, expected one of ",
-                            KEYS,
-                        ])))
-                    }
+                    None => return Err(bad(unknown_option(other))),
                 },
             }
         }

@@ -172,7 +172,11 @@ impl Encoder {
     /// An encoder for `resource` in `format`.
     pub fn new(format: Format, resource: &Resource) -> Encoder {
         let attrs = resource_attributes(resource);
-        let mut json_head = br#"{"resourceSpans":[{"resource":{"attributes":["#.to_vec();
+        let mut json_head = if JSON {
+            br#"{"resourceSpans":[{"resource":{"attributes":["#.to_vec()
+        } else {
+            Vec::new()
+        };
         let mut resource_pb = Vec::new();
         for (i, (k, v)) in attrs.iter().enumerate() {
             if JSON {
@@ -196,7 +200,11 @@ impl Encoder {
         Encoder {
             format,
             // Only whole strings and ASCII punctuation were written.
-            json_head: String::from_utf8(json_head).unwrap_or_default(),
+            json_head: if JSON {
+                String::from_utf8(json_head).unwrap_or_default()
+            } else {
+                String::new()
+            },
             resource_pb,
             scope_pb,
         }

@@ -317,6 +317,15 @@ test('event attributes keep their types, and every field of a trace update arriv
     s.addEvent('typed', { text: 'héllo', int: 42, neg: -7, float: 2.5, yes: true, no: false, obj: { a: [1, 'x'] }, list: [1, 2], nil: null, '': 'empty key' });
     s.addEvent('bare');
     s.addEvent('not-an-object', 'a string');
+    // mlflow-tracing's form: one event object, such as its SpanEvent (whose timestamp is not read).
+    s.addEvent({ name: 'as-object', attributes: { k: 'v', n: 1 } });
+    s.addEvent({ name: 'object-bare' });
+    class SpanEvent {
+      constructor({ name, attributes = {}, timestamp = 1n }) {
+        Object.assign(this, { name, attributes, timestamp });
+      }
+    }
+    s.addEvent(new SpanEvent({ name: 'span-event', attributes: { ok: true } }));
     updateCurrentTrace({
       tags: { env: 'prod', n: 3 }, metadata: { 'mlflow.source': 'ci' }, sessionId: 'sess', userId: 7,
       clientRequestId: 'req-1', requestPreview: 'what?', responsePreview: 'that.',
@@ -335,6 +344,10 @@ test('event attributes keep their types, and every field of a trace update arriv
   });
   assert.deepEqual(ev.bare, {});
   assert.deepEqual(ev['not-an-object'], {}, 'the event is kept without attributes');
+  assert.deepEqual(ev['as-object'], { k: { stringValue: 'v' }, n: { intValue: '1' } });
+  assert.deepEqual(ev['object-bare'], {});
+  assert.deepEqual(ev['span-event'], { ok: { boolValue: true } });
+  assert.equal(span.events.length, 6, span.events.map((e) => e.name).join(', '));
   assert.deepEqual(warnings, [
     'edgetrace: event attributes that are not an object are ignored',
     "edgetrace: MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*, mlflow.clientRequestId, mlflow.requestPreview, mlflow.responsePreview); tags, sessionId and userId do reach the trace",
