@@ -39,6 +39,9 @@ async function main(): Promise<void> {
   const r: string = await withSpan(async (span: Span) => {
     span.setInputs({ d }).setOutputs('ok').setAttribute('k', 1).setAttributes({ a: 'b' });
     span.addEvent('e', { x: 1 }).setStatus('OK').setStatus(SpanStatusCode.ERROR, 'bad').setSpanType(SpanType.LLM);
+    span.addEvent({ name: 'e', attributes: { x: 1 } }).addEvent({ name: 'bare' });
+    // @ts-expect-error an event object needs a name
+    span.addEvent({ attributes: { x: 1 } });
     span.recordException(new Error('x'));
     const tp: string | undefined = span.traceparent();
     const ids: string = span.traceId + span.spanId + span.mlflowTraceId;
