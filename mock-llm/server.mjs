@@ -232,6 +232,25 @@ function chatCompletions(b, ctx) {
   return { status: 200, headers, contentType: 'text/event-stream; charset=utf-8', frames, firstContent: 1, contentCount: pieces.length };
 }
 
+// Azure OpenAI's content filter (on by default) rates each prompt and answer, and says so in the
+// body: `prompt_filter_results` beside the choices, `content_filter_results` in each choice. A
+// stream sends the prompt's results first, in a chunk with no id, model, creation time or choices.
+const AZURE_FILTERS = Object.fromEntries(['hate', 'self_harm', 'sexual', 'violence'].map((k) => [k, { filtered: false, severity: 'safe' }]));
+
+function azureChat(b, ctx) {
+  const a = chatCompletions({ ...b, model: AZURE_MODEL }, ctx);
+  if (a.status !== 200) return a;
+  const promptFilterResults = [{ prompt_index: 0, content_filter_results: AZURE_FILTERS }];
+  if (a.body) {
+    const out = JSON.parse(a.body);
+    delete out.service_tier;
+    for (const c of out.choices) c.content_filter_results = AZURE_FILTERS;
+    return { ...a, body: JSON.stringify({ ...out, prompt_filter_results: promptFilterResults }, null, 2) };
+  }
+  const first = sseData({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults });
+  return { ...a, frames: [first, ...a.frames], firstContent: a.firstContent + 1 };
+}
+
 function openaiHeaders(ctx) {
   return { 'x-request-id': `req_${hexId(ctx.seed, 'req', 32)}`, 'openai-version': '2020-10-01', 'openai-processing-ms': '1' };
 }
@@ -493,7 +512,7 @@ function route(pathname) {
   // Azure OpenAI: the deployment in the path stands for a model, whatever the body names; the answer
   // names the model the deployment serves.
   const azure = AZURE_PATH.exec(pathname);
-  if (azure) return { provider: 'openai', handler: (b, ctx) => chatCompletions({ ...b, model: AZURE_MODEL }, ctx) };
+  if (azure) return { provider: 'openai', handler: azureChat };
   const g = GEMINI_PATH.exec(pathname);
   if (g) {
     const model = decodeURIComponent(g[1]);

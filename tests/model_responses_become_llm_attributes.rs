@@ -493,7 +493,7 @@ fn gemini_thinking_tokens_are_billed_as_output() {
         (cost["output_cost"].as_f64().unwrap() - 3_000_000.0 * 2.50 / 1e6).abs() < 1e-9,
         "{cost}"
     );
-    let expected_input = (500_000.0 * 0.30 + 500_000.0 * 0.075) / 1e6;
+    let expected_input = (500_000.0 * 0.30 + 500_000.0 * 0.03) / 1e6;
     assert!(
         (cost["input_cost"].as_f64().unwrap() - expected_input).abs() < 1e-9,
         "{cost}"
@@ -1546,5 +1546,141 @@ fn an_apps_price_for_the_asked_model_comes_before_a_shipped_one_for_the_served_m
             - 3400.0 / 1e6)
             .abs()
             < 1e-15
+    );
+}
+
+/// Azure OpenAI's content filter (on by default) makes a stream's first chunk one with only the
+/// prompt's filter results: `"id": ""`, `"model": ""`, `"created": 0`, no choices. The answer's
+/// id, model and creation time come from the chunks after it, and the call is priced by the model
+/// that answered.
+#[test]
+fn an_azure_stream_takes_its_model_and_id_from_the_chunks_after_the_filter_results() {
+    let mut c = LlmCall::start(
+        Format::OpenAiChat,
+        "my-resource.openai.azure.com",
+        "/openai/deployments/my-mini/chat/completions",
+        r#"{"stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+        1_000,
+    )
+    .0;
+    let filters = json!([{"prompt_index": 0, "content_filter_results": {"hate": {"filtered": false, "severity": "safe"}}}]);
+    let mut body = format!(
+        "data: {}\n\n",
+        json!({"choices": [], "created": 0, "id": "", "model": "", "object": "", "prompt_filter_results": filters})
+    );
+    for (delta, finish) in [
+        (json!({"role": "assistant", "content": "Hel"}), Value::Null),
+        (json!({"content": "lo"}), Value::Null),
+        (json!({}), json!("stop")),
+    ] {
+        body += &format!(
+            "data: {}\n\n",
+            json!({"id": "chatcmpl-az1", "object": "chat.completion.chunk", "created": 1_727_000_000, "model": "gpt-4o-mini-2024-07-18",
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        );
+    }
+    body += &format!(
+        "data: {}\n\ndata: [DONE]\n\n",
+        json!({"id": "chatcmpl-az1", "object": "chat.completion.chunk", "created": 1_727_000_000, "model": "gpt-4o-mini-2024-07-18",
+               "choices": [], "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}})
+    );
+    c.on_chunk(body.as_bytes(), 2_000);
+    let out = c.finish_stream(StreamEnd::Completed, 200, 3_000, &PriceTable::shipped());
+    let answer: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(answer["id"], "chatcmpl-az1");
+    assert_eq!(answer["created"], 1_727_000_000);
+    assert_eq!(answer["model"], "gpt-4o-mini-2024-07-18");
+    assert_eq!(answer["choices"][0]["message"]["content"], "Hello");
+    assert_eq!(
+        attr(&out, "mlflow.llm.model"),
+        Some(&AttrValue::Str("gpt-4o-mini-2024-07-18".into()))
+    );
+    let cost = json_attr(&out, "mlflow.llm.cost");
+    let expected = (1000.0 * 0.15 + 100.0 * 0.6) / 1e6;
+    assert!(
+        (cost["total_cost"].as_f64().unwrap() - expected).abs() < 1e-15,
+        "{cost}"
+    );
+}
+
+/// Gemini names the model that answered in `modelVersion`: an alias asked for
+/// (`gemini-flash-latest`) is recorded and priced as the model it stood for, streamed or not.
+#[test]
+fn gemini_calls_are_recorded_and_priced_as_the_model_version_that_answered() {
+    let usage = json!({"promptTokenCount": 1_000_000, "candidatesTokenCount": 1_000_000, "totalTokenCount": 2_000_000});
+    let answer = json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "hello"}]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": usage, "modelVersion": "gemini-2.5-flash", "responseId": "resp-1"});
+    let call = |path: &str| {
+        LlmCall::start(
+            Format::Gemini,
+            "generativelanguage.googleapis.com",
+            path,
+            r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
+            0,
+        )
+        .0
+    };
+    let plain = call("/v1beta/models/gemini-flash-latest:generateContent").finish_body(
+        200,
+        answer.to_string().as_bytes(),
+        5,
+        &PriceTable::shipped(),
+    );
+    let mut c = call("/v1beta/models/gemini-flash-latest:streamGenerateContent");
+    c.on_chunk(format!("data: {answer}\r\n\r\n").as_bytes(), 2);
+    let streamed = c.finish_stream(StreamEnd::Completed, 200, 5, &PriceTable::shipped());
+    for (what, out) in [("plain", &plain), ("streamed", &streamed)] {
+        assert_eq!(
+            attr(out, "mlflow.llm.model"),
+            Some(&AttrValue::Str("gemini-2.5-flash".into())),
+            "{what}"
+        );
+        let cost = json_attr(out, "mlflow.llm.cost");
+        assert!(
+            (cost["total_cost"].as_f64().unwrap() - (0.30 + 2.50)).abs() < 1e-9,
+            "{what}: {cost}"
+        );
+    }
+    // The reassembled stream keeps the response's id and the candidate's index, as the
+    // non-streamed answer has them.
+    let out: Value = serde_json::from_str(streamed.outputs.as_deref().unwrap()).unwrap();
+    assert_eq!(out["responseId"], "resp-1");
+    assert_eq!(out["candidates"][0]["index"], 0);
+}
+
+/// Gemini's function declarations become `mlflow.chat.tools` however the request writes them: a
+/// JSON Schema given as `parametersJsonSchema` as it is, Gemini's own Schema (`parameters`) with
+/// its type names in JSON Schema's lower case, and the REST API's snake_case
+/// `function_declarations` too.
+#[test]
+fn gemini_tool_declarations_become_chat_tools_in_every_form() {
+    let req = json!({"contents": [{"role": "user", "parts": [{"text": "time?"}]}], "tools": [
+        {"functionDeclarations": [
+            {"name": "get_time", "description": "The time in a city",
+             "parametersJsonSchema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
+            {"name": "get_weather", "parameters": {"type": "OBJECT", "properties": {
+                "city": {"type": "STRING"}, "days": {"type": "ARRAY", "items": {"type": "INTEGER"}},
+                "type": {"type": "STRING", "enum": ["RAIN", "SUN"]}}}},
+        ]},
+        {"function_declarations": [{"name": "snake", "parameters_json_schema": {"type": "object"}}]},
+    ]});
+    let c = LlmCall::start(
+        Format::Gemini,
+        "generativelanguage.googleapis.com",
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        &req.to_string(),
+        0,
+    );
+    let tools = json_attr(&c.1, "mlflow.chat.tools");
+    assert_eq!(
+        tools,
+        json!([
+            {"type": "function", "function": {"name": "get_time", "description": "The time in a city",
+             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+            {"type": "function", "function": {"name": "get_weather", "description": null, "parameters": {"type": "object", "properties": {
+                "city": {"type": "string"}, "days": {"type": "array", "items": {"type": "integer"}},
+                "type": {"type": "string", "enum": ["RAIN", "SUN"]}}}}},
+            {"type": "function", "function": {"name": "snake", "description": null, "parameters": {"type": "object"}}},
+        ])
     );
 }

@@ -62,7 +62,7 @@ fn known_hosts_and_local_servers_keep_their_names() {
             Format::OpenAiChat,
             "res.openai.azure.com",
             "/openai/deployments/d/chat/completions",
-            "azure_openai",
+            "azure",
         ),
         (
             Format::Anthropic,
@@ -154,7 +154,7 @@ fn cloudflare_ai_gateway_names_the_upstream_provider() {
             Format::OpenAiChat,
             "/v1/acct/gw/azure-openai/res/dep/chat/completions",
             REQ,
-            "azure_openai",
+            "azure",
         ),
         (
             Format::OpenAiChat,

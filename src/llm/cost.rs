@@ -68,8 +68,13 @@ const SHIPPED: &[(&str, Price)] = &[
     ("claude-3-5-haiku", p(0.80, 4.00, 0.08)),
     ("claude-haiku-4", p(1.00, 5.00, 0.10)),
     ("claude-3-haiku", p(0.25, 1.25, 0.03)),
-    ("gemini-2.5-pro", p(1.25, 10.00, 0.31)),
-    ("gemini-2.5-flash", p(0.30, 2.50, 0.075)),
+    // Gemini's cached input as MLflow's model catalog has it (its 2.5 models' caching prices
+    // were cut in 2025).
+    ("gemini-3-pro", p(2.00, 12.00, 0.20)),
+    ("gemini-3-flash", p(0.50, 3.00, 0.05)),
+    ("gemini-2.5-pro", p(1.25, 10.00, 0.125)),
+    ("gemini-2.5-flash", p(0.30, 2.50, 0.03)),
+    ("gemini-2.5-flash-lite", p(0.10, 0.40, 0.01)),
     ("gemini-2.0-flash", p(0.10, 0.40, 0.025)),
     ("gemini-1.5-flash", p(0.075, 0.30, 0.01875)),
     ("gemini-1.5-pro", p(1.25, 5.00, 0.3125)),

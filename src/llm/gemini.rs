@@ -238,6 +238,7 @@ pub struct GeminiStream {
     finish: Option<String>,
     usage_raw: Option<Value>,
     model_version: Option<Value>,
+    response_id: Option<Value>,
     /// Usage from the last chunk carrying it.
     pub usage: Usage,
     /// Whether a chunk carried generated content (a part other than empty text).
@@ -294,6 +295,9 @@ impl GeminiStream {
         }
         if let Some(m) = v.get("modelVersion") {
             self.model_version = Some(m.clone());
+        }
+        if let Some(id) = v.get("responseId") {
+            self.response_id = Some(id.clone());
         }
         if let Some(f) = finish_reason(&v) {
             self.finish = Some(f);
@@ -370,12 +374,16 @@ impl GeminiStream {
     pub fn output(&self) -> Value {
         let mut content = json!({"role": self.role.clone().unwrap_or_else(|| json!("model")), "parts": self.parts});
         content_for_mlflow(&mut content);
-        let mut out = json!({"candidates": [{"content": content, "finishReason": self.finish}]});
+        let mut out =
+            json!({"candidates": [{"content": content, "finishReason": self.finish, "index": 0}]});
         if let Some(u) = &self.usage_raw {
             out["usageMetadata"] = u.clone();
         }
         if let Some(m) = &self.model_version {
             out["modelVersion"] = m.clone();
+        }
+        if let Some(id) = &self.response_id {
+            out["responseId"] = id.clone();
         }
         out
     }

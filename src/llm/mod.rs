@@ -112,7 +112,7 @@ impl Format {
 /// The provider name MLflow shows (`mlflow.llm.provider`), from the API's `host` (a URL's host,
 /// port included), its `path`, the call's format and the model the request names.
 ///
-/// - The services edgetrace knows get their usual names (`openai`, `azure_openai`, `anthropic`,
+/// - The services edgetrace knows get their usual names (`openai`, `azure` (as MLflow names it, and its model catalog), `anthropic`,
 ///   `gemini`, `groq`, `openrouter`, …), a subdomain included; Ollama is known by its port, 11434.
 /// - Cloudflare AI Gateway (`gateway.ai.cloudflare.com/v1/<account>/<gateway>/<provider>/…`) is a
 ///   proxy: the call is named after the upstream provider the path names (`openai`, `anthropic`,
@@ -163,7 +163,7 @@ pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>
         }
     }
     let known = [
-        ("openai.azure.com", "azure_openai"),
+        ("openai.azure.com", "azure"),
         ("api.openai.com", "openai"),
         ("anthropic.com", "anthropic"),
         ("googleapis.com", "gemini"),
@@ -240,7 +240,7 @@ pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>
 /// called directly.
 fn gateway_provider(upstream: &str) -> String {
     match upstream {
-        "azure-openai" => "azure_openai",
+        "azure-openai" => "azure",
         "google-ai-studio" | "google-vertex-ai" => "gemini",
         "workers-ai" => "cloudflare",
         "grok" => "xai",
@@ -739,13 +739,15 @@ impl LlmCall {
 
     /// The model that answered, where the answer names it: a dated snapshot for an alias
     /// (`gpt-4o-mini-2024-07-18` for `gpt-4o-mini`), as MLflow's autolog records it and as it is
-    /// billed. Otherwise the request's (Azure's deployments name none in the body).
+    /// billed; Gemini's `modelVersion` (`gemini-2.5-flash` for `gemini-flash-latest`). Otherwise
+    /// the request's (Azure's deployments name none in the body).
     fn served_model(&mut self, v: &Value) {
-        if let Some(m) = v
-            .get("model")
-            .and_then(Value::as_str)
-            .filter(|m| !m.is_empty())
-        {
+        let key = if self.format == Format::Gemini {
+            "modelVersion"
+        } else {
+            "model"
+        };
+        if let Some(m) = v.get(key).and_then(Value::as_str).filter(|m| !m.is_empty()) {
             if self.model.as_deref() != Some(m) {
                 self.asked_model = self.model.replace(m.to_owned());
             }
@@ -935,9 +937,22 @@ fn tool_definitions(format: Format, req: &Value) -> Option<Value> {
                 .get("tools")?
                 .as_array()?
                 .iter()
-                .filter_map(|t| t.get("functionDeclarations").and_then(Value::as_array))
+                .filter_map(|t| {
+                    t.get("functionDeclarations")
+                        .or_else(|| t.get("function_declarations"))
+                        .and_then(Value::as_array)
+                })
                 .flatten()
-                .map(|d| json!({"type": "function", "function": {"name": d.get("name"), "description": d.get("description"), "parameters": d.get("parameters")}}))
+                .map(|d| {
+                    // A JSON Schema as given (`parametersJsonSchema`), or Gemini's own Schema
+                    // (`parameters`), whose type names (`OBJECT`, `STRING`) MLflow shows in
+                    // JSON Schema's lower case, as its autolog records them.
+                    let parameters = ["parametersJsonSchema", "parameters_json_schema"]
+                        .iter()
+                        .find_map(|k| d.get(*k).filter(|p| !p.is_null()).cloned())
+                        .or_else(|| d.get("parameters").cloned().map(lower_schema_types));
+                    json!({"type": "function", "function": {"name": d.get("name"), "description": d.get("description"), "parameters": parameters}})
+                })
                 .collect();
             Some(Value::Array(decls))
         }
@@ -947,6 +962,27 @@ fn tool_definitions(format: Format, req: &Value) -> Option<Value> {
         }
         _ => req.get("tools").filter(|t| t.is_array()).cloned(),
     }
+}
+
+/// Gemini's Schema with its type names (`OBJECT`, `STRING`, …) in JSON Schema's lower case, at
+/// every depth (`properties`, `items`, `anyOf`).
+fn lower_schema_types(mut schema: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                for (k, v) in o.iter_mut() {
+                    match v {
+                        Value::String(t) if k == "type" => *t = t.to_ascii_lowercase(),
+                        _ => walk(v),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut schema);
+    schema
 }
 
 /// One Responses API tool in OpenAI's chat shape, as MLflow's own OpenAI autolog writes it

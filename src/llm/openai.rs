@@ -142,11 +142,22 @@ impl ChatStream {
             self.error = Some(super::error_message(&v).unwrap_or_else(|| "stream error".into()));
             return Ok(());
         }
-        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        // Empty values are none: Azure OpenAI's first chunk, with its prompt's content-filter
+        // results, has `"id": ""`, `"model": ""` and `"created": 0`.
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         self.legacy |= text("object").as_deref() == Some("text_completion");
         self.id = self.id.take().or_else(|| text("id"));
         self.model = self.model.take().or_else(|| text("model"));
-        self.created = self.created.take().or_else(|| v.get("created").cloned());
+        self.created = self.created.take().or_else(|| {
+            v.get("created")
+                .filter(|c| c.as_f64() != Some(0.0))
+                .cloned()
+        });
         self.fingerprint = self
             .fingerprint
             .take()

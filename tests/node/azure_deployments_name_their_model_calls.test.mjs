@@ -1,7 +1,8 @@
 // Azure OpenAI's requests name no model: the deployment in the path stands for one. A call's span
 // is named after it (`chat my-mini`, as `chat gpt-4o-mini` for OpenAI's own API), and
 // `mlflow.llm.model` is the model the answer names. Through the openai SDK's AzureOpenAI client,
-// plain and streamed, against the mock's Azure route.
+// plain and streamed, against the mock's Azure route (Azure's wire format: its content-filter
+// results, and a stream whose first chunk has no id, model or creation time).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { AzureOpenAI } from 'openai';
@@ -38,7 +39,19 @@ test('an Azure OpenAI call is named after its deployment, with the model that an
   assert.ok(requests.every((r) => !r.body.model), 'the requests name no model');
   const spans = col.spans().filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
   assert.deepEqual(spans.map((s) => s.name).sort(), ['chat mini eu', 'chat my-mini', 'chat my-mini']);
-  for (const s of spans) assert.equal(s.attributes['mlflow.llm.model'], AZURE_MODEL, s.name);
+  // The stream's first chunk (the prompt's content-filter results) has an empty id and model and
+  // `created: 0`: the answer's come from the chunks after it, and the call is priced.
+  for (const s of spans) {
+    assert.equal(s.attributes['mlflow.llm.model'], AZURE_MODEL, s.name);
+    const cost = JSON.parse(s.attributes['mlflow.llm.cost'] ?? 'null');
+    assert.ok(cost?.total_cost > 0, `${s.name} is priced: ${s.attributes['mlflow.llm.cost']}`);
+  }
+  const answer = spans.map((s) => JSON.parse(s.attributes['mlflow.spanOutputs']));
+  for (const out of answer) {
+    assert.match(out.id, /^chatcmpl-/, 'the answer\'s id');
+    assert.equal(out.created, 1700000000);
+    assert.equal(out.model, AZURE_MODEL);
+  }
   const outputs = spans.map((s) => s.attributes['mlflow.spanOutputs']).join('\n');
   assert.ok(outputs.includes(plain.choices[0].message.content), 'the plain answer is the span\'s outputs');
   assert.ok(streamed && outputs.includes(streamed), 'the streamed answer is reassembled');
