@@ -107,6 +107,11 @@ fn measure(v: &Value, strings: &mut Vec<(usize, usize)>) -> usize {
 /// character boundary, and marked. (A copy written by `Value`'s own serializer: a serializer of
 /// its own for the cut would add 1.4 KB of gzip to the parsers' module.)
 fn capped(v: &Value, cap: usize) -> Value {
+    capped_under(v, cap, "")
+}
+
+/// [`capped`] for `v`, the value of key `key` (`""` for an array's item or the whole).
+fn capped_under(v: &Value, cap: usize, key: &str) -> Value {
     match v {
         Value::String(t) => {
             let mark = marker(t.len());
@@ -114,7 +119,9 @@ fn capped(v: &Value, cap: usize) -> Value {
             if t.len() <= cap + mark.len() {
                 return v.clone();
             }
-            let mut keep = cap;
+            // Binary data (an image as base64, or a data: URL) is no use cut: only its data URL
+            // header, if any, is kept before the marker.
+            let mut keep = binary_header(key, t).unwrap_or(cap).min(cap);
             while !t.is_char_boundary(keep) {
                 keep -= 1;
             }
@@ -123,12 +130,30 @@ fn capped(v: &Value, cap: usize) -> Value {
             cut.push_str(&mark);
             Value::String(cut)
         }
-        Value::Array(a) => Value::Array(a.iter().map(|v| capped(v, cap)).collect()),
-        Value::Object(o) => {
-            Value::Object(o.iter().map(|(k, v)| (k.clone(), capped(v, cap))).collect())
-        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| capped_under(v, cap, "")).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), capped_under(v, cap, k)))
+                .collect(),
+        ),
         other => other.clone(),
     }
+}
+
+/// For a string of binary data, as model APIs take images and files (Gemini's and Anthropic's
+/// base64 `data`, OpenAI's `data:` URLs), the bytes to keep when it is cut: the URL's header
+/// (`data:image/png;base64,`), else none. None for any other string; `key` is the one it is
+/// the value of.
+fn binary_header(key: &str, t: &str) -> Option<usize> {
+    let b64 = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+    };
+    if let Some(rest) = t.strip_prefix("data:") {
+        let at = rest.find(";base64,")? + ";base64,".len();
+        return b64(rest.get(at..)?).then_some("data:".len() + at);
+    }
+    (key == "data" && b64(t)).then_some(0)
 }
 
 #[cfg(test)]
@@ -176,6 +201,44 @@ mod tests {
         );
         assert!(ka.abs_diff(kb) <= 1, "{ka} {kb}");
         assert!(out.len() > 32 * 1024 - 200, "{}", out.len());
+    }
+
+    #[test]
+    fn binary_data_cut_keeps_no_data_so_the_text_keeps_more() {
+        let png = "iVBORw0KGgo".repeat(4_000); // 44,000 bytes of base64
+        let v = json!({
+            "contents": [{ "role": "user", "parts": [
+                { "text": "What is in this picture? ".repeat(200) },
+                { "inline_data": { "mime_type": "image/png", "data": png } },
+            ]}],
+            "messages": [{ "role": "user", "content": [
+                { "type": "image_url", "image_url": { "url": format!("data:image/png;base64,{png}") } },
+            ]}],
+        });
+        let (out, cut) = fit_json(&v, v.to_string(), 16 * 1024);
+        assert!(cut);
+        let back: Value = serde_json::from_str(&out).unwrap();
+        let parts = &back["contents"][0]["parts"];
+        assert_eq!(parts[1]["inline_data"]["data"], marker(44_000));
+        assert_eq!(parts[1]["inline_data"]["mime_type"], "image/png");
+        assert_eq!(
+            back["messages"][0]["content"][0]["image_url"]["url"],
+            format!("data:image/png;base64,{}", marker(44_000 + 22))
+        );
+        // The question, 5,000 bytes, fits whole beside them.
+        assert_eq!(parts[0]["text"], "What is in this picture? ".repeat(200));
+        // Text is cut as before: a prefix is kept.
+        assert_eq!(binary_header("data", "a long sentence, with spaces"), None);
+        assert_eq!(
+            binary_header("content", &"ab".repeat(1000)),
+            None,
+            "not data"
+        );
+        assert_eq!(
+            binary_header("url", "data:text/plain,hello"),
+            None,
+            "not base64"
+        );
     }
 
     #[test]
