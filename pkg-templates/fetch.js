@@ -200,19 +200,23 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     text = JSON.stringify(parsed);
     init = { ...init, body: text };
   }
-  // The model asked for names the span: the body's, or the path's where the API puts it there
-  // (Gemini's `models/{model}:generateContent`, Azure OpenAI's `deployments/{deployment}/…`, whose
-  // bodies name none).
-  const inPath = api.format === 'gemini' ? /\/models\/([^/:]+):/ : /\/deployments\/([^/]+)\//;
-  let model = parsed?.model;
+  // The model asked for names the span: the path's where the API puts it there (an Azure OpenAI
+  // deployment, `deployments/{deployment}/…` or a Cloudflare AI Gateway's
+  // `azure-openai/{resource}/{deployment}/…`, which stands for the model whatever the body says;
+  // Gemini's `models/{model}:generateContent`, when the body names none), else the body's.
+  const gemini = api.format === 'gemini';
+  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\//;
+  let model = gemini ? parsed?.model : undefined;
   if (!model) {
-    model = inPath.exec(info.url.pathname)?.[1];
+    const m = inPath.exec(info.url.pathname);
+    model = m?.[1] ?? m?.[2];
     try {
       model &&= decodeURIComponent(model);
     } catch {
       // A malformed escape: the path's text as it is.
     }
   }
+  model ||= parsed?.model;
   const attributes = callAttributes(info, inferred);
   // The official OpenAI and Anthropic SDKs number each attempt at a call they retry (after a 429
   // or a 5xx), so an attempt's span says which it was.

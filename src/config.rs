@@ -216,10 +216,11 @@ impl Config {
             c.resource.service_name = s.to_owned();
         }
         c.resource.attributes = resource;
-        if c.limits.max_value_bytes < 64 || c.limits.max_name_bytes < 64 {
-            return Err(bad(
-                "maxValueBytes and maxNameBytes must be at least 64".into()
-            ));
+        if c.limits.max_value_bytes < 64 {
+            return Err(bad("maxValueBytes must be at least 64".into()));
+        }
+        if c.limits.max_name_bytes < 64 {
+            return Err(bad("maxNameBytes must be at least 64".into()));
         }
         Ok(c)
     }

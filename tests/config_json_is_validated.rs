@@ -112,8 +112,15 @@ fn bad_options_are_refused_with_a_reason() {
         invalid(&format!("{{\"{key}\":\"10\"}}"));
         invalid(&format!("{{\"{key}\":1.5}}"));
     }
-    assert!(invalid(r#"{"maxValueBytes":63}"#).contains("64"));
-    assert!(invalid(r#"{"maxNameBytes":10}"#).contains("64"));
+    // Each names the one option that is too small (init() takes maxValueBytes, not maxNameBytes).
+    assert_eq!(
+        invalid(r#"{"maxValueBytes":63}"#),
+        "maxValueBytes must be at least 64"
+    );
+    assert_eq!(
+        invalid(r#"{"maxNameBytes":10}"#),
+        "maxNameBytes must be at least 64"
+    );
     invalid(r#"{"serviceName":42}"#);
     invalid(r#"{"resourceAttributes":[1,2]}"#);
     invalid("not json");

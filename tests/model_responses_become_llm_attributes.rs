@@ -1684,3 +1684,52 @@ fn gemini_tool_declarations_become_chat_tools_in_every_form() {
         ])
     );
 }
+
+/// An Azure OpenAI deployment stands for its model whatever the body's `model` says (the openai
+/// SDK's `AzureOpenAI({ deployment })` sends `model: ""`, and Azure does not read it): a price the
+/// app set for the deployment prices the call, and a call that failed, with no answer to name the
+/// model, is recorded with the deployment, not an empty model. Behind a Cloudflare AI Gateway too.
+#[test]
+fn an_azure_deployment_stands_for_the_model_whatever_the_body_says() {
+    let prices = PriceTable::with_json(r#"{"prod gpt4o":{"input":1,"output":2}}"#).unwrap();
+    let answer = json!({"id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-2024-08-06",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 1_000_000, "total_tokens": 2_000_000}});
+    for (host, path, body) in [
+        (
+            "res.openai.azure.com",
+            "/openai/deployments/prod%20gpt4o/chat/completions",
+            r#"{"model":"","messages":[]}"#,
+        ),
+        (
+            "res.openai.azure.com",
+            "/openai/deployments/prod%20gpt4o/chat/completions",
+            r#"{"model":"gpt-4o","messages":[]}"#,
+        ),
+        (
+            "gateway.ai.cloudflare.com",
+            "/v1/acct/gw/azure-openai/res/prod%20gpt4o/chat/completions",
+            r#"{"messages":[]}"#,
+        ),
+    ] {
+        let start = || LlmCall::start(Format::OpenAiChat, host, path, body, 0).0;
+        let ok = start().finish_body(200, answer.to_string().as_bytes(), 5, &prices);
+        assert_eq!(
+            attr(&ok, "mlflow.llm.model"),
+            Some(&AttrValue::Str("gpt-4o-2024-08-06".into())),
+            "{path} {body}"
+        );
+        let cost = json_attr(&ok, "mlflow.llm.cost");
+        assert!(
+            (cost["total_cost"].as_f64().unwrap() - 3.0).abs() < 1e-9,
+            "{path} {body}: the app's price for the deployment: {cost}"
+        );
+        let err = json!({"error": {"code": "429", "message": "Rate limit is exceeded."}});
+        let failed = start().finish_body(429, err.to_string().as_bytes(), 5, &prices);
+        assert_eq!(
+            attr(&failed, "mlflow.llm.model"),
+            Some(&AttrValue::Str("prod gpt4o".into())),
+            "{path} {body}"
+        );
+    }
+}

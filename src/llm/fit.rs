@@ -25,20 +25,23 @@ pub fn fit_json(v: &Value, text: String, max: usize) -> (String, bool) {
     if text.len() <= max {
         return (text, false);
     }
-    // Each string's bytes and the bytes its characters take written in JSON (quotes left out).
+    // Each string's bytes, the bytes its characters take written in JSON (quotes left out), and
+    // for binary data the most of it a cut keeps ([`binary_header`]).
     let mut strings = Vec::new();
-    let whole = measure(v, &mut strings);
+    let whole = measure(v, "", &mut strings);
     // With the length of the marker each would end with, worked out once.
     let strings: Vec<_> = strings
         .into_iter()
-        .map(|(len, esc)| (len, esc, marker(len).len()))
+        .map(|(len, esc, bin)| (len, esc, marker(len).len(), bin))
         .collect();
     // The written size with every string cut to `cap` bytes, estimated: a cut string keeps its
-    // share of what escaping adds. Exact for a cap of 0.
+    // share of what escaping adds; binary data keeps only its header (ASCII). Exact for a cap of 0.
     let estimate = |cap: usize| {
-        strings.iter().fold(whole, |n, &(len, esc, m)| {
+        strings.iter().fold(whole, |n, &(len, esc, m, bin)| {
             if len <= cap + m {
                 n
+            } else if let Some(header) = bin {
+                n - esc + header.min(cap) + m
             } else {
                 n - esc + (cap * esc).div_ceil(len) + m
             }
@@ -69,16 +72,17 @@ pub fn fit_json(v: &Value, text: String, max: usize) -> (String, bool) {
         }
         let cut = strings
             .iter()
-            .filter(|&&(len, _, m)| len > cap + m)
+            .filter(|&&(len, _, m, bin)| bin.is_none() && len > cap + m)
             .count()
             .max(1);
         cap = cap.saturating_sub((out.len() - max).div_ceil(cut));
     }
 }
 
-/// The bytes `v` takes written as compact JSON (as serde_json writes it), read without writing
-/// it; each string's bytes and the bytes its characters take written go to `strings`.
-fn measure(v: &Value, strings: &mut Vec<(usize, usize)>) -> usize {
+/// The bytes `v`, the value of `key` (`""` for an array's item or the whole), takes written as
+/// compact JSON (as serde_json writes it), read without writing it; each string's bytes, the
+/// bytes its characters take written and, for binary data, the bytes a cut keeps go to `strings`.
+fn measure(v: &Value, key: &str, strings: &mut Vec<(usize, usize, Option<usize>)>) -> usize {
     let text = |s: &str| s.bytes().map(json_escaped_len).sum::<usize>();
     match v {
         Value::Null | Value::Bool(true) => 4,
@@ -86,18 +90,18 @@ fn measure(v: &Value, strings: &mut Vec<(usize, usize)>) -> usize {
         Value::Number(n) => n.to_string().len(),
         Value::String(s) => {
             let esc = text(s);
-            strings.push((s.len(), esc));
+            strings.push((s.len(), esc, binary_header(key, s)));
             esc + 2
         }
         // Brackets, and a comma between each two.
         Value::Array(a) => {
-            1 + a.len().max(1) + a.iter().map(|v| measure(v, strings)).sum::<usize>()
+            1 + a.len().max(1) + a.iter().map(|v| measure(v, "", strings)).sum::<usize>()
         }
         // Braces, commas, and each key quoted with its colon.
         Value::Object(o) => {
             1 + o.len().max(1)
                 + o.iter()
-                    .map(|(k, v)| text(k) + 3 + measure(v, strings))
+                    .map(|(k, v)| text(k) + 3 + measure(v, k, strings))
                     .sum::<usize>()
         }
     }
@@ -145,15 +149,25 @@ fn capped_under(v: &Value, cap: usize, key: &str) -> Value {
 /// (`data:image/png;base64,`), else none. None for any other string; `key` is the one it is
 /// the value of.
 fn binary_header(key: &str, t: &str) -> Option<usize> {
+    // Base64, as the APIs send it or wrapped in lines of 76 (MIME's).
     let b64 = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+        s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\n' | b'\r')
+        })
     };
     if let Some(rest) = t.strip_prefix("data:") {
         let at = rest.find(";base64,")? + ";base64,".len();
         return b64(rest.get(at..)?).then_some("data:".len() + at);
     }
-    (key == "data" && b64(t)).then_some(0)
+    // Under the keys the APIs put binary data at (Gemini's and Anthropic's `data`, an image the
+    // Responses API generated as `result`, the Images API's `b64_json`): long, base64, and not
+    // just hex digits (a hash or id is text).
+    let binary = matches!(key, "data" | "result" | "b64_json")
+        && t.len() >= 256
+        && b64(t)
+        && !t.bytes().all(|b| b.is_ascii_hexdigit());
+    binary.then_some(0)
 }
 
 #[cfg(test)]
@@ -228,7 +242,20 @@ mod tests {
         // The question, 5,000 bytes, fits whole beside them.
         assert_eq!(parts[0]["text"], "What is in this picture? ".repeat(200));
         // Text is cut as before: a prefix is kept.
-        assert_eq!(binary_header("data", "a long sentence, with spaces"), None);
+        assert_eq!(
+            binary_header("data", &"a long sentence, with spaces".repeat(20)),
+            None
+        );
+        assert_eq!(
+            binary_header("data", &"0123abcdef".repeat(100)),
+            None,
+            "hex is text"
+        );
+        assert_eq!(
+            binary_header("result", &"iVBORw0KGgo\n".repeat(100)),
+            Some(0),
+            "wrapped"
+        );
         assert_eq!(
             binary_header("content", &"ab".repeat(1000)),
             None,
@@ -239,6 +266,28 @@ mod tests {
             None,
             "not base64"
         );
+    }
+
+    #[test]
+    fn text_beside_binary_data_gets_the_room_the_data_leaves() {
+        // 20,250 bytes of text and three 80 KB images, in a 32 KiB limit: the images are cut to
+        // their headers, and the text, which fits in what they leave, is kept whole.
+        let text = "Describe these pictures in detail. ".repeat(580);
+        let image = json!({ "type": "image_url", "image_url": { "url": format!("data:image/jpeg;base64,{}", "/9j/4AAQSkZJRg".repeat(5_800)) } });
+        let v = json!({ "model": "gpt-4o", "messages": [{ "role": "user", "content": [
+            { "type": "text", "text": text }, image.clone(), image.clone(), image,
+        ]}]});
+        let (out, cut) = fit_json(&v, v.to_string(), 32 * 1024);
+        assert!(cut);
+        assert!(out.len() <= 32 * 1024);
+        let back: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["messages"][0]["content"][0]["text"], text);
+        for i in 1..4 {
+            let url = back["messages"][0]["content"][i]["image_url"]["url"]
+                .as_str()
+                .unwrap();
+            assert_eq!(url, format!("data:image/jpeg;base64,{}", marker(81_223)));
+        }
     }
 
     #[test]
@@ -268,7 +317,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn measure_is_the_written_length(v in json_value()) {
-            proptest::prop_assert_eq!(measure(&v, &mut Vec::new()), v.to_string().len());
+            proptest::prop_assert_eq!(measure(&v, "", &mut Vec::new()), v.to_string().len());
         }
 
         // Whatever it is given, the answer is the text as it was, or valid JSON of the same shape

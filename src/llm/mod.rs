@@ -363,6 +363,37 @@ fn model_from_gemini_path(path: &str) -> Option<String> {
     Some(after.split(':').next()?.to_owned())
 }
 
+/// The deployment an Azure OpenAI path names (`/openai/deployments/{deployment}/…`, or behind a
+/// Cloudflare AI Gateway `…/azure-openai/{resource}/{deployment}/…`), its escapes decoded. It
+/// stands for the model, whatever the body's `model` says (Azure does not read it).
+fn azure_deployment(path: &str) -> Option<String> {
+    let name = match path.split_once("/deployments/") {
+        Some((_, rest)) => rest.split('/').next(),
+        None => path.split_once("/azure-openai/")?.1.split('/').nth(1),
+    }
+    .filter(|d| !d.is_empty())?;
+    let b = name.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
 impl LlmCall {
     /// Starts following a call: reads the request body (JSON text) and returns the call with the
     /// attributes to set at once (model, provider, message format, tools, inputs).
@@ -434,7 +465,11 @@ impl LlmCall {
             });
         }
         if let Some(r) = &req {
-            call.model = r.get("model").and_then(Value::as_str).map(str::to_owned);
+            call.model = r
+                .get("model")
+                .and_then(Value::as_str)
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned);
             call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(false);
             if let Some(tools) = tool_definitions(format, r) {
                 out.attributes.push((
@@ -461,8 +496,12 @@ impl LlmCall {
                 ));
             }
         }
-        if call.model.is_none() && format == Format::Gemini {
-            call.model = model_from_gemini_path(path);
+        if format == Format::Gemini {
+            if call.model.is_none() {
+                call.model = model_from_gemini_path(path);
+            }
+        } else if let Some(d) = azure_deployment(path) {
+            call.model = Some(d);
         }
         out.outputs = None;
         if let Some(f) = format.message_format() {
