@@ -201,11 +201,11 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     init = { ...init, body: text };
   }
   // The model asked for names the span: the path's where the API puts it there (an Azure OpenAI
-  // deployment, `deployments/{deployment}/…` or a Cloudflare AI Gateway's
+  // deployment, `/openai/deployments/{deployment}/…` or a Cloudflare AI Gateway's
   // `azure-openai/{resource}/{deployment}/…`, which stands for the model whatever the body says;
   // Gemini's `models/{model}:generateContent`, when the body names none), else the body's.
   const gemini = api.format === 'gemini';
-  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\//;
+  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\//;
   let model = gemini ? parsed?.model : undefined;
   if (!model) {
     const m = inPath.exec(info.url.pathname);

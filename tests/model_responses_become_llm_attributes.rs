@@ -1733,3 +1733,23 @@ fn an_azure_deployment_stands_for_the_model_whatever_the_body_says() {
         );
     }
 }
+
+/// Only Azure's paths name a deployment that stands for the model: another service's path with a
+/// `deployments` segment (a gateway's own) keeps the model its body names.
+#[test]
+fn a_deployments_segment_outside_azure_paths_is_not_the_model() {
+    let err = json!({"error": {"message": "bad request"}});
+    let failed = LlmCall::start(
+        Format::OpenAiChat,
+        "gateway.example.com",
+        "/deployments/team-a/v1/chat/completions",
+        r#"{"model":"llama-3","messages":[]}"#,
+        0,
+    )
+    .0
+    .finish_body(400, err.to_string().as_bytes(), 5, &PriceTable::shipped());
+    assert_eq!(
+        attr(&failed, "mlflow.llm.model"),
+        Some(&AttrValue::Str("llama-3".into()))
+    );
+}

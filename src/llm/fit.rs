@@ -37,15 +37,15 @@ pub fn fit_json(v: &Value, text: String, max: usize) -> (String, bool) {
     // The written size with every string cut to `cap` bytes, estimated: a cut string keeps its
     // share of what escaping adds; binary data keeps only its header (ASCII). Exact for a cap of 0.
     let estimate = |cap: usize| {
-        strings.iter().fold(whole, |n, &(len, esc, m, bin)| {
-            if len <= cap + m {
-                n
-            } else if let Some(header) = bin {
-                n - esc + header.min(cap) + m
-            } else {
-                n - esc + (cap * esc).div_ceil(len) + m
-            }
-        })
+        strings
+            .iter()
+            .fold(whole, |n, &(len, esc, m, bin)| match bin {
+                // Binary data is cut to its header whatever the cap, where that saves room.
+                Some(header) if len > header + m => n - esc + header + m,
+                Some(_) => n,
+                None if len <= cap + m => n,
+                None => n - esc + (cap * esc).div_ceil(len) + m,
+            })
     };
     if estimate(0) > max {
         return (text, false);
@@ -119,13 +119,15 @@ fn capped_under(v: &Value, cap: usize, key: &str) -> Value {
     match v {
         Value::String(t) => {
             let mark = marker(t.len());
-            // A string only a marker longer than the cap would grow by being cut.
-            if t.len() <= cap + mark.len() {
+            // Binary data (an image as base64, or a data: URL) is no use cut, and takes no room
+            // from the text beside it: whatever the cap, only its data URL header, if any, is
+            // kept before the marker.
+            let bin = binary_header(key, t);
+            // A string only a marker longer than what it would keep would grow by being cut.
+            if t.len() <= bin.unwrap_or(cap) + mark.len() {
                 return v.clone();
             }
-            // Binary data (an image as base64, or a data: URL) is no use cut: only its data URL
-            // header, if any, is kept before the marker.
-            let mut keep = binary_header(key, t).unwrap_or(cap).min(cap);
+            let mut keep = bin.unwrap_or(cap);
             while !t.is_char_boundary(keep) {
                 keep -= 1;
             }
@@ -288,6 +290,25 @@ mod tests {
                 .unwrap();
             assert_eq!(url, format!("data:image/jpeg;base64,{}", marker(81_223)));
         }
+    }
+
+    #[test]
+    fn an_image_smaller_than_the_text_beside_it_takes_none_of_its_room() {
+        // 25,000 bytes of text and a 20,000-byte image in a 32 KiB limit: the image, not the
+        // text, is cut (before, the text was cut to about the image's length).
+        let text = "Tell me about this. ".repeat(1_250);
+        let v = json!({ "messages": [{ "role": "user", "content": [
+            { "type": "text", "text": text },
+            { "type": "image_url", "image_url": { "url": format!("data:image/png;base64,{}", "iVBORw0KGgo=".repeat(1_667)) } },
+        ]}]});
+        let (out, cut) = fit_json(&v, v.to_string(), 32 * 1024);
+        assert!(cut);
+        let back: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["messages"][0]["content"][0]["text"], text);
+        assert_eq!(
+            back["messages"][0]["content"][1]["image_url"]["url"],
+            format!("data:image/png;base64,{}", marker(20_004 + 22))
+        );
     }
 
     #[test]

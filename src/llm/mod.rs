@@ -367,7 +367,7 @@ fn model_from_gemini_path(path: &str) -> Option<String> {
 /// Cloudflare AI Gateway `…/azure-openai/{resource}/{deployment}/…`), its escapes decoded. It
 /// stands for the model, whatever the body's `model` says (Azure does not read it).
 fn azure_deployment(path: &str) -> Option<String> {
-    let name = match path.split_once("/deployments/") {
+    let name = match path.split_once("/openai/deployments/") {
         Some((_, rest)) => rest.split('/').next(),
         None => path.split_once("/azure-openai/")?.1.split('/').nth(1),
     }
