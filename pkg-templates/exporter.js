@@ -325,7 +325,9 @@ export function checkTransport(o, defaults = {}) {
     const v = o[k];
     const kind = typeof defaults[k];
     const text = () => (typeof v == 'symbol' ? 'a symbol' : typeof v == 'string' ? `'${v}'` : String(v));
-    if (kind == 'number' && !(typeof v == 'number' && v >= 0 && v < Infinity)) bad(`${k} must be a number, 0 or more, not ${text()}`);
+    // maxValueBytes: 64 or more, as the core has it.
+    const min = k == 'maxValueBytes' ? 64 : 0;
+    if (kind == 'number' && !(typeof v == 'number' && v >= min && v < Infinity)) bad(`${k} must be a number, ${min} or more, not ${text()}`);
     if (kind == 'boolean' && typeof v != 'boolean') bad(`${k} must be true or false, not ${text()}`);
     if (HOOKS.includes(k) && v != null && typeof v != 'function') bad(`${k} must be a function, not ${text()}`);
   }

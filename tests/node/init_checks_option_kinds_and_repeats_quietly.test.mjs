@@ -17,6 +17,8 @@ test('an option of the wrong kind throws at init, naming it and the value, and l
     [{ maxRetries: -1 }, 'maxRetries must be a number, 0 or more, not -1'],
     [{ maxBackoffMs: '30s' }, "maxBackoffMs must be a number, 0 or more, not '30s'"],
     [{ initialBackoffMs: Infinity }, 'initialBackoffMs must be a number, 0 or more, not Infinity'],
+    [{ maxValueBytes: 'big' }, "maxValueBytes must be a number, 64 or more, not 'big'"],
+    [{ maxValueBytes: 10 }, 'maxValueBytes must be a number, 64 or more, not 10'],
     [{ maxConcurrentExports: null }, 'maxConcurrentExports must be a number, 0 or more, not null'],
     [{ enabled: 'false' }, "enabled must be true or false, not 'false'"],
     [{ flushOnPageHide: 1 }, 'flushOnPageHide must be true or false, not 1'],
