@@ -15,14 +15,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { against, ratioInterval } from './lib/interval.mjs';
 import { median, SCENARIOS } from './lib/scenarios.mjs';
+import { NODE24, SERVER_RUNTIMES } from './lib/server-runtimes.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
 const RUNTIMES = {
   node: { name: `Node ${process.version.slice(1)}`, exec: process.execPath, flags: ['--expose-gc'] },
-  node24: { name: 'Node', exec: join(root, '.tools/node24/bin/node'), flags: ['--expose-gc'] },
-  bun: { name: 'Bun', exec: join(root, '.tools/bun/bin/bun'), flags: ['--expose-gc'] },
-  deno: { name: 'Deno', exec: join(root, '.tools/deno/deno'), flags: ['run', '--allow-all', '--v8-flags=--expose-gc'] },
+  node24: { name: 'Node', exec: NODE24, flags: ['--expose-gc'] },
+  ...Object.fromEntries(SERVER_RUNTIMES.map((r) => [r.key, r])),
 };
 const DEFAULT_ROWS = ['node:nestedAsync,nestedAsyncParent,nestedProto', 'node24:root5,nestedAsyncParent', 'bun:nested,nestedAsync,nestedAsyncParent', 'deno:nested,nestedAsync'];
 

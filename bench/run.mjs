@@ -23,6 +23,7 @@ import { makeNoCore, makeSpeedCore, makeSpikeCore } from './lib/bound-pkgs.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { against, ratioInterval } from './lib/interval.mjs';
 import { glance, ratioText } from './lib/glance.mjs';
+import { NODE24, SERVER_RUNTIMES } from './lib/server-runtimes.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
@@ -46,12 +47,6 @@ function node(args, what, exec = process.execPath, stallMs = 0) {
 }
 
 const t0 = Date.now();
-// The same in Bun and Deno (scripts/setup.sh fetches both into .tools/), which load the package's
-// Node entry, as OpenTelemetry's AsyncLocalStorageContextManager loads their `node:async_hooks`.
-const SERVER_RUNTIMES = [
-  { key: 'bun', name: 'Bun', exec: join(root, '.tools/bun/bin/bun'), flags: ['--expose-gc'] },
-  { key: 'deno', name: 'Deno', exec: join(root, '.tools/deno/deno'), flags: ['run', '--allow-all', '--v8-flags=--expose-gc'] },
-];
 // How the browser's wasm was built (scripts/browser-wasm.mjs writes it to pkg/sizes.json).
 function readBrowserStd() {
   try {
@@ -82,7 +77,7 @@ function measure() {
   const nodeRes = nodeSpans(process.execPath, 'Node');
   // The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
   // AsyncLocalStorage keeps context in async context frames, not async hooks, for both libraries.
-  const node24 = join(root, '.tools/node24/bin/node');
+  const node24 = NODE24;
   const has24 = existsSync(node24);
   if (!has24) say('Node 24 is not in .tools/ (scripts/setup.sh fetches it): its rows are left out');
   const node24Res = has24 ? nodeSpans(node24, 'Node 24 LTS') : null;

@@ -511,8 +511,7 @@ function route(pathname) {
   }
   // Azure OpenAI: the deployment in the path stands for a model, whatever the body names; the answer
   // names the model the deployment serves.
-  const azure = AZURE_PATH.exec(pathname);
-  if (azure) return { provider: 'openai', handler: azureChat };
+  if (AZURE_PATH.test(pathname)) return { provider: 'openai', handler: azureChat };
   const g = GEMINI_PATH.exec(pathname);
   if (g) {
     const model = decodeURIComponent(g[1]);

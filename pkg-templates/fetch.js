@@ -203,7 +203,9 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // The model asked for names the span: the path's where the API puts it there (an Azure OpenAI
   // deployment, `/openai/deployments/{deployment}/…` or a Cloudflare AI Gateway's
   // `azure-openai/{resource}/{deployment}/…`, which stands for the model whatever the body says;
-  // Gemini's `models/{model}:generateContent`, when the body names none), else the body's.
+  // Gemini's `models/{model}:generateContent`, when the body names none), else the body's. The
+  // parsers read the same for the model they record and price (`azure_deployment` and
+  // `model_from_gemini_path` in src/llm/mod.rs); the span is named before they load.
   const gemini = api.format === 'gemini';
   const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\//;
   let model = gemini ? parsed?.model : undefined;

@@ -112,8 +112,9 @@ impl Format {
 /// The provider name MLflow shows (`mlflow.llm.provider`), from the API's `host` (a URL's host,
 /// port included), its `path`, the call's format and the model the request names.
 ///
-/// - The services edgetrace knows get their usual names (`openai`, `azure` (as MLflow names it, and its model catalog), `anthropic`,
-///   `gemini`, `groq`, `openrouter`, …), a subdomain included; Ollama is known by its port, 11434.
+/// - The services edgetrace knows get their usual names (`openai`, `azure` as MLflow and its model
+///   catalog name it, `anthropic`, `gemini`, `groq`, `openrouter`, …), a subdomain included;
+///   Ollama is known by its port, 11434.
 /// - Cloudflare AI Gateway (`gateway.ai.cloudflare.com/v1/<account>/<gateway>/<provider>/…`) is a
 ///   proxy: the call is named after the upstream provider the path names (`openai`, `anthropic`,
 ///   `google-ai-studio` → `gemini`, `workers-ai` → `cloudflare`, …), which serves and bills the
@@ -376,19 +377,18 @@ fn azure_deployment(path: &str) -> Option<String> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let hex = b
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b[i], hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
+        let mut byte = [0];
+        let escape = b[i] == b'%'
+            && name
+                .get(i + 1..i + 3)
+                .and_then(|h| crate::id::decode_hex(h, &mut byte))
+                .is_some();
+        if escape {
+            out.push(byte[0]);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
         }
     }
     Some(String::from_utf8_lossy(&out).into_owned())
@@ -779,7 +779,7 @@ impl LlmCall {
     /// The model that answered, where the answer names it: a dated snapshot for an alias
     /// (`gpt-4o-mini-2024-07-18` for `gpt-4o-mini`), as MLflow's autolog records it and as it is
     /// billed; Gemini's `modelVersion` (`gemini-2.5-flash` for `gemini-flash-latest`). Otherwise
-    /// the request's (Azure's deployments name none in the body).
+    /// the request's (for Azure, the deployment its path names).
     fn served_model(&mut self, v: &Value) {
         let key = if self.format == Format::Gemini {
             "modelVersion"
