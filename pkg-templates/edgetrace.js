@@ -206,7 +206,8 @@ function attachCore() {
   try {
     state.core = makeCore(state.options);
   } catch (e) {
-    tracingOff(errText(e));
+    // Warned as "edgetrace: tracing is off, invalid configuration: …" (the prefix once).
+    tracingOff(errText(e).replace('edgetrace: ', ''));
     return;
   }
   if (!state.rec) return;
@@ -525,7 +526,8 @@ export class Span {
     let entries = [];
     try {
       attributes ??= name?.attributes;
-      n = String(name?.name ?? name);
+      // mlflow-tracing's event object, or a name; an object that names none is an 'event'.
+      n = String((typeof name == 'object' ? name?.name : name) ?? n);
       if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
         entries = Object.entries(attributes).map(([k, v]) => {
           const t = typeof v;

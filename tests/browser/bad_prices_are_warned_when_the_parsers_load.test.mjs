@@ -102,3 +102,24 @@ test('the parsers failing to download (a page offline at its first model call): 
     assert.ok(s.attributes['mlflow.chat.tokenUsage'], `the call "${text}" has its token usage`);
   }
 });
+
+// A limit the core refuses is known in a page only when the core has loaded (init() has returned by
+// then): tracing turns off with one warning that says why, prefixed once, and the page goes on.
+test('a limit the core refuses, in a page: tracing is off with one warning, "edgetrace: " once', async () => {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
+  await page.goto(`${site.url}/index.html`);
+  const r = await page.evaluate(async (colUrl) => {
+    const { flush, init, withSpan } = await import('/pkg/browser.js');
+    const warnings = [];
+    await init({ endpoint: colUrl, maxValueBytes: 10, logger: { warn: (m) => warnings.push(String(m)) } });
+    const value = withSpan(() => 42, { name: 'after-refusal' });
+    await flush();
+    return { value, warnings };
+  }, col.url);
+  await page.close();
+  assert.deepEqual(pageErrors, []);
+  assert.equal(r.value, 42);
+  assert.deepEqual(r.warnings, ['edgetrace: tracing is off, invalid configuration: maxValueBytes must be at least 64']);
+});

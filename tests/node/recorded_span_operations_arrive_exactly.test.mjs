@@ -326,6 +326,8 @@ test('event attributes keep their types, and every field of a trace update arriv
       }
     }
     s.addEvent(new SpanEvent({ name: 'span-event', attributes: { ok: true } }));
+    // An object that names no event (the types refuse it, plain JS does not): an 'event', not '[object Object]'.
+    s.addEvent({ attributes: { unnamed: 1 } });
     updateCurrentTrace({
       tags: { env: 'prod', n: 3 }, metadata: { 'mlflow.source': 'ci' }, sessionId: 'sess', userId: 7,
       clientRequestId: 'req-1', requestPreview: 'what?', responsePreview: 'that.',
@@ -347,7 +349,8 @@ test('event attributes keep their types, and every field of a trace update arriv
   assert.deepEqual(ev['as-object'], { k: { stringValue: 'v' }, n: { intValue: '1' } });
   assert.deepEqual(ev['object-bare'], {});
   assert.deepEqual(ev['span-event'], { ok: { boolValue: true } });
-  assert.equal(span.events.length, 6, span.events.map((e) => e.name).join(', '));
+  assert.deepEqual(ev.event, { unnamed: { intValue: '1' } });
+  assert.equal(span.events.length, 7, span.events.map((e) => e.name).join(', '));
   assert.deepEqual(warnings, [
     'edgetrace: event attributes that are not an object are ignored',
     "edgetrace: MLflow (3.17) takes no trace metadata, clientRequestId or previews over OTLP: updateCurrentTrace keeps them as attributes of the trace's root span (mlflow.traceMetadata.*, mlflow.clientRequestId, mlflow.requestPreview, mlflow.responsePreview); tags, sessionId and userId do reach the trace",
