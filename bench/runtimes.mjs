@@ -96,6 +96,12 @@ async function chromiumIsolated(set) {
     out.captureFloorNs = [];
     for (let i = 0; i < rounds; i++) out.captureFloorNs.push((await ask('edgetrace', { floor: ops * 10 })).ns);
     say(`chromium floor: one V8 async stack capture ${median(out.captureFloorNs).toFixed(0)} ns`);
+    // What each library's async rows find as the active span after an await (makeParentsCheck).
+    out.parentsAfterAwait = {};
+    for (const who of ['edgetrace', 'otel']) out.parentsAfterAwait[who] = await ask(who, { parents: true });
+    const own = out.parentsAfterAwait.edgetrace;
+    if (own.kept !== own.of) throw new Error(`bench/runtimes.mjs: edgetrace found its own span after an await in ${own.kept} of ${own.of} bodies`);
+    say(`chromium active span after an await: ${['edgetrace', 'otel'].map((who) => `${who} its own in ${out.parentsAfterAwait[who].kept} of ${out.parentsAfterAwait[who].of} bodies`).join(', ')}`);
   }
   for (const p of Object.values(pages)) p.channel.done();
   await Promise.all(Object.values(pages).map((p) => p.finished));
@@ -106,6 +112,7 @@ for (const set of workerdOnly ? [] : ['default', 'json']) {
   const r = results.chromiumIsolated ? await chromiumIsolated(set) : await runPage(dir, `chromium.html?set=${set}&rounds=${rounds}&ops=${ops}`, { say });
   Object.assign(results.chromium, r.scenarios);
   if (r.captureFloorNs) results.chromiumCaptureFloorNs = r.captureFloorNs;
+  if (r.parentsAfterAwait) results.chromiumParentsAfterAwait = r.parentsAfterAwait;
 }
 if (!workerdOnly) results.chromium = Object.fromEntries(SCENARIOS.map((sc) => [sc.id, results.chromium[sc.id]]));
 

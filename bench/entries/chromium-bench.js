@@ -4,7 +4,7 @@
 import { trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 import { getStats } from 'edgetrace';
-import { makeMemoryRunner, makeRunner } from './runtime-bench.js';
+import { makeMemoryRunner, makeParentsCheck, makeRunner } from './runtime-bench.js';
 import { alternateRounds, median, SCENARIOS } from '../lib/scenarios.mjs';
 
 const webProvider = (exporter, bsp) => {
@@ -15,6 +15,7 @@ const webProvider = (exporter, bsp) => {
 };
 window.runBench = makeRunner(webProvider);
 window.runMemory = makeMemoryRunner(webProvider);
+window.runParents = makeParentsCheck(webProvider);
 // The floor for finding the active span after an `await` without AsyncContext: one capture of
 // V8's async stack (structured call sites, 16 frames), from an async function awaiting inside
 // a named async runner, as edgetrace's browser path does. ns per capture.
@@ -86,7 +87,8 @@ async function runPlan() {
 // each runs in a V8 isolate of its own: it asks for a job (POST /next, with the last job's
 // result), runs it, and asks again, until told it is done. A job is a round of one scenario
 // (`{ scenario, n }`: its ms back, and how many spans edgetrace's core has started) or the capture
-// floor (`{ floor: n }`: ns per capture back) or a step of the memory measure (`{ memory: phase, n }`,
+// floor (`{ floor: n }`: ns per capture back) or the parents check (`{ parents: true }`: what
+// makeParentsCheck gives back) or a step of the memory measure (`{ memory: phase, n }`,
 // bench/memory-runtimes.mjs; see makeMemoryRunner). The bounds' pages (bench/runtimes.mjs --bounds) are
 // this entry bundled with a stand-in for the package, and run as `who=edgetrace`.
 async function runDriven(who) {
@@ -96,6 +98,7 @@ async function runDriven(who) {
     if (job.done) return {};
     await idle();
     if (job.floor) last = { ns: await window.runCaptureFloor(job.floor) };
+    else if (job.parents) last = await window.runParents(who);
     else if (job.memory) last = await window.runMemory({ who, phase: job.memory, n: job.n, track: job.track });
     else last = { ms: await window.runBench({ scenario: job.scenario, who, ops: job.n }), started: getStats().started };
   }

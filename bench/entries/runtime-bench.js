@@ -5,7 +5,7 @@
 // (web or base) through `makeProvider`.
 import * as otelApi from '@opentelemetry/api';
 import * as et from 'edgetrace';
-import { DEPTH, edgetraceInit, edgetraceOps, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
+import { ATTRS, DEPTH, edgetraceInit, edgetraceOps, otelOps, SCENARIOS, timeOps } from '../lib/scenarios.mjs';
 import { BATCH, PayloadExporter } from '../lib/otel-setup.mjs';
 import { fillHeld } from '../lib/wasm-held.mjs';
 
@@ -139,5 +139,47 @@ export function makeMemoryRunner(makeProvider) {
       return { buffered };
     }
     throw new Error(`memory: unknown phase ${phase}`);
+  };
+}
+
+/**
+ * What each library finds as the active span after an `await`, in the async row's shape (one op of
+ * `nestedAsync`): each span's body, after its `await null`, asks for the active span (as a child
+ * started there takes it for its parent) and checks that it is its own. So the async rows' ratios
+ * can be read knowing what each side did: `{ kept, of }`, the bodies that found their own span,
+ * of those that asked.
+ */
+export function makeParentsCheck(makeProvider) {
+  return async function parents(who) {
+    let kept = 0;
+    let of = 0;
+    const ask = (found, own) => {
+      of++;
+      if (found === own) kept++;
+    };
+    if (who === 'edgetrace') {
+      const h = edgetraceInit(et, null);
+      const nest = (d) => et.withSpan(async (s) => {
+        s.setAttributes(ATTRS);
+        await null;
+        ask(et.getCurrentActiveSpan(), s);
+        if (d > 0) await nest(d - 1);
+      }, { name: d === DEPTH ? 'root' : 'child' });
+      await nest(DEPTH);
+      await h.drain();
+    } else {
+      const { provider, tracer } = makeProvider(new PayloadExporter('none'), BATCH);
+      const nest = (d) => tracer.startActiveSpan(d === DEPTH ? 'root' : 'child', async (s) => {
+        s.setAttributes(ATTRS);
+        await null;
+        ask(otelApi.trace.getActiveSpan(), s);
+        if (d > 0) await nest(d - 1);
+        s.end();
+      });
+      await nest(DEPTH);
+      await provider.forceFlush();
+      await provider.shutdown();
+    }
+    return { kept, of };
   };
 }
