@@ -36,8 +36,10 @@ const nodePaths = await bundleBenchWorker(join(here, '../pkg'), dir);
 // (--bounds) with each bound in the package's place.
 const page = (name, options) => bundleChromiumPage(dir, name, options);
 await page('chromium', { nodePaths });
+// OpenTelemetry web with Zone.js, for the check of what each library finds after an await.
+await page('chromium-zone', { nodePaths, entry: 'chromium-zone.js' });
 // The pages each library runs in, as `who=` of chromium-bench.js: the bounds run as edgetrace.
-const PAGES = { edgetrace: 'chromium.html?who=edgetrace', otel: 'chromium.html?who=otel' };
+const PAGES = { edgetrace: 'chromium.html?who=edgetrace', otel: 'chromium.html?who=otel', 'otel-zone': 'chromium-zone.html' };
 const BOUNDS = ['floor', 'no-core', 'speed-core'];
 if (bounds) {
   if (!process.argv.includes('--bounds-built')) {
@@ -68,7 +70,9 @@ async function chromiumIsolated(set) {
   const pages = {};
   // The bounds only buffer: they run with the default pages, not the JSON payload's.
   const withBounds = bounds && set !== 'json';
-  for (const who of ['edgetrace', 'otel', ...(withBounds ? BOUNDS : [])]) {
+  // OpenTelemetry web with Zone.js joins only the check after the scenarios (default pages).
+  const zone = set !== 'json' ? ['otel-zone'] : [];
+  for (const who of ['edgetrace', 'otel', ...(withBounds ? BOUNDS : []), ...zone]) {
     const channel = pageChannel();
     pages[who] = { channel, finished: runPage(dir, PAGES[who], { say, handle: (path, body) => channel.handle(path, body) }) };
   }
@@ -98,10 +102,10 @@ async function chromiumIsolated(set) {
     say(`chromium floor: one V8 async stack capture ${median(out.captureFloorNs).toFixed(0)} ns`);
     // What each library's async rows find as the active span after an await (makeParentsCheck).
     out.parentsAfterAwait = {};
-    for (const who of ['edgetrace', 'otel']) out.parentsAfterAwait[who] = await ask(who, { parents: true });
+    for (const who of ['edgetrace', 'otel', 'otel-zone']) out.parentsAfterAwait[who] = await ask(who, { parents: true });
     const own = out.parentsAfterAwait.edgetrace;
     if (own.kept !== own.of) throw new Error(`bench/runtimes.mjs: edgetrace found its own span after an await in ${own.kept} of ${own.of} bodies`);
-    say(`chromium active span after an await: ${['edgetrace', 'otel'].map((who) => `${who} its own in ${out.parentsAfterAwait[who].kept} of ${out.parentsAfterAwait[who].of} bodies`).join(', ')}`);
+    say(`chromium active span after an await: ${['edgetrace', 'otel', 'otel-zone'].map((who) => `${who} its own in ${out.parentsAfterAwait[who].kept} of ${out.parentsAfterAwait[who].of} bodies`).join(', ')}`);
   }
   for (const p of Object.values(pages)) p.channel.done();
   await Promise.all(Object.values(pages).map((p) => p.finished));

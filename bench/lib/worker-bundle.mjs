@@ -30,8 +30,9 @@ export async function bundleBenchWorker(pkg, dir) {
 }
 
 /** Bundles the Chromium bench page into `dir` as `<name>.js`, with `<name>.html` to open it;
- * `options` are esbuild's (`nodePaths` from bundleBenchWorker, to find the package; an `alias`). */
-export async function bundleChromiumPage(dir, name, options) {
-  await build({ entryPoints: [join(bench, 'entries/chromium-bench.js')], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, `${name}.js`), logLevel: 'error', ...options });
+ * `options` are esbuild's (`nodePaths` from bundleBenchWorker, to find the package; an `alias`),
+ * and `entry`, another page than chromium-bench.js (a file in bench/entries). */
+export async function bundleChromiumPage(dir, name, { entry = 'chromium-bench.js', ...options } = {}) {
+  await build({ entryPoints: [join(bench, 'entries', entry)], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile: join(dir, `${name}.js`), logLevel: 'error', ...options });
   writeFileSync(join(dir, `${name}.html`), `<!doctype html><meta charset="utf-8"><script type="module" src="/${name}.js"></script>`);
 }
