@@ -153,6 +153,8 @@ const GOOGLE_STATUS = {
 
 /** An error answer: `{ status, headers, body }` in the provider's shape. */
 function errorAnswer(provider, status, { message, param = null, code, type } = {}) {
+  // Ollama: `{"error": "<message>"}`.
+  if (provider === 'ollama') return { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: message ?? (status === 404 ? 'model not found, try pulling it first' : `mock-llm error ${status}`) }) };
   if (provider === 'anthropic') {
     const [t, m] = ANTHROPIC_ERRORS[status] || [status >= 500 ? 'api_error' : 'invalid_request_error', `Error ${status}`];
     return { status, contentType: 'application/json', body: JSON.stringify({ type: 'error', error: { type: type ?? t, message: message ?? m } }) };
@@ -492,6 +494,43 @@ function gemini(b, ctx, model, method) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Ollama's own API (/api/chat, /api/generate), as the `ollama` npm package reads it: one JSON body,
+// or with `stream` (the default when the request does not say) newline-delimited JSON objects,
+// `application/x-ndjson`, each piece with `done: false`, then one with `done: true`, `done_reason`
+// and the counts. Tool calls come whole, their arguments an object. Durations are nanoseconds.
+// ---------------------------------------------------------------------------------------------
+
+const OLLAMA_CREATED = new Date(CREATED * 1000).toISOString().replace('.000Z', '.123456789Z');
+
+function ollama(b, ctx, kind) {
+  if (typeof b.model !== 'string' || !b.model) return errorAnswer('ollama', 400, { message: 'model is required' });
+  const chat = kind === 'chat';
+  if (chat && b.messages != null && !Array.isArray(b.messages)) return errorAnswer('ollama', 400, { message: 'json: cannot unmarshal object into Go struct field ChatRequest.messages of type []api.Message' });
+  const messages = chat ? b.messages ?? [] : [{ role: 'user', content: b.prompt ?? '' }];
+  const promptTokens = messages.reduce((n, m) => n + countTokens(textOf(m?.content)), 0) + countTokens(b.system);
+  const last = findLast(messages, (m) => m && ['user', 'tool'].includes(m.role));
+  const tool = chat && last?.role !== 'tool' ? pickTool(b.tools, undefined, (t) => t?.function?.name) : null;
+  const text = tool ? '' : answerText(textOf(last?.content), ctx.chunks);
+  const evalCount = tool ? toolTokens(tool) : countTokens(text);
+  const head = { model: b.model, created_at: OLLAMA_CREATED };
+  const tail = {
+    done: true, done_reason: 'stop', ...(chat ? {} : { context: [1, 2, 3] }),
+    total_duration: 1_234_567_890, load_duration: 12_345_678, prompt_eval_count: promptTokens, prompt_eval_duration: 23_456_789,
+    eval_count: evalCount, eval_duration: 345_678_901,
+  };
+  const toolCalls = tool ? [{ function: { name: tool, arguments: JSON.parse(TOOL_ARGUMENTS) } }] : undefined;
+  const piece = (t, calls) => (chat ? { message: { role: 'assistant', content: t, ...(calls ? { tool_calls: calls } : {}) } } : { response: t });
+  if (b.stream === false) {
+    return { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ ...head, ...piece(text, toolCalls), ...tail }) };
+  }
+  const lines = tool
+    ? [{ ...head, ...piece('', toolCalls), done: false }]
+    : splitPieces(text, ctx.chunks).map((t) => ({ ...head, ...piece(t), done: false }));
+  lines.push({ ...head, ...piece(''), ...tail });
+  return { status: 200, headers: {}, contentType: 'application/x-ndjson', frames: lines.map((l) => `${JSON.stringify(l)}\n`), firstContent: 0, contentCount: lines.length - 1, eol: '\n' };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Routing and the HTTP server
 // ---------------------------------------------------------------------------------------------
 
@@ -508,6 +547,8 @@ function route(pathname) {
     case '/v1/embeddings': return { provider: 'openai', handler: embeddings };
     case '/v1/messages': return { provider: 'anthropic', handler: messages };
     case '/v1/messages/count_tokens': return { provider: 'anthropic', handler: countMessageTokens };
+    case '/api/chat': return { provider: 'ollama', handler: (b, ctx) => ollama(b, ctx, 'chat') };
+    case '/api/generate': return { provider: 'ollama', handler: (b, ctx) => ollama(b, ctx, 'generate') };
   }
   // Azure OpenAI: the deployment in the path stands for a model, whatever the body names; the answer
   // names the model the deployment serves.
@@ -522,6 +563,7 @@ function route(pathname) {
 
 function providerOfPath(pathname) {
   if (pathname.startsWith('/v1/messages')) return 'anthropic';
+  if (pathname.startsWith('/api/')) return 'ollama';
   if (/^\/v1(beta|alpha)?\/(models|tunedModels)\//.test(pathname) && pathname.includes(':')) return 'gemini';
   return 'openai';
 }

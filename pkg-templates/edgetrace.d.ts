@@ -567,8 +567,11 @@ export declare function instrumentGlobalFetch(options?: TraceFetchOptions): () =
 export interface ModelApi {
   /** Requests whose URL starts with this are model API calls. */
   baseUrl: string;
-  /** Their wire format. Default: `'openai'`. */
-  format?: 'openai' | 'openai-responses' | 'openai-embeddings' | 'anthropic' | 'gemini';
+  /**
+   * Their wire format. Default: `'openai'`. `'ollama'` is Ollama's own API (`/api/chat` and
+   * `/api/generate` under the base URL), for an Ollama server on a port other than its 11434.
+   */
+  format?: 'openai' | 'openai-responses' | 'openai-embeddings' | 'anthropic' | 'gemini' | 'ollama';
   /** The provider name MLflow shows (`mlflow.llm.provider`). Default: from the host. */
   provider?: string;
 }

@@ -19,6 +19,8 @@ const OPERATION = {
   'openai-embeddings': 'embeddings',
   anthropic: 'messages',
   gemini: 'generate_content',
+  ollama: 'chat',
+  'ollama-generate': 'generate',
 };
 const registered = [];
 
@@ -56,6 +58,11 @@ export function llmFormatOf(path) {
   return undefined;
 }
 
+// Ollama's own API: its chat and its generation. `/api/chat` is also many apps' own route (the AI
+// SDK's `useChat` posts there), so it is Ollama's only on Ollama's port, 11434, or under a base URL
+// registered as `ollama`; its other POSTs there (pulling, creating models) are no model calls.
+const OLLAMA = /\/api\/(chat|generate)\/*$/;
+
 // Under a registered base URL, a known model API path keeps its own format (a vLLM server
 // serves chat, Responses and embeddings side by side) with the registered provider; another path
 // is a call in the registered format when it is a POST, as every model call is (GET /v1/models
@@ -64,7 +71,10 @@ function formatOf({ url, method }) {
   const full = url.origin + url.pathname;
   const r = registered.find((r) => full.startsWith(r.baseUrl));
   // Model calls are POSTs: a GET of a model API path (listing stored completions) is not one.
-  const format = method === 'POST' && (llmFormatOf(url.pathname) || r?.format);
+  if (method !== 'POST') return null;
+  const ollama = OLLAMA.exec(url.pathname);
+  if (ollama && (url.port === '11434' || r?.format === 'ollama')) return { format: ollama[1] === 'chat' ? 'ollama' : 'ollama-generate', provider: r?.provider };
+  const format = llmFormatOf(url.pathname) || (r?.format !== 'ollama' && r?.format);
   return format ? { format, provider: r?.provider } : null;
 }
 

@@ -4,11 +4,12 @@
 // `onEnd(how, error)` runs once, before the caller sees the end, with how the stream ended.
 // A fault in either callback never reaches the caller's stream.
 
-/** How a watched body ended (numbers as the model API parsers' `finish_stream` takes them). */
-export const BodyEnd = Object.freeze({ COMPLETED: 0, ERRORED: 1, CANCELLED: 2 });
+/** How a watched body ended (numbers as the model API parsers' `finish_stream` takes them).
+ * DROPPED: collected unread, a cancellation whatever the parsers were handed ahead of the app. */
+export const BodyEnd = Object.freeze({ COMPLETED: 0, ERRORED: 1, CANCELLED: 2, DROPPED: 3 });
 
 /** The names of {@link BodyEnd} values, for span attributes. */
-export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled']);
+export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled', 'cancelled']);
 
 // A body the app drops without reading it to its end or cancelling it would never end: when the
 // stream is collected, it ends as cancelled (where the runtime has FinalizationRegistry). The
@@ -17,7 +18,7 @@ export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled'
 // in Chromium a ReadableStream is a platform object whose JS wrapper V8 may collect (and Blink
 // make again) while the stream lives on and is read, so watching it ended about one stream in
 // thirty as cancelled, mid-answer, when collections came while the app read it.
-const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.CANCELLED)) : null;
+const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.DROPPED)) : null;
 
 /**
  * Whether `e` is the app's own abort (a chat's Stop button: `abort()` on the request's `signal`),

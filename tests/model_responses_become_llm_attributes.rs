@@ -1133,7 +1133,7 @@ fn last_event_boundary(body: &[u8]) -> usize {
 
 proptest::proptest! {
     /// A stream the app cancels, or that fails, stops wherever its reader or the network stopped
-    /// it, mostly inside an event. The unfinished event is not a parse error (nor an unfinished
+    /// it, mostly inside an event (a stream cancelled after its final event ended whole). The unfinished event is not a parse error (nor an unfinished
     /// UTF-8 sequence an invalid line), and the span holds what the events before it held, as if
     /// the stream had stopped at that event's start: the SDKs never read such an event either.
     #[test]
@@ -1155,10 +1155,15 @@ proptest::proptest! {
         let at_boundary = last_event_boundary(&body.as_bytes()[..cut]);
         let reference = streamed(format, path, &body.as_bytes()[..at_boundary], &[], end);
         proptest::prop_assert_eq!(&out.outputs, &reference.outputs, "{:?} cut at {}", format, cut);
-        proptest::prop_assert_eq!(
-            attr(&out, "edgetrace.llm.stream_end"),
-            Some(&AttrValue::Str(if cancelled { "cancelled" } else { "errored" }.into()))
-        );
+        // Cancelled after its final event (the Speakeasy SDKs cancel on `[DONE]`), it ended whole.
+        let whole_before = streamed(format, path, &body.as_bytes()[..at_boundary], &[], StreamEnd::Completed);
+        let final_read = attr(&whole_before, "edgetrace.llm.stream_end") == Some(&AttrValue::Str("completed".into()));
+        let how = match (cancelled, final_read) {
+            (false, _) => "errored",
+            (true, true) => "completed",
+            (true, false) => "cancelled",
+        };
+        proptest::prop_assert_eq!(attr(&out, "edgetrace.llm.stream_end"), Some(&AttrValue::Str(how.into())));
     }
 }
 

@@ -10,6 +10,7 @@ pub mod anthropic;
 pub mod cost;
 pub mod fit;
 pub mod gemini;
+pub mod ollama;
 pub mod openai;
 pub mod sse;
 pub mod usage;
@@ -34,6 +35,10 @@ pub enum Format {
     Anthropic,
     /// Google Gemini generateContent / streamGenerateContent.
     Gemini,
+    /// Ollama's own API, `/api/chat` and `/api/generate` (its OpenAI-compatible `/v1` is
+    /// `OpenAiChat`). Never detected by path alone (`/api/chat` is also many apps' own route):
+    /// the JS layer names it for Ollama's port, 11434, or a base URL registered as `ollama`.
+    Ollama,
 }
 
 impl Format {
@@ -77,7 +82,8 @@ impl Format {
         }
     }
 
-    /// From its name (`openai`, `openai-responses`, `openai-embeddings`, `anthropic`, `gemini`).
+    /// From its name (`openai`, `openai-responses`, `openai-embeddings`, `anthropic`, `gemini`,
+    /// `ollama`, `ollama-generate`).
     pub fn parse(name: &str) -> Option<Format> {
         match name {
             "openai" | "openai-chat" => Some(Format::OpenAiChat),
@@ -85,6 +91,7 @@ impl Format {
             "openai-embeddings" => Some(Format::OpenAiEmbeddings),
             "anthropic" => Some(Format::Anthropic),
             "gemini" => Some(Format::Gemini),
+            "ollama" | "ollama-generate" => Some(Format::Ollama),
             _ => None,
         }
     }
@@ -98,12 +105,13 @@ impl Format {
     }
 
     /// `mlflow.message.format`, which tells MLflow's UI how to render the chat.
-    /// None for embeddings, which have no chat to render (MLflow's own autolog sets none there).
+    /// None for embeddings, which have no chat to render (MLflow's own autolog sets none there),
+    /// and for Ollama's own API, whose messages MLflow's UI has no format for.
     pub fn message_format(self) -> Option<&'static str> {
         match self {
             Format::Anthropic => Some("anthropic"),
             Format::Gemini => Some("gemini"),
-            Format::OpenAiEmbeddings => None,
+            Format::OpenAiEmbeddings | Format::Ollama => None,
             _ => Some("openai"),
         }
     }
@@ -150,7 +158,10 @@ pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>
     };
     let name = name.trim_end_matches('.');
     // The format's own name, as its messages are named (embeddings are OpenAI's).
-    let by_format = || format.message_format().unwrap_or("openai").to_owned();
+    let by_format = || match format {
+        Format::Ollama => "ollama".to_owned(),
+        _ => format.message_format().unwrap_or("openai").to_owned(),
+    };
     if name == "gateway.ai.cloudflare.com" {
         // /v1/<account>/<gateway>/<provider>/...
         let mut segments = path.split('/').filter(|s| !s.is_empty()).skip(3);
@@ -311,6 +322,7 @@ enum Stream {
     Responses(openai::ResponsesStream),
     Anthropic(anthropic::MessagesStream),
     Gemini(gemini::GeminiStream),
+    Ollama(ollama::OllamaStream),
     None,
 }
 
@@ -323,6 +335,9 @@ pub enum StreamEnd {
     Errored,
     /// The reader cancelled it.
     Cancelled,
+    /// The reader dropped it unread (the body was collected): cancelled, even where what the
+    /// parsers were handed ahead of the reader held the final event.
+    Dropped,
 }
 
 /// Streams bigger than this stop being parsed (their bytes still reach the caller). A model's
@@ -470,7 +485,9 @@ impl LlmCall {
                 .and_then(Value::as_str)
                 .filter(|m| !m.is_empty())
                 .map(str::to_owned);
-            call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(false);
+            // Ollama streams unless asked not to.
+            let default = format == Format::Ollama;
+            call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(default);
             if let Some(tools) = tool_definitions(format, r) {
                 out.attributes.push((
                     "mlflow.chat.tools".into(),
@@ -560,11 +577,14 @@ impl LlmCall {
                 Format::OpenAiResponses => Stream::Responses(Default::default()),
                 Format::Anthropic => Stream::Anthropic(Default::default()),
                 Format::Gemini => Stream::Gemini(Default::default()),
+                Format::Ollama => Stream::Ollama(Default::default()),
             };
         }
         let events = match &mut self.stream {
             // Gemini streams without `alt=sse` as one JSON array.
             Stream::Gemini(s) => s.feed(&mut self.sse, bytes),
+            // Ollama streams newline-delimited JSON.
+            Stream::Ollama(s) => s.feed(&mut self.sse, bytes),
             _ => self.sse.feed(bytes),
         };
         for ev in events {
@@ -579,6 +599,7 @@ impl LlmCall {
             Stream::Responses(s) => s.has_content,
             Stream::Anthropic(s) => s.has_content,
             Stream::Gemini(s) => s.has_content,
+            Stream::Ollama(s) => s.has_content,
             Stream::None => false,
         }
     }
@@ -592,6 +613,7 @@ impl LlmCall {
             Stream::Responses(s) => s.on_event(ev.event.as_deref(), &ev.data),
             Stream::Anthropic(s) => s.on_event(ev.event.as_deref(), &ev.data),
             Stream::Gemini(s) => s.on_data(&ev.data),
+            Stream::Ollama(s) => s.on_data(&ev.data),
             Stream::None => Ok(()),
         };
         if let Err(e) = r {
@@ -617,12 +639,18 @@ impl LlmCall {
         now_ns: u64,
         prices: &PriceTable,
     ) -> Outcome {
+        let dropped = end == StreamEnd::Dropped;
+        let end = if dropped { StreamEnd::Cancelled } else { end };
         // A body read to its end may close on its last event without the blank line: that event
         // is read. A stream cancelled or failed stopped where its reader or the network stopped
         // it, often inside an event: what is pending is dropped, not read as a broken event.
-        let tail = match end {
-            StreamEnd::Completed => self.sse.finish(),
-            StreamEnd::Errored | StreamEnd::Cancelled => {
+        let tail = match (end, &mut self.stream) {
+            (StreamEnd::Completed, Stream::Ollama(s)) => s.finish(&mut self.sse),
+            (StreamEnd::Completed, _) => self.sse.finish(),
+            (StreamEnd::Errored | StreamEnd::Cancelled | StreamEnd::Dropped, stream) => {
+                if let Stream::Ollama(s) = stream {
+                    s.abandon();
+                }
                 self.sse.abandon();
                 None
             }
@@ -663,6 +691,13 @@ impl LlmCall {
                 s.done,
                 s.error.clone(),
             ),
+            Stream::Ollama(s) => (
+                s.output(),
+                s.usage,
+                s.finish_reason(),
+                s.done,
+                s.error.clone(),
+            ),
             Stream::None => (Value::Null, Usage::default(), None, false, None),
         };
         self.served_model(&output);
@@ -685,13 +720,16 @@ impl LlmCall {
             // The reader stopped after an event it could not read: the official SDKs throw on
             // such an event (a SyntaxError) and cancel the body, so the call failed there.
             StreamEnd::Cancelled if self.bad_event.is_some() => "errored",
+            // Its final event arrived before the reader let go: the SDKs made by Speakeasy
+            // (Mistral's, OpenRouter's) cancel the body once they read `[DONE]`.
+            StreamEnd::Cancelled if complete && !dropped => "completed",
             StreamEnd::Completed if complete || self.gave_up => "completed",
             StreamEnd::Completed => {
                 self.parse_error("the stream ended before its final event".into());
                 "truncated"
             }
             StreamEnd::Errored => "errored",
-            StreamEnd::Cancelled => "cancelled",
+            StreamEnd::Cancelled | StreamEnd::Dropped => "cancelled",
         };
         out.attributes.push((
             "edgetrace.llm.stream_end".into(),
@@ -822,6 +860,7 @@ impl LlmCall {
                     .unwrap_or_default(),
                 gemini::finish_reason(v),
             ),
+            Format::Ollama => (ollama::usage(v), ollama::finish_reason(v)),
         }
     }
 
@@ -854,6 +893,19 @@ impl LlmCall {
             ));
         }
         if !usage.is_empty() {
+            // OpenAI counts reasoning tokens in `completion_tokens`; xAI does not, and its
+            // `total_tokens` adds them apart. Where the total says so, they are output tokens:
+            // shown and billed as such (the AI SDK's xAI provider counts them so too).
+            let mut usage = usage;
+            if self.format == Format::OpenAiChat {
+                if let (Some(i), Some(o), Some(t), Some(r)) =
+                    (usage.input, usage.output, usage.total, usage.reasoning)
+                {
+                    if r > 0 && t == i.saturating_add(o).saturating_add(r) {
+                        usage.output = Some(o.saturating_add(r));
+                    }
+                }
+            }
             // MLflow's own Anthropic autolog counts cache reads and writes in `input_tokens` (and
             // so in the total), as OpenAI and Gemini report them; Anthropic reports them apart.
             let mut shown = usage;
@@ -1059,6 +1111,8 @@ fn api_error_class(format: Format, status: u16) -> &'static str {
     let anthropic = format == Format::Anthropic;
     match status {
         _ if format == Format::Gemini => sdk_error_base(format),
+        // The `ollama` package throws `ResponseError` for every status.
+        _ if format == Format::Ollama => "ResponseError",
         400 => "BadRequestError",
         401 => "AuthenticationError",
         403 => "PermissionDeniedError",
@@ -1087,6 +1141,8 @@ fn api_error_class(format: Format, status: u16) -> &'static str {
 fn sdk_error_base(format: Format) -> &'static str {
     match format {
         Format::Gemini => "ApiError",
+        // The `ollama` package throws a stream's `error` object as a plain `Error`.
+        Format::Ollama => "Error",
         _ => "APIError",
     }
 }

@@ -46,7 +46,10 @@ pub fn chat_usage(u: &Value) -> Usage {
         input: num(u, &["prompt_tokens"]),
         output: num(u, &["completion_tokens"]),
         total: num(u, &["total_tokens"]),
-        cached: num(u, &["prompt_tokens_details", "cached_tokens"]),
+        // DeepSeek reports its cache hits as `prompt_cache_hit_tokens` (and the rest as
+        // `prompt_cache_miss_tokens`), with no `prompt_tokens_details`.
+        cached: num(u, &["prompt_tokens_details", "cached_tokens"])
+            .or_else(|| num(u, &["prompt_cache_hit_tokens"])),
         cache_creation: None,
         cache_creation_1h: None,
         reasoning: num(u, &["completion_tokens_details", "reasoning_tokens"]),
@@ -78,9 +81,77 @@ struct Choice {
     role: Option<String>,
     content: String,
     has_content: bool,
+    /// Content streamed as an array of parts (Mistral's reasoning models send `thinking` parts,
+    /// then `text` parts): the parts, each run of one kind joined into one part, as the
+    /// non-streamed message holds them. Empty while the content comes as text.
+    parts: Vec<Value>,
     refusal: Option<String>,
+    /// Streamed reasoning, under the key the service streamed it as: `reasoning_content`
+    /// (DeepSeek, xAI, vLLM) or `reasoning` (OpenRouter, Groq, Together, Ollama), the key its
+    /// non-streamed message has it under.
+    reasoning: Option<(&'static str, String)>,
     tool_calls: Vec<Map<String, Value>>,
     finish_reason: Option<String>,
+}
+
+/// Whether a content part carries generated text: a `text` part's text, or a `thinking` part's
+/// (a string, or Mistral's array of text parts).
+fn part_has_text(p: &Value) -> bool {
+    let non_empty = |v: &Value| v.as_str().is_some_and(|s| !s.is_empty());
+    p.get("text").is_some_and(non_empty)
+        || match p.get("thinking") {
+            Some(Value::Array(a)) => a.iter().any(|t| t.get("text").is_some_and(non_empty)),
+            Some(t) => non_empty(t),
+            None => false,
+        }
+}
+
+/// The text of a `thinking` part: a string, or Mistral's array of `{type: "text", text}` parts.
+fn thinking_text(p: &Value) -> String {
+    match p.get("thinking") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|t| t.get("text").and_then(Value::as_str))
+            .collect(),
+        _ => String::new(),
+    }
+}
+
+/// Adds one streamed content part to `parts`: text onto a text part before it, thinking onto a
+/// thinking part before it, any other part as it came.
+fn push_part(parts: &mut Vec<Value>, p: &Value) {
+    let kind = p.get("type").and_then(Value::as_str);
+    let last_kind = parts
+        .last()
+        .and_then(|l| l.get("type"))
+        .and_then(Value::as_str);
+    match kind {
+        Some("text") => {
+            let t = p.get("text").and_then(Value::as_str).unwrap_or("");
+            if last_kind == Some("text") {
+                if let Some(Value::String(s)) = parts.last_mut().and_then(|l| l.get_mut("text")) {
+                    s.push_str(t);
+                    return;
+                }
+            }
+            parts.push(json!({"type": "text", "text": t}));
+        }
+        Some("thinking") => {
+            let t = thinking_text(p);
+            if last_kind == Some("thinking") {
+                if let Some(Value::String(s)) = parts
+                    .last_mut()
+                    .and_then(|l| l.pointer_mut("/thinking/0/text"))
+                {
+                    s.push_str(&t);
+                    return;
+                }
+            }
+            parts.push(json!({"type": "thinking", "thinking": [{"type": "text", "text": t}]}));
+        }
+        _ => parts.push(p.clone()),
+    }
 }
 
 /// Whether a Chat Completions delta carries generated tokens. The first chunk usually holds only
@@ -92,6 +163,9 @@ fn delta_has_content(d: &Value) -> bool {
     ["content", "refusal", "reasoning_content", "reasoning"]
         .iter()
         .any(|k| non_empty(d.get(*k)))
+        || d.get("content")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(part_has_text))
         || d.get("tool_calls")
             .and_then(Value::as_array)
             .into_iter()
@@ -162,7 +236,12 @@ impl ChatStream {
             .fingerprint
             .take()
             .or_else(|| v.get("system_fingerprint").cloned());
-        if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+        // Groq sends a stream's usage in its last chunk's `x_groq.usage`, with no `usage`.
+        if let Some(u) = v
+            .get("usage")
+            .filter(|u| u.is_object())
+            .or_else(|| v.pointer("/x_groq/usage").filter(|u| u.is_object()))
+        {
             self.usage.merge(chat_usage(u));
             self.usage_raw = Some(u.clone());
         }
@@ -195,9 +274,31 @@ impl ChatStream {
             if let Some(r) = d.get("role").and_then(Value::as_str) {
                 ch.role = Some(r.to_owned());
             }
-            if let Some(t) = d.get("content").and_then(Value::as_str) {
-                ch.content.push_str(t);
-                ch.has_content = true;
+            match d.get("content") {
+                Some(Value::String(t)) if ch.parts.is_empty() => ch.content.push_str(t),
+                Some(Value::String(t)) => {
+                    push_part(&mut ch.parts, &json!({"type": "text", "text": t}))
+                }
+                Some(Value::Array(a)) => {
+                    if ch.parts.is_empty() && !ch.content.is_empty() {
+                        let t = std::mem::take(&mut ch.content);
+                        ch.parts.push(json!({"type": "text", "text": t}));
+                    }
+                    for p in a {
+                        push_part(&mut ch.parts, p);
+                    }
+                }
+                _ => {}
+            }
+            ch.has_content |= matches!(d.get("content"), Some(Value::String(_) | Value::Array(_)));
+            for k in ["reasoning_content", "reasoning"] {
+                if let Some(t) = d.get(k).and_then(Value::as_str) {
+                    match &mut ch.reasoning {
+                        Some((key, r)) if *key == k => r.push_str(t),
+                        Some(_) => {}
+                        None => ch.reasoning = Some((k, t.to_owned())),
+                    }
+                }
             }
             if let Some(t) = d.get("refusal").and_then(Value::as_str) {
                 ch.refusal.get_or_insert_with(String::new).push_str(t);
@@ -254,15 +355,33 @@ impl ChatStream {
             ("text_completion", choices.collect())
         } else {
             let choices = choices.map(|(i, c)| {
+                let content = if !c.parts.is_empty() {
+                    Value::Array(c.parts.clone())
+                } else if c.has_content || c.tool_calls.is_empty() {
+                    json!(c.content)
+                } else {
+                    Value::Null
+                };
                 let mut msg = json!({
                     "role": c.role.clone().unwrap_or_else(|| "assistant".into()),
-                    "content": if c.has_content || c.tool_calls.is_empty() { json!(c.content) } else { Value::Null },
+                    "content": content,
                 });
+                if let Some((key, r)) = &c.reasoning {
+                    msg[*key] = json!(r);
+                }
                 if let Some(r) = &c.refusal {
                     msg["refusal"] = json!(r);
                 }
                 if !c.tool_calls.is_empty() {
-                    msg["tool_calls"] = Value::Array(c.tool_calls.iter().cloned().map(Value::Object).collect());
+                    // A function call is `"type": "function"`, as in OpenAI's messages, also where
+                    // the service streams none (Mistral).
+                    let calls = c.tool_calls.iter().cloned().map(|mut tc| {
+                        if tc.contains_key("function") && !tc.contains_key("type") {
+                            tc.insert("type".into(), json!("function"));
+                        }
+                        Value::Object(tc)
+                    });
+                    msg["tool_calls"] = Value::Array(calls.collect());
                 }
                 json!({"index": i, "message": msg, "finish_reason": c.finish_reason})
             });

@@ -308,6 +308,28 @@ test('a streamed response the app drops unread ends its span as cancelled once i
   assert.equal(span.attributes['edgetrace.llm.stream_end'], 'cancelled');
 });
 
+// Mistral's and OpenRouter's SDKs (made by Speakeasy) cancel the body as soon as they have read
+// `data: [DONE]`: the stream was read whole, and ends as completed.
+test('a stream cancelled by its reader after the final event ends as completed', async () => {
+  const f = traceFetch();
+  const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'read then cancel' }] });
+  const res = await f(`${servers.mock.url}/v1/chat/completions`, { method: 'POST', body, headers: { 'x-mock-chunk-delay-ms': '5' } });
+  const reader = res.body.getReader();
+  const text = new TextDecoder();
+  let seen = '';
+  while (!seen.includes('[DONE]')) {
+    const r = await reader.read();
+    assert.equal(r.done, false, 'the body holds [DONE]');
+    seen += text.decode(r.value, { stream: true });
+  }
+  await reader.cancel('done');
+  const spans = await settled();
+  const span = spans.find((x) => x.attributes['mlflow.spanType'] === 'CHAT_MODEL' && x.attributes['mlflow.spanInputs']?.includes('read then cancel'));
+  assert.equal(span.attributes['edgetrace.llm.stream_end'], 'completed');
+  assert.equal(span.status.code, 1);
+  assert.match(JSON.parse(span.attributes['mlflow.spanOutputs']).choices[0].message.content, /^Echo: read then cancel/);
+});
+
 test("a stream the app aborts (a chat's Stop button) ends its span as cancelled, not as an error; the Response keeps the platform's properties", async () => {
   const f = traceFetch();
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'stop me' }] });
