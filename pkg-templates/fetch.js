@@ -59,8 +59,9 @@ export function llmFormatOf(path) {
 }
 
 // Ollama's own API: its chat and its generation. `/api/chat` is also many apps' own route (the AI
-// SDK's `useChat` posts there), so it is Ollama's only on Ollama's port, 11434, or under a base URL
-// registered as `ollama`; its other POSTs there (pulling, creating models) are no model calls.
+// SDK's `useChat` posts there), so it is Ollama's only on Ollama's port, 11434, on its cloud
+// (ollama.com), or under a base URL registered as `ollama`; its other POSTs there (pulling,
+// creating models) are no model calls.
 const OLLAMA = /\/api\/(chat|generate)\/*$/;
 
 // Under a registered base URL, a known model API path keeps its own format (a vLLM server
@@ -73,7 +74,7 @@ function formatOf({ url, method }) {
   // Model calls are POSTs: a GET of a model API path (listing stored completions) is not one.
   if (method !== 'POST') return null;
   const ollama = OLLAMA.exec(url.pathname);
-  if (ollama && (url.port === '11434' || r?.format === 'ollama')) return { format: ollama[1] === 'chat' ? 'ollama' : 'ollama-generate', provider: r?.provider };
+  if (ollama && (url.port === '11434' || url.hostname === 'ollama.com' || r?.format === 'ollama')) return { format: ollama[1] === 'chat' ? 'ollama' : 'ollama-generate', provider: r?.provider };
   const format = llmFormatOf(url.pathname) || (r?.format !== 'ollama' && r?.format);
   return format ? { format, provider: r?.provider } : null;
 }

@@ -5,8 +5,11 @@
 // A fault in either callback never reaches the caller's stream.
 
 /** How a watched body ended (numbers as the model API parsers' `finish_stream` takes them).
- * DROPPED: collected unread, a cancellation whatever the parsers were handed ahead of the app. */
-export const BodyEnd = Object.freeze({ COMPLETED: 0, ERRORED: 1, CANCELLED: 2, DROPPED: 3 });
+ * CANCELLED: its reader cancelled it (after the final event, as Mistral's and OpenRouter's SDKs
+ * do on `[DONE]`, the parsers count it whole). ABANDONED: the app let it go, its request aborted
+ * (an SDK's `break`) or the body collected unread: a cancellation whatever the parsers were
+ * handed ahead of the app, which may be the whole answer when it came in one network read. */
+export const BodyEnd = Object.freeze({ COMPLETED: 0, ERRORED: 1, CANCELLED: 2, ABANDONED: 3 });
 
 /** The names of {@link BodyEnd} values, for span attributes. */
 export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled', 'cancelled']);
@@ -18,7 +21,7 @@ export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled'
 // in Chromium a ReadableStream is a platform object whose JS wrapper V8 may collect (and Blink
 // make again) while the stream lives on and is read, so watching it ended about one stream in
 // thirty as cancelled, mid-answer, when collections came while the app read it.
-const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.DROPPED)) : null;
+const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.ABANDONED)) : null;
 
 /**
  * Whether `e` is the app's own abort (a chat's Stop button: `abort()` on the request's `signal`),
@@ -67,7 +70,7 @@ function underlyingSource(reader, end, onChunk, signal) {
       } catch (e) {
         // The app's own abort ends the stream as cancelled, as cancelling its reader does; a
         // failure or a timeout is an error.
-        if (isUserAbort(e, signal, 1)) finish(BodyEnd.CANCELLED);
+        if (isUserAbort(e, signal, 1)) finish(BodyEnd.ABANDONED);
         else finish(BodyEnd.ERRORED, e);
         controller.error(e);
         return;
@@ -87,7 +90,8 @@ function underlyingSource(reader, end, onChunk, signal) {
       }
     },
     cancel(reason) {
-      finish(BodyEnd.CANCELLED);
+      // The openai and Anthropic SDKs leave a stream (`break`) by aborting its request.
+      finish(signal?.aborted ? BodyEnd.ABANDONED : BodyEnd.CANCELLED);
       return reader.cancel(reason);
     },
   };

@@ -93,13 +93,14 @@ impl LlmCalls {
         }
     }
 
-    /// Ends a streamed call (`end` 0 completed, 1 errored, 2 cancelled, 3 dropped unread): the
-    /// commands that set outputs, usage, cost and how the stream ended.
+    /// Ends a streamed call (`end` 0 completed, 1 errored, 2 cancelled, 3 abandoned: its request
+    /// aborted, or the body collected unread): the commands that set outputs, usage, cost and how
+    /// the stream ended.
     pub fn finish_stream(&mut self, h: u32, end: u8, status: u16, now_ms: f64) -> Vec<u8> {
         let end = match end {
             0 => StreamEnd::Completed,
             1 => StreamEnd::Errored,
-            3 => StreamEnd::Dropped,
+            3 => StreamEnd::Abandoned,
             _ => StreamEnd::Cancelled,
         };
         self.finish(h, |call, prices| {

@@ -245,18 +245,24 @@ fn a_stream_cancelled_after_its_final_event_completed() {
         chunk(m, json!({"role": "assistant", "content": "Paris."}), None),
         chunk(m, json!({}), Some("stop")),
     ];
-    for (done, how) in [(true, "completed"), (false, "cancelled")] {
+    for (done, end, how) in [
+        (true, StreamEnd::Cancelled, "completed"),
+        (false, StreamEnd::Cancelled, "cancelled"),
+        // The app let it go (its request aborted, or the body collected unread): cancelled, even
+        // where the parsers were handed the final event ahead of it.
+        (true, StreamEnd::Abandoned, "cancelled"),
+    ] {
         let out = stream(
             call("api.mistral.ai", m, true),
             &chunks,
             done,
-            StreamEnd::Cancelled,
+            end,
             &PriceTable::shipped(),
         );
         assert_eq!(
             attr(&out, "edgetrace.llm.stream_end"),
             Some(&AttrValue::Str(how.into())),
-            "[DONE] read: {done}"
+            "[DONE] read: {done}, {end:?}"
         );
         assert_eq!(out.error, None);
     }
@@ -424,7 +430,10 @@ fn ollama_generations_tool_calls_and_whole_bodies_are_read() {
     let out = c.finish_stream(StreamEnd::Completed, 200, 3_000, &PriceTable::shipped());
     let v: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
     assert_eq!(v["response"], "Because it is.");
-    assert_eq!(v["context"], json!([1, 2, 3]));
+    assert_eq!(
+        v["context"], "[3 token ids]",
+        "the token ids are counted, not listed"
+    );
     assert_eq!(
         json_attr(&out, "mlflow.chat.tokenUsage")["output_tokens"],
         3
@@ -559,4 +568,85 @@ fn an_ollama_stream_split_anywhere_reads_the_same() {
             "split at {at}"
         );
     }
+}
+
+/// A generation's `context` (the conversation's token ids, sent back for the next call) grows with
+/// the conversation: past `maxValueBytes` it took all the room, and the answer was cut away. It is
+/// recorded as its count, streamed and not, and the answer stays whole, as JSON.
+#[test]
+fn an_ollama_generations_context_leaves_the_answer_its_room() {
+    let context: Vec<u32> = (0..6_000).map(|i| 100_000 + i).collect();
+    let done = ollama_done(
+        json!({"model": "llama3.2", "created_at": "t", "response": "", "context": context}),
+    );
+    for stream in [true, false] {
+        let body = json!({"model": "llama3.2", "prompt": "why?", "stream": stream}).to_string();
+        let (mut c, _) = LlmCall::start_within(
+            Format::parse("ollama-generate").unwrap(),
+            "localhost:11434",
+            "/api/generate",
+            &body,
+            1_000,
+            32 * 1024,
+        );
+        let out = if stream {
+            let piece = json!({"model": "llama3.2", "created_at": "t", "response": "Because.", "done": false});
+            c.on_chunk(ndjson(&[piece, done.clone()]).as_bytes(), 2_000);
+            c.finish_stream(StreamEnd::Completed, 200, 3_000, &PriceTable::shipped())
+        } else {
+            let mut whole = done.clone();
+            whole["response"] = json!("Because.");
+            c.finish_body(
+                200,
+                whole.to_string().as_bytes(),
+                3_000,
+                &PriceTable::shipped(),
+            )
+        };
+        let v: Value = serde_json::from_str(out.outputs.as_deref().unwrap()).unwrap();
+        assert_eq!(v["response"], "Because.", "streamed: {stream}");
+        assert_eq!(v["context"], "[6000 token ids]");
+        assert_eq!(v["eval_count"], 3);
+    }
+}
+
+/// A streamed message of only tool calls, or a refusal, has `content: null`, as the non-streamed
+/// one has, though its first chunk carries `content: ""` with the role (Groq, Mistral, OpenAI).
+#[test]
+fn a_streamed_message_without_text_has_null_content() {
+    let m = "gpt-4o-mini";
+    let call_chunk = json!({"tool_calls": [{"index": 0, "id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]});
+    for (second, key) in [
+        (call_chunk, "tool_calls"),
+        (json!({"refusal": "I can't help with that."}), "refusal"),
+    ] {
+        let chunks = [
+            chunk(m, json!({"role": "assistant", "content": ""}), None),
+            chunk(m, second, None),
+            chunk(m, json!({}), Some("stop")),
+        ];
+        let out = stream(
+            call("api.openai.com", m, true),
+            &chunks,
+            true,
+            StreamEnd::Completed,
+            &PriceTable::shipped(),
+        );
+        let msg = message(&out);
+        assert_eq!(msg["content"], Value::Null, "{key}: {msg}");
+        assert!(!msg[key].is_null(), "{key}: {msg}");
+    }
+    // An empty answer with neither stays an empty string.
+    let chunks = [
+        chunk(m, json!({"role": "assistant", "content": ""}), None),
+        chunk(m, json!({}), Some("stop")),
+    ];
+    let out = stream(
+        call("api.openai.com", m, true),
+        &chunks,
+        true,
+        StreamEnd::Completed,
+        &PriceTable::shipped(),
+    );
+    assert_eq!(message(&out)["content"], "");
 }

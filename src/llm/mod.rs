@@ -187,6 +187,7 @@ pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>
         ("mistral.ai", "mistral"),
         ("deepseek.com", "deepseek"),
         ("x.ai", "xai"),
+        ("ollama.com", "ollama"),
     ];
     for (domain, provider) in known {
         // The domain or a subdomain of it: `api.max.ai` is not `x.ai`.
@@ -335,9 +336,10 @@ pub enum StreamEnd {
     Errored,
     /// The reader cancelled it.
     Cancelled,
-    /// The reader dropped it unread (the body was collected): cancelled, even where what the
-    /// parsers were handed ahead of the reader held the final event.
-    Dropped,
+    /// The app let it go: its request aborted (an SDK's `break`) or the body collected unread.
+    /// Cancelled, even where what the parsers were handed ahead of the app held the final event
+    /// (a whole answer that came in one network read).
+    Abandoned,
 }
 
 /// Streams bigger than this stop being parsed (their bytes still reach the caller). A model's
@@ -639,15 +641,15 @@ impl LlmCall {
         now_ns: u64,
         prices: &PriceTable,
     ) -> Outcome {
-        let dropped = end == StreamEnd::Dropped;
-        let end = if dropped { StreamEnd::Cancelled } else { end };
+        let abandoned = end == StreamEnd::Abandoned;
+        let end = if abandoned { StreamEnd::Cancelled } else { end };
         // A body read to its end may close on its last event without the blank line: that event
         // is read. A stream cancelled or failed stopped where its reader or the network stopped
         // it, often inside an event: what is pending is dropped, not read as a broken event.
         let tail = match (end, &mut self.stream) {
             (StreamEnd::Completed, Stream::Ollama(s)) => s.finish(&mut self.sse),
             (StreamEnd::Completed, _) => self.sse.finish(),
-            (StreamEnd::Errored | StreamEnd::Cancelled | StreamEnd::Dropped, stream) => {
+            (StreamEnd::Errored | StreamEnd::Cancelled | StreamEnd::Abandoned, stream) => {
                 if let Stream::Ollama(s) = stream {
                     s.abandon();
                 }
@@ -722,14 +724,14 @@ impl LlmCall {
             StreamEnd::Cancelled if self.bad_event.is_some() => "errored",
             // Its final event arrived before the reader let go: the SDKs made by Speakeasy
             // (Mistral's, OpenRouter's) cancel the body once they read `[DONE]`.
-            StreamEnd::Cancelled if complete && !dropped => "completed",
+            StreamEnd::Cancelled if complete && !abandoned => "completed",
             StreamEnd::Completed if complete || self.gave_up => "completed",
             StreamEnd::Completed => {
                 self.parse_error("the stream ended before its final event".into());
                 "truncated"
             }
             StreamEnd::Errored => "errored",
-            StreamEnd::Cancelled | StreamEnd::Dropped => "cancelled",
+            StreamEnd::Cancelled | StreamEnd::Abandoned => "cancelled",
         };
         out.attributes.push((
             "edgetrace.llm.stream_end".into(),
@@ -803,6 +805,7 @@ impl LlmCall {
         let decoded = match (&parsed, self.format) {
             (Some(v), Format::OpenAiEmbeddings) => openai::decode_embeddings(v),
             (Some(v), Format::Gemini) => gemini::for_mlflow(v),
+            (Some(v), Format::Ollama) => ollama::for_mlflow(v),
             _ => None,
         };
         match (decoded, &parsed) {

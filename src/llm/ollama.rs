@@ -25,6 +25,16 @@ pub fn finish_reason(v: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A response as recorded: its `context`, the conversation's token ids a generation sends back
+/// for the next call (thousands of numbers, of no use to read, which would leave no room for the
+/// answer in `maxValueBytes`), as their count. None when it has none.
+pub fn for_mlflow(v: &Value) -> Option<Value> {
+    let n = v.get("context")?.as_array()?.len();
+    let mut out = v.clone();
+    out["context"] = json!(format!("[{n} token ids]"));
+    Some(out)
+}
+
 /// Tool calls kept from a stream at most; more are dropped.
 const MAX_TOOL_CALLS: usize = 128;
 
@@ -173,6 +183,6 @@ impl OllamaStream {
         if !self.done {
             out["done"] = json!(false);
         }
-        out
+        for_mlflow(&out).unwrap_or(out)
     }
 }

@@ -290,7 +290,13 @@ impl ChatStream {
                 }
                 _ => {}
             }
-            ch.has_content |= matches!(d.get("content"), Some(Value::String(_) | Value::Array(_)));
+            // An empty content (the first chunk's, with the role) is none: a message of only tool
+            // calls or a refusal has `content: null`, as the non-streamed one has.
+            ch.has_content |= match d.get("content") {
+                Some(Value::String(t)) => !t.is_empty(),
+                Some(Value::Array(a)) => !a.is_empty(),
+                _ => false,
+            };
             for k in ["reasoning_content", "reasoning"] {
                 if let Some(t) = d.get(k).and_then(Value::as_str) {
                     match &mut ch.reasoning {
@@ -357,7 +363,7 @@ impl ChatStream {
             let choices = choices.map(|(i, c)| {
                 let content = if !c.parts.is_empty() {
                     Value::Array(c.parts.clone())
-                } else if c.has_content || c.tool_calls.is_empty() {
+                } else if c.has_content || (c.tool_calls.is_empty() && c.refusal.is_none()) {
                     json!(c.content)
                 } else {
                     Value::Null

@@ -330,6 +330,37 @@ test('a stream cancelled by its reader after the final event ends as completed',
   assert.match(JSON.parse(span.attributes['mlflow.spanOutputs']).choices[0].message.content, /^Echo: read then cancel/);
 });
 
+// The openai SDK leaves a stream (`break`) by cancelling its reader, then aborting its request.
+// When the whole answer came in one network read, the SDK had read the body to its end before the
+// app left the loop: the call completed, and its span holds the whole answer (review s48b asked;
+// a Stop in the middle of a paced answer stays cancelled, the test after the next).
+test('an SDK stream left with break after the whole answer came in one read completed, with the whole answer', async () => {
+  const { createServer } = await import('node:http');
+  const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const body = chunk({ role: 'assistant', content: 'One ' }) + chunk({ content: 'read, ' }) + chunk({ content: 'whole.' }) + chunk({}, 'stop') + 'data: [DONE]\n\n';
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(body)); // one write
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const client = new OpenAI({ apiKey: OPENAI_KEY, baseURL: `http://127.0.0.1:${server.address().port}/v1`, fetch: traceFetch(), maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'break early' }], stream: true });
+    for await (const c of stream) {
+      assert.equal(c.choices[0].delta.content, 'One ');
+      break;
+    }
+    const spans = await settled();
+    const span = spans.find((x) => x.attributes['mlflow.spanType'] === 'CHAT_MODEL' && x.attributes['mlflow.spanInputs']?.includes('break early'));
+    assert.equal(span.attributes['edgetrace.llm.stream_end'], 'completed');
+    assert.equal(span.status.code, 1);
+    assert.equal(JSON.parse(span.attributes['mlflow.spanOutputs']).choices[0].message.content, 'One read, whole.');
+  } finally {
+    server.closeAllConnections?.();
+    await new Promise((r) => server.close(r));
+  }
+});
+
 test("a stream the app aborts (a chat's Stop button) ends its span as cancelled, not as an error; the Response keeps the platform's properties", async () => {
   const f = traceFetch();
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'stop me' }] });

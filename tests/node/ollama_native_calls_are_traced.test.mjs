@@ -2,7 +2,8 @@
 // newline-delimited JSON, not SSE): each call is a CHAT_MODEL span with its tokens
 // (`prompt_eval_count`, `eval_count`), its answer reassembled, and the provider `ollama`. Known by
 // Ollama's port, 11434 (the client's host is `http://localhost:11434`, its fetch rewrites the URL to
-// the mock, so edgetrace sees the host an app has), or under a base URL registered as `ollama`. An
+// the mock, so edgetrace sees the host an app has), Ollama's cloud (ollama.com), or under a base URL
+// registered as `ollama`. An
 // app's own `/api/chat` route (the AI SDK's `useChat` posts there) is no model call.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
@@ -79,13 +80,19 @@ test('a failed Ollama call is an error with its message; a registered base URL i
   const rewrite = (input, init) => fetch(String(input instanceof Request ? input.url : input).replace('/ollama-here', ''), init);
   const registered = new Ollama({ host: `${mock.url}/ollama-here`, fetch: traceFetch(rewrite) });
   const answer = await registered.generate({ model: 'qwen3', prompt: 'Hello' });
+  // Ollama's cloud: known by its host.
+  const cloudFetch = (input, init) => fetch(String(input instanceof Request ? input.url : input).replace(/^https:\/\/ollama\.com(:443)?/, mock.url), init);
+  const cloud = new Ollama({ host: 'https://ollama.com', fetch: traceFetch(cloudFetch), headers: { authorization: 'Bearer key' } });
+  await cloud.chat({ model: 'gpt-oss:120b', messages: [{ role: 'user', content: 'Hi' }] });
   // The app's own /api/chat route, on another port: a plain request, no span of a model call.
   await withSpan(() => traceFetch(fetch)(`${mock.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'x', messages: [], stream: false }) }).then((r) => r.text()), { name: 'app-route' });
   await flush();
 
   const spans = chatSpans();
-  assert.deepEqual(spans.map((s) => s.name), ['chat missing', 'generate qwen3']);
-  const [failed, ok] = spans;
+  assert.deepEqual(spans.map((s) => s.name), ['chat missing', 'generate qwen3', 'chat gpt-oss:120b']);
+  const [failed, ok, inCloud] = spans;
+  assert.equal(inCloud.attributes['mlflow.llm.provider'], 'ollama');
+  assert.ok(JSON.parse(inCloud.attributes['mlflow.chat.tokenUsage']).output_tokens > 0);
   assert.equal(failed.status?.code, 2, 'ERROR');
   assert.equal(failed.status?.message, 'HTTP 404: model not found, try pulling it first');
   const type = failed.events?.find((e) => e.name === 'exception')?.attributes.find((kv) => kv.key === 'exception.type')?.value.stringValue;
