@@ -123,7 +123,7 @@ globalThis.process?.on?.('beforeExit', () => {
     // name and previews its root would give it. Said once, at the first exit that finds one.
     if (s.open > 0 && !openWarned) {
       openWarned = true;
-      console.warn(`edgetrace: exiting with ${s.open} span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace)`);
+      console.warn(`edgetrace: exiting with ${s.open} span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace; the span of a model call ends when its streamed answer is read to its end, cancelled or aborted)`);
     }
     // No init() and no endpoint (neither MLFLOW_TRACKING_URI): what was traced went nowhere.
     // Said by one copy of the package (copies), with why the variable gave none where it is set.

@@ -650,3 +650,24 @@ fn a_streamed_message_without_text_has_null_content() {
     );
     assert_eq!(message(&out)["content"], "");
 }
+
+/// The next generation sends `context` back (how the `ollama` package continues a conversation):
+/// the request is recorded with it as its count too, so the prompt keeps its room and the
+/// request its structure, whatever order the app wrote its keys in.
+#[test]
+fn an_ollama_request_sending_its_context_back_keeps_its_prompt() {
+    let context: Vec<u32> = (0..8_000).map(|i| 100_000 + i).collect();
+    let body = json!({"model": "llama3.2", "context": context, "system": "Be brief.", "prompt": "And then?"});
+    let (_, start) = LlmCall::start_within(
+        Format::parse("ollama-generate").unwrap(),
+        "localhost:11434",
+        "/api/generate",
+        &body.to_string(),
+        1_000,
+        32 * 1024,
+    );
+    let inputs: Value = serde_json::from_str(start.inputs.as_deref().unwrap()).unwrap();
+    assert_eq!(inputs["prompt"], "And then?");
+    assert_eq!(inputs["system"], "Be brief.");
+    assert_eq!(inputs["context"], "[8000 token ids]");
+}

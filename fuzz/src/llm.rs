@@ -3,8 +3,8 @@
 //!
 //! | byte | meaning |
 //! |---|---|
-//! | 0 | format: `b'c'` OpenAI chat, `b'r'` Responses, `b'e'` embeddings, `b'a'` Anthropic, `b'g'` Gemini (any other byte: its value mod 5) |
-//! | 1 | bit 0: the response is a stream (fed by `on_chunk`, ended by `finish_stream`), else a whole body (`finish_body`); bits 1–2: how a stream ends (0, 3 completed, 1 errored, 2 cancelled); bits 3–5: the HTTP status, one of [`STATUSES`] |
+//! | 0 | format: `b'c'` OpenAI chat, `b'r'` Responses, `b'e'` embeddings, `b'a'` Anthropic, `b'g'` Gemini, `b'o'` Ollama (any other byte: its value mod 6) |
+//! | 1 | bit 0: the response is a stream (fed by `on_chunk`, ended by `finish_stream`), else a whole body (`finish_body`); bits 1–2: how a stream ends (0 completed, 1 errored, 2 cancelled, 3 abandoned); bits 3–5: the HTTP status, one of [`STATUSES`] |
 //! | 2 | seed of the chunk split |
 //! | 3–4 | request length, little-endian u16 (cut to what is there) |
 //! | … | the request body, then the response |
@@ -33,12 +33,13 @@ pub struct LlmInput<'a> {
     pub response: &'a [u8],
 }
 
-const FORMATS: [(u8, Format); 5] = [
+const FORMATS: [(u8, Format); 6] = [
     (b'c', Format::OpenAiChat),
     (b'r', Format::OpenAiResponses),
     (b'e', Format::OpenAiEmbeddings),
     (b'a', Format::Anthropic),
     (b'g', Format::Gemini),
+    (b'o', Format::Ollama),
 ];
 
 impl<'a> LlmInput<'a> {
@@ -51,11 +52,12 @@ impl<'a> LlmInput<'a> {
             .iter()
             .find(|(c, _)| *c == data[0])
             .map(|(_, f)| *f)
-            .unwrap_or(FORMATS[data[0] as usize % 5].1);
+            .unwrap_or(FORMATS[data[0] as usize % FORMATS.len()].1);
         let flags = data[1];
         let end = match (flags >> 1) & 3 {
             1 => StreamEnd::Errored,
             2 => StreamEnd::Cancelled,
+            3 => StreamEnd::Abandoned,
             _ => StreamEnd::Completed,
         };
         let req_len = (u16::from_le_bytes([data[3], data[4]]) as usize).min(data.len() - 5);
@@ -82,6 +84,7 @@ impl<'a> LlmInput<'a> {
             StreamEnd::Completed => 0,
             StreamEnd::Errored => 1,
             StreamEnd::Cancelled => 2,
+            StreamEnd::Abandoned => 3,
         };
         let status = STATUSES.iter().position(|s| *s == self.status).unwrap_or(0) as u8;
         let flags = u8::from(self.streamed) | (end << 1) | (status << 3);
@@ -108,6 +111,7 @@ impl<'a> LlmInput<'a> {
                 "generativelanguage.googleapis.com",
                 "/v1beta/models/gemini-2.0-flash:generateContent",
             ),
+            Format::Ollama => ("localhost:11434", "/api/chat"),
         }
     }
 }

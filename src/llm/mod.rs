@@ -467,10 +467,13 @@ impl LlmCall {
         if !body.trim().is_empty() {
             out.inputs = Some(match &req {
                 Some(v) => {
-                    // Gemini's parts as MLflow's UI reads them (gemini::for_mlflow).
-                    let shown = (format == Format::Gemini)
-                        .then(|| gemini::for_mlflow(v))
-                        .flatten();
+                    // Gemini's parts as MLflow's UI reads them (gemini::for_mlflow); an Ollama
+                    // generation's `context` sent back as its count (ollama::for_mlflow).
+                    let shown = match format {
+                        Format::Gemini => gemini::for_mlflow(v),
+                        Format::Ollama => ollama::for_mlflow(v),
+                        _ => None,
+                    };
                     let (text, cut) = match shown {
                         Some(s) => fit::fit_json(&s, s.to_string(), max_value),
                         None => fit::fit_json(v, body.to_owned(), max_value),

@@ -25,9 +25,10 @@ pub fn finish_reason(v: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A response as recorded: its `context`, the conversation's token ids a generation sends back
-/// for the next call (thousands of numbers, of no use to read, which would leave no room for the
-/// answer in `maxValueBytes`), as their count. None when it has none.
+/// A response, or the next request that sends it back, as recorded: its `context`, the
+/// conversation's token ids a generation answers with (thousands of numbers, of no use to read,
+/// which would leave no room for the answer or the prompt in `maxValueBytes`), as their count
+/// (`"[3000 token ids]"`). None when it has none.
 pub fn for_mlflow(v: &Value) -> Option<Value> {
     let n = v.get("context")?.as_array()?.len();
     let mut out = v.clone();

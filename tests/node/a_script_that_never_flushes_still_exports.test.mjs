@@ -93,7 +93,7 @@ test('a script that exits with spans never ended is told so, once, and its ended
     `);
     assert.equal(r.code, 0, r.out);
     const warnings = r.out.split('\n').filter((l) => l.includes('never ended'));
-    assert.deepEqual(warnings, ['edgetrace: exiting with 2 span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace)']);
+    assert.deepEqual(warnings, ['edgetrace: exiting with 2 span(s) never ended; they are not exported, and MLflow shows their traces as in progress (end each span that startSpan() returns, or use withSpan/trace; the span of a model call ends when its streamed answer is read to its end, cancelled or aborted)']);
     assert.deepEqual(col.spans().map((s) => s.name), ['ended']);
   } finally {
     await col.close();
