@@ -686,7 +686,7 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     };
 
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/health')) {
-      return send({ status: 200, contentType: 'application/json', body: JSON.stringify({ name: 'mock-llm', ok: true, routes: ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1beta/models/{model}:generateContent', 'POST /v1beta/models/{model}:streamGenerateContent?alt=sse'] }) });
+      return send({ status: 200, contentType: 'application/json', body: JSON.stringify({ name: 'mock-llm', ok: true, routes: ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1beta/models/{model}:generateContent', 'POST /v1beta/models/{model}:streamGenerateContent?alt=sse', 'POST /api/chat', 'POST /api/generate'] }) });
     }
 
     const r = route(url.pathname);
