@@ -18,6 +18,12 @@ scripts/setup.sh --browser
 MLFLOW_PID=""
 RUN_DIR=$(mktemp -d)
 cleanup() {
+  # A step that fails before MLflow is waited for leaves its starter running: wait for it (it
+  # gives up within 300 s) to learn MLflow's process id, so the server is stopped all the same.
+  if [ -z "$MLFLOW_PID" ] && [ -n "${MLFLOW_STARTER:-}" ]; then
+    wait "$MLFLOW_STARTER" 2>/dev/null || true
+    MLFLOW_PID=$(sed -n 's/^MLFLOW_PID=//p' "$RUN_DIR/mlflow.env" 2>/dev/null | head -n 1)
+  fi
   if [ -n "$MLFLOW_PID" ]; then kill -- -"$MLFLOW_PID" 2>/dev/null || true; fi
   rm -rf "$RUN_DIR"
 }
