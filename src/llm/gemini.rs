@@ -212,14 +212,10 @@ impl ArraySplitter {
         if self.element.is_empty() {
             return;
         }
-        let bytes = std::mem::take(&mut self.element);
-        out.push(match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                *invalid_utf8 += 1;
-                String::from_utf8_lossy(e.as_bytes()).into_owned()
-            }
-        });
+        out.push(super::sse::utf8_counted(
+            std::mem::take(&mut self.element),
+            invalid_utf8,
+        ));
     }
 }
 

@@ -37,7 +37,8 @@ pub enum Format {
     Gemini,
     /// Ollama's own API, `/api/chat` and `/api/generate` (its OpenAI-compatible `/v1` is
     /// `OpenAiChat`). Never detected by path alone (`/api/chat` is also many apps' own route):
-    /// the JS layer names it for Ollama's port, 11434, or a base URL registered as `ollama`.
+    /// the JS layer names it for Ollama's port, 11434, its cloud (ollama.com), or a base URL
+    /// registered as `ollama`.
     Ollama,
 }
 
@@ -121,8 +122,8 @@ impl Format {
 /// port included), its `path`, the call's format and the model the request names.
 ///
 /// - The services edgetrace knows get their usual names (`openai`, `azure` as MLflow and its model
-///   catalog name it, `anthropic`, `gemini`, `groq`, `openrouter`, …), a subdomain included;
-///   Ollama is known by its port, 11434.
+///   catalog name it, `anthropic`, `gemini`, `groq`, `openrouter`, `ollama` for ollama.com, …),
+///   a subdomain included; a local Ollama is known by its port, 11434.
 /// - Cloudflare AI Gateway (`gateway.ai.cloudflare.com/v1/<account>/<gateway>/<provider>/…`) is a
 ///   proxy: the call is named after the upstream provider the path names (`openai`, `anthropic`,
 ///   `google-ai-studio` → `gemini`, `workers-ai` → `cloudflare`, …), which serves and bills the
@@ -644,8 +645,8 @@ impl LlmCall {
         now_ns: u64,
         prices: &PriceTable,
     ) -> Outcome {
-        let abandoned = end == StreamEnd::Abandoned;
-        let end = if abandoned { StreamEnd::Cancelled } else { end };
+        // Cancelled by its reader, or abandoned by the app (which is never read as complete).
+        let cancelled = matches!(end, StreamEnd::Cancelled | StreamEnd::Abandoned);
         // A body read to its end may close on its last event without the blank line: that event
         // is read. A stream cancelled or failed stopped where its reader or the network stopped
         // it, often inside an event: what is pending is dropped, not read as a broken event.
@@ -724,10 +725,10 @@ impl LlmCall {
             _ if stream_error.is_some() => "errored",
             // The reader stopped after an event it could not read: the official SDKs throw on
             // such an event (a SyntaxError) and cancel the body, so the call failed there.
-            StreamEnd::Cancelled if self.bad_event.is_some() => "errored",
+            _ if cancelled && self.bad_event.is_some() => "errored",
             // Its final event arrived before the reader let go: the SDKs made by Speakeasy
             // (Mistral's, OpenRouter's) cancel the body once they read `[DONE]`.
-            StreamEnd::Cancelled if complete && !abandoned => "completed",
+            StreamEnd::Cancelled if complete => "completed",
             StreamEnd::Completed if complete || self.gave_up => "completed",
             StreamEnd::Completed => {
                 self.parse_error("the stream ended before its final event".into());
@@ -753,7 +754,7 @@ impl LlmCall {
             .bad_event
             .as_ref()
             .filter(|_| end != StreamEnd::Completed);
-        if stream_error.is_none() && bad_event.is_some() && end == StreamEnd::Cancelled {
+        if stream_error.is_none() && bad_event.is_some() && cancelled {
             out.exception = Some("SyntaxError");
         }
         out.error = out.error.take().or(stream_error).or(match how {
@@ -899,19 +900,6 @@ impl LlmCall {
             ));
         }
         if !usage.is_empty() {
-            // OpenAI counts reasoning tokens in `completion_tokens`; xAI does not, and its
-            // `total_tokens` adds them apart. Where the total says so, they are output tokens:
-            // shown and billed as such (the AI SDK's xAI provider counts them so too).
-            let mut usage = usage;
-            if self.format == Format::OpenAiChat {
-                if let (Some(i), Some(o), Some(t), Some(r)) =
-                    (usage.input, usage.output, usage.total, usage.reasoning)
-                {
-                    if r > 0 && t == i.saturating_add(o).saturating_add(r) {
-                        usage.output = Some(o.saturating_add(r));
-                    }
-                }
-            }
             // MLflow's own Anthropic autolog counts cache reads and writes in `input_tokens` (and
             // so in the total), as OpenAI and Gemini report them; Anthropic reports them apart.
             let mut shown = usage;

@@ -95,14 +95,7 @@ impl OllamaStream {
     }
 
     fn take_line(&mut self, out: &mut Vec<SseEvent>, invalid_utf8: &mut u64) {
-        let bytes = std::mem::take(&mut self.line);
-        let data = match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                *invalid_utf8 += 1;
-                String::from_utf8_lossy(e.as_bytes()).into_owned()
-            }
-        };
+        let data = super::sse::utf8_counted(std::mem::take(&mut self.line), invalid_utf8);
         if !data.trim().is_empty() {
             out.push(SseEvent { event: None, data });
         }

@@ -41,8 +41,12 @@ pub fn decode_embeddings(v: &Value) -> Option<Value> {
 }
 
 /// Usage from a Chat Completions or Embeddings `usage` object.
+///
+/// OpenAI counts reasoning tokens in `completion_tokens`; xAI does not, and its `total_tokens`
+/// adds them apart. Where the total says so, they are output tokens, shown and billed as such
+/// (the AI SDK's xAI provider counts them so too).
 pub fn chat_usage(u: &Value) -> Usage {
-    Usage {
+    let mut usage = Usage {
         input: num(u, &["prompt_tokens"]),
         output: num(u, &["completion_tokens"]),
         total: num(u, &["total_tokens"]),
@@ -53,7 +57,15 @@ pub fn chat_usage(u: &Value) -> Usage {
         cache_creation: None,
         cache_creation_1h: None,
         reasoning: num(u, &["completion_tokens_details", "reasoning_tokens"]),
+    };
+    if let (Some(i), Some(o), Some(t), Some(r)) =
+        (usage.input, usage.output, usage.total, usage.reasoning)
+    {
+        if r > 0 && t == i.saturating_add(o).saturating_add(r) {
+            usage.output = Some(o.saturating_add(r));
+        }
     }
+    usage
 }
 
 /// Usage from a Responses `usage` object.

@@ -100,13 +100,7 @@ impl SseParser {
             }
             return;
         }
-        let line = match String::from_utf8(raw) {
-            Ok(s) => s,
-            Err(e) => {
-                self.invalid_utf8_lines += 1;
-                String::from_utf8_lossy(e.as_bytes()).into_owned()
-            }
-        };
+        let line = utf8_counted(raw, &mut self.invalid_utf8_lines);
         if line.starts_with(':') {
             return; // comment
         }
@@ -141,6 +135,15 @@ impl SseParser {
             data: std::mem::take(&mut self.data),
         })
     }
+}
+
+/// `bytes` as text, with invalid UTF-8 replaced (U+FFFD) and counted in `invalid`: how each
+/// stream framing (SSE lines, Gemini's JSON array elements, Ollama's lines) reads what it split.
+pub(super) fn utf8_counted(bytes: Vec<u8>, invalid: &mut u64) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| {
+        *invalid += 1;
+        String::from_utf8_lossy(e.as_bytes()).into_owned()
+    })
 }
 
 #[cfg(test)]
