@@ -1,6 +1,7 @@
-// A local, deterministic stand-in for the OpenAI, Anthropic and Gemini HTTP APIs, for tests and the
-// demo. It speaks the providers' real wire formats (JSON bodies, SSE framing, error shapes) so the
-// official SDKs parse its answers, and it can be told per request to fail, stall or break a stream.
+// A local, deterministic stand-in for the OpenAI, Anthropic, Gemini, Ollama, Amazon Bedrock Runtime and
+// Claude-on-Vertex-AI HTTP APIs, for tests and the demo. It speaks the providers' real wire formats
+// (JSON bodies, SSE framing, AWS event streams, error shapes) so the official SDKs parse its answers,
+// and it can be told per request to fail, stall or break a stream.
 // Node built-ins only. See README.md beside this file for the routes and the x-mock-* switches.
 //
 //   import { startMockLlm } from './mock-llm/server.mjs';
@@ -8,7 +9,10 @@
 //
 //   node mock-llm/server.mjs --port 8788        // serves until SIGINT/SIGTERM, prints its URL
 import { createServer } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createNetServer } from 'node:net';
 import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -146,6 +150,19 @@ const ANTHROPIC_ERRORS = {
   500: ['api_error', 'Internal server error'],
   529: ['overloaded_error', 'Overloaded'],
 };
+// Bedrock's errors: `{"message": …}`, named by the `x-amzn-errortype` header.
+const BEDROCK_ERRORS = {
+  400: ['ValidationException', 'Malformed input request, please reformat your input and try again.'],
+  403: ['AccessDeniedException', "You don't have access to the model with the specified model ID."],
+  404: ['ResourceNotFoundException', 'Could not resolve the foundation model from the provided model identifier.'],
+  408: ['ModelTimeoutException', 'Model has timed out in processing the request. Try your request again.'],
+  424: ['ModelErrorException', 'The model returned an error. Try your request again.'],
+  429: ['ThrottlingException', 'Too many requests, please wait before trying again.'],
+  500: ['InternalServerException', 'The system encountered an unexpected error during processing. Try your request again.'],
+  503: ['ServiceUnavailableException', 'Bedrock is unable to process your request.'],
+};
+// Errors of AWS's front door, before Bedrock itself: their type has no Coral namespace.
+const AWS_FRONT_ERRORS = new Set(['MissingAuthenticationTokenException', 'UnknownOperationException']);
 const GOOGLE_STATUS = {
   400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
   429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
@@ -155,7 +172,14 @@ const GOOGLE_STATUS = {
 function errorAnswer(provider, status, { message, param = null, code, type } = {}) {
   // Ollama: `{"error": "<message>"}`.
   if (provider === 'ollama') return { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: message ?? (status === 404 ? 'model not found, try pulling it first' : `mock-llm error ${status}`) }) };
-  if (provider === 'anthropic') {
+  if (provider === 'bedrock') {
+    const [t, m] = BEDROCK_ERRORS[status] || [status >= 500 ? 'InternalServerException' : 'ValidationException', `mock-llm error ${status}`];
+    const name = type ?? t;
+    const errorType = AWS_FRONT_ERRORS.has(name) ? name : `${name}:http://internal.amazon.com/coral/com.amazon.bedrock/`;
+    return { status, headers: { 'x-amzn-errortype': errorType }, contentType: 'application/json', body: JSON.stringify({ message: message ?? m }) };
+  }
+  // Claude on Vertex AI answers Anthropic's errors.
+  if (provider === 'anthropic' || provider === 'vertex') {
     const [t, m] = ANTHROPIC_ERRORS[status] || [status >= 500 ? 'api_error' : 'invalid_request_error', `Error ${status}`];
     return { status, contentType: 'application/json', body: JSON.stringify({ type: 'error', error: { type: type ?? t, message: message ?? m } }) };
   }
@@ -383,10 +407,20 @@ function anthropicCheck(b, needMaxTokens) {
   return null;
 }
 
-function messages(b, ctx) {
-  const bad = anthropicCheck(b, true);
+// Claude on Amazon Bedrock (InvokeModel) and on Google Vertex AI (rawPredict) takes the same body
+// with the model named by the path instead (the body has none) and the API version in the body
+// (`anthropic_version`). Both answer with the model first in the message, without `service_tier`,
+// and mark their ids: `msg_bdrk_01…` / `toolu_bdrk_01…` and `msg_vrtx_01…` / `toolu_vrtx_01…`.
+// `cloud` is `{ platform: 'bedrock' | 'vertex', model, stream? }`; without it this is Anthropic's API.
+const CLOUD_TAG = { bedrock: 'bdrk_', vertex: 'vrtx_' };
+
+function messages(b, ctx, cloud) {
+  const bad = cloud ? cloudAnthropicCheck(b, cloud) : anthropicCheck(b, true);
   if (bad) return bad;
-  const model = b.model;
+  const model = cloud ? cloud.model : b.model;
+  const tag = cloud ? CLOUD_TAG[cloud.platform] : '';
+  const bedrock = cloud?.platform === 'bedrock';
+  const stream = bedrock ? cloud.stream : b.stream;
   const inputTokens = anthropicInputTokens(b);
   const last = findLast(b.messages, (m) => m?.role === 'user');
   const results = Array.isArray(last?.content) ? last.content.filter((c) => c?.type === 'tool_result') : [];
@@ -396,45 +430,300 @@ function messages(b, ctx) {
   const tool = toolResult ? null : pickTool(b.tools, choice, (t) => (!t?.type || t.type === 'custom' ? t?.name : null));
   const text = answerText(toolResult ? textOf(results) : textOf(last?.content), ctx.chunks);
   const outputTokens = countTokens(text) + (tool ? toolTokens(tool) : 0);
-  const id = `msg_01${alnumId(ctx.seed, 'msg', 22)}`;
-  const toolId = `toolu_01${alnumId(ctx.seed, 'toolu', 22)}`;
+  const id = `msg_${tag}01${alnumId(ctx.seed, 'msg', 22)}`;
+  const toolId = `toolu_${tag}01${alnumId(ctx.seed, 'toolu', 22)}`;
   const stopReason = tool ? 'tool_use' : 'end_turn';
   const usage = (output) => ({
     input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 }, output_tokens: output, service_tier: 'standard',
+    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 }, output_tokens: output,
+    ...(cloud ? {} : { service_tier: 'standard' }),
   });
-  const headers = { 'request-id': `req_011C${alnumId(ctx.seed, 'request-id', 20)}` };
+  const message = (content, stop, u) => {
+    const m = { id, type: 'message', role: 'assistant', model, content, stop_reason: stop, stop_sequence: null, usage: u };
+    return cloud ? { model, ...m } : m;
+  };
+  const headers = bedrock ? amznHeaders(ctx) : { 'request-id': `req_${tag}011C${alnumId(ctx.seed, 'request-id', 20)}` };
 
-  if (!b.stream) {
+  if (!stream) {
     const content = [{ type: 'text', text }];
     if (tool) content.push({ type: 'tool_use', id: toolId, name: tool, input: JSON.parse(TOOL_ARGUMENTS) });
-    const out = { id, type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage: usage(outputTokens) };
-    return { status: 200, headers, contentType: 'application/json', body: JSON.stringify(out) };
+    if (bedrock) Object.assign(headers, bedrockCountHeaders(inputTokens, outputTokens));
+    return { status: 200, headers, contentType: 'application/json', body: JSON.stringify(message(content, stopReason, usage(outputTokens))) };
   }
 
-  const frames = [
-    sseEvent({ type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: usage(1) } }),
-    sseEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-    'event: ping\ndata: {"type": "ping"}\n\n',
+  // Bedrock sends no ping, and adds its invocation metrics to message_stop.
+  const events = [
+    { type: 'message_start', message: message([], null, usage(1)) },
+    { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+    ...(bedrock ? [] : [PING]),
   ];
+  const firstContent = events.length;
   const pieces = splitPieces(text, ctx.chunks);
-  for (const p of pieces) frames.push(sseEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } }));
-  frames.push(sseEvent({ type: 'content_block_stop', index: 0 }));
+  for (const p of pieces) events.push({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } });
+  events.push({ type: 'content_block_stop', index: 0 });
   if (tool) {
-    frames.push(sseEvent({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: toolId, name: tool, input: {} } }));
-    frames.push(sseEvent({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '' } }));
-    for (const p of splitPieces(TOOL_ARGUMENTS, ctx.chunks)) frames.push(sseEvent({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: p } }));
-    frames.push(sseEvent({ type: 'content_block_stop', index: 1 }));
+    events.push({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: toolId, name: tool, input: {} } });
+    events.push({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '' } });
+    for (const p of splitPieces(TOOL_ARGUMENTS, ctx.chunks)) events.push({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: p } });
+    events.push({ type: 'content_block_stop', index: 1 });
   }
-  frames.push(sseEvent({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
-  frames.push(sseEvent({ type: 'message_stop' }));
-  return { status: 200, headers, contentType: 'text/event-stream; charset=utf-8', frames, firstContent: 3, contentCount: pieces.length };
+  events.push({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
+  events.push({ type: 'message_stop', ...(bedrock ? { 'amazon-bedrock-invocationMetrics': bedrockInvocationMetrics(inputTokens, outputTokens) } : {}) });
+  if (bedrock) return bedrockChunkStream(events, ctx, firstContent, pieces.length);
+  const frames = events.map((e) => (e === PING ? 'event: ping\ndata: {"type": "ping"}\n\n' : sseEvent(e)));
+  return { status: 200, headers, contentType: 'text/event-stream; charset=utf-8', frames, firstContent, contentCount: pieces.length };
+}
+const PING = { type: 'ping' };
+
+/** Bedrock and Vertex check the body as Anthropic does, but want `anthropic_version` and no `model`. */
+function cloudAnthropicCheck(b, cloud) {
+  if (cloud.platform === 'vertex') {
+    if (typeof b.anthropic_version !== 'string' || !b.anthropic_version) return errorAnswer('vertex', 400, { message: 'anthropic_version: Field required' });
+    return anthropicCheck({ ...b, model: cloud.model }, true);
+  }
+  // Bedrock checks the body against the model's JSON schema first, and says so in its own words.
+  for (const key of ['model', 'stream']) if (key in b) return bedrockMalformed(`#: extraneous key [${key}] is not permitted`);
+  for (const key of ['anthropic_version', 'max_tokens', 'messages']) if (!(key in b)) return bedrockMalformed(`#: required key [${key}] not found`);
+  const bad = anthropicCheck({ ...b, model: cloud.model }, true);
+  return bad && errorAnswer('bedrock', 400, { message: JSON.parse(bad.body).error.message });
 }
 
-function countMessageTokens(b, ctx) {
+function countMessageTokens(b, ctx, tag = '') {
   const bad = anthropicCheck(b, false);
   if (bad) return bad;
-  return { status: 200, headers: { 'request-id': `req_011C${alnumId(ctx.seed, 'request-id', 20)}` }, contentType: 'application/json', body: JSON.stringify({ input_tokens: anthropicInputTokens(b) }) };
+  return { status: 200, headers: { 'request-id': `req_${tag}011C${alnumId(ctx.seed, 'request-id', 20)}` }, contentType: 'application/json', body: JSON.stringify({ input_tokens: anthropicInputTokens(b) }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Amazon Bedrock Runtime: Converse, ConverseStream, InvokeModel, InvokeModelWithResponseStream.
+// Bedrock's own JSON (Converse, errors, the stream envelopes) has its keys in alphabetical order;
+// a model's native JSON (InvokeModel) is the model's. Streams use AWS's binary event stream framing.
+// ---------------------------------------------------------------------------------------------
+
+const CRC_TABLE = new Int32Array(256).map((_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+/** CRC-32 (IEEE, as zlib computes it), as an unsigned integer. */
+const crc32 = zlib.crc32 ?? ((buf) => {
+  let c = -1;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+});
+
+/**
+ * One AWS event stream message: total length and headers length (uint32 BE), the CRC-32 of those 8
+ * bytes, the headers (each: 1-byte name length, name, type 7 = string, 2-byte value length, value),
+ * the payload, and the CRC-32 of everything before it.
+ */
+export function eventStreamMessage(headers, payload) {
+  const hs = Buffer.concat(Object.entries(headers).map(([k, v]) => {
+    const name = Buffer.from(k, 'utf8');
+    const value = Buffer.from(v, 'utf8');
+    const h = Buffer.alloc(4 + name.length + value.length);
+    h.writeUInt8(name.length, 0);
+    name.copy(h, 1);
+    h.writeUInt8(7, 1 + name.length);
+    h.writeUInt16BE(value.length, 2 + name.length);
+    value.copy(h, 4 + name.length);
+    return h;
+  }));
+  const body = Buffer.from(payload, 'utf8');
+  const total = 16 + hs.length + body.length;
+  const out = Buffer.alloc(total);
+  out.writeUInt32BE(total, 0);
+  out.writeUInt32BE(hs.length, 4);
+  out.writeUInt32BE(crc32(out.subarray(0, 8)), 8);
+  hs.copy(out, 12);
+  body.copy(out, 12 + hs.length);
+  out.writeUInt32BE(crc32(out.subarray(0, total - 4)), total - 4);
+  return out;
+}
+
+/** Bedrock's JSON: keys sorted, at every depth. */
+function coralJson(v) {
+  const sorted = (x) => {
+    if (Array.isArray(x)) return x.map(sorted);
+    if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sorted(x[k])]));
+    return x;
+  };
+  return JSON.stringify(sorted(v));
+}
+
+// Bedrock pads each stream event's JSON with `"p"`: a run of this alphabet, of varying length.
+const PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+function padder(seed) {
+  const key = sha(seed).toString('hex');
+  return (i) => PADDING.slice(0, 1 + (sha(`p\0${i}\0${key}`)[0] % PADDING.length));
+}
+
+/** An event stream of Bedrock events: `next(type, payload)` frames one, padded. */
+function bedrockEvents(ctx) {
+  const pad = padder(ctx.seed);
+  let i = 0;
+  return (type, payload) => eventStreamMessage(
+    { ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' },
+    coralJson({ ...payload, p: pad(i++) }),
+  );
+}
+
+// What an exception message in a Bedrock stream says (`x-mock-stream-exception: <name>`).
+const BEDROCK_STREAM_EXCEPTIONS = {
+  throttlingException: 'Too many requests, please wait before trying again.',
+  modelStreamErrorException: 'The model encountered an error while streaming its response.',
+  internalServerException: 'The system encountered an unexpected error during processing. Try your request again.',
+  serviceUnavailableException: 'Bedrock is unable to process your request.',
+  validationException: 'Input is too long for requested model.',
+  modelTimeoutException: 'Model has timed out in processing the request. Try your request again.',
+};
+
+/** An exception message, which ends a Bedrock stream: `:message-type` exception, named by `:exception-type`. */
+function bedrockStreamException(name) {
+  const type = name.charAt(0).toLowerCase() + name.slice(1);
+  return eventStreamMessage(
+    { ':exception-type': type, ':content-type': 'application/json', ':message-type': 'exception' },
+    JSON.stringify({ message: BEDROCK_STREAM_EXCEPTIONS[type] ?? `mock-llm ${type}` }),
+  );
+}
+
+/** A request id as AWS writes them: a lowercase version-4 UUID. */
+function amznRequestId(seed) {
+  const h = hexId(seed, 'x-amzn-requestid', 32);
+  const v = `${h.slice(0, 12)}4${h.slice(13, 16)}${'89ab'[Number.parseInt(h[16], 16) % 4]}${h.slice(17)}`;
+  return `${v.slice(0, 8)}-${v.slice(8, 12)}-${v.slice(12, 16)}-${v.slice(16, 20)}-${v.slice(20)}`;
+}
+const amznHeaders = (ctx) => ({ 'x-amzn-requestid': amznRequestId(ctx.seed) });
+
+// Latencies, in milliseconds: fixed functions of the answer's size, so answers stay deterministic.
+const bedrockLatency = (outputTokens) => 200 + 10 * outputTokens;
+const BEDROCK_FIRST_BYTE_LATENCY = 150;
+const bedrockCountHeaders = (inputTokens, outputTokens) => ({
+  'x-amzn-bedrock-invocation-latency': String(bedrockLatency(outputTokens)),
+  'x-amzn-bedrock-output-token-count': String(outputTokens),
+  'x-amzn-bedrock-input-token-count': String(inputTokens),
+});
+const bedrockInvocationMetrics = (inputTokens, outputTokens) => ({
+  inputTokenCount: inputTokens, outputTokenCount: outputTokens, invocationLatency: bedrockLatency(outputTokens), firstByteLatency: BEDROCK_FIRST_BYTE_LATENCY,
+});
+
+/** InvokeModel's complaint about a body its model's schema rejects. */
+const bedrockMalformed = (why) => errorAnswer('bedrock', 400, { message: `Malformed input request: ${why}, please reformat your input and try again.` });
+
+/** InvokeModelWithResponseStream: each of the model's JSON events, base64, in a `chunk` event. */
+function bedrockChunkStream(events, ctx, firstContent, contentCount) {
+  const next = bedrockEvents(ctx);
+  const frames = events.map((e) => next('chunk', { bytes: Buffer.from(JSON.stringify(e), 'utf8').toString('base64') }));
+  return {
+    status: 200, headers: { ...amznHeaders(ctx), 'x-amzn-bedrock-content-type': 'application/json' }, contentType: 'application/vnd.amazon.eventstream',
+    frames, firstContent, contentCount, exception: bedrockStreamException,
+  };
+}
+
+/** The text of Converse content blocks: text, tool results (text or JSON); images and tool uses have none. */
+function converseText(content) {
+  if (!Array.isArray(content)) return textOf(content);
+  return content
+    .map((c) => (c?.toolResult ? converseText(c.toolResult.content) : c && typeof c === 'object' && 'json' in c ? JSON.stringify(c.json) : textOf(c)))
+    .filter((s) => s !== '')
+    .join('\n');
+}
+
+function converse(b, ctx, streaming) {
+  if (b.messages == null) return errorAnswer('bedrock', 400, { message: "1 validation error detected: Value null at 'messages' failed to satisfy constraint: Member must not be null" });
+  if (!Array.isArray(b.messages)) return errorAnswer('bedrock', 400, { message: 'Malformed input request, please reformat your input and try again.' });
+  if (b.messages.length === 0 || b.messages[0]?.role !== 'user') {
+    return errorAnswer('bedrock', 400, { message: 'A conversation must start with a user message. Try again with a conversation that starts with a user message.' });
+  }
+  const inputTokens = countTokens(converseText(b.system)) + b.messages.reduce((n, m) => n + countTokens(converseText(m?.content)), 0);
+  const last = findLast(b.messages, (m) => m?.role === 'user');
+  const results = Array.isArray(last?.content) ? last.content.filter((c) => c?.toolResult) : [];
+  const toolResult = results.length > 0;
+  const tool = toolResult ? null : pickTool(b.toolConfig?.tools, b.toolConfig?.toolChoice?.tool?.name, (t) => t?.toolSpec?.name);
+  const text = answerText(converseText(toolResult ? results : last?.content), ctx.chunks);
+  const outputTokens = countTokens(text) + (tool ? toolTokens(tool) : 0);
+  const toolUseId = `tooluse_${alnumId(ctx.seed, 'tooluse', 22)}`;
+  const stopReason = tool ? 'tool_use' : 'end_turn';
+  const usage = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+  const metrics = { latencyMs: bedrockLatency(outputTokens) };
+  const headers = amznHeaders(ctx);
+
+  if (!streaming) {
+    const content = [{ text }];
+    if (tool) content.push({ toolUse: { toolUseId, name: tool, input: JSON.parse(TOOL_ARGUMENTS) } });
+    const out = { output: { message: { role: 'assistant', content } }, stopReason, usage, metrics };
+    return { status: 200, headers, contentType: 'application/json', body: coralJson(out) };
+  }
+
+  const next = bedrockEvents(ctx);
+  const frames = [next('messageStart', { role: 'assistant' })];
+  const pieces = splitPieces(text, ctx.chunks);
+  for (const p of pieces) frames.push(next('contentBlockDelta', { contentBlockIndex: 0, delta: { text: p } }));
+  frames.push(next('contentBlockStop', { contentBlockIndex: 0 }));
+  if (tool) {
+    frames.push(next('contentBlockStart', { contentBlockIndex: 1, start: { toolUse: { toolUseId, name: tool } } }));
+    for (const p of splitPieces(TOOL_ARGUMENTS, ctx.chunks)) frames.push(next('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: p } } }));
+    frames.push(next('contentBlockStop', { contentBlockIndex: 1 }));
+  }
+  frames.push(next('messageStop', { stopReason }));
+  frames.push(next('metadata', { usage, metrics }));
+  return { status: 200, headers, contentType: 'application/vnd.amazon.eventstream', frames, firstContent: 1, contentCount: pieces.length, exception: bedrockStreamException };
+}
+
+/** The user's last turn in a Llama prompt (Llama 3's header tokens, or Llama 2's [INST]); else the whole prompt. */
+function llamaUserText(prompt) {
+  const turns = [...prompt.matchAll(/<\|start_header_id\|>user<\|end_header_id\|>([\s\S]*?)(?:<\|eot_id\|>|$)/g)];
+  if (turns.length) return turns[turns.length - 1][1].trim();
+  const inst = [...prompt.matchAll(/\[INST\]([\s\S]*?)\[\/INST\]/g)];
+  if (inst.length) return inst[inst.length - 1][1].replace(/<<SYS>>[\s\S]*?<<\/SYS>>/, '').trim();
+  return prompt.trim();
+}
+
+/** Meta Llama's native InvokeModel body: `{prompt, max_gen_len?, temperature?, top_p?}`. */
+function llama(b, ctx, streaming) {
+  if (!('prompt' in b)) return bedrockMalformed('#: required key [prompt] not found');
+  if (typeof b.prompt !== 'string') return bedrockMalformed('#/prompt: expected type: String');
+  const promptTokens = countTokens(b.prompt);
+  const text = answerText(llamaUserText(b.prompt), ctx.chunks);
+  const outputTokens = countTokens(text);
+  if (!streaming) {
+    const headers = { ...amznHeaders(ctx), ...bedrockCountHeaders(promptTokens, outputTokens) };
+    const out = { generation: text, prompt_token_count: promptTokens, generation_token_count: outputTokens, stop_reason: 'stop' };
+    return { status: 200, headers, contentType: 'application/json', body: JSON.stringify(out) };
+  }
+  const pieces = splitPieces(text, ctx.chunks);
+  let soFar = '';
+  const events = pieces.map((p, i) => {
+    soFar += p;
+    return { generation: p, prompt_token_count: i === 0 ? promptTokens : null, generation_token_count: countTokens(soFar), stop_reason: null };
+  });
+  events.push({ generation: '', prompt_token_count: null, generation_token_count: outputTokens, stop_reason: 'stop', 'amazon-bedrock-invocationMetrics': bedrockInvocationMetrics(promptTokens, outputTokens) });
+  return bedrockChunkStream(events, ctx, 0, pieces.length);
+}
+
+/** A model id (or an ARN of a model or inference profile) without the ARN and a cross-region prefix. */
+function bedrockBaseModel(modelId) {
+  return modelId.slice(modelId.lastIndexOf('/') + 1).replace(/^(?:us|us-gov|eu|apac|jp|au|ca|global)\./, '');
+}
+
+/** The name Bedrock reports for a Claude model: `anthropic.claude-3-5-haiku-20241022-v1:0` → `claude-3-5-haiku-20241022`. */
+export function bedrockAnthropicModel(modelId) {
+  return bedrockBaseModel(modelId).replace(/^anthropic\./, '').replace(/-v\d+(?::\d+)?$/, '');
+}
+
+function invokeModel(b, ctx, modelId, streaming) {
+  const base = bedrockBaseModel(modelId);
+  const family = base.startsWith('anthropic.') ? 'anthropic'
+    : base.startsWith('meta.') ? 'meta'
+      : 'anthropic_version' in b ? 'anthropic' : typeof b.prompt === 'string' ? 'meta' : null;
+  if (family === 'anthropic') return messages(b, ctx, { platform: 'bedrock', model: bedrockAnthropicModel(modelId), stream: streaming });
+  if (family === 'meta') return llama(b, ctx, streaming);
+  return errorAnswer('bedrock', 400, { message: `mock-llm: InvokeModel answers Anthropic (anthropic.*) and Meta Llama (meta.*) models, not ${modelId}; Converse answers any model.` });
+}
+
+function bedrock(b, ctx, modelId, op) {
+  if (op === 'converse' || op === 'converse-stream') return converse(b, ctx, op === 'converse-stream');
+  return invokeModel(b, ctx, modelId, op === 'invoke-with-response-stream');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,6 +826,11 @@ function ollama(b, ctx, kind) {
 const GEMINI_PATH = /^\/(?:v1|v1beta|v1alpha)\/(?:models|tunedModels)\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
 
 const AZURE_PATH = /^\/openai\/deployments\/[^/]+\/chat\/completions$/;
+
+// Bedrock: the model id is URL-encoded in the path (`anthropic.claude-3-5-haiku-20241022-v1%3A0`; an ARN's
+// slashes as %2F). Vertex: `…/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict`.
+const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
+const VERTEX_PATH = /^\/(?:v1|v1beta1)\/projects\/[^/]+\/locations\/[^/]+\/publishers\/anthropic\/models\/([^/]+?)(?::|%3A)(rawPredict|streamRawPredict)$/i;
 /** The model every Azure OpenAI deployment of the mock serves. */
 export const AZURE_MODEL = 'gpt-4o-mini-2024-07-18';
 
@@ -553,6 +847,18 @@ function route(pathname) {
   // Azure OpenAI: the deployment in the path stands for a model, whatever the body names; the answer
   // names the model the deployment serves.
   if (AZURE_PATH.test(pathname)) return { provider: 'openai', handler: azureChat };
+  const br = BEDROCK_PATH.exec(pathname);
+  if (br) {
+    const modelId = decodeURIComponent(br[1]);
+    return { provider: 'bedrock', handler: (b, ctx) => bedrock(b, ctx, modelId, br[2]) };
+  }
+  const v = VERTEX_PATH.exec(pathname);
+  if (v) {
+    const model = decodeURIComponent(v[1]);
+    if (model === 'count-tokens') return { provider: 'vertex', handler: (b, ctx) => countMessageTokens(b, ctx, CLOUD_TAG.vertex) };
+    // Vertex reports the model with the `@` of its version as a `-`: claude-sonnet-4@20250514 → claude-sonnet-4-20250514.
+    return { provider: 'vertex', handler: (b, ctx) => messages(b, ctx, { platform: 'vertex', model: model.replace('@', '-') }) };
+  }
   const g = GEMINI_PATH.exec(pathname);
   if (g) {
     const model = decodeURIComponent(g[1]);
@@ -563,6 +869,8 @@ function route(pathname) {
 
 function providerOfPath(pathname) {
   if (pathname.startsWith('/v1/messages')) return 'anthropic';
+  if (pathname.startsWith('/model/')) return 'bedrock';
+  if (/^\/(v1|v1beta1)\/projects\/[^/]+\/locations\/[^/]+\/publishers\/anthropic\//.test(pathname)) return 'vertex';
   if (pathname.startsWith('/api/')) return 'ollama';
   if (/^\/v1(beta|alpha)?\/(models|tunedModels)\//.test(pathname) && pathname.includes(':')) return 'gemini';
   return 'openai';
@@ -572,6 +880,8 @@ function hasCredentials(provider, req, query) {
   const bearer = /^Bearer\s+\S+/i.test(req.headers.authorization || '');
   if (provider === 'anthropic') return bearer || !!req.headers['x-api-key'];
   if (provider === 'gemini') return bearer || !!req.headers['x-goog-api-key'] || !!query.get('key');
+  // Bedrock: a SigV4 signature, or a Bedrock API key as a bearer token.
+  if (provider === 'bedrock') return bearer || /^AWS4-HMAC-SHA256\s/.test(req.headers.authorization || '');
   return bearer;
 }
 
@@ -594,6 +904,9 @@ function corsHeaders(req) {
   return h;
 }
 
+/** Whether the answer can no longer be written (an HTTP/2 answer says so on its stream). */
+const gone = (res) => !!(res.destroyed || res.stream?.destroyed || res.writableEnded);
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -607,6 +920,7 @@ function readBody(req) {
  * Starts the mock model API.
  * @param {{ port?: number, host?: string, log?: (line: string) => void }} [options]
  * @returns {Promise<{ url: string, port: number, close: () => Promise<void>, requests: Array<{ method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[]>, body: any, rawBody: string }>, server: import('node:http').Server }>}
+ *   `server` answers the HTTP/1.1 connections; the port itself is a net.Server that hands each connection to it or to an HTTP/2 server.
  */
 export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
   const requests = [];
@@ -637,18 +951,25 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
       ? Math.min(a.frames.length - 1, a.firstContent + Math.floor(a.contentCount / 2))
       : -1;
     const garbage = truthy(sw('garbage'));
+    // An AWS event stream can end with an exception message instead, halfway through the content.
+    const exception = a.exception ? sw('stream-exception') : undefined;
+    const exceptionAt = exception ? Math.min(a.frames.length - 1, a.firstContent + Math.floor(a.contentCount / 2)) : -1;
     for (let i = 0; i < a.frames.length; i++) {
       if (i > 0 && delay) await sleep(delay);
-      if (res.destroyed || res.writableEnded) return;
+      if (gone(res)) return;
       const frame = a.frames[i];
       if (i === truncAt) {
-        const cut = frame.slice(0, Math.max(1, Math.floor(frame.length / 2)));
+        const cut = frame.subarray ? frame.subarray(0, Math.max(1, Math.floor(frame.length / 2))) : frame.slice(0, Math.max(1, Math.floor(frame.length / 2)));
         if (truncate === 'reset') res.write(cut, () => res.destroy());
         else res.end(cut);
         return;
       }
+      if (i === exceptionAt) {
+        res.end(a.exception(exception));
+        return;
+      }
       await write(res, frame);
-      if (garbage && i === a.firstContent) await write(res, garbageFrame(frame, a.eol ?? '\n\n'));
+      if (garbage && i === a.firstContent) await write(res, Buffer.isBuffer(frame) ? corruptMessage(frame) : garbageFrame(frame, a.eol ?? '\n\n'));
     }
     res.end();
   }
@@ -686,20 +1007,25 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     };
 
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/health')) {
-      return send({ status: 200, contentType: 'application/json', body: JSON.stringify({ name: 'mock-llm', ok: true, routes: ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1beta/models/{model}:generateContent', 'POST /v1beta/models/{model}:streamGenerateContent?alt=sse', 'POST /api/chat', 'POST /api/generate'] }) });
+      return send({ status: 200, contentType: 'application/json', body: JSON.stringify({ name: 'mock-llm', ok: true, routes: ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1beta/models/{model}:generateContent', 'POST /v1beta/models/{model}:streamGenerateContent?alt=sse', 'POST /api/chat', 'POST /api/generate', 'POST /model/{modelId}/converse', 'POST /model/{modelId}/converse-stream', 'POST /model/{modelId}/invoke', 'POST /model/{modelId}/invoke-with-response-stream', 'POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict', 'POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict'] }) });
     }
 
     const r = route(url.pathname);
     const provider = r?.provider ?? providerOfPath(url.pathname);
     const seed = `${url.pathname}\n${rawBody}`;
-    const errorHeaders = provider === 'anthropic'
-      ? { 'request-id': `req_011C${alnumId(seed, 'request-id', 20)}` }
-      : provider === 'openai' ? openaiHeaders({ seed }) : {};
-    const fail = (status, detail) => send({ ...errorAnswer(provider, status, detail), headers: errorHeaders });
+    const errorHeaders = provider === 'anthropic' || provider === 'vertex'
+      ? { 'request-id': `req_${provider === 'vertex' ? CLOUD_TAG.vertex : ''}011C${alnumId(seed, 'request-id', 20)}` }
+      : provider === 'openai' ? openaiHeaders({ seed })
+        : provider === 'bedrock' ? amznHeaders({ seed }) : {};
+    const fail = (status, detail) => {
+      const a = errorAnswer(provider, status, detail);
+      return send({ ...a, headers: { ...errorHeaders, ...a.headers } });
+    };
 
     if (!r || req.method !== 'POST') {
       if (provider === 'openai') return fail(404, { message: `Invalid URL (${req.method} ${url.pathname})`, code: null });
-      if (provider === 'anthropic') return fail(404, { message: `Not found: ${req.method} ${url.pathname}` });
+      if (provider === 'anthropic' || provider === 'vertex') return fail(404, { message: `Not found: ${req.method} ${url.pathname}` });
+      if (provider === 'bedrock') return fail(404, { message: `mock-llm: no Bedrock operation at ${req.method} ${url.pathname}`, type: 'UnknownOperationException' });
       return fail(404, { message: `Method not found: ${req.method} ${url.pathname}` });
     }
 
@@ -708,7 +1034,7 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     const delay = intOf(sw('delay-ms'));
     if (delay > 0) {
       await sleep(delay);
-      if (res.destroyed) return;
+      if (gone(res)) return;
     }
 
     const forced = intOf(sw('status'));
@@ -717,11 +1043,18 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     if (String(sw('auth') ?? '').toLowerCase() === 'required' && !hasCredentials(provider, req, url.searchParams)) {
       if (provider === 'anthropic') return fail(401, { message: 'x-api-key header is required' });
       if (provider === 'gemini') return fail(401);
+      if (provider === 'bedrock') return fail(403, { message: 'Missing Authentication Token', type: 'MissingAuthenticationTokenException' });
+      // Google's front door checks Vertex's OAuth token, and answers in Google's error shape.
+      if (provider === 'vertex') {
+        const a = errorAnswer('gemini', 401, { message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.' });
+        return send({ ...a, headers: errorHeaders });
+      }
       return fail(401, { message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", code: null });
     }
 
     if (badJson || !body || typeof body !== 'object' || Array.isArray(body)) {
-      if (provider === 'anthropic') return fail(400, { message: 'There was an error parsing the body of your request.' });
+      if (provider === 'anthropic' || provider === 'vertex') return fail(400, { message: 'There was an error parsing the body of your request.' });
+      if (provider === 'bedrock') return fail(400);
       if (provider === 'gemini') return fail(400, { message: 'Invalid JSON payload received.' });
       return fail(400, { message: 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)', code: null });
     }
@@ -730,25 +1063,42 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     chunks = Number.isFinite(chunks) && chunks >= 1 ? Math.min(chunks, MAX_CHUNKS) : DEFAULT_CHUNKS;
     const answer = r.handler(body, { seed, chunks, query: url.searchParams });
     if (answer.headers === undefined) answer.headers = errorHeaders;
+    else if (answer.status >= 400) answer.headers = { ...errorHeaders, ...answer.headers };
     return send(answer);
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req, res) => {
     handle(req, res).catch((err) => {
       if (res.headersSent) return res.destroy();
       const body = JSON.stringify({ error: { message: `mock-llm internal error: ${err?.message}`, type: 'server_error', param: null, code: null } });
       res.writeHead(500, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(body);
     });
+  };
+  const server = createServer(onRequest);
+  // HTTP/2 without TLS, with prior knowledge: in Node the AWS SDK's Bedrock Runtime client speaks
+  // HTTP/2 by default (NodeHttp2Handler), and to an http:// endpoint it opens with HTTP/2's preface.
+  // One port serves both: a connection's first bytes say which protocol it speaks.
+  const h2 = createHttp2Server(onRequest);
+  const sockets = new Set();
+  const front = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.once('data', (chunk) => {
+      socket.pause();
+      socket.unshift(chunk);
+      (chunk.subarray(0, 4).toString('latin1') === 'PRI ' ? h2 : server).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
   });
 
   await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
+    front.once('error', reject);
+    front.listen(port, host, () => {
+      front.off('error', reject);
       resolve();
     });
   });
-  const actualPort = server.address().port;
+  const actualPort = front.address().port;
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actualPort}`;
 
@@ -763,12 +1113,20 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
         closed = true;
         for (const s of sleepers) { clearTimeout(s.t); s.resolve(); }
         sleepers.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
+        front.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
       });
       return closing;
     },
   };
+}
+
+/** A copy of an event stream message with one payload byte changed: its message CRC no longer matches. */
+function corruptMessage(frame) {
+  const copy = Buffer.from(frame);
+  const at = copy.length - 5; // the payload's last byte
+  copy[at] ^= 0x20;
+  return copy;
 }
 
 /** A copy of an SSE frame whose data JSON is cut in half: an event a parser cannot read. */

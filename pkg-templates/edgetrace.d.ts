@@ -570,8 +570,10 @@ export interface ModelApi {
   /**
    * Their wire format. Default: `'openai'`. `'ollama'` is Ollama's own API (`/api/chat` and
    * `/api/generate` under the base URL), for an Ollama server on a port other than its 11434.
+   * Amazon Bedrock's paths (`/model/{modelId}/converse`, …) are known on any host; its formats
+   * are `'bedrock-converse'` and `'bedrock-invoke'` for a gateway that serves them elsewhere.
    */
-  format?: 'openai' | 'openai-responses' | 'openai-embeddings' | 'anthropic' | 'gemini' | 'ollama';
+  format?: 'openai' | 'openai-responses' | 'openai-embeddings' | 'anthropic' | 'gemini' | 'ollama' | 'bedrock-converse' | 'bedrock-invoke';
   /** The provider name MLflow shows (`mlflow.llm.provider`). Default: from the host. */
   provider?: string;
 }

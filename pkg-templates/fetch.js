@@ -21,6 +21,8 @@ const OPERATION = {
   gemini: 'generate_content',
   ollama: 'chat',
   'ollama-generate': 'generate',
+  'bedrock-converse': 'chat',
+  'bedrock-invoke': 'chat',
 };
 const registered = [];
 
@@ -48,6 +50,11 @@ const LLM_PATHS = [
   ['/v1/messages', 'anthropic'], [':generateContent', 'gemini'], [':streamGenerateContent', 'gemini'],
 ];
 
+// Amazon Bedrock: `/model/{modelId}/{operation}`, the modelId escaped into one segment. Vertex
+// AI's partner models: Anthropic's take its Messages, Mistral's OpenAI's chat.
+const BEDROCK = /\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
+const VERTEX = /\/publishers\/(anthropic|mistralai)\/models\/[^/]+:(?:rawPredict|streamRawPredict)$/;
+
 /** The model API format a request path is in (`openai`, `anthropic`…), or undefined. */
 export function llmFormatOf(path) {
   const q = path.indexOf('?');
@@ -55,6 +62,10 @@ export function llmFormatOf(path) {
   while (end > 0 && path.charCodeAt(end - 1) === 47) end--; // '/'
   const p = path.slice(0, end);
   for (const [suffix, format] of LLM_PATHS) if (p.endsWith(suffix)) return format;
+  const b = BEDROCK.exec(p);
+  if (b) return b[2].startsWith('converse') ? 'bedrock-converse' : 'bedrock-invoke';
+  const v = VERTEX.exec(p);
+  if (v) return v[1] === 'anthropic' ? 'anthropic' : 'openai';
   return undefined;
 }
 
@@ -218,11 +229,12 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // parsers read the same for the model they record and price (`azure_deployment` and
   // `model_from_gemini_path` in src/llm/mod.rs); the span is named before they load.
   const gemini = api.format === 'gemini';
-  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\//;
+  // Bedrock's and Vertex AI's paths name the model (their bodies do not).
+  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\/|\/model\/([^/]+)\/(?:converse|invoke)|\/publishers\/[^/]+\/models\/([^/:]+):/;
   let model = gemini ? parsed?.model : undefined;
   if (!model) {
     const m = inPath.exec(info.url.pathname);
-    model = m?.[1] ?? m?.[2];
+    model = m?.[1] ?? m?.[2] ?? m?.[3] ?? m?.[4];
     try {
       model &&= decodeURIComponent(model);
     } catch {
@@ -230,6 +242,8 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     }
   }
   model ||= parsed?.model;
+  // A Bedrock model whose id says it embeds (Titan's, Cohere's): the parsers' rule (`span_type`).
+  const embeds = api.format === 'openai-embeddings' || (api.format === 'bedrock-invoke' && /embed/.test(model));
   const attributes = callAttributes(info, inferred);
   // The official OpenAI and Anthropic SDKs number each attempt at a call they retry (after a 429
   // or a 5xx), so an attempt's span says which it was.
@@ -241,9 +255,9 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   }
   const span = startSpan({
     parent,
-    name: options.name || `${OPERATION[api.format] || 'llm'}${model ? ` ${model}` : ''}`,
+    name: options.name || `${embeds ? 'embeddings' : OPERATION[api.format] || 'llm'}${model ? ` ${model}` : ''}`,
     // Its type from the start, so it holds even when the parsers cannot follow the call.
-    spanType: api.format === 'openai-embeddings' ? 'EMBEDDING' : 'CHAT_MODEL',
+    spanType: embeds ? 'EMBEDDING' : 'CHAT_MODEL',
     attributes,
   });
   const h = span._h;

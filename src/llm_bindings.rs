@@ -71,7 +71,7 @@ impl LlmCalls {
             max_value_bytes as usize,
         );
         let mut w = Writer::default();
-        w.span_type(h, format.span_type());
+        w.span_type(h, call.span_type());
         out.write(h, &mut w);
         self.calls.insert(h, call);
         w.bytes

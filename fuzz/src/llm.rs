@@ -3,7 +3,7 @@
 //!
 //! | byte | meaning |
 //! |---|---|
-//! | 0 | format: `b'c'` OpenAI chat, `b'r'` Responses, `b'e'` embeddings, `b'a'` Anthropic, `b'g'` Gemini, `b'o'` Ollama (any other byte: its value mod 6) |
+//! | 0 | format: `b'c'` OpenAI chat, `b'r'` Responses, `b'e'` embeddings, `b'a'` Anthropic, `b'g'` Gemini, `b'o'` Ollama, `b'b'` Bedrock Converse, `b'i'` Bedrock InvokeModel (any other byte: its value mod 8) |
 //! | 1 | bit 0: the response is a stream (fed by `on_chunk`, ended by `finish_stream`), else a whole body (`finish_body`); bits 1–2: how a stream ends (0 completed, 1 errored, 2 cancelled, 3 abandoned); bits 3–5: the HTTP status, one of [`STATUSES`] |
 //! | 2 | seed of the chunk split |
 //! | 3–4 | request length, little-endian u16 (cut to what is there) |
@@ -33,13 +33,15 @@ pub struct LlmInput<'a> {
     pub response: &'a [u8],
 }
 
-const FORMATS: [(u8, Format); 6] = [
+const FORMATS: [(u8, Format); 8] = [
     (b'c', Format::OpenAiChat),
     (b'r', Format::OpenAiResponses),
     (b'e', Format::OpenAiEmbeddings),
     (b'a', Format::Anthropic),
     (b'g', Format::Gemini),
     (b'o', Format::Ollama),
+    (b'b', Format::BedrockConverse),
+    (b'i', Format::BedrockInvoke),
 ];
 
 impl<'a> LlmInput<'a> {
@@ -112,6 +114,22 @@ impl<'a> LlmInput<'a> {
                 "/v1beta/models/gemini-2.0-flash:generateContent",
             ),
             Format::Ollama => ("localhost:11434", "/api/chat"),
+            Format::BedrockConverse if self.streamed => (
+                "bedrock-runtime.us-east-1.amazonaws.com",
+                "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream",
+            ),
+            Format::BedrockConverse => (
+                "bedrock-runtime.us-east-1.amazonaws.com",
+                "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse",
+            ),
+            Format::BedrockInvoke if self.streamed => (
+                "bedrock-runtime.us-east-1.amazonaws.com",
+                "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke-with-response-stream",
+            ),
+            Format::BedrockInvoke => (
+                "bedrock-runtime.us-east-1.amazonaws.com",
+                "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke",
+            ),
         }
     }
 }

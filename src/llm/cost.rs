@@ -80,6 +80,55 @@ const SHIPPED: &[(&str, Price)] = &[
     ("gemini-1.5-pro", p(1.25, 5.00, 0.3125)),
 ];
 
+/// The first labels of a Bedrock model id: a cross-region inference profile's geography, then
+/// the model's maker (`us.anthropic.claude-sonnet-4-20250514-v1:0`).
+const BEDROCK_PREFIXES: [&str; 20] = [
+    "us",
+    "eu",
+    "apac",
+    "global",
+    "us-gov",
+    "jp",
+    "au",
+    "ca",
+    "anthropic",
+    "meta",
+    "amazon",
+    "mistral",
+    "cohere",
+    "ai21",
+    "deepseek",
+    "openai",
+    "qwen",
+    "writer",
+    "google",
+    "moonshot",
+];
+
+/// A Bedrock model id without its geography and maker, which is the maker's own name for the
+/// model and so prices as it (`claude-sonnet-4-20250514-v1:0`); any other name as it is.
+///
+/// ```
+/// use edgetrace::llm::cost::PriceTable;
+/// let t = PriceTable::shipped();
+/// let haiku = t.lookup("claude-3-5-haiku-20241022").unwrap();
+/// assert_eq!(t.lookup("anthropic.claude-3-5-haiku-20241022-v1:0"), Some(haiku));
+/// assert_eq!(t.lookup("us.anthropic.claude-3-5-haiku-20241022-v1:0"), Some(haiku));
+/// // Vertex AI's names (`@` before the date) price as the model they name.
+/// assert_eq!(t.lookup("claude-3-5-haiku@20241022"), Some(haiku));
+/// assert!(t.lookup("meta.llama3-8b-instruct-v1:0").is_none());
+/// ```
+fn without_bedrock_prefixes(m: &str) -> &str {
+    let mut rest = m;
+    for _ in 0..2 {
+        match rest.split_once('.') {
+            Some((head, tail)) if BEDROCK_PREFIXES.contains(&head) => rest = tail,
+            _ => break,
+        }
+    }
+    rest
+}
+
 impl PriceTable {
     /// The shipped table.
     pub fn shipped() -> PriceTable {
@@ -146,9 +195,12 @@ impl PriceTable {
             .next()
             .unwrap_or(model)
             .to_ascii_lowercase();
+        let bare = without_bedrock_prefixes(&m);
         self.entries
             .iter()
-            .filter(|(prefix, ..)| m.starts_with(prefix.as_str()))
+            .filter(|(prefix, ..)| {
+                m.starts_with(prefix.as_str()) || bare.starts_with(prefix.as_str())
+            })
             .max_by_key(|(prefix, ..)| prefix.len())
     }
 

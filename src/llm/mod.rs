@@ -7,6 +7,7 @@
 //! (`edgetrace.llm.parse_errors`), and what could be read is kept.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod cost;
 pub mod fit;
 pub mod gemini;
@@ -40,6 +41,13 @@ pub enum Format {
     /// the JS layer names it for Ollama's port, 11434, its cloud (ollama.com), or a base URL
     /// registered as `ollama`.
     Ollama,
+    /// Amazon Bedrock's Converse API, `/model/{modelId}/converse` and `/converse-stream` (its
+    /// stream in the AWS event stream framing).
+    BedrockConverse,
+    /// Amazon Bedrock's InvokeModel, `/model/{modelId}/invoke` and `/invoke-with-response-stream`:
+    /// the model family's own body. An Anthropic body (`anthropic_version`) is read as Anthropic
+    /// Messages; other families' as they are, with their usage under the names they use.
+    BedrockInvoke,
 }
 
 impl Format {
@@ -57,6 +65,13 @@ impl Format {
     /// assert_eq!(Format::detect("/v1/messages//"), Some(Format::Anthropic));
     /// assert_eq!(Format::detect("/v1/users?next=/v1/messages"), None);
     /// assert_eq!(Format::detect(""), None);
+    /// // Amazon Bedrock, and Anthropic's and Mistral's models on Google Vertex AI.
+    /// assert_eq!(Format::detect("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream"), Some(Format::BedrockConverse));
+    /// assert_eq!(Format::detect("/model/meta.llama3-8b-instruct-v1%3A0/invoke"), Some(Format::BedrockInvoke));
+    /// assert_eq!(Format::detect("/v1/converse"), None);
+    /// assert_eq!(Format::detect("/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict"), Some(Format::Anthropic));
+    /// assert_eq!(Format::detect("/v1/projects/p/locations/us-central1/publishers/mistralai/models/mistral-small-2503:rawPredict"), Some(Format::OpenAiChat));
+    /// assert_eq!(Format::detect("/v1/projects/p/locations/l/endpoints/123:rawPredict"), None);
     /// ```
     pub fn detect(path: &str) -> Option<Format> {
         // On bytes: str's pattern searches (`split`, `trim_end_matches`) cost the core ~1 KB.
@@ -78,13 +93,36 @@ impl Format {
             Some(Format::Anthropic)
         } else if ends_with(":generateContent") || ends_with(":streamGenerateContent") {
             Some(Format::Gemini)
+        } else if ends_with(":rawPredict") || ends_with(":streamRawPredict") {
+            // Vertex AI's partner models: Anthropic's take its Messages, Mistral's OpenAI's chat.
+            let has = |s: &str| p.windows(s.len()).any(|w| w == s.as_bytes());
+            if has("/publishers/anthropic/models/") {
+                Some(Format::Anthropic)
+            } else if has("/publishers/mistralai/models/") {
+                Some(Format::OpenAiChat)
+            } else {
+                None
+            }
         } else {
-            None
+            let op = p.rsplit(|&b| b == b'/').next().unwrap_or_default();
+            // `/model/{modelId}/{operation}`: the modelId (escaped) is one segment.
+            let bedrock = p.len() > op.len() + 1
+                && p[..p.len() - op.len() - 1]
+                    .rsplit(|&b| b == b'/')
+                    .nth(1)
+                    .is_some_and(|s| s == b"model");
+            match op {
+                b"converse" | b"converse-stream" if bedrock => Some(Format::BedrockConverse),
+                b"invoke" | b"invoke-with-response-stream" if bedrock => {
+                    Some(Format::BedrockInvoke)
+                }
+                _ => None,
+            }
         }
     }
 
     /// From its name (`openai`, `openai-responses`, `openai-embeddings`, `anthropic`, `gemini`,
-    /// `ollama`, `ollama-generate`).
+    /// `ollama`, `ollama-generate`, `bedrock-converse`, `bedrock-invoke`).
     pub fn parse(name: &str) -> Option<Format> {
         match name {
             "openai" | "openai-chat" => Some(Format::OpenAiChat),
@@ -93,6 +131,8 @@ impl Format {
             "anthropic" => Some(Format::Anthropic),
             "gemini" => Some(Format::Gemini),
             "ollama" | "ollama-generate" => Some(Format::Ollama),
+            "bedrock-converse" => Some(Format::BedrockConverse),
+            "bedrock-invoke" => Some(Format::BedrockInvoke),
             _ => None,
         }
     }
@@ -107,14 +147,22 @@ impl Format {
 
     /// `mlflow.message.format`, which tells MLflow's UI how to render the chat.
     /// None for embeddings, which have no chat to render (MLflow's own autolog sets none there),
-    /// and for Ollama's own API, whose messages MLflow's UI has no format for.
+    /// for Ollama's own API, whose messages MLflow's UI has no format for, and for InvokeModel's
+    /// bodies of other model families than Anthropic's (whose calls take Anthropic's format).
     pub fn message_format(self) -> Option<&'static str> {
         match self {
             Format::Anthropic => Some("anthropic"),
             Format::Gemini => Some("gemini"),
-            Format::OpenAiEmbeddings | Format::Ollama => None,
+            Format::BedrockConverse => Some("bedrock"),
+            Format::OpenAiEmbeddings | Format::Ollama | Format::BedrockInvoke => None,
             _ => Some("openai"),
         }
+    }
+
+    /// Whether the API reports its prompt cache's reads and writes apart from its input tokens
+    /// (Anthropic, Bedrock's Converse), where OpenAI and Gemini count cached tokens in theirs.
+    fn cache_apart(self) -> bool {
+        matches!(self, Format::Anthropic | Format::BedrockConverse)
     }
 }
 
@@ -163,6 +211,11 @@ pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>
         Format::Ollama => "ollama".to_owned(),
         _ => format.message_format().unwrap_or("openai").to_owned(),
     };
+    // Bedrock serves and bills every model it runs, whoever made it: called directly, by a VPC
+    // endpoint's name or through a proxy.
+    if matches!(format, Format::BedrockConverse | Format::BedrockInvoke) {
+        return "bedrock".into();
+    }
     if name == "gateway.ai.cloudflare.com" {
         // /v1/<account>/<gateway>/<provider>/...
         let mut segments = path.split('/').filter(|s| !s.is_empty()).skip(3);
@@ -174,6 +227,16 @@ pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>
             Some(p) => return gateway_provider(p),
             None => return "cloudflare".into(),
         }
+    }
+    // Vertex AI (`{region}-aiplatform.googleapis.com`) serves Anthropic's and Mistral's models as
+    // `vertex_ai`, as MLflow's model catalog names it; Gemini there stays `gemini`, as MLflow's
+    // Gemini autolog names its calls wherever they go.
+    if format != Format::Gemini
+        && name
+            .strip_suffix("aiplatform.googleapis.com")
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with(['.', '-']))
+    {
+        return "vertex_ai".into();
     }
     let known = [
         ("openai.azure.com", "azure"),
@@ -325,6 +388,8 @@ enum Stream {
     Anthropic(anthropic::MessagesStream),
     Gemini(gemini::GeminiStream),
     Ollama(ollama::OllamaStream),
+    Converse(bedrock::ConverseStream),
+    Invoke(bedrock::InvokeStream),
     None,
 }
 
@@ -359,6 +424,10 @@ pub struct LlmCall {
     asked_model: Option<String>,
     streaming: bool,
     sse: SseParser,
+    /// Bedrock's streams come in the AWS event stream framing, not SSE.
+    frames: Option<bedrock::EventStream>,
+    /// The error an event stream's exception message carried, and the class the SDK throws it as.
+    stream_exception: Option<(String, &'static str)>,
     stream: Stream,
     start_ns: u64,
     /// When the first event carrying generated content was read.
@@ -379,7 +448,15 @@ pub struct LlmCall {
 
 fn model_from_gemini_path(path: &str) -> Option<String> {
     let after = path.split("/models/").nth(1)?;
-    Some(after.split(':').next()?.to_owned())
+    Some(percent_decoded(after.split(':').next()?))
+}
+
+/// The model a Bedrock path names, `/model/{modelId}/{operation}`, its escapes decoded
+/// (`anthropic.claude-3-haiku-20240307-v1:0`, an inference profile's `us.anthropic.…`, or an ARN).
+fn model_from_bedrock_path(path: &str) -> Option<String> {
+    let after = path.rsplit_once("/model/")?.1;
+    let id = after.split('/').next().filter(|m| !m.is_empty())?;
+    Some(percent_decoded(id))
 }
 
 /// The deployment an Azure OpenAI path names (`/openai/deployments/{deployment}/…`, or behind a
@@ -391,6 +468,11 @@ fn azure_deployment(path: &str) -> Option<String> {
         None => path.split_once("/azure-openai/")?.1.split('/').nth(1),
     }
     .filter(|d| !d.is_empty())?;
+    Some(percent_decoded(name))
+}
+
+/// `s` with its `%XX` escapes decoded (a malformed one is kept as it is).
+fn percent_decoded(name: &str) -> String {
     let b = name.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -409,7 +491,7 @@ fn azure_deployment(path: &str) -> Option<String> {
             i += 1;
         }
     }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl LlmCall {
@@ -440,8 +522,18 @@ impl LlmCall {
             format,
             model: None,
             asked_model: None,
-            streaming: path.contains(":streamGenerateContent"),
+            // The stream some APIs ask for by their path.
+            streaming: [
+                ":streamGenerateContent",
+                ":streamRawPredict",
+                "/converse-stream",
+                "/invoke-with-response-stream",
+            ]
+            .iter()
+            .any(|op| path.contains(op)),
             sse: SseParser::default(),
+            frames: None,
+            stream_exception: None,
             stream: Stream::None,
             start_ns,
             first_token_ns: None,
@@ -491,18 +583,25 @@ impl LlmCall {
                 .and_then(Value::as_str)
                 .filter(|m| !m.is_empty())
                 .map(str::to_owned);
+            // Anthropic's models on Bedrock take its Messages (with `anthropic_version`), and
+            // answer in them.
+            if format == Format::BedrockInvoke && r.get("anthropic_version").is_some() {
+                call.format = Format::Anthropic;
+            }
             // Ollama streams unless asked not to.
             let default = format == Format::Ollama;
             call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(default);
-            if let Some(tools) = tool_definitions(format, r) {
+            if let Some(tools) = tool_definitions(call.format, r) {
                 out.attributes.push((
                     "mlflow.chat.tools".into(),
                     AttrValue::Json(tools.to_string().into()),
                 ));
             }
+            // Converse's sampling parameters are in its `inferenceConfig`.
             let params: serde_json::Map<String, Value> = r
                 .as_object()
                 .into_iter()
+                .chain(r.get("inferenceConfig").and_then(Value::as_object))
                 .flatten()
                 .filter(|(k, v)| {
                     !matches!(
@@ -519,7 +618,12 @@ impl LlmCall {
                 ));
             }
         }
-        if format == Format::Gemini {
+        if matches!(format, Format::BedrockConverse | Format::BedrockInvoke) {
+            // The path names the model; Bedrock's bodies do not. Its streams are event streams.
+            call.model = model_from_bedrock_path(path);
+            call.frames = Some(bedrock::EventStream::default());
+        } else if format == Format::Gemini || path.contains("/publishers/") {
+            // Gemini's and Vertex AI's `models/{model}:…`, where the body names none.
             if call.model.is_none() {
                 call.model = model_from_gemini_path(path);
             }
@@ -527,7 +631,7 @@ impl LlmCall {
             call.model = Some(d);
         }
         out.outputs = None;
-        if let Some(f) = format.message_format() {
+        if let Some(f) = call.format.message_format() {
             out.attributes
                 .push(("mlflow.message.format".into(), AttrValue::Str(f.into())));
         }
@@ -545,6 +649,17 @@ impl LlmCall {
             AttrValue::Bool(call.streaming),
         ));
         (call, out)
+    }
+
+    /// The MLflow span type of the call: `EMBEDDING` for embeddings, and for a Bedrock model
+    /// whose id says it embeds (Titan's and Cohere's embedding models); else `CHAT_MODEL`.
+    pub fn span_type(&self) -> &'static str {
+        match self.format {
+            Format::BedrockInvoke if self.model.as_deref().is_some_and(|m| m.contains("embed")) => {
+                "EMBEDDING"
+            }
+            f => f.span_type(),
+        }
     }
 
     /// The model named in the request.
@@ -584,7 +699,23 @@ impl LlmCall {
                 Format::Anthropic => Stream::Anthropic(Default::default()),
                 Format::Gemini => Stream::Gemini(Default::default()),
                 Format::Ollama => Stream::Ollama(Default::default()),
+                Format::BedrockConverse => Stream::Converse(Default::default()),
+                Format::BedrockInvoke => Stream::Invoke(Default::default()),
             };
+        }
+        if let Some(frames) = &mut self.frames {
+            // Bedrock's event stream: a message that cannot be read is an event that cannot (the
+            // AWS SDK throws on a failed checksum).
+            for ev in frames.feed(&mut self.sse, bytes) {
+                match ev {
+                    Ok(ev) => self.on_event(ev),
+                    Err(e) => {
+                        self.bad_event.get_or_insert_with(|| e.clone());
+                        self.parse_error(e);
+                    }
+                }
+            }
+            return;
         }
         let events = match &mut self.stream {
             // Gemini streams without `alt=sse` as one JSON array.
@@ -606,20 +737,54 @@ impl LlmCall {
             Stream::Anthropic(s) => s.has_content,
             Stream::Gemini(s) => s.has_content,
             Stream::Ollama(s) => s.has_content,
+            Stream::Converse(s) => s.has_content,
+            Stream::Invoke(s) => s.has_content,
             Stream::None => false,
         }
     }
 
-    fn on_event(&mut self, ev: sse::SseEvent) {
+    fn on_event(&mut self, mut ev: sse::SseEvent) {
         // The stream's events (`edgetrace.llm.chunks`), as MLflow's autolog logs one span event
         // per chunk: not the network reads that carried them, which one read may hold all of.
         self.chunks += 1;
+        if self.frames.is_some() {
+            let kind = ev.event.as_deref().unwrap_or("");
+            // An exception (or error) message in a Bedrock stream ends it: the AWS SDK throws it.
+            if let Some(name) = kind
+                .strip_prefix("exception:")
+                .or(kind.strip_prefix("error:"))
+            {
+                let v: Option<Value> = serde_json::from_str(&ev.data).ok();
+                let message = v
+                    .as_ref()
+                    .and_then(error_message)
+                    .unwrap_or_else(|| ev.data.clone());
+                let class =
+                    bedrock::exception_class(name).unwrap_or("BedrockRuntimeServiceException");
+                self.stream_exception
+                    .get_or_insert((format!("{name}: {message}"), class));
+                return;
+            }
+            // InvokeModel's chunks hold the model's own event, in base64.
+            if kind == "chunk" && !matches!(self.stream, Stream::Converse(_)) {
+                match bedrock::unwrap_chunk(&ev.data) {
+                    Ok(data) => ev = sse::SseEvent { event: None, data },
+                    Err(e) => {
+                        self.bad_event.get_or_insert_with(|| e.clone());
+                        self.parse_error(e);
+                        return;
+                    }
+                }
+            }
+        }
         let r = match &mut self.stream {
             Stream::Chat(s) => s.on_data(&ev.data),
             Stream::Responses(s) => s.on_event(ev.event.as_deref(), &ev.data),
             Stream::Anthropic(s) => s.on_event(ev.event.as_deref(), &ev.data),
             Stream::Gemini(s) => s.on_data(&ev.data),
             Stream::Ollama(s) => s.on_data(&ev.data),
+            Stream::Converse(s) => s.on_event(ev.event.as_deref(), &ev.data),
+            Stream::Invoke(s) => s.on_data(&ev.data),
             Stream::None => Ok(()),
         };
         if let Err(e) = r {
@@ -651,11 +816,16 @@ impl LlmCall {
         // is read. A stream cancelled or failed stopped where its reader or the network stopped
         // it, often inside an event: what is pending is dropped, not read as a broken event.
         let tail = match (end, &mut self.stream) {
+            // An event stream's message is read only whole (its length comes first).
+            (StreamEnd::Completed, _) if self.frames.is_some() => None,
             (StreamEnd::Completed, Stream::Ollama(s)) => s.finish(&mut self.sse),
             (StreamEnd::Completed, _) => self.sse.finish(),
             (StreamEnd::Errored | StreamEnd::Cancelled | StreamEnd::Abandoned, stream) => {
                 if let Stream::Ollama(s) = stream {
                     s.abandon();
+                }
+                if let Some(f) = &mut self.frames {
+                    f.abandon();
                 }
                 self.sse.abandon();
                 None
@@ -668,7 +838,7 @@ impl LlmCall {
             let n = self.sse.invalid_utf8_lines;
             self.parse_error(format!("{n} SSE line(s) were not valid UTF-8"));
         }
-        let (output, usage, finish, complete, stream_error) = match &self.stream {
+        let (output, usage, finish, complete, stream_error) = match &mut self.stream {
             Stream::Chat(s) => (
                 s.output(),
                 s.usage,
@@ -704,8 +874,13 @@ impl LlmCall {
                 s.done,
                 s.error.clone(),
             ),
+            Stream::Converse(s) => (s.output(), s.usage, s.finish_reason(), s.done, None),
+            Stream::Invoke(s) => (s.output(), s.usage, s.finish_reason(), s.done, None),
             Stream::None => (Value::Null, Usage::default(), None, false, None),
         };
+        // A Bedrock stream's exception message is the stream's error, thrown as its own class.
+        let exception = self.stream_exception.take();
+        let stream_error = stream_error.or(exception.as_ref().map(|e| e.0.clone()));
         self.served_model(&output);
         let mut out = self.common(status, usage, finish, now_ns, prices);
         out.attributes.push((
@@ -746,8 +921,9 @@ impl LlmCall {
         }
         if stream_error.is_some() {
             // An error the API sent in the middle of the stream (an error chunk or event), which
-            // the SDKs throw as their base class: `APIError`, `ApiError` for @google/genai.
-            out.exception = Some(sdk_error_base(self.format));
+            // the SDKs throw as their base class: `APIError`, `ApiError` for @google/genai; the
+            // AWS SDK throws a Bedrock stream's exception as the class it names.
+            out.exception = Some(exception.map_or_else(|| sdk_error_base(self.format), |e| e.1));
         }
         // (An errored read brings its own error, which the JS layer records.)
         let bad_event = self
@@ -868,6 +1044,13 @@ impl LlmCall {
                 gemini::finish_reason(v),
             ),
             Format::Ollama => (ollama::usage(v), ollama::finish_reason(v)),
+            Format::BedrockConverse => (
+                v.get("usage").map(bedrock::usage).unwrap_or_default(),
+                v.get("stopReason")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            ),
+            Format::BedrockInvoke => (bedrock::invoke_usage(v), bedrock::invoke_finish_reason(v)),
         }
     }
 
@@ -903,7 +1086,7 @@ impl LlmCall {
             // MLflow's own Anthropic autolog counts cache reads and writes in `input_tokens` (and
             // so in the total), as OpenAI and Gemini report them; Anthropic reports them apart.
             let mut shown = usage;
-            if self.format == Format::Anthropic {
+            if self.format.cache_apart() {
                 let cache = usage
                     .cached
                     .unwrap_or(0)
@@ -922,7 +1105,7 @@ impl LlmCall {
                     AttrValue::Int((r as i64).into()),
                 ));
             }
-            let cached_in_input = self.format != Format::Anthropic;
+            let cached_in_input = !self.format.cache_apart();
             // Gemini reports thinking tokens apart from `candidatesTokenCount` (MLflow's
             // `output_tokens`, as its Gemini autolog records it), and bills them as output.
             // OpenAI's reasoning tokens are already part of its completion tokens.
@@ -974,13 +1157,16 @@ impl LlmCall {
 /// - `error` as a string: Hugging Face TGI and others;
 /// - `errors[].message`: Cloudflare's API v4 envelope (Workers AI), and `error[].message`, as
 ///   Cloudflare AI Gateway sends it (several messages are joined with `; `);
-/// - a top-level `message`: vLLM's older `{"object": "error", "message": …}`;
+/// - a top-level `message`: vLLM's older `{"object": "error", "message": …}`, and AWS's
+///   (Bedrock's), which sends `Message` for its signature and permission errors;
 /// - `detail`, a string or a list of `{msg}`: FastAPI servers.
 pub fn error_message(v: &Value) -> Option<String> {
     ["error", "errors"]
         .iter()
         .find_map(|k| v.get(*k).and_then(message_in))
         .or_else(|| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        // AWS's IAM and signature errors.
+        .or_else(|| v.get("Message").and_then(Value::as_str).map(str::to_owned))
         .or_else(|| v.get("detail").and_then(message_in))
 }
 
@@ -1041,6 +1227,7 @@ fn tool_definitions(format: Format, req: &Value) -> Option<Value> {
                 .collect();
             Some(Value::Array(decls))
         }
+        Format::BedrockConverse => bedrock::tools(req),
         Format::OpenAiResponses => {
             let tools = req.get("tools")?.as_array()?;
             Some(Value::Array(tools.iter().map(responses_tool).collect()))
@@ -1105,6 +1292,9 @@ fn api_error_class(format: Format, status: u16) -> &'static str {
     let anthropic = format == Format::Anthropic;
     match status {
         _ if format == Format::Gemini => sdk_error_base(format),
+        _ if matches!(format, Format::BedrockConverse | Format::BedrockInvoke) => {
+            bedrock::error_class(status)
+        }
         // The `ollama` package throws `ResponseError` for every status.
         _ if format == Format::Ollama => "ResponseError",
         400 => "BadRequestError",
