@@ -454,7 +454,7 @@ fn model_from_gemini_path(path: &str) -> Option<String> {
 /// The model a Bedrock path names, `/model/{modelId}/{operation}`, its escapes decoded
 /// (`anthropic.claude-3-haiku-20240307-v1:0`, an inference profile's `us.anthropic.…`, or an ARN).
 fn model_from_bedrock_path(path: &str) -> Option<String> {
-    let after = path.rsplit_once("/model/")?.1;
+    let after = path.split_once("/model/")?.1;
     let id = after.split('/').next().filter(|m| !m.is_empty())?;
     Some(percent_decoded(id))
 }
