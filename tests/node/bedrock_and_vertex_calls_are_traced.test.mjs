@@ -17,6 +17,9 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import AnthropicBedrock from '@anthropic-ai/bedrock-sdk';
+import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
+import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { z } from 'zod';
 import { AnthropicVertex } from '@anthropic-ai/vertex-sdk';
 import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
 import { attr } from './helpers/collector.mjs';
@@ -210,6 +213,34 @@ test("Anthropic's own SDKs for Bedrock and Vertex AI: spans named by the model t
   assert.equal(v1.attributes['mlflow.llm.model'], 'claude-3-5-haiku-20241022');
   assert.equal(b2.attributes['edgetrace.llm.stream_end'], 'completed');
   assert.equal(v2.attributes['edgetrace.llm.stream_end'], 'completed');
+});
+
+test("the AI SDK's Bedrock provider (Converse over fetch): a tool loop's steps and a stream, each a span of the agent", async () => {
+  const bedrockProvider = createAmazonBedrock({ region: 'us-east-1', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'SECRET-aws-key', baseURL: servers.mock.url, fetch: traceFetch() });
+  const model = bedrockProvider(HAIKU);
+  const getWeather = tool({ description: 'Weather in a city', inputSchema: z.object({ city: z.string() }), execute: trace(async function getWeather({ city }) { return `Sunny in ${city}`; }, { spanType: SpanType.TOOL }) });
+  const agent = trace(async function agent(question) {
+    const { text } = await generateText({ model, prompt: question, tools: { get_weather: getWeather }, stopWhen: stepCountIs(3) });
+    let streamed = '';
+    for await (const t of streamText({ model, prompt: 'And tomorrow?' }).textStream) streamed += t;
+    return [text, streamed];
+  }, { spanType: SpanType.AGENT });
+  const [text, streamed] = await agent('Weather in Paris?');
+  await settled();
+  const all = servers.col.spans();
+  const root = all.find((s) => s.name === 'agent');
+  const chats = all.filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL').sort((a, b) => Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano)));
+  assert.equal(chats.length, 3, 'two steps and the stream');
+  for (const c of chats) {
+    assert.equal(c.parentSpanId, root.spanId, `${c.name} is the agent's`);
+    assert.equal(c.attributes['mlflow.message.format'], 'bedrock');
+  }
+  const tool1 = all.find((s) => s.name === 'getWeather');
+  assert.equal(tool1.parentSpanId, root.spanId);
+  assert.equal(attr(chats[0], 'mlflow.spanOutputs').output.message.content.find((b) => b.toolUse).toolUse.name, 'get_weather');
+  assert.equal(attr(chats[1], 'mlflow.spanOutputs').output.message.content[0].text, text);
+  assert.equal(attr(chats[2], 'mlflow.spanOutputs').output.message.content[0].text, streamed);
+  assert.equal(chats[2].attributes['edgetrace.llm.stream_end'], 'completed');
 });
 
 test('a Converse call in a traced agent arrives in MLflow as a CHAT_MODEL span MLflow counts the tokens of', { timeout: 300_000 }, async () => {
