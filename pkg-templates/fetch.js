@@ -245,11 +245,19 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // A Bedrock model whose id says it embeds (Titan's, Cohere's): the parsers' rule (`span_type`).
   const embeds = api.format === 'openai-embeddings' || (api.format === 'bedrock-invoke' && /embed/.test(model));
   const attributes = callAttributes(info, inferred);
-  // The official OpenAI and Anthropic SDKs number each attempt at a call they retry (after a 429
-  // or a 5xx), so an attempt's span says which it was.
+  // The official OpenAI, Anthropic and AWS SDKs number each attempt at a call they retry (after a
+  // 429 or a 5xx), so an attempt's span says which it was.
+  // A Bedrock call made by the AWS SDK (not by Anthropic's, which is made by Stainless and says so
+  // in its headers) has its failed status named as that SDK throws it.
+  let aws = api.format.startsWith('bedrock');
   try {
-    const retry = new Headers(init?.headers ?? (info.isRequest ? input.headers : undefined)).get('x-stainless-retry-count');
+    const headers = new Headers(init?.headers ?? (info.isRequest ? input.headers : undefined));
+    const retry = headers.get('x-stainless-retry-count');
     if (retry !== null && retry !== '' && Number.isInteger(+retry)) attributes['edgetrace.llm.retry_count'] = +retry;
+    // The AWS SDK numbers its attempts from 1 (`amz-sdk-request: attempt=2; max=3`).
+    const attempt = /attempt=(\d+)/.exec(headers.get('amz-sdk-request'))?.[1];
+    if (attempt) attributes['edgetrace.llm.retry_count'] = attempt - 1;
+    aws &&= !headers.has('x-stainless-lang');
   } catch {
     // Headers the platform refuses are the call's own affair.
   }
@@ -299,6 +307,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   let streaming = type.includes('text/event-stream');
   _internal.llmRun(() => {
     streaming ||= llm.streaming(h);
+    if (aws) llm.aws_sdk(h, res.headers.get('x-amzn-errortype') || '');
   });
   if (res.body && res.ok && streaming) {
     return wrapStream(llm, span, res, signal);
@@ -363,16 +372,27 @@ function rewrap(res, body) {
   return out;
 }
 
+// Model streams being read, by their spans. A Worker's request that ends with one still open (its
+// app stopped reading: an SDK's `break` that leaves the body unread) ends it as abandoned, with
+// what was read, before its last flush: workerd stops the request's I/O after that flush, so it
+// would never end (settleTrace in edgetrace.js).
+const reading = new Map();
+_internal.abandonStreams = (traceId) => {
+  for (const [span, abandon] of reading) if (span.traceId === traceId) abandon();
+};
+
 function wrapStream(llm, span, res, signal) {
   const h = span._h;
   const body = watchBody(res.body, {
     signal,
+    register: (abandon) => reading.set(span, abandon),
     onChunk: (chunk) => {
       _internal.llmRun(() => {
         llm.chunk(h, chunk, _internal.now());
       });
     },
     onEnd(how, error) {
+      reading.delete(span);
       try {
         _internal.llmRun(() => llm.finish_stream(h, how, res.status, _internal.now()));
         _internal.redactOutputs(span, llm);

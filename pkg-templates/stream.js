@@ -33,10 +33,12 @@ export const isUserAbort = (e, signal, begun) => (begun && e?.name === 'AbortErr
 
 /**
  * @param {ReadableStream<Uint8Array>} source
- * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void, signal?: AbortSignal }} watcher
+ * `register`, when given, gets a function that ends the watch as abandoned (a Worker's request
+ * ends what its app stopped reading); it holds neither stream.
+ * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void, signal?: AbortSignal, register?: (abandon: () => void) => void }} watcher
  * @returns {ReadableStream<Uint8Array>}
  */
-export function watchBody(source, { onChunk, onEnd, signal }) {
+export function watchBody(source, { onChunk, onEnd, signal, register }) {
   let ended = false;
   const end = (how, error) => {
     if (ended) return;
@@ -50,6 +52,7 @@ export function watchBody(source, { onChunk, onEnd, signal }) {
   const underlying = underlyingSource(source.getReader(), end, onChunk, signal);
   const out = new ReadableStream(underlying);
   DROPPED?.register(underlying, end, underlying);
+  register?.(() => end(BodyEnd.ABANDONED));
   return out;
 }
 

@@ -77,6 +77,18 @@ impl LlmCalls {
         w.bytes
     }
 
+    /// Says the call on span `h` was made by the AWS SDK, with its response's `x-amzn-errortype`
+    /// header (empty for none): its failed status is named as that SDK throws it.
+    pub fn aws_sdk(&mut self, h: u32, error_type: &str) -> bool {
+        match self.calls.get_mut(&h) {
+            Some(call) => {
+                call.aws_sdk(error_type);
+                true
+            }
+            None => self.unknown(h),
+        }
+    }
+
     /// Whether the call on span `h` asked for a stream.
     pub fn streaming(&self, h: u32) -> bool {
         self.calls.get(&h).is_some_and(LlmCall::streaming)

@@ -273,7 +273,7 @@ fn an_exception_in_the_stream_is_the_calls_error_named_as_the_aws_sdk_throws_it(
     assert_eq!(out.exception, Some("ThrottlingException"));
     assert_eq!(
         out.error.as_deref(),
-        Some("throttlingException: Too many tokens, please wait before trying again.")
+        Some("ThrottlingException: Too many tokens, please wait before trying again.")
     );
     assert_eq!(
         outputs(&out)["output"]["message"]["content"],
@@ -314,15 +314,13 @@ fn a_stream_cut_inside_a_message_is_truncated_and_a_corrupt_one_is_reported() {
         .as_str()
         .unwrap()
         .contains("checksum"));
-    // The rest was read: the stream completed, without the corrupt delta.
-    assert_eq!(
-        str_attr(&out, "edgetrace.llm.stream_end"),
-        Some("completed")
-    );
-    assert_eq!(
-        outputs(&out)["output"]["message"]["content"][0],
-        json!({"text": "check."})
-    );
+    // The AWS SDK throws there (review s49b): the call failed, with what came before it, and
+    // nothing after it is read.
+    assert_eq!(str_attr(&out, "edgetrace.llm.stream_end"), Some("errored"));
+    assert_eq!(out.exception, Some("Error"));
+    assert!(out.error.as_deref().unwrap().contains("checksum"));
+    assert_eq!(outputs(&out)["output"]["message"]["content"], json!([]));
+    assert_eq!(str_attr(&out, "edgetrace.llm.finish_reason"), None);
 }
 
 #[test]
@@ -371,7 +369,7 @@ fn anthropic_on_bedrock_invoke_is_read_as_anthropic_messages_from_the_base64_chu
     // The answer names the model as Anthropic does; both names price as Claude 3.5 Haiku.
     assert_eq!(
         str_attr(&out, "mlflow.llm.model"),
-        Some("claude-3-5-haiku-20241022")
+        Some("us.anthropic.claude-3-5-haiku-20241022-v1:0")
     );
     assert!(attr(&out, "mlflow.llm.cost").is_some());
 
@@ -406,7 +404,7 @@ fn other_families_on_invoke_keep_their_bodies_with_their_usage_and_their_streame
         str_attr(&r, "mlflow.llm.model"),
         Some("meta.llama3-8b-instruct-v1:0")
     );
-    assert_eq!(c.span_type(), "CHAT_MODEL");
+    assert_eq!(c.span_type(), "LLM");
     let mut bytes = chunk(
         json!({"generation": "Hello", "prompt_token_count": 5, "generation_token_count": 1, "stop_reason": null}),
     );
@@ -418,6 +416,8 @@ fn other_families_on_invoke_keep_their_bodies_with_their_usage_and_their_streame
         Some("completed")
     );
     assert_eq!(outputs(&out)["generation"], json!("Hello world"));
+    // Earlier chunks' values the last leaves null are kept (review s49b).
+    assert_eq!(outputs(&out)["prompt_token_count"], json!(5));
     assert_eq!(
         json_attr(&out, "mlflow.chat.tokenUsage"),
         json!({"input_tokens": 5, "output_tokens": 2, "total_tokens": 7})
@@ -448,6 +448,13 @@ fn other_families_on_invoke_keep_their_bodies_with_their_usage_and_their_streame
         json!({"inputText": "Hi"}),
     );
     assert_eq!(c.span_type(), "EMBEDDING");
+    // Another family's chat (`messages`) is a chat.
+    let (c, _) = start(
+        Format::BedrockInvoke,
+        "/model/mistral.mistral-large-2402-v1%3A0/invoke",
+        json!({"messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert_eq!(c.span_type(), "CHAT_MODEL");
 }
 
 #[test]
@@ -476,6 +483,92 @@ fn a_bedrock_error_is_the_aws_sdks_exception_with_the_services_message() {
     let out = c.finish_body(403, br#"{"Message":"User: arn:aws:iam::1:user/x is not authorized to perform: bedrock:InvokeModel"}"#, 5_000_000, &PriceTable::shipped());
     assert_eq!(out.exception, Some("AccessDeniedException"));
     assert!(out.error.unwrap().contains("is not authorized"));
+    // Made by the AWS SDK, the exception is the one `x-amzn-errortype` names (review s49b: a 403
+    // is also an expired token or a bad signature), or by status when it names none it knows.
+    for (header, status, named) in [
+        ("ExpiredTokenException", 403, "ExpiredTokenException"),
+        (
+            "MissingAuthenticationTokenException",
+            403,
+            "MissingAuthenticationTokenException",
+        ),
+        (
+            "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/",
+            429,
+            "ThrottlingException",
+        ),
+        (
+            "SomethingNewException:http://internal.amazon.com/coral/x/",
+            429,
+            "ThrottlingException",
+        ),
+        ("", 503, "ServiceUnavailableException"),
+    ] {
+        let (mut c, _) = start(
+            Format::BedrockConverse,
+            &format!("{HAIKU}/converse"),
+            converse_request(),
+        );
+        c.aws_sdk(header);
+        let out = c.finish_body(
+            status,
+            br#"{"message":"no"}"#,
+            5_000_000,
+            &PriceTable::shipped(),
+        );
+        assert_eq!(out.exception, Some(named), "{header}");
+    }
+    // An Anthropic body through the AWS SDK (InvokeModel) is named as the AWS SDK throws it too;
+    // through Anthropic's own Bedrock SDK (no aws_sdk), as Anthropic's SDK does.
+    let anthropic = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10, "messages": [{"role": "user", "content": "Hi"}]});
+    let (mut c, _) = start(
+        Format::BedrockInvoke,
+        &format!("{HAIKU}/invoke"),
+        anthropic.clone(),
+    );
+    c.aws_sdk("ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/");
+    assert_eq!(
+        c.finish_body(429, b"{}", 1, &PriceTable::shipped())
+            .exception,
+        Some("ThrottlingException")
+    );
+    let (mut c, _) = start(Format::BedrockInvoke, &format!("{HAIKU}/invoke"), anthropic);
+    assert_eq!(
+        c.finish_body(429, b"{}", 1, &PriceTable::shipped())
+            .exception,
+        Some("RateLimitError")
+    );
+}
+
+#[test]
+fn converse_images_and_documents_give_their_room_to_the_text_beside_them() {
+    // Review s49b: two 1 MB images in a Converse message took as much of maxValueBytes as the
+    // prompt; their base64 `bytes` are binary data now, recorded by their length.
+    let image = "iVBORw0KGgo".repeat(100_000);
+    let text = "A question about these pictures. ".repeat(300);
+    let req = json!({"messages": [{"role": "user", "content": [
+        {"text": text},
+        {"image": {"format": "png", "source": {"bytes": image}}},
+        {"document": {"format": "pdf", "name": "doc", "source": {"bytes": image}}},
+    ]}]});
+    let (_, r) = LlmCall::start_within(
+        Format::BedrockConverse,
+        "bedrock-runtime.us-east-1.amazonaws.com",
+        &format!("{HAIKU}/converse"),
+        &req.to_string(),
+        1_000,
+        32 * 1024,
+    );
+    let inputs: Value = serde_json::from_str(r.inputs.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        inputs["messages"][0]["content"][0]["text"],
+        json!(text),
+        "the text whole"
+    );
+    let kept = inputs["messages"][0]["content"][1]["image"]["source"]["bytes"]
+        .as_str()
+        .unwrap();
+    assert!(kept.len() < 200, "the image as a short marker: {kept}");
 }
 
 #[test]

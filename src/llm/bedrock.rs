@@ -452,7 +452,18 @@ impl InvokeStream {
             self.done = true;
             self.usage.merge(invoke_usage(&v));
         }
-        self.last = Some(v);
+        // The last chunk, over what earlier ones said that it leaves null (Llama's first chunk
+        // has the prompt's token count, the later ones `null`).
+        match (self.last.as_mut().and_then(Value::as_object_mut), v) {
+            (Some(last), Value::Object(next)) => {
+                for (k, x) in next {
+                    if !x.is_null() || last.get(&k).is_none_or(Value::is_null) {
+                        last.insert(k, x);
+                    }
+                }
+            }
+            (_, v) => self.last = Some(v),
+        }
         Ok(())
     }
 
@@ -489,9 +500,38 @@ pub fn exception_class(kind: &str) -> Option<&'static str> {
     .find(|c| c.eq_ignore_ascii_case(kind))
 }
 
+/// The exception an `x-amzn-errortype` header names (`ThrottlingException:http://internal…`), if
+/// it is one AWS sends for Bedrock Runtime: its own errors, and those of AWS's front door
+/// (signatures, credentials).
+pub fn error_type(header: &str) -> Option<&'static str> {
+    let name = header.split(':').next().unwrap_or("");
+    [
+        "AccessDeniedException",
+        "ConflictException",
+        "ExpiredTokenException",
+        "IncompleteSignatureException",
+        "InternalServerException",
+        "InvalidSignatureException",
+        "MissingAuthenticationTokenException",
+        "ModelErrorException",
+        "ModelNotReadyException",
+        "ModelStreamErrorException",
+        "ModelTimeoutException",
+        "ResourceNotFoundException",
+        "ServiceQuotaExceededException",
+        "ServiceUnavailableException",
+        "ThrottlingException",
+        "UnknownOperationException",
+        "UnrecognizedClientException",
+        "ValidationException",
+    ]
+    .into_iter()
+    .find(|n| *n == name)
+}
+
 /// The class the AWS SDK (`@aws-sdk/client-bedrock-runtime`) throws for an HTTP error status of
-/// Bedrock Runtime, which names its errors in the `x-amzn-errortype` header: by status, the one
-/// each status stands for.
+/// Bedrock Runtime when its `x-amzn-errortype` header names none it knows ([`error_type`]): the
+/// one each status stands for.
 pub fn error_class(status: u16) -> &'static str {
     match status {
         400 => "ValidationException",

@@ -163,9 +163,10 @@ fn binary_header(key: &str, t: &str) -> Option<usize> {
         return b64(rest.get(at..)?).then_some("data:".len() + at);
     }
     // Under the keys the APIs put binary data at (Gemini's and Anthropic's `data`, an image the
-    // Responses API generated as `result`, the Images API's `b64_json`): long, base64, and not
-    // just hex digits (a hash or id is text).
-    let binary = matches!(key, "data" | "result" | "b64_json")
+    // Responses API generated as `result`, the Images API's `b64_json`, Bedrock Converse's
+    // images', documents' and videos' `source.bytes`): long, base64, and not just hex digits (a
+    // hash or id is text).
+    let binary = matches!(key, "data" | "result" | "b64_json" | "bytes")
         && t.len() >= 256
         && b64(t)
         && !t.bytes().all(|b| b.is_ascii_hexdigit());

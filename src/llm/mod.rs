@@ -428,6 +428,11 @@ pub struct LlmCall {
     frames: Option<bedrock::EventStream>,
     /// The error an event stream's exception message carried, and the class the SDK throws it as.
     stream_exception: Option<(String, &'static str)>,
+    /// The call was made by the AWS SDK, which names a failed status's exception by its
+    /// `x-amzn-errortype` header: the name it gave, if it is one of Bedrock's.
+    aws_sdk: Option<Option<&'static str>>,
+    /// An InvokeModel body with a `prompt` and no `messages` (a text completion).
+    completion: bool,
     stream: Stream,
     start_ns: u64,
     /// When the first event carrying generated content was read.
@@ -534,6 +539,8 @@ impl LlmCall {
             sse: SseParser::default(),
             frames: None,
             stream_exception: None,
+            aws_sdk: None,
+            completion: false,
             stream: Stream::None,
             start_ns,
             first_token_ns: None,
@@ -588,6 +595,7 @@ impl LlmCall {
             if format == Format::BedrockInvoke && r.get("anthropic_version").is_some() {
                 call.format = Format::Anthropic;
             }
+            call.completion = r.get("prompt").is_some() && r.get("messages").is_none();
             // Ollama streams unless asked not to.
             let default = format == Format::Ollama;
             call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(default);
@@ -606,7 +614,14 @@ impl LlmCall {
                 .filter(|(k, v)| {
                     !matches!(
                         k.as_str(),
-                        "messages" | "input" | "tools" | "system" | "contents" | "model" | "prompt"
+                        "messages"
+                            | "input"
+                            | "tools"
+                            | "system"
+                            | "contents"
+                            | "model"
+                            | "prompt"
+                            | "anthropic_version"
                     ) && (v.is_number() || v.is_boolean() || v.is_string())
                 })
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -652,14 +667,24 @@ impl LlmCall {
     }
 
     /// The MLflow span type of the call: `EMBEDDING` for embeddings, and for a Bedrock model
-    /// whose id says it embeds (Titan's and Cohere's embedding models); else `CHAT_MODEL`.
+    /// whose id says it embeds (Titan's and Cohere's embedding models); `LLM` for an InvokeModel
+    /// text completion (a `prompt`, no `messages`); else `CHAT_MODEL`.
     pub fn span_type(&self) -> &'static str {
         match self.format {
             Format::BedrockInvoke if self.model.as_deref().is_some_and(|m| m.contains("embed")) => {
                 "EMBEDDING"
             }
+            // A text completion (Llama's, Mistral's `prompt`), as MLflow's autolog types it.
+            Format::BedrockInvoke if self.completion => "LLM",
             f => f.span_type(),
         }
+    }
+
+    /// Says the call was made by the AWS SDK, with the response's `x-amzn-errortype` header
+    /// (empty when it had none): a failed status's exception is named as that SDK throws it, by
+    /// the header (`ExpiredTokenException`, `UnrecognizedClientException`, …), else by status.
+    pub fn aws_sdk(&mut self, error_type: &str) {
+        self.aws_sdk = Some(bedrock::error_type(error_type));
     }
 
     /// The model named in the request.
@@ -709,9 +734,13 @@ impl LlmCall {
             for ev in frames.feed(&mut self.sse, bytes) {
                 match ev {
                     Ok(ev) => self.on_event(ev),
+                    // The AWS SDK throws on a message it cannot read (its checksum failed): the
+                    // app got what came before it, and the call failed there.
                     Err(e) => {
-                        self.bad_event.get_or_insert_with(|| e.clone());
-                        self.parse_error(e);
+                        self.parse_error(e.clone());
+                        self.stream_exception.get_or_insert((e, "Error"));
+                        self.gave_up = true;
+                        return;
                     }
                 }
             }
@@ -759,10 +788,12 @@ impl LlmCall {
                     .as_ref()
                     .and_then(error_message)
                     .unwrap_or_else(|| ev.data.clone());
-                let class =
-                    bedrock::exception_class(name).unwrap_or("BedrockRuntimeServiceException");
+                let (shown, class) = match bedrock::exception_class(name) {
+                    Some(c) => (c, c),
+                    None => (name, "BedrockRuntimeServiceException"),
+                };
                 self.stream_exception
-                    .get_or_insert((format!("{name}: {message}"), class));
+                    .get_or_insert((format!("{shown}: {message}"), class));
                 return;
             }
             // InvokeModel's chunks hold the model's own event, in base64.
@@ -977,7 +1008,10 @@ impl LlmCall {
                 .and_then(error_message)
                 .unwrap_or_else(|| format!("HTTP {status}"));
             out.error = Some(format!("HTTP {status}: {msg}"));
-            out.exception = Some(api_error_class(self.format, status));
+            out.exception = Some(match self.aws_sdk {
+                Some(named) => named.unwrap_or_else(|| bedrock::error_class(status)),
+                None => api_error_class(self.format, status),
+            });
         }
         // The body as the API sent it when it is JSON (already checked above), else as a string.
         // Embeddings the API sent in base64 (the official SDKs ask for it and decode it) are shown
@@ -1002,6 +1036,11 @@ impl LlmCall {
     /// billed; Gemini's `modelVersion` (`gemini-2.5-flash` for `gemini-flash-latest`). Otherwise
     /// the request's (for Azure, the deployment its path names).
     fn served_model(&mut self, v: &Value) {
+        // Bedrock's model id (a cross-region profile's `us.anthropic.…`, an ARN) is what the app
+        // chose and what AWS bills; Claude's answer there names it as Anthropic does.
+        if self.frames.is_some() {
+            return;
+        }
         let key = if self.format == Format::Gemini {
             "modelVersion"
         } else {

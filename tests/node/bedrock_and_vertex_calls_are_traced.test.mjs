@@ -51,7 +51,7 @@ const exceptionType = (s) => s.events.find((e) => e.name === 'exception')?.attri
 async function settled() {
   await new Promise((r) => setTimeout(r, 20));
   await flush();
-  return servers.col.spans().filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL' || s.attributes['mlflow.spanType'] === 'EMBEDDING');
+  return servers.col.spans().filter((s) => ['CHAT_MODEL', 'LLM', 'EMBEDDING'].includes(s.attributes['mlflow.spanType']));
 }
 
 const weatherTool = { toolSpec: { name: 'get_weather', description: 'Weather in a city', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } };
@@ -123,7 +123,7 @@ test("an exception in the stream: the SDK throws it, and the span is an error na
   }, { name: 'ThrottlingException' });
   const [span] = await settled();
   assert.equal(span.status.code, 2);
-  assert.match(span.status.message, /^throttlingException: /);
+  assert.match(span.status.message, /^ThrottlingException: Too many/);
   assert.equal(span.attributes['edgetrace.llm.stream_end'], 'errored');
   assert.equal(exceptionType(span), 'ThrottlingException');
   assert.equal(attr(span, 'mlflow.spanOutputs').output.message.content[0].text, text, 'what came before it is kept');
@@ -136,6 +136,14 @@ test('a Bedrock error status: the span has the service\'s message and the SDK\'s
   assert.equal(span.status.code, 2);
   assert.match(span.status.message, /^HTTP 429: /);
   assert.equal(exceptionType(span), 'ThrottlingException');
+});
+
+test("a failed status through Anthropic's Bedrock SDK is named as that SDK throws it, not as the AWS SDK does", async () => {
+  const ab = new AnthropicBedrock({ awsRegion: 'us-east-1', awsAccessKey: 'AKIDEXAMPLE', awsSecretKey: 'SECRET-aws-key', baseURL: servers.mock.url, fetch: traceFetch(withSwitches({ status: '429' })), maxRetries: 0 });
+  await assert.rejects(ab.messages.create({ model: HAIKU, max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }), { name: 'RateLimitError' });
+  const [span] = await settled();
+  assert.equal(exceptionType(span), 'RateLimitError');
+  assert.equal(span.attributes['mlflow.llm.provider'], 'bedrock');
 });
 
 test("InvokeModel with Anthropic's body: read as Anthropic Messages, streamed (base64 chunks) and not", async () => {
@@ -173,6 +181,7 @@ test("InvokeModel for another family (Meta Llama): its body, its usage, its stre
   for await (const ev of streamed.body) text += JSON.parse(new TextDecoder().decode(ev.chunk.bytes)).generation ?? '';
   const [p, s] = await settled();
   assert.equal(p.name, `chat ${llama}`);
+  assert.equal(p.attributes['mlflow.spanType'], 'LLM', 'a text completion, as MLflow types it');
   assert.deepEqual(attr(p, 'mlflow.spanOutputs'), answer);
   assert.deepEqual(attr(p, 'mlflow.chat.tokenUsage'), { input_tokens: answer.prompt_token_count, output_tokens: answer.generation_token_count, total_tokens: answer.prompt_token_count + answer.generation_token_count });
   assert.equal(attr(s, 'mlflow.spanOutputs').generation, text);

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { workerMiniflare } from './helpers.mjs';
+import { startMockLlm } from '../../mock-llm/server.mjs';
 import { byTrace, shape, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
 
@@ -473,6 +474,30 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     assert.equal(request.attributes['edgetrace.stream'], 'cancelled');
     assert.equal(call.parentSpanId, request.spanId);
     assert.equal(call.traceId, request.traceId);
+  });
+
+  test('a streamed model call the app stopped reading ends with its request, as cancelled with what was read, and is exported', async () => {
+    // Found by a Workers developer review (s49a): after a `break` out of the AWS SDK's ConverseStream,
+    // the model span stayed open, workerd stopped the request's I/O after its last flush, and the
+    // span never reached MLflow. The request's last flush now ends such a stream first.
+    const llm = await startMockLlm();
+    try {
+      col.requests.length = 0;
+      const res = await mf.dispatchFetch('http://worker.test/model-break', { headers: { 'x-llm': llm.url } });
+      const read = await res.text();
+      assert.match(read, /^data: /);
+      await waitFor(() => col.spans().some((s) => s.name === 'chat gpt-4o-mini'), { timeoutMs: 10_000, intervalMs: 20, what: 'the model call span' });
+      const spans = col.spans();
+      const request = spans.find((s) => s.name === 'GET /model-break');
+      const call = spans.find((s) => s.name === 'chat gpt-4o-mini');
+      assert.equal(call.parentSpanId, request.spanId);
+      assert.equal(call.attributes['edgetrace.llm.stream_end'], 'cancelled');
+      const out = JSON.parse(call.attributes['mlflow.spanOutputs']);
+      assert.ok(out.choices[0].message.content.length > 0, 'what was read is kept');
+      assert.ok(call.attributes['edgetrace.llm.chunks'] < 30, `the call ended with the request, not with its stream (${call.attributes['edgetrace.llm.chunks']} chunks)`);
+    } finally {
+      await llm.close();
+    }
   });
 
   test("work the handler hands to ctx.waitUntil: its span, ended after the request's last flush, is exported with no later request", async () => {
