@@ -303,6 +303,14 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     span.end();
     return res;
   }
+  // The API's id for the request, which its support asks for: OpenAI's (and most compatible
+  // services'), Anthropic's, Bedrock's. Only it: no other header is recorded.
+  try {
+    const id = res.headers.get('x-request-id') || res.headers.get('request-id') || res.headers.get('x-amzn-requestid');
+    if (id) span.setAttribute('edgetrace.llm.request_id', id);
+  } catch {
+    // A response of the app's own making may have odd headers.
+  }
   const type = res.headers.get('content-type') || '';
   let streaming = type.includes('text/event-stream');
   _internal.llmRun(() => {

@@ -80,6 +80,9 @@ test('Converse: a bedrock chat span with the message the SDK got, its usage, cos
   assert.ok(Math.abs(cost.total_cost - expected) < 1e-12, `${cost.total_cost} vs ${expected}`);
   assert.deepEqual(attr(span, 'mlflow.chat.tools'), [{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: weatherTool.toolSpec.inputSchema.json } }]);
   assert.deepEqual(attr(span, 'edgetrace.llm.request_params'), { maxTokens: 200, temperature: 0.3 });
+  // Bedrock's id for the request (review s49b), as the SDK read it.
+  assert.equal(span.attributes['edgetrace.llm.request_id'], r.$metadata.requestId);
+  assert.match(r.$metadata.requestId, /^[0-9a-f]{8}-/);
   // No credential of the call's signature is recorded.
   for (const req of servers.col.requests) assert.ok(!req.body.toString('latin1').includes('AKIDEXAMPLE'), 'no access key id in the export');
 });

@@ -52,6 +52,9 @@ test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the resp
   assert.ok(Math.abs(cost.total_cost - expected) < 1e-12, `${cost.total_cost} vs ${expected}`);
   assert.equal(attr(span, 'edgetrace.llm.request_params').temperature, 0.2);
   assert.equal(span.attributes['edgetrace.llm.finish_reason'], r.choices[0].finish_reason);
+  // OpenAI's id for the request, as the SDK has it.
+  assert.equal(span.attributes['edgetrace.llm.request_id'], r._request_id);
+  assert.match(r._request_id, /^req_/);
 });
 
 test('a prompt over maxValueBytes keeps its messages: its longest contents are cut and marked, the rest is as sent', async () => {
