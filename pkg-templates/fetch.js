@@ -244,6 +244,8 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   model ||= parsed?.model;
   // A Bedrock model whose id says it embeds (Titan's, Cohere's): the parsers' rule (`span_type`).
   const embeds = api.format === 'openai-embeddings' || (api.format === 'bedrock-invoke' && /embed/.test(model));
+  // A Bedrock text completion (a `prompt`, no `messages`), an LLM span (the parsers' `span_type`).
+  const op = embeds ? 'embeddings' : api.format === 'bedrock-invoke' && parsed?.prompt !== undefined && !parsed.messages ? 'text_completion' : OPERATION[api.format] || 'llm';
   const attributes = callAttributes(info, inferred);
   // The official OpenAI, Anthropic and AWS SDKs number each attempt at a call they retry (after a
   // 429 or a 5xx), so an attempt's span says which it was.
@@ -263,7 +265,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   }
   const span = startSpan({
     parent,
-    name: options.name || `${embeds ? 'embeddings' : OPERATION[api.format] || 'llm'}${model ? ` ${model}` : ''}`,
+    name: options.name || `${op}${model ? ` ${model}` : ''}`,
     // Its type from the start, so it holds even when the parsers cannot follow the call.
     spanType: embeds ? 'EMBEDDING' : 'CHAT_MODEL',
     attributes,
@@ -391,22 +393,34 @@ _internal.abandonStreams = (traceId) => {
 
 function wrapStream(llm, span, res, signal) {
   const h = span._h;
+  // When the app last got a chunk (epoch ms): a body it let go ends then, not when that is found
+  // (a Worker's request settling, a collection).
+  let read = 0;
+  let over = false;
+  let abandon;
   const body = watchBody(res.body, {
     signal,
-    register: (abandon) => reading.set(span, abandon),
+    register: (a) => reading.set(span, (abandon = a)),
     onChunk: (chunk) => {
+      if (over) return;
+      read = _internal.now();
       _internal.llmRun(() => {
-        llm.chunk(h, chunk, _internal.now());
+        over = llm.chunk(h, chunk, read) === 2;
       });
+      // The API's error ended the call (an error event, a Bedrock exception): the SDKs throw there
+      // and may never read on, so the span ends with it, before the code that called it.
+      if (over) abandon?.();
     },
     onEnd(how, error) {
       reading.delete(span);
+      over = true;
+      const at = how === BodyEnd.ABANDONED && read ? read : _internal.now();
       try {
-        _internal.llmRun(() => llm.finish_stream(h, how, res.status, _internal.now()));
+        _internal.llmRun(() => llm.finish_stream(h, how, res.status, at));
         _internal.redactOutputs(span, llm);
         if (error !== undefined) span.recordException(error);
       } finally {
-        span.end();
+        span.end(at === read ? { endTimeMs: at } : undefined);
       }
     },
   });

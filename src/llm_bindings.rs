@@ -95,13 +95,18 @@ impl LlmCalls {
     }
 
     /// Feeds bytes of a streamed response as they reach the caller (`now_ms`: epoch ms).
-    pub fn chunk(&mut self, h: u32, bytes: &[u8], now_ms: f64) -> bool {
+    ///
+    /// Answers 1, or 2 once the stream has carried the API's error (an error event, a Bedrock
+    /// exception message, a message that failed its checksum): the call is over there, as the
+    /// SDKs throw there and may read no further, so the JS layer ends its span then. 0 for an
+    /// unknown handle.
+    pub fn chunk(&mut self, h: u32, bytes: &[u8], now_ms: f64) -> u8 {
         match self.calls.get_mut(&h) {
             Some(call) => {
                 call.on_chunk(bytes, ms_to_ns(now_ms));
-                true
+                1 + u8::from(call.failed())
             }
-            None => self.unknown(h),
+            None => u8::from(self.unknown(h)),
         }
     }
 

@@ -758,6 +758,20 @@ impl LlmCall {
         }
     }
 
+    /// Whether the stream has carried the API's error: an error event or chunk, a Bedrock
+    /// exception message, or a message that failed its checksum. Nothing after it is the answer.
+    pub fn failed(&self) -> bool {
+        self.stream_exception.is_some()
+            || match &self.stream {
+                Stream::Chat(s) => s.error.is_some(),
+                Stream::Responses(s) => s.error.is_some(),
+                Stream::Anthropic(s) => s.error.is_some(),
+                Stream::Gemini(s) => s.error.is_some(),
+                Stream::Ollama(s) => s.error.is_some(),
+                Stream::Converse(_) | Stream::Invoke(_) | Stream::None => false,
+            }
+    }
+
     /// Whether the stream has carried generated content yet.
     fn stream_has_content(&self) -> bool {
         match &self.stream {

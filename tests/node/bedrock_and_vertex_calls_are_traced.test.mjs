@@ -21,7 +21,7 @@ import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
 import { generateText, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
 import { AnthropicVertex } from '@anthropic-ai/vertex-sdk';
-import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
+import { flush, getLastActiveTraceId, getStats, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
 import { attr } from './helpers/collector.mjs';
 import { mockAndCollector } from './helpers/harness.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
@@ -119,12 +119,22 @@ test('ConverseStream: the answer reassembled from the event stream, as the SDK r
 
 test("an exception in the stream: the SDK throws it, and the span is an error named as the SDK's", async () => {
   const failing = bedrock(withSwitches({ 'stream-exception': 'throttlingException' }));
-  const r = await failing.send(new ConverseStreamCommand({ modelId: HAIKU, messages: [{ role: 'user', content: [{ text: 'Hello' }] }] }));
   let text = '';
-  await assert.rejects(async () => {
-    for await (const ev of r.stream) text += ev.contentBlockDelta?.delta?.text ?? '';
-  }, { name: 'ThrottlingException' });
+  let openWhenThrown;
+  const agent = trace(async function agent() {
+    const r = await failing.send(new ConverseStreamCommand({ modelId: HAIKU, messages: [{ role: 'user', content: [{ text: 'Hello' }] }] }));
+    await assert.rejects(async () => {
+      for await (const ev of r.stream) text += ev.contentBlockDelta?.delta?.text ?? '';
+    }, { name: 'ThrottlingException' });
+    openWhenThrown = getStats().open;
+  });
+  await agent();
+  // The span ended at the exception, before the code that called it (review s49c).
+  assert.equal(openWhenThrown, 1, 'only the agent is open when the SDK has thrown');
   const [span] = await settled();
+  const root = servers.col.spans().find((s) => s.name === 'agent');
+  assert.equal(span.parentSpanId, root.spanId);
+  assert.ok(BigInt(span.endTimeUnixNano) <= BigInt(root.endTimeUnixNano), 'the call ends before its caller');
   assert.equal(span.status.code, 2);
   assert.match(span.status.message, /^ThrottlingException: Too many/);
   assert.equal(span.attributes['edgetrace.llm.stream_end'], 'errored');
@@ -139,6 +149,24 @@ test('a Bedrock error status: the span has the service\'s message and the SDK\'s
   assert.equal(span.status.code, 2);
   assert.match(span.status.message, /^HTTP 429: /);
   assert.equal(exceptionType(span), 'ThrottlingException');
+});
+
+test("Anthropic's Bedrock SDK stops reading at a stream's exception: the span ends there, and no collection is needed", async () => {
+  // Review s49c: 1 run in 5 lost the span in a script that flushed and exited, the body never read on.
+  const ab = new AnthropicBedrock({ awsRegion: 'us-east-1', awsAccessKey: 'AKIDEXAMPLE', awsSecretKey: 'SECRET-aws-key', baseURL: servers.mock.url, fetch: traceFetch(withSwitches({ 'stream-exception': 'throttlingException' })), maxRetries: 0 });
+  for (let i = 0; i < 5; i++) {
+    const st = await ab.messages.create({ model: HAIKU, max_tokens: 100, messages: [{ role: 'user', content: `Stream ${i}` }], stream: true });
+    await assert.rejects(async () => {
+      for await (const ev of st) void ev;
+    });
+    assert.equal(getStats().open, 0, `run ${i}: the span ended when the SDK threw`);
+  }
+  const spans = await settled();
+  assert.equal(spans.length, 5);
+  for (const s of spans) {
+    assert.equal(s.attributes['edgetrace.llm.stream_end'], 'errored');
+    assert.match(s.status.message, /^ThrottlingException: /);
+  }
 });
 
 test("a failed status through Anthropic's Bedrock SDK is named as that SDK throws it, not as the AWS SDK does", async () => {
@@ -183,7 +211,7 @@ test("InvokeModel for another family (Meta Llama): its body, its usage, its stre
   let text = '';
   for await (const ev of streamed.body) text += JSON.parse(new TextDecoder().decode(ev.chunk.bytes)).generation ?? '';
   const [p, s] = await settled();
-  assert.equal(p.name, `chat ${llama}`);
+  assert.equal(p.name, `text_completion ${llama}`);
   assert.equal(p.attributes['mlflow.spanType'], 'LLM', 'a text completion, as MLflow types it');
   assert.deepEqual(attr(p, 'mlflow.spanOutputs'), answer);
   assert.deepEqual(attr(p, 'mlflow.chat.tokenUsage'), { input_tokens: answer.prompt_token_count, output_tokens: answer.generation_token_count, total_tokens: answer.prompt_token_count + answer.generation_token_count });

@@ -495,6 +495,10 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
       const out = JSON.parse(call.attributes['mlflow.spanOutputs']);
       assert.ok(out.choices[0].message.content.length > 0, 'what was read is kept');
       assert.ok(call.attributes['edgetrace.llm.chunks'] < 30, `the call ended with the request, not with its stream (${call.attributes['edgetrace.llm.chunks']} chunks)`);
+      // It ends when the app last read from it (review s49c), not a second later when the request's
+      // trace settled.
+      const late = Number(BigInt(call.endTimeUnixNano) - BigInt(request.endTimeUnixNano)) / 1e6;
+      assert.ok(late < 300, `the call span ends ${late} ms after the request, not at its settling`);
     } finally {
       await llm.close();
     }
