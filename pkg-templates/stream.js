@@ -40,15 +40,24 @@ export const isUserAbort = (e, signal, begun) => (begun && e?.name === 'AbortErr
  */
 export function watchBody(source, { onChunk, onEnd, signal, register }) {
   let ended = false;
+  // The app's abort ends the watch even when nothing reads the body any more (an SDK's `break`
+  // left it unread, then `abort()`: review s49d found such spans open until a collection).
+  const onAbort = () => {
+    const why = signal.reason;
+    if (isUserAbort(why, signal, 1)) end(BodyEnd.ABANDONED);
+    else end(BodyEnd.ERRORED, why);
+  };
   const end = (how, error) => {
     if (ended) return;
     ended = true;
+    signal?.removeEventListener?.('abort', onAbort);
     try {
       onEnd(how, error);
     } catch {
       /* tracing never breaks the caller's stream */
     }
   };
+  signal?.addEventListener?.('abort', onAbort, { once: true });
   const underlying = underlyingSource(source.getReader(), end, onChunk, signal);
   const out = new ReadableStream(underlying);
   DROPPED?.register(underlying, end, underlying);

@@ -707,7 +707,9 @@ impl LlmCall {
     /// Feeds bytes of a streamed (SSE) response body as they reach the caller.
     pub fn on_chunk(&mut self, bytes: &[u8], now_ns: u64) {
         self.last_chunk_ns = now_ns;
-        if self.gave_up {
+        // After the API's error nothing is the answer: the SDKs throw there (review s49d: events
+        // that came after it in the same network read were read as the answer and its usage).
+        if self.gave_up || self.failed() {
             return;
         }
         if self.sse.bytes + bytes.len() as u64 > MAX_PARSED_STREAM_BYTES {
@@ -732,6 +734,9 @@ impl LlmCall {
             // Bedrock's event stream: a message that cannot be read is an event that cannot (the
             // AWS SDK throws on a failed checksum).
             for ev in frames.feed(&mut self.sse, bytes) {
+                if self.failed() {
+                    break;
+                }
                 match ev {
                     Ok(ev) => self.on_event(ev),
                     // The AWS SDK throws on a message it cannot read (its checksum failed): the
@@ -754,6 +759,9 @@ impl LlmCall {
             _ => self.sse.feed(bytes),
         };
         for ev in events {
+            if self.failed() {
+                break;
+            }
             self.on_event(ev);
         }
     }
@@ -876,7 +884,7 @@ impl LlmCall {
                 None
             }
         };
-        if let Some(ev) = tail.filter(|_| !self.gave_up) {
+        if let Some(ev) = tail.filter(|_| !self.gave_up && !self.failed()) {
             self.on_event(ev);
         }
         if self.sse.invalid_utf8_lines > 0 {

@@ -117,6 +117,23 @@ test('ConverseStream: the answer reassembled from the event stream, as the SDK r
   assert.ok(attr(span, 'mlflow.llm.cost').total_cost > 0, 'an inference profile prices as its model');
 });
 
+test('a break out of a ConverseStream, then the abort the README gives: the span ends at the abort, cancelled, with what was read', async () => {
+  const slow = bedrock(withSwitches({ 'chunk-delay-ms': '30', chunks: '40' }));
+  const controller = new AbortController();
+  const r = await slow.send(new ConverseStreamCommand({ modelId: HAIKU, messages: [{ role: 'user', content: [{ text: 'Tell me a long story' }] }] }), { abortSignal: controller.signal });
+  let text = '';
+  for await (const ev of r.stream) {
+    text += ev.contentBlockDelta?.delta?.text ?? '';
+    if (text.length > 8) break;
+  }
+  assert.equal(getStats().open, 1, 'open after the break: the SDK leaves the body unread');
+  controller.abort();
+  assert.equal(getStats().open, 0, 'ended by the abort (review s49d: it stayed open until a collection)');
+  const [span] = await settled();
+  assert.equal(span.attributes['edgetrace.llm.stream_end'], 'cancelled');
+  assert.ok(attr(span, 'mlflow.spanOutputs').output.message.content[0].text.startsWith(text));
+});
+
 test("an exception in the stream: the SDK throws it, and the span is an error named as the SDK's", async () => {
   const failing = bedrock(withSwitches({ 'stream-exception': 'throttlingException' }));
   let text = '';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { Ollama } from 'ollama';
-import { flush, init, registerModelApi, traceFetch, withSpan } from '../../pkg/node.js';
+import { flush, getStats, init, registerModelApi, traceFetch, withSpan } from '../../pkg/node.js';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { startCollector } from './helpers/collector.mjs';
 
@@ -100,4 +100,24 @@ test('a failed Ollama call is an error with its message; a registered base URL i
   assert.equal(ok.attributes['mlflow.llm.provider'], 'ollama');
   assert.equal(JSON.parse(ok.attributes['mlflow.spanOutputs']).response, answer.response);
   assert.ok(col.spans().some((s) => s.name === 'app-route'), 'the app route\'s span is there');
+});
+
+test("a break out of an ollama stream, then ollama.abort() as the README says: the span ends at the abort, as cancelled, with what was read", async () => {
+  // Review s49d: the package neither reads nor cancels the body after a break, and its abort
+  // reached no reader, so the span stayed open until a collection (a script that flushed and
+  // exited lost it).
+  const withDelay = (input, init) => toMock(input, { ...init, headers: { ...init?.headers, 'x-mock-chunk-delay-ms': '30', 'x-mock-chunks': '40' } });
+  const ollama = new Ollama({ host: 'http://localhost:11434', fetch: traceFetch(withDelay) });
+  let read = '';
+  for await (const part of await ollama.chat({ model: 'llama3.2', messages: [{ role: 'user', content: 'Tell me a long story' }], stream: true })) {
+    read += part.message.content;
+    if (read.length > 8) break;
+  }
+  assert.equal(getStats().open, 1, 'open after the break: the body is left unread');
+  ollama.abort();
+  assert.equal(getStats().open, 0, 'ended by the abort');
+  await flush();
+  const [span] = chatSpans();
+  assert.equal(span.attributes['edgetrace.llm.stream_end'], 'cancelled');
+  assert.ok(JSON.parse(span.attributes['mlflow.spanOutputs']).message.content.startsWith(read), 'what the app read is kept');
 });
