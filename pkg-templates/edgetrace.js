@@ -1558,6 +1558,8 @@ async function settleTrace(root, run) {
   for (const t0 = Date.now(); open() > 0 && Date.now() - t0 < TRACE_SETTLE_MS; ) await new Promise((r) => setTimeout(r, 10));
   // A span the app's own `waitUntil` work ends goes with the flush that follows that work. A model
   // stream the app stopped reading ends now, as cancelled with what was read (fetch.js).
-  if (open() > 0 && !run?.background) _internal.abandonStreams?.(root.traceId);
-  if (open() > 0 && !run?.background) warn(`a span of the request "${root.name}" was still open ${TRACE_SETTLE_MS} ms after it ended (a stream the app stopped reading?): it goes only with a later flush`);
+  if (open() > 0 && !run?.background) {
+    _internal.abandonStreams?.(root.traceId);
+    if (open() > 0) warn(`a span of the request "${root.name}" was still open ${TRACE_SETTLE_MS} ms after it ended (a stream the app stopped reading?): it goes only with a later flush`);
+  }
 }

@@ -69,6 +69,11 @@ fn stream(mut c: LlmCall, bytes: &[u8], split: usize, end: StreamEnd) -> Outcome
     c.finish_stream(end, 200, 90_000_000, &PriceTable::shipped())
 }
 
+/// Ends a non-streamed call with its `body` and `status`.
+fn finish_with(c: &mut LlmCall, status: u16, body: &[u8]) -> Outcome {
+    c.finish_body(status, body, 5_000_000, &PriceTable::shipped())
+}
+
 fn outputs(o: &Outcome) -> Value {
     serde_json::from_str(o.outputs.as_deref().unwrap()).unwrap()
 }
@@ -144,12 +149,7 @@ fn a_converse_call_is_a_bedrock_chat_with_its_model_tools_usage_and_cost() {
         "usage": {"inputTokens": 1000, "outputTokens": 100, "totalTokens": 1100},
         "metrics": {"latencyMs": 300},
     });
-    let out = c.finish_body(
-        200,
-        body.to_string().as_bytes(),
-        5_000_000,
-        &PriceTable::shipped(),
-    );
+    let out = finish_with(&mut c, 200, body.to_string().as_bytes());
     assert_eq!(outputs(&out), body);
     assert_eq!(
         str_attr(&out, "edgetrace.llm.finish_reason"),
@@ -229,12 +229,7 @@ fn cache_reads_and_writes_count_in_the_input_as_mlflow_counts_them_and_price_at_
         "stopReason": "end_turn",
         "usage": {"inputTokens": 10, "outputTokens": 100, "totalTokens": 3110, "cacheReadInputTokens": 2000, "cacheWriteInputTokens": 1000},
     });
-    let out = c.finish_body(
-        200,
-        body.to_string().as_bytes(),
-        5_000_000,
-        &PriceTable::shipped(),
-    );
+    let out = finish_with(&mut c, 200, body.to_string().as_bytes());
     assert_eq!(
         json_attr(&out, "mlflow.chat.tokenUsage"),
         json!({"input_tokens": 3010, "output_tokens": 100, "total_tokens": 3110,
@@ -378,12 +373,7 @@ fn anthropic_on_bedrock_invoke_is_read_as_anthropic_messages_from_the_base64_chu
     let body = json!({"id": "msg_bdrk_2", "type": "message", "role": "assistant", "model": "claude-3-5-haiku-20241022",
                       "content": [{"type": "text", "text": "Hi!"}], "stop_reason": "end_turn", "stop_sequence": null,
                       "usage": {"input_tokens": 8, "output_tokens": 2}});
-    let out = c.finish_body(
-        200,
-        body.to_string().as_bytes(),
-        5_000_000,
-        &PriceTable::shipped(),
-    );
+    let out = finish_with(&mut c, 200, body.to_string().as_bytes());
     assert_eq!(outputs(&out), body);
     assert_eq!(
         str_attr(&out, "edgetrace.llm.finish_reason"),
@@ -430,12 +420,7 @@ fn other_families_on_invoke_keep_their_bodies_with_their_usage_and_their_streame
         json!({"prompt": "Hi"}),
     );
     let body = json!({"generation": "Hello", "prompt_token_count": 5, "generation_token_count": 1, "stop_reason": "stop"});
-    let out = c.finish_body(
-        200,
-        body.to_string().as_bytes(),
-        5_000_000,
-        &PriceTable::shipped(),
-    );
+    let out = finish_with(&mut c, 200, body.to_string().as_bytes());
     assert_eq!(
         json_attr(&out, "mlflow.chat.tokenUsage"),
         json!({"input_tokens": 5, "output_tokens": 1, "total_tokens": 6})
@@ -464,11 +449,10 @@ fn a_bedrock_error_is_the_aws_sdks_exception_with_the_services_message() {
         &format!("{HAIKU}/converse"),
         converse_request(),
     );
-    let out = c.finish_body(
+    let out = finish_with(
+        &mut c,
         429,
         br#"{"message":"Too many requests, please wait before trying again."}"#,
-        5_000_000,
-        &PriceTable::shipped(),
     );
     assert_eq!(
         out.error.as_deref(),
@@ -480,7 +464,7 @@ fn a_bedrock_error_is_the_aws_sdks_exception_with_the_services_message() {
         &format!("{HAIKU}/converse"),
         converse_request(),
     );
-    let out = c.finish_body(403, br#"{"Message":"User: arn:aws:iam::1:user/x is not authorized to perform: bedrock:InvokeModel"}"#, 5_000_000, &PriceTable::shipped());
+    let out = finish_with(&mut c, 403, br#"{"Message":"User: arn:aws:iam::1:user/x is not authorized to perform: bedrock:InvokeModel"}"#);
     assert_eq!(out.exception, Some("AccessDeniedException"));
     assert!(out.error.unwrap().contains("is not authorized"));
     // Made by the AWS SDK, the exception is the one `x-amzn-errortype` names (review s49b: a 403
@@ -510,12 +494,7 @@ fn a_bedrock_error_is_the_aws_sdks_exception_with_the_services_message() {
             converse_request(),
         );
         c.aws_sdk(header);
-        let out = c.finish_body(
-            status,
-            br#"{"message":"no"}"#,
-            5_000_000,
-            &PriceTable::shipped(),
-        );
+        let out = finish_with(&mut c, status, br#"{"message":"no"}"#);
         assert_eq!(out.exception, Some(named), "{header}");
     }
     // An Anthropic body through the AWS SDK (InvokeModel) is named as the AWS SDK throws it too;
@@ -528,14 +507,12 @@ fn a_bedrock_error_is_the_aws_sdks_exception_with_the_services_message() {
     );
     c.aws_sdk("ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/");
     assert_eq!(
-        c.finish_body(429, b"{}", 1, &PriceTable::shipped())
-            .exception,
+        finish_with(&mut c, 429, b"{}").exception,
         Some("ThrottlingException")
     );
     let (mut c, _) = start(Format::BedrockInvoke, &format!("{HAIKU}/invoke"), anthropic);
     assert_eq!(
-        c.finish_body(429, b"{}", 1, &PriceTable::shipped())
-            .exception,
+        finish_with(&mut c, 429, b"{}").exception,
         Some("RateLimitError")
     );
 }

@@ -731,8 +731,7 @@ impl LlmCall {
             };
         }
         if let Some(frames) = &mut self.frames {
-            // Bedrock's event stream: a message that cannot be read is an event that cannot (the
-            // AWS SDK throws on a failed checksum).
+            // Bedrock's event stream.
             for ev in frames.feed(&mut self.sse, bytes) {
                 if self.failed() {
                     break;
@@ -769,15 +768,20 @@ impl LlmCall {
     /// Whether the stream has carried the API's error: an error event or chunk, a Bedrock
     /// exception message, or a message that failed its checksum. Nothing after it is the answer.
     pub fn failed(&self) -> bool {
-        self.stream_exception.is_some()
-            || match &self.stream {
-                Stream::Chat(s) => s.error.is_some(),
-                Stream::Responses(s) => s.error.is_some(),
-                Stream::Anthropic(s) => s.error.is_some(),
-                Stream::Gemini(s) => s.error.is_some(),
-                Stream::Ollama(s) => s.error.is_some(),
-                Stream::Converse(_) | Stream::Invoke(_) | Stream::None => false,
-            }
+        self.stream_exception.is_some() || self.stream_error().is_some()
+    }
+
+    /// The API's error the stream's own events carried (Bedrock's come as exception messages,
+    /// kept in `stream_exception`).
+    fn stream_error(&self) -> Option<&str> {
+        match &self.stream {
+            Stream::Chat(s) => s.error.as_deref(),
+            Stream::Responses(s) => s.error.as_deref(),
+            Stream::Anthropic(s) => s.error.as_deref(),
+            Stream::Gemini(s) => s.error.as_deref(),
+            Stream::Ollama(s) => s.error.as_deref(),
+            Stream::Converse(_) | Stream::Invoke(_) | Stream::None => None,
+        }
     }
 
     /// Whether the stream has carried generated content yet.
@@ -891,45 +895,16 @@ impl LlmCall {
             let n = self.sse.invalid_utf8_lines;
             self.parse_error(format!("{n} SSE line(s) were not valid UTF-8"));
         }
-        let (output, usage, finish, complete, stream_error) = match &mut self.stream {
-            Stream::Chat(s) => (
-                s.output(),
-                s.usage,
-                s.finish_reason(),
-                s.done,
-                s.error.clone(),
-            ),
-            Stream::Responses(s) => (
-                s.output(),
-                s.usage,
-                s.finish_reason(),
-                s.done,
-                s.error.clone(),
-            ),
-            Stream::Anthropic(s) => (
-                s.output(),
-                s.usage,
-                s.finish_reason(),
-                s.done,
-                s.error.clone(),
-            ),
-            Stream::Gemini(s) => (
-                s.output(),
-                s.usage,
-                s.finish_reason(),
-                s.done,
-                s.error.clone(),
-            ),
-            Stream::Ollama(s) => (
-                s.output(),
-                s.usage,
-                s.finish_reason(),
-                s.done,
-                s.error.clone(),
-            ),
-            Stream::Converse(s) => (s.output(), s.usage, s.finish_reason(), s.done, None),
-            Stream::Invoke(s) => (s.output(), s.usage, s.finish_reason(), s.done, None),
-            Stream::None => (Value::Null, Usage::default(), None, false, None),
+        let stream_error = self.stream_error().map(str::to_owned);
+        let (output, usage, finish, complete) = match &mut self.stream {
+            Stream::Chat(s) => (s.output(), s.usage, s.finish_reason(), s.done),
+            Stream::Responses(s) => (s.output(), s.usage, s.finish_reason(), s.done),
+            Stream::Anthropic(s) => (s.output(), s.usage, s.finish_reason(), s.done),
+            Stream::Gemini(s) => (s.output(), s.usage, s.finish_reason(), s.done),
+            Stream::Ollama(s) => (s.output(), s.usage, s.finish_reason(), s.done),
+            Stream::Converse(s) => (s.output(), s.usage, s.finish_reason(), s.done),
+            Stream::Invoke(s) => (s.output(), s.usage, s.finish_reason(), s.done),
+            Stream::None => (Value::Null, Usage::default(), None, false),
         };
         // A Bedrock stream's exception message is the stream's error, thrown as its own class.
         let exception = self.stream_exception.take();
