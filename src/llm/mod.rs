@@ -707,9 +707,7 @@ impl LlmCall {
     /// Feeds bytes of a streamed (SSE) response body as they reach the caller.
     pub fn on_chunk(&mut self, bytes: &[u8], now_ns: u64) {
         self.last_chunk_ns = now_ns;
-        // After the API's error nothing is the answer: the SDKs throw there (review s49d: events
-        // that came after it in the same network read were read as the answer and its usage).
-        if self.gave_up || self.failed() {
+        if self.gave_up {
             return;
         }
         if self.sse.bytes + bytes.len() as u64 > MAX_PARSED_STREAM_BYTES {
@@ -731,7 +729,7 @@ impl LlmCall {
             };
         }
         if let Some(frames) = &mut self.frames {
-            // Bedrock's event stream.
+            // Bedrock's event stream. After the API's error nothing is the answer (below).
             for ev in frames.feed(&mut self.sse, bytes) {
                 if self.failed() {
                     break;
@@ -743,8 +741,6 @@ impl LlmCall {
                     Err(e) => {
                         self.parse_error(e.clone());
                         self.stream_exception.get_or_insert((e, "Error"));
-                        self.gave_up = true;
-                        return;
                     }
                 }
             }
@@ -757,6 +753,11 @@ impl LlmCall {
             Stream::Ollama(s) => s.feed(&mut self.sse, bytes),
             _ => self.sse.feed(bytes),
         };
+        // After the API's error nothing is the answer: the SDKs throw there (review s49d: events
+        // that came after it in the same network read were read as the answer and its usage).
+        // Its bytes still go through the framing, which counts what it reads (lines that are not
+        // UTF-8) the same however the network split them (the llm_response fuzz target found
+        // the count differing when later reads were skipped).
         for ev in events {
             if self.failed() {
                 break;
