@@ -163,13 +163,43 @@ const BEDROCK_ERRORS = {
 };
 // Errors of AWS's front door, before Bedrock itself: their type has no Coral namespace.
 const AWS_FRONT_ERRORS = new Set(['MissingAuthenticationTokenException', 'UnknownOperationException']);
+// Workers AI's errors: [internal code, name, description]. The codes are those of Cloudflare's table
+// of Workers AI errors (401 is the API's `Authentication error`); 5xx has none there, 3043 is the mock's.
+const WORKERS_AI_ERRORS = {
+  400: [5006, 'AiError', 'Bad input: Error: mock-llm x-mock-status: 400'],
+  401: [10000, 'AuthenticationError', 'Authentication error'],
+  403: [3023, 'AccountBlocked', 'Service unavailable for account'],
+  404: [3042, 'InvalidModelId', 'The model name is invalid'],
+  405: [5019, 'DeprecatedSdkVersion', 'Request trying to use deprecated SDK version'],
+  408: [3007, 'Timeout', 'Request timeout'],
+  413: [3006, 'RequestTooLarge', 'Request is too large'],
+  429: [3040, 'OutOfCapacity', 'No more data centers to forward the request to'],
+  500: [3043, 'InternalServerError', 'Internal server error'],
+};
 const GOOGLE_STATUS = {
   400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
   429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
 };
 
-/** An error answer: `{ status, headers, body }` in the provider's shape. */
-function errorAnswer(provider, status, { message, param = null, code, type } = {}) {
+/**
+ * An error answer: `{ status, headers, body }` in the provider's shape. Workers AI: `code` is the
+ * internal code, `type` the name, `message` the description, `rest` the REST API's message if it is
+ * not the description (`AiError: <description>` for an AiError).
+ */
+function errorAnswer(provider, status, { message, param = null, code, type, rest } = {}) {
+  // Workers AI: the REST API (and AI Gateway) in Cloudflare's v4 envelope; the binding's backend as
+  // `{internalCode, message, name, description}`, which the binding throws as an InferenceUpstreamError.
+  if (provider === 'workers-ai' || provider === 'workers-binding') {
+    const [c, n, d] = WORKERS_AI_ERRORS[status] || (status >= 500 ? [3043, 'InternalServerError', 'Internal server error'] : [5006, 'AiError', `Bad input: Error: mock-llm error ${status}`]);
+    const internalCode = code ?? c;
+    const name = type ?? n;
+    const description = message ?? d;
+    if (provider === 'workers-binding') {
+      return { status, contentType: 'application/json', body: JSON.stringify({ internalCode, message: `${name}: ${description}`, name, description }) };
+    }
+    const m = rest ?? (name === 'AiError' ? `AiError: ${description}` : description);
+    return { status, contentType: 'application/json', body: JSON.stringify({ result: null, success: false, errors: [{ code: internalCode, message: m }], messages: [] }) };
+  }
   // Ollama: `{"error": "<message>"}`.
   if (provider === 'ollama') return { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: message ?? (status === 404 ? 'model not found, try pulling it first' : `mock-llm error ${status}`) }) };
   if (provider === 'bedrock') {
@@ -552,10 +582,11 @@ function coralJson(v) {
 }
 
 // Bedrock pads each stream event's JSON with `"p"`: a run of this alphabet, of varying length.
+// (Workers AI pads its events too, with letters only.)
 const PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-function padder(seed) {
+function padder(seed, alphabet = PADDING) {
   const key = sha(seed).toString('hex');
-  return (i) => PADDING.slice(0, 1 + (sha(`p\0${i}\0${key}`)[0] % PADDING.length));
+  return (i) => alphabet.slice(0, 1 + (sha(`p\0${i}\0${key}`)[0] % alphabet.length));
 }
 
 /** An event stream of Bedrock events: `next(type, payload)` frames one, padded. */
@@ -587,12 +618,14 @@ function bedrockStreamException(name) {
   );
 }
 
-/** A request id as AWS writes them: a lowercase version-4 UUID. */
-function amznRequestId(seed) {
-  const h = hexId(seed, 'x-amzn-requestid', 32);
+/** A lowercase version-4 UUID, from the seed and a label. */
+function uuidOf(seed, label) {
+  const h = hexId(seed, label, 32);
   const v = `${h.slice(0, 12)}4${h.slice(13, 16)}${'89ab'[Number.parseInt(h[16], 16) % 4]}${h.slice(17)}`;
   return `${v.slice(0, 8)}-${v.slice(8, 12)}-${v.slice(12, 16)}-${v.slice(16, 20)}-${v.slice(20)}`;
 }
+/** A request id as AWS writes them: a lowercase version-4 UUID. */
+const amznRequestId = (seed) => uuidOf(seed, 'x-amzn-requestid');
 const amznHeaders = (ctx) => ({ 'x-amzn-requestid': amznRequestId(ctx.seed) });
 
 // Latencies, in milliseconds: fixed functions of the answer's size, so answers stay deterministic.
@@ -820,6 +853,116 @@ function ollama(b, ctx, kind) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Cloudflare Workers AI: its REST API (/client/v4/accounts/{account}/ai/run/{model}), AI Gateway's
+// native path to it (/v1/{account}/{gateway}/workers-ai/{model}), and the backend of the Workers
+// binding: in workerd, env.AI.run(model, inputs, options) POSTs `{"inputs", "options"}` to
+// https://workers-binding.ai/run?version=3 (/ai-gateway/run with options.gateway), naming the model in
+// `cf-consn-model-id`. All three answer the same result: the REST API and the gateway in Cloudflare's
+// v4 envelope (`{"result","success","errors","messages"}`), the binding's backend bare, as
+// `application/json` exactly (the binding compares the content type with `===`). Streams are SSE:
+// `data: {"response":"<piece>","p":"<padding>"}` events, one with `usage`, then `data: [DONE]`.
+// ---------------------------------------------------------------------------------------------
+
+const WORKERS_AI_PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** Workers AI's request id (`cf-ai-req-id`): a UUID. */
+const workersAiReqId = (seed) => uuidOf(seed, 'cf-ai-req-id');
+
+/** AI Gateway's log id (`cf-aig-log-id`): 26 characters of Crockford's base32, as a ULID. */
+function aigLogId(seed) {
+  return Array.from(sha(`cf-aig-log-id\0${seed}`).subarray(0, 26), (b, i) => (i === 0 ? '0' : CROCKFORD[b % 32])).join('');
+}
+
+/** A model name from a path: raw (`@cf/meta/llama-3.1-8b-instruct`) or percent-encoded. */
+function pathModel(s) {
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
+/**
+ * One Workers AI run. `model` is the model's name, `inputs` its inputs; `bare` answers as the binding's
+ * backend does (no envelope, its error shape), `gateway` adds AI Gateway's headers.
+ */
+function workersAi(inputs, ctx, model, { bare = false, gateway = false } = {}) {
+  const provider = bare ? 'workers-binding' : 'workers-ai';
+  const badInput = (description) => errorAnswer(provider, 400, { code: 5006, type: 'AiError', message: `Bad input: ${description}` });
+  if (!/^@(?:cf|hf)\//.test(model)) {
+    return errorAnswer(provider, 400, { code: 5007, type: 'AiError', message: `No such model ${model} or task`, rest: `No such model ${model} or task` });
+  }
+  const headers = { 'cf-ai-req-id': workersAiReqId(ctx.seed) };
+  if (gateway) Object.assign(headers, { 'cf-aig-cache-status': 'MISS', 'cf-aig-log-id': aigLogId(ctx.seed) });
+  const answer = (result) => ({ status: 200, headers, contentType: 'application/json', body: JSON.stringify(bare ? result : { result, success: true, errors: [], messages: [] }) });
+
+  // Text embeddings (@cf/baai/bge-*, …embedding…): `{"text": string | string[]}`.
+  if (/bge|embedding/i.test(model)) {
+    const t = inputs.text;
+    const texts = typeof t === 'string' ? [t] : Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'string') ? t : null;
+    if (!texts) return badInput("Error: required properties at '/' are 'text'");
+    return answer({ shape: [texts.length, EMBEDDING_DIMS], data: texts.map((x) => embeddingOf(x)), pooling: 'mean' });
+  }
+
+  // Text generation: `prompt` or `messages`, never both.
+  const hasPrompt = inputs.prompt !== undefined;
+  const hasMessages = inputs.messages !== undefined;
+  if (hasPrompt && hasMessages) {
+    if (bare) return errorAnswer(provider, 400, { code: 1001, type: 'InvalidInput', message: 'prompt and messages are mutually exclusive' });
+    return badInput('prompt and messages are mutually exclusive');
+  }
+  if (!hasPrompt && !hasMessages) return badInput("Error: oneOf at '/' not met, 0 matches: required properties at '/' are 'prompt', required properties at '/' are 'messages'");
+  if (hasPrompt && typeof inputs.prompt !== 'string') return badInput("Error: type at '/prompt' is not string");
+  if (hasMessages && (!Array.isArray(inputs.messages) || inputs.messages.length === 0)) return badInput("Error: '/messages' is not a non-empty array");
+
+  const msgs = hasPrompt ? [{ role: 'user', content: inputs.prompt }] : inputs.messages;
+  const promptTokens = msgs.reduce((n, m) => n + countTokens(textOf(m?.content)), 0);
+  const last = findLast(msgs, (m) => m && (m.role === 'user' || m.role === 'tool'));
+  const toolResult = last?.role === 'tool';
+  // Tools in Workers AI's own shape ({name, description, parameters}) or OpenAI's ({type, function}).
+  const tc = inputs.tool_choice;
+  const choice = tc === 'none' ? 'none' : tc?.function?.name ?? tc?.name;
+  const tool = toolResult ? null : pickTool(inputs.tools, choice, (t) => t?.function?.name ?? t?.name);
+  const text = tool ? null : answerText(textOf(last?.content), ctx.chunks);
+  const completionTokens = tool ? toolTokens(tool) : countTokens(text);
+  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+
+  if (inputs.stream !== true) {
+    return answer(tool
+      ? { response: null, tool_calls: [{ name: tool, arguments: JSON.parse(TOOL_ARGUMENTS) }], usage }
+      : { response: text, tool_calls: [], usage });
+  }
+
+  const pad = padder(ctx.seed, WORKERS_AI_PADDING);
+  let n = 0;
+  const ev = (o) => sseData({ ...o, p: pad(n++) });
+  const frames = [];
+  let pieces;
+  if (tool) {
+    // A tool call streams as OpenAI's deltas: the call's id, type and name first, then its arguments.
+    const id = `chatcmpl-tool-${hexId(ctx.seed, 'chatcmpl-tool', 32)}`;
+    frames.push(ev({ response: '', tool_calls: [{ id, type: 'function', index: 0, function: { name: tool, arguments: '' } }] }));
+    pieces = splitPieces(TOOL_ARGUMENTS, ctx.chunks);
+    for (const p of pieces) frames.push(ev({ response: '', tool_calls: [{ index: 0, function: { arguments: p } }] }));
+  } else {
+    pieces = splitPieces(text, ctx.chunks);
+    for (const p of pieces) frames.push(ev({ response: p }));
+  }
+  frames.push(sseData({ response: '', usage }));
+  frames.push('data: [DONE]\n\n');
+  return { status: 200, headers, contentType: 'text/event-stream', frames, firstContent: tool ? 1 : 0, contentCount: pieces.length };
+}
+
+/** The Workers binding's backend: the model in `cf-consn-model-id`, the body `{"inputs", "options"}`. */
+function workersBinding(b, ctx, viaGateway) {
+  const header = ctx.headers?.['cf-consn-model-id'];
+  const model = Array.isArray(header) ? header[0] : header;
+  if (!model) return errorAnswer('workers-binding', 400, { code: 3003, type: 'IncompleteRequest', message: 'Request is missing headers or body: cf-consn-model-id' });
+  if (!b.inputs || typeof b.inputs !== 'object' || Array.isArray(b.inputs)) {
+    return errorAnswer('workers-binding', 400, { code: 3003, type: 'IncompleteRequest', message: 'Request is missing headers or body: inputs' });
+  }
+  // The path is the same for every model: the seed takes the model too.
+  return workersAi(b.inputs, { ...ctx, seed: `${ctx.seed}\n${model}` }, model, { bare: true, gateway: viaGateway });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Routing and the HTTP server
 // ---------------------------------------------------------------------------------------------
 
@@ -831,6 +974,14 @@ const AZURE_PATH = /^\/openai\/deployments\/[^/]+\/chat\/completions$/;
 // slashes as %2F). Vertex: `…/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict`.
 const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
 const VERTEX_PATH = /^\/(?:v1|v1beta1)\/projects\/[^/]+\/locations\/[^/]+\/publishers\/anthropic\/models\/([^/]+?)(?::|%3A)(rawPredict|streamRawPredict)$/i;
+// Workers AI: the model is raw in the path, slashes and all (`…/ai/run/@cf/meta/llama-3.1-8b-instruct`),
+// or percent-encoded. Its OpenAI-compatible endpoints (`…/ai/v1/chat/completions`, and AI Gateway's
+// `…/workers-ai/v1/chat/completions`) are matched first: they answer as OpenAI's API does.
+const WORKERS_AI_OPENAI_PATH = /^\/(?:client\/v4\/accounts\/[^/]+\/ai|v1\/[^/]+\/[^/]+\/workers-ai)\/v1\/(chat\/completions|responses|embeddings)$/;
+const WORKERS_AI_REST_PATH = /^\/client\/v4\/accounts\/[^/]+\/ai\/run\/(.+)$/;
+const WORKERS_AI_GATEWAY_PATH = /^\/v1\/[^/]+\/[^/]+\/workers-ai\/(.+)$/;
+const WORKERS_AI_OPENAI_HANDLERS = { 'chat/completions': chatCompletions, responses, embeddings };
+
 /** The model every Azure OpenAI deployment of the mock serves. */
 export const AZURE_MODEL = 'gpt-4o-mini-2024-07-18';
 
@@ -843,7 +994,15 @@ function route(pathname) {
     case '/v1/messages/count_tokens': return { provider: 'anthropic', handler: countMessageTokens };
     case '/api/chat': return { provider: 'ollama', handler: (b, ctx) => ollama(b, ctx, 'chat') };
     case '/api/generate': return { provider: 'ollama', handler: (b, ctx) => ollama(b, ctx, 'generate') };
+    case '/workers-binding/run': return { provider: 'workers-binding', handler: (b, ctx) => workersBinding(b, ctx, false) };
+    case '/workers-binding/ai-gateway/run': return { provider: 'workers-binding', handler: (b, ctx) => workersBinding(b, ctx, true) };
   }
+  const wo = WORKERS_AI_OPENAI_PATH.exec(pathname);
+  if (wo) return { provider: 'openai', handler: WORKERS_AI_OPENAI_HANDLERS[wo[1]] };
+  const wr = WORKERS_AI_REST_PATH.exec(pathname);
+  if (wr) return { provider: 'workers-ai', handler: (b, ctx) => workersAi(b, ctx, pathModel(wr[1])) };
+  const wg = WORKERS_AI_GATEWAY_PATH.exec(pathname);
+  if (wg) return { provider: 'workers-ai', handler: (b, ctx) => workersAi(b, ctx, pathModel(wg[1]), { gateway: true }) };
   // Azure OpenAI: the deployment in the path stands for a model, whatever the body names; the answer
   // names the model the deployment serves.
   if (AZURE_PATH.test(pathname)) return { provider: 'openai', handler: azureChat };
@@ -868,6 +1027,8 @@ function route(pathname) {
 }
 
 function providerOfPath(pathname) {
+  if (pathname.startsWith('/workers-binding/')) return 'workers-binding';
+  if (pathname.startsWith('/client/v4/') || /^\/v1\/[^/]+\/[^/]+\/workers-ai\//.test(pathname)) return 'workers-ai';
   if (pathname.startsWith('/v1/messages')) return 'anthropic';
   if (pathname.startsWith('/model/')) return 'bedrock';
   if (/^\/(v1|v1beta1)\/projects\/[^/]+\/locations\/[^/]+\/publishers\/anthropic\//.test(pathname)) return 'vertex';
@@ -882,6 +1043,8 @@ function hasCredentials(provider, req, query) {
   if (provider === 'gemini') return bearer || !!req.headers['x-goog-api-key'] || !!query.get('key');
   // Bedrock: a SigV4 signature, or a Bedrock API key as a bearer token.
   if (provider === 'bedrock') return bearer || /^AWS4-HMAC-SHA256\s/.test(req.headers.authorization || '');
+  // The Workers binding's backend is reached through the binding itself: no credentials.
+  if (provider === 'workers-binding') return true;
   return bearer;
 }
 
@@ -1007,7 +1170,7 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     };
 
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/health')) {
-      return send({ status: 200, contentType: 'application/json', body: JSON.stringify({ name: 'mock-llm', ok: true, routes: ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1beta/models/{model}:generateContent', 'POST /v1beta/models/{model}:streamGenerateContent?alt=sse', 'POST /api/chat', 'POST /api/generate', 'POST /model/{modelId}/converse', 'POST /model/{modelId}/converse-stream', 'POST /model/{modelId}/invoke', 'POST /model/{modelId}/invoke-with-response-stream', 'POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict', 'POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict'] }) });
+      return send({ status: 200, contentType: 'application/json', body: JSON.stringify({ name: 'mock-llm', ok: true, routes: ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1beta/models/{model}:generateContent', 'POST /v1beta/models/{model}:streamGenerateContent?alt=sse', 'POST /api/chat', 'POST /api/generate', 'POST /model/{modelId}/converse', 'POST /model/{modelId}/converse-stream', 'POST /model/{modelId}/invoke', 'POST /model/{modelId}/invoke-with-response-stream', 'POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict', 'POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict', 'POST /client/v4/accounts/{account_id}/ai/run/{model}', 'POST /client/v4/accounts/{account_id}/ai/v1/chat/completions', 'POST /v1/{account_id}/{gateway_id}/workers-ai/{model}', 'POST /v1/{account_id}/{gateway_id}/workers-ai/v1/chat/completions', 'POST /workers-binding/run', 'POST /workers-binding/ai-gateway/run'] }) });
     }
 
     const r = route(url.pathname);
@@ -1016,7 +1179,8 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     const errorHeaders = provider === 'anthropic' || provider === 'vertex'
       ? { 'request-id': `req_${provider === 'vertex' ? CLOUD_TAG.vertex : ''}011C${alnumId(seed, 'request-id', 20)}` }
       : provider === 'openai' ? openaiHeaders({ seed })
-        : provider === 'bedrock' ? amznHeaders({ seed }) : {};
+        : provider === 'bedrock' ? amznHeaders({ seed })
+          : provider === 'workers-ai' || provider === 'workers-binding' ? { 'cf-ai-req-id': workersAiReqId(seed) } : {};
     const fail = (status, detail) => {
       const a = errorAnswer(provider, status, detail);
       return send({ ...a, headers: { ...errorHeaders, ...a.headers } });
@@ -1026,6 +1190,8 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
       if (provider === 'openai') return fail(404, { message: `Invalid URL (${req.method} ${url.pathname})`, code: null });
       if (provider === 'anthropic' || provider === 'vertex') return fail(404, { message: `Not found: ${req.method} ${url.pathname}` });
       if (provider === 'bedrock') return fail(404, { message: `mock-llm: no Bedrock operation at ${req.method} ${url.pathname}`, type: 'UnknownOperationException' });
+      if (provider === 'workers-ai') return fail(404, { code: 7003, message: `Could not route to ${url.pathname}, perhaps your object identifier is invalid?` });
+      if (provider === 'workers-binding') return fail(404, { message: `mock-llm: no Workers AI binding operation at ${req.method} ${url.pathname}` });
       return fail(404, { message: `Method not found: ${req.method} ${url.pathname}` });
     }
 
@@ -1040,8 +1206,11 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     const forced = intOf(sw('status'));
     if (forced >= 400 && forced <= 599) return fail(forced);
 
-    if (String(sw('auth') ?? '').toLowerCase() === 'required' && !hasCredentials(provider, req, url.searchParams)) {
+    // Workers AI's REST API (and AI Gateway's path to it) always wants its API token.
+    const authRequired = provider === 'workers-ai' || String(sw('auth') ?? '').toLowerCase() === 'required';
+    if (authRequired && !hasCredentials(provider, req, url.searchParams)) {
       if (provider === 'anthropic') return fail(401, { message: 'x-api-key header is required' });
+      if (provider === 'workers-ai') return fail(401);
       if (provider === 'gemini') return fail(401);
       if (provider === 'bedrock') return fail(403, { message: 'Missing Authentication Token', type: 'MissingAuthenticationTokenException' });
       // Google's front door checks Vertex's OAuth token, and answers in Google's error shape.
@@ -1055,13 +1224,14 @@ export async function startMockLlm({ port = 0, host = '127.0.0.1', log } = {}) {
     if (badJson || !body || typeof body !== 'object' || Array.isArray(body)) {
       if (provider === 'anthropic' || provider === 'vertex') return fail(400, { message: 'There was an error parsing the body of your request.' });
       if (provider === 'bedrock') return fail(400);
+      if (provider === 'workers-ai' || provider === 'workers-binding') return fail(400, { code: 5006, type: 'AiError', message: 'Bad input: Error: the body is not a JSON object' });
       if (provider === 'gemini') return fail(400, { message: 'Invalid JSON payload received.' });
       return fail(400, { message: 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)', code: null });
     }
 
     let chunks = intOf(sw('chunks'));
     chunks = Number.isFinite(chunks) && chunks >= 1 ? Math.min(chunks, MAX_CHUNKS) : DEFAULT_CHUNKS;
-    const answer = r.handler(body, { seed, chunks, query: url.searchParams });
+    const answer = r.handler(body, { seed, chunks, query: url.searchParams, headers: req.headers });
     if (answer.headers === undefined) answer.headers = errorHeaders;
     else if (answer.status >= 400) answer.headers = { ...errorHeaders, ...answer.headers };
     return send(answer);
