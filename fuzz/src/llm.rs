@@ -3,7 +3,7 @@
 //!
 //! | byte | meaning |
 //! |---|---|
-//! | 0 | format: `b'c'` OpenAI chat, `b'r'` Responses, `b'e'` embeddings, `b'a'` Anthropic, `b'g'` Gemini, `b'o'` Ollama, `b'b'` Bedrock Converse, `b'i'` Bedrock InvokeModel (any other byte: its value mod 8) |
+//! | 0 | format: `b'c'` OpenAI chat, `b'r'` Responses, `b'e'` embeddings, `b'a'` Anthropic, `b'g'` Gemini, `b'o'` Ollama, `b'b'` Bedrock Converse, `b'i'` Bedrock InvokeModel, `b'w'` Workers AI (any other byte: its value mod 9) |
 //! | 1 | bit 0: the response is a stream (fed by `on_chunk`, ended by `finish_stream`), else a whole body (`finish_body`); bits 1–2: how a stream ends (0 completed, 1 errored, 2 cancelled, 3 abandoned); bits 3–5: the HTTP status, one of [`STATUSES`] |
 //! | 2 | seed of the chunk split |
 //! | 3–4 | request length, little-endian u16 (cut to what is there) |
@@ -33,7 +33,7 @@ pub struct LlmInput<'a> {
     pub response: &'a [u8],
 }
 
-const FORMATS: [(u8, Format); 8] = [
+const FORMATS: [(u8, Format); 9] = [
     (b'c', Format::OpenAiChat),
     (b'r', Format::OpenAiResponses),
     (b'e', Format::OpenAiEmbeddings),
@@ -42,6 +42,7 @@ const FORMATS: [(u8, Format); 8] = [
     (b'o', Format::Ollama),
     (b'b', Format::BedrockConverse),
     (b'i', Format::BedrockInvoke),
+    (b'w', Format::WorkersAi),
 ];
 
 impl<'a> LlmInput<'a> {
@@ -129,6 +130,10 @@ impl<'a> LlmInput<'a> {
             Format::BedrockInvoke => (
                 "bedrock-runtime.us-east-1.amazonaws.com",
                 "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke",
+            ),
+            Format::WorkersAi => (
+                "api.cloudflare.com",
+                "/client/v4/accounts/abc/ai/run/@cf/meta/llama-3.1-8b-instruct",
             ),
         }
     }

@@ -15,6 +15,7 @@ pub mod ollama;
 pub mod openai;
 pub mod sse;
 pub mod usage;
+pub mod workers_ai;
 
 use serde_json::{json, Value};
 
@@ -48,6 +49,10 @@ pub enum Format {
     /// the model family's own body. An Anthropic body (`anthropic_version`) is read as Anthropic
     /// Messages; other families' as they are, with their usage under the names they use.
     BedrockInvoke,
+    /// Cloudflare Workers AI's own API: the `env.AI` binding's `run` (which the JS layer wraps),
+    /// the REST API's `/ai/run/{model}` and AI Gateway's `/workers-ai/{model}` (its
+    /// OpenAI-compatible `/v1/chat/completions` is `OpenAiChat`).
+    WorkersAi,
 }
 
 impl Format {
@@ -72,6 +77,10 @@ impl Format {
     /// assert_eq!(Format::detect("/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict"), Some(Format::Anthropic));
     /// assert_eq!(Format::detect("/v1/projects/p/locations/us-central1/publishers/mistralai/models/mistral-small-2503:rawPredict"), Some(Format::OpenAiChat));
     /// assert_eq!(Format::detect("/v1/projects/p/locations/l/endpoints/123:rawPredict"), None);
+    /// // Cloudflare Workers AI: its REST API and AI Gateway's route to it.
+    /// assert_eq!(Format::detect("/client/v4/accounts/a/ai/run/@cf/meta/llama-3.1-8b-instruct"), Some(Format::WorkersAi));
+    /// assert_eq!(Format::detect("/v1/a/gw/workers-ai/@cf/meta/llama-3.1-8b-instruct"), Some(Format::WorkersAi));
+    /// assert_eq!(Format::detect("/v1/a/gw/workers-ai/v1/chat/completions"), Some(Format::OpenAiChat));
     /// ```
     pub fn detect(path: &str) -> Option<Format> {
         // On bytes: str's pattern searches (`split`, `trim_end_matches`) cost the core ~1 KB.
@@ -83,6 +92,7 @@ impl Format {
             p = rest;
         }
         let ends_with = |s: &str| p.ends_with(s.as_bytes());
+        let has = |s: &str| p.windows(s.len()).any(|w| w == s.as_bytes());
         if ends_with("/chat/completions") {
             Some(Format::OpenAiChat)
         } else if ends_with("/responses") {
@@ -95,7 +105,6 @@ impl Format {
             Some(Format::Gemini)
         } else if ends_with(":rawPredict") || ends_with(":streamRawPredict") {
             // Vertex AI's partner models: Anthropic's take its Messages, Mistral's OpenAI's chat.
-            let has = |s: &str| p.windows(s.len()).any(|w| w == s.as_bytes());
             if has("/publishers/anthropic/models/") {
                 Some(Format::Anthropic)
             } else if has("/publishers/mistralai/models/") {
@@ -103,6 +112,9 @@ impl Format {
             } else {
                 None
             }
+        } else if has("/ai/run/@") || has("/workers-ai/@") {
+            // Workers AI's models are `@cf/…` or `@hf/…`, their slashes unescaped in the path.
+            Some(Format::WorkersAi)
         } else {
             let op = p.rsplit(|&b| b == b'/').next().unwrap_or_default();
             // `/model/{modelId}/{operation}`: the modelId (escaped) is one segment.
@@ -122,7 +134,7 @@ impl Format {
     }
 
     /// From its name (`openai`, `openai-responses`, `openai-embeddings`, `anthropic`, `gemini`,
-    /// `ollama`, `ollama-generate`, `bedrock-converse`, `bedrock-invoke`).
+    /// `ollama`, `ollama-generate`, `bedrock-converse`, `bedrock-invoke`, `workers-ai`).
     pub fn parse(name: &str) -> Option<Format> {
         match name {
             "openai" | "openai-chat" => Some(Format::OpenAiChat),
@@ -133,6 +145,7 @@ impl Format {
             "ollama" | "ollama-generate" => Some(Format::Ollama),
             "bedrock-converse" => Some(Format::BedrockConverse),
             "bedrock-invoke" => Some(Format::BedrockInvoke),
+            "workers-ai" => Some(Format::WorkersAi),
             _ => None,
         }
     }
@@ -148,13 +161,17 @@ impl Format {
     /// `mlflow.message.format`, which tells MLflow's UI how to render the chat.
     /// None for embeddings, which have no chat to render (MLflow's own autolog sets none there),
     /// for Ollama's own API, whose messages MLflow's UI has no format for, and for InvokeModel's
-    /// bodies of other model families than Anthropic's (whose calls take Anthropic's format).
+    /// bodies of other model families than Anthropic's (whose calls take Anthropic's format), and
+    /// for Workers AI's own answers (`{response, tool_calls, usage}`), which no format fits.
     pub fn message_format(self) -> Option<&'static str> {
         match self {
             Format::Anthropic => Some("anthropic"),
             Format::Gemini => Some("gemini"),
             Format::BedrockConverse => Some("bedrock"),
-            Format::OpenAiEmbeddings | Format::Ollama | Format::BedrockInvoke => None,
+            Format::OpenAiEmbeddings
+            | Format::Ollama
+            | Format::BedrockInvoke
+            | Format::WorkersAi => None,
             _ => Some("openai"),
         }
     }
@@ -215,6 +232,11 @@ pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>
     // endpoint's name or through a proxy.
     if matches!(format, Format::BedrockConverse | Format::BedrockInvoke) {
         return "bedrock".into();
+    }
+    // Workers AI, through its binding, its REST API or AI Gateway, as MLflow's model catalog
+    // names it.
+    if format == Format::WorkersAi {
+        return "cloudflare".into();
     }
     if name == "gateway.ai.cloudflare.com" {
         // /v1/<account>/<gateway>/<provider>/...
@@ -390,6 +412,7 @@ enum Stream {
     Ollama(ollama::OllamaStream),
     Converse(bedrock::ConverseStream),
     Invoke(bedrock::InvokeStream),
+    WorkersAi(workers_ai::WorkersAiStream),
     None,
 }
 
@@ -433,6 +456,8 @@ pub struct LlmCall {
     aws_sdk: Option<Option<&'static str>>,
     /// An InvokeModel body with a `prompt` and no `messages` (a text completion).
     completion: bool,
+    /// The request holds a conversation (`messages`, or a Responses `input` list).
+    chat: bool,
     stream: Stream,
     start_ns: u64,
     /// When the first event carrying generated content was read.
@@ -541,6 +566,7 @@ impl LlmCall {
             stream_exception: None,
             aws_sdk: None,
             completion: false,
+            chat: false,
             stream: Stream::None,
             start_ns,
             first_token_ns: None,
@@ -596,6 +622,7 @@ impl LlmCall {
                 call.format = Format::Anthropic;
             }
             call.completion = r.get("prompt").is_some() && r.get("messages").is_none();
+            call.chat = r.get("messages").is_some() || r.get("input").is_some_and(Value::is_array);
             // Ollama streams unless asked not to.
             let default = format == Format::Ollama;
             call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(default);
@@ -621,6 +648,7 @@ impl LlmCall {
                             | "contents"
                             | "model"
                             | "prompt"
+                            | "text"
                             | "anthropic_version"
                     ) && (v.is_number() || v.is_boolean() || v.is_string())
                 })
@@ -637,6 +665,8 @@ impl LlmCall {
             // The path names the model; Bedrock's bodies do not. Its streams are event streams.
             call.model = model_from_bedrock_path(path);
             call.frames = Some(bedrock::EventStream::default());
+        } else if format == Format::WorkersAi {
+            call.model = workers_ai::model_from_path(path);
         } else if format == Format::Gemini || path.contains("/publishers/") {
             // Gemini's and Vertex AI's `models/{model}:…`, where the body names none.
             if call.model.is_none() {
@@ -676,6 +706,12 @@ impl LlmCall {
             }
             // A text completion (Llama's, Mistral's `prompt`), as MLflow's autolog types it.
             Format::BedrockInvoke if self.completion => "LLM",
+            // Workers AI runs every kind of model: a conversation is a chat, an embedding model's
+            // call an embedding, anything else (a prompt, a translation, an image) a model's.
+            Format::WorkersAi if self.model.as_deref().is_some_and(workers_ai::embeds) => {
+                "EMBEDDING"
+            }
+            Format::WorkersAi if !self.chat => "LLM",
             f => f.span_type(),
         }
     }
@@ -726,6 +762,7 @@ impl LlmCall {
                 Format::Ollama => Stream::Ollama(Default::default()),
                 Format::BedrockConverse => Stream::Converse(Default::default()),
                 Format::BedrockInvoke => Stream::Invoke(Default::default()),
+                Format::WorkersAi => Stream::WorkersAi(Default::default()),
             };
         }
         if let Some(frames) = &mut self.frames {
@@ -781,6 +818,7 @@ impl LlmCall {
             Stream::Anthropic(s) => s.error.as_deref(),
             Stream::Gemini(s) => s.error.as_deref(),
             Stream::Ollama(s) => s.error.as_deref(),
+            Stream::WorkersAi(s) => s.error.as_deref(),
             Stream::Converse(_) | Stream::Invoke(_) | Stream::None => None,
         }
     }
@@ -795,6 +833,7 @@ impl LlmCall {
             Stream::Ollama(s) => s.has_content,
             Stream::Converse(s) => s.has_content,
             Stream::Invoke(s) => s.has_content,
+            Stream::WorkersAi(s) => s.has_content,
             Stream::None => false,
         }
     }
@@ -843,6 +882,7 @@ impl LlmCall {
             Stream::Ollama(s) => s.on_data(&ev.data),
             Stream::Converse(s) => s.on_event(ev.event.as_deref(), &ev.data),
             Stream::Invoke(s) => s.on_data(&ev.data),
+            Stream::WorkersAi(s) => s.on_data(&ev.data),
             Stream::None => Ok(()),
         };
         if let Err(e) = r {
@@ -905,6 +945,7 @@ impl LlmCall {
             Stream::Ollama(s) => (s.output(), s.usage, s.finish_reason(), s.done),
             Stream::Converse(s) => (s.output(), s.usage, s.finish_reason(), s.done),
             Stream::Invoke(s) => (s.output(), s.usage, s.finish_reason(), s.done),
+            Stream::WorkersAi(s) => (s.output(), s.usage, s.finish_reason(), s.done),
             Stream::None => (Value::Null, Usage::default(), None, false),
         };
         // A Bedrock stream's exception message is the stream's error, thrown as its own class.
@@ -1088,6 +1129,7 @@ impl LlmCall {
                     .map(str::to_owned),
             ),
             Format::BedrockInvoke => (bedrock::invoke_usage(v), bedrock::invoke_finish_reason(v)),
+            Format::WorkersAi => (workers_ai::usage(v), workers_ai::finish_reason(v)),
         }
     }
 
@@ -1265,6 +1307,7 @@ fn tool_definitions(format: Format, req: &Value) -> Option<Value> {
             Some(Value::Array(decls))
         }
         Format::BedrockConverse => bedrock::tools(req),
+        Format::WorkersAi => workers_ai::tools(req),
         Format::OpenAiResponses => {
             let tools = req.get("tools")?.as_array()?;
             Some(Value::Array(tools.iter().map(responses_tool).collect()))
