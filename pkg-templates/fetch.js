@@ -23,6 +23,7 @@ const OPERATION = {
   'ollama-generate': 'generate',
   'bedrock-converse': 'chat',
   'bedrock-invoke': 'chat',
+  'workers-ai': 'chat',
 };
 const registered = [];
 
@@ -54,6 +55,9 @@ const LLM_PATHS = [
 // AI's partner models: Anthropic's take its Messages, Mistral's OpenAI's chat.
 const BEDROCK = /\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
 const VERTEX = /\/publishers\/(anthropic|mistralai)\/models\/[^/]+:(?:rawPredict|streamRawPredict)$/;
+// Cloudflare Workers AI's own API: its REST API's `/ai/run/{model}` and AI Gateway's
+// `/workers-ai/{model}`, the model (`@cf/…`, `@hf/…`) with its slashes.
+const WORKERS_AI = /\/(?:ai\/run|workers-ai)\/(@.+)$/;
 
 /** The model API format a request path is in (`openai`, `anthropic`…), or undefined. */
 export function llmFormatOf(path) {
@@ -66,6 +70,7 @@ export function llmFormatOf(path) {
   if (b) return b[2].startsWith('converse') ? 'bedrock-converse' : 'bedrock-invoke';
   const v = VERTEX.exec(p);
   if (v) return v[1] === 'anthropic' ? 'anthropic' : 'openai';
+  if (WORKERS_AI.test(p)) return 'workers-ai';
   return undefined;
 }
 
@@ -229,12 +234,12 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // parsers read the same for the model they record and price (`azure_deployment` and
   // `model_from_gemini_path` in src/llm/mod.rs); the span is named before they load.
   const gemini = api.format === 'gemini';
-  // Bedrock's and Vertex AI's paths name the model (their bodies do not).
-  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\/|\/model\/([^/]+)\/(?:converse|invoke)|\/publishers\/[^/]+\/models\/([^/:]+):/;
+  // Bedrock's, Vertex AI's and Workers AI's paths name the model (their bodies do not).
+  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\/|\/model\/([^/]+)\/(?:converse|invoke)|\/publishers\/[^/]+\/models\/([^/:]+):|\/(?:ai\/run|workers-ai)\/(@.+?)\/*$/;
   let model = gemini ? parsed?.model : undefined;
   if (!model) {
     const m = inPath.exec(info.url.pathname);
-    model = m?.[1] ?? m?.[2] ?? m?.[3] ?? m?.[4];
+    model = m?.[1] ?? m?.[2] ?? m?.[3] ?? m?.[4] ?? m?.[5];
     try {
       model &&= decodeURIComponent(model);
     } catch {
@@ -242,10 +247,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     }
   }
   model ||= parsed?.model;
-  // A Bedrock model whose id says it embeds (Titan's, Cohere's): the parsers' rule (`span_type`).
-  const embeds = api.format === 'openai-embeddings' || (api.format === 'bedrock-invoke' && /embed/.test(model));
-  // A Bedrock text completion (a `prompt`, no `messages`), an LLM span (the parsers' `span_type`).
-  const op = embeds ? 'embeddings' : api.format === 'bedrock-invoke' && parsed?.prompt !== undefined && !parsed.messages ? 'text_completion' : OPERATION[api.format] || 'llm';
+  const [op, spanType] = callKind(api.format, model, parsed);
   const attributes = callAttributes(info, inferred);
   // The official OpenAI, Anthropic and AWS SDKs number each attempt at a call they retry (after a
   // 429 or a 5xx), so an attempt's span says which it was.
@@ -267,7 +269,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     parent,
     name: options.name || `${op}${model ? ` ${model}` : ''}`,
     // Its type from the start, so it holds even when the parsers cannot follow the call.
-    spanType: embeds ? 'EMBEDDING' : 'CHAT_MODEL',
+    spanType,
     attributes,
   });
   const h = span._h;
@@ -306,9 +308,9 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     return res;
   }
   // The API's id for the request, which its support asks for: OpenAI's (and most compatible
-  // services'), Anthropic's, Bedrock's. Only it: no other header is recorded.
+  // services'), Anthropic's, Bedrock's, Workers AI's. Only it: no other header is recorded.
   try {
-    const id = res.headers.get('x-request-id') || res.headers.get('request-id') || res.headers.get('x-amzn-requestid');
+    const id = res.headers.get('x-request-id') || res.headers.get('request-id') || res.headers.get('x-amzn-requestid') || res.headers.get('cf-ai-req-id');
     if (id) span.setAttribute('edgetrace.llm.request_id', id);
   } catch {
     // A response of the app's own making may have odd headers.
@@ -356,6 +358,23 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   return out;
 }
 
+/**
+ * A model call's operation, which names its span, and its span type, by the parsers' rules
+ * (`LlmCall::span_type` in src/llm/mod.rs): the span is named and typed before they load.
+ * @internal (workers-ai.js)
+ */
+export function callKind(format, model, req) {
+  const wai = format === 'workers-ai';
+  const bedrock = format === 'bedrock-invoke';
+  // A model whose id says it embeds: Bedrock's Titan and Cohere ones, Workers AI's.
+  if (format === 'openai-embeddings' || (bedrock && /embed/.test(model)) || (wai && /\/bge-|embedding/.test(model))) return ['embeddings', 'EMBEDDING'];
+  // A text completion (a `prompt`, no `messages`), an LLM span as MLflow's autolog types it.
+  if ((bedrock || wai) && req?.prompt !== undefined && !req.messages) return ['text_completion', 'LLM'];
+  // Workers AI's other tasks (a translation, a transcription, an image): a model's run.
+  if (wai && !req?.messages && !Array.isArray(req?.input)) return ['run', 'LLM'];
+  return [OPERATION[format] || 'llm', 'CHAT_MODEL'];
+}
+
 // Statuses whose responses have no body.
 const NULL_BODY = [101, 103, 204, 205, 304];
 
@@ -392,13 +411,22 @@ _internal.abandonStreams = (traceId) => {
 };
 
 function wrapStream(llm, span, res, signal) {
+  return rewrap(res, watchModelStream(llm, span, res.body, res.status, signal));
+}
+
+/**
+ * `body`, a model's stream, watched for the call on `span` (its `status`; the app's `signal`):
+ * each chunk handed to the parsers as it reaches the app, the span ended with the stream.
+ * @internal (workers-ai.js)
+ */
+export function watchModelStream(llm, span, source, status, signal) {
   const h = span._h;
   // When the app last got a chunk (epoch ms): a body it let go ends then, not when that is found
   // (a Worker's request settling, a collection).
   let read = 0;
   let over = false;
   let abandon;
-  const body = watchBody(res.body, {
+  return watchBody(source, {
     signal,
     register: (a) => reading.set(span, (abandon = a)),
     onChunk: (chunk) => {
@@ -416,7 +444,7 @@ function wrapStream(llm, span, res, signal) {
       over = true;
       const at = how === BodyEnd.ABANDONED && read ? read : _internal.now();
       try {
-        _internal.llmRun(() => llm.finish_stream(h, how, res.status, at));
+        _internal.llmRun(() => llm.finish_stream(h, how, status, at));
         _internal.redactOutputs(span, llm);
         if (error !== undefined) span.recordException(error);
       } finally {
@@ -424,7 +452,6 @@ function wrapStream(llm, span, res, signal) {
       }
     },
   });
-  return rewrap(res, body);
 }
 
 /**

@@ -1,8 +1,10 @@
 // The README's Worker, typed as wrangler's templates type a Worker (@cloudflare/workers-types):
 // the bindings named once, the instrumented handler checked against ExportedHandler<Env>.
 import { instrumentWorker, traceFetch, SpanType } from 'edgetrace';
+import { traceWorkersAi } from 'edgetrace/workers-ai';
 
 interface Env {
+  AI: Ai;
   MLFLOW_URL: string;
   MLFLOW_EXPERIMENT_ID: string;
   MLFLOW_TOKEN: string;
@@ -13,6 +15,12 @@ export default instrumentWorker<Env>({
     span.setAttribute('url', request.url);
     if (!env.MLFLOW_URL) ctx.passThroughOnException();
     const r = await traceFetch()('https://api.openai.com/v1/chat/completions', { method: 'POST' });
+    if (request.url.endsWith('/ai')) {
+      // The traced binding keeps the binding's own types: the model's inputs and answer.
+      const ai: Ai = traceWorkersAi(env.AI, { name: 'answer' });
+      const out = await ai.run('@cf/meta/llama-3.1-8b-instruct', { messages: [{ role: 'user', content: 'Hi' }] });
+      return Response.json(out);
+    }
     return new Response(r.body, r);
   },
   async scheduled(controller, env, ctx, span) {
