@@ -243,3 +243,29 @@ fn a_failed_rest_call_reads_cloudflares_error_and_an_answer_in_openais_shape_is_
     assert_eq!(str_attr(&out, "edgetrace.llm.finish_reason"), Some("stop"));
     assert_eq!(json_attr(&out, "mlflow.chat.tokenUsage")["total_tokens"], 6);
 }
+
+#[test]
+fn a_price_the_app_sets_for_the_whole_model_id_prices_the_call() {
+    // Workers AI ships no prices (it bills in neurons); the README's `init({ prices })` key is the
+    // id as the app writes it, slashes and all.
+    let prices = PriceTable::with_json(
+        r#"{"@cf/meta/llama-3.1-8b-instruct": {"input": 0.282, "output": 0.827}}"#,
+    )
+    .unwrap();
+    let (mut c, _) = start(&rest(LLAMA), json!({"prompt": "Hi"}));
+    let body = json!({"result": {"response": "Hello", "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 2_000_000, "total_tokens": 3_000_000}},
+                      "success": true, "errors": [], "messages": []});
+    let out = c.finish_body(200, body.to_string().as_bytes(), 2_000_000, &prices);
+    let cost = json_attr(&out, "mlflow.llm.cost");
+    assert!(
+        (cost["total_cost"].as_f64().unwrap() - (0.282 + 2.0 * 0.827)).abs() < 1e-9,
+        "{cost}"
+    );
+    // Not a model of the same name from another maker.
+    let (mut c, _) = start(
+        &rest("@hf/other/llama-3.1-8b-instruct"),
+        json!({"prompt": "Hi"}),
+    );
+    let out = c.finish_body(200, body.to_string().as_bytes(), 2_000_000, &prices);
+    assert!(attr(&out, "mlflow.llm.cost").is_none());
+}

@@ -196,10 +196,15 @@ impl PriceTable {
             .unwrap_or(model)
             .to_ascii_lowercase();
         let bare = without_bedrock_prefixes(&m);
+        // A prefix with a slash names the whole id (`@cf/meta/llama-3.1-8b-instruct`, a
+        // router's `openai/gpt-4o`): it matches the id as the call names it.
+        let full = model.to_ascii_lowercase();
         self.entries
             .iter()
             .filter(|(prefix, ..)| {
-                m.starts_with(prefix.as_str()) || bare.starts_with(prefix.as_str())
+                m.starts_with(prefix.as_str())
+                    || bare.starts_with(prefix.as_str())
+                    || (prefix.contains('/') && full.starts_with(prefix.as_str()))
             })
             .max_by_key(|(prefix, ..)| prefix.len())
     }
