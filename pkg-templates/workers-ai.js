@@ -126,8 +126,13 @@ async function traceRun(binding, options, inFlight, model, inputs, runOptions) {
   }
   inFlight.delete(me);
   try {
-    const id = !me.overlapped && binding.lastRequestId;
-    if (id) span.setAttribute('edgetrace.llm.request_id', id);
+    if (!me.overlapped) {
+      const id = binding.lastRequestId;
+      if (id) span.setAttribute('edgetrace.llm.request_id', id);
+      // Through AI Gateway (`{ gateway: { id } }`): its log's id, to find the call in its logs.
+      const log = runOptions?.gateway && binding.aiGatewayLogId;
+      if (log) span.setAttribute('edgetrace.llm.gateway_log_id', log);
+    }
   } catch {
     /* a binding of another make */
   }

@@ -138,6 +138,14 @@ test('tools are shown in OpenAI shape, and tool calls are read whole and from st
   assert.deepEqual(JSON.parse(args), { city: 'Paris' });
 });
 
+test("a call through AI Gateway carries the gateway log's id", async () => {
+  const { result, calls } = await run('gateway', 2);
+  assert.equal(llm.requests.filter((r) => r.path === '/workers-binding/ai-gateway/run').length, 1);
+  assert.ok(result.logId, 'the binding has the log id');
+  assert.equal(calls[0].attributes['edgetrace.llm.gateway_log_id'], result.logId);
+  assert.equal(attr(calls[0], 'mlflow.spanOutputs').response, result.out.response);
+});
+
 test('a prompt is an LLM span and an embedding model an EMBEDDING one', async () => {
   let { calls } = await run('prompt', 2);
   assert.equal(calls[0].name, `text_completion ${LLAMA}`);
