@@ -734,6 +734,27 @@ function llama(b, ctx, streaming) {
   return bedrockChunkStream(events, ctx, 0, pieces.length);
 }
 
+/**
+ * Mistral's models on Bedrock (`mistral.*`): `{prompt, max_tokens, …}`, answered with
+ * `{outputs: [{text, stop_reason}]}` and no token counts in the body (Bedrock puts them in the
+ * `x-amzn-bedrock-*-token-count` headers, and in a stream's last chunk's invocation metrics).
+ */
+function mistral(b, ctx, streaming) {
+  if (!('prompt' in b)) return bedrockMalformed('#: required key [prompt] not found');
+  if (typeof b.prompt !== 'string') return bedrockMalformed('#/prompt: expected type: String');
+  const promptTokens = countTokens(b.prompt);
+  const text = answerText(b.prompt.replace(/<\/?s>|\[\/?INST\]/g, '').trim(), ctx.chunks);
+  const outputTokens = countTokens(text);
+  if (!streaming) {
+    const headers = { ...amznHeaders(ctx), ...bedrockCountHeaders(promptTokens, outputTokens) };
+    return { status: 200, headers, contentType: 'application/json', body: JSON.stringify({ outputs: [{ text, stop_reason: 'stop' }] }) };
+  }
+  const pieces = splitPieces(text, ctx.chunks);
+  const events = pieces.map((p) => ({ outputs: [{ text: p, stop_reason: null }] }));
+  events.push({ outputs: [{ text: '', stop_reason: 'stop' }], 'amazon-bedrock-invocationMetrics': bedrockInvocationMetrics(promptTokens, outputTokens) });
+  return bedrockChunkStream(events, ctx, 0, pieces.length);
+}
+
 /** A model id (or an ARN of a model or inference profile) without the ARN and a cross-region prefix. */
 function bedrockBaseModel(modelId) {
   return modelId.slice(modelId.lastIndexOf('/') + 1).replace(/^(?:us|us-gov|eu|apac|jp|au|ca|global)\./, '');
@@ -750,8 +771,9 @@ function invokeModel(b, ctx, modelId, streaming) {
     : base.startsWith('meta.') ? 'meta'
       : 'anthropic_version' in b ? 'anthropic' : typeof b.prompt === 'string' ? 'meta' : null;
   if (family === 'anthropic') return messages(b, ctx, { platform: 'bedrock', model: bedrockAnthropicModel(modelId), stream: streaming });
+  if (base.startsWith('mistral.')) return mistral(b, ctx, streaming);
   if (family === 'meta') return llama(b, ctx, streaming);
-  return errorAnswer('bedrock', 400, { message: `mock-llm: InvokeModel answers Anthropic (anthropic.*) and Meta Llama (meta.*) models, not ${modelId}; Converse answers any model.` });
+  return errorAnswer('bedrock', 400, { message: `mock-llm: InvokeModel answers Anthropic (anthropic.*), Meta Llama (meta.*) and Mistral (mistral.*) models, not ${modelId}; Converse answers any model.` });
 }
 
 function bedrock(b, ctx, modelId, op) {

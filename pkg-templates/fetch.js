@@ -320,6 +320,12 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   _internal.llmRun(() => {
     streaming ||= llm.streaming(h);
     if (aws) llm.aws_sdk(h, res.headers.get('x-amzn-errortype') || '');
+    // Bedrock's InvokeModel counts the tokens in its headers, for the model families whose
+    // bodies do not (Mistral's, Cohere's).
+    if (api.format === 'bedrock-invoke') {
+      const count = (k) => (/^\d+$/.test(res.headers.get(k)) ? +res.headers.get(k) : -1);
+      llm.header_usage(h, count('x-amzn-bedrock-input-token-count'), count('x-amzn-bedrock-output-token-count'));
+    }
   });
   if (res.body && res.ok && streaming) {
     return wrapStream(llm, span, res, signal);

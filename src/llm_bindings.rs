@@ -89,6 +89,20 @@ impl LlmCalls {
         }
     }
 
+    /// The token counts the response's headers carry for the call on span `h` (Bedrock's
+    /// InvokeModel: `x-amzn-bedrock-input-token-count`, `-output-token-count`; negative for
+    /// none): its usage where the body reports none.
+    pub fn header_usage(&mut self, h: u32, input: f64, output: f64) -> bool {
+        let count = |n: f64| (n >= 0.0 && n.is_finite()).then_some(n as u64);
+        match self.calls.get_mut(&h) {
+            Some(call) => {
+                call.header_usage(count(input), count(output));
+                true
+            }
+            None => self.unknown(h),
+        }
+    }
+
     /// Whether the call on span `h` asked for a stream.
     pub fn streaming(&self, h: u32) -> bool {
         self.calls.get(&h).is_some_and(LlmCall::streaming)

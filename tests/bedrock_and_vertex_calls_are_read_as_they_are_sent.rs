@@ -595,3 +595,63 @@ fn anthropic_on_vertex_ai_takes_its_model_from_the_path_and_is_named_vertex_ai()
         );
     }
 }
+
+#[test]
+fn mistrals_invoke_model_takes_its_usage_from_the_headers_and_joins_its_streamed_outputs() {
+    const MISTRAL: &str = "/model/mistral.mistral-7b-instruct-v0%3A2";
+    let req = json!({"prompt": "<s>[INST] Hi [/INST]", "max_tokens": 64});
+    let (mut c, _) = start(
+        Format::BedrockInvoke,
+        &format!("{MISTRAL}/invoke"),
+        req.clone(),
+    );
+    c.header_usage(Some(9), Some(4));
+    let out = finish_with(
+        &mut c,
+        200,
+        br#"{"outputs":[{"text":"Hello there","stop_reason":"stop"}]}"#,
+    );
+    assert_eq!(
+        json_attr(&out, "mlflow.chat.tokenUsage"),
+        json!({"input_tokens": 9, "output_tokens": 4, "total_tokens": 13})
+    );
+    // A body that counts its tokens is believed over the headers.
+    let (mut c, _) = start(
+        Format::BedrockInvoke,
+        &format!("{MISTRAL}/invoke"),
+        req.clone(),
+    );
+    c.header_usage(Some(1), Some(1));
+    let out = finish_with(
+        &mut c,
+        200,
+        br#"{"generation":"Hi","prompt_token_count":5,"generation_token_count":2}"#,
+    );
+    assert_eq!(json_attr(&out, "mlflow.chat.tokenUsage")["total_tokens"], 7);
+    let mut bytes = Vec::new();
+    for piece in ["Hello", " there", ""] {
+        let stop = if piece.is_empty() {
+            json!("stop")
+        } else {
+            Value::Null
+        };
+        let mut inner = json!({"outputs": [{"text": piece, "stop_reason": stop}]});
+        if piece.is_empty() {
+            inner["amazon-bedrock-invocationMetrics"] =
+                json!({"inputTokenCount": 9, "outputTokenCount": 4});
+        }
+        bytes.extend(chunk(inner));
+    }
+    let (c, _) = start(
+        Format::BedrockInvoke,
+        &format!("{MISTRAL}/invoke-with-response-stream"),
+        req,
+    );
+    let out = stream(c, &bytes, 13, StreamEnd::Completed);
+    assert_eq!(outputs(&out)["outputs"][0]["text"], "Hello there");
+    assert_eq!(str_attr(&out, "edgetrace.llm.finish_reason"), Some("stop"));
+    assert_eq!(
+        json_attr(&out, "mlflow.chat.tokenUsage")["total_tokens"],
+        13
+    );
+}

@@ -417,12 +417,15 @@ impl ConverseStream {
 const TEXT_KEYS: [&str; 4] = ["generation", "outputText", "text", "completion"];
 
 /// Reassembles an InvokeModelWithResponseStream of another model family than Anthropic's: the last
-/// chunk, with the text of every chunk before it joined under its key, and its usage from the
+/// chunk, with the text of every chunk before it joined under its key (Mistral's under
+/// `outputs[0].text`), and its usage from the
 /// `amazon-bedrock-invocationMetrics` Bedrock adds to the last chunk.
 #[derive(Debug, Default)]
 pub struct InvokeStream {
     last: Option<Value>,
     text: Vec<(&'static str, String)>,
+    /// Mistral's text, in pieces at `outputs[0].text`.
+    outputs_text: Option<String>,
     /// Usage from the invocation metrics.
     pub usage: Usage,
     finish: Option<String>,
@@ -444,6 +447,12 @@ impl InvokeStream {
                     None => self.text.push((k, t.to_owned())),
                 }
             }
+        }
+        if let Some(t) = v.pointer("/outputs/0/text").and_then(Value::as_str) {
+            self.has_content |= !t.is_empty();
+            self.outputs_text
+                .get_or_insert_with(String::new)
+                .push_str(t);
         }
         if let Some(f) = invoke_finish_reason(&v) {
             self.finish = Some(f);
@@ -479,6 +488,11 @@ impl InvokeStream {
         };
         for (k, t) in &self.text {
             out[*k] = json!(t);
+        }
+        if let (Some(t), Some(first)) = (&self.outputs_text, out.pointer_mut("/outputs/0")) {
+            if first.is_object() {
+                first["text"] = json!(t);
+            }
         }
         out
     }

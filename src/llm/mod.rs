@@ -456,6 +456,9 @@ pub struct LlmCall {
     aws_sdk: Option<Option<&'static str>>,
     /// An InvokeModel body with a `prompt` and no `messages` (a text completion).
     completion: bool,
+    /// Usage from the response's headers (Bedrock's InvokeModel counts the tokens there, for
+    /// model families whose bodies do not: Mistral's, Cohere's): used where the body has none.
+    header_usage: Usage,
     /// The request holds a conversation (`messages`, or a Responses `input` list).
     chat: bool,
     stream: Stream,
@@ -566,6 +569,7 @@ impl LlmCall {
             stream_exception: None,
             aws_sdk: None,
             completion: false,
+            header_usage: Usage::default(),
             chat: false,
             stream: Stream::None,
             start_ns,
@@ -721,6 +725,16 @@ impl LlmCall {
     /// the header (`ExpiredTokenException`, `UnrecognizedClientException`, …), else by status.
     pub fn aws_sdk(&mut self, error_type: &str) {
         self.aws_sdk = Some(bedrock::error_type(error_type));
+    }
+
+    /// Token counts the response's headers carry (Bedrock's `x-amzn-bedrock-input-token-count`
+    /// and `-output-token-count`): the call's usage where its body reports none.
+    pub fn header_usage(&mut self, input: Option<u64>, output: Option<u64>) {
+        self.header_usage = Usage {
+            input,
+            output,
+            ..Usage::default()
+        };
     }
 
     /// The model named in the request.
@@ -1036,10 +1050,13 @@ impl LlmCall {
                 None
             }
         };
-        let (usage, finish) = match &parsed {
+        let (mut usage, finish) = match &parsed {
             Some(v) => self.read_response(v),
             None => (Usage::default(), None),
         };
+        if usage.is_empty() {
+            usage = self.header_usage;
+        }
         let mut out = self.common(status, usage, finish, now_ns, prices);
         if status >= 400 {
             let msg = parsed

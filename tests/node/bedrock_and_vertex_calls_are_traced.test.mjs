@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { AnthropicVertex } from '@anthropic-ai/vertex-sdk';
 import { flush, getLastActiveTraceId, getStats, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
 import { attr } from './helpers/collector.mjs';
+import { countTokens } from '../../mock-llm/server.mjs';
 import { mockAndCollector } from './helpers/harness.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
 
@@ -236,6 +237,27 @@ test("InvokeModel for another family (Meta Llama): its body, its usage, its stre
   assert.equal(text, answer.generation);
   assert.deepEqual(attr(s, 'mlflow.chat.tokenUsage'), attr(p, 'mlflow.chat.tokenUsage'));
   assert.equal(s.attributes['edgetrace.llm.stream_end'], 'completed');
+});
+
+test('InvokeModel for Mistral, whose body counts no tokens: its usage from Bedrock\'s headers, its streamed text joined', async () => {
+  const body = { prompt: '<s>[INST] Tell me about the mistral wind [/INST]', max_tokens: 128 };
+  const model = 'mistral.mistral-7b-instruct-v0:2';
+  const plain = await client.send(new InvokeModelCommand({ modelId: model, contentType: 'application/json', body: JSON.stringify(body) }));
+  const answer = JSON.parse(new TextDecoder().decode(plain.body));
+  assert.equal(answer.usage, undefined, 'no usage in the body');
+  const streamed = await client.send(new InvokeModelWithResponseStreamCommand({ modelId: model, contentType: 'application/json', body: JSON.stringify(body) }));
+  let text = '';
+  for await (const ev of streamed.body) text += JSON.parse(new TextDecoder().decode(ev.chunk.bytes)).outputs[0].text;
+  const [p, s] = await settled();
+  // The counts of the response's x-amzn-bedrock-*-token-count headers (the mock counts words).
+  const usage = attr(p, 'mlflow.chat.tokenUsage');
+  const [input, output] = [countTokens(body.prompt), countTokens(answer.outputs[0].text)];
+  assert.deepEqual(usage, { input_tokens: input, output_tokens: output, total_tokens: input + output });
+  assert.deepEqual(attr(s, 'mlflow.chat.tokenUsage'), usage, 'the same counts as the stream\'s invocation metrics');
+  assert.equal(attr(p, 'mlflow.spanOutputs').outputs[0].text, answer.outputs[0].text);
+  assert.equal(attr(s, 'mlflow.spanOutputs').outputs[0].text, text);
+  assert.equal(text, answer.outputs[0].text);
+  assert.equal(p.attributes['edgetrace.llm.finish_reason'], 'stop');
 });
 
 test("Anthropic's own SDKs for Bedrock and Vertex AI: spans named by the model the path names", async () => {
