@@ -29,16 +29,19 @@ const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationReg
  * once the answer has `begun`: before it, the official SDKs' own timeouts abort the same way.
  * An abort with a reason of the app's own (what the read then rejects with) counts at any time.
  */
-export const isUserAbort = (e, signal, begun) => (begun && e?.name === 'AbortError') || (!!signal?.aborted && e === signal.reason && !/^(Abort|Timeout)Error$/.test(e?.name));
+export const isUserAbort = (e, signal, begun) => (begun && e?.name === 'AbortError') || (!!signal?.aborted && sameError(e, signal.reason) && !/^(Abort|Timeout)Error$/.test(e?.name));
+// The reason itself, or (workerd rejects with a copy of it) an error of its name and message.
+const sameError = (e, r) => e === r || (e instanceof Error && r instanceof Error && e.name === r.name && e.message === r.message);
 
 /**
  * @param {ReadableStream<Uint8Array>} source
  * `register`, when given, gets a function that ends the watch as abandoned (a Worker's request
  * ends what its app stopped reading); it holds neither stream.
- * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void, signal?: AbortSignal, register?: (abandon: () => void) => void }} watcher
+ * `onPull`, when given, is told each time the reader asks for more.
+ * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void, signal?: AbortSignal, register?: (abandon: () => void) => void, onPull?: () => void }} watcher
  * @returns {ReadableStream<Uint8Array>}
  */
-export function watchBody(source, { onChunk, onEnd, signal, register }) {
+export function watchBody(source, { onChunk, onEnd, signal, register, onPull }) {
   let ended = false;
   // The app's abort ends the watch even when nothing reads the body any more (an SDK's `break`
   // left it unread, then `abort()`: review s49d found such spans open until a collection).
@@ -58,7 +61,7 @@ export function watchBody(source, { onChunk, onEnd, signal, register }) {
     }
   };
   signal?.addEventListener?.('abort', onAbort, { once: true });
-  const underlying = underlyingSource(source.getReader(), end, onChunk, signal);
+  const underlying = underlyingSource(source.getReader(), end, onChunk, signal, onPull);
   const out = new ReadableStream(underlying);
   DROPPED?.register(underlying, end, underlying);
   register?.(() => end(BodyEnd.ABANDONED));
@@ -69,13 +72,14 @@ export function watchBody(source, { onChunk, onEnd, signal, register }) {
 // (their scope does), so it lives for as long as the stream can still call them, in any runtime,
 // whether or not the runtime keeps the object too; `end`, made in watchBody's scope, does not hold
 // it, or the registry, which holds `end`, would keep it forever.
-function underlyingSource(reader, end, onChunk, signal) {
+function underlyingSource(reader, end, onChunk, signal, onPull) {
   const finish = (how, error) => {
     DROPPED?.unregister(underlying);
     end(how, error);
   };
   const underlying = {
     async pull(controller) {
+      onPull?.();
       let r;
       try {
         r = await reader.read();

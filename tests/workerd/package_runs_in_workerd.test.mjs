@@ -370,8 +370,12 @@ describe('workerd with only nodejs_als (AsyncLocalStorage passed as init({ async
  * reader does not close workerd's connection). Resolves with that chunk's text.
  */
 function firstChunkThenHangUp(url) {
+  return firstChunkThenHangUpWith(url, {});
+}
+
+function firstChunkThenHangUpWith(url, headers) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, (res) => {
+    const req = http.get(url, { headers }, (res) => {
       res.once('data', (chunk) => {
         req.destroy();
         resolve(String(chunk));
@@ -474,6 +478,32 @@ describe('instrumentWorker(): a root span per request, configured from an env bi
     assert.equal(request.attributes['edgetrace.stream'], 'cancelled');
     assert.equal(call.parentSpanId, request.spanId);
     assert.equal(call.traceId, request.traceId);
+  });
+
+  test("a client that hangs up on a model's stream handed straight to it: both spans end, cancelled, and are exported", async () => {
+    // Found by a Workers AI review (s50a): workerd neither cancels nor fails a body that pipes a
+    // model's stream when the client leaves; it only stops reading it, so nothing ended and the
+    // trace was lost (10 of 13 hang-ups). The request's body now ends when its reader stops
+    // asking for more with a chunk waiting (STALL_MS), as when the request's signal aborts.
+    const llm = await startMockLlm();
+    try {
+      for (let i = 0; i < 2; i++) {
+        col.requests.length = 0;
+        const first = await firstChunkThenHangUpWith(new URL('/model-pipe', await mf.ready), { 'x-llm': llm.url });
+        assert.match(first, /^data: /);
+        await waitFor(() => col.spans().some((s) => s.name === 'GET /model-pipe') && col.spans().some((s) => s.name === 'chat gpt-4o-mini'), { timeoutMs: 15_000, intervalMs: 20, what: `both spans (hang-up ${i + 1})` });
+        const spans = col.spans();
+        const request = spans.find((s) => s.name === 'GET /model-pipe');
+        const call = spans.find((s) => s.name === 'chat gpt-4o-mini');
+        assert.equal(request.attributes['edgetrace.stream'], 'cancelled');
+        assert.equal(call.attributes['edgetrace.llm.stream_end'], 'cancelled');
+        assert.equal(call.parentSpanId, request.spanId);
+        const ms = Number(BigInt(request.endTimeUnixNano) - BigInt(request.startTimeUnixNano)) / 1e6;
+        assert.ok(ms < 2900, `the request span ended ${ms} ms after it began, not with the 3 s stream`);
+      }
+    } finally {
+      await llm.close();
+    }
   });
 
   test('a streamed model call the app stopped reading ends with its request, as cancelled with what was read, and is exported', async () => {
