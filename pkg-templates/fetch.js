@@ -56,8 +56,9 @@ const LLM_PATHS = [
 const BEDROCK = /\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
 const VERTEX = /\/publishers\/(anthropic|mistralai)\/models\/[^/]+:(?:rawPredict|streamRawPredict)$/;
 // Cloudflare Workers AI's own API: its REST API's `/ai/run/{model}` and AI Gateway's
-// `/workers-ai/{model}`, the model (`@cf/…`, `@hf/…`) with its slashes.
-const WORKERS_AI = /\/(?:ai\/run|workers-ai)\/(@.+)$/;
+// `/workers-ai/{model}` (or `/workers-ai/run/{model}`), the model (`@cf/…`, `@hf/…`) with its
+// slashes, or escaped.
+const WORKERS_AI = /\/(?:ai\/run|workers-ai(?:\/run)?)\/(?:@|%40).+$/;
 
 /** The model API format a request path is in (`openai`, `anthropic`…), or undefined. */
 export function llmFormatOf(path) {
@@ -235,7 +236,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // `model_from_gemini_path` in src/llm/mod.rs); the span is named before they load.
   const gemini = api.format === 'gemini';
   // Bedrock's, Vertex AI's and Workers AI's paths name the model (their bodies do not).
-  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\/|\/model\/([^/]+)\/(?:converse|invoke)|\/publishers\/[^/]+\/models\/([^/:]+):|\/(?:ai\/run|workers-ai)\/(@.+?)\/*$/;
+  const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\/|\/model\/([^/]+)\/(?:converse|invoke)|\/publishers\/[^/]+\/models\/([^/:]+):|\/(?:ai\/run|workers-ai(?:\/run)?)\/((?:@|%40).+?)\/*$/;
   let model = gemini ? parsed?.model : undefined;
   if (!model) {
     const m = inPath.exec(info.url.pathname);
@@ -312,6 +313,9 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   try {
     const id = res.headers.get('x-request-id') || res.headers.get('request-id') || res.headers.get('x-amzn-requestid') || res.headers.get('cf-ai-req-id');
     if (id) span.setAttribute('edgetrace.llm.request_id', id);
+    // Through Cloudflare AI Gateway: its log's id, to find the call in its logs.
+    const log = res.headers.get('cf-aig-log-id');
+    if (log) span.setAttribute('edgetrace.llm.gateway_log_id', log);
   } catch {
     // A response of the app's own making may have odd headers.
   }

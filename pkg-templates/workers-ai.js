@@ -15,6 +15,10 @@ import { isUserAbort } from './stream.js';
 import { safeStringify } from './safe-json.js';
 
 const TRACED = Symbol.for('edgetrace.workersAi');
+// Each binding's calls in flight, each `{ overlapped }`: a binding (one `env.AI` serves every
+// request of an isolate) keeps one `lastRequestId` for all its calls, so a call's is read only
+// when no other of its calls ran beside it.
+const IN_FLIGHT = new WeakMap();
 
 /**
  * The binding with its `run` traced; anything else (no `run`, already traced) as it is.
@@ -25,9 +29,8 @@ const TRACED = Symbol.for('edgetrace.workersAi');
  */
 export function traceWorkersAi(binding, options = {}) {
   if (!binding || typeof binding.run !== 'function' || binding[TRACED]) return binding;
-  // Calls in flight, each `{ overlapped }`: the binding keeps one `lastRequestId` for all of them,
-  // so a call's id is read only when no other ran beside it.
-  const inFlight = new Set();
+  let inFlight = IN_FLIGHT.get(binding);
+  if (!inFlight) IN_FLIGHT.set(binding, (inFlight = new Set()));
   const run = (model, inputs, runOptions) => traceRun(binding, options, inFlight, model, inputs, runOptions);
   return new Proxy(binding, {
     get(target, key) {
@@ -35,7 +38,7 @@ export function traceWorkersAi(binding, options = {}) {
       if (key === TRACED) return true;
       // The binding's own methods read its private fields: they run on it, not on the proxy.
       const v = Reflect.get(target, key, target);
-      return typeof v === 'function' ? v.bind(target) : v;
+      return typeof v === 'function' && key !== 'constructor' ? v.bind(target) : v;
     },
   });
 }
@@ -46,11 +49,16 @@ function requestText(inputs) {
   let shown = inputs;
   try {
     // The binding sends a stream (`{ body, contentType }`, or the stream itself: audio to
-    // transcribe) as the request's body, unread here.
+    // transcribe) as the request's body, unread here. An image or audio given as an array of its
+    // bytes (`[...new Uint8Array(buf)]`, as Workers AI's docs pass it) is its length, not the
+    // numbers, which would take the room of the prompt beside it.
     const streamed = (v) => (typeof ReadableStream === 'function' && v instanceof ReadableStream) || (typeof FormData === 'function' && v instanceof FormData);
+    const bytes = (v) => Array.isArray(v) && v.length > 64 && v.every((b) => Number.isInteger(b) && b >= 0 && b < 256);
     for (const [k, v] of Object.entries(inputs ?? {})) {
       if (streamed(v) || (v && typeof v === 'object' && streamed(v.body))) {
         shown = { ...shown, [k]: `[a stream${typeof v.contentType === 'string' ? ` of ${v.contentType}` : ''}]` };
+      } else if (bytes(v)) {
+        shown = { ...shown, [k]: `[${v.length} bytes]` };
       }
     }
   } catch {
@@ -114,8 +122,10 @@ async function traceRun(binding, options, inFlight, model, inputs, runOptions) {
     // The binding throws the API's error as an `InferenceUpstreamError` named by the API
     // (`InvalidInput`, `AiError`, …), its status on the binding.
     try {
+      // The binding keeps the status of its last answer, and does not clear it when a call fails
+      // before one (an abort): a success's is not this failure's.
       const status = binding.lastRequestHttpStatusCode;
-      if (!me.overlapped && Number.isInteger(status)) span.setAttribute('http.response.status_code', status);
+      if (!me.overlapped && Number.isInteger(status) && status >= 400) span.setAttribute('http.response.status_code', status);
     } catch {
       /* a binding of another make */
     }

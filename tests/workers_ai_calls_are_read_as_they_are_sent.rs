@@ -85,6 +85,12 @@ fn a_chat_through_the_rest_api_is_a_chat_model_span_of_cloudflares() {
     );
     // The body as the API sent it, envelope and all.
     assert_eq!(outputs(&out), body);
+    // And the conversation as MLflow's UI reads it, the answer last.
+    assert_eq!(
+        json_attr(&out, "mlflow.chat.messages"),
+        json!([{"role": "user", "content": "Say hello in French"},
+               {"role": "assistant", "content": "Bonjour tout le monde."}])
+    );
     assert!(out.error.is_none());
 }
 
@@ -127,6 +133,11 @@ fn a_stream_is_reassembled_into_the_answer_however_it_is_split() {
                     "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}])
         );
         assert!(attr(&out, "edgetrace.llm.time_to_first_token_ms").is_some());
+        assert_eq!(
+            json_attr(&out, "mlflow.chat.messages")[1],
+            json!({"role": "assistant", "content": "Bonjour tout le monde.", "tool_calls": [
+                {"id": "chatcmpl-tool-1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]})
+        );
         // Alike however the network split it.
         let same = (o, json_attr(&out, "mlflow.chat.tokenUsage"));
         if let Some(prev) = &seen {

@@ -8,6 +8,7 @@
 
 pub mod anthropic;
 pub mod bedrock;
+pub mod chat;
 pub mod cost;
 pub mod fit;
 pub mod gemini;
@@ -81,6 +82,8 @@ impl Format {
     /// assert_eq!(Format::detect("/client/v4/accounts/a/ai/run/@cf/meta/llama-3.1-8b-instruct"), Some(Format::WorkersAi));
     /// assert_eq!(Format::detect("/v1/a/gw/workers-ai/@cf/meta/llama-3.1-8b-instruct"), Some(Format::WorkersAi));
     /// assert_eq!(Format::detect("/v1/a/gw/workers-ai/v1/chat/completions"), Some(Format::OpenAiChat));
+    /// assert_eq!(Format::detect("/client/v4/accounts/a/ai/run/%40cf%2Fmeta%2Fllama-3.1-8b-instruct"), Some(Format::WorkersAi));
+    /// assert_eq!(Format::detect("/v1/a/gw/workers-ai/run/@cf/meta/llama-3.1-8b-instruct"), Some(Format::WorkersAi));
     /// ```
     pub fn detect(path: &str) -> Option<Format> {
         // On bytes: str's pattern searches (`split`, `trim_end_matches`) cost the core ~1 KB.
@@ -112,8 +115,19 @@ impl Format {
             } else {
                 None
             }
-        } else if has("/ai/run/@") || has("/workers-ai/@") {
-            // Workers AI's models are `@cf/…` or `@hf/…`, their slashes unescaped in the path.
+        } else if [
+            "/ai/run/@",
+            "/ai/run/%40",
+            "/workers-ai/@",
+            "/workers-ai/%40",
+            "/workers-ai/run/@",
+            "/workers-ai/run/%40",
+        ]
+        .iter()
+        .any(|r| has(r))
+        {
+            // Workers AI's models are `@cf/…` or `@hf/…`, their slashes as they are in the path
+            // or escaped.
             Some(Format::WorkersAi)
         } else {
             let op = p.rsplit(|&b| b == b'/').next().unwrap_or_default();
@@ -461,6 +475,9 @@ pub struct LlmCall {
     header_usage: Usage,
     /// The request holds a conversation (`messages`, or a Responses `input` list).
     chat: bool,
+    /// The request's messages, where the call's format is none MLflow's UI reads (Workers AI's,
+    /// Ollama's): with the answer's, they make `mlflow.chat.messages` ([`chat::conversation`]).
+    messages: Option<Vec<Value>>,
     stream: Stream,
     start_ns: u64,
     /// When the first event carrying generated content was read.
@@ -571,6 +588,7 @@ impl LlmCall {
             completion: false,
             header_usage: Usage::default(),
             chat: false,
+            messages: None,
             stream: Stream::None,
             start_ns,
             first_token_ns: None,
@@ -627,6 +645,9 @@ impl LlmCall {
             }
             call.completion = r.get("prompt").is_some() && r.get("messages").is_none();
             call.chat = r.get("messages").is_some() || r.get("input").is_some_and(Value::is_array);
+            if matches!(format, Format::WorkersAi | Format::Ollama) {
+                call.messages = r.get("messages").and_then(Value::as_array).cloned();
+            }
             // Ollama streams unless asked not to.
             let default = format == Format::Ollama;
             call.streaming |= r.get("stream").and_then(Value::as_bool).unwrap_or(default);
@@ -653,6 +674,8 @@ impl LlmCall {
                             | "model"
                             | "prompt"
                             | "text"
+                            | "image"
+                            | "audio"
                             | "anthropic_version"
                     ) && (v.is_number() || v.is_boolean() || v.is_string())
                 })
@@ -1001,6 +1024,7 @@ impl LlmCall {
             AttrValue::Str(how.into()),
         ));
         if !output.is_null() {
+            self.chat_messages(&mut out, &output);
             out.fit_outputs(&output, output.to_string(), self.max_value);
         }
         if stream_error.is_some() {
@@ -1078,6 +1102,9 @@ impl LlmCall {
             (Some(v), Format::Ollama) => ollama::for_mlflow(v),
             _ => None,
         };
+        if let Some(v) = parsed.as_ref().filter(|_| status < 400) {
+            self.chat_messages(&mut out, v);
+        }
         match (decoded, &parsed) {
             (Some(d), _) => out.fit_outputs(&d, d.to_string(), self.max_value),
             (None, Some(v)) => out.fit_outputs(v, text.into_owned(), self.max_value),
@@ -1085,6 +1112,24 @@ impl LlmCall {
         }
         self.push_parse_errors(&mut out);
         out
+    }
+
+    /// Sets `mlflow.chat.messages`, the conversation with `answer`'s message last, for a call whose
+    /// messages MLflow's UI cannot read from its inputs and outputs ([`chat`]).
+    fn chat_messages(&self, out: &mut Outcome, answer: &Value) {
+        let Some(msgs) = &self.messages else {
+            return;
+        };
+        let answer = match self.format {
+            Format::WorkersAi => workers_ai::result(answer),
+            _ => answer,
+        };
+        if let Some(c) = chat::conversation(msgs, chat::answer_message(answer)) {
+            let (text, cut) = fit::fit_json(&c, c.to_string(), self.max_value);
+            out.truncated += u32::from(cut);
+            out.attributes
+                .push(("mlflow.chat.messages".into(), AttrValue::Json(text.into())));
+        }
     }
 
     /// The model that answered, where the answer names it: a dated snapshot for an alias

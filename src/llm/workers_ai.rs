@@ -22,6 +22,8 @@ pub fn model_from_path(path: &str) -> Option<String> {
     let (_, model) = path
         .split_once("/ai/run/")
         .or_else(|| path.split_once("/workers-ai/"))?;
+    // AI Gateway also takes `/workers-ai/run/{model}` (the AI SDK's provider sends it so).
+    let model = model.strip_prefix("run/").unwrap_or(model);
     let model = model.trim_end_matches('/');
     (!model.is_empty()).then(|| super::percent_decoded(model))
 }
@@ -250,6 +252,11 @@ mod tests {
         let gw = "/v1/abc/my-gw/workers-ai/%40cf%2Fbaai%2Fbge-m3/";
         assert_eq!(model_from_path(gw).as_deref(), Some("@cf/baai/bge-m3"));
         assert_eq!(model_from_path("/client/v4/accounts/abc/ai/run/"), None);
+        let run = "/v1/abc/my-gw/workers-ai/run/@cf/meta/llama-3.1-8b-instruct";
+        assert_eq!(
+            model_from_path(run).as_deref(),
+            Some("@cf/meta/llama-3.1-8b-instruct")
+        );
         assert!(embeds("@cf/baai/bge-m3") && !embeds("@cf/meta/llama-3.1-8b-instruct"));
     }
 

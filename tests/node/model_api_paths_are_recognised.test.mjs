@@ -32,6 +32,8 @@ test('model API paths map to their formats; other paths to none', () => {
     ['/v1/0123/my-gw/workers-ai/@cf/baai/bge-m3', 'workers-ai'],
     ['/v1/0123/my-gw/workers-ai/v1/chat/completions', 'openai'],
     ['/client/v4/accounts/0123/ai/v1/chat/completions', 'openai'],
+    ['/client/v4/accounts/0123/ai/run/%40cf%2Fmeta%2Fllama-3.1-8b-instruct', 'workers-ai'],
+    ['/v1/0123/my-gw/workers-ai/run/@cf/meta/llama-3.1-8b-instruct', 'workers-ai'],
     ['/client/v4/accounts/0123/ai/run/', undefined],
     ['/client/v4/accounts/0123/ai/models/search', undefined],
     ['/model/x/converse/extra', undefined],

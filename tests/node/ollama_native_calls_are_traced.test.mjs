@@ -71,6 +71,12 @@ test("the ollama package's chat and generate, streamed and not: spans with token
   }
   assert.deepEqual(JSON.parse(t.attributes['mlflow.spanOutputs']).message.tool_calls, calls);
   assert.deepEqual(JSON.parse(t.attributes['mlflow.chat.tools']), tools);
+  // Ollama's messages are in no format MLflow's UI reads: the chats carry the conversation as it
+  // does read it, the answer last (a tool call in OpenAI's shape); a generation has none.
+  assert.deepEqual(JSON.parse(p.attributes['mlflow.chat.messages']), [{ role: 'user', content: 'Hi there' }, { role: 'assistant', content: plain.message.content }]);
+  assert.deepEqual(JSON.parse(s.attributes['mlflow.chat.messages'])[1], { role: 'assistant', content: streamed });
+  assert.deepEqual(JSON.parse(t.attributes['mlflow.chat.messages'])[1].tool_calls, [{ id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }]);
+  assert.equal(g.attributes['mlflow.chat.messages'], undefined);
 });
 
 test('a failed Ollama call is an error with its message; a registered base URL is Ollama on any port; an app route is no model call', async () => {

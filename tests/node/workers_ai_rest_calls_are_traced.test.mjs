@@ -42,6 +42,8 @@ test("a stream through AI Gateway's native route is reassembled, and its usage r
   assert.equal(span.name, `text_completion ${LLAMA}`);
   assert.equal(span.attributes['mlflow.spanType'], 'LLM');
   assert.equal(span.attributes['edgetrace.llm.stream_end'], 'completed');
+  assert.equal(span.attributes['edgetrace.llm.gateway_log_id'], res.headers.get('cf-aig-log-id'));
+  assert.ok(res.headers.get('cf-aig-log-id'));
   assert.equal(attr(span, 'mlflow.spanOutputs').response, evs.map((e) => e.response).join(''));
   const u = evs.find((e) => e.usage).usage;
   assert.deepEqual(attr(span, 'mlflow.chat.tokenUsage'), { input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens, total_tokens: u.total_tokens });
@@ -55,4 +57,16 @@ test("the API's error in Cloudflare's envelope is the span's error", async () =>
   const [span] = calls();
   assert.equal(span.status.code, 2);
   assert.equal(span.status.message, `HTTP 400: ${body.errors[0].message}`);
+});
+
+test('a model escaped in the path, and AI Gateway\'s /workers-ai/run/ route, are calls of the same model', async () => {
+  await (await post(`/client/v4/accounts/0123abcd/ai/run/${encodeURIComponent(LLAMA)}`, { prompt: 'escaped' })).json();
+  await (await post(`/v1/0123abcd/my-gateway/workers-ai/run/${LLAMA}`, { prompt: 'run route' })).text();
+  await flush();
+  const spans = calls();
+  assert.equal(spans.length, 2);
+  for (const span of spans) {
+    assert.equal(span.attributes['mlflow.llm.model'], LLAMA);
+    assert.equal(span.name, `text_completion ${LLAMA}`);
+  }
 });

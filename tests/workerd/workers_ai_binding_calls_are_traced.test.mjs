@@ -91,6 +91,9 @@ test('a chat through the binding is a CHAT_MODEL span under the span that made i
   assert.ok(result.response.length > 0);
   assert.deepEqual(attr(call, 'mlflow.chat.tokenUsage'), { input_tokens: result.usage.prompt_tokens, output_tokens: result.usage.completion_tokens, total_tokens: result.usage.total_tokens });
   assert.deepEqual(attr(call, 'edgetrace.llm.request_params'), { max_tokens: 64 });
+  // The conversation as MLflow's UI reads it, the answer last (its inputs and outputs are in no
+  // format the UI knows).
+  assert.deepEqual(attr(call, 'mlflow.chat.messages'), [{ role: 'user', content: 'Say hello from a Worker' }, { role: 'assistant', content: result.response }]);
   // The binding's `lastRequestId`, the mock's `cf-ai-req-id`.
   const sent = llm.requests.filter((r) => r.path === '/workers-binding/run');
   assert.equal(sent.length, 1);
@@ -177,7 +180,7 @@ test('a stream among the inputs is recorded as one, and reaches the API unread b
 
 test("the binding's other parts pass through, and concurrent calls keep apart", async () => {
   let { result, calls } = await run('passthrough', 2);
-  assert.deepEqual(result, { same: true, id: result.rawId, rawId: result.rawId, gateway: 'function', models: 'function', notABinding: true });
+  assert.deepEqual(result, { same: true, constructorName: true, id: result.rawId, rawId: result.rawId, gateway: 'function', models: 'function', notABinding: true });
   assert.equal(calls[0].attributes['edgetrace.llm.request_id'], result.rawId);
   ({ result, calls } = await run('concurrent', 3));
   assert.equal(calls.length, 2);
@@ -185,4 +188,46 @@ test("the binding's other parts pass through, and concurrent calls keep apart", 
   assert.deepEqual(outs, [result.a, result.b].sort());
   // The binding keeps one `lastRequestId` for both: neither span takes it.
   for (const c of calls) assert.equal(c.attributes['edgetrace.llm.request_id'], undefined);
+});
+
+test("requests at once share the isolate's binding: no span takes another request's id", async () => {
+  // Found by a Workers AI review (s50a): one `env.AI` serves every request of an isolate, and its
+  // `lastRequestId` is the last answer's, whichever request's; a Proxy per request kept its own
+  // list of calls in flight, so 2 of 12 spans had another request's id.
+  col.requests.length = 0;
+  llm.requests.length = 0;
+  const n = 8;
+  const bodies = await Promise.all(Array.from({ length: n }, (_, i) => mf.dispatchFetch(`http://worker.test/say?n=${i}&wait=${(i * 7) % 5}`).then((r) => r.json())));
+  for (const b of bodies) assert.equal(b.error, null);
+  await waitFor(() => col.spans().filter((s) => s.attributes['mlflow.llm.provider'] === 'cloudflare').length >= n, { timeoutMs: 10_000, intervalMs: 20, what: `${n} calls` });
+  const calls = col.spans().filter((s) => s.attributes['mlflow.llm.provider'] === 'cloudflare');
+  let checked = 0;
+  for (const call of calls) {
+    const id = call.attributes['edgetrace.llm.request_id'];
+    if (id === undefined) continue;
+    // The id the mock gives this call's own request (it is the same for the same request).
+    const sent = llm.requests.find((r) => r.path === '/workers-binding/run' && r.body?.inputs?.prompt === attr(call, 'mlflow.spanInputs').prompt);
+    const again = await fetch(`${llm.url}/workers-binding/run?version=3`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-consn-model-id': sent.headers['cf-consn-model-id'] }, body: sent.rawBody });
+    await again.text();
+    assert.equal(id, again.headers.get('cf-ai-req-id'), `the request id of ${attr(call, 'mlflow.spanInputs').prompt}`);
+    checked++;
+  }
+  assert.ok(checked < n, 'calls that overlapped another request\'s take no id');
+});
+
+test("an abort before any answer: cancelled, with no status from the binding's last answer", async () => {
+  const { result, calls } = await run('aborted', 3);
+  assert.equal(result.threw, true);
+  const aborted = calls.find((c) => attr(c, 'mlflow.spanInputs').prompt === 'second');
+  assert.equal(aborted.attributes['edgetrace.llm.cancelled'], true, 'the app\'s own abort is a cancellation (workerd rejects with a copy of its reason)');
+  assert.notEqual(aborted.status.code, 2);
+  assert.equal(aborted.attributes['http.response.status_code'], undefined, 'the 200 of the call before is not this one\'s');
+});
+
+test('an image given as its bytes is recorded by its length, and the prompt beside it is kept', async () => {
+  const { calls } = await run('image', 2);
+  assert.deepEqual(attr(calls[0], 'mlflow.spanInputs'), { image: '[300 bytes]', prompt: 'Describe the image', max_tokens: 32 });
+  assert.deepEqual(attr(calls[0], 'edgetrace.llm.request_params'), { max_tokens: 32 });
+  const [sent] = llm.requests.filter((r) => r.path === '/workers-binding/run');
+  assert.equal(sent.body.inputs.image.length, 300, 'the API got the bytes');
 });
