@@ -416,7 +416,10 @@ export interface Stats {
   started: number;
   /** Spans ended. */
   ended: number;
-  /** Spans handed to the exporter. */
+  /**
+   * Spans handed to the exporter, less those of batches it gave up on (counted in
+   * `dropped.exportFailed`): it goes down when a batch is given up on.
+   */
   exported: number;
   /** Spans waiting. */
   queued: number;

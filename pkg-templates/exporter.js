@@ -223,6 +223,7 @@ export class Exporter {
     const url = this.url();
     const format = batch.format;
     let attempt = 0;
+    let late;
     for (;;) {
       let status = 0;
       let retryAfterMs = null;
@@ -241,9 +242,12 @@ export class Exporter {
         // refusal's says why (MLflow: no such experiment, a missing experiment id header).
         const text = await res.text().catch(() => '');
         if (res.ok) return true;
+        late = 0;
         this.stats.lastError = `${url}: HTTP ${status} ${text.slice(0, 300)}`.trim();
         if (!RETRYABLE(status)) break;
       } catch (e) {
+        // No answer within exportTimeoutMs: the collector may still have taken the batch.
+        late = e?.name === 'TimeoutError';
         this.stats.lastError = `${url}: ${errText(e)}`;
         // A keepalive request the browser refused (the app's own keepalive requests may have
         // used the page's budget) is tried again as a normal one.
@@ -260,7 +264,7 @@ export class Exporter {
     }
     this.stats.failedRequests++;
     this.rec()?.applyOwn(exportFailedCommand(batch.spans));
-    this.warn(`dropped a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
+    this.warn(`${late ? 'gave up, unanswered, on' : 'dropped'} a batch of ${batch.spans} spans after ${attempt + 1} attempts (${this.stats.lastError})`);
     return false;
   }
 }

@@ -100,3 +100,29 @@ test("an export the server refuses is warned with the server's reason", async ()
     server.close();
   }
 });
+
+test('a batch given up on because no answer came in time is told apart from one refused: it may have arrived', async () => {
+  // Found by a Workers review (s50b): a freshly started MLflow took 10 s to answer its first
+  // export, past the Workers timeout of 4 s, and the warning said the spans were dropped while
+  // all of them were in MLflow.
+  const held = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    held.push(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const warnings = [];
+    init({ endpoint: `http://127.0.0.1:${server.address().port}`, experimentId: '1', maxRetries: 1, initialBackoffMs: 10, exportTimeoutMs: 200, logger: { warn: (m) => warnings.push(m) } });
+    assert.equal(await withSpan(async () => 'ok', { name: 'slow collector' }), 'ok');
+    await flush();
+    const url = `http://127.0.0.1:${server.address().port}/v1/traces`;
+    const given = warnings.find((w) => w.includes('a batch of 1 spans after 2 attempts'));
+    assert.ok(given?.startsWith(`edgetrace: gave up, unanswered, on a batch of 1 spans after 2 attempts (${url}: `), warnings.join('\n'));
+    assert.equal(getStats().dropped.exportFailed, 1);
+  } finally {
+    init({ enabled: false });
+    for (const res of held) res.destroy();
+    server.close();
+  }
+});
