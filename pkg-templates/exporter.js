@@ -246,9 +246,14 @@ export class Exporter {
         this.stats.lastError = `${url}: HTTP ${status} ${text.slice(0, 300)}`.trim();
         if (!RETRYABLE(status)) break;
       } catch (e) {
-        // No answer within exportTimeoutMs: the collector may still have taken the batch.
-        late = e?.name === 'TimeoutError';
         this.stats.lastError = `${url}: ${errText(e)}`;
+        // No answer within exportTimeoutMs: the collector may still have taken the batch. (An
+        // error that throws when read is none.)
+        try {
+          late = e.name === 'TimeoutError';
+        } catch {
+          late = 0;
+        }
         // A keepalive request the browser refused (the app's own keepalive requests may have
         // used the page's budget) is tried again as a normal one.
         keepalive = false;
