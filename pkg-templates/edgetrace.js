@@ -1532,10 +1532,14 @@ export function instrumentWorker(handler, options = {}) {
         }
       },
     });
-    try {
-      request.signal?.addEventListener?.('abort', () => abandon?.(), { once: true });
-    } catch {
-      /* a request of another make */
+    // In workerd only: Deno and Bun cancel the body when the client leaves, and Deno warns of a
+    // listener on a request's signal (it aborts after a successful response there, for now).
+    if (globalThis.navigator?.userAgent === 'Cloudflare-Workers') {
+      try {
+        request.signal?.addEventListener?.('abort', () => abandon?.(), { once: true });
+      } catch {
+        /* a request of another make */
+      }
     }
     return new Response(body, response);
   };

@@ -123,9 +123,10 @@ async function traceRun(binding, options, inFlight, model, inputs, runOptions) {
     // (`InvalidInput`, `AiError`, …), its status on the binding.
     try {
       // The binding keeps the status of its last answer, and does not clear it when a call fails
-      // before one (an abort): a success's is not this failure's.
+      // before one (an abort); it does clear `lastRequestId` as a call starts, and sets it when
+      // the answer comes: a status is this call's only then.
       const status = binding.lastRequestHttpStatusCode;
-      if (!me.overlapped && Number.isInteger(status) && status >= 400) span.setAttribute('http.response.status_code', status);
+      if (!me.overlapped && binding.lastRequestId !== '' && Number.isInteger(status)) span.setAttribute('http.response.status_code', status);
     } catch {
       /* a binding of another make */
     }

@@ -65,14 +65,21 @@ fn message(m: &Value, calls_before: &mut usize) -> Option<Value> {
     Some(Value::Object(out))
 }
 
-/// The conversation: the request's `messages` and the answer's message, as MLflow's UI reads
-/// them. None when the request has no messages, or one of them is none the UI can read.
+/// The conversation as MLflow's UI reads it: the request's system and user messages, then the
+/// answer's message. None when the request has no messages, or one of them is none the UI can
+/// read.
+///
+/// The request's assistant turns and tool results are left out: where a span's own outputs are
+/// in no format it reads, MLflow 3.17's UI shows every assistant and tool message of this
+/// attribute as the call's output (review s50c: an earlier turn's tool call read as this call's).
 pub fn conversation(request_messages: &[Value], answer: Option<Value>) -> Option<Value> {
     let mut calls = 0;
     let mut out = request_messages
         .iter()
         .map(|m| message(m, &mut calls))
         .collect::<Option<Vec<_>>>()?;
+    out.retain(|m| matches!(m["role"].as_str(), Some("system" | "user")));
+    calls = 0;
     if out.is_empty() {
         return None;
     }
@@ -121,6 +128,22 @@ mod tests {
             c[2],
             json!({"role": "assistant", "content": null, "tool_calls": [
                 {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]})
+        );
+    }
+
+    #[test]
+    fn earlier_turns_are_left_out_as_the_ui_shows_them_as_this_calls_output() {
+        let req = vec![
+            json!({"role": "user", "content": "Weather in Paris?"}),
+            json!({"role": "assistant", "content": null, "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]}),
+            json!({"role": "tool", "name": "get_weather", "content": "Sunny"}),
+            json!({"role": "user", "content": "And tomorrow?"}),
+        ];
+        let c = conversation(&req, answer_message(&json!({"response": "Rain"}))).unwrap();
+        assert_eq!(
+            c,
+            json!([{"role": "user", "content": "Weather in Paris?"}, {"role": "user", "content": "And tomorrow?"},
+                   {"role": "assistant", "content": "Rain"}])
         );
     }
 

@@ -216,12 +216,13 @@ test("requests at once share the isolate's binding: no span takes another reques
 });
 
 test("an abort before any answer: cancelled, with no status from the binding's last answer", async () => {
-  const { result, calls } = await run('aborted', 3);
+  const { result, calls } = await run('aborted', 4);
   assert.equal(result.threw, true);
   const aborted = calls.find((c) => attr(c, 'mlflow.spanInputs').prompt === 'second');
   assert.equal(aborted.attributes['edgetrace.llm.cancelled'], true, 'the app\'s own abort is a cancellation (workerd rejects with a copy of its reason)');
   assert.notEqual(aborted.status.code, 2);
-  assert.equal(aborted.attributes['http.response.status_code'], undefined, 'the 200 of the call before is not this one\'s');
+  assert.equal(aborted.attributes['http.response.status_code'], undefined, 'the 400 of the call before is not this one\'s');
+  assert.equal(calls.find((c) => attr(c, 'mlflow.spanInputs').prompt === 'bad').attributes['http.response.status_code'], 400);
 });
 
 test('an image given as its bytes is recorded by its length, and the prompt beside it is kept', async () => {
