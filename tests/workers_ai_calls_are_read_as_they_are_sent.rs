@@ -29,6 +29,11 @@ fn outputs(o: &Outcome) -> Value {
     serde_json::from_str(o.outputs.as_deref().unwrap()).unwrap()
 }
 
+/// Ends a non-streamed call with its JSON `body` and `status`, priced by `prices`.
+fn finish(c: &mut LlmCall, status: u16, body: &Value, prices: &PriceTable) -> Outcome {
+    c.finish_body(status, body.to_string().as_bytes(), 2_000_000, prices)
+}
+
 fn str_attr<'a>(o: &'a Outcome, k: &str) -> Option<&'a str> {
     attr(o, k).and_then(AttrValue::as_str)
 }
@@ -73,12 +78,7 @@ fn a_chat_through_the_rest_api_is_a_chat_model_span_of_cloudflares() {
     let body = json!({"result": {"response": "Bonjour tout le monde.", "tool_calls": [],
                                  "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}},
                       "success": true, "errors": [], "messages": []});
-    let out = c.finish_body(
-        200,
-        body.to_string().as_bytes(),
-        5_000_000,
-        &PriceTable::shipped(),
-    );
+    let out = finish(&mut c, 200, &body, &PriceTable::shipped());
     assert_eq!(
         json_attr(&out, "mlflow.chat.tokenUsage"),
         json!({"input_tokens": 12, "output_tokens": 5, "total_tokens": 17})
@@ -224,12 +224,7 @@ fn a_failed_rest_call_reads_cloudflares_error_and_an_answer_in_openais_shape_is_
     let body = json!({"result": null, "success": false,
                       "errors": [{"code": 5006, "message": "AiError: Bad input: prompt and messages are mutually exclusive"}],
                       "messages": []});
-    let out = c.finish_body(
-        400,
-        body.to_string().as_bytes(),
-        2_000_000,
-        &PriceTable::shipped(),
-    );
+    let out = finish(&mut c, 400, &body, &PriceTable::shipped());
     assert_eq!(
         out.error.as_deref(),
         Some("HTTP 400: AiError: Bad input: prompt and messages are mutually exclusive")
@@ -245,12 +240,7 @@ fn a_failed_rest_call_reads_cloudflares_error_and_an_answer_in_openais_shape_is_
                                  "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}],
                                  "usage": {"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6}},
                       "success": true, "errors": [], "messages": []});
-    let out = c.finish_body(
-        200,
-        body.to_string().as_bytes(),
-        2_000_000,
-        &PriceTable::shipped(),
-    );
+    let out = finish(&mut c, 200, &body, &PriceTable::shipped());
     assert_eq!(str_attr(&out, "edgetrace.llm.finish_reason"), Some("stop"));
     assert_eq!(json_attr(&out, "mlflow.chat.tokenUsage")["total_tokens"], 6);
 }
@@ -266,7 +256,7 @@ fn a_price_the_app_sets_for_the_whole_model_id_prices_the_call() {
     let (mut c, _) = start(&rest(LLAMA), json!({"prompt": "Hi"}));
     let body = json!({"result": {"response": "Hello", "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 2_000_000, "total_tokens": 3_000_000}},
                       "success": true, "errors": [], "messages": []});
-    let out = c.finish_body(200, body.to_string().as_bytes(), 2_000_000, &prices);
+    let out = finish(&mut c, 200, &body, &prices);
     let cost = json_attr(&out, "mlflow.llm.cost");
     assert!(
         (cost["total_cost"].as_f64().unwrap() - (0.282 + 2.0 * 0.827)).abs() < 1e-9,
@@ -277,6 +267,6 @@ fn a_price_the_app_sets_for_the_whole_model_id_prices_the_call() {
         &rest("@hf/other/llama-3.1-8b-instruct"),
         json!({"prompt": "Hi"}),
     );
-    let out = c.finish_body(200, body.to_string().as_bytes(), 2_000_000, &prices);
+    let out = finish(&mut c, 200, &body, &prices);
     assert!(attr(&out, "mlflow.llm.cost").is_none());
 }

@@ -27,7 +27,7 @@ fn tool_call(tc: &Value, i: usize) -> Option<Value> {
 }
 
 /// A message as MLflow's UI reads it, or None when it cannot be one.
-fn message(m: &Value, calls_before: &mut usize) -> Option<Value> {
+fn message(m: &Value) -> Option<Value> {
     let role = match m.get("role")?.as_str()? {
         // OpenAI's newer name for the system's instructions.
         "developer" => "system",
@@ -52,15 +52,11 @@ fn message(m: &Value, calls_before: &mut usize) -> Option<Value> {
         let calls: Vec<Value> = calls
             .iter()
             .enumerate()
-            .filter_map(|(i, tc)| tool_call(tc, *calls_before + i))
+            .filter_map(|(i, tc)| tool_call(tc, i))
             .collect();
-        *calls_before += calls.len();
         if !calls.is_empty() {
             out.insert("tool_calls".into(), Value::Array(calls));
         }
-    }
-    if let Some(id) = m.get("tool_call_id").filter(|v| v.is_string()) {
-        out.insert("tool_call_id".into(), id.clone());
     }
     Some(Value::Object(out))
 }
@@ -73,17 +69,17 @@ fn message(m: &Value, calls_before: &mut usize) -> Option<Value> {
 /// in no format it reads, MLflow 3.17's UI shows every assistant and tool message of this
 /// attribute as the call's output (review s50c: an earlier turn's tool call read as this call's).
 pub fn conversation(request_messages: &[Value], answer: Option<Value>) -> Option<Value> {
-    let mut calls = 0;
-    let mut out = request_messages
-        .iter()
-        .map(|m| message(m, &mut calls))
-        .collect::<Option<Vec<_>>>()?;
-    out.retain(|m| matches!(m["role"].as_str(), Some("system" | "user")));
-    calls = 0;
+    let mut out = Vec::new();
+    for m in request_messages {
+        match m.get("role")?.as_str()? {
+            "assistant" | "tool" => {}
+            _ => out.push(message(m)?),
+        }
+    }
     if out.is_empty() {
         return None;
     }
-    if let Some(a) = answer.as_ref().and_then(|a| message(a, &mut calls)) {
+    if let Some(a) = answer.as_ref().and_then(message) {
         out.push(a);
     }
     Some(Value::Array(out))

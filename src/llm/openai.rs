@@ -391,14 +391,7 @@ impl ChatStream {
                     msg["refusal"] = json!(r);
                 }
                 if !c.tool_calls.is_empty() {
-                    // A function call is `"type": "function"`, as in OpenAI's messages, also where
-                    // the service streams none (Mistral).
-                    let calls = c.tool_calls.iter().cloned().map(|mut tc| {
-                        if tc.contains_key("function") && !tc.contains_key("type") {
-                            tc.insert("type".into(), json!("function"));
-                        }
-                        Value::Object(tc)
-                    });
+                    let calls = c.tool_calls.iter().cloned().map(typed_tool_call);
                     msg["tool_calls"] = Value::Array(calls.collect());
                 }
                 json!({"index": i, "message": msg, "finish_reason": c.finish_reason})
@@ -417,6 +410,15 @@ impl ChatStream {
         }
         out
     }
+}
+
+/// A streamed tool call, reassembled, as a message holds it: a function call is `"type":
+/// "function"`, as in OpenAI's messages, also where the service streams none (Mistral, Workers AI).
+pub fn typed_tool_call(mut tc: Map<String, Value>) -> Value {
+    if tc.contains_key("function") && !tc.contains_key("type") {
+        tc.insert("type".into(), json!("function"));
+    }
+    Value::Object(tc)
 }
 
 /// Reassembles a Responses stream: `response.completed` carries the whole response; until it

@@ -46,12 +46,19 @@ pub fn result(v: &Value) -> &Value {
 /// Usage from an answer: `usage` in OpenAI's chat names (`prompt_tokens`, `completion_tokens`),
 /// or in its Responses names (`input_tokens`, `output_tokens`), as the newer models report it.
 pub fn usage(v: &Value) -> Usage {
-    match result(v).get("usage").filter(|u| u.is_object()) {
-        Some(u) if u.get("prompt_tokens").is_some() || u.get("completion_tokens").is_some() => {
-            openai::chat_usage(u)
-        }
-        Some(u) => openai::responses_usage(u),
-        None => Usage::default(),
+    result(v)
+        .get("usage")
+        .filter(|u| u.is_object())
+        .map(usage_of)
+        .unwrap_or_default()
+}
+
+/// Usage from a `usage` object, in either of OpenAI's names.
+fn usage_of(u: &Value) -> Usage {
+    if u.get("prompt_tokens").is_some() || u.get("completion_tokens").is_some() {
+        openai::chat_usage(u)
+    } else {
+        openai::responses_usage(u)
     }
 }
 
@@ -150,7 +157,7 @@ impl WorkersAiStream {
             self.tool_call(tc);
         }
         if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-            self.usage.merge(usage(&json!({ "usage": u })));
+            self.usage.merge(usage_of(u));
             self.usage_raw = Some(u.clone());
         }
         Ok(())
@@ -222,12 +229,7 @@ impl WorkersAiStream {
                 self.tool_calls
                     .iter()
                     .cloned()
-                    .map(|mut tc| {
-                        if tc.contains_key("function") && !tc.contains_key("type") {
-                            tc.insert("type".into(), json!("function"));
-                        }
-                        Value::Object(tc)
-                    })
+                    .map(openai::typed_tool_call)
                     .collect(),
             );
         }
