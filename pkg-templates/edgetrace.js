@@ -1517,7 +1517,7 @@ export function instrumentWorker(handler, options = {}) {
       register: (a) => (abandon = a),
       onPull: () => clearTimeout(stall),
       onChunk() {
-        read = Date.now();
+        read = _internal.now();
         clearTimeout(stall);
         stall = setTimeout(() => abandon?.(), STALL_MS);
       },

@@ -276,17 +276,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   const h = span._h;
   // The parsers follow the call from here; they may still be loading (browsers), so the request
   // is handed to them when they are ready, with the time the call started.
-  let started = null;
-  if (h) {
-    const kept = _internal.redactBody(parsed, text, span);
-    const t0 = _internal.now();
-    started = _internal.llm().then((llm) => {
-      const ok = llm && _internal.llmRun(() => llm.start(h, api.format, info.url.host, info.url.pathname, kept, t0, _internal.maxValueBytes()));
-      if (api.provider) span.setAttribute('mlflow.llm.provider', api.provider);
-      return ok ? llm : null;
-    });
-    _internal.track(started);
-  }
+  const started = h ? followCall(span, api.format, info.url.host, info.url.pathname, _internal.redactBody(parsed, text, span), api.provider) : null;
   // The app's signal: its own abort, given a reason of its own, is a cancellation, not a failure
   // (a plain abort() before the answer is not told from an SDK's timeout, which aborts so).
   const signal = init?.signal ?? (info.isRequest ? input.signal : undefined);
@@ -327,7 +317,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     // Bedrock's InvokeModel counts the tokens in its headers, for the model families whose
     // bodies do not (Mistral's, Cohere's).
     if (api.format === 'bedrock-invoke') {
-      const count = (k) => (/^\d+$/.test(res.headers.get(k)) ? +res.headers.get(k) : -1);
+      const count = (k, v = res.headers.get(k)) => (/^\d+$/.test(v) ? +v : -1);
       llm.header_usage(h, count('x-amzn-bedrock-input-token-count'), count('x-amzn-bedrock-output-token-count'));
     }
   });
@@ -366,6 +356,23 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   }));
   _internal.track(new Response(mine).arrayBuffer().then((buf) => settle([new Uint8Array(buf)]), (e) => settle([], e)));
   return out;
+}
+
+/**
+ * Hands the call on `span` (its request as text, `kept`) to the parsers, which may still be
+ * loading (browsers), with the time the call started; `provider`, a registered one, names it.
+ * Resolves to the parsers following it, or null.
+ * @internal (workers-ai.js)
+ */
+export function followCall(span, format, host, path, kept, provider) {
+  const t0 = _internal.now();
+  const started = _internal.llm().then((llm) => {
+    const ok = llm && _internal.llmRun(() => llm.start(span._h, format, host, path, kept, t0, _internal.maxValueBytes()));
+    if (provider) span.setAttribute('mlflow.llm.provider', provider);
+    return ok ? llm : null;
+  });
+  _internal.track(started);
+  return started;
 }
 
 /**

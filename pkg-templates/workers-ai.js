@@ -10,7 +10,7 @@
 // Tracing never changes what `run` returns or throws.
 
 import { _internal, getCurrentActiveSpan, startSpan } from './edgetrace.js';
-import { callKind, watchModelStream } from './fetch.js';
+import { callKind, followCall, watchModelStream } from './fetch.js';
 import { isUserAbort } from './stream.js';
 import { safeStringify } from './safe-json.js';
 
@@ -97,15 +97,7 @@ async function traceRun(binding, options, inFlight, model, inputs, runOptions) {
     h = span._h;
     for (const other of inFlight) other.overlapped = me.overlapped = true;
     inFlight.add(me);
-    if (h) {
-      const kept = _internal.redactBody(req, text, span);
-      const t0 = _internal.now();
-      started = _internal.llm().then((llm) => {
-        const ok = llm && _internal.llmRun(() => llm.start(h, 'workers-ai', 'workers-binding.ai', `/ai/run/${model}`, kept, t0, _internal.maxValueBytes()));
-        return ok ? llm : null;
-      });
-      _internal.track(started);
-    }
+    if (h) started = followCall(span, 'workers-ai', 'workers-binding.ai', `/ai/run/${model}`, _internal.redactBody(req, text, span));
   } catch {
     // Tracing never stands in the call's way.
     inFlight.delete(me);
