@@ -14,6 +14,8 @@
 // module by path and contents (the path is only a name: nothing is read from it).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { workerOptions } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -48,4 +50,19 @@ export function aiBindingWorkers({ origin, binding = 'AI', scriptName = 'ai-wrap
     },
     wrappedBindings: { [binding]: { scriptName, bindings: { origin: origin.replace(/\/+$/, '') } } },
   };
+}
+
+/**
+ * A Miniflare running the Worker at `scriptPath` (with nodejs_compat) whose `env.AI` is workerd's
+ * own binding, its requests going to the mock at `origin`.
+ * @param {string} scriptPath
+ * @param {{ origin: string } & object} options `origin`, then more of the Worker's options
+ *   (bindings, modulesRoot, …)
+ */
+export function miniflareWithAi(scriptPath, { origin, ...options }) {
+  const ai = aiBindingWorkers({ origin });
+  return new Miniflare({
+    cf: false,
+    workers: [{ name: 'main', ...workerOptions(scriptPath, { compatibilityFlags: ['nodejs_compat'], wrappedBindings: ai.wrappedBindings, ...options }) }, ai.worker],
+  });
 }

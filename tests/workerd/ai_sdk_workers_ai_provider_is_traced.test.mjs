@@ -15,8 +15,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
-import { aiBindingWorkers } from './ai-binding.mjs';
+import { miniflareWithAi } from './ai-binding.mjs';
 import { startMockLlm, TOOL_ARGUMENTS } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
@@ -63,27 +62,7 @@ before(async () => {
   const scriptPath = await bundleWorker(dir);
   col = await startCollector();
   llm = await startMockLlm();
-  const ai = aiBindingWorkers({ origin: llm.url });
-  mf = new Miniflare({
-    cf: false,
-    workers: [
-      {
-        name: 'main',
-        modules: true,
-        scriptPath,
-        modulesRoot: dir,
-        modulesRules: [
-          { type: 'ESModule', include: ['**/*.js'] },
-          { type: 'CompiledWasm', include: ['**/*.wasm'] },
-        ],
-        compatibilityDate: '2025-09-01',
-        compatibilityFlags: ['nodejs_compat'],
-        bindings: { COLLECTOR: col.url },
-        wrappedBindings: ai.wrappedBindings,
-      },
-      ai.worker,
-    ],
-  });
+  mf = miniflareWithAi(scriptPath, { origin: llm.url, modulesRoot: dir, bindings: { COLLECTOR: col.url } });
   await mf.ready;
 });
 after(async () => {

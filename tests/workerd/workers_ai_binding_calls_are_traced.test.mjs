@@ -9,14 +9,12 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
-import { aiBindingWorkers } from './ai-binding.mjs';
+import { miniflareWithAi } from './ai-binding.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../..');
 const LLAMA = '@cf/meta/llama-3.1-8b-instruct';
 
 let col;
@@ -26,27 +24,7 @@ let mf;
 before(async () => {
   col = await startCollector();
   llm = await startMockLlm();
-  const ai = aiBindingWorkers({ origin: llm.url });
-  mf = new Miniflare({
-    cf: false,
-    workers: [
-      {
-        name: 'main',
-        modules: true,
-        scriptPath: join(here, 'fixtures/worker_workers_ai.js'),
-        modulesRoot: repo,
-        modulesRules: [
-          { type: 'ESModule', include: ['**/*.js'] },
-          { type: 'CompiledWasm', include: ['**/*.wasm'] },
-        ],
-        compatibilityDate: '2025-09-01',
-        compatibilityFlags: ['nodejs_compat'],
-        bindings: { COLLECTOR: col.url },
-        wrappedBindings: ai.wrappedBindings,
-      },
-      ai.worker,
-    ],
-  });
+  mf = miniflareWithAi(join(here, 'fixtures/worker_workers_ai.js'), { origin: llm.url, bindings: { COLLECTOR: col.url } });
 });
 after(async () => {
   await mf?.dispose();
