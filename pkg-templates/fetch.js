@@ -96,6 +96,16 @@ function formatOf({ url, method }) {
   return format ? { format, provider: r?.provider } : null;
 }
 
+// An MCP tool call: a JSON-RPC `tools/call` request POSTed to an MCP server's endpoint by MCP's
+// Streamable HTTP transport, whose clients (the official SDK's, the AI SDK's) send the message as
+// a string. Found by its body, as MCP servers live at any path; traceModelCall checks the parsed
+// message (src/llm/mcp.rs's `is_tool_call`).
+const MCP_CALL = /"method"\s*:\s*"tools\/call"/;
+function mcpOf({ method }, init) {
+  const b = init?.body;
+  return method === 'POST' && typeof b === 'string' && b.includes('tools/call') && MCP_CALL.test(b) ? { format: 'mcp' } : null;
+}
+
 async function bodyText(input, init, isRequest) {
   const b = init?.body;
   if (typeof b === 'string') return b;
@@ -120,7 +130,8 @@ async function bodyText(input, init, isRequest) {
 
 /**
  * Wraps `fetchImpl` (default: the global fetch) so calls to model APIs become CHAT_MODEL /
- * EMBEDDING spans. Other requests pass through untouched, or as generic spans with `traceAll`.
+ * EMBEDDING spans, and MCP tool calls (`tools/call` over MCP's Streamable HTTP) TOOL spans. Other
+ * requests pass through untouched, or as generic spans with `traceAll`.
  * @param {typeof fetch} [fetchImpl]
  * @param {{ traceAll?: boolean, includeUsage?: boolean, name?: string }} [options]
  * @returns {typeof fetch}
@@ -165,7 +176,7 @@ export function traceFetch(fetchImpl, options = {}) {
       }
       info = core ? requestInfo(input, init) : null;
       if (info && _internal.isExportUrl(info.url)) info = null;
-      api = info ? formatOf(info) : null;
+      api = info ? mcpOf(info, init) || formatOf(info) : null;
     } catch {
       info = null;
     }
@@ -222,6 +233,10 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   } catch {
     parsed = null;
   }
+  const mcp = api.format === 'mcp';
+  if (mcp && !(parsed?.jsonrpc === '2.0' && parsed.method === 'tools/call' && (typeof parsed.id === 'string' || typeof parsed.id === 'number'))) {
+    return options.traceAll ? traceGeneric(call, input, init, info, options, parent, inferred) : call(input, init);
+  }
   // With the user's leave, ask OpenAI to report usage at the end of a stream.
   if (options.includeUsage && api.format === 'openai' && parsed?.stream === true && !parsed.stream_options && typeof init?.body === 'string') {
     parsed.stream_options = { include_usage: true };
@@ -238,7 +253,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // Bedrock's, Vertex AI's and Workers AI's paths name the model (their bodies do not).
   const inPath = gemini ? /\/models\/([^/:]+):/ : /\/openai\/deployments\/([^/]+)\/|\/azure-openai\/[^/]+\/([^/]+)\/|\/model\/([^/]+)\/(?:converse|invoke)|\/publishers\/[^/]+\/models\/([^/:]+):|\/(?:ai\/run|workers-ai(?:\/run)?)\/((?:@|%40).+?)\/*$/;
   let model = gemini ? parsed?.model : undefined;
-  if (!model) {
+  if (!model && !mcp) {
     const m = inPath.exec(info.url.pathname);
     model = m?.[1] ?? m?.[2] ?? m?.[3] ?? m?.[4] ?? m?.[5];
     try {
@@ -247,7 +262,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
       // A malformed escape: the path's text as it is.
     }
   }
-  model ||= parsed?.model;
+  model ||= mcp ? parsed.params?.name : parsed?.model;
   const [op, spanType] = callKind(api.format, model, parsed);
   const attributes = callAttributes(info, inferred);
   // The official OpenAI, Anthropic and AWS SDKs number each attempt at a call they retry (after a
@@ -263,6 +278,13 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     const attempt = /attempt=(\d+)/.exec(headers.get('amz-sdk-request'))?.[1];
     if (attempt) attributes['edgetrace.llm.retry_count'] = attempt - 1;
     aws &&= !headers.has('x-stainless-lang');
+    // An MCP call's session and protocol version, which its client sends as headers.
+    if (mcp) {
+      const session = headers.get('mcp-session-id');
+      if (session) attributes['mcp.session.id'] = session;
+      const version = headers.get('mcp-protocol-version');
+      if (version) attributes['mcp.protocol.version'] = version;
+    }
   } catch {
     // Headers the platform refuses are the call's own affair.
   }
@@ -381,6 +403,8 @@ export function followCall(span, format, host, path, kept, provider) {
  * @internal (workers-ai.js)
  */
 export function callKind(format, model, req) {
+  // An MCP tool call: a TOOL span named as OpenTelemetry's MCP conventions name it.
+  if (format === 'mcp') return ['tools/call', 'TOOL'];
   const wai = format === 'workers-ai';
   const bedrock = format === 'bedrock-invoke';
   // A model whose id says it embeds: Bedrock's Titan and Cohere ones, Workers AI's.

@@ -15,12 +15,21 @@ use wasm_bindgen::prelude::*;
 use crate::commands::{ms_to_ns, Writer};
 use crate::context::FxHashMap;
 use crate::llm::cost::PriceTable;
+use crate::llm::mcp::McpCall;
 use crate::llm::{Format, LlmCall, Outcome, StreamEnd};
 
-/// The model calls in flight, by span handle.
+/// A call the parsers follow: a model API's, or an MCP tool call's. (Unboxed: a handful are in
+/// flight at once.)
+#[allow(clippy::large_enum_variant)]
+enum Call {
+    Model(LlmCall),
+    Mcp(McpCall),
+}
+
+/// The model calls (and MCP tool calls) in flight, by span handle.
 #[wasm_bindgen]
 pub struct LlmCalls {
-    calls: FxHashMap<u32, LlmCall>,
+    calls: FxHashMap<u32, Call>,
     prices: PriceTable,
     last_error: Option<String>,
     /// The span and outputs of the last call finished, for the redaction hook.
@@ -43,10 +52,11 @@ impl LlmCalls {
         })
     }
 
-    /// Starts following the call on span `h` (`format` as `fetch.js`'s `llmFormatOf` names it, the
-    /// request body as text, the call's start in epoch ms, the span's `maxValueBytes`). Answers
-    /// the commands that set the span's type, inputs and request attributes; none for an unknown
-    /// format. Inputs and outputs over `max_value_bytes` are cut with their structure kept.
+    /// Starts following the call on span `h` (`format` as `fetch.js`'s `llmFormatOf` names it, or
+    /// `mcp` for an MCP tool call; the request body as text, the call's start in epoch ms, the
+    /// span's `maxValueBytes`). Answers the commands that set the span's type, inputs and request
+    /// attributes; none for an unknown format. Inputs and outputs over `max_value_bytes` are cut
+    /// with their structure kept.
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         &mut self,
@@ -58,6 +68,14 @@ impl LlmCalls {
         start_ms: f64,
         max_value_bytes: u32,
     ) -> Vec<u8> {
+        let mut w = Writer::default();
+        if format == "mcp" {
+            let (call, out) = McpCall::start(host, body, max_value_bytes as usize);
+            w.span_type(h, "TOOL");
+            out.write(h, &mut w);
+            self.calls.insert(h, Call::Mcp(call));
+            return w.bytes;
+        }
         let Some(format) = Format::parse(format) else {
             self.last_error = Some(format!("unknown model API format {format:?}"));
             return Vec::new();
@@ -70,10 +88,9 @@ impl LlmCalls {
             ms_to_ns(start_ms),
             max_value_bytes as usize,
         );
-        let mut w = Writer::default();
         w.span_type(h, call.span_type());
         out.write(h, &mut w);
-        self.calls.insert(h, call);
+        self.calls.insert(h, Call::Model(call));
         w.bytes
     }
 
@@ -81,11 +98,11 @@ impl LlmCalls {
     /// header (empty for none): its failed status is named as that SDK throws it.
     pub fn aws_sdk(&mut self, h: u32, error_type: &str) -> bool {
         match self.calls.get_mut(&h) {
-            Some(call) => {
+            Some(Call::Model(call)) => {
                 call.aws_sdk(error_type);
                 true
             }
-            None => self.unknown(h),
+            _ => self.unknown(h),
         }
     }
 
@@ -95,31 +112,32 @@ impl LlmCalls {
     pub fn header_usage(&mut self, h: u32, input: f64, output: f64) -> bool {
         let count = |n: f64| (n >= 0.0 && n.is_finite()).then_some(n as u64);
         match self.calls.get_mut(&h) {
-            Some(call) => {
+            Some(Call::Model(call)) => {
                 call.header_usage(count(input), count(output));
                 true
             }
-            None => self.unknown(h),
+            _ => self.unknown(h),
         }
     }
 
     /// Whether the call on span `h` asked for a stream.
     pub fn streaming(&self, h: u32) -> bool {
-        self.calls.get(&h).is_some_and(LlmCall::streaming)
+        matches!(self.calls.get(&h), Some(Call::Model(call)) if call.streaming())
     }
 
     /// Feeds bytes of a streamed response as they reach the caller (`now_ms`: epoch ms).
     ///
     /// Answers 1, or 2 once the stream has carried the API's error (an error event, a Bedrock
     /// exception message, a message that failed its checksum): the call is over there, as the
-    /// SDKs throw there and may read no further, so the JS layer ends its span then. 0 for an
-    /// unknown handle.
+    /// SDKs throw there and may read no further, so the JS layer ends its span then; for an MCP
+    /// tool call, once its response is in. 0 for an unknown handle.
     pub fn chunk(&mut self, h: u32, bytes: &[u8], now_ms: f64) -> u8 {
         match self.calls.get_mut(&h) {
-            Some(call) => {
+            Some(Call::Model(call)) => {
                 call.on_chunk(bytes, ms_to_ns(now_ms));
                 1 + u8::from(call.failed())
             }
+            Some(Call::Mcp(call)) => 1 + u8::from(call.on_chunk(bytes)),
             None => u8::from(self.unknown(h)),
         }
     }
@@ -134,15 +152,17 @@ impl LlmCalls {
             3 => StreamEnd::Abandoned,
             _ => StreamEnd::Cancelled,
         };
-        self.finish(h, |call, prices| {
-            call.finish_stream(end, status, ms_to_ns(now_ms), prices)
+        self.finish(h, |call, prices| match call {
+            Call::Model(call) => call.finish_stream(end, status, ms_to_ns(now_ms), prices),
+            Call::Mcp(call) => call.finish_stream(end, status),
         })
     }
 
     /// Ends a call with its whole response body: the commands that set outputs, usage and cost.
     pub fn finish_body(&mut self, h: u32, status: u16, body: &[u8], now_ms: f64) -> Vec<u8> {
-        self.finish(h, |call, prices| {
-            call.finish_body(status, body, ms_to_ns(now_ms), prices)
+        self.finish(h, |call, prices| match call {
+            Call::Model(call) => call.finish_body(status, body, ms_to_ns(now_ms), prices),
+            Call::Mcp(call) => call.finish_body(status, body),
         })
     }
 
@@ -173,7 +193,7 @@ impl LlmCalls {
 
 impl LlmCalls {
     /// Ends the call on span `h` with `f` and answers its outcome as commands.
-    fn finish(&mut self, h: u32, f: impl FnOnce(&mut LlmCall, &PriceTable) -> Outcome) -> Vec<u8> {
+    fn finish(&mut self, h: u32, f: impl FnOnce(&mut Call, &PriceTable) -> Outcome) -> Vec<u8> {
         let Some(mut call) = self.calls.remove(&h) else {
             self.unknown(h);
             return Vec::new();

@@ -12,6 +12,7 @@ pub mod chat;
 pub mod cost;
 pub mod fit;
 pub mod gemini;
+pub mod mcp;
 pub mod ollama;
 pub mod openai;
 pub mod sse;

@@ -1,0 +1,309 @@
+//! MCP tool calls (`tools/call`) over MCP's Streamable HTTP transport, read as servers send them:
+//! one JSON-RPC response, or an SSE stream of the server's notifications and requests followed by
+//! the response, however the network splits it; a tool's failure (`isError`), a JSON-RPC error,
+//! an HTTP error; and what MLflow shows of the TOOL span (arguments in, result out, the
+//! attributes of OpenTelemetry's MCP conventions).
+
+mod common;
+
+use common::outcome_attr as attr;
+use edgetrace::attribute::AttrValue;
+use edgetrace::llm::mcp::McpCall;
+use edgetrace::llm::{Outcome, StreamEnd};
+use serde_json::{json, Value};
+
+fn call(id: Value, name: &str, arguments: Value) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": arguments, "_meta": {"progressToken": 7}}}).to_string()
+}
+
+fn start(body: &str) -> (McpCall, Outcome) {
+    McpCall::start("tools.example.com:8443", body, usize::MAX)
+}
+
+fn str_attr<'a>(o: &'a Outcome, k: &str) -> Option<&'a str> {
+    attr(o, k).and_then(AttrValue::as_str)
+}
+
+fn int_attr(o: &Outcome, k: &str) -> Option<i64> {
+    match attr(o, k) {
+        Some(AttrValue::Int(n)) => Some(n.get()),
+        _ => None,
+    }
+}
+
+fn json_of(text: Option<&str>) -> Value {
+    serde_json::from_str(text.expect("a value")).expect("JSON")
+}
+
+fn sse(messages: &[Value]) -> String {
+    messages
+        .iter()
+        .map(|m| format!("event: message\ndata: {m}\n\n"))
+        .collect()
+}
+
+const RESULT: &str = r#"{"content":[{"type":"text","text":"42"}],"structuredContent":{"sum":42}}"#;
+
+#[test]
+fn the_request_gives_the_tool_span_its_inputs_and_attributes() {
+    let (_, out) = start(&call(json!(3), "add", json!({"a": 2, "b": 40})));
+    assert_eq!(json_of(out.inputs.as_deref()), json!({"a": 2, "b": 40}));
+    assert_eq!(str_attr(&out, "mcp.method.name"), Some("tools/call"));
+    assert_eq!(str_attr(&out, "gen_ai.tool.name"), Some("add"));
+    assert_eq!(
+        str_attr(&out, "gen_ai.operation.name"),
+        Some("execute_tool")
+    );
+    assert_eq!(str_attr(&out, "jsonrpc.request.id"), Some("3"));
+    assert_eq!(str_attr(&out, "server.address"), Some("tools.example.com"));
+    assert_eq!(int_attr(&out, "server.port"), Some(8443));
+    assert!(out.error.is_none());
+    // A string id is recorded as it is; a call with no arguments took none.
+    let (_, out) = start(
+        &json!({"jsonrpc": "2.0", "id": "req-9", "method": "tools/call", "params": {"name": "now"}})
+            .to_string(),
+    );
+    assert_eq!(str_attr(&out, "jsonrpc.request.id"), Some("req-9"));
+    assert_eq!(json_of(out.inputs.as_deref()), json!({}));
+    // An IPv6 host: the address without its brackets.
+    let (_, out) = McpCall::start("[::1]:3000", &call(json!(1), "x", json!({})), usize::MAX);
+    assert_eq!(str_attr(&out, "server.address"), Some("::1"));
+    assert_eq!(int_attr(&out, "server.port"), Some(3000));
+}
+
+#[test]
+fn a_json_answer_is_the_result() {
+    let (mut c, _) = start(&call(json!(1), "add", json!({"a": 2, "b": 40})));
+    let body = format!(r#"{{"result":{RESULT},"jsonrpc":"2.0","id":1}}"#);
+    let out = c.finish_body(200, body.as_bytes());
+    assert_eq!(
+        json_of(out.outputs.as_deref()),
+        serde_json::from_str::<Value>(RESULT).unwrap()
+    );
+    assert!(out.error.is_none() && out.exception.is_none());
+    assert_eq!(attr(&out, "error.type"), None);
+    assert_eq!(int_attr(&out, "http.response.status_code"), Some(200));
+}
+
+#[test]
+fn an_sse_answer_is_read_however_the_network_splits_it() {
+    let stream = sse(&[
+        json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 7, "progress": 1, "total": 2}}),
+        json!({"jsonrpc": "2.0", "id": 0, "method": "sampling/createMessage", "params": {"messages": []}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 7, "progress": 2, "total": 2}}),
+        json!({"jsonrpc": "2.0", "id": 5, "result": {"content": [{"type": "text", "text": "done"}]}}),
+    ]);
+    let bytes = stream.as_bytes();
+    let mut whole = None;
+    for size in [1, 2, 7, 64, bytes.len()] {
+        let (mut c, _) = start(&call(json!(5), "count", json!({"to": 2})));
+        let mut answered_at = None;
+        for (i, piece) in bytes.chunks(size).enumerate() {
+            if c.on_chunk(piece) && answered_at.is_none() {
+                answered_at = Some(i);
+            }
+        }
+        // The call is answered with the chunk that completes its response, not before.
+        let last = bytes.chunks(size).count() - 1;
+        assert_eq!(answered_at, Some(last), "split into {size}-byte pieces");
+        let out = c.finish_stream(StreamEnd::Completed, 200);
+        assert_eq!(
+            json_of(out.outputs.as_deref()),
+            json!({"content": [{"type": "text", "text": "done"}]})
+        );
+        assert_eq!(int_attr(&out, "edgetrace.mcp.notifications"), Some(2));
+        assert_eq!(int_attr(&out, "edgetrace.mcp.server_requests"), Some(1));
+        assert_eq!(
+            str_attr(&out, "edgetrace.mcp.stream_end"),
+            Some("completed")
+        );
+        assert!(out.error.is_none());
+        match &whole {
+            None => whole = Some(out),
+            Some(w) => assert_eq!(&out, w, "split into {size}-byte pieces"),
+        }
+    }
+}
+
+#[test]
+fn only_the_response_to_this_request_is_its_result() {
+    let (mut c, _) = start(&call(json!(2), "add", json!({})));
+    // Another request's response on the same stream (ids are the client's), then this one's.
+    let stream = sse(&[
+        json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "not mine"}]}}),
+        json!({"jsonrpc": "2.0", "id": "2", "result": {"content": [{"type": "text", "text": "a string id is not the number"}]}}),
+    ]);
+    assert!(!c.on_chunk(stream.as_bytes()));
+    assert!(c.on_chunk(
+        sse(&[json!({"jsonrpc": "2.0", "id": 2, "result": {"content": [{"type": "text", "text": "mine"}]}})]).as_bytes()
+    ));
+    // What comes after the response is not read.
+    assert!(c.on_chunk(b"data: not json\n\n"));
+    let out = c.finish_stream(StreamEnd::Completed, 200);
+    assert_eq!(
+        json_of(out.outputs.as_deref())["content"][0]["text"],
+        "mine"
+    );
+    assert_eq!(attr(&out, "edgetrace.mcp.parse_errors"), None);
+}
+
+#[test]
+fn a_tool_failure_is_the_spans_error_with_what_the_tool_said() {
+    let (mut c, _) = start(&call(json!(4), "fail", json!({})));
+    let result = json!({"content": [{"type": "text", "text": "no network"}, {"type": "text", "text": "try later"}], "isError": true});
+    let body = json!({"jsonrpc": "2.0", "id": 4, "result": result});
+    let out = c.finish_body(200, body.to_string().as_bytes());
+    assert_eq!(out.error.as_deref(), Some("no network\ntry later"));
+    assert_eq!(
+        out.exception, None,
+        "the client gets a result, not an exception"
+    );
+    assert_eq!(str_attr(&out, "error.type"), Some("tool_error"));
+    assert_eq!(json_of(out.outputs.as_deref()), result);
+    // A failure that says nothing.
+    let (mut c, _) = start(&call(json!(4), "fail", json!({})));
+    let body = json!({"jsonrpc": "2.0", "id": 4, "result": {"content": [], "isError": true}});
+    let out = c.finish_body(200, body.to_string().as_bytes());
+    assert_eq!(out.error.as_deref(), Some("the tool reported an error"));
+}
+
+#[test]
+fn a_json_rpc_error_is_the_spans_error_and_exception() {
+    let (mut c, _) = start(&call(json!(6), "missing", json!({})));
+    let error = json!({"code": -32602, "message": "Unknown tool: missing"});
+    let stream = sse(&[json!({"jsonrpc": "2.0", "id": 6, "error": error})]);
+    assert!(c.on_chunk(stream.as_bytes()));
+    let out = c.finish_stream(StreamEnd::Completed, 200);
+    assert_eq!(
+        out.error.as_deref(),
+        Some("MCP error -32602: Unknown tool: missing")
+    );
+    assert_eq!(out.exception, Some("McpError"));
+    assert_eq!(str_attr(&out, "error.type"), Some("-32602"));
+    assert_eq!(str_attr(&out, "rpc.response.status_code"), Some("-32602"));
+    assert_eq!(json_of(out.outputs.as_deref()), error);
+}
+
+#[test]
+fn an_http_error_is_the_spans_error_with_the_servers_message() {
+    let (mut c, _) = start(&call(json!(1), "add", json!({})));
+    let body = json!({"jsonrpc": "2.0", "error": {"code": -32000, "message": "Session not found"}, "id": null});
+    let out = c.finish_body(404, body.to_string().as_bytes());
+    assert_eq!(out.error.as_deref(), Some("HTTP 404: Session not found"));
+    assert_eq!(str_attr(&out, "error.type"), Some("404"));
+    assert_eq!(json_of(out.outputs.as_deref()), body);
+    // A body that is not JSON: the status alone, the body kept as a string.
+    let (mut c, _) = start(&call(json!(1), "add", json!({})));
+    let out = c.finish_body(502, b"<html>Bad Gateway</html>");
+    assert_eq!(out.error.as_deref(), Some("HTTP 502"));
+    assert_eq!(
+        json_of(out.outputs.as_deref()),
+        json!("<html>Bad Gateway</html>")
+    );
+    assert_eq!(int_attr(&out, "edgetrace.mcp.parse_error_count"), Some(1));
+}
+
+#[test]
+fn a_batch_answer_holds_the_response_among_others() {
+    let (mut c, _) = start(&call(json!(9), "add", json!({})));
+    let body = json!([
+        {"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": "hi"}},
+        {"jsonrpc": "2.0", "id": 9, "result": {"content": [{"type": "text", "text": "ok"}]}}
+    ]);
+    let out = c.finish_body(200, body.to_string().as_bytes());
+    assert_eq!(
+        json_of(out.outputs.as_deref()),
+        json!({"content": [{"type": "text", "text": "ok"}]})
+    );
+    assert_eq!(int_attr(&out, "edgetrace.mcp.notifications"), Some(1));
+}
+
+#[test]
+fn a_stream_that_ends_without_the_response_says_how_it_ended() {
+    let progress = sse(&[
+        json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 7, "progress": 1}}),
+    ]);
+    for (end, how, error) in [
+        (
+            StreamEnd::Completed,
+            "truncated",
+            Some("the stream ended before the tool's result"),
+        ),
+        (
+            StreamEnd::Errored,
+            "errored",
+            Some("the response stream failed"),
+        ),
+        (StreamEnd::Cancelled, "cancelled", None),
+        (StreamEnd::Abandoned, "cancelled", None),
+    ] {
+        let (mut c, _) = start(&call(json!(1), "count", json!({})));
+        // A priming event (an id, no data) first, as servers that resume streams send.
+        assert!(!c.on_chunk(b"id: ev-0\ndata: \n\n"));
+        assert!(!c.on_chunk(progress.as_bytes()));
+        // Half of the response, cut off.
+        assert!(!c.on_chunk(b"event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"res"));
+        let out = c.finish_stream(end, 200);
+        assert_eq!(str_attr(&out, "edgetrace.mcp.stream_end"), Some(how));
+        assert_eq!(out.error.as_deref(), error, "{how}");
+        assert_eq!(out.outputs, None);
+        assert_eq!(int_attr(&out, "edgetrace.mcp.notifications"), Some(1));
+    }
+    // A response whose stream closed without the blank line after it is read whole.
+    let (mut c, _) = start(&call(json!(1), "count", json!({})));
+    c.on_chunk(b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}");
+    let out = c.finish_stream(StreamEnd::Completed, 200);
+    assert_eq!(
+        str_attr(&out, "edgetrace.mcp.stream_end"),
+        Some("completed")
+    );
+    assert!(out.error.is_none());
+}
+
+#[test]
+fn what_cannot_be_read_is_counted_and_the_rest_kept() {
+    // A body that is no tools/call request: kept as a string, and said so.
+    let (mut c, out) = start("{\"jsonrpc\":\"2.0\",\"method\":\"tools/list\",\"id\":1}");
+    assert_eq!(
+        json_of(out.inputs.as_deref()),
+        json!("{\"jsonrpc\":\"2.0\",\"method\":\"tools/list\",\"id\":1}")
+    );
+    assert_eq!(int_attr(&out, "edgetrace.mcp.parse_error_count"), Some(1));
+    let out = c.finish_body(200, b"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}");
+    assert_eq!(
+        out.error.as_deref(),
+        Some("the response held no result for request ?")
+    );
+    // Garbled SSE: lines that are not UTF-8 and messages that are not JSON, then the answer.
+    let (mut c, _) = start(&call(json!(1), "add", json!({})));
+    assert!(!c.on_chunk(b"data: \xff\xfe\n\ndata: {oops\n\nevent: ping\ndata: {}\n\n"));
+    assert!(c.on_chunk(b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}\n\n"));
+    let out = c.finish_stream(StreamEnd::Completed, 200);
+    assert!(out.error.is_none());
+    let errors = json_of(match attr(&out, "edgetrace.mcp.parse_errors") {
+        Some(AttrValue::Json(t)) => Some(&**t),
+        _ => None,
+    });
+    assert!(errors.as_array().is_some_and(|e| !e.is_empty()), "{errors}");
+}
+
+#[test]
+fn long_arguments_and_results_are_cut_with_their_structure_kept() {
+    let long = "x".repeat(10_000);
+    let (mut c, out) = McpCall::start(
+        "h",
+        &call(json!(1), "echo", json!({"text": long, "n": 1})),
+        1_000,
+    );
+    let inputs = json_of(out.inputs.as_deref());
+    assert_eq!(inputs["n"], 1);
+    assert!(inputs["text"].as_str().unwrap().len() < 1_000);
+    assert_eq!(out.truncated, 1);
+    let body =
+        json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": long}]}});
+    let out = c.finish_body(200, body.to_string().as_bytes());
+    let outputs = json_of(out.outputs.as_deref());
+    assert_eq!(outputs["content"][0]["type"], "text");
+    assert!(out.outputs.as_deref().unwrap().len() <= 1_000);
+    assert_eq!(out.truncated, 1);
+}

@@ -1,0 +1,179 @@
+// MCP tool calls made with the official TypeScript SDK's client (StreamableHTTPClientTransport,
+// given traceFetch as its fetch) to a real MCP server (the SDK's own, tests/node/helpers/
+// mcp-server.mjs), answered as SSE streams and as JSON: each `tools/call` is a TOOL span named
+// `tools/call <tool>`, under the span that made it, with the tool's arguments for inputs and its
+// result, as the client got it, for outputs; the session's other requests (initialize,
+// notifications, tools/list) are no spans. A tool's failure (`isError`), a JSON-RPC error and an
+// HTTP error are the span's error. One trace is read back from a real MLflow.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { flush, getLastActiveTraceId, init, SpanType, traceFetch, withSpan } from '../../pkg/node.js';
+import { startCollector, attr } from './helpers/collector.mjs';
+import { startMcpServer } from './helpers/mcp-server.mjs';
+import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
+
+let mcp;
+let col;
+before(async () => {
+  mcp = await startMcpServer();
+  col = await startCollector();
+});
+after(async () => {
+  await mcp?.close();
+  await col?.close();
+});
+beforeEach(() => {
+  col.requests.length = 0;
+  init({ endpoint: col.url, format: 'json', logger: { warn() {} } });
+});
+
+async function connect(path, fetchImpl = traceFetch(fetch)) {
+  const client = new Client({ name: 'edgetrace-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(mcp.url + path), { fetch: fetchImpl });
+  await client.connect(transport);
+  return { client, transport };
+}
+const tools = () => col.spans().filter((s) => s.attributes['mcp.method.name'] !== undefined);
+
+for (const [path, answer] of [['/mcp', 'an SSE stream'], ['/mcp-json', 'JSON']]) {
+  test(`a tool call answered with ${answer}: a TOOL span under its caller, arguments in, the result out`, async () => {
+    const { client, transport } = await connect(path);
+    const result = await withSpan(() => client.callTool({ name: 'add', arguments: { a: 2, b: 40 } }), { name: 'agent', spanType: SpanType.AGENT });
+    await client.close();
+    await flush();
+    assert.deepEqual(result.structuredContent, { sum: 42 });
+    const spans = col.spans();
+    const [span] = tools();
+    assert.equal(tools().length, 1, 'initialize, the initialized notification and the close are no tool spans');
+    const agent = spans.find((s) => s.name === 'agent');
+    assert.equal(span.parentSpanId, agent.spanId);
+    assert.equal(span.traceId, agent.traceId);
+    assert.equal(span.name, 'tools/call add');
+    assert.equal(span.attributes['mlflow.spanType'], 'TOOL');
+    assert.equal(span.attributes['gen_ai.tool.name'], 'add');
+    assert.equal(span.attributes['gen_ai.operation.name'], 'execute_tool');
+    assert.equal(span.attributes['mcp.session.id'], transport.sessionId);
+    assert.equal(span.attributes['mcp.protocol.version'], transport.protocolVersion);
+    const sent = mcp.requests.filter((r) => r.body?.method === 'tools/call').at(-1).body;
+    assert.equal(span.attributes['jsonrpc.request.id'], String(sent.id));
+    assert.equal(span.attributes['server.address'], '127.0.0.1');
+    assert.equal(span.attributes['server.port'], Number(new URL(mcp.url).port));
+    assert.deepEqual(attr(span, 'mlflow.spanInputs'), { a: 2, b: 40 });
+    assert.deepEqual(attr(span, 'mlflow.spanOutputs'), result);
+    assert.notEqual(span.status?.code, 2, 'not an error');
+    assert.equal(span.attributes['error.type'], undefined);
+    if (path === '/mcp') assert.equal(span.attributes['edgetrace.mcp.stream_end'], 'completed');
+    else assert.equal(span.attributes['edgetrace.mcp.stream_end'], undefined);
+  });
+}
+
+test("the tool's own failure (isError) is the span's error, with what the tool said", async () => {
+  const { client } = await connect('/mcp');
+  const failed = await client.callTool({ name: 'fail', arguments: { why: 'no network' } });
+  const unknown = await client.callTool({ name: 'no_such_tool', arguments: {} });
+  await client.close();
+  await flush();
+  assert.equal(failed.isError, true);
+  const [a, b] = tools().sort((x, y) => Number(x.attributes['jsonrpc.request.id']) - Number(y.attributes['jsonrpc.request.id']));
+  assert.equal(a.name, 'tools/call fail');
+  assert.equal(a.status.code, 2);
+  assert.equal(a.status.message, failed.content[0].text);
+  assert.equal(a.attributes['error.type'], 'tool_error');
+  assert.deepEqual(attr(a, 'mlflow.spanOutputs'), failed);
+  assert.equal(b.name, 'tools/call no_such_tool');
+  assert.equal(b.status.message, unknown.content[0].text);
+  assert.equal((a.events || []).filter((e) => e.name === 'exception').length, 0, 'the app got a result, not an exception');
+});
+
+test('a JSON-RPC error is the span\'s error and exception, with the message the SDK throws', async () => {
+  const { client } = await connect('/mcp-raw');
+  const echoed = await client.callTool({ name: 'echo', arguments: { text: 'hi' } });
+  const thrown = await client.callTool({ name: 'missing', arguments: {} }).catch((e) => e);
+  await client.close();
+  await flush();
+  assert.equal(echoed.content[0].text, 'hi');
+  assert.equal(thrown.name, 'McpError');
+  const span = tools().find((s) => s.name === 'tools/call missing');
+  assert.equal(span.status.code, 2);
+  assert.equal(span.status.message, thrown.message);
+  assert.equal(span.attributes['error.type'], String(thrown.code));
+  assert.equal(span.attributes['rpc.response.status_code'], String(thrown.code));
+  const ev = span.events.find((e) => e.name === 'exception');
+  const evAttr = (k) => ev.attributes.find((kv) => kv.key === k)?.value.stringValue;
+  assert.equal(evAttr('exception.type'), 'McpError');
+  assert.equal(evAttr('exception.message'), thrown.message);
+  assert.notEqual(tools().find((s) => s.name === 'tools/call echo').status?.code, 2);
+});
+
+test('progress notifications on the stream are counted; the span ends with the result', async () => {
+  const { client } = await connect('/mcp');
+  const progress = [];
+  const t0 = Date.now();
+  const result = await client.callTool({ name: 'count', arguments: { to: 3 } }, undefined, { onprogress: (p) => progress.push(p) });
+  const t1 = Date.now();
+  await client.close();
+  await flush();
+  assert.equal(progress.length, 3);
+  const [span] = tools();
+  assert.equal(span.attributes['edgetrace.mcp.notifications'], progress.length);
+  assert.deepEqual(attr(span, 'mlflow.spanOutputs'), result);
+  const endMs = Number(BigInt(span.endTimeUnixNano) / 1_000_000n);
+  assert.ok(endMs >= t0 && endMs <= t1 + 1, `the span ends with the call (${endMs} in ${t0}..${t1})`);
+});
+
+test("a session the server no longer knows (HTTP 404) is the span's error; the app's error reaches it unchanged", async () => {
+  const { client, transport } = await connect('/mcp');
+  mcp.sessions.delete(transport.sessionId);
+  const thrown = await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } }).catch((e) => e);
+  await client.close().catch(() => {});
+  await flush();
+  assert.ok(thrown instanceof Error);
+  const [span] = tools();
+  assert.equal(span.name, 'tools/call add');
+  assert.equal(span.status.code, 2);
+  assert.equal(span.status.message, 'HTTP 404: Session not found');
+  assert.equal(span.attributes['error.type'], '404');
+  assert.equal(span.attributes['http.response.status_code'], 404);
+});
+
+test('an untraced client sends the same bytes and gets the same results as a traced one', async () => {
+  const run = async (fetchImpl) => {
+    const start = mcp.requests.length;
+    const { client } = await connect('/mcp', fetchImpl);
+    const out = [await client.callTool({ name: 'echo', arguments: { text: 'ünïcode ✓' } }), await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })];
+    await client.close();
+    return { out, sent: mcp.requests.slice(start).map((r) => [r.method, r.path, r.body]) };
+  };
+  const plain = await run(fetch);
+  const traced = await run(traceFetch(fetch));
+  await flush();
+  assert.deepEqual(traced.out, plain.out);
+  assert.deepEqual(traced.sent, plain.sent);
+  assert.equal(tools().length, 2);
+});
+
+test('a tool call reads back from a real MLflow as a TOOL span with its inputs, outputs and attributes', { timeout: 300_000 }, async () => {
+  const mlflow = await startMlflow();
+  try {
+    const experimentId = await createExperiment(mlflow.url, 'edgetrace-mcp');
+    init({ endpoint: mlflow.url, experimentId, logger: { warn() {} } });
+    const { client } = await connect('/mcp');
+    const result = await withSpan(() => client.callTool({ name: 'add', arguments: { a: 20, b: 22 } }), { name: 'agent', spanType: SpanType.AGENT });
+    const traceId = getLastActiveTraceId();
+    await client.close();
+    await flush();
+    const spans = readSpans(await waitForTrace(mlflow.url, traceId, 2));
+    const tool = spans.find((s) => s.type === 'TOOL');
+    const agent = spans.find((s) => s.name === 'agent');
+    assert.equal(tool.name, 'tools/call add');
+    assert.equal(tool.parentId, agent.spanId);
+    const json = (v) => (typeof v === 'string' ? JSON.parse(v) : v);
+    assert.deepEqual(json(tool.inputs), { a: 20, b: 22 });
+    assert.deepEqual(json(tool.outputs), result);
+    assert.equal(tool.attributes['gen_ai.tool.name'], 'add');
+  } finally {
+    await mlflow.stop();
+  }
+});
