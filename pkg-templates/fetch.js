@@ -476,9 +476,14 @@ export function watchModelStream(llm, span, source, status, signal) {
       _internal.llmRun(() => {
         over = llm.chunk(h, chunk, read) === 2;
       });
-      // The API's error ended the call (an error event, a Bedrock exception): the SDKs throw there
-      // and may never read on, so the span ends with it, before the code that called it.
-      if (over) abandon?.();
+      // The API's error ended the call (an error event, a Bedrock exception), or an MCP tool
+      // call's response came: the SDKs throw (or answer) there and may never read on, so the span
+      // ends with it, before the code that called it (and by the clock then, after the events
+      // the parsers' answer stamps: an exception's).
+      if (over) {
+        read = 0;
+        abandon?.();
+      }
     },
     onEnd(how, error) {
       reading.delete(span);

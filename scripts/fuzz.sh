@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-ALL_TARGETS=(sse llm_response otlp_json otlp_protobuf ingest)
+ALL_TARGETS=(sse llm_response mcp_response otlp_json otlp_protobuf ingest)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 CARGO_FUZZ_VERSION=0.13.2
 export RUSTC_BOOTSTRAP=1

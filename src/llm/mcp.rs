@@ -223,7 +223,9 @@ impl McpCall {
         } else {
             self.sse.abandon();
         }
-        if self.sse.invalid_utf8_lines > 0 {
+        // Counted only for a call left unanswered: once the response is read the client reads no
+        // more, so lines after it would count or not by how the network split them.
+        if self.sse.invalid_utf8_lines > 0 && !self.answered() {
             let n = self.sse.invalid_utf8_lines;
             self.parse_error(format!("{n} SSE line(s) were not valid UTF-8"));
         }
