@@ -550,7 +550,10 @@ export interface TraceFetchOptions {
  * A fetch that records calls to model APIs (OpenAI Chat Completions, Responses and embeddings,
  * Anthropic Messages, Gemini generateContent, and OpenAI-compatible services) as CHAT_MODEL or
  * EMBEDDING spans with messages, tools, token usage, cost, finish reason, latency and time to first
- * token. The caller receives exactly the bytes the API sent. Authorization, API-key and cookie
+ * token; and MCP tool calls (a JSON-RPC `tools/call` POSTed by MCP's Streamable HTTP transport, as
+ * `@modelcontextprotocol/sdk`'s and `@ai-sdk/mcp`'s clients send it) as TOOL spans named
+ * `tools/call <tool>`, the tool's arguments in and its result out.
+ * The caller receives exactly the bytes the API sent. Authorization, API-key and cookie
  * headers and URL query strings are never recorded. Use with the SDKs:
  * `new OpenAI({ fetch: traceFetch() })`, `new Anthropic({ fetch: traceFetch() })`.
  * A call's parent is the active span. Without AsyncLocalStorage (browsers), where V8's async stack

@@ -4,11 +4,16 @@
 // `tools/call <tool>`, under the span that made it, with the tool's arguments for inputs and its
 // result, as the client got it, for outputs; the session's other requests (initialize,
 // notifications, tools/list) are no spans. A tool's failure (`isError`), a JSON-RPC error and an
-// HTTP error are the span's error. One trace is read back from a real MLflow.
+// HTTP error are the span's error. The AI SDK's MCP client (`@ai-sdk/mcp`, its HTTP transport
+// given the traced fetch) in a generateText agent loop gives the same TOOL spans. One trace is
+// read back from a real MLflow.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
+import { createMCPClient } from '@ai-sdk/mcp';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { generateText, stepCountIs } from 'ai';
+import { MockLanguageModelV3 } from 'ai/test';
 import { flush, getLastActiveTraceId, init, SpanType, traceFetch, withSpan } from '../../pkg/node.js';
 import { startCollector, attr } from './helpers/collector.mjs';
 import { startMcpServer } from './helpers/mcp-server.mjs';
@@ -152,6 +157,37 @@ test('an untraced client sends the same bytes and gets the same results as a tra
   assert.deepEqual(traced.out, plain.out);
   assert.deepEqual(traced.sent, plain.sent);
   assert.equal(tools().length, 2);
+});
+
+test("the AI SDK's MCP client in a generateText agent loop: the model's tool call is a TOOL span under the agent", async () => {
+  const mcpClient = await createMCPClient({ transport: { type: 'http', url: `${mcp.url}/mcp`, fetch: traceFetch() } });
+  const mcpTools = await mcpClient.tools();
+  const usage = { inputTokens: { total: 5, noCache: 5, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 3, text: 3, reasoning: undefined } };
+  let step = 0;
+  const model = new MockLanguageModelV3({
+    doGenerate: async () =>
+      step++ === 0
+        ? { content: [{ type: 'tool-call', toolCallId: 'call-1', toolName: 'add', input: JSON.stringify({ a: 19, b: 23 }) }], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage, warnings: [] }
+        : { content: [{ type: 'text', text: 'The sum is 42.' }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] },
+  });
+  const out = await withSpan(() => generateText({ model, tools: mcpTools, prompt: 'What is 19 + 23?', stopWhen: stepCountIs(3) }), { name: 'agent', spanType: SpanType.AGENT });
+  await mcpClient.close();
+  await flush();
+  assert.equal(out.text, 'The sum is 42.');
+  const toolResult = out.steps[0].toolResults[0];
+  assert.equal(toolResult.toolName, 'add');
+  const [span] = tools();
+  assert.equal(tools().length, 1);
+  const agent = col.spans().find((s) => s.name === 'agent');
+  assert.equal(span.parentSpanId, agent.spanId);
+  assert.equal(span.name, 'tools/call add');
+  assert.deepEqual(attr(span, 'mlflow.spanInputs'), { a: 19, b: 23 });
+  // The AI SDK's schema adds `isError: false` where the server sent none: the span holds what
+  // the server sent.
+  const { isError, ...sent } = toolResult.output;
+  assert.equal(isError, false);
+  assert.deepEqual(attr(span, 'mlflow.spanOutputs'), sent);
+  assert.deepEqual(sent.structuredContent, { sum: 42 });
 });
 
 test('a tool call reads back from a real MLflow as a TOOL span with its inputs, outputs and attributes', { timeout: 300_000 }, async () => {
