@@ -544,6 +544,13 @@ export interface TraceFetchOptions {
    * (`edgetrace/openai-agents`: `traceFetch(fetch, { parent: processor.parent })`).
    */
   parent?: () => Span | null | undefined;
+  /**
+   * Send each MCP tool call's trace context to the MCP server: its span's `traceparent` is added
+   * to the request's `params._meta`, as OpenTelemetry's MCP conventions put it, so a server that
+   * continues it (`withSpan(fn, { traceparent: extra._meta?.traceparent, parent: null })` in an
+   * MCP SDK tool handler) joins the caller's trace. This changes the request. Default: `false`.
+   */
+  mcpTraceContext?: boolean;
 }
 
 /**

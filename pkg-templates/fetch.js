@@ -296,6 +296,22 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     attributes,
   });
   const h = span._h;
+  // With the app's leave, an MCP tool call carries its span's trace context to the server in
+  // `params._meta`, as OpenTelemetry's MCP conventions (and MCP's SEP-414) put it, where a traced
+  // server continues the trace. Only a body that JSON gives back byte for byte (as the SDKs make
+  // it) is rewritten: no number or spacing of the app's changes.
+  if (mcp && options.mcpTraceContext && h) {
+    try {
+      const tp = span.traceparent();
+      const p = parsed.params;
+      if (tp && p && typeof p === 'object' && !Array.isArray(p) && JSON.stringify(parsed) === text) {
+        const meta = p._meta && typeof p._meta === 'object' && !Array.isArray(p._meta) ? p._meta : {};
+        init = { ...init, body: JSON.stringify({ ...parsed, params: { ...p, _meta: { ...meta, traceparent: tp } } }) };
+      }
+    } catch {
+      // The request as the app made it.
+    }
+  }
   // The parsers follow the call from here; they may still be loading (browsers), so the request
   // is handed to them when they are ready, with the time the call started.
   const started = h ? followCall(span, api.format, info.url.host, info.url.pathname, _internal.redactBody(parsed, text, span), api.provider) : null;

@@ -16,7 +16,7 @@ import { generateText, stepCountIs } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { flush, getLastActiveTraceId, init, SpanType, traceFetch, withSpan } from '../../pkg/node.js';
 import { startCollector, attr } from './helpers/collector.mjs';
-import { startMcpServer } from './helpers/mcp-server.mjs';
+import { hooks, startMcpServer } from './helpers/mcp-server.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
 
 let mcp;
@@ -157,6 +157,33 @@ test('an untraced client sends the same bytes and gets the same results as a tra
   assert.deepEqual(traced.out, plain.out);
   assert.deepEqual(traced.sent, plain.sent);
   assert.equal(tools().length, 2);
+});
+
+test('with mcpTraceContext the call carries its traceparent in params._meta, and a traced server continues the trace', async () => {
+  // The server's tool work, traced as an MCP server traced with edgetrace would do it.
+  hooks.onMeta = (meta) => withSpan(() => meta, { name: 'server tool', traceparent: meta?.traceparent, parent: null });
+  try {
+    const { client } = await connect('/mcp', traceFetch(fetch, { mcpTraceContext: true }));
+    const got = await withSpan(() => client.callTool({ name: 'meta', arguments: {} }, undefined, { onprogress: () => {} }), { name: 'agent' });
+    const { client: plainClient } = await connect('/mcp');
+    const untouched = await plainClient.callTool({ name: 'meta', arguments: {} });
+    await client.close();
+    await plainClient.close();
+    await flush();
+    const meta = JSON.parse(got.content[0].text);
+    const spans = col.spans();
+    const tool = spans.find((s) => s.name === 'tools/call meta' && s.parentSpanId);
+    const server = spans.find((s) => s.name === 'server tool' && s.traceId === tool.traceId);
+    assert.equal(meta.traceparent, `00-${tool.traceId}-${tool.spanId}-01`);
+    assert.equal(typeof meta.progressToken, 'number', "the SDK's own _meta is kept");
+    assert.equal(server.parentSpanId, tool.spanId, "the server's span continues the tool call's");
+    // The span's inputs are the arguments the app gave, whatever was added to the request.
+    assert.deepEqual(attr(tool, 'mlflow.spanInputs'), {});
+    // Without the option the request is sent as the app made it.
+    assert.equal(JSON.parse(untouched.content[0].text), null);
+  } finally {
+    delete hooks.onMeta;
+  }
 });
 
 test("the AI SDK's MCP client in a generateText agent loop: the model's tool call is a TOOL span under the agent", async () => {

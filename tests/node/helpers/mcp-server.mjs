@@ -17,6 +17,9 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ErrorCode, isInitializeRequest, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
+/** What the tests plug into the servers' tools: `onMeta(meta)` for the `meta` tool. */
+export const hooks = {};
+
 function mcpServer() {
   const server = new McpServer({ name: 'edgetrace-test-tools', version: '1.0.0' });
   server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() }, outputSchema: { sum: z.number() } }, async ({ a, b }) => ({
@@ -34,6 +37,11 @@ function mcpServer() {
     }
     return { content: [{ type: 'text', text: `counted to ${to}` }] };
   });
+  // The request's `_meta` as the tool got it, and, where it holds a `traceparent`, a span of the
+  // server's own continuing that trace (`onMeta`, given by the test, runs the tool's work).
+  server.registerTool('meta', { description: 'Answers the _meta it got', inputSchema: {} }, async (_args, extra) => ({
+    content: [{ type: 'text', text: JSON.stringify((await hooks.onMeta?.(extra._meta)) ?? extra._meta ?? null) }],
+  }));
   server.registerTool('echo', { description: 'Echoes its text', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
   return server;
 }
