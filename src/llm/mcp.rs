@@ -338,9 +338,12 @@ impl McpCall {
                 out.fit_outputs(err, err.to_string(), self.max_value);
             } else if let Some(result) = resp.get("result") {
                 // The tool's own failure is a result (`isError`), which the app gets as any
-                // other: the span's status says the tool failed, with what it said.
+                // other: the span's status says the tool failed, with what it said, and an
+                // exception event (`ToolError`: none was thrown) marks it in MLflow's UI, which
+                // marks spans by those.
                 if result.get("isError").and_then(Value::as_bool) == Some(true) {
                     push(&mut out, "error.type", AttrValue::Str("tool_error".into()));
+                    out.exception = Some("ToolError");
                     let said = result
                         .get("content")
                         .and_then(Value::as_array)

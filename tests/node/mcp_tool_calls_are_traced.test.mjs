@@ -89,7 +89,11 @@ test("the tool's own failure (isError) is the span's error, with what the tool s
   assert.deepEqual(attr(a, 'mlflow.spanOutputs'), failed);
   assert.equal(b.name, 'tools/call no_such_tool');
   assert.equal(b.status.message, unknown.content[0].text);
-  assert.equal((a.events || []).filter((e) => e.name === 'exception').length, 0, 'the app got a result, not an exception');
+  // The app got a result, not an exception; an exception event of the tool's error marks the
+  // span in MLflow's UI.
+  const [ev, ...more] = (a.events || []).filter((e) => e.name === 'exception');
+  assert.equal(more.length, 0);
+  assert.deepEqual(Object.fromEntries(ev.attributes.map((kv) => [kv.key, kv.value.stringValue])), { 'exception.type': 'ToolError', 'exception.message': failed.content[0].text });
 });
 
 test('a JSON-RPC error is the span\'s error and exception, with the message the SDK throws', async () => {
