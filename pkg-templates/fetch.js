@@ -284,6 +284,8 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
       if (session) attributes['mcp.session.id'] = session;
       const version = headers.get('mcp-protocol-version');
       if (version) attributes['mcp.protocol.version'] = version;
+      // The scheme's port where the URL names none (the parsers take one the host names).
+      if (!info.url.port) attributes['server.port'] = info.url.protocol === 'https:' ? 443 : 80;
     }
   } catch {
     // Headers the platform refuses are the call's own affair.

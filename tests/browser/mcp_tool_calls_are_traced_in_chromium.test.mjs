@@ -238,10 +238,10 @@ test("a tool's own failure (isError) is the span's error, with what the tool sai
   assert.match(span.status.message, /no network/);
   assert.equal(span.attributes['error.type'], 'tool_error');
   assert.deepEqual(attr(span, 'mlflow.spanOutputs'), result);
-  // The app got a result, not a thrown McpError (an exception event of another type may mark the
-  // failure for MLflow's UI).
+  // The app got a result, not a thrown McpError: one ToolError exception event marks the failure
+  // for MLflow's UI.
   const thrownTypes = (span.events || []).filter((e) => e.name === 'exception').map((e) => e.attributes.find((kv) => kv.key === 'exception.type')?.value.stringValue);
-  assert.ok(!thrownTypes.includes('McpError'), `exception events: ${thrownTypes}`);
+  assert.deepEqual(thrownTypes, ['ToolError']);
 });
 
 test("a JSON-RPC error is the span's error and exception, with the message the SDK threw", async () => {

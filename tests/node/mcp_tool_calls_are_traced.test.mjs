@@ -221,6 +221,18 @@ test("the AI SDK's MCP client in a generateText agent loop: the model's tool cal
   assert.deepEqual(sent.structuredContent, { sum: 42 });
 });
 
+test("a server on its scheme's default port: server.port is the scheme's", async () => {
+  // A fetch that answers as a server would, so no network is touched.
+  const answer = async (_input, init) => new Response(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(init.body).id, result: { content: [{ type: 'text', text: 'ok' }] } }), { headers: { 'content-type': 'application/json' } });
+  const f = traceFetch(answer);
+  const body = (id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'ping', arguments: {} } });
+  await (await f('https://tools.example.com/mcp', { method: 'POST', body: body(1) })).json();
+  await (await f('http://tools.example.com/mcp', { method: 'POST', body: body(2) })).json();
+  await flush();
+  const ports = Object.fromEntries(tools().map((s) => [s.attributes['jsonrpc.request.id'], [s.attributes['server.address'], s.attributes['server.port']]]));
+  assert.deepEqual(ports, { 1: ['tools.example.com', 443], 2: ['tools.example.com', 80] });
+});
+
 test('a tool call reads back from a real MLflow as a TOOL span with its inputs, outputs and attributes', { timeout: 300_000 }, async () => {
   const mlflow = await startMlflow();
   try {
