@@ -6,6 +6,7 @@ import {
 import type { InitOptions, SpanOptions, Stats, TraceUpdate, WorkerHandler } from 'edgetrace';
 import { logFeedback, type FeedbackResult } from 'edgetrace/feedback';
 import { openAIAgentsProcessor } from 'edgetrace/openai-agents';
+import { traceMcpTool } from 'edgetrace/mcp';
 
 const options: InitOptions = {
   endpoint: 'http://127.0.0.1:8787',
@@ -95,3 +96,12 @@ const agentsProcessor = openAIAgentsProcessor({ getCurrentSpan: () => null });
 const agentsFetch: typeof fetch = traceFetch(fetch, { parent: agentsProcessor.parent });
 void agentsFetch;
 void agentsProcessor.forceFlush();
+
+// edgetrace/mcp: a tool handler keeps its own type; traceFetch takes mcpTraceContext.
+const addTool = traceMcpTool('add', async ({ a, b }: { a: number; b: number }, _extra: { requestId: number }) => ({ content: [{ type: 'text' as const, text: String(a + b) }] }));
+const added: Promise<{ content: { type: 'text'; text: string }[] }> = addTool({ a: 1, b: 2 }, { requestId: 1 });
+void added;
+const mcpFetch: typeof fetch = traceFetch(fetch, { mcpTraceContext: true });
+void mcpFetch;
+// @ts-expect-error the handler must be a function
+traceMcpTool('x', 42);
