@@ -85,14 +85,18 @@ const OLLAMA = /\/api\/(chat|generate)\/*$/;
 // serves chat, Responses and embeddings side by side) with the registered provider; another path
 // is a call in the registered format when it is a POST, as every model call is (GET /v1/models
 // is none).
-function formatOf({ url, method }) {
+// `init`: the request's, to find an MCP tool call by its body where the path names no model API
+// (a model request may quote a tool call's JSON in its messages: it stays a model call).
+function formatOf({ url, method }, init) {
   const full = url.origin + url.pathname;
   const r = registered.find((r) => full.startsWith(r.baseUrl));
   // Model calls are POSTs: a GET of a model API path (listing stored completions) is not one.
   if (method !== 'POST') return null;
   const ollama = OLLAMA.exec(url.pathname);
   if (ollama && (url.port === '11434' || url.hostname === 'ollama.com' || r?.format === 'ollama')) return { format: ollama[1] === 'chat' ? 'ollama' : 'ollama-generate', provider: r?.provider };
-  const format = llmFormatOf(url.pathname) || (r?.format !== 'ollama' && r?.format);
+  const byPath = llmFormatOf(url.pathname);
+  if (!byPath && mcpOf({ method }, init)) return { format: 'mcp' };
+  const format = byPath || (r?.format !== 'ollama' && r?.format);
   return format ? { format, provider: r?.provider } : null;
 }
 
@@ -176,10 +180,11 @@ export function traceFetch(fetchImpl, options = {}) {
       }
       info = core ? requestInfo(input, init) : null;
       if (info && _internal.isExportUrl(info.url)) info = null;
-      api = info ? mcpOf(info, init) || formatOf(info) : null;
+      api = info ? formatOf(info, init) : null;
     } catch {
       info = null;
     }
+    if (!api && info?.method === 'POST') mcpCancelled(info, init);
     if (!info || (!api && !options.traceAll)) return call(input, init);
     if (parent === undefined) parent = active();
     // A traced fetch called by one (a wrapper the app handed traceFetch calling the traced global
@@ -225,6 +230,25 @@ async function traceGeneric(call, input, init, info, options, parent, inferred) 
   }
 }
 
+// MCP tool calls in flight, by session, endpoint and request id: a client that gives up on one (its
+// timeout, its abort) says so in a `notifications/cancelled` of its own, without aborting the
+// request (the official SDK), so the call's span ends there.
+const mcpCalls = new Map();
+const mcpKey = (session, info, id) => `${session ?? ''} ${info.url.origin}${info.url.pathname} ${JSON.stringify(id)}`;
+function mcpCancelled(info, init) {
+  const b = init?.body;
+  if (typeof b !== 'string' || !b.includes('notifications/cancelled') || !mcpCalls.size) return;
+  try {
+    const m = JSON.parse(b);
+    if (m?.method !== 'notifications/cancelled' || m.params?.requestId === undefined) return;
+    const calls = mcpCalls.get(mcpKey(new Headers(init.headers).get('mcp-session-id'), info, m.params.requestId));
+    // Two clients of one endpoint with no session may use the same id: which one gave up is not known.
+    if (calls?.size === 1) for (const cancel of calls) cancel(m.params.reason);
+  } catch {
+    // Not one after all.
+  }
+}
+
 async function traceModelCall(call, input, init, info, api, options, parent, inferred) {
   let text = await bodyText(input, init, info.isRequest);
   let parsed = null;
@@ -235,6 +259,9 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   }
   const mcp = api.format === 'mcp';
   if (mcp && !(parsed?.jsonrpc === '2.0' && parsed.method === 'tools/call' && (typeof parsed.id === 'string' || typeof parsed.id === 'number'))) {
+    // No tool call after all (its text only quoted): what the request is without its body.
+    const other = formatOf(info);
+    if (other) return traceModelCall(call, input, init, info, other, options, parent, inferred);
     return options.traceAll ? traceGeneric(call, input, init, info, options, parent, inferred) : call(input, init);
   }
   // With the user's leave, ask OpenAI to report usage at the end of a stream.
@@ -270,6 +297,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // A Bedrock call made by the AWS SDK (not by Anthropic's, which is made by Stainless and says so
   // in its headers) has its failed status named as that SDK throws it.
   let aws = api.format.startsWith('bedrock');
+  let session;
   try {
     const headers = new Headers(init?.headers ?? (info.isRequest ? input.headers : undefined));
     const retry = headers.get('x-stainless-retry-count');
@@ -280,7 +308,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     aws &&= !headers.has('x-stainless-lang');
     // An MCP call's session and protocol version, which its client sends as headers.
     if (mcp) {
-      const session = headers.get('mcp-session-id');
+      session = headers.get('mcp-session-id');
       if (session) attributes['mcp.session.id'] = session;
       const version = headers.get('mcp-protocol-version');
       if (version) attributes['mcp.protocol.version'] = version;
@@ -308,7 +336,8 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
       const p = parsed.params;
       if (tp && p && typeof p === 'object' && !Array.isArray(p) && JSON.stringify(parsed) === text) {
         const meta = p._meta && typeof p._meta === 'object' && !Array.isArray(p._meta) ? p._meta : {};
-        init = { ...init, body: JSON.stringify({ ...parsed, params: { ...p, _meta: { ...meta, traceparent: tp } } }) };
+        // A traceparent the app put there itself is its own choice, and stays.
+        if (typeof meta.traceparent !== 'string') init = { ...init, body: JSON.stringify({ ...parsed, params: { ...p, _meta: { ...meta, traceparent: tp } } }) };
       }
     } catch {
       // The request as the app made it.
@@ -316,7 +345,8 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   }
   // The parsers follow the call from here; they may still be loading (browsers), so the request
   // is handed to them when they are ready, with the time the call started.
-  const started = h ? followCall(span, api.format, info.url.host, info.url.pathname, _internal.redactBody(parsed, text, span), api.provider) : null;
+  const started = h ? followCall(span, api.format, info.url.host, info.url.pathname, mcp ? mcpKept(parsed, text, span) : _internal.redactBody(parsed, text, span), api.provider) : null;
+  if (mcp && h) followMcpCancel(span, started, mcpKey(session, info, parsed.id));
   // The app's signal: its own abort, given a reason of its own, is a cancellation, not a failure
   // (a plain abort() before the answer is not told from an SDK's timeout, which aborts so).
   const signal = init?.signal ?? (info.isRequest ? input.signal : undefined);
@@ -326,16 +356,24 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   } catch (e) {
     const llm = await started;
     _internal.llmRun(() => llm?.forget(h));
+    // Ended already: the MCP client gave the call up (followMcpCancel).
+    if (span._ended) throw e;
     if (isUserAbort(e, signal)) span.setAttribute('edgetrace.llm.cancelled', true);
     else span.recordException(e);
     span.end();
+    span._mcpDone?.();
     throw e;
   }
   if (!h) return res;
   const llm = await started;
+  if (span._ended) {
+    _internal.llmRun(() => llm?.forget(h));
+    return res;
+  }
   if (!llm) {
     span.setAttribute('http.response.status_code', res.status);
     span.end();
+    span._mcpDone?.();
     return res;
   }
   // The API's id for the request, which its support asks for: OpenAI's (and most compatible
@@ -370,7 +408,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // a few microtasks after the caller's read, after its parent.
   let settled = false;
   const settle = (chunks, error) => {
-    if (settled) return;
+    if (settled || span._ended) return;
     settled = true;
     try {
       _internal.llmRun(() => llm.finish_body(h, res.status, error === undefined ? join(chunks) : new Uint8Array(0), _internal.now()));
@@ -378,6 +416,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
       else span.recordException(error);
     } finally {
       span.end();
+      span._mcpDone?.();
     }
   };
   let mine, theirs;
@@ -396,6 +435,47 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   }));
   _internal.track(new Response(mine).arrayBuffer().then((buf) => settle([new Uint8Array(buf)]), (e) => settle([], e)));
   return out;
+}
+
+// Ends the MCP tool call on `span` when its client gives it up (mcpCancelled): a stream being read
+// ends as cancelled; before the answer, the span ends now. The reason the client gave is kept, and
+// a timeout is the span's error (the app got one).
+function followMcpCancel(span, started, key) {
+  let calls = mcpCalls.get(key);
+  if (!calls) mcpCalls.set(key, (calls = new Set()));
+  const done = () => {
+    calls.delete(cancel);
+    if (!calls.size && mcpCalls.get(key) === calls) mcpCalls.delete(key);
+  };
+  const cancel = (reason) => {
+    done();
+    if (span._ended) return;
+    span.setAttribute('edgetrace.mcp.cancelled', true);
+    if (reason !== undefined) span.setAttribute('edgetrace.mcp.cancel_reason', String(reason));
+    if (/timed? ?out/i.test(String(reason))) span.setStatus('ERROR', String(reason));
+    const abandon = reading.get(span);
+    if (abandon) return abandon();
+    _internal.track(started.then((llm) => _internal.llmRun(() => llm?.forget(span._h))));
+    span.end();
+  };
+  calls.add(cancel);
+  span._mcpDone = done;
+}
+
+// An MCP tool call's request as the parsers get it: the redaction hook sees the tool's arguments,
+// which are the span's inputs (not the JSON-RPC envelope, whose id and tool name the parsers read).
+function mcpKept(parsed, text, span) {
+  const args = parsed.params?.arguments ?? {};
+  const argsText = JSON.stringify(args);
+  const kept = _internal.redactBody(args, argsText, span);
+  if (kept === argsText) return text;
+  let v;
+  try {
+    v = JSON.parse(kept);
+  } catch {
+    v = kept;
+  }
+  return JSON.stringify({ ...parsed, params: { ...parsed.params, arguments: v } });
 }
 
 /**
@@ -513,6 +593,7 @@ export function watchModelStream(llm, span, source, status, signal) {
         if (error !== undefined) span.recordException(error);
       } finally {
         span.end(at === read ? { endTimeMs: at } : undefined);
+        span._mcpDone?.();
       }
     },
   });

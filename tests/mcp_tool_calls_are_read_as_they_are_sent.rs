@@ -188,6 +188,7 @@ fn an_http_error_is_the_spans_error_with_the_servers_message() {
     let body = json!({"jsonrpc": "2.0", "error": {"code": -32000, "message": "Session not found"}, "id": null});
     let out = c.finish_body(404, body.to_string().as_bytes());
     assert_eq!(out.error.as_deref(), Some("HTTP 404: Session not found"));
+    assert_eq!(out.exception, Some("StreamableHTTPError"));
     assert_eq!(str_attr(&out, "error.type"), Some("404"));
     assert_eq!(json_of(out.outputs.as_deref()), body);
     // A body that is not JSON: the status alone, the body kept as a string.
@@ -222,11 +223,8 @@ fn a_stream_that_ends_without_the_response_says_how_it_ended() {
         json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 7, "progress": 1}}),
     ]);
     for (end, how, error) in [
-        (
-            StreamEnd::Completed,
-            "truncated",
-            Some("the stream ended before the tool's result"),
-        ),
+        // No failure of its own: the client may resume the stream and get the result there.
+        (StreamEnd::Completed, "truncated", None),
         (
             StreamEnd::Errored,
             "errored",
@@ -247,15 +245,16 @@ fn a_stream_that_ends_without_the_response_says_how_it_ended() {
         assert_eq!(out.outputs, None);
         assert_eq!(int_attr(&out, "edgetrace.mcp.notifications"), Some(1));
     }
-    // A response whose stream closed without the blank line after it is read whole.
+    // A response whose stream closed without the blank line after it is not read: the SDKs'
+    // clients drop such an event, and the app never gets the result.
     let (mut c, _) = start(&call(json!(1), "count", json!({})));
     c.on_chunk(b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}");
     let out = c.finish_stream(StreamEnd::Completed, 200);
     assert_eq!(
         str_attr(&out, "edgetrace.mcp.stream_end"),
-        Some("completed")
+        Some("truncated")
     );
-    assert!(out.error.is_none());
+    assert_eq!(out.outputs, None);
 }
 
 #[test]
@@ -304,4 +303,78 @@ fn long_arguments_and_results_are_cut_with_their_structure_kept() {
     assert_eq!(outputs["content"][0]["type"], "text");
     assert!(out.outputs.as_deref().unwrap().len() <= 1_000);
     assert_eq!(out.truncated, 1);
+}
+
+#[test]
+fn an_http_error_whose_body_answers_the_request_is_the_http_error() {
+    // A 400 whose body is a JSON-RPC error for this very request: the transport throws on the
+    // status (`StreamableHTTPError`), not the JSON-RPC error.
+    let (mut c, _) = start(&call(json!(1), "add", json!({})));
+    let error = json!({"code": -32600, "message": "Invalid Request"});
+    let body = json!({"jsonrpc": "2.0", "id": 1, "error": error});
+    let out = c.finish_body(400, body.to_string().as_bytes());
+    assert_eq!(out.error.as_deref(), Some("HTTP 400: Invalid Request"));
+    assert_eq!(out.exception, Some("StreamableHTTPError"));
+    assert_eq!(str_attr(&out, "error.type"), Some("400"));
+    assert_eq!(attr(&out, "rpc.response.status_code"), None);
+    assert_eq!(json_of(out.outputs.as_deref()), error);
+}
+
+#[test]
+fn an_accepted_post_whose_result_comes_elsewhere_is_no_error() {
+    // MCP's old HTTP+SSE transport answers every POST `202 Accepted`; the result comes on the
+    // server's SSE stream.
+    let (mut c, _) = start(&call(json!(1), "add", json!({})));
+    let out = c.finish_body(202, b"Accepted");
+    assert_eq!(out.error, None);
+    assert_eq!(out.outputs, None);
+    assert_eq!(
+        attr(&out, "edgetrace.mcp.answered_elsewhere"),
+        Some(&AttrValue::Bool(true))
+    );
+}
+
+#[test]
+fn a_lone_surrogate_as_javascript_writes_it_is_read() {
+    // `JSON.stringify('ok 😀'.slice(0, 4))`: a string cut inside a character, which JavaScript
+    // reads back and serde_json alone would refuse.
+    let (mut c, out) = start(
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"ok \ud83d","pair":"\ud83d\ude00","low":"\ude00"}}}"#,
+    );
+    assert_eq!(str_attr(&out, "gen_ai.tool.name"), Some("echo"));
+    assert_eq!(
+        json_of(out.inputs.as_deref()),
+        json!({"text": "ok \u{fffd}", "pair": "😀", "low": "\u{fffd}"})
+    );
+    let sse = r#"data: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok \ud83d"}]}}"#;
+    assert!(c.on_chunk(format!("{sse}\n\n").as_bytes()));
+    let out = c.finish_stream(StreamEnd::Completed, 200);
+    assert!(out.error.is_none());
+    assert_eq!(
+        json_of(out.outputs.as_deref())["content"][0]["text"],
+        "ok \u{fffd}"
+    );
+    // An escaped backslash before `u` is no escape of a surrogate.
+    let (_, out) = start(
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"p","arguments":{"path":"C:\\ud83d","bad":"\ud800"}}}"#,
+    );
+    assert_eq!(
+        json_of(out.inputs.as_deref()),
+        json!({"path": "C:\\ud83d", "bad": "\u{fffd}"})
+    );
+}
+
+#[test]
+fn a_byte_order_mark_opening_the_stream_is_skipped() {
+    let stream = "\u{feff}event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}\n\n";
+    for split in [1, 2, 5, 100] {
+        let (mut c, _) = start(&call(json!(1), "add", json!({})));
+        let answered = stream.as_bytes().chunks(split).any(|p| c.on_chunk(p));
+        assert!(answered, "split {split}");
+        let out = c.finish_stream(StreamEnd::Completed, 200);
+        assert_eq!(
+            str_attr(&out, "edgetrace.mcp.stream_end"),
+            Some("completed")
+        );
+    }
 }

@@ -17,6 +17,8 @@ pub struct Parsed {
 /// Parses a whole stream. Lines longer than `SseParser::MAX_LINE` are not modelled: callers
 /// keep inputs shorter than that.
 pub fn parse(input: &[u8]) -> Parsed {
+    // The standard's decoder skips a byte order mark opening the stream.
+    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let mut r = Reader::default();
     let mut i = 0;
     let mut start = 0;

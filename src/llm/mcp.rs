@@ -19,7 +19,7 @@
 use serde_json::{json, Value};
 
 use super::sse::SseParser;
-use super::{error_message, fit, Outcome, StreamEnd, MAX_PARSED_STREAM_BYTES};
+use super::{error_message, fit, parse_json, Outcome, StreamEnd, MAX_PARSED_STREAM_BYTES};
 use crate::attribute::AttrValue;
 
 const MAX_PARSE_ERRORS_KEPT: usize = 8;
@@ -116,7 +116,7 @@ impl McpCall {
         if let Some(p) = port {
             attr(&mut out, "server.port", AttrValue::Int(p.into()));
         }
-        let req: Option<Value> = match serde_json::from_str(body) {
+        let req: Option<Value> = match parse_json(body) {
             Ok(v) => Some(v),
             Err(e) => {
                 call.parse_error(format!("request body is not JSON: {e}"));
@@ -191,7 +191,7 @@ impl McpCall {
         if !matches!(event, None | Some("message")) || data.trim().is_empty() {
             return;
         }
-        match serde_json::from_str::<Value>(data) {
+        match parse_json(data) {
             Ok(Value::Array(batch)) => batch.into_iter().for_each(|m| self.on_message(m)),
             Ok(m) => self.on_message(m),
             Err(e) => self.parse_error(format!("an SSE message is not JSON: {e}")),
@@ -214,15 +214,10 @@ impl McpCall {
         }
     }
 
-    /// Ends a call answered with an SSE stream: what to write onto the span.
+    /// Ends a call answered with an SSE stream: what to write onto the span. An event the stream
+    /// ended inside (no blank line after it) is not read, as the SDKs' clients drop it.
     pub fn finish_stream(&mut self, end: StreamEnd, status: u16) -> Outcome {
-        if end == StreamEnd::Completed && !self.answered() && !self.gave_up {
-            if let Some(ev) = self.sse.finish() {
-                self.on_event(ev.event.as_deref(), &ev.data);
-            }
-        } else {
-            self.sse.abandon();
-        }
+        self.sse.abandon();
         // Counted only for a call left unanswered: once the response is read the client reads no
         // more, so lines after it would count or not by how the network split them.
         if self.sse.invalid_utf8_lines > 0 && !self.answered() {
@@ -240,12 +235,11 @@ impl McpCall {
             "edgetrace.mcp.stream_end".into(),
             AttrValue::Str(how.into()),
         ));
-        if out.error.is_none() {
-            out.error = match how {
-                "truncated" => Some("the stream ended before the tool's result".into()),
-                "errored" => Some("the response stream failed".into()),
-                _ => None,
-            };
+        // A stream that ended before the result is no failure of its own: the server may have
+        // closed it for the client to resume (a GET with `Last-Event-ID`, where the result comes),
+        // as servers polling long calls do. Only a failed read is.
+        if out.error.is_none() && how == "errored" {
+            out.error = Some("the response stream failed".into());
         }
         out
     }
@@ -256,7 +250,7 @@ impl McpCall {
         if matches!(text, std::borrow::Cow::Owned(_)) {
             self.parse_error("response body was not valid UTF-8".into());
         }
-        let parsed = match serde_json::from_str::<Value>(&text) {
+        let parsed = match parse_json(&text) {
             Ok(v) => Some(v),
             Err(e) => {
                 if !text.trim().is_empty() {
@@ -276,7 +270,16 @@ impl McpCall {
             let v = parsed.unwrap_or_else(|| Value::String(text.clone().into_owned()));
             out.fit_outputs(&v, v.to_string(), self.max_value);
         }
-        if out.error.is_none() && status < 400 && !self.answered() {
+        if status == 202 && !self.answered() {
+            // Accepted: the result comes on another stream (MCP's old HTTP+SSE transport answers
+            // every POST so), which is not followed here.
+            push(
+                &mut out,
+                "edgetrace.mcp.answered_elsewhere",
+                AttrValue::Bool(true),
+            );
+            out.outputs = None;
+        } else if out.error.is_none() && status < 400 && !self.answered() {
             out.error = Some(format!(
                 "the response held no result for request {}",
                 self.id.as_ref().map_or_else(|| "?".into(), id_text)
@@ -320,9 +323,11 @@ impl McpCall {
                 Some(m) => format!("HTTP {status}: {m}"),
                 None => format!("HTTP {status}"),
             });
+            // As the official SDK's client throws it (`StreamableHTTPError`), whatever the body.
+            out.exception = Some("StreamableHTTPError");
         }
         if let Some(resp) = self.response.take() {
-            if let Some(err) = resp.get("error") {
+            if let Some(err) = resp.get("error").filter(|_| status < 400) {
                 // A JSON-RPC error (an unknown tool, invalid arguments): the SDKs throw it, the
                 // official one as `McpError` with this message.
                 let code = err.get("code").map(id_text).unwrap_or_default();
@@ -335,6 +340,10 @@ impl McpCall {
                 );
                 out.error = Some(format!("MCP error {code}: {msg}"));
                 out.exception = Some("McpError");
+                out.fit_outputs(err, err.to_string(), self.max_value);
+            } else if let Some(err) = resp.get("error") {
+                // The HTTP status's error, whose body held the JSON-RPC error: the transport
+                // throws on the status.
                 out.fit_outputs(err, err.to_string(), self.max_value);
             } else if let Some(result) = resp.get("result") {
                 // The tool's own failure is a result (`isError`), which the app gets as any

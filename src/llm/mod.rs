@@ -605,7 +605,7 @@ impl LlmCall {
         let req: Option<Value> = if body.trim().is_empty() {
             None
         } else {
-            match serde_json::from_str(body) {
+            match parse_json(body) {
                 Ok(v) => Some(v),
                 Err(e) => {
                     call.parse_error(format!("request body is not JSON: {e}"));
@@ -1292,6 +1292,61 @@ impl LlmCall {
             ));
         }
     }
+}
+
+/// `text` parsed as JSON, a lone UTF-16 surrogate escape read as U+FFFD: JavaScript's
+/// `JSON.stringify` writes one (`"\ud83d"`) for a string cut inside a character, which JavaScript
+/// (and so the SDKs) reads back, and serde_json refuses. Only a text that fails is looked at again.
+pub fn parse_json(text: &str) -> serde_json::Result<Value> {
+    match serde_json::from_str(text) {
+        Err(e) if text.contains("\\u") => match without_lone_surrogates(text) {
+            Some(fixed) => serde_json::from_str(&fixed).map_err(|_| e),
+            None => Err(e),
+        },
+        r => r,
+    }
+}
+
+/// `text` with each `\uXXXX` escape of a surrogate that is not half of a pair replaced by
+/// `\ufffd`; `None` when it has none.
+fn without_lone_surrogates(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let h = text.get(at + 2..at + 6)?;
+        (b.get(at) == Some(&b'\\')
+            && b.get(at + 1) == Some(&b'u')
+            && h.bytes().all(|c| c.is_ascii_hexdigit()))
+        .then(|| u16::from_str_radix(h, 16).ok())
+        .flatten()
+    };
+    let (mut out, mut last, mut i) = (String::new(), 0, 0);
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(u) = unit(i) else {
+            // Another escape: its character is never a `\` that starts one.
+            i += 2;
+            continue;
+        };
+        let high = (0xD800..0xDC00).contains(&u);
+        if high && unit(i + 6).is_some_and(|l| (0xDC00..0xE000).contains(&l)) {
+            i += 12;
+        } else if high || (0xDC00..0xE000).contains(&u) {
+            out.push_str(&text[last..i]);
+            out.push_str("\\ufffd");
+            i += 6;
+            last = i;
+        } else {
+            i += 6;
+        }
+    }
+    if last == 0 {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
 }
 
 /// The API's own error message, from the error body shapes model APIs send:

@@ -1,7 +1,8 @@
 //! An incremental Server-Sent Events parser, as the HTML standard defines the format.
 //!
 //! Bytes are fed as they arrive, split anywhere (even inside a line or a UTF-8 sequence); each
-//! complete event is returned once its blank line arrives. Lines end with `\n`, `\r\n` or `\r`.
+//! complete event is returned once its blank line arrives. A byte order mark opening the stream
+//! is skipped, as the standard's decoder does. Lines end with `\n`, `\r\n` or `\r`.
 //! Invalid UTF-8 is replaced (U+FFFD) and counted, never an error. A line longer than
 //! [`SseParser::MAX_LINE`] is cut and counted, so a garbled stream cannot grow memory without
 //! bound.
@@ -23,6 +24,8 @@ pub struct SseParser {
     event: Option<String>,
     data: String,
     has_data: bool,
+    /// Whether the stream's first line has ended (a byte order mark opening it is skipped).
+    seen_line: bool,
     /// Lines that were not valid UTF-8 (decoded with replacement characters).
     pub invalid_utf8_lines: u64,
     /// Lines cut at `MAX_LINE`.
@@ -93,7 +96,13 @@ impl SseParser {
     }
 
     fn end_line(&mut self, out: &mut Vec<SseEvent>) {
-        let raw = std::mem::take(&mut self.line);
+        let mut raw = std::mem::take(&mut self.line);
+        if !self.seen_line {
+            self.seen_line = true;
+            if raw.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                raw.drain(..3);
+            }
+        }
         if raw.is_empty() {
             if let Some(e) = self.dispatch() {
                 out.push(e);

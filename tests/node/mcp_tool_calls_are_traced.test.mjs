@@ -233,6 +233,83 @@ test("a server on its scheme's default port: server.port is the scheme's", async
   assert.deepEqual(ports, { 1: ['tools.example.com', 443], 2: ['tools.example.com', 80] });
 });
 
+for (const [path, answer] of [['/mcp', 'an SSE stream'], ['/mcp-json', 'JSON']]) {
+  test(`a call the client gives up on (the SDK's timeout, then its abort), answered with ${answer}: its span ends then, with the reason`, async () => {
+    const { client } = await connect(path);
+    const t0 = Date.now();
+    const timedOut = await withSpan(() => client.callTool({ name: 'slow', arguments: { ms: 1500 } }, undefined, { timeout: 100 }).catch((e) => e), { name: 'agent' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort('the user pressed stop'), 100);
+    const aborted = await withSpan(() => client.callTool({ name: 'slow', arguments: { ms: 1500 } }, undefined, { signal: controller.signal }).catch((e) => e), { name: 'agent' });
+    const t1 = Date.now();
+    // Flushed while the client lives and the tool still runs: the spans are over.
+    await flush();
+    await client.close();
+    assert.ok(timedOut instanceof Error && aborted instanceof Error);
+    assert.ok(t1 - t0 < 1500, 'the app did not wait for the tool');
+    const [a, b] = tools().sort((x, y) => Number(x.attributes['jsonrpc.request.id']) - Number(y.attributes['jsonrpc.request.id']));
+    assert.equal(tools().length, 2, 'both spans exported before the tool answered');
+    for (const s of [a, b]) {
+      assert.equal(s.attributes['edgetrace.mcp.cancelled'], true);
+      assert.ok(Number(BigInt(s.endTimeUnixNano) / 1_000_000n) <= t1 + 1, 'ended when the client gave up');
+    }
+    assert.match(a.attributes['edgetrace.mcp.cancel_reason'], /timed out/i);
+    assert.equal(a.status.code, 2, 'a timeout is an error: the app got one');
+    assert.match(b.attributes['edgetrace.mcp.cancel_reason'], /the user pressed stop/);
+    assert.notEqual(b.status?.code, 2, "the app's own abort is no error");
+  });
+}
+
+test('a model call whose request quotes a tool call stays a model call', async () => {
+  // An Anthropic request whose earlier tool_use input is itself a JSON-RPC tools/call.
+  const seen = [];
+  const fake = async (input, init) => {
+    seen.push(String(input));
+    return new Response(JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-x', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } }), { headers: { 'content-type': 'application/json' } });
+  };
+  const f = traceFetch(fake);
+  const body = { model: 'claude-x', max_tokens: 10, messages: [{ role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'relay', input: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } } }] }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'done' }] }] };
+  await (await f('https://api.anthropic.com/v1/messages', { method: 'POST', body: JSON.stringify(body) })).json();
+  // And an OpenAI request whose metadata names the method.
+  await (await f('https://api.openai.com/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'gpt-x', metadata: { method: 'tools/call' }, messages: [{ role: 'user', content: 'hi' }] }) })).text();
+  await flush();
+  const names = col.spans().map((s) => s.name).sort();
+  assert.deepEqual(names, ['chat gpt-x', 'messages claude-x']);
+  assert.equal(tools().length, 0);
+});
+
+test("the redact hook sees a tool call's arguments, and the span keeps its tool and result", async () => {
+  const seen = [];
+  init({ endpoint: col.url, format: 'json', logger: { warn() {} }, redact: ({ kind, value }) => {
+    seen.push([kind, value]);
+    return kind === 'inputs' && value && typeof value === 'object' ? { ...value, a: '[hidden]' } : value;
+  } });
+  const { client } = await connect('/mcp');
+  const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+  await client.close();
+  await flush();
+  const [span] = tools();
+  assert.deepEqual(seen.find(([k]) => k === 'inputs')[1], { a: 2, b: 3 });
+  assert.deepEqual(attr(span, 'mlflow.spanInputs'), { a: '[hidden]', b: 3 });
+  assert.equal(span.attributes['gen_ai.tool.name'], 'add');
+  assert.notEqual(span.status?.code, 2);
+  assert.deepEqual(attr(span, 'mlflow.spanOutputs'), result);
+});
+
+test('a tool whose text a lone surrogate ends (a string cut inside a character) is no error', async () => {
+  const { client } = await connect('/mcp');
+  const text = 'ok 😀'.slice(0, 4);
+  const result = await client.callTool({ name: 'echo', arguments: { text } });
+  await client.close();
+  await flush();
+  assert.equal(result.content[0].text, text);
+  const [span] = tools();
+  assert.notEqual(span.status?.code, 2);
+  assert.equal(span.attributes['gen_ai.tool.name'], 'echo');
+  assert.equal(span.attributes['edgetrace.mcp.stream_end'], 'completed');
+  assert.equal(attr(span, 'mlflow.spanOutputs').content[0].text, 'ok \ufffd');
+});
+
 test('a tool call reads back from a real MLflow as a TOOL span with its inputs, outputs and attributes', { timeout: 300_000 }, async () => {
   const mlflow = await startMlflow();
   try {

@@ -8,7 +8,8 @@
 //
 // Tools: `add` ({a, b}: text and structured content), `fail` (throws: the SDK answers a result
 // with `isError`), `count` ({to}: a progress notification per step when the client asked for
-// progress, then the count), `echo` ({text}: the text back).
+// progress, then the count), `slow` ({ms}: answers after that long), `meta` (the `_meta` it got),
+// `echo` ({text}: the text back).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -42,6 +43,10 @@ function mcpServer() {
   server.registerTool('meta', { description: 'Answers the _meta it got', inputSchema: {} }, async (_args, extra) => ({
     content: [{ type: 'text', text: JSON.stringify((await hooks.onMeta?.(extra._meta)) ?? extra._meta ?? null) }],
   }));
+  server.registerTool('slow', { description: 'Answers after ms milliseconds', inputSchema: { ms: z.number() } }, async ({ ms }) => {
+    await new Promise((r) => setTimeout(r, ms));
+    return { content: [{ type: 'text', text: `waited ${ms} ms` }] };
+  });
   server.registerTool('echo', { description: 'Echoes its text', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
   return server;
 }
