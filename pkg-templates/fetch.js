@@ -13,6 +13,7 @@ import { _internal, getCurrentActiveSpan, startSpan } from './edgetrace.js';
 import { BodyEnd, isUserAbort, watchBody } from './stream.js';
 
 const ORIGINAL = Symbol.for('edgetrace.originalFetch');
+let fetchIds = 0;
 const OPERATION = {
   openai: 'chat',
   'openai-responses': 'responses',
@@ -95,7 +96,9 @@ function formatOf({ url, method }, init) {
   const ollama = OLLAMA.exec(url.pathname);
   if (ollama && (url.port === '11434' || url.hostname === 'ollama.com' || r?.format === 'ollama')) return { format: ollama[1] === 'chat' ? 'ollama' : 'ollama-generate', provider: r?.provider };
   const byPath = llmFormatOf(url.pathname);
-  if (!byPath && mcpOf({ method }, init)) return { format: 'mcp' };
+  // An MCP message (a JSON-RPC body) under a registered base URL (a gateway serving `/mcp` beside
+  // its model API) is no model call: a tool call is MCP's, the session's other messages no one's.
+  if (!byPath && jsonRpcBody(init)) return mcpOf({ method }, init);
   const format = byPath || (r?.format !== 'ollama' && r?.format);
   return format ? { format, provider: r?.provider } : null;
 }
@@ -105,6 +108,8 @@ function formatOf({ url, method }, init) {
 // a string. Found by its body, as MCP servers live at any path; traceModelCall checks the parsed
 // message (src/llm/mcp.rs's `is_tool_call`).
 const MCP_CALL = /"method"\s*:\s*"tools\/call"/;
+const JSON_RPC = /"jsonrpc"\s*:\s*"2\.0"/;
+const jsonRpcBody = (init) => typeof init?.body === 'string' && init.body.includes('"jsonrpc"') && JSON_RPC.test(init.body);
 function mcpOf({ method }, init) {
   const b = init?.body;
   return method === 'POST' && typeof b === 'string' && b.includes('tools/call') && MCP_CALL.test(b) ? { format: 'mcp' } : null;
@@ -147,6 +152,9 @@ export function traceFetch(fetchImpl, options = {}) {
   // Always call the underlying fetch with the global object as `this` (Workers throw "Illegal
   // invocation" otherwise); a fetch the user bound keeps its own binding.
   const call = (input, init) => base.call(globalThis, input, init);
+  // Which traced fetch made an MCP call: with no session to tell clients apart, a client's cancel
+  // is matched to the calls of its own fetch (mcpCancelled).
+  call.id = ++fetchIds;
   const traced = async function tracedFetch(input, init) {
     let info;
     let api;
@@ -184,7 +192,7 @@ export function traceFetch(fetchImpl, options = {}) {
     } catch {
       info = null;
     }
-    if (!api && info?.method === 'POST') mcpCancelled(info, init);
+    if (!api && info?.method === 'POST') mcpCancelled(info, init, call);
     if (!info || (!api && !options.traceAll)) return call(input, init);
     if (parent === undefined) parent = active();
     // A traced fetch called by one (a wrapper the app handed traceFetch calling the traced global
@@ -230,19 +238,21 @@ async function traceGeneric(call, input, init, info, options, parent, inferred) 
   }
 }
 
-// MCP tool calls in flight, by session, endpoint and request id: a client that gives up on one (its
-// timeout, its abort) says so in a `notifications/cancelled` of its own, without aborting the
-// request (the official SDK), so the call's span ends there.
+// MCP tool calls in flight, by session (or, with none, by the traced fetch that made them),
+// endpoint and request id: a client that gives up on one (its timeout, its abort) says so in a
+// `notifications/cancelled` of its own, without aborting the request (the official SDK), so the
+// call's span ends there.
 const mcpCalls = new Map();
-const mcpKey = (session, info, id) => `${session ?? ''} ${info.url.origin}${info.url.pathname} ${JSON.stringify(id)}`;
-function mcpCancelled(info, init) {
+const mcpKey = (session, info, id, call) => `${session ? `s ${session}` : `f ${call.id}`} ${info.url.origin}${info.url.pathname} ${JSON.stringify(id)}`;
+function mcpCancelled(info, init, call) {
   const b = init?.body;
   if (typeof b !== 'string' || !b.includes('notifications/cancelled') || !mcpCalls.size) return;
   try {
     const m = JSON.parse(b);
     if (m?.method !== 'notifications/cancelled' || m.params?.requestId === undefined) return;
-    const calls = mcpCalls.get(mcpKey(new Headers(init.headers).get('mcp-session-id'), info, m.params.requestId));
-    // Two clients of one endpoint with no session may use the same id: which one gave up is not known.
+    const calls = mcpCalls.get(mcpKey(new Headers(init.headers).get('mcp-session-id'), info, m.params.requestId, call));
+    // Two clients sharing one traced fetch and an endpoint with no session may use the same id:
+    // which one gave up is not known.
     if (calls?.size === 1) for (const cancel of calls) cancel(m.params.reason);
   } catch {
     // Not one after all.
@@ -337,7 +347,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
       if (tp && p && typeof p === 'object' && !Array.isArray(p) && JSON.stringify(parsed) === text) {
         const meta = p._meta && typeof p._meta === 'object' && !Array.isArray(p._meta) ? p._meta : {};
         // A traceparent the app put there itself is its own choice, and stays.
-        if (typeof meta.traceparent !== 'string') init = { ...init, body: JSON.stringify({ ...parsed, params: { ...p, _meta: { ...meta, traceparent: tp } } }) };
+        if (meta.traceparent === undefined) init = { ...init, body: JSON.stringify({ ...parsed, params: { ...p, _meta: { ...meta, traceparent: tp } } }) };
       }
     } catch {
       // The request as the app made it.
@@ -346,7 +356,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // The parsers follow the call from here; they may still be loading (browsers), so the request
   // is handed to them when they are ready, with the time the call started.
   const started = h ? followCall(span, api.format, info.url.host, info.url.pathname, mcp ? mcpKept(parsed, text, span) : _internal.redactBody(parsed, text, span), api.provider) : null;
-  if (mcp && h) followMcpCancel(span, started, mcpKey(session, info, parsed.id));
+  if (mcp && h) followMcpCancel(span, started, mcpKey(session, info, parsed.id, call), init?.signal ?? (info.isRequest ? input.signal : undefined));
   // The app's signal: its own abort, given a reason of its own, is a cancellation, not a failure
   // (a plain abort() before the answer is not told from an SDK's timeout, which aborts so).
   const signal = init?.signal ?? (info.isRequest ? input.signal : undefined);
@@ -358,6 +368,12 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     _internal.llmRun(() => llm?.forget(h));
     // Ended already: the MCP client gave the call up (followMcpCancel).
     if (span._ended) throw e;
+    if (span._gaveUp) {
+      // The app's signal gave the MCP call up (mcpGaveUp said how).
+      span.end({ endTimeMs: span._cancelAt });
+      span._mcpDone?.();
+      throw e;
+    }
     if (isUserAbort(e, signal)) span.setAttribute('edgetrace.llm.cancelled', true);
     else span.recordException(e);
     span.end();
@@ -440,26 +456,56 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
 // Ends the MCP tool call on `span` when its client gives it up (mcpCancelled): a stream being read
 // ends as cancelled; before the answer, the span ends now. The reason the client gave is kept, and
 // a timeout is the span's error (the app got one).
-function followMcpCancel(span, started, key) {
+// The app's `signal`, where it aborts the request (`@ai-sdk/mcp`'s timeout and abort do), says so
+// too, before the request or stream ends.
+function followMcpCancel(span, started, key, signal) {
   let calls = mcpCalls.get(key);
   if (!calls) mcpCalls.set(key, (calls = new Set()));
+  const onAbort = () => mcpGaveUp(span, signal.reason);
+  // The official SDK gives every request of a client its transport's one signal: the listener
+  // goes with the call, or a long-lived client would keep every call's span.
+  signal?.addEventListener?.('abort', onAbort, { once: true });
   const done = () => {
+    signal?.removeEventListener?.('abort', onAbort);
     calls.delete(cancel);
     if (!calls.size && mcpCalls.get(key) === calls) mcpCalls.delete(key);
   };
   const cancel = (reason) => {
     done();
     if (span._ended) return;
-    span.setAttribute('edgetrace.mcp.cancelled', true);
-    if (reason !== undefined) span.setAttribute('edgetrace.mcp.cancel_reason', String(reason));
-    if (/timed? ?out/i.test(String(reason))) span.setStatus('ERROR', String(reason));
+    mcpGaveUp(span, reason);
     const abandon = reading.get(span);
     if (abandon) return abandon();
     _internal.track(started.then((llm) => _internal.llmRun(() => llm?.forget(span._h))));
-    span.end();
+    span.end({ endTimeMs: span._cancelAt });
   };
   calls.add(cancel);
   span._mcpDone = done;
+}
+
+// Says on `span` that its MCP client gave the call up, and why. A timeout is the span's error, as
+// the app got one: ERROR, with an exception event of the reason's class (MLflow's UI marks spans
+// by those); the app's own abort is not. The span ends then (`_cancelAt`), not at the last chunk.
+function mcpGaveUp(span, reason) {
+  if (span._ended || span._gaveUp) return;
+  span._gaveUp = true;
+  let text = '';
+  try {
+    text = reason instanceof Error ? `${reason.name}: ${reason.message}` : reason === undefined ? '' : String(reason);
+  } catch {
+    // A reason that throws when read: the cancellation alone.
+  }
+  span.setAttribute('edgetrace.mcp.cancelled', true);
+  if (text) span.setAttribute('edgetrace.mcp.cancel_reason', text);
+  if (/\btimed out\b|^TimeoutError\b/i.test(text)) {
+    const m = /^(\w*Error): ([^]*)$/.exec(text);
+    const e = new Error(m ? m[2] : text);
+    e.name = m ? m[1] : 'TimeoutError';
+    e.stack = '';
+    span.recordException(e);
+    span.setStatus('ERROR', text);
+  }
+  span._cancelAt = _internal.now();
 }
 
 // An MCP tool call's request as the parsers get it: the redaction hook sees the tool's arguments,
@@ -586,13 +632,14 @@ export function watchModelStream(llm, span, source, status, signal) {
     onEnd(how, error) {
       reading.delete(span);
       over = true;
-      const at = how === BodyEnd.ABANDONED && read ? read : _internal.now();
+      // An MCP call its client gave up ends then (mcpGaveUp).
+      const at = span._cancelAt ?? (how === BodyEnd.ABANDONED && read ? read : _internal.now());
       try {
         _internal.llmRun(() => llm.finish_stream(h, how, status, at));
         _internal.redactOutputs(span, llm);
         if (error !== undefined) span.recordException(error);
       } finally {
-        span.end(at === read ? { endTimeMs: at } : undefined);
+        span.end(at === read || at === span._cancelAt ? { endTimeMs: at } : undefined);
         span._mcpDone?.();
       }
     },

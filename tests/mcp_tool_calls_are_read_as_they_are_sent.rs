@@ -200,6 +200,13 @@ fn an_http_error_is_the_spans_error_with_the_servers_message() {
         json!("<html>Bad Gateway</html>")
     );
     assert_eq!(int_attr(&out, "edgetrace.mcp.parse_error_count"), Some(1));
+    // A short text body (a proxy's `text/plain`) is the message.
+    let (mut c, _) = start(&call(json!(1), "add", json!({})));
+    let out = c.finish_body(401, b"Unauthorized: bad token\n");
+    assert_eq!(
+        out.error.as_deref(),
+        Some("HTTP 401: Unauthorized: bad token")
+    );
 }
 
 #[test]
@@ -255,6 +262,11 @@ fn a_stream_that_ends_without_the_response_says_how_it_ended() {
         Some("truncated")
     );
     assert_eq!(out.outputs, None);
+    // With no event id the client cannot resume it: the call failed there.
+    assert_eq!(
+        out.error.as_deref(),
+        Some("the stream ended before the tool's result")
+    );
 }
 
 #[test]

@@ -60,6 +60,14 @@ pub struct McpCall {
     max_value: usize,
 }
 
+/// The message of an error body that is not JSON (a proxy's or server's `text/plain`): its text,
+/// when it is short and not a page of HTML.
+fn text_message(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty() && t.len() <= 200 && !t.starts_with('<') && !t.starts_with('{'))
+        .then(|| t.to_owned())
+}
+
 fn push(out: &mut Outcome, key: &str, value: AttrValue) {
     out.attributes.push((key.into(), value));
 }
@@ -230,16 +238,23 @@ impl McpCall {
             StreamEnd::Errored => "errored",
             StreamEnd::Cancelled | StreamEnd::Abandoned => "cancelled",
         };
-        let mut out = self.outcome(status, None);
+        let mut out = self.outcome(status, None, "");
         out.attributes.push((
             "edgetrace.mcp.stream_end".into(),
             AttrValue::Str(how.into()),
         ));
-        // A stream that ended before the result is no failure of its own: the server may have
-        // closed it for the client to resume (a GET with `Last-Event-ID`, where the result comes),
-        // as servers polling long calls do. Only a failed read is.
-        if out.error.is_none() && how == "errored" {
-            out.error = Some("the response stream failed".into());
+        // A stream that ended before the result, after an event with an id, is no failure of its
+        // own: the server may have closed it for the client to resume (a GET with `Last-Event-ID`,
+        // where the result comes), as servers polling long calls do, and the SDKs' clients resume
+        // only such a stream. Without an id the call has failed there.
+        if out.error.is_none() {
+            out.error = match how {
+                "truncated" if !self.sse.saw_id => {
+                    Some("the stream ended before the tool's result".into())
+                }
+                "errored" => Some("the response stream failed".into()),
+                _ => None,
+            };
         }
         out
     }
@@ -264,7 +279,7 @@ impl McpCall {
             Some(m) => self.on_message(m.clone()),
             None => {}
         }
-        let mut out = self.outcome(status, parsed.as_ref());
+        let mut out = self.outcome(status, parsed.as_ref(), &text);
         if out.outputs.is_none() && !text.trim().is_empty() {
             // Not the call's response (an HTTP error's body, a body that is not JSON): as it came.
             let v = parsed.unwrap_or_else(|| Value::String(text.clone().into_owned()));
@@ -290,7 +305,7 @@ impl McpCall {
 
     /// The outcome of the call as read so far: its response's result or error, the HTTP status's
     /// error (`body`: the error response's, to read its message from).
-    fn outcome(&mut self, status: u16, body: Option<&Value>) -> Outcome {
+    fn outcome(&mut self, status: u16, body: Option<&Value>, text: &str) -> Outcome {
         let mut out = Outcome::default();
         push(
             &mut out,
@@ -313,7 +328,8 @@ impl McpCall {
                 .and_then(|e| e.get("message"))
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .or_else(|| body.and_then(error_message));
+                .or_else(|| body.and_then(error_message))
+                .or_else(|| text_message(text));
             push(
                 &mut out,
                 "error.type",

@@ -1066,7 +1066,7 @@ impl LlmCall {
         if matches!(text, std::borrow::Cow::Owned(_)) {
             self.parse_error("response body was not valid UTF-8".into());
         }
-        let parsed: Option<Value> = match serde_json::from_str(&text) {
+        let parsed: Option<Value> = match parse_json(&text) {
             Ok(v) => Some(v),
             Err(e) => {
                 if !text.trim().is_empty() {

@@ -26,6 +26,8 @@ pub struct SseParser {
     has_data: bool,
     /// Whether the stream's first line has ended (a byte order mark opening it is skipped).
     seen_line: bool,
+    /// Whether an `id:` field has been read: a client that saw one may resume the stream.
+    pub saw_id: bool,
     /// Lines that were not valid UTF-8 (decoded with replacement characters).
     pub invalid_utf8_lines: u64,
     /// Lines cut at `MAX_LINE`.
@@ -129,7 +131,8 @@ impl SseParser {
                 self.data.push_str(value);
                 self.has_data = true;
             }
-            _ => {} // id, retry and unknown fields do not matter here
+            "id" => self.saw_id = true,
+            _ => {} // retry and unknown fields do not matter here
         }
     }
 

@@ -14,7 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { generateText, stepCountIs } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { flush, getLastActiveTraceId, init, SpanType, traceFetch, withSpan } from '../../pkg/node.js';
+import { flush, getLastActiveTraceId, init, registerModelApi, SpanType, traceFetch, withSpan } from '../../pkg/node.js';
 import { startCollector, attr } from './helpers/collector.mjs';
 import { hooks, startMcpServer } from './helpers/mcp-server.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
@@ -259,6 +259,79 @@ for (const [path, answer] of [['/mcp', 'an SSE stream'], ['/mcp-json', 'JSON']])
     assert.notEqual(b.status?.code, 2, "the app's own abort is no error");
   });
 }
+
+test("a cancelled call's span ends when its client gave up, not at the stream's last chunk", async () => {
+  const { client } = await connect('/mcp');
+  const t0 = Date.now();
+  // The server sends one progress notification at once, then nothing until the answer.
+  const err = await client.callTool({ name: 'slow', arguments: { ms: 1500 } }, undefined, { onprogress: () => {}, timeout: 250 }).catch((e) => e);
+  await flush();
+  await client.close();
+  assert.ok(err instanceof Error);
+  const [span] = tools();
+  const ms = Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
+  assert.ok(ms >= 200 && ms < 1000, `the span lasted ${ms} ms`);
+  assert.equal(span.events.filter((e) => e.name === 'exception').length, 1, 'a timeout is marked by an exception event');
+  assert.ok(Number(BigInt(span.endTimeUnixNano) / 1_000_000n) >= t0 + 200);
+});
+
+test("clients with no session (a stateless server): one client's cancel never ends another's call", async () => {
+  const fa = traceFetch(fetch);
+  const fb = traceFetch(fetch);
+  const { client: b } = await connect('/mcp-stateless', fb);
+  const pending = b.callTool({ name: 'slow', arguments: { ms: 300 } });
+  await new Promise((r) => setTimeout(r, 50));
+  const id = mcp.requests.filter((r) => r.body?.method === 'tools/call').at(-1).body.id;
+  const cancelled = (reason) => JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+  const post = (f, body) => f(`${mcp.url}/mcp-stateless`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body });
+  // Another client's cancel of the same id, through its own traced fetch: not B's.
+  await (await post(fa, cancelled('not yours'))).text();
+  const result = await pending;
+  const { client: c } = await connect('/mcp-stateless', fb);
+  const late = c.callTool({ name: 'slow', arguments: { ms: 300 } });
+  await new Promise((r) => setTimeout(r, 50));
+  const id2 = mcp.requests.filter((r) => r.body?.method === 'tools/call').at(-1).body.id;
+  // The same client's fetch cancelling its own call: that one ends.
+  await (await post(fb, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id2, reason: 'mine' } }))).text();
+  await late;
+  await b.close();
+  await c.close();
+  await flush();
+  const spans = tools();
+  const first = spans.find((s) => !s.attributes['edgetrace.mcp.cancelled']);
+  const second = spans.find((s) => s.attributes['edgetrace.mcp.cancelled']);
+  assert.equal(spans.length, 2);
+  assert.deepEqual(attr(first, 'mlflow.spanOutputs'), result);
+  assert.equal(second.attributes['edgetrace.mcp.cancel_reason'], 'mine');
+});
+
+test("@ai-sdk/mcp's abort and timeout: an abort is no error, a timeout is", async () => {
+  const mcpClient = await createMCPClient({ transport: { type: 'http', url: `${mcp.url}/mcp-json`, fetch: traceFetch() } });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  const aborted = await mcpClient.callTool({ name: 'slow', arguments: { ms: 800 }, options: { signal: controller.signal } }).catch((e) => e);
+  const timedOut = await mcpClient.callTool({ name: 'slow', arguments: { ms: 800 }, options: { timeout: 100 } }).catch((e) => e);
+  await flush();
+  await mcpClient.close();
+  assert.ok(aborted instanceof Error && timedOut instanceof Error);
+  const [a, t] = tools().sort((x, y) => Number(x.attributes['jsonrpc.request.id']) - Number(y.attributes['jsonrpc.request.id']));
+  assert.equal(a.attributes['edgetrace.mcp.cancelled'], true);
+  assert.notEqual(a.status?.code, 2, `an abort: ${a.status?.message}`);
+  assert.equal(t.attributes['edgetrace.mcp.cancelled'], true);
+  assert.equal(t.status.code, 2);
+  assert.match(t.attributes['edgetrace.mcp.cancel_reason'], /timed out/i);
+});
+
+test('an MCP endpoint under a base URL registered as a model API: tool calls are TOOL spans, the rest no spans', async () => {
+  registerModelApi({ baseUrl: `${mcp.url}/gw`, format: 'openai', provider: 'gateway' });
+  const { client } = await connect('/gw/mcp');
+  const result = await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
+  await client.close();
+  await flush();
+  const spans = col.spans();
+  assert.deepEqual(spans.map((s) => s.name), ['tools/call add']);
+  assert.deepEqual(attr(spans[0], 'mlflow.spanOutputs'), result);
+});
 
 test('a model call whose request quotes a tool call stays a model call', async () => {
   // An Anthropic request whose earlier tool_use input is itself a JSON-RPC tools/call.

@@ -1,7 +1,8 @@
 // A real MCP server for the tests: the official TypeScript SDK's McpServer behind its Streamable
 // HTTP transport, on 127.0.0.1 and a free port, in the test's own process. Two endpoints:
 // `/mcp` answers each request with an SSE stream (the transport's default), `/mcp-json` with one
-// JSON body (`enableJsonResponse`), `/mcp-raw` serves the SDK's low-level `Server`, whose
+// JSON body (`enableJsonResponse`), `/mcp-stateless` answers by JSON with no session (a server
+// per request), `/mcp-raw` serves the SDK's low-level `Server`, whose
 // `tools/call` handler answers a JSON-RPC error (`McpError`) for a tool it does not have, as a
 // server built on it does (McpServer answers a result with `isError` instead). Each session (`Mcp-Session-Id`) has its own server and
 // transport, as the SDK's examples run them.
@@ -43,7 +44,11 @@ function mcpServer() {
   server.registerTool('meta', { description: 'Answers the _meta it got', inputSchema: {} }, async (_args, extra) => ({
     content: [{ type: 'text', text: JSON.stringify((await hooks.onMeta?.(extra._meta)) ?? extra._meta ?? null) }],
   }));
-  server.registerTool('slow', { description: 'Answers after ms milliseconds', inputSchema: { ms: z.number() } }, async ({ ms }) => {
+  server.registerTool('slow', { description: 'Answers after ms milliseconds', inputSchema: { ms: z.number() } }, async ({ ms }, extra) => {
+    // One progress notification at once, where the client asked for progress: a stream's only
+    // chunk until the answer.
+    const token = extra._meta?.progressToken;
+    if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 0, total: 1 } });
     await new Promise((r) => setTimeout(r, ms));
     return { content: [{ type: 'text', text: `waited ${ms} ms` }] };
   });
@@ -73,7 +78,19 @@ export async function startMcpServer() {
   const requests = [];
   const http = createServer(async (req, res) => {
     try {
-      const path = new URL(req.url, 'http://x').pathname;
+      // `/gw/…` serves the same, for a test that registers `/gw` as a model API's base URL.
+      const path = new URL(req.url, 'http://x').pathname.replace(/^\/gw(?=\/)/, '');
+      if (path === '/mcp-stateless') {
+        // Stateless: a server and transport per request, no session id (as the SDK's stateless
+        // example runs them), answering by JSON.
+        const body = req.method === 'POST' ? await readBody(req) : undefined;
+        requests.push({ path, method: req.method, body });
+        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+        res.on('close', () => transport.close());
+        await mcpServer().connect(transport);
+        await transport.handleRequest(req, res, body);
+        return;
+      }
       if (path !== '/mcp' && path !== '/mcp-json' && path !== '/mcp-raw') {
         res.writeHead(404).end();
         return;
