@@ -5,11 +5,10 @@
 //! the same outcome as the same stream fed in one piece.
 #![no_main]
 
-use edgetrace::attribute::AttrValue;
 use edgetrace::llm::cost::PriceTable;
 use edgetrace::llm::{LlmCall, Outcome};
 use edgetrace_fuzz::llm::LlmInput;
-use edgetrace_fuzz::{assert_json, chunks};
+use edgetrace_fuzz::{check_outcome, chunks};
 use libfuzzer_sys::fuzz_target;
 
 const START_NS: u64 = 1_700_000_000_000_000_000;
@@ -17,28 +16,7 @@ const FIRST_BYTE_NS: u64 = START_NS + 120_000_000;
 const END_NS: u64 = START_NS + 900_000_000;
 
 fn check(out: &Outcome) {
-    if let Some(i) = &out.inputs {
-        assert_json("inputs", i);
-    }
-    if let Some(o) = &out.outputs {
-        assert_json("outputs", o);
-    }
-    for (k, v) in &out.attributes {
-        if let AttrValue::Json(text) = v {
-            assert_json(k, text);
-        }
-        if k == "edgetrace.llm.parse_errors" {
-            let AttrValue::Json(text) = v else {
-                panic!("parse_errors is not JSON: {v:?}")
-            };
-            let list: Vec<String> = serde_json::from_str(text).expect("a list of strings");
-            assert!(
-                !list.is_empty() && list.len() <= 8,
-                "{} parse errors kept",
-                list.len()
-            );
-        }
-    }
+    check_outcome(out, "edgetrace.llm.parse_errors");
 }
 
 /// The outcome with the chunk count (which depends on the split) taken out, as text so that a

@@ -6,36 +6,14 @@
 //! outcome as the same stream fed in one piece.
 #![no_main]
 
-use edgetrace::attribute::AttrValue;
 use edgetrace::llm::mcp::McpCall;
 use edgetrace::llm::Outcome;
 use edgetrace_fuzz::llm::LlmInput;
-use edgetrace_fuzz::{assert_json, chunks};
+use edgetrace_fuzz::{check_outcome, chunks};
 use libfuzzer_sys::fuzz_target;
 
 fn check(out: &Outcome) {
-    if let Some(i) = &out.inputs {
-        assert_json("inputs", i);
-    }
-    if let Some(o) = &out.outputs {
-        assert_json("outputs", o);
-    }
-    for (k, v) in &out.attributes {
-        if let AttrValue::Json(text) = v {
-            assert_json(k, text);
-        }
-        if k == "edgetrace.mcp.parse_errors" {
-            let AttrValue::Json(text) = v else {
-                panic!("parse_errors is not JSON: {v:?}")
-            };
-            let list: Vec<String> = serde_json::from_str(text).expect("a list of strings");
-            assert!(
-                !list.is_empty() && list.len() <= 8,
-                "{} parse errors kept",
-                list.len()
-            );
-        }
-    }
+    check_outcome(out, "edgetrace.mcp.parse_errors");
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -50,3 +50,32 @@ mod tests {
         }
     }
 }
+
+/// Checks what a parser promises of an [`edgetrace::llm::Outcome`]: its inputs, outputs and every
+/// JSON attribute are valid JSON, and `parse_errors_key` (`edgetrace.llm.parse_errors`,
+/// `edgetrace.mcp.parse_errors`), where set, is a list of 1 to 8 strings.
+pub fn check_outcome(out: &edgetrace::llm::Outcome, parse_errors_key: &str) {
+    use edgetrace::attribute::AttrValue;
+    if let Some(i) = &out.inputs {
+        assert_json("inputs", i);
+    }
+    if let Some(o) = &out.outputs {
+        assert_json("outputs", o);
+    }
+    for (k, v) in &out.attributes {
+        if let AttrValue::Json(text) = v {
+            assert_json(k, text);
+        }
+        if k == parse_errors_key {
+            let AttrValue::Json(text) = v else {
+                panic!("parse_errors is not JSON: {v:?}")
+            };
+            let list: Vec<String> = serde_json::from_str(text).expect("a list of strings");
+            assert!(
+                !list.is_empty() && list.len() <= 8,
+                "{} parse errors kept",
+                list.len()
+            );
+        }
+    }
+}

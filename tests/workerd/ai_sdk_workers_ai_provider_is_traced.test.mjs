@@ -8,21 +8,16 @@
 // reports and the answer (text or tool call) the SDK returned; and the app must get exactly what it
 // gets with the raw binding, from exactly the same requests.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { miniflareWithAi } from './ai-binding.mjs';
+import { bundleWorkerApp } from './helpers.mjs';
 import { startMockLlm, TOOL_ARGUMENTS } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../..');
-const pkg = join(repo, 'pkg');
 const LLAMA = '@cf/meta/llama-3.1-8b-instruct';
 const WEATHER_TOOL = {
   type: 'function',
@@ -34,32 +29,9 @@ let col;
 let llm;
 let mf;
 
-/** The fixture bundled as a Workers app is: worker.js, and the package's two wasm modules beside it. */
-async function bundleWorker(out) {
-  for (const d of ['node_modules', 'core', 'llm']) mkdirSync(join(out, d), { recursive: true });
-  symlinkSync(pkg, join(out, 'node_modules', 'edgetrace'), 'dir');
-  await build({
-    entryPoints: [join(here, 'fixtures/worker_ai_sdk_workers_ai.js')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    outfile: join(out, 'worker.js'),
-    nodePaths: [join(out, 'node_modules'), join(repo, 'node_modules')],
-    // The wasm stays imported (`./core/edgetrace_bg.wasm`, `./llm/edgetrace_llm_bg.wasm`), for
-    // workerd to load as compiled modules; node's modules come from nodejs_compat.
-    external: [...builtinModules, 'node:*', '*.wasm'],
-    logLevel: 'error',
-  });
-  copyFileSync(join(pkg, 'core/edgetrace_bg.wasm'), join(out, 'core/edgetrace_bg.wasm'));
-  copyFileSync(join(pkg, 'llm/edgetrace_llm_bg.wasm'), join(out, 'llm/edgetrace_llm_bg.wasm'));
-  return join(out, 'worker.js');
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'edgetrace-ai-sdk-'));
-  const scriptPath = await bundleWorker(dir);
+  const scriptPath = await bundleWorkerApp('worker_ai_sdk_workers_ai.js', dir);
   col = await startCollector();
   llm = await startMockLlm();
   mf = miniflareWithAi(scriptPath, { origin: llm.url, modulesRoot: dir, bindings: { COLLECTOR: col.url } });

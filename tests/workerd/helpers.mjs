@@ -1,7 +1,10 @@
 // Shared by the workerd tests: a Miniflare for a fixture Worker that imports the built package by
 // relative path (../../../pkg/workerd.js), with the wasm as a compiled module, as Workers need.
+import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,4 +40,34 @@ export function workerMiniflare(scriptPath, options = {}) {
     cf: false,
     ...options,
   });
+}
+
+/**
+ * `fixture` (a file of tests/workerd/fixtures/) bundled into `out` as a Workers app is: `worker.js`,
+ * with esbuild, `edgetrace` resolving to the package's workerd entry, and the package's two wasm
+ * modules beside it. Returns the script's path.
+ */
+export async function bundleWorkerApp(fixture, out) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const repo = join(here, '../..');
+  const pkg = join(repo, 'pkg');
+  for (const d of ['node_modules', 'core', 'llm']) mkdirSync(join(out, d), { recursive: true });
+  symlinkSync(pkg, join(out, 'node_modules', 'edgetrace'), 'dir');
+  await build({
+    entryPoints: [join(here, 'fixtures', fixture)],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['browser', 'module', 'main'],
+    outfile: join(out, 'worker.js'),
+    nodePaths: [join(out, 'node_modules'), join(repo, 'node_modules')],
+    // The wasm stays imported (`./core/edgetrace_bg.wasm`, `./llm/edgetrace_llm_bg.wasm`), for
+    // workerd to load as compiled modules; node's modules come from nodejs_compat.
+    external: [...builtinModules, 'node:*', '*.wasm'],
+    logLevel: 'error',
+  });
+  copyFileSync(join(pkg, 'core/edgetrace_bg.wasm'), join(out, 'core/edgetrace_bg.wasm'));
+  copyFileSync(join(pkg, 'llm/edgetrace_llm_bg.wasm'), join(out, 'llm/edgetrace_llm_bg.wasm'));
+  return join(out, 'worker.js');
 }

@@ -13,53 +13,23 @@
 // (initialize, the initialized notification, the GET stream, the DELETE at close) are no spans.
 // In workerd the parsers are a compiled wasm module of their own, instantiated on the first call.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { workerMiniflare } from './helpers.mjs';
+import { bundleWorkerApp, workerMiniflare } from './helpers.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { startMcpServer } from '../node/helpers/mcp-server.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../..');
-const pkg = join(repo, 'pkg');
 
 let dir;
 let col;
 let mcp;
 let mf;
 
-/** The fixture bundled as a Workers app is: worker.js, and the package's two wasm modules beside it. */
-async function bundleWorker(out) {
-  for (const d of ['node_modules', 'core', 'llm']) mkdirSync(join(out, d), { recursive: true });
-  symlinkSync(pkg, join(out, 'node_modules', 'edgetrace'), 'dir');
-  await build({
-    entryPoints: [join(here, 'fixtures/worker_mcp_client.js')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    outfile: join(out, 'worker.js'),
-    nodePaths: [join(out, 'node_modules'), join(repo, 'node_modules')],
-    // The wasm stays imported, for workerd to load as compiled modules; node's modules come from
-    // nodejs_compat.
-    external: [...builtinModules, 'node:*', '*.wasm'],
-    logLevel: 'error',
-  });
-  copyFileSync(join(pkg, 'core/edgetrace_bg.wasm'), join(out, 'core/edgetrace_bg.wasm'));
-  copyFileSync(join(pkg, 'llm/edgetrace_llm_bg.wasm'), join(out, 'llm/edgetrace_llm_bg.wasm'));
-  return join(out, 'worker.js');
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'edgetrace-mcp-workerd-'));
-  const scriptPath = await bundleWorker(dir);
+  const scriptPath = await bundleWorkerApp('worker_mcp_client.js', dir);
   col = await startCollector();
   mcp = await startMcpServer();
   mf = workerMiniflare(scriptPath, { modulesRoot: dir, compatibilityFlags: ['nodejs_compat'], bindings: { COLLECTOR: col.url, MCP: mcp.url } });
