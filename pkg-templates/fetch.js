@@ -356,10 +356,10 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
   // The parsers follow the call from here; they may still be loading (browsers), so the request
   // is handed to them when they are ready, with the time the call started.
   const started = h ? followCall(span, api.format, info.url.host, info.url.pathname, mcp ? mcpKept(parsed, text, span) : _internal.redactBody(parsed, text, span), api.provider) : null;
-  if (mcp && h) followMcpCancel(span, started, mcpKey(session, info, parsed.id, call), init?.signal ?? (info.isRequest ? input.signal : undefined));
   // The app's signal: its own abort, given a reason of its own, is a cancellation, not a failure
   // (a plain abort() before the answer is not told from an SDK's timeout, which aborts so).
   const signal = init?.signal ?? (info.isRequest ? input.signal : undefined);
+  if (mcp && h) followMcpCancel(span, started, mcpKey(session, info, parsed.id, call), signal);
   let res;
   try {
     res = await callIn(span, call, input, init);

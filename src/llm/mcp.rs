@@ -19,10 +19,11 @@
 use serde_json::{json, Value};
 
 use super::sse::SseParser;
-use super::{error_message, fit, parse_json, Outcome, StreamEnd, MAX_PARSED_STREAM_BYTES};
+use super::{
+    error_message, fit, parse_json, split_port, Outcome, ParseErrors, StreamEnd,
+    MAX_PARSED_STREAM_BYTES,
+};
 use crate::attribute::AttrValue;
-
-const MAX_PARSE_ERRORS_KEPT: usize = 8;
 
 /// Whether `v`, a request body, is an MCP `tools/call` request (a JSON-RPC 2.0 request of that
 /// method with an id). A batch (an array, which MCP's 2025-03-26 revision allowed and later ones
@@ -54,8 +55,7 @@ pub struct McpCall {
     /// requests of its own).
     notifications: u64,
     server_requests: u64,
-    parse_errors: Vec<String>,
-    parse_error_count: u64,
+    parse_errors: ParseErrors,
     gave_up: bool,
     max_value: usize,
 }
@@ -92,8 +92,7 @@ impl McpCall {
             sse: SseParser::default(),
             notifications: 0,
             server_requests: 0,
-            parse_errors: Vec::new(),
-            parse_error_count: 0,
+            parse_errors: ParseErrors::default(),
             gave_up: false,
             max_value,
         };
@@ -110,13 +109,9 @@ impl McpCall {
             AttrValue::Str("execute_tool".into()),
         );
         // The server's address and port (MCP's conventions ask for them; the URL is on the span
-        // as `url.full` too). An IPv6 address is in brackets.
-        let (address, port) = match host.rfind(':') {
-            Some(i) if !host[i + 1..].contains(']') => {
-                (&host[..i], host[i + 1..].parse::<i64>().ok())
-            }
-            _ => (host, None),
-        };
+        // as `url.full` too).
+        let (address, port) = split_port(host);
+        let port = port.parse::<i64>().ok();
         if !address.is_empty() {
             let address = address.trim_start_matches('[').trim_end_matches(']');
             attr(&mut out, "server.address", AttrValue::Str(address.into()));
@@ -397,22 +392,10 @@ impl McpCall {
     }
 
     fn parse_error(&mut self, e: String) {
-        self.parse_error_count += 1;
-        if self.parse_errors.len() < MAX_PARSE_ERRORS_KEPT {
-            self.parse_errors.push(e);
-        }
+        self.parse_errors.add(e);
     }
 
     fn push_parse_errors(&self, out: &mut Outcome) {
-        if self.parse_error_count > 0 {
-            out.attributes.push((
-                "edgetrace.mcp.parse_error_count".into(),
-                AttrValue::Int((self.parse_error_count as i64).into()),
-            ));
-            out.attributes.push((
-                "edgetrace.mcp.parse_errors".into(),
-                AttrValue::Json(json!(self.parse_errors).to_string().into()),
-            ));
-        }
+        self.parse_errors.write(out, "edgetrace.mcp");
     }
 }

@@ -232,11 +232,7 @@ impl Format {
 /// ```
 pub fn provider_name(host: &str, path: &str, format: Format, model: Option<&str>) -> String {
     let h = host.to_ascii_lowercase();
-    // The name without its port; an IPv6 address is in brackets.
-    let (name, port) = match h.rfind(':') {
-        Some(i) if !h[i + 1..].contains(']') => (&h[..i], &h[i + 1..]),
-        _ => (h.as_str(), ""),
-    };
+    let (name, port) = split_port(&h);
     let name = name.trim_end_matches('.');
     // The format's own name, as its messages are named (embeddings are OpenAI's).
     let by_format = || match format {
@@ -452,6 +448,47 @@ pub enum StreamEnd {
 pub const MAX_PARSED_STREAM_BYTES: u64 = 64 * 1024 * 1024;
 const MAX_PARSE_ERRORS_KEPT: usize = 8;
 
+/// What a call's parser could not read: the first [`MAX_PARSE_ERRORS_KEPT`] problems, and how many
+/// there were ([`LlmCall`]'s and [`mcp::McpCall`]'s).
+#[derive(Debug, Default)]
+pub(crate) struct ParseErrors {
+    kept: Vec<String>,
+    count: u64,
+}
+
+impl ParseErrors {
+    pub(crate) fn add(&mut self, e: String) {
+        self.count += 1;
+        if self.kept.len() < MAX_PARSE_ERRORS_KEPT {
+            self.kept.push(e);
+        }
+    }
+
+    /// Writes them onto `out` as `{prefix}.parse_error_count` and `{prefix}.parse_errors` (a JSON
+    /// list), where there were any.
+    pub(crate) fn write(&self, out: &mut Outcome, prefix: &str) {
+        if self.count > 0 {
+            out.attributes.push((
+                format!("{prefix}.parse_error_count"),
+                AttrValue::Int((self.count as i64).into()),
+            ));
+            out.attributes.push((
+                format!("{prefix}.parse_errors"),
+                AttrValue::Json(json!(self.kept).to_string().into()),
+            ));
+        }
+    }
+}
+
+/// `host` (a URL's, port included) as its name and its port (empty for none); an IPv6 address is
+/// in brackets.
+pub(crate) fn split_port(host: &str) -> (&str, &str) {
+    match host.rfind(':') {
+        Some(i) if !host[i + 1..].contains(']') => (&host[..i], &host[i + 1..]),
+        _ => (host, ""),
+    }
+}
+
 /// One model API call in flight.
 #[derive(Debug)]
 pub struct LlmCall {
@@ -487,10 +524,9 @@ pub struct LlmCall {
     /// which is read only when the stream ends.
     last_chunk_ns: u64,
     chunks: u64,
-    parse_errors: Vec<String>,
+    parse_errors: ParseErrors,
     /// The first event that could not be read (not JSON): the official SDKs throw on one.
     bad_event: Option<String>,
-    parse_error_count: u64,
     gave_up: bool,
     /// The span's limit on a value (`maxValueBytes`): inputs and outputs longer than this are cut
     /// with their structure kept ([`fit::fit_json`]).
@@ -595,9 +631,8 @@ impl LlmCall {
             first_token_ns: None,
             last_chunk_ns: start_ns,
             chunks: 0,
-            parse_errors: Vec::new(),
+            parse_errors: ParseErrors::default(),
             bad_event: None,
-            parse_error_count: 0,
             gave_up: false,
             max_value,
         };
@@ -772,10 +807,7 @@ impl LlmCall {
     }
 
     fn parse_error(&mut self, e: String) {
-        self.parse_error_count += 1;
-        if self.parse_errors.len() < MAX_PARSE_ERRORS_KEPT {
-            self.parse_errors.push(e);
-        }
+        self.parse_errors.add(e);
     }
 
     /// Feeds bytes of a streamed (SSE) response body as they reach the caller.
@@ -1281,16 +1313,7 @@ impl LlmCall {
     }
 
     fn push_parse_errors(&self, out: &mut Outcome) {
-        if self.parse_error_count > 0 {
-            out.attributes.push((
-                "edgetrace.llm.parse_error_count".into(),
-                AttrValue::Int((self.parse_error_count as i64).into()),
-            ));
-            out.attributes.push((
-                "edgetrace.llm.parse_errors".into(),
-                AttrValue::Json(json!(self.parse_errors).to_string().into()),
-            ));
-        }
+        self.parse_errors.write(out, "edgetrace.llm");
     }
 }
 
