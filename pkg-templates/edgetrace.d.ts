@@ -539,11 +539,12 @@ export interface TraceFetchOptions {
   /** Span name. Default: `"<operation> <model>"`, e.g. `"chat gpt-4o-mini"`. */
   name?: string;
   /**
-   * The parent of each call, asked as the call starts; where it gives none, the active span. For a
-   * framework that keeps its own spans, such as the OpenAI Agents SDK
-   * (`edgetrace/openai-agents`: `traceFetch(fetch, { parent: processor.parent })`).
+   * The parent of each call, asked as the call starts (with the call's arguments); where it gives
+   * none, the active span. For a framework that keeps its own spans, such as the OpenAI Agents SDK
+   * (`edgetrace/openai-agents`: `traceFetch(fetch, { parent: processor.parent })`) or LangChain
+   * (`edgetrace/langchain`: `traceFetch(fetch, { parent: handler.parent })`).
    */
-  parent?: () => Span | null | undefined;
+  parent?: (input: RequestInfo | URL, init?: RequestInit) => Span | null | undefined;
   /**
    * Send each MCP tool call's trace context to the MCP server: its span's `traceparent` is added
    * to the request's `params._meta`, as OpenTelemetry's MCP conventions put it, so a server that

@@ -169,7 +169,7 @@ export function traceFetch(fetchImpl, options = {}) {
         // An ended span too: a call made by work it left running (the AI SDK's streamText starts
         // its request when its stream is read, after the traced function returned) continues its
         // trace under it, as withSpan's spans do.
-        const found = options.parent?.() || getCurrentActiveSpan(1);
+        const found = options.parent?.(input, init) || getCurrentActiveSpan(1);
         if (found) return found;
         const guess = _internal.soleAsyncSpan();
         inferred = !!guess;

@@ -7,6 +7,7 @@ import type { InitOptions, SpanOptions, Stats, TraceUpdate, WorkerHandler } from
 import { logFeedback, type FeedbackResult } from 'edgetrace/feedback';
 import { openAIAgentsProcessor } from 'edgetrace/openai-agents';
 import { traceMcpTool } from 'edgetrace/mcp';
+import { langChainHandler, type LangChainHandler } from 'edgetrace/langchain';
 
 const options: InitOptions = {
   endpoint: 'http://127.0.0.1:8787',
@@ -105,3 +106,13 @@ const mcpFetch: typeof fetch = traceFetch(fetch, { mcpTraceContext: true });
 void mcpFetch;
 // @ts-expect-error the handler must be a function
 traceMcpTool('x', 42);
+
+// edgetrace/langchain: a callback handler; its parent goes to traceFetch and withSpan.
+const lcHandler: LangChainHandler = langChainHandler();
+const lcFetch: typeof fetch = traceFetch(fetch, { parent: lcHandler.parent });
+void lcFetch;
+const lcName: string = lcHandler.name;
+void lcName;
+void withSpan(() => 1, { parent: lcHandler.parent() ?? null });
+// @ts-expect-error it takes no options
+langChainHandler({ ignoreLLM: true });

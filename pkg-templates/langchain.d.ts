@@ -1,0 +1,54 @@
+/**
+ * `edgetrace/langchain`: LangChain.js runs as MLflow trees, as MLflow's Python autolog of
+ * LangChain makes them. Each run is a span under its parent run's: chains and runnables CHAIN,
+ * chat models CHAT_MODEL (messages in OpenAI's chat shape, the answer, token usage, model and
+ * provider), LLMs LLM, tools TOOL, retrievers RETRIEVER (documents as MLflow's `page_content`,
+ * `metadata`, `id`). Runs nest by their ids, so the tree holds in browsers too.
+ *
+ * ```ts
+ * import { ChatOpenAI } from '@langchain/openai';
+ * import { langChainHandler } from 'edgetrace/langchain';
+ * const handler = langChainHandler();
+ * const answer = await chain.invoke(input, { callbacks: [handler] });
+ * // Optional: each model call's HTTP exchange too, under its model's span.
+ * const model = new ChatOpenAI({ configuration: { fetch: traceFetch(fetch, { parent: handler.parent }) } });
+ * ```
+ */
+import type { Span } from 'edgetrace';
+
+/** A LangChain.js callback handler (what `callbacks: [...]` takes). */
+export interface LangChainHandler {
+  readonly name: string;
+  /** True: LangChain calls the handler in the run's course, so spans start and end with runs. */
+  readonly awaitHandlers: boolean;
+  readonly raiseError: boolean;
+  copy(): LangChainHandler;
+  handleChainStart(...args: any[]): void;
+  handleChainEnd(...args: any[]): void;
+  handleChainError(...args: any[]): void;
+  handleChatModelStart(...args: any[]): void;
+  handleLLMStart(...args: any[]): void;
+  handleLLMEnd(...args: any[]): void;
+  handleLLMError(...args: any[]): void;
+  handleToolStart(...args: any[]): void;
+  handleToolEnd(...args: any[]): void;
+  handleToolError(...args: any[]): void;
+  handleRetrieverStart(...args: any[]): void;
+  handleRetrieverEnd(...args: any[]): void;
+  handleRetrieverError(...args: any[]): void;
+  handleAgentAction(...args: any[]): void;
+  handleAgentEnd(...args: any[]): void;
+  handleText(...args: any[]): void;
+  /**
+   * The span of the run that the calling code runs in: pass it as `traceFetch`'s or `withSpan`'s
+   * `parent`. A model's fetch finds its model's span; code in a tool, the tool's.
+   */
+  parent(): Span | undefined;
+}
+
+/**
+ * A callback handler that makes each LangChain run an edgetrace span. One handler may serve
+ * every request: runs are told apart by their ids. A run with no parent run goes under the span
+ * active where it started (a traced function), else starts a trace.
+ */
+export declare function langChainHandler(): LangChainHandler;

@@ -1,0 +1,326 @@
+// `edgetrace/langchain`: LangChain.js runs as MLflow trees, as MLflow's Python autolog of
+// LangChain makes them.
+//
+// A callback handler hears of each run LangChain makes (chains and runnables, chat models and
+// LLMs, tools, retrievers) as it starts and ends, with its id and its parent's id, and makes it an
+// edgetrace span under its parent's span: chains CHAIN, chat models CHAT_MODEL (the messages in
+// OpenAI's chat shape, the answer, token usage, model and provider), LLMs LLM, tools TOOL,
+// retrievers RETRIEVER (their documents as MLflow's). Runs nest by their ids, not by async
+// context, so the tree holds in browsers and under LangChain's own concurrency limits, where
+// async context does not.
+//
+//   const handler = langChainHandler();
+//   await chain.invoke(input, { callbacks: [handler] });
+//
+// A run with no parent run goes under the span active where it started (a traced function), else
+// it is a trace's root. `handler.parent` is for `traceFetch(fetch, { parent })` and
+// `withSpan(fn, { parent })`: the span of the run that code runs in. Nothing here throws into
+// LangChain.
+
+import { _internal, getCurrentActiveSpan, startSpan } from './edgetrace.js';
+
+// Where LangChain keeps the config of the run that code runs in (@langchain/core's singletons,
+// shared by every copy of it through the global symbol registry).
+const ALS = Symbol.for('ls:tracing_async_local_storage');
+const CHILD_CONFIG = Symbol.for('lc:child_config');
+const ROLES = { human: 'user', ai: 'assistant', system: 'system', tool: 'tool', function: 'function', developer: 'developer' };
+
+const isMessage = (v) => typeof v?.type === 'string' && 'content' in v && typeof v.getType === 'function';
+const isDocument = (v) => typeof v?.pageContent === 'string' && typeof v.metadata === 'object';
+
+/** A LangChain message as an OpenAI chat message, as MLflow's autolog shows it. */
+function chatMessage(m) {
+  const role = m.type === 'generic' ? m.role : ROLES[m.type] || m.type;
+  const out = { role, content: m.content };
+  if (m.type === 'ai' && m.tool_calls?.length) {
+    out.content = m.content === '' || (Array.isArray(m.content) && !m.content.length) ? null : m.content;
+    out.tool_calls = m.tool_calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args ?? {}) } }));
+  }
+  if (m.type === 'tool' && m.tool_call_id) out.tool_call_id = m.tool_call_id;
+  if (m.name) out.name = m.name;
+  return out;
+}
+
+/** A retrieved document as MLflow's (`page_content`, `metadata`, `id`). */
+const document = (d) => ({ page_content: d.pageContent, metadata: d.metadata, id: d.id ?? null });
+
+/**
+ * `v` with LangChain's messages and documents in the shapes MLflow shows (their own JSON is
+ * LangChain's serialization: class ids and constructor arguments), to a depth of 6.
+ */
+function plain(v, depth = 0) {
+  if (v === null || typeof v !== 'object' || depth > 6) return v;
+  if (isMessage(v)) return chatMessage(v);
+  if (isDocument(v)) return document(v);
+  if (Array.isArray(v)) return v.map((x) => plain(x, depth + 1));
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  const out = {};
+  for (const k of Object.keys(v)) out[k] = plain(v[k], depth + 1);
+  return out;
+}
+
+/** `text` parsed as JSON where it is a JSON object or array (a tool's arguments), else as it is. */
+function json(text) {
+  if (typeof text !== 'string' || !/^\s*[[{]/.test(text)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * What a model's request body holds of its last message: the message's text (its first text
+ * block) as JSON writes it inside a string.
+ */
+function needleOf(content) {
+  const text = typeof content === 'string' ? content : Array.isArray(content) ? content.find((b) => typeof b?.text === 'string')?.text : undefined;
+  return text ? JSON.stringify(text).slice(1, -1) : '';
+}
+
+const nameOf = (serialized, runName, fallback) => runName || serialized?.name || (Array.isArray(serialized?.id) && serialized.id[serialized.id.length - 1]) || fallback;
+
+/**
+ * Token usage as `mlflow.chat.tokenUsage` (with MLflow's cache keys where the model reported
+ * cached tokens): the generations' own, else the LLM output's.
+ */
+function usageOf(output) {
+  const sum = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+  let seen = false;
+  const add = (k, n) => {
+    if (typeof n === 'number') sum[k] = (sum[k] ?? 0) + n;
+  };
+  for (const list of output?.generations ?? []) {
+    for (const g of list ?? []) {
+      const u = g?.message?.usage_metadata;
+      if (!u) continue;
+      seen = true;
+      add('input_tokens', u.input_tokens);
+      add('output_tokens', u.output_tokens);
+      add('total_tokens', u.total_tokens ?? (u.input_tokens ?? 0) + (u.output_tokens ?? 0));
+      add('cache_read_input_tokens', u.input_token_details?.cache_read);
+      add('cache_creation_input_tokens', u.input_token_details?.cache_creation);
+    }
+  }
+  if (seen) return sum;
+  const t = output?.llmOutput?.tokenUsage ?? output?.llmOutput?.estimatedTokenUsage;
+  if (t && (t.promptTokens != null || t.completionTokens != null)) {
+    return { input_tokens: t.promptTokens ?? 0, output_tokens: t.completionTokens ?? 0, total_tokens: t.totalTokens ?? (t.promptTokens ?? 0) + (t.completionTokens ?? 0) };
+  }
+  return undefined;
+}
+
+/** A model run's answer: OpenAI's `choices` for one prompt, LangChain's generations for several. */
+function answerOf(output) {
+  const gens = output?.generations;
+  if (!Array.isArray(gens) || gens.length !== 1) return plain(gens ?? output);
+  return {
+    choices: gens[0].map((g) => ({
+      message: g.message ? chatMessage(g.message) : { role: 'assistant', content: g.text },
+      finish_reason: g.generationInfo?.finish_reason ?? g.message?.response_metadata?.finish_reason ?? null,
+    })),
+  };
+}
+
+/** A model run's attributes: model, provider, tools, the call's parameters, the run's metadata. */
+function modelAttributes(extra, metadata) {
+  const params = extra?.invocation_params ?? {};
+  const a = { 'mlflow.message.format': 'langchain' };
+  const model = metadata?.ls_model_name || params.model || params.model_name || params.modelName;
+  if (typeof model === 'string') a['mlflow.llm.model'] = model;
+  const provider = metadata?.ls_provider || (typeof params._type === 'string' && params._type.replace(/-chat$/, '').replace(/^chat-/, ''));
+  if (provider) a['mlflow.llm.provider'] = provider;
+  if (Array.isArray(params.tools) && params.tools.length) a['mlflow.chat.tools'] = params.tools.map((t) => (t?.type === 'function' ? t : { type: 'function', function: { name: t?.name, description: t?.description } }));
+  a.invocation_params = params;
+  return a;
+}
+
+function withMetadata(attributes, metadata) {
+  if (metadata && typeof metadata === 'object' && Object.keys(metadata).length) attributes.metadata = metadata;
+  return attributes;
+}
+
+/**
+ * A LangChain.js callback handler (`callbacks: [handler]` in a run's config, a model's or chain's
+ * constructor, or `withConfig`) that makes each run an edgetrace span. One handler serves every
+ * request at once: runs are told apart by their ids.
+ */
+export function langChainHandler() {
+  const runs = new Map(); // run id → { span, parent: run id, model: boolean }
+  const guard = (what, f) => {
+    try {
+      f();
+    } catch (e) {
+      _internal.warn(`langChainHandler ${what}: ${e?.message || e}`);
+    }
+  };
+  const start = (runId, parentRunId, options, model = false, needle = '') => {
+    const up = parentRunId != null ? runs.get(parentRunId)?.span : undefined;
+    // A run under no run of this handler's goes under the span active where it started.
+    const active = getCurrentActiveSpan();
+    const span = startSpan({ ...options, parent: up ?? active });
+    // A model run keeps the context it started in, where its call goes out (`parent`).
+    runs.set(runId, { span, parent: parentRunId, model, active, called: false, needle });
+  };
+  const end = (runId, f) => {
+    const r = runs.get(runId);
+    if (!r) return;
+    runs.delete(runId);
+    f?.(r.span);
+    r.span.end();
+  };
+  const fail = (runId, err) => end(runId, (span) => span.recordException(err));
+  const event = (runId, name, attributes) => runs.get(runId)?.span.addEvent(name, attributes);
+
+  return {
+    name: 'edgetrace',
+    // Called in the run's own course, not queued for later (LangChain's default in Node): each
+    // span starts and ends when its run does, in the async context the run started in.
+    awaitHandlers: true,
+    raiseError: false,
+    ignoreLLM: false,
+    ignoreChain: false,
+    ignoreAgent: false,
+    ignoreRetriever: false,
+    ignoreCustomEvent: true,
+    copy() {
+      return this;
+    },
+
+    // (The order LangChain calls it with; its type declaration has another.)
+    handleChainStart(chain, inputs, runId, parentRunId, tags, metadata, runType, runName, extra) {
+      // A streamed run's inputs come with its end (`lc_defers_inputs`).
+      guard('handleChainStart', () => start(runId, parentRunId, { name: nameOf(chain, runName, 'chain'), spanType: 'CHAIN', inputs: extra?.lc_defers_inputs ? undefined : plain(inputs), attributes: withMetadata({}, metadata) }));
+    },
+    handleChainEnd(outputs, runId, parentRunId, tags, kwargs) {
+      guard('handleChainEnd', () =>
+        end(runId, (span) => {
+          if (kwargs?.inputs !== undefined) span.setInputs(plain(kwargs.inputs));
+          span.setOutputs(plain(outputs));
+        }),
+      );
+    },
+    handleChainError(err, runId, parentRunId, tags, kwargs) {
+      guard('handleChainError', () =>
+        end(runId, (span) => {
+          if (kwargs?.inputs !== undefined) span.setInputs(plain(kwargs.inputs));
+          span.recordException(err);
+        }),
+      );
+    },
+
+    handleChatModelStart(llm, messages, runId, parentRunId, extra, tags, metadata, runName) {
+      guard('handleChatModelStart', () => {
+        const inputs = Array.isArray(messages) && messages.length === 1 ? { messages: messages[0].map((m) => (isMessage(m) ? chatMessage(m) : m)) } : plain(messages);
+        start(runId, parentRunId, { name: nameOf(llm, runName, 'chat model'), spanType: 'CHAT_MODEL', inputs, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, true, needleOf(messages?.[0]?.at?.(-1)?.content));
+      });
+    },
+    handleLLMStart(llm, prompts, runId, parentRunId, extra, tags, metadata, runName) {
+      guard('handleLLMStart', () => start(runId, parentRunId, { name: nameOf(llm, runName, 'llm'), spanType: 'LLM', inputs: prompts, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, true, needleOf(prompts?.[0])));
+    },
+    handleLLMEnd(output, runId) {
+      guard('handleLLMEnd', () =>
+        end(runId, (span) => {
+          const usage = usageOf(output);
+          if (usage) span.setAttribute('mlflow.chat.tokenUsage', usage);
+          span.setOutputs(answerOf(output));
+        }),
+      );
+    },
+    handleLLMError(err, runId) {
+      guard('handleLLMError', () => fail(runId, err));
+    },
+
+    handleToolStart(tool, input, runId, parentRunId, tags, metadata, runName, toolCallId) {
+      guard('handleToolStart', () => {
+        const attributes = withMetadata({}, metadata);
+        if (toolCallId) attributes['gen_ai.tool.call.id'] = toolCallId;
+        start(runId, parentRunId, { name: nameOf(tool, runName, 'tool'), spanType: 'TOOL', inputs: json(input), attributes });
+      });
+    },
+    handleToolEnd(output, runId) {
+      guard('handleToolEnd', () => end(runId, (span) => span.setOutputs(plain(output))));
+    },
+    handleToolError(err, runId) {
+      guard('handleToolError', () => fail(runId, err));
+    },
+
+    handleRetrieverStart(retriever, query, runId, parentRunId, tags, metadata, name) {
+      guard('handleRetrieverStart', () => start(runId, parentRunId, { name: nameOf(retriever, name, 'retriever'), spanType: 'RETRIEVER', inputs: query, attributes: withMetadata({}, metadata) }));
+    },
+    handleRetrieverEnd(documents, runId) {
+      guard('handleRetrieverEnd', () => end(runId, (span) => span.setOutputs(plain(documents))));
+    },
+    handleRetrieverError(err, runId) {
+      guard('handleRetrieverError', () => fail(runId, err));
+    },
+
+    // An agent's steps make no run of their own: events on the run that took them, as MLflow's.
+    handleAgentAction(action, runId) {
+      guard('handleAgentAction', () => event(runId, 'agent_action', { tool: String(action?.tool), tool_input: JSON.stringify(action?.toolInput ?? null), log: String(action?.log ?? '') }));
+    },
+    handleAgentEnd(finish, runId) {
+      guard('handleAgentEnd', () => event(runId, 'agent_finish', { return_values: JSON.stringify(finish?.returnValues ?? null), log: String(finish?.log ?? '') }));
+    },
+    handleText(text, runId) {
+      guard('handleText', () => event(runId, 'text', { text: String(text) }));
+    },
+
+    /**
+     * The span of the run that code calling this runs in, for `traceFetch`'s and `withSpan`'s
+     * `parent`: a model call's fetch goes under its model's span, code in a tool under the tool's.
+     *
+     * A model's request is known by its body: the one model run whose call has not gone out and
+     * whose last message the body holds. That holds across async contexts, which LangChain's
+     * concurrency slots mix (a call that waited for one goes out in the context of the call that
+     * freed it), and where there is no async context to follow (browsers). Failing that, the
+     * oldest such model run started in this async context; a model's retry, under its model's
+     * span. Other code goes under the deeper of the span of the run it runs in (where LangChain
+     * keeps its context: tools, lambdas) and the span active here.
+     */
+    parent(input, init) {
+      try {
+        const active = getCurrentActiveSpan();
+        const body = typeof init?.body === 'string' ? init.body : '';
+        let matched;
+        let matches = 0;
+        let waiting;
+        let called;
+        for (const r of runs.values()) {
+          if (!r.model) continue;
+          if (!r.called && r.needle && body.includes(r.needle)) {
+            matched = r;
+            matches++;
+          }
+          if (r.active !== active) continue;
+          if (!r.called) waiting ??= r;
+          else called = r;
+        }
+        const model = (matches === 1 && matched) || waiting;
+        if (model) {
+          model.called = true;
+          return model.span;
+        }
+        if (called) return called.span;
+        const config = globalThis[ALS]?.getStore?.()?.extra?.[CHILD_CONFIG];
+        const id = config?.callbacks?.getParentRunId?.() ?? config?.callbacks?._parentRunId;
+        let own = id != null ? runs.get(id)?.span : undefined;
+        if (!own) {
+          // Without LangChain's context (it keeps one only once `@langchain/core/context` is
+          // loaded), the one innermost run under way in this async context.
+          const mine = [...runs].filter(([, r]) => r.active === active);
+          const above = new Set(mine.map(([, r]) => r.parent));
+          const innermost = mine.filter(([k]) => !above.has(k));
+          if (innermost.length === 1) own = innermost[0][1].span;
+        }
+        if (!own) return active;
+        // The deeper of the two: a span traced inside the run is under the run's span.
+        for (let s = active; s; s = s._up) if (s === own) return active;
+        return own;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

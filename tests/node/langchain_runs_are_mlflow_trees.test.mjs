@@ -1,0 +1,241 @@
+// LangChain.js runs, traced with edgetrace/langchain's callback handler, are one tree as MLflow's
+// Python autolog of LangChain makes them: each chain and runnable a CHAIN span, the chat model a
+// CHAT_MODEL span (messages in OpenAI's shape, the answer, token usage, model and provider), the
+// retriever a RETRIEVER span with MLflow's documents, a tool a TOOL span, all nested by LangChain's
+// run ids. The model is ChatOpenAI against the local mock of OpenAI's API; the traced fetch,
+// given the handler's `parent`, puts each HTTP call under its model's span.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ChatOpenAI } from '@langchain/openai';
+import { ChatPromptTemplate } from '@langchain/core/prompts';
+import { StringOutputParser } from '@langchain/core/output_parsers';
+import { RunnableLambda, RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
+import { BaseRetriever } from '@langchain/core/retrievers';
+import { Document } from '@langchain/core/documents';
+import { tool } from '@langchain/core/tools';
+import { z } from 'zod';
+import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch, withSpan } from '../../pkg/node.js';
+import { langChainHandler } from '../../pkg/langchain.js';
+import { mockAndCollector } from './helpers/harness.mjs';
+import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
+
+const servers = mockAndCollector(init);
+const handler = langChainHandler();
+
+class KnowledgeBase extends BaseRetriever {
+  lc_namespace = ['edgetrace', 'test'];
+  async _getRelevantDocuments(query) {
+    return [
+      new Document({ pageContent: `MLflow traces: ${query}`, metadata: { source: 'kb/tracing.md' }, id: 'doc-1' }),
+      new Document({ pageContent: 'Spans nest.', metadata: { source: 'kb/spans.md' } }),
+    ];
+  }
+}
+
+const model = (options = {}) =>
+  new ChatOpenAI({
+    model: 'gpt-4o-mini',
+    apiKey: 'sk-test',
+    maxRetries: 0,
+    ...options,
+    configuration: { baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(fetch, { parent: handler.parent }), ...options.configuration },
+  });
+
+const ragChain = (llm) =>
+  RunnableSequence.from([
+    { context: new KnowledgeBase().pipe(RunnableLambda.from((docs) => docs.map((d) => d.pageContent).join('\n'))), question: new RunnablePassthrough() },
+    ChatPromptTemplate.fromMessages([['system', 'Answer from: {context}'], ['human', '{question}']]),
+    llm,
+    new StringOutputParser(),
+  ]);
+
+async function exported() {
+  await new Promise((r) => setTimeout(r, 30));
+  await flush();
+  return servers.col.spans();
+}
+
+function treeOf(spans, traceId) {
+  const mine = spans.filter((s) => s.traceId === traceId);
+  // Steps in the order they started; a RunnableMap's branches, which start together, by name.
+  const byStart = (a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1);
+  const byName = (a, b) => (a.name < b.name ? -1 : 1);
+  const kids = (s) => mine.filter((k) => k.parentSpanId === s.spanId).sort(s.name === 'RunnableMap' ? byName : byStart);
+  const shape = (s) => [`${s.attributes['mlflow.spanType']} ${s.name}`, kids(s).map(shape)];
+  return mine.filter((s) => !s.parentSpanId).map(shape);
+}
+
+const attr = (s, k) => JSON.parse(s.attributes[k]);
+
+test('a RAG chain in a traced function is one tree: retriever, prompt, chat model with its HTTP call, parser', async () => {
+  const ask = trace(async function ask(question) {
+    return ragChain(model()).invoke(question, { callbacks: [handler] });
+  }, { spanType: SpanType.AGENT });
+  const answer = await ask('What is a span?');
+  assert.equal(answer, 'Echo: What is a span?');
+  const spans = await exported();
+  const traceId = getLastActiveTraceId().slice(3);
+  assert.deepEqual(treeOf(spans, traceId), [['AGENT ask', [
+    ['CHAIN RunnableSequence', [
+      ['CHAIN RunnableMap', [['CHAIN RunnablePassthrough', []], ['CHAIN RunnableSequence', [['RETRIEVER KnowledgeBase', []], ['CHAIN RunnableLambda', []]]]]],
+      ['CHAIN ChatPromptTemplate', []],
+      ['CHAT_MODEL ChatOpenAI', [['CHAT_MODEL chat gpt-4o-mini', []]]],
+      ['CHAIN StrOutputParser', []],
+    ]],
+  ]]], JSON.stringify(treeOf(spans, traceId)));
+
+  const retriever = spans.find((s) => s.name === 'KnowledgeBase');
+  assert.equal(attr(retriever, 'mlflow.spanInputs'), 'What is a span?');
+  assert.deepEqual(attr(retriever, 'mlflow.spanOutputs'), [
+    { page_content: 'MLflow traces: What is a span?', metadata: { source: 'kb/tracing.md' }, id: 'doc-1' },
+    { page_content: 'Spans nest.', metadata: { source: 'kb/spans.md' }, id: null },
+  ]);
+
+  const chat = spans.find((s) => s.name === 'ChatOpenAI');
+  assert.deepEqual(attr(chat, 'mlflow.spanInputs'), { messages: [
+    { role: 'system', content: 'Answer from: MLflow traces: What is a span?\nSpans nest.' },
+    { role: 'user', content: 'What is a span?' },
+  ] });
+  assert.deepEqual(attr(chat, 'mlflow.spanOutputs'), { choices: [{ message: { role: 'assistant', content: 'Echo: What is a span?' }, finish_reason: 'stop' }] });
+  // The usage LangChain read from the mock's answer, and what the traced fetch read from it.
+  const http = spans.find((s) => s.name === 'chat gpt-4o-mini');
+  assert.ok(attr(http, 'mlflow.chat.tokenUsage').total_tokens > 0);
+  assert.deepEqual(attr(chat, 'mlflow.chat.tokenUsage'), attr(http, 'mlflow.chat.tokenUsage'));
+  assert.equal(chat.attributes['mlflow.llm.model'], 'gpt-4o-mini');
+  assert.equal(chat.attributes['mlflow.llm.provider'], 'openai');
+  assert.equal(chat.attributes['mlflow.message.format'], 'langchain');
+  assert.equal(attr(chat, 'invocation_params').model, 'gpt-4o-mini');
+
+  // The prompt's inputs and outputs are the values, not LangChain's serialization of its classes.
+  const prompt = spans.find((s) => s.name === 'ChatPromptTemplate');
+  assert.equal(attr(prompt, 'mlflow.spanInputs').question, 'What is a span?');
+  const parser = spans.find((s) => s.name === 'StrOutputParser');
+  assert.deepEqual(attr(parser, 'mlflow.spanInputs'), { role: 'assistant', content: 'Echo: What is a span?' });
+  assert.deepEqual(attr(spans.find((s) => s.name === 'RunnableSequence' && !s.attributes['mlflow.spanOutputs'].includes('MLflow traces')), 'mlflow.spanOutputs'), { output: 'Echo: What is a span?' });
+});
+
+test('a model with tools records them and its tool call; the tool run is a TOOL span; runs outside traced code are roots', async () => {
+  const weather = tool(async ({ city }) => `Sunny, 21C in ${city}`, { name: 'get_weather', description: 'The weather in a city', schema: z.object({ city: z.string() }) });
+  const ai = await model().bindTools([weather]).invoke('What is the weather in Paris?', { callbacks: [handler] });
+  assert.equal(ai.tool_calls.length, 1);
+  const message = await weather.invoke(ai.tool_calls[0], { callbacks: [handler] });
+  assert.equal(message.content, 'Sunny, 21C in Paris');
+  const spans = await exported();
+  const chat = spans.find((s) => s.name === 'ChatOpenAI');
+  const toolSpan = spans.find((s) => s.name === 'get_weather');
+  assert.equal(chat.parentSpanId, undefined, 'a root of its own');
+  assert.equal(toolSpan.parentSpanId, undefined, 'a root of its own');
+  assert.deepEqual(treeOf(spans, chat.traceId), [['CHAT_MODEL ChatOpenAI', [['CHAT_MODEL chat gpt-4o-mini', []]]]]);
+  const tools = attr(chat, 'mlflow.chat.tools');
+  assert.equal(tools[0].function.name, 'get_weather');
+  const out = attr(chat, 'mlflow.spanOutputs').choices[0];
+  assert.equal(out.finish_reason, 'tool_calls');
+  assert.equal(out.message.content, null);
+  assert.deepEqual(out.message.tool_calls, [{ id: ai.tool_calls[0].id, type: 'function', function: { name: 'get_weather', arguments: JSON.stringify(ai.tool_calls[0].args) } }]);
+  assert.equal(toolSpan.attributes['mlflow.spanType'], 'TOOL');
+  assert.deepEqual(attr(toolSpan, 'mlflow.spanInputs'), ai.tool_calls[0].args);
+  assert.deepEqual(attr(toolSpan, 'mlflow.spanOutputs'), { role: 'tool', content: 'Sunny, 21C in Paris', tool_call_id: ai.tool_calls[0].id, name: 'get_weather' });
+  assert.equal(toolSpan.attributes['gen_ai.tool.call.id'], ai.tool_calls[0].id);
+});
+
+test('a failing step and a failing model call are ERROR with their exceptions, and the app gets its errors unchanged', async () => {
+  const boom = new Error('the lookup table is gone');
+  const chain = RunnableSequence.from([RunnableLambda.from((x) => x).withConfig({ runName: 'prepare' }), RunnableLambda.from(() => {
+    throw boom;
+  }).withConfig({ runName: 'lookup' })]);
+  await assert.rejects(withSpan(() => chain.invoke('q', { callbacks: [handler] }), { name: 'request' }), (e) => e === boom);
+  const failing = model({ configuration: { defaultHeaders: { 'x-mock-status': '500' } } });
+  await assert.rejects(failing.invoke('hi', { callbacks: [handler] }));
+  const spans = await exported();
+  const lookup = spans.find((s) => s.name === 'lookup');
+  assert.equal(lookup.status.code, 2);
+  const ev = lookup.events.find((e) => e.name === 'exception');
+  assert.equal(ev.attributes.find((a) => a.key === 'exception.message').value.stringValue, 'the lookup table is gone');
+  assert.notEqual(spans.find((s) => s.name === 'prepare').status?.code, 2);
+  // The sequence failed with its step.
+  assert.equal(spans.find((s) => s.name === 'RunnableSequence').status.code, 2);
+  const chat = spans.find((s) => s.name === 'ChatOpenAI');
+  assert.equal(chat.status.code, 2);
+  assert.ok(chat.events.some((e) => e.name === 'exception'));
+});
+
+test('a streamed chain gets its inputs at its end, and the streamed answer and its usage on the model span', async () => {
+  const chain = ChatPromptTemplate.fromMessages([['human', 'Say {word}']]).pipe(model({ streaming: true })).pipe(new StringOutputParser());
+  let text = '';
+  await withSpan(async () => {
+    for await (const piece of await chain.stream({ word: 'hello' }, { callbacks: [handler] })) text += piece;
+  }, { name: 'stream request' });
+  assert.equal(text, 'Echo: Say hello');
+  const spans = await exported();
+  const seq = spans.find((s) => s.name === 'RunnableSequence');
+  assert.deepEqual(attr(seq, 'mlflow.spanInputs'), { word: 'hello' });
+  const chat = spans.find((s) => s.name === 'ChatOpenAI');
+  assert.deepEqual(attr(chat, 'mlflow.spanOutputs').choices[0].message, { role: 'assistant', content: 'Echo: Say hello' });
+  assert.ok(attr(chat, 'mlflow.chat.tokenUsage').total_tokens > 0, chat.attributes['mlflow.chat.tokenUsage']);
+  const http = spans.find((s) => s.name === 'chat gpt-4o-mini');
+  assert.equal(http.parentSpanId, chat.spanId);
+});
+
+test("concurrent requests each keep their own tree, also when a model call waits for another's concurrency slot", async () => {
+  // One slot: the second request's model call goes out when the first's frees it, in the first
+  // request's async context. Its spans still go in its own trace.
+  const llm = model({ maxConcurrency: 1 });
+  const chain = ragChain(llm);
+  const ask = (question) => withSpan(async (span) => ({ answer: await chain.invoke(question, { callbacks: [handler] }), traceId: span.traceId }), { name: 'ask', spanType: SpanType.AGENT });
+  const results = await Promise.all(['first question', 'second question', 'third question'].map((q) => ask(q)));
+  const spans = await exported();
+  for (const [i, q] of ['first question', 'second question', 'third question'].entries()) {
+    assert.equal(results[i].answer, `Echo: ${q}`);
+    const traceId = results[i].traceId;
+    const mine = spans.filter((s) => s.traceId === traceId);
+    const chat = mine.find((s) => s.name === 'ChatOpenAI');
+    assert.ok(chat, `trace ${i} has its model span`);
+    assert.equal(attr(chat, 'mlflow.spanInputs').messages[1].content, q);
+    const http = mine.filter((s) => s.name === 'chat gpt-4o-mini');
+    assert.equal(http.length, 1, `trace ${i} has its one HTTP call`);
+    assert.equal(http[0].parentSpanId, chat.spanId);
+    assert.equal(attr(http[0], 'mlflow.spanInputs').messages[1].content, q);
+  }
+});
+
+test('a tool that calls traced code: its spans go under the tool with the handler as their parent', async () => {
+  const lookup = trace(async function lookup(city) {
+    await new Promise((r) => setTimeout(r, 1));
+    return city.toUpperCase();
+  }, { spanType: SpanType.RETRIEVER });
+  const weather = tool(async ({ city }) => `Sunny in ${await withSpan(() => lookup(city), { name: 'inner', parent: handler.parent() })}`, { name: 'get_weather', description: 'Weather', schema: z.object({ city: z.string() }) });
+  await withSpan(() => weather.invoke({ city: 'Oslo' }, { callbacks: [handler] }), { name: 'request' });
+  const spans = await exported();
+  const traceId = spans.find((s) => s.name === 'request').traceId;
+  assert.deepEqual(treeOf(spans, traceId), [['UNKNOWN request', [['TOOL get_weather', [['UNKNOWN inner', [['RETRIEVER lookup', []]]]]]]]], JSON.stringify(treeOf(spans, traceId)));
+});
+
+test('a RAG chain reads back from a real MLflow as one trace, with the model usage counted once', { timeout: 300_000 }, async () => {
+  const mlflow = await startMlflow();
+  try {
+    const experimentId = await createExperiment(mlflow.url, 'edgetrace-langchain');
+    init({ endpoint: mlflow.url, experimentId, logger: { warn() {} } });
+    const ask = trace(async function ask(question) {
+      return ragChain(model()).invoke(question, { callbacks: [handler] });
+    }, { spanType: SpanType.AGENT });
+    await ask('What is MLflow?');
+    const traceId = getLastActiveTraceId();
+    await flush();
+    const t = await waitForTrace(mlflow.url, traceId, 11);
+    const spans = readSpans(t);
+    assert.equal(spans.length, 11);
+    const retriever = spans.find((s) => s.type === 'RETRIEVER');
+    const json = (v) => (typeof v === 'string' ? JSON.parse(v) : v);
+    assert.equal(json(retriever.outputs)[0].page_content, 'MLflow traces: What is MLflow?');
+    const chat = spans.find((s) => s.name === 'ChatOpenAI');
+    assert.equal(chat.type, 'CHAT_MODEL');
+    assert.equal(spans.find((s) => s.name === 'chat gpt-4o-mini').parentId, chat.spanId);
+    // MLflow sums a trace's usage over spans with no usage above them: the HTTP call's is under
+    // the model span's, so the trace counts the call once.
+    const usage = JSON.parse(t.trace_info.trace_metadata['mlflow.trace.tokenUsage']);
+    assert.ok(json(chat.attributes['mlflow.chat.tokenUsage']).total_tokens > 0);
+    assert.equal(usage.total_tokens, json(chat.attributes['mlflow.chat.tokenUsage']).total_tokens, JSON.stringify(usage));
+  } finally {
+    await mlflow.stop();
+  }
+});
