@@ -17,7 +17,7 @@
 // `withSpan(fn, { parent })`: the span of the run that code runs in. Nothing here throws into
 // LangChain.
 
-import { _internal, getCurrentActiveSpan, startSpan } from './edgetrace.js';
+import { _internal, getCurrentActiveSpan, startSpan, updateCurrentTrace } from './edgetrace.js';
 
 // Where LangChain keeps the config of the run that code runs in (@langchain/core's singletons,
 // shared by every copy of it through the global symbol registry).
@@ -162,6 +162,7 @@ export function langChainHandler() {
     const span = startSpan({ ...options, parent: up ?? active });
     // A model run keeps the context it started in, where its call goes out (`parent`).
     runs.set(runId, { span, parent: parentRunId, model, active, called: false, needle });
+    return span;
   };
   const end = (runId, f) => {
     const r = runs.get(runId);
@@ -191,7 +192,12 @@ export function langChainHandler() {
     // (The order LangChain calls it with; its type declaration has another.)
     handleChainStart(chain, inputs, runId, parentRunId, tags, metadata, runType, runName, extra) {
       // A streamed run's inputs come with its end (`lc_defers_inputs`).
-      guard('handleChainStart', () => start(runId, parentRunId, { name: nameOf(chain, runName, 'chain'), spanType: 'CHAIN', inputs: extra?.lc_defers_inputs ? undefined : plain(inputs), attributes: withMetadata({}, metadata) }));
+      guard('handleChainStart', () => {
+        const span = start(runId, parentRunId, { name: nameOf(chain, runName, 'chain'), spanType: 'CHAIN', inputs: extra?.lc_defers_inputs ? undefined : plain(inputs), attributes: withMetadata({}, metadata) });
+        // A LangGraph thread is the trace's MLflow session, as MLflow's autolog makes it.
+        const thread = metadata?.thread_id;
+        if (!runs.has(parentRunId) && (typeof thread === 'string' || typeof thread === 'number')) _internal.runWith(span, () => updateCurrentTrace({ sessionId: String(thread) }));
+      });
     },
     handleChainEnd(outputs, runId, parentRunId, tags, kwargs) {
       guard('handleChainEnd', () =>

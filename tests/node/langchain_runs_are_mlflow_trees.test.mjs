@@ -210,13 +210,14 @@ test('a tool that calls traced code: its spans go under the tool with the handle
   assert.deepEqual(treeOf(spans, traceId), [['UNKNOWN request', [['TOOL get_weather', [['UNKNOWN inner', [['RETRIEVER lookup', []]]]]]]]], JSON.stringify(treeOf(spans, traceId)));
 });
 
-test('a RAG chain reads back from a real MLflow as one trace, with the model usage counted once', { timeout: 300_000 }, async () => {
+test('a RAG chain reads back from a real MLflow as one trace, in its thread\'s session, with the model usage counted once', { timeout: 300_000 }, async () => {
   const mlflow = await startMlflow();
   try {
     const experimentId = await createExperiment(mlflow.url, 'edgetrace-langchain');
     init({ endpoint: mlflow.url, experimentId, logger: { warn() {} } });
+    // A LangGraph thread (the run's metadata's thread_id) is the trace's MLflow session.
     const ask = trace(async function ask(question) {
-      return ragChain(model()).invoke(question, { callbacks: [handler] });
+      return ragChain(model()).invoke(question, { callbacks: [handler], metadata: { thread_id: 'thread-42' } });
     }, { spanType: SpanType.AGENT });
     await ask('What is MLflow?');
     const traceId = getLastActiveTraceId();
@@ -232,6 +233,7 @@ test('a RAG chain reads back from a real MLflow as one trace, with the model usa
     assert.equal(spans.find((s) => s.name === 'chat gpt-4o-mini').parentId, chat.spanId);
     // MLflow sums a trace's usage over spans with no usage above them: the HTTP call's is under
     // the model span's, so the trace counts the call once.
+    assert.equal(t.trace_info.trace_metadata['mlflow.trace.session'], 'thread-42');
     const usage = JSON.parse(t.trace_info.trace_metadata['mlflow.trace.tokenUsage']);
     assert.ok(json(chat.attributes['mlflow.chat.tokenUsage']).total_tokens > 0);
     assert.equal(usage.total_tokens, json(chat.attributes['mlflow.chat.tokenUsage']).total_tokens, JSON.stringify(usage));
