@@ -51,4 +51,11 @@ export interface LangChainHandler {
  * every request: runs are told apart by their ids. A run with no parent run goes under the span
  * active where it started (a traced function), else starts a trace.
  */
-export declare function langChainHandler(): LangChainHandler;
+export declare function langChainHandler(options?: {
+  /**
+   * LangChain ends no run whose stream its caller stopped reading (`break`). A run with no news of
+   * it or of the runs under it for this long is taken for abandoned: its span ends as ERROR, at
+   * its last news, when a later run starts. Default: 30 minutes.
+   */
+  runTimeoutMs?: number;
+}): LangChainHandler;

@@ -25,6 +25,9 @@ const ALS = Symbol.for('ls:tracing_async_local_storage');
 const CHILD_CONFIG = Symbol.for('lc:child_config');
 const ROLES = { human: 'user', ai: 'assistant', system: 'system', tool: 'tool', function: 'function', developer: 'developer' };
 
+// A run with no news of it or of the runs under it for this long is taken for abandoned.
+const RUN_TIMEOUT_MS = 30 * 60 * 1000;
+
 const isMessage = (v) => typeof v?.type === 'string' && 'content' in v && typeof v.getType === 'function';
 const isDocument = (v) => typeof v?.pageContent === 'string' && typeof v.metadata === 'object';
 
@@ -45,19 +48,35 @@ function chatMessage(m) {
 const document = (d) => ({ page_content: d.pageContent, metadata: d.metadata, id: d.id ?? null });
 
 /**
- * `v` with LangChain's messages and documents in the shapes MLflow shows (their own JSON is
- * LangChain's serialization: class ids and constructor arguments), to a depth of 6.
+ * `v` with LangChain's messages and documents in the shapes MLflow shows, and LangChain's other
+ * classes (a prompt's value, LangGraph's `Command` and `Send`) as the values they were made of:
+ * their own JSON is LangChain's serialization (class ids and constructor arguments). To a depth of
+ * 6 and 5,000 values; a value inside itself (a cycle) is left as it is, for the recorder to cut.
  */
-function plain(v, depth = 0) {
-  if (v === null || typeof v !== 'object' || depth > 6) return v;
+function plain(v, depth = 0, walk = { path: new Set(), n: 0 }) {
+  if (v === null || typeof v !== 'object' || depth > 6 || ++walk.n > 5000 || walk.path.has(v)) return v;
   if (isMessage(v)) return chatMessage(v);
   if (isDocument(v)) return document(v);
-  if (Array.isArray(v)) return v.map((x) => plain(x, depth + 1));
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return v;
-  const out = {};
-  for (const k of Object.keys(v)) out[k] = plain(v[k], depth + 1);
-  return out;
+  walk.path.add(v);
+  try {
+    // (A value whose getters or conversions throw goes as it is: the recorder copes.)
+    if (Array.isArray(v)) return v.map((x) => plain(x, depth + 1, walk));
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      if (typeof v.toChatMessages === 'function') return { messages: v.toChatMessages().map(chatMessage) };
+      if (v.lc_kwargs && typeof v.lc_kwargs === 'object') return plain(v.lc_kwargs, depth + 1, walk);
+      // LangGraph's Command and Send give their fields so.
+      if (typeof v.toJSON === 'function' && !(v instanceof Date)) return plain(v.toJSON(), depth + 1, walk);
+      return v;
+    }
+    const out = {};
+    for (const k of Object.keys(v)) out[k] = plain(v[k], depth + 1, walk);
+    return out;
+  } catch {
+    return v;
+  } finally {
+    walk.path.delete(v);
+  }
 }
 
 /** `text` parsed as JSON where it is a JSON object or array (a tool's arguments), else as it is. */
@@ -145,9 +164,16 @@ function withMetadata(attributes, metadata) {
  * A LangChain.js callback handler (`callbacks: [handler]` in a run's config, a model's or chain's
  * constructor, or `withConfig`) that makes each run an edgetrace span. One handler serves every
  * request at once: runs are told apart by their ids.
+ * @param {{ runTimeoutMs?: number }} [options] how long a run may go without news of it or of the
+ *   runs under it before it is taken for abandoned and ended, failed (30 minutes)
  */
-export function langChainHandler() {
-  const runs = new Map(); // run id → { span, parent: run id, model: boolean }
+export function langChainHandler(options) {
+  const timeout = Number(options?.runTimeoutMs) > 0 ? Number(options.runTimeoutMs) : RUN_TIMEOUT_MS;
+  const sweepEvery = Math.min(60_000, timeout / 2);
+  // run id → { span, parent (run id), kind, active (the span active where it started), called,
+  // needle (what its requests' bodies hold), model (its model's name), at (its last news) }
+  const runs = new Map();
+  let sweepAt = 0;
   const guard = (what, f) => {
     try {
       f();
@@ -155,19 +181,39 @@ export function langChainHandler() {
       _internal.warn(`langChainHandler ${what}: ${e?.message || e}`);
     }
   };
-  const start = (runId, parentRunId, options, model = false, needle = '') => {
-    const up = parentRunId != null ? runs.get(parentRunId)?.span : undefined;
+  // LangChain ends no run that its caller stops reading (a stream left with `break`): such runs
+  // are ended after `runTimeoutMs` with no news of them or of the runs under them, as failed, at
+  // their last news, so their traces end and the handler keeps nothing of them.
+  const sweep = (now) => {
+    if (now < sweepAt) return;
+    sweepAt = now + sweepEvery;
+    for (const [id, r] of runs) {
+      if (now - r.at < timeout) continue;
+      runs.delete(id);
+      r.span.setStatus('ERROR', `LangChain never ended this run (no news of it for ${Math.round(timeout / 1000)} s: a stream left unread?)`);
+      r.span.end({ endTimeMs: r.at });
+    }
+  };
+  const touch = (r, now) => {
+    for (let n = 0; r && n < 64; r = runs.get(r.parent), n++) r.at = now;
+  };
+  const start = (runId, parentRunId, options, kind = 'chain', needle = '') => {
+    const now = Date.now();
+    sweep(now);
+    const up = parentRunId != null ? runs.get(parentRunId) : undefined;
     // A run under no run of this handler's goes under the span active where it started.
     const active = getCurrentActiveSpan();
-    const span = startSpan({ ...options, parent: up ?? active });
-    // A model run keeps the context it started in, where its call goes out (`parent`).
-    runs.set(runId, { span, parent: parentRunId, model, active, called: false, needle });
+    const span = startSpan({ ...options, parent: up?.span ?? active });
+    const model = kind === 'model' ? options.attributes?.['mlflow.llm.model'] || '' : '';
+    runs.set(runId, { span, parent: parentRunId, kind, active, called: false, needle, model, at: now });
+    touch(up, now);
     return span;
   };
   const end = (runId, f) => {
     const r = runs.get(runId);
     if (!r) return;
     runs.delete(runId);
+    touch(runs.get(r.parent), Date.now());
     f?.(r.span);
     r.span.end();
   };
@@ -219,11 +265,11 @@ export function langChainHandler() {
     handleChatModelStart(llm, messages, runId, parentRunId, extra, tags, metadata, runName) {
       guard('handleChatModelStart', () => {
         const inputs = Array.isArray(messages) && messages.length === 1 ? { messages: messages[0].map((m) => (isMessage(m) ? chatMessage(m) : m)) } : plain(messages);
-        start(runId, parentRunId, { name: nameOf(llm, runName, 'chat model'), spanType: 'CHAT_MODEL', inputs, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, true, needleOf(messages?.[0]?.at?.(-1)?.content));
+        start(runId, parentRunId, { name: nameOf(llm, runName, 'chat model'), spanType: 'CHAT_MODEL', inputs, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, 'model', needleOf(messages?.[0]?.at?.(-1)?.content));
       });
     },
     handleLLMStart(llm, prompts, runId, parentRunId, extra, tags, metadata, runName) {
-      guard('handleLLMStart', () => start(runId, parentRunId, { name: nameOf(llm, runName, 'llm'), spanType: 'LLM', inputs: prompts, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, true, needleOf(prompts?.[0])));
+      guard('handleLLMStart', () => start(runId, parentRunId, { name: nameOf(llm, runName, 'llm'), spanType: 'LLM', inputs: prompts, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, 'model', needleOf(prompts?.[0])));
     },
     handleLLMEnd(output, runId) {
       guard('handleLLMEnd', () =>
@@ -253,7 +299,7 @@ export function langChainHandler() {
     },
 
     handleRetrieverStart(retriever, query, runId, parentRunId, tags, metadata, name) {
-      guard('handleRetrieverStart', () => start(runId, parentRunId, { name: nameOf(retriever, name, 'retriever'), spanType: 'RETRIEVER', inputs: query, attributes: withMetadata({}, metadata) }));
+      guard('handleRetrieverStart', () => start(runId, parentRunId, { name: nameOf(retriever, name, 'retriever'), spanType: 'RETRIEVER', inputs: query, attributes: withMetadata({}, metadata) }, 'retriever', needleOf(query)));
     },
     handleRetrieverEnd(documents, runId) {
       guard('handleRetrieverEnd', () => end(runId, (span) => span.setOutputs(plain(documents))));
@@ -275,40 +321,55 @@ export function langChainHandler() {
 
     /**
      * The span of the run that code calling this runs in, for `traceFetch`'s and `withSpan`'s
-     * `parent`: a model call's fetch goes under its model's span, code in a tool under the tool's.
+     * `parent`: a model call's fetch goes under its model's span, an embedding call under its
+     * retriever's, code in a tool under the tool's.
      *
-     * A model's request is known by its body: the one model run whose call has not gone out and
-     * whose last message the body holds. That holds across async contexts, which LangChain's
-     * concurrency slots mix (a call that waited for one goes out in the context of the call that
-     * freed it), and where there is no async context to follow (browsers). Failing that, the
-     * oldest such model run started in this async context; a model's retry, under its model's
-     * span. Other code goes under the deeper of the span of the run it runs in (where LangChain
-     * keeps its context: tools, lambdas) and the span active here.
+     * A model's request is known by its body: a model run whose call has not gone out, whose
+     * model the request names and whose last message the body holds; of several, the longest such
+     * message, then the one started in this async context, else the oldest (LangChain's queues
+     * are first in, first out). That
+     * holds across async contexts, which LangChain's concurrency slots mix (a call that waited
+     * for one goes out in the context of the call that freed it), and where there is no async
+     * context to follow (browsers). Failing that, the oldest such model run started in this
+     * async context; a model's retry goes under its model's span. Another request whose body
+     * holds a retriever's query (its embedding) goes under that retriever. Other code goes under
+     * the deeper of the span of the run it runs in (where LangChain keeps its context: tools,
+     * lambdas) and the span active here.
      */
     parent(input, init) {
       try {
         const active = getCurrentActiveSpan();
         const body = typeof init?.body === 'string' ? init.body : '';
+        const url = typeof input === 'string' ? input : String(input?.url ?? input ?? '');
+        const names = (r) => !r.model || body.includes(r.model) || url.includes(r.model) || url.includes(encodeURIComponent(r.model));
         let matched;
-        let matches = 0;
         let waiting;
         let called;
+        let retriever;
         for (const r of runs.values()) {
-          if (!r.model) continue;
+          if (r.kind === 'retriever') {
+            if (r.needle && body.includes(r.needle) && (!retriever || r.active === active)) retriever = r;
+            continue;
+          }
+          if (r.kind !== 'model' || !names(r)) continue;
+          // The longest last message the body holds ("question" is in "another question"); of
+          // equal ones, the run started here, else the oldest.
           if (!r.called && r.needle && body.includes(r.needle)) {
-            matched = r;
-            matches++;
+            const longer = !matched || r.needle.length > matched.needle.length;
+            if (longer || (r.needle.length === matched.needle.length && r.active === active && matched.active !== active)) matched = r;
           }
           if (r.active !== active) continue;
           if (!r.called) waiting ??= r;
           else called = r;
         }
-        const model = (matches === 1 && matched) || waiting;
+        const model = matched || waiting;
         if (model) {
           model.called = true;
+          touch(model, Date.now());
           return model.span;
         }
         if (called) return called.span;
+        if (retriever) return retriever.span;
         const config = globalThis[ALS]?.getStore?.()?.extra?.[CHILD_CONFIG];
         const id = config?.callbacks?.getParentRunId?.() ?? config?.callbacks?._parentRunId;
         let own = id != null ? runs.get(id)?.span : undefined;

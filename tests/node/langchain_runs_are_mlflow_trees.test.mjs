@@ -6,10 +6,10 @@
 // given the handler's `parent`, puts each HTTP call under its model's span.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChatOpenAI } from '@langchain/openai';
+import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { StringOutputParser } from '@langchain/core/output_parsers';
-import { RunnableLambda, RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
+import { RunnableLambda, RunnableParallel, RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
 import { BaseRetriever } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import { tool } from '@langchain/core/tools';
@@ -240,4 +240,111 @@ test('a RAG chain reads back from a real MLflow as one trace, in its thread\'s s
   } finally {
     await mlflow.stop();
   }
+});
+
+test('concurrent requests whose last messages are the same each keep their own HTTP call, through one concurrency slot', async () => {
+  // The body's last message cannot tell them apart; the first in, first out slot order does.
+  const llm = model({ maxConcurrency: 1 });
+  const users = ['u0', 'u1', 'u2'];
+  const chainFor = (user) => ChatPromptTemplate.fromMessages([['system', `You are helping ${user}.`], ['human', 'hi']]).pipe(llm);
+  const results = await Promise.all(users.map((u) => withSpan(async (span) => {
+    await chainFor(u).invoke({}, { callbacks: [handler] });
+    return span.traceId;
+  }, { name: `request ${u}` })));
+  const spans = await exported();
+  for (const [i, u] of users.entries()) {
+    const mine = spans.filter((s) => s.traceId === results[i]);
+    const chat = mine.find((s) => s.name === 'ChatOpenAI');
+    const http = mine.filter((s) => s.name === 'chat gpt-4o-mini');
+    assert.equal(http.length, 1, `request ${u} has its one HTTP call`);
+    assert.equal(http[0].parentSpanId, chat.spanId);
+    assert.equal(attr(http[0], 'mlflow.spanInputs').messages[0].content, `You are helping ${u}.`);
+  }
+});
+
+/** A retriever that embeds its query with OpenAIEmbeddings through the traced fetch. */
+class EmbeddingRetriever extends BaseRetriever {
+  lc_namespace = ['edgetrace', 'test'];
+  constructor(embeddings) {
+    super();
+    this.embeddings = embeddings;
+  }
+  async _getRelevantDocuments(query) {
+    const v = await this.embeddings.embedQuery(query);
+    return [new Document({ pageContent: `${v.length} dimensions for ${query}` })];
+  }
+}
+
+test("an embedding call goes under its retriever, not under a model run under way beside it, nor in another request's trace", async () => {
+  // OpenAIEmbeddings sends at most 2 calls at once by default: with three requests, the third's
+  // goes out in the context of a call that freed a slot, another request's.
+  const embeddings = new OpenAIEmbeddings({ model: 'text-embedding-3-small', apiKey: 'sk-test', maxRetries: 0, configuration: { baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(fetch, { parent: handler.parent }) } });
+  const chain = RunnableParallel.from({ docs: RunnableLambda.from((x) => x.question).pipe(new EmbeddingRetriever(embeddings)), answer: ChatPromptTemplate.fromMessages([['human', '{question}']]).pipe(model()) });
+  const questions = ['what is a trace?', 'what is a span?', 'what is a run?'];
+  const results = await Promise.all(questions.map((q) => withSpan(async (span) => {
+    await chain.invoke({ question: q }, { callbacks: [handler] });
+    return span.traceId;
+  }, { name: 'ask' })));
+  const spans = await exported();
+  for (const [i, q] of questions.entries()) {
+    const mine = spans.filter((s) => s.traceId === results[i]);
+    const retriever = mine.find((s) => s.name === 'EmbeddingRetriever');
+    const embedding = mine.filter((s) => s.attributes['mlflow.spanType'] === 'EMBEDDING');
+    assert.equal(embedding.length, 1, `request ${i} has its embedding call: ${mine.map((s) => s.name)}`);
+    assert.equal(embedding[0].parentSpanId, retriever.spanId);
+    assert.match(embedding[0].attributes['mlflow.spanInputs'], new RegExp(q.replace('?', '\\?')));
+    const chat = mine.find((s) => s.name === 'ChatOpenAI');
+    assert.equal(mine.filter((s) => s.parentSpanId === chat.spanId).length, 1, 'the model span holds only its own call');
+  }
+});
+
+test("a prompt's value and LangChain's other classes are recorded as their values, and a cyclic input does no harm", async () => {
+  const prompt = ChatPromptTemplate.fromMessages([['system', 'Be brief.'], ['human', '{question}']]);
+  const cyclic = { question: 'loops?' };
+  cyclic.self = cyclic;
+  await withSpan(() => prompt.pipe(RunnableLambda.from((v) => v.toChatMessages().length)).invoke(cyclic, { callbacks: [handler] }), { name: 'request' });
+  const all = await exported();
+  const spans = all.filter((s) => s.traceId === all.find((r) => r.name === 'request').traceId);
+  const p = spans.find((s) => s.name === 'ChatPromptTemplate');
+  assert.deepEqual(attr(p, 'mlflow.spanOutputs'), { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'loops?' }] });
+  assert.equal(attr(p, 'mlflow.spanInputs').question, 'loops?');
+  assert.ok(!p.attributes['mlflow.spanOutputs'].includes('"lc":1'), p.attributes['mlflow.spanOutputs']);
+});
+
+test('runs of a stream left with break are ended, failed, once they have gone runTimeoutMs without news', async () => {
+  const quick = langChainHandler({ runTimeoutMs: 200 });
+  const chain = ChatPromptTemplate.fromMessages([['human', 'Say {word}']]).pipe(model({ streaming: true })).pipe(new StringOutputParser());
+  await withSpan(async () => {
+    for await (const piece of await chain.stream({ word: 'a long answer' }, { callbacks: [quick] })) if (piece) break;
+  }, { name: 'abandoned stream' });
+  let spans = await exported();
+  assert.equal(spans.filter((s) => s.name === 'RunnableSequence').length, 0, 'LangChain did not end the sequence');
+  await new Promise((r) => setTimeout(r, 300));
+  // The next run the handler hears of sweeps the abandoned ones.
+  await RunnableLambda.from((x) => x).invoke(1, { callbacks: [quick] });
+  spans = await exported();
+  const seq = spans.find((s) => s.name === 'RunnableSequence');
+  assert.ok(seq, 'the sequence span ended');
+  assert.equal(seq.status.code, 2);
+  assert.match(seq.status.message, /never ended this run/);
+  const root = spans.find((s) => s.name === 'abandoned stream');
+  assert.equal(seq.parentSpanId, root.spanId);
+  // Ended at its last news, not at the sweep.
+  assert.ok(BigInt(seq.endTimeUnixNano) - BigInt(seq.startTimeUnixNano) < 200_000_000n, `${seq.startTimeUnixNano}..${seq.endTimeUnixNano}`);
+});
+
+test("a call whose body holds another waiting model run's last message goes under its own model span", async () => {
+  // "question" waits for the one slot; "another question", from a model of its own, goes out
+  // meanwhile, and its body holds "question" too.
+  const slotted = model({ maxConcurrency: 1, configuration: { defaultHeaders: { 'x-mock-delay-ms': '100' } } });
+  await withSpan(() => Promise.all([
+    slotted.invoke('first question', { callbacks: [handler] }),
+    slotted.invoke('question', { callbacks: [handler] }),
+    new Promise((r) => setTimeout(r, 20)).then(() => model().invoke('another question', { callbacks: [handler] })),
+  ]), { name: 'request' });
+  const spans = await exported();
+  const last = (s) => attr(s, 'mlflow.spanInputs').messages.at(-1).content;
+  const calls = spans.filter((s) => s.name === 'chat gpt-4o-mini');
+  assert.equal(calls.length, 3);
+  for (const h of calls) assert.equal(last(spans.find((p) => p.spanId === h.parentSpanId)), last(h));
 });

@@ -114,5 +114,6 @@ void lcFetch;
 const lcName: string = lcHandler.name;
 void lcName;
 void withSpan(() => 1, { parent: lcHandler.parent() ?? null });
-// @ts-expect-error it takes no options
-langChainHandler({ ignoreLLM: true });
+void langChainHandler({ runTimeoutMs: 60_000 });
+// @ts-expect-error a number of ms
+langChainHandler({ runTimeoutMs: '1m' });

@@ -45,9 +45,10 @@ export function workerMiniflare(scriptPath, options = {}) {
 /**
  * `fixture` (a file of tests/workerd/fixtures/) bundled into `out` as a Workers app is: `worker.js`,
  * with esbuild, `edgetrace` resolving to the package's workerd entry, and the package's two wasm
- * modules beside it. Returns the script's path.
+ * modules beside it. Returns the script's path. `options` are more of esbuild's, over these (`{ platform:
+ * 'browser' }`, as wrangler bundles by default: packages' `browser` maps of their files apply).
  */
-export async function bundleWorkerApp(fixture, out) {
+export async function bundleWorkerApp(fixture, out, options = {}) {
   const here = dirname(fileURLToPath(import.meta.url));
   const repo = join(here, '../..');
   const pkg = join(repo, 'pkg');
@@ -66,6 +67,7 @@ export async function bundleWorkerApp(fixture, out) {
     // workerd to load as compiled modules; node's modules come from nodejs_compat.
     external: [...builtinModules, 'node:*', '*.wasm'],
     logLevel: 'error',
+    ...options,
   });
   copyFileSync(join(pkg, 'core/edgetrace_bg.wasm'), join(out, 'core/edgetrace_bg.wasm'));
   copyFileSync(join(pkg, 'llm/edgetrace_llm_bg.wasm'), join(out, 'llm/edgetrace_llm_bg.wasm'));

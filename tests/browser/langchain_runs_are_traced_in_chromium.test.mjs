@@ -1,0 +1,251 @@
+// LangChain.js in a page in headless Chromium, traced with edgetrace/langchain's handler: a RAG
+// chain (a BaseRetriever subclass, a prompt, ChatOpenAI against the local mock of OpenAI's API on
+// another origin with `traceFetch(fetch, { parent: handler.parent })` as its fetch, a string
+// parser; tests/browser/fixtures/langchain.js, bundled here with LangChain by esbuild and importing
+// the package's /pkg/browser.js and /pkg/langchain.js) under a page's AGENT span must be one tree,
+// as in Node (tests/node/langchain_runs_are_mlflow_trees.test.mjs): each runnable a CHAIN span,
+// the retriever a RETRIEVER span with MLflow's documents, the chat model a CHAT_MODEL span with
+// OpenAI's messages, the answer and the usage, and under it the model's HTTP call. A page has no
+// AsyncLocalStorage: the runs nest by LangChain's run ids, and the HTTP call's parent is the span
+// `handler.parent` gives for its request, by the request's body. Two chains run at once
+// (Promise.all) with different questions, with a model each and with one model of
+// `maxConcurrency: 1` for both, must each keep their model span and HTTP span in their own trace;
+// and so must three, two through a model of one slot and the third, a moment later, through a
+// model of its own, whose call goes out while the second waits for the slot: the calls go out in
+// another order than their models started, which only the request's body tells (in a page no
+// async context is found where LangChain starts a model run or sends its call).
+//
+// The page is bundled with keepNames: esbuild renames the class ChatOpenAI to ChatOpenAI2 in a
+// bundle (`var ChatOpenAI = class ChatOpenAI2`), and LangChain names a ChatOpenAI run by its
+// class's name (ChatOpenAI's lc_name is its parent's), so without it the model span is
+// 'ChatOpenAI2'. Everything listens on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { request as httpRequest, createServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { launchChromium, startStaticServer } from './helpers.mjs';
+import { startMockLlm } from '../../mock-llm/server.mjs';
+import { attr, startCollector } from '../node/helpers/collector.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '../..');
+
+let col;
+let llm;
+let site;
+let pageServer;
+let browser;
+let page;
+const pageErrors = [];
+
+/** fixtures/langchain.js with LangChain, as a page's bundle; /pkg/* stay imports. */
+async function bundlePage() {
+  const out = await build({
+    entryPoints: [join(here, 'fixtures/langchain.js')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    nodePaths: [join(repo, 'node_modules')],
+    external: ['/pkg/*'],
+    keepNames: true,
+    write: false,
+    logLevel: 'error',
+  });
+  return out.outputFiles[0].text;
+}
+
+/**
+ * The page's origin: /langchain-bundle.js is `bundle`; everything else comes from the static
+ * server at `site` (/pkg/* from pkg/, the rest from tests/browser/fixtures/).
+ */
+async function startPageServer(bundle, site) {
+  const server = createServer((req, res) => {
+    if (new URL(req.url, 'http://x').pathname === '/langchain-bundle.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(bundle);
+      return;
+    }
+    const up = httpRequest(new URL(req.url, site), { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close() {
+      server.closeAllConnections?.();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+before(async () => {
+  const bundle = await bundlePage();
+  col = await startCollector();
+  llm = await startMockLlm();
+  site = await startStaticServer();
+  pageServer = await startPageServer(bundle, site.url);
+  browser = await launchChromium();
+  page = await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
+  await page.goto(`${pageServer.url}/langchain.html`);
+  await page.waitForFunction(() => window.lcReady === true, null, { timeout: 15_000 }).catch((e) => {
+    throw new Error(`the page did not load: ${e.message}; page errors: ${JSON.stringify(pageErrors)}`);
+  });
+  await page.evaluate(([c, l]) => window.lcInit(c, l), [col.url, llm.url]);
+});
+
+after(async () => {
+  await browser?.close();
+  await pageServer?.close();
+  await site?.close();
+  await llm?.close();
+  await col?.close();
+});
+
+/** A model span and its HTTP call in the trace `traceId` (asserted to be one each, for `q`). */
+function modelAndCall(spans, traceId, q) {
+  const mine = spans.filter((s) => s.traceId === traceId);
+  const chats = mine.filter((s) => s.name === 'ChatOpenAI');
+  assert.equal(chats.length, 1, `the trace of "${q}" has one model span`);
+  const [chat] = chats;
+  assert.equal(attr(chat, 'mlflow.spanInputs').messages[1].content, q, `the trace of "${q}" has its model span`);
+  assert.deepEqual(attr(chat, 'mlflow.spanOutputs').choices[0].message, { role: 'assistant', content: `Echo: ${q}` });
+  const http = mine.filter((s) => s.name === 'chat gpt-4o-mini');
+  assert.equal(http.length, 1, `the trace of "${q}" has its one HTTP call`);
+  assert.equal(http[0].parentSpanId, chat.spanId);
+  assert.equal(attr(http[0], 'mlflow.spanInputs').messages[1].content, q, `the HTTP call under "${q}"'s model span is its own`);
+  assert.deepEqual(attr(chat, 'mlflow.chat.tokenUsage'), attr(http[0], 'mlflow.chat.tokenUsage'));
+  return { chat, http: http[0] };
+}
+
+/** One trace's spans as nested ['TYPE name', [children…]], as the Node test has them. */
+function treeOf(spans, traceId) {
+  const mine = spans.filter((s) => s.traceId === traceId);
+  // Steps in the order they started; a RunnableMap's branches, which start together, by name.
+  const byStart = (a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1);
+  const byName = (a, b) => (a.name < b.name ? -1 : 1);
+  const kids = (s) => mine.filter((k) => k.parentSpanId === s.spanId).sort(s.name === 'RunnableMap' ? byName : byStart);
+  const shape = (s) => [`${s.attributes['mlflow.spanType']} ${s.name}`, kids(s).map(shape)];
+  return mine.filter((s) => !s.parentSpanId).map(shape);
+}
+
+// The tree of a page's 'ask' span and its RAG chain's run.
+const ASK = ['AGENT ask', [['CHAIN RunnableSequence', [
+  ['CHAIN RunnableMap', [['CHAIN RunnablePassthrough', []], ['CHAIN RunnableSequence', [['RETRIEVER KnowledgeBase', []], ['CHAIN RunnableLambda', []]]]]],
+  ['CHAIN ChatPromptTemplate', []],
+  ['CHAT_MODEL ChatOpenAI', [['CHAT_MODEL chat gpt-4o-mini', []]]],
+  ['CHAIN StrOutputParser', []],
+]]]];
+const SPANS_PER_ASK = 11;
+
+/**
+ * The questions (and `options.alone`) asked at once in the page: what it got, its 'ask' spans, the
+ * spans exported and the model calls the mock got.
+ */
+async function ask(questions, options = {}) {
+  const all = [...questions, ...(options.alone == null ? [] : [options.alone])];
+  col.requests.length = 0;
+  const from = llm.requests.length;
+  const body = await page.evaluate(([qs, o]) => window.lcAsk(qs, o), [questions, options]);
+  assert.equal(body.error, null, `the page threw: ${body.error}`);
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(body.warnings, [], 'edgetrace warned of nothing');
+  assert.equal(body.openBeforeFlush, 0, 'every span ended');
+  assert.equal(body.stats.lastExportError, null);
+  assert.equal(body.stats.dropped.total, 0);
+  assert.deepEqual(body.results.map((r) => r.answer), all.map((q) => `Echo: ${q}`));
+  const spans = col.spans();
+  assert.equal(spans.length, all.length * SPANS_PER_ASK, `no span but the asks' trees: ${spans.map((s) => s.name)}`);
+  const sent = llm.requests.slice(from).filter((r) => r.method === 'POST');
+  assert.equal(sent.length, all.length, 'a model call a question');
+  return { results: body.results, spans, sent };
+}
+
+test("a RAG chain in a page is one tree under the page's span: retriever, prompt, chat model with its HTTP call, parser", async () => {
+  const { results, spans, sent } = await ask(['What is a span?']);
+  const [{ traceId, spanId }] = results;
+  assert.ok(spans.every((s) => s.traceId === traceId), 'one trace');
+  const tree = treeOf(spans, traceId);
+  assert.deepEqual(tree, [ASK], JSON.stringify(tree));
+  assert.equal(spans.find((s) => !s.parentSpanId).spanId, spanId, "the root is the page's span");
+
+  const retriever = spans.find((s) => s.name === 'KnowledgeBase');
+  assert.equal(attr(retriever, 'mlflow.spanInputs'), 'What is a span?');
+  assert.deepEqual(attr(retriever, 'mlflow.spanOutputs'), [
+    { page_content: 'Pages trace: What is a span?', metadata: { source: 'kb/pages.md' }, id: 'doc-1' },
+    { page_content: 'Spans nest.', metadata: { source: 'kb/spans.md' }, id: null },
+  ]);
+
+  const chat = spans.find((s) => s.name === 'ChatOpenAI');
+  assert.deepEqual(attr(chat, 'mlflow.spanInputs'), { messages: [
+    { role: 'system', content: 'Answer from: Pages trace: What is a span?\nSpans nest.' },
+    { role: 'user', content: 'What is a span?' },
+  ] });
+  assert.deepEqual(attr(chat, 'mlflow.spanOutputs'), { choices: [{ message: { role: 'assistant', content: 'Echo: What is a span?' }, finish_reason: 'stop' }] });
+  assert.equal(chat.attributes['mlflow.llm.model'], 'gpt-4o-mini');
+  assert.equal(chat.attributes['mlflow.llm.provider'], 'openai');
+  assert.equal(chat.attributes['mlflow.message.format'], 'langchain');
+  // The HTTP call is the one the mock got, under the model span, with the usage LangChain read.
+  const http = spans.find((s) => s.name === 'chat gpt-4o-mini');
+  assert.equal(http.parentSpanId, chat.spanId);
+  assert.deepEqual(attr(http, 'mlflow.spanInputs').messages, sent[0].body.messages);
+  assert.ok(attr(http, 'mlflow.chat.tokenUsage').total_tokens > 0);
+  assert.deepEqual(attr(chat, 'mlflow.chat.tokenUsage'), attr(http, 'mlflow.chat.tokenUsage'));
+
+  assert.equal(attr(spans.find((s) => s.name === 'ChatPromptTemplate'), 'mlflow.spanInputs').question, 'What is a span?');
+  assert.deepEqual(attr(spans.find((s) => s.name === 'StrOutputParser'), 'mlflow.spanInputs'), { role: 'assistant', content: 'Echo: What is a span?' });
+  const outer = spans.find((s) => s.name === 'RunnableSequence' && s.parentSpanId === spanId);
+  assert.deepEqual(attr(outer, 'mlflow.spanOutputs'), { output: 'Echo: What is a span?' });
+  for (const s of spans) assert.notEqual(s.status?.code, 2, `${s.name} is no error`);
+});
+
+for (const [shared, how] of [[false, 'a model each'], [true, 'one model of maxConcurrency 1 for both']]) {
+  test(`two chains at once in a page (Promise.all), ${how}: each trace holds its own model span and, under it, its own HTTP call`, async () => {
+    const questions = ['first question', 'second question'];
+    const { results, spans } = await ask(questions, { shared });
+    assert.notEqual(results[0].traceId, results[1].traceId, 'a trace each');
+    const https = [];
+    for (const [i, q] of questions.entries()) {
+      const { traceId, spanId } = results[i];
+      const tree = treeOf(spans, traceId);
+      assert.deepEqual(tree, [ASK], JSON.stringify(tree));
+      assert.equal(spans.find((s) => s.traceId === traceId && !s.parentSpanId).spanId, spanId, `trace ${i}'s root is its page span`);
+      const mine = spans.filter((s) => s.traceId === traceId);
+      const { http } = modelAndCall(spans, traceId, q);
+      assert.equal(attr(mine.find((s) => s.name === 'KnowledgeBase'), 'mlflow.spanInputs'), q);
+      assert.ok(!mine.some((s) => JSON.stringify(s.attributes).includes(questions[1 - i])), `"${questions[1 - i]}" is not in trace ${i}`);
+      https.push(http);
+    }
+    // The chains ran at once: their model runs overlap.
+    const chats = results.map(({ traceId }) => spans.find((s) => s.traceId === traceId && s.name === 'ChatOpenAI'));
+    assert.ok(BigInt(chats[0].startTimeUnixNano) < BigInt(chats[1].endTimeUnixNano) && BigInt(chats[1].startTimeUnixNano) < BigInt(chats[0].endTimeUnixNano), 'the model runs overlap');
+    if (shared) {
+      // One slot: the second call went out once the first had its answer.
+      const [a, b] = https.sort((x, y) => (BigInt(x.startTimeUnixNano) < BigInt(y.startTimeUnixNano) ? -1 : 1));
+      assert.ok(BigInt(b.startTimeUnixNano) >= BigInt(a.endTimeUnixNano), 'the calls did not overlap');
+    }
+  });
+}
+
+test("three chains at once in a page, two through a model of one slot: each HTTP call under its own model's span though the calls went out in another order than their models started", async () => {
+  const [a, b, alone] = ['first question', 'second question', 'third question'];
+  const { results, spans } = await ask([a, b], { shared: true, alone });
+  assert.equal(new Set(results.map((r) => r.traceId)).size, 3, 'a trace each');
+  const found = {};
+  for (const [i, q] of [a, b, alone].entries()) {
+    const tree = treeOf(spans, results[i].traceId);
+    assert.deepEqual(tree, [ASK], JSON.stringify(tree));
+    found[q] = modelAndCall(spans, results[i].traceId, q);
+  }
+  const startOf = (s) => BigInt(s.startTimeUnixNano);
+  assert.ok(startOf(found[b].http) >= BigInt(found[a].http.endTimeUnixNano), 'the slotted calls did not overlap');
+  // The second slotted model started before the lone one, whose call went out while the second
+  // waited for the slot.
+  assert.ok(startOf(found[b].chat) < startOf(found[alone].chat), `"${b}"'s model started before "${alone}"'s`);
+  assert.ok(startOf(found[alone].http) < startOf(found[b].http), `"${alone}"'s call went out before "${b}"'s`);
+});
