@@ -13,6 +13,7 @@ import { RunnableLambda, RunnableParallel, RunnablePassthrough, RunnableSequence
 import { BaseRetriever } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import { tool } from '@langchain/core/tools';
+import { createAgent } from 'langchain';
 import { z } from 'zod';
 import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch, withSpan } from '../../pkg/node.js';
 import { langChainHandler } from '../../pkg/langchain.js';
@@ -347,4 +348,32 @@ test("a call whose body holds another waiting model run's last message goes unde
   const calls = spans.filter((s) => s.name === 'chat gpt-4o-mini');
   assert.equal(calls.length, 3);
   for (const h of calls) assert.equal(last(spans.find((p) => p.spanId === h.parentSpanId)), last(h));
+});
+
+test("a LangChain agent (createAgent, on LangGraph) is one tree: its graph's nodes, each model call with its HTTP call, the tool; its thread is the trace's session", async () => {
+  const weather = tool(async ({ city }) => `Sunny in ${city}`, { name: 'get_weather', description: 'The weather in a city', schema: z.object({ city: z.string() }) });
+  const agent = createAgent({ model: model(), tools: [weather] });
+  const out = await withSpan(() => agent.invoke({ messages: [{ role: 'user', content: 'Weather in Paris?' }] }, { callbacks: [handler], configurable: { thread_id: 'thread-7' } }), { name: 'request', spanType: SpanType.AGENT });
+  assert.equal(out.messages.at(-1).content, 'Echo: Sunny in Paris');
+  const spans = await exported();
+  const traceId = spans.find((s) => s.name === 'request').traceId;
+  const chat = ['CHAT_MODEL ChatOpenAI', [['CHAT_MODEL chat gpt-4o-mini', []]]];
+  // (LangGraph's own RunnableLambda steps after each model call route the graph.)
+  assert.deepEqual(treeOf(spans, traceId), [['AGENT request', [['CHAIN LangGraph', [
+    ['CHAIN __start__', []],
+    ['CHAIN model_request', [chat, ['CHAIN RunnableLambda', []]]],
+    ['CHAIN tools', [['TOOL get_weather', []]]],
+    ['CHAIN model_request', [chat, ['CHAIN RunnableLambda', []]]],
+  ]]]]], JSON.stringify(treeOf(spans, traceId)));
+  const mine = spans.filter((s) => s.traceId === traceId);
+  // Every value the handler recorded is the app's, none LangChain's serialization of its classes.
+  // (The app's own span records what its function returned: LangChain's messages, as their JSON.)
+  for (const s of mine.filter((x) => x.name !== 'request')) for (const k of ['mlflow.spanInputs', 'mlflow.spanOutputs']) assert.ok(!(s.attributes[k] ?? '').includes('"lc":1'), `${s.name} ${k}: ${s.attributes[k]}`);
+  const second = mine.filter((s) => s.name === 'ChatOpenAI')[1];
+  const messages = attr(second, 'mlflow.spanInputs').messages;
+  assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'tool']);
+  assert.equal(messages[1].tool_calls[0].function.name, 'get_weather');
+  assert.equal(messages[2].content, 'Sunny in Paris');
+  assert.equal(attr(mine.find((s) => s.name === 'get_weather'), 'mlflow.spanInputs').city, 'Paris');
+  assert.ok(mine.some((s) => s.attributes['session.id'] === 'thread-7'));
 });
