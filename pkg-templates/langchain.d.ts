@@ -28,6 +28,7 @@ export interface LangChainHandler {
   handleChainError(...args: any[]): void;
   handleChatModelStart(...args: any[]): void;
   handleLLMStart(...args: any[]): void;
+  handleLLMNewToken(...args: any[]): void;
   handleLLMEnd(...args: any[]): void;
   handleLLMError(...args: any[]): void;
   handleToolStart(...args: any[]): void;
@@ -53,9 +54,11 @@ export interface LangChainHandler {
  */
 export declare function langChainHandler(options?: {
   /**
-   * LangChain ends no run whose stream its caller stopped reading (`break`). A run with no news of
-   * it or of the runs under it for this long is taken for abandoned: its span ends as ERROR, at
-   * its last news, when a later run starts. Default: 30 minutes.
+   * LangChain ends no run whose stream its caller stopped reading (`break`, or its signal
+   * aborted). A run with no news of it or of the runs under it (their starts and ends, a streamed
+   * answer's tokens) for this long is taken for abandoned: its span ends as ERROR, at its last
+   * news, when a later run starts. `Infinity`: never. Default: 30 minutes. Keep it above the
+   * longest a model call may take to answer with no token streamed.
    */
   runTimeoutMs?: number;
 }): LangChainHandler;

@@ -89,13 +89,33 @@ function json(text) {
   }
 }
 
+/** A text as JSON writes it inside a string, as a request's body holds it. */
+const escaped = (text) => JSON.stringify(text).slice(1, -1);
+
 /**
- * What a model's request body holds of its last message: the message's text (its first text
- * block) as JSON writes it inside a string.
+ * What a model's request body holds of its conversation: each message's texts (a string
+ * content, or its text blocks) as JSON writes them inside a string.
  */
-function needleOf(content) {
-  const text = typeof content === 'string' ? content : Array.isArray(content) ? content.find((b) => typeof b?.text === 'string')?.text : undefined;
-  return text ? JSON.stringify(text).slice(1, -1) : '';
+function needlesOf(contents) {
+  const out = [];
+  for (const c of contents) {
+    if (typeof c === 'string') {
+      if (c) out.push(escaped(c));
+    } else if (Array.isArray(c)) {
+      for (const b of c) if (typeof b?.text === 'string' && b.text) out.push(escaped(b.text));
+    }
+  }
+  return out;
+}
+
+/** Whether `text` holds `name` as a whole (not `gpt-4o` in `gpt-4o-mini`). */
+function holdsName(text, name) {
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+    const before = text[i - 1];
+    const after = text[i + name.length];
+    if (!/[\w.-]/.test(before ?? '') && !/[\w.-]/.test(after ?? '')) return true;
+  }
+  return false;
 }
 
 const nameOf = (serialized, runName, fallback) => runName || serialized?.name || (Array.isArray(serialized?.id) && serialized.id[serialized.id.length - 1]) || fallback;
@@ -168,10 +188,12 @@ function withMetadata(attributes, metadata) {
  *   runs under it before it is taken for abandoned and ended, failed (30 minutes)
  */
 export function langChainHandler(options) {
+  // (Infinity: never; a value that is no positive number: the default.)
   const timeout = Number(options?.runTimeoutMs) > 0 ? Number(options.runTimeoutMs) : RUN_TIMEOUT_MS;
   const sweepEvery = Math.min(60_000, timeout / 2);
   // run id → { span, parent (run id), kind, active (the span active where it started), called,
-  // needle (what its requests' bodies hold), model (its model's name), at (its last news) }
+  // needles (what its requests' bodies hold), model (its model's name), body (its call's), at
+  // (its last news) }
   const runs = new Map();
   let sweepAt = 0;
   const guard = (what, f) => {
@@ -185,19 +207,19 @@ export function langChainHandler(options) {
   // are ended after `runTimeoutMs` with no news of them or of the runs under them, as failed, at
   // their last news, so their traces end and the handler keeps nothing of them.
   const sweep = (now) => {
-    if (now < sweepAt) return;
+    if (now < sweepAt || timeout === Infinity) return;
     sweepAt = now + sweepEvery;
     for (const [id, r] of runs) {
       if (now - r.at < timeout) continue;
       runs.delete(id);
-      r.span.setStatus('ERROR', `LangChain never ended this run (no news of it for ${Math.round(timeout / 1000)} s: a stream left unread?)`);
+      r.span.setStatus('ERROR', `LangChain never ended this run (no news of it for ${timeout} ms: a stream left unread or aborted?)`);
       r.span.end({ endTimeMs: r.at });
     }
   };
   const touch = (r, now) => {
     for (let n = 0; r && n < 64; r = runs.get(r.parent), n++) r.at = now;
   };
-  const start = (runId, parentRunId, options, kind = 'chain', needle = '') => {
+  const start = (runId, parentRunId, options, kind = 'chain', needles = []) => {
     const now = Date.now();
     sweep(now);
     const up = parentRunId != null ? runs.get(parentRunId) : undefined;
@@ -205,7 +227,8 @@ export function langChainHandler(options) {
     const active = getCurrentActiveSpan();
     const span = startSpan({ ...options, parent: up?.span ?? active });
     const model = kind === 'model' ? options.attributes?.['mlflow.llm.model'] || '' : '';
-    runs.set(runId, { span, parent: parentRunId, kind, active, called: false, needle, model, at: now });
+    const size = needles.reduce((n, x) => n + x.length, 0);
+    runs.set(runId, { span, parent: parentRunId, kind, active, called: false, needles, size, model, body: undefined, at: now });
     touch(up, now);
     return span;
   };
@@ -265,11 +288,18 @@ export function langChainHandler(options) {
     handleChatModelStart(llm, messages, runId, parentRunId, extra, tags, metadata, runName) {
       guard('handleChatModelStart', () => {
         const inputs = Array.isArray(messages) && messages.length === 1 ? { messages: messages[0].map((m) => (isMessage(m) ? chatMessage(m) : m)) } : plain(messages);
-        start(runId, parentRunId, { name: nameOf(llm, runName, 'chat model'), spanType: 'CHAT_MODEL', inputs, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, 'model', needleOf(messages?.[0]?.at?.(-1)?.content));
+        start(runId, parentRunId, { name: nameOf(llm, runName, 'chat model'), spanType: 'CHAT_MODEL', inputs, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, 'model', needlesOf(Array.isArray(messages?.[0]) ? messages[0].map((m) => m?.content) : []));
       });
     },
     handleLLMStart(llm, prompts, runId, parentRunId, extra, tags, metadata, runName) {
-      guard('handleLLMStart', () => start(runId, parentRunId, { name: nameOf(llm, runName, 'llm'), spanType: 'LLM', inputs: prompts, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, 'model', needleOf(prompts?.[0])));
+      guard('handleLLMStart', () => start(runId, parentRunId, { name: nameOf(llm, runName, 'llm'), spanType: 'LLM', inputs: prompts, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, 'model', needlesOf([prompts?.[0]])));
+    },
+    // A streamed answer's tokens are news of its run (no event each: MLflow's cap on events would
+    // drop most of a long answer's).
+    handleLLMNewToken(token, idx, runId) {
+      const r = runs.get(runId);
+      const now = Date.now();
+      if (r && now - r.at > Math.min(1000, timeout / 4)) touch(r, now);
     },
     handleLLMEnd(output, runId) {
       guard('handleLLMEnd', () =>
@@ -299,7 +329,7 @@ export function langChainHandler(options) {
     },
 
     handleRetrieverStart(retriever, query, runId, parentRunId, tags, metadata, name) {
-      guard('handleRetrieverStart', () => start(runId, parentRunId, { name: nameOf(retriever, name, 'retriever'), spanType: 'RETRIEVER', inputs: query, attributes: withMetadata({}, metadata) }, 'retriever', needleOf(query)));
+      guard('handleRetrieverStart', () => start(runId, parentRunId, { name: nameOf(retriever, name, 'retriever'), spanType: 'RETRIEVER', inputs: query, attributes: withMetadata({}, metadata) }, 'retriever', needlesOf([query])));
     },
     handleRetrieverEnd(documents, runId) {
       guard('handleRetrieverEnd', () => end(runId, (span) => span.setOutputs(plain(documents))));
@@ -324,51 +354,51 @@ export function langChainHandler(options) {
      * `parent`: a model call's fetch goes under its model's span, an embedding call under its
      * retriever's, code in a tool under the tool's.
      *
-     * A model's request is known by its body: a model run whose call has not gone out, whose
-     * model the request names and whose last message the body holds; of several, the longest such
-     * message, then the one started in this async context, else the oldest (LangChain's queues
-     * are first in, first out). That
-     * holds across async contexts, which LangChain's concurrency slots mix (a call that waited
-     * for one goes out in the context of the call that freed it), and where there is no async
-     * context to follow (browsers). Failing that, the oldest such model run started in this
-     * async context; a model's retry goes under its model's span. Another request whose body
-     * holds a retriever's query (its embedding) goes under that retriever. Other code goes under
-     * the deeper of the span of the run it runs in (where LangChain keeps its context: tools,
-     * lambdas) and the span active here.
+     * A model's request is known by its body, which holds the model's name and every text of the
+     * run's conversation: of the model runs whose call has not gone out, the one whose
+     * conversation the body holds most of (all of its texts, the most text); of equals, the
+     * oldest (LangChain's queues are first in, first out). That holds across async contexts,
+     * which LangChain's concurrency slots mix (a call that waited for one goes out in the context
+     * of the call that freed it), and where there is no async context to follow (browsers). A
+     * body the same as a call already made is that call's retry, under its model's span (where
+     * a model run waits with the same conversation, the retry is taken for one only in the
+     * context of the run that made the call). Failing those, the oldest model run started in this
+     * async context whose call has not gone out. Another request whose body holds a retriever's
+     * query (its embedding) goes under that retriever. Other code goes under the deeper of the
+     * span of the run it runs in (where LangChain keeps its context: tools, lambdas) and the span
+     * active here.
      */
     parent(input, init) {
       try {
         const active = getCurrentActiveSpan();
         const body = typeof init?.body === 'string' ? init.body : '';
         const url = typeof input === 'string' ? input : String(input?.url ?? input ?? '');
-        const names = (r) => !r.model || body.includes(r.model) || url.includes(r.model) || url.includes(encodeURIComponent(r.model));
-        let matched;
+        const names = (r) => !r.model || holdsName(body, r.model) || holdsName(url, r.model) || holdsName(url, encodeURIComponent(r.model));
+        let best;
+        let retry;
         let waiting;
-        let called;
         let retriever;
         for (const r of runs.values()) {
           if (r.kind === 'retriever') {
-            if (r.needle && body.includes(r.needle) && (!retriever || r.active === active)) retriever = r;
+            if (r.needles.length && r.needles.every((n) => body.includes(n)) && (!retriever || r.active === active)) retriever = r;
             continue;
           }
           if (r.kind !== 'model' || !names(r)) continue;
-          // The longest last message the body holds ("question" is in "another question"); of
-          // equal ones, the run started here, else the oldest.
-          if (!r.called && r.needle && body.includes(r.needle)) {
-            const longer = !matched || r.needle.length > matched.needle.length;
-            if (longer || (r.needle.length === matched.needle.length && r.active === active && matched.active !== active)) matched = r;
+          if (r.called) {
+            if (body && r.body === body && (!retry || r.active === active)) retry = r;
+            continue;
           }
-          if (r.active !== active) continue;
-          if (!r.called) waiting ??= r;
-          else called = r;
+          if (body && r.needles.length && r.size > (best?.size ?? 0) && r.needles.every((n) => body.includes(n))) best = r;
+          if (r.active === active) waiting ??= r;
         }
-        const model = matched || waiting;
+        if (retry && (!best || (active !== undefined && retry.active === active))) best = retry;
+        const model = best || waiting;
         if (model) {
           model.called = true;
+          model.body ??= body;
           touch(model, Date.now());
           return model.span;
         }
-        if (called) return called.span;
         if (retriever) return retriever.span;
         const config = globalThis[ALS]?.getStore?.()?.extra?.[CHILD_CONFIG];
         const id = config?.callbacks?.getParentRunId?.() ?? config?.callbacks?._parentRunId;

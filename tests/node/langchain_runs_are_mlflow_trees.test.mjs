@@ -12,6 +12,7 @@ import { StringOutputParser } from '@langchain/core/output_parsers';
 import { RunnableLambda, RunnableParallel, RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
 import { BaseRetriever } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
+import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { createAgent } from 'langchain';
 import { z } from 'zod';
@@ -376,4 +377,45 @@ test("a LangChain agent (createAgent, on LangGraph) is one tree: its graph's nod
   assert.equal(messages[2].content, 'Sunny in Paris');
   assert.equal(attr(mine.find((s) => s.name === 'get_weather'), 'mlflow.spanInputs').city, 'Paris');
   assert.ok(mine.some((s) => s.attributes['session.id'] === 'thread-7'));
+});
+
+test("a call is matched by its whole conversation: a user whose history holds another user's question keeps its own call", async () => {
+  const llm = model();
+  const ask = (user, messages) => withSpan(async (span) => {
+    await llm.invoke(messages, { callbacks: [handler] });
+    return span.traceId;
+  }, { name: `request ${user}` });
+  const [b, a] = await Promise.all([
+    ask('B', [new HumanMessage('What is MLflow?'), new AIMessage('An ML platform.'), new HumanMessage('Why?')]),
+    ask('A', [new HumanMessage('What is MLflow?')]),
+  ]);
+  const spans = await exported();
+  for (const [traceId, last] of [[a, 'What is MLflow?'], [b, 'Why?']]) {
+    const chat = spans.find((s) => s.traceId === traceId && s.name === 'ChatOpenAI');
+    const calls = spans.filter((s) => s.parentSpanId === chat.spanId);
+    assert.equal(calls.length, 1, `${last}: ${calls.length} calls`);
+    assert.equal(attr(calls[0], 'mlflow.spanInputs').messages.at(-1).content, last);
+  }
+});
+
+test("LangChain's retries of a call go under its own model span, also while another request's call waits with the same last message", async () => {
+  // Each body's first attempt is answered 429; LangChain retries it.
+  const seen = new Set();
+  const flaky = (input, init) => {
+    const first = !seen.has(init.body);
+    seen.add(init.body);
+    return fetch(input, { ...init, headers: { ...init.headers, ...(first ? { 'x-mock-status': '429', 'x-mock-retry-after': '0' } : {}) } });
+  };
+  const llm = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: 'sk-test', maxRetries: 2, maxConcurrency: 1, configuration: { baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(flaky, { parent: handler.parent }) } });
+  const ask = (who) => withSpan(async (span) => {
+    await llm.invoke([new SystemMessage(`Document of ${who}`), new HumanMessage('Summarize.')], { callbacks: [handler] });
+    return span.traceId;
+  }, { name: `request ${who}` });
+  const ids = await Promise.all([ask('X'), ask('Y')]);
+  const spans = await exported();
+  for (const [i, who] of ['X', 'Y'].entries()) {
+    const chat = spans.find((s) => s.traceId === ids[i] && s.name === 'ChatOpenAI');
+    const calls = spans.filter((s) => s.parentSpanId === chat.spanId);
+    assert.deepEqual(calls.map((c) => [attr(c, 'mlflow.spanInputs').messages[0].content, c.status?.code]).sort((p, q) => (p[1] > q[1] ? -1 : 1)), [[`Document of ${who}`, 2], [`Document of ${who}`, 1]]);
+  }
 });
