@@ -6,6 +6,7 @@
 // given the handler's `parent`, puts each HTTP call under its model's span.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ChatAnthropic } from '@langchain/anthropic';
 import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { StringOutputParser } from '@langchain/core/output_parsers';
@@ -417,5 +418,27 @@ test("LangChain's retries of a call go under its own model span, also while anot
     const chat = spans.find((s) => s.traceId === ids[i] && s.name === 'ChatOpenAI');
     const calls = spans.filter((s) => s.parentSpanId === chat.spanId);
     assert.deepEqual(calls.map((c) => [attr(c, 'mlflow.spanInputs').messages[0].content, c.status?.code]).sort((p, q) => (p[1] > q[1] ? -1 : 1)), [[`Document of ${who}`, 2], [`Document of ${who}`, 1]]);
+  }
+});
+
+test("ChatAnthropic's runs too: its system prompt sent apart, usage from Anthropic's answer, the HTTP call under its model span", async () => {
+  const claude = new ChatAnthropic({ model: 'claude-sonnet-4-5', apiKey: 'sk-ant-test', maxRetries: 0, clientOptions: { baseURL: servers.mock.url, fetch: traceFetch(fetch, { parent: handler.parent }) } });
+  const chain = ChatPromptTemplate.fromMessages([['system', 'You answer in one line.'], ['human', '{question}']]).pipe(claude).pipe(new StringOutputParser());
+  const ask = (q) => withSpan(async (span) => ({ answer: await chain.invoke({ question: q }, { callbacks: [handler] }), traceId: span.traceId }), { name: 'ask', spanType: SpanType.AGENT });
+  const results = await Promise.all([ask('What is a trace?'), ask('What is a span?')]);
+  const spans = await exported();
+  for (const [i, q] of ['What is a trace?', 'What is a span?'].entries()) {
+    assert.equal(results[i].answer, `Echo: ${q}`);
+    const mine = spans.filter((s) => s.traceId === results[i].traceId);
+    const chat = mine.find((s) => s.name === 'ChatAnthropic');
+    assert.deepEqual(attr(chat, 'mlflow.spanInputs'), { messages: [{ role: 'system', content: 'You answer in one line.' }, { role: 'user', content: q }] });
+    assert.equal(chat.attributes['mlflow.llm.provider'], 'anthropic');
+    assert.equal(chat.attributes['mlflow.llm.model'], 'claude-sonnet-4-5');
+    const calls = mine.filter((s) => s.parentSpanId === chat.spanId);
+    assert.equal(calls.length, 1);
+    assert.equal(attr(calls[0], 'mlflow.spanInputs').messages.at(-1).content, q);
+    const usage = attr(chat, 'mlflow.chat.tokenUsage');
+    assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0, JSON.stringify(usage));
+    assert.equal(usage.input_tokens, attr(calls[0], 'mlflow.chat.tokenUsage').input_tokens);
   }
 });
