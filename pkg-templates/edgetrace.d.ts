@@ -544,7 +544,10 @@ export interface TraceFetchOptions {
    * (`edgetrace/openai-agents`: `traceFetch(fetch, { parent: processor.parent })`) or LangChain
    * (`edgetrace/langchain`: `traceFetch(fetch, { parent: handler.parent })`).
    */
-  parent?: (input: RequestInfo | URL, init?: RequestInit) => Span | null | undefined;
+  parent?: ((input: RequestInfo | URL, init?: RequestInit) => Span | null | undefined) & {
+    /** Called when a call it gave a parent to is answered: `ok` for a 2xx, false for another status or a failure. */
+    settled?: (parent: Span | null | undefined, ok: boolean) => void;
+  };
   /**
    * Send each MCP tool call's trace context to the MCP server: its span's `traceparent` is added
    * to the request's `params._meta`, as OpenTelemetry's MCP conventions put it, so a server that

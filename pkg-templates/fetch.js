@@ -198,7 +198,12 @@ export function traceFetch(fetchImpl, options = {}) {
     // A traced fetch called by one (a wrapper the app handed traceFetch calling the traced global
     // fetch): the outer one records the call, once.
     if (parent?._fetch) return call(input, init);
-    return api ? traceModelCall(call, input, init, info, api, options, parent, inferred) : traceGeneric(call, input, init, info, options, parent, inferred);
+    const done = api ? traceModelCall(call, input, init, info, api, options, parent, inferred) : traceGeneric(call, input, init, info, options, parent, inferred);
+    // The parent hook hears when the call is answered, and how (edgetrace/langchain tells a
+    // retry from a new call so).
+    const settled = options.parent?.settled;
+    if (settled) done.then((res) => settled(parent, !!res?.ok), () => settled(parent, false)).catch(() => {});
+    return done;
   };
   traced[ORIGINAL] = base;
   return traced;

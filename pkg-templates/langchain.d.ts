@@ -44,7 +44,10 @@ export interface LangChainHandler {
    * The span of the run that the calling code runs in: pass it as `traceFetch`'s or `withSpan`'s
    * `parent`. A model's fetch finds its model's span; code in a tool, the tool's.
    */
-  parent(): Span | undefined;
+  parent: ((input?: RequestInfo | URL, init?: RequestInit) => Span | undefined) & {
+    /** traceFetch tells it how each call it gave a parent to was answered. */
+    settled(parent: Span | null | undefined, ok: boolean): void;
+  };
 }
 
 /**
@@ -58,7 +61,8 @@ export declare function langChainHandler(options?: {
    * aborted). A run with no news of it or of the runs under it (their starts and ends, a streamed
    * answer's tokens) for this long is taken for abandoned: its span ends as ERROR, at its last
    * news, when a later run starts. `Infinity`: never. Default: 30 minutes. Keep it above the
-   * longest a model call may take to answer with no token streamed.
+   * longest any step may take with no news (a model call answering with no token streamed, a
+   * slow tool).
    */
   runTimeoutMs?: number;
 }): LangChainHandler;

@@ -108,6 +108,18 @@ function needlesOf(contents) {
   return out;
 }
 
+/**
+ * A request body as text where it can be had at once: a string, or bytes (decoded). A stream's,
+ * a Blob's, a form's or a Request's body is undefined.
+ */
+function bodyText(b) {
+  if (typeof b === 'string') return b;
+  try {
+    if (b instanceof ArrayBuffer || ArrayBuffer.isView(b)) return new TextDecoder().decode(b);
+  } catch {}
+  return undefined;
+}
+
 /** Whether `text` holds `name` as a whole (not `gpt-4o` in `gpt-4o-mini`). */
 function holdsName(text, name) {
   for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
@@ -195,6 +207,8 @@ export function langChainHandler(options) {
   // needles (what its requests' bodies hold), model (its model's name), body (its call's), at
   // (its last news) }
   const runs = new Map();
+  // Runs the sweep ended (the last 1,000): what starts under one later still goes under its span.
+  const swept = new Map();
   let sweepAt = 0;
   const guard = (what, f) => {
     try {
@@ -212,6 +226,8 @@ export function langChainHandler(options) {
     for (const [id, r] of runs) {
       if (now - r.at < timeout) continue;
       runs.delete(id);
+      swept.set(id, r);
+      if (swept.size > 1000) swept.delete(swept.keys().next().value);
       r.span.setStatus('ERROR', `LangChain never ended this run (no news of it for ${timeout} ms: a stream left unread or aborted?)`);
       r.span.end({ endTimeMs: r.at });
     }
@@ -222,19 +238,22 @@ export function langChainHandler(options) {
   const start = (runId, parentRunId, options, kind = 'chain', needles = []) => {
     const now = Date.now();
     sweep(now);
-    const up = parentRunId != null ? runs.get(parentRunId) : undefined;
+    const up = parentRunId != null ? runs.get(parentRunId) ?? swept.get(parentRunId) : undefined;
     // A run under no run of this handler's goes under the span active where it started.
     const active = getCurrentActiveSpan();
     const span = startSpan({ ...options, parent: up?.span ?? active });
     const model = kind === 'model' ? options.attributes?.['mlflow.llm.model'] || '' : '';
     const size = needles.reduce((n, x) => n + x.length, 0);
-    runs.set(runId, { span, parent: parentRunId, kind, active, called: false, needles, size, model, body: undefined, at: now });
+    runs.set(runId, { span, parent: parentRunId, kind, active, called: false, inflight: 0, failed: false, failedAt: 0, needles, size, model, body: undefined, start: now, at: now });
     touch(up, now);
     return span;
   };
   const end = (runId, f) => {
     const r = runs.get(runId);
-    if (!r) return;
+    if (!r) {
+      swept.delete(runId);
+      return;
+    }
     runs.delete(runId);
     touch(runs.get(r.parent), Date.now());
     f?.(r.span);
@@ -243,7 +262,7 @@ export function langChainHandler(options) {
   const fail = (runId, err) => end(runId, (span) => span.recordException(err));
   const event = (runId, name, attributes) => runs.get(runId)?.span.addEvent(name, attributes);
 
-  return {
+  const handler = {
     name: 'edgetrace',
     // Called in the run's own course, not queued for later (LangChain's default in Node): each
     // span starts and ends when its run does, in the async context the run started in.
@@ -356,54 +375,71 @@ export function langChainHandler(options) {
      *
      * A model's request is known by its body, which holds the model's name and every text of the
      * run's conversation: of the model runs whose call has not gone out, the one whose
-     * conversation the body holds most of (all of its texts, the most text); of equals, the
-     * oldest (LangChain's queues are first in, first out). That holds across async contexts,
-     * which LangChain's concurrency slots mix (a call that waited for one goes out in the context
-     * of the call that freed it), and where there is no async context to follow (browsers). A
-     * body the same as a call already made is that call's retry, under its model's span (where
-     * a model run waits with the same conversation, the retry is taken for one only in the
-     * context of the run that made the call). Failing those, the oldest model run started in this
-     * async context whose call has not gone out. Another request whose body holds a retriever's
-     * query (its embedding) goes under that retriever. Other code goes under the deeper of the
-     * span of the run it runs in (where LangChain keeps its context: tools, lambdas) and the span
-     * active here.
+     * conversation the body holds most of (all of its texts, the most text); of equals, the one
+     * started in this async context, else the oldest. That holds across async contexts, which
+     * LangChain's concurrency slots mix (a call that waited for one goes out in the context of
+     * the call that freed it), and where there is no async context to follow (a page). A body
+     * the same as a call already made is that call's retry, under its model's span, unless a
+     * model run waiting with the same conversation was not started here. Failing those (a body
+     * that cannot be read at once: a Request's), the oldest model run started in this async
+     * context whose call has not gone out. Another request whose body holds a retriever's query
+     * (its embedding) goes under that retriever. Other code goes under the deeper of the span of
+     * the run it runs in (where LangChain keeps its context: tools, lambdas) and the span active
+     * here.
      */
     parent(input, init) {
       try {
         const active = getCurrentActiveSpan();
-        const body = typeof init?.body === 'string' ? init.body : '';
+        const config = globalThis[ALS]?.getStore?.()?.extra?.[CHILD_CONFIG];
+        const id = config?.callbacks?.getParentRunId?.() ?? config?.callbacks?._parentRunId;
+        // Started in this async context: by the span active here (none is no context: every
+        // request outside traced code, and a page, has none), or by LangChain's context, which
+        // holds the run that called the model.
+        const here = (r) => (active !== undefined && r.active === active) || (id != null && r.parent === id);
+        const body = bodyText(init?.body);
         const url = typeof input === 'string' ? input : String(input?.url ?? input ?? '');
-        const names = (r) => !r.model || holdsName(body, r.model) || holdsName(url, r.model) || holdsName(url, encodeURIComponent(r.model));
+        // (A body that cannot be read, a Request's, names no model: no run is ruled out by it.)
+        const names = (r) => !r.model || body === undefined || holdsName(body, r.model) || holdsName(url, r.model) || holdsName(url, encodeURIComponent(r.model));
         let best;
         let retry;
         let waiting;
         let retriever;
         for (const r of runs.values()) {
           if (r.kind === 'retriever') {
-            if (r.needles.length && r.needles.every((n) => body.includes(n)) && (!retriever || r.active === active)) retriever = r;
+            if (body && r.needles.length && r.needles.every((n) => body.includes(n)) && (!retriever || here(r))) retriever = r;
             continue;
           }
           if (r.kind !== 'model' || !names(r)) continue;
           if (r.called) {
-            if (body && r.body === body && (!retry || r.active === active)) retry = r;
+            // A retry: the same body as a call of this run's that was answered with a failure
+            // and is not being made again already; the oldest, or the one made here.
+            if (body && r.body === body && r.inflight === 0 && r.failed && (!retry || (here(r) && !here(retry)))) retry = r;
             continue;
           }
-          if (body && r.needles.length && r.size > (best?.size ?? 0) && r.needles.every((n) => body.includes(n))) best = r;
-          if (r.active === active) waiting ??= r;
+          if (body && r.needles.length && r.needles.every((n) => body.includes(n))) {
+            if (!best || r.size > best.size || (r.size === best.size && here(r) && !here(best))) best = r;
+          }
+          if (here(r)) waiting ??= r;
         }
-        if (retry && (!best || (active !== undefined && retry.active === active))) best = retry;
-        const model = best || waiting;
+        // A retry, or the first call of a run waiting with the same conversation: told apart by
+        // the async context where it can be; else a run that started after the call failed makes
+        // its own call now, and one that was waiting before it waits for the failed call's
+        // concurrency slot, which its retries keep.
+        let model = retry || best || waiting;
+        if (retry && best && best !== retry) {
+          if (here(best) !== here(retry)) model = here(best) ? best : retry;
+          else model = best.start > retry.failedAt ? best : retry;
+        }
         if (model) {
           model.called = true;
+          model.inflight++;
           model.body ??= body;
           touch(model, Date.now());
           return model.span;
         }
         if (retriever) return retriever.span;
-        const config = globalThis[ALS]?.getStore?.()?.extra?.[CHILD_CONFIG];
-        const id = config?.callbacks?.getParentRunId?.() ?? config?.callbacks?._parentRunId;
-        let own = id != null ? runs.get(id)?.span : undefined;
-        if (!own) {
+        let own = id != null ? (runs.get(id) ?? swept.get(id))?.span : undefined;
+        if (!own && active !== undefined) {
           // Without LangChain's context (it keeps one only once `@langchain/core/context` is
           // loaded), the one innermost run under way in this async context.
           const mine = [...runs].filter(([, r]) => r.active === active);
@@ -420,4 +456,16 @@ export function langChainHandler(options) {
       }
     },
   };
+  // How each call the handler gave a parent to was answered (traceFetch tells it).
+  handler.parent.settled = (span, ok) => {
+    for (const r of runs.values()) {
+      if (r.span === span && r.inflight > 0) {
+        r.inflight--;
+        r.failed = !ok;
+        if (!ok) r.failedAt = Date.now();
+        return;
+      }
+    }
+  };
+  return handler;
 }

@@ -442,3 +442,46 @@ test("ChatAnthropic's runs too: its system prompt sent apart, usage from Anthrop
     assert.equal(usage.input_tokens, attr(calls[0], 'mlflow.chat.tokenUsage').input_tokens);
   }
 });
+
+/** The HTTP status of each call under each model span, by the value of `key` in its run's metadata or its trace's root name. */
+function callsByModel(spans, nameOf) {
+  const out = {};
+  for (const m of spans.filter((s) => s.name === 'ChatOpenAI')) {
+    out[nameOf(m)] = spans.filter((h) => h.parentSpanId === m.spanId).map((h) => h.attributes['http.response.status_code']).sort();
+  }
+  return out;
+}
+
+test('retries of the same conversation by two users, with no span active (each run a root), each go under their own model span', async () => {
+  const seen = new Map();
+  // The first call with the body: 429 at once; the second: 429 after 2.5 s, once the first's retry
+  // (after LangChain's backoff of 1 to 2 s) is under way; retries: 200. (Two calls with the same
+  // body that fail at once, with no context to tell them apart, may have their retries swapped.)
+  const flaky = (input, init) => {
+    const n = (seen.get(init.body) ?? 0) + 1;
+    seen.set(init.body, n);
+    const h = n === 1 ? { 'x-mock-status': '429', 'x-mock-retry-after': '0' } : n === 2 ? { 'x-mock-status': '429', 'x-mock-retry-after': '0', 'x-mock-delay-ms': '2500' } : { 'x-mock-delay-ms': '100' };
+    return fetch(input, { ...init, headers: { ...init.headers, ...h } });
+  };
+  const llm = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: 'sk-test', maxRetries: 2, configuration: { baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(flaky, { parent: handler.parent }) } });
+  const ask = (user) => llm.invoke([new SystemMessage('You are a helpful assistant.'), new HumanMessage('What is MLflow?')], { callbacks: [handler], metadata: { user } });
+  await Promise.all([ask('A'), ask('B')]);
+  const calls = callsByModel(await exported(), (m) => attr(m, 'metadata').user);
+  assert.deepEqual(calls, { A: [200, 429], B: [200, 429] }, JSON.stringify(calls));
+});
+
+test('with one concurrency slot, a retry goes under its own model span, not under a run waiting with the same conversation', async () => {
+  let n = 0;
+  // Call 1 is U0's; call 2, A's first attempt, is answered 429.
+  const flaky = (input, init) => {
+    n++;
+    const h = n === 2 ? { 'x-mock-status': '429', 'x-mock-retry-after': '0' } : { 'x-mock-delay-ms': '50' };
+    return fetch(input, { ...init, headers: { ...init.headers, ...h } });
+  };
+  const llm = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: 'sk-test', maxRetries: 2, maxConcurrency: 1, configuration: { baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(flaky, { parent: handler.parent }) } });
+  const ask = (user, q) => withSpan(() => llm.invoke([new SystemMessage('You are a helpful assistant.'), new HumanMessage(q)], { callbacks: [handler] }), { name: `user ${user}` });
+  await Promise.all([ask('U0', 'Something else'), ask('A', 'What is MLflow?'), ask('B', 'What is MLflow?')]);
+  const spans = await exported();
+  const calls = callsByModel(spans, (m) => spans.find((s) => s.traceId === m.traceId && !s.parentSpanId).name);
+  assert.deepEqual(calls, { 'user U0': [200], 'user A': [200, 429], 'user B': [200] }, JSON.stringify(calls));
+});
