@@ -421,7 +421,7 @@ async function traceModelCall(call, input, init, info, api, options, parent, inf
     }
   });
   if (res.body && res.ok && streaming) {
-    return wrapStream(llm, span, res, signal);
+    return wrapStream(llm, span, res, signal, info.isRequest ? input : undefined);
   }
   // Not a stream. The span ends once the body is in: when the caller has read all of it (just
   // before its `res.json()` resolves, so before the traced function awaiting it ends), or when a
@@ -600,8 +600,8 @@ _internal.abandonStreams = (traceId) => {
   for (const [span, abandon] of reading) if (span.traceId === traceId) abandon();
 };
 
-function wrapStream(llm, span, res, signal) {
-  return rewrap(res, watchModelStream(llm, span, res.body, res.status, signal));
+function wrapStream(llm, span, res, signal, keep) {
+  return rewrap(res, watchModelStream(llm, span, res.body, res.status, signal, keep));
 }
 
 /**
@@ -609,7 +609,7 @@ function wrapStream(llm, span, res, signal) {
  * each chunk handed to the parsers as it reaches the app, the span ended with the stream.
  * @internal (workers-ai.js)
  */
-export function watchModelStream(llm, span, source, status, signal) {
+export function watchModelStream(llm, span, source, status, signal, keep) {
   const h = span._h;
   // When the app last got a chunk (epoch ms): a body it let go ends then, not when that is found
   // (a Worker's request settling, a collection).
@@ -618,6 +618,7 @@ export function watchModelStream(llm, span, source, status, signal) {
   let abandon;
   return watchBody(source, {
     signal,
+    keep,
     register: (a) => reading.set(span, (abandon = a)),
     onChunk: (chunk) => {
       if (over) return;

@@ -21,6 +21,7 @@ export const BODY_END_NAMES = Object.freeze(['completed', 'errored', 'cancelled'
 // in Chromium a ReadableStream is a platform object whose JS wrapper V8 may collect (and Blink
 // make again) while the stream lives on and is read, so watching it ended about one stream in
 // thirty as cancelled, mid-answer, when collections came while the app read it.
+const HELD = new Set();
 const DROPPED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end(BodyEnd.ABANDONED)) : null;
 
 /**
@@ -38,11 +39,16 @@ const sameError = (e, r) => e === r || (e instanceof Error && r instanceof Error
  * `register`, when given, gets a function that ends the watch as abandoned (a Worker's request
  * ends what its app stopped reading); it holds neither stream.
  * `onPull`, when given, is told each time the reader asks for more.
- * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void, signal?: AbortSignal, register?: (abandon: () => void) => void, onPull?: () => void }} watcher
+ * `keep`, when given, is held until the watch ends (the Request whose `signal` it follows).
+ * @param {{ onChunk?: (chunk: Uint8Array) => void, onEnd: (how: number, error?: unknown) => void, signal?: AbortSignal, register?: (abandon: () => void) => void, onPull?: () => void, keep?: object }} watcher
  * @returns {ReadableStream<Uint8Array>}
  */
-export function watchBody(source, { onChunk, onEnd, signal, register, onPull }) {
+export function watchBody(source, { onChunk, onEnd, signal, register, onPull, keep }) {
   let ended = false;
+  // A Request's signal follows the app's only while the Request lives (Node's keeps the link in
+  // it): the Request is held until the body ends, or an SDK that dropped it (the AWS SDK's) would
+  // have the app's abort reach the span only if no collection came first.
+  if (keep) HELD.add(keep);
   // The app's abort ends the watch even when nothing reads the body any more (an SDK's `break`
   // left it unread, then `abort()`: review s49d found such spans open until a collection).
   const onAbort = () => {
@@ -53,6 +59,7 @@ export function watchBody(source, { onChunk, onEnd, signal, register, onPull }) 
   const end = (how, error) => {
     if (ended) return;
     ended = true;
+    HELD.delete(keep);
     signal?.removeEventListener?.('abort', onAbort);
     try {
       onEnd(how, error);
