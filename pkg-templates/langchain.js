@@ -203,9 +203,11 @@ export function langChainHandler(options) {
   // (Infinity: never; a value that is no positive number: the default.)
   const timeout = Number(options?.runTimeoutMs) > 0 ? Number(options.runTimeoutMs) : RUN_TIMEOUT_MS;
   const sweepEvery = Math.min(60_000, timeout / 2);
-  // run id → { span, parent (run id), kind, active (the span active where it started), called,
-  // needles (what its requests' bodies hold), model (its model's name), body (its call's), at
-  // (its last news) }
+  // run id → { span, parent (run id), kind ('chain', 'model', 'retriever'), active (the span
+  // active where it started), needles (what its requests' bodies hold) and their size, model (its
+  // model's name), called (a call of its has gone out), body (its first call's), inflight (its
+  // calls not answered yet), failedAt (when its last answered call failed; 0: it did not), start,
+  // at (its last news) }
   const runs = new Map();
   // Runs the sweep ended (the last 1,000): what starts under one later still goes under its span.
   const swept = new Map();
@@ -244,7 +246,7 @@ export function langChainHandler(options) {
     const span = startSpan({ ...options, parent: up?.span ?? active });
     const model = kind === 'model' ? options.attributes?.['mlflow.llm.model'] || '' : '';
     const size = needles.reduce((n, x) => n + x.length, 0);
-    runs.set(runId, { span, parent: parentRunId, kind, active, called: false, inflight: 0, failed: false, failedAt: 0, needles, size, model, body: undefined, start: now, at: now });
+    runs.set(runId, { span, parent: parentRunId, kind, active, called: false, inflight: 0, failedAt: 0, needles, size, model, body: undefined, start: now, at: now });
     touch(up, now);
     return span;
   };
@@ -306,7 +308,7 @@ export function langChainHandler(options) {
 
     handleChatModelStart(llm, messages, runId, parentRunId, extra, tags, metadata, runName) {
       guard('handleChatModelStart', () => {
-        const inputs = Array.isArray(messages) && messages.length === 1 ? { messages: messages[0].map((m) => (isMessage(m) ? chatMessage(m) : m)) } : plain(messages);
+        const inputs = Array.isArray(messages) && messages.length === 1 ? { messages: plain(messages[0]) } : plain(messages);
         start(runId, parentRunId, { name: nameOf(llm, runName, 'chat model'), spanType: 'CHAT_MODEL', inputs, attributes: withMetadata(modelAttributes(extra, metadata), metadata) }, 'model', needlesOf(Array.isArray(messages?.[0]) ? messages[0].map((m) => m?.content) : []));
       });
     },
@@ -413,7 +415,7 @@ export function langChainHandler(options) {
           if (r.called) {
             // A retry: the same body as a call of this run's that was answered with a failure
             // and is not being made again already; the oldest, or the one made here.
-            if (body && r.body === body && r.inflight === 0 && r.failed && (!retry || (here(r) && !here(retry)))) retry = r;
+            if (body && r.body === body && r.inflight === 0 && r.failedAt && (!retry || (here(r) && !here(retry)))) retry = r;
             continue;
           }
           if (body && r.needles.length && r.needles.every((n) => body.includes(n))) {
@@ -461,8 +463,7 @@ export function langChainHandler(options) {
     for (const r of runs.values()) {
       if (r.span === span && r.inflight > 0) {
         r.inflight--;
-        r.failed = !ok;
-        if (!ok) r.failedAt = Date.now();
+        r.failedAt = ok ? 0 : Date.now();
         return;
       }
     }
