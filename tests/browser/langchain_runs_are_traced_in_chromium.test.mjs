@@ -1,9 +1,11 @@
 // LangChain.js in a page in headless Chromium, traced with edgetrace/langchain's handler: a RAG
-// chain (a BaseRetriever subclass, a prompt, ChatOpenAI against the local mock of OpenAI's API on
-// another origin with `traceFetch(fetch, { parent: handler.parent })` as its fetch, a string
-// parser; tests/browser/fixtures/langchain.js, bundled here with LangChain by esbuild and importing
-// the package's /pkg/browser.js and /pkg/langchain.js) under a page's AGENT span must be one tree,
-// as in Node (tests/node/langchain_runs_are_mlflow_trees.test.mjs): each runnable a CHAIN span,
+// chain (tests/shared/langchain_rag.js: a BaseRetriever subclass, a prompt, ChatOpenAI against the
+// local mock of OpenAI's API on another origin with `traceFetch(fetch, { parent: handler.parent })`
+// as its fetch, a string parser; the page is tests/browser/fixtures/langchain.js, bundled here
+// with LangChain by esbuild and importing the package's /pkg/browser.js and /pkg/langchain.js)
+// under a page's AGENT span must be one tree, as in Node
+// (tests/node/langchain_runs_are_mlflow_trees.test.mjs), checked by the same code
+// (tests/shared/langchain_rag_checks.mjs): each runnable a CHAIN span,
 // the retriever a RETRIEVER span with MLflow's documents, the chat model a CHAT_MODEL span with
 // OpenAI's messages, the answer and the usage, and under it the model's HTTP call. A page has no
 // AsyncLocalStorage: the runs nest by LangChain's run ids, and the HTTP call's parent is the span
@@ -28,6 +30,7 @@ import { build } from 'esbuild';
 import { launchChromium, startStaticServer } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
+import { assertRagRun, modelAndCall, RAG_TREE, SPANS_PER_CHAIN, treeOf } from '../shared/langchain_rag_checks.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '../..');
@@ -107,41 +110,9 @@ after(async () => {
   await col?.close();
 });
 
-/** A model span and its HTTP call in the trace `traceId` (asserted to be one each, for `q`). */
-function modelAndCall(spans, traceId, q) {
-  const mine = spans.filter((s) => s.traceId === traceId);
-  const chats = mine.filter((s) => s.name === 'ChatOpenAI');
-  assert.equal(chats.length, 1, `the trace of "${q}" has one model span`);
-  const [chat] = chats;
-  assert.equal(attr(chat, 'mlflow.spanInputs').messages[1].content, q, `the trace of "${q}" has its model span`);
-  assert.deepEqual(attr(chat, 'mlflow.spanOutputs').choices[0].message, { role: 'assistant', content: `Echo: ${q}` });
-  const http = mine.filter((s) => s.name === 'chat gpt-4o-mini');
-  assert.equal(http.length, 1, `the trace of "${q}" has its one HTTP call`);
-  assert.equal(http[0].parentSpanId, chat.spanId);
-  assert.equal(attr(http[0], 'mlflow.spanInputs').messages[1].content, q, `the HTTP call under "${q}"'s model span is its own`);
-  assert.deepEqual(attr(chat, 'mlflow.chat.tokenUsage'), attr(http[0], 'mlflow.chat.tokenUsage'));
-  return { chat, http: http[0] };
-}
-
-/** One trace's spans as nested ['TYPE name', [children…]], as the Node test has them. */
-function treeOf(spans, traceId) {
-  const mine = spans.filter((s) => s.traceId === traceId);
-  // Steps in the order they started; a RunnableMap's branches, which start together, by name.
-  const byStart = (a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1);
-  const byName = (a, b) => (a.name < b.name ? -1 : 1);
-  const kids = (s) => mine.filter((k) => k.parentSpanId === s.spanId).sort(s.name === 'RunnableMap' ? byName : byStart);
-  const shape = (s) => [`${s.attributes['mlflow.spanType']} ${s.name}`, kids(s).map(shape)];
-  return mine.filter((s) => !s.parentSpanId).map(shape);
-}
-
 // The tree of a page's 'ask' span and its RAG chain's run.
-const ASK = ['AGENT ask', [['CHAIN RunnableSequence', [
-  ['CHAIN RunnableMap', [['CHAIN RunnablePassthrough', []], ['CHAIN RunnableSequence', [['RETRIEVER KnowledgeBase', []], ['CHAIN RunnableLambda', []]]]]],
-  ['CHAIN ChatPromptTemplate', []],
-  ['CHAT_MODEL ChatOpenAI', [['CHAT_MODEL chat gpt-4o-mini', []]]],
-  ['CHAIN StrOutputParser', []],
-]]]];
-const SPANS_PER_ASK = 11;
+const ASK = ['AGENT ask', [RAG_TREE]];
+const SPANS_PER_ASK = 1 + SPANS_PER_CHAIN;
 
 /**
  * The questions (and `options.alone`) asked at once in the page: what it got, its 'ask' spans, the
@@ -174,34 +145,7 @@ test("a RAG chain in a page is one tree under the page's span: retriever, prompt
   assert.deepEqual(tree, [ASK], JSON.stringify(tree));
   assert.equal(spans.find((s) => !s.parentSpanId).spanId, spanId, "the root is the page's span");
 
-  const retriever = spans.find((s) => s.name === 'KnowledgeBase');
-  assert.equal(attr(retriever, 'mlflow.spanInputs'), 'What is a span?');
-  assert.deepEqual(attr(retriever, 'mlflow.spanOutputs'), [
-    { page_content: 'Pages trace: What is a span?', metadata: { source: 'kb/pages.md' }, id: 'doc-1' },
-    { page_content: 'Spans nest.', metadata: { source: 'kb/spans.md' }, id: null },
-  ]);
-
-  const chat = spans.find((s) => s.name === 'ChatOpenAI');
-  assert.deepEqual(attr(chat, 'mlflow.spanInputs'), { messages: [
-    { role: 'system', content: 'Answer from: Pages trace: What is a span?\nSpans nest.' },
-    { role: 'user', content: 'What is a span?' },
-  ] });
-  assert.deepEqual(attr(chat, 'mlflow.spanOutputs'), { choices: [{ message: { role: 'assistant', content: 'Echo: What is a span?' }, finish_reason: 'stop' }] });
-  assert.equal(chat.attributes['mlflow.llm.model'], 'gpt-4o-mini');
-  assert.equal(chat.attributes['mlflow.llm.provider'], 'openai');
-  assert.equal(chat.attributes['mlflow.message.format'], 'langchain');
-  // The HTTP call is the one the mock got, under the model span, with the usage LangChain read.
-  const http = spans.find((s) => s.name === 'chat gpt-4o-mini');
-  assert.equal(http.parentSpanId, chat.spanId);
-  assert.deepEqual(attr(http, 'mlflow.spanInputs').messages, sent[0].body.messages);
-  assert.ok(attr(http, 'mlflow.chat.tokenUsage').total_tokens > 0);
-  assert.deepEqual(attr(chat, 'mlflow.chat.tokenUsage'), attr(http, 'mlflow.chat.tokenUsage'));
-
-  assert.equal(attr(spans.find((s) => s.name === 'ChatPromptTemplate'), 'mlflow.spanInputs').question, 'What is a span?');
-  assert.deepEqual(attr(spans.find((s) => s.name === 'StrOutputParser'), 'mlflow.spanInputs'), { role: 'assistant', content: 'Echo: What is a span?' });
-  const outer = spans.find((s) => s.name === 'RunnableSequence' && s.parentSpanId === spanId);
-  assert.deepEqual(attr(outer, 'mlflow.spanOutputs'), { output: 'Echo: What is a span?' });
-  for (const s of spans) assert.notEqual(s.status?.code, 2, `${s.name} is no error`);
+  assertRagRun(spans, traceId, { question: 'What is a span?', kb: { topic: 'Pages trace', source: 'kb/pages.md' }, parentSpanId: spanId, sent: sent[0] });
 });
 
 for (const [shared, how] of [[false, 'a model each'], [true, 'one model of maxConcurrency 1 for both']]) {

@@ -10,7 +10,7 @@ import { ChatAnthropic } from '@langchain/anthropic';
 import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { StringOutputParser } from '@langchain/core/output_parsers';
-import { RunnableLambda, RunnableParallel, RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
+import { RunnableLambda, RunnableParallel, RunnableSequence } from '@langchain/core/runnables';
 import { BaseRetriever } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
@@ -20,55 +20,23 @@ import { z } from 'zod';
 import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch, withSpan } from '../../pkg/node.js';
 import { langChainHandler } from '../../pkg/langchain.js';
 import { mockAndCollector } from './helpers/harness.mjs';
+import { chatOpenAI, ragChain as sharedRagChain } from '../shared/langchain_rag.js';
+import { assertRagRun, RAG_TREE, treeOf } from '../shared/langchain_rag_checks.mjs';
+import { attr } from './helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
 
 const servers = mockAndCollector(init);
 const handler = langChainHandler();
 
-class KnowledgeBase extends BaseRetriever {
-  lc_namespace = ['edgetrace', 'test'];
-  async _getRelevantDocuments(query) {
-    return [
-      new Document({ pageContent: `MLflow traces: ${query}`, metadata: { source: 'kb/tracing.md' }, id: 'doc-1' }),
-      new Document({ pageContent: 'Spans nest.', metadata: { source: 'kb/spans.md' } }),
-    ];
-  }
-}
-
-const model = (options = {}) =>
-  new ChatOpenAI({
-    model: 'gpt-4o-mini',
-    apiKey: 'sk-test',
-    maxRetries: 0,
-    ...options,
-    configuration: { baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(fetch, { parent: handler.parent }), ...options.configuration },
-  });
-
-const ragChain = (llm) =>
-  RunnableSequence.from([
-    { context: new KnowledgeBase().pipe(RunnableLambda.from((docs) => docs.map((d) => d.pageContent).join('\n'))), question: new RunnablePassthrough() },
-    ChatPromptTemplate.fromMessages([['system', 'Answer from: {context}'], ['human', '{question}']]),
-    llm,
-    new StringOutputParser(),
-  ]);
+const KB = { topic: 'MLflow traces', source: 'kb/tracing.md' };
+const model = (options = {}) => chatOpenAI({ baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(fetch, { parent: handler.parent }) }, options);
+const ragChain = (llm) => sharedRagChain(llm, KB);
 
 async function exported() {
   await new Promise((r) => setTimeout(r, 30));
   await flush();
   return servers.col.spans();
 }
-
-function treeOf(spans, traceId) {
-  const mine = spans.filter((s) => s.traceId === traceId);
-  // Steps in the order they started; a RunnableMap's branches, which start together, by name.
-  const byStart = (a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1);
-  const byName = (a, b) => (a.name < b.name ? -1 : 1);
-  const kids = (s) => mine.filter((k) => k.parentSpanId === s.spanId).sort(s.name === 'RunnableMap' ? byName : byStart);
-  const shape = (s) => [`${s.attributes['mlflow.spanType']} ${s.name}`, kids(s).map(shape)];
-  return mine.filter((s) => !s.parentSpanId).map(shape);
-}
-
-const attr = (s, k) => JSON.parse(s.attributes[k]);
 
 test('a RAG chain in a traced function is one tree: retriever, prompt, chat model with its HTTP call, parser', async () => {
   const ask = trace(async function ask(question) {
@@ -78,43 +46,9 @@ test('a RAG chain in a traced function is one tree: retriever, prompt, chat mode
   assert.equal(answer, 'Echo: What is a span?');
   const spans = await exported();
   const traceId = getLastActiveTraceId().slice(3);
-  assert.deepEqual(treeOf(spans, traceId), [['AGENT ask', [
-    ['CHAIN RunnableSequence', [
-      ['CHAIN RunnableMap', [['CHAIN RunnablePassthrough', []], ['CHAIN RunnableSequence', [['RETRIEVER KnowledgeBase', []], ['CHAIN RunnableLambda', []]]]]],
-      ['CHAIN ChatPromptTemplate', []],
-      ['CHAT_MODEL ChatOpenAI', [['CHAT_MODEL chat gpt-4o-mini', []]]],
-      ['CHAIN StrOutputParser', []],
-    ]],
-  ]]], JSON.stringify(treeOf(spans, traceId)));
-
-  const retriever = spans.find((s) => s.name === 'KnowledgeBase');
-  assert.equal(attr(retriever, 'mlflow.spanInputs'), 'What is a span?');
-  assert.deepEqual(attr(retriever, 'mlflow.spanOutputs'), [
-    { page_content: 'MLflow traces: What is a span?', metadata: { source: 'kb/tracing.md' }, id: 'doc-1' },
-    { page_content: 'Spans nest.', metadata: { source: 'kb/spans.md' }, id: null },
-  ]);
-
-  const chat = spans.find((s) => s.name === 'ChatOpenAI');
-  assert.deepEqual(attr(chat, 'mlflow.spanInputs'), { messages: [
-    { role: 'system', content: 'Answer from: MLflow traces: What is a span?\nSpans nest.' },
-    { role: 'user', content: 'What is a span?' },
-  ] });
-  assert.deepEqual(attr(chat, 'mlflow.spanOutputs'), { choices: [{ message: { role: 'assistant', content: 'Echo: What is a span?' }, finish_reason: 'stop' }] });
-  // The usage LangChain read from the mock's answer, and what the traced fetch read from it.
-  const http = spans.find((s) => s.name === 'chat gpt-4o-mini');
-  assert.ok(attr(http, 'mlflow.chat.tokenUsage').total_tokens > 0);
-  assert.deepEqual(attr(chat, 'mlflow.chat.tokenUsage'), attr(http, 'mlflow.chat.tokenUsage'));
-  assert.equal(chat.attributes['mlflow.llm.model'], 'gpt-4o-mini');
-  assert.equal(chat.attributes['mlflow.llm.provider'], 'openai');
-  assert.equal(chat.attributes['mlflow.message.format'], 'langchain');
-  assert.equal(attr(chat, 'invocation_params').model, 'gpt-4o-mini');
-
-  // The prompt's inputs and outputs are the values, not LangChain's serialization of its classes.
-  const prompt = spans.find((s) => s.name === 'ChatPromptTemplate');
-  assert.equal(attr(prompt, 'mlflow.spanInputs').question, 'What is a span?');
-  const parser = spans.find((s) => s.name === 'StrOutputParser');
-  assert.deepEqual(attr(parser, 'mlflow.spanInputs'), { role: 'assistant', content: 'Echo: What is a span?' });
-  assert.deepEqual(attr(spans.find((s) => s.name === 'RunnableSequence' && !s.attributes['mlflow.spanOutputs'].includes('MLflow traces')), 'mlflow.spanOutputs'), { output: 'Echo: What is a span?' });
+  assert.deepEqual(treeOf(spans, traceId), [['AGENT ask', [RAG_TREE]]], JSON.stringify(treeOf(spans, traceId)));
+  const root = spans.find((s) => s.traceId === traceId && !s.parentSpanId);
+  assertRagRun(spans, traceId, { question: 'What is a span?', kb: KB, parentSpanId: root.spanId, sent: servers.mock.requests.filter((r) => r.method === 'POST').at(-1) });
 });
 
 test('a model with tools records them and its tool call; the tool run is a TOOL span; runs outside traced code are roots', async () => {

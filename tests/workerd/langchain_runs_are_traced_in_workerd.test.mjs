@@ -1,9 +1,10 @@
 // LangChain.js in a Cloudflare Worker, in workerd (Miniflare, nodejs_compat), traced with
-// edgetrace/langchain's handler inside `instrumentWorker`: a RAG chain (a BaseRetriever subclass, a
-// prompt, ChatOpenAI against the local mock of OpenAI's API with
-// `traceFetch(fetch, { parent: handler.parent })` as its fetch, a string parser;
-// tests/workerd/fixtures/worker_langchain.js) must be one tree under the request's root span, as in
-// Node (tests/node/langchain_runs_are_mlflow_trees.test.mjs): each runnable a CHAIN span, the
+// edgetrace/langchain's handler inside `instrumentWorker`: the RAG chain of
+// tests/shared/langchain_rag.js (a BaseRetriever subclass, a prompt, ChatOpenAI against the local
+// mock of OpenAI's API with `traceFetch(fetch, { parent: handler.parent })` as its fetch, a string
+// parser; the Worker is tests/workerd/fixtures/worker_langchain.js) must be one tree under the
+// request's root span, as in Node (tests/node/langchain_runs_are_mlflow_trees.test.mjs), checked
+// by the same code (tests/shared/langchain_rag_checks.mjs): each runnable a CHAIN span, the
 // retriever a RETRIEVER span with MLflow's documents, the chat model a CHAT_MODEL span with OpenAI's
 // messages, the answer and the usage, and under it the model's HTTP call. Two requests at once,
 // each asking three questions at once, two through the request's model of `maxConcurrency: 1`
@@ -36,6 +37,7 @@ import { bundleWorkerApp, workerMiniflare } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
+import { assertRagRun, modelAndCall, RAG_TREE, SPANS_PER_CHAIN, treeOf } from '../shared/langchain_rag_checks.mjs';
 
 let dir;
 let col;
@@ -56,26 +58,6 @@ after(async () => {
   await llm?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** One trace's spans as nested ['TYPE name', [children…]], as the Node test has them. */
-function treeOf(spans, traceId) {
-  const mine = spans.filter((s) => s.traceId === traceId);
-  // Steps in the order they started; a RunnableMap's branches, which start together, by name.
-  const byStart = (a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1);
-  const byName = (a, b) => (a.name < b.name ? -1 : 1);
-  const kids = (s) => mine.filter((k) => k.parentSpanId === s.spanId).sort(s.name === 'RunnableMap' ? byName : byStart);
-  const shape = (s) => [`${s.attributes['mlflow.spanType']} ${s.name}`, kids(s).map(shape)];
-  return mine.filter((s) => !s.parentSpanId).map(shape);
-}
-
-// The tree of one RAG chain's run.
-const RAG = ['CHAIN RunnableSequence', [
-  ['CHAIN RunnableMap', [['CHAIN RunnablePassthrough', []], ['CHAIN RunnableSequence', [['RETRIEVER KnowledgeBase', []], ['CHAIN RunnableLambda', []]]]]],
-  ['CHAIN ChatPromptTemplate', []],
-  ['CHAT_MODEL ChatOpenAI', [['CHAT_MODEL chat gpt-4o-mini', []]]],
-  ['CHAIN StrOutputParser', []],
-]];
-const SPANS_PER_CHAIN = 10;
 
 /**
  * GET `path` with the questions (and `alone`) on the Worker: what its app answered, once its trace
@@ -102,42 +84,13 @@ test("a RAG chain in a Worker is one tree under the request's root span: retriev
   assert.equal(spans.length, 1 + SPANS_PER_CHAIN, `no span but the trace's: ${spans.map((s) => s.name)}`);
   assert.ok(spans.every((s) => s.traceId === body.traceId), 'one trace');
   const tree = treeOf(spans, body.traceId);
-  assert.deepEqual(tree, [['AGENT GET /ask', [RAG]]], JSON.stringify(tree));
+  assert.deepEqual(tree, [['AGENT GET /ask', [RAG_TREE]]], JSON.stringify(tree));
   const root = spans.find((s) => !s.parentSpanId);
   assert.equal(root.spanId, body.spanId, "the root is the Worker's request span");
 
-  const retriever = spans.find((s) => s.name === 'KnowledgeBase');
-  assert.equal(attr(retriever, 'mlflow.spanInputs'), 'What is a span?');
-  assert.deepEqual(attr(retriever, 'mlflow.spanOutputs'), [
-    { page_content: 'Workers trace: What is a span?', metadata: { source: 'kb/workers.md' }, id: 'doc-1' },
-    { page_content: 'Spans nest.', metadata: { source: 'kb/spans.md' }, id: null },
-  ]);
-
-  const chat = spans.find((s) => s.name === 'ChatOpenAI');
-  assert.deepEqual(attr(chat, 'mlflow.spanInputs'), { messages: [
-    { role: 'system', content: 'Answer from: Workers trace: What is a span?\nSpans nest.' },
-    { role: 'user', content: 'What is a span?' },
-  ] });
-  assert.deepEqual(attr(chat, 'mlflow.spanOutputs'), { choices: [{ message: { role: 'assistant', content: 'Echo: What is a span?' }, finish_reason: 'stop' }] });
-  assert.equal(chat.attributes['mlflow.llm.model'], 'gpt-4o-mini');
-  assert.equal(chat.attributes['mlflow.llm.provider'], 'openai');
-  assert.equal(chat.attributes['mlflow.message.format'], 'langchain');
-  assert.equal(attr(chat, 'invocation_params').model, 'gpt-4o-mini');
-  // The HTTP call is the one the mock got, under the model span, with the usage LangChain read.
-  const http = spans.find((s) => s.name === 'chat gpt-4o-mini');
-  assert.equal(http.parentSpanId, chat.spanId);
   const sent = llm.requests.slice(from).filter((r) => r.method === 'POST');
   assert.equal(sent.length, 1, 'one model call');
-  assert.deepEqual(attr(http, 'mlflow.spanInputs').messages, sent[0].body.messages);
-  assert.ok(attr(http, 'mlflow.chat.tokenUsage').total_tokens > 0);
-  assert.deepEqual(attr(chat, 'mlflow.chat.tokenUsage'), attr(http, 'mlflow.chat.tokenUsage'));
-
-  // The prompt's and parser's inputs are the values, not LangChain's serialization of its classes.
-  assert.equal(attr(spans.find((s) => s.name === 'ChatPromptTemplate'), 'mlflow.spanInputs').question, 'What is a span?');
-  assert.deepEqual(attr(spans.find((s) => s.name === 'StrOutputParser'), 'mlflow.spanInputs'), { role: 'assistant', content: 'Echo: What is a span?' });
-  const outer = spans.find((s) => s.name === 'RunnableSequence' && s.parentSpanId === root.spanId);
-  assert.deepEqual(attr(outer, 'mlflow.spanOutputs'), { output: 'Echo: What is a span?' });
-  for (const s of spans) assert.notEqual(s.status?.code, 2, `${s.name} is no error`);
+  assertRagRun(spans, body.traceId, { question: 'What is a span?', kb: { topic: 'Workers trace', source: 'kb/workers.md' }, parentSpanId: root.spanId, sent: sent[0] });
 });
 
 test("two requests at once, each asking three questions at once, two through a model of one slot: each request's spans in their own trace, each HTTP call under its own model's span, in whatever order the calls went out", async () => {
@@ -163,21 +116,12 @@ test("two requests at once, each asking three questions at once, two through a m
   for (const [i, [slotted, alone]] of asked.entries()) {
     const { traceId } = bodies[i];
     const tree = treeOf(spans, traceId);
-    assert.deepEqual(tree, [['AGENT GET /ask-batch', [RAG, RAG, RAG]]], JSON.stringify(tree));
+    assert.deepEqual(tree, [['AGENT GET /ask-batch', [RAG_TREE, RAG_TREE, RAG_TREE]]], JSON.stringify(tree));
     const mine = spans.filter((s) => s.traceId === traceId);
     const chat = {};
     const http = {};
     for (const q of [...slotted, alone]) {
-      const chats = mine.filter((s) => s.name === 'ChatOpenAI' && attr(s, 'mlflow.spanInputs').messages[1].content === q);
-      assert.equal(chats.length, 1, `trace ${i} has the model span of "${q}"`);
-      chat[q] = chats[0];
-      assert.deepEqual(attr(chat[q], 'mlflow.spanOutputs').choices[0].message, { role: 'assistant', content: `Echo: ${q}` });
-      const kids = mine.filter((s) => s.parentSpanId === chat[q].spanId);
-      assert.equal(kids.length, 1, `the model span of "${q}" has one child`);
-      http[q] = kids[0];
-      assert.equal(http[q].name, 'chat gpt-4o-mini');
-      assert.equal(attr(http[q], 'mlflow.spanInputs').messages[1].content, q, `the HTTP call under "${q}"'s model span is its own`);
-      assert.deepEqual(attr(chat[q], 'mlflow.chat.tokenUsage'), attr(http[q], 'mlflow.chat.tokenUsage'));
+      ({ chat: chat[q], http: http[q] } = modelAndCall(spans, traceId, q));
       // Its model span is in the chain of its question.
       const prompt = mine.find((s) => s.name === 'ChatPromptTemplate' && s.parentSpanId === chat[q].parentSpanId);
       assert.equal(attr(prompt, 'mlflow.spanInputs').question, q);
