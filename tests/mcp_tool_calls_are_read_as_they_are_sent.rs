@@ -128,10 +128,12 @@ fn an_sse_answer_is_read_however_the_network_splits_it() {
 #[test]
 fn only_the_response_to_this_request_is_its_result() {
     let (mut c, _) = start(&call(json!(2), "add", json!({})));
-    // Another request's response on the same stream (ids are the client's), then this one's.
+    // Other requests' responses on the same stream (ids are the client's), then this one's.
     let stream = sse(&[
         json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "not mine"}]}}),
-        json!({"jsonrpc": "2.0", "id": "2", "result": {"content": [{"type": "text", "text": "a string id is not the number"}]}}),
+        json!({"jsonrpc": "2.0", "id": "02x", "result": {"content": [{"type": "text", "text": "not a number"}]}}),
+        json!({"jsonrpc": "2.0", "id": "", "result": {"content": [{"type": "text", "text": "no id"}]}}),
+        json!({"jsonrpc": "2.0", "id": null, "result": {"content": [{"type": "text", "text": "null"}]}}),
     ]);
     assert!(!c.on_chunk(stream.as_bytes()));
     assert!(c.on_chunk(
@@ -145,6 +147,29 @@ fn only_the_response_to_this_request_is_its_result() {
         "mine"
     );
     assert_eq!(attr(&out, "edgetrace.mcp.parse_errors"), None);
+}
+
+#[test]
+fn a_number_echoed_as_a_string_answers_the_request_as_the_sdks_client_reads_it() {
+    // The TypeScript SDK's client takes a response's id as `Number(response.id)`: a server that
+    // echoes the request 2 as "2" (or 2.0) answers it in the app, and so on the span.
+    for echoed in [json!("2"), json!(2.0), json!(" 2 ")] {
+        let (mut c, _) = start(&call(json!(2), "add", json!({})));
+        let m = json!({"jsonrpc": "2.0", "id": echoed, "result": {"content": [{"type": "text", "text": "mine"}]}});
+        assert!(c.on_chunk(sse(&[m]).as_bytes()), "{echoed} answers 2");
+        let out = c.finish_stream(StreamEnd::Completed, 200);
+        assert_eq!(
+            json_of(out.outputs.as_deref())["content"][0]["text"],
+            "mine"
+        );
+        assert_eq!(out.error, None);
+    }
+    // A string id is matched as it is.
+    let (mut c, _) = start(&call(json!("req-7"), "add", json!({})));
+    let other = json!({"jsonrpc": "2.0", "id": "req-8", "result": {"content": []}});
+    assert!(!c.on_chunk(sse(&[other]).as_bytes()));
+    let mine = json!({"jsonrpc": "2.0", "id": "req-7", "result": {"content": [{"type": "text", "text": "mine"}]}});
+    assert!(c.on_chunk(sse(&[mine]).as_bytes()));
 }
 
 #[test]

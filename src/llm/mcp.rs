@@ -80,6 +80,20 @@ fn id_text(id: &Value) -> String {
     }
 }
 
+/// Whether a response with the id `got` answers the request `id`: the same id, or the same number
+/// written as a number or a string, as the TypeScript SDK's client reads a response's id
+/// (`Number(response.id)`), so a server that echoes `"2"` for the request `2` is answered in the
+/// app, and the span says what the app got.
+fn answers(id: &Value, got: Option<&Value>) -> bool {
+    let Some(got) = got else { return false };
+    let number = |v: &Value| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    got == id || matches!((number(id), number(got)), (Some(a), Some(b)) if a == b)
+}
+
 impl McpCall {
     /// Starts following a call: reads the request body (JSON text) sent to `host` (a URL's host,
     /// port included) and returns the call with what to set at once: the TOOL span's inputs (the
@@ -206,7 +220,7 @@ impl McpCall {
             return;
         }
         let is_response = m.get("result").is_some() || m.get("error").is_some();
-        if is_response && self.id.is_some() && m.get("id") == self.id.as_ref() {
+        if is_response && self.id.as_ref().is_some_and(|id| answers(id, m.get("id"))) {
             self.response = Some(m);
         } else if m.get("method").is_some() {
             if m.get("id").is_some() {
