@@ -333,11 +333,13 @@ test('a stream cancelled by its reader after the final event ends as completed',
   assert.match(JSON.parse(span.attributes['mlflow.spanOutputs']).choices[0].message.content, /^Echo: read then cancel/);
 });
 
-// The openai SDK leaves a stream (`break`) by cancelling its reader, then aborting its request.
-// When the whole answer came in one network read, the SDK had read the body to its end before the
-// app left the loop: the call completed, and its span holds the whole answer (review s48b asked;
-// a Stop in the middle of a paced answer stays cancelled, the test after the next).
-test('an SDK stream left with break after the whole answer came in one read completed, with the whole answer', async () => {
+// When the whole answer came in one network read, it had all arrived before the app left the loop
+// (`break`): the span holds the whole answer, its finish reason and an OK status (review s48b
+// asked). The openai SDK leaves a stream by aborting its request, before it cancels the body from
+// version 7 on (version 6 cancelled the body first, as Mistral's SDK does on `[DONE]`, and such a
+// span said `completed`): the app let the call go before reading its end, so `cancelled`, as for
+// a Stop in the middle of a paced answer (the test after the next), which keeps only what came.
+test('an SDK stream left with break after the whole answer came in one read keeps the whole answer, cancelled by the SDK\'s abort', async () => {
   const { createServer } = await import('node:http');
   const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
   const body = chunk({ role: 'assistant', content: 'One ' }) + chunk({ content: 'read, ' }) + chunk({ content: 'whole.' }) + chunk({}, 'stop') + 'data: [DONE]\n\n';
@@ -355,8 +357,9 @@ test('an SDK stream left with break after the whole answer came in one read comp
     }
     const spans = await settled();
     const span = spans.find((x) => x.attributes['mlflow.spanType'] === 'CHAT_MODEL' && x.attributes['mlflow.spanInputs']?.includes('break early'));
-    assert.equal(span.attributes['edgetrace.llm.stream_end'], 'completed');
+    assert.equal(span.attributes['edgetrace.llm.stream_end'], 'cancelled');
     assert.equal(span.status.code, 1);
+    assert.equal(span.attributes['edgetrace.llm.finish_reason'], 'stop');
     assert.equal(JSON.parse(span.attributes['mlflow.spanOutputs']).choices[0].message.content, 'One read, whole.');
   } finally {
     server.closeAllConnections?.();
