@@ -5,7 +5,7 @@
 // `{ toolCallId, messages }` besides, the whole conversation), and usage summed over the steps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
+import { createTextStreamResponse, generateText, isStepCount, jsonSchema, streamText, toTextStream, tool } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
 import { attr } from './helpers/collector.mjs';
@@ -38,7 +38,7 @@ for (const [api, model] of [
 ]) {
   test(`generateText with a tool loop (${api}): the agent, a CHAT_MODEL span per step, the tool with its own input`, async () => {
     const agent = trace(async function agent(question) {
-      const r = await generateText({ model: model(), prompt: question, tools: { getWeather }, stopWhen: stepCountIs(3) });
+      const r = await generateText({ model: model(), prompt: question, tools: { getWeather }, stopWhen: isStepCount(3) });
       return r.text;
     }, { spanType: SpanType.AGENT });
     const text = await agent('What is the weather in Paris?');
@@ -94,11 +94,16 @@ test('streamText read to its end: the model call is reassembled and ends inside 
   assert.ok(kept.startsWith(partial.slice(0, 8)) && kept.length < whole.length + 40, `the partial text (${kept})`);
 });
 
-test("streamText returned by a traced function, as a route returns toTextStreamResponse(): the model call, which starts when the stream is read, stays in the function's trace, under it", async () => {
-  // As a Next.js route handler does: the traced function returns before the SDK makes its request,
-  // which starts when the response's body is read, in the function's context, after it ended.
+// As a Next.js route handler does: the traced function returns before the SDK makes its request,
+// which starts when the response's body is read, in the function's context, after it ended. AI SDK
+// 7 makes the response with its standalone helpers; the result's own method (AI SDK 6's way, kept
+// in 7 as deprecated) does the same.
+for (const [how, respond] of [
+  ['createTextStreamResponse(toTextStream(…))', (result) => createTextStreamResponse({ stream: toTextStream({ stream: result.stream }) })],
+  ['toTextStreamResponse()', (result) => result.toTextStreamResponse()],
+]) test(`streamText returned by a traced function, as a route returns ${how}: the model call, which starts when the stream is read, stays in the function's trace, under it`, async () => {
   const answer = trace(async function answer(question) {
-    return streamText({ model: openai.chat('gpt-4o-mini'), prompt: question }).toTextStreamResponse();
+    return respond(streamText({ model: openai.chat('gpt-4o-mini'), prompt: question }));
   }, { spanType: SpanType.CHAIN });
   const response = await answer('tell me about late starts');
   const traceId = getLastActiveTraceId();

@@ -18,7 +18,7 @@ import {
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import AnthropicBedrock from '@anthropic-ai/bedrock-sdk';
 import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
-import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { generateText, isStepCount, streamText, tool } from 'ai';
 import { z } from 'zod';
 import { AnthropicVertex } from '@anthropic-ai/vertex-sdk';
 import { flush, getLastActiveTraceId, getStats, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
@@ -311,7 +311,7 @@ test("the AI SDK's Bedrock provider (Converse over fetch): a tool loop's steps a
   const model = bedrockProvider(HAIKU);
   const getWeather = tool({ description: 'Weather in a city', inputSchema: z.object({ city: z.string() }), execute: trace(async function getWeather({ city }) { return `Sunny in ${city}`; }, { spanType: SpanType.TOOL }) });
   const agent = trace(async function agent(question) {
-    const { text } = await generateText({ model, prompt: question, tools: { get_weather: getWeather }, stopWhen: stepCountIs(3) });
+    const { text } = await generateText({ model, prompt: question, tools: { get_weather: getWeather }, stopWhen: isStepCount(3) });
     let streamed = '';
     for await (const t of streamText({ model, prompt: 'And tomorrow?' }).textStream) streamed += t;
     return [text, streamed];

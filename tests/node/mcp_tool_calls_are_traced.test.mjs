@@ -12,7 +12,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import { createMCPClient } from '@ai-sdk/mcp';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { generateText, stepCountIs } from 'ai';
+import { generateText, isStepCount } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { flush, getLastActiveTraceId, init, registerModelApi, SpanType, traceFetch, withSpan } from '../../pkg/node.js';
 import { startCollector, attr } from './helpers/collector.mjs';
@@ -201,7 +201,7 @@ test("the AI SDK's MCP client in a generateText agent loop: the model's tool cal
         ? { content: [{ type: 'tool-call', toolCallId: 'call-1', toolName: 'add', input: JSON.stringify({ a: 19, b: 23 }) }], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage, warnings: [] }
         : { content: [{ type: 'text', text: 'The sum is 42.' }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] },
   });
-  const out = await withSpan(() => generateText({ model, tools: mcpTools, prompt: 'What is 19 + 23?', stopWhen: stepCountIs(3) }), { name: 'agent', spanType: SpanType.AGENT });
+  const out = await withSpan(() => generateText({ model, tools: mcpTools, prompt: 'What is 19 + 23?', stopWhen: isStepCount(3) }), { name: 'agent', spanType: SpanType.AGENT });
   await mcpClient.close();
   await flush();
   assert.equal(out.text, 'The sum is 42.');
