@@ -22,80 +22,29 @@
 // class's name (ChatOpenAI's lc_name is its parent's), so without it the model span is
 // 'ChatOpenAI2'. Everything listens on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { request as httpRequest, createServer } from 'node:http';
-import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { launchChromium, startStaticServer } from './helpers.mjs';
+import { bundlePage, launchChromium, startStaticServer } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { assertRagRun, modelAndCall, RAG_TREE, SPANS_PER_CHAIN, treeOf } from '../shared/langchain_rag_checks.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../..');
-
 let col;
 let llm;
 let site;
-let pageServer;
 let browser;
 let page;
 const pageErrors = [];
 
-/** fixtures/langchain.js with LangChain, as a page's bundle; /pkg/* stay imports. */
-async function bundlePage() {
-  const out = await build({
-    entryPoints: [join(here, 'fixtures/langchain.js')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    nodePaths: [join(repo, 'node_modules')],
-    external: ['/pkg/*'],
-    keepNames: true,
-    write: false,
-    logLevel: 'error',
-  });
-  return out.outputFiles[0].text;
-}
-
-/**
- * The page's origin: /langchain-bundle.js is `bundle`; everything else comes from the static
- * server at `site` (/pkg/* from pkg/, the rest from tests/browser/fixtures/).
- */
-async function startPageServer(bundle, site) {
-  const server = createServer((req, res) => {
-    if (new URL(req.url, 'http://x').pathname === '/langchain-bundle.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(bundle);
-      return;
-    }
-    const up = httpRequest(new URL(req.url, site), { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close() {
-      server.closeAllConnections?.();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
-
 before(async () => {
-  const bundle = await bundlePage();
+  // keepNames: see above.
+  const bundle = await bundlePage('langchain.js', { keepNames: true });
   col = await startCollector();
   llm = await startMockLlm();
-  site = await startStaticServer();
-  pageServer = await startPageServer(bundle, site.url);
+  site = await startStaticServer({ bundles: { '/langchain-bundle.js': bundle } });
   browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
-  await page.goto(`${pageServer.url}/langchain.html`);
+  await page.goto(`${site.url}/langchain.html`);
   await page.waitForFunction(() => window.lcReady === true, null, { timeout: 15_000 }).catch((e) => {
     throw new Error(`the page did not load: ${e.message}; page errors: ${JSON.stringify(pageErrors)}`);
   });
@@ -104,7 +53,6 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await pageServer?.close();
   await site?.close();
   await llm?.close();
   await col?.close();

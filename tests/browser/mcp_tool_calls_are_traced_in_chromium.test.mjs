@@ -17,40 +17,19 @@
 // tests check that parent, not how it was found.) Everything listens on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { request as httpRequest, createServer } from 'node:http';
-import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { launchChromium, startStaticServer } from './helpers.mjs';
+import { bundlePage, launchChromium, startStaticServer } from './helpers.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { startMcpServer } from '../node/helpers/mcp-server.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '../..');
 
 let col;
 let mcp;
 let proxy;
 let site;
-let pageServer;
 let browser;
 let page;
 const pageErrors = [];
-
-/** fixtures/mcp.js with the MCP SDK, as a page's bundle; /pkg/browser.js stays an import. */
-async function bundlePage() {
-  const out = await build({
-    entryPoints: [join(here, 'fixtures/mcp.js')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    nodePaths: [join(repo, 'node_modules')],
-    external: ['/pkg/*'],
-    write: false,
-    logLevel: 'error',
-  });
-  return out.outputFiles[0].text;
-}
 
 /**
  * A proxy to the MCP server at `target` on a port of its own, answering with the CORS headers a
@@ -95,44 +74,16 @@ async function startCorsProxy(target) {
   };
 }
 
-/**
- * The page's origin: /mcp-bundle.js is `bundle`; everything else comes from the static server at
- * `site` (/pkg/* from pkg/, the rest from tests/browser/fixtures/), which lists what it served.
- */
-async function startPageServer(bundle, site) {
-  const server = createServer((req, res) => {
-    if (new URL(req.url, 'http://x').pathname === '/mcp-bundle.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(bundle);
-      return;
-    }
-    const up = httpRequest(new URL(req.url, site), { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close() {
-      server.closeAllConnections?.();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
-
 before(async () => {
-  const bundle = await bundlePage();
+  const bundle = await bundlePage('mcp.js');
   col = await startCollector();
   mcp = await startMcpServer();
   proxy = await startCorsProxy(mcp.url);
-  site = await startStaticServer();
-  pageServer = await startPageServer(bundle, site.url);
+  site = await startStaticServer({ bundles: { '/mcp-bundle.js': bundle } });
   browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e?.stack || e)));
-  await page.goto(`${pageServer.url}/mcp.html`);
+  await page.goto(`${site.url}/mcp.html`);
   await page.waitForFunction(() => window.mcpReady === true, null, { timeout: 15_000 }).catch((e) => {
     throw new Error(`the page did not load: ${e.message}; page errors: ${JSON.stringify(pageErrors)}`);
   });
@@ -140,7 +91,6 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await pageServer?.close();
   await site?.close();
   await proxy?.close();
   await mcp?.close();
@@ -208,7 +158,7 @@ test('the first tool call (SSE) loads the parsers and its span is complete: unde
   const { result, tools } = await run('add', opened, 1);
   assert.ok(site.served.includes('/pkg/llm-browser.js'), 'the tool call loaded the parsers');
   assert.ok(proxy.preflights.includes('/mcp'), 'the calls were preflighted');
-  assert.ok(proxy.origins.length > 0 && proxy.origins.every((o) => o === pageServer.url), 'every call came from the page, on another origin');
+  assert.ok(proxy.origins.length > 0 && proxy.origins.every((o) => o === site.url), 'every call came from the page, on another origin');
   const [span] = tools;
   assert.deepEqual(result.structuredContent, { sum: 42 }, 'the tool answered');
   assert.equal(span.name, 'tools/call add');
