@@ -1,6 +1,6 @@
 // Per-span cost in Node, edgetrace against OpenTelemetry JS, run alternately round by round.
 // Prints one JSON line: for each scenario, ns per span of each round for both, plus the floors.
-//   node --expose-gc bench/node-spans.mjs ROUNDS OPS [--shared] [--bounds] [--only=ID,...]
+//   node --expose-gc bench/node-spans.mjs ROUNDS OPS [--shared] [--bounds] [--otel3] [--only=ID,...]
 // --only runs the scenarios named (ids from bench/lib/scenarios.mjs), for a longer look at a few
 // rows than the full run gives them.
 // Each library runs in a Node process of its own (a child of this one, which asks each in turn
@@ -60,7 +60,7 @@ async function timedRound(sc, op, n, drain) {
 /** One library's rounds: `run(sc, n)` times n ops (and the export, in the payload scenarios);
  * returns { ms, bytesPerSpan }. Each library's modules load only where it runs. */
 async function library(who) {
-  if (who !== 'otel') {
+  if (who !== 'otel' && who !== 'otel3') {
     const et = await import(PACKAGES[who]);
     return async (sc, n) => {
       const h = edgetraceInit(et, sc.export);
@@ -73,8 +73,8 @@ async function library(who) {
       return { ms, wallMs, bytesPerSpan: sc.export ? h.bytes() / (n * sc.spans) : null };
     };
   }
-  const otelApi = await import('@opentelemetry/api');
-  const { otelNode } = await import('./lib/setups.mjs');
+  // OpenTelemetry JS 3 (--otel3) comes from bench/otel3/node_modules, with its own api.
+  const { otelNode, api: otelApi } = who === 'otel3' ? await import('./otel3/setup.mjs') : { ...(await import('./lib/setups.mjs')), api: await import('@opentelemetry/api') };
   return async (sc, n) => {
     const o = otelNode(sc.export);
     const { ms, wallMs } = await timedRound(sc, otelOps(o.tracer, otelApi)[sc.id], n, o.drain);
@@ -99,16 +99,18 @@ if (childOf >= 0) {
   const ops = Number(args[1] || 2000);
   const shared = process.argv.includes('--shared');
   const bounds = process.argv.includes('--bounds');
+  // --otel3: OpenTelemetry JS 3 takes its turns too, in a process of its own (`otel3` in the output).
+  const otel3 = process.argv.includes('--otel3');
   if (bounds && shared) throw new Error('bench/node-spans.mjs: --bounds runs a process per library, so not with --shared');
   if (bounds && !process.argv.includes('--bounds-built')) {
     makeNoCore();
     makeSpikeCore((m) => process.stderr.write(`[bench:node] ${m}\n`));
   }
-  const out = { rounds, ops, shared, scenarios: {}, floors: {}, bounds: bounds ? {} : null };
+  const out = { rounds, ops, shared, scenarios: {}, floors: {}, bounds: bounds ? {} : null, otel3: otel3 ? {} : null };
   const runners = {};
   const children = [];
   if (shared) {
-    for (const who of ['edgetrace', 'otel']) {
+    for (const who of ['edgetrace', 'otel', ...(otel3 ? ['otel3'] : [])]) {
       const run = await library(who);
       runners[who] = async (sc, n) => {
         globalThis.gc?.();
@@ -116,7 +118,7 @@ if (childOf >= 0) {
       };
     }
   } else {
-    for (const who of ['edgetrace', 'otel', ...(bounds ? BOUNDS : [])]) {
+    for (const who of ['edgetrace', 'otel', ...(otel3 ? ['otel3'] : []), ...(bounds ? BOUNDS : [])]) {
       const { child, next, ask } = forkChild(fileURLToPath(import.meta.url), ['--child', who], who);
       children.push(child);
       await next(); // ready
@@ -131,7 +133,7 @@ if (childOf >= 0) {
     for (const sc of SCENARIOS.filter((s) => !only || only.includes(s.id))) {
       const bytesPerSpan = {};
       // The bounds only buffer: neither builds a payload.
-      const libraries = ['edgetrace', 'otel', ...(bounds && !sc.export ? BOUNDS : [])];
+      const libraries = ['edgetrace', 'otel', ...(otel3 ? ['otel3'] : []), ...(bounds && !sc.export ? BOUNDS : [])];
       const wall = Object.fromEntries(libraries.map((who) => [who, []]));
       const res = await alternateRounds(sc, rounds, ops, async (who, n) => {
         const r = await runners[who](sc, n);
@@ -139,7 +141,12 @@ if (childOf >= 0) {
         wall[who].push((r.wallMs * 1e6) / (n * sc.spans));
         return r.ms;
       }, libraries);
-      if (libraries.length > 2) {
+      if (otel3) {
+        out.otel3[sc.id] = { ns: res.otel3, ratio: median(res.edgetrace) / median(res.otel3) };
+        delete res.otel3;
+        process.stderr.write(`[bench:node] ${sc.id}: OpenTelemetry JS 3 ${median(out.otel3[sc.id].ns).toFixed(0)} ns/span, edgetrace's ratio to it ${out.otel3[sc.id].ratio.toFixed(2)}\n`);
+      }
+      if (bounds && !sc.export) {
         out.bounds[sc.id] = Object.fromEntries(BOUNDS.map((who) => [who, { ns: res[who], ratio: median(res[who]) / median(res.otel) }]));
         for (const who of BOUNDS) delete res[who];
         const b = out.bounds[sc.id];

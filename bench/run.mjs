@@ -67,20 +67,23 @@ function measure() {
   makeNoCore();
   makeSpikeCore(say);
   makeSpeedCore(say);
-  const nodeSpans = (exec, label, flags = ['--expose-gc']) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000', '--bounds', '--bounds-built'], `per-span cost in ${label}`, exec));
+  const nodeSpans = (exec, label, flags = ['--expose-gc'], more = []) => JSON.parse(node([...flags, 'bench/node-spans.mjs', quick ? '1' : '10', quick ? '100' : '3000', '--bounds', '--bounds-built', ...more], `per-span cost in ${label}`, exec));
+  // OpenTelemetry JS 3 (bench/otel3/, its own node_modules) takes its turns in Node 20 and 24 too.
+  const otel3 = existsSync(join(here, 'otel3', 'node_modules')) ? ['--otel3'] : [];
+  if (!otel3.length) say('OpenTelemetry JS 3 is not in bench/otel3/node_modules (scripts/setup.sh installs it): its rows are left out');
   // edgetrace's first entry gets what its core held per span, from a run of its own (`held`).
   const memoryIn = (exec, label, flags = ['--expose-gc']) => {
     const run = (who, ...more) => JSON.parse(node([...flags, 'bench/memory.mjs', who, quick ? '2200' : '55000', ...more], `memory per buffered span in ${label} (${who}${more.length ? ', what its core held' : ''})`, exec));
     const [et, ot] = [run('edgetrace'), run('otel')];
     return [{ ...et, wasmHeldPerSpan: run('edgetrace', 'held').wasmHeldPerSpan }, ot];
   };
-  const nodeRes = nodeSpans(process.execPath, 'Node');
+  const nodeRes = nodeSpans(process.execPath, 'Node', undefined, otel3);
   // The same under Node 24, the active LTS (scripts/setup.sh links it as .tools/node24): its
   // AsyncLocalStorage keeps context in async context frames, not async hooks, for both libraries.
   const node24 = NODE24;
   const has24 = existsSync(node24);
   if (!has24) say('Node 24 is not in .tools/ (scripts/setup.sh fetches it): its rows are left out');
-  const node24Res = has24 ? nodeSpans(node24, 'Node 24 LTS') : null;
+  const node24Res = has24 ? nodeSpans(node24, 'Node 24 LTS', undefined, otel3) : null;
   const node24Version = has24 ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim() : null;
   const servers = SERVER_RUNTIMES.filter((r) => {
     if (!existsSync(r.exec)) say(`${r.name} is not in .tools/ (scripts/setup.sh fetches it): its rows are left out`);
@@ -167,6 +170,14 @@ function measure() {
     chromium: rtRes.chromiumVersion,
     workerd: version('workerd'),
     edgetrace: JSON.parse(readFileSync(join(root, 'pkg/package.json'), 'utf8')).version,
+    otel3: (() => {
+      try {
+        const v = (p) => JSON.parse(readFileSync(join(here, 'otel3/node_modules', p, 'package.json'), 'utf8')).version;
+        return `sdk-trace ${v('@opentelemetry/sdk-trace')}, context-async-hooks ${v('@opentelemetry/context-async-hooks')}, otlp-transformer ${v('@opentelemetry/otlp-transformer')}, api ${v('@opentelemetry/api')}`;
+      } catch {
+        return null;
+      }
+    })(),
     otel: `sdk-trace-base ${version('@opentelemetry/sdk-trace-base')}, sdk-trace-web ${version('@opentelemetry/sdk-trace-web')}, context-async-hooks ${version('@opentelemetry/context-async-hooks')}, otlp-transformer ${version('@opentelemetry/otlp-transformer')}, context-zone ${version('@opentelemetry/context-zone')}`,
     commit: (() => {
       try {
@@ -232,6 +243,29 @@ function spanTable(title, rs, rounds, ops, together) {
   }
   return lines.join('\n');
 }
+// OpenTelemetry JS 3 beside the 2.x line the issue names (node-spans.mjs --otel3): the same
+// scenarios, its rounds in the same alternation, in Node 20 and Node 24.
+function otel3Section() {
+  const runs = [[`Node ${facts.node.slice(1)}`, nodeRes], ...(node24Res ? [[`Node ${facts.node24?.slice(1)}`, node24Res]] : [])].filter(([, r]) => r?.otel3);
+  if (!runs.length) return [];
+  const lines = ['### Against OpenTelemetry JS 3', '',
+    `OpenTelemetry JS 3 (October 2026; here ${facts.otel3}) is the newest major of the peer: \`@opentelemetry/sdk-trace\` 3's \`TracerProvider\` takes the place of sdk-trace-base's \`BasicTracerProvider\` and sdk-trace-web's \`WebTracerProvider\`, and the newest OTLP exporters and serializers (0.301) build on it. It needs \`@opentelemetry/api\` 1.10, which the 2.x line refuses, so the benchmarks install it in a folder of its own (\`bench/otel3/\`). It runs the same scenarios (\`bench/lib/scenarios.mjs\`) with the \`AsyncLocalStorageContextManager\` and a \`BatchSpanProcessor\` (\`bench/otel3/setup.mjs\`), in a Node process of its own, its rounds alternating with the two columns of the tables above (\`bench/node-spans.mjs --otel3\`): the 2.x column here is those tables' own. µs of CPU time per span, median over rounds; the interval is the paired bootstrap of edgetrace's ratio to OpenTelemetry JS 3.`, '',
+    '| runtime | scenario | edgetrace µs/span | OpenTelemetry JS 3 µs/span | OpenTelemetry 2.x µs/span | ratio to 3 | 95 % interval | ratio to 2.x | ≤ 0.25 of 3 |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const [label, r] of runs) {
+    for (const sc of SCENARIOS) {
+      const e = r.scenarios[sc.id].edgetrace;
+      const o3 = r.otel3[sc.id].ns;
+      const ratio = median(e) / median(o3);
+      const iv = ratioInterval(e, o3);
+      const where = { below: 'wholly below', above: 'wholly above', across: 'across' }[against(iv, 0.25)];
+      lines.push(`| ${label} | ${sc.title} | ${us(median(e))} | ${us(median(o3))} | ${us(median(r.scenarios[sc.id].otel))} | ${ratioText(ratio, 0.25)} | ${ratioText(iv.lo, 0.25)}–${ratioText(iv.hi, 0.25)} (${where}) | ${ratioText(r.scenarios[sc.id].ratio, 0.25)} | ${verdict(ratio, 0.25)} |`);
+    }
+  }
+  const met = runs.flatMap(([, r]) => SCENARIOS.map((sc) => median(r.scenarios[sc.id].edgetrace) / median(r.otel3[sc.id].ns))).filter((x) => x <= 0.25).length;
+  lines.push('', `Against OpenTelemetry JS 3, edgetrace's ratio is at most 0.25 in ${met} of these ${runs.length * SCENARIOS.length} rows. Its web build's size is in "Shipped size".`, '');
+  return lines;
+}
+
 // What the Bun and Deno tables say of their runtime.
 const SERVER_ABOUT = {
   bun: {
@@ -287,7 +321,8 @@ const bytes0 = (x) => String(Math.round(x) + 0);
 const sz = Object.fromEntries(size.map((s) => [s.name, s]));
 const etSize = size[0];
 const zone = size.find((s) => s.name.includes('Zone.js') && !s.name.includes('no'));
-const noZone = size.find((s) => s.name.includes('no Zone'));
+const noZone = size.find((s) => s.name.includes('no Zone') && !s.name.includes('JS 3'));
+const otel3Size = size.find((s) => s.name.includes('JS 3'));
 const kb = (b) => (b / 1000).toFixed(1);
 const memRows = [
   ...[[`Node ${facts.node.slice(1)}`, mem], ...(mem24 ? [[`Node ${facts.node24.slice(1)}`, mem24]] : [])].flatMap(([v, [et, ot]]) => [
@@ -363,6 +398,7 @@ const md = [
   '',
   boundsTable(boundRuns),
   '',
+  ...otel3Section(),
   '## Memory per buffered span',
   '',
   `${memEt.spans.toLocaleString('en')} ended, un-exported spans (roots with 10 nested children, 5 attributes each) in a fresh process per library, after a forced GC, under each Node (\`node --expose-gc bench/memory.mjs edgetrace|otel N\`)${servers.length ? `, and by RSS alone under ${servers.map((r) => r.name).join(' and ')}: their \`process.memoryUsage()\` does not count wasm memory as Node's does (Deno leaves it out of \`external\`, Bun counts it in \`heapUsed\` too)` : ''}; in headless Chromium and in workerd, each library in a browser or a workerd process of its own with V8's \`--expose-gc\` (\`node bench/memory-runtimes.mjs N\`): in Chromium the page's JS heap (\`performance.memory\`, exact with \`--enable-precise-memory-info\`) plus edgetrace's wasm memory, and the RSS of Chromium's renderer processes, read from outside. The wasm memory grows in steps of an eighth of its size, so what it grew by over the fill is the spans' bytes give or take a step; the heap + wasm rows count what the core's allocator held per span instead, read from the memory's size before each growth (the size before the last growth less that before the first, over the spans made in between), in a run of its own with the same spans (reading the size after each op makes garbage, which would add to the RSS measured); in workerd the process's RSS, as a Worker has no API for its heap. Chromium and workerd build V8 with pointer compression, so a JS object there takes about half the bytes it takes in Node: OpenTelemetry's spans are smaller there, and edgetrace's, in wasm memory, are not. After each measure both libraries export what they buffered, and the run fails unless that is every span they made.`,
@@ -379,7 +415,7 @@ const md = [
   '|---|---|---|',
   ...size.map((s) => `| ${s.name}${s.estimate ? ' (computed: the bundle minus the deflated copy, plus the .wasm file)' : ''} | ${kb(s.raw)} KB | ${kb(s.gzip9)} KB |`),
   '',
-  `Target: below OpenTelemetry web with Zone.js (${kb(zone.gzip9)} KB), aiming below it without (${kb(noZone.gzip9)} KB). edgetrace ships ${kb(etSize.gzip9)} KB, so the target is ${etSize.gzip9 < zone.gzip9 ? '**met**' : `**missed**, by ${(etSize.gzip9 / zone.gzip9).toFixed(2)}× (${kb(etSize.gzip9 - zone.gzip9)} KB)`}. The browser's wasm in this run: ${browserStd} (\`scripts/browser-wasm.mjs\`: with the machine's nightly toolchain, std is rebuilt so a panic aborts at once, with no panic messages or source locations kept).`,
+  `Target: below OpenTelemetry web with Zone.js (${kb(zone.gzip9)} KB), aiming below it without (${kb(noZone.gzip9)} KB). edgetrace ships ${kb(etSize.gzip9)} KB, so the target is ${etSize.gzip9 < zone.gzip9 ? '**met**' : `**missed**, by ${(etSize.gzip9 / zone.gzip9).toFixed(2)}× (${kb(etSize.gzip9 - zone.gzip9)} KB)`}. The browser's wasm in this run: ${browserStd} (\`scripts/browser-wasm.mjs\`: with the machine's nightly toolchain, std is rebuilt so a panic aborts at once, with no panic messages or source locations kept).${otel3Size ? ` OpenTelemetry JS 3's web entry (\`bench/otel3/web.js\`: \`TracerProvider\`, \`BatchSpanProcessor\`, the OTLP/HTTP exporter and its \`StackContextManager\`) is ${kb(otel3Size.gzip9)} KB: edgetrace's is ${(etSize.gzip9 / otel3Size.gzip9).toFixed(2)} times its size. It has no Zone.js context manager to take (\`@opentelemetry/context-zone\` 2.12 takes \`@opentelemetry/api\` below 1.10, which 3.x needs), so no row of it with Zone.js.` : ''}`,
   '',
   '### Where the bytes go',
   '',

@@ -3,7 +3,7 @@
 // entry carries its wasm deflated, as base64, so its one file is all it ships; the binary-asset
 // variant is what it would ship with the .wasm served as a file.
 import { build } from 'esbuild';
-import { readFileSync, symlinkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -57,8 +57,11 @@ const later = [...all].filter((f) => !initial.has(f));
 const isJsonCore = (f) => Object.keys(meta.get(f).inputs).some((p) => p.endsWith('core/wasm-deflate-json.js'));
 const lazy = sum(new Set(later.filter((f) => !isJsonCore(f))));
 const jsonCore = sum(new Set(later.filter(isJsonCore)));
-for (const [name, entry] of [['OpenTelemetry web + Zone.js', 'otel-web-zone.js'], ['OpenTelemetry web, no Zone.js', 'otel-web.js']]) {
-  const r = await build({ ...common, entryPoints: [join(here, 'entries', entry)] });
+// OpenTelemetry JS 3 (sdk-trace 3, in bench/otel3/ with its own node_modules, which
+// scripts/setup.sh installs): its web entry, which has no Zone.js context manager to take.
+const OTEL3 = existsSync(join(here, 'otel3', 'node_modules')) ? [['OpenTelemetry JS 3 web (sdk-trace 3), no Zone.js', join(here, 'otel3', 'web.js')]] : [];
+for (const [name, entry] of [['OpenTelemetry web + Zone.js', join(here, 'entries', 'otel-web-zone.js')], ['OpenTelemetry web, no Zone.js', join(here, 'entries', 'otel-web.js')], ...OTEL3]) {
+  const r = await build({ ...common, entryPoints: [entry] });
   const js = r.outputFiles[0].contents;
   rows.push({ name, raw: js.length, gzip9: gz(js) });
 }

@@ -61,6 +61,15 @@ else
   npm ci --no-audit --no-fund
 fi
 
+# OpenTelemetry JS 3, for the benchmarks' second peer, in a folder of its own (it needs
+# @opentelemetry/api 1.10, which the 2.x line in the root's node_modules refuses): about 5 MB.
+if [ -d bench/otel3/node_modules ] && [ bench/otel3/node_modules/.package-lock.json -nt bench/otel3/package-lock.json ]; then
+  say "bench/otel3 (OpenTelemetry JS 3): present"
+else
+  say "bench/otel3 (OpenTelemetry JS 3): npm ci"
+  (cd bench/otel3 && npm ci --no-audit --no-fund)
+fi
+
 # Next.js 15 and 16, each in a folder of its own under tests/next (about 360 MB each), for the test
 # of the package's Edge entry in Next.js apps.
 for next_dir in tests/next/next15 tests/next/next16; do
