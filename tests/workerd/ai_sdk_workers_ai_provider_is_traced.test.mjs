@@ -8,12 +8,9 @@
 // reports and the answer (text or tool call) the SDK returned; and the app must get exactly what it
 // gets with the raw binding, from exactly the same requests.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { miniflareWithAi } from './ai-binding.mjs';
-import { bundleWorkerApp } from './helpers.mjs';
+import { startWorkerApp } from './helpers.mjs';
 import { startMockLlm, TOOL_ARGUMENTS } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
@@ -24,24 +21,23 @@ const WEATHER_TOOL = {
   function: { name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } },
 };
 
-let dir;
 let col;
 let llm;
+let app;
 let mf;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'edgetrace-ai-sdk-'));
-  const scriptPath = await bundleWorkerApp('worker_ai_sdk_workers_ai.js', dir);
   col = await startCollector();
   llm = await startMockLlm();
-  mf = miniflareWithAi(scriptPath, { origin: llm.url, modulesRoot: dir, bindings: { COLLECTOR: col.url } });
-  await mf.ready;
+  app = await startWorkerApp('worker_ai_sdk_workers_ai.js', {
+    start: (scriptPath, o) => miniflareWithAi(scriptPath, { ...o, origin: llm.url, bindings: { COLLECTOR: col.url } }),
+  });
+  ({ mf } = app);
 });
 after(async () => {
-  await mf?.dispose();
+  await app?.close();
   await col?.close();
   await llm?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** GET /{how}/{scenario}; what the app got, and the request bodies the binding sent the mock. */

@@ -1,8 +1,9 @@
 // Shared by the workerd tests: a Miniflare for a fixture Worker that imports the built package by
 // relative path (../../../pkg/workerd.js), with the wasm as a compiled module, as Workers need.
-import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
@@ -72,4 +73,30 @@ export async function bundleWorkerApp(fixture, out, options = {}) {
   copyFileSync(join(pkg, 'core/edgetrace_bg.wasm'), join(out, 'core/edgetrace_bg.wasm'));
   copyFileSync(join(pkg, 'llm/edgetrace_llm_bg.wasm'), join(out, 'llm/edgetrace_llm_bg.wasm'));
   return join(out, 'worker.js');
+}
+
+/**
+ * A Workers app of tests/workerd/fixtures/`fixture`, bundled by {@link bundleWorkerApp} (with the
+ * esbuild options `bundle`) into a directory of its own, and run by the Miniflare that
+ * `start(scriptPath, { modulesRoot })` makes (`workerMiniflare`, say, with the app's bindings).
+ * `close()` disposes of it and removes the directory.
+ * @param {string} fixture
+ * @param {{ bundle?: object, start: (scriptPath: string, options: { modulesRoot: string }) => Miniflare }} how
+ */
+export async function startWorkerApp(fixture, { bundle, start }) {
+  const dir = mkdtempSync(join(tmpdir(), `edgetrace-${basename(fixture, '.js')}-`));
+  try {
+    const mf = start(await bundleWorkerApp(fixture, dir, bundle), { modulesRoot: dir });
+    await mf.ready;
+    return {
+      mf,
+      async close() {
+        await mf.dispose();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 }

@@ -29,34 +29,31 @@
 // without it the model span is 'ChatOpenAI2'. With those, @langchain/core and @langchain/openai
 // bundle and run in workerd as they are.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { bundleWorkerApp, workerMiniflare } from './helpers.mjs';
+import { startWorkerApp, workerMiniflare } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
 import { assertRagRun, modelAndCall, RAG_TREE, SPANS_PER_CHAIN, treeOf } from '../shared/langchain_rag_checks.mjs';
 
-let dir;
 let col;
 let llm;
+let app;
 let mf;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'edgetrace-langchain-workerd-'));
-  const scriptPath = await bundleWorkerApp('worker_langchain.js', dir, { platform: 'browser', keepNames: true });
   col = await startCollector();
   llm = await startMockLlm();
-  mf = workerMiniflare(scriptPath, { modulesRoot: dir, compatibilityFlags: ['nodejs_compat'], bindings: { COLLECTOR: col.url, LLM: llm.url } });
-  await mf.ready;
+  app = await startWorkerApp('worker_langchain.js', {
+    bundle: { platform: 'browser', keepNames: true },
+    start: (scriptPath, o) => workerMiniflare(scriptPath, { ...o, compatibilityFlags: ['nodejs_compat'], bindings: { COLLECTOR: col.url, LLM: llm.url } }),
+  });
+  ({ mf } = app);
 });
 after(async () => {
-  await mf?.dispose();
+  await app?.close();
   await col?.close();
   await llm?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /**

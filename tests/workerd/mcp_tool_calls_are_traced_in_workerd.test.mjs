@@ -13,33 +13,29 @@
 // (initialize, the initialized notification, the GET stream, the DELETE at close) are no spans.
 // In workerd the parsers are a compiled wasm module of their own, instantiated on the first call.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { bundleWorkerApp, workerMiniflare } from './helpers.mjs';
+import { startWorkerApp, workerMiniflare } from './helpers.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { startMcpServer } from '../node/helpers/mcp-server.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
 
-let dir;
 let col;
 let mcp;
+let app;
 let mf;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'edgetrace-mcp-workerd-'));
-  const scriptPath = await bundleWorkerApp('worker_mcp_client.js', dir);
   col = await startCollector();
   mcp = await startMcpServer();
-  mf = workerMiniflare(scriptPath, { modulesRoot: dir, compatibilityFlags: ['nodejs_compat'], bindings: { COLLECTOR: col.url, MCP: mcp.url } });
-  await mf.ready;
+  app = await startWorkerApp('worker_mcp_client.js', {
+    start: (scriptPath, o) => workerMiniflare(scriptPath, { ...o, compatibilityFlags: ['nodejs_compat'], bindings: { COLLECTOR: col.url, MCP: mcp.url } }),
+  });
+  ({ mf } = app);
 });
 after(async () => {
-  await mf?.dispose();
+  await app?.close();
   await col?.close();
   await mcp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /**

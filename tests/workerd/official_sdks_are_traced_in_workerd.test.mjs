@@ -8,33 +8,30 @@
 // as cancelled when the SDK aborts its request (openai 7), with what was read; no API key reaches
 // an export.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { bundleWorkerApp, workerMiniflare } from './helpers.mjs';
+import { startWorkerApp, workerMiniflare } from './helpers.mjs';
 import { startMockLlm } from '../../mock-llm/server.mjs';
 import { attr, startCollector } from '../node/helpers/collector.mjs';
 import { waitFor } from '../node/helpers/util.mjs';
 
-let dir;
 let col;
 let llm;
+let app;
 let mf;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'edgetrace-sdks-workerd-'));
-  const scriptPath = await bundleWorkerApp('worker_sdks.js', dir, { platform: 'browser' });
   col = await startCollector();
   llm = await startMockLlm();
-  mf = workerMiniflare(scriptPath, { modulesRoot: dir, compatibilityFlags: ['nodejs_compat'], bindings: { COLLECTOR: col.url, LLM: llm.url } });
-  await mf.ready;
+  app = await startWorkerApp('worker_sdks.js', {
+    bundle: { platform: 'browser' },
+    start: (scriptPath, o) => workerMiniflare(scriptPath, { ...o, compatibilityFlags: ['nodejs_compat'], bindings: { COLLECTOR: col.url, LLM: llm.url } }),
+  });
+  ({ mf } = app);
 });
 after(async () => {
-  await mf?.dispose();
+  await app?.close();
   await col?.close();
   await llm?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /**
