@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { GoogleGenAI } from '@google/genai';
 import { flush, getStats, init, SpanType, trace, traceFetch } from '../../pkg/node.js';
 import { attr } from './helpers/collector.mjs';
-import { mockAndCollector } from './helpers/harness.mjs';
+import { exportedSpans, mockAndCollector } from './helpers/harness.mjs';
 
 const KEY = 'AIza-test-SECRET-0123456789';
 const MODEL = 'gemini-2.0-flash';
@@ -22,11 +22,7 @@ const servers = mockAndCollector(init, {
   },
 });
 
-async function settled() {
-  await new Promise((r) => setTimeout(r, 20));
-  await flush();
-  return servers.col.spans();
-}
+const settled = () => exportedSpans(servers, flush);
 const chatSpans = (spans) => spans.filter((s) => s.attributes['mlflow.spanType'] === 'CHAT_MODEL');
 const text = (parts) => parts.map((p) => p.text ?? '').join('');
 

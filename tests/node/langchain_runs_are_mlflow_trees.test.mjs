@@ -19,7 +19,7 @@ import { createAgent } from 'langchain';
 import { z } from 'zod';
 import { flush, getLastActiveTraceId, init, SpanType, trace, traceFetch, withSpan } from '../../pkg/node.js';
 import { langChainHandler } from '../../pkg/langchain.js';
-import { mockAndCollector } from './helpers/harness.mjs';
+import { exportedSpans, mockAndCollector } from './helpers/harness.mjs';
 import { chatOpenAI, ragChain as sharedRagChain } from '../shared/langchain_rag.js';
 import { assertRagRun, RAG_TREE, treeOf } from '../shared/langchain_rag_checks.mjs';
 import { attr } from './helpers/collector.mjs';
@@ -32,11 +32,7 @@ const KB = { topic: 'MLflow traces', source: 'kb/tracing.md' };
 const model = (options = {}) => chatOpenAI({ baseURL: `${servers.mock.url}/v1`, fetch: traceFetch(fetch, { parent: handler.parent }) }, options);
 const ragChain = (llm) => sharedRagChain(llm, KB);
 
-async function exported() {
-  await new Promise((r) => setTimeout(r, 30));
-  await flush();
-  return servers.col.spans();
-}
+const exported = () => exportedSpans(servers, flush, 30);
 
 test('a RAG chain in a traced function is one tree: retriever, prompt, chat model with its HTTP call, parser', async () => {
   const ask = trace(async function ask(question) {

@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 setFlagsFromString('--expose-gc');
 import { attr } from './helpers/collector.mjs';
 import { createExperiment, readSpans, startMlflow, waitForTrace } from './helpers/mlflow.mjs';
-import { mockAndCollector } from './helpers/harness.mjs';
+import { exportedSpans, mockAndCollector } from './helpers/harness.mjs';
 
 const OPENAI_KEY = 'sk-test-SECRET-0123456789abcdef';
 const ANTHROPIC_KEY = 'sk-ant-SECRET-fedcba9876543210';
@@ -26,11 +26,7 @@ const servers = mockAndCollector(init, {
   },
 });
 
-async function settled() {
-  await new Promise((r) => setTimeout(r, 20));
-  await flush();
-  return servers.col.spans();
-}
+const settled = () => exportedSpans(servers, flush);
 
 test('OpenAI chat completion: CHAT_MODEL span with messages, usage from the response, and cost', async () => {
   const r = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'What is MLflow?' }], temperature: 0.2 });

@@ -27,3 +27,15 @@ export function mockAndCollector(init, { ready } = {}) {
   });
   return servers;
 }
+
+/**
+ * Every span the collector has, once what has ended is exported: a moment (`ms`) for spans that
+ * end as their answer's body is read, then the entry's `flush`.
+ * @param {{ col: { spans(): object[] } }} servers from {@link mockAndCollector}
+ * @param {() => Promise<void>} flush the entry's `flush`
+ */
+export async function exportedSpans(servers, flush, ms = 20) {
+  await new Promise((r) => setTimeout(r, ms));
+  await flush();
+  return servers.col.spans();
+}
