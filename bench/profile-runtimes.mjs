@@ -13,12 +13,23 @@ import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { launchChromium } from '../tests/browser/helpers.mjs';
-import { freePort } from '../tests/node/helpers/util.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { buildNamedPkg } from './lib/named-pkg.mjs';
 import { profileSummer } from './lib/cpu-profile.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** A port free on 127.0.0.1 between 20000 and 32767, which no listen on port 0 is given. */
+async function freePortBelowEphemeral() {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    const server = createServer();
+    const free = await new Promise((resolve) => server.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
+    await new Promise((resolve) => (free ? server.close(resolve) : resolve()));
+    if (free) return port;
+  }
+  throw new Error('bench/profile-runtimes.mjs: no free port between 20000 and 32767');
+}
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const [runtime, scenario = 'nested', opsArg = '1000', roundsArg = '8'] = args;
 if (runtime !== 'chromium' && runtime !== 'workerd') throw new Error('usage: node bench/profile-runtimes.mjs chromium|workerd [SCENARIO] [OPS] [ROUNDS]');
@@ -77,7 +88,11 @@ if (runtime === 'chromium') {
   }
 } else {
   summer = profileSummer('workerd and V8 (AsyncLocalStorage, crypto, builtins)');
-  const inspectorPort = await freePort();
+  // Below the kernel's ephemeral range (32768 and up): a port probed free there could be handed
+  // straight back to Miniflare's own loopback server, which listens on port 0 before workerd
+  // starts, and workerd's inspector then never listened (a CI run hung at this step, its
+  // workerd given one port for both).
+  const inspectorPort = await freePortBelowEphemeral();
   const mf = new Miniflare({
     name: 'prof', modules: true, scriptPath: join(dir, 'worker.js'), modulesRoot: dir,
     modulesRules: [{ type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],

@@ -133,7 +133,8 @@ function measure() {
   }));
   // The same in Chromium and workerd, through their DevTools protocols (bench/profile-runtimes.mjs).
   const rtProfiles = ['chromium', 'workerd'].flatMap((rt) => ['nested', ...missedIn(rtRes[rt], ['nested'])].map((id) => {
-    node(['bench/profile-runtimes.mjs', rt, id, quick ? '50' : '1000', quick ? '1' : '8', '--no-build'], `CPU profile of edgetrace in ${rt} (${id})`);
+    // As the Node profiles: a run still going after 5 minutes is stopped and run again.
+    node(['bench/profile-runtimes.mjs', rt, id, quick ? '50' : '1000', quick ? '1' : '8', '--no-build'], `CPU profile of edgetrace in ${rt} (${id})`, process.execPath, 300_000);
     return { id, md: readFileSync(join(here, `out/profile-${rt}-${id}.md`), 'utf8').trim() };
   }));
   // Where the shipped bytes go: the up-front bundle by source file (esbuild's metafile, written by
